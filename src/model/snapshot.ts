@@ -1,0 +1,165 @@
+/**
+ * The input side of the compiler: a typed, read-only snapshot of the Kubernetes objects that
+ * signalbox reads. Both sources (the Kubernetes API and a manifest directory) produce this same
+ * shape, so `compile` cannot tell them apart.
+ *
+ * Only the fields signalbox reads are declared. The objects may come from hand-written YAML, so the
+ * compiler treats every field as untrusted: types here describe what a *valid* object looks like,
+ * and each processor checks what it uses before relying on it.
+ */
+
+/** The subset of `metadata` that signalbox reads. */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  /** RFC 3339 time; the oldest object wins a conflict, so this decides ties between Ingresses. */
+  readonly creationTimestamp?: string;
+  readonly generation?: number;
+  readonly resourceVersion?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** Any Kubernetes object: apiVersion, kind and metadata. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMeta;
+}
+
+/** `networking.k8s.io/v1` IngressServiceBackend. */
+export interface IngressServiceBackend {
+  readonly name: string;
+  /** Exactly one of `number` or `name` is set on a valid object. */
+  readonly port?: { readonly number?: number; readonly name?: string };
+}
+
+/** `networking.k8s.io/v1` IngressBackend: a Service port, or a resource (not supported). */
+export interface IngressBackend {
+  readonly service?: IngressServiceBackend;
+  readonly resource?: { readonly apiGroup?: string; readonly kind: string; readonly name: string };
+}
+
+/** One path of an HTTP rule. `pathType` is Exact, Prefix or ImplementationSpecific. */
+export interface HTTPIngressPath {
+  readonly path?: string;
+  readonly pathType?: string;
+  readonly backend: IngressBackend;
+}
+
+/** One rule: an optional host and its paths. */
+export interface IngressRule {
+  readonly host?: string;
+  readonly http?: { readonly paths: readonly HTTPIngressPath[] };
+}
+
+/** One TLS entry: the hosts a Secret's certificate serves. */
+export interface IngressTLS {
+  readonly hosts?: readonly string[];
+  readonly secretName?: string;
+}
+
+/** `networking.k8s.io/v1` Ingress. */
+export interface Ingress extends KubeObject {
+  readonly kind: 'Ingress';
+  readonly spec?: {
+    readonly ingressClassName?: string;
+    readonly defaultBackend?: IngressBackend;
+    readonly tls?: readonly IngressTLS[];
+    readonly rules?: readonly IngressRule[];
+  };
+}
+
+/** `networking.k8s.io/v1` IngressClass. */
+export interface IngressClass extends KubeObject {
+  readonly kind: 'IngressClass';
+  readonly spec?: { readonly controller?: string };
+}
+
+/** One port of a Service. */
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  readonly targetPort?: number | string;
+  readonly protocol?: string;
+  readonly appProtocol?: string;
+}
+
+/** `v1` Service. Annotations on it choose per-Service policies (later issues). */
+export interface Service extends KubeObject {
+  readonly kind: 'Service';
+  readonly spec?: {
+    readonly type?: string;
+    readonly ports?: readonly ServicePort[];
+    readonly externalName?: string;
+  };
+}
+
+/** One endpoint of an EndpointSlice. A missing `ready`/`serving` means true, `terminating` false. */
+export interface SliceEndpoint {
+  readonly addresses: readonly string[];
+  readonly conditions?: {
+    readonly ready?: boolean | null;
+    readonly serving?: boolean | null;
+    readonly terminating?: boolean | null;
+  };
+  readonly nodeName?: string;
+  readonly zone?: string;
+}
+
+/** One port of an EndpointSlice; `name` matches the Service port's name ('' when unnamed). */
+export interface SlicePort {
+  readonly name?: string | null;
+  readonly port?: number | null;
+  readonly protocol?: string;
+  readonly appProtocol?: string;
+}
+
+/** `discovery.k8s.io/v1` EndpointSlice, tied to its Service by the `kubernetes.io/service-name` label. */
+export interface EndpointSlice extends KubeObject {
+  readonly kind: 'EndpointSlice';
+  readonly addressType?: string;
+  readonly endpoints?: readonly SliceEndpoint[];
+  readonly ports?: readonly SlicePort[] | null;
+}
+
+/** `v1` Secret. `data` values are base64; `stringData` (files only) is plain text. */
+export interface Secret extends KubeObject {
+  readonly kind: 'Secret';
+  readonly type?: string;
+  readonly data?: Readonly<Record<string, string>>;
+  readonly stringData?: Readonly<Record<string, string>>;
+}
+
+/** Everything one compile reads, as plain data. Arrays are in no particular order. */
+export interface Snapshot {
+  readonly ingresses: readonly Ingress[];
+  readonly ingressClasses: readonly IngressClass[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly secrets: readonly Secret[];
+}
+
+/** Static settings that shape a compile; the same for every snapshot of one process. */
+export interface CompileOptions {
+  /** The IngressClass name that the deprecated `kubernetes.io/ingress.class` annotation must carry. */
+  readonly ingressClass: string;
+  /** `spec.controller` of the IngressClasses that are ours. */
+  readonly controllerName: string;
+}
+
+/** Defaults for {@link CompileOptions}. */
+export const DEFAULT_COMPILE_OPTIONS: CompileOptions = Object.freeze({
+  ingressClass: 'signalbox',
+  controllerName: 'signalbox.dev/ingress-controller',
+});
+
+/** An empty snapshot, handy for tests and for the state before the first sync. */
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
+  ingresses: [],
+  ingressClasses: [],
+  services: [],
+  endpointSlices: [],
+  secrets: [],
+});

@@ -1,0 +1,169 @@
+/**
+ * The routing table: the intermediate representation (IR) that `compile` produces and the data
+ * plane serves. It is plain data — JSON-serialisable, deterministic for a given snapshot, and frozen
+ * once published — so that it can be diffed, golden-tested, shown at `/debug/table` and posted to
+ * worker threads as it is.
+ *
+ * Shape: virtual hosts → routes → clusters (a Service port) → endpoints, plus TLS certificates and
+ * the diagnostics that explain what was dropped. Every node carries provenance: a path of the form
+ * `Kind/namespace/name/...` naming the object (and the part of it) that produced the node, so that
+ * any routing decision can be traced back to the YAML a user wrote.
+ */
+
+/**
+ * Where a node of the table came from, for example `Ingress/shop/storefront/rule/0/path/1`,
+ * `Ingress/shop/storefront/defaultBackend` or `EndpointSlice/shop/web-abc12/endpoint/3`.
+ */
+export type Provenance = string;
+
+/**
+ * How a route's path is compared with the request path.
+ * - `Exact`: the whole path, case-sensitively.
+ * - `Prefix`: element-wise on `/`-separated segments: `/foo` matches `/foo`, `/foo/` and
+ *   `/foo/bar`, not `/foobar`. A trailing slash on the route's path is ignored.
+ * The Ingress `ImplementationSpecific` type compiles to `Prefix` (documented in the README).
+ */
+export type PathMatchType = 'Exact' | 'Prefix';
+
+/** One route: a path match and the cluster that serves it. */
+export interface Route {
+  /** How `path` is compared; see {@link PathMatchType}. */
+  readonly pathType: PathMatchType;
+  /**
+   * The path as written (after validation). For `Prefix`, matching ignores a trailing slash, so
+   * `/foo/` and `/foo` are the same route.
+   */
+  readonly path: string;
+  /** Key into {@link RoutingTable.clusters}. */
+  readonly cluster: string;
+  /** The Ingress path (or default backend) this route came from. */
+  readonly provenance: Provenance;
+}
+
+/**
+ * A virtual host: every route for one host name, merged across Ingresses, in precedence order
+ * (longest path first; `Exact` before `Prefix` when the lengths tie; then the older Ingress).
+ */
+export interface VirtualHost {
+  /**
+   * The host as matched, lower-case: `shop.example.com`, `*.example.com` (one label only), or `*`
+   * for rules that name no host.
+   */
+  readonly host: string;
+  /** `exact` for a plain name, `wildcard` for `*.suffix`, `any` for rules without a host. */
+  readonly match: 'exact' | 'wildcard' | 'any';
+  /** Routes in precedence order. */
+  readonly routes: readonly Route[];
+  /** Every Ingress rule that contributed to this host, in the order they were merged. */
+  readonly provenance: readonly Provenance[];
+}
+
+/**
+ * One address of a cluster, from an EndpointSlice. Only `ready` endpoints get new traffic;
+ * endpoints that are `serving && terminating` are used only when no endpoint is ready.
+ */
+export interface Endpoint {
+  /** IPv4 or IPv6 address, without brackets. */
+  readonly address: string;
+  readonly port: number;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly zone?: string;
+  readonly nodeName?: string;
+  readonly provenance: Provenance;
+}
+
+/**
+ * A cluster: one port of one Service, and the endpoints behind it. Named `namespace/service:port`
+ * where port is the port number or name as the Ingress referenced it.
+ */
+export interface Cluster {
+  readonly name: string;
+  readonly namespace: string;
+  readonly service: string;
+  /** The Service port (`spec.ports[].port`) this cluster targets, or null if it could not be resolved. */
+  readonly servicePort: number | null;
+  /** The Service port's name ('' when unnamed): EndpointSlice ports are matched by this name. */
+  readonly portName: string;
+  /** Endpoints sorted by address then port, deduplicated. */
+  readonly endpoints: readonly Endpoint[];
+  /** The routes that send traffic here. */
+  readonly provenance: readonly Provenance[];
+}
+
+/** A certificate and key (PEM) from a `kubernetes.io/tls` Secret, and the SNI names it serves. */
+export interface Certificate {
+  /** `namespace/secretName`. */
+  readonly name: string;
+  /** Lower-case SNI names: exact or `*.suffix`. A name appears in at most one certificate. */
+  readonly hosts: readonly string[];
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly provenance: readonly Provenance[];
+}
+
+/** How bad a diagnostic is: `error` dropped something, `warning` kept it with a caveat. */
+export type Severity = 'error' | 'warning';
+
+/**
+ * A problem found in the input. Bad input never throws: the offending object, or only its bad
+ * part, is dropped and a diagnostic says what and why.
+ */
+export interface Diagnostic {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Stable, machine-readable code, e.g. `IngressPathInvalid`, `ServiceNotFound`. */
+  readonly code: string;
+  readonly message: string;
+  readonly severity: Severity;
+  /** The part of the object concerned, in provenance form (`Ingress/ns/name/rule/0/path/1`). */
+  readonly path?: Provenance;
+}
+
+/** A condition to report on an object, shaped like Kubernetes `metav1.Condition` minus timestamps. */
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Status collected during a compile, written back by the controller after publishing. */
+export interface ObjectStatus {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly generation?: number;
+  readonly conditions: readonly Condition[];
+}
+
+/** The routing table proper: what the data plane serves. */
+export interface RoutingTable {
+  /** Virtual hosts: exact hosts first, then wildcards, then `*`, each group sorted by name. */
+  readonly virtualHosts: readonly VirtualHost[];
+  /** Used when no virtual host or route matches; from the oldest Ingress with `spec.defaultBackend`. */
+  readonly defaultRoute: Route | null;
+  /** Clusters by name, keys in sorted order. */
+  readonly clusters: Readonly<Record<string, Cluster>>;
+  /** TLS certificates, sorted by name. */
+  readonly certificates: readonly Certificate[];
+}
+
+/** Everything one compile produces. */
+export interface CompileResult {
+  readonly table: RoutingTable;
+  readonly statuses: readonly ObjectStatus[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * A table as published to the data plane: the compile result plus a version stamped by the
+ * publisher (compile itself never reads a counter or a clock).
+ */
+export interface PublishedTable {
+  readonly version: number;
+  readonly table: RoutingTable;
+  readonly diagnostics: readonly Diagnostic[];
+}
