@@ -1,0 +1,192 @@
+/**
+ * The proxy benchmark: one upstream served directly, through nginx and through signalbox, on
+ * loopback, measured with wrk in one run. Prints requests/s and p50/p99 per target and the ratio
+ * signalbox/nginx, and writes the same as JSON under bench/results/. See bench/README.md.
+ *
+ *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
+ */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
+import { freePort, get } from './lib/net.ts';
+import { Scope } from './lib/processes.ts';
+import { formatMs, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
+import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
+import { runWrk, type WrkOptions } from './lib/wrk.ts';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const HELP = `usage: node bench/proxy.ts [options]
+  --duration S       seconds per measured run (default 10)
+  --warmup S         seconds of unmeasured load before a target's first run (default 2)
+  --connections N    wrk connections (default 50)
+  --threads N        wrk threads (default 1)
+  --rounds N         measured runs per target; nginx and signalbox alternate A B B A … (default 2)
+  --path P           request path: / (20-byte body) or /1k (1 KiB body) (default /)
+  --only LIST        comma-separated subset of ${TARGETS.join(',')} (default all)`;
+
+interface Options {
+  durationSec: number;
+  warmupSec: number;
+  connections: number;
+  threads: number;
+  rounds: number;
+  path: string;
+  targets: Target[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      threads: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '2' },
+      path: { type: 'string', default: '/' },
+      only: { type: 'string', default: TARGETS.join(',') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const int = (name: string, text: string, min: number): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const targets = values.only.split(',').map((t) => t.trim());
+  for (const t of targets) {
+    if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`--only: unknown target ${JSON.stringify(t)} (known: ${TARGETS.join(', ')})`);
+  }
+  if (!values.path.startsWith('/')) throw new Error('--path must start with /');
+  return {
+    durationSec: int('duration', values.duration, 1),
+    warmupSec: int('warmup', values.warmup, 0),
+    connections: int('connections', values.connections, 1),
+    threads: int('threads', values.threads, 1),
+    rounds: int('rounds', values.rounds, 1),
+    path: values.path,
+    targets: TARGETS.filter((t) => targets.includes(t)),
+  };
+}
+
+function requireTools(): void {
+  for (const tool of ['nginx', 'wrk']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not on PATH; install it with: apt-get install -y nginx wrk`);
+    }
+  }
+}
+
+/** The measuring order: direct first in each round, then nginx and signalbox, swapped every other round. */
+function schedule(targets: Target[], rounds: number): Array<{ target: Target; round: number }> {
+  const order: Array<{ target: Target; round: number }> = [];
+  for (let round = 1; round <= rounds; round++) {
+    const pair = targets.filter((t) => t !== 'direct');
+    if (round % 2 === 0) pair.reverse();
+    for (const target of targets.includes('direct') ? ['direct' as const, ...pair] : pair) order.push({ target, round });
+  }
+  return order;
+}
+
+/** Fails unless the target proxies to the upstream; returns the forwarding headers the upstream saw. */
+async function check(target: Target, port: number): Promise<string> {
+  const res = await get(port, '/', BENCH_HOST);
+  if (res.status !== 200 || res.body !== HELLO_BODY) {
+    throw new Error(`${target} on port ${port}: GET / (Host: ${BENCH_HOST}) gave ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, not the upstream's body`);
+  }
+  return (await get(port, HEADERS_PATH, BENCH_HOST)).body.trim();
+}
+
+async function main(scope: Scope, opts: Options): Promise<void> {
+  requireTools();
+  const startedAt = new Date();
+  const host = machine();
+  const measuring = opts.rounds * opts.targets.length * opts.durationSec + opts.targets.length * opts.warmupSec;
+  console.log(`machine: ${host.cpus} × ${host.cpuModel}, load ${host.loadAverage1m}, Linux ${host.kernel}`);
+  console.log(`tools:   node ${host.node}, nginx ${host.nginx}, ${host.wrk}`);
+  console.log(`load:    wrk -t${opts.threads} -c${opts.connections} -d${opts.durationSec}s, path ${opts.path}, ${opts.rounds} round(s), ~${measuring}s of load\n`);
+
+  const upstreamPort = await freePort();
+  await startNginx(scope, 'upstream', upstreamPort, (prefix) => upstreamConfig(prefix, upstreamPort));
+  const ports = new Map<Target, number>([['direct', upstreamPort]]);
+  if (opts.targets.includes('nginx')) {
+    const port = await freePort();
+    await startNginx(scope, 'nginx', port, (prefix) => proxyConfig(prefix, port, upstreamPort));
+    ports.set('nginx', port);
+  }
+  if (opts.targets.includes('signalbox')) {
+    const sb = { http: await freePort(), admin: await freePort() };
+    await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb);
+    ports.set('signalbox', sb.http);
+  }
+
+  const forwarded: Partial<Record<Target, string>> = {};
+  for (const target of opts.targets) {
+    forwarded[target] = await check(target, ports.get(target)!);
+    console.log(`${target.padEnd(9)} port ${ports.get(target)}; upstream sees: ${forwarded[target]}`);
+  }
+  console.log();
+
+  const load = (target: Target, durationSec: number): WrkOptions => ({
+    port: ports.get(target)!,
+    path: opts.path,
+    host: BENCH_HOST,
+    durationSec,
+    connections: opts.connections,
+    threads: opts.threads,
+  });
+  const runs: Run[] = [];
+  const warmed = new Set<Target>();
+  for (const { target, round } of schedule(opts.targets, opts.rounds)) {
+    if (!warmed.has(target) && opts.warmupSec > 0) await runWrk(scope, load(target, opts.warmupSec));
+    warmed.add(target);
+    const result = await runWrk(scope, load(target, opts.durationSec));
+    runs.push({ target, round, ...result });
+    const errors = result.non2xx + result.socketErrors;
+    console.log(
+      `round ${round} ${target.padEnd(9)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}${errors ? `  errors ${errors}` : ''}`,
+    );
+  }
+
+  const summary = summarise(runs);
+  const ratios = {
+    signalboxOverNginx: ratio(summary, 'signalbox', 'nginx'),
+    nginxOverDirect: ratio(summary, 'nginx', 'direct'),
+    signalboxOverDirect: ratio(summary, 'signalbox', 'direct'),
+  };
+  console.log(`\nmedians of ${opts.rounds} run(s) per target:\n${formatTable(summary)}\n`);
+  if (ratios.nginxOverDirect !== null) console.log(`nginx/direct      req/s ratio: ${ratios.nginxOverDirect.toFixed(2)}`);
+  if (ratios.signalboxOverNginx !== null) {
+    console.log(`signalbox/nginx   req/s ratio: ${ratios.signalboxOverNginx.toFixed(2)}   (goal ≥ 0.50; not a gate)`);
+  }
+  const file = writeJson(benchDir, startedAt, { benchmark: 'proxy', startedAt: startedAt.toISOString(), machine: host, options: opts, forwarded, runs, summary, ratios });
+  console.log(`\nwrote ${file}`);
+}
+
+const scope = new Scope();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // A second Ctrl-C must not kill the harness before its (bounded) cleanup has stopped the children.
+    if (interrupted) return;
+    interrupted = true; // the run in flight fails as its children die; that error is not news
+    console.error(`\n${signal}: stopping children and removing temp dirs`);
+    void scope.close().finally(() => process.exit(130));
+  });
+}
+try {
+  await main(scope, parseOptions(process.argv.slice(2)));
+} catch (err) {
+  if (!interrupted) console.error(`bench/proxy.ts: ${(err as Error).message}`);
+  process.exitCode = interrupted ? 130 : 1;
+} finally {
+  await scope.close();
+}
