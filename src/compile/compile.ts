@@ -1,0 +1,116 @@
+/**
+ * The compiler: one snapshot of Kubernetes objects in, one routing table out.
+ *
+ * `compile` is pure and deterministic — no clock, randomness, I/O or logging — and the same
+ * snapshot gives byte-identical `JSON.stringify` output whatever the order of its arrays. It never
+ * throws on bad input: objects may come from hand-written YAML and have any shape, so every
+ * problem becomes a diagnostic and only the bad part (a path, a rule, a TLS entry, an object) is
+ * dropped. Processors run in a fixed order, one per kind:
+ *
+ *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts →
+ *   Service → EndpointSlice → Secret → status
+ */
+import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
+import type { CompileResult, ObjectStatus, RoutingTable } from '../model/table.ts';
+import { compareAge, withAge } from './age.ts';
+import { buildClusters } from './clusters.ts';
+import { pickDefaultRoute } from './default-backend.ts';
+import { DiagnosticSink, guarded, sortDiagnostics } from './diagnostics.ts';
+import { indexSlices } from './endpoint-slices.ts';
+import { field } from './guards.ts';
+import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
+import { parseIngress, type IngressContribution } from './ingress.ts';
+import { identify, indexByKey, indexObjects, type Identified } from './objects.ts';
+import { compareStrings } from './order.ts';
+import { ingressStatus } from './status.ts';
+import { buildCertificates } from './tls.ts';
+import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
+
+const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: null, tls: [] });
+
+/**
+ * Compiles a snapshot into a routing table, the status of each of our Ingresses and the
+ * diagnostics explaining everything that was dropped. Ingresses of other controllers are ignored
+ * without a trace. See the processors for the exact rules: ingress-class.ts, ingress.ts, hosts.ts,
+ * paths.ts, virtual-hosts.ts, default-backend.ts, services.ts, endpoint-slices.ts, tls.ts, status.ts.
+ */
+export function compile(snapshot: Snapshot, options: CompileOptions): CompileResult {
+  const sink = new DiagnosticSink();
+  const input: unknown = snapshot;
+
+  const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options);
+  const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
+
+  const parsed = ingresses.map(({ owner, item }) => ({
+    owner,
+    contribution: guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink)),
+  }));
+  const hosts = buildVirtualHosts(parsed.map(({ owner, contribution }) => ({ owner, routes: contribution.routes })), sink);
+  const defaultRoute = pickDefaultRoute(
+    parsed.flatMap(({ owner, contribution: c }) => (c.defaultBackend === null ? [] : [{ owner, candidate: c.defaultBackend }])),
+    sink,
+  );
+
+  const services = indexObjects(field(input, 'services'), 'Service', true, sink);
+  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink));
+  const placed: PlacedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
+  const clusters = buildClusters(placed, services, slices, sink);
+
+  const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, sink);
+  const certificates = buildCertificates(parsed.map(({ owner, contribution }) => ({ owner, tls: contribution.tls })), secrets, sink);
+
+  const table: RoutingTable = {
+    virtualHosts: hosts.virtualHosts,
+    defaultRoute: defaultRoute?.route ?? null,
+    clusters,
+    certificates,
+  };
+  const diagnostics = sortDiagnostics(sink.items);
+
+  // An Ingress is served when any node of the table came from it.
+  const served = new Set<RankedIngress>(placed.map((p) => p.owner));
+  const certificateSources = new Set(certificates.flatMap((c) => c.provenance.map(ownerOf)));
+  const statuses: ObjectStatus[] = ingresses
+    .map(({ owner }) =>
+      ingressStatus(
+        owner.id,
+        diagnostics.filter((d) => d.kind === 'Ingress' && d.namespace === owner.id.namespace && d.name === owner.id.name),
+        served.has(owner) || certificateSources.has(owner.id.provenance),
+      ),
+    )
+    .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
+
+  return { table, statuses, diagnostics };
+}
+
+/**
+ * Our Ingresses, identified, deduplicated and ranked oldest first. Ownership is decided before the
+ * metadata is validated, so that broken Ingresses of other controllers stay silent.
+ */
+function ourIngresses(
+  list: unknown,
+  ours: ReturnType<typeof ourClasses>,
+  options: CompileOptions,
+  sink: DiagnosticSink,
+): { owner: RankedIngress; item: Identified }[] {
+  const owned = new Map<Identified, Ownership>();
+  for (const obj of Array.isArray(list) ? (list as unknown[]) : []) {
+    const own = ownership(obj, ours, options);
+    if (own === null) continue;
+    const item = identify(obj, 'Ingress', true, sink);
+    if (item !== null) owned.set(item, own);
+  }
+  const unique = [...indexByKey([...owned.keys()], sink).values()];
+  for (const item of unique) {
+    for (const warning of owned.get(item)!.warnings) sink.report(item.id, warning.code, 'warning', warning.message);
+  }
+  return unique
+    .map((item) => withAge(item, sink))
+    .sort(compareAge)
+    .map((item, rank) => ({ owner: { id: item.id, rank }, item }));
+}
+
+/** `Ingress/ns/name` from a provenance path below it. */
+function ownerOf(provenance: string): string {
+  return provenance.split('/').slice(0, 3).join('/');
+}

@@ -1,0 +1,63 @@
+/**
+ * Status of our Ingresses: two conditions, shaped like Gateway API route conditions, that
+ * summarise the diagnostics of each Ingress for `kubectl describe`.
+ */
+import type { Condition, Diagnostic, ObjectStatus } from '../model/table.ts';
+import type { ObjectIdentity } from './objects.ts';
+
+/** Codes that mean a reference (Service, port, Secret) could not be used, rather than bad YAML. */
+const REFERENCE_CODES: ReadonlySet<string> = new Set([
+  'ServiceNotFound',
+  'ServicePortNotFound',
+  'ServiceTypeUnsupported',
+  'TLSSecretNotFound',
+  'TLSSecretInvalid',
+]);
+
+/** At most this many diagnostics are spelled out in a condition message. */
+const MAX_LISTED = 5;
+
+/**
+ * The status of one of our Ingresses, from its diagnostics (sorted) and whether any part of it made
+ * it into the table (a route, the default route or a certificate).
+ * - `Accepted`: True/`Accepted` when the Ingress has no problems; True/`AcceptedWithWarnings` with
+ *   warnings only; True/`PartiallyAccepted` when errors dropped parts but something is served;
+ *   False with the first error code as reason when nothing of it is served.
+ * - `ResolvedRefs`: False, with the first such code as reason, when a referenced Service, port or
+ *   Secret is missing or unusable; True otherwise.
+ * Reference problems count only for ResolvedRefs.
+ */
+export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], served: boolean): ObjectStatus {
+  const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
+  const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
+  const firstError = others.find((d) => d.severity === 'error');
+  let accepted: Condition;
+  if (others.length === 0) {
+    accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The Ingress is valid.' };
+  } else if (firstError === undefined) {
+    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(others) };
+  } else if (served) {
+    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(others) };
+  } else {
+    accepted = { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(others) };
+  }
+  const resolved: Condition =
+    references[0] === undefined
+      ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All referenced Services and Secrets are usable.' }
+      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(references) };
+  return {
+    kind: 'Ingress',
+    namespace: id.namespace,
+    name: id.name,
+    ...(id.generation === undefined ? {} : { generation: id.generation }),
+    conditions: [accepted, resolved],
+  };
+}
+
+/** The distinct `code: message` lines (one missing Service used by three paths is one line). */
+function summarise(diagnostics: readonly Diagnostic[]): string {
+  const lines = [...new Set(diagnostics.map((d) => `${d.code}: ${d.message}`))];
+  const listed = lines.slice(0, MAX_LISTED);
+  const more = lines.length - listed.length;
+  return listed.join('; ') + (more > 0 ? `; and ${more} more` : '');
+}
