@@ -1,0 +1,44 @@
+# signalbox — developer entry points. Every target bootstraps what it needs: Node.js (the version in
+# .node-version, from the npm registry, cached outside the repository) and the npm dependencies.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(shell scripts/node24.sh)
+ifeq ($(NODE_BIN),)
+$(error could not bootstrap Node.js; see the message above)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+# Native addons build against the headers of the Node.js we run, not the system's.
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+export npm_config_update_notifier := false
+
+DEPS := node_modules/.signalbox-installed
+
+$(DEPS): package.json package-lock.json .node-version
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: help deps test typecheck demo bench compile-example golden
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: $(DEPS) ## install Node.js and the npm dependencies
+
+test: $(DEPS) ## type-check and run the test suite
+	npm test --silent
+
+typecheck: $(DEPS) ## type-check only
+	npm run --silent typecheck
+
+demo: $(DEPS) ## start two example backends and signalbox serve on examples/quickstart
+	node examples/quickstart/demo.ts
+
+bench: $(DEPS) ## proxy benchmark: direct vs nginx vs signalbox (needs nginx and wrk)
+	node bench/proxy.ts
+
+compile-example: $(DEPS) ## print the routing table compiled from examples/quickstart
+	node bin/signalbox.js compile --in examples/quickstart
+
+golden: $(DEPS) ## regenerate testdata/compile/*.out.yaml (review the diff!)
+	UPDATE_GOLDEN=1 node --test test/compile/golden.test.ts

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { SignalboxError } from '../errors.ts';
+import { registerCompileCommand } from './compile-command.ts';
+import { registerServeCommand } from './serve-command.ts';
+
+/** Builds the `signalbox` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('signalbox')
+    .description('Kubernetes ingress controller whose data plane is programmable with sandboxed JavaScript')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommand(program);
+  registerCompileCommand(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (as in `process.argv`). Exits non-zero with a one-line message on bad input. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof SignalboxError) {
+      process.stderr.write(`signalbox: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

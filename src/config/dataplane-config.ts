@@ -1,0 +1,103 @@
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.ts';
+
+/**
+ * Static settings of the data plane: plain data, validated once, and posted as it is to every
+ * worker thread. Durations are in milliseconds; 0 turns a timeout off.
+ */
+export interface DataplaneConfig {
+  /** Address the traffic listeners bind to. */
+  readonly bindAddress: string;
+  /** Plain HTTP port; 0 picks a free port. */
+  readonly httpPort: number;
+  /** HTTPS (HTTP/1.1 and HTTP/2 by ALPN) port; 0 picks a free port; null turns HTTPS off. */
+  readonly httpsPort: number | null;
+  /** Addresses (CIDR or single IPs) whose X-Forwarded-* headers are believed. */
+  readonly trustedProxies: readonly string[];
+  readonly timeouts: Timeouts;
+  readonly limits: Limits;
+  /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
+  readonly accessLog: string;
+  /** pino level for the worker's own log lines. */
+  readonly logLevel: string;
+  /** PEM certificate and key served for SNI names without a Secret; null generates a self-signed one. */
+  readonly defaultCertificate: { readonly certPem: string; readonly keyPem: string } | null;
+}
+
+/** Timeouts, in milliseconds. */
+export interface Timeouts {
+  /** Opening a TCP connection to an upstream. Exceeding it answers 504. */
+  readonly connectMs: number;
+  /** From sending a request upstream until its response headers arrive. Exceeding it answers 504. */
+  readonly responseHeadersMs: number;
+  /** Longest silence on a client connection or an upstream response body before it is closed. */
+  readonly idleMs: number;
+  /** Time a client has to send the request line and headers. Exceeding it answers 408. */
+  readonly requestHeadersMs: number;
+  /** How long an idle keep-alive client connection is kept open. */
+  readonly keepAliveMs: number;
+}
+
+/** Request limits. */
+export interface Limits {
+  /** Largest request head (request line + headers) accepted, in bytes; beyond it 431. */
+  readonly maxHeaderBytes: number;
+  /** Most request header fields accepted; beyond it 431. */
+  readonly maxHeaderCount: number;
+}
+
+/** Defaults for {@link DataplaneConfig}. */
+export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
+  bindAddress: '0.0.0.0',
+  httpPort: 8080,
+  httpsPort: 8443,
+  trustedProxies: [],
+  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000 }),
+  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 }),
+  accessLog: 'stdout',
+  logLevel: 'info',
+  defaultCertificate: null,
+});
+
+/** Parses a port flag: an integer 0..65535. */
+export function parsePort(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new ConfigError(`${flag}: "${value}" is not a port number (0-65535)`);
+  return n;
+}
+
+/** Parses a duration: a number with unit ms, s, m or h (`1500ms`, `5s`, `2m`); a bare number is seconds. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new ConfigError(`${flag}: "${value}" is not a duration (examples: 500ms, 5s, 2m)`);
+  const unit = m[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1_000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** Parses a positive integer flag. */
+export function parsePositiveInt(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) throw new ConfigError(`${flag}: "${value}" must be a whole number from 1 to ${max}`);
+  return n;
+}
+
+/**
+ * Parses a comma-separated list of trusted proxy addresses: IPs or CIDRs (`10.0.0.0/8`, `::1`).
+ * Throws a {@link ConfigError} naming the first bad entry.
+ */
+export function parseTrustedProxies(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const [addr, bits] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError(`--trusted-proxies: "${entry}" is not an IP address or CIDR`);
+    }
+    out.push(entry);
+  }
+  return out;
+}

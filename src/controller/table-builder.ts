@@ -1,0 +1,86 @@
+import { compile } from '../compile/compile.ts';
+import type { Logger } from '../log.ts';
+import type { ControlMetrics } from '../metrics/metrics.ts';
+import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
+import type { CompileResult, Diagnostic, PublishedTable } from '../model/table.ts';
+
+/**
+ * Turns snapshots into published tables: compiles, skips a table identical to the one already
+ * published, stamps a version, freezes it, logs each diagnostic once (when it first appears), and
+ * keeps the diagnostics gauge current. Level-triggered: it always compiles the whole snapshot.
+ */
+export class TableBuilder {
+  readonly #options: CompileOptions;
+  readonly #log: Logger;
+  readonly #metrics: ControlMetrics;
+  #version = 0;
+  #lastJson = '';
+  #current: PublishedTable | null = null;
+  #lastResult: CompileResult | null = null;
+  #reported = new Set<string>();
+
+  constructor(options: CompileOptions, log: Logger, metrics: ControlMetrics) {
+    this.#options = options;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /** The table published last, or null before the first. */
+  get current(): PublishedTable | null {
+    return this.#current;
+  }
+
+  /** The full result of the last compile (statuses included), or null before the first. */
+  get lastResult(): CompileResult | null {
+    return this.#lastResult;
+  }
+
+  /**
+   * Compiles `snapshot`; returns the new published table, or null when it equals the current one.
+   * `extra` diagnostics (from the source, e.g. files that do not parse) are published alongside.
+   */
+  build(snapshot: Snapshot, extra: readonly Diagnostic[] = []): PublishedTable | null {
+    const started = performance.now();
+    const result = compile(snapshot, this.#options);
+    this.#metrics.compileDuration.observe((performance.now() - started) / 1000);
+    this.#lastResult = result;
+    const diagnostics = [...extra, ...result.diagnostics];
+    this.#report(diagnostics);
+    const json = JSON.stringify([result.table, diagnostics]);
+    if (json === this.#lastJson) return null;
+    this.#lastJson = json;
+    this.#version++;
+    const published: PublishedTable = deepFreeze({ version: this.#version, table: result.table, diagnostics });
+    this.#current = published;
+    this.#metrics.tableVersion.set(this.#version);
+    this.#metrics.tablePublishes.inc();
+    this.#log.info(
+      { version: this.#version, virtualHosts: result.table.virtualHosts.length, clusters: Object.keys(result.table.clusters).length, diagnostics: diagnostics.length, ms: Math.round((performance.now() - started) * 10) / 10 },
+      'routing table published',
+    );
+    return published;
+  }
+
+  #report(diagnostics: readonly Diagnostic[]): void {
+    const now = new Set<string>();
+    this.#metrics.diagnostics.reset();
+    for (const d of diagnostics) {
+      const key = `${d.kind}/${d.namespace}/${d.name}/${d.path ?? ''}/${d.code}/${d.message}`;
+      now.add(key);
+      this.#metrics.diagnostics.labels(d.severity, d.code).inc();
+      if (this.#reported.has(key)) continue;
+      const fields = { kind: d.kind, namespace: d.namespace, name: d.name, code: d.code, path: d.path };
+      if (d.severity === 'error') this.#log.error(fields, d.message);
+      else this.#log.warn(fields, d.message);
+    }
+    this.#reported = now;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

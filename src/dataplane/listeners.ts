@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import { ListenError } from '../errors.ts';
+import { writeError, writeRawError, type ErrorReason } from './error-responses.ts';
+import { createProxyHandler, type ProxyState } from './proxy.ts';
+import type { SniContexts } from './tls/sni-contexts.ts';
+import { createUpgradeHandler } from './upgrade.ts';
+
+/** The traffic listeners of one worker. */
+export interface Listeners {
+  readonly http: Server;
+  readonly https: Http2SecureServer | null;
+  /** The ports actually bound (useful when the configured port was 0). */
+  readonly ports: { readonly http: number; readonly https: number | null };
+}
+
+/**
+ * Opens the HTTP listener and, unless turned off, the HTTPS listener (HTTP/2 and HTTP/1.1 offered by
+ * ALPN, certificate chosen by SNI). Both bind with SO_REUSEPORT so that every worker thread listens
+ * on the same ports and the kernel spreads connections across them.
+ */
+export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }): Promise<Listeners> {
+  const { timeouts, limits } = config;
+  const http = createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: timeouts.requestHeadersMs,
+    requestTimeout: 0,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    insecureHTTPParser: false,
+    noDelay: true,
+  });
+  configureHttp1(http, config, state, 'http');
+  const httpPort = await listen(http, config.bindAddress, ports.http, 'http');
+  http.on('request', guardHeaderCount(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state));
+  http.on('upgrade', createUpgradeHandler(state, { proto: 'http', port: httpPort }, timeouts.connectMs));
+
+  let https: Http2SecureServer | null = null;
+  let httpsPort: number | null = null;
+  if (ports.https !== null && sni !== null) {
+    https = createSecureServer({
+      allowHTTP1: true,
+      SNICallback: sni.callback,
+      minVersion: 'TLSv1.2',
+      maxHeaderListPairs: limits.maxHeaderCount + 4,
+      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      maxHeaderSize: limits.maxHeaderBytes,
+      ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
+    } as Parameters<typeof createSecureServer>[0]);
+    configureHttp1(https as unknown as Server, config, state, 'https');
+    httpsPort = await listen(https, config.bindAddress, ports.https, 'https');
+    const info = { proto: 'https', port: httpsPort } as const;
+    https.on('request', guardHeaderCount(createProxyHandler(state, info), limits.maxHeaderCount, state));
+    https.on('upgrade', createUpgradeHandler(state, info, timeouts.connectMs));
+    https.on('sessionError', () => {});
+  }
+  return { http, https, ports: { http: httpPort, https: httpsPort } };
+}
+
+/** Settings and events shared by the HTTP/1 side of both listeners. */
+function configureHttp1(server: Server, config: DataplaneConfig, state: ProxyState, listener: 'http' | 'https'): void {
+  // One more than the limit, so that a request over it is seen (Node truncates silently).
+  server.maxHeadersCount = config.limits.maxHeaderCount + 1;
+  server.headersTimeout = config.timeouts.requestHeadersMs;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = config.timeouts.keepAliveMs;
+  if (config.timeouts.idleMs > 0) server.setTimeout(config.timeouts.idleMs);
+  server.on('connection', (socket: Duplex) => {
+    state.metrics.connections.labels(listener).inc();
+    state.metrics.activeConnections.labels(listener).inc();
+    socket.once('close', () => state.metrics.activeConnections.labels(listener).dec());
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const reason = clientErrorReason(err);
+    if (reason === null) {
+      socket.destroy();
+      return;
+    }
+    state.metrics.proxyErrors.labels(reason).inc();
+    writeRawError(socket, reason);
+  });
+}
+
+/**
+ * Maps a client-side parse or protocol error to the answer it gets: oversized heads 431, slow heads
+ * 408, every other parse error 400 — including ambiguous framing (Content-Length with
+ * Transfer-Encoding, or two Content-Lengths), which the strict parser refuses and which is therefore
+ * never forwarded. Connection resets get no answer (null).
+ */
+export function clientErrorReason(err: NodeJS.ErrnoException): ErrorReason | null {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return null;
+  if (code === 'HPE_HEADER_OVERFLOW') return 'headers-too-large';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'request-timeout';
+  return 'bad-request';
+}
+
+/** Rejects requests with more header fields than allowed, with 431, before any proxy work. */
+function guardHeaderCount<Req extends { rawHeaders: string[]; resume(): unknown }, Res>(
+  handler: (req: Req, res: Res) => void,
+  maxCount: number,
+  state: ProxyState,
+): (req: Req, res: Res) => void {
+  const maxRaw = maxCount * 2;
+  return (req, res) => {
+    if (req.rawHeaders.length <= maxRaw) return handler(req, res);
+    state.metrics.proxyErrors.labels('headers-too-large').inc();
+    writeError(res as unknown as Parameters<typeof writeError>[0], 'headers-too-large', true);
+    req.resume();
+  };
+}
+
+function listen(server: Server | Http2SecureServer, host: string, port: number, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(new ListenError(`cannot listen for ${name} on ${host}:${port}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen({ host, port, reusePort: true }, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}

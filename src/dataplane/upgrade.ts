@@ -1,0 +1,63 @@
+import { connect, type Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { normalizePath } from '../router/normalize-path.ts';
+import { writeRawError, type ErrorReason } from './error-responses.ts';
+import type { ListenerInfo, ProxyState } from './proxy.ts';
+import { parseRequestTarget } from './request-target.ts';
+import { upstreamHeaders } from './upstream-headers.ts';
+
+/**
+ * Tunnels an HTTP/1.1 `Upgrade` request (WebSocket and any other protocol) to the route's endpoint:
+ * a fresh TCP connection, the request head rewritten like any proxied request (forwarding headers,
+ * hop-by-hop headers dropped, `Upgrade` kept), then bytes copied both ways until either side closes.
+ * The upstream's answer — 101 or a refusal — reaches the client unchanged.
+ */
+export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, connectMs: number): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return function handleUpgrade(req, socket, head) {
+    const fail = (reason: ErrorReason): void => {
+      state.metrics.upgrades.labels(reason).inc();
+      state.metrics.proxyErrors.labels(reason).inc();
+      writeRawError(socket, reason);
+    };
+    socket.on('error', () => socket.destroy());
+    const table = state.table;
+    if (table === null) return fail('not-ready');
+    const target = parseRequestTarget(req.url ?? '');
+    const path = target === null ? null : normalizePath(target.path);
+    if (target === null || path === null) return fail('bad-request');
+    const route = table.router.match(target.authority ?? req.headers.host ?? '', path);
+    if (route === null) return fail('no-route');
+    const upstream = table.routes.get(route)!.cluster.pick();
+    if (upstream === null) return fail('no-endpoint');
+
+    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port }, state.trusted, true);
+    let head1 = `${req.method} ${path}${target.query} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    head1 += '\r\n';
+
+    const up: Socket = connect({ host: upstream.address, port: upstream.port, noDelay: true });
+    const timer = connectMs > 0 ? setTimeout(() => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), connectMs) : null;
+    let connected = false;
+    up.once('connect', () => {
+      connected = true;
+      if (timer) clearTimeout(timer);
+      state.metrics.upgrades.labels('tunnelled').inc();
+      up.write(head1);
+      if (head.length > 0) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      if (!connected) fail(err.code === 'ETIMEDOUT' ? 'upstream-connect-timeout' : 'upstream-refused');
+      else socket.destroy();
+    });
+    up.on('close', () => socket.destroy());
+    socket.on('close', () => up.destroy());
+    if (state.idleMs > 0) {
+      // An idle tunnel is closed like an idle connection; WebSocket pings keep a live one open.
+      up.setTimeout(state.idleMs, () => up.destroy());
+    }
+  };
+}

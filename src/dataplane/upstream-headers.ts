@@ -1,0 +1,106 @@
+import { unmapIPv4, type TrustedProxies } from './trusted-proxies.ts';
+
+/**
+ * Builds the header list sent upstream from the client's raw headers: hop-by-hop headers (and any
+ * named in `Connection`) removed, `Host` preserved, and the forwarding headers set. Returns a flat
+ * `[name, value, name, value, …]` array, the form undici takes without further copying.
+ */
+
+/** Headers that describe one connection and never cross a proxy (RFC 9110 §7.6.1), plus `expect`,
+ * which Node's server already answered, and `proxy-connection`, a non-standard relative. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization', 'expect', 'http2-settings',
+]);
+
+/** The forwarding headers signalbox sets; a client's own copies are dropped unless it is trusted. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
+
+/** Facts about the client connection that the forwarding headers report. */
+export interface ForwardingInfo {
+  /** The peer address of the client connection. */
+  readonly peer: string;
+  /** `http` or `https`. */
+  readonly proto: string;
+  /** The listener port the request arrived on. */
+  readonly port: number;
+}
+
+/**
+ * Headers for the upstream request. `keepUpgrade` keeps `Upgrade` and sets `Connection: upgrade`
+ * (for WebSocket tunnels). HTTP/2 pseudo-headers are dropped and `:authority` becomes `Host`.
+ */
+export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, keepUpgrade = false): string[] {
+  const out: string[] = [];
+  let connectionTokens: string | undefined;
+  let host: string | undefined;
+  let xff: string | undefined;
+  let xfProto: string | undefined;
+  let xfHost: string | undefined;
+  let xfPort: string | undefined;
+  let upgrade: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      connectionTokens = connectionTokens === undefined ? raw[i + 1]! : `${connectionTokens},${raw[i + 1]!}`;
+      continue;
+    }
+    if (lower.charCodeAt(0) === 58 /* ':' */) {
+      if (lower === ':authority') host ??= raw[i + 1]!;
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'upgrade') upgrade = raw[i + 1]!;
+      continue;
+    }
+    if (FORWARDING.has(lower)) {
+      const value = raw[i + 1]!;
+      if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+      else if (lower === 'x-forwarded-proto') xfProto ??= value;
+      else if (lower === 'x-forwarded-host') xfHost ??= value;
+      else if (lower === 'x-forwarded-port') xfPort ??= value;
+      continue;
+    }
+    if (lower === 'host') {
+      if (host !== undefined) continue;
+      host = raw[i + 1]!;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  if (connectionTokens !== undefined) removeConnectionListed(out, connectionTokens);
+  if (host !== undefined && !hasHost(out)) out.push('host', host);
+
+  const isTrusted = !trusted.none && trusted.isTrusted(info.peer);
+  const peer = unmapIPv4(info.peer);
+  const client = isTrusted ? trusted.clientAddress(peer, xff) : peer;
+  out.push(
+    'x-forwarded-for', isTrusted && xff !== undefined ? `${xff}, ${peer}` : peer,
+    'x-forwarded-proto', isTrusted && xfProto !== undefined ? xfProto : info.proto,
+    'x-forwarded-host', isTrusted && xfHost !== undefined ? xfHost : (host ?? ''),
+    'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
+    'x-real-ip', client,
+  );
+  if (keepUpgrade && upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
+  return out;
+}
+
+function hasHost(headers: string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'host') return true;
+  return false;
+}
+
+/** Removes the headers that a `Connection` header names (RFC 9110 §7.6.1); rare, so not optimised. */
+function removeConnectionListed(headers: string[], tokens: string): void {
+  const listed = new Set(tokens.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive'));
+  if (listed.size === 0) return;
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    const lower = headers[i]!.toLowerCase();
+    if (listed.has(lower) && lower !== 'host') headers.splice(i, 2);
+  }
+}
+
+/** Whether a response header must not be passed back to the client. */
+export function isHopByHopResponseHeader(lower: string): boolean {
+  return HOP_BY_HOP.has(lower);
+}

@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import type { Logger } from '../log.ts';
+import type { ControlMetrics } from '../metrics/metrics.ts';
+import type { PublishedTable } from '../model/table.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+interface Slot {
+  worker: Worker | null;
+  appliedVersion: number;
+  restarts: number;
+}
+
+/**
+ * The data-plane worker threads, seen from the control plane: starts them on shared ports, sends each
+ * new table to all of them, gathers their metrics, restarts one that crashes (with backoff, and with
+ * the current table), and stops them gracefully.
+ */
+export class WorkerPool {
+  readonly #config: DataplaneConfig;
+  readonly #count: number;
+  readonly #log: Logger;
+  readonly #metrics: ControlMetrics;
+  readonly #slots: Slot[] = [];
+  #ports: { http: number; https: number | null } | null = null;
+  #latest: PublishedTable | null = null;
+  #stopping = false;
+  #nextMetricsId = 1;
+  readonly #pendingMetrics = new Map<number, (data: unknown) => void>();
+  readonly #appliedWaiters = new Set<() => void>();
+
+  constructor(config: DataplaneConfig, count: number, log: Logger, metrics: ControlMetrics) {
+    this.#config = config;
+    this.#count = count;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /** Starts every worker; resolves with the bound ports once all listen. */
+  async start(): Promise<{ http: number; https: number | null }> {
+    // The first worker binds the configured ports (maybe 0); the rest join the ports it got.
+    const first = await this.#spawn(0, { http: this.#config.httpPort, https: this.#config.httpsPort });
+    this.#ports = first;
+    await Promise.all(Array.from({ length: this.#count - 1 }, (_, i) => this.#spawn(i + 1, first)));
+    return first;
+  }
+
+  /** Sends `published` to every worker; it becomes the table each serves. */
+  publish(published: PublishedTable): void {
+    this.#latest = published;
+    for (const slot of this.#slots) this.#post(slot, { type: 'table', published });
+  }
+
+  /** True once every running worker serves a table. */
+  get ready(): boolean {
+    return this.#slots.length === this.#count && this.#slots.every((s) => s.worker === null || s.appliedVersion > 0);
+  }
+
+  /** Resolves when every worker serves version `version` or newer. */
+  whenApplied(version: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.#slots.every((s) => s.worker === null || s.appliedVersion >= version)) {
+          this.#appliedWaiters.delete(check);
+          resolve();
+        }
+      };
+      this.#appliedWaiters.add(check);
+      check();
+    });
+  }
+
+  /** Each worker's metrics as prom-client JSON, for aggregation. */
+  async collectMetrics(): Promise<unknown[]> {
+    const live = this.#slots.filter((s) => s.worker !== null);
+    return Promise.all(
+      live.map(
+        (slot) =>
+          new Promise<unknown>((resolve) => {
+            const id = this.#nextMetricsId++;
+            const timer = setTimeout(() => {
+              this.#pendingMetrics.delete(id);
+              resolve([]);
+            }, 2_000);
+            this.#pendingMetrics.set(id, (data) => {
+              clearTimeout(timer);
+              resolve(data);
+            });
+            this.#post(slot, { type: 'metrics', id });
+          }),
+      ),
+    );
+  }
+
+  /** Stops every worker: no new connections, requests in flight get up to `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const worker = slot.worker;
+        if (worker === null) return;
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        this.#post(slot, { type: 'stop', graceMs });
+        const timer = setTimeout(() => void worker.terminate(), graceMs + 2_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  #post(slot: Slot, message: ToWorker): void {
+    slot.worker?.postMessage(message);
+  }
+
+  #spawn(index: number, ports: { http: number; https: number | null }): Promise<{ http: number; https: number | null }> {
+    const init: WorkerInit = { index, config: this.#config, ports };
+    const worker = new Worker(WORKER_URL, { workerData: init, name: `signalbox-dataplane-${index}` });
+    const slot: Slot = this.#slots[index] ?? { worker: null, appliedVersion: 0, restarts: 0 };
+    slot.worker = worker;
+    slot.appliedVersion = 0;
+    this.#slots[index] = slot;
+    this.#metrics.workers.set(this.#slots.filter((s) => s.worker !== null).length);
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'listening':
+            listening = true;
+            if (this.#latest) this.#post(slot, { type: 'table', published: this.#latest });
+            resolve(message.ports);
+            break;
+          case 'table-applied':
+            slot.appliedVersion = Math.max(slot.appliedVersion, message.version);
+            for (const waiter of [...this.#appliedWaiters]) waiter();
+            break;
+          case 'metrics':
+            this.#pendingMetrics.get(message.id)?.(message.data);
+            this.#pendingMetrics.delete(message.id);
+            break;
+          case 'fatal':
+            this.#log.error({ worker: index, err: message.message }, 'data-plane worker failed');
+            if (!listening) reject(new Error(message.message));
+            break;
+          case 'stopped':
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        this.#log.error({ worker: index, err }, 'data-plane worker crashed');
+        if (!listening) reject(err);
+      });
+      worker.on('exit', (code) => {
+        slot.worker = null;
+        this.#metrics.workers.set(this.#slots.filter((s) => s.worker !== null).length);
+        for (const waiter of [...this.#appliedWaiters]) waiter();
+        if (this.#stopping || !listening) return;
+        slot.restarts++;
+        this.#metrics.workerRestarts.inc();
+        const delay = Math.min(5_000, 100 * 2 ** Math.min(slot.restarts, 6));
+        this.#log.warn({ worker: index, code, delayMs: delay }, 'restarting data-plane worker');
+        setTimeout(() => {
+          if (this.#stopping || this.#ports === null) return;
+          this.#spawn(index, this.#ports).catch((err) => this.#log.error({ worker: index, err }, 'worker restart failed'));
+        }, delay).unref();
+      });
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import type { PublishedTable } from '../model/table.ts';
+
+/** What a data-plane worker thread is started with (its `workerData`). */
+export interface WorkerInit {
+  readonly index: number;
+  /** Configuration with `defaultCertificate` filled in, so every worker serves the same one. */
+  readonly config: DataplaneConfig;
+  /** Ports to bind: the first worker may get 0 (any free port); the rest get the port it bound. */
+  readonly ports: { readonly http: number; readonly https: number | null };
+}
+
+/** Messages from the control plane to a worker. */
+export type ToWorker =
+  | { readonly type: 'table'; readonly published: PublishedTable }
+  | { readonly type: 'metrics'; readonly id: number }
+  | { readonly type: 'stop'; readonly graceMs: number };
+
+/** Messages from a worker to the control plane. */
+export type FromWorker =
+  | { readonly type: 'listening'; readonly ports: { readonly http: number; readonly https: number | null } }
+  | { readonly type: 'table-applied'; readonly version: number }
+  | { readonly type: 'metrics'; readonly id: number; readonly data: unknown }
+  | { readonly type: 'stopped' }
+  | { readonly type: 'fatal'; readonly message: string };

@@ -1,0 +1,83 @@
+/**
+ * Entry point of a data-plane worker thread: opens the listeners, serves the newest routing table it
+ * was sent, answers metric collections, and stops gracefully when asked.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log.ts';
+import { createDataplaneMetrics } from '../metrics/metrics.ts';
+import { createAccessLog } from './access-log.ts';
+import { openListeners, type Listeners } from './listeners.ts';
+import { prepareTable } from './prepared-table.ts';
+import type { ProxyState } from './proxy.ts';
+import { SniContexts } from './tls/sni-contexts.ts';
+import { TrustedProxies } from './trusted-proxies.ts';
+import { UpstreamPools } from './upstream-pools.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const { config } = init;
+const log = createLogger({ level: config.logLevel, bindings: { component: 'dataplane', worker: init.index } });
+const metrics = createDataplaneMetrics();
+const pools = new UpstreamPools(config.timeouts.connectMs, metrics.upstreamConnectDuration);
+const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
+const state: ProxyState = {
+  table: null,
+  metrics,
+  accessLog: createAccessLog(config.accessLog),
+  trusted: new TrustedProxies(config.trustedProxies),
+  responseHeadersMs: config.timeouts.responseHeadersMs,
+  idleMs: config.timeouts.idleMs,
+};
+let listeners: Listeners | null = null;
+
+function send(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'table': {
+      const started = performance.now();
+      const prepared = prepareTable(message.published, pools, metrics);
+      sni?.update(message.published.table.certificates);
+      state.table = prepared;
+      pools.retain(prepared.poolKeys);
+      metrics.workerTableVersion.set(prepared.version);
+      log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
+      send({ type: 'table-applied', version: prepared.version });
+      break;
+    }
+    case 'metrics':
+      metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: message.id, data }));
+      break;
+    case 'stop':
+      void stop(message.graceMs);
+      break;
+  }
+});
+
+/** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes everything. */
+async function stop(graceMs: number): Promise<void> {
+  const closing: Promise<void>[] = [];
+  for (const server of [listeners?.http, listeners?.https]) {
+    if (!server) continue;
+    closing.push(new Promise((resolve) => server.close(() => resolve())));
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  }
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+  await Promise.race([Promise.all(closing), deadline]);
+  listeners?.http.closeAllConnections();
+  await pools.closeAll(true);
+  state.accessLog.flush();
+  send({ type: 'stopped' });
+  port.close();
+}
+
+try {
+  listeners = await openListeners(config, state, sni, init.ports);
+  send({ type: 'listening', ports: listeners.ports });
+} catch (err) {
+  send({ type: 'fatal', message: (err as Error).message });
+  port.close();
+}

@@ -1,0 +1,164 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Logger } from '../log.ts';
+import type { Diagnostic } from '../model/table.ts';
+import { isManifestFile, parseManifest } from './manifest-file.ts';
+
+interface FileState {
+  /** mtime+size, to skip files that did not change. */
+  stamp: string;
+  /** The objects of the last good parse (kept when a later parse fails). */
+  objects: readonly unknown[];
+  /** The current parse error, if the file is broken now. */
+  error: string | null;
+}
+
+/** Counts a file that failed to load (wired to the source-errors metric). */
+export type SourceErrorCounter = (reason: 'parse' | 'read') => void;
+
+/**
+ * The file source: every manifest under a directory, kept current by watching it. It keeps, for each
+ * file, the objects of its last good parse: a file that stops parsing is reported (log, metric,
+ * diagnostic) and its previous content stays in force until it is fixed or deleted.
+ */
+export class ManifestSource {
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #countError: SourceErrorCounter;
+  readonly #files = new Map<string, FileState>();
+  #watcher: FSWatcher | null = null;
+  #poll: NodeJS.Timeout | null = null;
+  #scanning: Promise<boolean> | null = null;
+  #rescanWanted = false;
+  #onChange: () => void = () => {};
+
+  constructor(dir: string, log: Logger, countError: SourceErrorCounter = () => {}) {
+    this.#dir = dir;
+    this.#log = log;
+    this.#countError = countError;
+  }
+
+  /** Reads every file once. Rejects only if the directory itself cannot be read. */
+  async load(): Promise<void> {
+    await stat(this.#dir);
+    await this.#scan();
+  }
+
+  /**
+   * Watches the directory; `onChange` runs after any file's objects changed. A slow poll backs up
+   * the watcher, since editors that save by renaming and some file systems lose events.
+   */
+  watch(onChange: () => void, pollMs = 2_000): void {
+    this.#onChange = onChange;
+    try {
+      this.#watcher = watch(this.#dir, { recursive: true, persistent: false }, () => this.#requestScan());
+      this.#watcher.on('error', (err) => this.#log.warn({ err }, 'manifest watch failed; polling only'));
+    } catch (err) {
+      this.#log.warn({ err }, 'cannot watch manifest directory; polling only');
+    }
+    this.#poll = setInterval(() => this.#requestScan(), pollMs);
+    this.#poll.unref();
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.#watcher?.close();
+    if (this.#poll) clearInterval(this.#poll);
+  }
+
+  /** Every object of every file (last good content), files in path order. */
+  objects(): unknown[] {
+    const out: unknown[] = [];
+    for (const path of [...this.#files.keys()].sort()) out.push(...this.#files.get(path)!.objects);
+    return out;
+  }
+
+  /** One diagnostic per file that currently fails to parse. */
+  diagnostics(): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    for (const [path, file] of [...this.#files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (file.error === null) continue;
+      out.push({
+        kind: 'File',
+        namespace: '',
+        name: relative(this.#dir, path),
+        code: 'ManifestParseError',
+        message: `${file.error} (the file's last good content is still in force)`,
+        severity: 'error',
+      });
+    }
+    return out;
+  }
+
+  #requestScan(): void {
+    if (this.#scanning) {
+      this.#rescanWanted = true;
+      return;
+    }
+    this.#scanning = this.#scan().finally(() => {
+      this.#scanning = null;
+      if (this.#rescanWanted) {
+        this.#rescanWanted = false;
+        this.#requestScan();
+      }
+    });
+    this.#scanning.then((changed) => {
+      if (changed) this.#onChange();
+    }, (err) => this.#log.error({ err }, 'manifest scan failed'));
+  }
+
+  /** Re-reads what changed; true if any file's objects or error changed. */
+  async #scan(): Promise<boolean> {
+    const seen = new Set<string>();
+    let changed = false;
+    for (const path of await listManifests(this.#dir)) {
+      seen.add(path);
+      let stamp: string;
+      try {
+        const s = await stat(path);
+        stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
+      } catch {
+        continue; // deleted between the listing and now; the next scan settles it
+      }
+      const previous = this.#files.get(path);
+      if (previous?.stamp === stamp) continue;
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        this.#countError('read');
+        this.#log.warn({ file: path, err: (err as Error).message }, 'cannot read manifest; keeping its last good content');
+        continue;
+      }
+      const parsed = parseManifest(text, relative(this.#dir, path));
+      if (parsed.ok) {
+        this.#files.set(path, { stamp, objects: parsed.objects, error: null });
+        changed = true;
+      } else {
+        this.#countError('parse');
+        this.#log.error({ file: path, error: parsed.error }, 'manifest does not parse; keeping its last good content');
+        if (previous?.error !== parsed.error) changed = true;
+        this.#files.set(path, { stamp, objects: previous?.objects ?? [], error: parsed.error });
+      }
+    }
+    for (const path of [...this.#files.keys()]) {
+      if (seen.has(path)) continue;
+      this.#files.delete(path);
+      changed = true;
+    }
+    return changed;
+  }
+}
+
+/** Manifest files under `dir`, recursively, skipping hidden files and directories. */
+async function listManifests(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    if (isManifestFile(relative(dir, full))) out.push(full);
+  }
+  return out.sort();
+}
