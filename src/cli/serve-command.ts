@@ -65,7 +65,7 @@ export function registerServeCommand(program: Command): void {
     .option('--drain <duration>', 'on SIGTERM: keep serving with readiness failed for this long', '0s')
     .option('--grace <duration>', 'on SIGTERM: then let requests in flight finish for up to this long', '10s')
     .action(async (flags: ServeFlags) => {
-      const log = createLogger({ level: flags.logLevel, bindings: { component: 'serve' } });
+      const log = createLogger({ level: flags.logLevel });
       const dataplane = dataplaneConfig(flags);
       const running = await startServe({
         manifests: flags.manifests,

@@ -47,7 +47,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const metrics = createControlMetrics();
   const dataplane: DataplaneConfig = {
     ...options.dataplane,
-    defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', days: 3650 }),
+    defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
   };
   const source = new ManifestSource(options.manifests, log.child({ component: 'source' }), (reason) => metrics.sourceErrors.labels(reason).inc());
   const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics);

@@ -21,9 +21,10 @@ export interface AccessEntry {
 }
 
 /**
- * Access log sink. Lines are JSON written through pino to an asynchronous, buffered destination
- * (sonic-boom, flushed in 16 KiB batches and on exit), so a busy worker pays one serialisation per
- * request and few system calls.
+ * Access log sink. Lines are JSON written through pino to an asynchronous destination (sonic-boom):
+ * while one write is in flight, further lines queue and go out together in the next, so a busy
+ * worker pays one serialisation per request and few system calls, and a quiet one shows each line
+ * at once.
  */
 export interface AccessLog {
   readonly enabled: boolean;
@@ -38,7 +39,6 @@ export function createAccessLog(target: string): AccessLog {
   const dest = pino.destination({
     dest: target === 'stdout' ? 1 : target === 'stderr' ? 2 : target,
     sync: false,
-    minLength: 16 * 1024,
     mkdir: target !== 'stdout' && target !== 'stderr',
   });
   const logger: Logger = pino({ base: undefined, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, dest);
