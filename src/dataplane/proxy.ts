@@ -51,13 +51,14 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
     const path = target === null ? null : normalizePath(target.path);
     if (target === null || path === null) return answerError(state, req, res, started, 'bad-request', null);
     const host = target.authority ?? hostOf(req);
+    if (host === '' && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return answerError(state, req, res, started, 'bad-request', null);
     const route = table.router.match(host, path);
     if (route === null) return answerError(state, req, res, started, 'no-route', null);
     const ctx = table.routes.get(route)!;
     const upstream = ctx.cluster.pick();
     if (upstream === null) return answerError(state, req, res, started, 'no-endpoint', ctx);
     const exchange = new Exchange(state, req, res, ctx, upstream, started);
-    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port }, state.trusted);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted);
     upstream.pool.dispatch(
       {
         path: target.authority === undefined && path === target.path ? pathAndQuery(req.url!, target.path, target.query) : path + target.query,
@@ -90,6 +91,21 @@ function hasBody(req: ClientRequest): boolean {
   if (h['transfer-encoding'] !== undefined) return true;
   const cl = h['content-length'];
   return cl !== undefined && cl !== '0';
+}
+
+/**
+ * Header names listed in a response's Connection header (beyond close/keep-alive), which are
+ * hop-by-hop too; null in the usual case of none.
+ */
+function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let listed: Set<string> | null = null;
+  for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    (listed ??= new Set()).add(t);
+  }
+  return listed;
 }
 
 /** Answers with signalbox's own error response and accounts for it. */
@@ -183,9 +199,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const out: string[] = [];
+    const listed = connectionListed(headers.connection);
     for (const name in headers) {
       const value = headers[name];
-      if (value === undefined || isHopByHopResponseHeader(name)) continue;
+      if (value === undefined || isHopByHopResponseHeader(name) || (listed !== null && listed.has(name))) continue;
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }

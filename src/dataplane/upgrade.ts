@@ -31,7 +31,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     const upstream = table.routes.get(route)!.cluster.pick();
     if (upstream === null) return fail('no-endpoint');
 
-    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port }, state.trusted, true);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted, true);
     let head1 = `${req.method} ${path}${target.query} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
     head1 += '\r\n';

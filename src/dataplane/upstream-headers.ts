@@ -24,6 +24,8 @@ export interface ForwardingInfo {
   readonly proto: string;
   /** The listener port the request arrived on. */
   readonly port: number;
+  /** The authority of an absolute-form request target, which replaces the Host header (RFC 9112 §3.2.2). */
+  readonly authority?: string | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface ForwardingInfo {
 export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, keepUpgrade = false): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
-  let host: string | undefined;
+  let host: string | undefined = info.authority;
   let xff: string | undefined;
   let xfProto: string | undefined;
   let xfHost: string | undefined;
@@ -63,6 +65,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       continue;
     }
     if (lower === 'host') {
+      // One Host only; an absolute-form target's authority overrides it.
       if (host !== undefined) continue;
       host = raw[i + 1]!;
     }

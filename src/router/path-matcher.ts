@@ -3,13 +3,10 @@
  * lookup for Exact routes and one pass over the path for Prefix routes, without allocating.
  */
 import type { Route } from '../model/table.ts';
+import { FNV_OFFSET, FNV_PRIME, HASH_MASK, hashRange } from './hash.ts';
 import { normalizePath } from './normalize-path.ts';
 
 const SLASH = 0x2f;
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-// Hashes are masked to 30 bits so that map keys stay small integers (no heap numbers).
-const HASH_MASK = 0x3fffffff;
 
 interface PrefixEntry {
   /** The route's path normalised, without trailing slashes; never `/` (that is the root route). */
@@ -50,7 +47,7 @@ export class PathMatcher {
         this.#root ??= route;
         continue;
       }
-      const hash = hashOf(key, key.length);
+      const hash = hashRange(key, 0, key.length, false);
       const bucket = this.#prefixes.get(hash);
       if (bucket === undefined) this.#prefixes.set(hash, [{ key, route }]);
       else if (!bucket.some((entry) => entry.key === key)) bucket.push({ key, route });
@@ -85,13 +82,6 @@ export class PathMatcher {
     }
     return null;
   }
-}
-
-/** FNV-1a over the first `length` UTF-16 code units, masked like the lookups. */
-function hashOf(text: string, length: number): number {
-  let hash = FNV_OFFSET;
-  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
-  return hash & HASH_MASK;
 }
 
 function withoutTrailingSlashes(path: string): string {

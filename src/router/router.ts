@@ -1,19 +1,23 @@
 /**
  * The router: a routing table prepared for matching requests. Built once per published table;
- * `match` is the proxy's hot path and allocates nothing beyond stripping a port or lower-casing a
- * Host header that needs it.
+ * `match` is the proxy's hot path and allocates nothing: hosts and path prefixes are looked up by
+ * hashing ranges of the request's own strings.
  */
 import type { Route, RoutingTable } from '../model/table.ts';
-import { hostKey } from './host-key.ts';
+import { HostIndex } from './host-index.ts';
 import { PathMatcher } from './path-matcher.ts';
+
+const COLON = 0x3a;
+const DOT = 0x2e;
+const OPEN_BRACKET = 0x5b;
 
 /** Matches requests against one routing table. */
 export interface Router {
   /**
    * The route for a request, or null when nothing matches and the table has no default route
    * (the caller answers 404).
-   * @param host the raw Host header or `:authority`: any case, maybe with a port, maybe an IP
-   *   literal (IP literals only ever reach the catch-all host `*`).
+   * @param host the raw Host header or `:authority`: any case, maybe with a port, maybe with a
+   *   trailing dot, maybe an IP literal (IP literals only ever reach the catch-all host `*`).
    * @param path the normalised request path, without the query string — see `normalizePath`.
    *   Matching is case-sensitive.
    */
@@ -23,20 +27,21 @@ export interface Router {
 /**
  * Prepares a routing table for matching.
  *
- * Host selection: the exact host, else the wildcard for the host's suffix after its first label
- * (`a.example.com` → `*.example.com`; one label only, so `a.b.example.com` does not match it, nor
- * does `example.com`), else the catch-all `*`. The most specific virtual host wins outright: when
- * none of its routes match, the request does NOT fall through to a less specific host but goes to
- * `table.defaultRoute` — as with a request that matched no host at all. Path matching inside a
- * host: see {@link PathMatcher}.
+ * Host selection, case-insensitive, port and trailing dot ignored: the exact host, else the
+ * wildcard for the host's suffix after its first label (`a.example.com` → `*.example.com`; one
+ * label only, so neither `a.b.example.com` nor `example.com` match it), else the catch-all `*`.
+ * The most specific virtual host wins outright: when none of its routes match, the request does
+ * NOT fall through to a less specific host but goes to `table.defaultRoute`, as does a request
+ * that matched no host at all. Path matching inside a host: see {@link PathMatcher}.
  */
 export function buildRouter(table: RoutingTable): Router {
   return new TableRouter(table);
 }
 
 class TableRouter implements Router {
-  readonly #exact = new Map<string, PathMatcher>();
-  readonly #wildcard = new Map<string, PathMatcher>();
+  readonly #exact = new HostIndex<PathMatcher>();
+  /** Keyed by the suffix after `*.`. */
+  readonly #wildcard = new HostIndex<PathMatcher>();
   readonly #any: PathMatcher | null;
   readonly #fallback: Route | null;
 
@@ -45,35 +50,39 @@ class TableRouter implements Router {
     for (const vhost of table.virtualHosts) {
       const host = vhost.host.toLowerCase();
       // The first virtual host for a name wins, like the first route for a path.
-      if (vhost.match === 'any') {
-        any ??= new PathMatcher(vhost.routes);
-      } else if (vhost.match === 'wildcard') {
-        const suffix = host.startsWith('*.') ? host.slice(2) : host;
-        if (!this.#wildcard.has(suffix)) this.#wildcard.set(suffix, new PathMatcher(vhost.routes));
-      } else if (!this.#exact.has(host)) {
-        this.#exact.set(host, new PathMatcher(vhost.routes));
-      }
+      if (vhost.match === 'any') any ??= new PathMatcher(vhost.routes);
+      else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, new PathMatcher(vhost.routes));
+      else this.#exact.add(host, new PathMatcher(vhost.routes));
     }
     this.#any = any;
     this.#fallback = table.defaultRoute;
   }
 
   match(host: string, path: string): Route | null {
-    const matcher = this.#virtualHost(hostKey(host));
-    return matcher?.match(path) ?? this.#fallback;
+    return this.#virtualHost(host)?.match(path) ?? this.#fallback;
   }
 
-  #virtualHost(host: string): PathMatcher | null {
-    if (host === '') return this.#any;
-    const exact = this.#exact.get(host);
-    if (exact !== undefined) return exact;
-    if (this.#wildcard.size > 0) {
-      const dot = host.indexOf('.');
-      // The first label must be non-empty and so must the rest: `.example.com` matches nothing.
-      if (dot > 0 && dot < host.length - 1) {
-        const wildcard = this.#wildcard.get(host.slice(dot + 1));
-        if (wildcard !== undefined) return wildcard;
+  #virtualHost(raw: string): PathMatcher | null {
+    // An IP literal in brackets can never name a virtual host.
+    if (raw.length === 0 || raw.charCodeAt(0) === OPEN_BRACKET) return this.#any;
+    let end = raw.length;
+    let firstDot = -1;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === COLON) {
+        end = i;
+        break;
       }
+      if (c === DOT && firstDot < 0) firstDot = i;
+    }
+    // `example.com.` is the same name as `example.com`.
+    if (end > 0 && raw.charCodeAt(end - 1) === DOT) end--;
+    const exact = this.#exact.get(raw, 0, end);
+    if (exact !== undefined) return exact;
+    // The first label and the suffix must both be non-empty: `.example.com` matches no wildcard.
+    if (this.#wildcard.size > 0 && firstDot > 0 && firstDot < end - 1) {
+      const wildcard = this.#wildcard.get(raw, firstDot + 1, end);
+      if (wildcard !== undefined) return wildcard;
     }
     return this.#any;
   }

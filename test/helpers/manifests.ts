@@ -1,0 +1,103 @@
+/**
+ * Tiny builders for the Kubernetes objects the data-plane tests write into a manifest directory.
+ * Each returns a plain object; `writeManifests` turns a list of them into a YAML file.
+ */
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+
+/** Our IngressClass, marked default. */
+export function ingressClass(): object {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: 'signalbox', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+    spec: { controller: 'signalbox.dev/ingress-controller' },
+  };
+}
+
+/** An endpoint for {@link serviceWithEndpoints}. */
+export interface TestEndpoint {
+  readonly port: number;
+  readonly address?: string;
+  readonly ready?: boolean;
+  readonly serving?: boolean;
+  readonly terminating?: boolean;
+}
+
+/** A Service with one port `http` (80) and an EndpointSlice listing `endpoints`. */
+export function serviceWithEndpoints(name: string, endpoints: readonly TestEndpoint[], namespace = 'default'): object[] {
+  // An EndpointSlice has one port list for all endpoints; tests that need several ports per service
+  // use one slice per endpoint, which Kubernetes also allows.
+  const slices = endpoints.map((ep, i) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-${i}`, namespace, labels: { 'kubernetes.io/service-name': name } },
+    addressType: (ep.address ?? '127.0.0.1').includes(':') ? 'IPv6' : 'IPv4',
+    ports: [{ name: 'http', port: ep.port, protocol: 'TCP' }],
+    endpoints: [{
+      addresses: [ep.address ?? '127.0.0.1'],
+      conditions: { ready: ep.ready ?? true, serving: ep.serving ?? ep.ready ?? true, terminating: ep.terminating ?? false },
+    }],
+  }));
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    ...slices,
+  ];
+}
+
+/** One path of {@link ingress}. */
+export interface TestPath {
+  readonly path: string;
+  readonly service: string;
+  readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+}
+
+/** An Ingress with one rule for `host` (null: no host) and the given paths, all to port 80. */
+export function ingress(name: string, host: string | null, paths: readonly TestPath[], extra: { tls?: { hosts: string[]; secretName: string }[]; defaultBackend?: string; namespace?: string } = {}): object {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: extra.namespace ?? 'default' },
+    spec: {
+      ...(extra.defaultBackend ? { defaultBackend: { service: { name: extra.defaultBackend, port: { number: 80 } } } } : {}),
+      ...(extra.tls ? { tls: extra.tls } : {}),
+      rules: [{
+        ...(host === null ? {} : { host }),
+        http: {
+          paths: paths.map((p) => ({ path: p.path, pathType: p.pathType ?? 'Prefix', backend: { service: { name: p.service, port: { number: 80 } } } })),
+        },
+      }],
+    },
+  };
+}
+
+/** A kubernetes.io/tls Secret. */
+export function tlsSecret(name: string, certPem: string, keyPem: string, namespace = 'default'): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(certPem).toString('base64'), 'tls.key': Buffer.from(keyPem).toString('base64') },
+  };
+}
+
+/** A fresh temporary manifest directory; remove it with `rm(dir, {recursive: true})`. */
+export function tempManifestDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'signalbox-test-'));
+}
+
+/** Writes `objects` as one multi-document YAML file, atomically (write + rename, as editors do). */
+export async function writeManifests(dir: string, file: string, objects: readonly object[]): Promise<void> {
+  const text = objects.map((o) => YAML.stringify(o)).join('---\n');
+  const tmp = join(dir, `.${file}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, join(dir, file));
+}
+
+/** Removes a directory tree, ignoring errors. */
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

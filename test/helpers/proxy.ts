@@ -1,0 +1,61 @@
+/** Starts a real signalbox (`serve` runtime with worker threads) on free ports for a test. */
+import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from '../../src/config/dataplane-config.ts';
+import { startServe, type RunningServe } from '../../src/cli/serve-runtime.ts';
+import { createLogger } from '../../src/log.ts';
+import { DEFAULT_COMPILE_OPTIONS } from '../../src/model/snapshot.ts';
+
+/** A running proxy with URLs to reach it. */
+export interface TestProxy extends RunningServe {
+  readonly http: string;
+  readonly https: string;
+  readonly admin: string;
+  /** Resolves once the workers serve a table newer than the one served when this was called. */
+  nextTable(): Promise<void>;
+}
+
+/** Options for {@link startProxy}: anything in DataplaneConfig plus workers and timeouts. */
+export interface TestProxyOptions {
+  readonly workers?: number;
+  readonly dataplane?: Partial<DataplaneConfig>;
+  readonly timeouts?: Partial<DataplaneConfig['timeouts']>;
+  readonly limits?: Partial<DataplaneConfig['limits']>;
+  readonly drainMs?: number;
+  readonly graceMs?: number;
+}
+
+/** Starts `serve` on `dir` with every port free-picked and access logs off. */
+export async function startProxy(dir: string, options: TestProxyOptions = {}): Promise<TestProxy> {
+  const dataplane: DataplaneConfig = {
+    ...DEFAULT_DATAPLANE_CONFIG,
+    bindAddress: '127.0.0.1',
+    httpPort: 0,
+    httpsPort: 0,
+    accessLog: 'off',
+    logLevel: 'silent',
+    ...options.dataplane,
+    timeouts: { ...DEFAULT_DATAPLANE_CONFIG.timeouts, ...options.timeouts },
+    limits: { ...DEFAULT_DATAPLANE_CONFIG.limits, ...options.limits },
+  };
+  const running = await startServe({
+    manifests: dir,
+    dataplane,
+    compile: DEFAULT_COMPILE_OPTIONS,
+    workers: options.workers ?? 1,
+    adminBind: '127.0.0.1',
+    adminPort: 0,
+    drainMs: options.drainMs ?? 0,
+    graceMs: options.graceMs ?? 2_000,
+    log: createLogger({ level: 'silent' }),
+  });
+  const { http, https, admin } = running.ports;
+  return {
+    ...running,
+    http: `http://127.0.0.1:${http}`,
+    https: `https://127.0.0.1:${https}`,
+    admin: `http://127.0.0.1:${admin}`,
+    nextTable() {
+      const version = (running.current()?.version ?? 0) + 1;
+      return running.whenApplied(version);
+    },
+  };
+}
