@@ -39,6 +39,9 @@ export function buildRouter(table: RoutingTable): Router {
 }
 
 class TableRouter implements Router {
+  /** Exact hosts by name: the common request (lower-case, no port) is one native map lookup. */
+  readonly #exactByName = new Map<string, PathMatcher>();
+  /** The same hosts, for Host headers that carry a port, upper case or a trailing dot. */
   readonly #exact = new HostIndex<PathMatcher>();
   /** Keyed by the suffix after `*.`. */
   readonly #wildcard = new HostIndex<PathMatcher>();
@@ -52,7 +55,11 @@ class TableRouter implements Router {
       // The first virtual host for a name wins, like the first route for a path.
       if (vhost.match === 'any') any ??= new PathMatcher(vhost.routes);
       else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, new PathMatcher(vhost.routes));
-      else this.#exact.add(host, new PathMatcher(vhost.routes));
+      else if (!this.#exactByName.has(host)) {
+        const matcher = new PathMatcher(vhost.routes);
+        this.#exactByName.set(host, matcher);
+        this.#exact.add(host, matcher);
+      }
     }
     this.#any = any;
     this.#fallback = table.defaultRoute;
@@ -63,10 +70,13 @@ class TableRouter implements Router {
   }
 
   #virtualHost(raw: string): PathMatcher | null {
+    const direct = this.#exactByName.get(raw);
+    if (direct !== undefined) return direct;
     // An IP literal in brackets can never name a virtual host.
     if (raw.length === 0 || raw.charCodeAt(0) === OPEN_BRACKET) return this.#any;
     let end = raw.length;
     let firstDot = -1;
+    let upper = false;
     for (let i = 0; i < raw.length; i++) {
       const c = raw.charCodeAt(i);
       if (c === COLON) {
@@ -74,11 +84,15 @@ class TableRouter implements Router {
         break;
       }
       if (c === DOT && firstDot < 0) firstDot = i;
+      else if (c >= 0x41 && c <= 0x5a) upper = true;
     }
     // `example.com.` is the same name as `example.com`.
     if (end > 0 && raw.charCodeAt(end - 1) === DOT) end--;
-    const exact = this.#exact.get(raw, 0, end);
-    if (exact !== undefined) return exact;
+    // Only a header that differs from its key can still match an exact host.
+    if (upper || end !== raw.length) {
+      const exact = this.#exact.get(raw, 0, end);
+      if (exact !== undefined) return exact;
+    }
     // The first label and the suffix must both be non-empty: `.example.com` matches no wildcard.
     if (this.#wildcard.size > 0 && firstDot > 0 && firstDot < end - 1) {
       const wildcard = this.#wildcard.get(raw, firstDot + 1, end);
