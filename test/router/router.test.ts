@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildRouter } from '../../src/router/router.ts';
+import { exactRoute, prefixRoute, table, vhost } from './builders.ts';
+
+/** Runs `cases` of [host, path, expected cluster or null] against a router. */
+function expectMatches(router: ReturnType<typeof buildRouter>, cases: readonly (readonly [string, string, string | null])[]): void {
+  for (const [host, path, expected] of cases) {
+    assert.equal(router.match(host, path)?.cluster ?? null, expected, `${host} ${path}`);
+  }
+}
+
+describe('host selection', () => {
+  const router = buildRouter(
+    table(
+      [
+        vhost('shop.example.com', prefixRoute('/', 'shop')),
+        vhost('*.example.com', prefixRoute('/', 'wildcard')),
+        vhost('*.b.example.com', prefixRoute('/', 'deep wildcard')),
+        vhost('*', prefixRoute('/', 'any')),
+      ],
+      prefixRoute('/', 'default'),
+    ),
+  );
+
+  test('exact host, any case, with or without port or trailing dot', () => {
+    expectMatches(router, [
+      ['shop.example.com', '/', 'shop'],
+      ['SHOP.Example.Com', '/', 'shop'],
+      ['shop.example.com:8443', '/', 'shop'],
+      ['Shop.Example.com:80', '/', 'shop'],
+      ['shop.example.com.', '/', 'shop'],
+      ['shop.example.com.:443', '/', 'shop'],
+    ]);
+  });
+
+  test('a wildcard matches exactly one label', () => {
+    expectMatches(router, [
+      ['a.example.com', '/', 'wildcard'],
+      ['A.EXAMPLE.COM:1234', '/', 'wildcard'],
+      ['a.b.example.com', '/', 'deep wildcard'],
+      ['a.c.example.com', '/', 'any'],
+      ['example.com', '/', 'any'],
+      ['.example.com', '/', 'any'],
+    ]);
+  });
+
+  test('IP literals, empty and unknown hosts go to the catch-all host', () => {
+    expectMatches(router, [
+      ['[::1]:8080', '/', 'any'],
+      ['[2001:db8::1]', '/', 'any'],
+      ['10.0.0.1:80', '/', 'any'],
+      ['', '/', 'any'],
+      ['other.test', '/', 'any'],
+    ]);
+  });
+
+  test('without a catch-all host, unknown hosts get the default route, or null', () => {
+    expectMatches(buildRouter(table([vhost('a.test', prefixRoute('/'))], prefixRoute('/', 'default'))), [['b.test', '/', 'default']]);
+    expectMatches(buildRouter(table([vhost('a.test', prefixRoute('/'))])), [['b.test', '/', null]]);
+  });
+});
+
+describe('no fall-through to a less specific host', () => {
+  const router = buildRouter(
+    table(
+      [
+        vhost('shop.example.com', prefixRoute('/cart')),
+        vhost('*.example.com', prefixRoute('/assets')),
+        vhost('*', prefixRoute('/', 'any')),
+      ],
+      exactRoute('/', 'default'),
+    ),
+  );
+
+  test('the chosen host answers, or the default route does', () => {
+    expectMatches(router, [
+      ['shop.example.com', '/cart/1', 'Prefix /cart'],
+      ['shop.example.com', '/assets/x.css', 'default'],
+      ['shop.example.com', '/', 'default'],
+      ['www.example.com', '/assets/x.css', 'Prefix /assets'],
+      ['www.example.com', '/cart', 'default'],
+      ['other.test', '/cart', 'any'],
+    ]);
+  });
+
+  test('without a default route, a miss in the chosen host is null', () => {
+    const noDefault = buildRouter(table([vhost('a.test', exactRoute('/x')), vhost('*', prefixRoute('/'))]));
+    expectMatches(noDefault, [
+      ['a.test', '/y', null],
+      ['b.test', '/y', 'Prefix /'],
+    ]);
+  });
+});
+
+// The examples table of https://kubernetes.io/docs/concepts/services-networking/ingress/#examples
+describe('path matching: the Kubernetes documentation examples', () => {
+  const examples: readonly { routes: ReturnType<typeof prefixRoute>[]; path: string; expected: string | null }[] = [
+    { routes: [prefixRoute('/')], path: '/', expected: 'Prefix /' },
+    { routes: [prefixRoute('/')], path: '/anything/at/all', expected: 'Prefix /' },
+    { routes: [exactRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
+    { routes: [exactRoute('/foo')], path: '/bar', expected: null },
+    { routes: [exactRoute('/foo')], path: '/foo/', expected: null },
+    { routes: [exactRoute('/foo/')], path: '/foo', expected: null },
+    { routes: [prefixRoute('/foo')], path: '/foo', expected: 'Prefix /foo' },
+    { routes: [prefixRoute('/foo')], path: '/foo/', expected: 'Prefix /foo' },
+    { routes: [prefixRoute('/foo/')], path: '/foo', expected: 'Prefix /foo/' },
+    { routes: [prefixRoute('/foo/')], path: '/foo/', expected: 'Prefix /foo/' },
+    { routes: [prefixRoute('/aaa/bb')], path: '/aaa/bbb', expected: null },
+    { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbb', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa/bbb/')], path: '/aaa/bbb', expected: 'Prefix /aaa/bbb/' },
+    { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbb/', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbb/ccc', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbbxyz', expected: null },
+    { routes: [prefixRoute('/'), prefixRoute('/aaa')], path: '/aaa/ccc', expected: 'Prefix /aaa' },
+    { routes: [prefixRoute('/aaa'), prefixRoute('/aaa/bbb')], path: '/aaa/bbb', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa'), prefixRoute('/aaa/bbb')], path: '/aaa/bbb/ccc', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/'), prefixRoute('/aaa')], path: '/ccc', expected: 'Prefix /' },
+    { routes: [prefixRoute('/aaa')], path: '/ccc', expected: null },
+    { routes: [exactRoute('/foo'), prefixRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
+    // Exact beats Prefix whatever their order in the table.
+    { routes: [prefixRoute('/foo'), exactRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
+    { routes: [prefixRoute('/foo/'), exactRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
+    { routes: [exactRoute('/foo'), prefixRoute('/foo')], path: '/foo/', expected: 'Prefix /foo' },
+  ];
+  for (const { routes, path, expected } of examples) {
+    test(`${routes.map((r) => `${r.pathType} ${r.path}`).join(' + ')}: ${path} → ${expected ?? 'no match'}`, () => {
+      assert.equal(buildRouter(table([vhost('a.test', ...routes)])).match('a.test', path)?.cluster ?? null, expected);
+    });
+  }
+});
+
+describe('path matching', () => {
+  test('the longest prefix wins among many, whatever the table order', () => {
+    const routes = [prefixRoute('/'), prefixRoute('/a/b/c/d'), prefixRoute('/a'), prefixRoute('/a/b'), prefixRoute('/a/b/c')];
+    const router = buildRouter(table([vhost('a.test', ...routes)]));
+    expectMatches(router, [
+      ['a.test', '/a/b/c/d/e', 'Prefix /a/b/c/d'],
+      ['a.test', '/a/b/c/dd', 'Prefix /a/b/c'],
+      ['a.test', '/a/b/x', 'Prefix /a/b'],
+      ['a.test', '/ab', 'Prefix /'],
+      ['a.test', '/a/', 'Prefix /a'],
+    ]);
+  });
+
+  test('paths are case-sensitive', () => {
+    const router = buildRouter(table([vhost('a.test', prefixRoute('/Foo'), exactRoute('/bar'))]));
+    expectMatches(router, [
+      ['a.test', '/Foo/x', 'Prefix /Foo'],
+      ['a.test', '/foo/x', null],
+      ['a.test', '/BAR', null],
+    ]);
+  });
+
+  test('for the same path and type the first route in the table wins', () => {
+    const router = buildRouter(table([vhost('a.test', prefixRoute('/x', 'first'), prefixRoute('/x/', 'second'), exactRoute('/y', 'one'), exactRoute('/y', 'two'))]));
+    expectMatches(router, [
+      ['a.test', '/x/1', 'first'],
+      ['a.test', '/y', 'one'],
+    ]);
+  });
+
+  test('route paths are normalised like request paths', () => {
+    const router = buildRouter(table([vhost('a.test', prefixRoute('/%7Euser'), exactRoute('/caf%c3%a9'))]));
+    expectMatches(router, [
+      ['a.test', '/~user/x', 'Prefix /%7Euser'],
+      ['a.test', '/caf%C3%A9', 'Exact /caf%c3%a9'],
+    ]);
+  });
+
+  test('many routes on one host: every one is found', () => {
+    const routes = Array.from({ length: 2000 }, (_, i) => prefixRoute(`/svc${i}/api`));
+    const router = buildRouter(table([vhost('a.test', ...routes, prefixRoute('/'))]));
+    for (let i = 0; i < 2000; i += 37) {
+      assert.equal(router.match('a.test', `/svc${i}/api/v1/items`)?.cluster, `Prefix /svc${i}/api`);
+      assert.equal(router.match('a.test', `/svc${i}/apix`)?.cluster, 'Prefix /');
+    }
+  });
+
+  test('the Route returned is the table object itself', () => {
+    const route = prefixRoute('/');
+    assert.equal(buildRouter(table([vhost('a.test', route)])).match('a.test', '/x'), route);
+  });
+});
