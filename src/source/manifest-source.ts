@@ -5,6 +5,9 @@ import type { Logger } from '../log.ts';
 import type { Diagnostic } from '../model/table.ts';
 import { isManifestFile, parseManifest } from './manifest-file.ts';
 
+/** Quiet time after a file event before the directory is scanned. */
+const SETTLE_MS = 40;
+
 interface FileState {
   /** mtime+size, to skip files that did not change. */
   stamp: string;
@@ -27,7 +30,11 @@ export class ManifestSource {
   readonly #log: Logger;
   readonly #countError: SourceErrorCounter;
   readonly #files = new Map<string, FileState>();
-  #watcher: FSWatcher | null = null;
+  /** One watcher per directory: Node's recursive watch on Linux follows inodes, and loses a file
+   * that an editor replaced by rename; a directory watch sees every change of its entries. */
+  readonly #watchers = new Map<string, FSWatcher>();
+  #watching = false;
+  #settle: NodeJS.Timeout | null = null;
   #poll: NodeJS.Timeout | null = null;
   #scanning: Promise<boolean> | null = null;
   #rescanWanted = false;
@@ -51,19 +58,18 @@ export class ManifestSource {
    */
   watch(onChange: () => void, pollMs = 2_000): void {
     this.#onChange = onChange;
-    try {
-      this.#watcher = watch(this.#dir, { recursive: true, persistent: false }, () => this.#requestScan());
-      this.#watcher.on('error', (err) => this.#log.warn({ err }, 'manifest watch failed; polling only'));
-    } catch (err) {
-      this.#log.warn({ err }, 'cannot watch manifest directory; polling only');
-    }
+    this.#watching = true;
+    void listDirectories(this.#dir).then((dirs) => this.#watchDirectories(dirs));
     this.#poll = setInterval(() => this.#requestScan(), pollMs);
     this.#poll.unref();
   }
 
   /** Stops watching. */
   close(): void {
-    this.#watcher?.close();
+    this.#watching = false;
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+    if (this.#settle) clearTimeout(this.#settle);
     if (this.#poll) clearInterval(this.#poll);
   }
 
@@ -91,6 +97,18 @@ export class ManifestSource {
     return out;
   }
 
+  /**
+   * Scans shortly after the last file event, not at the first: a file written in place (truncate,
+   * then write) would otherwise be read while still empty or half-written.
+   */
+  #scanSoon(): void {
+    if (this.#settle) clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      this.#settle = null;
+      this.#requestScan();
+    }, SETTLE_MS);
+  }
+
   #requestScan(): void {
     if (this.#scanning) {
       this.#rescanWanted = true;
@@ -108,11 +126,37 @@ export class ManifestSource {
     }, (err) => this.#log.error({ err }, 'manifest scan failed'));
   }
 
+  /** Keeps exactly one watcher on each directory in `dirs`. */
+  #watchDirectories(dirs: readonly string[]): void {
+    if (!this.#watching) return;
+    const wanted = new Set(dirs);
+    for (const [dir, watcher] of this.#watchers) {
+      if (wanted.has(dir)) continue;
+      watcher.close();
+      this.#watchers.delete(dir);
+    }
+    for (const dir of wanted) {
+      if (this.#watchers.has(dir)) continue;
+      try {
+        const watcher = watch(dir, { persistent: false }, () => this.#scanSoon());
+        watcher.on('error', () => {
+          watcher.close();
+          this.#watchers.delete(dir);
+        });
+        this.#watchers.set(dir, watcher);
+      } catch (err) {
+        this.#log.warn({ dir, err: (err as Error).message }, 'cannot watch directory; polling it');
+      }
+    }
+  }
+
   /** Re-reads what changed; true if any file's objects or error changed. */
   async #scan(): Promise<boolean> {
     const seen = new Set<string>();
     let changed = false;
-    for (const path of await listManifests(this.#dir)) {
+    const { files, dirs } = await listTree(this.#dir);
+    this.#watchDirectories(dirs);
+    for (const path of files) {
       seen.add(path);
       let stamp: string;
       try {
@@ -151,14 +195,20 @@ export class ManifestSource {
   }
 }
 
-/** Manifest files under `dir`, recursively, skipping hidden files and directories. */
-async function listManifests(dir: string): Promise<string[]> {
+/** Manifest files under `dir` recursively (hidden files and directories skipped), and its directories. */
+async function listTree(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const out: string[] = [];
+  const files: string[] = [];
+  const dirs: string[] = [dir];
   for (const entry of entries) {
-    if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
-    if (isManifestFile(relative(dir, full))) out.push(full);
+    const rel = relative(dir, full);
+    if (entry.isDirectory() && !/(^|\/)\./.test(rel)) dirs.push(full);
+    else if (entry.isFile() && isManifestFile(rel)) files.push(full);
   }
-  return out.sort();
+  return { files: files.sort(), dirs: dirs.sort() };
+}
+
+async function listDirectories(dir: string): Promise<string[]> {
+  return (await listTree(dir)).dirs;
 }
