@@ -39,3 +39,13 @@ export function compareAge(a: Aged, b: Aged): number {
     compareStrings(a.id.name, b.id.name)
   );
 }
+
+/**
+ * How to name the winner of a conflict in a message: "the older Ingress ns/name", or, when both
+ * are equally old (or both undated), "Ingress ns/name (as old, first by namespace/name)".
+ */
+export function describeWinner(winner: { readonly created: number | null; readonly namespace: string; readonly name: string }, loserCreated: number | null): string {
+  return winner.created === loserCreated
+    ? `Ingress ${winner.namespace}/${winner.name} (as old, first by namespace/name)`
+    : `the older Ingress ${winner.namespace}/${winner.name}`;
+}

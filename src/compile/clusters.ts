@@ -7,7 +7,7 @@ import type { DiagnosticSink } from './diagnostics.ts';
 import type { Identified } from './objects.ts';
 import type { PlacedRoute } from './virtual-hosts.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
-import { compareStrings } from './order.ts';
+import { comparePaths, compareStrings } from './order.ts';
 import { resolveServicePort } from './services.ts';
 
 /**
@@ -45,7 +45,7 @@ export function buildClusters(
       servicePort: resolved.servicePort,
       portName: resolved.portName,
       endpoints: resolved.resolved ? endpointsFor(slices, namespace, first.ref.service, resolved.portName, sink) : [],
-      provenance: [...new Set(users.map((u) => u.route.provenance))].sort(compareStrings),
+      provenance: [...new Set(users.map((u) => u.route.provenance))].sort(comparePaths),
     };
   }
   return clusters;

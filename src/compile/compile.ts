@@ -107,7 +107,7 @@ function ourIngresses(
   return unique
     .map((item) => withAge(item, sink))
     .sort(compareAge)
-    .map((item, rank) => ({ owner: { id: item.id, rank }, item }));
+    .map((item, rank) => ({ owner: { id: item.id, rank, created: item.created }, item }));
 }
 
 /** `Ingress/ns/name` from a provenance path below it. */

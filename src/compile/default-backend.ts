@@ -4,7 +4,7 @@
  */
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { DefaultBackendCandidate } from './ingress.ts';
-import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
+import { winnerName, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
 import { clusterName } from './backend.ts';
 
 /**
@@ -23,7 +23,7 @@ export function pickDefaultRoute(
       owner.id,
       'DefaultBackendConflict',
       'error',
-      `the default backend is already set by the older Ingress ${winner.owner.id.namespace}/${winner.owner.id.name}; this one is ignored`,
+      `the default backend is already set by ${winnerName(winner.owner, owner)} (${winner.candidate.provenance}); this one is ignored`,
       candidate.provenance,
     );
   }

@@ -3,7 +3,7 @@
  * the collector fixes the output order so that the result does not depend on processing order.
  */
 import type { Diagnostic, Provenance, Severity } from '../model/table.ts';
-import { compareStrings } from './order.ts';
+import { comparePaths, compareStrings } from './order.ts';
 
 /** The object a diagnostic is about. */
 export interface DiagnosticSubject {
@@ -38,7 +38,8 @@ export class DiagnosticSink {
 }
 
 /**
- * Sorts diagnostics by kind, namespace, name, path, code and finally message, and removes exact
+ * Sorts diagnostics by kind, namespace, name, path (numbers in paths compare as numbers, so
+ * `rule/2` comes before `rule/10`), code and finally message, and removes exact
  * duplicates (the same problem reported twice through two routes to the same cause).
  */
 export function sortDiagnostics(items: readonly Diagnostic[]): Diagnostic[] {
@@ -51,7 +52,7 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
     compareStrings(a.kind, b.kind) ||
     compareStrings(a.namespace, b.namespace) ||
     compareStrings(a.name, b.name) ||
-    compareStrings(a.path ?? '', b.path ?? '') ||
+    comparePaths(a.path ?? '', b.path ?? '') ||
     compareStrings(a.code, b.code) ||
     compareStrings(a.message, b.message) ||
     compareStrings(a.severity, b.severity)

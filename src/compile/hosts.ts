@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { VirtualHost } from '../model/table.ts';
 import { isDns1123Subdomain, isUnset } from './guards.ts';
+import { describe } from './objects.ts';
 
 /** The catch-all virtual host that rules without a host belong to. */
 export const ANY_HOST = '*';
@@ -31,9 +32,10 @@ export function parseRuleHost(value: unknown): HostName | string {
  * Returns an error message when the value is not such a host.
  */
 export function parseHostName(value: unknown): HostName | string {
-  if (typeof value !== 'string') return 'host must be a string';
+  if (typeof value !== 'string') return `host must be a string, got ${describe(value)}`;
   const host = value.toLowerCase();
   const quoted = JSON.stringify(value);
+  if (host === '*') return 'host "*" is not a valid host; omit the host to match every host';
   if (isIP(host) !== 0 || host.startsWith('[')) return `host ${quoted} must be a DNS name, not an IP address`;
   if (host.includes(':')) return `host ${quoted} must be a DNS name without a port`;
   const wildcard = host.startsWith('*.');

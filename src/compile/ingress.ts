@@ -57,7 +57,7 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
   const spec = field(obj, 'spec');
   const routes: RouteCandidate[] = [];
   if (!isRecord(spec)) {
-    sink.report(id, 'ObjectInvalid', 'error', `spec must be an object, got ${describe(spec)}`);
+    sink.report(id, 'ObjectInvalid', 'error', `spec must be an object, got ${describe(spec)}; nothing of the Ingress is served`);
     return { routes, defaultBackend: null, tls: [] };
   }
   const ruleHosts: string[] = [];
@@ -152,7 +152,9 @@ function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], 
     });
     // Per the API, a TLS entry without hosts covers the hosts of the Ingress's rules.
     if (hosts.length === 0 && (!Array.isArray(rawHosts) || rawHosts.length === 0)) hosts.push(...ruleHosts);
-    if (hosts.length === 0) return invalid('no valid host to serve the certificate for (set hosts, or give the rules a host)');
+    if (hosts.length === 0) {
+      return invalid(Array.isArray(rawHosts) && rawHosts.length > 0 ? 'none of its hosts is valid' : 'no hosts, and no rule of the Ingress names a host');
+    }
     out.push({ secretName, hosts, provenance });
   });
   return out;

@@ -49,12 +49,14 @@ export function identify(obj: unknown, kind: string, namespaced: boolean, sink: 
     name: typeof rawName === 'string' ? rawName : '',
   };
   const invalid = (message: string): null => {
-    sink.report(subject, 'ObjectInvalid', 'error', message);
+    sink.report(subject, 'ObjectInvalid', 'error', `${message}; the object is ignored`);
     return null;
   };
   if (!isRecord(obj)) return invalid(`a ${kind} must be an object, got ${describe(obj)}`);
   if (!isRecord(metadata)) return invalid(`metadata must be an object, got ${describe(metadata)}`);
-  if (typeof rawName !== 'string' || rawName === '') return invalid('metadata.name is missing');
+  if (typeof rawName !== 'string' || rawName === '') {
+    return invalid(isUnset(rawName) ? 'metadata.name is missing' : `metadata.name must be a string, got ${describe(rawName)}`);
+  }
   if (!isDns1123Subdomain(rawName)) return invalid(`metadata.name "${rawName}" is not a valid DNS-1123 subdomain`);
   let namespace = '';
   if (namespaced) {

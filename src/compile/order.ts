@@ -14,6 +14,27 @@ export function compareNumbers(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * Compares provenance paths segment by segment (`/`-separated), numeric segments as numbers:
+ * `Ingress/a/b/rule/2` < `Ingress/a/b/rule/10` < `Ingress/a/b/tls`.
+ */
+export function comparePaths(a: string, b: string): number {
+  if (a === b) return 0;
+  const left = a.split('/');
+  const right = b.split('/');
+  const length = Math.min(left.length, right.length);
+  for (let i = 0; i < length; i++) {
+    const x = left[i]!;
+    const y = right[i]!;
+    if (x === y) continue;
+    if (DIGITS.test(x) && DIGITS.test(y)) return compareNumbers(Number(x), Number(y)) || compareStrings(x, y);
+    return compareStrings(x, y);
+  }
+  return compareNumbers(left.length, right.length);
+}
+
 /**
  * A canonical JSON text for any value: object keys sorted, so two objects that differ only in key
  * order give the same text. Used to pick deterministically between duplicate objects. Never

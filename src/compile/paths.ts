@@ -4,6 +4,7 @@
  */
 import type { PathMatchType } from '../model/table.ts';
 import { isUnset } from './guards.ts';
+import { describe } from './objects.ts';
 
 /** A validated path of an Ingress rule. */
 export interface ParsedPath {
@@ -49,7 +50,7 @@ export function parsePath(rawPath: unknown, rawType: unknown): ParsedPath | Path
     if (pathType === 'Exact') return { code: 'IngressPathInvalid', message: 'an Exact path needs a path' };
     return { pathType, path: '/', key: '/' };
   }
-  if (typeof rawPath !== 'string') return { code: 'IngressPathInvalid', message: 'path must be a string' };
+  if (typeof rawPath !== 'string') return { code: 'IngressPathInvalid', message: `path must be a string, got ${describe(rawPath)}` };
   const quoted = JSON.stringify(rawPath);
   if (!rawPath.startsWith('/')) return { code: 'IngressPathInvalid', message: `path ${quoted} must start with "/"` };
   if (FORBIDDEN.test(rawPath)) {

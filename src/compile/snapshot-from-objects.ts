@@ -75,7 +75,10 @@ export function snapshotFromObjects(objects: readonly unknown[]): SnapshotFromOb
       sink.report(subject, 'ObjectVersionUnsupported', 'error', `${where}: ${kind} ${apiVersion} is not supported, only ${known.apiVersion}; it is ignored`);
       return;
     }
-    if (typeof name !== 'string' || name === '') return invalid('metadata.name is missing');
+    if (!isRecord(field(obj, 'metadata'))) return invalid(`metadata must be an object, got ${describe(field(obj, 'metadata'))}`);
+    if (typeof name !== 'string' || name === '') {
+      return invalid(isUnset(name) ? 'metadata.name is missing' : `metadata.name must be a string, got ${describe(name)}`);
+    }
     lists[known.list].push(obj);
   };
   objects.forEach((obj, i) => visit(obj, `object ${i}`, 0));

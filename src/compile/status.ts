@@ -35,16 +35,16 @@ export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnost
   if (others.length === 0) {
     accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The Ingress is valid.' };
   } else if (firstError === undefined) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(others) };
+    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
   } else if (served) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(others) };
+    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(id, others) };
   } else {
-    accepted = { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(others) };
+    accepted = { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(id, others) };
   }
   const resolved: Condition =
     references[0] === undefined
       ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All referenced Services and Secrets are usable.' }
-      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(references) };
+      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
   return {
     kind: 'Ingress',
     namespace: id.namespace,
@@ -54,10 +54,17 @@ export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnost
   };
 }
 
-/** The distinct `code: message` lines (one missing Service used by three paths is one line). */
-function summarise(diagnostics: readonly Diagnostic[]): string {
-  const lines = [...new Set(diagnostics.map((d) => `${d.code}: ${d.message}`))];
+/**
+ * One line per diagnostic — `Code at rule/0/path/1: message` — joined with ` | ` (messages contain
+ * `;`), at most {@link MAX_LISTED} of them.
+ */
+function summarise(id: ObjectIdentity, diagnostics: readonly Diagnostic[]): string {
+  const prefix = `${id.provenance}/`;
+  const lines = diagnostics.map((d) => {
+    const where = d.path === undefined ? '' : ` at ${d.path.startsWith(prefix) ? d.path.slice(prefix.length) : d.path}`;
+    return `${d.code}${where}: ${d.message}`;
+  });
   const listed = lines.slice(0, MAX_LISTED);
   const more = lines.length - listed.length;
-  return listed.join('; ') + (more > 0 ? `; and ${more} more` : '');
+  return listed.join(' | ') + (more > 0 ? ` | and ${more} more` : '');
 }

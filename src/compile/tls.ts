@@ -7,9 +7,9 @@ import type { Certificate } from '../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { TLSCandidate } from './ingress.ts';
 import type { Identified } from './objects.ts';
-import type { RankedIngress } from './virtual-hosts.ts';
+import { winnerName, type RankedIngress } from './virtual-hosts.ts';
 import { field, isUnset } from './guards.ts';
-import { compareStrings } from './order.ts';
+import { comparePaths, compareStrings } from './order.ts';
 
 /** The Secret type for a certificate and its key. */
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -65,7 +65,7 @@ export function buildCertificates(
       for (const host of entry.hosts) {
         const claim = claims.get(host);
         if (claim !== undefined && claim.certificate !== name) {
-          const by = claim.owner === owner ? 'an earlier TLS entry of this Ingress' : `the older Ingress ${claim.owner.id.namespace}/${claim.owner.id.name}`;
+          const by = claim.owner === owner ? 'an earlier TLS entry of this Ingress' : winnerName(claim.owner, owner);
           sink.report(
             owner.id,
             'TLSHostConflict',
@@ -89,7 +89,7 @@ export function buildCertificates(
       hosts: [...c.hosts].sort(compareStrings),
       certPem: c.pair.certPem,
       keyPem: c.pair.keyPem,
-      provenance: [...c.provenance].sort(compareStrings),
+      provenance: [...c.provenance].sort(comparePaths),
     }));
 }
 

@@ -6,6 +6,7 @@ import type { Route, VirtualHost } from '../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { RouteCandidate } from './ingress.ts';
 import type { ObjectIdentity } from './objects.ts';
+import { describeWinner } from './age.ts';
 import { clusterName, type ServiceRef } from './backend.ts';
 import { compareNumbers, compareStrings } from './order.ts';
 
@@ -13,6 +14,13 @@ import { compareNumbers, compareStrings } from './order.ts';
 export interface RankedIngress {
   readonly id: ObjectIdentity;
   readonly rank: number;
+  /** Creation time in ms, null when unknown; see age.ts. */
+  readonly created: number | null;
+}
+
+/** How a message names the Ingress that won a conflict against `loser`. */
+export function winnerName(winner: RankedIngress, loser: RankedIngress): string {
+  return describeWinner({ ...winner.id, created: winner.created }, loser.created);
 }
 
 /** A route that made it into the table, with what is needed to resolve its cluster. */
@@ -88,7 +96,7 @@ function reportConflict(sink: DiagnosticSink, loser: Claim, winner: Claim): void
   const by =
     winner.owner === loser.owner
       ? `an earlier path of this Ingress (${winner.candidate.provenance})`
-      : `the older Ingress ${winner.owner.id.namespace}/${winner.owner.id.name} (${winner.candidate.provenance})`;
+      : `${winnerName(winner.owner, loser.owner)} (${winner.candidate.provenance})`;
   sink.report(
     loser.owner.id,
     'RouteConflict',
