@@ -8,7 +8,16 @@ import type { Identified } from './objects.ts';
 import type { PlacedRoute } from './virtual-hosts.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
 import { comparePaths, compareStrings } from './order.ts';
-import { resolveServicePort } from './services.ts';
+import { guarded } from './diagnostics.ts';
+import { resolveServicePort, type ResolvedPort } from './services.ts';
+
+/** The resolution of a Service that could not even be read (see `guarded`). */
+const UNREADABLE: ResolvedPort = {
+  servicePort: null,
+  portName: '',
+  resolved: false,
+  problem: { code: 'ServiceInvalid', message: 'the Service could not be read; requests get 503' },
+};
 
 /**
  * Resolves the cluster of every route (and the default route), reporting unusable references on
@@ -32,7 +41,8 @@ export function buildClusters(
     const users = uses.get(name)!;
     const first = users[0]!;
     const namespace = first.owner.id.namespace;
-    const resolved = resolveServicePort(namespace, first.ref, services);
+    const service = { kind: 'Service', namespace, name: first.ref.service };
+    const resolved = guarded(sink, service, UNREADABLE, () => resolveServicePort(namespace, first.ref, services));
     if (resolved.problem !== null) {
       for (const { owner, route } of users) {
         sink.report(owner.id, resolved.problem.code, 'error', resolved.problem.message, route.provenance);
@@ -44,7 +54,7 @@ export function buildClusters(
       service: first.ref.service,
       servicePort: resolved.servicePort,
       portName: resolved.portName,
-      endpoints: resolved.resolved ? endpointsFor(slices, namespace, first.ref.service, resolved.portName, sink) : [],
+      endpoints: resolved.resolved ? guarded(sink, service, [], () => endpointsFor(slices, namespace, first.ref.service, resolved.portName, sink)) : [],
       provenance: [...new Set(users.map((u) => u.route.provenance))].sort(comparePaths),
     };
   }

@@ -20,7 +20,7 @@ import { indexSlices } from './endpoint-slices.ts';
 import { field } from './guards.ts';
 import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { parseIngress, type IngressContribution } from './ingress.ts';
-import { identify, indexByKey, indexObjects, type Identified } from './objects.ts';
+import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './objects.ts';
 import { compareStrings } from './order.ts';
 import { ingressStatus } from './status.ts';
 import { buildCertificates } from './tls.ts';
@@ -38,7 +38,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const sink = new DiagnosticSink();
   const input: unknown = snapshot;
 
-  const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options);
+  const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
 
   const parsed = ingresses.map(({ owner, item }) => ({
@@ -52,7 +52,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   );
 
   const services = indexObjects(field(input, 'services'), 'Service', true, sink);
-  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink));
+  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
   const placed: PlacedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
   const clusters = buildClusters(placed, services, slices, sink);
 
@@ -95,17 +95,19 @@ function ourIngresses(
 ): { owner: RankedIngress; item: Identified }[] {
   const owned = new Map<Identified, Ownership>();
   for (const obj of Array.isArray(list) ? (list as unknown[]) : []) {
-    const own = ownership(obj, ours, options);
-    if (own === null) continue;
-    const item = identify(obj, 'Ingress', true, sink);
-    if (item !== null) owned.set(item, own);
+    guarded(sink, subjectOf(obj, 'Ingress'), undefined, () => {
+      const own = ownership(obj, ours, options);
+      if (own === null) return;
+      const item = identify(obj, 'Ingress', true, sink);
+      if (item !== null) owned.set(item, own);
+    });
   }
   const unique = [...indexByKey([...owned.keys()], sink).values()];
   for (const item of unique) {
     for (const warning of owned.get(item)!.warnings) sink.report(item.id, warning.code, 'warning', warning.message);
   }
   return unique
-    .map((item) => withAge(item, sink))
+    .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
     .sort(compareAge)
     .map((item, rank) => ({ owner: { id: item.id, rank, created: item.created }, item }));
 }

@@ -16,10 +16,10 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export type SliceIndex = ReadonlyMap<string, readonly Identified[]>;
 
 /** Groups EndpointSlices (identified, deduplicated) by the Service they belong to. */
-export function indexSlices(slices: ReadonlyMap<string, Identified>): SliceIndex {
+export function indexSlices(slices: ReadonlyMap<string, Identified>, sink: DiagnosticSink): SliceIndex {
   const index = new Map<string, Identified[]>();
   for (const slice of slices.values()) {
-    const service = mapValue(slice.obj.metadata, 'labels', SERVICE_NAME_LABEL);
+    const service = guarded(sink, slice.id, undefined, () => mapValue(field(slice.obj, 'metadata'), 'labels', SERVICE_NAME_LABEL));
     if (service === undefined || service === '') continue;
     const key = `${slice.id.namespace}/${service}`;
     const list = index.get(key);

@@ -5,6 +5,7 @@
  */
 import type { CompileOptions } from '../model/snapshot.ts';
 import type { Identified } from './objects.ts';
+import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field, isUnset, mapValue, stringField } from './guards.ts';
 
 /** The deprecated annotation that named the class before `spec.ingressClassName` existed. */
@@ -21,13 +22,15 @@ export interface OurClasses {
 }
 
 /** Picks our IngressClasses out of all of them (already identified and deduplicated). */
-export function ourClasses(classes: ReadonlyMap<string, Identified>, options: CompileOptions): OurClasses {
+export function ourClasses(classes: ReadonlyMap<string, Identified>, options: CompileOptions, sink: DiagnosticSink): OurClasses {
   const names = new Set<string>();
   let hasDefault = false;
   for (const { id, obj } of classes.values()) {
-    if (stringField(field(obj, 'spec'), 'controller') !== options.controllerName) continue;
-    names.add(id.name);
-    if (mapValue(obj.metadata, 'annotations', DEFAULT_CLASS_ANNOTATION) === 'true') hasDefault = true;
+    guarded(sink, id, undefined, () => {
+      if (stringField(field(obj, 'spec'), 'controller') !== options.controllerName) return;
+      names.add(id.name);
+      if (mapValue(field(obj, 'metadata'), 'annotations', DEFAULT_CLASS_ANNOTATION) === 'true') hasDefault = true;
+    });
   }
   return { names, hasDefault };
 }

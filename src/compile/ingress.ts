@@ -5,12 +5,11 @@
  */
 import type { PathMatchType } from '../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
-import type { ObjectIdentity } from './objects.ts';
 import { parseBackend, type ServiceRef } from './backend.ts';
 import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from './guards.ts';
 import { parseHostName, parseRuleHost, type HostName } from './hosts.ts';
 import { parsePath } from './paths.ts';
-import { describe } from './objects.ts';
+import { describe, type ObjectIdentity } from './objects.ts';
 
 /** One path of one rule, validated but not yet merged or resolved. */
 export interface RouteCandidate {

@@ -3,7 +3,7 @@
  * when a snapshot holds two with the same name. Every processor starts here, so an object without a
  * usable name is reported once and then never seen again.
  */
-import type { DiagnosticSink } from './diagnostics.ts';
+import { guarded, type DiagnosticSink, type DiagnosticSubject } from './diagnostics.ts';
 import { field, isDns1123Label, isDns1123Subdomain, isRecord, isUnset, type Dict } from './guards.ts';
 import { canonicalJson, compareStrings } from './order.ts';
 
@@ -112,10 +112,25 @@ export function indexByKey(items: readonly Identified[], sink: DiagnosticSink): 
 export function indexObjects(list: unknown, kind: string, namespaced: boolean, sink: DiagnosticSink): Map<string, Identified> {
   const items: Identified[] = [];
   for (const obj of Array.isArray(list) ? (list as unknown[]) : []) {
-    const item = identify(obj, kind, namespaced, sink);
+    const item = guarded(sink, subjectOf(obj, kind), null, () => identify(obj, kind, namespaced, sink));
     if (item !== null) items.push(item);
   }
   return indexByKey(items, sink);
+}
+
+/**
+ * The best-effort subject of a diagnostic about an object that may not even be readable: its
+ * name and namespace when they are strings, '' otherwise.
+ */
+export function subjectOf(obj: unknown, kind: string): DiagnosticSubject {
+  try {
+    const metadata = field(obj, 'metadata');
+    const name = field(metadata, 'name');
+    const namespace = field(metadata, 'namespace');
+    return { kind, namespace: typeof namespace === 'string' ? namespace : '', name: typeof name === 'string' ? name : '' };
+  } catch {
+    return { kind, namespace: '', name: '' };
+  }
 }
 
 /** A short description of a value's type for messages: `a string`, `null`, `an array`… */

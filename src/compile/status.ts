@@ -10,6 +10,7 @@ const REFERENCE_CODES: ReadonlySet<string> = new Set([
   'ServiceNotFound',
   'ServicePortNotFound',
   'ServiceTypeUnsupported',
+  'ServiceInvalid',
   'TLSSecretNotFound',
   'TLSSecretInvalid',
 ]);

@@ -4,7 +4,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Certificate } from '../model/table.ts';
-import type { DiagnosticSink } from './diagnostics.ts';
+import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import type { TLSCandidate } from './ingress.ts';
 import type { Identified } from './objects.ts';
 import { winnerName, type RankedIngress } from './virtual-hosts.ts';
@@ -16,6 +16,8 @@ export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /** A usable key pair, or why a Secret is not one. */
 type KeyPair = { readonly certPem: string; readonly keyPem: string } | { readonly code: string; readonly message: string };
+
+const UNREADABLE: KeyPair = { code: 'TLSSecretInvalid', message: 'the Secret could not be read' };
 
 interface Building {
   readonly name: string;
@@ -50,7 +52,8 @@ export function buildCertificates(
       const name = `${owner.id.namespace}/${entry.secretName}`;
       let pair = pairs.get(name);
       if (pair === undefined) {
-        pair = readKeyPair(name, secrets.get(name));
+        const secret = secrets.get(name);
+        pair = guarded(sink, { kind: 'Secret', namespace: owner.id.namespace, name: entry.secretName }, UNREADABLE, () => readKeyPair(name, secret));
         pairs.set(name, pair);
       }
       if ('code' in pair) {
