@@ -11,7 +11,7 @@
  *   Service → EndpointSlice → Secret → status
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
-import type { CompileResult, ObjectStatus, RoutingTable } from '../model/table.ts';
+import type { CompileResult, Diagnostic, ObjectStatus, RoutingTable } from '../model/table.ts';
 import { compareAge, withAge } from './age.ts';
 import { buildClusters } from './clusters.ts';
 import { pickDefaultRoute } from './default-backend.ts';
@@ -70,13 +70,17 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   // An Ingress is served when any node of the table came from it.
   const served = new Set<RankedIngress>(placed.map((p) => p.owner));
   const certificateSources = new Set(certificates.flatMap((c) => c.provenance.map(ownerOf)));
+  const byIngress = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    if (d.kind !== 'Ingress') continue;
+    const key = `${d.namespace}/${d.name}`;
+    const list = byIngress.get(key);
+    if (list === undefined) byIngress.set(key, [d]);
+    else list.push(d);
+  }
   const statuses: ObjectStatus[] = ingresses
     .map(({ owner }) =>
-      ingressStatus(
-        owner.id,
-        diagnostics.filter((d) => d.kind === 'Ingress' && d.namespace === owner.id.namespace && d.name === owner.id.name),
-        served.has(owner) || certificateSources.has(owner.id.provenance),
-      ),
+      ingressStatus(owner.id, byIngress.get(owner.id.key) ?? [], served.has(owner) || certificateSources.has(owner.id.provenance)),
     )
     .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
