@@ -48,6 +48,8 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     log: createLogger({ level: 'silent' }),
   });
   const { http, https, admin } = running.ports;
+  // Like a load balancer would, wait for readiness: every worker serves the first table.
+  await running.whenApplied(running.current()?.version ?? 0);
   return {
     ...running,
     http: `http://127.0.0.1:${http}`,
