@@ -1,32 +1,35 @@
 /**
  * Building the clusters of the table: one per Service port that a surviving route references,
- * with its endpoints, shared by every route (of any Ingress in the namespace) that names it.
+ * with its endpoints, shared by every route (of any Ingress in the namespace) that resolves to
+ * it — whether it names the port by number or by name. References that cannot be resolved keep a
+ * cluster of their own, named as referenced (see `clusterName`).
  */
 import type { Cluster } from '../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
-import type { Identified } from './objects.ts';
 import type { PlacedRoute } from './virtual-hosts.ts';
+import { clusterName, type ClusterNamer } from './backend.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
 import { comparePaths, compareStrings } from './order.ts';
 import { guarded } from './diagnostics.ts';
-import { resolveServicePort, type ResolvedPort } from './services.ts';
-
-/** The resolution of a Service that could not even be read (see `guarded`). */
-const UNREADABLE: ResolvedPort = {
-  servicePort: null,
-  portName: '',
-  resolved: false,
-  problem: { code: 'ServiceInvalid', message: 'the Service could not be read; requests get 503' },
-};
+import type { ServiceResolver } from './services.ts';
 
 /**
- * Resolves the cluster of every route (and the default route), reporting unusable references on
- * each route that uses them (with the route's provenance as path). Keys are inserted in sorted
- * order so the object serialises deterministically.
+ * The cluster name of a backend: resolved against the Services first, so that routes can be
+ * placed with their final cluster name. Only routes that make it into the table are named.
+ */
+export function clusterNamer(resolver: ServiceResolver): ClusterNamer {
+  return (namespace, ref) => clusterName(namespace, ref, resolver.resolve(namespace, ref).servicePort);
+}
+
+/**
+ * Builds the cluster of every route (and the default route), reporting unusable references on
+ * each route that uses them (with the route's provenance as path). A cluster's provenance lists
+ * every route that uses it, in path order (numbers as numbers). Keys are inserted in sorted order
+ * so the object serialises deterministically.
  */
 export function buildClusters(
   routes: readonly PlacedRoute[],
-  services: ReadonlyMap<string, Identified>,
+  resolver: ServiceResolver,
   slices: SliceIndex,
   sink: DiagnosticSink,
 ): Record<string, Cluster> {
@@ -41,13 +44,14 @@ export function buildClusters(
     const users = uses.get(name)!;
     const first = users[0]!;
     const namespace = first.owner.id.namespace;
-    const service = { kind: 'Service', namespace, name: first.ref.service };
-    const resolved = guarded(sink, service, UNREADABLE, () => resolveServicePort(namespace, first.ref, services));
-    if (resolved.problem !== null) {
-      for (const { owner, route } of users) {
-        sink.report(owner.id, resolved.problem.code, 'error', resolved.problem.message, route.provenance);
-      }
+    // Every user resolves alike: a resolved name is one Service port, an unresolved one a single
+    // reference. Each is still asked, so that a problem is reported with the route that has it.
+    for (const { owner, route, ref } of users) {
+      const { problem } = resolver.resolve(namespace, ref);
+      if (problem !== null) sink.report(owner.id, problem.code, 'error', problem.message, route.provenance);
     }
+    const resolved = resolver.resolve(namespace, first.ref);
+    const service = { kind: 'Service', namespace, name: first.ref.service };
     clusters[name] = {
       name,
       namespace,

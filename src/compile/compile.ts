@@ -7,13 +7,14 @@
  * problem becomes a diagnostic and only the bad part (a path, a rule, a TLS entry, an object) is
  * dropped. Processors run in a fixed order, one per kind:
  *
- *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts →
- *   Service → EndpointSlice → Secret → status
+ *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts,
+ *   each winning backend resolved against its Service to name its cluster → EndpointSlice →
+ *   Secret → status
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
 import type { CompileResult, Diagnostic, ObjectStatus, RoutingTable } from '../model/table.ts';
 import { compareAge, withAge } from './age.ts';
-import { buildClusters } from './clusters.ts';
+import { buildClusters, clusterNamer } from './clusters.ts';
 import { pickDefaultRoute } from './default-backend.ts';
 import { DiagnosticSink, guarded, sortDiagnostics } from './diagnostics.ts';
 import { indexSlices } from './endpoint-slices.ts';
@@ -22,6 +23,7 @@ import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { parseIngress, type IngressContribution } from './ingress.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './objects.ts';
 import { compareStrings } from './order.ts';
+import { ServiceResolver } from './services.ts';
 import { ingressStatus } from './status.ts';
 import { buildCertificates } from './tls.ts';
 import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
@@ -45,16 +47,19 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     owner,
     contribution: guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink)),
   }));
-  const hosts = buildVirtualHosts(parsed.map(({ owner, contribution }) => ({ owner, routes: contribution.routes })), sink);
+  // Clusters are named by the Service port a backend resolves to, so Services are read first.
+  const resolver = new ServiceResolver(indexObjects(field(input, 'services'), 'Service', true, sink), sink);
+  const clusterOf = clusterNamer(resolver);
+  const hosts = buildVirtualHosts(parsed.map(({ owner, contribution }) => ({ owner, routes: contribution.routes })), clusterOf, sink);
   const defaultRoute = pickDefaultRoute(
     parsed.flatMap(({ owner, contribution: c }) => (c.defaultBackend === null ? [] : [{ owner, candidate: c.defaultBackend }])),
+    clusterOf,
     sink,
   );
 
-  const services = indexObjects(field(input, 'services'), 'Service', true, sink);
   const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
   const placed: PlacedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
-  const clusters = buildClusters(placed, services, slices, sink);
+  const clusters = buildClusters(placed, resolver, slices, sink);
 
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, sink);
   const certificates = buildCertificates(parsed.map(({ owner, contribution }) => ({ owner, tls: contribution.tls })), secrets, sink);

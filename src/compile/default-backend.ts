@@ -5,7 +5,7 @@
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { DefaultBackendCandidate } from './ingress.ts';
 import { winnerName, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
-import { clusterName } from './backend.ts';
+import type { ClusterNamer } from './backend.ts';
 
 /**
  * Picks the default route from the valid `spec.defaultBackend`s, given oldest Ingress first: the
@@ -14,6 +14,7 @@ import { clusterName } from './backend.ts';
  */
 export function pickDefaultRoute(
   candidates: readonly { readonly owner: RankedIngress; readonly candidate: DefaultBackendCandidate }[],
+  clusterOf: ClusterNamer,
   sink: DiagnosticSink,
 ): PlacedRoute | null {
   const [winner, ...losers] = candidates;
@@ -31,7 +32,7 @@ export function pickDefaultRoute(
     route: {
       pathType: 'Prefix',
       path: '/',
-      cluster: clusterName(winner.owner.id.namespace, winner.candidate.ref),
+      cluster: clusterOf(winner.owner.id.namespace, winner.candidate.ref),
       provenance: winner.candidate.provenance,
     },
     ref: winner.candidate.ref,

@@ -7,7 +7,7 @@ import type { Endpoint } from '../model/table.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import type { Identified } from './objects.ts';
 import { field, isPortNumber, isRecord, isUnset, mapValue, stringField } from './guards.ts';
-import { compareNumbers, compareStrings } from './order.ts';
+import { addressSortKey, compareNumbers, compareStrings } from './order.ts';
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -39,7 +39,9 @@ export function indexSlices(slices: ReadonlyMap<string, Identified>, sink: Diagn
  * - Each address of an endpoint is one Endpoint. Duplicates (the same address and port in two
  *   slices, as happens while slices are rebalanced) keep the first in slice-name order, unless a
  *   later copy is ready and the first is not.
- * - Sorted by address (plain string order), then port.
+ * - Sorted by address value, then port: IPv4 before IPv6 (a Service may be dual-stack), each by
+ *   number (`10.0.0.2` before `10.0.0.10`); see `addressSortKey`. Different spellings of one
+ *   IPv6 address are not merged, and sort by string order.
  * Malformed parts of a slice are skipped with an `EndpointSliceInvalid` warning on the slice.
  */
 export function endpointsFor(
@@ -57,7 +59,15 @@ export function endpointsFor(
       if (existing === undefined || (!existing.ready && endpoint.ready)) byKey.set(key, endpoint);
     }
   }
-  return [...byKey.values()].sort((a, b) => compareStrings(a.address, b.address) || compareNumbers(a.port, b.port));
+  const keys = new Map<string, string>();
+  const keyOf = (address: string): string => {
+    let key = keys.get(address);
+    if (key === undefined) keys.set(address, (key = addressSortKey(address)));
+    return key;
+  };
+  return [...byKey.values()].sort(
+    (a, b) => compareStrings(keyOf(a.address), keyOf(b.address)) || compareStrings(a.address, b.address) || compareNumbers(a.port, b.port),
+  );
 }
 
 function sliceEndpoints({ id, obj }: Identified, portName: string, sink: DiagnosticSink): Endpoint[] {

@@ -9,6 +9,7 @@ import type { ObjectIdentity } from './objects.ts';
 const REFERENCE_CODES: ReadonlySet<string> = new Set([
   'ServiceNotFound',
   'ServicePortNotFound',
+  'ServicePortProtocolUnsupported',
   'ServiceTypeUnsupported',
   'ServiceInvalid',
   'TLSSecretNotFound',

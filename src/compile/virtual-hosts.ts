@@ -7,7 +7,7 @@ import type { DiagnosticSink } from './diagnostics.ts';
 import type { RouteCandidate } from './ingress.ts';
 import type { ObjectIdentity } from './objects.ts';
 import { describeWinner } from './age.ts';
-import { clusterName, type ServiceRef } from './backend.ts';
+import type { ClusterNamer, ServiceRef } from './backend.ts';
 import { compareNumbers, compareStrings } from './order.ts';
 
 /** An Ingress that is ours, with its place in age order (0 = oldest). */
@@ -45,10 +45,12 @@ interface Claim {
  * Builds the virtual hosts from route candidates given oldest Ingress first (and, within one
  * Ingress, in the order written). Routes for the same host from several Ingresses merge into one
  * virtual host. The same (host, pathType, key) twice is a conflict: the first claim — the oldest
- * Ingress, or the earlier path of one Ingress — wins, and the loser gets `RouteConflict`.
+ * Ingress, or the earlier path of one Ingress — wins, and the loser gets `RouteConflict`. Conflicts
+ * are decided on paths alone, before the winners' backends are resolved by `clusterOf`.
  */
 export function buildVirtualHosts(
   claims: readonly { readonly owner: RankedIngress; readonly routes: readonly RouteCandidate[] }[],
+  clusterOf: ClusterNamer,
   sink: DiagnosticSink,
 ): VirtualHostsResult {
   const winners = new Map<string, Claim>();
@@ -79,7 +81,7 @@ export function buildVirtualHosts(
       route: {
         pathType: candidate.pathType,
         path: candidate.path,
-        cluster: clusterName(owner.id.namespace, candidate.ref),
+        cluster: clusterOf(owner.id.namespace, candidate.ref),
         provenance: candidate.provenance,
       },
       ref: candidate.ref,

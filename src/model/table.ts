@@ -75,8 +75,15 @@ export interface Endpoint {
 }
 
 /**
- * A cluster: one port of one Service, and the endpoints behind it. Named `namespace/service:port`
- * where port is the port number or name as the Ingress referenced it.
+ * A cluster: one port of one Service, and the endpoints behind it. Named `namespace/service:port`:
+ * - when the backend resolves to a TCP port of the Service, port is that port's number
+ *   (`spec.ports[].port`) however the Ingress referenced it, so references by number and by name
+ *   to one Service port share one cluster (`shop/web:80`), whose provenance lists them all;
+ * - when it does not (Service missing, port missing or not TCP, ExternalName), port is as
+ *   referenced (`shop/web:8080`, `shop/web:http`): one cluster per reference, `servicePort` null,
+ *   no endpoints.
+ * A number in a name always means `spec.ports[].port` and a port name always has a letter, so an
+ * unresolved name never equals a resolved one.
  */
 export interface Cluster {
   readonly name: string;

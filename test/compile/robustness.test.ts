@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import YAML from 'yaml';
 import { compile } from '../../src/compile/compile.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
+import { addressSortKey, compareStrings } from '../../src/compile/order.ts';
 import { DEFAULT_COMPILE_OPTIONS, type Snapshot } from '../../src/model/snapshot.ts';
 import type { CompileResult } from '../../src/model/table.ts';
 import { buildRouter } from '../../src/router/router.ts';
@@ -74,6 +75,22 @@ function assertInvariants(result: CompileResult): void {
   for (const route of routes) assert.ok(Object.hasOwn(table.clusters, route.cluster), `route to unknown cluster ${route.cluster}`);
   const keys = Object.keys(table.clusters);
   assert.deepEqual(keys, [...keys].sort(), 'cluster keys sorted');
+  const ports = new Set<string>();
+  for (const [key, cluster] of Object.entries(table.clusters)) {
+    assert.equal(cluster.name, key, 'a cluster is keyed by its name');
+    if (cluster.servicePort !== null) {
+      // One cluster per Service port, named by its number however the routes referenced it.
+      assert.equal(cluster.name, `${cluster.namespace}/${cluster.service}:${cluster.servicePort}`, 'a resolved cluster is named by its port number');
+      const port = `${cluster.namespace}/${cluster.service} ${cluster.servicePort}`;
+      assert.ok(!ports.has(port), `two clusters for Service port ${port}`);
+      ports.add(port);
+    } else {
+      assert.deepEqual(cluster.endpoints, [], `unresolved cluster ${key} has endpoints`);
+    }
+    const order = cluster.endpoints.map((e) => [addressSortKey(e.address), e.address, e.port] as const);
+    const sorted = [...order].sort((a, b) => compareStrings(a[0], b[0]) || compareStrings(a[1], b[1]) || a[2] - b[2]);
+    assert.deepEqual(order, sorted, `endpoints of ${key} sorted by address value, then port`);
+  }
   const hosts = table.virtualHosts.map((v) => v.host);
   assert.equal(new Set(hosts).size, hosts.length, 'one virtual host per name');
   const order = { exact: 0, wildcard: 1, any: 2 } as const;
