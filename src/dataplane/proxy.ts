@@ -169,6 +169,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #bytes = 0;
+  /** Content-Length of the upstream response, -1 when unknown. */
+  #expected = -1;
+  /** A whole body that arrived in one chunk, held to be written with `end()` in one system call. */
+  #whole: Buffer | null = null;
   #done = false;
   #dispatched = 0;
 
@@ -206,10 +210,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }
+    const length = headers['content-length'];
+    this.#expected = typeof length === 'string' ? Number(length) : -1;
     (res as ServerResponse).writeHead(statusCode, out);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#bytes === 0 && chunk.length === this.#expected) {
+      // The common small response: head and body leave together at end().
+      this.#bytes = chunk.length;
+      this.#whole = chunk;
+      return;
+    }
     this.#bytes += chunk.length;
     if (!(this.#res as ServerResponse).write(chunk)) {
       controller.pause();
@@ -223,7 +235,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       (res as ServerResponse).addTrailers(trailers as Record<string, string>);
       break;
     }
-    res.end();
+    if (this.#whole !== null) res.end(this.#whole);
+    else res.end();
     this.#finish(this.#status, undefined);
   }
 
