@@ -2,7 +2,7 @@
 // Entry point of the `signalbox` command. Plain JavaScript so that it runs on whatever `node` is on
 // PATH: on anything older than the Node.js major in .node-version it fetches that Node.js (through
 // scripts/node24.sh) and re-executes itself with it; the TypeScript sources then run natively.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,14 @@ if (major !== wantedMajor) {
     process.stderr.write(`signalbox: needs Node.js ${wantedMajor}; could not bootstrap it\n`);
     process.exit(1);
   }
-  const child = spawnSync(join(binDir, 'node'), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  if (child.signal) process.kill(process.pid, child.signal);
-  process.exit(child.status ?? 1);
+  // Run the real command as a child and pass signals on, so `kill` on this process stops it too.
+  const child = spawn(join(binDir, 'node'), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    process.exit(code ?? 1);
+  });
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  await main(process.argv);
 }
-
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { SignalboxError } from '../errors.ts';
 import { registerCompileCommand } from './compile-command.ts';
@@ -7,12 +8,18 @@ import { registerServeCommand } from './serve-command.ts';
 export function buildProgram(): Command {
   const program = new Command('signalbox')
     .description('Kubernetes ingress controller whose data plane is programmable with sandboxed JavaScript')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
   registerCompileCommand(program);
   return program;
+}
+
+/** The version in package.json. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Runs the CLI with `argv` (as in `process.argv`). Exits non-zero with a one-line message on bad input. */

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'undici';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { startUpstream } from '../helpers/upstreams.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'signalbox.js');
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('signalbox command line', () => {
+  it('lists its commands in --help', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /serve \[options\]/);
+    assert.match(r.stdout, /compile \[options\]/);
+  });
+
+  it('compiles the quickstart example offline into a table with no diagnostics', () => {
+    const r = run(['compile', '--in', join(root, 'examples', 'quickstart')]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = YAML.parse(r.stdout) as { table: { virtualHosts: { host: string }[]; defaultRoute: { cluster: string } }; diagnostics: unknown[] };
+    assert.deepEqual(out.table.virtualHosts.map((v) => v.host), ['cafe.example.com', '*.tea.example.com']);
+    assert.equal(out.table.defaultRoute.cluster, 'cafe/coffee:80');
+    assert.deepEqual(out.diagnostics, []);
+  });
+
+  it('reports bad input as diagnostics, and fails with --fail-on-error', async () => {
+    const dir = await tempManifestDir();
+    try {
+      await writeFile(join(dir, 'bad.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: x}\nspec: {rules: [{host: "bad host!", http: {paths: []}}]}\n');
+      await writeFile(join(dir, 'broken.yaml'), 'kind: [\n');
+      const lenient = run(['compile', '--in', dir, '-o', 'json']);
+      assert.equal(lenient.status, 0);
+      const out = JSON.parse(lenient.stdout) as { diagnostics: { code: string; kind: string }[] };
+      assert.ok(out.diagnostics.some((d) => d.code === 'ManifestParseError' && d.kind === 'File'));
+      const strict = run(['compile', '--in', dir, '--fail-on-error']);
+      assert.equal(strict.status, 1);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('rejects a bad flag with a one-line message and exit code 2', () => {
+    const r = run(['serve', '--manifests', root, '--http-port', 'eighty']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim(), 'signalbox: --http-port: "eighty" is not a port number (0-65535)');
+  });
+
+  it('serves from a directory, writes JSON access logs, and exits cleanly on SIGTERM', async () => {
+    const up = await startUpstream('cli');
+    const dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('cli', [{ port: up.port }]), ingress('cli', 'cli.test', [{ path: '/', service: 'cli' }])]);
+    const child = spawn(process.execPath, [bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stderr = '';
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c));
+      const http = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c;
+          const m = /signalbox: serving (http:\/\/[\d.]+:\d+)/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+      });
+      const miss = await request(`${http}/hello`, { headers: { host: 'elsewhere.test' } });
+      assert.equal(miss.statusCode, 404);
+      await miss.body.text();
+      const routed = await request(`${http}/routed`, { headers: { host: 'cli.test' }, reset: true });
+      assert.equal(await routed.body.text(), 'cli GET /routed');
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const missLine = lines.find((l) => l.path === '/hello');
+      assert.equal(missLine?.status, 404);
+      assert.equal(missLine?.error, 'no-route');
+      for (const key of ['method', 'host', 'path', 'status', 'bytes', 'duration_ms', 'route', 'upstream', 'time']) assert.ok(key in missLine!, `access log has ${key}`);
+      const hit = lines.find((l) => l.path === '/routed');
+      assert.equal(hit?.status, 200);
+      assert.equal(hit?.host, 'cli.test');
+      assert.equal(hit?.route, 'Ingress/default/cli/rule/0/path/0');
+      assert.equal(hit?.upstream, `127.0.0.1:${up.port}`);
+    } finally {
+      child.kill('SIGKILL');
+      await up.close();
+      await removeDir(dir);
+    }
+  });
+});
