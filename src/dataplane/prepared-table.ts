@@ -1,5 +1,5 @@
 import type { Pool } from 'undici';
-import type { Counter, Histogram } from 'prom-client';
+import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
 import type { Cluster, PublishedTable, Route } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
 import { poolKey, type UpstreamPools } from './upstream-pools.ts';
@@ -38,7 +38,7 @@ export class PreparedCluster {
   readonly name: string;
   readonly ready: readonly Upstream[];
   readonly fallback: readonly Upstream[];
-  readonly headerDuration: ReturnType<Histogram<'cluster'>['labels']>;
+  readonly headerDuration: HistogramCell;
   #next = 0;
 
   constructor(cluster: Cluster, pools: UpstreamPools, metrics: DataplaneMetrics, keys: Set<string>) {
@@ -58,7 +58,7 @@ export class PreparedCluster {
     }
     this.ready = ready;
     this.fallback = fallback;
-    this.headerDuration = metrics.upstreamHeaderDuration.labels(cluster.name);
+    this.headerDuration = metrics.upstreamHeaderDuration.cell(cluster.name);
   }
 
   /** The next endpoint in round-robin order, or null when there is none to send to. */
@@ -76,22 +76,22 @@ export class PreparedCluster {
 export class RouteContext {
   readonly route: Route;
   readonly cluster: PreparedCluster;
-  readonly duration: ReturnType<Histogram<'route' | 'cluster'>['labels']>;
-  readonly #requests: Counter<'route' | 'cluster' | 'code'>;
-  readonly #byCode = new Map<number, ReturnType<Counter<'route' | 'cluster' | 'code'>['labels']>>();
+  readonly duration: HistogramCell;
+  readonly #metrics: DataplaneMetrics;
+  readonly #byCode = new Map<number, CounterCell>();
 
   constructor(route: Route, cluster: PreparedCluster, metrics: DataplaneMetrics) {
     this.route = route;
     this.cluster = cluster;
-    this.duration = metrics.requestDuration.labels(route.provenance, cluster.name);
-    this.#requests = metrics.requests;
+    this.duration = metrics.requestDuration.cell(route.provenance, cluster.name);
+    this.#metrics = metrics;
   }
 
   /** Counts one answered request with `status`. */
   count(status: number): void {
     let child = this.#byCode.get(status);
     if (child === undefined) {
-      child = this.#requests.labels(this.route.provenance, this.cluster.name, String(status));
+      child = this.#metrics.requests.cell(this.route.provenance, this.cluster.name, String(status));
       this.#byCode.set(status, child);
     }
     child.inc();

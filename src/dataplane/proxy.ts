@@ -134,8 +134,8 @@ function account(
     ctx.count(status);
     ctx.duration.observe(seconds);
   } else {
-    state.metrics.requests.labels('', '', String(status)).inc();
-    state.metrics.requestDuration.labels('', '').observe(seconds);
+    state.metrics.requests.cell('', '', String(status)).inc();
+    state.metrics.requestDuration.cell('', '').observe(seconds);
   }
   if (state.accessLog.enabled) {
     const entry = {

@@ -49,7 +49,7 @@ port.on('message', (message: ToWorker) => {
       break;
     }
     case 'metrics':
-      metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: message.id, data }));
+      metrics.collect().then((data) => send({ type: 'metrics', id: message.id, data }));
       break;
     case 'stop':
       void stop(message.graceMs);

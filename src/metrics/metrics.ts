@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HotCounter, HotHistogram, type MetricJson } from './hot-metrics.ts';
 
 /**
  * Every metric signalbox exports, defined in one place. The data plane's metrics live in each
@@ -13,13 +14,13 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface DataplaneMetrics {
   readonly registry: Registry;
   /** Requests answered, by route (provenance), cluster and status code. */
-  readonly requests: Counter<'route' | 'cluster' | 'code'>;
+  readonly requests: HotCounter;
   /** Time from request start to the end of the response, by route and cluster. */
-  readonly requestDuration: Histogram<'route' | 'cluster'>;
+  readonly requestDuration: HotHistogram;
   /** Time to open a TCP connection to an upstream endpoint. */
   readonly upstreamConnectDuration: Histogram<'cluster'>;
   /** Time from dispatching a request upstream to receiving its response headers. */
-  readonly upstreamHeaderDuration: Histogram<'cluster'>;
+  readonly upstreamHeaderDuration: HotHistogram;
   /** Responses signalbox generated itself instead of proxying, by reason (no-route, upstream-timeout…). */
   readonly proxyErrors: Counter<'reason'>;
   /** Client connections open now, by listener (http, https). */
@@ -30,37 +31,41 @@ export interface DataplaneMetrics {
   readonly upgrades: Counter<'outcome'>;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
+  /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
+  collect(): Promise<unknown[]>;
 }
 
 /** Creates the data-plane metrics in a fresh registry. */
 export function createDataplaneMetrics(): DataplaneMetrics {
   const registry = new Registry();
   const registers = [registry];
+  const requests = new HotCounter('signalbox_http_requests_total', 'HTTP requests answered, by route, cluster and status code.', ['route', 'cluster', 'code']);
+  const requestDuration = new HotHistogram(
+    'signalbox_http_request_duration_seconds',
+    'Time from the start of a request to the end of its response.',
+    ['route', 'cluster'],
+    LATENCY_BUCKETS,
+  );
+  const upstreamHeaderDuration = new HotHistogram(
+    'signalbox_upstream_response_header_duration_seconds',
+    'Time from sending a request upstream to receiving its response headers.',
+    ['cluster'],
+    LATENCY_BUCKETS,
+  );
+  const hot = [requests, requestDuration, upstreamHeaderDuration];
   return {
     registry,
-    requests: new Counter({
-      name: 'signalbox_http_requests_total',
-      help: 'HTTP requests answered, by route, cluster and status code.',
-      labelNames: ['route', 'cluster', 'code'] as const,
-      registers,
-    }),
-    requestDuration: new Histogram({
-      name: 'signalbox_http_request_duration_seconds',
-      help: 'Time from the start of a request to the end of its response.',
-      labelNames: ['route', 'cluster'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
+    requests,
+    requestDuration,
+    upstreamHeaderDuration,
+    async collect() {
+      const json: unknown[] = await registry.getMetricsAsJSON();
+      for (const metric of hot) json.push(metric.toJSON() satisfies MetricJson);
+      return json;
+    },
     upstreamConnectDuration: new Histogram({
       name: 'signalbox_upstream_connect_duration_seconds',
       help: 'Time to open a connection to an upstream endpoint.',
-      labelNames: ['cluster'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    upstreamHeaderDuration: new Histogram({
-      name: 'signalbox_upstream_response_header_duration_seconds',
-      help: 'Time from sending a request upstream to receiving its response headers.',
       labelNames: ['cluster'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
