@@ -2,6 +2,7 @@ import { compile } from '../compile/compile.ts';
 import type { Logger } from '../log.ts';
 import type { ControlMetrics } from '../metrics/metrics.ts';
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
+import { deepFreeze } from '../model/freeze.ts';
 import type { CompileResult, Diagnostic, PublishedTable } from '../model/table.ts';
 
 /**
@@ -75,12 +76,4 @@ export class TableBuilder {
     }
     this.#reported = now;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { createDataplaneMetrics } from '../metrics/metrics.ts';
+import { deepFreeze } from '../model/freeze.ts';
 import { createAccessLog } from './access-log.ts';
 import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from './prepared-table.ts';
@@ -39,7 +40,8 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'table': {
       const started = performance.now();
-      const prepared = prepareTable(message.published, pools, metrics);
+      // A structured-clone copy: freeze it again, as it was when published.
+      const prepared = prepareTable(deepFreeze(message.published), pools, metrics);
       sni?.update(message.published.table.certificates);
       state.table = prepared;
       pools.retain(prepared.poolKeys);
