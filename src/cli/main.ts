@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { SignalboxError } from '../errors.ts';
+import { ConfigError, SignalboxError } from '../errors.ts';
 import { registerCompileCommand } from './compile-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 
@@ -32,9 +32,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (err instanceof SignalboxError) {
+      // Bad flags exit 2, anything else that stops start-up (a port in use) exits 1; worker
+      // threads that did start must not keep the process alive.
       process.stderr.write(`signalbox: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
+      process.exit(err instanceof ConfigError ? 2 : 1);
     }
     throw err;
   }

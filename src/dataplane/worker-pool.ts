@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import { ListenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ControlMetrics } from '../metrics/metrics.ts';
 import type { PublishedTable } from '../model/table.ts';
@@ -141,7 +142,7 @@ export class WorkerPool {
             break;
           case 'fatal':
             this.#log.error({ worker: index, err: message.message }, 'data-plane worker failed');
-            if (!listening) reject(new Error(message.message));
+            if (!listening) reject(new ListenError(message.message));
             break;
           case 'stopped':
             break;

@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Diagnostic } from '../model/table.ts';
 import { isManifestFile, parseManifest } from './manifest-file.ts';
@@ -48,7 +49,11 @@ export class ManifestSource {
 
   /** Reads every file once. Rejects only if the directory itself cannot be read. */
   async load(): Promise<void> {
-    await stat(this.#dir);
+    try {
+      if (!(await stat(this.#dir)).isDirectory()) throw new Error('not a directory');
+    } catch (err) {
+      throw new ConfigError(`--manifests: cannot read directory "${this.#dir}": ${(err as Error).message}`);
+    }
     await this.#scan();
   }
 
