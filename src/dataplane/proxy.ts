@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { normalizePath } from '../router/normalize-path.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { AccessLog } from './access-log.ts';
+import { account, hostOf } from './accounting.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { PreparedTable, RouteContext, Upstream } from './prepared-table.ts';
 import { parseRequestTarget } from './request-target.ts';
@@ -78,11 +79,6 @@ function pathAndQuery(url: string, path: string, query: string): string {
   return url.length === path.length + query.length ? url : path + query;
 }
 
-/** The request's Host: the Host header, or the HTTP/2 :authority. */
-function hostOf(req: ClientRequest): string {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
-}
-
 /** Whether a request carries a body to stream upstream. */
 function hasBody(req: ClientRequest): boolean {
   const stream = (req as Http2ServerRequest).stream;
@@ -116,43 +112,6 @@ function answerError(state: ProxyState, req: ClientRequest, res: ClientResponse,
   account(state, req, status, bytes, started, ctx, null, reason);
   // The request body is not wanted; read and discard it so the connection stays usable.
   if (!req.readableEnded) req.resume();
-}
-
-/** Metrics and the access-log line for one finished request. */
-function account(
-  state: ProxyState,
-  req: ClientRequest,
-  status: number,
-  bytes: number,
-  started: number,
-  ctx: RouteContext | null,
-  upstream: Upstream | null,
-  error: string | undefined,
-): void {
-  const seconds = (performance.now() - started) / 1000;
-  if (ctx !== null) {
-    ctx.count(status);
-    ctx.duration.observe(seconds);
-  } else {
-    state.metrics.requests.cell('', '', String(status)).inc();
-    state.metrics.requestDuration.cell('', '').observe(seconds);
-  }
-  if (state.accessLog.enabled) {
-    const entry = {
-      method: req.method ?? '',
-      host: hostOf(req),
-      path: req.url ?? '',
-      status,
-      bytes,
-      duration_ms: Math.round(seconds * 1e6) / 1e3,
-      route: ctx?.route.provenance ?? '',
-      upstream: upstream?.label ?? '',
-      client: req.socket?.remoteAddress ?? '',
-      protocol: req.httpVersion,
-      ...(error === undefined ? {} : { error }),
-    };
-    state.accessLog.write(entry);
-  }
 }
 
 /**

@@ -2,7 +2,9 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizePath } from '../router/normalize-path.ts';
-import { writeRawError, type ErrorReason } from './error-responses.ts';
+import { account } from './accounting.ts';
+import { statusFor, writeRawError, type ErrorReason } from './error-responses.ts';
+import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { upstreamHeaders } from './upstream-headers.ts';
@@ -15,10 +17,13 @@ import { upstreamHeaders } from './upstream-headers.ts';
  */
 export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, connectMs: number): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
+    const started = performance.now();
+    let ctx: RouteContext | null = null;
     const fail = (reason: ErrorReason): void => {
       state.metrics.upgrades.labels(reason).inc();
       state.metrics.proxyErrors.labels(reason).inc();
       writeRawError(socket, reason);
+      account(state, req, statusFor(reason), 0, started, ctx, null, reason);
     };
     socket.on('error', () => socket.destroy());
     const table = state.table;
@@ -28,7 +33,8 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     if (target === null || path === null) return fail('bad-request');
     const route = table.router.match(target.authority ?? req.headers.host ?? '', path);
     if (route === null) return fail('no-route');
-    const upstream = table.routes.get(route)!.cluster.pick();
+    ctx = table.routes.get(route)!;
+    const upstream = ctx.cluster.pick();
     if (upstream === null) return fail('no-endpoint');
 
     const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted, true);
@@ -39,6 +45,13 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     const up: Socket = connect({ host: upstream.address, port: upstream.port, noDelay: true });
     const timer = connectMs > 0 ? setTimeout(() => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), connectMs) : null;
     let connected = false;
+    // For the access log: the upstream's status (from its first bytes) and what it sent back.
+    let status = 0;
+    let bytes = 0;
+    up.on('data', (chunk: Buffer) => {
+      if (status === 0) status = parseStatus(chunk);
+      bytes += chunk.length;
+    });
     up.once('connect', () => {
       connected = true;
       if (timer) clearTimeout(timer);
@@ -54,10 +67,20 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
       else socket.destroy();
     });
     up.on('close', () => socket.destroy());
-    socket.on('close', () => up.destroy());
+    socket.on('close', () => {
+      up.destroy();
+      if (connected) account(state, req, status || 502, bytes, started, ctx, upstream, status === 0 ? 'upstream-reset' : undefined);
+    });
     if (state.idleMs > 0) {
       // An idle tunnel is closed like an idle connection; WebSocket pings keep a live one open.
       up.setTimeout(state.idleMs, () => up.destroy());
     }
   };
+}
+
+/** The status code of an HTTP/1.x status line at the start of `chunk`, or 0. */
+function parseStatus(chunk: Buffer): number {
+  if (chunk.length < 12 || chunk.toString('latin1', 0, 5) !== 'HTTP/') return 0;
+  const code = Number(chunk.toString('latin1', 9, 12));
+  return Number.isInteger(code) ? code : 0;
 }

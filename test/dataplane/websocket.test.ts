@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -52,6 +53,15 @@ describe('WebSocket and other upgrades', () => {
     assert.equal(head.url, '/ws/chat?room=1');
     assert.equal(head.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(head.headers.upgrade, 'websocket');
+
+    // The finished tunnel is accounted like a request: status 101 on its route.
+    const counted = /signalbox_http_requests_total\{route="Ingress\/default\/ws\/rule\/0\/path\/0",cluster="default\/ws:80",code="101"\} 1/;
+    let text = '';
+    for (let i = 0; i < 40 && !counted.test(text); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      text = await (await request(`${proxy.admin}/metrics`)).body.text();
+    }
+    assert.match(text, counted);
   });
 
   it('answers an upgrade with no route or no endpoint with the same errors as plain requests', async () => {
