@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
-import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
 
-async function setup(trustedProxies: string[]): Promise<{ proxy: TestProxy; up: TestUpstream; dir: string }> {
-  const up = await startUpstream('echo', (req, res) => {
+function setup(trustedProxies: string[]): Promise<SingleRoute> {
+  return startSingleRoute('echo', (_req, res) => {
     res.writeHead(200, {
       'x-upstream': 'echo',
       connection: 'keep-alive, x-internal',
@@ -16,23 +14,15 @@ async function setup(trustedProxies: string[]): Promise<{ proxy: TestProxy; up: 
       'set-cookie': ['a=1', 'b=2'],
     });
     res.end('ok');
-  });
-  const dir = await tempManifestDir();
-  await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('echo', [{ port: up.port }]), ingress('echo', null, [{ path: '/', service: 'echo' }])]);
-  const proxy = await startProxy(dir, { dataplane: { trustedProxies } });
-  return { proxy, up, dir };
+  }, { dataplane: { trustedProxies } });
 }
 
 describe('request and response headers', () => {
-  let env: Awaited<ReturnType<typeof setup>>;
+  let env: SingleRoute;
   before(async () => {
     env = await setup([]);
   });
-  after(async () => {
-    await env.proxy.stop();
-    await env.up.close();
-    await removeDir(env.dir);
-  });
+  after(() => env.close());
 
   it('preserves Host and sets the forwarding headers from the connection', async () => {
     const res = await request(`${env.proxy.http}/x`, { headers: { host: 'My.Shop.test:8080' } });
@@ -59,7 +49,7 @@ describe('request and response headers', () => {
   });
 
   it('drops hop-by-hop request headers, including those named in Connection', async () => {
-    const port = Number(new URL(env.proxy.http).port);
+    const port = env.port;
     const res = await rawRequest(
       port,
       'GET /hop HTTP/1.1\r\nHost: a.test\r\nConnection: close, x-secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nProxy-Authorization: Basic eA==\r\nX-Kept: yes\r\n\r\n',
@@ -82,7 +72,7 @@ describe('request and response headers', () => {
   });
 
   it('keeps client connections alive across requests', async () => {
-    const port = Number(new URL(env.proxy.http).port);
+    const port = env.port;
     const two = 'GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n';
     const res = await rawRequest(port, two);
     assert.equal(res.status, 200);
@@ -91,15 +81,11 @@ describe('request and response headers', () => {
 });
 
 describe('trusted proxies', () => {
-  let env: Awaited<ReturnType<typeof setup>>;
+  let env: SingleRoute;
   before(async () => {
     env = await setup(['127.0.0.0/8']);
   });
-  after(async () => {
-    await env.proxy.stop();
-    await env.up.close();
-    await removeDir(env.dir);
-  });
+  after(() => env.close());
 
   it('appends to X-Forwarded-For and takes the client address from it', async () => {
     const res = await request(`${env.proxy.http}/x`, {

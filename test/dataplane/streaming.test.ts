@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
-import { startProxy, type TestProxy } from '../helpers/proxy.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
 
 /**
  * Bodies stream both ways: the proxy forwards what it has as it arrives, never waiting for a whole
@@ -12,16 +10,14 @@ import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
  * which would deadlock if the proxy buffered.
  */
 describe('streaming bodies', () => {
-  let dir: string;
-  let proxy: TestProxy;
-  let up: TestUpstream;
+  let env: SingleRoute;
   let port: number;
   let releaseResponse: () => void = () => {};
   let bigChunksLeft = -1;
   const firstRequestChunk: { resolve: () => void; promise: Promise<void> } = Promise.withResolvers<void>() as never;
 
   before(async () => {
-    up = await startUpstream('stream', (req, res) => {
+    env = await startSingleRoute('stream', (req, res) => {
       if (req.url === '/upload') {
         let bytes = 0;
         req.on('data', (chunk: Buffer) => {
@@ -47,16 +43,9 @@ describe('streaming bodies', () => {
         pump();
       }
     });
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('stream', [{ port: up.port }]), ingress('stream', null, [{ path: '/', service: 'stream' }])]);
-    proxy = await startProxy(dir);
-    port = Number(new URL(proxy.http).port);
+    port = env.port;
   });
-  after(async () => {
-    await proxy.stop();
-    await up.close();
-    await removeDir(dir);
-  });
+  after(() => env.close());
 
   it('streams a chunked request body upstream before the client has finished sending it', async () => {
     const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/upload', headers: { host: 'a.test', 'transfer-encoding': 'chunked' } });

@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
-import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
 
 describe('strict HTTP parsing and request limits', () => {
-  let dir: string;
-  let proxy: TestProxy;
-  let up: TestUpstream;
+  let env: SingleRoute;
   let port: number;
 
   before(async () => {
-    up = await startUpstream('up');
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('up', [{ port: up.port }]), ingress('up', null, [{ path: '/', service: 'up' }])]);
-    proxy = await startProxy(dir, { limits: { maxHeaderBytes: 4096, maxHeaderCount: 20 }, timeouts: { requestHeadersMs: 500 } });
-    port = Number(new URL(proxy.http).port);
+    env = await startSingleRoute('up', undefined, { limits: { maxHeaderBytes: 4096, maxHeaderCount: 20 }, timeouts: { requestHeadersMs: 500 } });
+    port = env.port;
   });
-  after(async () => {
-    await proxy.stop();
-    await up.close();
-    await removeDir(dir);
-  });
+  after(() => env.close());
 
   const rejected: [name: string, request: string, status: number][] = [
     ['Content-Length together with Transfer-Encoding', 'POST /smuggle HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /evil HTTP/1.1\r\nHost: a\r\n\r\n', 400],
@@ -37,11 +26,11 @@ describe('strict HTTP parsing and request limits', () => {
   ];
   for (const [name, text, status] of rejected) {
     it(`rejects ${name} with ${status} and forwards nothing`, async () => {
-      const before = up.seen.length;
+      const before = env.up.seen.length;
       const res = await rawRequest(port, text);
       assert.equal(res.status, status, res.raw.slice(0, 200));
       assert.equal(res.headers['server'], 'signalbox');
-      assert.equal(up.seen.length, before, 'nothing reached the upstream');
+      assert.equal(env.up.seen.length, before, 'nothing reached the upstream');
     });
   }
 
