@@ -2,6 +2,7 @@
  * Entry point of a data-plane worker thread: opens the listeners, serves the newest routing table it
  * was sent, answers metric collections, and stops gracefully when asked.
  */
+import type { ServerHttp2Session } from 'node:http2';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { createDataplaneMetrics } from '../metrics/metrics.ts';
@@ -31,6 +32,7 @@ const state: ProxyState = {
   idleMs: config.timeouts.idleMs,
 };
 let listeners: Listeners | null = null;
+const h2Sessions = new Set<ServerHttp2Session>();
 
 function send(message: FromWorker): void {
   port.postMessage(message);
@@ -63,13 +65,22 @@ port.on('message', (message: ToWorker) => {
 async function stop(graceMs: number): Promise<void> {
   const closing: Promise<void>[] = [];
   for (const server of [listeners?.http, listeners?.https]) {
-    if (!server) continue;
-    closing.push(new Promise((resolve) => server.close(() => resolve())));
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
   }
+  // HTTP/2 sessions get GOAWAY: streams in flight finish, no new ones start.
+  for (const session of h2Sessions) session.close();
+  // Keep-alive connections become idle as their last response ends; close each as soon as it does.
+  const closeIdle = (): void => {
+    listeners?.http.closeIdleConnections();
+    (listeners?.https as unknown as { closeIdleConnections?: () => void } | null)?.closeIdleConnections?.();
+  };
+  closeIdle();
+  const sweeper = setInterval(closeIdle, 50);
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
   await Promise.race([Promise.all(closing), deadline]);
+  clearInterval(sweeper);
   listeners?.http.closeAllConnections();
+  for (const session of h2Sessions) session.destroy();
   await pools.closeAll(true);
   state.accessLog.flush();
   send({ type: 'stopped' });
@@ -78,6 +89,10 @@ async function stop(graceMs: number): Promise<void> {
 
 try {
   listeners = await openListeners(config, state, sni, init.ports);
+  listeners.https?.on('session', (session: ServerHttp2Session) => {
+    h2Sessions.add(session);
+    session.once('close', () => h2Sessions.delete(session));
+  });
   send({ type: 'listening', ports: listeners.ports });
 } catch (err) {
   send({ type: 'fatal', message: (err as Error).message });
