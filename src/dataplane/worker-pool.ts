@@ -54,9 +54,10 @@ export class WorkerPool {
     for (const slot of this.#slots) this.#post(slot, { type: 'table', published });
   }
 
-  /** True once every running worker serves a table. */
+  /** True once every running worker serves a table (and at least one is running). */
   get ready(): boolean {
-    return this.#slots.length === this.#count && this.#slots.every((s) => s.worker === null || s.appliedVersion > 0);
+    const live = this.#slots.filter((s) => s.worker !== null);
+    return this.#slots.length === this.#count && live.length > 0 && live.every((s) => s.appliedVersion > 0);
   }
 
   /** Resolves when every worker serves version `version` or newer. */
