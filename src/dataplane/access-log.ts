@@ -33,15 +33,18 @@ export interface AccessLog {
   flush(): void;
 }
 
-/** Builds the access log for `target`: `stdout`, `stderr`, `off`, or a file path (appended to). */
-export function createAccessLog(target: string): AccessLog {
+/**
+ * Builds the access log for `target`: `stdout`, `stderr`, `off`, or a file path (appended to). Every
+ * line carries `worker`, the index of the data-plane worker thread that served it.
+ */
+export function createAccessLog(target: string, worker: number): AccessLog {
   if (target === 'off') return { enabled: false, write() {}, flush() {} };
   const dest = pino.destination({
     dest: target === 'stdout' ? 1 : target === 'stderr' ? 2 : target,
     sync: false,
     mkdir: target !== 'stdout' && target !== 'stderr',
   });
-  const logger: Logger = pino({ base: undefined, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  const logger: Logger = pino({ base: { worker }, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, dest);
   return {
     enabled: true,
     write(entry) {

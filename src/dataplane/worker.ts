@@ -26,7 +26,7 @@ const sni = config.httpsPort !== null && config.defaultCertificate ? new SniCont
 const state: ProxyState = {
   table: null,
   metrics,
-  accessLog: createAccessLog(config.accessLog),
+  accessLog: createAccessLog(config.accessLog, init.index),
   trusted: new TrustedProxies(config.trustedProxies),
   responseHeadersMs: config.timeouts.responseHeadersMs,
   idleMs: config.timeouts.idleMs,
