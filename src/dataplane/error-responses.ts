@@ -18,7 +18,8 @@ export type ErrorReason =
   | 'upstream-reset'
   | 'upstream-connect-timeout'
   | 'upstream-timeout'
-  | 'upstream-protocol-error';
+  | 'upstream-protocol-error'
+  | 'internal-error';
 
 interface ErrorSpec {
   readonly status: number;
@@ -37,6 +38,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'upstream-connect-timeout': { status: 504, body: 'upstream connect timeout' },
   'upstream-timeout': { status: 504, body: 'upstream response timeout' },
   'upstream-protocol-error': { status: 502, body: 'upstream sent an invalid response' },
+  'internal-error': { status: 500, body: 'internal error in the proxy' },
 };
 
 /** The status code signalbox answers with for `reason`. */
@@ -86,6 +88,7 @@ function reasonPhrase(status: number): string {
   switch (status) {
     case 400: return 'Bad Request';
     case 404: return 'Not Found';
+    case 500: return 'Internal Server Error';
     case 408: return 'Request Timeout';
     case 431: return 'Request Header Fields Too Large';
     case 502: return 'Bad Gateway';

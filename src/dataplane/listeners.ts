@@ -37,7 +37,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
   });
   configureHttp1(http, config, state, 'http');
   const httpPort = await listen(http, config.bindAddress, ports.http, 'http');
-  http.on('request', guardHeaderCount(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state));
+  http.on('request', guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state));
   http.on('upgrade', createUpgradeHandler(state, { proto: 'http', port: httpPort }, timeouts.connectMs));
 
   let https: Http2SecureServer | null = null;
@@ -55,7 +55,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     configureHttp1(https as unknown as Server, config, state, 'https');
     httpsPort = await listen(https, config.bindAddress, ports.https, 'https');
     const info = { proto: 'https', port: httpsPort } as const;
-    https.on('request', guardHeaderCount(createProxyHandler(state, info), limits.maxHeaderCount, state));
+    https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
     https.on('upgrade', createUpgradeHandler(state, info, timeouts.connectMs));
     https.on('sessionError', () => {});
   }
@@ -100,18 +100,29 @@ export function clientErrorReason(err: NodeJS.ErrnoException): ErrorReason | nul
   return 'bad-request';
 }
 
-/** Rejects requests with more header fields than allowed, with 431, before any proxy work. */
-function guardHeaderCount<Req extends { rawHeaders: string[]; resume(): unknown }, Res>(
+/**
+ * Wraps the request handler: rejects requests with more header fields than allowed (431) before any
+ * proxy work, and turns a bug that throws into a 500 for that request instead of a crashed worker
+ * (which would drop every other request it is serving).
+ */
+function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, Res extends { headersSent: boolean; destroy(): unknown }>(
   handler: (req: Req, res: Res) => void,
   maxCount: number,
   state: ProxyState,
 ): (req: Req, res: Res) => void {
   const maxRaw = maxCount * 2;
   return (req, res) => {
-    if (req.rawHeaders.length <= maxRaw) return handler(req, res);
-    state.metrics.proxyErrors.labels('headers-too-large').inc();
-    writeError(res as unknown as Parameters<typeof writeError>[0], 'headers-too-large', true);
-    req.resume();
+    try {
+      if (req.rawHeaders.length <= maxRaw) return handler(req, res);
+      state.metrics.proxyErrors.labels('headers-too-large').inc();
+      writeError(res as unknown as Parameters<typeof writeError>[0], 'headers-too-large', true);
+      req.resume();
+    } catch (err) {
+      state.metrics.proxyErrors.labels('internal-error').inc();
+      state.log.error({ err }, 'request handler failed');
+      if (res.headersSent) res.destroy();
+      else writeError(res as unknown as Parameters<typeof writeError>[0], 'internal-error', true);
+    }
   };
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import { normalizePath } from '../router/normalize-path.ts';
+import type { Logger } from '../log.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { AccessLog } from './access-log.ts';
 import { account, hostOf } from './accounting.ts';
@@ -25,6 +26,7 @@ export interface ProxyState {
   readonly trusted: TrustedProxies;
   readonly responseHeadersMs: number;
   readonly idleMs: number;
+  readonly log: Logger;
 }
 
 /** Facts about the listener a request came in on. */

@@ -30,6 +30,7 @@ const state: ProxyState = {
   trusted: new TrustedProxies(config.trustedProxies),
   responseHeadersMs: config.timeouts.responseHeadersMs,
   idleMs: config.timeouts.idleMs,
+  log,
 };
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
