@@ -1,0 +1,116 @@
+/**
+ * Per-Service traffic policy, compiled from `signalbox.dev/*` annotations on the Service and carried
+ * by every cluster of that Service. Plain data like the rest of the IR; every field has a default,
+ * so a Service without annotations gets {@link DEFAULT_CLUSTER_POLICY}. An annotation with a bad
+ * value is a diagnostic and leaves that field at its default — it never affects other fields or
+ * other Services.
+ */
+
+/** How a cluster's endpoints are chosen for a request. */
+export type LbPolicy =
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'least-request'
+  | 'ewma'
+  | 'ring-hash'
+  | 'maglev'
+  | 'random';
+
+/** Every value of {@link LbPolicy}, in documentation order. */
+export const LB_POLICIES: readonly LbPolicy[] = ['round-robin', 'weighted-round-robin', 'least-request', 'ewma', 'ring-hash', 'maglev', 'random'];
+
+/**
+ * What the hashing policies hash: a request header, a cookie, a query parameter, the client IP, or
+ * the whole request URI (path and query). Names of headers are lower-cased; cookie and query names
+ * are case-sensitive.
+ */
+export type HashOn =
+  | { readonly source: 'header'; readonly name: string }
+  | { readonly source: 'cookie'; readonly name: string }
+  | { readonly source: 'query'; readonly name: string }
+  | { readonly source: 'client-ip' }
+  | { readonly source: 'uri' };
+
+/** Cookie affinity: the proxy pins a client to an endpoint with a cookie it sets. */
+export interface AffinityPolicy {
+  readonly cookieName: string;
+  /** Cookie lifetime in seconds; 0 means a session cookie. */
+  readonly ttlSeconds: number;
+  readonly path: string;
+}
+
+/** Active health checking: HTTP GET probes from the proxy to every endpoint. */
+export interface HealthCheckPolicy {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive passes that bring a failed endpoint back. */
+  readonly healthyThreshold: number;
+  /** Consecutive failures that take an endpoint out of rotation. */
+  readonly unhealthyThreshold: number;
+  /** Inclusive status ranges that count as a pass, e.g. [[200, 399]]. */
+  readonly expectedStatuses: readonly (readonly [number, number])[];
+}
+
+/** Passive outlier detection: endpoints that keep failing real requests are ejected for a while. */
+export interface OutlierPolicy {
+  /** Consecutive 5xx responses or connect failures that eject an endpoint; 0 turns detection off. */
+  readonly consecutiveFailures: number;
+  /** First ejection time; each repeated ejection lasts longer (times the ejection count). */
+  readonly baseEjectionMs: number;
+  /** Longest ejection. */
+  readonly maxEjectionMs: number;
+  /** Never eject more than this share of a cluster's endpoints (0-100). */
+  readonly maxEjectionPercent: number;
+}
+
+/** Retries of failed requests, to a different endpoint. */
+export interface RetryPolicy {
+  /** Retries after the first try; 0 turns retries off. */
+  readonly attempts: number;
+  /** Statuses that are retried (besides connect failures), for idempotent methods only. */
+  readonly onStatuses: readonly number[];
+  /** Retries allowed in flight, as a percentage of the cluster's active requests. */
+  readonly budgetPercent: number;
+  /** Retries always allowed in flight, whatever the budget says (so a quiet cluster can retry). */
+  readonly minRetryConcurrency: number;
+}
+
+/** Per-Service timeouts; null means the proxy-wide setting. */
+export interface TimeoutPolicy {
+  readonly connectMs: number | null;
+  readonly responseHeadersMs: number | null;
+  readonly idleMs: number | null;
+}
+
+/** Circuit breaking: past these limits a request fails fast with 503. 0 means no limit. */
+export interface CircuitBreakerPolicy {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+}
+
+/** Everything a cluster's Service annotations decide. */
+export interface ClusterPolicy {
+  readonly lbPolicy: LbPolicy;
+  /** For `ring-hash` and `maglev`; null otherwise, or when not set (then they act like round-robin). */
+  readonly hashOn: HashOn | null;
+  readonly affinity: AffinityPolicy | null;
+  readonly healthCheck: HealthCheckPolicy | null;
+  readonly outlier: OutlierPolicy;
+  readonly retry: RetryPolicy;
+  readonly timeouts: TimeoutPolicy;
+  readonly circuitBreaker: CircuitBreakerPolicy;
+}
+
+/** The policy of a Service without annotations. */
+export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
+  lbPolicy: 'round-robin',
+  hashOn: null,
+  affinity: null,
+  healthCheck: null,
+  outlier: Object.freeze({ consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 }),
+  retry: Object.freeze({ attempts: 1, onStatuses: Object.freeze([]) as readonly number[], budgetPercent: 20, minRetryConcurrency: 3 }),
+  timeouts: Object.freeze({ connectMs: null, responseHeadersMs: null, idleMs: null }),
+  circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
+}) as ClusterPolicy;
