@@ -1,7 +1,8 @@
 /**
- * The proxy benchmark: one upstream served directly, through nginx and through signalbox, on
- * loopback, measured with wrk in one run. Prints requests/s and p50/p99 per target and the ratio
- * signalbox/nginx, and writes the same as JSON under bench/results/. See bench/README.md.
+ * The proxy benchmark: one upstream served directly, through nginx, through the smallest undici
+ * proxy (the stack's floor) and through signalbox, on loopback, measured with wrk in one run. Prints
+ * requests/s and p50/p99 per target and the ratios signalbox/nginx, undici-floor/nginx and
+ * signalbox/undici-floor, and writes the same as JSON under bench/results/. See bench/README.md.
  *
  *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
  */
@@ -14,6 +15,7 @@ import { freePort, get } from './lib/net.ts';
 import { Scope } from './lib/processes.ts';
 import { formatMs, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
+import { startUndiciFloor } from './lib/undici-floor.ts';
 import { runWrk, type WrkOptions } from './lib/wrk.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +24,7 @@ const HELP = `usage: node bench/proxy.ts [options]
   --warmup S         seconds of unmeasured load before a target's first run (default 2)
   --connections N    wrk connections (default 50)
   --threads N        wrk threads (default 1)
-  --rounds N         measured runs per target; nginx and signalbox alternate A B B A … (default 2)
+  --rounds N         measured runs per target; the proxies' order rotates each round (default 2)
   --path P           request path: / (20-byte body) or /1k (1 KiB body) (default /)
   --only LIST        comma-separated subset of ${TARGETS.join(',')} (default all)`;
 
@@ -85,13 +87,17 @@ function requireTools(): void {
   }
 }
 
-/** The measuring order: direct first in each round, then nginx and signalbox, swapped every other round. */
+/**
+ * The measuring order: direct first in each round, then the proxies, their order rotated by one each
+ * round (A B C, B C A, C A B, …; with two, A B, B A) so drift on the machine hits each position alike.
+ */
 function schedule(targets: Target[], rounds: number): Array<{ target: Target; round: number }> {
   const order: Array<{ target: Target; round: number }> = [];
+  const proxies = targets.filter((t) => t !== 'direct');
   for (let round = 1; round <= rounds; round++) {
-    const pair = targets.filter((t) => t !== 'direct');
-    if (round % 2 === 0) pair.reverse();
-    for (const target of targets.includes('direct') ? ['direct' as const, ...pair] : pair) order.push({ target, round });
+    const shift = (round - 1) % Math.max(proxies.length, 1);
+    const rotated = [...proxies.slice(shift), ...proxies.slice(0, shift)];
+    for (const target of targets.includes('direct') ? ['direct' as const, ...rotated] : rotated) order.push({ target, round });
   }
   return order;
 }
@@ -122,6 +128,11 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     await startNginx(scope, 'nginx', port, (prefix) => proxyConfig(prefix, port, upstreamPort));
     ports.set('nginx', port);
   }
+  if (opts.targets.includes('undici-floor')) {
+    const port = await freePort();
+    await startUndiciFloor(scope, join(benchDir, '..'), port, upstreamPort);
+    ports.set('undici-floor', port);
+  }
   if (opts.targets.includes('signalbox')) {
     const sb = { http: await freePort(), admin: await freePort() };
     await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb);
@@ -131,7 +142,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   const forwarded: Partial<Record<Target, string>> = {};
   for (const target of opts.targets) {
     forwarded[target] = await check(target, ports.get(target)!);
-    console.log(`${target.padEnd(9)} port ${ports.get(target)}; upstream sees: ${forwarded[target]}`);
+    console.log(`${target.padEnd(12)} port ${ports.get(target)}; upstream sees: ${forwarded[target]}`);
   }
   console.log();
 
@@ -152,7 +163,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     runs.push({ target, round, ...result });
     const errors = result.non2xx + result.socketErrors;
     console.log(
-      `round ${round} ${target.padEnd(9)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}${errors ? `  errors ${errors}` : ''}`,
+      `round ${round} ${target.padEnd(12)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}${errors ? `  errors ${errors}` : ''}`,
     );
   }
 
@@ -161,12 +172,17 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     signalboxOverNginx: ratio(summary, 'signalbox', 'nginx'),
     nginxOverDirect: ratio(summary, 'nginx', 'direct'),
     signalboxOverDirect: ratio(summary, 'signalbox', 'direct'),
+    undiciFloorOverNginx: ratio(summary, 'undici-floor', 'nginx'),
+    signalboxOverUndiciFloor: ratio(summary, 'signalbox', 'undici-floor'),
   };
   console.log(`\nmedians of ${opts.rounds} run(s) per target:\n${formatTable(summary)}\n`);
-  if (ratios.nginxOverDirect !== null) console.log(`nginx/direct      req/s ratio: ${ratios.nginxOverDirect.toFixed(2)}`);
-  if (ratios.signalboxOverNginx !== null) {
-    console.log(`signalbox/nginx   req/s ratio: ${ratios.signalboxOverNginx.toFixed(2)}   (goal ≥ 0.50; not a gate)`);
-  }
+  const show = (label: string, value: number | null, note = ''): void => {
+    if (value !== null) console.log(`${label.padEnd(22)} req/s ratio: ${value.toFixed(2)}${note}`);
+  };
+  show('nginx/direct', ratios.nginxOverDirect);
+  show('signalbox/nginx', ratios.signalboxOverNginx, '   (goal ≥ 0.50; not a gate)');
+  show('undici-floor/nginx', ratios.undiciFloorOverNginx, '   (what the Node.js + undici stack alone reaches)');
+  show('signalbox/undici-floor', ratios.signalboxOverUndiciFloor, '   (share of the floor signalbox keeps)');
   const file = writeJson(benchDir, startedAt, { benchmark: 'proxy', startedAt: startedAt.toISOString(), machine: host, options: opts, forwarded, runs, summary, ratios });
   console.log(`\nwrote ${file}`);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { WrkResult } from './wrk.ts';
 
 /** The targets the benchmark knows, in report order. */
-export const TARGETS = ['direct', 'nginx', 'signalbox'] as const;
+export const TARGETS = ['direct', 'nginx', 'undici-floor', 'signalbox'] as const;
 
 /** One of {@link TARGETS}. */
 export type Target = (typeof TARGETS)[number];
