@@ -2,7 +2,9 @@
  * Building the clusters of the table: one per Service port that a surviving route references,
  * with its endpoints, shared by every route (of any Ingress in the namespace) that resolves to
  * it — whether it names the port by number or by name. References that cannot be resolved keep a
- * cluster of their own, named as referenced (see `clusterName`).
+ * cluster of their own, named as referenced (see `clusterName`). Every cluster of a Service carries
+ * the policy compiled from the Service's annotations; an unresolved one, which has no endpoints to
+ * apply it to, carries the default policy.
  */
 import type { Cluster } from '../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
@@ -58,7 +60,10 @@ export function buildClusters(
       service: first.ref.service,
       servicePort: resolved.servicePort,
       portName: resolved.portName,
-      endpoints: resolved.resolved ? guarded(sink, service, [], () => endpointsFor(slices, namespace, first.ref.service, resolved.portName, sink)) : [],
+      endpoints: resolved.resolved
+        ? guarded(sink, service, [], () => endpointsFor(slices, namespace, first.ref.service, resolved.portName, resolved.policy.endpointWeights, sink))
+        : [],
+      policy: resolved.policy.policy,
       provenance: [...new Set(users.map((u) => u.route.provenance))].sort(comparePaths),
     };
   }

@@ -8,7 +8,8 @@
  * dropped. Processors run in a fixed order, one per kind:
  *
  *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts,
- *   each winning backend resolved against its Service to name its cluster → EndpointSlice →
+ *   each winning backend resolved against its Service to name its cluster (and the Service's
+ *   `signalbox.dev/*` annotations compiled into its policy) → EndpointSlice (with weights) →
  *   Secret → status
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
@@ -34,7 +35,8 @@ const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: n
  * Compiles a snapshot into a routing table, the status of each of our Ingresses and the
  * diagnostics explaining everything that was dropped. Ingresses of other controllers are ignored
  * without a trace. See the processors for the exact rules: ingress-class.ts, ingress.ts, hosts.ts,
- * paths.ts, virtual-hosts.ts, default-backend.ts, services.ts, endpoint-slices.ts, tls.ts, status.ts.
+ * paths.ts, virtual-hosts.ts, default-backend.ts, services.ts, service-policy.ts (with annotations.ts,
+ * the table of annotations), endpoint-slices.ts, tls.ts, status.ts.
  */
 export function compile(snapshot: Snapshot, options: CompileOptions): CompileResult {
   const sink = new DiagnosticSink();

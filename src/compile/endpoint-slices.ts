@@ -8,6 +8,10 @@ import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import type { Identified } from './objects.ts';
 import { field, isPortNumber, isRecord, isUnset, mapValue, stringField } from './guards.ts';
 import { addressSortKey, compareNumbers, compareStrings } from './order.ts';
+import { AnnotationReader } from './annotation-reader.ts';
+
+/** The weight of an endpoint that no annotation weighs. */
+export const DEFAULT_ENDPOINT_WEIGHT = 1;
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -42,6 +46,9 @@ export function indexSlices(slices: ReadonlyMap<string, Identified>, sink: Diagn
  * - Sorted by address value, then port: IPv4 before IPv6 (a Service may be dual-stack), each by
  *   number (`10.0.0.2` before `10.0.0.10`); see `addressSortKey`. Different spellings of one
  *   IPv6 address are not merged, and sort by string order.
+ * - Weight: from `serviceWeights` (the Service's `signalbox.dev/endpoint-weights`, keyed by
+ *   `addressSortKey`, so any spelling of an address matches) when it names the address; else the
+ *   `signalbox.dev/weight` annotation of the endpoint's slice; else 1.
  * Malformed parts of a slice are skipped with an `EndpointSliceInvalid` warning on the slice.
  */
 export function endpointsFor(
@@ -49,11 +56,12 @@ export function endpointsFor(
   namespace: string,
   service: string,
   portName: string,
+  serviceWeights: ReadonlyMap<string, number>,
   sink: DiagnosticSink,
 ): Endpoint[] {
   const byKey = new Map<string, Endpoint>();
   for (const slice of index.get(`${namespace}/${service}`) ?? []) {
-    for (const endpoint of guarded(sink, slice.id, [], () => sliceEndpoints(slice, portName, sink))) {
+    for (const endpoint of guarded(sink, slice.id, [], () => sliceEndpoints(slice, portName, serviceWeights, sink))) {
       const key = `${endpoint.address} ${endpoint.port}`;
       const existing = byKey.get(key);
       if (existing === undefined || (!existing.ready && endpoint.ready)) byKey.set(key, endpoint);
@@ -70,7 +78,7 @@ export function endpointsFor(
   );
 }
 
-function sliceEndpoints({ id, obj }: Identified, portName: string, sink: DiagnosticSink): Endpoint[] {
+function sliceEndpoints({ id, obj }: Identified, portName: string, serviceWeights: ReadonlyMap<string, number>, sink: DiagnosticSink): Endpoint[] {
   const warn = (message: string, path?: string): void => sink.report(id, 'EndpointSliceInvalid', 'warning', message, path);
   const addressType = field(obj, 'addressType');
   const family = addressType === 'IPv4' ? 4 : addressType === 'IPv6' ? 6 : 0;
@@ -91,6 +99,8 @@ function sliceEndpoints({ id, obj }: Identified, portName: string, sink: Diagnos
     warn('endpoints must be a list; the slice is ignored');
     return [];
   }
+  // Read for every port of the Service that is used; sortDiagnostics drops the repeated reports.
+  const sliceWeight = new AnnotationReader(id, 'EndpointSlice', obj, sink).get('signalbox.dev/weight') ?? DEFAULT_ENDPOINT_WEIGHT;
   const out: Endpoint[] = [];
   (endpoints as readonly unknown[]).forEach((endpoint, i) => {
     const provenance = `${id.provenance}/endpoint/${i}`;
@@ -113,6 +123,7 @@ function sliceEndpoints({ id, obj }: Identified, portName: string, sink: Diagnos
       out.push({
         address,
         port,
+        weight: serviceWeights.get(addressSortKey(address)) ?? sliceWeight,
         ready,
         serving,
         terminating,

@@ -8,11 +8,15 @@
  * and UDP — the usual DNS Service — and the number then means the TCP one), and a hand-written
  * Service that repeats a port name, or a port number and protocol, keeps only the first such
  * entry (the API server refuses the repeat).
+ *
+ * A Service's `signalbox.dev/*` annotations are compiled here too (service-policy.ts), once per
+ * Service that a route references, and carried by every resolved reference to it.
  */
 import type { ServiceRef } from './backend.ts';
 import type { Identified } from './objects.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field, isPortNumber, isRecord, isUnset } from './guards.ts';
+import { DEFAULT_SERVICE_POLICY, parseServicePolicy, type ServicePolicy } from './service-policy.ts';
 
 /** The only protocol an HTTP proxy can dial; a Service port without `protocol` is TCP. */
 const TCP = 'TCP';
@@ -36,6 +40,8 @@ export interface ResolvedPort {
   readonly resolved: boolean;
   /** Why the reference is unusable; null exactly when `resolved`. */
   readonly problem: PortProblem | null;
+  /** The Service's policy when `resolved`; {@link DEFAULT_SERVICE_POLICY} otherwise. */
+  readonly policy: ServicePolicy;
 }
 
 interface PortEntry {
@@ -45,9 +51,9 @@ interface PortEntry {
   readonly protocol: string;
 }
 
-/** A Service as backends see it: its ports, or why none of them can be used. */
+/** A Service as backends see it: its ports and policy, or why none of its ports can be used. */
 type ServicePorts =
-  | { readonly ports: readonly PortEntry[]; readonly repeats: readonly PortEntry[] }
+  | { readonly ports: readonly PortEntry[]; readonly repeats: readonly PortEntry[]; readonly policy: ServicePolicy }
   | { readonly problem: PortProblem };
 
 /** What a Service that throws when read (see `guarded`) is taken for. */
@@ -57,8 +63,11 @@ const UNREADABLE: ServicePorts = {
 
 /**
  * Resolves backends against the Services (indexed by `namespace/name`). Each Service is read once
- * per compile, so every reference to it sees the same ports, and a Service that throws when read is
- * reported once (`ObjectInvalid`) and makes every reference to it unresolved.
+ * per compile, so every reference to it sees the same ports and policy, a Service that throws when
+ * read is reported once (`ObjectInvalid`) and makes every reference to it unresolved, and the
+ * problems of its annotations are reported once. The annotations of a Service that cannot be used
+ * at all (missing, ExternalName, unreadable) are not read; those of a Service whose referenced port
+ * is missing are, since fixing the port will put them to use.
  */
 export class ServiceResolver {
   readonly #services: ReadonlyMap<string, Identified>;
@@ -82,14 +91,14 @@ export class ServiceResolver {
     let ports = this.#read.get(key);
     if (ports === undefined) {
       const subject = { kind: 'Service', namespace, name: ref.service };
-      ports = guarded(this.#sink, subject, UNREADABLE, () => readService(key, this.#services.get(key)));
+      ports = guarded(this.#sink, subject, UNREADABLE, () => readService(key, this.#services.get(key), this.#sink));
       this.#read.set(key, ports);
     }
     return matchPort(key, ports, ref);
   }
 }
 
-function readService(svcName: string, service: Identified | undefined): ServicePorts {
+function readService(svcName: string, service: Identified | undefined, sink: DiagnosticSink): ServicePorts {
   if (service === undefined) {
     return { problem: { code: 'ServiceNotFound', message: `Service ${svcName} not found; requests get 503 until it exists` } };
   }
@@ -97,7 +106,8 @@ function readService(svcName: string, service: Identified | undefined): ServiceP
   if (field(spec, 'type') === 'ExternalName') {
     return { problem: { code: 'ServiceTypeUnsupported', message: `Service ${svcName} is of type ExternalName, which is not supported; requests get 503` } };
   }
-  return readPorts(field(spec, 'ports'));
+  const policy = guarded(sink, service.id, DEFAULT_SERVICE_POLICY, () => parseServicePolicy(service, sink));
+  return { ...readPorts(field(spec, 'ports')), policy };
 }
 
 /**
@@ -105,12 +115,12 @@ function readService(svcName: string, service: Identified | undefined): ServiceP
  * Numbers and names cannot be confused: a port name (IANA service name) always has a letter.
  */
 function matchPort(svcName: string, service: ServicePorts, ref: ServiceRef): ResolvedPort {
-  const unresolved = { servicePort: null, portName: typeof ref.port === 'string' ? ref.port : '', resolved: false };
+  const unresolved = { servicePort: null, portName: typeof ref.port === 'string' ? ref.port : '', resolved: false, policy: DEFAULT_SERVICE_POLICY };
   if ('problem' in service) return { ...unresolved, problem: service.problem };
   const named = (p: PortEntry): boolean => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port);
   const matches = service.ports.filter(named);
   const found = matches.find((p) => p.protocol === TCP);
-  if (found !== undefined) return { servicePort: found.port, portName: found.name, resolved: true, problem: null };
+  if (found !== undefined) return { servicePort: found.port, portName: found.name, resolved: true, problem: null, policy: service.policy };
   const shown = typeof ref.port === 'number' ? String(ref.port) : JSON.stringify(ref.port);
   if (matches.length > 0) {
     return {
@@ -134,7 +144,7 @@ function matchPort(svcName: string, service: ServicePorts, ref: ServiceRef): Res
  * repeats the name of an earlier entry, or its number and protocol, is set apart in `repeats`:
  * otherwise one cluster name could stand for two different ports.
  */
-function readPorts(value: unknown): ServicePorts {
+function readPorts(value: unknown): { ports: PortEntry[]; repeats: PortEntry[] } {
   const ports: PortEntry[] = [];
   const repeats: PortEntry[] = [];
   if (!Array.isArray(value)) return { ports, repeats };

@@ -48,7 +48,10 @@ export interface HealthCheckPolicy {
   readonly healthyThreshold: number;
   /** Consecutive failures that take an endpoint out of rotation. */
   readonly unhealthyThreshold: number;
-  /** Inclusive status ranges that count as a pass, e.g. [[200, 399]]. */
+  /**
+   * Inclusive status ranges that count as a pass, e.g. [[200, 399]]: sorted, and overlapping or
+   * adjacent ranges merged, so `200,201-204` is [[200, 204]].
+   */
   readonly expectedStatuses: readonly (readonly [number, number])[];
 }
 
@@ -68,7 +71,10 @@ export interface OutlierPolicy {
 export interface RetryPolicy {
   /** Retries after the first try; 0 turns retries off. */
   readonly attempts: number;
-  /** Statuses that are retried (besides connect failures), for idempotent methods only. */
+  /**
+   * Statuses that are retried (besides connect failures), for idempotent methods only: 5xx
+   * statuses, ascending, without repeats. Empty: only connect failures are retried.
+   */
   readonly onStatuses: readonly number[];
   /** Retries allowed in flight, as a percentage of the cluster's active requests. */
   readonly budgetPercent: number;
@@ -76,7 +82,11 @@ export interface RetryPolicy {
   readonly minRetryConcurrency: number;
 }
 
-/** Per-Service timeouts; null means the proxy-wide setting. */
+/**
+ * Per-Service timeouts in milliseconds; null means the proxy-wide setting (`--connect-timeout`,
+ * `--response-header-timeout`, `--idle-timeout`). As with those flags, 0 turns a timeout off; it is
+ * accepted for the response-header and idle timeouts, never for connecting.
+ */
 export interface TimeoutPolicy {
   readonly connectMs: number | null;
   readonly responseHeadersMs: number | null;
@@ -93,7 +103,10 @@ export interface CircuitBreakerPolicy {
 /** Everything a cluster's Service annotations decide. */
 export interface ClusterPolicy {
   readonly lbPolicy: LbPolicy;
-  /** For `ring-hash` and `maglev`; null otherwise, or when not set (then they act like round-robin). */
+  /**
+   * What `ring-hash` and `maglev` hash; null when not set (then they act like round-robin). Kept
+   * when set with another policy, which does not use it (the compiler warns).
+   */
   readonly hashOn: HashOn | null;
   readonly affinity: AffinityPolicy | null;
   readonly healthCheck: HealthCheckPolicy | null;

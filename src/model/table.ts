@@ -9,6 +9,7 @@
  * `Kind/namespace/name/...` naming the object (and the part of it) that produced the node, so that
  * any routing decision can be traced back to the YAML a user wrote.
  */
+import type { ClusterPolicy } from './policy.ts';
 
 /**
  * Where a node of the table came from, for example `Ingress/shop/storefront/rule/0/path/1`,
@@ -66,6 +67,12 @@ export interface Endpoint {
   /** IPv4 or IPv6 address, without brackets. */
   readonly address: string;
   readonly port: number;
+  /**
+   * Relative share of traffic for balancing policies that weigh endpoints: an integer from 1 to
+   * 1000, default 1. From the Service annotation `signalbox.dev/endpoint-weights` when it names
+   * this address, else from the EndpointSlice annotation `signalbox.dev/weight`.
+   */
+  readonly weight: number;
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
@@ -95,6 +102,12 @@ export interface Cluster {
   readonly portName: string;
   /** Endpoints sorted by address then port, deduplicated. */
   readonly endpoints: readonly Endpoint[];
+  /**
+   * How traffic is spread, checked, retried and limited: compiled from the `signalbox.dev/*`
+   * annotations of the Service (every port of a Service shares one policy). A cluster whose
+   * backend does not resolve to a Service port gets `DEFAULT_CLUSTER_POLICY`.
+   */
+  readonly policy: ClusterPolicy;
   /** The routes that send traffic here. */
   readonly provenance: readonly Provenance[];
 }

@@ -33,7 +33,12 @@ function loadObjects(file: string): unknown[] {
   });
 }
 
-/** The golden rendering of a compile result: PEMs become fingerprints, so the files stay readable. */
+/**
+ * The golden rendering of a compile result: PEMs become fingerprints, and each part of a cluster's
+ * policy is one flow-style line, so that the files stay readable. Objects shared in the result
+ * (every cluster without annotations has the same default policy) are written out each time,
+ * never as YAML aliases.
+ */
 function render(result: CompileResult, loaderDiagnostics: CompileResult['diagnostics']): string {
   const fingerprint = (pem: string): string => `sha256:${createHash('sha256').update(pem).digest('hex')}`;
   const table = {
@@ -41,7 +46,15 @@ function render(result: CompileResult, loaderDiagnostics: CompileResult['diagnos
     certificates: result.table.certificates.map((c) => ({ ...c, certPem: fingerprint(c.certPem), keyPem: fingerprint(c.keyPem) })),
   };
   const dump = { table, statuses: result.statuses, diagnostics: sortDiagnostics([...loaderDiagnostics, ...result.diagnostics]) };
-  return HEADER + YAML.stringify(dump, { lineWidth: 0 });
+  const doc = new YAML.Document(dump, { aliasDuplicateObjects: false });
+  YAML.visit(doc, {
+    Pair(_key, pair) {
+      if (!YAML.isScalar(pair.key) || pair.key.value !== 'policy' || !YAML.isMap(pair.value)) return undefined;
+      for (const part of pair.value.items) if (YAML.isCollection(part.value)) part.value.flow = true;
+      return YAML.visit.SKIP;
+    },
+  });
+  return HEADER + doc.toString({ lineWidth: 0 });
 }
 
 /** A deterministic Fisher–Yates shuffle (mulberry32), so a failure reproduces. */

@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { compile } from '../../src/compile/compile.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
 import { addressSortKey, compareStrings } from '../../src/compile/order.ts';
+import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from '../../src/model/policy.ts';
 import { DEFAULT_COMPILE_OPTIONS, type Snapshot } from '../../src/model/snapshot.ts';
 import type { CompileResult } from '../../src/model/table.ts';
 import { buildRouter } from '../../src/router/router.ts';
@@ -86,7 +87,10 @@ function assertInvariants(result: CompileResult): void {
       ports.add(port);
     } else {
       assert.deepEqual(cluster.endpoints, [], `unresolved cluster ${key} has endpoints`);
+      assert.deepEqual(cluster.policy, DEFAULT_CLUSTER_POLICY, `unresolved cluster ${key} has a policy of its own`);
     }
+    assert.ok(LB_POLICIES.includes(cluster.policy.lbPolicy), `cluster ${key} has lbPolicy ${cluster.policy.lbPolicy}`);
+    for (const e of cluster.endpoints) assert.ok(Number.isInteger(e.weight) && e.weight >= 1 && e.weight <= 1000, `endpoint weight ${e.weight} in ${key}`);
     const order = cluster.endpoints.map((e) => [addressSortKey(e.address), e.address, e.port] as const);
     const sorted = [...order].sort((a, b) => compareStrings(a[0], b[0]) || compareStrings(a[1], b[1]) || a[2] - b[2]);
     assert.deepEqual(order, sorted, `endpoints of ${key} sorted by address value, then port`);
