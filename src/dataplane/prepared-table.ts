@@ -1,5 +1,6 @@
 import type { Pool } from 'undici';
 import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
+import { DEFAULT_CLUSTER_POLICY } from '../model/policy.ts';
 import type { Cluster, PublishedTable, Route } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
 import { poolKey, type UpstreamPools } from './upstream-pools.ts';
@@ -106,7 +107,7 @@ export function prepareTable(published: PublishedTable, pools: UpstreamPools, me
   const clusterFor = (name: string): PreparedCluster => {
     let prepared = clusters.get(name);
     if (prepared === undefined) {
-      const cluster = table.clusters[name] ?? { name, namespace: '', service: '', servicePort: null, portName: '', endpoints: [], provenance: [] };
+      const cluster = table.clusters[name] ?? { name, namespace: '', service: '', servicePort: null, portName: '', endpoints: [], provenance: [], policy: DEFAULT_CLUSTER_POLICY };
       prepared = new PreparedCluster(cluster, pools, metrics, keys);
       clusters.set(name, prepared);
     }
