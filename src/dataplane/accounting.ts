@@ -1,5 +1,6 @@
 import type { ClientRequest, ProxyState } from './proxy.ts';
-import type { RouteContext, Upstream } from './prepared-table.ts';
+import type { RouteContext } from './prepared-table.ts';
+import type { Upstream } from './prepared-cluster.ts';
 
 /** The request's Host: the Host header, or the HTTP/2 :authority. */
 export function hostOf(req: ClientRequest): string {
@@ -37,7 +38,7 @@ export function account(
       bytes,
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       route: ctx?.route.provenance ?? '',
-      upstream: upstream?.label ?? '',
+      upstream: upstream?.id ?? '',
       client: req.socket?.remoteAddress ?? '',
       protocol: req.httpVersion,
       ...(error === undefined ? {} : { error }),

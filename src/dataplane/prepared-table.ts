@@ -1,9 +1,9 @@
-import type { Pool } from 'undici';
 import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../model/policy.ts';
 import type { Cluster, PublishedTable, Route } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
-import { poolKey, type UpstreamPools } from './upstream-pools.ts';
+import { PreparedCluster } from './prepared-cluster.ts';
+import type { UpstreamPools } from './upstream-pools.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 
 /**
@@ -18,59 +18,8 @@ export interface PreparedTable {
   readonly router: Router;
   /** Per-route context, keyed by the table's own Route objects (the router returns those). */
   readonly routes: ReadonlyMap<Route, RouteContext>;
-  /** Keys of every upstream pool this table uses (see {@link poolKey}). */
+  /** Keys of every upstream pool this table uses (see `poolKey`). */
   readonly poolKeys: ReadonlySet<string>;
-}
-
-/** One endpoint with its pool. */
-export interface Upstream {
-  readonly address: string;
-  readonly port: number;
-  readonly pool: Pool;
-  /** `address:port` (IPv6 in brackets), for access logs. */
-  readonly label: string;
-}
-
-/**
- * A cluster's endpoints split by what they may receive: `ready` ones take new traffic; `serving`
- * terminating ones only when none is ready (draining pods still answer, better than a 503).
- */
-export class PreparedCluster {
-  readonly name: string;
-  readonly ready: readonly Upstream[];
-  readonly fallback: readonly Upstream[];
-  readonly headerDuration: HistogramCell;
-  #next = 0;
-
-  constructor(cluster: Cluster, pools: UpstreamPools, metrics: DataplaneMetrics, keys: Set<string>) {
-    this.name = cluster.name;
-    const ready: Upstream[] = [];
-    const fallback: Upstream[] = [];
-    for (const ep of cluster.endpoints) {
-      if (!ep.ready && !(ep.serving && ep.terminating)) continue;
-      keys.add(poolKey(cluster.name, ep.address, ep.port));
-      const upstream: Upstream = {
-        address: ep.address,
-        port: ep.port,
-        pool: pools.get(cluster.name, ep.address, ep.port),
-        label: ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`,
-      };
-      (ep.ready ? ready : fallback).push(upstream);
-    }
-    this.ready = ready;
-    this.fallback = fallback;
-    this.headerDuration = metrics.upstreamHeaderDuration.cell(cluster.name);
-  }
-
-  /** The next endpoint in round-robin order, or null when there is none to send to. */
-  pick(): Upstream | null {
-    const list = this.ready.length > 0 ? this.ready : this.fallback;
-    const n = list.length;
-    if (n === 0) return null;
-    const i = this.#next;
-    this.#next = i + 1 >= n ? 0 : i + 1;
-    return list[i < n ? i : 0]!;
-  }
 }
 
 /** What the proxy needs about a matched route, computed once per table. */
@@ -100,7 +49,12 @@ export class RouteContext {
 }
 
 /** Builds the hot-path state for `published`, reusing pools from `pools`. */
-export function prepareTable(published: PublishedTable, pools: UpstreamPools, metrics: DataplaneMetrics): PreparedTable {
+export function prepareTable(
+  published: PublishedTable,
+  pools: UpstreamPools,
+  metrics: DataplaneMetrics,
+  defaults: { responseHeadersMs: number; idleMs: number; connectMs: number },
+): PreparedTable {
   const { table } = published;
   const keys = new Set<string>();
   const clusters = new Map<string, PreparedCluster>();
@@ -108,7 +62,7 @@ export function prepareTable(published: PublishedTable, pools: UpstreamPools, me
     let prepared = clusters.get(name);
     if (prepared === undefined) {
       const cluster = table.clusters[name] ?? { name, namespace: '', service: '', servicePort: null, portName: '', endpoints: [], provenance: [], policy: DEFAULT_CLUSTER_POLICY };
-      prepared = new PreparedCluster(cluster, pools, metrics, keys);
+      prepared = new PreparedCluster(cluster, pools, metrics, keys, defaults);
       clusters.set(name, prepared);
     }
     return prepared;

@@ -7,7 +7,9 @@ import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { AccessLog } from './access-log.ts';
 import { account, hostOf } from './accounting.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
-import type { PreparedTable, RouteContext, Upstream } from './prepared-table.ts';
+import type { PreparedTable, RouteContext } from './prepared-table.ts';
+import type { Upstream } from './prepared-cluster.ts';
+import { requestEnded, requestStarted } from '../balancer/balancer.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { isHopByHopResponseHeader, upstreamHeaders } from './upstream-headers.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -26,7 +28,10 @@ export interface ProxyState {
   readonly trusted: TrustedProxies;
   readonly responseHeadersMs: number;
   readonly idleMs: number;
+  readonly connectMs: number;
   readonly log: Logger;
+  /** The client address of a request, after trusted-proxy resolution (for hashing on client-ip). */
+  readonly clientIpOf: (req: ClientRequest) => string;
 }
 
 /** Facts about the listener a request came in on. */
@@ -58,9 +63,11 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
     const route = table.router.match(host, path);
     if (route === null) return answerError(state, req, res, started, 'no-route', null);
     const ctx = table.routes.get(route)!;
-    const upstream = ctx.cluster.pick();
+    const cluster = ctx.cluster;
+    const upstream = cluster.choose(req, state.clientIpOf);
     if (upstream === null) return answerError(state, req, res, started, 'no-endpoint', ctx);
     const exchange = new Exchange(state, req, res, ctx, upstream, started);
+    if (cluster.affinity !== null) exchange.setCookie = cluster.affinity.cookieFor(req.headers.cookie, upstream, listener.proto === 'https');
     const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted);
     upstream.pool.dispatch(
       {
@@ -68,8 +75,8 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: hasBody(req) ? req : null,
-        headersTimeout: state.responseHeadersMs,
-        bodyTimeout: state.idleMs,
+        headersTimeout: cluster.responseHeadersMs,
+        bodyTimeout: cluster.idleMs,
       },
       exchange,
     );
@@ -127,6 +134,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #ctx: RouteContext;
   readonly #upstream: Upstream;
   readonly #started: number;
+  /** Set-Cookie for cookie affinity, added to the response; null when none is due. */
+  setCookie: string | null = null;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #bytes = 0;
@@ -150,6 +159,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     this.#dispatched = performance.now();
+    requestStarted(this.#upstream.stats);
     // The client may have left while the request waited for a free upstream connection.
     if (this.#res.destroyed) controller.abort(new Error('client closed the connection'));
   }
@@ -171,6 +181,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }
+    if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
     const length = headers['content-length'];
     this.#expected = typeof length === 'string' ? Number(length) : -1;
     (res as ServerResponse).writeHead(statusCode, out);
@@ -224,6 +235,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   #finish(status: number, error: string | undefined): void {
     this.#done = true;
+    if (this.#dispatched > 0) {
+      const now = performance.now();
+      requestEnded(this.#upstream.stats, now - this.#dispatched, now);
+    }
     account(this.#state, this.#req, status, this.#bytes, this.#started, this.#ctx, this.#upstream, error);
   }
 

@@ -34,7 +34,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     const route = table.router.match(target.authority ?? req.headers.host ?? '', path);
     if (route === null) return fail('no-route');
     ctx = table.routes.get(route)!;
-    const upstream = ctx.cluster.pick();
+    const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string);
     if (upstream === null) return fail('no-endpoint');
 
     const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted, true);

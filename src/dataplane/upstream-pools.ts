@@ -1,40 +1,54 @@
 import { Pool, buildConnector } from 'undici';
 import type { Histogram } from 'prom-client';
+import { newStats, type EndpointStats } from '../balancer/balancer.ts';
+
+/** The keep-alive connection pool of one endpoint of one cluster. */
+export type EndpointPool = Pool;
 
 /**
- * Keep-alive connection pools to upstream endpoints, one undici Pool per (cluster, endpoint), so
- * each cluster's connections, limits and metrics stay its own. Pools outlive table swaps: a new
- * table that still lists an endpoint reuses its warm connections, and a pool whose endpoint left the
- * table is closed gracefully — requests in flight on it finish first.
+ * What each upstream endpoint keeps across routing-table swaps: its undici keep-alive Pool (one per
+ * cluster and endpoint, so each cluster's connections, limits and metrics stay its own) and its
+ * balancer counters. A new table that still lists an endpoint reuses its warm connections and what
+ * least-request and EWMA learned; a pool whose endpoint left the table is closed gracefully — its
+ * requests in flight finish first.
  */
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
-  readonly #connectMs: number;
+  readonly #stats = new Map<string, EndpointStats>();
   readonly #connectDuration: Histogram<'cluster'>;
 
-  constructor(connectMs: number, connectDuration: Histogram<'cluster'>) {
-    this.#connectMs = connectMs;
+  constructor(connectDuration: Histogram<'cluster'>) {
     this.#connectDuration = connectDuration;
   }
 
-  /** The pool for `address:port` within `cluster`, created on first use. */
-  get(cluster: string, address: string, port: number): Pool {
-    const key = poolKey(cluster, address, port);
+  /** The pool under `key` (see {@link poolKey}), created on first use. */
+  get(key: string, cluster: string, address: string, port: number, connectMs: number): Pool {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#create(cluster, address, port);
+      pool = this.#create(cluster, address, port, connectMs);
       this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  /** Closes every pool whose key is not in `keep` (see {@link poolKey}). */
+  /** The balancer counters under `key`, created on first use. */
+  stats(key: string): EndpointStats {
+    let stats = this.#stats.get(key);
+    if (stats === undefined) {
+      stats = newStats();
+      this.#stats.set(key, stats);
+    }
+    return stats;
+  }
+
+  /** Closes every pool (and forgets every counter) whose key is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
     for (const [key, pool] of this.#pools) {
       if (keep.has(key)) continue;
       this.#pools.delete(key);
       pool.close().catch(() => {});
     }
+    for (const key of this.#stats.keys()) if (!keep.has(key)) this.#stats.delete(key);
   }
 
   /** Number of pools open, for tests and debugging. */
@@ -49,9 +63,9 @@ export class UpstreamPools {
     await Promise.all(pools.map((p) => (force ? p.destroy() : p.close()).catch(() => {})));
   }
 
-  #create(cluster: string, address: string, port: number): Pool {
+  #create(cluster: string, address: string, port: number, connectMs: number): Pool {
     const host = address.includes(':') ? `[${address}]` : address;
-    const connector = buildConnector({ timeout: this.#connectMs, noDelay: true });
+    const connector = buildConnector({ timeout: connectMs, noDelay: true });
     const histogram = this.#connectDuration.labels(cluster);
     return new Pool(`http://${host}:${port}`, {
       pipelining: 1,
@@ -70,7 +84,10 @@ export class UpstreamPools {
   }
 }
 
-/** The key of the pool for an endpoint of a cluster. */
-export function poolKey(cluster: string, address: string, port: number): string {
-  return `${cluster}|${address}|${port}`;
+/**
+ * The key of an endpoint's pool within a cluster. The connect timeout is part of it because it is
+ * fixed when a pool is made: a Service whose connect-timeout annotation changes gets fresh pools.
+ */
+export function poolKey(cluster: string, address: string, port: number, connectMs: number): string {
+  return `${cluster}|${address}|${port}|${connectMs}`;
 }

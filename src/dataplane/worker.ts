@@ -21,16 +21,23 @@ const port = parentPort!;
 const { config } = init;
 const log = createLogger({ level: config.logLevel, bindings: { component: 'dataplane', worker: init.index } });
 const metrics = createDataplaneMetrics();
-const pools = new UpstreamPools(config.timeouts.connectMs, metrics.upstreamConnectDuration);
+const pools = new UpstreamPools(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
+const trusted = new TrustedProxies(config.trustedProxies);
 const state: ProxyState = {
   table: null,
   metrics,
   accessLog: createAccessLog(config.accessLog, init.index),
-  trusted: new TrustedProxies(config.trustedProxies),
+  trusted,
   responseHeadersMs: config.timeouts.responseHeadersMs,
   idleMs: config.timeouts.idleMs,
+  connectMs: config.timeouts.connectMs,
   log,
+  clientIpOf: (req) => {
+    const peer = req.socket?.remoteAddress ?? '';
+    const xff = req.headers['x-forwarded-for'];
+    return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
+  },
 };
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
@@ -44,7 +51,7 @@ port.on('message', (message: ToWorker) => {
     case 'table': {
       const started = performance.now();
       // A structured-clone copy: freeze it again, as it was when published.
-      const prepared = prepareTable(deepFreeze(message.published), pools, metrics);
+      const prepared = prepareTable(deepFreeze(message.published), pools, metrics, state);
       sni?.update(message.published.table.certificates);
       state.table = prepared;
       pools.retain(prepared.poolKeys);

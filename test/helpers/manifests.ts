@@ -24,16 +24,23 @@ export interface TestEndpoint {
   readonly ready?: boolean;
   readonly serving?: boolean;
   readonly terminating?: boolean;
+  /** Set as the slice's `signalbox.dev/weight` annotation. */
+  readonly weight?: number;
 }
 
-/** A Service with one port `http` (80) and an EndpointSlice listing `endpoints`. */
-export function serviceWithEndpoints(name: string, endpoints: readonly TestEndpoint[], namespace = 'default'): object[] {
+/** A Service with one port `http` (80), `annotations`, and EndpointSlices listing `endpoints`. */
+export function serviceWithEndpoints(name: string, endpoints: readonly TestEndpoint[], namespace = 'default', annotations: Record<string, string> = {}): object[] {
   // An EndpointSlice has one port list for all endpoints; tests that need several ports per service
   // use one slice per endpoint, which Kubernetes also allows.
   const slices = endpoints.map((ep, i) => ({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${name}-${i}`, namespace, labels: { 'kubernetes.io/service-name': name } },
+    metadata: {
+      name: `${name}-${i}`,
+      namespace,
+      labels: { 'kubernetes.io/service-name': name },
+      ...(ep.weight === undefined ? {} : { annotations: { 'signalbox.dev/weight': String(ep.weight) } }),
+    },
     addressType: (ep.address ?? '127.0.0.1').includes(':') ? 'IPv6' : 'IPv4',
     ports: [{ name: 'http', port: ep.port, protocol: 'TCP' }],
     endpoints: [{
@@ -42,7 +49,7 @@ export function serviceWithEndpoints(name: string, endpoints: readonly TestEndpo
     }],
   }));
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, annotations }, spec: { ports: [{ name: 'http', port: 80 }] } },
     ...slices,
   ];
 }
