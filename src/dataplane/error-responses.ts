@@ -19,7 +19,8 @@ export type ErrorReason =
   | 'upstream-connect-timeout'
   | 'upstream-timeout'
   | 'upstream-protocol-error'
-  | 'internal-error';
+  | 'internal-error'
+  | 'circuit-open';
 
 interface ErrorSpec {
   readonly status: number;
@@ -39,6 +40,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'upstream-timeout': { status: 504, body: 'upstream response timeout' },
   'upstream-protocol-error': { status: 502, body: 'upstream sent an invalid response' },
   'internal-error': { status: 500, body: 'internal error in the proxy' },
+  'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
 };
 
 /** The status code signalbox answers with for `reason`. */

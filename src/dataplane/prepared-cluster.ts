@@ -4,9 +4,9 @@ import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { ClusterPolicy } from '../model/policy.ts';
 import type { Cluster } from '../model/table.ts';
 import { Affinity } from './affinity.ts';
-import type { EndpointPool } from './upstream-pools.ts';
+import type { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
 import { keyReader, type KeyReader, type KeySource } from './request-keys.ts';
-import { poolKey, type UpstreamPools } from './upstream-pools.ts';
+import { endpointKey, poolKey, type EndpointPool, type UpstreamState } from './upstream-state.ts';
 
 /** One endpoint of a cluster, as the proxy uses it. */
 export interface Upstream {
@@ -18,6 +18,8 @@ export interface Upstream {
   readonly pool: EndpointPool;
   /** Live counters (in flight, latency) that survive table swaps. */
   readonly stats: EndpointStats;
+  /** Active-check and outlier state; `health.usable` gates new requests. */
+  readonly health: EndpointHealth;
 }
 
 /** What choosing an endpoint reads from a request. */
@@ -26,14 +28,23 @@ export interface ChoiceRequest {
   readonly url?: string | undefined;
 }
 
-/** Every endpoint is usable until health checking says otherwise. */
-const ALWAYS: (e: Upstream) => boolean = () => true;
+const USABLE = (e: Upstream): boolean => e.health.usable;
+const ANY = (): boolean => true;
+
+/** Settings that apply when the Service's policy does not say otherwise. */
+export interface ClusterDefaults {
+  readonly responseHeadersMs: number;
+  readonly idleMs: number;
+  readonly connectMs: number;
+}
 
 /**
- * A cluster made ready for the hot path: its endpoints with their pools and counters, the balancer of
- * the Service's policy, and what picking needs (the hash-key reader, cookie affinity, timeouts).
- * `ready` endpoints take new traffic; `serving` terminating ones only when none is ready (draining
- * pods still answer, which beats a 503).
+ * A cluster made ready for the hot path: its endpoints with their pools, counters and health, the
+ * balancer of the Service's policy, and what picking needs (the hash-key reader, cookie affinity,
+ * timeouts, limits). `ready` endpoints take new traffic; `serving` terminating ones only when no
+ * ready one is usable (draining pods still answer, which beats a 503). When health checks and
+ * outlier detection leave nothing usable at all, the cluster routes to every endpoint anyway
+ * ("panic", counted): a wrong health check must not turn into a full outage.
  */
 export class PreparedCluster {
   readonly name: string;
@@ -41,38 +52,51 @@ export class PreparedCluster {
   readonly ready: readonly Upstream[];
   readonly fallback: readonly Upstream[];
   readonly headerDuration: HistogramCell;
+  readonly counters: ClusterCounters;
   /** Reads the hash key from a request; null unless the policy hashes on something. */
   readonly keyReader: KeyReader | null;
   readonly affinity: Affinity<Upstream> | null;
   /** Response-header and idle timeouts for this cluster's requests, in ms (0 = off). */
   readonly responseHeadersMs: number;
   readonly idleMs: number;
+  /** Whether any circuit-breaker limit is set (so the common case checks one boolean). */
+  readonly limited: boolean;
+  readonly #metrics: DataplaneMetrics;
   readonly #readyBalancer: Balancer<Upstream>;
   readonly #fallbackBalancer: Balancer<Upstream>;
 
-  constructor(cluster: Cluster, pools: UpstreamPools, metrics: DataplaneMetrics, keys: Set<string>, defaults: { responseHeadersMs: number; idleMs: number; connectMs: number }) {
+  constructor(cluster: Cluster, state: UpstreamState, metrics: DataplaneMetrics, keys: TableKeys, defaults: ClusterDefaults) {
     this.name = cluster.name;
     this.policy = cluster.policy;
-    const { timeouts } = cluster.policy;
+    this.#metrics = metrics;
+    const { timeouts, circuitBreaker } = cluster.policy;
     const connectMs = timeouts.connectMs ?? defaults.connectMs;
     this.responseHeadersMs = timeouts.responseHeadersMs ?? defaults.responseHeadersMs;
     this.idleMs = timeouts.idleMs ?? defaults.idleMs;
+    this.limited = circuitBreaker.maxRequests > 0 || (circuitBreaker.maxPendingRequests > 0 && circuitBreaker.maxConnections > 0);
+    const eligible = cluster.endpoints.filter((ep) => ep.ready || (ep.serving && ep.terminating));
+    // A cluster-wide connection limit is shared out between the endpoints' pools.
+    const perEndpoint = circuitBreaker.maxConnections > 0 ? Math.max(1, Math.ceil(circuitBreaker.maxConnections / Math.max(1, eligible.length))) : 0;
     const ready: Upstream[] = [];
     const fallback: Upstream[] = [];
-    for (const ep of cluster.endpoints) {
-      if (!ep.ready && !(ep.serving && ep.terminating)) continue;
-      const key = poolKey(cluster.name, ep.address, ep.port, connectMs);
-      keys.add(key);
+    for (const ep of eligible) {
+      const key = endpointKey(cluster.name, ep.address, ep.port);
+      const pool = poolKey(key, connectMs, perEndpoint);
+      keys.endpoints.add(key);
+      keys.pools.add(pool);
       const upstream: Upstream = {
         address: ep.address,
         port: ep.port,
         id: ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`,
         weight: ep.weight,
-        pool: pools.get(key, cluster.name, ep.address, ep.port, connectMs),
-        stats: pools.stats(key),
+        pool: state.pool(pool, cluster.name, ep.address, ep.port, connectMs, perEndpoint),
+        stats: state.stats(key),
+        health: state.health(key),
       };
       (ep.ready ? ready : fallback).push(upstream);
     }
+    keys.clusters.add(cluster.name);
+    this.counters = state.cluster(cluster.name);
     this.ready = ready;
     this.fallback = fallback;
     this.headerDuration = metrics.upstreamHeaderDuration.cell(cluster.name);
@@ -85,19 +109,87 @@ export class PreparedCluster {
 
   /** The endpoint for a request with hash key `hashKey` (null when not hashing), or null if none. */
   pick(hashKey: string | null): Upstream | null {
-    return this.#readyBalancer.pick(hashKey, ALWAYS) ?? this.#fallbackBalancer.pick(hashKey, ALWAYS);
+    const chosen = this.#readyBalancer.pick(hashKey, USABLE) ?? this.#fallbackBalancer.pick(hashKey, USABLE);
+    if (chosen !== null) return chosen;
+    const panic = this.#readyBalancer.pick(hashKey, ANY) ?? this.#fallbackBalancer.pick(hashKey, ANY);
+    if (panic !== null) this.#metrics.panicRouting.labels(this.name).inc();
+    return panic;
   }
 
   /**
-   * The endpoint for a request: the one its affinity cookie pins, else the balancer's choice for the
-   * request's hash key (read only when the policy hashes; `clientIp` is asked only for `client-ip`).
+   * The endpoint for a request: the one its affinity cookie pins (if usable), else the balancer's
+   * choice for the request's hash key (read only when the policy hashes; `clientIpOf` is asked only
+   * for `client-ip`).
    */
   choose<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string): Upstream | null {
     if (this.affinity !== null) {
-      const pinned = this.affinity.pinned(req.headers.cookie, ALWAYS);
+      const pinned = this.affinity.pinned(req.headers.cookie, USABLE);
       if (pinned !== null) return pinned;
     }
-    if (this.keyReader === null) return this.pick(null);
+    return this.pick(this.hashKey(req, clientIpOf));
+  }
+
+  /** For a retry: a usable endpoint not in `tried`, by the same policy and key; null if none. */
+  chooseAnother<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string, tried: readonly Upstream[]): Upstream | null {
+    const untried = (e: Upstream): boolean => e.health.usable && !tried.includes(e);
+    const key = this.hashKey(req, clientIpOf);
+    return this.#readyBalancer.pick(key, untried) ?? this.#fallbackBalancer.pick(key, untried);
+  }
+
+  /**
+   * Why a new request must be refused by the circuit breaker, or null. Limits count this worker's
+   * requests: `maxRequests` in flight, and `maxPendingRequests` waiting for one of the
+   * `maxConnections` connections.
+   */
+  overLimit(): 'requests' | 'pending' | null {
+    const { maxRequests, maxPendingRequests, maxConnections } = this.policy.circuitBreaker;
+    const active = this.counters.active;
+    if (maxRequests > 0 && active >= maxRequests) return 'requests';
+    if (maxPendingRequests > 0 && maxConnections > 0 && active - maxConnections >= maxPendingRequests) return 'pending';
+    return null;
+  }
+
+  /** Whether the retry budget allows one more retry in flight now. */
+  retryAllowed(): boolean {
+    const { budgetPercent, minRetryConcurrency } = this.policy.retry;
+    const { active, retries } = this.counters;
+    return retries < Math.max(minRetryConcurrency, Math.floor((active * budgetPercent) / 100));
+  }
+
+  /**
+   * Passive outlier detection: records whether a request to `upstream` failed (5xx or a connection
+   * failure). Enough failures in a row eject the endpoint for a time that grows with each ejection,
+   * unless that would eject more than the allowed share of the cluster.
+   */
+  recordOutcome(upstream: Upstream, failed: boolean, now: number): void {
+    const health = upstream.health;
+    if (!failed) {
+      health.consecutiveFailures = 0;
+      return;
+    }
+    const outlier = this.policy.outlier;
+    if (outlier.consecutiveFailures === 0 || health.ejected) return;
+    if (++health.consecutiveFailures < outlier.consecutiveFailures) return;
+    const all = this.ready.length + this.fallback.length;
+    let ejected = 0;
+    for (const u of this.ready) if (u.health.ejected) ejected++;
+    for (const u of this.fallback) if (u.health.ejected) ejected++;
+    if ((ejected + 1) * 100 > all * outlier.maxEjectionPercent) {
+      health.consecutiveFailures = 0;
+      return;
+    }
+    // Ejections long past are forgiven, so a once-flaky endpoint starts again from the base time.
+    if (health.ejections > 0 && now - health.lastEjectionEnd > outlier.maxEjectionMs) health.ejections = 0;
+    const ms = Math.min(outlier.baseEjectionMs * (health.ejections + 1), outlier.maxEjectionMs);
+    const ejectedGauge = this.#metrics.endpointEjected.labels(this.name, upstream.id);
+    health.eject(ms, now, () => ejectedGauge.dec());
+    ejectedGauge.inc();
+    this.#metrics.ejections.labels(this.name).inc();
+  }
+
+  /** The hash key of a request under this cluster's policy, or null. */
+  hashKey<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string): string | null {
+    if (this.keyReader === null) return null;
     const source: KeySource = {
       headers: req.headers,
       url: req.url ?? '/',
@@ -105,8 +197,15 @@ export class PreparedCluster {
         return clientIpOf(req);
       },
     };
-    return this.pick(this.keyReader(source));
+    return this.keyReader(source);
   }
+}
+
+/** Keys of everything a table uses, so that state for what it no longer uses can be dropped. */
+export interface TableKeys {
+  readonly pools: Set<string>;
+  readonly endpoints: Set<string>;
+  readonly clusters: Set<string>;
 }
 
 /**

@@ -2,8 +2,8 @@ import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../model/policy.ts';
 import type { Cluster, PublishedTable, Route } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
-import { PreparedCluster } from './prepared-cluster.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+import { PreparedCluster, type ClusterDefaults, type TableKeys } from './prepared-cluster.ts';
+import type { UpstreamState } from './upstream-state.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 
 /**
@@ -18,8 +18,8 @@ export interface PreparedTable {
   readonly router: Router;
   /** Per-route context, keyed by the table's own Route objects (the router returns those). */
   readonly routes: ReadonlyMap<Route, RouteContext>;
-  /** Keys of every upstream pool this table uses (see `poolKey`). */
-  readonly poolKeys: ReadonlySet<string>;
+  /** Keys of the pools, endpoints and clusters this table uses. */
+  readonly keys: TableKeys;
 }
 
 /** What the proxy needs about a matched route, computed once per table. */
@@ -48,21 +48,21 @@ export class RouteContext {
   }
 }
 
-/** Builds the hot-path state for `published`, reusing pools from `pools`. */
+/** Builds the hot-path state for `published`, reusing pools, counters and health from `upstreams`. */
 export function prepareTable(
   published: PublishedTable,
-  pools: UpstreamPools,
+  upstreams: UpstreamState,
   metrics: DataplaneMetrics,
-  defaults: { responseHeadersMs: number; idleMs: number; connectMs: number },
+  defaults: ClusterDefaults,
 ): PreparedTable {
   const { table } = published;
-  const keys = new Set<string>();
+  const keys: TableKeys = { pools: new Set(), endpoints: new Set(), clusters: new Set() };
   const clusters = new Map<string, PreparedCluster>();
   const clusterFor = (name: string): PreparedCluster => {
     let prepared = clusters.get(name);
     if (prepared === undefined) {
       const cluster = table.clusters[name] ?? { name, namespace: '', service: '', servicePort: null, portName: '', endpoints: [], provenance: [], policy: DEFAULT_CLUSTER_POLICY };
-      prepared = new PreparedCluster(cluster, pools, metrics, keys, defaults);
+      prepared = new PreparedCluster(cluster, upstreams, metrics, keys, defaults);
       clusters.set(name, prepared);
     }
     return prepared;
@@ -73,5 +73,5 @@ export function prepareTable(
   };
   for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
   if (table.defaultRoute) addRoute(table.defaultRoute);
-  return { version: published.version, published, router: buildRouter(table), routes, poolKeys: keys };
+  return { version: published.version, published, router: buildRouter(table), routes, keys };
 }

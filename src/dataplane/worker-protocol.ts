@@ -14,6 +14,8 @@ export interface WorkerInit {
 export type ToWorker =
   | { readonly type: 'table'; readonly published: PublishedTable }
   | { readonly type: 'metrics'; readonly id: number }
+  /** The endpoints (`cluster|address|port`) that fail their active health checks now. */
+  | { readonly type: 'health'; readonly unhealthy: readonly string[] }
   | { readonly type: 'stop'; readonly graceMs: number };
 
 /** Messages from a worker to the control plane. */

@@ -13,7 +13,7 @@ import { prepareTable } from './prepared-table.ts';
 import type { ProxyState } from './proxy.ts';
 import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
-import { UpstreamPools } from './upstream-pools.ts';
+import { UpstreamState } from './upstream-state.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const init = workerData as WorkerInit;
@@ -21,7 +21,7 @@ const port = parentPort!;
 const { config } = init;
 const log = createLogger({ level: config.logLevel, bindings: { component: 'dataplane', worker: init.index } });
 const metrics = createDataplaneMetrics();
-const pools = new UpstreamPools(metrics.upstreamConnectDuration);
+const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
 const trusted = new TrustedProxies(config.trustedProxies);
 const state: ProxyState = {
@@ -51,15 +51,18 @@ port.on('message', (message: ToWorker) => {
     case 'table': {
       const started = performance.now();
       // A structured-clone copy: freeze it again, as it was when published.
-      const prepared = prepareTable(deepFreeze(message.published), pools, metrics, state);
+      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state);
       sni?.update(message.published.table.certificates);
       state.table = prepared;
-      pools.retain(prepared.poolKeys);
+      upstreams.retain(prepared.keys);
       metrics.workerTableVersion.set(prepared.version);
       log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
       send({ type: 'table-applied', version: prepared.version });
       break;
     }
+    case 'health':
+      upstreams.setUnhealthy(new Set(message.unhealthy));
+      break;
     case 'metrics':
       metrics.collect().then((data) => send({ type: 'metrics', id: message.id, data }));
       break;
@@ -89,7 +92,7 @@ async function stop(graceMs: number): Promise<void> {
   clearInterval(sweeper);
   listeners?.http.closeAllConnections();
   for (const session of h2Sessions) session.destroy();
-  await pools.closeAll(true);
+  await upstreams.closeAll(true);
   state.accessLog.flush();
   send({ type: 'stopped' });
   port.close();

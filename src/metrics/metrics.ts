@@ -31,6 +31,18 @@ export interface DataplaneMetrics {
   readonly upgrades: Counter<'outcome'>;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
+  /** Endpoints ejected by passive outlier detection, by cluster. */
+  readonly ejections: Counter<'cluster'>;
+  /** 1 while an endpoint is ejected in a worker (summed over workers: how many have it ejected). */
+  readonly endpointEjected: Gauge<'cluster' | 'endpoint'>;
+  /** Retries sent, by cluster and reason (connect-failure, reset, status). */
+  readonly retries: Counter<'cluster' | 'reason'>;
+  /** Retries not sent because the retry budget was spent. */
+  readonly retryBudgetExhausted: Counter<'cluster'>;
+  /** Requests refused fast by a circuit-breaker limit, by cluster and limit (requests, pending). */
+  readonly circuitBreakerRejections: Counter<'cluster' | 'limit'>;
+  /** Requests routed while no endpoint was usable (all failing health checks or ejected). */
+  readonly panicRouting: Counter<'cluster'>;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
   collect(): Promise<unknown[]>;
 }
@@ -92,6 +104,32 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_upgrades_total',
       help: 'Protocol upgrades (WebSocket and others) tunnelled to upstreams, by outcome.',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    ejections: new Counter({ name: 'signalbox_outlier_ejections_total', help: 'Endpoints ejected by passive outlier detection.', labelNames: ['cluster'] as const, registers }),
+    endpointEjected: new Gauge({
+      name: 'signalbox_endpoint_ejected',
+      help: 'Workers that have an endpoint ejected by outlier detection right now.',
+      labelNames: ['cluster', 'endpoint'] as const,
+      registers,
+    }),
+    retries: new Counter({ name: 'signalbox_retries_total', help: 'Requests retried on another endpoint, by reason.', labelNames: ['cluster', 'reason'] as const, registers }),
+    retryBudgetExhausted: new Counter({
+      name: 'signalbox_retry_budget_exhausted_total',
+      help: 'Retries not attempted because the retry budget was spent.',
+      labelNames: ['cluster'] as const,
+      registers,
+    }),
+    circuitBreakerRejections: new Counter({
+      name: 'signalbox_circuit_breaker_rejections_total',
+      help: 'Requests refused with 503 because a circuit-breaker limit was reached.',
+      labelNames: ['cluster', 'limit'] as const,
+      registers,
+    }),
+    panicRouting: new Counter({
+      name: 'signalbox_panic_routing_total',
+      help: 'Requests sent to an endpoint although none was usable (all failing health checks or ejected).',
+      labelNames: ['cluster'] as const,
       registers,
     }),
     workerTableVersion: new Gauge({

@@ -1,0 +1,295 @@
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { requestEnded, requestStarted } from '../balancer/balancer.ts';
+import { account } from './accounting.ts';
+import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
+import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
+import type { RouteContext } from './prepared-table.ts';
+import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
+import { isHopByHopResponseHeader } from './upstream-headers.ts';
+
+/** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** Why an attempt failed in a way another endpoint might not. */
+type RetryReason = 'connect-failure' | 'reset' | 'status';
+
+/**
+ * One proxied request from the client's side: the response being written, retries, accounting. Each
+ * try upstream is an {@link Attempt}; a retry abandons the failed attempt (its late callbacks are
+ * ignored) and dispatches a new one to a different endpoint. Only requests without a body are
+ * retried — a streamed body cannot be replayed — and a retry never happens once response headers
+ * have gone to the client.
+ */
+export class Exchange {
+  readonly state: ProxyState;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
+  readonly ctx: RouteContext;
+  readonly cluster: PreparedCluster;
+  readonly options: Dispatcher.DispatchOptions;
+  readonly #started: number;
+  /** Set-Cookie for cookie affinity, added to the response; null when none is due. */
+  setCookie: string | null = null;
+  #attempt: Attempt | null = null;
+  /** Endpoints tried so far, only kept once a retry is considered. */
+  #tried: Upstream[] | null = null;
+  #retriesLeft: number;
+  #retriesHeld = 0;
+  #status = 0;
+  #bytes = 0;
+  /** Content-Length of the upstream response, -1 when unknown. */
+  #expected = -1;
+  /** A whole body that arrived in one chunk, held to be written with `end()` in one system call. */
+  #whole: Buffer | null = null;
+  #done = false;
+
+  constructor(state: ProxyState, req: ClientRequest, res: ClientResponse, ctx: RouteContext, options: Dispatcher.DispatchOptions, started: number) {
+    this.state = state;
+    this.req = req;
+    this.res = res;
+    this.ctx = ctx;
+    this.cluster = ctx.cluster;
+    this.options = options;
+    this.#started = started;
+    this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
+    this.cluster.counters.active++;
+    res.once('close', this.#onClientClose);
+  }
+
+  /** Sends the request to `upstream`. */
+  dispatch(upstream: Upstream): void {
+    const attempt = new Attempt(this, upstream);
+    this.#attempt = attempt;
+    upstream.pool.dispatch(this.options, attempt);
+  }
+
+  /** Response headers of the current attempt; false when the exchange retries instead. */
+  responseStart(attempt: Attempt, statusCode: number, headers: Headers): boolean {
+    if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
+    this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
+    this.#status = statusCode;
+    const out: string[] = [];
+    const listed = connectionListed(headers.connection);
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || isHopByHopResponseHeader(name) || (listed !== null && listed.has(name))) continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const v of value) out.push(name, v);
+    }
+    if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
+    const length = headers['content-length'];
+    this.#expected = typeof length === 'string' ? Number(length) : -1;
+    (this.res as ServerResponse).writeHead(statusCode, out);
+    return true;
+  }
+
+  responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#bytes === 0 && chunk.length === this.#expected) {
+      // The common small response: head and body leave together at end().
+      this.#bytes = chunk.length;
+      this.#whole = chunk;
+      return;
+    }
+    this.#bytes += chunk.length;
+    if (!(this.res as ServerResponse).write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
+    }
+  }
+
+  responseEnd(attempt: Attempt, trailers: Headers): void {
+    const res = this.res;
+    for (const _ in trailers) {
+      (res as ServerResponse).addTrailers(trailers as Record<string, string>);
+      break;
+    }
+    if (this.#whole !== null) res.end(this.#whole);
+    else res.end();
+    this.#finish(this.#status, undefined, attempt.upstream);
+  }
+
+  responseError(attempt: Attempt, err: Error): void {
+    if (this.#done) return;
+    const res = this.res;
+    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || res.destroyed) {
+      // The client left first; nothing to answer. 499, as nginx logs it.
+      this.#finish(499, 'client-closed', attempt.upstream);
+      return;
+    }
+    const reason = reasonForUpstreamError(err);
+    if (!res.headersSent) {
+      const retryAs = retryReasonFor(reason, attempt.sent);
+      if (retryAs !== null && this.#retryable(retryAs) && this.#retry(attempt, retryAs)) return;
+      this.state.metrics.proxyErrors.labels(reason).inc();
+      this.#bytes += writeError(res, reason, true);
+      this.#finish(statusFor(reason), reason, attempt.upstream);
+      if (!this.req.readableEnded) this.req.resume();
+    } else {
+      this.state.metrics.proxyErrors.labels(reason).inc();
+      // Headers already went out: the only honest signal left is a broken response.
+      res.destroy(err);
+      this.#finish(this.#status, reason, attempt.upstream);
+    }
+  }
+
+  /** Whether a response status asks for a retry under this cluster's policy. */
+  #shouldRetryStatus(status: number): boolean {
+    return status >= 500 && this.#retriesLeft > 0 && this.cluster.policy.retry.onStatuses.includes(status) && this.#retryable('status');
+  }
+
+  /** Connect failures never reached the upstream, so any method may be retried; others only idempotent ones. */
+  #retryable(reason: RetryReason): boolean {
+    if (this.#retriesLeft <= 0) return false;
+    return reason === 'connect-failure' || IDEMPOTENT.has(this.options.method);
+  }
+
+  /** Tries another endpoint; false (and nothing done) when there is none or the budget is spent. */
+  #retry(failed: Attempt, reason: RetryReason): boolean {
+    if (this.res.destroyed) return false;
+    const cluster = this.cluster;
+    if (!cluster.retryAllowed()) {
+      this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
+      return false;
+    }
+    const tried = (this.#tried ??= []);
+    tried.push(failed.upstream);
+    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried);
+    if (next === null) return false;
+    this.#retriesLeft--;
+    this.#retriesHeld++;
+    cluster.counters.retries++;
+    this.state.metrics.retries.labels(cluster.name, reason).inc();
+    failed.abandon();
+    this.dispatch(next);
+    return true;
+  }
+
+  #finish(status: number, error: string | undefined, upstream: Upstream): void {
+    this.#done = true;
+    this.cluster.counters.active--;
+    this.cluster.counters.retries -= this.#retriesHeld;
+    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#done) return;
+    this.#attempt?.abort(new Error('client closed the connection'));
+  };
+}
+
+/**
+ * One try of an exchange against one endpoint: undici's dispatch handler. It keeps the endpoint's
+ * counters (in flight, latency) and feeds passive outlier detection; everything else goes to the
+ * exchange, unless the exchange has moved on to another attempt.
+ */
+export class Attempt implements Dispatcher.DispatchHandler {
+  readonly exchange: Exchange;
+  readonly upstream: Upstream;
+  /** When the request was handed to a connection (performance.now() ms); 0 before. */
+  dispatched = 0;
+  /** Whether the request left for the upstream (a failure before that is a connect failure). */
+  sent = false;
+  #controller: Dispatcher.DispatchController | null = null;
+  #abandoned = false;
+  #ended = false;
+
+  constructor(exchange: Exchange, upstream: Upstream) {
+    this.exchange = exchange;
+    this.upstream = upstream;
+  }
+
+  /** Ignores whatever this attempt still reports and stops it. */
+  abandon(): void {
+    this.#abandoned = true;
+    this.abort(new Error('retried on another endpoint'));
+  }
+
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    this.dispatched = performance.now();
+    requestStarted(this.upstream.stats);
+    // The client may have left while the request waited for a free upstream connection.
+    if (this.exchange.res.destroyed) controller.abort(new Error('client closed the connection'));
+  }
+
+  onRequestSent(): void {
+    this.sent = true;
+  }
+
+  onBodySent(): void {
+    this.sent = true;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    if (this.#abandoned || statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself.
+    this.sent = true;
+    this.#outcome(statusCode >= 500);
+    if (this.exchange.res.destroyed) {
+      controller.abort(new Error('client went away'));
+      return;
+    }
+    if (!this.exchange.responseStart(this, statusCode, headers)) this.#end();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#abandoned) this.exchange.responseData(controller, chunk);
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Headers): void {
+    this.#end();
+    if (!this.#abandoned) this.exchange.responseEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#end();
+    if (this.#abandoned) return;
+    const code = (err as { code?: string }).code;
+    if (code !== 'UND_ERR_ABORTED' && !this.exchange.res.destroyed) this.#outcome(true);
+    this.exchange.responseError(this, err);
+  }
+
+  #outcomeRecorded = false;
+
+  /** Feeds outlier detection once per attempt: the first decisive thing the upstream did. */
+  #outcome(failed: boolean): void {
+    if (this.#outcomeRecorded) return;
+    this.#outcomeRecorded = true;
+    this.exchange.cluster.recordOutcome(this.upstream, failed, performance.now());
+  }
+
+  #end(): void {
+    if (this.#ended || this.dispatched === 0) return;
+    this.#ended = true;
+    const now = performance.now();
+    requestEnded(this.upstream.stats, now - this.dispatched, now);
+  }
+}
+
+/** Which upstream failures a retry may help with: refused or timed-out connects, and resets. */
+function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null {
+  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout') return 'connect-failure';
+  if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
+  return null;
+}
+
+/**
+ * Header names listed in a response's Connection header (beyond close/keep-alive), which are
+ * hop-by-hop too; null in the usual case of none.
+ */
+function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let listed: Set<string> | null = null;
+  for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    (listed ??= new Set()).add(t);
+  }
+  return listed;
+}
