@@ -1,0 +1,72 @@
+/** When probes are sent: jittered, never overlapping, never keeping the process alive. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { closedPort, cluster, healthCheck, startChecker, startProbeServer, table, within } from './builders.ts';
+
+test('the first probes of 20 endpoints are spread over the interval', async (t) => {
+  const servers = await Promise.all(Array.from({ length: 20 }, () => startProbeServer(t)));
+  const { checker } = startChecker(t);
+  const started = performance.now();
+  checker.update(table(cluster('shop/web:80', servers.map((s) => s.port), healthCheck({ intervalMs: 400, timeoutMs: 100 }))));
+  await Promise.all(servers.map((s) => s.requests(1)));
+  const offsets = servers.map((s) => (s.seen[0]?.at ?? 0) - started).sort((a, b) => a - b);
+  const spread = (offsets.at(-1) ?? 0) - (offsets[0] ?? 0);
+  assert.ok(spread > 100, `first probes within ${Math.round(spread)} ms of each other: ${offsets.map(Math.round).join(', ')}`);
+  // Twenty uniform offsets leave no 50 ms slot holding more than a fraction of them.
+  const crowded = Math.max(...offsets.map((o) => offsets.filter((p) => p >= o && p < o + 50).length));
+  assert.ok(crowded <= 12, `${crowded} of 20 first probes within 50 ms`);
+  assert.ok((offsets.at(-1) ?? 0) < 400 + 200, 'every endpoint is probed within its first interval');
+});
+
+test('each period is the interval ± 10 %, start to start', async (t) => {
+  for (const [random, low, high] of [
+    [0, 0.9, 1.0],
+    [0.999, 1.09, 1.2],
+  ] as const) {
+    const server = await startProbeServer(t);
+    const { checker } = startChecker(t, { random: () => random });
+    checker.update(table(cluster('shop/web:80', [server.port], healthCheck({ intervalMs: 100 }))));
+    await server.requests(4);
+    checker.stop();
+    const gaps = server.seen.slice(1, 4).map((s, i) => s.at - (server.seen[i]?.at ?? 0));
+    // Lower bounds only, less the wobble of connection set-up as the server sees arrivals: a loaded
+    // machine can make timers late, never early.
+    for (const gap of gaps) assert.ok(gap >= 100 * low - 8, `random ${random}: gaps ${gaps.map(Math.round).join(', ')} ms`);
+    if (random === 0) assert.ok(Math.min(...gaps) < 100 * high, `random 0: gaps ${gaps.map(Math.round).join(', ')} ms`);
+  }
+});
+
+test('a probe slower than the interval is never joined by the next one', async (t) => {
+  const server = await startProbeServer(t);
+  server.handler = (_req, res) => {
+    setTimeout(() => res.end('slow'), 120);
+  };
+  const { checker, changes } = startChecker(t);
+  checker.update(table(cluster('shop/web:80', [server.port], healthCheck({ intervalMs: 50, timeoutMs: 1_000, unhealthyThreshold: 1 }))));
+  await server.requests(4);
+  assert.equal(server.inFlight.max, 1);
+  for (let i = 1; i < 4; i++) {
+    assert.ok((server.seen[i]?.at ?? 0) >= (server.seen[i - 1]?.closedAt ?? Infinity), `probe ${i} started before probe ${i - 1} ended`);
+  }
+  assert.equal(changes.all.length, 0, 'slow but within its timeout: a pass');
+});
+
+test('probers never keep the process alive', async () => {
+  const port = await closedPort();
+  const module = fileURLToPath(new URL('../../src/health/active-health.ts', import.meta.url));
+  const builders = fileURLToPath(new URL('./builders.ts', import.meta.url));
+  const script = `
+    import { Registry } from 'prom-client';
+    import { ActiveHealthChecker } from ${JSON.stringify(module)};
+    import { cluster, healthCheck, table, captureLog } from ${JSON.stringify(builders)};
+    const checker = new ActiveHealthChecker({ log: captureLog().log, registry: new Registry(), onChange: () => {} });
+    checker.update(table(cluster('shop/web:80', [${port}], healthCheck({ intervalMs: 50 }))));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await within(5_000, 'the child process to exit by itself', new Promise((resolve) => child.once('exit', resolve))).finally(() => child.kill());
+  assert.equal(code, 0, stderr);
+});
