@@ -5,6 +5,7 @@ import { TableBuilder } from '../controller/table-builder.ts';
 import { startAdminServer } from '../dataplane/admin-server.ts';
 import { generateSelfSignedCertificate } from '../dataplane/tls/self-signed.ts';
 import { WorkerPool } from '../dataplane/worker-pool.ts';
+import { ActiveHealthChecker } from '../health/active-health.ts';
 import type { Logger } from '../log.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
 import type { CompileOptions } from '../model/snapshot.ts';
@@ -52,12 +53,20 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const source = new ManifestSource(options.manifests, log.child({ component: 'source' }), (reason) => metrics.sourceErrors.labels(reason).inc());
   const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics);
   const pool = new WorkerPool(dataplane, options.workers, log.child({ component: 'workers' }), metrics);
+  // One prober per endpoint for the whole process; the workers get only the verdicts.
+  const health = new ActiveHealthChecker({
+    log: log.child({ component: 'health' }),
+    registry: metrics.registry,
+    onChange: (unhealthy) => pool.setUnhealthy([...unhealthy]),
+  });
   let draining = false;
 
   const rebuild = (): void => {
     const { snapshot, diagnostics } = snapshotFromObjects(withDefaultNamespace(source.objects()));
     const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics]);
-    if (published !== null) pool.publish(published);
+    if (published === null) return;
+    pool.publish(published);
+    health.update(published.table);
   };
 
   await source.load();
@@ -82,6 +91,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         draining = true;
         source.close();
         debouncer.stop();
+        health.stop();
         if (options.drainMs > 0) await new Promise((r) => setTimeout(r, options.drainMs));
         await pool.stop(options.graceMs);
         admin.server.closeAllConnections();

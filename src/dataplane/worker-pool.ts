@@ -27,6 +27,7 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   #ports: { http: number; https: number | null } | null = null;
   #latest: PublishedTable | null = null;
+  #unhealthy: readonly string[] = [];
   #stopping = false;
   #nextMetricsId = 1;
   readonly #pendingMetrics = new Map<number, (data: unknown) => void>();
@@ -52,6 +53,12 @@ export class WorkerPool {
   publish(published: PublishedTable): void {
     this.#latest = published;
     for (const slot of this.#slots) this.#post(slot, { type: 'table', published });
+  }
+
+  /** Sends the active health checks' verdict (failed `cluster|address|port` keys) to every worker. */
+  setUnhealthy(keys: readonly string[]): void {
+    this.#unhealthy = keys;
+    for (const slot of this.#slots) this.#post(slot, { type: 'health', unhealthy: keys });
   }
 
   /** True once every running worker serves a table (and at least one is running). */
@@ -130,6 +137,7 @@ export class WorkerPool {
         switch (message.type) {
           case 'listening':
             listening = true;
+            if (this.#unhealthy.length > 0) this.#post(slot, { type: 'health', unhealthy: this.#unhealthy });
             if (this.#latest) this.#post(slot, { type: 'table', published: this.#latest });
             resolve(message.ports);
             break;

@@ -14,7 +14,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const REGENERATE = 'regenerate it with: node src/compile/annotations-doc.ts > docs/annotations.md';
 
 /** Documents that include the annotation table between TABLE_BEGIN and TABLE_END. */
-const DOCUMENTS = ['docs/annotations.md'];
+const DOCUMENTS = ['docs/annotations.md', 'README.md'];
 
 /** The text between the markers, which must each appear exactly once, on lines of their own. */
 function embeddedTable(text: string, file: string): string {

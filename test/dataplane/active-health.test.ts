@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { request } from 'undici';
+import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { startUpstream } from '../helpers/upstreams.ts';
+
+/** Polls `/metrics` until `pattern` matches (bounded), returning the text. */
+async function waitForMetric(proxy: TestProxy, pattern: RegExp, timeoutMs = 8_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await (await request(`${proxy.admin}/metrics`)).body.text();
+    if (pattern.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`metric ${pattern} did not appear in time:\n${text.split('\n').filter((l) => l.includes('health')).join('\n')}`);
+}
+
+describe('active health checks through the proxy', () => {
+  it('takes a failing endpoint out of rotation in every worker and brings it back when it passes', async () => {
+    let sickHealth = 200;
+    const named = (name: string, healthStatus: () => number) => startUpstream(name, (req, res) => {
+      req.resume();
+      if (req.url === '/healthz') {
+        res.writeHead(healthStatus());
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'x-upstream': name });
+      res.end(name);
+    });
+    const sick = await named('sick', () => sickHealth);
+    const well = await named('well', () => 200);
+    const dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      ingressClass(),
+      ...serviceWithEndpoints('app', [{ port: sick.port }, { port: well.port }], 'default', {
+        'signalbox.dev/health-check-path': '/healthz',
+        'signalbox.dev/health-check-interval': '1s',
+        'signalbox.dev/health-check-unhealthy-threshold': '1',
+        'signalbox.dev/health-check-healthy-threshold': '1',
+      }),
+      ingress('app', null, [{ path: '/', service: 'app' }]),
+    ]);
+    const proxy = await startProxy(dir, { workers: 2 });
+    const startedAt = Date.now();
+    const upstreamsOf = async (n: number): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await request(`${proxy.http}/`, { headers: { host: 'a.test' }, reset: true });
+        await res.body.text();
+        seen.push(res.headers['x-upstream'] as string);
+      }
+      return seen;
+    };
+    const sickGauge = new RegExp(`signalbox_endpoint_healthy\\{cluster="default/app:80",endpoint="127\\.0\\.0\\.1:${sick.port}"\\} `);
+    try {
+      await waitForMetric(proxy, new RegExp(`${sickGauge.source}1`));
+      assert.ok((await upstreamsOf(10)).includes('sick'));
+
+      sickHealth = 503;
+      await waitForMetric(proxy, new RegExp(`${sickGauge.source}0`));
+      await new Promise((r) => setTimeout(r, 100)); // the verdict travels to the workers by message
+      const during = await upstreamsOf(20); // fresh connections, so both workers answer
+      assert.deepEqual([...new Set(during)], ['well'], 'the failing endpoint gets no traffic');
+      const probes = sick.seen.filter((s) => s.url === '/healthz');
+      assert.equal(probes.length > 0 && probes.every((p) => p.headers['user-agent'] === 'signalbox-health-check'), true);
+
+      sickHealth = 200;
+      await waitForMetric(proxy, new RegExp(`${sickGauge.source}1`));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok((await upstreamsOf(10)).includes('sick'), 'back in rotation');
+      // One prober per endpoint for the process, not one per worker: about one probe a second.
+      const perSecond = sick.seen.filter((s) => s.url === '/healthz').length / ((Date.now() - startedAt) / 1000);
+      assert.ok(perSecond < 1.5, `probes per second with 2 workers: ${perSecond.toFixed(2)}`);
+    } finally {
+      await proxy.stop();
+      await sick.close();
+      await well.close();
+      await removeDir(dir);
+    }
+  });
+});
