@@ -33,6 +33,8 @@ export class Exchange {
   readonly #started: number;
   /** Set-Cookie for cookie affinity, added to the response; null when none is due. */
   setCookie: string | null = null;
+  /** Whether the client came over TLS (affinity cookies are then `Secure`). */
+  secure = false;
   #attempt: Attempt | null = null;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
@@ -163,6 +165,8 @@ export class Exchange {
     cluster.counters.retries++;
     this.state.metrics.retries.labels(cluster.name, reason).inc();
     failed.abandon();
+    // An affinity cookie must pin the client to the endpoint that will actually answer.
+    if (this.setCookie !== null || cluster.affinity !== null) this.setCookie = cluster.affinity?.cookieFor(this.req.headers.cookie, next, this.secure) ?? null;
     this.dispatch(next);
     return true;
   }

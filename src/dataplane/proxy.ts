@@ -83,7 +83,10 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
       headersTimeout: cluster.responseHeadersMs,
       bodyTimeout: cluster.idleMs,
     }, started);
-    if (cluster.affinity !== null) exchange.setCookie = cluster.affinity.cookieFor(req.headers.cookie, upstream, listener.proto === 'https');
+    if (cluster.affinity !== null) {
+      exchange.secure = listener.proto === 'https';
+      exchange.setCookie = cluster.affinity.cookieFor(req.headers.cookie, upstream, exchange.secure);
+    }
     exchange.dispatch(upstream);
   };
 }
