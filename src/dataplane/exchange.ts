@@ -166,7 +166,7 @@ export class Exchange {
     this.state.metrics.retries.labels(cluster.name, reason).inc();
     failed.abandon();
     // An affinity cookie must pin the client to the endpoint that will actually answer.
-    if (this.setCookie !== null || cluster.affinity !== null) this.setCookie = cluster.affinity?.cookieFor(this.req.headers.cookie, next, this.secure) ?? null;
+    if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers.cookie, next, this.secure);
     this.dispatch(next);
     return true;
   }
