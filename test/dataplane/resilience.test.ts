@@ -188,4 +188,24 @@ describe('circuit breaker', () => {
       await slow.close();
     }
   });
+
+  it('queues up to max-pending-requests behind max-connections, and refuses the rest', async () => {
+    const slow = await startUpstream('slow2', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end('done'), 200);
+    });
+    const env = await serviceBehindProxy([{ port: slow.port }], { 'signalbox.dev/max-connections': '1', 'signalbox.dev/max-pending-requests': '1' });
+    const agent = new Agent({ connections: 10 });
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => get(env.proxy, 'GET', agent)));
+      assert.equal(results.filter((r) => r.status === 200).length, 2, 'one in flight and one waiting for the connection');
+      assert.equal(results.filter((r) => r.error === 'circuit-open').length, 3);
+      assert.equal(await metric(env.proxy, /signalbox_circuit_breaker_rejections_total\{cluster="default\/app:80",limit="pending"\} (\d+)/), 3);
+      assert.equal(slow.seen.length, 2, 'the upstream never saw more than the limits allow');
+    } finally {
+      await agent.close();
+      await env.close();
+      await slow.close();
+    }
+  });
 });
