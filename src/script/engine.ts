@@ -1,0 +1,356 @@
+import type { Logger } from '../log.ts';
+import { contentKey } from './content-key.ts';
+import { DEFAULT_FAILURE_POLICY, type FailurePolicy } from './failure-tracker.ts';
+import { Invocation } from './invocation.ts';
+import { LoadedScript } from './loaded-script.ts';
+import type { RouteState, StateValue } from './route-state.ts';
+import { ScriptIsolate } from './script-isolate.ts';
+import { failure, readResult } from './script-result.ts';
+import type { LookupFetcher, Outcome, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
+
+/** Options for {@link ScriptEngine}. */
+export interface ScriptEngineOptions {
+  readonly log: Logger;
+  /** Most warm isolates this engine (one worker thread) keeps; the least recently used go first. Default 32. */
+  readonly maxIsolates?: number;
+  /** Answers `ctx.lookup`; without it `ctx.lookup` throws. */
+  readonly lookup?: LookupFetcher;
+  /** Clock in ms for backoffs and the log rate limit; injected by tests. Default `Date.now`. */
+  readonly now?: () => number;
+  /** When a script counts as failing; see failure-tracker.ts. */
+  readonly failurePolicy?: Partial<FailurePolicy>;
+  /** `ctx.log` lines per second per script (also the burst). Default 10. */
+  readonly logLinesPerSecond?: number;
+  /** Called when a script starts failing or recovers, so the proxy can count and report it. */
+  readonly onStatus?: (status: ScriptStatus) => void;
+}
+
+/** Counters for tests and the debug endpoint. */
+export interface ScriptEngineStats {
+  /** Isolates created since the engine started (setups, including re-creations). */
+  readonly isolatesCreated: number;
+  /** Isolates warm now. */
+  readonly warmIsolates: number;
+  /** Scripts loaded and not retired. */
+  readonly loadedScripts: number;
+  /** Runs in flight (async scripts awaiting a lookup). */
+  readonly runsInFlight: number;
+}
+
+const MAX_LOOKUP_KEY_LENGTH = 1024;
+
+/**
+ * The RouteScript host of one worker thread. `load` a script when a table is prepared (same content
+ * → same {@link LoadedScript}, no recompilation), `run` it per request with the route's
+ * {@link RouteState}, `retain` the ids of the table just swapped in, `dispose` at shutdown.
+ *
+ * Every failure of a script — a throw, its time budget, its memory limit, an invalid decision —
+ * becomes the outcome of that request only; `run` never rejects.
+ */
+export class ScriptEngine {
+  readonly #log: Logger;
+  readonly #maxIsolates: number;
+  readonly #lookup: LookupFetcher | undefined;
+  readonly #now: () => number;
+  readonly #policy: FailurePolicy;
+  readonly #logRate: number;
+  readonly #onStatus: ((status: ScriptStatus) => void) | undefined;
+  /** Loaded scripts by content key. */
+  readonly #scripts = new Map<string, LoadedScript>();
+  /** The most recently loaded script of each id: the one `retain` keeps. */
+  readonly #latest = new Map<string, LoadedScript>();
+  /** Skips hashing when the proxy loads the very same source object again. */
+  #bySource = new WeakMap<ScriptSource, LoadedScript>();
+  /** Scripts with a warm isolate, least recently used first. */
+  readonly #warm = new Set<LoadedScript>();
+  readonly #invocations = new Map<number, Invocation>();
+  /** Async runs whose result arrived during an isolate call, to finish once that call returns. */
+  #settled: Invocation[] = [];
+  #nextId = 1;
+  #nextTicket = 1;
+  #isolatesCreated = 0;
+  #disposed = false;
+
+  constructor(options: ScriptEngineOptions) {
+    this.#log = options.log;
+    this.#maxIsolates = options.maxIsolates ?? 32;
+    if (!Number.isInteger(this.#maxIsolates) || this.#maxIsolates < 1) throw new RangeError('ScriptEngine: maxIsolates must be a positive integer');
+    this.#lookup = options.lookup;
+    this.#now = options.now ?? Date.now;
+    this.#policy = { ...DEFAULT_FAILURE_POLICY, ...options.failurePolicy };
+    this.#logRate = options.logLinesPerSecond ?? 10;
+    this.#onStatus = options.onStatus;
+  }
+
+  /**
+   * The compiled script for `source`: the one already loaded when id, code, data, limits and
+   * backends are unchanged (cheap), otherwise a new one whose isolate is set up now, so the first
+   * request does not pay for it. A script that fails to set up is returned too, already failing.
+   */
+  load(source: ScriptSource): LoadedScript {
+    if (this.#disposed) throw new Error('ScriptEngine: load after dispose');
+    const known = this.#bySource.get(source);
+    if (known !== undefined && !known.retired) {
+      this.#latest.set(source.id, known);
+      return known;
+    }
+    const key = contentKey(source);
+    let script = this.#scripts.get(key);
+    if (script === undefined) {
+      script = new LoadedScript(source, key, this.#policy, this.#logRate, this.#now);
+      this.#scripts.set(key, script);
+      try {
+        this.#warmUp(script);
+      } catch (error) {
+        this.#record(script, failure('unavailable', messageOf(error)), false, true);
+      }
+    }
+    this.#latest.set(source.id, script);
+    this.#bySource.set(source, script);
+    return script;
+  }
+
+  /** Runs `script` for one request. Never rejects: failures are outcomes. */
+  run(script: LoadedScript, req: ScriptRequest, state: RouteState): Promise<Outcome> {
+    if (this.#disposed) return Promise.resolve(failure('unavailable', 'the script engine is shut down'));
+    const admission = script.tracker.admit();
+    if (admission === 'refuse') {
+      const last = script.tracker.lastFailure;
+      return Promise.resolve(failure('unavailable', `the script is failing and backing off${last ? ` (last: ${last.cause}: ${last.message})` : ''}`));
+    }
+    const trial = admission === 'trial';
+    let isolate: ScriptIsolate;
+    try {
+      isolate = this.#warmUp(script);
+    } catch (error) {
+      const outcome = failure('unavailable', messageOf(error));
+      this.#record(script, outcome, trial, true);
+      return Promise.resolve(outcome);
+    }
+    const timeoutMs = Math.max(1, Math.ceil(script.source.limits.timeoutMs));
+    const inv = new Invocation(this.#nextId++, script, isolate, state, performance.now() + timeoutMs, trial);
+    this.#invocations.set(inv.id, inv);
+    script.active++;
+    let tagged: string;
+    try {
+      tagged = inv.timed(() => isolate.run(inv.id, JSON.stringify(req), timeoutMs));
+    } catch (error) {
+      const outcome = this.#finish(inv, this.#isolateFailure(error, inv));
+      this.#drainSettled();
+      return Promise.resolve(outcome);
+    }
+    if (tagged !== 'p') {
+      const outcome = this.#finish(inv, readResult(tagged, script.backends, inv.cpuMs));
+      this.#drainSettled(); // another request's promise may have settled during this call
+      return Promise.resolve(outcome);
+    }
+    const outcome = new Promise<Outcome>((resolve) => {
+      inv.resolve = resolve;
+    });
+    inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
+    this.#drainSettled();
+    return outcome;
+  }
+
+  /**
+   * Keeps the scripts whose ids are in `ids` (their latest loaded version) and retires the rest:
+   * their isolates are disposed as soon as no run of theirs is in flight. Call it after a swap.
+   */
+  retain(ids: ReadonlySet<string>): void {
+    for (const [key, script] of this.#scripts) {
+      if (ids.has(script.id) && this.#latest.get(script.id) === script) continue;
+      this.#scripts.delete(key);
+      script.retired = true;
+      if (script.active === 0) this.#release(script);
+    }
+    for (const id of [...this.#latest.keys()]) if (!ids.has(id)) this.#latest.delete(id);
+  }
+
+  /** The health of the latest loaded script with `id`. */
+  status(id: string): ScriptStatus | undefined {
+    return this.#latest.get(id)?.status;
+  }
+
+  get stats(): ScriptEngineStats {
+    return {
+      isolatesCreated: this.#isolatesCreated,
+      warmIsolates: this.#warm.size,
+      loadedScripts: this.#scripts.size,
+      runsInFlight: this.#invocations.size,
+    };
+  }
+
+  /** Fails the runs in flight (`unavailable`) and disposes every isolate. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const inv of [...this.#invocations.values()]) this.#finish(inv, failure('unavailable', 'the script engine is shut down'));
+    for (const script of [...this.#warm]) this.#release(script);
+    this.#scripts.clear();
+    this.#latest.clear();
+    this.#bySource = new WeakMap();
+  }
+
+  /** The script's warm isolate, set up if there is none (evicting the least recently used beyond the bound). */
+  #warmUp(script: LoadedScript): ScriptIsolate {
+    const current = script.isolate;
+    this.#warm.delete(script);
+    if (current !== null && !current.disposed) {
+      this.#warm.add(script);
+      return current;
+    }
+    script.isolate = null;
+    const isolate = ScriptIsolate.create(script.source, (op, id, a, b, c) => this.#hostCall(script, op, id, a, b, c));
+    this.#isolatesCreated++;
+    script.isolate = isolate;
+    this.#warm.add(script);
+    for (const other of this.#warm) {
+      if (this.#warm.size <= this.#maxIsolates) break;
+      if (other !== script && other.active === 0) this.#release(other);
+    }
+    return isolate;
+  }
+
+  #release(script: LoadedScript): void {
+    script.isolate?.dispose();
+    script.isolate = null;
+    this.#warm.delete(script);
+  }
+
+  /** Ends a run once: records it, frees what it held and wakes its waiter. */
+  #finish(inv: Invocation, outcome: Outcome): Outcome {
+    if (inv.done) return outcome;
+    inv.done = true;
+    this.#invocations.delete(inv.id);
+    if (inv.timer !== null) clearTimeout(inv.timer);
+    const script = inv.script;
+    script.active--;
+    if (inv.lookups > 0) {
+      try {
+        inv.isolate.forget(inv.id);
+      } catch {
+        // Disposed or out of time: either way nothing of this request can run again.
+      }
+    }
+    this.#record(script, outcome, inv.trial);
+    if (!outcome.ok && outcome.cause === 'memory') {
+      // V8 disposed the isolate; the runs still waiting in it cannot finish there.
+      if (script.isolate === inv.isolate) this.#release(script);
+      for (const other of [...this.#invocations.values()]) if (other.isolate === inv.isolate) this.#finish(other, outcome);
+    }
+    if (script.retired && script.active === 0) this.#release(script);
+    inv.resolve?.(outcome);
+    return outcome;
+  }
+
+  #drainSettled(): void {
+    while (this.#settled.length > 0) {
+      const settled = this.#settled;
+      this.#settled = [];
+      for (const inv of settled) this.#finish(inv, readResult(inv.settled, inv.script.backends, inv.cpuMs));
+    }
+  }
+
+  #isolateFailure(error: unknown, inv: Invocation): Outcome {
+    const limits = inv.script.source.limits;
+    if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
+    const message = messageOf(error);
+    if (/timed out/i.test(message)) return failure('timeout', budgetMessage(inv));
+    return failure('throw', message);
+  }
+
+  #record(script: LoadedScript, outcome: Outcome, trial: boolean, immediate = false): void {
+    let changed: boolean;
+    if (outcome.ok) changed = script.tracker.succeeded(trial);
+    else if (outcome.cause !== 'unavailable' || immediate) changed = script.tracker.failed(outcome.cause, outcome.message, trial, immediate);
+    else changed = false;
+    if (!changed) return;
+    const status = script.status;
+    if (status.state === 'failing') this.#log.warn({ script: script.id, lastFailure: status.lastFailure, retryAt: status.retryAt }, 'RouteScript is failing; not running it until its backoff ends');
+    else this.#log.info({ script: script.id }, 'RouteScript recovered');
+    try {
+      this.#onStatus?.(status);
+    } catch (error) {
+      this.#log.error({ err: error }, 'RouteScript status callback threw');
+    }
+  }
+
+  /** The host side of the prelude's dispatcher; what it throws, the script sees as an exception. */
+  #hostCall(script: LoadedScript, op: string, id: number, a: unknown, b: unknown, c: unknown): unknown {
+    const inv = this.#invocations.get(id);
+    if (inv === undefined || inv.script !== script) throw new Error('this ctx belongs to a request that has ended');
+    switch (op) {
+      case 'get':
+        return inv.state.get(a as string);
+      case 'set':
+        inv.state.set(a as string, b as StateValue, c as number | undefined);
+        return undefined;
+      case 'incr':
+        return inv.state.incr(a as string, b === undefined ? 1 : (b as number), c as number | undefined);
+      case 'delete':
+        return inv.state.delete(a as string);
+      case 'log': {
+        const dropped = script.logLimiter.admit();
+        if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
+        return undefined;
+      }
+      case 'lookup':
+        return this.#startLookup(inv, a);
+      case 'settle':
+        inv.settled = String(a);
+        this.#settled.push(inv);
+        return undefined;
+      default:
+        throw new Error(`unknown host call ${op}`);
+    }
+  }
+
+  /** Starts `ctx.lookup(key)` and returns the ticket the prelude waits on. */
+  #startLookup(inv: Invocation, key: unknown): number {
+    const lookup = this.#lookup;
+    if (lookup === undefined) throw new Error('ctx.lookup is not available: no lookup service is configured');
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_LOOKUP_KEY_LENGTH) {
+      throw new TypeError(`ctx.lookup: the key must be a string of 1 to ${MAX_LOOKUP_KEY_LENGTH} characters`);
+    }
+    const ticket = this.#nextTicket++;
+    inv.lookups++;
+    let pending: Promise<string | null>;
+    try {
+      pending = lookup(inv.script.id, key);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => this.#deliver(inv, ticket, value === null || typeof value === 'string', value === null || typeof value === 'string' ? value : 'the lookup returned a non-string'),
+      (error: unknown) => this.#deliver(inv, ticket, false, messageOf(error)),
+    );
+    return ticket;
+  }
+
+  /** Hands a lookup's answer to the script; its continuation runs now, within the rest of the budget. */
+  #deliver(inv: Invocation, ticket: number, ok: boolean, value: string | null): void {
+    if (inv.done) return;
+    if (inv.isolate.disposed) {
+      this.#finish(inv, this.#isolateFailure(null, inv));
+      return;
+    }
+    if (performance.now() >= inv.deadline) {
+      this.#finish(inv, failure('timeout', budgetMessage(inv)));
+      return;
+    }
+    try {
+      inv.timed(() => inv.isolate.deliver(ticket, ok, value, inv.remainingMs()));
+    } catch (error) {
+      this.#finish(inv, this.#isolateFailure(error, inv));
+    }
+    this.#drainSettled();
+  }
+}
+
+function budgetMessage(inv: Invocation): string {
+  return `the script exceeded its ${inv.script.source.limits.timeoutMs} ms budget`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,11 @@
+/**
+ * The RouteScript engine: sandboxed JavaScript in the request path (see README.md in this folder).
+ * The proxy imports from here only.
+ */
+export type { Decision, FailureCause, LookupFetcher, Outcome, PauseDecision, RespondDecision, ScriptLimits, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
+export { checkScript, MAX_SCRIPT_LENGTH, type ScriptCheck } from './check-script.ts';
+export { ScriptEngine, type ScriptEngineOptions, type ScriptEngineStats } from './engine.ts';
+export type { LoadedScript } from './loaded-script.ts';
+export { RouteState, type RouteStateOptions, type StateValue } from './route-state.ts';
+export { HttpLookup, type HttpLookupOptions, type LookupEndpoint } from './lookup.ts';
+export { DEFAULT_FAILURE_POLICY, type FailurePolicy } from './failure-tracker.ts';

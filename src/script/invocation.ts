@@ -1,0 +1,56 @@
+import type { LoadedScript } from './loaded-script.ts';
+import type { RouteState } from './route-state.ts';
+import type { ScriptIsolate } from './script-isolate.ts';
+import type { Outcome } from './types.ts';
+
+/**
+ * One run of a script for one request, from the call of `onRequest` to its outcome. Its id is the
+ * one the prelude bakes into that request's `ctx`, so host calls from the isolate find their request
+ * (and its route's state) even when several async runs of one script interleave.
+ */
+export class Invocation {
+  readonly id: number;
+  readonly script: LoadedScript;
+  readonly isolate: ScriptIsolate;
+  readonly state: RouteState;
+  /** `performance.now()` by which the run must have ended. */
+  readonly deadline: number;
+  /** Admitted as the trial run of a failing script. */
+  readonly trial: boolean;
+  /** Time spent inside the isolate on this request's behalf. */
+  cpuMs = 0;
+  /** `ctx.lookup` calls made (the isolate must forget them when the run ends). */
+  lookups = 0;
+  /** The tagged result, once an async `onRequest` has settled. */
+  settled: string | null = null;
+  /** True once the outcome is decided; later host calls for this id are refused. */
+  done = false;
+  /** Wakes the waiting `run` of an async script. */
+  resolve: ((outcome: Outcome) => void) | null = null;
+  /** The deadline timer of an async script. */
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(id: number, script: LoadedScript, isolate: ScriptIsolate, state: RouteState, deadline: number, trial: boolean) {
+    this.id = id;
+    this.script = script;
+    this.isolate = isolate;
+    this.state = state;
+    this.deadline = deadline;
+    this.trial = trial;
+  }
+
+  /** Milliseconds left of the budget, at least 1 so an isolate call still gets a valid timeout. */
+  remainingMs(): number {
+    return Math.max(1, Math.ceil(this.deadline - performance.now()));
+  }
+
+  /** Runs `call` in the isolate, adding its duration to {@link cpuMs}. */
+  timed<T>(call: () => T): T {
+    const start = performance.now();
+    try {
+      return call();
+    } finally {
+      this.cpuMs += performance.now() - start;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
+import { LogLimiter } from './log-limiter.ts';
+import type { ScriptIsolate } from './script-isolate.ts';
+import type { ScriptSource, ScriptStatus } from './types.ts';
+
+/**
+ * A script as loaded into one {@link ScriptEngine}: the handle the proxy keeps in its prepared table
+ * and passes to `run`. Its isolate comes and goes (disposed at the memory limit, evicted from the
+ * pool, recreated on demand); the handle, its failure record and its log budget stay.
+ */
+export class LoadedScript {
+  /** The source as loaded (frozen by the engine). */
+  readonly source: ScriptSource;
+  /** See content-key.ts. */
+  readonly key: string;
+  /** The declared backends, for validating decisions. */
+  readonly backends: ReadonlySet<string>;
+  /** @internal engine state */
+  readonly tracker: FailureTracker;
+  /** @internal engine state */
+  readonly logLimiter: LogLimiter;
+  /** @internal the warm isolate, if any */
+  isolate: ScriptIsolate | null = null;
+  /** @internal runs in flight */
+  active = 0;
+  /** @internal no longer in the table: dispose the isolate once idle */
+  retired = false;
+
+  /** @internal made by the engine only */
+  constructor(source: ScriptSource, key: string, policy: FailurePolicy, logLinesPerSecond: number, now: () => number) {
+    this.source = source;
+    this.key = key;
+    this.backends = new Set(source.backends);
+    this.tracker = new FailureTracker(policy, now);
+    this.logLimiter = new LogLimiter(logLinesPerSecond, now);
+  }
+
+  /** The script's id, `namespace/name`. */
+  get id(): string {
+    return this.source.id;
+  }
+
+  /** The script's health now. */
+  get status(): ScriptStatus {
+    return {
+      id: this.source.id,
+      state: this.tracker.failing ? 'failing' : 'ok',
+      consecutiveFailures: this.tracker.consecutiveFailures,
+      lastFailure: this.tracker.lastFailure,
+      retryAt: this.tracker.retryAt,
+      logLinesDropped: this.logLimiter.dropped,
+    };
+  }
+}

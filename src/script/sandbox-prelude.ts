@@ -1,0 +1,201 @@
+/**
+ * The JavaScript that runs inside every script's isolate before the script itself: it builds the
+ * `ctx` a script sees and the entry points the host calls. It is source text because it must be
+ * compiled in the isolate; it runs as the body of a closure (isolated-vm's `evalClosure`) with
+ *
+ * - `$0`: the host dispatcher, `host(op, requestId, a, b, c)` — a synchronous callback into the
+ *   proxy's thread for `ctx.state`, `ctx.log`, `ctx.lookup` and for settling async results;
+ * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate.
+ *
+ * and returns the entry points `{bind, run, deliver, forget}`, which never become globals, so the
+ * script cannot call or replace them. The builtins it relies on are captured first: a script may
+ * overwrite `JSON` or `Promise` for itself, but not for the code that reads its answers. Whatever
+ * this returns is still untrusted — the host validates every result (decision.ts).
+ *
+ * Result strings carry a one-letter tag: `d` + decision JSON, `e` + the message of what the script
+ * threw, `i` + why the result is not JSON data, `p` when the script returned a promise (the result
+ * then arrives through `host('settle', id, taggedResult)`).
+ *
+ * `ctx.hash` is MurmurHash3 x86-32 of the UTF-8 bytes, the same function as balancer/hash.ts's
+ * `hashKey32` (tests check they agree), computed here rather than by calling out to the host.
+ */
+export const SANDBOX_PRELUDE = String.raw`
+'use strict';
+const host = $0;
+const parse = JSON.parse;
+const stringify = JSON.stringify;
+const freeze = Object.freeze;
+const isFrozen = Object.isFrozen;
+const keys = Object.keys;
+const PromiseCtor = Promise;
+const promiseResolve = Promise.resolve.bind(Promise);
+const promiseThen = Promise.prototype.then;
+const apply = Reflect.apply;
+const StringCtor = String;
+const ErrorCtor = Error;
+const TypeErrorCtor = TypeError;
+const MapCtor = Map;
+const MAX_MESSAGE = 1024;
+const MAX_LOG_LINE = 2048;
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object' && !isFrozen(value)) {
+    freeze(value);
+    const names = keys(value);
+    for (let i = 0; i < names.length; i++) deepFreeze(value[names[i]]);
+  }
+  return value;
+}
+
+const data = deepFreeze(parse($1));
+
+function mix(h, k) {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function hash(key) {
+  if (typeof key !== 'string') throw new TypeErrorCtor('ctx.hash: the key must be a string');
+  let h = 0, block = 0, filled = 0, length = 0;
+  for (let i = 0; i < key.length; i++) {
+    let c = key.charCodeAt(i);
+    let bytes, count;
+    if (c < 0x80) { bytes = c; count = 1; }
+    else if (c < 0x800) { bytes = (0xc0 | (c >>> 6)) | ((0x80 | (c & 0x3f)) << 8); count = 2; }
+    else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < key.length ? key.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00); i++; }
+        else c = 0xfffd;
+      }
+      if (c < 0x10000) { bytes = (0xe0 | (c >>> 12)) | ((0x80 | ((c >>> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16); count = 3; }
+      else { bytes = (0xf0 | (c >>> 18)) | ((0x80 | ((c >>> 12) & 0x3f)) << 8) | ((0x80 | ((c >>> 6) & 0x3f)) << 16) | ((0x80 | (c & 0x3f)) << 24); count = 4; }
+    }
+    length += count;
+    for (let b = 0; b < count; b++) {
+      block |= ((bytes >>> (8 * b)) & 0xff) << (8 * filled);
+      if (++filled === 4) { h = mix(h, block); block = 0; filled = 0; }
+    }
+  }
+  if (filled > 0) {
+    let k = Math.imul(block, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function clip(text, max) {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+function describe(error) {
+  try {
+    if (error instanceof ErrorCtor) return clip(StringCtor(error.name) + ': ' + StringCtor(error.message), MAX_MESSAGE);
+    return clip('a non-Error value was thrown: ' + StringCtor(error), MAX_MESSAGE);
+  } catch (_) {
+    return 'an exception that cannot be described was thrown';
+  }
+}
+
+function refuseCode(name, value) {
+  const type = typeof value;
+  if (type === 'function' || type === 'symbol') throw new TypeErrorCtor((name === '' ? 'the decision' : name) + ' is a ' + type);
+  return value;
+}
+
+function encode(result) {
+  if (result === undefined || result === null) return 'dnull';
+  if (typeof result !== 'object') return 'ithe decision must be an object or null, not a ' + typeof result;
+  try {
+    return 'd' + stringify(result, refuseCode);
+  } catch (error) {
+    return 'i' + describe(error);
+  }
+}
+
+function formatLog(args) {
+  let line = '';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    let text;
+    try { text = typeof arg === 'string' ? arg : StringCtor(stringify(arg) ?? StringCtor(arg)); }
+    catch (_) { text = '[unprintable]'; }
+    line += (i === 0 ? '' : ' ') + text;
+    if (line.length > MAX_LOG_LINE) break;
+  }
+  return clip(line, MAX_LOG_LINE);
+}
+
+// Lookups waiting for the host: ticket -> {id, resolve, reject}. Forgotten with their request, so a
+// promise of a finished request never settles and nothing of it runs again.
+const lookups = new MapCtor();
+
+function makeCtx(id) {
+  const state = freeze({
+    get: (key) => host('get', id, key),
+    set: (key, value, ttlMs) => { host('set', id, key, value, ttlMs); },
+    incr: (key, by, ttlMs) => host('incr', id, key, by, ttlMs),
+    delete: (key) => host('delete', id, key),
+  });
+  return freeze({
+    data,
+    hash,
+    state,
+    log: (...args) => { host('log', id, formatLog(args)); },
+    lookup: (key) => {
+      if (typeof key !== 'string') throw new TypeErrorCtor('ctx.lookup: the key must be a string');
+      const ticket = host('lookup', id, key);
+      return new PromiseCtor((resolve, reject) => { lookups.set(ticket, { id, resolve, reject }); });
+    },
+  });
+}
+
+let onRequest = null;
+
+return {
+  bind(namespace) {
+    const fn = namespace.onRequest;
+    if (typeof fn !== 'function') return 'the module must export a function onRequest(req, ctx)';
+    onRequest = fn;
+    return '';
+  },
+  run(id, requestJson) {
+    const req = deepFreeze(parse(requestJson));
+    let result;
+    try {
+      result = onRequest(req, makeCtx(id));
+      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+        apply(promiseThen, promiseResolve(result), [
+          (value) => { host('settle', id, encode(value)); },
+          (error) => { host('settle', id, 'e' + describe(error)); },
+        ]);
+        return 'p';
+      }
+    } catch (error) {
+      return 'e' + describe(error);
+    }
+    return encode(result);
+  },
+  deliver(ticket, ok, value) {
+    const waiter = lookups.get(ticket);
+    if (waiter === undefined) return;
+    lookups.delete(ticket);
+    if (ok) waiter.resolve(value);
+    else waiter.reject(new ErrorCtor(value));
+  },
+  forget(id) {
+    for (const [ticket, waiter] of lookups) if (waiter.id === id) lookups.delete(ticket);
+  },
+};
+`;
