@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { HttpLookup, type LookupEndpoint } from '../../src/script/lookup.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { decisionOf, handler, ManualClock, request, testEngine } from './builders.ts';
+
+/** A shard directory: `/shards/<id>` → the shard; `/slow/...` answers after 300 ms; `/fail/...` 500s. */
+const directory: Record<string, string> = { '1': 'shard-a', '2': 'shard-b', 'a/b c': 'shard-b' };
+let server: TestUpstream;
+
+before(async () => {
+  server = await startUpstream('directory', (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const [, kind, key] = url.pathname.split('/');
+    const value = directory[decodeURIComponent(key ?? '')];
+    const answer = () => {
+      if (kind === 'fail') res.writeHead(500).end('boom');
+      else if (kind === 'big') res.writeHead(200).end('x'.repeat(20_000));
+      else if (value === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end(value);
+    };
+    if (kind === 'slow') setTimeout(answer, 300);
+    else answer();
+  });
+});
+after(() => server.close());
+
+function lookupFor(path: string, extra: Partial<LookupEndpoint> = {}, clock = new ManualClock()): HttpLookup {
+  return new HttpLookup({ endpoints: (id) => (id === 'shop/shards' ? { endpoint: `127.0.0.1:${server.port}`, path, ...extra } : undefined), now: clock.read });
+}
+
+describe('HttpLookup', () => {
+  test('GETs the key, caches it for its TTL, then asks again', async (t) => {
+    const clock = new ManualClock();
+    const lookup = lookupFor('/shards/{key}', { ttlMs: 1000 }, clock);
+    t.after(() => lookup.close());
+    const seenBefore = server.seen.length;
+    assert.equal(await lookup.fetch('shop/shards', '1'), 'shard-a');
+    assert.equal(await lookup.fetch('shop/shards', '1'), 'shard-a');
+    assert.equal(lookup.fetches, 1);
+    assert.equal(server.seen.at(-1)?.url, '/shards/1');
+    clock.advance(1000);
+    assert.equal(await lookup.fetch('shop/shards', '1'), 'shard-a');
+    assert.equal(lookup.fetches, 2);
+    assert.equal(server.seen.length - seenBefore, 2);
+  });
+
+  test('404 is null, cached for the negative TTL', async (t) => {
+    const clock = new ManualClock();
+    const lookup = lookupFor('/shards/{key}', { negativeTtlMs: 100 }, clock);
+    t.after(() => lookup.close());
+    assert.equal(await lookup.fetch('shop/shards', 'nope'), null);
+    assert.equal(await lookup.fetch('shop/shards', 'nope'), null);
+    assert.equal(lookup.fetches, 1);
+    clock.advance(100);
+    assert.equal(await lookup.fetch('shop/shards', 'nope'), null);
+    assert.equal(lookup.fetches, 2);
+  });
+
+  test('concurrent lookups of one key share one request', async (t) => {
+    const lookup = lookupFor('/slow/{key}');
+    t.after(() => lookup.close());
+    const values = await Promise.all(Array.from({ length: 20 }, () => lookup.fetch('shop/shards', '2')));
+    assert.deepEqual(new Set(values), new Set(['shard-b']));
+    assert.equal(lookup.fetches, 1);
+  });
+
+  test('the key is percent-encoded into the path', async (t) => {
+    const lookup = lookupFor('shards/{key}');
+    t.after(() => lookup.close());
+    assert.equal(await lookup.fetch('shop/shards', 'a/b c'), 'shard-b');
+    assert.equal(server.seen.at(-1)?.url, '/shards/a%2Fb%20c');
+  });
+
+  test('a slow service times out; errors are not cached', async (t) => {
+    const lookup = lookupFor('/slow/{key}', { timeoutMs: 50 });
+    t.after(() => lookup.close());
+    const started = performance.now();
+    await assert.rejects(lookup.fetch('shop/shards', '1'), /timed out after 50 ms/);
+    assert.ok(performance.now() - started < 250);
+    await assert.rejects(lookup.fetch('shop/shards', '1'), /timed out/);
+    assert.equal(lookup.fetches, 2);
+  });
+
+  test('a 500, an oversized answer and a script without a lookup reject', async (t) => {
+    const lookup = lookupFor('/fail/{key}');
+    const big = lookupFor('/big/{key}');
+    t.after(() => Promise.all([lookup.close(), big.close()]));
+    await assert.rejects(lookup.fetch('shop/shards', '1'), /answered 500/);
+    await assert.rejects(big.fetch('shop/shards', '1'), /larger than 16384 bytes/);
+    await assert.rejects(lookup.fetch('shop/other', '1'), /no lookup service/);
+  });
+});
+
+describe('ctx.lookup', () => {
+  const shardByLookup = handler(`
+    return ctx.lookup(req.headers['x-shop-id']).then(
+      (name) => name === null ? { respond: { status: 404, body: 'unknown shop' } } : { backend: name },
+      (error) => ({ respond: { status: 503, body: error.message } }));`, { id: 'shop/shards', limits: { timeoutMs: 200, memoryMiB: 16 } });
+
+  test('routes by what the lookup service answers (async/await, cached per worker)', async (t) => {
+    const lookup = lookupFor('/shards/{key}');
+    const { engine, run } = testEngine({ lookup: lookup.fetch });
+    t.after(async () => { engine.dispose(); await lookup.close(); });
+    const script = engine.load({ ...shardByLookup, code: `export async function onRequest(req, ctx) {
+      const name = await ctx.lookup(req.headers['x-shop-id']);
+      return name === null ? { respond: { status: 404 } } : { backend: name, setHeaders: { 'x-shard': name } };
+    }` });
+    assert.deepEqual(decisionOf(await run(script, request({ headers: { 'x-shop-id': '2' } }))), { backend: 'shard-b', setHeaders: { 'x-shard': 'shard-b' } });
+    assert.deepEqual(decisionOf(await run(script, request({ headers: { 'x-shop-id': '2' } }))), { backend: 'shard-b', setHeaders: { 'x-shard': 'shard-b' } });
+    assert.deepEqual(decisionOf(await run(script, request({ headers: { 'x-shop-id': '7' } }))), { respond: { status: 404 } });
+    assert.equal(lookup.fetches, 2);
+  });
+
+  test('a failed lookup rejects in the script, which may handle it', async (t) => {
+    const lookup = lookupFor('/fail/{key}');
+    const { engine, runOnce } = testEngine({ lookup: lookup.fetch });
+    t.after(async () => { engine.dispose(); await lookup.close(); });
+    assert.deepEqual(decisionOf(await runOnce(shardByLookup)), { respond: { status: 503, body: 'the lookup service answered 500' } });
+  });
+
+  test('waiting counts against the request budget', async (t) => {
+    const lookup = lookupFor('/slow/{key}', { timeoutMs: 5000 });
+    const { engine, runOnce } = testEngine({ lookup: lookup.fetch });
+    t.after(async () => { engine.dispose(); await lookup.close(); });
+    const started = performance.now();
+    const outcome = await runOnce({ ...shardByLookup, limits: { timeoutMs: 50, memoryMiB: 16 } });
+    const elapsed = performance.now() - started;
+    assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 50 ms budget' });
+    assert.ok(elapsed < 150, `took ${elapsed} ms`);
+  });
+
+  test('a continuation after the lookup is bounded by the rest of the budget', async (t) => {
+    const { engine, runOnce } = testEngine({ lookup: async (_id, key) => key });
+    t.after(() => engine.dispose());
+    const started = performance.now();
+    const outcome = await runOnce({ ...shardByLookup, code: "export async function onRequest(req, ctx) { await ctx.lookup('k'); for (;;) {} }", limits: { timeoutMs: 60, memoryMiB: 16 } });
+    assert.ok(!outcome.ok && outcome.cause === 'timeout', JSON.stringify(outcome));
+    assert.ok(performance.now() - started < 150);
+  });
+
+  test('without a lookup service ctx.lookup throws; a bad key throws', async (t) => {
+    const { engine, runOnce } = testEngine();
+    t.after(() => engine.dispose());
+    const outcome = await runOnce(handler("ctx.lookup('k'); return null;"));
+    assert.ok(!outcome.ok && outcome.cause === 'throw' && /ctx.lookup is not available/.test(outcome.message), JSON.stringify(outcome));
+    const { engine: withLookup, runOnce: runWith } = testEngine({ lookup: async () => 'v' });
+    t.after(() => withLookup.dispose());
+    const badKey = await runWith(handler('ctx.lookup(42); return null;'));
+    assert.ok(!badKey.ok && badKey.cause === 'throw' && /key must be a string/.test(badKey.message), JSON.stringify(badKey));
+  });
+
+  test('a fetcher that answers garbage is a rejected lookup', async (t) => {
+    const { engine, runOnce } = testEngine({ lookup: async () => 42 as unknown as string });
+    t.after(() => engine.dispose());
+    assert.deepEqual(decisionOf(await runOnce(shardByLookup)), { respond: { status: 503, body: 'the lookup returned a non-string' } });
+  });
+});
