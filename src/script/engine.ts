@@ -4,6 +4,7 @@ import { DEFAULT_FAILURE_POLICY, type FailurePolicy } from './failure-tracker.ts
 import { Invocation } from './invocation.ts';
 import { LoadedScript } from './loaded-script.ts';
 import type { RouteState, StateValue } from './route-state.ts';
+import { encodeRequest } from './request-encoding.ts';
 import { ScriptIsolate } from './script-isolate.ts';
 import { failure, readResult } from './script-result.ts';
 import type { LookupFetcher, Outcome, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
@@ -63,6 +64,8 @@ export class ScriptEngine {
   #bySource = new WeakMap<ScriptSource, LoadedScript>();
   /** Scripts with a warm isolate, least recently used first. */
   readonly #warm = new Set<LoadedScript>();
+  /** The last entry of {@link #warm}, to skip re-inserting it on every request of a busy script. */
+  #mostRecent: LoadedScript | null = null;
   readonly #invocations = new Map<number, Invocation>();
   /** Async runs whose result arrived during an isolate call, to finish once that call returns. */
   #settled: Invocation[] = [];
@@ -127,20 +130,24 @@ export class ScriptEngine {
       this.#record(script, outcome, trial, true);
       return Promise.resolve(outcome);
     }
-    const timeoutMs = Math.max(1, Math.ceil(script.source.limits.timeoutMs));
-    const inv = new Invocation(this.#nextId++, script, isolate, state, performance.now() + timeoutMs, trial);
+    const timeoutMs = script.timeoutMs;
+    const payload = encodeRequest(req);
+    const start = performance.now();
+    const inv = new Invocation(this.#nextId++, script, isolate, state, start + timeoutMs, trial);
     this.#invocations.set(inv.id, inv);
     script.active++;
     let tagged: string;
     try {
-      tagged = inv.timed(() => isolate.run(inv.id, JSON.stringify(req), timeoutMs));
+      tagged = isolate.run(inv.id, payload, timeoutMs);
+      inv.cpuMs = performance.now() - start;
     } catch (error) {
+      inv.cpuMs = performance.now() - start;
       const outcome = this.#finish(inv, this.#isolateFailure(error, inv));
       this.#drainSettled();
       return Promise.resolve(outcome);
     }
     if (tagged !== 'p') {
-      const outcome = this.#finish(inv, readResult(tagged, script.backends, inv.cpuMs));
+      const outcome = this.#finish(inv, readResult(tagged, script.backends, script.decisions, inv.cpuMs));
       this.#drainSettled(); // another request's promise may have settled during this call
       return Promise.resolve(outcome);
     }
@@ -194,6 +201,10 @@ export class ScriptEngine {
   /** The script's warm isolate, set up if there is none (evicting the least recently used beyond the bound). */
   #warmUp(script: LoadedScript): ScriptIsolate {
     const current = script.isolate;
+    // The busy script's isolate is only ever disposed through #release (V8's memory-limit disposal
+    // is noticed by the run it interrupts), so the fast path skips asking isolated-vm.
+    if (script === this.#mostRecent && current !== null) return current;
+    this.#mostRecent = script;
     this.#warm.delete(script);
     if (current !== null && !current.disposed) {
       this.#warm.add(script);
@@ -212,6 +223,7 @@ export class ScriptEngine {
   }
 
   #release(script: LoadedScript): void {
+    if (this.#mostRecent === script) this.#mostRecent = null;
     script.isolate?.dispose();
     script.isolate = null;
     this.#warm.delete(script);
@@ -247,7 +259,7 @@ export class ScriptEngine {
     while (this.#settled.length > 0) {
       const settled = this.#settled;
       this.#settled = [];
-      for (const inv of settled) this.#finish(inv, readResult(inv.settled, inv.script.backends, inv.cpuMs));
+      for (const inv of settled) this.#finish(inv, readResult(inv.settled, inv.script.backends, inv.script.decisions, inv.cpuMs));
     }
   }
 

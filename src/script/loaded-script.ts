@@ -1,6 +1,7 @@
 import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
+import type { DecisionCache } from './script-result.ts';
 import type { ScriptSource, ScriptStatus } from './types.ts';
 
 /**
@@ -15,6 +16,10 @@ export class LoadedScript {
   readonly key: string;
   /** The declared backends, for validating decisions. */
   readonly backends: ReadonlySet<string>;
+  /** The request budget in whole milliseconds (at least 1), as isolated-vm takes it. */
+  readonly timeoutMs: number;
+  /** @internal checked decisions by their JSON text */
+  readonly decisions: DecisionCache = new Map();
   /** @internal engine state */
   readonly tracker: FailureTracker;
   /** @internal engine state */
@@ -31,6 +36,7 @@ export class LoadedScript {
     this.source = source;
     this.key = key;
     this.backends = new Set(source.backends);
+    this.timeoutMs = Math.max(1, Math.ceil(source.limits.timeoutMs));
     this.tracker = new FailureTracker(policy, now);
     this.logLimiter = new LogLimiter(logLinesPerSecond, now);
   }

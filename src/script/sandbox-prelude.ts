@@ -35,6 +35,11 @@ const StringCtor = String;
 const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 const MapCtor = Map;
+const ProxyCtor = Proxy;
+const hasOwn = Object.hasOwn;
+const defineProperty = Object.defineProperty;
+const reflect = { get: Reflect.get, has: Reflect.has, ownKeys: Reflect.ownKeys, getOwnPropertyDescriptor: Reflect.getOwnPropertyDescriptor, defineProperty: Reflect.defineProperty, deleteProperty: Reflect.deleteProperty, set: Reflect.set, isExtensible: Reflect.isExtensible, preventExtensions: Reflect.preventExtensions, setPrototypeOf: Reflect.setPrototypeOf };
+const PART = '\u0001';
 const MAX_MESSAGE = 1024;
 const MAX_LOG_LINE = 2048;
 
@@ -48,6 +53,98 @@ function deepFreeze(value) {
 }
 
 const data = deepFreeze(parse($1));
+
+// ---- The request: decoded from the host's one-string encoding (request-encoding.ts) ----
+// req.headers, req.query and req.cookies are proxies over the raw text that behave as frozen plain
+// objects: reading one header searches the header block; anything that needs the whole object
+// (keys, 'in', descriptors, isFrozen, JSON.stringify, spread) first builds it on the proxy's target
+// and freezes it. Most scripts read one or two headers and never pay for the rest.
+
+// Stamps a plain object with a private field (the "return override" of a base constructor), so the
+// raw text rides on the proxy target without being one of its keys.
+class Stamp { constructor(target) { return target; } }
+class Raw extends Stamp {
+  #raw;
+  constructor(target, raw) { super(target); this.#raw = raw; }
+  static of(target) { return target.#raw; }
+}
+
+function buildHeaders(target) {
+  const raw = Raw.of(target);
+  let at = 0;
+  for (;;) {
+    const colon = raw.indexOf(':', at + 1);
+    if (colon < 0) break;
+    const end = raw.indexOf('\n', colon);
+    const name = raw.slice(at + 1, colon);
+    if (!hasOwn(target, name)) defineProperty(target, name, { value: raw.slice(colon + 1, end), enumerable: true, writable: true, configurable: true });
+    at = end;
+  }
+}
+
+function buildJson(target) {
+  const parsed = deepFreeze(parse(Raw.of(target)));
+  const names = keys(parsed);
+  for (let i = 0; i < names.length; i++) defineProperty(target, names[i], { value: parsed[names[i]], enumerable: true, writable: true, configurable: true });
+}
+
+function traps(build, fastGet) {
+  const whole = (target) => { if (!isFrozen(target)) { build(target); freeze(target); } return target; };
+  return {
+    get: fastGet === null
+      ? (target, name) => reflect.get(whole(target), name)
+      : (target, name) => {
+          if (typeof name === 'string' && !isFrozen(target)) {
+            const value = fastGet(Raw.of(target), name);
+            if (value !== undefined) return value;
+          }
+          return reflect.get(target, name);
+        },
+    has: (target, name) => reflect.has(whole(target), name),
+    ownKeys: (target) => reflect.ownKeys(whole(target)),
+    getOwnPropertyDescriptor: (target, name) => reflect.getOwnPropertyDescriptor(whole(target), name),
+    defineProperty: (target, name, descriptor) => reflect.defineProperty(whole(target), name, descriptor),
+    deleteProperty: (target, name) => reflect.deleteProperty(whole(target), name),
+    set: (target, name, value) => reflect.set(whole(target), name, value),
+    isExtensible: (target) => reflect.isExtensible(whole(target)),
+    preventExtensions: (target) => reflect.preventExtensions(whole(target)),
+    setPrototypeOf: (target, proto) => reflect.setPrototypeOf(whole(target), proto),
+  };
+}
+
+function findHeader(raw, name) {
+  if (name.length === 0 || name.indexOf(':') >= 0 || name.indexOf('\n') >= 0) return undefined;
+  const at = raw.indexOf('\n' + name + ':');
+  if (at < 0) return undefined;
+  const start = at + name.length + 2;
+  return raw.slice(start, raw.indexOf('\n', start));
+}
+
+const headerTraps = traps(buildHeaders, findHeader);
+const jsonTraps = traps(buildJson, null);
+
+// The script may replace builtins (String.prototype.slice…) for itself; that only changes what it
+// sees of its own request. What leaves the isolate is checked on the host regardless.
+function decodeRequest(payload) {
+  const a = payload.indexOf(PART);
+  const b = payload.indexOf(PART, a + 1);
+  const c = payload.indexOf(PART, b + 1);
+  const d = payload.indexOf(PART, c + 1);
+  const e = payload.indexOf(PART, d + 1);
+  const f = payload.indexOf(PART, e + 1);
+  const g = payload.indexOf(PART, f + 1);
+  const sni = payload.slice(d + 1, e);
+  return freeze({
+    method: payload.slice(0, a),
+    host: payload.slice(a + 1, b),
+    path: payload.slice(b + 1, c),
+    query: new ProxyCtor(new Raw({}, payload.slice(e + 1, f)), jsonTraps),
+    headers: new ProxyCtor(new Raw({}, payload.slice(g + 1)), headerTraps),
+    cookies: new ProxyCtor(new Raw({}, payload.slice(f + 1, g)), jsonTraps),
+    clientIp: payload.slice(c + 1, d),
+    sni: sni === '' ? null : sni,
+  });
+}
 
 function mix(h, k) {
   k = Math.imul(k, 0xcc9e2d51);
@@ -170,8 +267,8 @@ return {
     onRequest = fn;
     return '';
   },
-  run(id, requestJson) {
-    const req = deepFreeze(parse(requestJson));
+  run(id, payload) {
+    const req = decodeRequest(payload);
     let result;
     try {
       result = onRequest(req, makeCtx(id));

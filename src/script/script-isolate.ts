@@ -41,7 +41,7 @@ export class ScriptSetupError extends Error {
 export class ScriptIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #run: ivm.Reference<(id: number, requestJson: string) => string>;
+  readonly #run: ivm.Reference<(id: number, payload: string) => string>;
   readonly #deliver: ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
   readonly #forget: ivm.Reference<(id: number) => void>;
 
@@ -52,7 +52,7 @@ export class ScriptIsolate {
   ) {
     this.#isolate = isolate;
     this.#context = context;
-    this.#run = entries.getSync('run', { reference: true }) as ivm.Reference<(id: number, requestJson: string) => string>;
+    this.#run = entries.getSync('run', { reference: true }) as ivm.Reference<(id: number, payload: string) => string>;
     this.#deliver = entries.getSync('deliver', { reference: true }) as ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
     this.#forget = entries.getSync('forget', { reference: true }) as ivm.Reference<(id: number) => void>;
   }
@@ -102,11 +102,11 @@ export class ScriptIsolate {
   }
 
   /**
-   * Runs `onRequest` for one request; returns the prelude's tagged result. Throws isolated-vm's
+   * Runs `onRequest` for one request (`payload` from request-encoding.ts); returns the prelude's tagged result. Throws isolated-vm's
    * errors: a timeout, or the isolate's disposal at its memory limit.
    */
-  run(requestId: number, requestJson: string, timeoutMs: number): string {
-    return this.#run.applySync(undefined, [requestId, requestJson], { timeout: timeoutMs });
+  run(requestId: number, payload: string, timeoutMs: number): string {
+    return this.#run.applySync(undefined, [requestId, payload], { timeout: timeoutMs });
   }
 
   /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs now, within `timeoutMs`. */

@@ -1,4 +1,4 @@
-import { validateDecision } from './decision.ts';
+import { validateDecision, type DecisionCheck } from './decision.ts';
 import type { FailureCause, Outcome } from './types.ts';
 
 /**
@@ -7,6 +7,18 @@ import type { FailureCause, Outcome } from './types.ts';
  */
 export const MAX_RESULT_CHARS = 256 * 1024;
 
+/** Decisions longer than this are not remembered by a {@link DecisionCache}. */
+const MAX_CACHED_DECISION_CHARS = 1024;
+/** Distinct decisions a {@link DecisionCache} remembers before it starts over. */
+const MAX_CACHED_DECISIONS = 256;
+
+/**
+ * Checked decisions of one script by their JSON text. A script returns the same few decisions over
+ * and over (one per shard), and the checked {@link Decision} is frozen, so the host parses and
+ * validates each distinct one once instead of once per request.
+ */
+export type DecisionCache = Map<string, DecisionCheck>;
+
 /** A failed {@link Outcome}. */
 export function failure(cause: FailureCause, message: string): Outcome {
   return { ok: false, cause, message };
@@ -14,28 +26,38 @@ export function failure(cause: FailureCause, message: string): Outcome {
 
 /**
  * Turns the prelude's tagged result (see sandbox-prelude.ts) into an outcome: `d` + JSON is parsed
- * and validated, `e` is a throw, `i` an unserialisable result.
+ * and validated (or found in `cache`), `e` is a throw, `i` an unserialisable result.
  */
-export function readResult(tagged: unknown, backends: ReadonlySet<string>, cpuMs: number): Outcome {
+export function readResult(tagged: unknown, backends: ReadonlySet<string>, cache: DecisionCache, cpuMs: number): Outcome {
   if (typeof tagged !== 'string' || tagged.length === 0) return failure('invalid-decision', 'the script returned no result');
-  const body = tagged.slice(1);
-  switch (tagged[0]) {
-    case 'd': {
-      if (body.length > MAX_RESULT_CHARS) return failure('invalid-decision', `the decision is larger than ${MAX_RESULT_CHARS} characters`);
-      let value: unknown;
-      try {
-        value = JSON.parse(body);
-      } catch {
-        return failure('invalid-decision', 'the decision is not JSON data');
+  switch (tagged.charCodeAt(0)) {
+    case 0x64 /* d */: {
+      let check = cache.get(tagged);
+      if (check === undefined) {
+        check = checkJson(tagged.slice(1), backends);
+        if (tagged.length <= MAX_CACHED_DECISION_CHARS) {
+          if (cache.size >= MAX_CACHED_DECISIONS) cache.clear();
+          cache.set(tagged, check);
+        }
       }
-      const check = validateDecision(value, backends);
       return check.ok ? { ok: true, decision: check.decision, cpuMs } : failure('invalid-decision', check.message);
     }
-    case 'e':
-      return failure('throw', body);
-    case 'i':
-      return failure('invalid-decision', body);
+    case 0x65 /* e */:
+      return failure('throw', tagged.slice(1));
+    case 0x69 /* i */:
+      return failure('invalid-decision', tagged.slice(1));
     default:
       return failure('invalid-decision', 'the script returned an unexpected result');
   }
+}
+
+function checkJson(json: string, backends: ReadonlySet<string>): DecisionCheck {
+  if (json.length > MAX_RESULT_CHARS) return { ok: false, message: `the decision is larger than ${MAX_RESULT_CHARS} characters` };
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, message: 'the decision is not JSON data' };
+  }
+  return validateDecision(value, backends);
 }
