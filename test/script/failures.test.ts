@@ -23,12 +23,12 @@ describe('a failing script fails only its request', () => {
   test('an infinite loop stops at the budget (within 2×) and the next request runs', async (t) => {
     const { engine, run } = testEngine();
     t.after(() => engine.dispose());
-    const script = engine.load(handler("if (req.headers.loop) for (;;) {} return { backend: 'shard-a' };", { limits: { timeoutMs: 50, memoryMiB: 16 } }));
+    const script = engine.load(handler("if (req.headers.loop) for (;;) {} return { backend: 'shard-a' };", { limits: { timeoutMs: 100, memoryMiB: 16 } }));
     const started = performance.now();
     const outcome = await run(script, request({ headers: { loop: '1' } }));
     const elapsed = performance.now() - started;
-    assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 50 ms budget' });
-    assert.ok(elapsed < 100, `took ${elapsed} ms`);
+    assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 100 ms budget' });
+    assert.ok(elapsed >= 95 && elapsed < 200, `took ${elapsed} ms`);
     assert.deepEqual(decisionOf(await run(script)), { backend: 'shard-a' });
   });
 
