@@ -192,6 +192,8 @@ function hash(key) {
   return h >>> 0;
 }
 
+freeze(hash);
+
 function clip(text, max) {
   return text.length > max ? text.slice(0, max) + '…' : text;
 }
