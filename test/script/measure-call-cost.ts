@@ -5,7 +5,8 @@
  *
  *   node test/script/measure-call-cost.ts
  *
- * The numbers chose the engine's design (script-isolate.ts): synchronous calls, request in as JSON.
+ * The numbers chose the engine's design: synchronous calls, the request as one string with headers
+ * read on demand, decisions as JSON text. src/script/README.md has a table of them and the reasoning.
  */
 import ivm from 'isolated-vm';
 import { createLogger } from '../../src/log.ts';
