@@ -30,9 +30,9 @@ export class ScriptSetupError extends Error {
 /**
  * One warm isolate running one script: its own heap (capped at the script's memory limit), one
  * context, the prelude, the evaluated module. Every entry is a synchronous call with a timeout on the
- * calling thread: a synchronous call costs ~3 µs where isolated-vm's async calls, which hop to its
- * thread pool and back, cost ~40 µs (see README.md and test/script/measure-call-cost.ts). The script's own CPU time
- * therefore runs on the worker's thread, bounded by the timeout.
+ * calling thread: one costs ~3 µs, where isolated-vm's async calls, which hop to its thread pool and
+ * back, cost ~40 µs (README.md, test/script/measure-call-cost.ts). The script's CPU time is therefore
+ * spent on the worker's thread, bounded by the timeout.
  *
  * Module-level variables of the script persist for the life of this isolate: across requests, until
  * the isolate is disposed (memory limit hit, evicted from the pool, script replaced). Like an edge
