@@ -116,6 +116,12 @@ export class ScriptEngine {
   /** Runs `script` for one request. Never rejects: failures are outcomes. */
   run(script: LoadedScript, req: ScriptRequest, state: RouteState): Promise<Outcome> {
     if (this.#disposed) return Promise.resolve(failure('unavailable', 'the script engine is shut down'));
+    let payload: string;
+    try {
+      payload = encodeRequest(req);
+    } catch (error) {
+      return Promise.resolve(failure('unavailable', `the request could not be given to the script: ${messageOf(error)}`));
+    }
     const admission = script.tracker.admit();
     if (admission === 'refuse') {
       const last = script.tracker.lastFailure;
@@ -131,7 +137,6 @@ export class ScriptEngine {
       return Promise.resolve(outcome);
     }
     const timeoutMs = script.timeoutMs;
-    const payload = encodeRequest(req);
     const start = performance.now();
     const inv = new Invocation(this.#nextId++, script, isolate, state, start + timeoutMs, trial);
     this.#invocations.set(inv.id, inv);

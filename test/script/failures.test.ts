@@ -164,3 +164,15 @@ describe('a script that keeps failing backs off', () => {
     assert.match(engine.status(topLevelLoop.id)?.lastFailure?.message ?? '', /timed out/);
   });
 });
+
+describe('a malformed request from the proxy', () => {
+  test('is `unavailable` and does not count against the script', async (t) => {
+    const { engine, run } = testEngine();
+    t.after(() => engine.dispose());
+    const script = engine.load(handler('return null;'));
+    const outcome = await run(script, { ...request(), method: undefined } as unknown as ReturnType<typeof request>);
+    assert.ok(!outcome.ok && outcome.cause === 'unavailable', JSON.stringify(outcome));
+    assert.equal(engine.status(script.id)?.consecutiveFailures, 0);
+    assert.equal(decisionOf(await run(script)), null);
+  });
+});
