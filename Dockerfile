@@ -14,5 +14,5 @@ COPY bin ./bin
 COPY src ./src
 USER node
 EXPOSE 8080 8443 9901
-ENTRYPOINT ["node", "/app/bin/signalbox.js"]
+ENTRYPOINT ["node", "--no-node-snapshot", "/app/bin/signalbox.js"]
 CMD ["serve", "--manifests", "/etc/signalbox/manifests"]

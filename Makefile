@@ -41,4 +41,4 @@ compile-example: $(DEPS) ## print the routing table compiled from examples/quick
 	node bin/signalbox.js compile --in examples/quickstart
 
 golden: $(DEPS) ## regenerate testdata/compile/*.out.yaml (review the diff!)
-	UPDATE_GOLDEN=1 node --test test/compile/golden.test.ts
+	UPDATE_GOLDEN=1 node --no-node-snapshot --test test/compile/golden.test.ts

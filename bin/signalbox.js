@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Entry point of the `signalbox` command. Plain JavaScript so that it runs on whatever `node` is on
-// PATH: on anything older than the Node.js major in .node-version it fetches that Node.js (through
+// PATH: under any other Node.js major than the one in .node-version it fetches that Node.js (through
 // scripts/node24.sh) and re-executes itself with it; the TypeScript sources then run natively.
+// Start it as `node --no-node-snapshot bin/signalbox.js` (the container image does) to skip the
+// re-execution.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,16 +14,23 @@ const wanted = readFileSync(join(root, '.node-version'), 'utf8').trim();
 const wantedMajor = Number(wanted.split('.')[0]);
 const major = Number(process.versions.node.split('.')[0]);
 
-if (major !== wantedMajor) {
-  let binDir;
-  try {
-    binDir = execFileSync(join(root, 'scripts', 'node24.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  } catch {
-    process.stderr.write(`signalbox: needs Node.js ${wantedMajor}; could not bootstrap it\n`);
-    process.exit(1);
+// isolated-vm (RouteScripts) needs V8 without Node's startup snapshot; the flag must be given to
+// the node binary itself, so a process started without it runs the command again with it.
+const NODE_FLAGS = ['--no-node-snapshot'];
+const missingFlag = NODE_FLAGS.some((flag) => !process.execArgv.includes(flag));
+
+if (major !== wantedMajor || missingFlag) {
+  let node = process.execPath;
+  if (major !== wantedMajor) {
+    try {
+      node = join(execFileSync(join(root, 'scripts', 'node24.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim(), 'node');
+    } catch {
+      process.stderr.write(`signalbox: needs Node.js ${wantedMajor}; could not bootstrap it\n`);
+      process.exit(1);
+    }
   }
   // Run the real command as a child and pass signals on, so `kill` on this process stops it too.
-  const child = spawn(join(binDir, 'node'), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(node, [...NODE_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);
