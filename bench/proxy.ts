@@ -6,13 +6,12 @@
  *
  *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
  */
-import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
 import { freePort, get } from './lib/net.ts';
-import { Scope } from './lib/processes.ts';
+import { requireTools, runInScope, type Scope } from './lib/processes.ts';
 import { formatMs, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
 import { startUndiciFloor } from './lib/undici-floor.ts';
@@ -75,16 +74,6 @@ function parseOptions(argv: string[]): Options {
     path: values.path,
     targets: TARGETS.filter((t) => targets.includes(t)),
   };
-}
-
-function requireTools(): void {
-  for (const tool of ['nginx', 'wrk']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`${tool} is not on PATH; install it with: apt-get install -y nginx wrk`);
-    }
-  }
 }
 
 /**
@@ -187,22 +176,4 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   console.log(`\nwrote ${file}`);
 }
 
-const scope = new Scope();
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    // A second Ctrl-C must not kill the harness before its (bounded) cleanup has stopped the children.
-    if (interrupted) return;
-    interrupted = true; // the run in flight fails as its children die; that error is not news
-    console.error(`\n${signal}: stopping children and removing temp dirs`);
-    void scope.close().finally(() => process.exit(130));
-  });
-}
-try {
-  await main(scope, parseOptions(process.argv.slice(2)));
-} catch (err) {
-  if (!interrupted) console.error(`bench/proxy.ts: ${(err as Error).message}`);
-  process.exitCode = interrupted ? 130 : 1;
-} finally {
-  await scope.close();
-}
+await runInScope('bench/proxy.ts', (scope) => main(scope, parseOptions(process.argv.slice(2))));

@@ -24,10 +24,10 @@ export interface SimpleResponse {
   body: string;
 }
 
-/** `GET http://127.0.0.1:port/path` with an optional Host header, failing after `timeoutMs`. */
-export function get(port: number, path: string, host?: string, timeoutMs = 2_000): Promise<SimpleResponse> {
+/** `GET http://127.0.0.1:port/path` with an optional Host header and others, failing after `timeoutMs`. */
+export function get(port: number, path: string, host?: string, timeoutMs = 2_000, extraHeaders: Record<string, string> = {}): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const headers = host === undefined ? {} : { host };
+    const headers = host === undefined ? extraHeaders : { ...extraHeaders, host };
     const req = request({ host: HOST, port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');

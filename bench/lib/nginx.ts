@@ -43,13 +43,21 @@ function httpPreamble(prefix: string): string {
 `;
 }
 
-/** nginx.conf of the upstream: fixed bodies, and keep-alive long enough never to churn the proxies' pools. */
-export function upstreamConfig(prefix: string, port: number): string {
+/** Path where the upstream answers the port the request came in on (`$server_port`). */
+export const PORT_PATH = '/port';
+
+/**
+ * nginx.conf of the upstream: fixed bodies, and keep-alive long enough never to churn the proxies'
+ * pools. Given several ports, one server block listens on all of them (still one worker), so a
+ * Service can have several endpoints that cost exactly the same; `GET /port` tells them apart.
+ */
+export function upstreamConfig(prefix: string, ports: number | readonly number[]): string {
+  const listen = (typeof ports === 'number' ? [ports] : ports).map((port) => `    listen ${HOST}:${port} backlog=4096;\n`).join('');
   return `${preamble(prefix)}http {
 ${httpPreamble(prefix)}  keepalive_requests 1000000;
   keepalive_timeout 300s;
   server {
-    listen ${HOST}:${port} backlog=4096;
+${listen}    location = ${PORT_PATH} { return 200 "$server_port\\n"; }
     location = / { return 200 ${JSON.stringify(HELLO_BODY)}; }
     location = ${ONE_KIB_PATH} { return 200 "${'x'.repeat(1023)}\\n"; }
     location = ${HEADERS_PATH} {

@@ -5,8 +5,8 @@
  * nginx's workers and anything signalbox forks go with their parent, and a Ctrl-C on the terminal
  * reaches only the harness, which then shuts the children down in order.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -77,19 +77,29 @@ export class Scope {
     return service;
   }
 
-  /** Runs a command to completion, killing its group if it outlives `timeoutMs`. */
-  async run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  /**
+   * Starts a command that runs to completion: its service (to stop it early) and a promise of its
+   * output, settled when it exits; its group is killed if it outlives `timeoutMs`.
+   */
+  launch(command: string, args: string[], timeoutMs: number): { service: Service; done: Promise<RunResult> } {
     const service = this.start(command, command, args);
     let stdout = '';
     let stderr = '';
     service.child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
     service.child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => void this.stop(service), timeoutMs);
-    const code = await service.exited;
-    clearTimeout(timer);
-    this.#services = this.#services.filter((s) => s !== service);
-    if (code === 'spawn-error') throw new Error(`cannot run ${command}: ${service.output().trim()}`);
-    return { code: typeof code === 'number' ? code : null, stdout, stderr };
+    const done = service.exited.then((code) => {
+      clearTimeout(timer);
+      this.#services = this.#services.filter((s) => s !== service);
+      if (code === 'spawn-error') throw new Error(`cannot run ${command}: ${service.output().trim()}`);
+      return { code: typeof code === 'number' ? code : null, stdout, stderr };
+    });
+    return { service, done };
+  }
+
+  /** Runs a command to completion, killing its group if it outlives `timeoutMs`. */
+  run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
+    return this.launch(command, args, timeoutMs).done;
   }
 
   /** SIGTERM to the child's process group, SIGKILL after a grace period; resolves once it has exited. */
@@ -124,5 +134,61 @@ function signalGroup(service: Service, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // ESRCH: the group is already gone.
+  }
+}
+
+/** Fails unless every tool is on PATH, saying how to install it (Debian packages). */
+export function requireTools(tools: readonly string[] = ['nginx', 'wrk']): void {
+  for (const tool of tools) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not on PATH; install it with: apt-get install -y nginx wrk`);
+    }
+  }
+}
+
+/**
+ * Runs a benchmark's `main` in a fresh {@link Scope}, closed however `main` ends: on success, on an
+ * error (printed as `name: message`, exit code 1) and on SIGINT/SIGTERM/SIGHUP (exit code 130).
+ */
+export async function runInScope(name: string, main: (scope: Scope) => Promise<void>): Promise<void> {
+  const scope = new Scope();
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      // A second Ctrl-C must not kill the harness before its (bounded) cleanup has stopped the children.
+      if (interrupted) return;
+      interrupted = true; // the run in flight fails as its children die; that error is not news
+      console.error(`\n${signal}: stopping children and removing temp dirs`);
+      void scope.close().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await main(scope);
+  } catch (err) {
+    if (!interrupted) console.error(`${name}: ${(err as Error).message}`);
+    process.exitCode = interrupted ? 130 : 1;
+  } finally {
+    await scope.close();
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU time (user + system, all threads) the service's process has used so far, in ms, from
+ * /proc/<pid>/stat; 10 ms resolution. NaN where /proc cannot be read.
+ */
+export function cpuTimeMs(service: Service): number {
+  try {
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${service.child.pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 3, utime 14 and stime 15 (proc(5)); comm may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return NaN;
   }
 }

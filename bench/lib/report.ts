@@ -115,17 +115,22 @@ export function formatTable(summary: TargetSummary[]): string {
       String(s.runs),
     ]);
   }
+  return formatRows(rows);
+}
+
+/** Rows of cells as an aligned text table: the first `left` columns left-aligned, the others right-aligned. */
+export function formatRows(rows: string[][], left = 1): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
-    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .map((r) => r.map((cell, i) => (i < left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
     .join('\n');
 }
 
-/** Writes `report` as bench/results/proxy-<timestamp>.json and returns the path. */
-export function writeJson(benchDir: string, startedAt: Date, report: object): string {
+/** Writes `report` as bench/results/<name>-<timestamp>.json and returns the path. */
+export function writeJson(benchDir: string, startedAt: Date, report: object, name = 'proxy'): string {
   const dir = join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `proxy-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(dir, `${name}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }

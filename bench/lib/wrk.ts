@@ -24,6 +24,8 @@ export interface WrkOptions {
   durationSec: number;
   connections: number;
   threads: number;
+  /** A wrk Lua script (`-s`), e.g. lib/varying-key.lua. */
+  script?: string;
 }
 
 // wrk formats times with these suffixes (format_time_us in its units.c).
@@ -54,17 +56,39 @@ export function parseWrk(output: string): WrkResult {
   };
 }
 
-/** Runs wrk once (killed if it overruns its duration by 15 s) and parses its report. */
-export async function runWrk(scope: Scope, opts: WrkOptions): Promise<WrkResult> {
+/** A wrk run under way: its parsed report once it ends, and a way to abandon it. */
+export interface WrkRun {
+  result: Promise<WrkResult>;
+  /** Stops wrk; `result` then rejects, and nobody needs to wait for it. */
+  abandon(): Promise<void>;
+}
+
+/** Starts wrk (killed if it overruns its duration by 15 s); see {@link runWrk}. */
+export function startWrk(scope: Scope, opts: WrkOptions): WrkRun {
   const args = [
     `-t${opts.threads}`,
     `-c${opts.connections}`,
     `-d${opts.durationSec}s`,
     '--latency',
     '-H', `Host: ${opts.host}`,
+    ...(opts.script === undefined ? [] : ['-s', opts.script]),
     `http://${HOST}:${opts.port}${opts.path}`,
   ];
-  const { code, stdout, stderr } = await scope.run('wrk', args, opts.durationSec * 1_000 + 15_000);
-  if (code !== 0) throw new Error(`wrk ${args.join(' ')} failed (exit ${code}):\n${stderr}${stdout}`);
-  return parseWrk(stdout);
+  const { service, done } = scope.launch('wrk', args, opts.durationSec * 1_000 + 15_000);
+  const result = done.then(({ code, stdout, stderr }) => {
+    if (code !== 0) throw new Error(`wrk ${args.join(' ')} failed (exit ${code}):\n${stderr}${stdout}`);
+    return parseWrk(stdout);
+  });
+  return {
+    result,
+    abandon: async () => {
+      result.catch(() => {});
+      await scope.stop(service);
+    },
+  };
+}
+
+/** Runs wrk once (killed if it overruns its duration by 15 s) and parses its report. */
+export function runWrk(scope: Scope, opts: WrkOptions): Promise<WrkResult> {
+  return startWrk(scope, opts).result;
 }
