@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests, type TestEndpoint } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
-import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstreams.ts';
+import { deadPort, startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstreams.ts';
 
-async function deadPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A proxy in front of one Service with `endpoints` and `annotations`. */
 async function serviceBehindProxy(endpoints: TestEndpoint[], annotations: Record<string, string>): Promise<{ proxy: TestProxy; close: () => Promise<void> }> {

@@ -1,6 +1,6 @@
 /** Real upstream HTTP servers on port 0 for data-plane tests. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 
 /** A running upstream and what it has seen. */
 export interface TestUpstream {
@@ -42,4 +42,13 @@ export async function startUpstream(name: string, handler?: UpstreamHandler): Pr
         server.close(() => resolve());
       }),
   };
+}
+
+/** A port on 127.0.0.1 with nothing listening: bind port 0, note the port, close. */
+export async function deadPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
