@@ -71,6 +71,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     defaultRoute: defaultRoute?.route ?? null,
     clusters,
     certificates,
+    scripts: {},
   };
   const diagnostics = sortDiagnostics(sink.items);
 

@@ -16,6 +16,8 @@ const KINDS: Readonly<Record<string, { readonly apiVersion: string; readonly lis
   Service: { apiVersion: 'v1', list: 'services' },
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', list: 'endpointSlices' },
   Secret: { apiVersion: 'v1', list: 'secrets' },
+  RouteScript: { apiVersion: 'signalbox.dev/v1alpha1', list: 'routeScripts' },
+  ConfigMap: { apiVersion: 'v1', list: 'configMaps' },
 };
 
 /** Lists nested deeper than this are refused rather than followed (a guard against YAML alias loops). */
@@ -37,13 +39,21 @@ export interface SnapshotFromObjects {
  *   `ObjectInvalid`; a known kind in another apiVersion (for example `extensions/v1beta1`
  *   Ingress) with `ObjectVersionUnsupported`.
  * - Kinds signalbox does not read are ignored silently: a manifest directory usually holds
- *   Deployments and ConfigMaps too.
+ *   Deployments and Jobs too.
  * Objects are not copied or further validated: `compile` checks every field it uses, and reports
  * duplicates. The messages name the position of the object in `objects`.
  */
 export function snapshotFromObjects(objects: readonly unknown[]): SnapshotFromObjects {
   const sink = new DiagnosticSink();
-  const lists: Record<keyof Snapshot, unknown[]> = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [] };
+  const lists: Record<keyof Snapshot, unknown[]> = {
+    ingresses: [],
+    ingressClasses: [],
+    services: [],
+    endpointSlices: [],
+    secrets: [],
+    routeScripts: [],
+    configMaps: [],
+  };
   const visit = (obj: unknown, where: string, depth: number): void => {
     if (obj === null || obj === undefined) return;
     const kind = field(obj, 'kind');

@@ -132,6 +132,63 @@ export interface Secret extends KubeObject {
   readonly stringData?: Readonly<Record<string, string>>;
 }
 
+/** `v1` ConfigMap; a RouteScript may read its data from one key (`spec.dataFrom`). */
+export interface ConfigMap extends KubeObject {
+  readonly kind: 'ConfigMap';
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** What a RouteScript attaches to: an Ingress (optionally one host and/or path of it) or a Service. */
+export interface RouteScriptTargetRef {
+  readonly kind: 'Ingress' | 'Service';
+  readonly name: string;
+  /** Ingress targets only: only the routes of this host (as written in the rule, case-insensitive). */
+  readonly host?: string;
+  /** Ingress targets only: only the routes with exactly this path (as written in the Ingress). */
+  readonly path?: string;
+}
+
+/** A Service port in the RouteScript's namespace, shaped like an Ingress service backend. */
+export interface RouteScriptServiceRef {
+  readonly name: string;
+  /** Exactly one of `number` or `name`. */
+  readonly port: { readonly number?: number; readonly name?: string };
+}
+
+/**
+ * `signalbox.dev/v1alpha1` RouteScript: JavaScript run per request on the routes it targets. The
+ * schema is `crds/routescript.yaml`; the compiler applies the same rules (defaults included).
+ */
+export interface RouteScript extends KubeObject {
+  readonly kind: 'RouteScript';
+  readonly spec?: {
+    readonly targetRefs: readonly RouteScriptTargetRef[];
+    /** Named backends the script may choose with a `backend` decision. */
+    readonly backends?: Readonly<Record<string, { readonly service: RouteScriptServiceRef }>>;
+    /** `ctx.data`: any JSON object. Replaced by `dataFrom` when that is set. */
+    readonly data?: Readonly<Record<string, unknown>>;
+    /** `ctx.data` from a ConfigMap key (default key `data`) holding JSON or YAML. */
+    readonly dataFrom?: { readonly configMapRef: { readonly name: string; readonly key?: string } };
+    /** Defaults: `timeoutMs` 5 (1..1000), `memoryMiB` 16 (8..512). */
+    readonly limits?: { readonly timeoutMs?: number; readonly memoryMiB?: number };
+    /** Default `fallback`. */
+    readonly failurePolicy?: 'fallback' | 'reject';
+    /** 400..599, default 503: the status a failed run answers with under `reject`. */
+    readonly rejectStatus?: number;
+    /** An ES module exporting `onRequest(req, ctx)`. */
+    readonly code: string;
+    /** The HTTP service behind `ctx.lookup(key)`; `path` contains `{key}`. */
+    readonly lookup?: {
+      readonly service: RouteScriptServiceRef;
+      readonly path: string;
+      readonly cacheTtlSeconds?: number;
+      readonly timeoutMs?: number;
+    };
+    /** Request pausing: a later issue; accepted and not compiled yet. */
+    readonly pause?: { readonly enabled?: boolean; readonly maxWaitSeconds?: number };
+  };
+}
+
 /** Everything one compile reads, as plain data. Arrays are in no particular order. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
@@ -139,6 +196,10 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** `signalbox.dev/v1alpha1` RouteScripts. */
+  readonly routeScripts: readonly RouteScript[];
+  /** ConfigMaps; only those named by a RouteScript's `dataFrom` are read. */
+  readonly configMaps: readonly ConfigMap[];
 }
 
 /** Static settings that shape a compile; the same for every snapshot of one process. */
@@ -162,4 +223,6 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   services: [],
   endpointSlices: [],
   secrets: [],
+  routeScripts: [],
+  configMaps: [],
 });

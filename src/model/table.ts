@@ -39,6 +39,11 @@ export interface Route {
   readonly cluster: string;
   /** The Ingress path (or default backend) this route came from. */
   readonly provenance: Provenance;
+  /**
+   * Key into {@link RoutingTable.scripts} (`namespace/name`) of the RouteScript that runs on this
+   * route's requests; absent when none does. A route has at most one script.
+   */
+  readonly script?: string;
 }
 
 /**
@@ -112,6 +117,53 @@ export interface Cluster {
   readonly provenance: readonly Provenance[];
 }
 
+/** Limits of one script run: see `ScriptLimits` in src/script. */
+export interface CompiledScriptLimits {
+  /** Wall-time budget per request (its code and its lookups), 1..1000 ms. */
+  readonly timeoutMs: number;
+  /** Heap limit of the script's isolate, 8..512 MiB. */
+  readonly memoryMiB: number;
+}
+
+/** The service behind a script's `ctx.lookup(key)`. */
+export interface CompiledScriptLookup {
+  /** Key into {@link RoutingTable.clusters}: the lookup Service port. */
+  readonly cluster: string;
+  /** Request path, containing `{key}` (replaced by the URL-encoded key). */
+  readonly path: string;
+  /** How long an answer is cached, in milliseconds (0: not cached). */
+  readonly cacheTtlMs: number;
+  /** Timeout of one lookup request, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * A RouteScript, validated and resolved: everything the data plane needs to load it into the
+ * script engine. Routes name it by key (`Route.script`).
+ */
+export interface CompiledScript {
+  /** `namespace/name` of the RouteScript, also its key in {@link RoutingTable.scripts}. */
+  readonly name: string;
+  /** The module source, as written; it passed `checkScript`. */
+  readonly code: string;
+  /** `ctx.data`: `spec.data`, or the parsed ConfigMap key of `spec.dataFrom`; `{}` when neither. */
+  readonly data: unknown;
+  readonly limits: CompiledScriptLimits;
+  /** `fallback`: a failed run leaves the request to the route's cluster; `reject`: answer `rejectStatus`. */
+  readonly failurePolicy: 'fallback' | 'reject';
+  /** The status of a request rejected by a failed run (400..599). */
+  readonly rejectStatus: number;
+  /**
+   * The script's named backends → key into {@link RoutingTable.clusters}, keys sorted. Each is
+   * resolved like an Ingress backend (same cluster names, same Service policy).
+   */
+  readonly backends: Readonly<Record<string, string>>;
+  /** The lookup service, or null when the script declares none. */
+  readonly lookup: CompiledScriptLookup | null;
+  /** `RouteScript/namespace/name`. */
+  readonly provenance: Provenance;
+}
+
 /** A certificate and key (PEM) from a `kubernetes.io/tls` Secret, and the SNI names it serves. */
 export interface Certificate {
   /** `namespace/secretName`. */
@@ -169,6 +221,13 @@ export interface RoutingTable {
   readonly clusters: Readonly<Record<string, Cluster>>;
   /** TLS certificates, sorted by name. */
   readonly certificates: readonly Certificate[];
+  /**
+   * RouteScripts by `namespace/name`, keys sorted: every one that is valid, compiles and has its
+   * data, whether or not a route names it (one whose targets match nothing is listed, with a
+   * warning). `compile` always sets it; optional in the type only so that tables built by hand
+   * (router and health tests) need not name it.
+   */
+  readonly scripts?: Readonly<Record<string, CompiledScript>>;
 }
 
 /** Everything one compile produces. */

@@ -82,6 +82,8 @@ function shuffleSnapshot(snapshot: Snapshot, seed: number): Snapshot {
     services: shuffled(snapshot.services, seed + 2),
     endpointSlices: shuffled(snapshot.endpointSlices, seed + 3),
     secrets: shuffled(snapshot.secrets, seed + 4),
+    routeScripts: shuffled(snapshot.routeScripts, seed + 5),
+    configMaps: shuffled(snapshot.configMaps, seed + 6),
   };
 }
 

@@ -67,6 +67,8 @@ function reversed(snapshot: Snapshot): Snapshot {
     services: [...snapshot.services].reverse(),
     endpointSlices: [...snapshot.endpointSlices].reverse(),
     secrets: [...snapshot.secrets].reverse(),
+    routeScripts: [...snapshot.routeScripts].reverse(),
+    configMaps: [...snapshot.configMaps].reverse(),
   };
 }
 
