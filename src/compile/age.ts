@@ -22,7 +22,7 @@ export function withAge(item: Identified, sink: DiagnosticSink): Aged {
   // A YAML loader with the 1.1 schema turns timestamps into Dates; accept those too.
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
-    sink.report(item.id, 'CreationTimestampInvalid', 'warning', 'metadata.creationTimestamp is not an RFC 3339 time; the Ingress counts as the newest');
+    sink.report(item.id, 'CreationTimestampInvalid', 'warning', `metadata.creationTimestamp is not an RFC 3339 time; the ${item.id.kind} counts as the newest`);
     return { ...item, created: null };
   }
   return { ...item, created: ms };

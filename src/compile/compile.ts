@@ -9,11 +9,12 @@
  *
  *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts,
  *   each winning backend resolved against its Service to name its cluster (and the Service's
- *   `signalbox.dev/*` annotations compiled into its policy) → EndpointSlice (with weights) →
- *   Secret → status
+ *   `signalbox.dev/*` annotations compiled into its policy) → RouteScript (validated, code
+ *   checked, attached to routes, its backends resolved like Ingress backends) → EndpointSlice
+ *   (with weights) → Secret → status
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
-import type { CompileResult, Diagnostic, ObjectStatus, RoutingTable } from '../model/table.ts';
+import type { CompileResult, Diagnostic, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
 import { compareAge, withAge } from './age.ts';
 import { buildClusters, clusterNamer } from './clusters.ts';
 import { pickDefaultRoute } from './default-backend.ts';
@@ -24,6 +25,7 @@ import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { parseIngress, type IngressContribution } from './ingress.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './objects.ts';
 import { compareStrings } from './order.ts';
+import { compileRouteScripts, routeScriptStatus, type TargetableRoute } from './route-scripts.ts';
 import { ServiceResolver } from './services.ts';
 import { ingressStatus } from './status.ts';
 import { buildCertificates } from './tls.ts';
@@ -35,7 +37,7 @@ const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: n
  * Compiles a snapshot into a routing table, the status of each of our Ingresses and the
  * diagnostics explaining everything that was dropped. Ingresses of other controllers are ignored
  * without a trace. See the processors for the exact rules: ingress-class.ts, ingress.ts, hosts.ts,
- * paths.ts, virtual-hosts.ts, default-backend.ts, services.ts, service-policy.ts (with annotations.ts,
+ * paths.ts, virtual-hosts.ts, default-backend.ts, route-scripts.ts, services.ts, service-policy.ts (with annotations.ts,
  * the table of annotations), endpoint-slices.ts, tls.ts, status.ts.
  */
 export function compile(snapshot: Snapshot, options: CompileOptions): CompileResult {
@@ -59,38 +61,54 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     sink,
   );
 
-  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
+  // RouteScripts attach to the placed routes and add the clusters of their backends and lookups.
   const placed: PlacedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
-  const clusters = buildClusters(placed, resolver, slices, sink);
+  const placedByRoute = new Map(hosts.routes.map((p) => [p.route, p]));
+  const targetable: TargetableRoute[] = hosts.virtualHosts.flatMap((vh) =>
+    vh.routes.flatMap((route) => {
+      const p = placedByRoute.get(route);
+      return p === undefined ? [] : [{ placed: p, host: vh.host }];
+    }),
+  );
+  if (defaultRoute !== null) targetable.push({ placed: defaultRoute, host: null });
+  const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink);
+  const withScript = (route: Route): Route => {
+    const script = routeScripts.attached.get(route);
+    return script === undefined ? route : { ...route, script };
+  };
+
+  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
+  const clusters = buildClusters([...placed, ...routeScripts.clusterUses], resolver, slices, sink);
 
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, sink);
   const certificates = buildCertificates(parsed.map(({ owner, contribution }) => ({ owner, tls: contribution.tls })), secrets, sink);
 
   const table: RoutingTable = {
-    virtualHosts: hosts.virtualHosts,
-    defaultRoute: defaultRoute?.route ?? null,
+    virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
+    defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
     certificates,
-    scripts: {},
+    scripts: routeScripts.scripts,
   };
   const diagnostics = sortDiagnostics(sink.items);
 
   // An Ingress is served when any node of the table came from it.
   const served = new Set<RankedIngress>(placed.map((p) => p.owner));
   const certificateSources = new Set(certificates.flatMap((c) => c.provenance.map(ownerOf)));
-  const byIngress = new Map<string, Diagnostic[]>();
+  const byObject = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
-    if (d.kind !== 'Ingress') continue;
-    const key = `${d.namespace}/${d.name}`;
-    const list = byIngress.get(key);
-    if (list === undefined) byIngress.set(key, [d]);
+    if (d.kind !== 'Ingress' && d.kind !== 'RouteScript') continue;
+    const key = `${d.kind}/${d.namespace}/${d.name}`;
+    const list = byObject.get(key);
+    if (list === undefined) byObject.set(key, [d]);
     else list.push(d);
   }
-  const statuses: ObjectStatus[] = ingresses
-    .map(({ owner }) =>
-      ingressStatus(owner.id, byIngress.get(owner.id.key) ?? [], served.has(owner) || certificateSources.has(owner.id.provenance)),
-    )
-    .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
+  const statuses: ObjectStatus[] = [
+    ...ingresses.map(({ owner }) =>
+      ingressStatus(owner.id, byObject.get(owner.id.provenance) ?? [], served.has(owner) || certificateSources.has(owner.id.provenance)),
+    ),
+    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], Object.hasOwn(routeScripts.scripts, id.key))),
+  ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
   return { table, statuses, diagnostics };
 }

@@ -60,7 +60,7 @@ export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnost
  * One line per diagnostic — `Code at rule/0/path/1: message` — joined with ` | ` (messages contain
  * `;`), at most {@link MAX_LISTED} of them.
  */
-function summarise(id: ObjectIdentity, diagnostics: readonly Diagnostic[]): string {
+export function summarise(id: ObjectIdentity, diagnostics: readonly Diagnostic[]): string {
   const prefix = `${id.provenance}/`;
   const lines = diagnostics.map((d) => {
     const where = d.path === undefined ? '' : ` at ${d.path.startsWith(prefix) ? d.path.slice(prefix.length) : d.path}`;

@@ -1,0 +1,411 @@
+/**
+ * The RouteScript processor: validating each RouteScript against the rules of its CRD
+ * (crds/routescript.yaml, defaults included), checking that its code compiles (`checkScript`, no
+ * code runs), reading its data (inline or from a ConfigMap), resolving its named backends and
+ * lookup service to clusters, and attaching it to the routes it targets.
+ *
+ * A RouteScript with any invalid field, code that does not compile, or data it cannot read is
+ * dropped whole (an error diagnostic says why): its routes keep their normal routing. A valid one
+ * is listed in `table.scripts` and named by each route it attaches to (`Route.script`):
+ * - `{kind: Ingress, name, host?, path?}`: the routes of that Ingress in the script's namespace
+ *   (the default route too when neither host nor path is given); `host` keeps only the routes of
+ *   that virtual host (compared lower-case; `*` for rules without host), `path` only the routes
+ *   with exactly that path as written;
+ * - `{kind: Service, name}`: every route, of any of our Ingresses in the script's namespace, whose
+ *   backend is that Service (any port), the default route included.
+ * A route targeted by two RouteScripts gets the oldest (creationTimestamp, then name); the other
+ * gets `RouteScriptConflict` for it. A targetRef that matches no route is a warning.
+ */
+import YAML from 'yaml';
+import type { CompiledScript, Condition, Diagnostic, ObjectStatus, Route } from '../model/table.ts';
+import { checkScript } from '../script/index.ts';
+import { compareAge, withAge, type Aged } from './age.ts';
+import { parseBackend, type ClusterNamer, type ServiceRef } from './backend.ts';
+import { guarded, DiagnosticSink } from './diagnostics.ts';
+import { field, isRecord, isUnset, type Dict } from './guards.ts';
+import { describe, indexObjects, type Identified, type ObjectIdentity } from './objects.ts';
+import { compareStrings } from './order.ts';
+import { summarise } from './status.ts';
+import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
+
+/** Limits of the CRD schema, mirrored. */
+const MAX_TARGET_REFS = 16;
+const MAX_BACKENDS = 64;
+const MAX_CODE_LENGTH = 262_144;
+/** Largest `data` accepted (as JSON), inline or from a ConfigMap (a ConfigMap holds at most 1 MiB). */
+const MAX_DATA_LENGTH = 1_048_576;
+const MAX_DATA_DEPTH = 32;
+/** The ConfigMap key read when `dataFrom.configMapRef.key` is not set. */
+export const DEFAULT_DATA_KEY = 'data';
+
+const SPEC_FIELDS = new Set(['targetRefs', 'backends', 'data', 'dataFrom', 'limits', 'failurePolicy', 'rejectStatus', 'code', 'lookup', 'pause']);
+
+/** A route of the table with what targeting needs: who placed it and under which host. */
+export interface TargetableRoute {
+  readonly placed: PlacedRoute;
+  /** The virtual host (`*` for rules without host), or null for the default route. */
+  readonly host: string | null;
+}
+
+/** What the RouteScripts add to a compile. */
+export interface RouteScriptsResult {
+  /** Valid scripts by `namespace/name`, keys sorted. */
+  readonly scripts: Record<string, CompiledScript>;
+  /** The script key of each route a script attaches to (by route object). */
+  readonly attached: ReadonlyMap<Route, string>;
+  /** Pseudo-routes for the backends and lookup services of valid scripts, so that their clusters are built. */
+  readonly clusterUses: readonly PlacedRoute[];
+  /** Every identified RouteScript, for statuses. */
+  readonly identities: readonly ObjectIdentity[];
+}
+
+/** Compiles the RouteScripts of a snapshot; see the module comment for the rules. */
+export function compileRouteScripts(
+  routeScripts: unknown,
+  configMaps: unknown,
+  routes: readonly TargetableRoute[],
+  clusterOf: ClusterNamer,
+  sink: DiagnosticSink,
+): RouteScriptsResult {
+  const aged = [...indexObjects(routeScripts, 'RouteScript', true, sink).values()]
+    .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
+    .sort(compareAge);
+  // ConfigMaps are read only when a script names one, so problems of the others stay silent.
+  const maps = indexObjects(configMaps, 'ConfigMap', true, new DiagnosticSink());
+  const scripts: Record<string, CompiledScript> = {};
+  const attached = new Map<Route, string>();
+  const claimedBy = new Map<Route, Aged>();
+  const clusterUses: PlacedRoute[] = [];
+  for (const item of aged) {
+    const owner: RankedIngress = { id: item.id, rank: -1, created: item.created };
+    const parsed = guarded(sink, item.id, null, () => parseRouteScript(item, maps, sink));
+    if (parsed === null) continue;
+    const backends: Record<string, string> = {};
+    for (const [name, ref] of parsed.backends) {
+      const cluster = clusterOf(item.id.namespace, ref);
+      backends[name] = cluster;
+      clusterUses.push({ owner, ref, route: pseudoRoute(cluster, `${item.id.provenance}/backends/${name}`) });
+    }
+    let lookup: CompiledScript['lookup'] = null;
+    if (parsed.lookup !== null) {
+      const cluster = clusterOf(item.id.namespace, parsed.lookup.ref);
+      lookup = { cluster, path: parsed.lookup.path, cacheTtlMs: parsed.lookup.cacheTtlMs, timeoutMs: parsed.lookup.timeoutMs };
+      clusterUses.push({ owner, ref: parsed.lookup.ref, route: pseudoRoute(cluster, `${item.id.provenance}/lookup`) });
+    }
+    scripts[item.id.key] = {
+      name: item.id.key,
+      code: parsed.code,
+      data: parsed.data,
+      limits: parsed.limits,
+      failurePolicy: parsed.failurePolicy,
+      rejectStatus: parsed.rejectStatus,
+      backends,
+      lookup,
+      provenance: item.id.provenance,
+    };
+    parsed.targetRefs.forEach((ref, i) => {
+      const matched = routes.filter((r) => targets(ref, item.id.namespace, r));
+      const where = `${item.id.provenance}/targetRefs/${i}`;
+      if (matched.length === 0) {
+        sink.report(item.id, 'RouteScriptTargetNotFound', 'warning', `${describeRef(ref)} matches no route in namespace ${item.id.namespace}; the script runs nowhere for it`, where);
+      }
+      for (const { placed } of matched) {
+        const holder = claimedBy.get(placed.route);
+        if (holder === undefined) {
+          claimedBy.set(placed.route, item);
+          attached.set(placed.route, item.id.key);
+        } else if (holder !== item) {
+          const by = holder.created === item.created ? `RouteScript ${holder.id.key} (as old, first by namespace/name)` : `the older RouteScript ${holder.id.key}`;
+          sink.report(item.id, 'RouteScriptConflict', 'error', `route ${placed.route.provenance} already runs ${by}; this script does not run on it`, where);
+        }
+      }
+    });
+  }
+  const sorted: Record<string, CompiledScript> = {};
+  for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
+  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id) };
+}
+
+function pseudoRoute(cluster: string, provenance: string): Route {
+  return { pathType: 'Prefix', path: '/', cluster, provenance };
+}
+
+interface ParsedTargetRef {
+  readonly kind: 'Ingress' | 'Service';
+  readonly name: string;
+  readonly host?: string;
+  readonly path?: string;
+}
+
+function describeRef(ref: ParsedTargetRef): string {
+  const parts = [`${ref.kind} ${ref.name}`];
+  if (ref.host !== undefined) parts.push(`host ${JSON.stringify(ref.host)}`);
+  if (ref.path !== undefined) parts.push(`path ${JSON.stringify(ref.path)}`);
+  return `targetRef ${parts.join(', ')}`;
+}
+
+function targets(ref: ParsedTargetRef, namespace: string, r: TargetableRoute): boolean {
+  const { owner, ref: backend, route } = r.placed;
+  if (owner.id.namespace !== namespace) return false;
+  if (ref.kind === 'Service') return backend.service === ref.name;
+  if (owner.id.name !== ref.name) return false;
+  if (ref.host !== undefined && (r.host === null || r.host !== ref.host.toLowerCase())) return false;
+  if (ref.path !== undefined && (r.host === null || route.path !== ref.path)) return false;
+  return true;
+}
+
+interface ParsedScript {
+  readonly targetRefs: readonly ParsedTargetRef[];
+  readonly backends: readonly (readonly [string, ServiceRef])[];
+  readonly data: unknown;
+  readonly limits: CompiledScript['limits'];
+  readonly failurePolicy: CompiledScript['failurePolicy'];
+  readonly rejectStatus: number;
+  readonly code: string;
+  readonly lookup: { readonly ref: ServiceRef; readonly path: string; readonly cacheTtlMs: number; readonly timeoutMs: number } | null;
+}
+
+/**
+ * Validates one RouteScript, reporting every problem (each with the path of its field); null when
+ * there is any error, so the script is dropped.
+ */
+function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): ParsedScript | null {
+  const { id } = item;
+  let failed = false;
+  const invalid = (at: string, message: string): undefined => {
+    failed = true;
+    const where = at === '' ? 'spec' : `spec.${at}`;
+    sink.report(id, 'RouteScriptInvalid', 'error', `${where}: ${message}; the RouteScript is ignored`, at === '' ? undefined : `${id.provenance}/${at.replaceAll('.', '/')}`);
+    return undefined;
+  };
+  const spec = field(item.obj, 'spec');
+  if (!isRecord(spec)) {
+    invalid('', `must be an object, got ${describe(spec)}`);
+    return null;
+  }
+  for (const key of Object.keys(spec).sort(compareStrings)) {
+    if (!SPEC_FIELDS.has(key)) sink.report(id, 'RouteScriptFieldUnknown', 'warning', `spec.${key} is not a field of RouteScript v1alpha1; it is ignored (the API server would prune it)`);
+  }
+  const int = (at: string, value: unknown, min: number, max: number, fallback: number): number => {
+    if (isUnset(value)) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      invalid(at, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value) ?? describe(value)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const str = (at: string, value: unknown, min: number, max: number): string | undefined => {
+    if (typeof value !== 'string') return invalid(at, `must be a string, got ${describe(value)}`);
+    if (value.length < min || value.length > max) return invalid(at, `must be ${min} to ${max} characters long, got ${value.length}`);
+    return value;
+  };
+  const object = (at: string, value: unknown): Dict | undefined => {
+    if (isUnset(value)) return undefined;
+    if (!isRecord(value)) return invalid(at, `must be an object, got ${describe(value)}`);
+    return value;
+  };
+
+  // targetRefs
+  const targetRefs: ParsedTargetRef[] = [];
+  const rawRefs = field(spec, 'targetRefs');
+  if (!Array.isArray(rawRefs)) invalid('targetRefs', isUnset(rawRefs) ? 'is required' : `must be a list, got ${describe(rawRefs)}`);
+  else if (rawRefs.length < 1 || rawRefs.length > MAX_TARGET_REFS) invalid('targetRefs', `must have 1 to ${MAX_TARGET_REFS} entries, got ${rawRefs.length}`);
+  else {
+    (rawRefs as readonly unknown[]).forEach((raw, i) => {
+      const at = `targetRefs.${i}`;
+      if (!isRecord(raw)) return invalid(at, `must be an object, got ${describe(raw)}`);
+      const kind = field(raw, 'kind');
+      if (kind !== 'Ingress' && kind !== 'Service') return invalid(`${at}.kind`, `must be Ingress or Service, got ${JSON.stringify(kind) ?? describe(kind)}`);
+      const name = str(`${at}.name`, field(raw, 'name'), 1, 253);
+      const host = isUnset(field(raw, 'host')) ? undefined : str(`${at}.host`, field(raw, 'host'), 1, 253);
+      const path = isUnset(field(raw, 'path')) ? undefined : str(`${at}.path`, field(raw, 'path'), 1, 4096);
+      if (kind === 'Service' && (host !== undefined || path !== undefined)) return invalid(at, 'host and path apply only to Ingress targets');
+      if (name === undefined) return;
+      targetRefs.push({ kind, name, ...(host === undefined ? {} : { host }), ...(path === undefined ? {} : { path }) });
+    });
+  }
+
+  // backends
+  const backends: [string, ServiceRef][] = [];
+  const rawBackends = object('backends', field(spec, 'backends'));
+  if (rawBackends !== undefined) {
+    const names = Object.keys(rawBackends).sort(compareStrings);
+    if (names.length > MAX_BACKENDS) invalid('backends', `must have at most ${MAX_BACKENDS} entries, got ${names.length}`);
+    for (const name of names) {
+      const ref = parseBackend(rawBackends[name]);
+      if ('code' in ref) invalid(`backends.${name}`, ref.message);
+      else backends.push([name, ref]);
+    }
+  }
+
+  // limits, failure policy
+  const limits = object('limits', field(spec, 'limits'));
+  const timeoutMs = int('limits.timeoutMs', field(limits, 'timeoutMs'), 1, 1000, 5);
+  const memoryMiB = int('limits.memoryMiB', field(limits, 'memoryMiB'), 8, 512, 16);
+  const rawPolicy = field(spec, 'failurePolicy');
+  let failurePolicy: CompiledScript['failurePolicy'] = 'fallback';
+  if (rawPolicy === 'reject' || rawPolicy === 'fallback') failurePolicy = rawPolicy;
+  else if (!isUnset(rawPolicy)) invalid('failurePolicy', `must be fallback or reject, got ${JSON.stringify(rawPolicy) ?? describe(rawPolicy)}`);
+  const rejectStatus = int('rejectStatus', field(spec, 'rejectStatus'), 400, 599, 503);
+
+  // lookup
+  let lookup: ParsedScript['lookup'] = null;
+  const rawLookup = object('lookup', field(spec, 'lookup'));
+  if (rawLookup !== undefined) {
+    const ref = parseBackend({ service: field(rawLookup, 'service') });
+    const path = str('lookup.path', field(rawLookup, 'path'), 1, 1024);
+    if ('code' in ref) invalid('lookup.service', ref.message);
+    if (path !== undefined && (!path.startsWith('/') || !path.includes('{key}'))) invalid('lookup.path', `must start with / and contain {key}, got ${JSON.stringify(path)}`);
+    const cacheTtlSeconds = int('lookup.cacheTtlSeconds', field(rawLookup, 'cacheTtlSeconds'), 0, 86_400, 60);
+    const lookupTimeout = int('lookup.timeoutMs', field(rawLookup, 'timeoutMs'), 1, 1000, 50);
+    if (!('code' in ref) && path !== undefined) lookup = { ref, path, cacheTtlMs: cacheTtlSeconds * 1000, timeoutMs: lookupTimeout };
+  }
+
+  // pause: validated, not compiled yet
+  const pause = object('pause', field(spec, 'pause'));
+  if (pause !== undefined) {
+    const enabled = field(pause, 'enabled');
+    if (!isUnset(enabled) && typeof enabled !== 'boolean') invalid('pause.enabled', `must be a boolean, got ${describe(enabled)}`);
+    int('pause.maxWaitSeconds', field(pause, 'maxWaitSeconds'), 1, 3600, 0);
+  }
+
+  // data
+  const rawData = field(spec, 'data');
+  let data: unknown = {};
+  if (!isUnset(rawData)) {
+    const problem = jsonProblem(rawData, 0);
+    if (!isRecord(rawData)) invalid('data', `must be an object, got ${describe(rawData)}`);
+    else if (problem !== null) invalid('data', problem);
+    else if (JSON.stringify(rawData).length > MAX_DATA_LENGTH) invalid('data', `is larger than ${MAX_DATA_LENGTH} bytes as JSON`);
+    else data = JSON.parse(JSON.stringify(rawData));
+  }
+  const dataFrom = object('dataFrom', field(spec, 'dataFrom'));
+  let configMapRef: { name: string; key: string } | null = null;
+  if (dataFrom !== undefined) {
+    const ref = field(dataFrom, 'configMapRef');
+    if (!isRecord(ref)) invalid('dataFrom.configMapRef', isUnset(ref) ? 'is required' : `must be an object, got ${describe(ref)}`);
+    else {
+      const name = str('dataFrom.configMapRef.name', field(ref, 'name'), 1, 253);
+      const key = isUnset(field(ref, 'key')) ? DEFAULT_DATA_KEY : str('dataFrom.configMapRef.key', field(ref, 'key'), 1, 253);
+      if (name !== undefined && key !== undefined) configMapRef = { name, key };
+    }
+  }
+
+  // code
+  const code = str('code', field(spec, 'code'), 1, MAX_CODE_LENGTH);
+  if (code !== undefined) {
+    const check = checkScript(code, id.key);
+    if (!check.ok) {
+      failed = true;
+      sink.report(id, 'RouteScriptCompileError', 'error', `code ${check.line}:${check.column}: ${check.message}; the RouteScript is ignored and its routes keep their normal routing`, `${id.provenance}/code`);
+    }
+  }
+  if (failed || code === undefined) return null;
+
+  if (configMapRef !== null) {
+    const read = readConfigMapData(id, configMapRef, maps);
+    if ('problem' in read) {
+      sink.report(id, read.code, 'error', `${read.problem}; the RouteScript is ignored and its routes keep their normal routing`, `${id.provenance}/dataFrom`);
+      return null;
+    }
+    data = read.data;
+  }
+  return { targetRefs, backends, data, limits: { timeoutMs, memoryMiB }, failurePolicy, rejectStatus, code, lookup };
+}
+
+/** The data of a ConfigMap key: JSON, or else YAML (core schema), which must hold an object. */
+function readConfigMapData(
+  id: ObjectIdentity,
+  ref: { name: string; key: string },
+  maps: ReadonlyMap<string, Identified>,
+): { data: unknown } | { code: string; problem: string } {
+  const mapName = `${id.namespace}/${ref.name}`;
+  const map = maps.get(mapName);
+  if (map === undefined) return { code: 'ConfigMapNotFound', problem: `ConfigMap ${mapName} not found` };
+  const text = field(field(map.obj, 'data'), ref.key);
+  if (typeof text !== 'string') return { code: 'ConfigMapKeyNotFound', problem: `ConfigMap ${mapName} has no key ${JSON.stringify(ref.key)} in data` };
+  if (text.length > MAX_DATA_LENGTH) return { code: 'RouteScriptDataInvalid', problem: `ConfigMap ${mapName} key ${ref.key} is larger than ${MAX_DATA_LENGTH} bytes` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    try {
+      value = YAML.parse(text, { schema: 'core', maxAliasCount: 100 });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      return { code: 'RouteScriptDataInvalid', problem: `ConfigMap ${mapName} key ${ref.key} is neither JSON nor YAML (${detail})` };
+    }
+  }
+  if (!isRecord(value)) return { code: 'RouteScriptDataInvalid', problem: `ConfigMap ${mapName} key ${ref.key} must hold an object, got ${describe(value)}` };
+  const problem = jsonProblem(value, 0);
+  if (problem !== null) return { code: 'RouteScriptDataInvalid', problem: `ConfigMap ${mapName} key ${ref.key}: ${problem}` };
+  return { data: JSON.parse(JSON.stringify(value)) };
+}
+
+/** Why a value is not plain JSON (null, booleans, finite numbers, strings, arrays, plain objects), or null. */
+function jsonProblem(value: unknown, depth: number): string | null {
+  if (depth > MAX_DATA_DEPTH) return `is nested deeper than ${MAX_DATA_DEPTH} levels`;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `holds a number that is not finite`;
+  if (Array.isArray(value)) {
+    for (const v of value as readonly unknown[]) {
+      const p = jsonProblem(v, depth + 1);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  if (isRecord(value) && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) {
+      const p = jsonProblem(v, depth + 1);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  return `holds ${describe(value)} that is not plain JSON`;
+}
+
+/** Codes that mean a reference (Service, port, ConfigMap) could not be used. */
+const REFERENCE_CODES: ReadonlySet<string> = new Set([
+  'ServiceNotFound',
+  'ServicePortNotFound',
+  'ServicePortProtocolUnsupported',
+  'ServiceTypeUnsupported',
+  'ServiceInvalid',
+  'ConfigMapNotFound',
+  'ConfigMapKeyNotFound',
+]);
+
+/**
+ * The status of one RouteScript, from its diagnostics (sorted) and whether it is in the table.
+ * - `Accepted`: False, with the first error code as reason, when the script was dropped; else
+ *   True/`Accepted` without problems, True/`AcceptedWithWarnings` with warnings only (a target
+ *   matching nothing), True/`PartiallyAccepted` when some routes went to an older script.
+ * - `ResolvedRefs`: False, with the first such code, when a backend or lookup Service, a port or
+ *   the ConfigMap is missing or unusable; True otherwise.
+ */
+export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean): ObjectStatus {
+  const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
+  const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
+  const firstError = diagnostics.find((d) => d.severity === 'error');
+  let accepted: Condition;
+  if (!inTable) {
+    accepted = { type: 'Accepted', status: 'False', reason: firstError?.code ?? 'Invalid', message: summarise(id, diagnostics) };
+  } else if (others.length === 0) {
+    accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The RouteScript is valid and compiles.' };
+  } else if (others.some((d) => d.severity === 'error')) {
+    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(id, others) };
+  } else {
+    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
+  }
+  const resolved: Condition =
+    references[0] === undefined
+      ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All referenced Services and ConfigMaps are usable.' }
+      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
+  return {
+    kind: 'RouteScript',
+    namespace: id.namespace,
+    name: id.name,
+    ...(id.generation === undefined ? {} : { generation: id.generation }),
+    conditions: [accepted, resolved],
+  };
+}
