@@ -224,10 +224,9 @@ export interface RoutingTable {
   /**
    * RouteScripts by `namespace/name`, keys sorted: every one that is valid, compiles and has its
    * data, whether or not a route names it (one whose targets match nothing is listed, with a
-   * warning). `compile` always sets it; optional in the type only so that tables built by hand
-   * (router and health tests) need not name it.
+   * warning).
    */
-  readonly scripts?: Readonly<Record<string, CompiledScript>>;
+  readonly scripts: Readonly<Record<string, CompiledScript>>;
 }
 
 /** Everything one compile produces. */

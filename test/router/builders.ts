@@ -22,5 +22,5 @@ export function vhost(host: string, ...routes: Route[]): VirtualHost {
 
 /** A table of virtual hosts, optionally with a default route. */
 export function table(virtualHosts: VirtualHost[], defaultRoute: Route | null = null): RoutingTable {
-  return { virtualHosts, defaultRoute, clusters: {}, certificates: [] };
+  return { virtualHosts, defaultRoute, clusters: {}, certificates: [], scripts: {} };
 }
