@@ -25,7 +25,7 @@ import { guarded, DiagnosticSink } from './diagnostics.ts';
 import { field, isRecord, isUnset, type Dict } from './guards.ts';
 import { describe, indexObjects, type Identified, type ObjectIdentity } from './objects.ts';
 import { compareStrings } from './order.ts';
-import { summarise } from './status.ts';
+import { objectStatus, resolvedRefs, summarise } from './status.ts';
 import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
 
 /** Limits of the CRD schema, mirrored. */
@@ -397,15 +397,5 @@ export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diag
   } else {
     accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
   }
-  const resolved: Condition =
-    references[0] === undefined
-      ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All referenced Services and ConfigMaps are usable.' }
-      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
-  return {
-    kind: 'RouteScript',
-    namespace: id.namespace,
-    name: id.name,
-    ...(id.generation === undefined ? {} : { generation: id.generation }),
-    conditions: [accepted, resolved],
-  };
+  return objectStatus('RouteScript', id, accepted, resolvedRefs(id, references, 'Services and ConfigMaps'));
 }

@@ -43,12 +43,20 @@ export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnost
   } else {
     accepted = { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(id, others) };
   }
-  const resolved: Condition =
-    references[0] === undefined
-      ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All referenced Services and Secrets are usable.' }
-      : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
+  return objectStatus('Ingress', id, accepted, resolvedRefs(id, references, 'Services and Secrets'));
+}
+
+/** The ResolvedRefs condition: True, or False with the first reference problem's code. */
+export function resolvedRefs(id: ObjectIdentity, references: readonly Diagnostic[], referenced: string): Condition {
+  return references[0] === undefined
+    ? { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: `All referenced ${referenced} are usable.` }
+    : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
+}
+
+/** An object's status with its Accepted and ResolvedRefs conditions. */
+export function objectStatus(kind: string, id: ObjectIdentity, accepted: Condition, resolved: Condition): ObjectStatus {
   return {
-    kind: 'Ingress',
+    kind,
     namespace: id.namespace,
     name: id.name,
     ...(id.generation === undefined ? {} : { generation: id.generation }),
