@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
-import { normalizePath } from '../router/normalize-path.ts';
 import type { Logger } from '../log.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { AccessLog } from './access-log.ts';
-import { account, hostOf } from './accounting.ts';
+import { account } from './accounting.ts';
 import { statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import { Exchange } from './exchange.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
-import { parseRequestTarget } from './request-target.ts';
+import { routeRequest } from './route-request.ts';
 import { upstreamHeaders } from './upstream-headers.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
@@ -56,14 +55,9 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
     const started = performance.now();
     const table = state.table;
     if (table === null) return answerError(state, req, res, started, 'not-ready', null);
-    const target = parseRequestTarget(req.url ?? '');
-    const path = target === null ? null : normalizePath(target.path);
-    if (target === null || path === null) return answerError(state, req, res, started, 'bad-request', null);
-    const host = target.authority ?? hostOf(req);
-    if (host === '' && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return answerError(state, req, res, started, 'bad-request', null);
-    const route = table.router.match(host, path);
-    if (route === null) return answerError(state, req, res, started, 'no-route', null);
-    const ctx = table.routes.get(route)!;
+    const routed = routeRequest(table, req);
+    if (typeof routed === 'string') return answerError(state, req, res, started, routed, null);
+    const { target, path, ctx } = routed;
     const cluster = ctx.cluster;
     if (cluster.limited) {
       const limit = cluster.overLimit();

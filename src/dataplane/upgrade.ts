@@ -1,12 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { normalizePath } from '../router/normalize-path.ts';
 import { account } from './accounting.ts';
 import { statusFor, writeRawError, type ErrorReason } from './error-responses.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
-import { parseRequestTarget } from './request-target.ts';
+import { routeRequest } from './route-request.ts';
 import { upstreamHeaders } from './upstream-headers.ts';
 
 /**
@@ -28,12 +27,10 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     socket.on('error', () => socket.destroy());
     const table = state.table;
     if (table === null) return fail('not-ready');
-    const target = parseRequestTarget(req.url ?? '');
-    const path = target === null ? null : normalizePath(target.path);
-    if (target === null || path === null) return fail('bad-request');
-    const route = table.router.match(target.authority ?? req.headers.host ?? '', path);
-    if (route === null) return fail('no-route');
-    ctx = table.routes.get(route)!;
+    const routed = routeRequest(table, req);
+    if (typeof routed === 'string') return fail(routed);
+    const { target, path } = routed;
+    ctx = routed.ctx;
     const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string);
     if (upstream === null) return fail('no-endpoint');
 
