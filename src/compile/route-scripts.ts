@@ -25,7 +25,7 @@ import { guarded, DiagnosticSink } from './diagnostics.ts';
 import { field, isRecord, isUnset, type Dict } from './guards.ts';
 import { describe, indexObjects, type Identified, type ObjectIdentity } from './objects.ts';
 import { compareStrings } from './order.ts';
-import { objectStatus, resolvedRefs, summarise } from './status.ts';
+import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './status.ts';
 import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
 
 /** Limits of the CRD schema, mirrored. */
@@ -365,15 +365,7 @@ function jsonProblem(value: unknown, depth: number): string | null {
 }
 
 /** Codes that mean a reference (Service, port, ConfigMap) could not be used. */
-const REFERENCE_CODES: ReadonlySet<string> = new Set([
-  'ServiceNotFound',
-  'ServicePortNotFound',
-  'ServicePortProtocolUnsupported',
-  'ServiceTypeUnsupported',
-  'ServiceInvalid',
-  'ConfigMapNotFound',
-  'ConfigMapKeyNotFound',
-]);
+const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES, 'ConfigMapNotFound', 'ConfigMapKeyNotFound']);
 
 /**
  * The status of one RouteScript, from its diagnostics (sorted) and whether it is in the table.

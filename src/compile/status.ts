@@ -5,16 +5,17 @@
 import type { Condition, Diagnostic, ObjectStatus } from '../model/table.ts';
 import type { ObjectIdentity } from './objects.ts';
 
-/** Codes that mean a reference (Service, port, Secret) could not be used, rather than bad YAML. */
-const REFERENCE_CODES: ReadonlySet<string> = new Set([
+/** Codes that mean a referenced Service or port could not be used (Ingresses and RouteScripts alike). */
+export const SERVICE_REFERENCE_CODES: readonly string[] = [
   'ServiceNotFound',
   'ServicePortNotFound',
   'ServicePortProtocolUnsupported',
   'ServiceTypeUnsupported',
   'ServiceInvalid',
-  'TLSSecretNotFound',
-  'TLSSecretInvalid',
-]);
+];
+
+/** Codes that mean a reference (Service, port, Secret) could not be used, rather than bad YAML. */
+const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES, 'TLSSecretNotFound', 'TLSSecretInvalid']);
 
 /** At most this many diagnostics are spelled out in a condition message. */
 const MAX_LISTED = 5;
