@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatPickCost, type PickCostRow } from './pick-cost.ts';
 import { ENDPOINTS, formatPolicyTable, measurePolicyCost, type PolicySummary } from './lib/policy-cost.ts';
+import { intOption, onlyOption } from './lib/options.ts';
 import { requireTools, runInScope, type Scope } from './lib/processes.ts';
 import { machine, writeJson } from './lib/report.ts';
 import { FAST_MS, formatStateTable, measureWorkerState, SLOW_MS } from './lib/worker-state.ts';
@@ -63,24 +64,15 @@ function parseOptions(argv: string[]): Options {
     console.log(HELP);
     process.exit(0);
   }
-  const int = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const parts = values.only.split(',').map((p) => p.trim());
-  for (const p of parts) {
-    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${JSON.stringify(p)} (known: ${PARTS.join(', ')})`);
-  }
   return {
-    durationSec: int('duration', values.duration, 1),
-    warmupSec: int('warmup', values.warmup, 0),
-    rounds: int('rounds', values.rounds, 1),
-    connections: int('connections', values.connections, 1),
-    picks: int('picks', values.picks, 1000),
-    stateDurationSec: int('state-duration', values['state-duration'], 1),
-    stateConnections: values['state-connections'].split(',').map((c) => int('state-connections', c.trim(), 1)),
-    parts: PARTS.filter((p) => parts.includes(p)),
+    durationSec: intOption('duration', values.duration, 1),
+    warmupSec: intOption('warmup', values.warmup, 0),
+    rounds: intOption('rounds', values.rounds, 1),
+    connections: intOption('connections', values.connections, 1),
+    picks: intOption('picks', values.picks, 1000),
+    stateDurationSec: intOption('state-duration', values['state-duration'], 1),
+    stateConnections: values['state-connections'].split(',').map((c) => intOption('state-connections', c.trim(), 1)),
+    parts: onlyOption(values.only, PARTS, 'part'),
   };
 }
 

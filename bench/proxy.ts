@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
 import { freePort, get } from './lib/net.ts';
+import { intOption, onlyOption } from './lib/options.ts';
 import { requireTools, runInScope, type Scope } from './lib/processes.ts';
 import { formatMs, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
@@ -55,24 +56,15 @@ function parseOptions(argv: string[]): Options {
     console.log(HELP);
     process.exit(0);
   }
-  const int = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const targets = values.only.split(',').map((t) => t.trim());
-  for (const t of targets) {
-    if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`--only: unknown target ${JSON.stringify(t)} (known: ${TARGETS.join(', ')})`);
-  }
   if (!values.path.startsWith('/')) throw new Error('--path must start with /');
   return {
-    durationSec: int('duration', values.duration, 1),
-    warmupSec: int('warmup', values.warmup, 0),
-    connections: int('connections', values.connections, 1),
-    threads: int('threads', values.threads, 1),
-    rounds: int('rounds', values.rounds, 1),
+    durationSec: intOption('duration', values.duration, 1),
+    warmupSec: intOption('warmup', values.warmup, 0),
+    connections: intOption('connections', values.connections, 1),
+    threads: intOption('threads', values.threads, 1),
+    rounds: intOption('rounds', values.rounds, 1),
     path: values.path,
-    targets: TARGETS.filter((t) => targets.includes(t)),
+    targets: onlyOption(values.only, TARGETS, 'target'),
   };
 }
 
