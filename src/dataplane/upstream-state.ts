@@ -92,16 +92,11 @@ export class UpstreamState {
     for (const key of this.#clusters.keys()) if (!keep.clusters.has(key)) this.#clusters.delete(key);
   }
 
-  /** Number of pools open, for tests and debugging. */
-  get size(): number {
-    return this.#pools.size;
-  }
-
-  /** Closes every pool; with `force`, aborts requests in flight. */
-  async closeAll(force = false): Promise<void> {
+  /** Closes every pool at once, aborting requests still in flight (the end of a worker's grace). */
+  async destroyAll(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => (force ? p.destroy() : p.close()).catch(() => {})));
+    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
   }
 
   #create(cluster: string, address: string, port: number, connectMs: number, connections: number): Pool {

@@ -92,7 +92,7 @@ async function stop(graceMs: number): Promise<void> {
   clearInterval(sweeper);
   listeners?.http.closeAllConnections();
   for (const session of h2Sessions) session.destroy();
-  await upstreams.closeAll(true);
+  await upstreams.destroyAll();
   state.accessLog.flush();
   send({ type: 'stopped' });
   port.close();
