@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, SignalboxError } from '../errors.ts';
 import { registerCompileCommand } from './compile-command.ts';
+import { registerScriptCommand } from './script-test-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 
 /** Builds the `signalbox` command tree. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerCompileCommand(program);
+  registerScriptCommand(program);
   return program;
 }
 
