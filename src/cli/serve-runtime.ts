@@ -79,6 +79,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     collectWorkerMetrics: () => pool.collectMetrics(),
     currentTable: () => builder.current,
     isReady: () => !draining && builder.current !== null && pool.ready,
+    scriptStatuses: () => pool.scriptStatuses(),
   });
 
   let stopping: Promise<void> | null = null;

@@ -9,7 +9,8 @@ export function hostOf(req: ClientRequest): string {
 
 /**
  * Metrics and the access-log line for one finished request (or tunnel): the request counter and
- * latency histogram of its route — or of no route, with empty labels — and one JSON line.
+ * latency histogram of its route — or of no route, with empty labels — and one JSON line, which
+ * says what the route's RouteScript decided when it has one (`script`).
  */
 export function account(
   state: ProxyState,
@@ -20,6 +21,7 @@ export function account(
   ctx: RouteContext | null,
   upstream: Upstream | null,
   error: string | undefined,
+  script?: string,
 ): void {
   const seconds = (performance.now() - started) / 1000;
   if (ctx !== null) {
@@ -42,6 +44,7 @@ export function account(
       client: req.socket?.remoteAddress ?? '',
       protocol: req.httpVersion,
       ...(error === undefined ? {} : { error }),
+      ...(script === undefined ? {} : { script }),
     };
     state.accessLog.write(entry);
   }

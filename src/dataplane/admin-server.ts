@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AggregatorRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { PublishedTable } from '../model/table.ts';
+import type { ScriptStatus } from '../script/index.ts';
 import { ListenError } from '../errors.ts';
 
 /** What the admin server reads from the running process. */
@@ -14,13 +15,16 @@ export interface AdminSources {
   currentTable(): PublishedTable | null;
   /** Ready: the first table is live in every worker and the process is not draining. */
   isReady(): boolean;
+  /** RouteScript health reported by the workers: by script id, by worker index. */
+  scriptStatuses(): ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>;
 }
 
 /**
  * The admin listener: `/healthz` (the process answers), `/readyz` (200 only once the first table is
  * live and until shutdown begins), `/metrics` (Prometheus text, the workers' metrics added up with the
- * control plane's) and `/debug/table` (the current table as JSON, private keys left out). It is a
- * separate port, meant to stay inside the cluster.
+ * control plane's), `/debug/table` (the current table as JSON, private keys left out) and
+ * `/debug/scripts` (each RouteScript of the table: the routes it runs on and whether it is failing
+ * in any worker). It is a separate port, meant to stay inside the cluster.
  */
 export async function startAdminServer(host: string, port: number, sources: AdminSources): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -63,9 +67,38 @@ async function route(req: IncomingMessage, res: ServerResponse, sources: AdminSo
       res.end(`${body}\n`);
       return;
     }
+    case '/debug/scripts': {
+      const current = sources.currentTable();
+      if (current === null) return text(res, 503, 'no table yet');
+      const body = JSON.stringify(scriptReport(current, sources.scriptStatuses()), null, 2);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${body}\n`);
+      return;
+    }
     default:
-      return text(res, 404, 'not found: try /healthz /readyz /metrics /debug/table');
+      return text(res, 404, 'not found: try /healthz /readyz /metrics /debug/table /debug/scripts');
   }
+}
+
+/**
+ * Every RouteScript of the table with the routes that run it and its health: `failing` when any
+ * worker is backing off from it, with that worker's last failure.
+ */
+function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>): unknown {
+  const routes = new Map<string, string[]>();
+  const { table } = published;
+  const all = [...table.virtualHosts.flatMap((v) => v.routes), ...(table.defaultRoute ? [table.defaultRoute] : [])];
+  for (const route of all) {
+    if (route.script === undefined) continue;
+    let list = routes.get(route.script);
+    if (list === undefined) routes.set(route.script, (list = []));
+    list.push(route.provenance);
+  }
+  return Object.keys(table.scripts).map((id) => {
+    const workers = [...(statuses.get(id) ?? new Map<number, ScriptStatus>())].map(([worker, status]) => ({ worker, ...status }));
+    const failing = workers.filter((w) => w.state === 'failing');
+    return { id, state: failing.length > 0 ? 'failing' : 'ok', routes: routes.get(id) ?? [], workers };
+  });
 }
 
 /** The table without private keys: `/debug/table` is for reading, not for copying secrets. */

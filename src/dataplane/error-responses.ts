@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -20,7 +21,9 @@ export type ErrorReason =
   | 'upstream-timeout'
   | 'upstream-protocol-error'
   | 'internal-error'
-  | 'circuit-open';
+  | 'circuit-open'
+  /** A RouteScript failed and its failure policy is `reject` (the status is the RouteScript's). */
+  | 'script-failed';
 
 interface ErrorSpec {
   readonly status: number;
@@ -41,6 +44,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'upstream-protocol-error': { status: 502, body: 'upstream sent an invalid response' },
   'internal-error': { status: 500, body: 'internal error in the proxy' },
   'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
+  'script-failed': { status: 503, body: 'the route script failed' },
 };
 
 /** The status code signalbox answers with for `reason`. */
@@ -55,10 +59,13 @@ interface WritableResponse {
   end(body: string): unknown;
 }
 
-/** Writes the error response for `reason`; returns the number of body bytes. */
-export function writeError(res: WritableResponse, reason: ErrorReason, close = false): number {
+/**
+ * Writes the error response for `reason`; returns the number of body bytes.
+ * @param status replaces the reason's usual status (a RouteScript's `rejectStatus`).
+ */
+export function writeError(res: WritableResponse, reason: ErrorReason, close = false, status = SPECS[reason].status): number {
   const spec = SPECS[reason];
-  const body = `${spec.status} ${spec.body}\n`;
+  const body = `${status} ${spec.body}\n`;
   const headers: Record<string, string | number> = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -67,37 +74,34 @@ export function writeError(res: WritableResponse, reason: ErrorReason, close = f
     'cache-control': 'no-store',
   };
   if (close) headers.connection = 'close';
-  res.writeHead(spec.status, headers);
+  res.writeHead(status, headers);
   res.end(body);
   return body.length;
 }
 
 /** Writes an error response straight onto a raw socket (upgrade requests, parse errors) and closes it. */
-export function writeRawError(socket: Duplex, reason: ErrorReason): void {
+export function writeRawError(socket: Duplex, reason: ErrorReason, status = SPECS[reason].status): void {
+  const body = `${status} ${SPECS[reason].body}\n`;
+  writeRawResponse(socket, status, { 'content-type': 'text/plain; charset=utf-8', server: 'signalbox', 'x-signalbox-error': reason }, body);
+}
+
+/**
+ * Writes a whole HTTP/1.1 response onto a raw socket and closes it: for upgrade requests, which
+ * have no ServerResponse. `headers` must be valid field names and values (framing is added here).
+ */
+export function writeRawResponse(socket: Duplex, status: number, headers: Readonly<Record<string, string>>, body: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const spec = SPECS[reason];
-  const body = `${spec.status} ${spec.body}\n`;
-  socket.end(
-    `HTTP/1.1 ${spec.status} ${reasonPhrase(spec.status)}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${body.length}\r\nserver: signalbox\r\nx-signalbox-error: ${reason}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
+/** The standard reason phrase (any text is allowed there; clients ignore it). */
 function reasonPhrase(status: number): string {
-  switch (status) {
-    case 400: return 'Bad Request';
-    case 404: return 'Not Found';
-    case 500: return 'Internal Server Error';
-    case 408: return 'Request Timeout';
-    case 431: return 'Request Header Fields Too Large';
-    case 502: return 'Bad Gateway';
-    case 503: return 'Service Unavailable';
-    case 504: return 'Gateway Timeout';
-    default: return 'Error';
-  }
+  return STATUS_CODES[status] ?? 'Status';
 }
 
 /** Maps an upstream failure (undici error or socket error) to the reason a user sees. */

@@ -35,6 +35,10 @@ export class Exchange {
   setCookie: string | null = null;
   /** Whether the client came over TLS (affinity cookies are then `Secure`). */
   secure = false;
+  /** A RouteScript's hash key, which retries keep using; undefined when the script gave none. */
+  hashKey: string | undefined = undefined;
+  /** What the route's script decided, for the access log; undefined without a script. */
+  note: string | undefined = undefined;
   #attempt: Attempt | null = null;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
@@ -158,7 +162,7 @@ export class Exchange {
     }
     const tried = (this.#tried ??= []);
     tried.push(failed.upstream);
-    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried);
+    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried, this.hashKey);
     if (next === null) return false;
     this.#retriesLeft--;
     this.#retriesHeld++;
@@ -175,7 +179,7 @@ export class Exchange {
     this.#done = true;
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
-    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error);
+    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
   }
 
   readonly #onClientClose = (): void => {

@@ -53,6 +53,8 @@ export class PreparedCluster {
   readonly fallback: readonly Upstream[];
   readonly headerDuration: HistogramCell;
   readonly counters: ClusterCounters;
+  /** Whether the policy is a consistent hash (ring hash, Maglev), which takes a hash key. */
+  readonly hashing: boolean;
   /** Reads the hash key from a request; null unless the policy hashes on something. */
   readonly keyReader: KeyReader | null;
   readonly affinity: Affinity<Upstream> | null;
@@ -101,6 +103,7 @@ export class PreparedCluster {
     this.fallback = fallback;
     this.headerDuration = metrics.upstreamHeaderDuration.cell(cluster.name);
     const hashing = cluster.policy.lbPolicy === 'ring-hash' || cluster.policy.lbPolicy === 'maglev';
+    this.hashing = hashing;
     this.keyReader = hashing && cluster.policy.hashOn !== null ? keyReader(cluster.policy.hashOn) : null;
     this.affinity = cluster.policy.affinity === null ? null : new Affinity(cluster.policy.affinity, cluster.name, [...ready, ...fallback]);
     this.#readyBalancer = balancerFor(cluster.policy, ready);
@@ -119,20 +122,20 @@ export class PreparedCluster {
   /**
    * The endpoint for a request: the one its affinity cookie pins (if usable), else the balancer's
    * choice for the request's hash key (read only when the policy hashes; `clientIpOf` is asked only
-   * for `client-ip`).
+   * for `client-ip`). `scriptKey`, a RouteScript's `hashKey`, replaces the key read from the request.
    */
-  choose<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string): Upstream | null {
+  choose<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string, scriptKey?: string): Upstream | null {
     if (this.affinity !== null) {
       const pinned = this.affinity.pinned(req.headers.cookie, USABLE);
       if (pinned !== null) return pinned;
     }
-    return this.pick(this.hashKey(req, clientIpOf));
+    return this.pick(this.hashKey(req, clientIpOf, scriptKey));
   }
 
   /** For a retry: a usable endpoint not in `tried`, by the same policy and key; null if none. */
-  chooseAnother<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string, tried: readonly Upstream[]): Upstream | null {
+  chooseAnother<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string, tried: readonly Upstream[], scriptKey?: string): Upstream | null {
     const untried = (e: Upstream): boolean => e.health.usable && !tried.includes(e);
-    const key = this.hashKey(req, clientIpOf);
+    const key = this.hashKey(req, clientIpOf, scriptKey);
     return this.#readyBalancer.pick(key, untried) ?? this.#fallbackBalancer.pick(key, untried);
   }
 
@@ -187,8 +190,13 @@ export class PreparedCluster {
     this.#metrics.ejections.labels(this.name).inc();
   }
 
-  /** The hash key of a request under this cluster's policy, or null. */
-  hashKey<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string): string | null {
+  /**
+   * The hash key of a request under this cluster's policy, or null: a script's key when it gave one
+   * (a consistent-hash policy needs no `hash-on` then), else the one `hash-on` reads.
+   */
+  hashKey<R extends ChoiceRequest>(req: R, clientIpOf: (req: R) => string, scriptKey?: string): string | null {
+    if (!this.hashing) return null;
+    if (scriptKey !== undefined) return scriptKey;
     if (this.keyReader === null) return null;
     const source: KeySource = {
       headers: req.headers,

@@ -5,6 +5,8 @@ import { buildRouter, type Router } from '../router/router.ts';
 import { PreparedCluster, type ClusterDefaults, type TableKeys } from './prepared-cluster.ts';
 import type { UpstreamState } from './upstream-state.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
+import type { ScriptBinding } from './script-binding.ts';
+import type { PreparedScripts, ScriptHost } from './script-host.ts';
 
 /**
  * A routing table made ready for the hot path, once per swap: the router's indexes, per-route
@@ -20,6 +22,8 @@ export interface PreparedTable {
   readonly routes: ReadonlyMap<Route, RouteContext>;
   /** Keys of the pools, endpoints and clusters this table uses. */
   readonly keys: TableKeys;
+  /** The RouteScripts this table runs, for {@link ScriptHost.commit} after the swap; null without a host. */
+  readonly scripts: PreparedScripts | null;
 }
 
 /** What the proxy needs about a matched route, computed once per table. */
@@ -27,6 +31,11 @@ export class RouteContext {
   readonly route: Route;
   readonly cluster: PreparedCluster;
   readonly duration: HistogramCell;
+  /**
+   * The RouteScript that runs first on this route's requests, or null. The contexts of a script's
+   * backends (same route, another cluster) have none: the script has already run.
+   */
+  script: ScriptBinding | null = null;
   readonly #metrics: DataplaneMetrics;
   readonly #byCode = new Map<number, CounterCell>();
 
@@ -48,12 +57,17 @@ export class RouteContext {
   }
 }
 
-/** Builds the hot-path state for `published`, reusing pools, counters and health from `upstreams`. */
+/**
+ * Builds the hot-path state for `published`, reusing pools, counters and health from `upstreams`,
+ * and binding each route's RouteScript through `scripts` (routes keep their normal routing when
+ * there is no host, as in tools that only inspect a table).
+ */
 export function prepareTable(
   published: PublishedTable,
   upstreams: UpstreamState,
   metrics: DataplaneMetrics,
   defaults: ClusterDefaults,
+  scripts: ScriptHost | null = null,
 ): PreparedTable {
   const { table } = published;
   const keys: TableKeys = { pools: new Set(), endpoints: new Set(), clusters: new Set() };
@@ -68,10 +82,22 @@ export function prepareTable(
     return prepared;
   };
   const routes = new Map<Route, RouteContext>();
+  const preparedScripts = scripts?.begin() ?? null;
   const addRoute = (route: Route): void => {
-    if (!routes.has(route)) routes.set(route, new RouteContext(route, clusterFor(route.cluster), metrics));
+    if (routes.has(route)) return;
+    const ctx = new RouteContext(route, clusterFor(route.cluster), metrics);
+    const script = route.script === undefined ? undefined : table.scripts[route.script];
+    if (scripts !== null && preparedScripts !== null && script !== undefined) {
+      ctx.script = scripts.bind(preparedScripts, {
+        route,
+        script,
+        contextFor: (cluster) => (cluster === route.cluster ? ctx : new RouteContext(route, clusterFor(cluster), metrics)),
+        clusterFor,
+      });
+    }
+    routes.set(route, ctx);
   };
   for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
   if (table.defaultRoute) addRoute(table.defaultRoute);
-  return { version: published.version, published, router: buildRouter(table), routes, keys };
+  return { version: published.version, published, router: buildRouter(table), routes, keys, scripts: preparedScripts };
 }

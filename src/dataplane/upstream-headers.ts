@@ -107,3 +107,24 @@ function removeConnectionListed(headers: string[], tokens: string): void {
 export function isHopByHopResponseHeader(lower: string): boolean {
   return HOP_BY_HOP.has(lower);
 }
+
+/**
+ * Applies a RouteScript's header edits to an upstream header list (flat name/value pairs) in place:
+ * every field named in `remove` or `set` goes (whatever its case), then each `set` one is added.
+ * The decision was validated: names are lower-case tokens, none of them framing, hop-by-hop or Host.
+ */
+export function editHeaders(headers: string[], set: Readonly<Record<string, string>> | undefined, remove: readonly string[] | undefined): void {
+  const drop = new Set<string>(remove);
+  if (set !== undefined) for (const name in set) drop.add(name);
+  if (drop.size > 0) {
+    let write = 0;
+    for (let read = 0; read < headers.length; read += 2) {
+      const name = headers[read]!;
+      if (drop.has(name.toLowerCase())) continue;
+      headers[write++] = name;
+      headers[write++] = headers[read + 1]!;
+    }
+    headers.length = write;
+  }
+  if (set !== undefined) for (const name in set) headers.push(name, set[name]!);
+}

@@ -4,6 +4,7 @@ import { ListenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ControlMetrics } from '../metrics/metrics.ts';
 import type { PublishedTable } from '../model/table.ts';
+import type { ScriptStatus } from '../script/index.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -32,6 +33,8 @@ export class WorkerPool {
   #nextMetricsId = 1;
   readonly #pendingMetrics = new Map<number, (data: unknown) => void>();
   readonly #appliedWaiters = new Set<() => void>();
+  /** The latest health each worker reported for each RouteScript (only scripts that changed state). */
+  readonly #scriptStatuses = new Map<string, Map<number, ScriptStatus>>();
 
   constructor(config: DataplaneConfig, count: number, log: Logger, metrics: ControlMetrics) {
     this.#config = config;
@@ -103,6 +106,14 @@ export class WorkerPool {
     );
   }
 
+  /**
+   * What the workers last reported about each RouteScript that has started failing at least once:
+   * by script id, the status per worker index. A script never reported has never failed.
+   */
+  scriptStatuses(): ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>> {
+    return this.#scriptStatuses;
+  }
+
   /** Stops every worker: no new connections, requests in flight get up to `graceMs`. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
@@ -153,6 +164,12 @@ export class WorkerPool {
             this.#log.error({ worker: index, err: message.message }, 'data-plane worker failed');
             if (!listening) reject(new ListenError(message.message));
             break;
+          case 'script-status': {
+            let byWorker = this.#scriptStatuses.get(message.status.id);
+            if (byWorker === undefined) this.#scriptStatuses.set(message.status.id, (byWorker = new Map()));
+            byWorker.set(index, message.status);
+            break;
+          }
           case 'stopped':
             break;
         }

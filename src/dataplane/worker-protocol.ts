@@ -1,5 +1,6 @@
 import type { DataplaneConfig } from '../config/dataplane-config.ts';
 import type { PublishedTable } from '../model/table.ts';
+import type { ScriptStatus } from '../script/index.ts';
 
 /** What a data-plane worker thread is started with (its `workerData`). */
 export interface WorkerInit {
@@ -23,5 +24,7 @@ export type FromWorker =
   | { readonly type: 'listening'; readonly ports: { readonly http: number; readonly https: number | null } }
   | { readonly type: 'table-applied'; readonly version: number }
   | { readonly type: 'metrics'; readonly id: number; readonly data: unknown }
+  /** A RouteScript started failing (backing off) or recovered in this worker. */
+  | { readonly type: 'script-status'; readonly status: ScriptStatus }
   | { readonly type: 'stopped' }
   | { readonly type: 'fatal'; readonly message: string };

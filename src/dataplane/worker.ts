@@ -11,6 +11,7 @@ import { createAccessLog } from './access-log.ts';
 import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from './prepared-table.ts';
 import type { ProxyState } from './proxy.ts';
+import { ScriptHost } from './script-host.ts';
 import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from './upstream-state.ts';
@@ -24,6 +25,8 @@ const metrics = createDataplaneMetrics();
 const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
 const trusted = new TrustedProxies(config.trustedProxies);
+// Script health goes to the control plane, which reports it (admin endpoint, status conditions).
+const scripts = new ScriptHost(log.child({ component: 'script' }), metrics, (status) => send({ type: 'script-status', status }));
 const state: ProxyState = {
   table: null,
   metrics,
@@ -38,6 +41,7 @@ const state: ProxyState = {
     const xff = req.headers['x-forwarded-for'];
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
+  scripts,
 };
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
@@ -51,10 +55,11 @@ port.on('message', (message: ToWorker) => {
     case 'table': {
       const started = performance.now();
       // A structured-clone copy: freeze it again, as it was when published.
-      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state);
+      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state, scripts);
       sni?.update(message.published.table.certificates);
       state.table = prepared;
       upstreams.retain(prepared.keys);
+      if (prepared.scripts !== null) scripts.commit(prepared.scripts);
       metrics.workerTableVersion.set(prepared.version);
       log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
       send({ type: 'table-applied', version: prepared.version });
@@ -93,6 +98,7 @@ async function stop(graceMs: number): Promise<void> {
   listeners?.http.closeAllConnections();
   for (const session of h2Sessions) session.destroy();
   await upstreams.destroyAll();
+  await scripts.dispose();
   state.accessLog.flush();
   send({ type: 'stopped' });
   port.close();

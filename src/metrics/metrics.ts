@@ -9,6 +9,8 @@ import { HotCounter, HotHistogram, type MetricJson } from './hot-metrics.ts';
 
 /** Latency buckets in seconds, from 0.5 ms to 60 s. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Script run-time buckets in seconds, from 10 µs (a typical sharding script) to 1 s (the largest budget). */
+const SCRIPT_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** Metrics owned by a data-plane worker. */
 export interface DataplaneMetrics {
@@ -43,6 +45,19 @@ export interface DataplaneMetrics {
   readonly circuitBreakerRejections: Counter<'cluster' | 'limit'>;
   /** Requests routed while no endpoint was usable (all failing health checks or ejected). */
   readonly panicRouting: Counter<'cluster'>;
+  /** RouteScript runs, by script (`namespace/name`). */
+  readonly scriptInvocations: HotCounter;
+  /**
+   * RouteScript decisions by script and kind: one count per field of the decision (`backend`,
+   * `setHeaders`, `removeHeaders`, `hashKey`, `respond`, `pause`), or `default` for none.
+   */
+  readonly scriptDecisions: HotCounter;
+  /** RouteScript runs that failed, by script and cause (throw, timeout, memory, invalid-decision, unavailable). */
+  readonly scriptErrors: HotCounter;
+  /** Wall time of RouteScript runs that produced a decision, by script. */
+  readonly scriptDuration: HotHistogram;
+  /** 1 while a RouteScript is failing (backing off) in a worker; summed over workers. */
+  readonly scriptFailing: Gauge<'script'>;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
   collect(): Promise<unknown[]>;
 }
@@ -64,12 +79,26 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     ['cluster'],
     LATENCY_BUCKETS,
   );
-  const hot = [requests, requestDuration, upstreamHeaderDuration];
+  const scriptInvocations = new HotCounter('signalbox_script_invocations_total', 'RouteScript runs, by script.', ['script']);
+  const scriptDecisions = new HotCounter('signalbox_script_decisions_total', 'RouteScript decisions, by script and kind (default: route as usual).', ['script', 'decision']);
+  const scriptErrors = new HotCounter('signalbox_script_errors_total', 'RouteScript runs that failed, by script and cause; the failure policy then applies.', ['script', 'cause']);
+  const scriptDuration = new HotHistogram('signalbox_script_duration_seconds', 'Wall time of RouteScript runs that produced a decision.', ['script'], SCRIPT_BUCKETS);
+  const hot = [requests, requestDuration, upstreamHeaderDuration, scriptInvocations, scriptDecisions, scriptErrors, scriptDuration];
   return {
     registry,
     requests,
     requestDuration,
     upstreamHeaderDuration,
+    scriptInvocations,
+    scriptDecisions,
+    scriptErrors,
+    scriptDuration,
+    scriptFailing: new Gauge({
+      name: 'signalbox_script_failing',
+      help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',
+      labelNames: ['script'] as const,
+      registers,
+    }),
     async collect() {
       const json: unknown[] = await registry.getMetricsAsJSON();
       for (const metric of hot) json.push(metric.toJSON() satisfies MetricJson);

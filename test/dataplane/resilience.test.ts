@@ -4,7 +4,7 @@ import { Agent, request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests, type TestEndpoint } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstreams.ts';
-
+import { metric } from '../helpers/metrics.ts';
 
 /** A proxy in front of one Service with `endpoints` and `annotations`. */
 async function serviceBehindProxy(endpoints: TestEndpoint[], annotations: Record<string, string>): Promise<{ proxy: TestProxy; close: () => Promise<void> }> {
@@ -24,11 +24,6 @@ async function get(proxy: TestProxy, method = 'GET', agent?: Agent): Promise<{ s
   const res = await request(`${proxy.http}/`, { method: method as 'GET', headers: { host: 'a.test' }, ...(agent ? { dispatcher: agent } : {}) });
   await res.body.text();
   return { status: res.statusCode, upstream: res.headers['x-upstream'], error: res.headers['x-signalbox-error'] };
-}
-
-async function metric(proxy: TestProxy, pattern: RegExp): Promise<number> {
-  const text = await (await request(`${proxy.admin}/metrics`)).body.text();
-  return Number(pattern.exec(text)?.[1] ?? 0);
 }
 
 describe('retries', () => {

@@ -64,6 +64,34 @@ describe('WebSocket and other upgrades', () => {
     assert.match(text, counted);
   });
 
+  it('ends the tunnel when the client goes away, even if the upstream would stay half open', async () => {
+    const lingering = await startUpstream('lingering');
+    let upstreamSawEnd = false;
+    const sockets: import('node:stream').Duplex[] = [];
+    lingering.server.on('upgrade', (_req: IncomingMessage, socket: import('node:stream').Duplex) => {
+      sockets.push(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('end', () => (upstreamSawEnd = true)); // and never ends its own side
+      socket.on('error', () => {});
+    });
+    await writeManifests(dir, 'b.yaml', [...serviceWithEndpoints('lingering', [{ port: lingering.port }]), ingress('lingering', 'linger.test', [{ path: '/', service: 'lingering' }])]);
+    await proxy.nextTable();
+    const port = Number(new URL(proxy.http).port);
+    const reply = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: linger.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 300);
+    assert.equal(reply.status, 101);
+    // The tunnel is accounted when it closes on the proxy's side: that is the proof it did.
+    const counted = /signalbox_http_requests_total\{route="Ingress\/default\/lingering\/rule\/0\/path\/0",cluster="default\/lingering:80",code="101"\} 1/;
+    let text = '';
+    for (let i = 0; i < 40 && !counted.test(text); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      text = await (await request(`${proxy.admin}/metrics`)).body.text();
+    }
+    assert.match(text, counted);
+    assert.ok(upstreamSawEnd);
+    for (const socket of sockets) socket.destroy();
+    await lingering.close();
+  });
+
   it('answers an upgrade with no route or no endpoint with the same errors as plain requests', async () => {
     const port = Number(new URL(proxy.http).port);
     const upgrade = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;

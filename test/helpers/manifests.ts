@@ -108,3 +108,8 @@ export async function writeManifests(dir: string, file: string, objects: readonl
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/** A RouteScript in `namespace` (default `default`) with `spec` as given. */
+export function routeScript(name: string, spec: Record<string, unknown>, namespace = 'default'): object {
+  return { apiVersion: 'signalbox.dev/v1alpha1', kind: 'RouteScript', metadata: { name, namespace }, spec };
+}

@@ -47,6 +47,8 @@ export function addWebSocketEcho(server: Server, seen: IncomingMessage[] = []): 
       }
     });
     socket.on('error', () => socket.destroy());
+    // A peer that went away gets no more frames; without this the half-open socket would keep the server open.
+    socket.on('end', () => socket.end());
   });
   return seen;
 }

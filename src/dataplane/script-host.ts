@@ -1,0 +1,137 @@
+import type { Logger } from '../log.ts';
+import type { DataplaneMetrics } from '../metrics/metrics.ts';
+import type { CompiledScript, CompiledScriptLookup, Route } from '../model/table.ts';
+import { HttpLookup, RouteState, ScriptEngine, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../script/index.ts';
+import type { PreparedCluster } from './prepared-cluster.ts';
+import type { RouteContext } from './prepared-table.ts';
+import { ScriptBinding } from './script-binding.ts';
+
+/** Longest a "not found" answer of a lookup service is cached, whatever the script's TTL. */
+const MAX_NEGATIVE_TTL_MS = 5_000;
+
+/** What a table being prepared gives the host to bind a script to a route. */
+export interface BindRequest {
+  readonly route: Route;
+  readonly script: CompiledScript;
+  /** The route context for `route` served by cluster `name` (a declared backend). */
+  readonly contextFor: (cluster: string) => RouteContext;
+  /** The prepared cluster `name` of the table (for the lookup service). */
+  readonly clusterFor: (cluster: string) => PreparedCluster;
+}
+
+/** Scripts of one prepared table, to {@link ScriptHost.commit} once it is swapped in. */
+export interface PreparedScripts {
+  /** Ids of the scripts the table runs. */
+  readonly ids: Set<string>;
+  /** `ctx.state` keys the table uses (see {@link stateKey}). */
+  readonly stateKeys: Set<string>;
+  /** The lookup service of each script that declares one, with its prepared cluster. */
+  readonly lookups: Map<string, { readonly lookup: CompiledScriptLookup; readonly cluster: PreparedCluster }>;
+  /** Each script loaded once per table, however many routes run it. */
+  readonly loaded: Map<string, LoadedScript>;
+}
+
+/**
+ * The RouteScript side of a data-plane worker: one {@link ScriptEngine} for the thread, the
+ * `ctx.state` of each route (kept across table swaps while the route runs the same script), and
+ * `ctx.lookup` through the lookup Service each script declares, balanced over its usable endpoints.
+ *
+ * Per swap: {@link begin}, {@link bind} each scripted route while the table is prepared (a script
+ * whose content did not change is the same compiled script; a changed one gets its isolate set up
+ * now, before any request needs it), swap, then {@link commit} — scripts and states the new table no
+ * longer uses are let go, and requests still running on the old table finish with what they hold.
+ */
+export class ScriptHost {
+  readonly engine: ScriptEngine;
+  readonly #lookup: HttpLookup;
+  readonly #metrics: DataplaneMetrics;
+  readonly #states = new Map<string, RouteState>();
+  #lookups: PreparedScripts['lookups'] = new Map();
+  /** The state last reported for each script id, so that a replaced script reports its own. */
+  readonly #reported = new Map<string, ScriptStatus['state']>();
+  readonly #onStatus: (status: ScriptStatus) => void;
+
+  constructor(log: Logger, metrics: DataplaneMetrics, onStatus: (status: ScriptStatus) => void) {
+    this.#metrics = metrics;
+    this.#onStatus = onStatus;
+    this.#lookup = new HttpLookup({ endpoints: (id) => this.#lookupEndpoint(id) });
+    this.engine = new ScriptEngine({
+      log,
+      lookup: this.#lookup.fetch,
+      onStatus: (status) => this.#report(status),
+    });
+  }
+
+  /** A fresh set of scripts for a table about to be prepared. */
+  begin(): PreparedScripts {
+    return { ids: new Set(), stateKeys: new Set(), lookups: new Map(), loaded: new Map() };
+  }
+
+  /** Loads the route's script and binds it to the route. */
+  bind(prepared: PreparedScripts, { route, script, contextFor, clusterFor }: BindRequest): ScriptBinding {
+    let loaded = prepared.loaded.get(script.name);
+    if (loaded === undefined) {
+      const source: ScriptSource = { id: script.name, code: script.code, data: script.data, limits: script.limits, backends: Object.keys(script.backends) };
+      loaded = this.engine.load(source);
+      prepared.loaded.set(script.name, loaded);
+    }
+    const key = stateKey(script.name, route.provenance);
+    let state = this.#states.get(key);
+    if (state === undefined) {
+      state = new RouteState();
+      this.#states.set(key, state);
+    }
+    const backends = new Map<string, RouteContext>();
+    for (const [name, cluster] of Object.entries(script.backends)) backends.set(name, contextFor(cluster));
+    prepared.ids.add(script.name);
+    prepared.stateKeys.add(key);
+    if (script.lookup !== null && !prepared.lookups.has(script.name)) {
+      prepared.lookups.set(script.name, { lookup: script.lookup, cluster: clusterFor(script.lookup.cluster) });
+    }
+    return new ScriptBinding(script, loaded, state, backends, this.#metrics);
+  }
+
+  /** After the swap: the new table's scripts, states and lookups are the ones kept. */
+  commit(prepared: PreparedScripts): void {
+    this.engine.retain(prepared.ids);
+    for (const key of this.#states.keys()) if (!prepared.stateKeys.has(key)) this.#states.delete(key);
+    this.#lookups = prepared.lookups;
+    // A new version of a failing script starts healthy (and the other way round): say so.
+    for (const loaded of prepared.loaded.values()) {
+      const status = loaded.status;
+      if ((this.#reported.get(status.id) ?? 'ok') !== status.state) this.#report(status);
+    }
+    for (const id of this.#reported.keys()) {
+      if (prepared.ids.has(id)) continue;
+      this.#reported.delete(id);
+      this.#metrics.scriptFailing.remove(id);
+    }
+  }
+
+  #report(status: ScriptStatus): void {
+    this.#reported.set(status.id, status.state);
+    this.#metrics.scriptFailing.labels(status.id).set(status.state === 'failing' ? 1 : 0);
+    this.#onStatus(status);
+  }
+
+  /** Stops every script (runs in flight end `unavailable`) and closes the lookup client. */
+  async dispose(): Promise<void> {
+    this.engine.dispose();
+    await this.#lookup.close();
+  }
+
+  /** Where a lookup of script `id` goes now: one usable endpoint of its lookup Service. */
+  #lookupEndpoint(id: string): LookupEndpoint | undefined {
+    const entry = this.#lookups.get(id);
+    if (entry === undefined) return undefined;
+    const upstream = entry.cluster.pick(null);
+    if (upstream === null) throw new Error(`the lookup service ${entry.lookup.cluster} has no ready endpoint`);
+    const { path, cacheTtlMs, timeoutMs } = entry.lookup;
+    return { endpoint: upstream.id, path, ttlMs: cacheTtlMs, negativeTtlMs: Math.min(cacheTtlMs, MAX_NEGATIVE_TTL_MS), timeoutMs };
+  }
+}
+
+/** The key of a route's `ctx.state`: a route that changes script starts with an empty state. */
+function stateKey(script: string, route: string): string {
+  return `${script}\n${route}`;
+}
