@@ -5,7 +5,7 @@ import { Invocation } from './invocation.ts';
 import { LoadedScript } from './loaded-script.ts';
 import type { RouteState, StateValue } from './route-state.ts';
 import { encodeRequest } from './request-encoding.ts';
-import { ScriptIsolate } from './script-isolate.ts';
+import { ScriptIsolate, setupTimeoutMs } from './script-isolate.ts';
 import { failure, readResult } from './script-result.ts';
 import type { LookupFetcher, Outcome, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
 
@@ -136,7 +136,10 @@ export class ScriptEngine {
       this.#record(script, outcome, trial, true);
       return Promise.resolve(outcome);
     }
-    const timeoutMs = script.timeoutMs;
+    // The first request in a fresh isolate also compiles the prelude's and the script's functions
+    // (measured: 0.4-2 ms against 0.05-0.1 ms after, several ms on a loaded machine), so it gets the
+    // setup budget once instead of timing out a script that is merely cold.
+    const timeoutMs = isolate.calls++ === 0 ? setupTimeoutMs(script.timeoutMs) : script.timeoutMs;
     const start = performance.now();
     const inv = new Invocation(this.#nextId++, script, isolate, state, start + timeoutMs, trial);
     this.#invocations.set(inv.id, inv);

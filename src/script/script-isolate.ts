@@ -96,6 +96,9 @@ export class ScriptIsolate {
     return this.#isolate.isDisposed;
   }
 
+  /** Requests this isolate has started (the engine gives the first one the setup budget). */
+  calls = 0;
+
   /**
    * Runs `onRequest` for one request (`payload` from request-encoding.ts); returns the prelude's tagged result. Throws isolated-vm's
    * errors: a timeout, or the isolate's disposal at its memory limit.

@@ -9,6 +9,8 @@ export interface ScriptedEnv {
   readonly dir: string;
   readonly proxy: TestProxy;
   readonly ups: Readonly<Record<string, TestUpstream>>;
+  /** The objects served now (without the IngressClass and Services), as last written. */
+  readonly objects: readonly object[];
   /**
    * Rewrites the manifests as `objects` (with the IngressClass and the upstreams' Services added)
    * and resolves once the workers serve the new table.
@@ -40,14 +42,19 @@ export async function startScripted(options: ScriptedOptions): Promise<ScriptedE
   const extra = options.extraEndpoints?.(ups) ?? {};
   const services = (): object[] => Object.entries(ups).flatMap(([name, up]) =>
     serviceWithEndpoints(name, [{ port: up.port }, ...(extra[name] ?? [])], namespace, options.annotations?.[name] ?? {}));
-  await writeManifests(dir, 'all.yaml', [ingressClass(), ...services(), ...options.objects(ups)]);
+  let current = options.objects(ups);
+  await writeManifests(dir, 'all.yaml', [ingressClass(), ...services(), ...current]);
   const proxy = await startProxy(dir, options.proxy);
   return {
     dir,
     proxy,
     ups,
+    get objects() {
+      return current;
+    },
     async rewrite(objects) {
       const next = proxy.nextTable();
+      current = objects;
       await writeManifests(dir, 'all.yaml', [ingressClass(), ...services(), ...objects]);
       await next;
     },

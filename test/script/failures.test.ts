@@ -24,12 +24,29 @@ describe('a failing script fails only its request', () => {
     const { engine, run } = testEngine();
     t.after(() => engine.dispose());
     const script = engine.load(handler("if (req.headers.loop) for (;;) {} return { backend: 'shard-a' };", { limits: { timeoutMs: 100, memoryMiB: 16 } }));
+    assert.deepEqual(decisionOf(await run(script)), { backend: 'shard-a' }); // the isolate's first request has a larger budget
     const started = performance.now();
     const outcome = await run(script, request({ headers: { loop: '1' } }));
     const elapsed = performance.now() - started;
     assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 100 ms budget' });
     assert.ok(elapsed >= 95 && elapsed < 200, `took ${elapsed} ms`);
     assert.deepEqual(decisionOf(await run(script)), { backend: 'shard-a' });
+  });
+
+  test('the first request in a fresh isolate gets the setup budget (ten budgets, at least 100 ms), later ones the budget', async (t) => {
+    const { engine, run } = testEngine();
+    t.after(() => engine.dispose());
+    const script = engine.load(handler('for (;;) {}', { limits: { timeoutMs: 20, memoryMiB: 16 } }));
+    const timed = async (): Promise<number> => {
+      const started = performance.now();
+      const outcome = await run(script);
+      assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 20 ms budget' });
+      return performance.now() - started;
+    };
+    const cold = await timed();
+    const warm = await timed();
+    assert.ok(cold >= 95 && cold < 250, `cold run took ${cold} ms`);
+    assert.ok(warm >= 19 && warm < 80, `warm run took ${warm} ms`);
   });
 
   test('an async script that never settles times out at the budget', async (t) => {
