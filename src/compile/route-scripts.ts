@@ -57,6 +57,8 @@ export interface RouteScriptsResult {
   readonly clusterUses: readonly PlacedRoute[];
   /** Every identified RouteScript, for statuses. */
   readonly identities: readonly ObjectIdentity[];
+  /** Keys of valid scripts whose targets match routes that all went to older scripts: they run nowhere. */
+  readonly outranked: ReadonlySet<string>;
 }
 
 /** Compiles the RouteScripts of a snapshot; see the module comment for the rules. */
@@ -76,6 +78,7 @@ export function compileRouteScripts(
   const attached = new Map<Route, string>();
   const claimedBy = new Map<Route, Aged>();
   const clusterUses: PlacedRoute[] = [];
+  const outranked = new Set<string>();
   for (const item of aged) {
     const owner: RankedIngress = { id: item.id, rank: -1, created: item.created };
     const parsed = guarded(sink, item.id, null, () => parseRouteScript(item, maps, sink));
@@ -103,27 +106,33 @@ export function compileRouteScripts(
       lookup,
       provenance: item.id.provenance,
     };
+    let matchedAny = false;
+    let attachedAny = false;
     parsed.targetRefs.forEach((ref, i) => {
       const matched = routes.filter((r) => targets(ref, item.id.namespace, r));
+      if (matched.length > 0) matchedAny = true;
       const where = `${item.id.provenance}/targetRefs/${i}`;
       if (matched.length === 0) {
         sink.report(item.id, 'RouteScriptTargetNotFound', 'warning', `${describeRef(ref)} matches no route in namespace ${item.id.namespace}; the script runs nowhere for it`, where);
       }
       for (const { placed } of matched) {
         const holder = claimedBy.get(placed.route);
-        if (holder === undefined) {
+        if (holder === item) attachedAny = true;
+        else if (holder === undefined) {
           claimedBy.set(placed.route, item);
           attached.set(placed.route, item.id.key);
-        } else if (holder !== item) {
+          attachedAny = true;
+        } else {
           const by = holder.created === item.created ? `RouteScript ${holder.id.key} (as old, first by namespace/name)` : `the older RouteScript ${holder.id.key}`;
           sink.report(item.id, 'RouteScriptConflict', 'error', `route ${placed.route.provenance} already runs ${by}; this script does not run on it`, where);
         }
       }
     });
+    if (matchedAny && !attachedAny) outranked.add(item.id.key);
   }
   const sorted: Record<string, CompiledScript> = {};
   for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
-  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id) };
+  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id), outranked };
 }
 
 function pseudoRoute(cluster: string, provenance: string): Route {
@@ -369,19 +378,22 @@ const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES
 
 /**
  * The status of one RouteScript, from its diagnostics (sorted) and whether it is in the table.
- * - `Accepted`: False, with the first error code as reason, when the script was dropped; else
- *   True/`Accepted` without problems, True/`AcceptedWithWarnings` with warnings only (a target
+ * - `Accepted`: False, with the first error code as reason, when the script was dropped;
+ *   False/`RouteScriptConflict` when it is valid but every route it targets runs an older script;
+ *   else True/`Accepted` without problems, True/`AcceptedWithWarnings` with warnings only (a target
  *   matching nothing), True/`PartiallyAccepted` when some routes went to an older script.
  * - `ResolvedRefs`: False, with the first such code, when a backend or lookup Service, a port or
  *   the ConfigMap is missing or unusable; True otherwise.
  */
-export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean): ObjectStatus {
+export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean, outranked: boolean): ObjectStatus {
   const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
   const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
   const firstError = diagnostics.find((d) => d.severity === 'error');
   let accepted: Condition;
   if (!inTable) {
     accepted = { type: 'Accepted', status: 'False', reason: firstError?.code ?? 'Invalid', message: summarise(id, diagnostics) };
+  } else if (outranked) {
+    accepted = { type: 'Accepted', status: 'False', reason: 'RouteScriptConflict', message: summarise(id, others) };
   } else if (others.length === 0) {
     accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The RouteScript is valid and compiles.' };
   } else if (others.some((d) => d.severity === 'error')) {
