@@ -358,6 +358,40 @@ export const ANNOTATIONS = [
     description: 'Most requests in flight to the Service; past it requests fail fast with 503.',
   },
 
+  // Request pausing. Up to an hour covers a migration; a queue beyond 100k requests or 1 GiB of
+  // declared bodies per worker would hold more than one proxy should.
+  {
+    name: 'signalbox.dev/pause-max-wait',
+    on: 'Service',
+    kind: 'duration',
+    minMs: 1,
+    maxMs: HOUR,
+    zero: 'no pausing: 503 at once',
+    default: '5s',
+    example: '30s',
+    description: 'While the Service has no ready endpoint, hold new requests at the proxy for up to this long, releasing them as soon as one is ready (503 with Retry-After past it).',
+  },
+  {
+    name: 'signalbox.dev/pause-queue-size',
+    on: 'Service',
+    kind: 'int',
+    min: 1,
+    max: 100_000,
+    default: '1000',
+    example: '200',
+    description: 'Most requests held for the Service per worker (while paused); past it requests fail fast with 503 and Retry-After.',
+  },
+  {
+    name: 'signalbox.dev/pause-queue-bytes',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1_073_741_824,
+    default: '16777216',
+    example: '1048576',
+    description: 'Most request-body bytes (declared Content-Length; 64 KiB for a chunked body) held for the Service per worker; past it requests fail fast with 503.',
+  },
+
   // Endpoint weights. Up to 1000 allows fine ratios; more would only overflow smooth balancers.
   {
     name: 'signalbox.dev/endpoint-weights',

@@ -35,6 +35,8 @@ const MAX_CODE_LENGTH = 262_144;
 /** Largest `data` accepted (as JSON), inline or from a ConfigMap (a ConfigMap holds at most 1 MiB). */
 const MAX_DATA_LENGTH = 1_048_576;
 const MAX_DATA_DEPTH = 32;
+/** How long an operator's pause holds a request when `pause.maxWaitSeconds` is not set. */
+const DEFAULT_PAUSE_SECONDS = 30;
 /** The ConfigMap key read when `dataFrom.configMapRef.key` is not set. */
 export const DEFAULT_DATA_KEY = 'data';
 
@@ -104,6 +106,7 @@ export function compileRouteScripts(
       rejectStatus: parsed.rejectStatus,
       backends,
       lookup,
+      pause: parsed.pause,
       provenance: item.id.provenance,
     };
     let matchedAny = false;
@@ -172,6 +175,7 @@ interface ParsedScript {
   readonly rejectStatus: number;
   readonly code: string;
   readonly lookup: { readonly ref: ServiceRef; readonly path: string; readonly cacheTtlMs: number; readonly timeoutMs: number } | null;
+  readonly pause: CompiledScript['pause'];
 }
 
 /**
@@ -270,12 +274,14 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     if (!('code' in ref) && path !== undefined) lookup = { ref, path, cacheTtlMs: cacheTtlSeconds * 1000, timeoutMs: lookupTimeout };
   }
 
-  // pause: validated, not compiled yet
-  const pause = object('pause', field(spec, 'pause'));
-  if (pause !== undefined) {
-    const enabled = field(pause, 'enabled');
+  // pause: an operator's hold on every request of the script's routes
+  const rawPause = object('pause', field(spec, 'pause'));
+  let pause: CompiledScript['pause'] = null;
+  if (rawPause !== undefined) {
+    const enabled = field(rawPause, 'enabled');
     if (!isUnset(enabled) && typeof enabled !== 'boolean') invalid('pause.enabled', `must be a boolean, got ${describe(enabled)}`);
-    int('pause.maxWaitSeconds', field(pause, 'maxWaitSeconds'), 1, 3600, 0);
+    const seconds = int('pause.maxWaitSeconds', field(rawPause, 'maxWaitSeconds'), 1, 3600, DEFAULT_PAUSE_SECONDS);
+    if (enabled === true) pause = { maxWaitMs: seconds * 1000 };
   }
 
   // data
@@ -319,7 +325,7 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     }
     data = read.data;
   }
-  return { targetRefs, backends, data, limits: { timeoutMs, memoryMiB }, failurePolicy, rejectStatus, code, lookup };
+  return { targetRefs, backends, data, limits: { timeoutMs, memoryMiB }, failurePolicy, rejectStatus, code, lookup, pause };
 }
 
 /** The data of a ConfigMap key: JSON, or else YAML (core schema), which must hold an object. */

@@ -13,6 +13,7 @@ import {
   type HealthCheckPolicy,
   type LbPolicy,
   type OutlierPolicy,
+  type PausePolicy,
   type RetryPolicy,
   type TimeoutPolicy,
 } from '../model/policy.ts';
@@ -70,6 +71,7 @@ export function parseServicePolicy(service: Identified, sink: DiagnosticSink): S
     retry: retry(a),
     timeouts: timeouts(a),
     circuitBreaker: circuitBreaker(a),
+    pause: pause(a),
   };
   return { policy, endpointWeights: a.get('signalbox.dev/endpoint-weights') ?? DEFAULT_SERVICE_POLICY.endpointWeights };
 }
@@ -188,6 +190,15 @@ function circuitBreaker(a: AnnotationReader): CircuitBreakerPolicy {
     maxConnections: a.get('signalbox.dev/max-connections') ?? defaults.maxConnections,
     maxPendingRequests: a.get('signalbox.dev/max-pending-requests') ?? defaults.maxPendingRequests,
     maxRequests: a.get('signalbox.dev/max-requests') ?? defaults.maxRequests,
+  };
+}
+
+function pause(a: AnnotationReader): PausePolicy {
+  const defaults = DEFAULT_CLUSTER_POLICY.pause;
+  return {
+    maxWaitMs: a.get('signalbox.dev/pause-max-wait') ?? defaults.maxWaitMs,
+    maxRequests: a.get('signalbox.dev/pause-queue-size') ?? defaults.maxRequests,
+    maxBodyBytes: a.get('signalbox.dev/pause-queue-bytes') ?? defaults.maxBodyBytes,
   };
 }
 

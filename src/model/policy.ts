@@ -100,6 +100,19 @@ export interface CircuitBreakerPolicy {
   readonly maxRequests: number;
 }
 
+/**
+ * Request pausing while a cluster has no ready endpoint: requests are held (in arrival order, per
+ * worker) instead of answered 503, and released gradually once an endpoint is ready.
+ */
+export interface PausePolicy {
+  /** Longest a request is held; 0 turns automatic pausing off (503 at once, as without it). */
+  readonly maxWaitMs: number;
+  /** Most requests held at once per worker. */
+  readonly maxRequests: number;
+  /** Most request-body bytes held at once per worker (bodies are not read while held). */
+  readonly maxBodyBytes: number;
+}
+
 /** Everything a cluster's Service annotations decide. */
 export interface ClusterPolicy {
   readonly lbPolicy: LbPolicy;
@@ -114,6 +127,7 @@ export interface ClusterPolicy {
   readonly retry: RetryPolicy;
   readonly timeouts: TimeoutPolicy;
   readonly circuitBreaker: CircuitBreakerPolicy;
+  readonly pause: PausePolicy;
 }
 
 /** The policy of a Service without annotations. */
@@ -126,4 +140,5 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   retry: Object.freeze({ attempts: 1, onStatuses: Object.freeze([]) as readonly number[], budgetPercent: 20, minRetryConcurrency: 3 }),
   timeouts: Object.freeze({ connectMs: null, responseHeadersMs: null, idleMs: null }),
   circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
+  pause: Object.freeze({ maxWaitMs: 5_000, maxRequests: 1_000, maxBodyBytes: 16 * 1024 * 1024 }),
 }) as ClusterPolicy;

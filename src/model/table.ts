@@ -160,6 +160,12 @@ export interface CompiledScript {
   readonly backends: Readonly<Record<string, string>>;
   /** The lookup service, or null when the script declares none. */
   readonly lookup: CompiledScriptLookup | null;
+  /**
+   * An operator's pause (`spec.pause.enabled`): every request of the script's routes is held, in
+   * arrival order, until the pause is lifted (then released gradually) or for at most `maxWaitMs`
+   * (then 503 with Retry-After). Null when not paused.
+   */
+  readonly pause: { readonly maxWaitMs: number } | null;
   /** `RouteScript/namespace/name`. */
   readonly provenance: Provenance;
 }
