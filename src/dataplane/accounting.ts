@@ -7,10 +7,19 @@ export function hostOf(req: ClientRequest): string {
   return req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
 }
 
+/** What else the access log says about a request: its RouteScript's decision, and time held by a pause. */
+export interface RequestNote {
+  /** `namespace/name: what it decided`. */
+  script?: string;
+  /** Milliseconds the request waited at pause gates. */
+  pausedMs?: number;
+}
+
 /**
  * Metrics and the access-log line for one finished request (or tunnel): the request counter and
  * latency histogram of its route — or of no route, with empty labels — and one JSON line, which
- * says what the route's RouteScript decided when it has one (`script`).
+ * says what the route's RouteScript decided when it has one (`script`) and how long the request was
+ * held by a pause (`paused_ms`).
  */
 export function account(
   state: ProxyState,
@@ -21,7 +30,7 @@ export function account(
   ctx: RouteContext | null,
   upstream: Upstream | null,
   error: string | undefined,
-  script?: string,
+  note?: RequestNote,
 ): void {
   const seconds = (performance.now() - started) / 1000;
   if (ctx !== null) {
@@ -44,7 +53,8 @@ export function account(
       client: req.socket?.remoteAddress ?? '',
       protocol: req.httpVersion,
       ...(error === undefined ? {} : { error }),
-      ...(script === undefined ? {} : { script }),
+      ...(note?.script === undefined ? {} : { script: note.script }),
+      ...(note?.pausedMs === undefined ? {} : { paused_ms: Math.round(note.pausedMs) }),
     };
     state.accessLog.write(entry);
   }

@@ -23,7 +23,11 @@ export type ErrorReason =
   | 'internal-error'
   | 'circuit-open'
   /** A RouteScript failed and its failure policy is `reject` (the status is the RouteScript's). */
-  | 'script-failed';
+  | 'script-failed'
+  /** A pause gate's queue was full (requests or body bytes). */
+  | 'pause-queue-full'
+  /** A held request reached its maximum wait. */
+  | 'pause-expired';
 
 interface ErrorSpec {
   readonly status: number;
@@ -45,7 +49,12 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'internal-error': { status: 500, body: 'internal error in the proxy' },
   'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
   'script-failed': { status: 503, body: 'the route script failed' },
+  'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
+  'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
 };
+
+/** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1 };
 
 /** The status code signalbox answers with for `reason`. */
 export function statusFor(reason: ErrorReason): number {
@@ -74,6 +83,8 @@ export function writeError(res: WritableResponse, reason: ErrorReason, close = f
     'cache-control': 'no-store',
   };
   if (close) headers.connection = 'close';
+  const retryAfter = RETRY_AFTER_SECONDS[reason];
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
   res.writeHead(status, headers);
   res.end(body);
   return body.length;

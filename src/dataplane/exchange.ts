@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { requestEnded, requestStarted } from '../balancer/balancer.ts';
-import { account } from './accounting.ts';
+import { account, type RequestNote } from './accounting.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { RouteContext } from './prepared-table.ts';
@@ -37,8 +37,8 @@ export class Exchange {
   secure = false;
   /** A RouteScript's hash key, which retries keep using; undefined when the script gave none. */
   hashKey: string | undefined = undefined;
-  /** What the route's script decided, for the access log; undefined without a script. */
-  note: string | undefined = undefined;
+  /** What the route's script decided and how long a pause held the request, for the access log. */
+  note: RequestNote | undefined = undefined;
   #attempt: Attempt | null = null;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;

@@ -51,6 +51,10 @@ export class PreparedCluster {
   readonly policy: ClusterPolicy;
   readonly ready: readonly Upstream[];
   readonly fallback: readonly Upstream[];
+  /** Whether any endpoint may take traffic (ready, or serving while terminating): else {@link pick} finds none. */
+  readonly hasEndpoints: boolean;
+  /** Whether the backend resolved to a port of an existing Service (a missing one is never paused for). */
+  readonly resolved: boolean;
   readonly headerDuration: HistogramCell;
   readonly counters: ClusterCounters;
   /** Whether the policy is a consistent hash (ring hash, Maglev), which takes a hash key. */
@@ -101,6 +105,8 @@ export class PreparedCluster {
     this.counters = state.cluster(cluster.name);
     this.ready = ready;
     this.fallback = fallback;
+    this.hasEndpoints = ready.length + fallback.length > 0;
+    this.resolved = cluster.servicePort !== null;
     this.headerDuration = metrics.upstreamHeaderDuration.cell(cluster.name);
     const hashing = cluster.policy.lbPolicy === 'ring-hash' || cluster.policy.lbPolicy === 'maglev';
     this.hashing = hashing;

@@ -22,6 +22,8 @@ export interface PreparedTable {
   readonly routes: ReadonlyMap<Route, RouteContext>;
   /** Keys of the pools, endpoints and clusters this table uses. */
   readonly keys: TableKeys;
+  /** The clusters routes and scripts use, prepared, by name. */
+  readonly clusters: ReadonlyMap<string, PreparedCluster>;
   /** The RouteScripts this table runs, for {@link ScriptHost.commit} after the swap; null without a host. */
   readonly scripts: PreparedScripts | null;
 }
@@ -99,5 +101,5 @@ export function prepareTable(
   };
   for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
   if (table.defaultRoute) addRoute(table.defaultRoute);
-  return { version: published.version, published, router: buildRouter(table), routes, keys, scripts: preparedScripts };
+  return { version: published.version, published, router: buildRouter(table), routes, keys, clusters, scripts: preparedScripts };
 }

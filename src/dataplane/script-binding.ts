@@ -17,6 +17,8 @@ export class ScriptBinding {
   /** `fallback`: a failed run leaves the request to the route; `reject`: answer {@link rejectStatus}. */
   readonly failurePolicy: CompiledScript['failurePolicy'];
   readonly rejectStatus: number;
+  /** The operator's pause of the RouteScript (`spec.pause`), or null. */
+  readonly pause: CompiledScript['pause'];
   /** The route served through each declared backend: same route, that backend's cluster. */
   readonly backends: ReadonlyMap<string, RouteContext>;
   readonly invocations: CounterCell;
@@ -33,6 +35,7 @@ export class ScriptBinding {
     this.state = state;
     this.failurePolicy = script.failurePolicy;
     this.rejectStatus = script.rejectStatus;
+    this.pause = script.pause;
     this.backends = backends;
     this.#metrics = metrics;
     this.invocations = metrics.scriptInvocations.cell(script.name);

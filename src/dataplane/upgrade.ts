@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../script/index.ts';
-import { account, hostOf } from './accounting.ts';
+import { account, hostOf, type RequestNote } from './accounting.ts';
 import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './error-responses.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
@@ -32,28 +32,28 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
     runScript(state.scripts.engine, script, routed.ctx, request).then((verdict) => {
       if (socket.destroyed) {
-        account(state, req, 499, 0, started, routed.ctx, null, 'client-closed', verdict.note);
+        account(state, req, 499, 0, started, routed.ctx, null, 'client-closed', { script: verdict.note });
         return;
       }
       switch (verdict.action) {
         case 'forward':
-          return tunnel(state, listener, connectMs, req, socket, head, started, routed, verdict.ctx, verdict.decision, verdict.note);
+          return tunnel(state, listener, connectMs, req, socket, head, started, routed, verdict.ctx, verdict.decision, { script: verdict.note });
         case 'respond': {
           const { status, headers = {}, body = '' } = verdict.respond;
           state.metrics.upgrades.labels('script-respond').inc();
           writeRawResponse(socket, status, body !== '' && headers['content-type'] === undefined ? { ...headers, 'content-type': 'text/plain; charset=utf-8' } : headers, body);
-          account(state, req, status, Buffer.byteLength(body), started, routed.ctx, null, undefined, verdict.note);
+          account(state, req, status, Buffer.byteLength(body), started, routed.ctx, null, undefined, { script: verdict.note });
           return;
         }
         case 'reject':
-          return failUpgrade(state, req, socket, started, routed.ctx, 'script-failed', verdict.status, verdict.note);
+          return failUpgrade(state, req, socket, started, routed.ctx, 'script-failed', verdict.status, { script: verdict.note });
       }
     });
   };
 }
 
 /** Refuses an upgrade with signalbox's own error response on the raw socket. */
-function failUpgrade(state: ProxyState, req: IncomingMessage, socket: Duplex, started: number, ctx: RouteContext | null, reason: ErrorReason, status = statusFor(reason), note?: string): void {
+function failUpgrade(state: ProxyState, req: IncomingMessage, socket: Duplex, started: number, ctx: RouteContext | null, reason: ErrorReason, status = statusFor(reason), note?: RequestNote): void {
   state.metrics.upgrades.labels(reason).inc();
   state.metrics.proxyErrors.labels(reason).inc();
   writeRawError(socket, reason, status);
@@ -72,7 +72,7 @@ function tunnel(
   routed: RoutedRequest,
   ctx: RouteContext,
   decision: Decision | null,
-  note: string | undefined,
+  note: RequestNote | undefined,
 ): void {
   const { target, path } = routed;
   const fail = (reason: ErrorReason): void => failUpgrade(state, req, socket, started, ctx, reason, undefined, note);

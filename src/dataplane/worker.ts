@@ -12,6 +12,8 @@ import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from './prepared-table.ts';
 import type { ProxyState } from './proxy.ts';
 import { ScriptHost } from './script-host.ts';
+import { PauseGates } from '../pause/pause-gates.ts';
+import { releasePauses } from './pause-release.ts';
 import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from './upstream-state.ts';
@@ -42,6 +44,7 @@ const state: ProxyState = {
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
   scripts,
+  pauses: new PauseGates(metrics.pause),
 };
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
@@ -60,6 +63,7 @@ port.on('message', (message: ToWorker) => {
       state.table = prepared;
       upstreams.retain(prepared.keys);
       if (prepared.scripts !== null) scripts.commit(prepared.scripts);
+      releasePauses(state.pauses!, prepared);
       metrics.workerTableVersion.set(prepared.version);
       log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
       send({ type: 'table-applied', version: prepared.version });
@@ -79,6 +83,8 @@ port.on('message', (message: ToWorker) => {
 
 /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes everything. */
 async function stop(graceMs: number): Promise<void> {
+  // Held requests are told to retry (503, Retry-After) now, while another replica can take them.
+  state.pauses?.stop();
   const closing: Promise<void>[] = [];
   for (const server of [listeners?.http, listeners?.https]) {
     if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));

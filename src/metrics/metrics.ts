@@ -58,8 +58,47 @@ export interface DataplaneMetrics {
   readonly scriptDuration: HotHistogram;
   /** 1 while a RouteScript is failing (backing off) in a worker; summed over workers. */
   readonly scriptFailing: Gauge<'script'>;
+  /** The pause gates' metrics. */
+  readonly pause: PauseMetrics;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
   collect(): Promise<unknown[]>;
+}
+
+/**
+ * Request pausing, by gate: `kind` is `no-endpoint` (automatic, `gate` = the cluster), `operator`
+ * (a RouteScript's `spec.pause`, `gate` = the RouteScript) or `script` (a script's pause decision).
+ */
+export interface PauseMetrics {
+  /** Requests held now. */
+  readonly held: Gauge<'kind' | 'gate'>;
+  /** How long requests were held, whatever ended the wait. */
+  readonly holdDuration: Histogram<'kind' | 'gate'>;
+  /** Held requests released upstream. */
+  readonly released: Counter<'kind' | 'gate'>;
+  /** Held requests that reached their maximum wait (503 with Retry-After). */
+  readonly expired: Counter<'kind' | 'gate'>;
+  /** Requests refused because the gate's queue was full (`bound`: requests or bytes). */
+  readonly rejected: Counter<'kind' | 'gate' | 'bound'>;
+  /** Held requests whose client went away. */
+  readonly abandoned: Counter<'kind' | 'gate'>;
+  /** The release rate of a gate that is letting its backlog go, in requests per second (0 otherwise). */
+  readonly releaseRate: Gauge<'kind' | 'gate'>;
+}
+
+/** Hold-time buckets in seconds, from 10 ms to an hour (the longest wait). */
+const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+function createPauseMetrics(registers: Registry[]): PauseMetrics {
+  const labelNames = ['kind', 'gate'] as const;
+  return {
+    held: new Gauge({ name: 'signalbox_pause_held_requests', help: 'Requests held by a pause gate now.', labelNames, registers }),
+    holdDuration: new Histogram({ name: 'signalbox_pause_hold_duration_seconds', help: 'How long requests were held by a pause gate.', labelNames, buckets: HOLD_BUCKETS, registers }),
+    released: new Counter({ name: 'signalbox_pause_released_total', help: 'Held requests released upstream.', labelNames, registers }),
+    expired: new Counter({ name: 'signalbox_pause_expired_total', help: 'Held requests that reached their maximum wait and got 503.', labelNames, registers }),
+    rejected: new Counter({ name: 'signalbox_pause_rejected_total', help: 'Requests refused with 503 because the pause queue was full, by bound.', labelNames: ['kind', 'gate', 'bound'] as const, registers }),
+    abandoned: new Counter({ name: 'signalbox_pause_abandoned_total', help: 'Held requests whose client disconnected.', labelNames, registers }),
+    releaseRate: new Gauge({ name: 'signalbox_pause_release_rate', help: 'Release rate of a pause gate letting its backlog go, in requests per second.', labelNames, registers }),
+  };
 }
 
 /** Creates the data-plane metrics in a fresh registry. */
@@ -93,6 +132,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     scriptDecisions,
     scriptErrors,
     scriptDuration,
+    pause: createPauseMetrics(registers),
     scriptFailing: new Gauge({
       name: 'signalbox_script_failing',
       help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',

@@ -5,7 +5,6 @@ import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-
 describe('errors a user can tell apart', () => {
   let dir: string;
   let proxy: TestProxy;
@@ -22,7 +21,8 @@ describe('errors a user can tell apart', () => {
     dir = await tempManifestDir();
     await writeManifests(dir, 'all.yaml', [
       ingressClass(),
-      ...serviceWithEndpoints('notready', [{ port: 1, ready: false, serving: false }]),
+      // Pausing off: the 503 comes at once (pausing has tests of its own).
+      ...serviceWithEndpoints('notready', [{ port: 1, ready: false, serving: false }], 'default', { 'signalbox.dev/pause-max-wait': '0' }),
       ...serviceWithEndpoints('refused', [{ port: await deadPort() }]),
       ...serviceWithEndpoints('slow', [{ port: slow.port }]),
       ...serviceWithEndpoints('rude', [{ port: rude.port }]),

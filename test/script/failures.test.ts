@@ -20,7 +20,7 @@ describe('a failing script fails only its request', () => {
     assert.deepEqual(outcome, { ok: false, cause: 'throw', message: 'Error: later' });
   });
 
-  test('an infinite loop stops at the budget (within 2×) and the next request runs', async (t) => {
+  test('an infinite loop is stopped at twice its budget plus 10 ms, and the next request runs', async (t) => {
     const { engine, run } = testEngine();
     t.after(() => engine.dispose());
     const script = engine.load(handler("if (req.headers.loop) for (;;) {} return { backend: 'shard-a' };", { limits: { timeoutMs: 100, memoryMiB: 16 } }));
@@ -29,11 +29,11 @@ describe('a failing script fails only its request', () => {
     const outcome = await run(script, request({ headers: { loop: '1' } }));
     const elapsed = performance.now() - started;
     assert.deepEqual(outcome, { ok: false, cause: 'timeout', message: 'the script exceeded its 100 ms budget' });
-    assert.ok(elapsed >= 95 && elapsed < 200, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 205 && elapsed < 1_000, `took ${elapsed} ms`);
     assert.deepEqual(decisionOf(await run(script)), { backend: 'shard-a' });
   });
 
-  test('the first request in a fresh isolate gets the setup budget (ten budgets, at least 100 ms), later ones the budget', async (t) => {
+  test('the first request in a fresh isolate gets the setup budget (ten budgets, at least 100 ms), later ones twice the budget plus 10 ms', async (t) => {
     const { engine, run } = testEngine();
     t.after(() => engine.dispose());
     const script = engine.load(handler('for (;;) {}', { limits: { timeoutMs: 20, memoryMiB: 16 } }));
@@ -46,7 +46,7 @@ describe('a failing script fails only its request', () => {
     const cold = await timed();
     const warm = await timed();
     assert.ok(cold >= 95 && cold < 250, `cold run took ${cold} ms`);
-    assert.ok(warm >= 19 && warm < 80, `warm run took ${warm} ms`);
+    assert.ok(warm >= 48 && warm < 120, `warm run took ${warm} ms`);
   });
 
   test('an async script that never settles times out at the budget', async (t) => {
