@@ -18,7 +18,7 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test typecheck demo bench compile-example golden
+.PHONY: help deps test typecheck demo demo-shards bench compile-example golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -33,6 +33,12 @@ typecheck: $(DEPS) ## type-check only
 
 demo: $(DEPS) ## start two example backends and signalbox serve on examples/quickstart
 	node examples/quickstart/demo.ts
+
+# Which examples/shard-routing variant `make demo-shards` serves: data-map or lookup-service.
+VARIANT ?= data-map
+
+demo-shards: $(DEPS) ## tenant to shard routing by RouteScript on examples/shard-routing (VARIANT=data-map|lookup-service)
+	node examples/shard-routing/demo.ts --variant $(VARIANT)
 
 bench: $(DEPS) ## proxy benchmark: direct vs nginx vs signalbox (needs nginx and wrk)
 	node bench/proxy.ts
