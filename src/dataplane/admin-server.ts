@@ -82,7 +82,8 @@ async function route(req: IncomingMessage, res: ServerResponse, sources: AdminSo
 
 /**
  * Every RouteScript of the table with the routes that run it and its health: `failing` when any
- * worker is backing off from it, with that worker's last failure.
+ * worker is backing off from it, with that worker's last failure. `workers` lists only the workers
+ * in which the script has failed since it was loaded (a healthy script shows none).
  */
 function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>): unknown {
   const routes = new Map<string, string[]>();
@@ -95,7 +96,11 @@ function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, R
     list.push(route.provenance);
   }
   return Object.keys(table.scripts).map((id) => {
-    const workers = [...(statuses.get(id) ?? new Map<number, ScriptStatus>())].map(([worker, status]) => ({ worker, ...status }));
+    const workers = [...(statuses.get(id) ?? new Map<number, ScriptStatus>())].map(([worker, status]) => ({
+      worker,
+      ...status,
+      retryAt: status.retryAt === null ? null : new Date(status.retryAt).toISOString(),
+    }));
     const failing = workers.filter((w) => w.state === 'failing');
     return { id, state: failing.length > 0 ? 'failing' : 'ok', routes: routes.get(id) ?? [], workers };
   });

@@ -95,6 +95,11 @@ export class ScriptHost {
   commit(prepared: PreparedScripts): void {
     this.engine.retain(prepared.ids);
     for (const key of this.#states.keys()) if (!prepared.stateKeys.has(key)) this.#states.delete(key);
+    // Answers cached from another lookup service or path are not answers of this one.
+    for (const [id, { lookup }] of prepared.lookups) {
+      const before = this.#lookups.get(id)?.lookup;
+      if (before !== undefined && (before.cluster !== lookup.cluster || before.path !== lookup.path)) this.#lookup.forget(id);
+    }
     this.#lookups = prepared.lookups;
     // A new version of a failing script starts healthy (and the other way round): say so.
     for (const loaded of prepared.loaded.values()) {

@@ -74,14 +74,20 @@ export class HttpLookup {
     this.#cache.clear();
   }
 
+  /** Drops the cached answers of one script (its lookup service or path changed). */
+  forget(scriptId: string): void {
+    const prefix = `${scriptId}\n`;
+    for (const key of [...this.#cache.keys()]) if (key.startsWith(prefix)) this.#cache.delete(key);
+  }
+
   /** Closes the dispatcher if this lookup made it. */
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
   #lookup(scriptId: string, key: string): Promise<string | null> {
-    const endpoint = this.#endpoints(scriptId);
-    if (endpoint === undefined) return Promise.reject(new Error('this script has no lookup service configured'));
+    // The cache first: a cached answer needs no endpoint, so it still serves while the lookup
+    // service has none ready.
     const cacheKey = `${scriptId}\n${key}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) {
@@ -93,6 +99,13 @@ export class HttpLookup {
     }
     const pending = this.#inFlight.get(cacheKey);
     if (pending !== undefined) return pending;
+    let endpoint: LookupEndpoint | undefined;
+    try {
+      endpoint = this.#endpoints(scriptId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (endpoint === undefined) return Promise.reject(new Error('this script has no lookup service configured'));
     const fetched = this.#get(endpoint, key).then(
       (value) => {
         this.#inFlight.delete(cacheKey);

@@ -30,6 +30,23 @@ function lookupFor(path: string, extra: Partial<LookupEndpoint> = {}, clock = ne
 }
 
 describe('HttpLookup', () => {
+  test('a cached answer needs no endpoint: it still serves while the service has none ready; forget drops it', async (t) => {
+    let ready = true;
+    const lookup = new HttpLookup({
+      endpoints: () => {
+        if (!ready) throw new Error('the lookup service shop/directory:80 has no ready endpoint');
+        return { endpoint: `127.0.0.1:${server.port}`, path: '/shards/{key}' };
+      },
+    });
+    t.after(() => lookup.close());
+    assert.equal(await lookup.fetch('shop/shards', '1'), 'shard-a');
+    ready = false;
+    assert.equal(await lookup.fetch('shop/shards', '1'), 'shard-a');
+    await assert.rejects(lookup.fetch('shop/shards', '2'), /has no ready endpoint/);
+    lookup.forget('shop/shards');
+    await assert.rejects(lookup.fetch('shop/shards', '1'), /has no ready endpoint/);
+  });
+
   test('GETs the key, caches it for its TTL, then asks again', async (t) => {
     const clock = new ManualClock();
     const lookup = lookupFor('/shards/{key}', { ttlMs: 1000 }, clock);
