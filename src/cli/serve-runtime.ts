@@ -90,6 +90,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     stop() {
       stopping ??= (async () => {
         draining = true;
+        pool.drain();
         source.close();
         debouncer.stop();
         health.stop();

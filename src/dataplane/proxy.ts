@@ -37,6 +37,11 @@ export interface ProxyState {
   readonly scripts: ScriptHost | null;
   /** Where requests are held while paused; null where nothing is ever held. */
   readonly pauses: PauseGates | null;
+  /**
+   * Set when shutdown begins (readiness fails): responses then close their HTTP/1.1 connection, so
+   * clients move to another replica instead of reusing a connection this one is about to close.
+   */
+  draining: boolean;
 }
 
 /** Facts about the listener a request came in on. */
@@ -66,6 +71,7 @@ const DEFAULT_SCRIPT_PAUSE_MS = 30_000;
  */
 export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (req: ClientRequest, res: ClientResponse) => void {
   return function handleRequest(req, res) {
+    if (state.draining && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
     serve(state, listener, req, res, performance.now(), null);
   };
 }

@@ -114,6 +114,11 @@ export class WorkerPool {
     return this.#scriptStatuses;
   }
 
+  /** Tells every worker that shutdown has begun: responses close their connections from now on. */
+  drain(): void {
+    for (const slot of this.#slots) this.#post(slot, { type: 'drain' });
+  }
+
   /** Stops every worker: no new connections, requests in flight get up to `graceMs`. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;

@@ -17,6 +17,8 @@ export type ToWorker =
   | { readonly type: 'metrics'; readonly id: number }
   /** The endpoints (`cluster|address|port`) that fail their active health checks now. */
   | { readonly type: 'health'; readonly unhealthy: readonly string[] }
+  /** Shutdown has begun: keep serving, but let clients go (Connection: close, GOAWAY). */
+  | { readonly type: 'drain' }
   | { readonly type: 'stop'; readonly graceMs: number };
 
 /** Messages from a worker to the control plane. */

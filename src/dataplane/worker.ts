@@ -45,6 +45,7 @@ const state: ProxyState = {
   },
   scripts,
   pauses: new PauseGates(metrics.pause),
+  draining: false,
 };
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
@@ -74,6 +75,11 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'metrics':
       metrics.collect().then((data) => send({ type: 'metrics', id: message.id, data }));
+      break;
+    case 'drain':
+      state.draining = true;
+      // HTTP/2 clients get GOAWAY now: streams in flight finish, new ones go to a new connection.
+      for (const session of h2Sessions) session.close();
       break;
     case 'stop':
       void stop(message.graceMs);
