@@ -50,6 +50,9 @@ export interface ListenerInfo {
   readonly port: number;
 }
 
+/** The note of a request with nothing to note (most of them); never modified, only spread. */
+const NO_NOTE: RequestNote = Object.freeze({});
+
 /** A script's pause without a maximum wait holds this long (its gate's deadline still applies). */
 const DEFAULT_SCRIPT_PAUSE_MS = 30_000;
 
@@ -84,7 +87,7 @@ function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, re
   if (typeof routed === 'string') return answerError(state, req, res, started, routed, null);
   const ctx = routed.ctx;
   const script = ctx.script;
-  const note: RequestNote = waited === null ? {} : { pausedMs: performance.now() - waited.since };
+  const note: RequestNote = waited === null ? NO_NOTE : { pausedMs: performance.now() - waited.since };
   const again = (w: Waited): void => serve(state, listener, req, res, started, w);
   if (script === null || state.scripts === null) {
     return forward({ state, listener, req, res, started, routed, ctx, decision: null, note, waited, again });
