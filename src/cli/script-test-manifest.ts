@@ -49,13 +49,16 @@ export async function loadScriptUnderTest(path: string, name: string | undefined
   const result = compile(only, DEFAULT_COMPILE_OPTIONS);
   const diagnostics = [...shape, ...result.diagnostics];
   const script = result.table.scripts[key];
-  if (script !== undefined) return { script, notes: diagnostics };
+  if (script !== undefined && !script.invalid) return { script, notes: diagnostics };
 
   // Dropped: its own errors say why; everything else is context.
   const [namespace, scriptName] = key.split('/') as [string, string];
   const own = (d: Diagnostic): boolean => d.kind === 'RouteScript' && d.namespace === namespace && d.name === scriptName && d.severity === 'error';
   for (const d of diagnostics) report(d, own(d) ? 'error' : 'note');
-  throw new ConfigError(`RouteScript ${key} is invalid: the proxy would ignore it and its routes would keep their normal routing`);
+  const outcome = script?.invalid === true
+    ? `its failurePolicy is reject, so its routes would answer ${script.rejectStatus} until it is fixed`
+    : 'the proxy would ignore it and its routes would keep their normal routing';
+  throw new ConfigError(`RouteScript ${key} is invalid: ${outcome}`);
 }
 
 /** `namespace/name` of a RouteScript in the snapshot (defaults applied), or null when it has no usable name. */

@@ -107,7 +107,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     ...ingresses.map(({ owner }) =>
       ingressStatus(owner.id, byObject.get(owner.id.provenance) ?? [], served.has(owner) || certificateSources.has(owner.id.provenance)),
     ),
-    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], Object.hasOwn(routeScripts.scripts, id.key), routeScripts.outranked.has(id.key))),
+    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false, routeScripts.outranked.has(id.key))),
   ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
   return { table, statuses, diagnostics };

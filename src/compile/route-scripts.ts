@@ -5,7 +5,9 @@
  * lookup service to clusters, and attaching it to the routes it targets.
  *
  * A RouteScript with any invalid field, code that does not compile, or data it cannot read is
- * dropped whole (an error diagnostic says why): its routes keep their normal routing. A valid one
+ * dropped whole (an error diagnostic says why): its routes keep their normal routing — unless its
+ * targetRefs are valid and its failurePolicy is reject: then it fails closed, listed in the table as
+ * `invalid` and attached as usual, and its routes answer its rejectStatus. A valid one
  * is listed in `table.scripts` and named by each route it attaches to (`Route.script`):
  * - `{kind: Ingress, name, host?, path?}`: the routes of that Ingress in the script's namespace
  *   (the default route too when neither host nor path is given); `host` keeps only the routes of
@@ -83,8 +85,14 @@ export function compileRouteScripts(
   const outranked = new Set<string>();
   for (const item of aged) {
     const owner: RankedIngress = { id: item.id, rank: -1, created: item.created };
-    const parsed = guarded(sink, item.id, null, () => parseRouteScript(item, maps, sink));
-    if (parsed === null) continue;
+    const outcome = guarded(sink, item.id, null, () => parseRouteScript(item, maps, sink));
+    if (outcome === null) continue;
+    if ('rejecting' in outcome) {
+      scripts[item.id.key] = rejectingScript(item.id, outcome.rejectStatus);
+      attach(item, outcome.targetRefs);
+      continue;
+    }
+    const parsed = outcome;
     const backends: Record<string, string> = {};
     for (const [name, ref] of parsed.backends) {
       const cluster = clusterOf(item.id.namespace, ref);
@@ -107,11 +115,20 @@ export function compileRouteScripts(
       backends,
       lookup,
       pause: parsed.pause,
+      invalid: false,
       provenance: item.id.provenance,
     };
+    attach(item, parsed.targetRefs);
+  }
+  const sorted: Record<string, CompiledScript> = {};
+  for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
+  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id), outranked };
+
+  /** Attaches a script to the routes its targetRefs match, oldest script first; reports conflicts. */
+  function attach(item: Aged, targetRefs: readonly ParsedTargetRef[]): void {
     let matchedAny = false;
     let attachedAny = false;
-    parsed.targetRefs.forEach((ref, i) => {
+    targetRefs.forEach((ref, i) => {
       const matched = routes.filter((r) => targets(ref, item.id.namespace, r));
       if (matched.length > 0) matchedAny = true;
       const where = `${item.id.provenance}/targetRefs/${i}`;
@@ -133,9 +150,23 @@ export function compileRouteScripts(
     });
     if (matchedAny && !attachedAny) outranked.add(item.id.key);
   }
-  const sorted: Record<string, CompiledScript> = {};
-  for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
-  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id), outranked };
+}
+
+/** The table entry of an invalid RouteScript that fails closed: nothing to run, only its answer. */
+function rejectingScript(id: ObjectIdentity, rejectStatus: number): CompiledScript {
+  return {
+    name: id.key,
+    code: '',
+    data: {},
+    limits: { timeoutMs: 5, memoryMiB: 16 },
+    failurePolicy: 'reject',
+    rejectStatus,
+    backends: {},
+    lookup: null,
+    pause: null,
+    invalid: true,
+    provenance: id.provenance,
+  };
 }
 
 function pseudoRoute(cluster: string, provenance: string): Route {
@@ -178,11 +209,18 @@ interface ParsedScript {
   readonly pause: CompiledScript['pause'];
 }
 
+/** An invalid RouteScript whose failure policy is reject: its targets are known and answer `rejectStatus`. */
+interface RejectingScript {
+  readonly rejecting: true;
+  readonly targetRefs: readonly ParsedTargetRef[];
+  readonly rejectStatus: number;
+}
+
 /**
  * Validates one RouteScript, reporting every problem (each with the path of its field); null when
  * there is any error, so the script is dropped.
  */
-function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): ParsedScript | null {
+function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): ParsedScript | RejectingScript | null {
   const { id } = item;
   let failed = false;
   const invalid = (at: string, message: string): undefined => {
@@ -238,6 +276,9 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     });
   }
 
+  // Whether the script's targets are known whatever else is wrong: needed to fail closed.
+  const refsOk = !failed;
+
   // backends
   const backends: [string, ServiceRef][] = [];
   const rawBackends = object('backends', field(spec, 'backends'));
@@ -260,6 +301,14 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
   if (rawPolicy === 'reject' || rawPolicy === 'fallback') failurePolicy = rawPolicy;
   else if (!isUnset(rawPolicy)) invalid('failurePolicy', `must be fallback or reject, got ${JSON.stringify(rawPolicy) ?? describe(rawPolicy)}`);
   const rejectStatus = int('rejectStatus', field(spec, 'rejectStatus'), 400, 599, 503);
+  // A broken script whose policy is reject must not open its routes: they answer rejectStatus.
+  const failsClosed = refsOk && rawPolicy === 'reject';
+  const consequence = failsClosed ? `its routes answer ${rejectStatus} until it is fixed (failurePolicy reject)` : 'its routes keep their normal routing';
+  const broken = (): RejectingScript | null => {
+    if (!failsClosed) return null;
+    sink.report(id, 'RouteScriptRejecting', 'error', `failurePolicy is reject: the routes it targets answer ${rejectStatus} until the RouteScript is fixed`, `${id.provenance}/failurePolicy`);
+    return { rejecting: true, targetRefs, rejectStatus };
+  };
 
   // lookup
   let lookup: ParsedScript['lookup'] = null;
@@ -312,16 +361,16 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     const check = checkScript(code, id.key);
     if (!check.ok) {
       failed = true;
-      sink.report(id, 'RouteScriptCompileError', 'error', `code ${check.line}:${check.column}: ${check.message}; the RouteScript is ignored and its routes keep their normal routing`, `${id.provenance}/code`);
+      sink.report(id, 'RouteScriptCompileError', 'error', `code ${check.line}:${check.column}: ${check.message}; the RouteScript is ignored and ${consequence}`, `${id.provenance}/code`);
     }
   }
-  if (failed || code === undefined) return null;
+  if (failed || code === undefined) return broken();
 
   if (configMapRef !== null) {
     const read = readConfigMapData(id, configMapRef, maps);
     if ('problem' in read) {
-      sink.report(id, read.code, 'error', `${read.problem}; the RouteScript is ignored and its routes keep their normal routing`, `${id.provenance}/dataFrom`);
-      return null;
+      sink.report(id, read.code, 'error', `${read.problem}; the RouteScript is ignored and ${consequence}`, `${id.provenance}/dataFrom`);
+      return broken();
     }
     data = read.data;
   }

@@ -12,7 +12,8 @@ import type { RouteContext } from './prepared-table.ts';
 export class ScriptBinding {
   /** `namespace/name` of the RouteScript. */
   readonly id: string;
-  readonly loaded: LoadedScript;
+  /** The engine's handle; null for an invalid RouteScript that fails closed (nothing to run). */
+  readonly loaded: LoadedScript | null;
   readonly state: RouteState;
   /** `fallback`: a failed run leaves the request to the route; `reject`: answer {@link rejectStatus}. */
   readonly failurePolicy: CompiledScript['failurePolicy'];
@@ -29,7 +30,7 @@ export class ScriptBinding {
   #defaultCell: CounterCell | null = null;
   readonly #errors = new Map<FailureCause, CounterCell>();
 
-  constructor(script: CompiledScript, loaded: LoadedScript, state: RouteState, backends: ReadonlyMap<string, RouteContext>, metrics: DataplaneMetrics) {
+  constructor(script: CompiledScript, loaded: LoadedScript | null, state: RouteState, backends: ReadonlyMap<string, RouteContext>, metrics: DataplaneMetrics) {
     this.id = script.name;
     this.loaded = loaded;
     this.state = state;

@@ -69,8 +69,8 @@ export class ScriptHost {
 
   /** Loads the route's script and binds it to the route. */
   bind(prepared: PreparedScripts, { route, script, contextFor, clusterFor }: BindRequest): ScriptBinding {
-    let loaded = prepared.loaded.get(script.name);
-    if (loaded === undefined) {
+    let loaded = prepared.loaded.get(script.name) ?? null;
+    if (loaded === null && !script.invalid) {
       const source: ScriptSource = { id: script.name, code: script.code, data: script.data, limits: script.limits, backends: Object.keys(script.backends) };
       loaded = this.engine.load(source);
       prepared.loaded.set(script.name, loaded);

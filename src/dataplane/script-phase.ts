@@ -22,8 +22,12 @@ export type ScriptVerdict =
  */
 export function runScript(engine: ScriptEngine, binding: ScriptBinding, route: RouteContext, request: ScriptRequest): Promise<ScriptVerdict> {
   binding.invocations.inc();
+  if (binding.loaded === null) return Promise.resolve(verdictOf(binding, route, INVALID));
   return engine.run(binding.loaded, request, binding.state).then((outcome) => verdictOf(binding, route, outcome));
 }
+
+/** The outcome of every request to a route whose RouteScript is invalid and fails closed. */
+const INVALID: Outcome = Object.freeze({ ok: false, cause: 'unavailable', message: 'the RouteScript is invalid (see its diagnostics)' });
 
 /** The verdict for `outcome`; exported for tests of the mapping itself. */
 export function verdictOf(binding: ScriptBinding, route: RouteContext, outcome: Outcome): ScriptVerdict {

@@ -166,6 +166,12 @@ export interface CompiledScript {
    * (then 503 with Retry-After). Null when not paused.
    */
   readonly pause: { readonly maxWaitMs: number } | null;
+  /**
+   * True for a RouteScript that is invalid (its diagnostics say why) but fails closed: its
+   * failurePolicy is reject, so its routes answer `rejectStatus` without running anything. Then
+   * `code` is empty and `backends`, `lookup` and `pause` are empty too.
+   */
+  readonly invalid: boolean;
   /** `RouteScript/namespace/name`. */
   readonly provenance: Provenance;
 }

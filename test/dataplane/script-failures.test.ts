@@ -10,7 +10,7 @@ function onPath(name: string, path: string, code: string, extra: Record<string, 
   return routeScript(name, { targetRefs: [{ kind: 'Ingress', name: 'app', path }], code, ...extra });
 }
 
-const PATHS = ['/ok', '/throw', '/loop', '/bomb', '/garbage', '/reject', '/broken', '/noload', '/globals', '/peek'];
+const PATHS = ['/ok', '/throw', '/loop', '/bomb', '/garbage', '/reject', '/broken', '/noload', '/globals', '/peek', '/closed'];
 
 describe('RouteScript failures fail only their request', () => {
   let env: ScriptedEnv;
@@ -29,6 +29,7 @@ describe('RouteScript failures fail only their request', () => {
         onPath('garbage', '/garbage', "export function onRequest() { return { backend: 'nowhere' }; }"),
         onPath('reject', '/reject', "export function onRequest() { throw new Error('denied'); }", { failurePolicy: 'reject', rejectStatus: 429 }),
         onPath('broken', '/broken', 'export function onRequest(req) { return { backend: };'),
+        onPath('closed', '/closed', "export function onRequest(req) { if (!req.headers.authorization) return { respond: { status: 401 } } ", { failurePolicy: 'reject', rejectStatus: 401 }),
         onPath('noload', '/noload', "throw new Error('top-level failure'); export function onRequest() { return null; }"),
         onPath('globals', '/globals', "export function onRequest() { globalThis.secret = 'mine'; return { setHeaders: { 'x-script': 'set' } }; }"),
         onPath('peek', '/peek', "export function onRequest(req, ctx) { return { setHeaders: { 'x-script': String(globalThis.secret) + '/' + JSON.stringify(ctx.data) } }; }", { data: { own: 1 } }),
@@ -90,6 +91,15 @@ describe('RouteScript failures fail only their request', () => {
     const diagnostic = table.diagnostics.find((d) => d.name === 'broken');
     assert.equal(diagnostic?.code, 'RouteScriptCompileError');
     assert.match(diagnostic!.message, /^code 1:\d+: SyntaxError/);
+  });
+
+  it('a script that does not compile, with failurePolicy reject, fails closed: its route answers rejectStatus', async () => {
+    const before = env.ups.app!.seen.length;
+    const res = await send(env.proxy, 'app.test', '/closed', { authorization: 'Bearer x' });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers['x-signalbox-error'], 'script-failed');
+    assert.equal(env.ups.app!.seen.length, before, 'nothing went upstream');
+    assert.equal(await errors('closed', 'unavailable'), 1);
   });
 
   it('a script that keeps failing is reported as failing and backs off instead of running on every request', async () => {
