@@ -1,0 +1,118 @@
+import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
+import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import { Debouncer } from '../controller/debouncer.ts';
+import { TableBuilder } from '../controller/table-builder.ts';
+import { startAdminServer } from '../dataplane/admin-server.ts';
+import { generateSelfSignedCertificate } from '../dataplane/tls/self-signed.ts';
+import { WorkerPool } from '../dataplane/worker-pool.ts';
+import { ActiveHealthChecker } from '../health/active-health.ts';
+import type { Logger } from '../log.ts';
+import { createControlMetrics, type ControlMetrics } from '../metrics/metrics.ts';
+import type { CompileOptions } from '../model/snapshot.ts';
+import type { CompileResult, PublishedTable } from '../model/table.ts';
+import type { ObjectSource } from '../source/object-source.ts';
+import { withDefaultNamespace } from '../source/namespace-defaults.ts';
+
+/** What every way of running the data plane needs. */
+export interface RuntimeOptions {
+  readonly dataplane: DataplaneConfig;
+  readonly compile: CompileOptions;
+  readonly workers: number;
+  readonly adminBind: string;
+  readonly adminPort: number;
+  /** On shutdown: how long readiness is failed while still serving, before listeners close. */
+  readonly drainMs: number;
+  /** On shutdown: how long requests in flight may take to finish once listeners closed. */
+  readonly graceMs: number;
+  /** Rebuild holdoff and longest delay after a change (a burst of changes compiles once). */
+  readonly debounce?: { readonly holdoffMs: number; readonly maxDelayMs: number };
+  readonly log: Logger;
+}
+
+/** A running data plane. */
+export interface RunningRuntime {
+  readonly ports: { readonly http: number; readonly https: number | null; readonly admin: number };
+  readonly metrics: ControlMetrics;
+  /** The table served now. */
+  current(): PublishedTable | null;
+  /** Resolves once every worker serves `version` or newer. */
+  whenApplied(version: number): Promise<void>;
+  /** Graceful stop: readiness fails, drain period, listeners close, requests in flight finish. */
+  stop(): Promise<void>;
+}
+
+/** What the source-specific side (the controller's status writer) hears of each build. */
+export interface RuntimeHooks {
+  /** After each compile: its result, and the table published (null when it equals the current one). */
+  readonly built?: (result: CompileResult, published: PublishedTable | null) => void;
+  /** Runs first during stop (before the drain), e.g. to give up leadership. */
+  readonly stopping?: () => Promise<void>;
+}
+
+/**
+ * The data plane fed by `source`: source → debounce → TableBuilder → WorkerPool, the active health
+ * checker, and the admin server. `serve --manifests` and `controller` differ only in the source and
+ * in what they do with each build's statuses.
+ */
+export async function startRuntime(options: RuntimeOptions, source: ObjectSource, metrics: ControlMetrics = createControlMetrics(), hooks: RuntimeHooks = {}): Promise<RunningRuntime> {
+  const { log } = options;
+  const dataplane: DataplaneConfig = {
+    ...options.dataplane,
+    defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
+  };
+  const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics);
+  const pool = new WorkerPool(dataplane, options.workers, log.child({ component: 'workers' }), metrics);
+  // One prober per endpoint for the whole process; the workers get only the verdicts.
+  const health = new ActiveHealthChecker({
+    log: log.child({ component: 'health' }),
+    registry: metrics.registry,
+    onChange: (unhealthy) => pool.setUnhealthy([...unhealthy]),
+  });
+  let draining = false;
+
+  const rebuild = (): void => {
+    const { snapshot, diagnostics } = snapshotFromObjects(withDefaultNamespace(source.objects()));
+    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics]);
+    if (published !== null) {
+      pool.publish(published);
+      health.update(published.table);
+    }
+    if (builder.lastResult !== null) hooks.built?.(builder.lastResult, published);
+  };
+
+  await source.load();
+  rebuild();
+  const ports = await pool.start();
+  const debouncer = new Debouncer(rebuild, options.debounce?.holdoffMs ?? 50, options.debounce?.maxDelayMs ?? 500);
+  source.watch(() => debouncer.trigger());
+  const admin = await startAdminServer(options.adminBind, options.adminPort, {
+    registry: metrics.registry,
+    collectWorkerMetrics: () => pool.collectMetrics(),
+    currentTable: () => builder.current,
+    isReady: () => !draining && builder.current !== null && pool.ready,
+    scriptStatuses: () => pool.scriptStatuses(),
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ports: { ...ports, admin: admin.port },
+    metrics,
+    current: () => builder.current,
+    whenApplied: (version) => pool.whenApplied(version),
+    stop() {
+      stopping ??= (async () => {
+        draining = true;
+        pool.drain();
+        await hooks.stopping?.();
+        await source.close();
+        debouncer.stop();
+        health.stop();
+        if (options.drainMs > 0) await new Promise((r) => setTimeout(r, options.drainMs));
+        await pool.stop(options.graceMs);
+        admin.server.closeAllConnections();
+        await new Promise((r) => admin.server.close(r));
+      })();
+      return stopping;
+    },
+  };
+}
