@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import {
+  DEFAULT_DATAPLANE_CONFIG, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+} from '../config/dataplane-config.ts';
+import { ConfigError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
+import type { RuntimeOptions } from './runtime.ts';
+
+/** The flags every command that runs the data plane takes (`serve`, `controller`). */
+export interface DataplaneFlags {
+  bind: string;
+  httpPort: string;
+  httpsPort: string;
+  adminPort: string;
+  adminBind: string;
+  workers?: string;
+  accessLog: string;
+  logLevel: string;
+  trustedProxies: string;
+  connectTimeout: string;
+  responseHeaderTimeout: string;
+  idleTimeout: string;
+  requestHeaderTimeout: string;
+  keepAliveTimeout: string;
+  maxHeaderBytes: string;
+  maxHeaderCount: string;
+  defaultCert?: string;
+  defaultKey?: string;
+  ingressClass: string;
+  controllerName: string;
+  drain: string;
+  grace: string;
+}
+
+/** Adds the data-plane flags to `command`. */
+export function addDataplaneOptions(command: Command): Command {
+  const d = DEFAULT_DATAPLANE_CONFIG;
+  return command
+    .option('--bind <address>', 'address the traffic listeners bind to', d.bindAddress)
+    .option('--http-port <port>', 'plain HTTP port (0 = any free port)', String(d.httpPort))
+    .option('--https-port <port>', 'HTTPS port, HTTP/2 and HTTP/1.1 (0 = any free port, "off" = no HTTPS)', String(d.httpsPort))
+    .option('--admin-port <port>', 'admin port: /healthz /readyz /metrics /debug/table', '9901')
+    .option('--admin-bind <address>', 'address the admin listener binds to', '0.0.0.0')
+    .option('--workers <n>', 'data-plane worker threads (default: number of cores)')
+    .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
+    .option('--log-level <level>', 'trace, debug, info, warn, error', d.logLevel)
+    .option('--trusted-proxies <cidrs>', 'comma-separated IPs/CIDRs whose X-Forwarded-* headers are believed', '')
+    .option('--connect-timeout <duration>', 'upstream connect timeout (504 past it)', `${d.timeouts.connectMs}ms`)
+    .option('--response-header-timeout <duration>', 'wait for upstream response headers (504 past it)', `${d.timeouts.responseHeadersMs}ms`)
+    .option('--idle-timeout <duration>', 'longest silence on a client connection or upstream body', `${d.timeouts.idleMs}ms`)
+    .option('--request-header-timeout <duration>', 'time a client has to send its request headers (408 past it)', `${d.timeouts.requestHeadersMs}ms`)
+    .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
+    .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
+    .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
+    .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
+    .option('--default-key <file>', 'PEM key for --default-cert')
+    .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
+    .option('--controller-name <name>', 'spec.controller value of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--drain <duration>', 'on SIGTERM: keep serving with readiness failed for this long', '0s')
+    .option('--grace <duration>', 'on SIGTERM: then let requests in flight finish for up to this long', '10s');
+}
+
+/** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
+export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
+  return {
+    dataplane: dataplaneConfig(flags),
+    compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
+    workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
+    adminBind: flags.adminBind,
+    adminPort: parsePort('--admin-port', flags.adminPort),
+    drainMs: parseDuration('--drain', flags.drain),
+    graceMs: parseDuration('--grace', flags.grace),
+    log,
+  };
+}
+
+/** Prints where the listeners are, once they are. */
+export function announce(flags: DataplaneFlags, log: Logger, ports: { http: number; https: number | null; admin: number }): void {
+  const { http, https, admin } = ports;
+  const shown = flags.bind === '0.0.0.0' || flags.bind === '::' ? '127.0.0.1' : flags.bind;
+  log.info({ http, https, admin }, 'signalbox serving');
+  process.stderr.write(
+    `signalbox: serving http://${shown}:${http}` + (https === null ? '' : `  https://${shown}:${https}`) +
+      `  admin http://${flags.adminBind === '0.0.0.0' ? '127.0.0.1' : flags.adminBind}:${admin}\n`,
+  );
+}
+
+/** Resolves when SIGTERM or SIGINT arrives and `stop` has finished. */
+export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'shutting down');
+      stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
+  if ((flags.defaultCert === undefined) !== (flags.defaultKey === undefined)) {
+    throw new ConfigError('--default-cert and --default-key go together');
+  }
+  let defaultCertificate: DataplaneConfig['defaultCertificate'] = null;
+  if (flags.defaultCert !== undefined && flags.defaultKey !== undefined) {
+    try {
+      defaultCertificate = { certPem: readFileSync(flags.defaultCert, 'utf8'), keyPem: readFileSync(flags.defaultKey, 'utf8') };
+    } catch (err) {
+      throw new ConfigError(`--default-cert/--default-key: ${(err as Error).message}`);
+    }
+  }
+  return {
+    bindAddress: flags.bind,
+    httpPort: parsePort('--http-port', flags.httpPort),
+    httpsPort: flags.httpsPort === 'off' ? null : parsePort('--https-port', flags.httpsPort),
+    trustedProxies: parseTrustedProxies(flags.trustedProxies),
+    timeouts: {
+      connectMs: parseDuration('--connect-timeout', flags.connectTimeout),
+      responseHeadersMs: parseDuration('--response-header-timeout', flags.responseHeaderTimeout),
+      idleMs: parseDuration('--idle-timeout', flags.idleTimeout),
+      requestHeadersMs: parseDuration('--request-header-timeout', flags.requestHeaderTimeout),
+      keepAliveMs: parseDuration('--keep-alive-timeout', flags.keepAliveTimeout),
+    },
+    limits: {
+      maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
+      maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
+    },
+    accessLog: flags.accessLog,
+    logLevel: flags.logLevel,
+    defaultCertificate,
+  };
+}
