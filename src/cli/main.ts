@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, SignalboxError } from '../errors.ts';
 import { registerCompileCommand } from './compile-command.ts';
+import { registerControllerCommand } from './controller-command.ts';
 import { registerScriptCommand } from './script-test-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
+  registerControllerCommand(program);
   registerCompileCommand(program);
   registerScriptCommand(program);
   return program;

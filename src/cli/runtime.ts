@@ -35,6 +35,10 @@ export interface RunningRuntime {
   readonly metrics: ControlMetrics;
   /** The table served now. */
   current(): PublishedTable | null;
+  /** The full result of the last compile (statuses included). */
+  lastResult(): CompileResult | null;
+  /** RouteScript health as the workers reported it. */
+  scriptStatuses(): ReturnType<WorkerPool['scriptStatuses']>;
   /** Resolves once every worker serves `version` or newer. */
   whenApplied(version: number): Promise<void>;
   /** Graceful stop: readiness fails, drain period, listeners close, requests in flight finish. */
@@ -98,6 +102,8 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
     ports: { ...ports, admin: admin.port },
     metrics,
     current: () => builder.current,
+    lastResult: () => builder.lastResult,
+    scriptStatuses: () => pool.scriptStatuses(),
     whenApplied: (version) => pool.whenApplied(version),
     stop() {
       stopping ??= (async () => {

@@ -56,6 +56,11 @@ export class KubeSource implements ObjectSource {
     return all;
   }
 
+  /** The cached object of `kind` named `namespace/name`. */
+  get(kind: string, namespace: string, name: string): Record<string, unknown> | undefined {
+    return this.#reflectors.find((r) => r.type.kind === kind)?.get(namespace, name);
+  }
+
   diagnostics(): Diagnostic[] {
     return [];
   }

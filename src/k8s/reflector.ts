@@ -66,6 +66,11 @@ export class Reflector {
     return this.#objects.values();
   }
 
+  /** The cached object `namespace/name` ('' namespace for cluster-scoped kinds). */
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.#objects.get(`${namespace}/${name}`);
+  }
+
   /** Starts the loop (once). */
   start(): void {
     this.#running ??= this.#loop();

@@ -227,6 +227,10 @@ export interface ControlMetrics {
   readonly workers: Gauge<string>;
   /** Data-plane worker restarts after a crash. */
   readonly workerRestarts: Counter<string>;
+  /** List/watch errors against the Kubernetes API, by kind (each is retried with backoff). */
+  readonly watchErrors: Counter<'kind'>;
+  /** 1 while this replica holds the leader lease (and writes status). */
+  readonly leader: Gauge<string>;
 }
 
 /** Creates the control-plane metrics in a fresh registry. */
@@ -257,5 +261,7 @@ export function createControlMetrics(): ControlMetrics {
     }),
     workers: new Gauge({ name: 'signalbox_workers', help: 'Data-plane worker threads running.', registers }),
     workerRestarts: new Counter({ name: 'signalbox_worker_restarts_total', help: 'Data-plane worker threads restarted after a crash.', registers }),
+    watchErrors: new Counter({ name: 'signalbox_kube_watch_errors_total', help: 'List/watch errors against the Kubernetes API, by kind; each is retried with backoff.', labelNames: ['kind'] as const, registers }),
+    leader: new Gauge({ name: 'signalbox_leader', help: '1 while this replica holds the leader lease and writes status.', registers }),
   };
 }

@@ -1,0 +1,94 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.ts';
+import { StatusWriter } from '../controller/status-writer.ts';
+import { KubeApi } from '../k8s/kube-api.ts';
+import { KubeSource } from '../k8s/kube-source.ts';
+import { LeaderElector } from '../k8s/leader-election.ts';
+import { createLogger } from '../log.ts';
+import { createControlMetrics } from '../metrics/metrics.ts';
+import { addDataplaneOptions, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
+import { startRuntime } from './runtime.ts';
+
+/** How often the leader compares the API's statuses with its own, besides after every build. */
+const RESYNC_MS = 10_000;
+
+interface ControllerFlags extends DataplaneFlags {
+  kubeconfig?: string;
+  watchNamespace?: string;
+  publishService?: string;
+  publishAddress?: string;
+  leaderElect: boolean;
+  electionNamespace?: string;
+  electionId: string;
+}
+
+/**
+ * `signalbox controller`: the data plane fed by the Kubernetes API (in-cluster configuration, or
+ * `--kubeconfig`), with status written back by the elected leader.
+ */
+export function registerControllerCommand(program: Command): void {
+  const command = program
+    .command('controller')
+    .description('run as the ingress controller of a Kubernetes cluster: watch the API, serve traffic, write status')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster configuration, else $KUBECONFIG or ~/.kube/config)')
+    .option('--watch-namespace <namespace>', 'watch only this namespace (default: all)')
+    .option('--publish-service <namespace/name>', 'Service in front of signalbox whose address goes into Ingress status')
+    .option('--publish-address <addresses>', 'comma-separated IPs or host names for Ingress status (wins over --publish-service)')
+    .option('--no-leader-elect', 'do not take part in leader election (never write status)')
+    .option('--election-namespace <namespace>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else default)')
+    .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader');
+  addDataplaneOptions(command).action(async (flags: ControllerFlags) => {
+    const log = createLogger({ level: flags.logLevel });
+    const api = KubeApi.load(flags.kubeconfig);
+    const metrics = createControlMetrics();
+    const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), (kind) => metrics.watchErrors.labels(kind).inc());
+    let writer: StatusWriter | null = null;
+    let elector: LeaderElector | null = null;
+    log.info({ server: api.server, namespace: flags.watchNamespace ?? '(all)' }, 'listing and watching the Kubernetes API');
+    // A burst of API changes (a deploy touching many objects) compiles a handful of times, not once per event.
+    const running = await startRuntime({ ...runtimeOptions(flags, log), debounce: { holdoffMs: 100, maxDelayMs: 1_000 } }, source, metrics, {
+      built: (result, published) => writer?.update(result, published),
+      stopping: async () => {
+        await elector?.stop();
+      },
+    });
+    writer = new StatusWriter(api, { get: (kind, ns, name) => source.get(kind, ns, name), scriptStatuses: () => running.scriptStatuses() }, publishOptions(flags), log.child({ component: 'status' }));
+    const last = running.lastResult();
+    if (last !== null) writer.update(last, running.current());
+    if (flags.leaderElect) {
+      const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+      elector = new LeaderElector(api, flags.electionNamespace ?? process.env.POD_NAMESPACE ?? 'default', flags.electionId, identity, log.child({ component: 'election' }), (leading) => {
+        metrics.leader.set(leading ? 1 : 0);
+        writer?.setLeading(leading);
+      });
+      elector.start();
+    }
+    // Runtime health (a script that starts failing) and drift (someone edited a status) show up
+    // without a build: look again now and then.
+    const resync = setInterval(() => void writer?.sync(), RESYNC_MS);
+    resync.unref();
+    announce(flags, log, running.ports);
+    await untilSignalled(log, async () => {
+      clearInterval(resync);
+      await running.stop();
+      await api.close();
+    });
+  });
+}
+
+function publishOptions(flags: ControllerFlags): ConstructorParameters<typeof StatusWriter>[2] {
+  let publishService: { namespace: string; name: string } | undefined;
+  if (flags.publishService !== undefined) {
+    const [namespace, name, extra] = flags.publishService.split('/');
+    if (!namespace || !name || extra !== undefined) throw new ConfigError(`--publish-service: "${flags.publishService}" is not namespace/name`);
+    publishService = { namespace, name };
+  }
+  const publishAddresses = flags.publishAddress?.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  return {
+    ...(publishService ? { publishService } : {}),
+    ...(publishAddresses ? { publishAddresses } : {}),
+    ...(process.env.POD_IP ? { podIp: process.env.POD_IP } : {}),
+  };
+}

@@ -1,0 +1,228 @@
+import type { KubeApi } from '../k8s/kube-api.ts';
+import { objectPath, WATCHED, type ResourceType } from '../k8s/resources.ts';
+import type { Logger } from '../log.ts';
+import type { CompileResult, Condition, Diagnostic, ObjectStatus, PublishedTable } from '../model/table.ts';
+import type { ScriptStatus } from '../script/index.ts';
+
+/** A load-balancer address as Ingress status carries it. */
+export type LoadBalancerAddress = { readonly ip: string } | { readonly hostname: string };
+
+/** Where the address written into Ingress status comes from. */
+export interface PublishOptions {
+  /** `namespace/name` of the Service in front of signalbox (its load-balancer address is used). */
+  readonly publishService?: { readonly namespace: string; readonly name: string };
+  /** Explicit addresses (IPs or host names), which win over the Service. */
+  readonly publishAddresses?: readonly string[];
+  /** The pod's own address, the last resort (from the downward API's POD_IP). */
+  readonly podIp?: string;
+}
+
+/** What the writer reads of the world. */
+export interface StatusSources {
+  /** An object from the informers' cache (to compare with, and for its uid). */
+  get(kind: string, namespace: string, name: string): Record<string, unknown> | undefined;
+  /** RouteScript health per worker, as the data plane reported it. */
+  scriptStatuses(): ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>;
+}
+
+/** The longest condition message the CRD accepts. */
+const MAX_MESSAGE = 32_768;
+/** Kinds whose diagnostics become Kubernetes Events on the object. */
+const EVENT_KINDS: ReadonlySet<string> = new Set(['Ingress', 'Service', 'RouteScript']);
+
+const TYPE_OF = new Map<string, ResourceType>(WATCHED.map((t) => [t.kind, t]));
+
+/**
+ * Writes what the controller concluded back to the API, only while this replica leads:
+ * - every Ingress we serve gets the published load-balancer address in `status.loadBalancer`;
+ * - every RouteScript gets `status.conditions` (Accepted and ResolvedRefs from the compile,
+ *   Programmed from the data plane) and `status.observedGeneration`, keeping a condition's
+ *   `lastTransitionTime` while its status stays the same;
+ * - every diagnostic on an Ingress, Service or RouteScript becomes one Warning Event on it (once
+ *   per leadership, and again only if it goes away and comes back).
+ * Each object is compared with the informers' copy and written only when it differs, so a steady
+ * state writes nothing. Writes are serialised; a failed write is retried at the next sync.
+ */
+export class StatusWriter {
+  readonly #api: KubeApi;
+  readonly #sources: StatusSources;
+  readonly #publish: PublishOptions;
+  readonly #log: Logger;
+  #leading = false;
+  #latest: { result: CompileResult; table: PublishedTable | null } | null = null;
+  #evented = new Set<string>();
+  #running: Promise<void> | null = null;
+  #again = false;
+  /** Writes done, for tests and logs. */
+  writes = 0;
+
+  constructor(api: KubeApi, sources: StatusSources, publish: PublishOptions, log: Logger) {
+    this.#api = api;
+    this.#sources = sources;
+    this.#publish = publish;
+    this.#log = log;
+  }
+
+  /** Leadership changed: a new leader writes everything that differs; a former one stops. */
+  setLeading(leading: boolean): void {
+    this.#leading = leading;
+    if (leading) {
+      this.#evented = new Set();
+      this.sync();
+    }
+  }
+
+  /** A new compile result (and the table it published, if any). */
+  update(result: CompileResult, table: PublishedTable | null): void {
+    this.#latest = { result, table: table ?? this.#latest?.table ?? null };
+    this.sync();
+  }
+
+  /** Brings the API in line with the latest result (coalesced; a no-op unless leading). */
+  sync(): Promise<void> {
+    if (!this.#leading || this.#latest === null) return Promise.resolve();
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.#syncOnce().catch((err: Error) => this.#log.warn({ err: err.message }, 'status write failed; retrying at the next change'));
+      } while (this.#again && this.#leading);
+      this.#running = null;
+    })();
+    return this.#running;
+  }
+
+  async #syncOnce(): Promise<void> {
+    const latest = this.#latest!;
+    const addresses = this.#addresses();
+    for (const status of latest.result.statuses) {
+      if (!this.#leading) return;
+      if (status.kind === 'Ingress' && addresses !== null) await this.#writeIngress(status, addresses);
+      else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table);
+    }
+    await this.#emitEvents(latest.result.diagnostics);
+  }
+
+  /** The addresses to publish, or null when none is known (then Ingress status is left alone). */
+  #addresses(): LoadBalancerAddress[] | null {
+    const explicit = this.#publish.publishAddresses;
+    if (explicit !== undefined && explicit.length > 0) return explicit.map(toAddress);
+    const service = this.#publish.publishService;
+    if (service !== undefined) {
+      const svc = this.#sources.get('Service', service.namespace, service.name) as ServiceShape | undefined;
+      if (svc === undefined) return null;
+      const lb = (svc.status?.loadBalancer?.ingress ?? []).flatMap((i): LoadBalancerAddress[] => (i.ip ? [{ ip: i.ip }] : i.hostname ? [{ hostname: i.hostname }] : []));
+      if (lb.length > 0) return lb;
+      if ((svc.spec?.externalIPs ?? []).length > 0) return svc.spec!.externalIPs!.map((ip) => ({ ip }));
+      const clusterIp = svc.spec?.clusterIP;
+      return clusterIp && clusterIp !== 'None' ? [{ ip: clusterIp }] : null;
+    }
+    return this.#publish.podIp ? [{ ip: this.#publish.podIp }] : null;
+  }
+
+  async #writeIngress(status: ObjectStatus, addresses: LoadBalancerAddress[]): Promise<void> {
+    const current = this.#sources.get('Ingress', status.namespace, status.name) as { status?: { loadBalancer?: { ingress?: unknown[] } } } | undefined;
+    if (current === undefined) return;
+    const have = JSON.stringify((current.status?.loadBalancer?.ingress ?? []).map((a) => normaliseAddress(a)));
+    if (have === JSON.stringify(addresses)) return;
+    await this.#api.mergePatch(`${objectPath(TYPE_OF.get('Ingress')!, status.namespace, status.name)}/status`, { status: { loadBalancer: { ingress: addresses } } });
+    this.writes++;
+  }
+
+  async #writeRouteScript(status: ObjectStatus, table: PublishedTable | null): Promise<void> {
+    const current = this.#sources.get('RouteScript', status.namespace, status.name) as RouteScriptShape | undefined;
+    if (current === undefined) return;
+    const generation = current.metadata?.generation ?? status.generation ?? 0;
+    const previous = new Map((current.status?.conditions ?? []).map((c) => [c.type, c]));
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const conditions = [...status.conditions, this.#programmed(status, table)].map((c) => {
+      const before = previous.get(c.type);
+      const lastTransitionTime = before !== undefined && before.status === c.status && typeof before.lastTransitionTime === 'string' ? before.lastTransitionTime : now;
+      return { type: c.type, status: c.status, reason: c.reason, message: c.message.slice(0, MAX_MESSAGE), observedGeneration: generation, lastTransitionTime };
+    });
+    const same = current.status?.observedGeneration === generation && sameConditions(current.status?.conditions ?? [], conditions);
+    if (same) return;
+    await this.#api.mergePatch(`${objectPath(TYPE_OF.get('RouteScript')!, status.namespace, status.name)}/status`, { status: { observedGeneration: generation, conditions } });
+    this.writes++;
+  }
+
+  /** `Programmed`: whether the data plane runs the script now, and if not, why. */
+  #programmed(status: ObjectStatus, table: PublishedTable | null): Condition {
+    const key = `${status.namespace}/${status.name}`;
+    const accepted = status.conditions.find((c) => c.type === 'Accepted');
+    const script = table?.table.scripts[key];
+    if (accepted?.status !== 'True' || script === undefined || script.invalid) {
+      const rejecting = script?.invalid === true ? ` Its routes answer ${script.rejectStatus} (failurePolicy reject).` : '';
+      return { type: 'Programmed', status: 'False', reason: 'Invalid', message: `The RouteScript is not accepted; see the Accepted condition.${rejecting}` };
+    }
+    const failing = [...(this.#sources.scriptStatuses().get(key)?.values() ?? [])].filter((s) => s.state === 'failing');
+    if (failing.length > 0) {
+      const last = failing[0]!.lastFailure;
+      return { type: 'Programmed', status: 'False', reason: 'Failing', message: `The script keeps failing in ${failing.length} worker(s) and is backing off${last ? `: ${last.cause}: ${last.message}` : ''}.` };
+    }
+    const routes = [...table!.table.virtualHosts.flatMap((v) => v.routes), ...(table!.table.defaultRoute ? [table!.table.defaultRoute] : [])].filter((r) => r.script === key).length;
+    if (routes === 0) return { type: 'Programmed', status: 'False', reason: 'NoRoutes', message: 'The script runs on no route.' };
+    return { type: 'Programmed', status: 'True', reason: 'Programmed', message: `The script runs on ${routes} route(s).` };
+  }
+
+  async #emitEvents(diagnostics: readonly Diagnostic[]): Promise<void> {
+    const now = new Set<string>();
+    for (const d of diagnostics) {
+      if (!EVENT_KINDS.has(d.kind)) continue;
+      const key = `${d.kind}/${d.namespace}/${d.name}/${d.code}/${d.message}`;
+      now.add(key);
+      if (this.#evented.has(key) || !this.#leading) continue;
+      const object = this.#sources.get(d.kind, d.namespace, d.name) as { apiVersion?: string; metadata?: { uid?: string } } | undefined;
+      if (object === undefined) continue;
+      const time = new Date().toISOString();
+      await this.#api.create(`/api/v1/namespaces/${encodeURIComponent(d.namespace)}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${d.name}.`, namespace: d.namespace },
+        involvedObject: { kind: d.kind, namespace: d.namespace, name: d.name, apiVersion: object.apiVersion, uid: object.metadata?.uid },
+        reason: d.code,
+        message: d.message.slice(0, 1024),
+        type: 'Warning',
+        source: { component: 'signalbox' },
+        reportingComponent: 'signalbox.dev/ingress-controller',
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
+      });
+      this.#evented.add(key);
+      this.writes++;
+    }
+    // A problem that went away and comes back is worth a new Event.
+    for (const key of this.#evented) if (!now.has(key)) this.#evented.delete(key);
+  }
+}
+
+interface ServiceShape {
+  spec?: { clusterIP?: string; externalIPs?: string[] };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+interface RouteScriptShape {
+  metadata?: { generation?: number };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; observedGeneration?: number }[] };
+}
+
+function toAddress(text: string): LoadBalancerAddress {
+  return /^[\d.]+$|:/.test(text) ? { ip: text } : { hostname: text };
+}
+
+function normaliseAddress(a: unknown): LoadBalancerAddress | null {
+  const { ip, hostname } = (a ?? {}) as { ip?: string; hostname?: string };
+  return ip ? { ip } : hostname ? { hostname } : null;
+}
+
+function sameConditions(a: readonly { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[], b: readonly { type: string; status: string; reason: string; message: string; observedGeneration: number }[]): boolean {
+  if (a.length !== b.length) return false;
+  return b.every((c) => {
+    const o = a.find((x) => x.type === c.type);
+    return o !== undefined && o.status === c.status && o.reason === c.reason && o.message === c.message && o.observedGeneration === c.observedGeneration;
+  });
+}
