@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { Agent } from 'undici';
 import { ingress, routeScript } from '../helpers/manifests.ts';
+import { steadyLoad } from '../helpers/load.ts';
 import { metric } from '../helpers/metrics.ts';
-import { send, startScripted, type ScriptedEnv, type TextResponse } from '../helpers/scripted.ts';
+import { send, startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
 
 const BACKENDS = { 'shard-a': { service: { name: 'shop-a', port: { number: 80 } } }, 'shard-b': { service: { name: 'shop-b', port: { number: 80 } } } };
 
@@ -26,18 +26,6 @@ function shopScript(data: Record<string, unknown>, spec: Record<string, unknown>
 
 const SHOP = ingress('shop', 'shop.test', [{ path: '/', service: 'shop' }]);
 
-/** Concurrent requests of `clients` loops until `stop()`: every outcome kept. */
-function load(env: ScriptedEnv, clients: number, headers: Record<string, string>): { results: TextResponse[]; stop: () => Promise<void> } {
-  const agent = new Agent({ connections: clients });
-  const results: TextResponse[] = [];
-  let stopped = false;
-  const deadline = Date.now() + 30_000;
-  const loops = Array.from({ length: clients }, async () => {
-    while (!stopped && Date.now() < deadline) results.push(await send(env.proxy, 'shop.test', '/', headers, { dispatcher: agent }));
-  });
-  return { results, stop: async () => { stopped = true; await Promise.all(loops); await agent.close(); } };
-}
-
 describe('pausing by an operator and by a script', () => {
   let env: ScriptedEnv | null = null;
   afterEach(async () => {
@@ -50,7 +38,7 @@ describe('pausing by an operator and by a script', () => {
 
   it('an operator\'s spec.pause holds every request of the routes until it is set back; none fails', async () => {
     const e = await start(data, { pause: { enabled: true, maxWaitSeconds: 30 } });
-    const traffic = load(e, 8, { 'x-tenant': 't2' });
+    const traffic = steadyLoad(e.proxy, 'shop.test', '/', 8, { 'x-tenant': 't2' });
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(traffic.results.length, 0, 'nothing answered while paused');
     assert.equal(e.ups['shop-b']!.seen.length, 0, 'nothing reached the backend while paused');
@@ -75,8 +63,8 @@ describe('pausing by an operator and by a script', () => {
 
   it('a script pauses the tenants being moved until their move shows in its data, then sends them to the new shard', async () => {
     const e = await start({ ...data, moving: ['t1'] });
-    const moving = load(e, 6, { 'x-tenant': 't1' });
-    const others = load(e, 2, { 'x-tenant': 't2' });
+    const moving = steadyLoad(e.proxy, 'shop.test', '/', 6, { 'x-tenant': 't1' });
+    const others = steadyLoad(e.proxy, 'shop.test', '/', 2, { 'x-tenant': 't2' });
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(moving.results.length, 0, 'the tenant being moved waits');
     assert.ok(others.results.length > 10 && others.results.every((r) => r.body === 'shop-b GET /'), 'other tenants are served meanwhile');

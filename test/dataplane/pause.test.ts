@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { ingress, ingressClass, serviceWithEndpoints, writeManifests } from '../helpers/manifests.ts';
+import { steadyLoad } from '../helpers/load.ts';
 import { metric } from '../helpers/metrics.ts';
 import { send, startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
@@ -16,28 +17,6 @@ async function timedUpstream(name: string): Promise<{ up: TestUpstream; arrivals
     req.on('end', () => res.end(`${name} ${req.url}`));
   });
   return { up, arrivals };
-}
-
-/** Runs `clients` loops of GET `path` on `host` until `stop()` is called; collects every outcome. */
-function steadyLoad(env: ScriptedEnv, host: string, path: string, clients: number): { results: { status: number; body: string }[]; stop: () => Promise<void> } {
-  const agent = new Agent({ connections: clients });
-  const results: { status: number; body: string }[] = [];
-  let stopped = false;
-  const deadline = Date.now() + 30_000;
-  const loops = Array.from({ length: clients }, async () => {
-    while (!stopped && Date.now() < deadline) {
-      const res = await send(env.proxy, host, path, {}, { dispatcher: agent }).catch((err: Error) => ({ status: -1, body: err.message, headers: {} }));
-      results.push({ status: res.status, body: res.body });
-    }
-  });
-  return {
-    results,
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      await agent.close();
-    },
-  };
 }
 
 describe('automatic pause: a backend with no ready endpoint', () => {
@@ -54,7 +33,7 @@ describe('automatic pause: a backend with no ready endpoint', () => {
     env = await startScripted({ upstreams: { app: null }, objects: () => [ingress('app', 'app.test', [{ path: '/', service: 'app' }])], proxy: { workers: 1 } });
     const moved = await timedUpstream('app-v2');
     extra = moved.up;
-    const load = steadyLoad(env, 'app.test', '/', 16);
+    const load = steadyLoad(env.proxy, 'app.test', '/', 16);
     await new Promise((r) => setTimeout(r, 300));
     // The deploy: the old pod goes away (its slice empties), the new one comes up elsewhere 2 s later.
     const noEndpoints = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app2', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } };

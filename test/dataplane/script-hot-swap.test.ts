@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from 'undici';
+import { steadyLoad } from '../helpers/load.ts';
 import { ingress, routeScript } from '../helpers/manifests.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { send, startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
@@ -34,17 +34,8 @@ describe('replacing a RouteScript under load', () => {
   after(() => env.close());
 
   it('fails no request while the script changes five times, each version live within a second', async () => {
-    const agent = new Agent({ connections: 16 });
-    const results: { status: number; body: string }[] = [];
-    let stop = false;
-    const deadline = Date.now() + 20_000;
-    const client = async (): Promise<void> => {
-      while (!stop && Date.now() < deadline) {
-        const res = await send(env.proxy, 'store.test', '/', {}, { dispatcher: agent });
-        results.push({ status: res.status, body: res.body });
-      }
-    };
-    const clients = Array.from({ length: 16 }, client);
+    const load = steadyLoad(env.proxy, 'store.test', '/', 16);
+    const results = load.results;
     await new Promise((r) => setTimeout(r, 300));
     const versions: [number, 'shard-a' | 'shard-b'][] = [[2, 'shard-b'], [3, 'shard-a'], [4, 'shard-b'], [5, 'shard-a'], [6, 'shard-b']];
     for (const [n, shard] of versions) {
@@ -55,9 +46,7 @@ describe('replacing a RouteScript under load', () => {
       assert.equal(check.body, `${shard === 'shard-a' ? 'shop-a' : 'shop-b'} ${n}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    stop = true;
-    await Promise.all(clients);
-    await agent.close();
+    await load.stop();
     const failed = results.filter((r) => r.status !== 200);
     assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 3))}`);
     assert.ok(results.length > 200, `enough load: ${results.length} requests`);

@@ -7,6 +7,7 @@ import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 import { addWebSocketEcho } from '../helpers/websocket-echo.ts';
+import { waitForMetric } from '../helpers/metrics.ts';
 
 describe('WebSocket and other upgrades', () => {
   let dir: string;
@@ -55,13 +56,7 @@ describe('WebSocket and other upgrades', () => {
     assert.equal(head.headers.upgrade, 'websocket');
 
     // The finished tunnel is accounted like a request: status 101 on its route.
-    const counted = /signalbox_http_requests_total\{route="Ingress\/default\/ws\/rule\/0\/path\/0",cluster="default\/ws:80",code="101"\} 1/;
-    let text = '';
-    for (let i = 0; i < 40 && !counted.test(text); i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 50));
-      text = await (await request(`${proxy.admin}/metrics`)).body.text();
-    }
-    assert.match(text, counted);
+    await waitForMetric(proxy, /signalbox_http_requests_total\{route="Ingress\/default\/ws\/rule\/0\/path\/0",cluster="default\/ws:80",code="101"\} 1/);
   });
 
   it('ends the tunnel when the client goes away, even if the upstream would stay half open', async () => {
@@ -80,13 +75,7 @@ describe('WebSocket and other upgrades', () => {
     const reply = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: linger.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 300);
     assert.equal(reply.status, 101);
     // The tunnel is accounted when it closes on the proxy's side: that is the proof it did.
-    const counted = /signalbox_http_requests_total\{route="Ingress\/default\/lingering\/rule\/0\/path\/0",cluster="default\/lingering:80",code="101"\} 1/;
-    let text = '';
-    for (let i = 0; i < 40 && !counted.test(text); i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 50));
-      text = await (await request(`${proxy.admin}/metrics`)).body.text();
-    }
-    assert.match(text, counted);
+    await waitForMetric(proxy, /signalbox_http_requests_total\{route="Ingress\/default\/lingering\/rule\/0\/path\/0",cluster="default\/lingering:80",code="101"\} 1/);
     assert.ok(upstreamSawEnd);
     for (const socket of sockets) socket.destroy();
     await lingering.close();
