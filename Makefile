@@ -18,15 +18,20 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test typecheck demo demo-shards bench compile-example golden
+.PHONY: help deps test e2e typecheck demo demo-shards bench compile-example golden
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
 deps: $(DEPS) ## install Node.js and the npm dependencies
 
 test: $(DEPS) ## type-check and run the test suite
 	npm test --silent
+
+# The binaries are fetched first, outside any test timeout: a cold build takes about 11 minutes.
+e2e: $(DEPS) ## end-to-end tests against a real kube-apiserver and etcd (builds them on first use)
+	scripts/k8s-binaries.sh >/dev/null
+	node --no-node-snapshot --test --test-concurrency=1 "e2e/**/*.e2e.ts"
 
 typecheck: $(DEPS) ## type-check only
 	npm run --silent typecheck
