@@ -18,7 +18,7 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test e2e typecheck demo demo-shards bench compile-example golden
+.PHONY: help deps test e2e typecheck demo demo-shards bench bench-scripts compile-example golden
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -47,6 +47,9 @@ demo-shards: $(DEPS) ## tenant to shard routing by RouteScript on examples/shard
 
 bench: $(DEPS) ## proxy benchmark: direct vs nginx vs signalbox (needs nginx and wrk)
 	node bench/proxy.ts
+
+bench-scripts: $(DEPS) ## RouteScript benchmark: one worker with and without a script on its route (needs nginx and wrk)
+	node bench/scripts.ts
 
 compile-example: $(DEPS) ## print the routing table compiled from examples/quickstart
 	node bin/signalbox.js compile --in examples/quickstart
