@@ -1,0 +1,161 @@
+/**
+ * `signalbox controller` against a real kube-apiserver and etcd, with real upstream servers on
+ * loopback: routes follow Ingresses, endpoints follow EndpointSlices, annotations change policies,
+ * TLS comes from Secrets, IngressClasses filter, status is written back, and the proxy keeps
+ * serving while the API server is away.
+ */
+import assert from 'node:assert/strict';
+import { connect as tlsConnect } from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { generateSelfSignedCertificate } from '../src/dataplane/tls/self-signed.ts';
+import { steadyLoad } from '../test/helpers/load.ts';
+import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
+import { startCluster, type TestCluster } from './harness/cluster.ts';
+import { startController, type RunningController } from './harness/controller.ts';
+import {
+  apply, createServiceWithEndpoints, deleteResource, endpointSlice, get, ingress, ingressClass, list, patch, putEndpointSlice, remove, routeScript, tlsSecret, waitFor,
+} from './harness/objects.ts';
+
+/** GET through the controller's HTTP port: status and body (never throws for a status). */
+async function fetchVia(controller: RunningController, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  const res = await request(`${controller.http}${path}`, { headers: { host }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+  return { status: res.statusCode, body: await res.body.text() };
+}
+
+/** Waits until a GET through the controller answers `body` (with status 200). */
+function servedBy(controller: RunningController, host: string, body: string, path = '/'): Promise<unknown> {
+  return waitFor(async () => {
+    const res = await fetchVia(controller, host, path).catch(() => null);
+    return res !== null && res.status === 200 && res.body.startsWith(body) ? res : null;
+  }, { timeoutMs: 15_000, what: `${host}${path} to be served by ${body}` });
+}
+
+describe('signalbox controller against a real API server', () => {
+  let cluster: TestCluster;
+  let controller: RunningController;
+  let blue: TestUpstream;
+  let green: TestUpstream;
+
+  before(async () => {
+    cluster = await startCluster();
+    blue = await startUpstream('blue');
+    green = await startUpstream('green');
+    await apply(cluster, [ingressClass()]);
+    await createServiceWithEndpoints(cluster, 'blue', blue.port);
+    await createServiceWithEndpoints(cluster, 'green', green.port);
+    controller = await startController(cluster.kubeconfigPath, ['--publish-address', '203.0.113.7', '--election-namespace', 'default']);
+    await waitFor(() => controller.ready(), { timeoutMs: 30_000, what: 'the controller to be ready' });
+  }, { timeout: 240_000 });
+
+  after(async () => {
+    await controller?.stop();
+    await cluster?.stop();
+    await blue?.close();
+    await green?.close();
+  });
+
+  test('routes appear when an Ingress is applied, change when it is edited, and go when it is deleted', async () => {
+    await apply(cluster, [ingress('app', 'app.test', [{ path: '/', service: 'blue' }])]);
+    await servedBy(controller, 'app.test', 'blue');
+    await apply(cluster, [ingress('app', 'app.test', [{ path: '/', service: 'green' }])]);
+    await servedBy(controller, 'app.test', 'green');
+    await deleteResource(cluster, 'ingress', 'app', 'default');
+    await waitFor(async () => (await fetchVia(controller, 'app.test')).status === 404, { timeoutMs: 15_000, what: 'the route to go' });
+  });
+
+  test('endpoints follow EndpointSlice changes', async () => {
+    await apply(cluster, [ingress('moving', 'moving.test', [{ path: '/', service: 'blue' }])]);
+    await servedBy(controller, 'moving.test', 'blue');
+    // Service blue's endpoints now point at green's server.
+    await putEndpointSlice(cluster, endpointSlice('blue', green.port));
+    await servedBy(controller, 'moving.test', 'green');
+    await putEndpointSlice(cluster, endpointSlice('blue', blue.port));
+    await servedBy(controller, 'moving.test', 'blue');
+  });
+
+  test('IngressClass filtering: an Ingress of another class is not served; ours is', async () => {
+    const theirs = { ...(ingress('theirs', 'theirs.test', [{ path: '/', service: 'blue' }]) as { spec: object }) };
+    (theirs.spec as Record<string, unknown>).ingressClassName = 'nginx';
+    await apply(cluster, [ingressClass(), theirs as object, ingress('ours', 'ours.test', [{ path: '/', service: 'green' }])]);
+    await servedBy(controller, 'ours.test', 'green');
+    assert.equal((await fetchVia(controller, 'theirs.test')).status, 404);
+  });
+
+  test('annotations change the Service\'s policy; a bad one is an Event on the Service, and the rest keeps working', async () => {
+    await patch(cluster, 'service', 'green', { metadata: { annotations: { 'signalbox.dev/lb-policy': 'maglev', 'signalbox.dev/hash-on': 'header:x-user', 'signalbox.dev/retries': 'lots' } } }, { namespace: 'default' });
+    const policy = await waitFor(async () => {
+      const table = (await (await request(`${controller.admin}/debug/table`)).body.json()) as { table: { clusters: Record<string, { policy: { lbPolicy: string } }> } };
+      const p = table.table.clusters['default/green:80']?.policy;
+      return p?.lbPolicy === 'maglev' ? p : null;
+    }, { timeoutMs: 15_000, what: 'the maglev policy' });
+    assert.equal(policy.lbPolicy, 'maglev');
+    await servedBy(controller, 'ours.test', 'green');
+    const event = await waitFor(async () => (await list(cluster, 'events', 'default')).find((e) => (e as { reason?: string; involvedObject?: { name?: string } }).reason === 'AnnotationInvalid' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'green'), { timeoutMs: 20_000, what: 'an Event for the bad annotation' });
+    assert.match(String((event as { message?: string }).message), /signalbox\.dev\/retries "lots" is not valid/);
+  });
+
+  test('TLS from a Secret: the certificate of the host is served by SNI', async () => {
+    const cert = generateSelfSignedCertificate({ commonName: 'secure.test', dnsNames: ['secure.test'] });
+    await apply(cluster, [tlsSecret('secure-cert', cert.certPem, cert.keyPem), ingress('secure', 'secure.test', [{ path: '/', service: 'blue' }], { tls: [{ hosts: ['secure.test'], secretName: 'secure-cert' }] })]);
+    const port = Number(new URL(controller.https).port);
+    const subject = await waitFor(() => new Promise<string | null>((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'secure.test', rejectUnauthorized: false }, () => {
+        const cn = socket.getPeerCertificate().subject?.CN;
+        socket.end();
+        resolve(cn === 'secure.test' ? cn : null);
+      });
+      socket.on('error', () => resolve(null));
+    }), { timeoutMs: 15_000, what: 'the Secret\'s certificate' });
+    assert.equal(subject, 'secure.test');
+  });
+
+  test('status: Ingresses get the published address; RouteScripts get Accepted/Programmed, a syntax error a False condition with line and column', async () => {
+    await apply(cluster, [
+      ingress('scripted', 'scripted.test', [{ path: '/', service: 'blue' }]),
+      routeScript('good', { targetRefs: [{ kind: 'Ingress', name: 'scripted' }], code: "export function onRequest() { return { setHeaders: { 'x-by': 'good' } }; }" }),
+      routeScript('broken', { targetRefs: [{ kind: 'Ingress', name: 'ours' }], code: 'export function onRequest(req) {\n  return { backend: };\n}' }),
+    ]);
+    const lb = await waitFor(async () => {
+      const obj = await get(cluster, 'ingress', 'scripted', 'default');
+      const addresses = (obj?.status as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress;
+      return addresses !== undefined && addresses.length > 0 ? addresses : null;
+    }, { timeoutMs: 20_000, what: 'the Ingress status' });
+    assert.deepEqual(lb, [{ ip: '203.0.113.7' }]);
+    const conditionsOf = async (name: string): Promise<Record<string, { status: string; reason: string; message: string; observedGeneration: number }> | null> => {
+      const obj = await get(cluster, 'routescripts.signalbox.dev', name, 'default');
+      const conditions = (obj?.status as { conditions?: { type: string; status: string; reason: string; message: string; observedGeneration: number }[] } | undefined)?.conditions;
+      return conditions === undefined ? null : Object.fromEntries(conditions.map((c) => [c.type, c]));
+    };
+    const good = await waitFor(async () => {
+      const c = await conditionsOf('good');
+      return c?.Programmed?.status === 'True' ? c : null;
+    }, { timeoutMs: 20_000, what: 'the good RouteScript to be Programmed' });
+    assert.equal(good.Accepted!.status, 'True');
+    assert.equal(good.Programmed!.observedGeneration, 1);
+    const broken = await waitFor(() => conditionsOf('broken'), { timeoutMs: 20_000, what: 'the broken RouteScript\'s status' });
+    assert.equal(broken.Accepted!.status, 'False');
+    assert.equal(broken.Accepted!.reason, 'RouteScriptCompileError');
+    assert.match(broken.Accepted!.message, /code 2:\d+: SyntaxError/);
+    assert.equal(broken.Programmed!.status, 'False');
+    await servedBy(controller, 'ours.test', 'green');
+    await remove(cluster, [routeScript('broken', { targetRefs: [{ kind: 'Ingress', name: 'ours' }], code: 'x' })]);
+  });
+
+  test('keeps serving the last table while the API server is away, stays ready, and resyncs when it returns', async () => {
+    await apply(cluster, [ingress('steady', 'steady.test', [{ path: '/', service: 'green' }])]);
+    await servedBy(controller, 'steady.test', 'green');
+    const load = steadyLoad({ http: controller.http } as never, 'steady.test', '/', 4);
+    await new Promise((r) => setTimeout(r, 500));
+    await cluster.stopApiServer({ graceful: false });
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(await controller.ready(), true, 'readiness stays up without the API server');
+    await cluster.startApiServer();
+    await apply(cluster, [ingress('after', 'after.test', [{ path: '/', service: 'blue' }])]);
+    await servedBy(controller, 'after.test', 'blue');
+    await load.stop();
+    const failed = load.results.filter((r) => r.status !== 200);
+    assert.equal(failed.length, 0, `failed: ${JSON.stringify(failed.slice(0, 3))}`);
+    assert.ok(load.results.length > 100, `served ${load.results.length} requests through the outage`);
+  });
+});
