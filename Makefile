@@ -18,7 +18,7 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test e2e typecheck demo demo-shards bench bench-scripts compile-example golden
+.PHONY: help deps test e2e typecheck demo demo-shards demo-pausing bench bench-scripts compile-example golden
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -44,6 +44,9 @@ VARIANT ?= data-map
 
 demo-shards: $(DEPS) ## tenant to shard routing by RouteScript on examples/shard-routing (VARIANT=data-map|lookup-service)
 	node examples/shard-routing/demo.ts --variant $(VARIANT)
+
+demo-pausing: $(DEPS) ## request pausing walkthrough on examples/request-pausing: a deploy, an operator's pause, a tenant move (~25 s)
+	node examples/request-pausing/demo.ts
 
 bench: $(DEPS) ## proxy benchmark: direct vs nginx vs signalbox (needs nginx and wrk)
 	node bench/proxy.ts
