@@ -27,7 +27,9 @@ export type ErrorReason =
   /** A pause gate's queue was full (requests or body bytes). */
   | 'pause-queue-full'
   /** A held request reached its maximum wait. */
-  | 'pause-expired';
+  | 'pause-expired'
+  /** An upgrade (WebSocket) to a paused route: a connection cannot be held, the client should retry. */
+  | 'paused';
 
 interface ErrorSpec {
   readonly status: number;
@@ -51,10 +53,11 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'script-failed': { status: 503, body: 'the route script failed' },
   'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
   'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
+  'paused': { status: 503, body: 'the service is paused; retry later' },
 };
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */
-const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1 };
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1, paused: 1 };
 
 /** The status code signalbox answers with for `reason`. */
 export function statusFor(reason: ErrorReason): number {
@@ -93,7 +96,10 @@ export function writeError(res: WritableResponse, reason: ErrorReason, close = f
 /** Writes an error response straight onto a raw socket (upgrade requests, parse errors) and closes it. */
 export function writeRawError(socket: Duplex, reason: ErrorReason, status = SPECS[reason].status): void {
   const body = `${status} ${SPECS[reason].body}\n`;
-  writeRawResponse(socket, status, { 'content-type': 'text/plain; charset=utf-8', server: 'signalbox', 'x-signalbox-error': reason }, body);
+  const retryAfter = RETRY_AFTER_SECONDS[reason];
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', server: 'signalbox', 'x-signalbox-error': reason };
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  writeRawResponse(socket, status, headers, body);
 }
 
 /**

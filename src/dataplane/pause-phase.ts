@@ -20,6 +20,8 @@ export interface Hold {
   readonly onRelease: (waited: Waited) => void;
   /** The wait ran out; by default 503 with Retry-After. */
   readonly onExpire?: (waited: Waited) => void;
+  /** The deadline is the normal end (a script's delay): counted as released. */
+  readonly delay?: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export function holdRequest(state: ProxyState, req: ClientRequest, res: ClientRe
   const admission = hold.gate.admit({
     bytes: declaredBodyBytes(req),
     deadline,
+    delay: hold.delay === true,
     release: () => {
       res.off('close', onClose);
       hold.onRelease(after);

@@ -145,7 +145,7 @@ function afterScript(
         gate,
         maxWaitMs,
         onRelease: again,
-        ...(pause.until === undefined ? { onExpire: (w: Waited) => go(w) } : {}),
+        ...(pause.until === undefined ? { onExpire: (w: Waited) => go(w), delay: true } : {}),
       });
     }
   }

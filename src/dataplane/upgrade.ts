@@ -28,6 +28,8 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     const routed = routeRequest(table, req);
     if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
     const script = routed.ctx.script;
+    // A tunnel cannot be held like a request: an upgrade to a paused route is told to retry.
+    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, routed.ctx, 'paused');
     if (script === null || state.scripts === null) return tunnel(state, listener, connectMs, req, socket, head, started, routed, routed.ctx, null, undefined);
     const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
     runScript(state.scripts.engine, script, routed.ctx, request).then((verdict) => {
@@ -37,6 +39,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
       }
       switch (verdict.action) {
         case 'forward':
+          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, routed.ctx, 'paused', undefined, { script: verdict.note });
           return tunnel(state, listener, connectMs, req, socket, head, started, routed, verdict.ctx, verdict.decision, { script: verdict.note });
         case 'respond': {
           const { status, headers = {}, body = '' } = verdict.respond;

@@ -15,6 +15,11 @@ export interface HeldRequest {
   readonly bytes: number;
   /** `performance.now()` ms at which it stops waiting ({@link expire}). */
   readonly deadline: number;
+  /**
+   * A delay rather than a hold: reaching the deadline is how it is meant to end (it then goes on),
+   * so it counts as released, not expired.
+   */
+  readonly delay?: boolean;
   /** The gate opened and the ramp let this request go. */
   release(): void;
   /** The deadline passed first. */
@@ -169,7 +174,7 @@ export class PauseGate {
     this.#requests--;
     this.#bytes -= entry.request.bytes;
     this.#observer.held(this, -1);
-    this.#observer.left(this, outcome, this.#now() - entry.heldAt);
+    this.#observer.left(this, outcome === 'expired' && entry.request.delay === true ? 'released' : outcome, this.#now() - entry.heldAt);
     if (outcome !== 'released') {
       this.#dead++;
       this.#compact();

@@ -3,6 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ingress, routeScript } from '../helpers/manifests.ts';
 import { steadyLoad } from '../helpers/load.ts';
 import { metric } from '../helpers/metrics.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
 import { send, startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
 
 const BACKENDS = { 'shard-a': { service: { name: 'shop-a', port: { number: 80 } } }, 'shard-b': { service: { name: 'shop-b', port: { number: 80 } } } };
@@ -59,6 +60,12 @@ describe('pausing by an operator and by a script', () => {
     assert.equal(res.headers['x-signalbox-error'], 'pause-expired');
     assert.equal(res.headers['retry-after'], '1');
     assert.ok(performance.now() - started >= 950);
+    // A WebSocket upgrade cannot be held: it is told to retry.
+    const upgrade = await rawRequest(Number(new URL(e.proxy.http).port), 'GET /ws HTTP/1.1\r\nHost: shop.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    assert.equal(upgrade.status, 503);
+    assert.equal(upgrade.headers['x-signalbox-error'], 'paused');
+    assert.equal(upgrade.headers['retry-after'], '1');
+    assert.equal(e.ups['shop-a']!.seen.length + e.ups['shop-b']!.seen.length, 0);
   });
 
   it('a script pauses the tenants being moved until their move shows in its data, then sends them to the new shard', async () => {
@@ -88,5 +95,7 @@ describe('pausing by an operator and by a script', () => {
     const delayed = await send(e.proxy, 'shop.test', '/', { 'x-tenant': 't2' });
     assert.equal(delayed.body, 'shop-b GET /');
     assert.ok(performance.now() - started >= 280, 'delayed by the pause');
+    assert.equal(await metric(e.proxy, /signalbox_pause_expired_total\{kind="script",gate="default\/tenants"\} (\d+)/), 1, 'only the held request expired');
+    assert.equal(await metric(e.proxy, /signalbox_pause_released_total\{kind="script",gate="default\/tenants"\} (\d+)/), 1, 'the delay ended as meant: released');
   });
 });
