@@ -73,6 +73,17 @@ export function compileRouteScripts(
   clusterOf: ClusterNamer,
   sink: DiagnosticSink,
 ): RouteScriptsResult {
+  // Routes by the objects a targetRef names, so that matching is not a scan of every route per script.
+  const candidates = new Map<string, TargetableRoute[]>();
+  const index = (key: string, r: TargetableRoute): void => {
+    const list = candidates.get(key);
+    if (list === undefined) candidates.set(key, [r]);
+    else list.push(r);
+  };
+  for (const r of routes) {
+    index(`Ingress\n${r.placed.owner.id.namespace}\n${r.placed.owner.id.name}`, r);
+    index(`Service\n${r.placed.owner.id.namespace}\n${r.placed.ref.service}`, r);
+  }
   const aged = [...indexObjects(routeScripts, 'RouteScript', true, sink).values()]
     .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
     .sort(compareAge);
@@ -129,7 +140,7 @@ export function compileRouteScripts(
     let matchedAny = false;
     let attachedAny = false;
     targetRefs.forEach((ref, i) => {
-      const matched = routes.filter((r) => targets(ref, item.id.namespace, r));
+      const matched = (candidates.get(`${ref.kind}\n${item.id.namespace}\n${ref.name}`) ?? []).filter((r) => targets(ref, item.id.namespace, r));
       if (matched.length > 0) matchedAny = true;
       const where = `${item.id.provenance}/targetRefs/${i}`;
       if (matched.length === 0) {

@@ -21,6 +21,23 @@ let checker: ivm.Isolate | null = null;
  */
 export function checkScript(code: string, id = 'script'): ScriptCheck {
   if (code.length > MAX_SCRIPT_LENGTH) return problem(`the script is longer than ${MAX_SCRIPT_LENGTH} characters`, 1, 1);
+  // Every rebuild compiles every RouteScript again; an accepted text stays accepted (the answer
+  // depends on the text alone), so it is parsed once. Problems are not kept: their messages name the id.
+  if (accepted.has(code)) return OK;
+  const check = checkUncached(code, id);
+  if (check.ok) {
+    if (accepted.size >= MAX_ACCEPTED) accepted.clear();
+    accepted.add(code);
+  }
+  return check;
+}
+
+/** Texts that passed, bounded: a cache, not a registry. */
+const accepted = new Set<string>();
+const MAX_ACCEPTED = 4_096;
+const OK: ScriptCheck = Object.freeze({ ok: true });
+
+function checkUncached(code: string, id: string): ScriptCheck {
   if (checker === null || checker.isDisposed) checker = new ivm.Isolate({ memoryLimit: 64 });
   const filename = scriptFilename(id);
   let module: ivm.Module;
