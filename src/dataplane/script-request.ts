@@ -19,7 +19,9 @@ export function scriptRequest(req: ClientRequest, host: string, path: string, qu
     path,
     query: query.length > 1 ? parseQuery(query) : EMPTY,
     headers: req.headers as Record<string, string>,
-    cookies: typeof cookie === 'string' && cookie !== '' ? parseCookies(cookie) : EMPTY,
+    // Parsed inside the isolate from the raw header, and only if the script reads them.
+    cookies: EMPTY,
+    ...(typeof cookie === 'string' && cookie !== '' ? { cookieHeader: cookie } : {}),
     clientIp,
     sni: serverName(req),
   };
@@ -54,26 +56,6 @@ export function parseQuery(query: string): Record<string, string | string[]> {
     if (seen === undefined) out[name] = value;
     else if (typeof seen === 'string') out[name] = [seen, value];
     else seen.push(value);
-  }
-  return out;
-}
-
-/**
- * Cookies of a Cookie header (`a=1; b=2`). The first occurrence of a name wins (RFC 6265 §5.4 sends
- * the most specific first); values keep any surrounding quotes; pairs without `=` are skipped.
- */
-export function parseCookies(header: string): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  let start = 0;
-  while (start < header.length) {
-    let end = header.indexOf(';', start);
-    if (end === -1) end = header.length;
-    const eq = header.indexOf('=', start);
-    if (eq !== -1 && eq < end) {
-      const name = header.slice(start, eq).trim();
-      if (name !== '' && out[name] === undefined) out[name] = header.slice(eq + 1, end).trim();
-    }
-    start = end + 1;
   }
   return out;
 }

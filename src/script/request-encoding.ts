@@ -11,7 +11,7 @@ export const PART_SEPARATOR = '\u0001';
  * Encodes a request as the one string the prelude decodes (sandbox-prelude.ts `decodeRequest`), its
  * parts separated by U+0001:
  *
- *     method ␁ host ␁ path ␁ clientIp ␁ sni ␁ query JSON ␁ cookies JSON ␁ \nname:value\nname:value…\n
+ *     method ␁ host ␁ path ␁ clientIp ␁ sni ␁ query JSON ␁ Cookie header ␁ \nname:value\nname:value…\n
  *
  * One string because each value crossing into an isolate costs a copy, and one string is the
  * cheapest crossing; headers as lines rather than JSON because the prelude reads one header by
@@ -30,7 +30,23 @@ export function encodeRequest(req: ScriptRequest): string {
     if (typeof value !== 'string' || name.length === 0 || name.includes(':') || name.includes('\n') || value.includes('\n')) continue;
     block += `${name}:${value}\n`;
   }
-  return `${part(req.method)}${SEP}${part(req.host)}${SEP}${part(req.path)}${SEP}${part(req.clientIp)}${SEP}${req.sni === null ? '' : part(req.sni)}${SEP}${recordJson(req.query)}${SEP}${recordJson(req.cookies)}${SEP}${block}`;
+  const cookies = req.cookieHeader !== undefined ? part(req.cookieHeader) : cookieHeaderOf(req.cookies);
+  return `${part(req.method)}${SEP}${part(req.host)}${SEP}${part(req.path)}${SEP}${part(req.clientIp)}${SEP}${req.sni === null ? '' : part(req.sni)}${SEP}${recordJson(req.query)}${SEP}${cookies}${SEP}${block}`;
+}
+
+/**
+ * `cookies` as a Cookie header, for a request built without one (tests, `signalbox script test`).
+ * A name or value that could not survive the round trip (`;`, `=` in a name, the separator) is left
+ * out, as a browser would never send it.
+ */
+function cookieHeaderOf(cookies: Readonly<Record<string, string>>): string {
+  let header = '';
+  for (const name in cookies) {
+    const value = cookies[name];
+    if (typeof value !== 'string' || name === '' || /[;=\u0001]/.test(name) || /[;\u0001]/.test(value)) continue;
+    header += `${header === '' ? '' : '; '}${name}=${value}`;
+  }
+  return header;
 }
 
 const SEP = PART_SEPARATOR;

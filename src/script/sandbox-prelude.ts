@@ -82,6 +82,23 @@ function buildHeaders(target) {
   }
 }
 
+// The Cookie header as the client sent it ('a=1; b=2'). The first occurrence of a name wins (RFC
+// 6265 sends the most specific first); values keep their quotes; pairs without '=' are skipped.
+function buildCookies(target) {
+  const raw = Raw.of(target);
+  let start = 0;
+  while (start < raw.length) {
+    let end = raw.indexOf(';', start);
+    if (end < 0) end = raw.length;
+    const eq = raw.indexOf('=', start);
+    if (eq >= 0 && eq < end) {
+      const name = raw.slice(start, eq).trim();
+      if (name !== '' && !hasOwn(target, name)) defineProperty(target, name, { value: raw.slice(eq + 1, end).trim(), enumerable: true, writable: true, configurable: true });
+    }
+    start = end + 1;
+  }
+}
+
 function buildJson(target) {
   const parsed = deepFreeze(parse(Raw.of(target)));
   const names = keys(parsed);
@@ -122,6 +139,7 @@ function findHeader(raw, name) {
 
 const headerTraps = traps(buildHeaders, findHeader);
 const jsonTraps = traps(buildJson, null);
+const cookieTraps = traps(buildCookies, null);
 
 // The script may replace builtins (String.prototype.slice…) for itself; that only changes what it
 // sees of its own request. What leaves the isolate is checked on the host regardless.
@@ -140,7 +158,7 @@ function decodeRequest(payload) {
     path: payload.slice(b + 1, c),
     query: new ProxyCtor(new Raw({}, payload.slice(e + 1, f)), jsonTraps),
     headers: new ProxyCtor(new Raw({}, payload.slice(g + 1)), headerTraps),
-    cookies: new ProxyCtor(new Raw({}, payload.slice(f + 1, g)), jsonTraps),
+    cookies: new ProxyCtor(new Raw({}, payload.slice(f + 1, g)), cookieTraps),
     clientIp: payload.slice(c + 1, d),
     sni: sni === '' ? null : sni,
   });
@@ -207,17 +225,27 @@ function describe(error) {
   }
 }
 
-function refuseCode(name, value) {
+// A function or symbol in a decision would vanish in JSON and change what it means; such a
+// decision is refused. The walk is done first, by hand: a replacer would force V8's slow serializer.
+function codeIn(value, name, depth) {
   const type = typeof value;
-  if (type === 'function' || type === 'symbol') throw new TypeErrorCtor((name === '' ? 'the decision' : name) + ' is a ' + type);
-  return value;
+  if (type === 'function' || type === 'symbol') return (name === '' ? 'the decision' : name) + ' is a ' + type;
+  if (type !== 'object' || value === null || depth > 16) return null;
+  const names = keys(value);
+  for (let i = 0; i < names.length; i++) {
+    const found = codeIn(value[names[i]], names[i], depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function encode(result) {
   if (result === undefined || result === null) return 'dnull';
   if (typeof result !== 'object') return 'ithe decision must be an object or null, not a ' + typeof result;
   try {
-    return 'd' + stringify(result, refuseCode);
+    const code = codeIn(result, '', 0);
+    if (code !== null) return 'i' + code;
+    return 'd' + stringify(result);
   } catch (error) {
     return 'i' + describe(error);
   }

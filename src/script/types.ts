@@ -42,6 +42,11 @@ export interface ScriptRequest {
   readonly query: Readonly<Record<string, string | string[]>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly cookies: Readonly<Record<string, string>>;
+  /**
+   * The request's Cookie header as received, when there is one: the script's `cookies` are then
+   * parsed from it inside the isolate, only if the script reads them, and `cookies` is not looked at.
+   */
+  readonly cookieHeader?: string;
   readonly clientIp: string;
   /** TLS server name of the connection, null on plain HTTP. */
   readonly sni: string | null;
