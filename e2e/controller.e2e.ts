@@ -31,6 +31,14 @@ function servedBy(controller: RunningController, host: string, body: string, pat
   }, { timeoutMs: 15_000, what: `${host}${path} to be served by ${body}` });
 }
 
+/** Compacts etcd's history up to its current revision (through its JSON gateway). */
+async function compactEtcd(etcdUrl: string): Promise<void> {
+  const range = await request(`${etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) });
+  const revision = ((await range.body.json()) as { header: { revision: string } }).header.revision;
+  const compacted = await request(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+  assert.equal(compacted.statusCode, 200, await compacted.body.text());
+}
+
 describe('signalbox controller against a real API server', () => {
   let cluster: TestCluster;
   let controller: RunningController;
@@ -148,6 +156,9 @@ describe('signalbox controller against a real API server', () => {
     const load = steadyLoad({ http: controller.http } as never, 'steady.test', '/', 4);
     await new Promise((r) => setTimeout(r, 500));
     await cluster.stopApiServer({ graceful: false });
+    // Compact etcd meanwhile: the versions the controller watched from are gone when the API server
+    // returns, so its watches get 410 Gone and it must list again.
+    await compactEtcd(cluster.etcdUrl);
     await new Promise((r) => setTimeout(r, 3_000));
     assert.equal(await controller.ready(), true, 'readiness stays up without the API server');
     await cluster.startApiServer();
@@ -157,5 +168,8 @@ describe('signalbox controller against a real API server', () => {
     const failed = load.results.filter((r) => r.status !== 200);
     assert.equal(failed.length, 0, `failed: ${JSON.stringify(failed.slice(0, 3))}`);
     assert.ok(load.results.length > 100, `served ${load.results.length} requests through the outage`);
+    const metrics = await (await request(`${controller.admin}/metrics`)).body.text();
+    // ConfigMaps did not change in this test, so the version their watch resumes from was compacted away.
+    assert.ok(Number(/signalbox_kube_lists_total\{kind="ConfigMap"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 2, `ConfigMaps were listed again after 410 Gone: ${metrics.split('\n').filter((l) => l.startsWith('signalbox_kube_')).join('; ')}`);
   });
 });

@@ -43,7 +43,10 @@ export function registerControllerCommand(program: Command): void {
     const log = createLogger({ level: flags.logLevel });
     const api = KubeApi.load(flags.kubeconfig);
     const metrics = createControlMetrics();
-    const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), (kind) => metrics.watchErrors.labels(kind).inc());
+    const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
+      error: (kind) => metrics.watchErrors.labels(kind).inc(),
+      listed: (kind) => metrics.kubeLists.labels(kind).inc(),
+    });
     let writer: StatusWriter | null = null;
     let elector: LeaderElector | null = null;
     log.info({ server: api.server, namespace: flags.watchNamespace ?? '(all)' }, 'listing and watching the Kubernetes API');

@@ -5,8 +5,11 @@ import type { KubeApi } from './kube-api.ts';
 import { Reflector } from './reflector.ts';
 import { WATCHED, type ResourceType } from './resources.ts';
 
-/** Counts reflector errors by kind, for `signalbox_kube_watch_errors_total`. */
-export type WatchErrorCounter = (kind: string) => void;
+/** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
+export interface KubeSourceCounters {
+  error(kind: string): void;
+  listed(kind: string): void;
+}
 
 /**
  * The Kubernetes API as an {@link ObjectSource}: one {@link Reflector} per watched kind, in one
@@ -21,7 +24,7 @@ export class KubeSource implements ObjectSource {
   readonly #synced: Promise<void>;
   #markSynced: () => void = () => {};
 
-  constructor(api: KubeApi, namespace: string | null, log: Logger, countError: WatchErrorCounter = () => {}, types: readonly ResourceType[] = WATCHED) {
+  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED) {
     this.#log = log;
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
@@ -31,8 +34,9 @@ export class KubeSource implements ObjectSource {
           for (const listener of this.#listeners) listener();
         }
       },
+      listed: (type: ResourceType) => counters.listed(type.kind),
       error: (type: ResourceType, error: unknown, retryInMs: number) => {
-        countError(type.kind);
+        counters.error(type.kind);
         this.#log.warn({ kind: type.kind, err: (error as Error).message, retryInMs }, 'list/watch failed; retrying');
       },
     };

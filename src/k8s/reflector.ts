@@ -17,6 +17,8 @@ export interface ReflectorEvents {
   changed(): void;
   /** An error on the way (it retries by itself), for logs and metrics. */
   error(type: ResourceType, error: unknown, retryInMs: number): void;
+  /** A full list was done (the first, or a relist after 410 Gone). */
+  listed?(type: ResourceType): void;
 }
 
 /**
@@ -142,6 +144,7 @@ export class Reflector {
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken !== undefined);
     this.lists++;
+    this.#events.listed?.(this.type);
     const changed = !this.#synced || !sameVersions(this.#objects, fresh);
     this.#objects.clear();
     for (const [key, object] of fresh) this.#objects.set(key, object);

@@ -229,6 +229,8 @@ export interface ControlMetrics {
   readonly workerRestarts: Counter<string>;
   /** List/watch errors against the Kubernetes API, by kind (each is retried with backoff). */
   readonly watchErrors: Counter<'kind'>;
+  /** Full lists of a kind from the Kubernetes API: the first, and each relist after 410 Gone. */
+  readonly kubeLists: Counter<'kind'>;
   /** 1 while this replica holds the leader lease (and writes status). */
   readonly leader: Gauge<string>;
 }
@@ -262,6 +264,7 @@ export function createControlMetrics(): ControlMetrics {
     workers: new Gauge({ name: 'signalbox_workers', help: 'Data-plane worker threads running.', registers }),
     workerRestarts: new Counter({ name: 'signalbox_worker_restarts_total', help: 'Data-plane worker threads restarted after a crash.', registers }),
     watchErrors: new Counter({ name: 'signalbox_kube_watch_errors_total', help: 'List/watch errors against the Kubernetes API, by kind; each is retried with backoff.', labelNames: ['kind'] as const, registers }),
+    kubeLists: new Counter({ name: 'signalbox_kube_lists_total', help: 'Full lists of a kind from the Kubernetes API: the first, then one per 410 Gone.', labelNames: ['kind'] as const, registers }),
     leader: new Gauge({ name: 'signalbox_leader', help: '1 while this replica holds the leader lease and writes status.', registers }),
   };
 }
