@@ -150,6 +150,18 @@ describe('signalbox controller against a real API server', () => {
     await remove(cluster, [routeScript('broken', { targetRefs: [{ kind: 'Ingress', name: 'ours' }], code: 'x' })]);
   });
 
+  test('a burst of hundreds of changes compiles a handful of times, and all of them are served', async (t) => {
+    const compiles = async (): Promise<number> => Number(/^signalbox_compile_duration_seconds_count (\d+)$/m.exec(await (await request(`${controller.admin}/metrics`)).body.text())?.[1] ?? 0);
+    const before = await compiles();
+    const burst = Array.from({ length: 400 }, (_, i) => ingress(`burst-${i}`, `burst-${i}.test`, [{ path: '/', service: i % 2 === 0 ? 'blue' : 'green' }]));
+    await apply(cluster, burst);
+    await servedBy(controller, 'burst-399.test', 'green');
+    await servedBy(controller, 'burst-0.test', 'blue');
+    const compiled = (await compiles()) - before;
+    assert.ok(compiled <= 40, `400 Ingresses compiled ${compiled} times`);
+    t.diagnostic(`400 Ingresses applied in one burst compiled ${compiled} times`);
+  });
+
   test('keeps serving the last table while the API server is away, stays ready, and resyncs when it returns', async () => {
     await apply(cluster, [ingress('steady', 'steady.test', [{ path: '/', service: 'green' }])]);
     await servedBy(controller, 'steady.test', 'green');
