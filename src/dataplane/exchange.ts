@@ -4,7 +4,7 @@ import { requestEnded, requestStarted } from '../balancer/balancer.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
-import type { RouteContext } from './prepared-table.ts';
+import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
 import { isHopByHopResponseHeader } from './upstream-headers.ts';
 
@@ -39,6 +39,15 @@ export class Exchange {
   hashKey: string | undefined = undefined;
   /** What the route's script decided and how long a pause held the request, for the access log. */
   note: RequestNote | undefined = undefined;
+  /** The table the request was routed on (see {@link restart}). */
+  table: PreparedTable | null = null;
+  /**
+   * Runs the request's whole lifecycle again on the table of the moment: used once, when an attempt
+   * failed before any answer, no other endpoint of this table is left, and a newer table has been
+   * swapped in meanwhile — the endpoint went away in a deploy, and the newest table knows where the
+   * backend is now (or holds the request until it is back). Null when not allowed.
+   */
+  restart: (() => void) | null = null;
   #attempt: Attempt | null = null;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
@@ -128,7 +137,7 @@ export class Exchange {
     const reason = reasonForUpstreamError(err);
     if (!res.headersSent) {
       const retryAs = retryReasonFor(reason, attempt.sent);
-      if (retryAs !== null && this.#retryable(retryAs) && this.#retry(attempt, retryAs)) return;
+      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
       this.#bytes += writeError(res, reason, true);
       this.#finish(statusFor(reason), reason, attempt.upstream);
@@ -172,6 +181,21 @@ export class Exchange {
     // An affinity cookie must pin the client to the endpoint that will actually answer.
     if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers.cookie, next, this.secure);
     this.dispatch(next);
+    return true;
+  }
+
+  /** Hands the request back to the lifecycle on a newer table; false when that is not the case. */
+  #reroute(failed: Attempt): boolean {
+    const restart = this.restart;
+    if (restart === null || this.table === null || this.state.table === this.table || this.res.destroyed) return false;
+    this.restart = null;
+    failed.abandon();
+    this.#done = true;
+    this.cluster.counters.active--;
+    this.cluster.counters.retries -= this.#retriesHeld;
+    this.res.off('close', this.#onClientClose);
+    this.state.metrics.retries.labels(this.cluster.name, 'rerouted').inc();
+    restart();
     return true;
   }
 

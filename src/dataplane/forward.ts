@@ -68,6 +68,8 @@ export function forward(f: Forwarding): void {
     bodyTimeout: cluster.idleMs,
   }, started);
   exchange.hashKey = hashKey;
+  exchange.table = state.table;
+  exchange.restart = () => f.again(f.waited ?? { since: performance.now(), deadline: Infinity });
   if (note.script !== undefined || note.pausedMs !== undefined) exchange.note = note;
   if (cluster.affinity !== null) {
     exchange.secure = listener.proto === 'https';

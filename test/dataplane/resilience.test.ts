@@ -196,3 +196,34 @@ describe('circuit breaker', () => {
     }
   });
 });
+
+describe('a request whose endpoint went away in a deploy', () => {
+  it('is handed to the newer table (held until the backend is back, or sent to where it is now) instead of failing', async () => {
+    let swapped: () => void = () => {};
+    const tableChanged = new Promise<void>((resolve) => (swapped = resolve));
+    // The old pod takes the request, then dies without answering — after the table moved on.
+    const old = await startUpstream('old', (req) => void tableChanged.then(() => req.socket.destroy()));
+    const fresh = await startUpstream('new');
+    const dir = await tempManifestDir();
+    const manifests = (port: number): object[] => [ingressClass(), ...serviceWithEndpoints('app', [{ port }]), ingress('app', 'a.test', [{ path: '/', service: 'app' }])];
+    await writeManifests(dir, 'all.yaml', manifests(old.port));
+    const proxy = await startProxy(dir);
+    try {
+      const pending = request(`${proxy.http}/orders`, { headers: { host: 'a.test' } });
+      while (old.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const next = proxy.nextTable();
+      await writeManifests(dir, 'all.yaml', manifests(fresh.port));
+      await next;
+      swapped();
+      const res = await pending;
+      assert.equal(res.statusCode, 200);
+      assert.equal(await res.body.text(), 'new GET /orders');
+      assert.equal(await metric(proxy, /signalbox_retries_total\{cluster="default\/app:80",reason="rerouted"\} (\d+)/), 1);
+    } finally {
+      await proxy.stop();
+      await old.close();
+      await fresh.close();
+      await removeDir(dir);
+    }
+  });
+});

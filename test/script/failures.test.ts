@@ -45,8 +45,10 @@ describe('a failing script fails only its request', () => {
     };
     const cold = await timed();
     const warm = await timed();
-    assert.ok(cold >= 95 && cold < 250, `cold run took ${cold} ms`);
-    assert.ok(warm >= 48 && warm < 120, `warm run took ${warm} ms`);
+    // Lower bounds are the budgets; upper bounds only say that the run was stopped (a busy machine is slow).
+    assert.ok(cold >= 95 && cold < 2_000, `cold run took ${cold} ms`);
+    assert.ok(warm >= 48 && warm < 1_000, `warm run took ${warm} ms`);
+    assert.ok(cold > warm, `the cold run had the larger budget (${cold} ms against ${warm} ms)`);
   });
 
   test('an async script that never settles times out at the budget', async (t) => {
