@@ -59,3 +59,15 @@ compile-example: $(DEPS) ## print the routing table compiled from examples/quick
 
 golden: $(DEPS) ## regenerate testdata/compile/*.out.yaml (review the diff!)
 	UPDATE_GOLDEN=1 node --no-node-snapshot --test test/compile/golden.test.ts
+
+# Install artefacts. The chart carries a copy of crds/ (not a symlink: the chart directory must stand
+# on its own), and deploy/signalbox.yaml is the chart rendered with its defaults; test/chart/ fails
+# when either is stale.
+.PHONY: chart-crds deploy-manifest
+
+chart-crds: $(DEPS) ## copy crds/routescript.yaml into charts/signalbox/crds/ (after changing the CRD)
+	node test/chart/chart-tools.ts chart-crds
+
+deploy-manifest: chart-crds ## regenerate deploy/signalbox.yaml from the chart (builds helm on first use, ~11 min)
+	scripts/k8s-binaries.sh >/dev/null
+	node test/chart/chart-tools.ts deploy-manifest
