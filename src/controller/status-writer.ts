@@ -117,8 +117,9 @@ export class StatusWriter {
       const lb = (svc.status?.loadBalancer?.ingress ?? []).flatMap((i): LoadBalancerAddress[] => (i.ip ? [{ ip: i.ip }] : i.hostname ? [{ hostname: i.hostname }] : []));
       if (lb.length > 0) return lb;
       if ((svc.spec?.externalIPs ?? []).length > 0) return svc.spec!.externalIPs!.map((ip) => ({ ip }));
-      const clusterIp = svc.spec?.clusterIP;
-      return clusterIp && clusterIp !== 'None' ? [{ ip: clusterIp }] : null;
+      // Not the cluster IP: tools such as external-dns would publish a private address. Until the
+      // load balancer has an address, status is left as it is (set --publish-address for NodePort).
+      return null;
     }
     return this.#publish.podIp ? [{ ip: this.#publish.podIp }] : null;
   }
@@ -201,7 +202,7 @@ export class StatusWriter {
 }
 
 interface ServiceShape {
-  spec?: { clusterIP?: string; externalIPs?: string[] };
+  spec?: { externalIPs?: string[] };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
