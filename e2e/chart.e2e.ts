@@ -21,7 +21,7 @@ import {
 import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
 import { k8sBinDir, startCluster, type TestCluster } from './harness/cluster.ts';
 import { startController, type RunningController } from './harness/controller.ts';
-import { apply, createServiceWithEndpoints, get, ingress, list, routeScript, tlsSecret, toYaml, waitFor, type KubeObject } from './harness/objects.ts';
+import { apply, createServiceWithEndpoints, get, ingress, list, patch, routeScript, tlsSecret, toYaml, waitFor, type KubeObject } from './harness/objects.ts';
 
 let helm = '';
 
@@ -256,13 +256,13 @@ describe('the chart on a real API server', () => {
     });
 
     test('writes Ingress status (the chart Service\'s address), RouteScript status and Warning Events', async () => {
-      const svc = await get(cluster, 'service', 'signalbox', DEPLOY_NAMESPACE);
-      const clusterIp = (svc?.spec as { clusterIP: string }).clusterIP;
-      // No cloud load balancer here, so --publish-service falls back to the Service's cluster IP.
+      // No cloud here: play the cloud controller and give the chart's Service its load-balancer address.
+      const address = '198.51.100.10';
+      await patch(cluster, 'service', 'signalbox', { status: { loadBalancer: { ingress: [{ ip: address }] } } }, { namespace: DEPLOY_NAMESPACE, subresource: 'status' });
       await waitFor(async () => {
         const ing = await get(cluster, 'ingress', 'cafe', shop);
-        return (ing?.status as { loadBalancer?: { ingress?: { ip?: string }[] } })?.loadBalancer?.ingress?.[0]?.ip === clusterIp;
-      }, { timeoutMs: 20_000, what: `Ingress status ${clusterIp}` });
+        return (ing?.status as { loadBalancer?: { ingress?: { ip?: string }[] } })?.loadBalancer?.ingress?.[0]?.ip === address;
+      }, { timeoutMs: 20_000, what: `Ingress status ${address}` });
       await waitFor(async () => {
         const rs = await get(cluster, 'routescripts.signalbox.dev', 'greet', shop);
         const conditions = (rs?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
