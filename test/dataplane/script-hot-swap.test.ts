@@ -12,6 +12,8 @@ function shardScript(n: number, shard: 'shard-a' | 'shard-b'): object {
     targetRefs: [{ kind: 'Service', name: 'shop' }],
     backends: { 'shard-a': { service: { name: 'shop-a', port: { number: 80 } } }, 'shard-b': { service: { name: 'shop-b', port: { number: 80 } } } },
     data: { shard },
+    // The swap is under test, not the budget: room for a machine busy with the load itself.
+    limits: { timeoutMs: 50, memoryMiB: 16 },
     code: `const version = ${n};
 export function onRequest(req, ctx) { return { backend: ctx.data.shard, setHeaders: { 'x-script-version': String(version) } }; }`,
   });
