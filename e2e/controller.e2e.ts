@@ -162,6 +162,27 @@ describe('signalbox controller against a real API server', () => {
     t.diagnostic(`400 Ingresses applied in one burst compiled ${compiled} times`);
   });
 
+  test('caches only the ConfigMaps a RouteScript reads and the Secrets an Ingress serves', async () => {
+    const cached = async (kind: string): Promise<number> => Number(new RegExp(`signalbox_kube_cached_objects\\{kind="${kind}"\\} (\\d+)`).exec(await (await request(`${controller.admin}/metrics`)).body.text())?.[1] ?? -1);
+    const before = await cached('ConfigMap');
+    const other = generateSelfSignedCertificate({ commonName: 'unused.test', dnsNames: ['unused.test'] });
+    await apply(cluster, [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tenants', namespace: 'default' }, data: { data: '{"vip": ["t1"]}' } },
+      tlsSecret('unused-cert', other.certPem, other.keyPem),
+    ]);
+    await apply(cluster, [ingress('unrelated-change', 'unrelated.test', [{ path: '/', service: 'blue' }])]);
+    await servedBy(controller, 'unrelated.test', 'blue');
+    assert.equal(await cached('ConfigMap'), before, 'an unreferenced ConfigMap is not cached');
+    const secrets = await cached('Secret');
+    await apply(cluster, [routeScript('vip', { targetRefs: [{ kind: 'Ingress', name: 'unrelated-change' }], dataFrom: { configMapRef: { name: 'tenants' } }, code: "export function onRequest(req, ctx) { return { setHeaders: { 'x-vip': ctx.data.vip.join(',') } }; }" })]);
+    await waitFor(async () => (await cached('ConfigMap')) === before + 1, { timeoutMs: 15_000, what: 'the referenced ConfigMap to be cached' });
+    await waitFor(async () => {
+      await fetchVia(controller, 'unrelated.test');
+      return blue.seen.at(-1)?.headers['x-vip'] === 't1';
+    }, { timeoutMs: 15_000, what: 'the script to read the ConfigMap' });
+    assert.equal(await cached('Secret'), secrets, 'an unreferenced TLS Secret is not cached');
+  });
+
   test('keeps serving the last table while the API server is away, stays ready, and resyncs when it returns', async () => {
     await apply(cluster, [ingress('steady', 'steady.test', [{ path: '/', service: 'green' }])]);
     await servedBy(controller, 'steady.test', 'green');

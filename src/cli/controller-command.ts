@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { Gauge } from 'prom-client';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
@@ -47,6 +48,15 @@ export function registerControllerCommand(program: Command): void {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
     });
+    metrics.registry.registerMetric(new Gauge({
+      name: 'signalbox_kube_cached_objects',
+      help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',
+      labelNames: ['kind'] as const,
+      registers: [],
+      collect() {
+        for (const [kind, n] of Object.entries(source.counts())) this.labels(kind).set(n);
+      },
+    }));
     let writer: StatusWriter | null = null;
     let elector: LeaderElector | null = null;
     log.info({ server: api.server, namespace: flags.watchNamespace ?? '(all)' }, 'listing and watching the Kubernetes API');

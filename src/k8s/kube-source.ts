@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { Diagnostic } from '../model/table.ts';
 import type { ObjectSource } from '../source/object-source.ts';
 import type { KubeApi } from './kube-api.ts';
-import { Reflector } from './reflector.ts';
+import { Reflector, type KubeObject } from './reflector.ts';
 import { WATCHED, type ResourceType } from './resources.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
@@ -29,6 +29,7 @@ export class KubeSource implements ObjectSource {
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
       changed: () => {
+        this.#updateWanted();
         if (this.#reflectors.every((r) => r.synced)) {
           this.#markSynced();
           for (const listener of this.#listeners) listener();
@@ -42,6 +43,53 @@ export class KubeSource implements ObjectSource {
     };
     // RouteScripts are optional: without the CRD installed the rest still serves.
     this.#reflectors = types.map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
+    // Secrets and ConfigMaps are cached only when an Ingress's tls or a RouteScript's dataFrom
+    // names them: a cluster's other Secrets and ConfigMaps never sit in this process's memory.
+    this.#secrets = this.#reflector('Secret');
+    this.#configMaps = this.#reflector('ConfigMap');
+    this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
+    this.#configMaps?.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
+  }
+
+  readonly #secrets: Reflector | undefined;
+  readonly #configMaps: Reflector | undefined;
+  /** `namespace/name` of the Secrets and ConfigMaps referenced now. */
+  #wanted = { secrets: new Set<string>(), configMaps: new Set<string>() };
+
+  #reflector(kind: string): Reflector | undefined {
+    return this.#reflectors.find((r) => r.type.kind === kind);
+  }
+
+  /**
+   * Recomputes which Secrets and ConfigMaps are referenced; a reflector whose set grew lists again
+   * (what it now needs was not kept), one whose set shrank just lets go of the rest.
+   */
+  #updateWanted(): void {
+    const secrets = new Set<string>();
+    for (const ingress of this.#reflector('Ingress')?.objects() ?? []) {
+      const namespace = ingress.metadata?.namespace ?? '';
+      const tls = (ingress as { spec?: { tls?: { secretName?: unknown }[] } }).spec?.tls;
+      if (Array.isArray(tls)) for (const t of tls) if (typeof t?.secretName === 'string') secrets.add(`${namespace}/${t.secretName}`);
+    }
+    const configMaps = new Set<string>();
+    for (const script of this.#reflector('RouteScript')?.objects() ?? []) {
+      const name = (script as { spec?: { dataFrom?: { configMapRef?: { name?: unknown } } } }).spec?.dataFrom?.configMapRef?.name;
+      if (typeof name === 'string') configMaps.add(`${script.metadata?.namespace ?? ''}/${name}`);
+    }
+    const grew = (before: Set<string>, after: Set<string>): boolean => [...after].some((k) => !before.has(k));
+    const previous = this.#wanted;
+    this.#wanted = { secrets, configMaps };
+    if (grew(previous.secrets, secrets)) this.#secrets?.refresh();
+    else this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
+    if (grew(previous.configMaps, configMaps)) this.#configMaps?.refresh();
+    else this.#configMaps?.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
+  }
+
+  /** How many objects of each kind are cached now (Secrets and ConfigMaps: only referenced ones). */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const reflector of this.#reflectors) counts[reflector.type.kind] = reflector.size;
+    return counts;
   }
 
   /** True once every kind has been listed. */
@@ -50,7 +98,16 @@ export class KubeSource implements ObjectSource {
   }
 
   async load(): Promise<void> {
-    for (const reflector of this.#reflectors) reflector.start();
+    // Ingresses and RouteScripts first: they say which Secrets and ConfigMaps to keep.
+    const referencing = this.#reflectors.filter((r) => r !== this.#secrets && r !== this.#configMaps);
+    for (const reflector of referencing) reflector.start();
+    await new Promise<void>((resolve) => {
+      const check = (): void => (referencing.every((r) => r.synced) ? resolve() : void setTimeout(check, 20));
+      check();
+    });
+    this.#updateWanted();
+    this.#secrets?.start();
+    this.#configMaps?.start();
     await this.#synced;
   }
 
@@ -76,4 +133,8 @@ export class KubeSource implements ObjectSource {
   async close(): Promise<void> {
     await Promise.all(this.#reflectors.map((r) => r.stop()));
   }
+}
+
+function keyOf(object: KubeObject): string {
+  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }

@@ -40,6 +40,11 @@ export class Reflector {
   #synced = false;
   #resourceVersion = '';
   #abort = new AbortController();
+  /** Aborts the watch in flight (and only it), for {@link refresh}. */
+  #watchAbort: AbortController | null = null;
+  #mustList = true;
+  /** Which objects to keep; the rest are not cached at all. */
+  #keep: ((object: KubeObject) => boolean) | null = null;
   #stopped = false;
   #running: Promise<void> | null = null;
   /** Lists done, for tests and metrics (a relist after 410 counts). */
@@ -63,6 +68,11 @@ export class Reflector {
     return this.#synced;
   }
 
+  /** How many objects are cached. */
+  get size(): number {
+    return this.#objects.size;
+  }
+
   /** The cached objects (stamped with kind and apiVersion). */
   objects(): IterableIterator<KubeObject> {
     return this.#objects.values();
@@ -71,6 +81,21 @@ export class Reflector {
   /** The cached object `namespace/name` ('' namespace for cluster-scoped kinds). */
   get(namespace: string, name: string): KubeObject | undefined {
     return this.#objects.get(`${namespace}/${name}`);
+  }
+
+  /**
+   * Caches only the objects `keep` accepts (from the next list or event on). When what `keep`
+   * accepts grows, call {@link refresh}: objects it now wants were not kept and must be listed again.
+   */
+  setKeep(keep: (object: KubeObject) => boolean): void {
+    this.#keep = keep;
+    for (const [key, object] of this.#objects) if (!keep(object)) this.#objects.delete(key);
+  }
+
+  /** Lists again now (the watch in flight is dropped), e.g. because {@link setKeep} wants more. */
+  refresh(): void {
+    this.#mustList = true;
+    this.#watchAbort?.abort();
   }
 
   /** Starts the loop (once). */
@@ -87,12 +112,11 @@ export class Reflector {
 
   async #loop(): Promise<void> {
     let backoff = MIN_BACKOFF_MS;
-    let mustList = true;
     while (!this.#stopped) {
       try {
-        if (mustList) {
+        if (this.#mustList) {
+          this.#mustList = false;
           await this.#list();
-          mustList = false;
         }
         const watched = performance.now();
         await this.#watch();
@@ -104,9 +128,11 @@ export class Reflector {
         }
       } catch (error) {
         if (this.#stopped) return;
+        // A refresh aborted the watch: list again, at once.
+        if (this.#mustList && !(error instanceof KubeApiError)) continue;
         if (error instanceof KubeApiError && error.status === 410) {
           // The version we hold is too old to watch from: list again, at once.
-          mustList = true;
+          this.#mustList = true;
           continue;
         }
         if (error instanceof KubeApiError && error.status === 404 && this.#optional) {
@@ -115,7 +141,7 @@ export class Reflector {
             this.#synced = true;
             this.#events.changed();
           }
-          mustList = true;
+          this.#mustList = true;
         }
         const wait = Math.round(backoff * (0.8 + Math.random() * 0.4));
         this.#events.error(this.type, error, wait);
@@ -138,7 +164,7 @@ export class Reflector {
       );
       for (const item of page.items ?? []) {
         const object = this.#stamp(item);
-        fresh.set(keyOf(object), object);
+        if (this.#keep === null || this.#keep(object)) fresh.set(keyOf(object), object);
       }
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
@@ -156,7 +182,14 @@ export class Reflector {
 
   async #watch(): Promise<void> {
     const path = collectionPath(this.type, this.#namespace);
-    await this.#api.watch(path, this.#resourceVersion, (event) => this.#apply(event), this.#abort.signal, this.type.fieldSelector);
+    const watchAbort = new AbortController();
+    this.#watchAbort = watchAbort;
+    const signal = AbortSignal.any([this.#abort.signal, watchAbort.signal]);
+    try {
+      await this.#api.watch(path, this.#resourceVersion, (event) => this.#apply(event), signal, this.type.fieldSelector);
+    } finally {
+      this.#watchAbort = null;
+    }
   }
 
   #apply(event: WatchEvent): void {
@@ -166,11 +199,19 @@ export class Reflector {
       case 'ADDED':
       case 'MODIFIED': {
         const stamped = this.#stamp(object);
-        this.#objects.set(keyOf(stamped), stamped);
+        if (this.#keep === null || this.#keep(stamped)) this.#objects.set(keyOf(stamped), stamped);
+        else if (!this.#objects.delete(keyOf(stamped))) {
+          // Neither kept before nor now: nothing changed for us.
+          if (version !== undefined) this.#resourceVersion = version;
+          return;
+        }
         break;
       }
       case 'DELETED':
-        this.#objects.delete(keyOf(object));
+        if (!this.#objects.delete(keyOf(object))) {
+          if (version !== undefined) this.#resourceVersion = version;
+          return;
+        }
         break;
       case 'BOOKMARK':
         if (version !== undefined) this.#resourceVersion = version;
