@@ -14,6 +14,7 @@
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { bitString, extension, integer, oid, sequence, time, tlv, toPem } from '../../src/dataplane/tls/der.ts';
 
 /** A PEM certificate and its PEM (PKCS#8) private key. */
 export interface CertificateAndKey {
@@ -204,62 +205,3 @@ function serialNumber(): Buffer {
   return bytes;
 }
 
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; always UTC, whole seconds. */
-function time(date: Date): Buffer {
-  const digits = date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:T]/g, ''); // YYYYMMDDHHMMSSZ
-  const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return tlv(0x17, Buffer.from(digits.slice(2), 'ascii'));
-  return tlv(0x18, Buffer.from(digits, 'ascii'));
-}
-
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  // critical is BOOLEAN DEFAULT FALSE, so DER encodes it only when true.
-  return sequence(oid(id), ...(critical ? [tlv(0x01, Buffer.of(0xff))] : []), tlv(0x04, value));
-}
-
-// --- DER (X.690), only the types a certificate needs ---
-
-function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.of(tag), derLength(content.length), content]);
-}
-
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.of(n);
-  const bytes: number[] = [];
-  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.of(0x80 | bytes.length, ...bytes);
-}
-
-function sequence(...items: Buffer[]): Buffer {
-  return tlv(0x30, Buffer.concat(items));
-}
-
-/** A non-negative INTEGER from big-endian magnitude bytes: minimal, with a 0x00 pad if the top bit is set. */
-function integer(magnitude: Buffer): Buffer {
-  let start = 0;
-  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
-  const body = magnitude.subarray(start);
-  return tlv(0x02, (body[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.of(0), body]) : body);
-}
-
-/** BIT STRING of whole bytes: the leading octet says 0 unused bits. */
-function bitString(bytes: Buffer): Buffer {
-  return tlv(0x03, Buffer.concat([Buffer.of(0), bytes]));
-}
-
-function oid(dotted: string): Buffer {
-  const [first = 0, second = 0, ...rest] = dotted.split('.').map(Number);
-  const out: number[] = [];
-  for (const arc of [first * 40 + second, ...rest]) {
-    // Base 128, most significant group first, the continuation bit on all but the last.
-    const groups = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift((v & 0x7f) | 0x80);
-    out.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-function toPem(label: string, der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}

@@ -3,10 +3,11 @@
  *
  * The data plane needs a default certificate for SNI names that no Secret covers (ingress-nginx calls
  * its equivalent the "fake certificate"). Node can generate keys and sign bytes but cannot issue a
- * certificate, so this file assembles the DER of an X.509 v3 certificate (RFC 5280 §4.1) by hand with a
- * minimal DER encoder. Only the few ASN.1 types a certificate needs are implemented.
+ * certificate, so this file assembles the DER of an X.509 v3 certificate (RFC 5280 §4.1) by hand with the
+ * minimal DER encoder of der.ts.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { bitString, explicit, extension, integer, oid, sequence, time, tlv, toPem } from './der.ts';
 
 /** Options of {@link generateSelfSignedCertificate}. */
 export interface SelfSignedOptions {
@@ -82,13 +83,6 @@ function extensions(dnsNames: string[]): Buffer[] {
   ];
 }
 
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  const parts = [oid(id)];
-  if (critical) parts.push(tlv(0x01, Buffer.of(0xff))); // critical DEFAULT FALSE: only encoded when true
-  parts.push(tlv(0x04, value));
-  return sequence(...parts);
-}
-
 /** `CN=<cn>` as a Name: SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue). */
 function distinguishedName(cn: string): Buffer {
   return sequence(tlv(0x31, sequence(oid('2.5.4.3'), tlv(0x0c, Buffer.from(cn, 'utf8')))));
@@ -99,65 +93,4 @@ function serialNumber(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
   return bytes;
-}
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; always UTC, whole seconds. */
-function time(date: Date): Buffer {
-  const digits = date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:T]/g, ''); // YYYYMMDDHHMMSSZ
-  const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return tlv(0x17, Buffer.from(digits.slice(2), 'ascii'));
-  return tlv(0x18, Buffer.from(digits, 'ascii'));
-}
-
-// --- minimal DER encoder (X.690) ---
-
-function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.of(tag), length(content.length), content]);
-}
-
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.of(n);
-  const bytes: number[] = [];
-  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.of(0x80 | bytes.length, ...bytes);
-}
-
-function sequence(...items: Buffer[]): Buffer {
-  return tlv(0x30, Buffer.concat(items));
-}
-
-/** Context-specific, constructed, explicit tag `[n]` around one encoded value. */
-function explicit(n: number, inner: Buffer): Buffer {
-  return tlv(0xa0 | n, inner);
-}
-
-/** A non-negative INTEGER from big-endian magnitude bytes: minimal, with a 0x00 pad if the top bit is set. */
-function integer(magnitude: Buffer): Buffer {
-  let start = 0;
-  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
-  const body = magnitude.subarray(start);
-  return tlv(0x02, (body[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.of(0), body]) : body);
-}
-
-/** BIT STRING of whole bytes: the leading octet says 0 unused bits. */
-function bitString(bytes: Buffer): Buffer {
-  return tlv(0x03, Buffer.concat([Buffer.of(0), bytes]));
-}
-
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
-  const [first = 0, second = 0, ...rest] = arcs;
-  const out: number[] = [];
-  for (const arc of [first * 40 + second, ...rest]) {
-    // base 128, most significant group first, continuation bit on all but the last
-    const groups = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift((v & 0x7f) | 0x80);
-    out.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-function toPem(label: string, der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
