@@ -18,14 +18,13 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { HELLO_BODY, PORT_PATH, startNginx, upstreamConfig } from './lib/nginx.ts';
 import { freePort, get, HOST } from './lib/net.ts';
 import { intOption, onlyOption } from './lib/options.ts';
 import { cpuTimeMs, requireTools, runInScope, type Scope } from './lib/processes.ts';
 import { formatMs, formatRows, machine, median, writeJson } from './lib/report.ts';
-import { BENCH_HOST, startSignalbox, type Signalbox } from './lib/signalbox.ts';
+import { BENCH_HOST, startSignalbox, waitForTable, type Signalbox } from './lib/signalbox.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -187,28 +186,17 @@ interface DebugTable {
  * Waits until `/debug/table` shows the bench route with `variant`'s script (the same code) or with
  * none, and every worker serves that table version or newer. Returns the version.
  */
-async function waitForVariant(sb: Signalbox, variant: Variant, timeoutMs = 15_000): Promise<number> {
+function waitForVariant(sb: Signalbox, variant: Variant, timeoutMs = 15_000): Promise<number> {
   const { code } = SPECS[variant];
   const id = code === null ? undefined : `${NAMESPACE}/${scriptName(variant)}`;
-  const deadline = Date.now() + timeoutMs;
-  let seen = 'nothing yet';
-  while (Date.now() < deadline) {
-    if (sb.service.hasExited()) throw new Error(`signalbox exited (${await sb.service.exited}):\n${sb.service.output().trim()}`);
-    const res = await get(sb.ports.admin, '/debug/table');
-    if (res.status === 200) {
-      const published = JSON.parse(res.body) as DebugTable;
-      const route = published.table.virtualHosts.find((v) => v.host === BENCH_HOST)?.routes[0];
-      const problems = published.diagnostics.filter((d) => d.kind === 'RouteScript').map((d) => `${d.name}: ${d.message}`);
-      seen = `route script ${route?.script ?? 'none'}, version ${published.version}${problems.length ? `; ${problems.join('; ')}` : ''}`;
-      if (route !== undefined && route.script === id && (id === undefined || published.table.scripts[id]?.code === code)) {
-        const served = Number(/^signalbox_worker_table_version_min (\S+)$/m.exec((await get(sb.ports.admin, '/metrics')).body)?.[1] ?? NaN);
-        if (served >= published.version) return published.version;
-        seen += `, workers still on ${served}`;
-      }
-    }
-    await sleep(100);
-  }
-  throw new Error(`signalbox did not switch to ${variant} within ${timeoutMs} ms (last seen: ${seen})`);
+  return waitForTable<DebugTable>(sb, variant, (published) => {
+    const route = published.table.virtualHosts.find((v) => v.host === BENCH_HOST)?.routes[0];
+    const problems = published.diagnostics.filter((d) => d.kind === 'RouteScript').map((d) => `${d.name}: ${d.message}`);
+    return {
+      ok: route !== undefined && route.script === id && (id === undefined || published.table.scripts[id]?.code === code),
+      seen: `route script ${route?.script ?? 'none'}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+    };
+  }, timeoutMs);
 }
 
 /** Upstream ports: the route's own Service and the two shards. */

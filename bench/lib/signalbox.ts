@@ -149,21 +149,21 @@ interface DebugTable {
 }
 
 /**
- * Waits until `/debug/table` shows `lbPolicy` on the bench cluster with `endpoints` endpoints, and
- * every worker serves that table version or newer (`signalbox_worker_table_version_min`).
+ * Waits until `/debug/table` satisfies `wanted` — which also describes what it saw, for the error —
+ * and every worker serves that table version or newer (`signalbox_worker_table_version_min`).
  * Returns the table version.
  */
-export async function waitForPolicy(sb: Signalbox, lbPolicy: string, endpoints: number, timeoutMs = 15_000): Promise<number> {
+export async function waitForTable<T extends { version: number }>(sb: Signalbox, what: string, wanted: (published: T) => { ok: boolean; seen: string }, timeoutMs = 15_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let seen = 'nothing yet';
   while (Date.now() < deadline) {
     if (sb.service.hasExited()) throw new Error(`signalbox exited (${await sb.service.exited}):\n${sb.service.output().trim()}`);
     const res = await get(sb.ports.admin, '/debug/table');
     if (res.status === 200) {
-      const published = JSON.parse(res.body) as DebugTable;
-      const cluster = published.table.clusters[BENCH_CLUSTER];
-      seen = cluster ? `${cluster.policy.lbPolicy} with ${cluster.endpoints.length} endpoint(s), version ${published.version}` : `no cluster ${BENCH_CLUSTER}`;
-      if (cluster?.policy.lbPolicy === lbPolicy && cluster.endpoints.length === endpoints) {
+      const published = JSON.parse(res.body) as T;
+      const check = wanted(published);
+      seen = `${check.seen}, version ${published.version}`;
+      if (check.ok) {
         const metrics = (await get(sb.ports.admin, '/metrics')).body;
         const served = Number(/^signalbox_worker_table_version_min (\S+)$/m.exec(metrics)?.[1] ?? NaN);
         if (served >= published.version) return published.version;
@@ -172,5 +172,16 @@ export async function waitForPolicy(sb: Signalbox, lbPolicy: string, endpoints: 
     }
     await sleep(100);
   }
-  throw new Error(`signalbox did not switch to ${lbPolicy} with ${endpoints} endpoint(s) within ${timeoutMs} ms (last seen: ${seen})`);
+  throw new Error(`signalbox did not switch to ${what} within ${timeoutMs} ms (last seen: ${seen})`);
+}
+
+/** Waits until the bench cluster has `lbPolicy` and `endpoints` endpoints, live in every worker. */
+export function waitForPolicy(sb: Signalbox, lbPolicy: string, endpoints: number, timeoutMs = 15_000): Promise<number> {
+  return waitForTable<DebugTable>(sb, `${lbPolicy} with ${endpoints} endpoint(s)`, (published) => {
+    const cluster = published.table.clusters[BENCH_CLUSTER];
+    return {
+      ok: cluster?.policy.lbPolicy === lbPolicy && cluster.endpoints.length === endpoints,
+      seen: cluster ? `${cluster.policy.lbPolicy} with ${cluster.endpoints.length} endpoint(s)` : `no cluster ${BENCH_CLUSTER}`,
+    };
+  }, timeoutMs);
 }
