@@ -57,7 +57,7 @@ export function buildCertificates(
         pairs.set(name, pair);
       }
       if ('code' in pair) {
-        sink.report(owner.id, pair.code, 'error', `${pair.message}; the TLS entry is ignored and its hosts are served over HTTP only`, entry.provenance);
+        sink.report(owner.id, pair.code, 'error', `${pair.message}; the TLS entry is ignored and its hosts are served over HTTPS with the default certificate`, entry.provenance);
         continue;
       }
       let certificate = building.get(name);

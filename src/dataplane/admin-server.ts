@@ -82,7 +82,8 @@ async function route(req: IncomingMessage, res: ServerResponse, sources: AdminSo
 
 /**
  * Every RouteScript of the table with the routes that run it and its health: `failing` when any
- * worker is backing off from it, with that worker's last failure. `workers` lists only the workers
+ * worker is backing off from it, with that worker's last failure; `invalid` when it fails closed
+ * (its routes answer its rejectStatus without running anything). `workers` lists only the workers
  * in which the script has failed since it was loaded (a healthy script shows none).
  */
 function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>): unknown {
@@ -102,7 +103,10 @@ function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, R
       retryAt: status.retryAt === null ? null : new Date(status.retryAt).toISOString(),
     }));
     const failing = workers.filter((w) => w.state === 'failing');
-    return { id, state: failing.length > 0 ? 'failing' : 'ok', routes: routes.get(id) ?? [], workers };
+    const script = table.scripts[id]!;
+    // An invalid script that fails closed never runs: its routes answer its rejectStatus.
+    const state = script.invalid ? 'invalid' : failing.length > 0 ? 'failing' : 'ok';
+    return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: routes.get(id) ?? [], workers };
   });
 }
 
