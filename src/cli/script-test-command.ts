@@ -84,6 +84,9 @@ async function runScriptTest(file: string, opts: ScriptTestOptions): Promise<voi
     process.stderr.write(`signalbox: ${severity}: ${describeDiagnostic(d)}\n`);
   });
   for (const d of notes) note(describeDiagnostic(d));
+  if (script.pause !== null) {
+    note(`spec.pause.enabled is true: in the proxy every request of its routes is held (up to ${script.pause.maxWaitMs / 1000} s) before the script runs; the runs below are what happens once the pause is lifted`);
+  }
   const declared = script.lookup !== null;
   if (declared && table === null) note('spec.lookup is declared but neither --lookup nor --lookups was given: ctx.lookup answers null (not found) for every key');
   if (!declared && table !== null) note('the RouteScript declares no spec.lookup, so ctx.lookup fails as it would in the proxy; --lookup and --lookups are not used');

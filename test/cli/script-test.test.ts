@@ -187,6 +187,14 @@ describe('signalbox script test', () => {
     assert.deepEqual(outcomes, ['default routing', 'default routing', 'respond 429 "slow down"', 'default routing']);
   });
 
+  it('says that an operator\'s pause would hold the requests before the script runs', async () => {
+    const path = await file('paused.yaml', TENANT_SHARDS.replace('  failurePolicy: fallback\n', '  failurePolicy: fallback\n  pause: {enabled: true, maxWaitSeconds: 90}\n'));
+    const r = await scriptTest([path, '--request', shopRequest('1')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /note: spec\.pause\.enabled is true: in the proxy every request of its routes is held \(up to 90 s\)/);
+    assert.match(r.stdout, /backend=shard-a/);
+  });
+
   it('refuses a bad request with exit 2, naming it', async () => {
     const path = await file('requests-bad.yaml', TENANT_SHARDS);
     const list = await file('requests.yaml', '- path: /ok\n- headers: {x-shop-id: 1}\n');
