@@ -1,7 +1,8 @@
 import type { KubeApi } from '../k8s/kube-api.ts';
 import { objectPath, WATCHED, type ResourceType } from '../k8s/resources.ts';
 import type { Logger } from '../log.ts';
-import type { CompileResult, Condition, Diagnostic, ObjectStatus, PublishedTable } from '../model/table.ts';
+import type { CompileResult, Condition, Diagnostic, ObjectStatus, PublishedTable, Route } from '../model/table.ts';
+import { routesByScript } from '../router/routes-by-script.ts';
 import type { ScriptStatus } from '../script/index.ts';
 
 /** A load-balancer address as Ingress status carries it. */
@@ -98,10 +99,11 @@ export class StatusWriter {
   async #syncOnce(): Promise<void> {
     const latest = this.#latest!;
     const addresses = this.#addresses();
+    const routes = latest.table === null ? new Map<string, Route[]>() : routesByScript(latest.table.table);
     for (const status of latest.result.statuses) {
       if (!this.#leading) return;
       if (status.kind === 'Ingress' && addresses !== null) await this.#writeIngress(status, addresses);
-      else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table);
+      else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table, routes);
     }
     await this.#emitEvents(latest.result.diagnostics);
   }
@@ -133,13 +135,13 @@ export class StatusWriter {
     this.writes++;
   }
 
-  async #writeRouteScript(status: ObjectStatus, table: PublishedTable | null): Promise<void> {
+  async #writeRouteScript(status: ObjectStatus, table: PublishedTable | null, routes: ReadonlyMap<string, readonly Route[]>): Promise<void> {
     const current = this.#sources.get('RouteScript', status.namespace, status.name) as RouteScriptShape | undefined;
     if (current === undefined) return;
     const generation = current.metadata?.generation ?? status.generation ?? 0;
     const previous = new Map((current.status?.conditions ?? []).map((c) => [c.type, c]));
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const conditions = [...status.conditions, this.#programmed(status, table)].map((c) => {
+    const conditions = [...status.conditions, this.#programmed(status, table, routes.get(`${status.namespace}/${status.name}`)?.length ?? 0)].map((c) => {
       const before = previous.get(c.type);
       const lastTransitionTime = before !== undefined && before.status === c.status && typeof before.lastTransitionTime === 'string' ? before.lastTransitionTime : now;
       return { type: c.type, status: c.status, reason: c.reason, message: c.message.slice(0, MAX_MESSAGE), observedGeneration: generation, lastTransitionTime };
@@ -151,7 +153,7 @@ export class StatusWriter {
   }
 
   /** `Programmed`: whether the data plane runs the script now, and if not, why. */
-  #programmed(status: ObjectStatus, table: PublishedTable | null): Condition {
+  #programmed(status: ObjectStatus, table: PublishedTable | null, routes: number): Condition {
     const key = `${status.namespace}/${status.name}`;
     const accepted = status.conditions.find((c) => c.type === 'Accepted');
     const script = table?.table.scripts[key];
@@ -164,7 +166,6 @@ export class StatusWriter {
       const last = failing[0]!.lastFailure;
       return { type: 'Programmed', status: 'False', reason: 'Failing', message: `The script keeps failing in ${failing.length} worker(s) and is backing off${last ? `: ${last.cause}: ${last.message}` : ''}.` };
     }
-    const routes = [...table!.table.virtualHosts.flatMap((v) => v.routes), ...(table!.table.defaultRoute ? [table!.table.defaultRoute] : [])].filter((r) => r.script === key).length;
     if (routes === 0) return { type: 'Programmed', status: 'False', reason: 'NoRoutes', message: 'The script runs on no route.' };
     return { type: 'Programmed', status: 'True', reason: 'Programmed', message: `The script runs on ${routes} route(s).` };
   }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AggregatorRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { PublishedTable } from '../model/table.ts';
+import { routesByScript } from '../router/routes-by-script.ts';
 import type { ScriptStatus } from '../script/index.ts';
 import { ListenError } from '../errors.ts';
 
@@ -87,15 +88,8 @@ async function route(req: IncomingMessage, res: ServerResponse, sources: AdminSo
  * in which the script has failed since it was loaded (a healthy script shows none).
  */
 function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>): unknown {
-  const routes = new Map<string, string[]>();
   const { table } = published;
-  const all = [...table.virtualHosts.flatMap((v) => v.routes), ...(table.defaultRoute ? [table.defaultRoute] : [])];
-  for (const route of all) {
-    if (route.script === undefined) continue;
-    let list = routes.get(route.script);
-    if (list === undefined) routes.set(route.script, (list = []));
-    list.push(route.provenance);
-  }
+  const routes = routesByScript(table);
   return Object.keys(table.scripts).map((id) => {
     const workers = [...(statuses.get(id) ?? new Map<number, ScriptStatus>())].map(([worker, status]) => ({
       worker,
@@ -106,7 +100,7 @@ function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, R
     const script = table.scripts[id]!;
     // An invalid script that fails closed never runs: its routes answer its rejectStatus.
     const state = script.invalid ? 'invalid' : failing.length > 0 ? 'failing' : 'ok';
-    return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: routes.get(id) ?? [], workers };
+    return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: (routes.get(id) ?? []).map((r) => r.provenance), workers };
   });
 }
 

@@ -28,8 +28,10 @@ export class KubeSource implements ObjectSource {
     this.#log = log;
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
-      changed: () => {
-        this.#updateWanted();
+      changed: (type: ResourceType) => {
+        // Only Ingresses and RouteScripts name Secrets and ConfigMaps; the churn of Services and
+        // EndpointSlices must not walk every Ingress.
+        if (type.kind === 'Ingress' || type.kind === 'RouteScript') this.#updateWanted();
         if (this.#reflectors.every((r) => r.synced)) {
           this.#markSynced();
           for (const listener of this.#listeners) listener();

@@ -13,8 +13,8 @@ export type KubeObject = Record<string, unknown> & { metadata?: { name?: string;
 
 /** What a reflector reports besides its objects. */
 export interface ReflectorEvents {
-  /** The objects changed (an event, or a relist that found differences). */
-  changed(): void;
+  /** The objects of `type` changed (an event, or a relist that found differences). */
+  changed(type: ResourceType): void;
   /** An error on the way (it retries by itself), for logs and metrics. */
   error(type: ResourceType, error: unknown, retryInMs: number): void;
   /** A full list was done (the first, or a relist after 410 Gone). */
@@ -139,7 +139,7 @@ export class Reflector {
           if (!this.#synced || this.#objects.size > 0) {
             this.#objects.clear();
             this.#synced = true;
-            this.#events.changed();
+            this.#events.changed(this.type);
           }
           this.#mustList = true;
         }
@@ -177,7 +177,7 @@ export class Reflector {
     this.#resourceVersion = resourceVersion;
     this.#synced = true;
     this.#log.debug({ kind: this.type.kind, objects: fresh.size, resourceVersion }, 'listed');
-    if (changed) this.#events.changed();
+    if (changed) this.#events.changed(this.type);
   }
 
   async #watch(): Promise<void> {
@@ -224,7 +224,7 @@ export class Reflector {
         return;
     }
     if (version !== undefined) this.#resourceVersion = version;
-    this.#events.changed();
+    this.#events.changed(this.type);
   }
 
   #stamp(object: KubeObject): KubeObject {
