@@ -1,53 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { startSignalboxProcess, type SignalboxProcess } from '../helpers/signalbox-process.ts';
 import { startUpstream } from '../helpers/upstreams.ts';
 
-const bin = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'signalbox.js');
-
-/** A signalbox process started as a user would, with the ports it printed. */
+/** A signalbox serving behind the test's "load balancer", which sends to it only while it is ready. */
 interface Instance {
   readonly name: string;
-  readonly child: ChildProcess;
+  readonly process: SignalboxProcess;
   readonly http: string;
-  readonly admin: string;
   readonly agent: Agent;
   ready: boolean;
-  exited: boolean;
 }
 
 async function startInstance(name: string, dir: string): Promise<Instance> {
-  // --no-node-snapshot as bin/signalbox.js would add it, so that it runs in this process, not a re-executed child.
-  const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off',
-    '--admin-bind', '127.0.0.1', '--admin-port', '0', '--workers', '1', '--access-log', 'off', '--log-level', 'warn', '--drain', '1s', '--grace', '5s'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const ports = await new Promise<{ http: string; admin: string }>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = /serving (http:\/\/127\.0\.0\.1:\d+)\s+admin (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m) resolve({ http: m[1]!, admin: m[2]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before serving: ${stderr}`)));
-  });
-  const instance: Instance = { name, child, ...ports, agent: new Agent({ connections: 8 }), ready: false, exited: false };
-  child.once('exit', () => (instance.exited = true));
-  return instance;
-}
-
-async function isReady(instance: Instance): Promise<boolean> {
-  if (instance.exited) return false;
-  try {
-    const res = await request(`${instance.admin}/readyz`, { headersTimeout: 500, bodyTimeout: 500 });
-    await res.body.dump();
-    return res.statusCode === 200;
-  } catch {
-    return false;
-  }
+  const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off',
+    '--admin-bind', '127.0.0.1', '--admin-port', '0', '--workers', '1', '--access-log', 'off', '--log-level', 'warn', '--drain', '1s', '--grace', '5s']);
+  return { name, process: running, http: running.http, agent: new Agent({ connections: 8 }), ready: false };
 }
 
 describe('a rolling restart of signalbox', () => {
@@ -66,7 +36,7 @@ describe('a rolling restart of signalbox', () => {
       let polling = true;
       const poller = (async () => {
         while (polling) {
-          await Promise.all(instances.map(async (i) => (i.ready = await isReady(i))));
+          await Promise.all(instances.map(async (i) => (i.ready = await i.process.ready())));
           await new Promise((r) => setTimeout(r, 50));
         }
       })();
@@ -96,8 +66,7 @@ describe('a rolling restart of signalbox', () => {
       await new Promise((r) => setTimeout(r, 700));
       const servedByOldBefore = outcomes.filter((o) => o.instance === 'old').length;
       const termAt = Date.now();
-      old.child.kill('SIGTERM');
-      const [code] = (await once(old.child, 'exit')) as [number | null];
+      const code = await old.process.stop();
       const exitedAfter = Date.now() - termAt;
       await new Promise((r) => setTimeout(r, 500));
       loading = false;
@@ -113,13 +82,7 @@ describe('a rolling restart of signalbox', () => {
       assert.ok(outcomes.length > 200, `enough load: ${outcomes.length}`);
     } finally {
       for (const i of instances) {
-        if (!i.exited) {
-          const exited = once(i.child, 'exit');
-          i.child.kill('SIGTERM');
-          const timer = setTimeout(() => i.child.kill('SIGKILL'), 8_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await i.process.stop();
         await i.agent.close();
       }
       await up.close();
