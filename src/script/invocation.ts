@@ -25,18 +25,19 @@ export class Invocation {
   settled: string | null = null;
   /** True once the outcome is decided; later host calls for this id are refused. */
   done = false;
-  /** Wakes the waiting `run` of an async script. */
-  resolve: ((outcome: Outcome) => void) | null = null;
+  /** Hands the outcome to the request's `run`. */
+  readonly resolve: (outcome: Outcome) => void;
   /** The deadline timer of an async script. */
   timer: NodeJS.Timeout | null = null;
 
-  constructor(id: number, script: LoadedScript, isolate: ScriptIsolate, state: RouteState, deadline: number, trial: boolean) {
+  constructor(id: number, script: LoadedScript, isolate: ScriptIsolate, state: RouteState, deadline: number, trial: boolean, resolve: (outcome: Outcome) => void) {
     this.id = id;
     this.script = script;
     this.isolate = isolate;
     this.state = state;
     this.deadline = deadline;
     this.trial = trial;
+    this.resolve = resolve;
   }
 
   /** Milliseconds left of the budget, at least 1 so an isolate call still gets a valid timeout. */

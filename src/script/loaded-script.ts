@@ -2,7 +2,16 @@ import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
 import type { DecisionCache } from './script-result.ts';
-import type { ScriptSource, ScriptStatus } from './types.ts';
+import type { RouteState } from './route-state.ts';
+import type { Outcome, ScriptSource, ScriptStatus } from './types.ts';
+
+/** @internal A request waiting for its script's next isolate call. */
+export interface QueuedRun {
+  /** The request, encoded (request-encoding.ts). */
+  readonly payload: string;
+  readonly state: RouteState;
+  readonly resolve: (outcome: Outcome) => void;
+}
 
 /**
  * A script as loaded into one {@link ScriptEngine}: the handle the proxy keeps in its prepared table
@@ -26,8 +35,10 @@ export class LoadedScript {
   readonly logLimiter: LogLimiter;
   /** @internal the warm isolate, if any */
   isolate: ScriptIsolate | null = null;
-  /** @internal runs in flight */
+  /** @internal runs queued or in flight */
   active = 0;
+  /** @internal requests waiting for the next isolate call */
+  queue: QueuedRun[] = [];
   /** @internal no longer in the table: dispose the isolate once idle */
   retired = false;
 

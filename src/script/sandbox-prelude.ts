@@ -7,14 +7,21 @@
  *   proxy's thread for `ctx.state`, `ctx.log`, `ctx.lookup` and for settling async results;
  * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate.
  *
- * and returns the entry points `{bind, run, deliver, forget}`, which never become globals, so the
- * script cannot call or replace them. The builtins it relies on are captured first: a script may
+ * and returns the entry points `{bind, runBatch, collect, deliver, forget}`, which never become
+ * globals, so the script cannot call or replace them. The builtins it relies on are captured first: a script may
  * overwrite `JSON` or `Promise` for itself, but not for the code that reads its answers. Whatever
  * this returns is still untrusted — the host validates every result (decision.ts).
  *
  * Result strings carry a one-letter tag: `d` + decision JSON, `e` + the message of what the script
  * threw, `i` + why the result is not JSON data, `p` when the script returned a promise (the result
  * then arrives through `host('settle', id, taggedResult)`).
+ *
+ * Requests arrive in batches (engine.ts): `runBatch(input, softLimitMs)` takes the requests framed
+ * as `id ␠ length ␠ payload`, one after the other, runs them in order and answers their tagged
+ * results framed as `length ␠ result`. It starts no further request once `softLimitMs` have passed
+ * since the call began, so that a batch of healthy requests cannot add up to one request's deadline;
+ * the host runs the rest in another call. When the host cuts a call off at its deadline, `collect()`
+ * answers the results of the requests finished before the one that was running.
  *
  * `ctx.hash` is MurmurHash3 x86-32 of the UTF-8 bytes, the same function as balancer/hash.ts's
  * `hashKey32` (tests check they agree), computed here rather than by calling out to the host.
@@ -37,6 +44,8 @@ const TypeErrorCtor = TypeError;
 const MapCtor = Map;
 const ProxyCtor = Proxy;
 const hasOwn = Object.hasOwn;
+const dateNow = Date.now;
+const toNumber = Number;
 const defineProperty = Object.defineProperty;
 const reflect = { get: Reflect.get, has: Reflect.has, ownKeys: Reflect.ownKeys, getOwnPropertyDescriptor: Reflect.getOwnPropertyDescriptor, defineProperty: Reflect.defineProperty, deleteProperty: Reflect.deleteProperty, set: Reflect.set, isExtensible: Reflect.isExtensible, preventExtensions: Reflect.preventExtensions, setPrototypeOf: Reflect.setPrototypeOf };
 const PART = '\u0001';
@@ -289,6 +298,26 @@ function makeCtx(id) {
 }
 
 let onRequest = null;
+// The framed results of the batch being run, for collect() when the host cuts the call off.
+let finished = '';
+
+function runOne(id, payload) {
+  const req = decodeRequest(payload);
+  let result;
+  try {
+    result = onRequest(req, makeCtx(id));
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+      apply(promiseThen, promiseResolve(result), [
+        (value) => { host('settle', id, encode(value)); },
+        (error) => { host('settle', id, 'e' + describe(error)); },
+      ]);
+      return 'p';
+    }
+  } catch (error) {
+    return 'e' + describe(error);
+  }
+  return encode(result);
+}
 
 return {
   bind(namespace) {
@@ -297,22 +326,30 @@ return {
     onRequest = fn;
     return '';
   },
-  run(id, payload) {
-    const req = decodeRequest(payload);
-    let result;
-    try {
-      result = onRequest(req, makeCtx(id));
-      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
-        apply(promiseThen, promiseResolve(result), [
-          (value) => { host('settle', id, encode(value)); },
-          (error) => { host('settle', id, 'e' + describe(error)); },
-        ]);
-        return 'p';
-      }
-    } catch (error) {
-      return 'e' + describe(error);
+  runBatch(input, softLimitMs) {
+    const started = dateNow();
+    finished = '';
+    let at = 0;
+    let count = 0;
+    while (at < input.length) {
+      if (count > 0 && dateNow() - started >= softLimitMs) break;
+      const idEnd = input.indexOf(' ', at);
+      const lengthEnd = input.indexOf(' ', idEnd + 1);
+      const id = toNumber(input.slice(at, idEnd));
+      const end = lengthEnd + 1 + toNumber(input.slice(idEnd + 1, lengthEnd));
+      const result = runOne(id, input.slice(lengthEnd + 1, end));
+      finished += result.length + ' ' + result;
+      at = end;
+      count++;
     }
-    return encode(result);
+    const out = finished;
+    finished = '';
+    return out;
+  },
+  collect() {
+    const out = finished;
+    finished = '';
+    return out;
   },
   deliver(ticket, ok, value) {
     const waiter = lookups.get(ticket);

@@ -31,7 +31,8 @@ export class ScriptSetupError extends Error {
  * One warm isolate running one script: its own heap (capped at the script's memory limit), one
  * context, the prelude, the evaluated module. Every entry is a synchronous call with a timeout on the
  * calling thread: one costs ~3 µs, where isolated-vm's async calls, which hop to its thread pool and
- * back, cost ~40 µs (README.md, test/script/measure-call-cost.ts). The script's CPU time is therefore
+ * back, cost ~40 µs (README.md, test/script/measure-call-cost.ts); and one call runs a batch of
+ * requests, so that a busy proxy enters the isolate once per turn of its event loop. The script's CPU time is therefore
  * spent on the worker's thread, bounded by the timeout.
  *
  * Module-level variables of the script persist for the life of this isolate: across requests, until
@@ -41,7 +42,8 @@ export class ScriptSetupError extends Error {
 export class ScriptIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #run: ivm.Reference<(id: number, payload: string) => string>;
+  readonly #runBatch: ivm.Reference<(input: string, softLimitMs: number) => string>;
+  readonly #collect: ivm.Reference<() => string>;
   readonly #deliver: ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
   readonly #forget: ivm.Reference<(id: number) => void>;
 
@@ -52,7 +54,8 @@ export class ScriptIsolate {
   ) {
     this.#isolate = isolate;
     this.#context = context;
-    this.#run = entries.getSync('run', { reference: true }) as ivm.Reference<(id: number, payload: string) => string>;
+    this.#runBatch = entries.getSync('runBatch', { reference: true }) as ivm.Reference<(input: string, softLimitMs: number) => string>;
+    this.#collect = entries.getSync('collect', { reference: true }) as ivm.Reference<() => string>;
     this.#deliver = entries.getSync('deliver', { reference: true }) as ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
     this.#forget = entries.getSync('forget', { reference: true }) as ivm.Reference<(id: number) => void>;
   }
@@ -100,11 +103,18 @@ export class ScriptIsolate {
   calls = 0;
 
   /**
-   * Runs `onRequest` for one request (`payload` from request-encoding.ts); returns the prelude's tagged result. Throws isolated-vm's
-   * errors: a timeout, or the isolate's disposal at its memory limit.
+   * Runs `onRequest` for a batch of requests (`input` framed as the prelude's `runBatch` takes it,
+   * see {@link frameRequest}); returns their framed tagged results, possibly fewer than were given
+   * when `softLimitMs` ran out. Throws isolated-vm's errors: a timeout, or the isolate's disposal
+   * at its memory limit.
    */
-  run(requestId: number, payload: string, timeoutMs: number): string {
-    return this.#run.applySync(undefined, [requestId, payload], { timeout: timeoutMs });
+  runBatch(input: string, softLimitMs: number, timeoutMs: number): string {
+    return this.#runBatch.applySync(undefined, [input, softLimitMs], { timeout: timeoutMs });
+  }
+
+  /** After {@link runBatch} was cut off at its deadline: the framed results finished before it. */
+  collect(): string {
+    return this.#collect.applySync(undefined, [], { timeout: 50 });
   }
 
   /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs now, within `timeoutMs`. */
@@ -124,6 +134,32 @@ export class ScriptIsolate {
       this.#isolate.dispose();
     }
   }
+}
+
+/** One request as the prelude's `runBatch` reads it: `id ␠ length ␠ payload`. */
+export function frameRequest(requestId: number, payload: string): string {
+  return `${requestId} ${payload.length} ${payload}`;
+}
+
+/**
+ * The tagged results in `output`, framed `length ␠ result` by the prelude; null when the framing is
+ * broken (the script has replaced the string builtins the prelude's parser uses) or holds more than
+ * `max` results.
+ */
+export function splitResults(output: unknown, max: number): string[] | null {
+  if (typeof output !== 'string') return null;
+  const results: string[] = [];
+  let at = 0;
+  while (at < output.length) {
+    const space = output.indexOf(' ', at);
+    if (space <= at || space - at > 9) return null;
+    const length = Number(output.slice(at, space));
+    const end = space + 1 + length;
+    if (!Number.isInteger(length) || end > output.length || results.length === max) return null;
+    results.push(output.slice(space + 1, end));
+    at = end;
+  }
+  return results;
 }
 
 /** The module's name in stack traces and syntax errors. */
