@@ -150,6 +150,23 @@ describe('signalbox controller against a real API server', () => {
     await remove(cluster, [routeScript('broken', { targetRefs: [{ kind: 'Ingress', name: 'ours' }], code: 'x' })]);
   });
 
+  test('an Ingress moved to another class loses our address; another controller\'s address is never touched', async () => {
+    const addressOf = async (name: string): Promise<string | null> => {
+      const obj = await get(cluster, 'ingress', name, 'default');
+      return (obj?.status as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress?.[0]?.ip ?? null;
+    };
+    const elsewhere = ingress('elsewhere', 'elsewhere.test', [{ path: '/', service: 'blue' }]) as { spec: Record<string, unknown> };
+    elsewhere.spec.ingressClassName = 'nginx';
+    await apply(cluster, [ingress('leaving', 'leaving.test', [{ path: '/', service: 'blue' }]), elsewhere]);
+    await patch(cluster, 'ingress', 'elsewhere', { status: { loadBalancer: { ingress: [{ ip: '198.51.100.9' }] } } }, { namespace: 'default', subresource: 'status' });
+    await waitFor(async () => ((await addressOf('leaving')) === '203.0.113.7' ? true : null), { timeoutMs: 20_000, what: 'our address on the Ingress' });
+    await servedBy(controller, 'leaving.test', 'blue');
+    await patch(cluster, 'ingress', 'leaving', { spec: { ingressClassName: 'nginx' } }, { namespace: 'default' });
+    await waitFor(async () => ((await addressOf('leaving')) === null ? true : null), { timeoutMs: 20_000, what: 'our address to be removed from the Ingress that left' });
+    assert.equal((await fetchVia(controller, 'leaving.test')).status, 404);
+    assert.equal(await addressOf('elsewhere'), '198.51.100.9');
+  });
+
   test('a burst of hundreds of changes compiles a handful of times, and all of them are served', async (t) => {
     const compiles = async (): Promise<number> => Number(/^signalbox_compile_duration_seconds_count (\d+)$/m.exec(await (await request(`${controller.admin}/metrics`)).body.text())?.[1] ?? 0);
     const before = await compiles();

@@ -67,7 +67,7 @@ export function registerControllerCommand(program: Command): void {
         await elector?.stop();
       },
     });
-    writer = new StatusWriter(api, { get: (kind, ns, name) => source.get(kind, ns, name), scriptStatuses: () => running.scriptStatuses() }, publishOptions(flags), log.child({ component: 'status' }));
+    writer = new StatusWriter(api, { get: (kind, ns, name) => source.get(kind, ns, name), list: (kind) => source.list(kind), scriptStatuses: () => running.scriptStatuses() }, publishOptions(flags), log.child({ component: 'status' }));
     const last = running.lastResult();
     if (last !== null) writer.update(last, running.current());
     if (flags.leaderElect) {

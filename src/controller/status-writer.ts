@@ -22,6 +22,8 @@ export interface PublishOptions {
 export interface StatusSources {
   /** An object from the informers' cache (to compare with, and for its uid). */
   get(kind: string, namespace: string, name: string): Record<string, unknown> | undefined;
+  /** Every cached object of `kind` (to find Ingresses that are no longer ours). */
+  list(kind: string): readonly Record<string, unknown>[];
   /** RouteScript health per worker, as the data plane reported it. */
   scriptStatuses(): ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>;
 }
@@ -35,7 +37,9 @@ const TYPE_OF = new Map<string, ResourceType>(WATCHED.map((t) => [t.kind, t]));
 
 /**
  * Writes what the controller concluded back to the API, only while this replica leads:
- * - every Ingress we serve gets the published load-balancer address in `status.loadBalancer`;
+ * - every Ingress we serve gets the published load-balancer address in `status.loadBalancer`, and
+ *   an Ingress that is no longer ours (its class changed) loses it again — only when it still holds
+ *   exactly our address, so another controller's is never touched;
  * - every RouteScript gets `status.conditions` (Accepted and ResolvedRefs from the compile,
  *   Programmed from the data plane) and `status.observedGeneration`, keeping a condition's
  *   `lastTransitionTime` while its status stays the same;
@@ -100,11 +104,14 @@ export class StatusWriter {
     const latest = this.#latest!;
     const addresses = this.#addresses();
     const routes = latest.table === null ? new Map<string, Route[]>() : routesByScript(latest.table.table);
+    const ours = new Set<string>();
     for (const status of latest.result.statuses) {
       if (!this.#leading) return;
+      if (status.kind === 'Ingress') ours.add(`${status.namespace}/${status.name}`);
       if (status.kind === 'Ingress' && addresses !== null) await this.#writeIngress(status, addresses);
       else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table, routes);
     }
+    if (addresses !== null) await this.#clearFormerIngresses(ours, addresses);
     await this.#emitEvents(latest.result.diagnostics);
   }
 
@@ -133,6 +140,23 @@ export class StatusWriter {
     if (have === JSON.stringify(addresses)) return;
     await this.#api.mergePatch(`${objectPath(TYPE_OF.get('Ingress')!, status.namespace, status.name)}/status`, { status: { loadBalancer: { ingress: addresses } } });
     this.writes++;
+  }
+
+  /** Removes our address from the Ingresses not in `ours` that carry exactly it. */
+  async #clearFormerIngresses(ours: ReadonlySet<string>, addresses: LoadBalancerAddress[]): Promise<void> {
+    const published = JSON.stringify(addresses);
+    for (const object of this.#sources.list('Ingress')) {
+      if (!this.#leading) return;
+      const { metadata, status } = object as { metadata?: { namespace?: string; name?: string }; status?: { loadBalancer?: { ingress?: unknown[] } } };
+      const namespace = metadata?.namespace ?? '';
+      const name = metadata?.name ?? '';
+      if (name === '' || ours.has(`${namespace}/${name}`)) continue;
+      const have = status?.loadBalancer?.ingress ?? [];
+      if (have.length === 0 || JSON.stringify(have.map((a) => normaliseAddress(a))) !== published) continue;
+      await this.#api.mergePatch(`${objectPath(TYPE_OF.get('Ingress')!, namespace, name)}/status`, { status: { loadBalancer: { ingress: null } } });
+      this.writes++;
+      this.#log.info({ ingress: `${namespace}/${name}` }, 'Ingress is no longer ours; removed our address from its status');
+    }
   }
 
   async #writeRouteScript(status: ObjectStatus, table: PublishedTable | null, routes: ReadonlyMap<string, readonly Route[]>): Promise<void> {

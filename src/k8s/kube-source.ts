@@ -124,6 +124,12 @@ export class KubeSource implements ObjectSource {
     return this.#reflectors.find((r) => r.type.kind === kind)?.get(namespace, name);
   }
 
+  /** Every cached object of `kind`. */
+  list(kind: string): Record<string, unknown>[] {
+    const reflector = this.#reflectors.find((r) => r.type.kind === kind);
+    return reflector === undefined ? [] : ([...reflector.objects()] as unknown as Record<string, unknown>[]);
+  }
+
   diagnostics(): Diagnostic[] {
     return [];
   }
