@@ -195,9 +195,10 @@ export class ScriptEngine {
    * One isolate call for `runs`, in order; returns those it did not get to. The call's deadline is
    * one request's ({@link enforcedMs}, or the setup budget for the first call into a fresh isolate),
    * and the prelude starts no further request once the budget itself has passed, so every request
-   * it starts has at least budget + 10 ms before the deadline. When the deadline cuts the call off,
-   * the request that was running fails with `timeout`, those finished before it keep their results
-   * and those after it are returned to run in the next call. The time of the call is shared evenly
+   * it starts has at least budget + 10 ms before the deadline; an async request ends the call (see
+   * sandbox-prelude.ts). When the deadline cuts the call off, the request that was running fails
+   * with `timeout`, those finished before it keep their results and those after it are returned to
+   * run in the next call. The time of the call is shared evenly
    * among the requests it ran.
    */
   #runBatch(script: LoadedScript, runs: readonly AdmittedRun[]): AdmittedRun[] {
@@ -254,7 +255,10 @@ export class ScriptEngine {
       this.#drainSettled();
       return [];
     }
-    const ran = Math.min(invs.length, results.length + (cutOff ? 1 : 0));
+    // Cut off while a request's own code ran, rather than in the continuations of the async request
+    // that ended the call (that request fails by its own deadline timer).
+    const cutMidRequest = cutOff && results.length < invs.length && results.at(-1) !== 'p';
+    const ran = results.length + (cutMidRequest ? 1 : 0);
     this.#batchedRequests += ran;
     const share = elapsed / Math.max(1, ran);
     for (let i = 0; i < results.length; i++) {
@@ -264,7 +268,7 @@ export class ScriptEngine {
       if (tagged !== 'p') this.#finish(inv, readResult(tagged, script.backends, script.decisions, share));
       else inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
     }
-    if (cutOff && results.length < invs.length) {
+    if (cutMidRequest) {
       const inv = invs[results.length]!;
       inv.cpuMs = share;
       this.#finish(inv, failure('timeout', budgetMessage(inv)));

@@ -20,8 +20,9 @@
  * as `id ␠ length ␠ payload`, one after the other, runs them in order and answers their tagged
  * results framed as `length ␠ result`. It starts no further request once `softLimitMs` have passed
  * since the call began, so that a batch of healthy requests cannot add up to one request's deadline;
- * the host runs the rest in another call. When the host cuts a call off at its deadline, `collect()`
- * answers the results of the requests finished before the one that was running.
+ * the host runs the rest in another call; nor after a request whose `onRequest` returned a promise
+ * (see below). When the host cuts a call off at its deadline, `collect()` answers the results of
+ * the requests finished before the one that was running.
  *
  * `ctx.hash` is MurmurHash3 x86-32 of the UTF-8 bytes, the same function as balancer/hash.ts's
  * `hashKey32` (tests check they agree), computed here rather than by calling out to the host.
@@ -341,10 +342,12 @@ return {
       finished += result.length + ' ' + result;
       at = end;
       count++;
+      // An async request ends the call: its continuations run right after this returns, and V8
+      // drops every pending continuation of the isolate when one is stopped at the deadline — so
+      // no other request's may be waiting behind it.
+      if (result === 'p') break;
     }
-    const out = finished;
-    finished = '';
-    return out;
+    return finished;
   },
   collect() {
     const out = finished;

@@ -73,6 +73,30 @@ test('a request cut off at its deadline fails alone: those before keep their res
   assert.deepEqual(decisionOf(await run(script, request({ headers: { 'x-id': 'report' } }))), { setHeaders: { 'x-seen': 'warm,a,b,loop,c,d' } });
 });
 
+test('an async continuation cut off at the deadline fails its own request; the batch ran once', async (t) => {
+  const { engine, run } = testEngine();
+  t.after(() => engine.dispose());
+  const script = engine.load(
+    source(
+      `const seen = [];
+      export async function onRequest(req) {
+        const id = req.headers['x-id'];
+        if (id === 'report') return { setHeaders: { 'x-seen': seen.join(',') } };
+        seen.push(id);
+        await null;
+        if (id === 'loop') for (;;) {}
+        return { setHeaders: { 'x-id': id } };
+      }`,
+      { limits: { timeoutMs: 20, memoryMiB: 16 } },
+    ),
+  );
+  await run(script, request({ headers: { 'x-id': 'warm' } }));
+  const outcomes = await runTogether((req) => run(script, req), ['a', 'loop', 'b']);
+  assert.deepEqual(outcomes.map((o) => (o.ok ? 'ok' : o.cause)), ['ok', 'timeout', 'ok']);
+  assert.deepEqual(decisionOf(outcomes[2]!), { setHeaders: { 'x-id': 'b' } });
+  assert.deepEqual(decisionOf(await run(script, request({ headers: { 'x-id': 'report' } }))), { setHeaders: { 'x-seen': 'warm,a,loop,b' } });
+});
+
 test('a batch of slow but healthy requests is not cut off by adding up to one deadline', async (t) => {
   const { engine, run } = testEngine();
   t.after(() => engine.dispose());
