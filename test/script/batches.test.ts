@@ -100,11 +100,11 @@ test('an async continuation cut off at the deadline fails its own request; the b
 test('a batch of slow but healthy requests is not cut off by adding up to one deadline', async (t) => {
   const { engine, run } = testEngine();
   t.after(() => engine.dispose());
-  // Each request busies itself for 60 % of its 20 ms budget: six of them in one call would pass the
-  // call's deadline (2 × 20 + 10 ms) — the call stops starting requests when the budget has passed.
+  // Each request busies itself for 60 % of its 50 ms budget: six of them in one call would pass the
+  // call's deadline (2 × 50 + 10 ms) — the call stops starting requests when the budget has passed.
   const script = engine.load(
-    handler("const until = Date.now() + 12; while (Date.now() < until) {} return { setHeaders: { 'x-id': req.headers['x-id'] } };", {
-      limits: { timeoutMs: 20, memoryMiB: 16 },
+    handler("const until = Date.now() + 30; while (Date.now() < until) {} return { setHeaders: { 'x-id': req.headers['x-id'] } };", {
+      limits: { timeoutMs: 50, memoryMiB: 16 },
     }),
   );
   await run(script);
@@ -112,7 +112,7 @@ test('a batch of slow but healthy requests is not cut off by adding up to one de
   const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
   const outcomes = await runTogether((req) => run(script, req), ids);
   outcomes.forEach((outcome, i) => assert.deepEqual(decisionOf(outcome), { setHeaders: { 'x-id': ids[i] } }));
-  assert.ok(engine.stats.batches - before >= 3, `${engine.stats.batches - before} calls for 72 ms of work with a 20 ms budget`);
+  assert.ok(engine.stats.batches - before >= 3, `${engine.stats.batches - before} calls for 180 ms of work with a 50 ms budget`);
 });
 
 test('a script that starts failing within a queue stops being run for the rest of it', async (t) => {
