@@ -5,7 +5,8 @@ import { Invocation } from './invocation.ts';
 import { LoadedScript, type QueuedRun } from './loaded-script.ts';
 import type { RouteState, StateValue } from './route-state.ts';
 import { encodeRequest } from './request-encoding.ts';
-import { frameRequest, ScriptIsolate, setupTimeoutMs, splitResults } from './script-isolate.ts';
+import { alignedTimeoutMs, enforcedMs, setupTimeoutMs } from './budget.ts';
+import { frameRequest, ScriptIsolate, splitResults } from './script-isolate.ts';
 import { failure, readResult } from './script-result.ts';
 import type { LookupFetcher, Outcome, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
 
@@ -44,10 +45,6 @@ export interface ScriptEngineStats {
 
 const MAX_LOOKUP_KEY_LENGTH = 1024;
 
-/** A queued request its script's failure record let run; `trial` when it is the run after a backoff. */
-interface AdmittedRun extends QueuedRun {
-  readonly trial: boolean;
-}
 
 /**
  * The RouteScript host of one worker thread. `load` a script when a table is prepared (same content
@@ -147,7 +144,7 @@ export class ScriptEngine {
     return new Promise<Outcome>((resolve) => {
       script.active++;
       if (script.queue.length === 0) this.#due.push(script);
-      script.queue.push({ payload, state, resolve });
+      script.queue.push({ payload, state, resolve, trial: false });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(this.#flush);
@@ -172,17 +169,14 @@ export class ScriptEngine {
    * The queued requests the script's failure record lets run now; the others are refused at once,
    * as if each had come alone: a script that starts failing within a batch stops being run.
    */
-  #admit(script: LoadedScript, queued: readonly (QueuedRun | AdmittedRun)[]): AdmittedRun[] {
-    const admitted: AdmittedRun[] = [];
+  #admit(script: LoadedScript, queued: readonly QueuedRun[]): QueuedRun[] {
+    const admitted: QueuedRun[] = [];
     for (const run of queued) {
       // A trial put off by a call's soft limit stays the trial (the tracker waits for its report).
-      if ('trial' in run && run.trial) {
-        admitted.push(run);
-        continue;
-      }
-      const admission = script.tracker.admit();
+      const admission = run.trial ? 'trial' : script.tracker.admit();
       if (admission !== 'refuse') {
-        admitted.push({ ...run, trial: admission === 'trial' });
+        run.trial = admission === 'trial';
+        admitted.push(run);
         continue;
       }
       const last = script.tracker.lastFailure;
@@ -201,7 +195,7 @@ export class ScriptEngine {
    * run in the next call. The time of the call is shared evenly
    * among the requests it ran.
    */
-  #runBatch(script: LoadedScript, runs: readonly AdmittedRun[]): AdmittedRun[] {
+  #runBatch(script: LoadedScript, runs: readonly QueuedRun[]): QueuedRun[] {
     let isolate: ScriptIsolate;
     try {
       isolate = this.#warmUp(script);
@@ -494,35 +488,6 @@ export class ScriptEngine {
     }
     this.#drainSettled();
   }
-}
-
-/**
- * The wall time at which a run is stopped: twice the budget plus 10 ms. Time is measured on the
- * wall clock (isolated-vm's timeout), and on a busy machine a thread can be descheduled for longer
- * than a budget of a few ms: without the slack a healthy sharding script would fail — and its
- * requests fall back to the wrong backend — whenever the machine is loaded. A runaway script is
- * still stopped within a bounded time.
- */
-export function enforcedMs(budgetMs: number): number {
-  return budgetMs * 2 + 10;
-}
-
-/** The grid, in ms, that synchronous runs' deadlines are rounded up to; see {@link alignedTimeoutMs}. */
-export const DEADLINE_GRID_MS = 10;
-
-/**
- * The timeout to give isolated-vm for a run starting at `now` that may take `limitMs`: the deadline
- * rounded up to the next multiple of {@link DEADLINE_GRID_MS} on the monotonic clock.
- *
- * isolated-vm arms a timer on its own thread for every call with a timeout, and that thread wakes
- * at each deadline even when the call finished long before — one wake-up and context switch per
- * request, measured at ~17 µs of CPU per call at a few thousand calls a second on 2 cores, more
- * than the script itself. Deadlines that fall on a shared grid expire together, so the timer thread
- * wakes about once per grid step instead of once per request (measured: ~2 µs per call). A runaway
- * script runs at most one grid step longer.
- */
-export function alignedTimeoutMs(now: number, limitMs: number): number {
-  return Math.ceil((now + limitMs) / DEADLINE_GRID_MS) * DEADLINE_GRID_MS - Math.floor(now);
 }
 
 function budgetMessage(inv: Invocation): string {

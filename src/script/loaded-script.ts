@@ -11,6 +11,8 @@ export interface QueuedRun {
   readonly payload: string;
   readonly state: RouteState;
   readonly resolve: (outcome: Outcome) => void;
+  /** Admitted as the trial run of a failing script; set when it is admitted, kept if it is put off. */
+  trial: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import ivm from 'isolated-vm';
+import { setupTimeoutMs } from './budget.ts';
 import { SANDBOX_PRELUDE } from './sandbox-prelude.ts';
 import type { ScriptSource } from './types.ts';
 
@@ -11,13 +12,6 @@ export type HostDispatch = (op: string, requestId: number, a: unknown, b: unknow
 /** isolated-vm refuses smaller heaps. */
 const MIN_MEMORY_MIB = 8;
 
-/**
- * Budget of the module's top-level code and of the prelude, which run once per isolate and may build
- * tables from the data: ten request budgets, at least 100 ms.
- */
-export function setupTimeoutMs(timeoutMs: number): number {
-  return Math.max(100, timeoutMs * 10);
-}
 
 /** A script that cannot be set up in an isolate; the message says why and is shown to users. */
 export class ScriptSetupError extends Error {
