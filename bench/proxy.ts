@@ -13,7 +13,7 @@ import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } fro
 import { freePort, get } from './lib/net.ts';
 import { intOption, onlyOption } from './lib/options.ts';
 import { requireTools, runInScope, type Scope } from './lib/processes.ts';
-import { formatMs, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
+import { formatRunStart, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
 import { startUndiciFloor } from './lib/undici-floor.ts';
 import { runWrk, type WrkOptions } from './lib/wrk.ts';
@@ -144,7 +144,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     runs.push({ target, round, ...result });
     const errors = result.non2xx + result.socketErrors;
     console.log(
-      `round ${round} ${target.padEnd(12)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}${errors ? `  errors ${errors}` : ''}`,
+      `${formatRunStart(round, target, 12, result)}${errors ? `  errors ${errors}` : ''}`,
     );
   }
 

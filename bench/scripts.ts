@@ -23,7 +23,7 @@ import { HELLO_BODY, PORT_PATH, startNginx, upstreamConfig } from './lib/nginx.t
 import { freePort, get, HOST } from './lib/net.ts';
 import { intOption, onlyOption } from './lib/options.ts';
 import { cpuTimeMs, requireTools, runInScope, type Scope } from './lib/processes.ts';
-import { formatMs, formatRows, machine, median, writeJson } from './lib/report.ts';
+import { formatRate, formatRows, formatRunStart, formatSigned, machine, median, throughputCells, writeJson } from './lib/report.ts';
 import { BENCH_HOST, startSignalbox, waitForTable, type Signalbox } from './lib/signalbox.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -358,18 +358,14 @@ function summarise(runs: readonly VariantRun[], variants: readonly Variant[]): V
 /** The summaries as a text table. */
 function formatVariantTable(summary: readonly VariantSummary[]): string {
   const rows = [['variant', 'req/s', '(min–max)', 'p50', 'p99', '×none req/s', 'CPU µs/req', 'Δ vs none', 'Δ %', 'isolate µs', 'script err', 'http err', 'runs']];
-  const thousands = (x: number): string => `${(x / 1000).toFixed(1)}k`;
   for (const s of summary) {
     rows.push([
       s.variant,
-      Math.round(s.requestsPerSec).toLocaleString('en-US'),
-      `(${thousands(s.requestsPerSecMin)}–${thousands(s.requestsPerSecMax)})`,
-      formatMs(s.p50Ms),
-      formatMs(s.p99Ms),
+      ...throughputCells(s),
       s.overNone.toFixed(2),
       s.cpuUsPerRequest.toFixed(1),
-      `${s.extraCpuUsPerRequest >= 0 ? '+' : ''}${s.extraCpuUsPerRequest.toFixed(1)}`,
-      `${s.extraCpuShare >= 0 ? '+' : ''}${(s.extraCpuShare * 100).toFixed(0)}%`,
+      formatSigned(s.extraCpuUsPerRequest, 1),
+      `${formatSigned(s.extraCpuShare * 100, 0)}%`,
       s.scriptUs === null ? '–' : s.scriptUs.toFixed(1),
       String(s.scriptErrors),
       String(s.httpErrors),
@@ -425,7 +421,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     runs.push({ variant, round, ...result, cpuUsPerRequest, scriptUs, scriptErrors, overNone: null, extraCpuUsPerRequest: null, extraCpuShare: null });
     const errors = result.non2xx + result.socketErrors;
     console.log(
-      `round ${round} ${variant.padEnd(12)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}` +
+      formatRunStart(round, variant, 12, result) +
         `  CPU ${cpuUsPerRequest.toFixed(1)} µs/req${scriptUs === null ? '' : `  isolate ${scriptUs.toFixed(1)} µs`}  (table v${version})` +
         `${scriptErrors ? `  script errors ${scriptErrors}` : ''}${errors ? `  http errors ${errors}` : ''}`,
     );
@@ -440,7 +436,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
 
   const none = summary.find((s) => s.variant === REFERENCE)!;
   const drift = (none.requestsPerSecMax - none.requestsPerSecMin) / none.requestsPerSec;
-  console.log(`\nnone drifted ${(drift * 100).toFixed(1)}% over the run (${Math.round(none.requestsPerSecMin).toLocaleString('en-US')}–${Math.round(none.requestsPerSecMax).toLocaleString('en-US')} req/s over ${none.runs} runs)`);
+  console.log(`\nnone drifted ${(drift * 100).toFixed(1)}% over the run (${formatRate(none.requestsPerSecMin)}–${formatRate(none.requestsPerSecMax)} req/s over ${none.runs} runs)`);
   const goal = forwarding.filter((s) => s.variant !== REFERENCE).map((s) => ({ variant: s.variant, overNone: s.overNone, met: s.overNone >= GOAL }));
   for (const g of goal) console.log(`${`${g.variant}/none`.padEnd(18)} req/s ratio: ${g.overNone.toFixed(2)}   (goal ≥ ${GOAL.toFixed(2)}: ${g.met ? 'met' : 'missed'})`);
 

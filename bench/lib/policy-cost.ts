@@ -13,7 +13,7 @@ import { LB_POLICIES, type LbPolicy } from '../../src/model/policy.ts';
 import { PORT_PATH, startNginx, upstreamConfig } from './nginx.ts';
 import { freePort, get } from './net.ts';
 import { cpuTimeMs, type Scope } from './processes.ts';
-import { formatMs, formatRows, median } from './report.ts';
+import { formatRows, formatRunStart, formatSigned, median, throughputCells } from './report.ts';
 import { BENCH_HOST, setServiceAnnotations, startSignalbox, waitForPolicy, type Signalbox } from './signalbox.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
@@ -158,17 +158,13 @@ export function summarisePolicies(runs: readonly PolicyRun[]): PolicySummary[] {
 /** The summary as a text table. */
 export function formatPolicyTable(summary: readonly PolicySummary[]): string {
   const rows = [['policy', 'req/s', '(min–max)', 'p50', 'p99', '×rr req/s', 'CPU µs/req', 'Δ vs rr', 'errors', 'runs']];
-  const thousands = (x: number): string => `${(x / 1000).toFixed(1)}k`;
   for (const s of summary) {
     rows.push([
       s.policy,
-      Math.round(s.requestsPerSec).toLocaleString('en-US'),
-      `(${thousands(s.requestsPerSecMin)}–${thousands(s.requestsPerSecMax)})`,
-      formatMs(s.p50Ms),
-      formatMs(s.p99Ms),
+      ...throughputCells(s),
       s.overRoundRobin.toFixed(2),
       s.cpuUsPerRequest.toFixed(1),
-      `${s.extraCpuUsPerRequest >= 0 ? '+' : ''}${s.extraCpuUsPerRequest.toFixed(2)}`,
+      formatSigned(s.extraCpuUsPerRequest, 2),
       String(s.non2xx + s.socketErrors),
       String(s.runs),
     ]);
@@ -207,7 +203,7 @@ export async function measurePolicyCost(
     runs.push({ policy, round, ...result, cpuUsPerRequest, overRoundRobin: null, extraCpuUsPerRequest: null });
     const errors = result.non2xx + result.socketErrors;
     log(
-      `round ${round} ${policy.padEnd(20)} ${Math.round(result.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}  CPU ${cpuUsPerRequest.toFixed(1)} µs/req` +
+      `${formatRunStart(round, policy, 20, result)}  CPU ${cpuUsPerRequest.toFixed(1)} µs/req` +
         `  (table v${version}; ${check.requests} keys reached ${Object.keys(check.byPort).length}/${ENDPOINTS} endpoints)${errors ? `  errors ${errors}` : ''}`,
     );
   }

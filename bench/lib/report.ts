@@ -101,13 +101,34 @@ export function formatMs(ms: number): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)}µs` : ms < 1000 ? `${ms.toFixed(2)}ms` : `${(ms / 1000).toFixed(2)}s`;
 }
 
+/** A rate with thousands separators, as every bench prints req/s. */
+export function formatRate(perSec: number): string {
+  return Math.round(perSec).toLocaleString('en-US');
+}
+
+/** `round N name` and one run's req/s, p50 and p99: how every bench starts its line per run. */
+export function formatRunStart(round: number, name: string, width: number, result: { requestsPerSec: number; p50Ms: number; p99Ms: number }): string {
+  return `round ${round} ${name.padEnd(width)} ${formatRate(result.requestsPerSec).padStart(8)} req/s  p50 ${formatMs(result.p50Ms)}  p99 ${formatMs(result.p99Ms)}`;
+}
+
+/** The req/s, (min–max), p50 and p99 cells of a summary row compared across runs. */
+export function throughputCells(s: { requestsPerSec: number; requestsPerSecMin: number; requestsPerSecMax: number; p50Ms: number; p99Ms: number }): string[] {
+  const thousands = (x: number): string => `${(x / 1000).toFixed(1)}k`;
+  return [formatRate(s.requestsPerSec), `(${thousands(s.requestsPerSecMin)}–${thousands(s.requestsPerSecMax)})`, formatMs(s.p50Ms), formatMs(s.p99Ms)];
+}
+
+/** `x` with `digits` decimals and a sign, `+` included. */
+export function formatSigned(x: number, digits: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+}
+
 /** The summary as an aligned text table. */
 export function formatTable(summary: TargetSummary[]): string {
   const rows = [['target', 'req/s', 'p50', 'p99', 'non-2xx', 'socket err', 'runs']];
   for (const s of summary) {
     rows.push([
       s.target,
-      Math.round(s.requestsPerSec).toLocaleString('en-US'),
+      formatRate(s.requestsPerSec),
       formatMs(s.p50Ms),
       formatMs(s.p99Ms),
       String(s.non2xx),

@@ -11,7 +11,7 @@ import type { LbPolicy } from '../../src/model/policy.ts';
 import { requestCount, startDelayUpstream, type DelayUpstream } from './delay-upstream.ts';
 import { freePort, get } from './net.ts';
 import type { Scope } from './processes.ts';
-import { formatMs, formatRows, median } from './report.ts';
+import { formatMs, formatRate, formatRows, median } from './report.ts';
 import { BENCH_HOST, startSignalbox, waitForPolicy, type Signalbox } from './signalbox.ts';
 import { connectionsPerLoop } from './worker-split.ts';
 import { runWrk, startWrk } from './wrk.ts';
@@ -175,7 +175,7 @@ export async function measureWorkerState(scope: Scope, root: string, opts: State
           runs.push(run);
           log(
             `round ${round} -c${String(connections).padEnd(3)} workers ${workers} (${formatSplit(run.split)}${run.attempts > 1 ? `, start ${run.attempts}` : ''}) ${policy.padEnd(14)} slow ${percent(run.slowShare).padStart(6)}` +
-              `  (${run.slowRequests} slow, ${run.fastRequests} fast)  ${Math.round(run.requestsPerSec).toLocaleString('en-US')} req/s` +
+              `  (${run.slowRequests} slow, ${run.fastRequests} fast)  ${formatRate(run.requestsPerSec)} req/s` +
               `  p50 ${formatMs(run.p50Ms)}  p99 ${formatMs(run.p99Ms)}${run.errors ? `  errors ${run.errors}` : ''}`,
           );
         }
@@ -204,7 +204,7 @@ export function formatStateTable(summary: readonly StateSummary[]): string {
   for (const s of summary) {
     rows.push([
       String(s.connections), String(s.workers), s.policy, percent(s.slowShare),
-      Math.round(s.requestsPerSec).toLocaleString('en-US'), formatMs(s.p50Ms), formatMs(s.p99Ms), String(s.errors),
+      formatRate(s.requestsPerSec), formatMs(s.p50Ms), formatMs(s.p99Ms), String(s.errors),
     ]);
     last.push(s.perRun.join(', '));
   }
