@@ -107,9 +107,10 @@ export class StatusWriter {
     const ours = new Set<string>();
     for (const status of latest.result.statuses) {
       if (!this.#leading) return;
-      if (status.kind === 'Ingress') ours.add(`${status.namespace}/${status.name}`);
-      if (status.kind === 'Ingress' && addresses !== null) await this.#writeIngress(status, addresses);
-      else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table, routes);
+      if (status.kind === 'Ingress') {
+        ours.add(`${status.namespace}/${status.name}`);
+        if (addresses !== null) await this.#writeIngress(status, addresses);
+      } else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table, routes);
     }
     if (addresses !== null) await this.#clearFormerIngresses(ours, addresses);
     await this.#emitEvents(latest.result.diagnostics);
@@ -136,8 +137,7 @@ export class StatusWriter {
   async #writeIngress(status: ObjectStatus, addresses: LoadBalancerAddress[]): Promise<void> {
     const current = this.#sources.get('Ingress', status.namespace, status.name) as { status?: { loadBalancer?: { ingress?: unknown[] } } } | undefined;
     if (current === undefined) return;
-    const have = JSON.stringify((current.status?.loadBalancer?.ingress ?? []).map((a) => normaliseAddress(a)));
-    if (have === JSON.stringify(addresses)) return;
+    if (addressesIn(current) === JSON.stringify(addresses)) return;
     await this.#api.mergePatch(`${objectPath(TYPE_OF.get('Ingress')!, status.namespace, status.name)}/status`, { status: { loadBalancer: { ingress: addresses } } });
     this.writes++;
   }
@@ -147,12 +147,10 @@ export class StatusWriter {
     const published = JSON.stringify(addresses);
     for (const object of this.#sources.list('Ingress')) {
       if (!this.#leading) return;
-      const { metadata, status } = object as { metadata?: { namespace?: string; name?: string }; status?: { loadBalancer?: { ingress?: unknown[] } } };
+      const metadata = (object as { metadata?: { namespace?: string; name?: string } }).metadata;
       const namespace = metadata?.namespace ?? '';
       const name = metadata?.name ?? '';
-      if (name === '' || ours.has(`${namespace}/${name}`)) continue;
-      const have = status?.loadBalancer?.ingress ?? [];
-      if (have.length === 0 || JSON.stringify(have.map((a) => normaliseAddress(a))) !== published) continue;
+      if (name === '' || ours.has(`${namespace}/${name}`) || addressesIn(object) !== published) continue;
       await this.#api.mergePatch(`${objectPath(TYPE_OF.get('Ingress')!, namespace, name)}/status`, { status: { loadBalancer: { ingress: null } } });
       this.writes++;
       this.#log.info({ ingress: `${namespace}/${name}` }, 'Ingress is no longer ours; removed our address from its status');
@@ -238,6 +236,12 @@ interface RouteScriptShape {
 
 function toAddress(text: string): LoadBalancerAddress {
   return /^[\d.]+$|:/.test(text) ? { ip: text } : { hostname: text };
+}
+
+/** The addresses in an Ingress's `status.loadBalancer`, normalised, as JSON to compare. */
+function addressesIn(ingress: { status?: unknown }): string {
+  const listed = (ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? [];
+  return JSON.stringify(listed.map((a) => normaliseAddress(a)));
 }
 
 function normaliseAddress(a: unknown): LoadBalancerAddress | null {
