@@ -90,6 +90,13 @@ describe('request targets, paths and hosts', () => {
     assert.equal(app.seen.length, before, 'none went to the catch-all route');
   });
 
+  it('applies the same rules to an upgrade (WebSocket) request', async () => {
+    const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    for (const [target, headers] of [['/public/..%2Fadmin', 'Host: shop.test\r\n'], ['/public/..;/admin', 'Host: shop.test\r\n'], ['/', 'Host: shop.test\r\nHost: admin.test\r\n']] as const) {
+      await assertRefused(rawRequest(port, `GET ${target} HTTP/1.1\r\n${headers}${upgrade}\r\n`));
+    }
+  });
+
   const refusedHosts: [why: string, headers: string][] = [
     ['two Host fields', 'Host: shop.test\r\nHost: admin.test\r\n'],
     ['two Host fields, the same value', 'Host: shop.test\r\nhost: shop.test\r\n'],
