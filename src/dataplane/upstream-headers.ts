@@ -2,8 +2,9 @@ import { unmapIPv4, type TrustedProxies } from './trusted-proxies.ts';
 
 /**
  * Builds the header list sent upstream from the client's raw headers: hop-by-hop headers (and any
- * named in `Connection`) removed, `Host` set to the request's one host, and the forwarding headers set. Returns a flat
- * `[name, value, name, value, …]` array, the form undici takes without further copying.
+ * named in `Connection`) removed, `Host` set to the request's one host, and the forwarding headers
+ * set. Returns a flat `[name, value, name, value, …]` array, the form undici takes without further
+ * copying.
  */
 
 /** Headers that describe one connection and never cross a proxy (RFC 9110 §7.6.1), plus `expect`,
