@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { connect as h2connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { startSingleRoute } from '../helpers/single-route.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
@@ -232,5 +235,39 @@ describe('request paths with the normalisation flags relaxed', () => {
       assert.equal(res.status, 400, target);
     }
     assert.equal(app.seen.length, before);
+  });
+});
+
+describe('refused request targets in the access log', () => {
+  it('logs each refusal as bad-request with the host the request claimed', async () => {
+    const logDir = await tempManifestDir();
+    const logFile = join(logDir, 'access.log');
+    const env = await startSingleRoute('app', undefined, { dataplane: { accessLog: logFile } });
+    try {
+      assert.equal((await rawRequest(env.port, 'GET /admin;x HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n')).status, 400);
+      assert.equal((await rawRequest(env.port, 'GET http://admin.test/x HTTP/1.1\r\nHost: shop.test\r\nHost: b.test\r\nConnection: close\r\n\r\n')).status, 400);
+      const session = h2connect(env.proxy.https, { rejectUnauthorized: false });
+      await new Promise<void>((resolve, reject) => {
+        const stream = session.request({ ':path': '/x', ':authority': 'admin.test', host: 'shop.test' });
+        stream.on('response', () => stream.resume());
+        stream.on('end', resolve);
+        stream.on('error', reject);
+        stream.end();
+      });
+      session.close();
+    } finally {
+      await env.close(); // stopping flushes the access log
+    }
+    try {
+      const lines = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(lines.map(({ status, error, host, path }) => ({ status, error, host, path })), [
+        { status: 400, error: 'bad-request', host: 'shop.test', path: '/admin;x' },
+        { status: 400, error: 'bad-request', host: 'admin.test', path: 'http://admin.test/x' },
+        { status: 400, error: 'bad-request', host: 'admin.test', path: '/x' },
+      ]);
+      assert.equal(env.up.seen.length, 0, 'nothing reached the upstream');
+    } finally {
+      await removeDir(logDir);
+    }
   });
 });
