@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { connect as h2connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
 import { startSingleRoute } from '../helpers/single-route.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
@@ -269,5 +270,40 @@ describe('refused request targets in the access log', () => {
     } finally {
       await removeDir(logDir);
     }
+  });
+});
+
+describe('a RouteScript guarding a path of an app', () => {
+  // One app behind two Ingresses: /admin with a RouteScript that lets nobody in, and the rest.
+  let env: ScriptedEnv;
+  let port: number;
+  before(async () => {
+    env = await startScripted({
+      upstreams: { app: null },
+      objects: () => [
+        ingress('admin', 'shop.test', [{ path: '/admin', service: 'app' }]),
+        ingress('site', 'shop.test', [{ path: '/', service: 'app' }]),
+        routeScript('guard', { targetRefs: [{ kind: 'Ingress', name: 'admin' }], code: "export function onRequest() { return { respond: { status: 403, body: 'admins only' } }; }" }),
+      ],
+    });
+    port = Number(new URL(env.proxy.http).port);
+  });
+  after(() => env.close());
+
+  it('cannot be dodged by another spelling of its path: each is the script\'s, or refused', async () => {
+    const app = env.ups.app!;
+    const before = app.seen.length;
+    const outcomes: Record<string, number> = {};
+    for (const target of ['/admin/users', '//admin/users', '/admin//users', '/%61dmin/users', '/site/../admin/users', '/admin;x/users', '/site/..;/admin/users', '/site/..%2Fadmin/users', '/site\\..\\admin/users', '/admin#/users']) {
+      outcomes[target] = (await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n`)).status;
+    }
+    assert.deepEqual(outcomes, {
+      '/admin/users': 403, '//admin/users': 403, '/admin//users': 403, '/%61dmin/users': 403, '/site/../admin/users': 403,
+      '/admin;x/users': 400, '/site/..;/admin/users': 400, '/site/..%2Fadmin/users': 400, '/site\\..\\admin/users': 400, '/admin#/users': 400,
+    });
+    assert.deepEqual(app.seen.slice(before).map((r) => r.url), [], 'the app was asked for none of them');
+    // The rest of the app is still served.
+    assert.equal((await rawRequest(port, 'GET /site//page HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n')).status, 200);
+    assert.equal(app.seen.at(-1)!.url, '/site/page');
   });
 });
