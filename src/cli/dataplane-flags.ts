@@ -27,6 +27,9 @@ export interface DataplaneFlags {
   keepAliveTimeout: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
+  mergeSlashes: boolean;
+  allowEncodedSlashes?: boolean;
+  allowPathParameters?: boolean;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -55,6 +58,9 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
+    .option('--no-merge-slashes', 'match and forward request paths with repeated slashes as they are (default: merged, //a → /a)')
+    .option('--allow-encoded-slashes', 'accept %2F and %5C in request paths, kept encoded (default: 400)')
+    .option('--allow-path-parameters', 'accept ; in request paths, kept as it is (default: 400)')
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -127,6 +133,11 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
+    },
+    paths: {
+      mergeSlashes: flags.mergeSlashes,
+      allowEncodedSlashes: flags.allowEncodedSlashes === true,
+      allowPathParameters: flags.allowPathParameters === true,
     },
     accessLog: flags.accessLog,
     logLevel: flags.logLevel,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import { DEFAULT_PATH_OPTIONS, type PathOptions } from '../router/normalize-path.ts';
 
 /**
  * Static settings of the data plane: plain data, validated once, and posted as it is to every
@@ -16,6 +17,8 @@ export interface DataplaneConfig {
   readonly trustedProxies: readonly string[];
   readonly timeouts: Timeouts;
   readonly limits: Limits;
+  /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
+  readonly paths: PathOptions;
   /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
   readonly accessLog: string;
   /** pino level for the worker's own log lines. */
@@ -54,6 +57,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   trustedProxies: [],
   timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000 }),
   limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 }),
+  paths: DEFAULT_PATH_OPTIONS,
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../script/index.ts';
-import { account, hostOf, type RequestNote } from './accounting.ts';
+import { account, type RequestNote } from './accounting.ts';
 import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './error-responses.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
@@ -25,13 +25,13 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     socket.on('error', () => socket.destroy());
     const table = state.table;
     if (table === null) return failUpgrade(state, req, socket, started, null, 'not-ready');
-    const routed = routeRequest(table, req);
+    const routed = routeRequest(table, req, state.paths);
     if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
     const script = routed.ctx.script;
     // A tunnel cannot be held like a request: an upgrade to a paused route is told to retry.
     if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, routed.ctx, 'paused');
     if (script === null || state.scripts === null) return tunnel(state, listener, connectMs, req, socket, head, started, routed, routed.ctx, null, undefined);
-    const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
+    const request = scriptRequest(req, routed.host, routed.path, routed.target.query, state.clientIpOf(req));
     runScript(state.scripts.engine, script, routed.ctx, request).then((verdict) => {
       if (socket.destroyed) {
         account(state, req, 499, 0, started, routed.ctx, null, 'client-closed', { script: verdict.note });
@@ -77,12 +77,12 @@ function tunnel(
   decision: Decision | null,
   note: RequestNote | undefined,
 ): void {
-  const { target, path } = routed;
+  const { target, path, host } = routed;
   const fail = (reason: ErrorReason): void => failUpgrade(state, req, socket, started, ctx, reason, undefined, note);
   const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string, decision?.hashKey);
   if (upstream === null) return fail('no-endpoint');
 
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted, true);
+  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, true);
   if (decision !== null && (decision.setHeaders !== undefined || decision.removeHeaders !== undefined)) editHeaders(headers, decision.setHeaders, decision.removeHeaders);
   let head1 = `${req.method} ${path}${target.query} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;

@@ -44,6 +44,7 @@ const state: ProxyState = {
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
   scripts,
+  paths: config.paths,
   pauses: new PauseGates(metrics.pause),
   draining: false,
 };

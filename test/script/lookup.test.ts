@@ -89,6 +89,37 @@ describe('HttpLookup', () => {
     assert.equal(server.seen.at(-1)?.url, '/shards/a%2Fb%20c');
   });
 
+  test('a key stays one segment of the path: it cannot climb, end the segment, or start a query or fragment', async (t) => {
+    const lookup = lookupFor('/shards/{key}/info');
+    t.after(() => lookup.close());
+    const before = server.seen.length;
+    const asked = (): string[] => server.seen.slice(before).map((r) => r.url);
+    const keys: [key: string, url: string][] = [
+      ['../../admin', '/shards/..%2F..%2Fadmin/info'],
+      ['a/../b', '/shards/a%2F..%2Fb/info'],
+      ['x?admin=1', '/shards/x%3Fadmin%3D1/info'],
+      ['x#frag', '/shards/x%23frag/info'],
+      ['%2e%2e', '/shards/%252e%252e/info'],
+      ['..\\admin', '/shards/..%5Cadmin/info'],
+      ['admin;x', '/shards/admin%3Bx/info'],
+      ["it's(*)!", '/shards/it%27s%28%2A%29%21/info'],
+      ['...', '/shards/.../info'],
+      ['café', '/shards/caf%C3%A9/info'],
+    ];
+    for (const [key] of keys) assert.equal(await lookup.fetch('shop/shards', key), null, key);
+    assert.deepEqual(asked(), keys.map(([, url]) => url), 'what the lookup service was asked for');
+  });
+
+  test('a key that is a dot segment fails the lookup without asking (no spelling of it is safe)', async (t) => {
+    const lookup = lookupFor('/shards/{key}/info');
+    t.after(() => lookup.close());
+    const before = server.seen.length;
+    // `%2E%2E` would not do: servers that decode it before resolving dot segments still climb.
+    for (const key of ['..', '.']) await assert.rejects(lookup.fetch('shop/shards', key), /cannot name a resource/, key);
+    await assert.rejects(lookup.fetch('shop/shards', 'a\uD800'), /not well-formed/);
+    assert.deepEqual(server.seen.slice(before).map((r) => r.url), [], 'the lookup service was asked nothing');
+  });
+
   test('a slow service times out; errors are not cached', async (t) => {
     const lookup = lookupFor('/slow/{key}', { timeoutMs: 50 });
     t.after(() => lookup.close());
