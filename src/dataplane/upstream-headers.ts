@@ -29,10 +29,11 @@ export interface ForwardingInfo {
 }
 
 /**
- * Headers for the upstream request. `keepUpgrade` keeps `Upgrade` and sets `Connection: upgrade`
- * (for WebSocket tunnels). HTTP/2 pseudo-headers are dropped and `:authority` becomes `Host`.
+ * Headers for the upstream request. The client's `Upgrade` is always dropped; `upgrade`, for a
+ * tunnel, is the `Upgrade` value to send instead (the offered protocols signalbox allows), with
+ * `Connection: upgrade`. HTTP/2 pseudo-headers are dropped and `:authority` becomes `Host`.
  */
-export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, keepUpgrade = false): string[] {
+export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, upgrade: string | null = null): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
   let host: string | undefined = info.authority;
@@ -40,7 +41,6 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let xfPort: string | undefined;
-  let upgrade: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -52,10 +52,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       if (lower === ':authority') host ??= raw[i + 1]!;
       continue;
     }
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'upgrade') upgrade = raw[i + 1]!;
-      continue;
-    }
+    if (HOP_BY_HOP.has(lower)) continue;
     if (FORWARDING.has(lower)) {
       const value = raw[i + 1]!;
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -84,7 +81,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
     'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
     'x-real-ip', client,
   );
-  if (keepUpgrade && upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
+  if (upgrade !== null) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;
 }
 
