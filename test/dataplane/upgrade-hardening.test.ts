@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { converse } from '../helpers/conversation.ts';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
-import { waitForMetric } from '../helpers/metrics.ts';
+import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { okResponse, startRawUpstream, type RawAnswer, type RawUpstream, type RawUpstreamRequest } from '../helpers/raw-upstream.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
@@ -101,6 +101,7 @@ describe('upgrade hardening', { timeout: 20_000 }, () => {
 
   it('keeps the connection usable after an upgrade the endpoint refused: the next requests are proxied one by one', async () => {
     const log = logFrom();
+    const accepted = await metric(proxy, /signalbox_connections_total\{listener="http"\} (\d+)/);
     const c = await converse(port);
     c.write(upgradeHead('raw.test', '/ws/refuse'));
     assert.equal((await c.next()).status, 426);
@@ -123,6 +124,25 @@ describe('upgrade hardening', { timeout: 20_000 }, () => {
     assert.equal(plainNext.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(tunnel?.target, '/ws/switch');
     assert.equal(log.requests().length, 3);
+    // One client connection, counted once although the proxy parsed it anew after the refusal.
+    assert.equal(await metric(proxy, /signalbox_connections_total\{listener="http"\} (\d+)/), accepted + 1);
+  });
+
+  it('does the same over HTTPS (HTTP/1.1 by ALPN): a refused upgrade, then the pipelined request routed', async () => {
+    const log = logFrom();
+    const c = await converse(Number(new URL(proxy.https).port), { servername: 'raw.test' });
+    c.write(`${upgradeHead('raw.test', '/ws/refuse')}GET /internal HTTP/1.1\r\nHost: raw.test\r\n\r\nGET /ws/next HTTP/1.1\r\nHost: raw.test\r\n\r\n`);
+    assert.equal((await c.next()).status, 426);
+    assert.equal((await c.next()).headers['x-signalbox-error'], 'no-route');
+    const next = await c.next();
+    assert.equal(next.body, 'raw GET /ws/next ');
+    c.close();
+    const [upgrade, plainNext] = log.requests();
+    assert.equal(upgrade?.target, '/ws/refuse');
+    assert.equal(plainNext?.target, '/ws/next');
+    assert.equal(plainNext.headers['x-forwarded-proto'], 'https');
+    assert.equal(log.requests().length, 2);
+    assert.ok(!log.received().includes('/internal'));
   });
 
   it('does not forward bytes pipelined after an upgrade request before the endpoint answered 101', async () => {

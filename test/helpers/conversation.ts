@@ -4,6 +4,7 @@
  * coding, and after a 101 the bytes of the other protocol.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /** A response as read off the connection. */
 export interface ReadResponse {
@@ -25,11 +26,12 @@ export interface Conversation {
   close(): void;
 }
 
-/** Opens a connection to `port`. */
-export async function converse(port: number): Promise<Conversation> {
-  const socket: Socket = connect(port, '127.0.0.1');
+/** Opens a connection to `port`; with `tls`, over TLS with that SNI name and ALPN `http/1.1` (any certificate). */
+export async function converse(port: number, tls?: { servername: string }): Promise<Conversation> {
+  const socket: Socket =
+    tls === undefined ? connect(port, '127.0.0.1') : tlsConnect({ port, host: '127.0.0.1', servername: tls.servername, ALPNProtocols: ['http/1.1'], rejectUnauthorized: false });
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', resolve);
     socket.once('error', reject);
   });
   let buffered = '';
