@@ -25,6 +25,24 @@ export function handBack(server: Server | Http2SecureServer, socket: Duplex, byt
   server.emit((socket as { encrypted?: boolean }).encrypted === true ? 'secureConnection' : 'connection', socket);
 }
 
+/** The response a server's connection is writing now (Node keeps the ones queued behind it itself). */
+interface WithResponse {
+  readonly _httpMessage?: { once(event: 'finish', listener: () => void): unknown } | null;
+}
+
+/**
+ * Calls `fn` once every response the HTTP server still owes on `socket` has been written: an upgrade
+ * request pipelined behind other requests reaches its handler while their responses may still be in
+ * progress, and its own answer (a 101, an error, a response of its own) must follow theirs on the
+ * wire. Node attaches the next queued response in its own 'finish' listener, which runs before
+ * this one, so checking again after each 'finish' walks the whole queue.
+ */
+export function afterEarlierResponses(socket: Duplex, fn: () => void): void {
+  const pending = (socket as WithResponse)._httpMessage;
+  if (pending === undefined || pending === null) return fn();
+  pending.once('finish', () => afterEarlierResponses(socket, fn));
+}
+
 /** Whether `socket` is a connection given back with {@link handBack} (already counted once). */
 export function isHandedBack(socket: Duplex): boolean {
   return handedBack.has(socket);

@@ -9,7 +9,7 @@ import type { ListenerInfo, ProxyState } from './proxy.ts';
 import { routeRequest, type RoutedRequest } from './route-request.ts';
 import { runScript } from './script-phase.ts';
 import { scriptRequest } from './script-request.ts';
-import { handBack } from './socket-handback.ts';
+import { afterEarlierResponses, handBack } from './socket-handback.ts';
 import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
 import { relayUpgrade } from './upgrade-relay.ts';
 import { editHeaders, upstreamHeaders } from './upstream-headers.ts';
@@ -37,12 +37,18 @@ export interface UpgradeOptions {
  * - no route, no endpoint, a paused route, a refusing script: signalbox's error, connection closed.
  * The route's RouteScript runs first, as for any request: it may answer (an auth check refusing
  * the upgrade), pick a backend, edit headers or set a hash key. Nothing the client sent after the
- * request head is read or forwarded before the endpoint's 101.
+ * request head is read or forwarded before the endpoint's 101, and nothing is done before the
+ * responses to the requests ahead of it on the connection are out.
  */
 export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
-    const started = performance.now();
     socket.on('error', () => socket.destroy());
+    afterEarlierResponses(socket, () => upgrade(req, socket, head));
+  };
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const started = performance.now();
+    if (socket.destroyed) return;
     if (req.rawHeaders.length > options.maxHeaderCount * 2) return failUpgrade(state, req, socket, started, null, 'headers-too-large');
     const plain = plainReason(req);
     if (plain !== null) return servePlain(state, options, req, socket, head, plain);
@@ -78,7 +84,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
           return failUpgrade(state, req, socket, started, routed.ctx, 'script-failed', verdict.status, note);
       }
     });
-  };
+  }
 }
 
 /**

@@ -34,6 +34,8 @@ function answer(req: RawUpstreamRequest): RawAnswer {
       return switching('websocket', 150);
     case '/ws/wrong-switch':
       return switching('h2c');
+    case '/ws/slow':
+      return { response: okResponse('slow'), delayMs: 100 };
     default:
       if (upgrade !== undefined) return switching(upgrade);
       return { response: okResponse(`raw ${req.method} ${req.target} ${req.body}`) };
@@ -126,6 +128,17 @@ describe('upgrade hardening', { timeout: 20_000 }, () => {
     assert.equal(log.requests().length, 3);
     // One client connection, counted once although the proxy parsed it anew after the refusal.
     assert.equal(await metric(proxy, /signalbox_connections_total\{listener="http"\} (\d+)/), accepted + 1);
+  });
+
+  it('answers an upgrade pipelined behind a slow request only after that request\'s response, in order', async () => {
+    const log = logFrom();
+    const c = await converse(port);
+    c.write(`GET /ws/slow HTTP/1.1\r\nHost: raw.test\r\n\r\n${upgradeHead('raw.test', '/ws/refuse')}GET /ws/next HTTP/1.1\r\nHost: raw.test\r\n\r\n`);
+    assert.equal((await c.next()).body, 'slow');
+    assert.equal((await c.next()).status, 426);
+    assert.equal((await c.next()).body, 'raw GET /ws/next ');
+    c.close();
+    assert.deepEqual(log.requests().map((r) => r.target).sort(), ['/ws/next', '/ws/refuse', '/ws/slow']);
   });
 
   it('does the same over HTTPS (HTTP/1.1 by ALPN): a refused upgrade, then the pipelined request routed', async () => {
