@@ -43,7 +43,17 @@ export interface UpgradeOptions {
 export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
     socket.on('error', () => socket.destroy());
-    afterEarlierResponses(socket, () => upgrade(req, socket, head));
+    afterEarlierResponses(socket, () => {
+      // As for requests (listeners.ts): a bug that throws fails this connection, not the worker.
+      try {
+        upgrade(req, socket, head);
+      } catch (err) {
+        state.log.error({ err }, 'upgrade handler failed');
+        state.metrics.proxyErrors.labels('internal-error').inc();
+        if (socket.writable) writeRawError(socket, 'internal-error');
+        else socket.destroy();
+      }
+    });
   };
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
