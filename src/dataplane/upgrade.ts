@@ -7,7 +7,7 @@ import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './
 import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
 import { routeRequest, type RoutedRequest } from './route-request.ts';
-import { runScript } from './script-phase.ts';
+import { runScript, type ScriptVerdict } from './script-phase.ts';
 import { scriptRequest } from './script-request.ts';
 import { afterEarlierResponses, handBack } from './socket-handback.ts';
 import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
@@ -43,17 +43,7 @@ export interface UpgradeOptions {
 export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
     socket.on('error', () => socket.destroy());
-    afterEarlierResponses(socket, () => {
-      // As for requests (listeners.ts): a bug that throws fails this connection, not the worker.
-      try {
-        upgrade(req, socket, head);
-      } catch (err) {
-        state.log.error({ err }, 'upgrade handler failed');
-        state.metrics.proxyErrors.labels('internal-error').inc();
-        if (socket.writable) writeRawError(socket, 'internal-error');
-        else socket.destroy();
-      }
-    });
+    afterEarlierResponses(socket, () => guarded(socket, () => upgrade(req, socket, head)));
   };
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -66,34 +56,45 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     if (table === null) return failUpgrade(state, req, socket, started, null, 'not-ready');
     const routed = routeRequest(table, req);
     if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
-    if (allowedOffer(req, routed.ctx.cluster.policy.upgradeProtocols) === null) return servePlain(state, options, req, socket, head, 'not-allowed');
-    const script = routed.ctx.script;
+    const route = routed.ctx;
+    if (allowedOffer(req, route.cluster.policy.upgradeProtocols) === null) return servePlain(state, options, req, socket, head, 'not-allowed');
+    const script = route.script;
     // A tunnel cannot be held like a request: an upgrade to a paused route is told to retry.
-    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, routed.ctx, 'paused');
+    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, route, 'paused');
     const go = (ctx: RouteContext, decision: Decision | null, note: RequestNote | undefined): void => tunnel(state, listener, options, req, socket, head, started, routed, ctx, decision, note);
-    if (script === null || state.scripts === null) return go(routed.ctx, null, undefined);
+    if (script === null || state.scripts === null) return go(route, null, undefined);
     const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
-    runScript(state.scripts.engine, script, routed.ctx, request).then((verdict) => {
-      if (socket.destroyed) {
-        account(state, req, 499, 0, started, routed.ctx, null, 'client-closed', { script: verdict.note });
-        return;
-      }
+    runScript(state.scripts.engine, script, route, request).then((verdict) => guarded(socket, () => afterScript(verdict)));
+
+    function afterScript(verdict: ScriptVerdict): void {
       const note = { script: verdict.note };
+      if (socket.destroyed) return account(state, req, 499, 0, started, route, null, 'client-closed', note);
       switch (verdict.action) {
         case 'forward':
-          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, routed.ctx, 'paused', undefined, note);
+          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, route, 'paused', undefined, note);
           return go(verdict.ctx, verdict.decision, note);
         case 'respond': {
           const { status, headers = {}, body = '' } = verdict.respond;
           state.metrics.upgrades.labels('script-respond').inc();
           writeRawResponse(socket, status, body !== '' && headers['content-type'] === undefined ? { ...headers, 'content-type': 'text/plain; charset=utf-8' } : headers, body);
-          account(state, req, status, Buffer.byteLength(body), started, routed.ctx, null, undefined, note);
-          return;
+          return account(state, req, status, Buffer.byteLength(body), started, route, null, undefined, note);
         }
         case 'reject':
-          return failUpgrade(state, req, socket, started, routed.ctx, 'script-failed', verdict.status, note);
+          return failUpgrade(state, req, socket, started, route, 'script-failed', verdict.status, note);
       }
-    });
+    }
+  }
+
+  /** As for requests (listeners.ts): a bug that throws fails this connection, not the worker. */
+  function guarded(socket: Duplex, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      state.log.error({ err }, 'upgrade handler failed');
+      state.metrics.proxyErrors.labels('internal-error').inc();
+      if (socket.writable) writeRawError(socket, 'internal-error');
+      else socket.destroy();
+    }
   }
 }
 
