@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { converse } from '../helpers/conversation.ts';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { okResponse, startRawUpstream, type RawAnswer, type RawUpstream, type RawUpstreamRequest } from '../helpers/raw-upstream.ts';
@@ -62,6 +62,16 @@ describe('upgrade hardening', { timeout: 20_000 }, () => {
       ingress('raw', 'raw.test', [{ path: '/ws', service: 'raw' }]),
       ingress('proto', 'proto.test', [{ path: '/', service: 'proto' }]),
       ingress('plain', 'plain.test', [{ path: '/', service: 'plain' }]),
+      // On proto.test a RouteScript blocks /admin and can send a request to the raw Service instead.
+      routeScript('guard', {
+        targetRefs: [{ kind: 'Ingress', name: 'proto' }],
+        backends: { raw: { service: { name: 'raw', port: { number: 80 } } } },
+        code: `export function onRequest(req) {
+          if (req.path === '/admin') return { respond: { status: 403, body: 'blocked by script' } };
+          if (req.query.to === 'raw') return { backend: 'raw' };
+          return null;
+        }`,
+      }),
     ]);
     proxy = await startProxy(dir);
     port = Number(new URL(proxy.http).port);
@@ -225,6 +235,25 @@ describe('upgrade hardening', { timeout: 20_000 }, () => {
     const [req] = log.requests();
     assert.equal(req?.headers.upgrade, 'my-proto');
     assert.equal(req.headers.connection, 'upgrade');
+  });
+
+  it('runs the RouteScript on a request pipelined after a refused upgrade, and follows a script\'s backend that does not allow the protocol', async () => {
+    const log = logFrom();
+    const c = await converse(port);
+    // The script sends this one to the raw Service, which allows only websocket: it goes without its Upgrade.
+    c.write(`${upgradeHead('proto.test', '/custom?to=raw', 'my-proto')}GET /admin HTTP/1.1\r\nHost: proto.test\r\n\r\n`);
+    const first = await c.next();
+    assert.equal(first.status, 200);
+    assert.equal(first.body, 'raw GET /custom?to=raw ');
+    const admin = await c.next();
+    assert.equal(admin.status, 403);
+    assert.equal(admin.body, 'blocked by script');
+    c.close();
+    const [req] = log.requests();
+    assert.equal(req?.target, '/custom?to=raw');
+    assert.equal(req.headers.upgrade, undefined);
+    assert.doesNotMatch(req.headers.connection ?? '', /upgrade/i);
+    assert.equal(log.requests().length, 1, 'the blocked request never reached the upstream');
   });
 
   it('serves an upgrade request with a body as a plain request, body and all, then the request pipelined after it', async () => {
