@@ -324,7 +324,7 @@ function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null 
  * Header names listed in a response's Connection header (beyond close/keep-alive), which are
  * hop-by-hop too; null in the usual case of none.
  */
-function connectionListed(value: string | string[] | undefined): Set<string> | null {
+export function connectionListed(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
   let listed: Set<string> | null = null;
   for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {

@@ -5,6 +5,7 @@ import type { DataplaneConfig } from '../config/dataplane-config.ts';
 import { ListenError } from '../errors.ts';
 import { writeError, writeRawError, type ErrorReason } from './error-responses.ts';
 import { createProxyHandler, type ProxyState } from './proxy.ts';
+import { isHandedBack } from './socket-handback.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
@@ -38,7 +39,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
   configureHttp1(http, config, state, 'http');
   const httpPort = await listen(http, config.bindAddress, ports.http, 'http');
   http.on('request', guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state));
-  http.on('upgrade', createUpgradeHandler(state, { proto: 'http', port: httpPort }, timeouts.connectMs));
+  http.on('upgrade', createUpgradeHandler(state, { proto: 'http', port: httpPort }, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
 
   let https: Http2SecureServer | null = null;
   let httpsPort: number | null = null;
@@ -56,7 +57,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     httpsPort = await listen(https, config.bindAddress, ports.https, 'https');
     const info = { proto: 'https', port: httpsPort } as const;
     https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
-    https.on('upgrade', createUpgradeHandler(state, info, timeouts.connectMs));
+    https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
     https.on('sessionError', () => {});
   }
   return { http, https, ports: { http: httpPort, https: httpsPort } };
@@ -71,6 +72,8 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
   server.keepAliveTimeout = config.timeouts.keepAliveMs;
   if (config.timeouts.idleMs > 0) server.setTimeout(config.timeouts.idleMs);
   server.on('connection', (socket: Duplex) => {
+    // A connection that stayed HTTP after an upgrade request comes back through here (socket-handback.ts).
+    if (isHandedBack(socket)) return;
     state.metrics.connections.labels(listener).inc();
     state.metrics.activeConnections.labels(listener).inc();
     socket.once('close', () => state.metrics.activeConnections.labels(listener).dec());

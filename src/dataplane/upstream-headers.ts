@@ -34,11 +34,12 @@ export interface ForwardingInfo {
 }
 
 /**
- * Headers for the upstream request. `keepUpgrade` keeps `Upgrade` and sets `Connection: upgrade`
- * (for WebSocket tunnels). HTTP/2 pseudo-headers are dropped; `Host` keeps its place in the list
+ * Headers for the upstream request. The client's `Upgrade` is always dropped; `upgrade`, for a
+ * tunnel, is the `Upgrade` value to send instead (the offered protocols signalbox allows), with
+ * `Connection: upgrade`. HTTP/2 pseudo-headers are dropped; `Host` keeps its place in the list
  * (at the end when the client sent none, as in HTTP/2).
  */
-export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, keepUpgrade = false): string[] {
+export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, upgrade: string | null = null): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
   const host = info.host;
@@ -47,7 +48,6 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let xfPort: string | undefined;
-  let upgrade: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -56,10 +56,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       continue;
     }
     if (lower.charCodeAt(0) === 58 /* ':' */) continue;
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'upgrade') upgrade = raw[i + 1]!;
-      continue;
-    }
+    if (HOP_BY_HOP.has(lower)) continue;
     if (FORWARDING.has(lower)) {
       const value = raw[i + 1]!;
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -89,7 +86,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
     'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
     'x-real-ip', client,
   );
-  if (keepUpgrade && upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
+  if (upgrade !== null) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;
 }
 

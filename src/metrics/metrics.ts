@@ -29,7 +29,11 @@ export interface DataplaneMetrics {
   readonly activeConnections: Gauge<'listener'>;
   /** Client connections accepted, by listener. */
   readonly connections: Counter<'listener'>;
-  /** Protocol upgrades (WebSocket…) tunnelled, by outcome. */
+  /**
+   * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
+   * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
+   * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
+   */
   readonly upgrades: Counter<'outcome'>;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
@@ -171,7 +175,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Protocol upgrades (WebSocket and others) tunnelled to upstreams, by outcome.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),
