@@ -18,6 +18,8 @@ const BIN = fileURLToPath(new URL('../../bin/signalbox.js', import.meta.url));
 const API_KEY = 'k-7Qz9xSECRETapikey31f';
 /** A value of the ConfigMap a second RouteScript reads through `dataFrom`. */
 const CONFIGMAP_SECRET = 'cm-SECRET-token-88aa41';
+/** What a ConfigMap that does not parse holds: its diagnostic must say where, not what. */
+const UNPARSABLE_SECRET = 'bad-SECRET-alias-5e6f';
 
 /** The api-keys recipe of docs/routescripts.md: a request without a known `x-api-key` never reaches the backend. */
 const API_KEYS_CODE = `
@@ -80,6 +82,12 @@ describe('admin port and debug listener', () => {
         dataFrom: { configMapRef: { name: 'tenants' } },
         code: 'export function onRequest() { return null; }',
       }),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unparsable', namespace: 'default' }, data: { data: `token: *${UNPARSABLE_SECRET}\n` } },
+      routeScript('from-unparsable', {
+        targetRefs: [{ kind: 'Ingress', name: 'up', path: '/other' }],
+        dataFrom: { configMapRef: { name: 'unparsable' } },
+        code: 'export function onRequest() { return null; }',
+      }),
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'broken', namespace: 'default' }, spec: { rules: [{ host: 'b.test', http: { paths: [{ path: 'no-slash', pathType: 'Prefix', backend: { service: { name: 'up', port: { number: 80 } } } }] } }] } },
     ]);
     // The admin port as in a pod: on every address, where the kubelet and Prometheus reach it.
@@ -129,6 +137,7 @@ describe('admin port and debug listener', () => {
     assert.ok(!text.includes(API_KEY), 'no value of a RouteScript\'s data');
     assert.ok(!text.includes(CONFIGMAP_SECRET), 'no value of a ConfigMap read through dataFrom');
     assert.ok(!text.includes('alice'), 'not even the harmless values');
+    assert.ok(!text.includes(UNPARSABLE_SECRET), 'no text of a ConfigMap that does not parse, in its diagnostic either');
     for (const line of keyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))) assert.ok(!text.includes(line), 'no line of the private key');
     const body = JSON.parse(text) as {
       version: number;
@@ -155,6 +164,7 @@ describe('admin port and debug listener', () => {
     assert.deepEqual(body.table.scripts['default/from-configmap']!.data.keys, { token: { type: 'string', bytes: CONFIGMAP_SECRET.length } });
     assert.match(body.table.scripts['default/api-keys']!.code, /onRequest/, 'the code is shown: it is not where secrets go');
     assert.ok(body.diagnostics.some((d) => d.kind === 'Ingress' && d.name === 'broken' && d.severity === 'error'));
+    assert.ok(body.diagnostics.some((d) => d.kind === 'RouteScript' && d.name === 'from-unparsable' && d.severity === 'error'), 'the unparsable data is reported');
 
     const scripts = (await (await request(`${proxy.debug}/debug/scripts`)).body.json()) as { id: string; state: string }[];
     assert.deepEqual(scripts.map((s) => [s.id, s.state]), [['default/api-keys', 'ok'], ['default/from-configmap', 'ok']]);
