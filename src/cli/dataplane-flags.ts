@@ -71,13 +71,18 @@ export function addDataplaneOptions(command: Command): Command {
 
 /** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
 export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
+  const adminPort = parsePort('--admin-port', flags.adminPort);
+  const debug = parseDebugListener(flags.debugPort, flags.debugBind, flags.debugTokenFile);
+  if (debug !== null && debug.port !== 0 && debug.port === adminPort) {
+    throw new ConfigError(`--debug-port ${debug.port} is the admin port: the debug listener needs a port of its own (or --debug-port off)`);
+  }
   return {
     dataplane: dataplaneConfig(flags),
     compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
     workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
     adminBind: flags.adminBind,
-    adminPort: parsePort('--admin-port', flags.adminPort),
-    debug: parseDebugListener(flags.debugPort, flags.debugBind, flags.debugTokenFile),
+    adminPort,
+    debug,
     drainMs: parseDuration('--drain', flags.drain),
     graceMs: parseDuration('--grace', flags.grace),
     log,

@@ -286,6 +286,12 @@ describe('debug listener start-up refusals', () => {
     assert.equal(stderr.trim(), 'signalbox: --debug-bind 0.0.0.0 is not a loopback address: the debug listener then needs --debug-token-file (a bearer token clients must send), or bind it to 127.0.0.1');
   });
 
+  it('refuses the admin port as the debug port', async () => {
+    const { code, stderr } = await runToExit(['serve', '--manifests', dir, '--admin-port', '9911', '--debug-port', '9911']);
+    assert.equal(code, 2);
+    assert.equal(stderr.trim(), 'signalbox: --debug-port 9911 is the admin port: the debug listener needs a port of its own (or --debug-port off)');
+  });
+
   it('refuses a token file that is missing, empty or too short to be a secret', async () => {
     const missing = await runToExit(serve('--debug-bind', '0.0.0.0', '--debug-port', '0', '--debug-token-file', join(dir, 'absent')));
     assert.equal(missing.code, 2);
