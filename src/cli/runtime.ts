@@ -60,13 +60,14 @@ export interface RuntimeHooks {
 
 /**
  * The data plane fed by `source`: source → debounce → TableBuilder → WorkerPool, the active health
- * checker, the admin server and the debug listener. `serve --manifests` and `controller` differ only in the source and
- * in what they do with each build's statuses.
+ * checker, the admin server and the debug listener. `serve --manifests` and `controller` differ only
+ * in the source and in what they do with each build's statuses.
  */
 export async function startRuntime(options: RuntimeOptions, source: ObjectSource, metrics: ControlMetrics = createControlMetrics(), hooks: RuntimeHooks = {}): Promise<RunningRuntime> {
   const { log } = options;
   // Read first: a token file that is missing or invalid stops start-up before any port opens.
-  const debugToken = options.debug?.tokenFile == null ? null : DebugToken.load(options.debug.tokenFile, log.child({ component: 'debug' }));
+  const debugLog = log.child({ component: 'debug' });
+  const debugToken = options.debug === null || options.debug.tokenFile === null ? null : DebugToken.load(options.debug.tokenFile, debugLog);
   const dataplane: DataplaneConfig = {
     ...options.dataplane,
     defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
@@ -99,14 +100,14 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
   const debug = options.debug === null
     ? null
     : await startDebugServer(
-      { host: options.debug.bind, port: options.debug.port, token: debugToken, log: log.child({ component: 'debug' }), unauthorized: metrics.debugUnauthorized },
+      { host: options.debug.bind, port: options.debug.port, token: debugToken, log: debugLog, unauthorized: metrics.debugUnauthorized },
       { currentTable: () => builder.current, scriptStatuses: () => pool.scriptStatuses() },
     );
   const admin = await startAdminServer(options.adminBind, options.adminPort, {
     registry: metrics.registry,
     collectWorkerMetrics: () => pool.collectMetrics(),
     isReady: () => !draining && builder.current !== null && pool.ready,
-    debugAddress: options.debug === null || debug === null ? null : hostPort(options.debug.bind, debug.port),
+    debugAddress: debug === null || options.debug === null ? null : hostPort(options.debug.bind, debug.port),
   });
 
   let stopping: Promise<void> | null = null;
