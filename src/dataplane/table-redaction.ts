@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { CompiledScript, CompiledScriptLookup, RoutingTable } from '../model/table.ts';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Certificate, CompiledScript, CompiledScriptLookup, RoutingTable } from '../model/table.ts';
 
 /** The shape of a value that is not printed: its type and size. */
 export interface ValueShape {
@@ -19,6 +19,17 @@ export interface RedactedData {
   readonly keys: Readonly<Record<string, ValueShape>>;
 }
 
+/** What is printed of one certificate of a chain instead of its PEM. */
+export interface CertificateSummary {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly subjectAltName: string | null;
+  readonly validFrom: string;
+  readonly validTo: string;
+  readonly serialNumber: string;
+  readonly fingerprint256: string;
+}
+
 /** What {@link redactTable} leaves out. */
 export interface RedactionOptions {
   /** Print RouteScript `data` as it is (the offline `compile --show-data`); private keys never are. */
@@ -28,7 +39,9 @@ export interface RedactionOptions {
 /**
  * The routing table as it may be shown to a person: `/debug/table` and `signalbox compile` print
  * this, never the table itself. Left out:
- * - certificates' private keys (`keyPem`, from a TLS Secret): `(redacted)`;
+ * - certificates' private keys (`keyPem`, from a TLS Secret): `(redacted)`; and the certificate's
+ *   PEM (`tls.crt`), summarised as its chain (subject, issuer, validity, fingerprint): only the
+ *   `CERTIFICATE` blocks of it are read, since a `tls.crt` with the key pasted in is a common mistake;
  * - every RouteScript's `data` (inline `spec.data` or a ConfigMap's key through `dataFrom`: where
  *   tenants' tokens and the like live): its {@link RedactedData} shape instead;
  * - the values of a lookup path's query parameters (`?token=…`), other than a bare `{key}`.
@@ -40,9 +53,30 @@ export function redactTable(table: RoutingTable, options: RedactionOptions = {})
   for (const [key, script] of Object.entries(table.scripts)) scripts[key] = redactScript(script, options);
   return {
     ...table,
-    certificates: table.certificates.map(({ keyPem: _key, ...rest }) => ({ ...rest, keyPem: '(redacted)' })),
+    certificates: table.certificates.map(redactCertificate),
     scripts,
   };
+}
+
+function redactCertificate({ certPem, keyPem: _key, ...rest }: Certificate): unknown {
+  return { ...rest, chain: chainOf(certPem), keyPem: '(redacted)' };
+}
+
+/** The certificates of a PEM bundle, each as a summary; nothing else of the text. */
+function chainOf(pem: string): (CertificateSummary | { readonly unreadable: true })[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => {
+    try {
+      const c = new X509Certificate(block);
+      return {
+        subject: c.subject, issuer: c.issuer, subjectAltName: c.subjectAltName ?? null,
+        validFrom: c.validFromDate.toISOString(), validTo: c.validToDate.toISOString(),
+        serialNumber: c.serialNumber, fingerprint256: c.fingerprint256,
+      };
+    } catch {
+      return { unreadable: true };
+    }
+  });
 }
 
 function redactScript(script: CompiledScript, options: RedactionOptions): unknown {

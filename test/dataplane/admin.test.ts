@@ -59,16 +59,22 @@ describe('admin port and debug listener', () => {
   let proxy: TestProxy;
   let up: TestUpstream;
   let keyPem: string;
+  /** The key of a Secret whose tls.crt has the key pasted in after the certificate (a common mistake). */
+  let bundledKeyPem: string;
 
   before(async () => {
     up = await startUpstream('up');
     dir = await tempManifestDir();
     const cert = generateSelfSignedCertificate({ commonName: 'a.test', dnsNames: ['a.test'] });
     keyPem = cert.keyPem;
+    const bundled = generateSelfSignedCertificate({ commonName: 'c.test', dnsNames: ['c.test'] });
+    bundledKeyPem = bundled.keyPem;
     await writeManifests(dir, 'a.yaml', [
       ingressClass(),
       ...serviceWithEndpoints('up', [{ port: up.port }]),
       tlsSecret('a-cert', cert.certPem, cert.keyPem),
+      tlsSecret('c-cert', `${bundled.certPem}\n${bundled.keyPem}`, bundled.keyPem),
+      ingress('bundle', 'c.test', [{ path: '/', service: 'up' }], { tls: [{ hosts: ['c.test'], secretName: 'c-cert' }] }),
       ingress('up', 'a.test', [{ path: '/', service: 'up' }, { path: '/api', service: 'up' }, { path: '/other', service: 'up' }], { tls: [{ hosts: ['a.test'], secretName: 'a-cert' }] }),
       routeScript('api-keys', {
         targetRefs: [{ kind: 'Ingress', name: 'up', path: '/api' }],
@@ -139,20 +145,28 @@ describe('admin port and debug listener', () => {
     assert.ok(!text.includes('alice'), 'not even the harmless values');
     assert.ok(!text.includes(UNPARSABLE_SECRET), 'no text of a ConfigMap that does not parse, in its diagnostic either');
     for (const line of keyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))) assert.ok(!text.includes(line), 'no line of the private key');
+    for (const line of bundledKeyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))) assert.ok(!text.includes(line), 'no line of a key pasted into tls.crt');
+    assert.ok(!text.includes('PRIVATE KEY'), 'no PEM private key of any kind');
     const body = JSON.parse(text) as {
       version: number;
       table: {
         virtualHosts: { host: string }[];
-        certificates: { name: string; keyPem: string; certPem: string }[];
+        certificates: { name: string; keyPem: string; certPem?: string; chain: { subject: string; subjectAltName: string; fingerprint256: string; validTo: string }[] }[];
         scripts: Record<string, { code: string; data: { redacted: boolean; bytes: number; sha256: string; keys: Record<string, { type: string; bytes: number }> } }>;
       };
       diagnostics: { kind: string; name: string; severity: string }[];
     };
     assert.equal(body.version, 1);
-    assert.deepEqual(body.table.virtualHosts.map((v) => v.host), ['a.test']);
-    assert.equal(body.table.certificates[0]?.name, 'default/a-cert');
-    assert.equal(body.table.certificates[0]?.keyPem, '(redacted)');
-    assert.match(body.table.certificates[0]?.certPem ?? '', /BEGIN CERTIFICATE/, 'the certificate itself is public');
+    assert.deepEqual(body.table.virtualHosts.map((v) => v.host), ['a.test', 'c.test']);
+    assert.deepEqual(body.table.certificates.map((c) => c.name), ['default/a-cert', 'default/c-cert']);
+    const [a, c] = body.table.certificates;
+    assert.equal(a?.keyPem, '(redacted)');
+    assert.equal(a?.certPem, undefined, 'the PEM as a summary of its chain, not as text');
+    assert.equal(a?.chain.length, 1);
+    assert.match(a?.chain[0]?.subject ?? '', /CN=a\.test/);
+    assert.equal(a?.chain[0]?.subjectAltName, 'DNS:a.test');
+    assert.match(a?.chain[0]?.fingerprint256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    assert.equal(c?.chain.length, 1, 'only the CERTIFICATE blocks of a tls.crt are read');
     const keys = body.table.scripts['default/api-keys']!.data;
     const json = JSON.stringify({ keys: { [API_KEY]: 'alice' }, realm: 'shop' });
     assert.deepEqual(keys, {
