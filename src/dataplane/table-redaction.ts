@@ -49,6 +49,17 @@ export interface RedactionOptions {
  * other fields, which anyone allowed to read those objects sees anyway.
  */
 export function redactTable(table: RoutingTable, options: RedactionOptions = {}): unknown {
+  if (options.showData === true) return redact(table, options);
+  // A published table never changes, and hashing its data and parsing its certificates is most of
+  // the cost of a /debug/table answer: each table is redacted once, however often it is asked for.
+  let redacted = REDACTED.get(table);
+  if (redacted === undefined) REDACTED.set(table, (redacted = redact(table, options)));
+  return redacted;
+}
+
+const REDACTED = new WeakMap<RoutingTable, unknown>();
+
+function redact(table: RoutingTable, options: RedactionOptions): unknown {
   const scripts: Record<string, unknown> = {};
   for (const [key, script] of Object.entries(table.scripts)) scripts[key] = redactScript(script, options);
   return {
