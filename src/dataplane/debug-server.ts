@@ -53,7 +53,9 @@ export async function startDebugServer(options: DebugServerOptions, sources: Deb
     refusedSinceLog++;
     const now = performance.now();
     if (now - lastRefusalLog >= REFUSAL_LOG_INTERVAL_MS) {
-      log.warn({ client: req.socket.remoteAddress, path: (req.url ?? '').slice(0, 200), reason, refused: refusedSinceLog }, 'debug request refused: no valid bearer token');
+      // The path only: a client that put its token in the query string must not find it in the log.
+      const path = (req.url ?? '').split('?')[0]!.slice(0, 200);
+      log.warn({ client: req.socket.remoteAddress, path, reason, refused: refusedSinceLog }, 'debug request refused: no valid bearer token');
       lastRefusalLog = now;
       refusedSinceLog = 0;
     }
