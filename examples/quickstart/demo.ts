@@ -25,7 +25,7 @@ Try:
   curl -s -H 'Host: a.tea.example.com' http://127.0.0.1:8080/          # → tea (wildcard host)
   curl -s -H 'Host: elsewhere.test' http://127.0.0.1:8080/             # → coffee (default backend)
   curl -sk --http2 --resolve cafe.example.com:8443:127.0.0.1 https://cafe.example.com:8443/coffee
-  curl -s http://127.0.0.1:9901/debug/table    # the routing table;  /metrics, /readyz, /healthz
+  curl -s http://127.0.0.1:9902/debug/table    # the routing table (debug port);  :9901 has /metrics, /readyz, /healthz
 Edit the YAML files in examples/quickstart/ and the change is live within a second. Ctrl-C stops.
 `);
   }

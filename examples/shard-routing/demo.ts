@@ -43,7 +43,7 @@ Variant ${variant}. Try:
   ${shop} http://127.0.0.1:8080/shops/3/orders           # → shop-a (path prefix)
   ${shop} -i -H 'x-shop-id: 99' http://127.0.0.1:8080/   # → 404 unknown shop
   ${shop} http://127.0.0.1:8080/                         # → shop (no shop named)
-  curl -s http://127.0.0.1:9901/debug/scripts    # script health;  /metrics has signalbox_script_*
+  curl -s http://127.0.0.1:9902/debug/scripts    # script health (debug port);  :9901/metrics has signalbox_script_*
 ${live}
 Ctrl-C stops.
 `);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { compile } from '../compile/compile.ts';
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
+import { redactTable } from '../dataplane/table-redaction.ts';
 import { ConfigError } from '../errors.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import { createLogger } from '../log.ts';
@@ -20,16 +21,16 @@ export function registerCompileCommand(program: Command): void {
     .option('--ingress-class <name>', 'IngressClass name for the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean }) => {
+    .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
       const { objects, fileDiagnostics } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));
       const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName });
+      // The same view as /debug/table: this output ends up in CI logs, which more people read than
+      // the manifests' Secrets and ConfigMaps. The data is the operator's own, so --show-data may print it.
       const out = {
-        table: {
-          ...result.table,
-          certificates: result.table.certificates.map((c) => ({ ...c, keyPem: '(redacted)' })),
-        },
+        table: redactTable(result.table, { showData: opts.showData === true }),
         statuses: result.statuses,
         diagnostics: [...fileDiagnostics, ...shapeDiagnostics, ...result.diagnostics],
       };

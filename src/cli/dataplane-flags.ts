@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, parseDebugListener, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -16,6 +16,9 @@ export interface DataplaneFlags {
   httpsPort: string;
   adminPort: string;
   adminBind: string;
+  debugPort: string;
+  debugBind: string;
+  debugTokenFile?: string;
   workers?: string;
   accessLog: string;
   logLevel: string;
@@ -45,8 +48,11 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--bind <address>', 'address the traffic listeners bind to', d.bindAddress)
     .option('--http-port <port>', 'plain HTTP port (0 = any free port)', String(d.httpPort))
     .option('--https-port <port>', 'HTTPS port, HTTP/2 and HTTP/1.1 (0 = any free port, "off" = no HTTPS)', String(d.httpsPort))
-    .option('--admin-port <port>', 'admin port: /healthz /readyz /metrics /debug/table', '9901')
+    .option('--admin-port <port>', 'admin port: /healthz /readyz /metrics', '9901')
     .option('--admin-bind <address>', 'address the admin listener binds to', '0.0.0.0')
+    .option('--debug-port <port>', 'debug port: /debug/table /debug/scripts ("off" = none)', String(DEFAULT_DEBUG_LISTENER.port))
+    .option('--debug-bind <address>', 'address the debug listener binds to (other than loopback only with --debug-token-file)', DEFAULT_DEBUG_LISTENER.bind)
+    .option('--debug-token-file <file>', 'file with the bearer token debug requests must send (one per line; re-read when it changes)')
     .option('--workers <n>', 'data-plane worker threads (default: number of cores)')
     .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
     .option('--log-level <level>', 'trace, debug, info, warn, error', d.logLevel)
@@ -71,12 +77,18 @@ export function addDataplaneOptions(command: Command): Command {
 
 /** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
 export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
+  const adminPort = parsePort('--admin-port', flags.adminPort);
+  const debug = parseDebugListener(flags.debugPort, flags.debugBind, flags.debugTokenFile);
+  if (debug !== null && debug.port !== 0 && debug.port === adminPort) {
+    throw new ConfigError(`--debug-port ${debug.port} is the admin port: the debug listener needs a port of its own (or --debug-port off)`);
+  }
   return {
     dataplane: dataplaneConfig(flags),
     compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
     workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
     adminBind: flags.adminBind,
-    adminPort: parsePort('--admin-port', flags.adminPort),
+    adminPort,
+    debug,
     drainMs: parseDuration('--drain', flags.drain),
     graceMs: parseDuration('--grace', flags.grace),
     log,
@@ -84,14 +96,19 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
 }
 
 /** Prints where the listeners are, once they are. */
-export function announce(flags: DataplaneFlags, log: Logger, ports: { http: number; https: number | null; admin: number }): void {
-  const { http, https, admin } = ports;
-  const shown = flags.bind === '0.0.0.0' || flags.bind === '::' ? '127.0.0.1' : flags.bind;
-  log.info({ http, https, admin }, 'signalbox serving');
+export function announce(flags: DataplaneFlags, log: Logger, ports: { http: number; https: number | null; admin: number; debug: number | null }): void {
+  const { http, https, admin, debug } = ports;
+  log.info({ http, https, admin, debug }, 'signalbox serving');
   process.stderr.write(
-    `signalbox: serving http://${shown}:${http}` + (https === null ? '' : `  https://${shown}:${https}`) +
-      `  admin http://${flags.adminBind === '0.0.0.0' ? '127.0.0.1' : flags.adminBind}:${admin}\n`,
+    `signalbox: serving http://${shown(flags.bind)}:${http}` + (https === null ? '' : `  https://${shown(flags.bind)}:${https}`) +
+      `  admin http://${shown(flags.adminBind)}:${admin}` + (debug === null ? '' : `  debug http://${shown(flags.debugBind)}:${debug}`) + '\n',
   );
+}
+
+/** An address to connect to for a bind address: loopback for the wildcard ones. */
+function shown(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '::') return '127.0.0.1';
+  return bind.includes(':') ? `[${bind}]` : bind;
 }
 
 /** Resolves when SIGTERM or SIGINT arrives and `stop` has finished. */

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from '../router/normalize-path.ts';
 
@@ -104,4 +104,54 @@ export function parseTrustedProxies(value: string): string[] {
     out.push(entry);
   }
   return out;
+}
+
+/**
+ * The debug listener (`/debug/table`, `/debug/scripts`): a port of its own, apart from the admin
+ * port that the kubelet and Prometheus reach, because what it prints (the whole routing table)
+ * is for the operator only. Lives in the main thread, so it is not part of {@link DataplaneConfig}.
+ */
+export interface DebugListenerConfig {
+  /** Address it binds to; loopback by default (reach it with `kubectl port-forward`). */
+  readonly bind: string;
+  /** Its port; 0 picks a free one. */
+  readonly port: number;
+  /**
+   * File holding the bearer token(s) a request must present, one per line; null for none, which is
+   * allowed only on a loopback address.
+   */
+  readonly tokenFile: string | null;
+}
+
+/** Defaults of the debug listener's flags. */
+export const DEFAULT_DEBUG_LISTENER = Object.freeze({ bind: '127.0.0.1', port: 9902 });
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether `address` is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x, `localhost`): only
+ * processes of the same host (in Kubernetes: of the same pod) can connect to a listener bound there.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  if (address.toLowerCase() === 'localhost') return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Parses the debug listener's flags: `--debug-port N|off`, `--debug-bind ADDRESS`,
+ * `--debug-token-file FILE`. Null when it is off. A bind address other than loopback without a
+ * token file is refused: that would hand the routing table to anyone who can reach the pod.
+ */
+export function parseDebugListener(port: string, bind: string, tokenFile: string | undefined): DebugListenerConfig | null {
+  if (port === 'off') return null;
+  const parsed = parsePort('--debug-port', port);
+  if (bind.trim() === '') throw new ConfigError('--debug-bind: an address is required');
+  const file = tokenFile === undefined || tokenFile === '' ? null : tokenFile;
+  if (file === null && !isLoopbackAddress(bind)) {
+    throw new ConfigError(`--debug-bind ${bind} is not a loopback address: the debug listener then needs --debug-token-file (a bearer token clients must send), or bind it to 127.0.0.1`);
+  }
+  return { bind, port: parsed, tokenFile: file };
 }

@@ -237,6 +237,8 @@ export interface ControlMetrics {
   readonly kubeLists: Counter<'kind'>;
   /** 1 while this replica holds the leader lease (and writes status). */
   readonly leader: Gauge<string>;
+  /** Requests the debug listener refused for want of the right bearer token, by reason (`missing-token`, `wrong-token`). */
+  readonly debugUnauthorized: Counter<'reason'>;
 }
 
 /** Creates the control-plane metrics in a fresh registry. */
@@ -270,5 +272,11 @@ export function createControlMetrics(): ControlMetrics {
     watchErrors: new Counter({ name: 'signalbox_kube_watch_errors_total', help: 'List/watch errors against the Kubernetes API, by kind; each is retried with backoff.', labelNames: ['kind'] as const, registers }),
     kubeLists: new Counter({ name: 'signalbox_kube_lists_total', help: 'Full lists of a kind from the Kubernetes API: the first, then one per 410 Gone.', labelNames: ['kind'] as const, registers }),
     leader: new Gauge({ name: 'signalbox_leader', help: '1 while this replica holds the leader lease and writes status.', registers }),
+    debugUnauthorized: new Counter({
+      name: 'signalbox_debug_unauthorized_total',
+      help: 'Requests the debug listener refused (401) for want of the right bearer token, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 }

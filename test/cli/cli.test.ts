@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startUpstream } from '../helpers/upstreams.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,6 +52,36 @@ describe('signalbox command line', () => {
     }
   });
 
+  it('compile prints RouteScript data as its shape and never a private key; --show-data prints the data', async () => {
+    const dir = await tempManifestDir();
+    const secret = 'k-compile-SECRET-0a1b2c3d';
+    const cert = generateSelfSignedCertificate({ commonName: 'a.test', dnsNames: ['a.test'] });
+    try {
+      await writeManifests(dir, 'a.yaml', [
+        ingressClass(),
+        ...serviceWithEndpoints('web', [{ port: 8080 }]),
+        tlsSecret('a-cert', cert.certPem, cert.keyPem),
+        ingress('web', 'a.test', [{ path: '/', service: 'web' }], { tls: [{ hosts: ['a.test'], secretName: 'a-cert' }] }),
+        routeScript('keys', { targetRefs: [{ kind: 'Ingress', name: 'web' }], data: { keys: { [secret]: 'alice' } }, code: 'export function onRequest() { return null; }' }),
+      ]);
+      const keyLine = cert.keyPem.split('\n')[1]!;
+      const shaped = run(['compile', '--in', dir, '-o', 'json']);
+      assert.equal(shaped.status, 0, shaped.stderr);
+      assert.ok(!shaped.stdout.includes(secret), 'no data value');
+      assert.ok(!shaped.stdout.includes(keyLine), 'no private key');
+      const out = JSON.parse(shaped.stdout) as { table: { scripts: Record<string, { data: { redacted: boolean; keys: Record<string, { type: string }> } }>; certificates: { keyPem: string }[] } };
+      assert.equal(out.table.scripts['default/keys']?.data.redacted, true);
+      assert.deepEqual(out.table.scripts['default/keys']?.data.keys, { keys: { type: 'object', bytes: JSON.stringify({ [secret]: 'alice' }).length } });
+      assert.equal(out.table.certificates[0]?.keyPem, '(redacted)');
+      const shown = run(['compile', '--in', dir, '-o', 'json', '--show-data']);
+      assert.equal(shown.status, 0, shown.stderr);
+      assert.deepEqual((JSON.parse(shown.stdout) as { table: { scripts: Record<string, { data: unknown }> } }).table.scripts['default/keys']?.data, { keys: { [secret]: 'alice' } });
+      assert.ok(!shown.stdout.includes(keyLine), 'never a private key, even with --show-data');
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   it('rejects a bad flag with a one-line message and exit code 2', () => {
     const r = run(['serve', '--manifests', root, '--http-port', 'eighty']);
     assert.equal(r.status, 2);
@@ -61,7 +92,7 @@ describe('signalbox command line', () => {
     const up = await startUpstream('cli');
     const dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('cli', [{ port: up.port }]), ingress('cli', 'cli.test', [{ path: '/', service: 'cli' }])]);
-    const child = spawn(process.execPath, [bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--debug-port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let stderr = '';
       let stdout = '';
