@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, LOG_LEVELS, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -35,6 +35,14 @@ export interface DataplaneFlags {
   grace: string;
 }
 
+/**
+ * The process logger the flags ask for. Checked before anything else starts so that a wrong
+ * `--log-level` is a usage error rather than pino's own exception.
+ */
+export function flagsLogger(flags: DataplaneFlags): Logger {
+  return createLogger({ level: parseLogLevel('--log-level', flags.logLevel) });
+}
+
 /** Adds the data-plane flags to `command`. */
 export function addDataplaneOptions(command: Command): Command {
   const d = DEFAULT_DATAPLANE_CONFIG;
@@ -46,7 +54,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--admin-bind <address>', 'address the admin listener binds to', '0.0.0.0')
     .option('--workers <n>', 'data-plane worker threads (default: number of cores)')
     .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', d.logLevel)
+    .option('--log-level <level>', LOG_LEVELS.join(', '), d.logLevel)
     .option('--trusted-proxies <cidrs>', 'comma-separated IPs/CIDRs whose X-Forwarded-* headers are believed', '')
     .option('--connect-timeout <duration>', 'upstream connect timeout (504 past it)', `${d.timeouts.connectMs}ms`)
     .option('--response-header-timeout <duration>', 'wait for upstream response headers (504 past it)', `${d.timeouts.responseHeadersMs}ms`)
@@ -129,7 +137,7 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
     },
     accessLog: flags.accessLog,
-    logLevel: flags.logLevel,
+    logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,
   };
 }

@@ -57,6 +57,14 @@ describe('signalbox command line', () => {
     assert.equal(r.stderr.trim(), 'signalbox: --http-port: "eighty" is not a port number (0-65535)');
   });
 
+  it('rejects an unknown --log-level with the list of levels, not a stack trace', () => {
+    for (const args of [['serve', '--manifests', root], ['controller']]) {
+      const r = run([...args, '--log-level', 'verbose']);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim(), 'signalbox: --log-level: "verbose" is not a log level (one of trace, debug, info, warn, error, fatal, silent)');
+    }
+  });
+
   it('serves from a directory, writes JSON access logs, and exits cleanly on SIGTERM', async () => {
     const up = await startUpstream('cli');
     const dir = await tempManifestDir();
