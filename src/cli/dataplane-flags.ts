@@ -96,15 +96,23 @@ export function announce(flags: DataplaneFlags, log: Logger, ports: { http: numb
   );
 }
 
-/** Resolves when SIGTERM or SIGINT arrives and `stop` has finished. */
+/**
+ * Resolves when SIGTERM or SIGINT arrives and `stop` has finished. Signals that arrive while it stops
+ * are ignored: Ctrl-C reaches every process of the terminal's group, so a parent that passes signals
+ * on (bin/signalbox.js, a demo script) delivers a second one, which must not cut the graceful stop
+ * short (it is bounded by `--grace` anyway).
+ */
 export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'shutting down');
       stop().then(resolve, resolve);
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 
