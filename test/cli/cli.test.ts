@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { startSignalboxProcess } from '../helpers/signalbox-process.ts';
 import { startUpstream } from '../helpers/upstreams.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,6 +104,23 @@ describe('signalbox command line', () => {
     } finally {
       child.kill('SIGKILL');
       await up.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('stops cleanly (exit 0) on a Ctrl-C that arrives twice, from the terminal and from a parent passing it on', async () => {
+    const dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass()]);
+    const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1', '--access-log', 'off']);
+    try {
+      while (!(await running.ready())) await new Promise((r) => setTimeout(r, 50));
+      const exited = once(running.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      running.child.kill('SIGINT');
+      running.child.kill('SIGINT');
+      const [code, signal] = await exited;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, running.stderr());
+    } finally {
+      await running.kill();
       await removeDir(dir);
     }
   });
