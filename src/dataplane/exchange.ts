@@ -86,11 +86,13 @@ export class Exchange {
     if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
-    const out: string[] = [];
+    // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
+    // versions are not advertised, and every answer says which proxy it came through.
+    const out: string[] = ['server', 'signalbox'];
     const listed = connectionListed(headers.connection);
     for (const name in headers) {
       const value = headers[name];
-      if (value === undefined || isHopByHopResponseHeader(name) || (listed !== null && listed.has(name))) continue;
+      if (value === undefined || isHopByHopResponseHeader(name) || name === 'server' || (listed !== null && listed.has(name))) continue;
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }
