@@ -81,12 +81,14 @@ export function registerControllerCommand(program: Command): void {
     // without a build: look again now and then.
     const resync = setInterval(() => void writer?.sync(), RESYNC_MS);
     resync.unref();
-    announce(flags, log, running.ports);
-    await untilSignalled(log, async () => {
+    // Listening for signals before saying it serves: whoever waits for that line may stop it at once.
+    const signalled = untilSignalled(log, async () => {
       clearInterval(resync);
       await running.stop();
       await api.close();
     });
+    announce(flags, log, running.ports);
+    await signalled;
   });
 }
 

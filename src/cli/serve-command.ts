@@ -15,7 +15,9 @@ export function registerServeCommand(program: Command): void {
   addDataplaneOptions(command).action(async (flags: ServeFlags) => {
     const log = flagsLogger(flags);
     const running = await startServe({ ...runtimeOptions(flags, log), manifests: flags.manifests, log });
+    // Listening for signals before saying it serves: whoever waits for that line may stop it at once.
+    const signalled = untilSignalled(log, () => running.stop());
     announce(flags, log, running.ports);
-    await untilSignalled(log, () => running.stop());
+    await signalled;
   });
 }

@@ -115,7 +115,7 @@ describe('signalbox command line', () => {
     await writeManifests(dir, 'a.yaml', [ingressClass()]);
     const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1', '--access-log', 'off']);
     try {
-      while (!(await running.ready())) await new Promise((r) => setTimeout(r, 50));
+      // At once: whoever waits for the line saying it serves may stop it the next moment.
       const exited = once(running.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
       running.child.kill('SIGINT');
       running.child.kill('SIGINT');
