@@ -38,14 +38,15 @@ export class TableBuilder {
 
   /**
    * Compiles `snapshot`; returns the new published table, or null when it equals the current one.
-   * `extra` diagnostics (from the source, e.g. files that do not parse) are published alongside.
+   * `extra` diagnostics (from the source, e.g. files that do not parse) are published alongside;
+   * `locate` lets the source add what only it knows to the compile's diagnostics (file lines).
    */
-  build(snapshot: Snapshot, extra: readonly Diagnostic[] = []): PublishedTable | null {
+  build(snapshot: Snapshot, extra: readonly Diagnostic[] = [], locate: (diagnostics: readonly Diagnostic[]) => Diagnostic[] = (d) => [...d]): PublishedTable | null {
     const started = performance.now();
     const result = compile(snapshot, this.#options);
     this.#metrics.compileDuration.observe((performance.now() - started) / 1000);
     this.#lastResult = result;
-    const diagnostics = [...extra, ...result.diagnostics];
+    const diagnostics = [...extra, ...locate(result.diagnostics)];
     this.#report(diagnostics);
     const json = JSON.stringify([result.table, diagnostics]);
     if (json === this.#lastJson) return null;
