@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { compile } from '../compile/compile.ts';
@@ -10,6 +11,7 @@ import { createLogger } from '../log.ts';
 import { parseManifest } from '../source/manifest-file.ts';
 import { ManifestSource } from '../source/manifest-source.ts';
 import { withDefaultNamespace } from '../source/namespace-defaults.ts';
+import { scriptLocations, withFileLines, type ScriptLocation } from '../source/script-locations.ts';
 
 /** `signalbox compile --in FILE_OR_DIR`: the table and diagnostics for manifests, offline. */
 export function registerCompileCommand(program: Command): void {
@@ -24,7 +26,7 @@ export function registerCompileCommand(program: Command): void {
     .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
     .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
-      const { objects, fileDiagnostics } = await readObjects(opts.in);
+      const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));
       const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName });
       // The same view as /debug/table: this output ends up in CI logs, which more people read than
@@ -32,14 +34,14 @@ export function registerCompileCommand(program: Command): void {
       const out = {
         table: redactTable(result.table, { showData: opts.showData === true }),
         statuses: result.statuses,
-        diagnostics: [...fileDiagnostics, ...shapeDiagnostics, ...result.diagnostics],
+        diagnostics: [...fileDiagnostics, ...shapeDiagnostics, ...withFileLines(result.diagnostics, scripts)],
       };
       process.stdout.write(opts.output === 'json' ? `${JSON.stringify(out, null, 2)}\n` : YAML.stringify(out, { lineWidth: 0 }));
       if (opts.failOnError && out.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1;
     });
 }
 
-async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']> }> {
+async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']>; scripts: ScriptLocation[] }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -49,11 +51,12 @@ async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiag
   if (isDir) {
     const source = new ManifestSource(path, createLogger({ level: 'silent' }));
     await source.load();
-    return { objects: source.objects(), fileDiagnostics: source.diagnostics() };
+    return { objects: source.objects(), fileDiagnostics: source.diagnostics(), scripts: source.scriptLocations().map((l) => ({ ...l, file: join(path, l.file) })) };
   }
-  const parsed = parseManifest(await readFile(path, 'utf8'), path);
+  const text = await readFile(path, 'utf8');
+  const parsed = parseManifest(text, path);
   if (!parsed.ok) {
-    return { objects: [], fileDiagnostics: [{ kind: 'File', namespace: '', name: path, code: 'ManifestParseError', message: parsed.error, severity: 'error' }] };
+    return { objects: [], fileDiagnostics: [{ kind: 'File', namespace: '', name: path, code: 'ManifestParseError', message: parsed.error, severity: 'error' }], scripts: [] };
   }
-  return { objects: [...parsed.objects], fileDiagnostics: [] };
+  return { objects: [...parsed.objects], fileDiagnostics: [], scripts: scriptLocations(text, path) };
 }

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, parseDebugListener, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -41,6 +41,14 @@ export interface DataplaneFlags {
   grace: string;
 }
 
+/**
+ * The process logger the flags ask for. Checked before anything else starts so that a wrong
+ * `--log-level` is a usage error rather than pino's own exception.
+ */
+export function flagsLogger(flags: DataplaneFlags): Logger {
+  return createLogger({ level: parseLogLevel('--log-level', flags.logLevel) });
+}
+
 /** Adds the data-plane flags to `command`. */
 export function addDataplaneOptions(command: Command): Command {
   const d = DEFAULT_DATAPLANE_CONFIG;
@@ -55,7 +63,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--debug-token-file <file>', 'file with the bearer token debug requests must send (one per line; re-read when it changes)')
     .option('--workers <n>', 'data-plane worker threads (default: number of cores)')
     .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', d.logLevel)
+    .option('--log-level <level>', LOG_LEVELS.join(', '), d.logLevel)
     .option('--trusted-proxies <cidrs>', 'comma-separated IPs/CIDRs whose X-Forwarded-* headers are believed', '')
     .option('--connect-timeout <duration>', 'upstream connect timeout (504 past it)', `${d.timeouts.connectMs}ms`)
     .option('--response-header-timeout <duration>', 'wait for upstream response headers (504 past it)', `${d.timeouts.responseHeadersMs}ms`)
@@ -111,15 +119,23 @@ function shown(bind: string): string {
   return bind.includes(':') ? `[${bind}]` : bind;
 }
 
-/** Resolves when SIGTERM or SIGINT arrives and `stop` has finished. */
+/**
+ * Resolves when SIGTERM or SIGINT arrives and `stop` has finished. Signals that arrive while it stops
+ * are ignored: Ctrl-C reaches every process of the terminal's group, so a parent that passes signals
+ * on (bin/signalbox.js, a demo script) delivers a second one, which must not cut the graceful stop
+ * short (it is bounded by `--grace` anyway).
+ */
 export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'shutting down');
       stop().then(resolve, resolve);
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 
@@ -157,7 +173,7 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
       allowPathParameters: flags.allowPathParameters === true,
     },
     accessLog: flags.accessLog,
-    logLevel: flags.logLevel,
+    logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,
   };
 }

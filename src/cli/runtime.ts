@@ -84,7 +84,7 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
 
   const rebuild = (): void => {
     const { snapshot, diagnostics } = snapshotFromObjects(withDefaultNamespace(source.objects()));
-    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics]);
+    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics], source.locate === undefined ? undefined : (d) => source.locate!(d));
     if (published !== null) {
       pool.publish(published);
       health.update(published.table);

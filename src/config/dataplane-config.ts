@@ -63,6 +63,17 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   defaultCertificate: null,
 });
 
+/** The process log's levels, most verbose first (pino's names). */
+export const LOG_LEVELS = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const);
+
+/** Parses `--log-level`: one of {@link LOG_LEVELS}, case-sensitive as pino takes them. */
+export function parseLogLevel(flag: string, value: string): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag}: "${value}" is not a log level (one of ${LOG_LEVELS.join(', ')})`);
+  }
+  return value;
+}
+
 /** Parses a port flag: an integer 0..65535. */
 export function parsePort(flag: string, value: string): number {
   const n = Number(value);

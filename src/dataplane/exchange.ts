@@ -88,7 +88,9 @@ export class Exchange {
     if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
-    const out: string[] = [];
+    // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
+    // versions are not advertised, and every answer says which proxy it came through.
+    const out: string[] = ['server', 'signalbox'];
     const listed = connectionListed(headers.connection);
     // 204 and 304 have no content, so no Content-Length either (RFC 9110 §8.6, §15.3.5); an
     // HTTP/2 client treats one as a protocol error, an HTTP/1.1 client may wait for that many bytes
@@ -97,7 +99,7 @@ export class Exchange {
     this.#bodiless = noContent || this.options.method === 'HEAD';
     for (const name in headers) {
       const value = headers[name];
-      if (value === undefined || isHopByHopResponseHeader(name) || (listed !== null && listed.has(name))) continue;
+      if (value === undefined || isHopByHopResponseHeader(name) || name === 'server' || (listed !== null && listed.has(name))) continue;
       if (noContent && name === 'content-length') continue;
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);

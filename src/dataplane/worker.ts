@@ -118,7 +118,7 @@ async function stop(graceMs: number): Promise<void> {
 }
 
 try {
-  listeners = await openListeners(config, state, sni, init.ports);
+  listeners = await openListeners(config, state, sni, init.ports, init.claim);
   listeners.https?.on('session', (session: ServerHttp2Session) => {
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
 import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { startSignalboxProcess } from '../helpers/signalbox-process.ts';
 import { startUpstream } from '../helpers/upstreams.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,8 +44,10 @@ describe('signalbox command line', () => {
       await writeFile(join(dir, 'broken.yaml'), 'kind: [\n');
       const lenient = run(['compile', '--in', dir, '-o', 'json']);
       assert.equal(lenient.status, 0);
-      const out = JSON.parse(lenient.stdout) as { diagnostics: { code: string; kind: string }[] };
-      assert.ok(out.diagnostics.some((d) => d.code === 'ManifestParseError' && d.kind === 'File'));
+      const out = JSON.parse(lenient.stdout) as { diagnostics: { code: string; kind: string; message: string }[] };
+      const parseError = out.diagnostics.find((d) => d.code === 'ManifestParseError' && d.kind === 'File');
+      // One line, the position ending the sentence: no colon left dangling from YAML's excerpt.
+      assert.match(parseError?.message ?? '', /^broken\.yaml: [^\n:]+ at line \d+, column \d+ \(the file's last good content is still in force\)$/);
       const strict = run(['compile', '--in', dir, '--fail-on-error']);
       assert.equal(strict.status, 1);
     } finally {
@@ -88,6 +91,14 @@ describe('signalbox command line', () => {
     assert.equal(r.stderr.trim(), 'signalbox: --http-port: "eighty" is not a port number (0-65535)');
   });
 
+  it('rejects an unknown --log-level with the list of levels, not a stack trace', () => {
+    for (const args of [['serve', '--manifests', root], ['controller']]) {
+      const r = run([...args, '--log-level', 'verbose']);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim(), 'signalbox: --log-level: "verbose" is not a log level (one of trace, debug, info, warn, error, fatal, silent)');
+    }
+  });
+
   it('serves from a directory, writes JSON access logs, and exits cleanly on SIGTERM', async () => {
     const up = await startUpstream('cli');
     const dir = await tempManifestDir();
@@ -126,6 +137,23 @@ describe('signalbox command line', () => {
     } finally {
       child.kill('SIGKILL');
       await up.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('stops cleanly (exit 0) on a Ctrl-C that arrives twice, from the terminal and from a parent passing it on', async () => {
+    const dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass()]);
+    const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1', '--access-log', 'off']);
+    try {
+      // At once: whoever waits for the line saying it serves may stop it the next moment.
+      const exited = once(running.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      running.child.kill('SIGINT');
+      running.child.kill('SIGINT');
+      const [code, signal] = await exited;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, running.stderr());
+    } finally {
+      await running.kill();
       await removeDir(dir);
     }
   });
