@@ -1,5 +1,6 @@
 import ivm from 'isolated-vm';
 import { setupTimeoutMs } from './budget.ts';
+import { SANDBOX_MEMORY_GUARD } from './sandbox-memory.ts';
 import { SANDBOX_PRELUDE } from './sandbox-prelude.ts';
 import type { ScriptSource } from './types.ts';
 
@@ -64,6 +65,7 @@ export class ScriptIsolate {
     const timeout = setupTimeoutMs(source.limits.timeoutMs);
     try {
       const context = isolate.createContextSync();
+      context.evalSync(SANDBOX_MEMORY_GUARD, { timeout, filename: 'signalbox:memory-guard' });
       const entries = context.evalClosureSync(
         SANDBOX_PRELUDE,
         [new ivm.Callback(dispatch), JSON.stringify(source.data ?? null)],

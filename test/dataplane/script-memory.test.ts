@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ingress, routeScript } from '../helpers/manifests.ts';
+import { metric } from '../helpers/metrics.ts';
+import { send, startScripted, type ScriptedEnv } from '../helpers/scripted.ts';
+
+/** A RouteScript on path `path` of Ingress `app`, with a 16 MiB heap. */
+function onPath(name: string, path: string, code: string): object {
+  return routeScript(name, { targetRefs: [{ kind: 'Ingress', name: 'app', path }], code, limits: { timeoutMs: 1000, memoryMiB: 16 } });
+}
+
+/**
+ * A script that tries to hold 512 MiB through `allocate` (an expression giving an ArrayBuffer or a
+ * WebAssembly memory), touches every page of it so that it is resident, keeps it in a module-level
+ * variable and tells the upstream what happened in `x-hoard`.
+ */
+function hoarder(allocate: string): string {
+  return `
+    const hoard = [];
+    export function onRequest() {
+      let result;
+      try {
+        const buffer = ${allocate};
+        const bytes = new Uint8Array(buffer);
+        for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 1;
+        hoard.push(buffer);
+        result = 'held ' + Math.round(bytes.length / 1048576) + ' MiB';
+      } catch (e) {
+        result = e.name + ': ' + e.message;
+      }
+      return { setHeaders: { 'x-hoard': result.slice(0, 200) } };
+    }`;
+}
+
+const MIB = 1024 * 1024;
+const HOARDS: Record<string, string> = {
+  '/wasm': '(() => { const m = new WebAssembly.Memory({ initial: 1, maximum: 16384 }); m.grow(8191); return m.buffer; })()',
+  '/resizable': 'new ArrayBuffer(512 * 1048576, { maxByteLength: 512 * 1048576 })',
+  '/resize': '(() => { const b = new ArrayBuffer(1, { maxByteLength: 512 * 1048576 }); b.resize(512 * 1048576); return b; })()',
+  '/growable': '(() => { const b = new SharedArrayBuffer(1, { maxByteLength: 512 * 1048576 }); b.grow(512 * 1048576); return b; })()',
+  '/fixed': 'new ArrayBuffer(512 * 1048576)',
+};
+
+describe('a script cannot hold memory outside its memoryMiB', () => {
+  let env: ScriptedEnv;
+  before(async () => {
+    env = await startScripted({
+      upstreams: { app: null },
+      objects: () => [
+        ingress('app', 'app.test', [...Object.keys(HOARDS), '/victim'].map((path) => ({ path, service: 'app' }))),
+        ...Object.entries(HOARDS).map(([path, allocate]) => onPath(path.slice(1), path, hoarder(allocate))),
+      ],
+      proxy: { workers: 1 },
+    });
+  });
+  after(() => env.close());
+
+  for (const path of Object.keys(HOARDS)) {
+    it(`${path}: three requests leave the process's resident memory within 100 MiB, and a neighbour keeps answering`, async () => {
+      const rssBefore = process.memoryUsage().rss;
+      for (let i = 0; i < 3; i++) {
+        const res = await send(env.proxy, 'app.test', path);
+        assert.equal(res.status, 200);
+        const seen = env.ups.app!.seen.at(-1)!;
+        assert.equal(seen.url, path);
+        // What the script managed, as the upstream received it: never 512 MiB held.
+        assert.doesNotMatch(String(seen.headers['x-hoard']), /^held/, `request ${i + 1}: ${String(seen.headers['x-hoard'])}`);
+      }
+      const grew = (process.memoryUsage().rss - rssBefore) / MIB;
+      assert.ok(grew < 100, `resident memory grew by ${grew.toFixed(0)} MiB`);
+      const victim = await send(env.proxy, 'app.test', '/victim');
+      assert.equal(victim.status, 200);
+      assert.equal(victim.body, 'app GET /victim');
+      assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
+    });
+  }
+
+  it('the sandbox has no WebAssembly and no SharedArrayBuffer, and ArrayBuffer makes fixed-length buffers', async () => {
+    await env.rewrite([
+      ...env.objects,
+      ingress('probe', 'probe.test', [{ path: '/', service: 'app' }]),
+      routeScript('probe', {
+        targetRefs: [{ kind: 'Ingress', name: 'probe' }],
+        code: `export function onRequest() {
+          const b = new ArrayBuffer(8, { maxByteLength: 64 });
+          const seen = [typeof WebAssembly, typeof SharedArrayBuffer, b.resizable, typeof b.resize, b.constructor === ArrayBuffer,
+            new Uint8Array(4).buffer instanceof ArrayBuffer, Object.getPrototypeOf(new Uint8Array(4).buffer).constructor === ArrayBuffer];
+          return { setHeaders: { 'x-probe': seen.join(' ') } };
+        }`,
+      }),
+    ]);
+    const res = await send(env.proxy, 'probe.test', '/');
+    assert.equal(res.status, 200);
+    assert.equal(env.ups.app!.seen.at(-1)!.headers['x-probe'], 'undefined undefined false undefined true true true');
+  });
+});
