@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseSize, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -39,6 +39,7 @@ export interface DataplaneFlags {
   controllerName: string;
   drain: string;
   grace: string;
+  scriptStateBudget: string;
 }
 
 /**
@@ -79,6 +80,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller value of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
     .option('--drain <duration>', 'on SIGTERM: keep serving with readiness failed for this long', '0s')
     .option('--grace <duration>', 'on SIGTERM: then let requests in flight finish for up to this long', '10s');
 }
@@ -175,5 +177,6 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     accessLog: flags.accessLog,
     logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,
+    scriptStateBytes: parseSize('--script-state-budget', flags.scriptStateBudget, 64 * 1024),
   };
 }

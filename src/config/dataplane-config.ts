@@ -25,6 +25,8 @@ export interface DataplaneConfig {
   readonly logLevel: string;
   /** PEM certificate and key served for SNI names without a Secret; null generates a self-signed one. */
   readonly defaultCertificate: { readonly certPem: string; readonly keyPem: string } | null;
+  /** Bytes each RouteScript's `ctx.state` may hold in one worker, all its routes together. */
+  readonly scriptStateBytes: number;
 }
 
 /** Timeouts, in milliseconds. */
@@ -61,6 +63,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,
+  scriptStateBytes: 8 * 1024 * 1024,
 });
 
 /** The process log's levels, most verbose first (pino's names). */
@@ -88,6 +91,18 @@ export function parseDuration(flag: string, value: string): number {
   const unit = m[2] ?? 's';
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1_000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(Number(m[1]) * factor);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, Ki: 1024, K: 1000, MiB: 1024 ** 2, Mi: 1024 ** 2, M: 1000 ** 2, GiB: 1024 ** 3, Gi: 1024 ** 3, G: 1000 ** 3 };
+
+/** Parses a size in bytes: a whole number with an optional unit (`512MiB`, `64Ki`, `1G`, `4096`). */
+export function parseSize(flag: string, value: string, min = 1): number {
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(value.trim());
+  const factor = m ? SIZE_UNITS[m[2]!] : undefined;
+  if (!m || factor === undefined) throw new ConfigError(`${flag}: "${value}" is not a size (examples: 512MiB, 64KiB, 1Gi)`);
+  const bytes = Number(m[1]) * factor;
+  if (!Number.isSafeInteger(bytes) || bytes < min) throw new ConfigError(`${flag}: "${value}" must be at least ${min} bytes`);
+  return bytes;
 }
 
 /** Parses a positive integer flag. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { CompiledScript, CompiledScriptLookup, Route } from '../model/table.ts';
-import { HttpLookup, RouteState, ScriptEngine, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../script/index.ts';
+import { HttpLookup, RouteState, ScriptEngine, StateStore, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../script/index.ts';
 import type { PreparedCluster } from './prepared-cluster.ts';
 import type { RouteContext } from './prepared-table.ts';
 import { ScriptBinding } from './script-binding.ts';
@@ -46,13 +46,18 @@ export class ScriptHost {
   readonly #lookup: HttpLookup;
   readonly #metrics: DataplaneMetrics;
   readonly #states = new Map<string, RouteState>();
+  /** The `ctx.state` store of each script id: one byte budget for all the routes it runs on. */
+  readonly #stores = new Map<string, StateStore>();
+  readonly #stateBytes: number;
   #lookups: PreparedScripts['lookups'] = new Map();
   /** The state last reported for each script id, so that a replaced script reports its own. */
   readonly #reported = new Map<string, ScriptStatus['state']>();
   readonly #onStatus: (status: ScriptStatus) => void;
 
-  constructor(log: Logger, metrics: DataplaneMetrics, onStatus: (status: ScriptStatus) => void) {
+  /** @param stateBytes the `ctx.state` budget of each RouteScript in this worker, all its routes together. */
+  constructor(log: Logger, metrics: DataplaneMetrics, onStatus: (status: ScriptStatus) => void, stateBytes: number) {
     this.#metrics = metrics;
+    this.#stateBytes = stateBytes;
     this.#onStatus = onStatus;
     this.#lookup = new HttpLookup({ endpoints: (id) => this.#lookupEndpoint(id) });
     this.engine = new ScriptEngine({
@@ -78,7 +83,7 @@ export class ScriptHost {
     const key = stateKey(script.name, route.provenance);
     let state = this.#states.get(key);
     if (state === undefined) {
-      state = new RouteState();
+      state = new RouteState({ store: this.#storeOf(script.name), scope: route.provenance });
       this.#states.set(key, state);
     }
     const backends = new Map<string, RouteContext>();
@@ -94,7 +99,17 @@ export class ScriptHost {
   /** After the swap: the new table's scripts, states and lookups are the ones kept. */
   commit(prepared: PreparedScripts): void {
     this.engine.retain(prepared.ids);
-    for (const key of this.#states.keys()) if (!prepared.stateKeys.has(key)) this.#states.delete(key);
+    for (const [key, state] of this.#states) {
+      if (prepared.stateKeys.has(key)) continue;
+      this.#states.delete(key);
+      state.store.dropScope(key.slice(key.indexOf('\n') + 1));
+    }
+    for (const id of this.#stores.keys()) {
+      if (prepared.ids.has(id)) continue;
+      this.#stores.delete(id);
+      this.#metrics.scriptStateBytes.remove(id);
+      this.#metrics.scriptStateKeys.remove(id);
+    }
     // Answers cached from another lookup service or path are not answers of this one.
     for (const [id, { lookup }] of prepared.lookups) {
       const before = this.#lookups.get(id)?.lookup;
@@ -111,6 +126,25 @@ export class ScriptHost {
       this.#reported.delete(id);
       this.#metrics.scriptFailing.remove(id);
     }
+  }
+
+  /** Sets the `ctx.state` gauges (bytes and keys per script) to what the stores hold now; before a metrics collection. */
+  reportState(): void {
+    for (const [id, store] of this.#stores) {
+      this.#metrics.scriptStateBytes.labels(id).set(store.bytes);
+      this.#metrics.scriptStateKeys.labels(id).set(store.size);
+    }
+  }
+
+  /** The `ctx.state` store of script `id`, made on its first route. */
+  #storeOf(id: string): StateStore {
+    let store = this.#stores.get(id);
+    if (store === undefined) {
+      const evictions = this.#metrics.scriptStateEvictions;
+      store = new StateStore({ maxBytes: this.#stateBytes, onEvict: (reason, count) => evictions.labels(id, reason).inc(count) });
+      this.#stores.set(id, store);
+    }
+    return store;
   }
 
   #report(status: ScriptStatus): void {

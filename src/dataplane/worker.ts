@@ -28,7 +28,7 @@ const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
 const trusted = new TrustedProxies(config.trustedProxies);
 // Script health goes to the control plane, which reports it (admin endpoint, status conditions).
-const scripts = new ScriptHost(log, metrics, (status) => send({ type: 'script-status', status }));
+const scripts = new ScriptHost(log, metrics, (status) => send({ type: 'script-status', status }), config.scriptStateBytes);
 const state: ProxyState = {
   table: null,
   metrics,
@@ -75,6 +75,7 @@ port.on('message', (message: ToWorker) => {
       upstreams.setUnhealthy(new Set(message.unhealthy));
       break;
     case 'metrics':
+      scripts.reportState();
       metrics.collect().then((data) => send({ type: 'metrics', id: message.id, data }));
       break;
     case 'drain':

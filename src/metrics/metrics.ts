@@ -62,6 +62,12 @@ export interface DataplaneMetrics {
   readonly scriptDuration: HotHistogram;
   /** 1 while a RouteScript is failing (backing off) in a worker; summed over workers. */
   readonly scriptFailing: Gauge<'script'>;
+  /** Bytes a RouteScript's `ctx.state` holds (its estimate, every route together); summed over workers. */
+  readonly scriptStateBytes: Gauge<'script'>;
+  /** Keys a RouteScript's `ctx.state` holds, every route together; summed over workers. */
+  readonly scriptStateKeys: Gauge<'script'>;
+  /** `ctx.state` entries let go to make room, by script and reason (`expired`, `budget`: least recently used). */
+  readonly scriptStateEvictions: Counter<'script' | 'reason'>;
   /** The pause gates' metrics. */
   readonly pause: PauseMetrics;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
@@ -141,6 +147,24 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_script_failing',
       help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',
       labelNames: ['script'] as const,
+      registers,
+    }),
+    scriptStateBytes: new Gauge({
+      name: 'signalbox_script_state_bytes',
+      help: "Estimated bytes a RouteScript's ctx.state holds in the workers, all its routes together.",
+      labelNames: ['script'] as const,
+      registers,
+    }),
+    scriptStateKeys: new Gauge({
+      name: 'signalbox_script_state_keys',
+      help: "Keys a RouteScript's ctx.state holds in the workers, all its routes together.",
+      labelNames: ['script'] as const,
+      registers,
+    }),
+    scriptStateEvictions: new Counter({
+      name: 'signalbox_script_state_evictions_total',
+      help: "ctx.state entries let go to stay within the RouteScript's state budget, by reason (expired, budget).",
+      labelNames: ['script', 'reason'] as const,
       registers,
     }),
     async collect() {

@@ -7,5 +7,6 @@ export { checkScript, MAX_SCRIPT_LENGTH, type ScriptCheck } from './check-script
 export { ScriptEngine, type ScriptEngineOptions, type ScriptEngineStats } from './engine.ts';
 export type { LoadedScript } from './loaded-script.ts';
 export { RouteState, type RouteStateOptions, type StateValue } from './route-state.ts';
+export { DEFAULT_STATE_BYTES, StateStore, type EvictionReason, type StateStoreOptions } from './state-store.ts';
 export { HttpLookup, type HttpLookupOptions, type LookupEndpoint } from './lookup.ts';
 export { DEFAULT_FAILURE_POLICY, type FailurePolicy } from './failure-tracker.ts';

@@ -2,58 +2,69 @@
  * The small key/value store behind `ctx.state`: one per route, living in the proxy (per worker
  * thread, per replica — never shared between them), outliving the script's isolate and table swaps.
  * Made for edge throttling and small flags: counters with TTL windows, short strings.
+ *
+ * A route's state is a view of its script's {@link StateStore}: the keys of every route a
+ * RouteScript runs on share one byte budget and one key bound, with room made by TTL and then by
+ * age across them (state-store.ts).
  */
+import { StateStore, type StateValue } from './state-store.ts';
 
-/** A value `ctx.state` holds. */
-export type StateValue = string | number;
+export type { StateValue } from './state-store.ts';
 
 /** Options for {@link RouteState}. */
 export interface RouteStateOptions {
-  /** Most keys held; beyond it the least recently used key goes. Default 10,000. */
+  /**
+   * The script's store this route's keys live in, shared with its other routes; without it the
+   * route gets a store of its own, bounded by `maxKeys` and the default byte budget.
+   */
+  readonly store?: StateStore;
+  /** The route's name in `store` (its keys are `scope ␊ key` there). Default empty. */
+  readonly scope?: string;
+  /** Without `store`: most keys held; beyond it the least recently used key goes. Default 10,000. */
   readonly maxKeys?: number;
   /** Longest key. Default 256. */
   readonly maxKeyLength?: number;
   /** Longest string value. Default 1,024. */
   readonly maxValueLength?: number;
-  /** Clock in milliseconds, for TTLs; injected by tests. Default `Date.now`. */
+  /** Without `store`: clock in milliseconds, for TTLs; injected by tests. Default `Date.now`. */
   readonly now?: () => number;
 }
 
 /** Longest TTL a script may ask for: a day. Longer-lived state belongs in a real store. */
 export const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
-interface Entry {
-  value: StateValue;
-  /** Engine-clock ms after which the entry is gone; Infinity without a TTL. */
-  expiresAt: number;
-}
-
 /**
- * A bounded LRU map of strings and numbers with optional per-key TTLs. Invalid input throws a
- * `TypeError`, which the script sees as an exception from the `ctx.state` call.
+ * A route's strings and numbers with optional per-key TTLs, in its script's bounded LRU store.
+ * Invalid input throws a `TypeError`, which the script sees as an exception from the `ctx.state` call.
  */
 export class RouteState {
-  readonly #entries = new Map<string, Entry>();
-  readonly #maxKeys: number;
+  readonly #store: StateStore;
+  readonly #prefix: string;
   readonly #maxKeyLength: number;
   readonly #maxValueLength: number;
   readonly #now: () => number;
 
   constructor(options: RouteStateOptions = {}) {
-    this.#maxKeys = positiveInteger(options.maxKeys ?? 10_000, 'maxKeys');
+    this.#store = options.store ?? new StateStore({ maxKeys: positiveInteger(options.maxKeys ?? 10_000, 'maxKeys'), now: options.now });
+    this.#prefix = `${options.scope ?? ''}\n`;
     this.#maxKeyLength = positiveInteger(options.maxKeyLength ?? 256, 'maxKeyLength');
     this.#maxValueLength = positiveInteger(options.maxValueLength ?? 1024, 'maxValueLength');
-    this.#now = options.now ?? Date.now;
+    this.#now = this.#store.now;
   }
 
-  /** How many keys are held (expired ones not yet noticed included). */
+  /** The store this route's keys live in. */
+  get store(): StateStore {
+    return this.#store;
+  }
+
+  /** How many keys the store holds (every route sharing it; expired ones not yet noticed included). */
   get size(): number {
-    return this.#entries.size;
+    return this.#store.size;
   }
 
   /** The value of `key`, or null when it is absent or expired. */
   get(key: string): StateValue | null {
-    return this.#live(this.#key(key))?.value ?? null;
+    return this.#store.live(this.#key(key))?.value ?? null;
   }
 
   /**
@@ -67,7 +78,7 @@ export class RouteState {
     } else if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new TypeError('state values are strings or finite numbers');
     }
-    this.#store(name, { value, expiresAt: this.#expiry(ttlMs) });
+    this.#store.store(name, value, this.#expiry(ttlMs));
   }
 
   /**
@@ -78,12 +89,12 @@ export class RouteState {
   incr(key: string, by = 1, ttlMs?: number): number {
     const name = this.#key(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new TypeError('incr: by must be a finite number');
-    const entry = this.#live(name);
+    const entry = this.#store.live(name);
     if (entry === undefined) {
-      this.#store(name, { value: by, expiresAt: this.#expiry(ttlMs) });
+      this.#store.store(name, by, this.#expiry(ttlMs));
       return by;
     }
-    if (typeof entry.value !== 'number') throw new TypeError(`incr: the value of ${JSON.stringify(name)} is not a number`);
+    if (typeof entry.value !== 'number') throw new TypeError(`incr: the value of ${JSON.stringify(key)} is not a number`);
     this.#expiry(ttlMs); // validated even when unused, so a bad argument fails every time
     entry.value += by;
     return entry.value;
@@ -92,36 +103,15 @@ export class RouteState {
   /** Removes `key`; true when it was present and live. */
   delete(key: string): boolean {
     const name = this.#key(key);
-    const live = this.#live(name) !== undefined;
-    this.#entries.delete(name);
-    return live;
-  }
-
-  /** The live entry of `name`, moved to the most-recently-used end; expired ones are dropped. */
-  #live(name: string): Entry | undefined {
-    const entry = this.#entries.get(name);
-    if (entry === undefined) return undefined;
-    this.#entries.delete(name);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    this.#entries.set(name, entry);
-    return entry;
-  }
-
-  #store(name: string, entry: Entry): void {
-    this.#entries.delete(name);
-    this.#entries.set(name, entry);
-    if (this.#entries.size > this.#maxKeys) {
-      // A Map iterates in insertion order and every use re-inserts, so the first key is the least recent.
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
+    const entry = this.#store.remove(name);
+    return entry !== undefined && entry.expiresAt > this.#now();
   }
 
   #key(key: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.length > this.#maxKeyLength) {
       throw new TypeError(`state keys are strings of 1 to ${this.#maxKeyLength} characters`);
     }
-    return key;
+    return this.#prefix + key;
   }
 
   #expiry(ttlMs: number | undefined): number {

@@ -94,3 +94,51 @@ describe('a script cannot hold memory outside its memoryMiB', () => {
     assert.equal(env.ups.app!.seen.at(-1)!.headers['x-probe'], 'undefined undefined false undefined true true true');
   });
 });
+
+describe("ctx.state has one byte budget per RouteScript, whatever the number of its routes", () => {
+  const PATHS = Array.from({ length: 200 }, (_, i) => `/p${i}`);
+  let env: ScriptedEnv;
+  before(async () => {
+    env = await startScripted({
+      upstreams: { app: null },
+      objects: () => [
+        ingress('app', 'app.test', PATHS.map((path) => ({ path, service: 'app' }))),
+        ingress('victim', 'victim.test', [{ path: '/', service: 'app' }]),
+        // Each request stores 300 values of 1,000 characters in its route's state: ~600 KB by the
+        // estimate, 120 MB over the 200 routes, where the budget is 8 MiB.
+        routeScript('filler', {
+          targetRefs: [{ kind: 'Ingress', name: 'app' }],
+          limits: { timeoutMs: 1000, memoryMiB: 16 },
+          code: `export function onRequest(req, ctx) {
+            if (req.query.read) return { setHeaders: { 'x-first': String(ctx.state.get('k0') ?? 'gone'), 'x-last': String(ctx.state.get('k299')?.length ?? 'gone') } };
+            const value = req.path.padEnd(1000, '.');
+            for (let i = 0; i < 300; i++) ctx.state.set('k' + i, value);
+            return null;
+          }`,
+        }),
+      ],
+      proxy: { workers: 1 },
+    });
+  });
+  after(() => env.close());
+
+  it('filling every route keeps ctx.state within the budget, evicts the oldest keys, and the neighbour keeps answering', async () => {
+    for (const path of PATHS) assert.equal((await send(env.proxy, 'app.test', path)).status, 200);
+    const script = 'script="default/filler"';
+    const bytes = await metric(env.proxy, new RegExp(`signalbox_script_state_bytes\\{${script}\\} (\\d+)`));
+    const keys = await metric(env.proxy, new RegExp(`signalbox_script_state_keys\\{${script}\\} (\\d+)`));
+    assert.ok(bytes > 4 * MIB && bytes <= 8 * MIB, `ctx.state holds ${bytes} bytes`);
+    assert.ok(keys > 2_000 && keys < 5_000, `ctx.state holds ${keys} keys`);
+    assert.ok(await metric(env.proxy, new RegExp(`signalbox_script_state_evictions_total\\{${script},reason="budget"\\} (\\d+)`)) > 50_000);
+    // The first route's keys went to make room; the last route's are all there. The script saw no error.
+    await send(env.proxy, 'app.test', '/p0?read=1');
+    await send(env.proxy, 'app.test', '/p199?read=1');
+    const [first, last] = env.ups.app!.seen.slice(-2);
+    assert.deepEqual([first!.headers['x-first'], last!.headers['x-first'], last!.headers['x-last']], ['gone', '/p199'.padEnd(1000, '.'), '1000']);
+    assert.equal(await metric(env.proxy, /signalbox_script_errors_total\{script="default\/filler",cause="[a-z-]+"\} (\d+)/), 0);
+    const victim = await send(env.proxy, 'victim.test', '/');
+    assert.equal(victim.status, 200);
+    assert.equal(victim.body, 'app GET /');
+    assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MAX_TTL_MS, RouteState } from '../../src/script/route-state.ts';
+import { entryBytes, StateStore } from '../../src/script/state-store.ts';
 import { ManualClock } from './builders.ts';
 
 describe('RouteState', () => {
@@ -82,5 +83,51 @@ describe('RouteState', () => {
     assert.equal(state.size, 10_000);
     assert.equal(state.get('k0'), null);
     assert.equal(state.get('k10049'), 1);
+  });
+});
+
+describe('StateStore: the routes of one RouteScript share one budget', () => {
+  test('routes keep their own keys in the shared store, and its bytes count them all', () => {
+    const store = new StateStore({ maxBytes: 1_000_000 });
+    const a = new RouteState({ store, scope: 'route/a' });
+    const b = new RouteState({ store, scope: 'route/b' });
+    a.set('k', 'from-a');
+    b.set('k', 7);
+    assert.deepEqual([a.get('k'), b.get('k'), store.size], ['from-a', 7, 2]);
+    assert.equal(store.bytes, entryBytes('route/a\nk', 'from-a') + entryBytes('route/b\nk', 7));
+    a.set('k', 'x'); // a replaced value counts once
+    assert.equal(store.bytes, entryBytes('route/a\nk', 'x') + entryBytes('route/b\nk', 7));
+    assert.equal(a.delete('k'), true);
+    assert.equal(store.bytes, entryBytes('route/b\nk', 7));
+  });
+
+  test('past the budget, expired keys go first, then the least recently used of any route', () => {
+    const clock = new ManualClock();
+    const evictions: string[] = [];
+    const store = new StateStore({ maxBytes: 3 * entryBytes('r/a\nk0', 1), now: clock.read, onEvict: (reason, n) => evictions.push(`${reason} ${n}`) });
+    const a = new RouteState({ store, scope: 'r/a' });
+    const b = new RouteState({ store, scope: 'r/b' });
+    a.set('k0', 1);
+    b.set('k1', 1, 10);
+    a.set('k2', 1);
+    clock.advance(10); // b's k1 has expired
+    b.set('k3', 1);
+    assert.deepEqual([a.get('k0'), b.get('k1'), a.get('k2'), b.get('k3')], [1, null, 1, 1]);
+    assert.deepEqual(evictions, ['expired 1']);
+    b.set('k4', 1); // nothing expired: the least recently used goes, a's k0
+    assert.deepEqual([a.get('k0'), a.get('k2'), b.get('k3'), b.get('k4')], [null, 1, 1, 1]);
+    assert.deepEqual(evictions, ['expired 1', 'budget 1']);
+    assert.ok(store.bytes <= store.maxBytes);
+  });
+
+  test('a route that leaves takes its keys with it', () => {
+    const store = new StateStore();
+    const a = new RouteState({ store, scope: 'r/a' });
+    const b = new RouteState({ store, scope: 'r/ab' });
+    a.set('k', 1);
+    b.set('k', 2);
+    store.dropScope('r/a');
+    assert.deepEqual([a.get('k'), b.get('k'), store.size], [null, 2, 1]);
+    assert.equal(store.bytes, entryBytes('r/ab\nk', 2));
   });
 });
