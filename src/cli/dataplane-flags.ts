@@ -40,6 +40,7 @@ export interface DataplaneFlags {
   drain: string;
   grace: string;
   scriptStateBudget: string;
+  scriptMemoryBudget: string;
 }
 
 /**
@@ -80,6 +81,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller value of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
     .option('--drain <duration>', 'on SIGTERM: keep serving with readiness failed for this long', '0s')
     .option('--grace <duration>', 'on SIGTERM: then let requests in flight finish for up to this long', '10s');
@@ -94,7 +96,7 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
   }
   return {
     dataplane: dataplaneConfig(flags),
-    compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
+    compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName, scriptMemoryBudgetMiB: scriptMemoryBudgetMiB(flags.scriptMemoryBudget) },
     workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
     adminBind: flags.adminBind,
     adminPort,
@@ -103,6 +105,12 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
     graceMs: parseDuration('--grace', flags.grace),
     log,
   };
+}
+
+/** `--script-memory-budget` in whole MiB (rounded down), or null for `off`. */
+function scriptMemoryBudgetMiB(value: string): number | null {
+  if (value === 'off') return null;
+  return Math.floor(parseSize('--script-memory-budget', value, 8 * 1024 * 1024) / (1024 * 1024));
 }
 
 /** Prints where the listeners are, once they are. */

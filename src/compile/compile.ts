@@ -71,7 +71,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     }),
   );
   if (defaultRoute !== null) targetable.push({ placed: defaultRoute, host: null });
-  const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink);
+  const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink, options.scriptMemoryBudgetMiB ?? null);
   const withScript = (route: Route): Route => {
     const script = routeScripts.attached.get(route);
     return script === undefined ? route : { ...route, script };

@@ -17,6 +17,12 @@
  *   backend is that Service (any port), the default route included.
  * A route targeted by two RouteScripts gets the oldest (creationTimestamp, then name); the other
  * gets `RouteScriptConflict` for it. A targetRef that matches no route is a warning.
+ *
+ * With a memory budget (the per-worker sum of `limits.memoryMiB` the proxy allows, a compile
+ * option), valid scripts that run somewhere are admitted oldest first while their limits fit; one
+ * that does not fit gets `RouteScriptOverMemoryBudget` and is dropped as if it were invalid (its
+ * routes serve as if they had no script, or answer its rejectStatus with failurePolicy reject), so
+ * a new RouteScript can never push the scripts already running out of the budget.
  */
 import YAML from 'yaml';
 import type { CompiledScript, Condition, Diagnostic, ObjectStatus, Route } from '../model/table.ts';
@@ -72,6 +78,7 @@ export function compileRouteScripts(
   routes: readonly TargetableRoute[],
   clusterOf: ClusterNamer,
   sink: DiagnosticSink,
+  memoryBudgetMiB: number | null = null,
 ): RouteScriptsResult {
   // Routes by the objects a targetRef names, so that matching is not a scan of every route per script.
   const candidates = new Map<string, TargetableRoute[]>();
@@ -94,6 +101,7 @@ export function compileRouteScripts(
   const claimedBy = new Map<Route, Aged>();
   const clusterUses: PlacedRoute[] = [];
   const outranked = new Set<string>();
+  let memoryMiB = 0;
   for (const item of aged) {
     const owner: RankedIngress = { id: item.id, rank: -1, created: item.created };
     const outcome = guarded(sink, item.id, null, () => parseRouteScript(item, maps, sink));
@@ -104,6 +112,20 @@ export function compileRouteScripts(
       continue;
     }
     const parsed = outcome;
+    if (memoryBudgetMiB !== null && claimsAny(item, parsed.targetRefs)) {
+      if (memoryMiB + parsed.limits.memoryMiB > memoryBudgetMiB) {
+        const consequence = parsed.failurePolicy === 'reject' ? `its routes answer ${parsed.rejectStatus} (failurePolicy reject)` : 'its routes are served as if it had no script';
+        sink.report(item.id, 'RouteScriptOverMemoryBudget', 'error',
+          `limits.memoryMiB ${parsed.limits.memoryMiB} does not fit in the script memory budget: older RouteScripts use ${memoryMiB} of ${memoryBudgetMiB} MiB per worker (--script-memory-budget); the RouteScript is ignored and ${consequence}`,
+          `${item.id.provenance}/limits/memoryMiB`);
+        if (parsed.failurePolicy === 'reject') {
+          scripts[item.id.key] = rejectingScript(item.id, parsed.rejectStatus);
+          attach(item, parsed.targetRefs);
+        }
+        continue;
+      }
+      memoryMiB += parsed.limits.memoryMiB;
+    }
     const backends: Record<string, string> = {};
     for (const [name, ref] of parsed.backends) {
       const cluster = clusterOf(item.id.namespace, ref);
@@ -135,12 +157,22 @@ export function compileRouteScripts(
   for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
   return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id), outranked };
 
+  /** The routes `ref` matches for `item`. */
+  function matches(item: Aged, ref: ParsedTargetRef): TargetableRoute[] {
+    return (candidates.get(`${ref.kind}\n${item.id.namespace}\n${ref.name}`) ?? []).filter((r) => targets(ref, item.id.namespace, r));
+  }
+
+  /** Whether {@link attach} would give `item` any route: one that no older script holds. */
+  function claimsAny(item: Aged, targetRefs: readonly ParsedTargetRef[]): boolean {
+    return targetRefs.some((ref) => matches(item, ref).some(({ placed }) => (claimedBy.get(placed.route) ?? item) === item));
+  }
+
   /** Attaches a script to the routes its targetRefs match, oldest script first; reports conflicts. */
   function attach(item: Aged, targetRefs: readonly ParsedTargetRef[]): void {
     let matchedAny = false;
     let attachedAny = false;
     targetRefs.forEach((ref, i) => {
-      const matched = (candidates.get(`${ref.kind}\n${item.id.namespace}\n${ref.name}`) ?? []).filter((r) => targets(ref, item.id.namespace, r));
+      const matched = matches(item, ref);
       if (matched.length > 0) matchedAny = true;
       const where = `${item.id.provenance}/targetRefs/${i}`;
       if (matched.length === 0) {

@@ -208,6 +208,11 @@ export interface CompileOptions {
   readonly ingressClass: string;
   /** `spec.controller` of the IngressClasses that are ours. */
   readonly controllerName: string;
+  /**
+   * Most MiB the `limits.memoryMiB` of the RouteScripts that run may add up to (each worker may
+   * hold an isolate of every one); those past it, youngest first, are refused. Absent or null: no budget.
+   */
+  readonly scriptMemoryBudgetMiB?: number | null;
 }
 
 /** Defaults for {@link CompileOptions}. */

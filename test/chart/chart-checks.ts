@@ -344,6 +344,18 @@ export function chartTests(helm: () => string): void {
       assert.equal(workers({ resources: { requests: { cpu: null }, limits: { cpu: null } } }), undefined);
     });
 
+    test('--script-memory-budget is half the memory limit shared by the workers; an explicit value wins', () => {
+      const budget = (values?: Record<string, unknown>) => render(values ? { values } : {}).flags().get('--script-memory-budget');
+      assert.equal(budget(), '512MiB');
+      assert.equal(budget({ resources: { limits: { memory: '2Gi', cpu: 2 } } }), '512MiB');
+      assert.equal(budget({ resources: { limits: { memory: '1000M' } } }), '476MiB');
+      assert.equal(budget({ resources: { limits: { memory: '3Gi', cpu: '2500m' } } }), '512MiB');
+      assert.equal(budget({ resources: { limits: { memory: '16Mi' } } }), '8MiB');
+      assert.equal(budget({ controller: { scriptMemoryBudget: 'off' } }), 'off');
+      // No memory limit: the flag is left out, and its default applies.
+      assert.equal(budget({ resources: { limits: { memory: null } } }), undefined);
+    });
+
     test('a Deployment spreads over nodes and zones, keeps its capacity through a rollout and has a PodDisruptionBudget', () => {
       const r = render();
       const deployment = r.one<Workload & { spec: { strategy: unknown } }>('Deployment');

@@ -142,3 +142,55 @@ describe("ctx.state has one byte budget per RouteScript, whatever the number of 
     assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
   });
 });
+
+describe('the RouteScripts of a worker share one memory budget (--script-memory-budget)', () => {
+  /** A RouteScript created at `created` on `path`, with `memoryMiB`, saying who ran in x-script. */
+  const sized = (name: string, path: string, memoryMiB: number, created: string, extra: Record<string, unknown> = {}): object => ({
+    ...(routeScript(name, {
+      targetRefs: [{ kind: 'Ingress', name: 'app', path }],
+      limits: { timeoutMs: 50, memoryMiB },
+      code: `export function onRequest() { return { setHeaders: { 'x-script': '${name}' } }; }`,
+      ...extra,
+    }) as { metadata: object }),
+    metadata: { name, namespace: 'default', creationTimestamp: created },
+  });
+  let env: ScriptedEnv;
+  before(async () => {
+    env = await startScripted({
+      upstreams: { app: null },
+      objects: () => [
+        ingress('app', 'app.test', ['/old', '/older', '/young', '/closed', '/plain'].map((path) => ({ path, service: 'app' }))),
+        sized('older', '/older', 32, '2026-01-01T00:00:00Z'),
+        sized('old', '/old', 32, '2026-01-02T00:00:00Z'),
+        // Younger, and past the 64 MiB the two older ones already use.
+        sized('young', '/young', 16, '2026-01-03T00:00:00Z'),
+        sized('closed', '/closed', 16, '2026-01-04T00:00:00Z', { failurePolicy: 'reject', rejectStatus: 503 }),
+      ],
+      proxy: { workers: 1, compile: { scriptMemoryBudgetMiB: 64 } },
+    });
+  });
+  after(() => env.close());
+
+  it('the youngest RouteScripts past the budget are refused with a diagnostic; the older ones keep running', async () => {
+    const seen = async (path: string): Promise<unknown> => {
+      const res = await send(env.proxy, 'app.test', path);
+      assert.equal(res.status, 200, path);
+      return env.ups.app!.seen.at(-1)!.headers['x-script'];
+    };
+    assert.equal(await seen('/older'), 'older');
+    assert.equal(await seen('/old'), 'old');
+    assert.equal(await seen('/young'), undefined, 'the refused script did not run; its route served as if it had none');
+    assert.equal(await seen('/plain'), undefined);
+    // failurePolicy reject fails closed, as an invalid RouteScript does: nothing reaches the upstream.
+    const before = env.ups.app!.seen.length;
+    const closed = await send(env.proxy, 'app.test', '/closed');
+    assert.equal(closed.status, 503);
+    assert.equal(closed.headers['x-signalbox-error'], 'script-failed');
+    assert.equal(env.ups.app!.seen.length, before);
+    const table = (await (await fetch(`${env.proxy.debug}/debug/table`)).json()) as { diagnostics: { name: string; code: string; message: string }[] };
+    const refused = table.diagnostics.filter((d) => d.code === 'RouteScriptOverMemoryBudget').map((d) => d.name).sort();
+    assert.deepEqual(refused, ['closed', 'young']);
+    assert.match(table.diagnostics.find((d) => d.name === 'young')!.message, /older RouteScripts use 64 of 64 MiB per worker/);
+    assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
+  });
+});

@@ -2,7 +2,7 @@
 import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig, type DebugListenerConfig } from '../../src/config/dataplane-config.ts';
 import { startServe, type RunningServe } from '../../src/cli/serve-runtime.ts';
 import { createLogger } from '../../src/log.ts';
-import { DEFAULT_COMPILE_OPTIONS } from '../../src/model/snapshot.ts';
+import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../../src/model/snapshot.ts';
 
 /** A running proxy with URLs to reach it. */
 export interface TestProxy extends RunningServe {
@@ -21,6 +21,8 @@ export interface TestProxyOptions {
   readonly dataplane?: Partial<DataplaneConfig>;
   readonly timeouts?: Partial<DataplaneConfig['timeouts']>;
   readonly limits?: Partial<DataplaneConfig['limits']>;
+  /** Compile options beyond the defaults (e.g. the script memory budget). */
+  readonly compile?: Partial<CompileOptions>;
   readonly drainMs?: number;
   readonly graceMs?: number;
   /** The admin listener's address; 127.0.0.1 by default. */
@@ -45,7 +47,7 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
   const running = await startServe({
     manifests: dir,
     dataplane,
-    compile: DEFAULT_COMPILE_OPTIONS,
+    compile: { ...DEFAULT_COMPILE_OPTIONS, ...options.compile },
     workers: options.workers ?? 1,
     adminBind: options.adminBind ?? '127.0.0.1',
     adminPort: 0,

@@ -86,3 +86,28 @@ the container's to use.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+--script-memory-budget: the sum of RouteScripts' memoryMiB each worker may hold. Derived from the
+memory limit: half of it for the isolates (the rest is the process itself, the isolates' overshoot
+past their limits, ctx.state and caches), shared by the workers, at least 8 MiB. Empty without a
+memory limit or a worker count: then the flag's default (512MiB) applies.
+*/}}
+{{- define "signalbox.scriptMemoryBudget" -}}
+{{- if .Values.controller.scriptMemoryBudget -}}
+{{- .Values.controller.scriptMemoryBudget -}}
+{{- else -}}
+{{- $limits := .Values.resources.limits | default dict -}}
+{{- $workers := include "signalbox.workers" . -}}
+{{- if and $limits.memory $workers -}}
+{{- $memory := toString $limits.memory -}}
+{{- $unit := regexFind "[A-Za-z]+$" $memory -}}
+{{- $units := dict "" 1.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if not (hasKey $units $unit) -}}
+{{- fail (printf "resources.limits.memory %q: the chart reads the units k, M, G, T, Ki, Mi, Gi and Ti" $memory) -}}
+{{- end -}}
+{{- $mib := divf (mulf (trimSuffix $unit $memory | float64) (get $units $unit)) 1048576.0 -}}
+{{- printf "%dMiB" (max 8 (floor (divf $mib (mulf 2.0 (float64 $workers))) | int)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
