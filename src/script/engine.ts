@@ -44,6 +44,8 @@ export interface ScriptEngineStats {
 }
 
 const MAX_LOOKUP_KEY_LENGTH = 1024;
+/** Lookups one request may start: each holds a fetch and a promise in the proxy until it settles. */
+export const MAX_LOOKUPS_PER_REQUEST = 16;
 
 
 /**
@@ -455,6 +457,7 @@ export class ScriptEngine {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_LOOKUP_KEY_LENGTH) {
       throw new TypeError(`ctx.lookup: the key must be a string of 1 to ${MAX_LOOKUP_KEY_LENGTH} characters`);
     }
+    if (inv.lookups >= MAX_LOOKUPS_PER_REQUEST) throw new RangeError(`ctx.lookup: at most ${MAX_LOOKUPS_PER_REQUEST} lookups per request`);
     const ticket = this.#nextTicket++;
     inv.lookups++;
     let pending: Promise<string | null>;

@@ -24,6 +24,11 @@ export interface HttpLookupOptions {
   readonly endpoints: (scriptId: string) => LookupEndpoint | undefined;
   /** Most cached answers over all scripts; the least recently used go first. Default 10,000. */
   readonly maxEntries?: number;
+  /**
+   * Most bytes the cached answers take over all scripts (two a character, keys included); the least
+   * recently used go first. Default 16 MiB: 10,000 answers of 16 KiB would be 160 MiB and more.
+   */
+  readonly maxCacheBytes?: number;
   /** Largest answer body in bytes; larger ones fail the lookup. Default 16 KiB. */
   readonly maxBodyBytes?: number;
   /** Clock in ms, for cache expiry; injected by tests. Default `Date.now`. */
@@ -35,7 +40,12 @@ export interface HttpLookupOptions {
 interface CacheEntry {
   readonly value: string | null;
   readonly expiresAt: number;
+  /** What it counts against `maxCacheBytes`. */
+  readonly bytes: number;
 }
+
+/** A cached answer's cost beyond its strings (the Map slot and the entry object). */
+const CACHE_ENTRY_OVERHEAD_BYTES = 64;
 
 /**
  * The real `ctx.lookup`: a GET of `http://<endpoint><path with the key>` through undici. `200` is
@@ -49,17 +59,20 @@ export class HttpLookup {
   readonly fetch: LookupFetcher;
   readonly #endpoints: (scriptId: string) => LookupEndpoint | undefined;
   readonly #maxEntries: number;
+  readonly #maxCacheBytes: number;
   readonly #maxBodyBytes: number;
   readonly #now: () => number;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inFlight = new Map<string, Promise<string | null>>();
+  #cacheBytes = 0;
   #fetches = 0;
 
   constructor(options: HttpLookupOptions) {
     this.#endpoints = options.endpoints;
     this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxCacheBytes = options.maxCacheBytes ?? 16 * 1024 * 1024;
     this.#maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
     this.#now = options.now ?? Date.now;
     this.#ownsDispatcher = options.dispatcher === undefined;
@@ -72,15 +85,21 @@ export class HttpLookup {
     return this.#fetches;
   }
 
+  /** Bytes the cached answers take now, by the estimate `maxCacheBytes` bounds. */
+  get cacheBytes(): number {
+    return this.#cacheBytes;
+  }
+
   /** Drops every cached answer (kept fetches in flight still complete). */
   clear(): void {
     this.#cache.clear();
+    this.#cacheBytes = 0;
   }
 
   /** Drops the cached answers of one script (its lookup service or path changed). */
   forget(scriptId: string): void {
     const prefix = `${scriptId}\n`;
-    for (const key of [...this.#cache.keys()]) if (key.startsWith(prefix)) this.#cache.delete(key);
+    for (const key of [...this.#cache.keys()]) if (key.startsWith(prefix)) this.#drop(key);
   }
 
   /** Closes the dispatcher if this lookup made it. */
@@ -94,8 +113,9 @@ export class HttpLookup {
     const cacheKey = `${scriptId}\n${key}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) {
-      this.#cache.delete(cacheKey);
+      this.#drop(cacheKey);
       if (cached.expiresAt > this.#now()) {
+        this.#cacheBytes += cached.bytes;
         this.#cache.set(cacheKey, cached);
         return Promise.resolve(cached.value);
       }
@@ -113,7 +133,7 @@ export class HttpLookup {
       (value) => {
         this.#inFlight.delete(cacheKey);
         const ttl = value === null ? (endpoint.negativeTtlMs ?? 5_000) : (endpoint.ttlMs ?? 30_000);
-        if (ttl > 0) this.#remember(cacheKey, { value, expiresAt: this.#now() + ttl });
+        if (ttl > 0) this.#remember(cacheKey, { value, expiresAt: this.#now() + ttl, bytes: CACHE_ENTRY_OVERHEAD_BYTES + 2 * (cacheKey.length + (value?.length ?? 0)) });
         return value;
       },
       (error: unknown) => {
@@ -169,12 +189,21 @@ export class HttpLookup {
   }
 
   #remember(cacheKey: string, entry: CacheEntry): void {
-    this.#cache.delete(cacheKey);
+    this.#drop(cacheKey);
     this.#cache.set(cacheKey, entry);
-    if (this.#cache.size > this.#maxEntries) {
-      const oldest = this.#cache.keys().next();
-      if (!oldest.done) this.#cache.delete(oldest.value);
+    this.#cacheBytes += entry.bytes;
+    // A Map iterates in insertion order and every use re-inserts: the first key is the least recent.
+    for (const oldest of this.#cache.keys()) {
+      if (this.#cache.size <= this.#maxEntries && this.#cacheBytes <= this.#maxCacheBytes) break;
+      if (oldest !== cacheKey) this.#drop(oldest);
     }
+  }
+
+  #drop(cacheKey: string): void {
+    const entry = this.#cache.get(cacheKey);
+    if (entry === undefined) return;
+    this.#cache.delete(cacheKey);
+    this.#cacheBytes -= entry.bytes;
   }
 }
 

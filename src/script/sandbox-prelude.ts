@@ -27,6 +27,8 @@
  * `ctx.hash` is MurmurHash3 x86-32 of the UTF-8 bytes, the same function as balancer/hash.ts's
  * `hashKey32` (tests check they agree), computed here rather than by calling out to the host.
  */
+import { MAX_RESULT_CHARS } from './script-result.ts';
+
 export const SANDBOX_PRELUDE = String.raw`
 'use strict';
 const host = $0;
@@ -52,6 +54,12 @@ const reflect = { get: Reflect.get, has: Reflect.has, ownKeys: Reflect.ownKeys, 
 const PART = '\u0001';
 const MAX_MESSAGE = 1024;
 const MAX_LOG_LINE = 2048;
+// Sizes checked here, before a string is copied out into the proxy's heap (which the script's
+// memory limit does not cover): a decision's JSON, and each argument of a host call (every limit
+// the host checks on those is smaller, so a cut argument still fails as too long).
+const MAX_RESULT = ${MAX_RESULT_CHARS};
+const MAX_HOST_ARG = 4096;
+const stringSlice = String.prototype.slice;
 
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object' && !isFrozen(value)) {
@@ -223,7 +231,16 @@ function hash(key) {
 freeze(hash);
 
 function clip(text, max) {
-  return text.length > max ? text.slice(0, max) + '…' : text;
+  return text.length > max ? apply(stringSlice, text, [0, max]) + '…' : text;
+}
+
+// A host call's argument as it may cross: long strings cut to one character past the largest the
+// host accepts, objects (copied whole by isolated-vm, and never valid) replaced by NaN, which every
+// ctx.state and ctx.lookup argument refuses with its usual message.
+function fit(value) {
+  if (typeof value === 'string') return value.length > MAX_HOST_ARG ? apply(stringSlice, value, [0, MAX_HOST_ARG + 1]) : value;
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') return NaN;
+  return value;
 }
 
 function describe(error) {
@@ -254,8 +271,10 @@ function encode(result) {
   if (typeof result !== 'object') return 'ithe decision must be an object or null, not a ' + typeof result;
   try {
     const code = codeIn(result, '', 0);
-    if (code !== null) return 'i' + code;
-    return 'd' + stringify(result);
+    if (code !== null) return 'i' + clip(code, MAX_MESSAGE);
+    const json = stringify(result);
+    if (json.length > MAX_RESULT) return 'ithe decision is larger than ' + MAX_RESULT + ' characters';
+    return 'd' + json;
   } catch (error) {
     return 'i' + describe(error);
   }
@@ -280,10 +299,10 @@ const lookups = new MapCtor();
 
 function makeCtx(id) {
   const state = freeze({
-    get: (key) => host('get', id, key),
-    set: (key, value, ttlMs) => { host('set', id, key, value, ttlMs); },
-    incr: (key, by, ttlMs) => host('incr', id, key, by, ttlMs),
-    delete: (key) => host('delete', id, key),
+    get: (key) => host('get', id, fit(key)),
+    set: (key, value, ttlMs) => { host('set', id, fit(key), fit(value), fit(ttlMs)); },
+    incr: (key, by, ttlMs) => host('incr', id, fit(key), fit(by), fit(ttlMs)),
+    delete: (key) => host('delete', id, fit(key)),
   });
   return freeze({
     data,
@@ -292,7 +311,7 @@ function makeCtx(id) {
     log: (...args) => { host('log', id, formatLog(args)); },
     lookup: (key) => {
       if (typeof key !== 'string') throw new TypeErrorCtor('ctx.lookup: the key must be a string');
-      const ticket = host('lookup', id, key);
+      const ticket = host('lookup', id, fit(key));
       return new PromiseCtor((resolve, reject) => { lookups.set(ticket, { id, resolve, reject }); });
     },
   });

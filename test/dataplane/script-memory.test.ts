@@ -194,3 +194,74 @@ describe('the RouteScripts of a worker share one memory budget (--script-memory-
     assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
   });
 });
+
+describe('what a script sends out of its isolate is bounded', () => {
+  let env: ScriptedEnv;
+  let markerSeen: () => void = () => {};
+  const marker = new Promise<void>((resolve) => (markerSeen = resolve));
+  before(async () => {
+    env = await startScripted({
+      upstreams: {
+        app: null,
+        directory: (req, res) => {
+          if (req.url === '/keys/marker') markerSeen();
+          res.writeHead(200).end('v');
+        },
+      },
+      objects: () => [
+        ingress('app', 'app.test', ['/lookups', '/marker', '/big', '/victim'].map((path) => ({ path, service: 'app' }))),
+        // Starts 1,000 lookups of distinct keys and does not wait for them.
+        routeScript('lookups', {
+          targetRefs: [{ kind: 'Ingress', name: 'app', path: '/lookups' }],
+          lookup: { service: { name: 'directory', port: { number: 80 } }, path: '/keys/{key}', cacheTtlSeconds: 60, timeoutMs: 1000 },
+          code: `export function onRequest(req, ctx) {
+            let refused = 0;
+            for (let i = 0; i < 1000; i++) { try { ctx.lookup('k' + i).catch(() => {}); } catch (e) { refused++; } }
+            return { setHeaders: { 'x-refused': String(refused) } };
+          }`,
+        }),
+        routeScript('marker', {
+          targetRefs: [{ kind: 'Ingress', name: 'app', path: '/marker' }],
+          lookup: { service: { name: 'directory', port: { number: 80 } }, path: '/keys/{key}', cacheTtlSeconds: 60, timeoutMs: 1000 },
+          code: "export async function onRequest(req, ctx) { return { setHeaders: { 'x-marker': await ctx.lookup('marker') } }; }",
+          limits: { timeoutMs: 1000, memoryMiB: 16 },
+        }),
+        // A 100 MiB respond body, a 100 MiB ctx.state value and a decision with a 100 MiB key.
+        routeScript('big', {
+          targetRefs: [{ kind: 'Ingress', name: 'app', path: '/big' }],
+          limits: { timeoutMs: 1000, memoryMiB: 512 },
+          code: `export function onRequest(req, ctx) {
+            const huge = 'x'.repeat(100 * 1048576);
+            if (req.query.what === 'state') { ctx.state.set('k', huge); return null; }
+            if (req.query.what === 'name') return { setHeaders: { [huge]: () => 1 } };
+            return { respond: { status: 200, body: huge } };
+          }`,
+        }),
+      ],
+      proxy: { workers: 1 },
+    });
+  });
+  after(() => env.close());
+
+  it('a request starts at most 16 lookups; the lookup service sees no more', async () => {
+    const res = await send(env.proxy, 'app.test', '/lookups');
+    assert.equal(res.status, 200);
+    assert.equal(env.ups.app!.seen.at(-1)!.headers['x-refused'], '984');
+    // The lookup client sends in order: once the marker of a later request arrives, the earlier ones have.
+    await send(env.proxy, 'app.test', '/marker');
+    await marker;
+    const keys = env.ups.directory!.seen.filter((s) => s.url.startsWith('/keys/k')).length;
+    assert.equal(keys, 16);
+  });
+
+  for (const what of ['body', 'state', 'name']) {
+    it(`a 100 MiB ${what} fails that request only; the neighbour keeps answering`, async () => {
+      const res = await send(env.proxy, 'app.test', `/big?what=${what}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body, `app GET /big?what=${what}`, 'the failed run fell back to the route');
+      const victim = await send(env.proxy, 'app.test', '/victim');
+      assert.equal(victim.body, 'app GET /victim');
+      assert.equal(await metric(env.proxy, /signalbox_worker_restarts_total (\d+)/), 0);
+    });
+  }
+});

@@ -34,6 +34,19 @@ function lookupFor(path: string, extra: Partial<LookupEndpoint> = {}, clock = ne
 }
 
 describe('HttpLookup', () => {
+  test('the cache is bounded in bytes: past maxCacheBytes the least recently used answers go, and are fetched again', async (t) => {
+    const lookup = new HttpLookup({ endpoints: () => ({ endpoint: `127.0.0.1:${server.port}`, path: '/big/{key}' }), maxCacheBytes: 100_000, maxBodyBytes: 32 * 1024 });
+    t.after(() => lookup.close());
+    for (let i = 0; i < 10; i++) assert.equal((await lookup.fetch('shop/shards', `k${i}`))?.length, 20_000);
+    // 40 KB apiece by the estimate: two fit.
+    assert.ok(lookup.cacheBytes <= 100_000 && lookup.cacheBytes > 80_000, String(lookup.cacheBytes));
+    const fetches = lookup.fetches;
+    await lookup.fetch('shop/shards', 'k9');
+    assert.equal(lookup.fetches, fetches, 'the most recent answer is cached');
+    await lookup.fetch('shop/shards', 'k0');
+    assert.equal(lookup.fetches, fetches + 1, 'the oldest answer was let go');
+  });
+
   test('a cached answer needs no endpoint: it still serves while the service has none ready; forget drops it', async (t) => {
     let ready = true;
     const lookup = new HttpLookup({
