@@ -41,6 +41,7 @@ export interface DataplaneFlags {
   grace: string;
   scriptStateBudget: string;
   scriptMemoryBudget: string;
+  workerHeapLimit?: string;
 }
 
 /**
@@ -83,6 +84,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--controller-name <name>', 'spec.controller value of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
+    .option('--worker-heap-limit <size>', "each worker thread's V8 heap limit; past 85% of it a worker is replaced and drained (default: Node.js's own)")
     .option('--drain <duration>', 'on SIGTERM: keep serving with readiness failed for this long', '0s')
     .option('--grace <duration>', 'on SIGTERM: then let requests in flight finish for up to this long', '10s');
 }
@@ -186,5 +188,6 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,
     scriptStateBytes: parseSize('--script-state-budget', flags.scriptStateBudget, 64 * 1024),
+    workerHeapMiB: flags.workerHeapLimit === undefined ? null : Math.floor(parseSize('--worker-heap-limit', flags.workerHeapLimit, 32 * 1024 * 1024) / (1024 * 1024)),
   };
 }

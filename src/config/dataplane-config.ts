@@ -27,6 +27,8 @@ export interface DataplaneConfig {
   readonly defaultCertificate: { readonly certPem: string; readonly keyPem: string } | null;
   /** Bytes each RouteScript's `ctx.state` may hold in one worker, all its routes together. */
   readonly scriptStateBytes: number;
+  /** Each worker thread's V8 heap limit (old generation) in MiB; null: Node.js's default. */
+  readonly workerHeapMiB: number | null;
 }
 
 /** Timeouts, in milliseconds. */
@@ -64,6 +66,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   logLevel: 'info',
   defaultCertificate: null,
   scriptStateBytes: 8 * 1024 * 1024,
+  workerHeapMiB: null,
 });
 
 /** The process log's levels, most verbose first (pino's names). */

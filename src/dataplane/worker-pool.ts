@@ -8,6 +8,14 @@ import type { ScriptStatus } from '../script/index.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
+/** How long a worker replaced for its heap gets to finish its requests before it is stopped. */
+const RETIRE_GRACE_MS = 10_000;
+/**
+ * How long it serves the connections it has, answering with Connection: close, after it stopped
+ * accepting and before it closes the idle ones: a keep-alive client that sends its next request
+ * just as the server closes the connection sees a reset, so the busy connections first end on a response.
+ */
+const RETIRE_DRAIN_MS = 1_000;
 
 interface Slot {
   worker: Worker | null;
@@ -35,6 +43,8 @@ export class WorkerPool {
   readonly #appliedWaiters = new Set<() => void>();
   /** The latest health each worker reported for each RouteScript (only scripts that changed state). */
   readonly #scriptStatuses = new Map<string, Map<number, ScriptStatus>>();
+  /** Workers replaced for their heap that are still finishing their requests. */
+  readonly #retiring = new Set<Worker>();
 
   constructor(config: DataplaneConfig, count: number, log: Logger, metrics: ControlMetrics) {
     this.#config = config;
@@ -123,6 +133,11 @@ export class WorkerPool {
   /** Stops every worker: no new connections, requests in flight get up to `graceMs`. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
+    const retiring = [...this.#retiring].map((worker) => new Promise((resolve) => {
+      worker.once('exit', resolve);
+      setTimeout(() => void worker.terminate(), graceMs + 2_000).unref();
+    }));
+    await Promise.all(retiring);
     await Promise.all(
       this.#slots.map(async (slot) => {
         const worker = slot.worker;
@@ -136,13 +151,39 @@ export class WorkerPool {
     );
   }
 
+  /**
+   * Replaces a worker whose heap is nearly full: a new one joins the ports in its slot, and once it
+   * listens the old one drains (Connection: close, GOAWAY), stops accepting — the kernel gives new
+   * connections to the workers still listening — and finishes its requests within the grace.
+   */
+  #retire(index: number, slot: Slot, worker: Worker): void {
+    if (this.#stopping || this.#ports === null || slot.worker !== worker) return;
+    this.#metrics.workerRecycles.inc();
+    this.#log.warn({ worker: index }, 'replacing a data-plane worker whose heap is nearly full');
+    const stopOld = (): void => {
+      worker.postMessage({ type: 'drain' } satisfies ToWorker);
+      worker.postMessage({ type: 'unlisten' } satisfies ToWorker);
+      setTimeout(() => worker.postMessage({ type: 'stop', graceMs: RETIRE_GRACE_MS } satisfies ToWorker), RETIRE_DRAIN_MS).unref();
+      setTimeout(() => void worker.terminate(), RETIRE_DRAIN_MS + RETIRE_GRACE_MS + 2_000).unref();
+    };
+    this.#retiring.add(worker);
+    worker.once('exit', () => this.#retiring.delete(worker));
+    this.#spawn(index, this.#ports, false).then(stopOld, (err: unknown) => {
+      // Keep the old one serving: it is still better than no worker in this slot.
+      this.#log.error({ worker: index, err }, 'the replacement worker failed to start; keeping the old one');
+      this.#retiring.delete(worker);
+      slot.worker = worker;
+    });
+  }
+
   #post(slot: Slot, message: ToWorker): void {
     slot.worker?.postMessage(message);
   }
 
   #spawn(index: number, ports: { http: number; https: number | null }, claim: boolean): Promise<{ http: number; https: number | null }> {
     const init: WorkerInit = { index, config: this.#config, ports, claim };
-    const worker = new Worker(WORKER_URL, { workerData: init, name: `signalbox-dataplane-${index}` });
+    const heap = this.#config.workerHeapMiB;
+    const worker = new Worker(WORKER_URL, { workerData: init, name: `signalbox-dataplane-${index}`, ...(heap === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: heap } }) });
     const slot: Slot = this.#slots[index] ?? { worker: null, appliedVersion: 0, restarts: 0 };
     slot.worker = worker;
     slot.appliedVersion = 0;
@@ -159,6 +200,7 @@ export class WorkerPool {
             resolve(message.ports);
             break;
           case 'table-applied':
+            if (slot.worker !== worker) break; // a worker being retired: its slot has another
             slot.appliedVersion = Math.max(slot.appliedVersion, message.version);
             for (const waiter of [...this.#appliedWaiters]) waiter();
             break;
@@ -178,6 +220,9 @@ export class WorkerPool {
             byWorker.set(index, message.status);
             break;
           }
+          case 'retiring':
+            this.#retire(index, slot, worker);
+            break;
           case 'stopped':
             break;
         }
@@ -187,6 +232,7 @@ export class WorkerPool {
         if (!listening) reject(err);
       });
       worker.on('exit', (code) => {
+        if (slot.worker !== worker) return; // retired: its replacement holds the slot
         slot.worker = null;
         this.#metrics.workers.set(this.#slots.filter((s) => s.worker !== null).length);
         for (const waiter of [...this.#appliedWaiters]) waiter();

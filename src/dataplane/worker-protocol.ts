@@ -21,6 +21,8 @@ export type ToWorker =
   | { readonly type: 'health'; readonly unhealthy: readonly string[] }
   /** Shutdown has begun: keep serving, but let clients go (Connection: close, GOAWAY). */
   | { readonly type: 'drain' }
+  /** Stop accepting connections (the workers still listening get them), keeping the open ones. */
+  | { readonly type: 'unlisten' }
   | { readonly type: 'stop'; readonly graceMs: number };
 
 /** Messages from a worker to the control plane. */
@@ -30,5 +32,7 @@ export type FromWorker =
   | { readonly type: 'metrics'; readonly id: number; readonly data: unknown }
   /** A RouteScript started failing (backing off) or recovered in this worker. */
   | { readonly type: 'script-status'; readonly status: ScriptStatus }
+  /** The worker's heap is nearly full: replace it, then drain and stop it (worker-pool.ts). */
+  | { readonly type: 'retiring'; readonly usedBytes: number; readonly limitBytes: number }
   | { readonly type: 'stopped' }
   | { readonly type: 'fatal'; readonly message: string };

@@ -3,7 +3,9 @@
  * was sent, answers metric collections, and stops gracefully when asked.
  */
 import type { ServerHttp2Session } from 'node:http2';
-import { parentPort, workerData } from 'node:worker_threads';
+import { Server as NetServer } from 'node:net';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { createDataplaneMetrics } from '../metrics/metrics.ts';
 import { deepFreeze } from '../model/freeze.ts';
@@ -51,6 +53,27 @@ const state: ProxyState = {
 let listeners: Listeners | null = null;
 const h2Sessions = new Set<ServerHttp2Session>();
 
+/**
+ * Past this share of its heap limit the worker asks to be replaced: the pool starts
+ * another on the same ports, then drains and stops this one, so its clients finish their requests
+ * instead of losing their connections when V8 would stop the thread at the limit.
+ */
+const RETIRE_HEAP_SHARE = 0.8;
+const HEAP_CHECK_MS = 100;
+// V8 stops the thread when the old generation is full: its limit is the one given to the Worker
+// (heap_size_limit adds the young generation's reserve, about twice as much again at 96 MiB).
+const oldGenerationLimit = resourceLimits.maxOldGenerationSizeMb ? resourceLimits.maxOldGenerationSizeMb * 1024 * 1024 : getHeapStatistics().heap_size_limit;
+let heapOver = 0;
+const heapWatch = setInterval(() => {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) if (!space.space_name.startsWith('new_')) used += space.space_used_size;
+  const limit = oldGenerationLimit;
+  heapOver = used > RETIRE_HEAP_SHARE * limit ? heapOver + 1 : 0;
+  if (heapOver !== 1) return;
+  log.warn({ usedBytes: used, limitBytes: limit }, 'worker heap nearly full; asking to be replaced');
+  send({ type: 'retiring', usedBytes: used, limitBytes: limit });
+}, HEAP_CHECK_MS).unref();
+
 function send(message: FromWorker): void {
   port.postMessage(message);
 }
@@ -83,6 +106,11 @@ port.on('message', (message: ToWorker) => {
       // HTTP/2 clients get GOAWAY now: streams in flight finish, new ones go to a new connection.
       for (const session of h2Sessions) session.close();
       break;
+    case 'unlisten':
+      // net.Server's own close: it only closes the listening socket, where http.Server's also
+      // closes idle keep-alive connections, whose clients may be sending on them right now.
+      for (const server of [listeners?.http, listeners?.https]) if (server?.listening) NetServer.prototype.close.call(server);
+      break;
     case 'stop':
       void stop(message.graceMs);
       break;
@@ -91,6 +119,7 @@ port.on('message', (message: ToWorker) => {
 
 /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes everything. */
 async function stop(graceMs: number): Promise<void> {
+  clearInterval(heapWatch);
   // Held requests are told to retry (503, Retry-After) now, while another replica can take them.
   state.pauses?.stop();
   const closing: Promise<void>[] = [];

@@ -255,6 +255,8 @@ export interface ControlMetrics {
   readonly workers: Gauge<string>;
   /** Data-plane worker restarts after a crash. */
   readonly workerRestarts: Counter<string>;
+  /** Data-plane workers replaced, then drained, because their heap was nearly full. */
+  readonly workerRecycles: Counter<string>;
   /** List/watch errors against the Kubernetes API, by kind (each is retried with backoff). */
   readonly watchErrors: Counter<'kind'>;
   /** Full lists of a kind from the Kubernetes API: the first, and each relist after 410 Gone. */
@@ -293,6 +295,7 @@ export function createControlMetrics(): ControlMetrics {
     }),
     workers: new Gauge({ name: 'signalbox_workers', help: 'Data-plane worker threads running.', registers }),
     workerRestarts: new Counter({ name: 'signalbox_worker_restarts_total', help: 'Data-plane worker threads restarted after a crash.', registers }),
+    workerRecycles: new Counter({ name: 'signalbox_worker_recycles_total', help: 'Data-plane worker threads replaced, then drained, because their heap was nearly full.', registers }),
     watchErrors: new Counter({ name: 'signalbox_kube_watch_errors_total', help: 'List/watch errors against the Kubernetes API, by kind; each is retried with backoff.', labelNames: ['kind'] as const, registers }),
     kubeLists: new Counter({ name: 'signalbox_kube_lists_total', help: 'Full lists of a kind from the Kubernetes API: the first, then one per 410 Gone.', labelNames: ['kind'] as const, registers }),
     leader: new Gauge({ name: 'signalbox_leader', help: '1 while this replica holds the leader lease and writes status.', registers }),
