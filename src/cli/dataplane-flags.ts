@@ -27,6 +27,10 @@ export interface DataplaneFlags {
   keepAliveTimeout: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
+  http2MaxConcurrentStreams: string;
+  http2MaxStreamsPerWorker: string;
+  http2MaxResets: string;
+  http2MaxControlFrames: string;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -55,6 +59,10 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
+    .option('--http2-max-concurrent-streams <n>', 'HTTP/2 streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)', String(d.http2.maxConcurrentStreams))
+    .option('--http2-max-streams-per-worker <n>', 'HTTP/2 streams open at once in one worker; past it RST_STREAM REFUSED_STREAM', String(d.http2.maxStreamsPerWorker))
+    .option('--http2-max-resets <n>', 'stream resets an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxResets))
+    .option('--http2-max-control-frames <n>', 'SETTINGS (and PING) frames an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxControlFrames))
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -127,6 +135,12 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
+    },
+    http2: {
+      maxConcurrentStreams: parsePositiveInt('--http2-max-concurrent-streams', flags.http2MaxConcurrentStreams, 100_000),
+      maxStreamsPerWorker: parsePositiveInt('--http2-max-streams-per-worker', flags.http2MaxStreamsPerWorker, 10_000_000),
+      maxResets: parsePositiveInt('--http2-max-resets', flags.http2MaxResets, 1_000_000),
+      maxControlFrames: parsePositiveInt('--http2-max-control-frames', flags.http2MaxControlFrames, 1_000_000),
     },
     accessLog: flags.accessLog,
     logLevel: flags.logLevel,
