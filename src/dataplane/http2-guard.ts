@@ -25,6 +25,7 @@ const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_REFUSED_STREA
 
 /** nghttp2's error numbers (nghttp2.h), which Node passes on as `errno` of its ERR_HTTP2_ERROR. */
 const NGHTTP2_ERR_PROTO = -505;
+const NGHTTP2_ERR_CALLBACK_FAILURE = -902;
 const NGHTTP2_ERR_FLOODED = -904;
 const NGHTTP2_ERR_TOO_MANY_CONTINUATIONS = -905;
 
@@ -133,7 +134,7 @@ export class Http2Guard {
   };
 
   #onStream(session: ServerHttp2Session, state: SessionState, stream: ServerHttp2Stream): void {
-    const id = stream.id;
+    const id = stream.id ?? 0;
     if (id > state.lastStreamId) {
       const skipped = (id - state.lastStreamId) / 2 - 1;
       state.lastStreamId = id;
@@ -173,19 +174,20 @@ export class Http2Guard {
 
   /**
    * `count` client streams were processed by nghttp2 but never reached us: refused before their
-   * headers were complete. Before the client acknowledged our SETTINGS that is the stream limit
-   * (RST_STREAM REFUSED_STREAM: the client could not know it yet); after, it is a header block past
-   * the header list limit, which node resets with ENHANCE_YOUR_CALM — and the connection ends, as
-   * nginx does: decoding such blocks is the cost an HPACK bomb wants to impose.
+   * headers were complete. Before the client acknowledged our SETTINGS that is mostly the stream
+   * limit (RST_STREAM REFUSED_STREAM: the client could not know it yet); after, a header block past
+   * the header list limit (an HPACK bomb), which node resets with ENHANCE_YOUR_CALM, or a stream
+   * node refused while it still held streams that were already closed. Either way the client made
+   * the proxy work for nothing, like a reset: each one takes from the same budget, so that decoding
+   * oversized header blocks in a loop ends the connection as a reset loop does.
    */
   #refusedUnseen(session: ServerHttp2Session, state: SessionState, count: number): void {
     if (state.ended || session.closed || session.destroyed) return;
-    if (!state.acked) {
-      this.#metrics.streamsRefused.labels('connection-limit').inc(count);
-      return;
+    const reason = state.acked ? 'headers-too-large' : 'connection-limit';
+    this.#metrics.streamsRefused.labels(reason).inc(count);
+    for (let i = 0; i < count; i++) {
+      if (!state.resets.take()) return this.#end(session, state, state.acked ? 'headers-too-large' : 'too-many-streams');
     }
-    this.#metrics.streamsRefused.labels('headers-too-large').inc(count);
-    this.#end(session, state, 'headers-too-large');
   }
 
   readonly #sweep = (): void => {
@@ -216,7 +218,7 @@ export class Http2Guard {
         const kind = this.#abuseOf(session, error as NodeJS.ErrnoException, state);
         if (kind !== null) {
           state.ended = true;
-          this.#count(session, kind);
+          this.#count(session, kind, (error as NodeJS.ErrnoException).errno);
           return destroy(error, kind === 'protocol-error' || kind === 'invalid-frames' || kind === 'too-many-streams' ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_ENHANCE_YOUR_CALM);
         }
       }
@@ -232,6 +234,11 @@ export class Http2Guard {
         return 'continuation-flood';
       case NGHTTP2_ERR_FLOODED:
         return 'outbound-flood';
+      case NGHTTP2_ERR_CALLBACK_FAILURE:
+        // Node refused more than maxSessionRejectedStreams (100) streams because the connection had
+        // as many open as it may: streams nghttp2 already saw closed but node had not cleaned up
+        // yet — opened and reset within one read, which is what a rapid-reset burst does.
+        return 'rapid-reset';
       case NGHTTP2_ERR_PROTO: {
         // Streams nghttp2 opened in this read whose 'stream' events are still to come count as open.
         const pending = Math.max(0, ((session.state.lastProcStreamID ?? 0) - state.lastStreamId) / 2);
@@ -250,8 +257,8 @@ export class Http2Guard {
     session.destroy(NGHTTP2_ENHANCE_YOUR_CALM as unknown as Error);
   }
 
-  #count(session: ServerHttp2Session, kind: Http2AbuseKind): void {
+  #count(session: ServerHttp2Session, kind: Http2AbuseKind, errno?: number): void {
     this.#metrics.abuse.labels(kind).inc();
-    this.#log.warn({ kind, client: session.socket?.remoteAddress ?? '' }, 'HTTP/2 connection ended for abuse');
+    this.#log.warn({ kind, client: session.socket?.remoteAddress ?? '', ...(errno === undefined ? {} : { nghttp2: errno }) }, 'HTTP/2 connection ended for abuse');
   }
 }

@@ -79,7 +79,7 @@ describe('HTTP/2 abuse', () => {
     assert.equal(await metric(s.proxy, /signalbox_proxy_errors_total\{reason="stream-refused"\} (\d+)/), 1);
     // Once a stream ends there is room again.
     up.log[0]!.answer();
-    await a.until(() => a.frames.some((f) => f.type === FRAME.HEADERS && f.streamId === 1));
+    await waitForMetric(s.proxy, /signalbox_http2_active_streams 2\n/);
     b.write(get(5, '/b3'));
     await up.arrival(4);
     assert.equal(b.goaway, null, 'a refusal does not end the connection');

@@ -141,7 +141,7 @@ export class RawH2 {
   goaway: Goaway | null = null;
   /** Resolves when the connection is closed (by either side). */
   readonly closed: Promise<void>;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #waiters: { check: () => boolean; resolve: () => void }[] = [];
   #isClosed = false;
 
