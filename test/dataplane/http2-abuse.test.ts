@@ -86,7 +86,7 @@ describe('HTTP/2 abuse', () => {
     for (const r of up.log) r.answer();
   });
 
-  it('rapid reset: 10,000 streams opened and reset reach the upstream a bounded number of times, then GOAWAY ENHANCE_YOUR_CALM', async () => {
+  it('rapid reset: 10,000 streams opened and reset reach the upstream a bounded number of times, then GOAWAY ENHANCE_YOUR_CALM', async (t) => {
     const { s, port } = await start(undefined, { http2: { maxResets: 200 } });
     const c = await open(port);
     let sent = 0;
@@ -98,11 +98,12 @@ describe('HTTP/2 abuse', () => {
     const goaway = await c.goawayOrClose();
     assert.equal(goaway?.code, CODE.ENHANCE_YOUR_CALM);
     await c.closed;
+    t.diagnostic(`${sent} streams written before the connection ended; ${s.up.seen.length} reached the upstream`);
     assert.ok(s.up.seen.length <= 300, `the upstream saw ${s.up.seen.length} of ${sent} streams`);
     assert.equal(await metric(s.proxy, abuse('rapid-reset')), 1);
   });
 
-  it('rapid reset where every stream reached the upstream before its reset: at most --http2-max-resets of them', async () => {
+  it('rapid reset where every stream reached the upstream before its reset: at most --http2-max-resets of them', async (t) => {
     const up = holdingUpstream();
     const { s, port } = await start(up.handler, { http2: { maxResets: 20 } });
     const c = await open(port);
@@ -116,13 +117,14 @@ describe('HTTP/2 abuse', () => {
     }
     const goaway = await c.goawayOrClose();
     assert.equal(goaway?.code, CODE.ENHANCE_YOUR_CALM);
+    t.diagnostic(`${up.log.length} streams reached the upstream before GOAWAY`);
     assert.ok(up.log.length <= 22, `the upstream saw ${up.log.length} streams`);
     const aborted = await Promise.all(up.log.map((r) => r.aborted));
     assert.equal(aborted.length, up.log.length, 'and every one of them was aborted upstream');
     assert.equal(await metric(s.proxy, abuse('rapid-reset')), 1);
   });
 
-  it('CONTINUATION flood: a header block that never ends is cut off with GOAWAY ENHANCE_YOUR_CALM', async () => {
+  it('CONTINUATION flood: a header block that never ends is cut off with GOAWAY ENHANCE_YOUR_CALM', async (t) => {
     const { s, port } = await start();
     const c = await open(port);
     c.write(headersFrame(1, requestBlock('app.test', '/'), { endHeaders: false }));
@@ -134,12 +136,13 @@ describe('HTTP/2 abuse', () => {
     const goaway = await c.goawayOrClose();
     assert.equal(goaway?.code, CODE.ENHANCE_YOUR_CALM);
     await c.closed;
+    t.diagnostic(`${sent} CONTINUATION frames written before the connection ended`);
     assert.ok(sent < 100_000, 'the connection ended before the flood did');
     assert.equal(s.up.seen.length, 0);
     assert.equal(await metric(s.proxy, abuse('continuation-flood')), 1);
   });
 
-  it('SETTINGS flood: past --http2-max-control-frames the connection gets GOAWAY ENHANCE_YOUR_CALM', async () => {
+  it('SETTINGS flood: past --http2-max-control-frames the connection gets GOAWAY ENHANCE_YOUR_CALM', async (t) => {
     const { s, port } = await start(undefined, { http2: { maxControlFrames: 50 } });
     const c = await open(port);
     let sent = 0;
@@ -151,11 +154,12 @@ describe('HTTP/2 abuse', () => {
     assert.equal(goaway?.code, CODE.ENHANCE_YOUR_CALM);
     await c.closed;
     const acks = c.frames.filter((f) => f.type === FRAME.SETTINGS && (f.flags & 1) === 1).length;
+    t.diagnostic(`the proxy acknowledged ${acks} of ${sent} SETTINGS written`);
     assert.ok(acks < 1_000, `the proxy answered ${acks} of ${sent} SETTINGS`);
     assert.equal(await metric(s.proxy, abuse('settings-flood')), 1);
   });
 
-  it('PING flood: past --http2-max-control-frames the connection gets GOAWAY ENHANCE_YOUR_CALM', async () => {
+  it('PING flood: past --http2-max-control-frames the connection gets GOAWAY ENHANCE_YOUR_CALM', async (t) => {
     const { s, port } = await start(undefined, { http2: { maxControlFrames: 50 } });
     const c = await open(port);
     let sent = 0;
@@ -166,11 +170,12 @@ describe('HTTP/2 abuse', () => {
     const goaway = await c.goawayOrClose();
     assert.equal(goaway?.code, CODE.ENHANCE_YOUR_CALM);
     await c.closed;
+    t.diagnostic(`the proxy answered ${c.count(FRAME.PING)} of ${sent} PINGs written`);
     assert.ok(c.count(FRAME.PING) < 1_000, `the proxy answered ${c.count(FRAME.PING)} of ${sent} PINGs`);
     assert.equal(await metric(s.proxy, abuse('ping-flood')), 1);
   });
 
-  it('HPACK bomb: header blocks that decode to far more than the header list limit end the connection', async () => {
+  it('HPACK bomb: header blocks that decode to far more than the header list limit end the connection', async (t) => {
     const { s, port } = await start();
     const c = await open(port);
     // One 4,000-byte value into the dynamic table, then 16,000 one-byte references to it: 20 KB on
@@ -188,6 +193,7 @@ describe('HTTP/2 abuse', () => {
     await c.closed;
     assert.ok(performance.now() - started < 3_000, 'ended within a few sweeps');
     const resets = c.frames.filter((f) => f.type === FRAME.RST_STREAM && f.payload.readUInt32BE(0) === CODE.ENHANCE_YOUR_CALM).length;
+    t.diagnostic(`${sent} bombs written, ${resets} reset, connection ended after ${(performance.now() - started).toFixed(0)} ms`);
     assert.ok(resets >= 1 && resets < 1_000, `${resets} header blocks were decoded before the connection ended`);
     assert.equal(s.up.seen.length, 0, 'nothing reached the upstream');
     assert.equal(await metric(s.proxy, abuse('headers-too-large')), 1);

@@ -37,7 +37,7 @@ describe('HTTP/2: a reset stream cancels its upstream request at once', () => {
       proxy: { workers: 1 },
     }));
 
-  it('while the upstream response is slow: the upstream connection closes within milliseconds of the RST_STREAM', async () => {
+  it('while the upstream response is slow: the upstream connection closes within milliseconds of the RST_STREAM', async (t) => {
     const up = holdingUpstream();
     const e = await start(up);
     conn = await RawH2.open(httpsPort(e));
@@ -46,6 +46,7 @@ describe('HTTP/2: a reset stream cancels its upstream request at once', () => {
     const resetAt = performance.now();
     conn.write(rstStreamFrame(1, CODE.CANCEL));
     const abortedAt = await held.aborted;
+    t.diagnostic(`upstream request aborted ${(abortedAt - resetAt).toFixed(2)} ms after the RST_STREAM`);
     assert.ok(abortedAt - resetAt < PROMPT_MS, `upstream request aborted ${(abortedAt - resetAt).toFixed(1)} ms after the reset`);
     // The connection itself is fine: the next stream is answered.
     conn.write(get(3, '/fast'));
@@ -53,7 +54,7 @@ describe('HTTP/2: a reset stream cancels its upstream request at once', () => {
     await waitForMetric(e.proxy, /signalbox_http_requests_total\{[^}]*code="499"\} 1/);
   });
 
-  it('when the connection goes away: every upstream request of it is aborted', async () => {
+  it('when the connection goes away: every upstream request of it is aborted', async (t) => {
     const up = holdingUpstream();
     const e = await start(up);
     conn = await RawH2.open(httpsPort(e));
@@ -62,6 +63,7 @@ describe('HTTP/2: a reset stream cancels its upstream request at once', () => {
     const closedAt = performance.now();
     conn.destroy();
     const aborted = await Promise.all(up.log.map((r) => r.aborted));
+    t.diagnostic(`upstream requests aborted ${aborted.map((at) => (at - closedAt).toFixed(2)).join(', ')} ms after the close`);
     for (const at of aborted) assert.ok(at - closedAt < PROMPT_MS, `aborted ${(at - closedAt).toFixed(1)} ms after the close`);
   });
 
