@@ -32,6 +32,9 @@ const NGHTTP2_ERR_TOO_MANY_CONTINUATIONS = -905;
 /** How often connections that received bytes but no new stream are looked at (see {@link Http2Guard}). */
 const SWEEP_MS = 100;
 
+/** How long an ended connection's socket is still read (and what comes discarded) before it is reset. */
+const LINGER_MS = 1_000;
+
 /** The node:http2 server options that follow from the limits. */
 export function http2ServerOptions(http2: Http2Limits, limits: Limits): Partial<SecureServerOptions> {
   return {
@@ -56,6 +59,8 @@ interface SessionState {
   bytesRead: number;
   /** Set once the guard ended the connection: nothing more is counted. */
   ended: boolean;
+  /** Resets the TCP connection (bound to the socket now: node unbinds the session's socket when it closes). */
+  readonly resetSocket: () => void;
   readonly resets: RateBudget;
   readonly settings: RateBudget;
   readonly pings: RateBudget;
@@ -102,11 +107,13 @@ export class Http2Guard {
     const now = performance.now();
     const { maxResets, maxControlFrames } = this.#limits;
     const state: SessionState = {
-      lastStreamId: 0,
+      // Client streams are odd, from 1: "every odd id up to -1" is none.
+      lastStreamId: -1,
       acked: false,
       open: 0,
       bytesRead: 0,
       ended: false,
+      resetSocket: (session.socket as unknown as { resetAndDestroy: () => void }).resetAndDestroy,
       resets: new RateBudget(maxResets, maxResets / 10, now),
       settings: new RateBudget(maxControlFrames, maxControlFrames / 10, now),
       pings: new RateBudget(maxControlFrames, maxControlFrames / 10, now),
@@ -219,7 +226,8 @@ export class Http2Guard {
         if (kind !== null) {
           state.ended = true;
           this.#count(session, kind, (error as NodeJS.ErrnoException).errno);
-          return destroy(error, kind === 'protocol-error' || kind === 'invalid-frames' || kind === 'too-many-streams' ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_ENHANCE_YOUR_CALM);
+          const goaway = kind === 'protocol-error' || kind === 'invalid-frames' || kind === 'too-many-streams' ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_ENHANCE_YOUR_CALM;
+          return this.#shutdown(session, state, goaway, () => destroy(error, goaway));
         }
       }
       return destroy(error, code);
@@ -254,7 +262,31 @@ export class Http2Guard {
     if (state.ended || session.destroyed) return;
     state.ended = true;
     this.#count(session, kind);
-    session.destroy(NGHTTP2_ENHANCE_YOUR_CALM as unknown as Error);
+    this.#shutdown(session, state, NGHTTP2_ENHANCE_YOUR_CALM, () => session.destroy(NGHTTP2_ENHANCE_YOUR_CALM as unknown as Error));
+  }
+
+  /**
+   * GOAWAY with `code` first (the code the client reads), then `destroy`: nghttp2 stops, every
+   * stream is cancelled. Closing the session gracefully in between makes node end the socket and go
+   * on reading — and discarding — what the client still sends, a lingering close as nginx's: a
+   * flooding client's unread bytes would otherwise turn the close into a TCP reset that can make
+   * its kernel drop the GOAWAY unread. The socket is reset after {@link LINGER_MS} whatever comes.
+   */
+  #shutdown(session: ServerHttp2Session, state: SessionState, code: number, destroy: () => void): void {
+    try {
+      session.goaway(code);
+      session.close();
+    } catch {
+      // A session nghttp2 has given up on may refuse frames; destroying it is all that is left.
+    }
+    destroy();
+    setTimeout(() => {
+      try {
+        state.resetSocket();
+      } catch {
+        // Already gone.
+      }
+    }, LINGER_MS).unref();
   }
 
   #count(session: ServerHttp2Session, kind: Http2AbuseKind, errno?: number): void {
