@@ -97,11 +97,6 @@ export class Http2Guard {
     this.#log = log;
   }
 
-  /** HTTP/2 streams open now in this worker. */
-  get activeStreams(): number {
-    return this.#active;
-  }
-
   /** Watches a new session (the server's 'session' event). */
   readonly attach = (session: ServerHttp2Session): void => {
     const now = performance.now();
