@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { CODE, FRAME, RawH2, headersFrame, requestBlock, rstStreamFrame } from '../helpers/h2-frames.ts';
+import { CODE, FRAME, RawH2, dataFrame, headersFrame, requestBlock, rstStreamFrame } from '../helpers/h2-frames.ts';
 import { holdingUpstream, type HoldingUpstream } from '../helpers/holding-upstream.ts';
 import { ingress, routeScript } from '../helpers/manifests.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
@@ -52,6 +52,19 @@ describe('HTTP/2: a reset stream cancels its upstream request at once', () => {
     conn.write(get(3, '/fast'));
     await conn.until(() => conn!.frames.some((f) => f.type === FRAME.HEADERS && f.streamId === 3));
     await waitForMetric(e.proxy, /signalbox_http_requests_total\{[^}]*code="499"\} 1/);
+  });
+
+  it('while its body is being uploaded: the upstream request is aborted within milliseconds of the RST_STREAM', async (t) => {
+    const up = holdingUpstream();
+    const e = await start(up);
+    conn = await RawH2.open(httpsPort(e));
+    conn.write(headersFrame(1, requestBlock('app.test', '/upload', 'POST', { 'content-type': 'application/octet-stream' }), { endStream: false }), dataFrame(1, Buffer.alloc(1_000, 1)));
+    const held = await up.arrival(1);
+    const resetAt = performance.now();
+    conn.write(rstStreamFrame(1, CODE.CANCEL));
+    const abortedAt = await held.aborted;
+    t.diagnostic(`upstream upload aborted ${(abortedAt - resetAt).toFixed(2)} ms after the RST_STREAM`);
+    assert.ok(abortedAt - resetAt < PROMPT_MS, `upstream request aborted ${(abortedAt - resetAt).toFixed(1)} ms after the reset`);
   });
 
   it('when the connection goes away: every upstream request of it is aborted', async (t) => {
