@@ -33,6 +33,10 @@ export interface DataplaneFlags {
   mergeSlashes: boolean;
   allowEncodedSlashes?: boolean;
   allowPathParameters?: boolean;
+  http2MaxConcurrentStreams: string;
+  http2MaxStreamsPerWorker: string;
+  http2MaxResets: string;
+  http2MaxControlFrames: string;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -75,6 +79,10 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--no-merge-slashes', 'match and forward request paths with repeated slashes as they are (default: merged, //a → /a)')
     .option('--allow-encoded-slashes', 'accept %2F and %5C in request paths, kept encoded (default: 400)')
     .option('--allow-path-parameters', 'accept ; in request paths, kept as it is (default: 400)')
+    .option('--http2-max-concurrent-streams <n>', 'HTTP/2 streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)', String(d.http2.maxConcurrentStreams))
+    .option('--http2-max-streams-per-worker <n>', 'HTTP/2 streams open at once in one worker; past it RST_STREAM REFUSED_STREAM', String(d.http2.maxStreamsPerWorker))
+    .option('--http2-max-resets <n>', 'stream resets an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxResets))
+    .option('--http2-max-control-frames <n>', 'SETTINGS (and PING) frames an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxControlFrames))
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -171,6 +179,12 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
       mergeSlashes: flags.mergeSlashes,
       allowEncodedSlashes: flags.allowEncodedSlashes === true,
       allowPathParameters: flags.allowPathParameters === true,
+    },
+    http2: {
+      maxConcurrentStreams: parsePositiveInt('--http2-max-concurrent-streams', flags.http2MaxConcurrentStreams, 100_000),
+      maxStreamsPerWorker: parsePositiveInt('--http2-max-streams-per-worker', flags.http2MaxStreamsPerWorker, 10_000_000),
+      maxResets: parsePositiveInt('--http2-max-resets', flags.http2MaxResets, 1_000_000),
+      maxControlFrames: parsePositiveInt('--http2-max-control-frames', flags.http2MaxControlFrames, 1_000_000),
     },
     accessLog: flags.accessLog,
     logLevel: parseLogLevel('--log-level', flags.logLevel),

@@ -19,6 +19,7 @@ export interface DataplaneConfig {
   readonly limits: Limits;
   /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
   readonly paths: PathOptions;
+  readonly http2: Http2Limits;
   /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
   readonly accessLog: string;
   /** pino level for the worker's own log lines. */
@@ -49,6 +50,23 @@ export interface Limits {
   readonly maxHeaderCount: number;
 }
 
+/**
+ * Bounds on what one HTTP/2 client may make the proxy do (see docs/security.md#http2). Budgets are
+ * token buckets: a connection may spend the whole budget at once and earns a tenth of it back per
+ * second, so that ordinary browsing (a burst of cancelled image loads, a PING now and then) never
+ * comes near them while a loop of them ends its connection with GOAWAY ENHANCE_YOUR_CALM.
+ */
+export interface Http2Limits {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to each client: its open streams at once. */
+  readonly maxConcurrentStreams: number;
+  /** Open HTTP/2 streams of all connections of one worker; a stream past it gets RST_STREAM REFUSED_STREAM. */
+  readonly maxStreamsPerWorker: number;
+  /** Streams a connection may reset (RST_STREAM from the client) at once; a tenth of it more per second. */
+  readonly maxResets: number;
+  /** SETTINGS frames, and PING frames, a connection may send at once (each type on its own); a tenth more per second. */
+  readonly maxControlFrames: number;
+}
+
 /** Defaults for {@link DataplaneConfig}. */
 export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   bindAddress: '0.0.0.0',
@@ -58,6 +76,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000 }),
   limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 }),
   paths: DEFAULT_PATH_OPTIONS,
+  http2: Object.freeze({ maxConcurrentStreams: 100, maxStreamsPerWorker: 10_000, maxResets: 200, maxControlFrames: 100 }),
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,

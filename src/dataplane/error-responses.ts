@@ -29,7 +29,12 @@ export type ErrorReason =
   /** A held request reached its maximum wait. */
   | 'pause-expired'
   /** An upgrade (WebSocket) to a paused route: a connection cannot be held, the client should retry. */
-  | 'paused';
+  | 'paused'
+  /**
+   * HTTP/2 only: the worker's open streams are at `--http2-max-streams-per-worker`. Sent as
+   * RST_STREAM REFUSED_STREAM, not as a response: the client knows nothing was processed and retries.
+   */
+  | 'stream-refused';
 
 interface ErrorSpec {
   readonly status: number;
@@ -54,6 +59,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
   'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
   'paused': { status: 503, body: 'the service is paused; retry later' },
+  'stream-refused': { status: 503, body: 'too many HTTP/2 streams open in the proxy; retry' },
 };
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */

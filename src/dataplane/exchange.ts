@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { requestEnded, requestStarted } from '../balancer/balancer.ts';
 import { account, type RequestNote } from './accounting.ts';
+import { breakResponse, clientGone } from './client-gone.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
@@ -140,7 +141,7 @@ export class Exchange {
   responseError(attempt: Attempt, err: Error): void {
     if (this.#done) return;
     const res = this.res;
-    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || res.destroyed) {
+    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || clientGone(res)) {
       // The client left first; nothing to answer. 499, as nginx logs it.
       this.#finish(499, 'client-closed', attempt.upstream);
       return;
@@ -156,7 +157,7 @@ export class Exchange {
     } else {
       this.state.metrics.proxyErrors.labels(reason).inc();
       // Headers already went out: the only honest signal left is a broken response.
-      res.destroy(err);
+      breakResponse(res, err);
       this.#finish(this.#status, reason, attempt.upstream);
     }
   }
@@ -174,7 +175,7 @@ export class Exchange {
 
   /** Tries another endpoint; false (and nothing done) when there is none or the budget is spent. */
   #retry(failed: Attempt, reason: RetryReason): boolean {
-    if (this.res.destroyed) return false;
+    if (clientGone(this.res)) return false;
     const cluster = this.cluster;
     if (!cluster.retryAllowed()) {
       this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
@@ -198,7 +199,7 @@ export class Exchange {
   /** Hands the request back to the lifecycle on a newer table; false when that is not the case. */
   #reroute(failed: Attempt): boolean {
     const restart = this.restart;
-    if (restart === null || this.table === null || this.state.table === this.table || this.res.destroyed) return false;
+    if (restart === null || this.table === null || this.state.table === this.table || clientGone(this.res)) return false;
     this.restart = null;
     failed.abandon();
     this.#done = true;
@@ -217,9 +218,22 @@ export class Exchange {
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
   }
 
+  /**
+   * The client left (HTTP/1 connection closed, HTTP/2 stream reset or connection gone): the upstream
+   * request is aborted at once. One still waiting for a pooled connection, or for its connection to
+   * open, has nothing to abort yet: it is finished now (499) and dropped, unsent, the moment undici
+   * hands it a connection.
+   */
   readonly #onClientClose = (): void => {
     if (this.#done) return;
-    this.#attempt?.abort(new Error('client closed the connection'));
+    const attempt = this.#attempt;
+    if (attempt === null) return;
+    if (attempt.started) {
+      attempt.abort(new Error('client closed the connection'));
+      return;
+    }
+    attempt.abandon();
+    this.#finish(499, 'client-closed', attempt.upstream);
   };
 }
 
@@ -244,7 +258,12 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.upstream = upstream;
   }
 
-  /** Ignores whatever this attempt still reports and stops it. */
+  /** Whether undici handed the request to a connection (before that there is nothing to abort). */
+  get started(): boolean {
+    return this.#controller !== null;
+  }
+
+  /** Ignores whatever this attempt still reports and stops it (at once, or as soon as it gets a connection). */
   abandon(): void {
     this.#abandoned = true;
     this.abort(new Error('retried on another endpoint'));
@@ -258,8 +277,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.#controller = controller;
     this.dispatched = performance.now();
     requestStarted(this.upstream.stats);
-    // The client may have left while the request waited for a free upstream connection.
-    if (this.exchange.res.destroyed) controller.abort(new Error('client closed the connection'));
+    // The client may have left while the request waited for a free upstream connection, or for
+    // its connection to open: aborted here, before undici writes a byte of it.
+    if (this.#abandoned || clientGone(this.exchange.res)) controller.abort(new Error('client closed the connection'));
   }
 
   onRequestSent(): void {
@@ -274,7 +294,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (this.#abandoned || statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself.
     this.sent = true;
     this.#outcome(statusCode >= 500);
-    if (this.exchange.res.destroyed) {
+    if (clientGone(this.exchange.res)) {
       controller.abort(new Error('client went away'));
       return;
     }
@@ -294,7 +314,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.#end();
     if (this.#abandoned) return;
     const code = (err as { code?: string }).code;
-    if (code !== 'UND_ERR_ABORTED' && !this.exchange.res.destroyed) this.#outcome(true);
+    if (code !== 'UND_ERR_ABORTED' && !clientGone(this.exchange.res)) this.#outcome(true);
     this.exchange.responseError(this, err);
   }
 

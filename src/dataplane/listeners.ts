@@ -3,8 +3,10 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { DataplaneConfig } from '../config/dataplane-config.ts';
 import { ListenError } from '../errors.ts';
+import { breakResponse } from './client-gone.ts';
 import { writeError, writeRawError, type ErrorReason } from './error-responses.ts';
 import { claimPort } from './port-claim.ts';
+import { Http2Guard, http2ServerOptions } from './http2-guard.ts';
 import { createProxyHandler, type ProxyState } from './proxy.ts';
 import { isHandedBack } from './socket-handback.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
@@ -50,8 +52,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
       allowHTTP1: true,
       SNICallback: sni.callback,
       minVersion: 'TLSv1.2',
-      maxHeaderListPairs: limits.maxHeaderCount + 4,
-      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      ...http2ServerOptions(config.http2, limits),
       maxHeaderSize: limits.maxHeaderBytes,
       ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
     } as Parameters<typeof createSecureServer>[0]);
@@ -61,6 +62,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
     https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
     https.on('sessionError', () => {});
+    https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
   }
   return { http, https, ports: { http: httpPort, https: httpsPort } };
 }
@@ -125,7 +127,7 @@ function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, R
     } catch (err) {
       state.metrics.proxyErrors.labels('internal-error').inc();
       state.log.error({ err }, 'request handler failed');
-      if (res.headersSent) res.destroy();
+      if (res.headersSent) breakResponse(res as unknown as Parameters<typeof breakResponse>[0]);
       else writeError(res as unknown as Parameters<typeof writeError>[0], 'internal-error', true);
     }
   };

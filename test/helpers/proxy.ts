@@ -21,6 +21,7 @@ export interface TestProxyOptions {
   readonly dataplane?: Partial<DataplaneConfig>;
   readonly timeouts?: Partial<DataplaneConfig['timeouts']>;
   readonly limits?: Partial<DataplaneConfig['limits']>;
+  readonly http2?: Partial<DataplaneConfig['http2']>;
   readonly drainMs?: number;
   readonly graceMs?: number;
   /** The admin listener's address; 127.0.0.1 by default. */
@@ -41,6 +42,7 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     ...options.dataplane,
     timeouts: { ...DEFAULT_DATAPLANE_CONFIG.timeouts, ...options.timeouts },
     limits: { ...DEFAULT_DATAPLANE_CONFIG.limits, ...options.limits },
+    http2: { ...DEFAULT_DATAPLANE_CONFIG.http2, ...options.http2 },
   };
   const running = await startServe({
     manifests: dir,
