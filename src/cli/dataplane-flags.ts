@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, parseCount, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -25,8 +25,11 @@ export interface DataplaneFlags {
   idleTimeout: string;
   requestHeaderTimeout: string;
   keepAliveTimeout: string;
+  requestBodyIdleTimeout: string;
+  requestBodyTimeout: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
+  maxConnections: string;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -53,8 +56,11 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--idle-timeout <duration>', 'longest silence on a client connection or upstream body', `${d.timeouts.idleMs}ms`)
     .option('--request-header-timeout <duration>', 'time a client has to send its request headers (408 past it)', `${d.timeouts.requestHeadersMs}ms`)
     .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
+    .option('--request-body-idle-timeout <duration>', 'longest gap between two request-body chunks (408 past it)', `${d.timeouts.requestBodyIdleMs}ms`)
+    .option('--request-body-timeout <duration>', 'longest time for a whole request body (408 past it)', `${d.timeouts.requestBodyMs}ms`)
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
+    .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap)', String(d.limits.maxConnections))
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -123,10 +129,13 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
       idleMs: parseDuration('--idle-timeout', flags.idleTimeout),
       requestHeadersMs: parseDuration('--request-header-timeout', flags.requestHeaderTimeout),
       keepAliveMs: parseDuration('--keep-alive-timeout', flags.keepAliveTimeout),
+      requestBodyIdleMs: parseDuration('--request-body-idle-timeout', flags.requestBodyIdleTimeout),
+      requestBodyMs: parseDuration('--request-body-timeout', flags.requestBodyTimeout),
     },
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
+      maxConnections: parseCount('--max-connections', flags.maxConnections, 1_000_000),
     },
     accessLog: flags.accessLog,
     logLevel: flags.logLevel,

@@ -36,6 +36,14 @@ export interface Timeouts {
   readonly requestHeadersMs: number;
   /** How long an idle keep-alive client connection is kept open. */
   readonly keepAliveMs: number;
+  /**
+   * Longest gap between two chunks of a request body while the proxy is reading it (nginx's
+   * `client_body_timeout`). Exceeding it answers 408, or closes the connection when the response
+   * has started, and aborts the upstream request.
+   */
+  readonly requestBodyIdleMs: number;
+  /** Longest time for a whole request body, from when the proxy starts reading it; past it as above. */
+  readonly requestBodyMs: number;
 }
 
 /** Request limits. */
@@ -44,6 +52,11 @@ export interface Limits {
   readonly maxHeaderBytes: number;
   /** Most request header fields accepted; beyond it 431. */
   readonly maxHeaderCount: number;
+  /**
+   * Most client connections one worker holds open, HTTP and HTTPS together (an HTTP/2 connection
+   * counts once, whatever its streams); 0 for no cap. Past it, new connections are refused.
+   */
+  readonly maxConnections: number;
 }
 
 /** Defaults for {@link DataplaneConfig}. */
@@ -52,8 +65,8 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   httpPort: 8080,
   httpsPort: 8443,
   trustedProxies: [],
-  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000 }),
-  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 }),
+  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000 }),
+  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384 }),
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,
@@ -73,6 +86,13 @@ export function parseDuration(flag: string, value: string): number {
   const unit = m[2] ?? 's';
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1_000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(Number(m[1]) * factor);
+}
+
+/** Parses a whole-number flag where 0 is allowed (it turns the limit off). */
+export function parseCount(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > max) throw new ConfigError(`${flag}: "${value}" must be a whole number from 0 to ${max}`);
+  return n;
 }
 
 /** Parses a positive integer flag. */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import { requestEnded, requestStarted } from '../balancer/balancer.ts';
 import { account, type RequestNote } from './accounting.ts';
@@ -6,6 +7,7 @@ import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from 
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
+import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
@@ -60,6 +62,10 @@ export class Exchange {
   /** A whole body that arrived in one chunk, held to be written with `end()` in one system call. */
   #whole: Buffer | null = null;
   #done = false;
+  /** The request body's idle and total deadlines; null without a body or with both turned off. */
+  readonly #bodyTimer: RequestBodyTimer | null;
+  /** Whether the body is being read upstream now (from the first attempt's start to its last byte). */
+  #bodyReading = false;
 
   constructor(state: ProxyState, req: ClientRequest, res: ClientResponse, ctx: RouteContext, options: Dispatcher.DispatchOptions, started: number) {
     this.state = state;
@@ -72,6 +78,31 @@ export class Exchange {
     this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
     this.cluster.counters.active++;
     res.once('close', this.#onClientClose);
+    this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
+      ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
+      : null;
+  }
+
+  /** The attempt has its upstream connection: the request body is read from now on. */
+  bodyStarted(): void {
+    if (this.options.body === null || this.#bodyReading || this.#done) return;
+    this.#bodyReading = true;
+    this.#bodyTimer?.start();
+    // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
+    this.req.once('timeout', this.#onSocketIdle);
+  }
+
+  /** A chunk of the request body went upstream. */
+  bodyProgress(): void {
+    this.#bodyTimer?.progress();
+  }
+
+  /** The whole request went upstream. */
+  bodySent(): void {
+    if (!this.#bodyReading) return;
+    this.#bodyReading = false;
+    this.#bodyTimer?.stop();
+    this.req.off('timeout', this.#onSocketIdle);
   }
 
   /** Sends the request to `upstream`. */
@@ -201,10 +232,51 @@ export class Exchange {
 
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
+    this.bodySent();
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
   }
+
+  readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
+
+  /**
+   * The client is too slow with its body. Before any response: 408 with `connection: close` (the
+   * rest of the body is not wanted, and reading it would keep the slow client); after the response
+   * began, a broken response, as for an upstream failure then. Either way the upstream request is
+   * aborted, which closes its connection instead of returning it to the pool half-written.
+   */
+  readonly #onBodyTimeout = (which: BodyTimeout): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    const res = this.res;
+    const reason: ErrorReason = 'request-timeout';
+    const cause = new RequestBodyTimeoutError(which);
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    if (res.headersSent || res.destroyed) {
+      this.#finish(this.#status, reason, attempt.upstream);
+      res.destroy();
+      attempt.abandon(cause);
+      return;
+    }
+    const stream = (res as Partial<Http2ServerResponse>).stream;
+    this.#bytes += writeError(res, reason, stream === undefined);
+    // Accounted before the abort: undici detaches the client's socket from the request it aborts.
+    this.#finish(statusFor(reason), reason, attempt.upstream);
+    if (stream === undefined) {
+      attempt.abandon(cause);
+      return;
+    }
+    // HTTP/2: the complete 408, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113
+    // §8.1). Aborting upstream resets the client stream too, so it waits until the 408 is out.
+    stream.close(h2.NGHTTP2_NO_ERROR);
+    const abort = (): void => {
+      clearTimeout(fallback);
+      attempt.abandon(cause);
+    };
+    const fallback = setTimeout(abort, 1_000).unref();
+    res.once('finish', abort);
+  };
 
   readonly #onClientClose = (): void => {
     if (this.#done) return;
@@ -233,10 +305,11 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.upstream = upstream;
   }
 
-  /** Ignores whatever this attempt still reports and stops it. */
-  abandon(): void {
+  /** Ignores whatever this attempt still reports and stops it (no outcome is recorded for the endpoint). */
+  abandon(reason: Error = new Error('retried on another endpoint')): void {
+    if (this.#abandoned) return;
     this.#abandoned = true;
-    this.abort(new Error('retried on another endpoint'));
+    this.abort(reason);
   }
 
   abort(reason: Error): void {
@@ -249,14 +322,17 @@ export class Attempt implements Dispatcher.DispatchHandler {
     requestStarted(this.upstream.stats);
     // The client may have left while the request waited for a free upstream connection.
     if (this.exchange.res.destroyed) controller.abort(new Error('client closed the connection'));
+    else if (!this.#abandoned) this.exchange.bodyStarted();
   }
 
   onRequestSent(): void {
     this.sent = true;
+    if (!this.#abandoned) this.exchange.bodySent();
   }
 
   onBodySent(): void {
     this.sent = true;
+    this.exchange.bodyProgress();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
@@ -301,6 +377,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.#ended = true;
     const now = performance.now();
     requestEnded(this.upstream.stats, now - this.dispatched, now);
+  }
+}
+
+/** Why an upstream request was aborted when its client was too slow with the body. */
+class RequestBodyTimeoutError extends Error {
+  readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
+  constructor(which: BodyTimeout) {
+    super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
   }
 }
 
