@@ -8,6 +8,7 @@ import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
+import { ResponseStallTimer } from './response-stall-timer.ts';
 import { isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
@@ -66,6 +67,8 @@ export class Exchange {
   readonly #bodyTimer: RequestBodyTimer | null;
   /** Whether the body is being read upstream now (from the first attempt's start to its last byte). */
   #bodyReading = false;
+  /** Made at the first write the client refuses: how long it has taken none of its response. */
+  #stall: ResponseStallTimer | null = null;
 
   constructor(state: ProxyState, req: ClientRequest, res: ClientResponse, ctx: RouteContext, options: Dispatcher.DispatchOptions, started: number) {
     this.state = state;
@@ -142,7 +145,11 @@ export class Exchange {
     this.#bytes += chunk.length;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      this.res.once('drain', () => {
+        this.#stall?.drained();
+        controller.resume();
+      });
     }
   }
 
@@ -233,6 +240,7 @@ export class Exchange {
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
     this.bodySent();
+    this.#stall?.stop();
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
@@ -276,6 +284,18 @@ export class Exchange {
     };
     const fallback = setTimeout(abort, 1_000).unref();
     res.once('finish', abort);
+  };
+
+  /**
+   * The client took none of its response for --idle-timeout (see ResponseStallTimer): the response
+   * is cut and the upstream request aborted, freeing its connection. Logged as `client-timeout`.
+   */
+  readonly #onResponseStalled = (): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    this.#finish(this.#status, 'client-timeout', attempt.upstream);
+    this.res.destroy();
+    attempt.abandon(new Error('the client stopped reading its response'));
   };
 
   readonly #onClientClose = (): void => {
