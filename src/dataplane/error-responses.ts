@@ -30,7 +30,7 @@ export type ErrorReason =
   | 'pause-expired'
   /** An upgrade (WebSocket) to a paused route: a connection cannot be held, the client should retry. */
   | 'paused'
-  /** The worker holds as many client connections as `--max-connections` allows; this one is refused. */
+  /** The worker holds as many client connections as `--max-connections` allows, so this one is refused. */
   | 'too-many-connections';
 
 interface ErrorSpec {
