@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, parseCount, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, defaultMaxConnections, parseCount, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -29,7 +29,7 @@ export interface DataplaneFlags {
   requestBodyTimeout: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
-  maxConnections: string;
+  maxConnections?: string;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -60,7 +60,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--request-body-timeout <duration>', 'longest time for a whole request body (408 past it)', `${d.timeouts.requestBodyMs}ms`)
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
-    .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap)', String(d.limits.maxConnections))
+    .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap; default: what half the memory holds, at most 16384)')
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -71,10 +71,11 @@ export function addDataplaneOptions(command: Command): Command {
 
 /** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
 export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
+  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256);
   return {
-    dataplane: dataplaneConfig(flags),
+    dataplane: dataplaneConfig(flags, workers),
     compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
-    workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
+    workers,
     adminBind: flags.adminBind,
     adminPort: parsePort('--admin-port', flags.adminPort),
     drainMs: parseDuration('--drain', flags.drain),
@@ -106,7 +107,7 @@ export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<
   });
 }
 
-function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
+function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfig {
   if ((flags.defaultCert === undefined) !== (flags.defaultKey === undefined)) {
     throw new ConfigError('--default-cert and --default-key go together');
   }
@@ -135,10 +136,16 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
-      maxConnections: parseCount('--max-connections', flags.maxConnections, 1_000_000),
+      maxConnections: flags.maxConnections === undefined ? defaultMaxConnections(memoryLimit(), workers) : parseCount('--max-connections', flags.maxConnections, 1_000_000),
     },
     accessLog: flags.accessLog,
     logLevel: flags.logLevel,
     defaultCertificate,
   };
+}
+
+/** The memory this process may use: its container's limit (cgroup), else the machine's. */
+function memoryLimit(): number {
+  // constrainedMemory() is the cgroup limit, or a huge number when there is none.
+  return Math.min(process.constrainedMemory(), totalmem());
 }

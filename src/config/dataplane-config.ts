@@ -54,7 +54,9 @@ export interface Limits {
   readonly maxHeaderCount: number;
   /**
    * Most client connections one worker holds open, HTTP and HTTPS together (an HTTP/2 connection
-   * counts once, whatever its streams); 0 for no cap. Past it, new connections are refused.
+   * counts once, whatever its streams); 0 for no cap. Past it, new connections are refused. The
+   * command line's default is {@link defaultMaxConnections}; {@link DEFAULT_DATAPLANE_CONFIG} has
+   * its upper bound.
    */
   readonly maxConnections: number;
 }
@@ -71,6 +73,23 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   logLevel: 'info',
   defaultCertificate: null,
 });
+
+/**
+ * What one idle client connection costs a worker, in bytes of resident memory: measured over
+ * HTTP/2 with TLS, the dearest kind (~77 KiB; TLS with HTTP/1.1 ~59 KiB, plain HTTP/1.1 ~22 KiB).
+ */
+export const CONNECTION_COST_BYTES = 80 * 1024;
+
+/**
+ * The default `--max-connections` of each of `workers` workers in `memoryBytes` of memory (the
+ * container's limit, else the machine's): as many idle connections as half of it holds at
+ * {@link CONNECTION_COST_BYTES} each — the other half is for requests in flight, buffers and
+ * scripts — but never more than 16384 (ingress-nginx's `max-worker-connections`) nor fewer than 256.
+ */
+export function defaultMaxConnections(memoryBytes: number, workers: number): number {
+  const fits = Math.floor(memoryBytes / 2 / Math.max(1, workers) / CONNECTION_COST_BYTES);
+  return Math.min(DEFAULT_DATAPLANE_CONFIG.limits.maxConnections, Math.max(256, fits));
+}
 
 /** Parses a port flag: an integer 0..65535. */
 export function parsePort(flag: string, value: string): number {
