@@ -8,6 +8,13 @@ import type { Duplex } from 'node:stream';
 export const REFUSED_REQUEST_MS = 1_000;
 
 /**
+ * Most refused plain-HTTP connections waiting for their 503 at once. A flood of new connections
+ * would otherwise make as many sockets as it opens in a second; past this, refused connections are
+ * closed at once, as on the HTTPS listener.
+ */
+export const REFUSED_WAITING_MAX = 1_024;
+
+/**
  * The cap on the client connections one worker holds open (`--max-connections`), shared by its
  * HTTP and HTTPS listeners. A connection counts from its accept to its close, once, whatever it
  * carries: one HTTP/1.1 request at a time or an HTTP/2 session of many streams.
@@ -16,13 +23,15 @@ export const REFUSED_REQUEST_MS = 1_000;
  * handshake (a handshake per refused connection would spend the CPU that an overloaded worker has
  * least of, only to say no); on the HTTP listener it is kept just long enough to answer its first
  * request 503 `too-many-connections` with `connection: close` ({@link isRefused}), and closed after
- * {@link REFUSED_REQUEST_MS} in any case. Refused connections do not count against the cap.
+ * {@link REFUSED_REQUEST_MS} in any case (at most {@link REFUSED_WAITING_MAX} at a time; beyond that
+ * they too are closed at once). Refused connections do not count against the cap.
  */
 export class ConnectionLimit {
   /** The cap; 0 for none. */
   readonly max: number;
   #open = 0;
   readonly #refused = new WeakSet<Duplex>();
+  #waiting = 0;
 
   constructor(max: number) {
     this.max = max;
@@ -41,11 +50,20 @@ export class ConnectionLimit {
     return true;
   }
 
-  /** Marks a plain-HTTP connection over the cap, whose request is to be answered 503; closes it later regardless. */
-  refuse(socket: Duplex): void {
+  /**
+   * Marks a plain-HTTP connection over the cap, whose request is to be answered 503, and closes it
+   * after {@link REFUSED_REQUEST_MS} regardless; false, marking nothing, when too many wait already.
+   */
+  refuse(socket: Duplex): boolean {
+    if (this.#waiting >= REFUSED_WAITING_MAX) return false;
+    this.#waiting++;
     this.#refused.add(socket);
     const timer = setTimeout(() => socket.destroy(), REFUSED_REQUEST_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => {
+      this.#waiting--;
+      clearTimeout(timer);
+    });
+    return true;
   }
 
   /** Whether `socket` was refused (see {@link refuse}). */

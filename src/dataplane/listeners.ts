@@ -84,8 +84,7 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
   server.prependListener('connection', (socket: Duplex) => {
     if (!limit.admit(socket)) {
       state.metrics.connectionsRefused.labels(listener).inc();
-      if (listener === 'https') socket.destroy();
-      else limit.refuse(socket);
+      if (listener === 'https' || !limit.refuse(socket)) socket.destroy();
       return;
     }
     state.metrics.connections.labels(listener).inc();

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { REFUSED_REQUEST_MS, REFUSED_WAITING_MAX } from '../../src/dataplane/connection-limit.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { parseRawResponse, rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
@@ -132,6 +133,32 @@ describe('--max-connections per worker', () => {
     await once(silent, 'close');
     const held = performance.now() - started;
     assert.ok(held < 3_000, `closed after ${Math.round(held)} ms, not held until a timeout of the request head`);
+    await Promise.all(open.map((c) => c.close()));
+  });
+
+  it('closes a flood of refused HTTP connections at once past the ones waiting for their 503', async () => {
+    const open = Array.from({ length: MAX }, () => new KeptAlive(env.port));
+    for (const c of open) assert.equal((await c.get('/fill')).status, 200);
+    const before = await metric(env.proxy, refused('http'));
+    const FLOOD = REFUSED_WAITING_MAX + 100;
+    // In batches, so that the kernel's accept queue never overflows (a dropped SYN is retried 1 s later).
+    const closings: Promise<number>[] = [];
+    for (let i = 0; i < FLOOD; i += 100) {
+      const batch = Array.from({ length: Math.min(100, FLOOD - i) }, () => connect(env.port, '127.0.0.1'));
+      for (const socket of batch) {
+        socket.on('error', () => {});
+        closings.push(once(socket, 'connect').then(() => {
+          const connected = performance.now();
+          return once(socket, 'close').then(() => performance.now() - connected);
+        }));
+      }
+      await Promise.all(batch.map((socket) => (socket.connecting ? once(socket, 'connect') : null)));
+    }
+    const heldFor = await Promise.all(closings);
+    const atOnce = heldFor.filter((ms) => ms < REFUSED_REQUEST_MS / 2).length;
+    assert.ok(atOnce >= 50, `connections past the ${REFUSED_WAITING_MAX} waiting were closed at once (${atOnce} within ${REFUSED_REQUEST_MS / 2} ms)`);
+    assert.equal(await metric(env.proxy, refused('http')), before + FLOOD);
+    for (const c of open) assert.equal((await c.get('/still')).status, 200, 'the connections within the cap keep working');
     await Promise.all(open.map((c) => c.close()));
   });
 });
