@@ -161,6 +161,7 @@ export class Exchange {
     }
     if (this.#whole !== null) res.end(this.#whole);
     else res.end();
+    if (this.#bodyReading) this.#leaveBodyUnread();
     this.#finish(this.#status, undefined, attempt.upstream);
   }
 
@@ -244,6 +245,24 @@ export class Exchange {
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
+  }
+
+  /**
+   * The upstream answered before the client finished its body (a 401 or 413 that did not wait for
+   * it), and nobody wants the rest. Reading it to its end — what Node does to keep the connection —
+   * would let a client trickle bytes for as long as it likes, so the connection is not kept: HTTP/1.1
+   * closes it once the response is out (nginx, too, keeps no connection alive after an unread body),
+   * HTTP/2 resets the stream with NO_ERROR after the response (RFC 9113 §8.1).
+   */
+  #leaveBodyUnread(): void {
+    const stream = (this.res as Partial<Http2ServerResponse>).stream;
+    if (stream !== undefined) {
+      stream.close(h2.NGHTTP2_NO_ERROR); // Node sends the RST_STREAM once the response is out
+      return;
+    }
+    const socket = (this.res as ServerResponse).socket;
+    if (socket === null) return;
+    this.res.once('finish', () => socket.end(() => socket.destroy()));
   }
 
   readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');

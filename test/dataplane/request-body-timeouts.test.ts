@@ -45,17 +45,24 @@ function recordingUpstream(log: RequestLog): UpstreamHandler {
     if (req.url === '/early') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('partial;');
+    } else if (req.url?.startsWith('/refuses') === true) {
+      // Answers at once without waiting for the body, as an auth check or a size limit would.
+      res.writeHead(401, { 'content-type': 'text/plain', 'content-length': '4' });
+      res.end('nope');
     }
     req.on('data', (chunk: Buffer) => (entry.bytes += chunk.length));
     req.on('end', () => {
       entry.complete = true;
-      res.end(`received ${entry.bytes}`);
+      if (!res.writableEnded) res.end(`received ${entry.bytes}`);
       resolve();
     });
-    req.on('close', () => {
+    // Once its response is sent, Node no longer tells a request that its connection closed: watch both.
+    const gone = (): void => {
       if (!entry.complete) entry.aborted = true;
       resolve();
-    });
+    };
+    req.on('close', gone);
+    req.socket.once('close', gone);
   };
 }
 
@@ -154,6 +161,47 @@ describe('request bodies that trickle in', () => {
     const early = await entryFor(log, '/early');
     await early.over;
     assert.equal(early.aborted, true, 'the upstream saw its request aborted');
+  });
+
+  it('does not keep reading a body nobody wants once the upstream has answered: the connection closes after the response', async () => {
+    const started = performance.now();
+    const { socket, response } = rawPost(env.port, '/refuses', 100_000, 'hello');
+    trickle(socket, 100);
+    const res = await response;
+    const held = performance.now() - started;
+    assert.equal(res.status, 401, res.raw);
+    assert.equal(res.body, 'nope');
+    assert.ok(held < IDLE_MS, `the trickling client was let go with its response (${Math.round(held)} ms), not kept while it trickles`);
+    const refused = await entryFor(log, '/refuses');
+    await refused.over;
+    assert.equal(refused.aborted, true, 'the upstream connection, its request body unfinished, was closed');
+  });
+
+  it('over HTTP/2: ends the stream of a body nobody wants once the upstream has answered, and the connection goes on', async () => {
+    const session = await h2Session(env);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/refuses-h2', host: 'slow.test', 'content-length': '100000' });
+      stream.on('error', () => {});
+      stream.write('hello');
+      const timer = setInterval(() => stream.writable && stream.write('x'), 100);
+      const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+      let body = '';
+      stream.on('data', (c: Buffer) => (body += c));
+      const started = performance.now();
+      await once(stream, 'close');
+      clearInterval(timer);
+      assert.equal(headers[':status'], 401);
+      assert.equal(body, 'nope');
+      assert.equal(stream.rstCode, 0, 'RST_STREAM(NO_ERROR): stop sending, the response is complete');
+      assert.ok(performance.now() - started < IDLE_MS, 'not kept while it trickles');
+      const next = session.request({ ':method': 'POST', ':path': '/h2-after-refusal', host: 'slow.test' });
+      next.end('ab');
+      const [nextHeaders] = (await once(next, 'response')) as [IncomingHttpHeaders];
+      for await (const _ of next);
+      assert.equal(nextHeaders[':status'], 200);
+    } finally {
+      session.close();
+    }
   });
 
   it('over HTTP/2: answers 408 on the stream, aborts the upstream request, and the connection serves the next request', async () => {
