@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REFUSED_REQUEST_MS, REFUSED_WAITING_MAX } from '../../src/dataplane/connection-limit.ts';
+import { removeDir, tempManifestDir } from '../helpers/manifests.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { parseRawResponse, rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
@@ -65,10 +68,17 @@ describe('--max-connections per worker', () => {
   const refused = (listener: string): RegExp => new RegExp(`signalbox_connections_refused_total\\{listener="${listener}"\\} (\\d+)`);
   const active = (listener: string, n: number): RegExp => new RegExp(`signalbox_active_connections\\{listener="${listener}"\\} ${n}\\b`);
 
+  let logDir: string;
+  let stopped = false;
+
   before(async () => {
-    env = await startSingleRoute('cap', undefined, { limits: { maxConnections: MAX } });
+    logDir = await tempManifestDir();
+    env = await startSingleRoute('cap', undefined, { limits: { maxConnections: MAX }, dataplane: { accessLog: join(logDir, 'access.log') } });
   });
-  after(() => env.close());
+  after(async () => {
+    if (!stopped) await env.close();
+    await removeDir(logDir);
+  });
 
   it('refuses the HTTP connection past the cap with a 503, keeps serving the others, and accepts again once one closes', async () => {
     const open = Array.from({ length: MAX }, () => new KeptAlive(env.port));
@@ -160,5 +170,14 @@ describe('--max-connections per worker', () => {
     assert.equal(await metric(env.proxy, refused('http')), before + FLOOD);
     for (const c of open) assert.equal((await c.get('/still')).status, 200, 'the connections within the cap keep working');
     await Promise.all(open.map((c) => c.close()));
+  });
+
+  it('logs each refused request in the access log', async () => {
+    await env.close(); // stopping flushes the access log
+    stopped = true;
+    const lines = (await readFile(join(logDir, 'access.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; error?: string });
+    const over = lines.filter((l) => l.path === '/over');
+    assert.equal(over.length, 2);
+    assert.ok(over.every((l) => l.status === 503 && l.error === 'too-many-connections'), JSON.stringify(over));
   });
 });

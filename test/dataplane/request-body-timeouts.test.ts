@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { metric } from '../helpers/metrics.ts';
 import { parseRawResponse, type RawResponse } from '../helpers/raw-http.ts';
+import { removeDir, tempManifestDir } from '../helpers/manifests.ts';
 import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
 import type { UpstreamHandler } from '../helpers/upstreams.ts';
 
@@ -107,11 +110,20 @@ describe('request bodies that trickle in', () => {
   const TOTAL_MS = 1_500;
   const log = new RequestLog();
   let env: SingleRoute;
+  let logDir: string;
+  let stopped = false;
 
   before(async () => {
-    env = await startSingleRoute('slowbody', recordingUpstream(log), { timeouts: { requestBodyIdleMs: IDLE_MS, requestBodyMs: TOTAL_MS } });
+    logDir = await tempManifestDir();
+    env = await startSingleRoute('slowbody', recordingUpstream(log), {
+      timeouts: { requestBodyIdleMs: IDLE_MS, requestBodyMs: TOTAL_MS },
+      dataplane: { accessLog: join(logDir, 'access.log') },
+    });
   });
-  after(() => env.close());
+  after(async () => {
+    if (!stopped) await env.close();
+    await removeDir(logDir);
+  });
 
   it('answers 408 when the body stops arriving, aborts the upstream request, and a next request gets a fresh upstream connection', async () => {
     const started = performance.now();
@@ -237,6 +249,19 @@ describe('request bodies that trickle in', () => {
     const res = await request(`${env.proxy.http}/quick`, { method: 'POST', headers: { host: 'slow.test' }, body: Buffer.alloc(256 * 1024, 'q') });
     assert.equal(res.statusCode, 200);
     assert.equal(await res.body.text(), `received ${256 * 1024}`);
+  });
+
+  it('logs each of them in the access log with its reason', async () => {
+    await env.close(); // stopping flushes the access log
+    stopped = true;
+    const lines = (await readFile(join(logDir, 'access.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; error?: string });
+    const of = (path: string): { status: number; error?: string } | undefined => lines.find((l) => l.path === path);
+    for (const path of ['/stalls', '/trickles', '/h2-stalls']) {
+      assert.equal(of(path)?.status, 408, path);
+      assert.equal(of(path)?.error, 'request-timeout', path);
+    }
+    assert.equal(of('/early')?.error, 'request-timeout', 'cut after its 200 began');
+    assert.equal(of('/quick')?.error, undefined);
   });
 });
 
