@@ -24,7 +24,9 @@ type RetryReason = 'connect-failure' | 'reset' | 'status';
  * try upstream is an {@link Attempt}; a retry abandons the failed attempt (its late callbacks are
  * ignored) and dispatches a new one to a different endpoint. Only requests without a body are
  * retried — a streamed body cannot be replayed — and a retry never happens once response headers
- * have gone to the client.
+ * have gone to the client. A slow client is bounded here too: the request body's idle and total
+ * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
+ * body the upstream answered without waiting for, which is not read to its end.
  */
 export class Exchange {
   readonly state: ProxyState;
