@@ -5,8 +5,10 @@
  * signalbox/undici-floor, and writes the same as JSON under bench/results/. See bench/README.md.
  *
  *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
+ *                       [--baseline DIR]
  */
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
@@ -26,7 +28,9 @@ const HELP = `usage: node bench/proxy.ts [options]
   --threads N        wrk threads (default 1)
   --rounds N         measured runs per target; the proxies' order rotates each round (default 2)
   --path P           request path: / (20-byte body) or /1k (1 KiB body) (default /)
-  --only LIST        comma-separated subset of ${TARGETS.join(',')} (default all)`;
+  --only LIST        comma-separated subset of ${TARGETS.join(',')} (default all but baseline)
+  --baseline DIR     also run signalbox from the checkout in DIR (say, \`git worktree add DIR HEAD~1\`
+                     with its node_modules) as target baseline, to measure a change in one run`;
 
 interface Options {
   durationSec: number;
@@ -36,6 +40,8 @@ interface Options {
   rounds: number;
   path: string;
   targets: Target[];
+  /** The checkout the `baseline` target runs; null without --baseline. */
+  baseline: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -48,7 +54,8 @@ function parseOptions(argv: string[]): Options {
       threads: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '2' },
       path: { type: 'string', default: '/' },
-      only: { type: 'string', default: TARGETS.join(',') },
+      only: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -57,6 +64,10 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   if (!values.path.startsWith('/')) throw new Error('--path must start with /');
+  const baseline = values.baseline === undefined ? null : resolve(values.baseline);
+  if (baseline !== null && !existsSync(join(baseline, 'bin', 'signalbox.js'))) throw new Error(`--baseline: ${baseline} is not a signalbox checkout (no bin/signalbox.js)`);
+  const targets = onlyOption(values.only ?? TARGETS.filter((t) => t !== 'baseline' || baseline !== null).join(','), TARGETS, 'target');
+  if (targets.includes('baseline') && baseline === null) throw new Error('--only baseline needs --baseline DIR');
   return {
     durationSec: intOption('duration', values.duration, 1),
     warmupSec: intOption('warmup', values.warmup, 0),
@@ -64,7 +75,8 @@ function parseOptions(argv: string[]): Options {
     threads: intOption('threads', values.threads, 1),
     rounds: intOption('rounds', values.rounds, 1),
     path: values.path,
-    targets: onlyOption(values.only, TARGETS, 'target'),
+    targets,
+    baseline,
   };
 }
 
@@ -119,6 +131,11 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb);
     ports.set('signalbox', sb.http);
   }
+  if (opts.baseline !== null && opts.targets.includes('baseline')) {
+    const sb = { http: await freePort(), admin: await freePort() };
+    await startSignalbox(scope, opts.baseline, upstreamPort, sb);
+    ports.set('baseline', sb.http);
+  }
 
   const forwarded: Partial<Record<Target, string>> = {};
   for (const target of opts.targets) {
@@ -155,6 +172,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     signalboxOverDirect: ratio(summary, 'signalbox', 'direct'),
     undiciFloorOverNginx: ratio(summary, 'undici-floor', 'nginx'),
     signalboxOverUndiciFloor: ratio(summary, 'signalbox', 'undici-floor'),
+    signalboxOverBaseline: ratio(summary, 'signalbox', 'baseline'),
+    baselineOverNginx: ratio(summary, 'baseline', 'nginx'),
   };
   console.log(`\nmedians of ${opts.rounds} run(s) per target:\n${formatTable(summary)}\n`);
   const show = (label: string, value: number | null, note = ''): void => {
@@ -164,6 +183,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   show('signalbox/nginx', ratios.signalboxOverNginx, '   (goal ≥ 0.50; not a gate)');
   show('undici-floor/nginx', ratios.undiciFloorOverNginx, '   (what the Node.js + undici stack alone reaches)');
   show('signalbox/undici-floor', ratios.signalboxOverUndiciFloor, '   (share of the floor signalbox keeps)');
+  show('baseline/nginx', ratios.baselineOverNginx, `   (signalbox of ${opts.baseline})`);
+  show('signalbox/baseline', ratios.signalboxOverBaseline, '   (this checkout against the baseline)');
   const file = writeJson(benchDir, startedAt, { benchmark: 'proxy', startedAt: startedAt.toISOString(), machine: host, options: opts, forwarded, runs, summary, ratios });
   console.log(`\nwrote ${file}`);
 }

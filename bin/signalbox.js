@@ -6,6 +6,7 @@
 // re-execution.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +32,17 @@ if (major !== wantedMajor || missingFlag) {
   }
   // Run the real command as a child and pass signals on, so `kill` on this process stops it too.
   const child = spawn(node, [...NODE_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
+    if (signal) {
+      // End the same way, so that a shell or make sees the signal: with our handlers gone, the
+      // default action applies (a handler left in place would swallow it).
+      for (const s of SIGNALS) process.removeAllListeners(s);
+      process.exitCode = 128 + (constants.signals[signal] ?? 0);   // if the signal is ignored here
+      process.kill(process.pid, signal);
+      return;
+    }
     process.exit(code ?? 1);
   });
 } else {

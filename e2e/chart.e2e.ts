@@ -212,7 +212,7 @@ describe('the chart on a real API server', () => {
       token = await cluster.tokenFor(account, DEPLOY_NAMESPACE);
       // The chart's flags, but for where it listens and how long it drains: the harness picks free
       // loopback ports and a short shutdown.
-      const local = /^--(bind|http-port|https-port|admin-port|admin-bind|access-log|log-level|drain|grace)=/;
+      const local = /^--(bind|http-port|https-port|admin-port|admin-bind|debug-port|debug-bind|access-log|log-level|drain|grace)=/;
       const args = workload.spec.template.spec.containers[0]!.args.filter((a) => !local.test(a));
       controller = await startController(await cluster.kubeconfigForToken(token), args, { POD_NAME: 'signalbox-0', POD_NAMESPACE: DEPLOY_NAMESPACE, POD_IP: '10.244.0.9' });
       await waitFor(() => controller.ready(), { timeoutMs: 30_000, what: 'the controller to be ready' });

@@ -93,7 +93,7 @@ describe('signalbox controller against a real API server', () => {
   test('annotations change the Service\'s policy; a bad one is an Event on the Service, and the rest keeps working', async () => {
     await patch(cluster, 'service', 'green', { metadata: { annotations: { 'signalbox.dev/lb-policy': 'maglev', 'signalbox.dev/hash-on': 'header:x-user', 'signalbox.dev/retries': 'lots' } } }, { namespace: 'default' });
     const policy = await waitFor(async () => {
-      const table = (await (await request(`${controller.admin}/debug/table`)).body.json()) as { table: { clusters: Record<string, { policy: { lbPolicy: string } }> } };
+      const table = (await (await request(`${controller.debug}/debug/table`)).body.json()) as { table: { clusters: Record<string, { policy: { lbPolicy: string } }> } };
       const p = table.table.clusters['default/green:80']?.policy;
       return p?.lbPolicy === 'maglev' ? p : null;
     }, { timeoutMs: 15_000, what: 'the maglev policy' });

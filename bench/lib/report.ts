@@ -8,8 +8,11 @@ import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import type { WrkResult } from './wrk.ts';
 
-/** The targets the benchmark knows, in report order. */
-export const TARGETS = ['direct', 'nginx', 'undici-floor', 'signalbox'] as const;
+/**
+ * The targets the benchmark knows, in report order. `baseline` is signalbox from another checkout
+ * (`--baseline DIR`), measured in the same run to say what a change costs.
+ */
+export const TARGETS = ['direct', 'nginx', 'undici-floor', 'signalbox', 'baseline'] as const;
 
 /** One of {@link TARGETS}. */
 export type Target = (typeof TARGETS)[number];

@@ -7,7 +7,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { get, HOST, waitForHttp } from './net.ts';
+import { freePort, get, HOST, waitForHttp } from './net.ts';
 import type { Scope, Service } from './processes.ts';
 
 /** The Host header every benchmark request carries, and the host of the Ingress rule. */
@@ -83,6 +83,8 @@ export function benchManifests(upstreamPorts: number | readonly number[], annota
 export interface SignalboxPorts {
   http: number;
   admin: number;
+  /** The debug listener (`/debug/table`), on loopback; a free port when not given. */
+  debug?: number;
 }
 
 /** A running signalbox and the manifest directory it watches. */
@@ -91,7 +93,7 @@ export interface Signalbox {
   manifests: string;
   /** A directory on the same file system, where rewritten manifests are written before the rename. */
   staging: string;
-  ports: SignalboxPorts;
+  ports: Required<SignalboxPorts>;
   upstreamPorts: readonly number[];
 }
 
@@ -114,6 +116,7 @@ export async function startSignalbox(
   options: SignalboxOptions = {},
 ): Promise<Signalbox> {
   const dir = scope.tempDir('manifests');
+  const debugPort = ports.debug ?? (await freePort());
   for (const [file, object] of Object.entries(benchManifests(upstreamPorts, options.annotations))) writeFileSync(join(dir, file), stringify(object));
   const args = [
     // The flag bin/signalbox.js otherwise re-executes itself to get: one process, whose pid is signalbox's.
@@ -124,12 +127,13 @@ export async function startSignalbox(
     '--http-port', String(ports.http),
     '--https-port', '0',
     '--admin-port', String(ports.admin),
+    '--debug-port', String(debugPort),
     '--workers', String(options.workers ?? 1),
     '--access-log', 'off',
   ];
   const service = scope.start('signalbox', process.execPath, args, root);
   await waitForHttp(service, ports.admin, '/readyz', 30_000);
-  return { service, manifests: dir, staging: scope.tempDir('staging'), ports, upstreamPorts: typeof upstreamPorts === 'number' ? [upstreamPorts] : upstreamPorts };
+  return { service, manifests: dir, staging: scope.tempDir('staging'), ports: { ...ports, debug: debugPort }, upstreamPorts: typeof upstreamPorts === 'number' ? [upstreamPorts] : upstreamPorts };
 }
 
 /**
@@ -158,7 +162,7 @@ export async function waitForTable<T extends { version: number }>(sb: Signalbox,
   let seen = 'nothing yet';
   while (Date.now() < deadline) {
     if (sb.service.hasExited()) throw new Error(`signalbox exited (${await sb.service.exited}):\n${sb.service.output().trim()}`);
-    const res = await get(sb.ports.admin, '/debug/table');
+    const res = await get(sb.ports.debug, '/debug/table');
     if (res.status === 200) {
       const published = JSON.parse(res.body) as T;
       const check = wanted(published);

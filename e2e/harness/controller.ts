@@ -9,6 +9,7 @@ export async function startController(kubeconfig: string, extraArgs: readonly st
   const running = await startSignalboxProcess([
     'controller', '--kubeconfig', kubeconfig,
     '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-bind', '127.0.0.1', '--admin-port', '0',
+    '--debug-port', '0',
     '--workers', '1', '--access-log', 'off', '--log-level', 'info', '--drain', '0s', '--grace', '3s', ...extraArgs,
   ], env);
   if (running.https === null) throw new Error('the controller printed no HTTPS address');

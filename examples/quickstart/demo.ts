@@ -2,18 +2,15 @@
  * `make demo`: starts the two example backends (coffee on 127.0.0.1:9101, tea on 127.0.0.1:9102)
  * and `signalbox serve` on this directory, then prints what to try. Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { endWithSignalbox, spawnSignalbox, startedOrExit } from '../demo-process.ts';
 import { startExampleBackend } from './backend.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
+const here = import.meta.dirname;
 
-const backends = await Promise.all([startExampleBackend('coffee', 9101), startExampleBackend('tea', 9102)]);
-const proxy = spawn(process.execPath, [join(root, 'bin', 'signalbox.js'), 'serve', '--manifests', here, '--http-port', '8080', '--https-port', '8443', '--admin-port', '9901', '--workers', '2'], {
-  stdio: ['ignore', 'inherit', 'pipe'],
-});
+const backends = await startedOrExit(Promise.all([startExampleBackend('coffee', 9101), startExampleBackend('tea', 9102)]));
+// Loopback only, the admin port included: a demo is not for the network.
+const proxy = spawnSignalbox(['serve', '--manifests', here, '--bind', '127.0.0.1', '--http-port', '8080', '--https-port', '8443',
+  '--admin-bind', '127.0.0.1', '--admin-port', '9901', '--workers', '2']);
 proxy.stderr.on('data', (chunk: Buffer) => {
   process.stderr.write(chunk);
   if (chunk.toString().includes('signalbox: serving')) {
@@ -25,17 +22,11 @@ Try:
   curl -s -H 'Host: a.tea.example.com' http://127.0.0.1:8080/          # → tea (wildcard host)
   curl -s -H 'Host: elsewhere.test' http://127.0.0.1:8080/             # → coffee (default backend)
   curl -sk --http2 --resolve cafe.example.com:8443:127.0.0.1 https://cafe.example.com:8443/coffee
-  curl -s http://127.0.0.1:9901/debug/table    # the routing table;  /metrics, /readyz, /healthz
+  curl -s http://127.0.0.1:9902/debug/table    # the routing table (debug port);  :9901 has /metrics, /readyz, /healthz
 Edit the YAML files in examples/quickstart/ and the change is live within a second. Ctrl-C stops.
 `);
   }
 });
-const stop = (): void => {
-  proxy.kill('SIGTERM');
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-proxy.once('exit', (code) => {
+endWithSignalbox(proxy, () => {
   for (const b of backends) b.close();
-  process.exit(code ?? 0);
 });

@@ -10,13 +10,14 @@
  * `--interactive` starts everything and prints what to try instead; Ctrl-C stops it.
  * `--http-port` and `--admin-port` (8080, 9901) move signalbox's own ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { spawnSignalbox, startedOrExit } from '../demo-process.ts';
 import { copyManifests, EDITED_FILES, ORDERS_NEW_PORT, setMaintenance, setOrdersEndpoint, setTenantMove, startPausingBackends, type DemoAnswer } from './backends.ts';
 
 const HOST = 'orders.example.com';
@@ -35,14 +36,17 @@ const base = await mkdtemp(join(tmpdir(), 'signalbox-pausing-'));
 const dir = join(base, 'manifests');
 await mkdir(dir);
 await copyManifests(dir);
-const backends = await startPausingBackends();
+const backends = await startedOrExit(startPausingBackends().catch(async (err: unknown) => {
+  await rm(base, { recursive: true, force: true });
+  throw err;
+}));
 const accessLog = values.interactive ? 'stdout' : join(base, 'access.log');
-const proxy = spawn(process.execPath, [
-  join(import.meta.dirname, '..', '..', 'bin', 'signalbox.js'), 'serve', '--manifests', dir,
+const proxy = spawnSignalbox([
+  'serve', '--manifests', dir,
   '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', 'off',
   '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--workers', String(WORKERS),
   '--access-log', accessLog, ...(values.interactive ? [] : ['--log-level', 'warn']),
-], { stdio: ['ignore', 'inherit', 'pipe'] });
+]);
 const exited = new Promise<number>((resolve) => proxy.once('exit', (code) => resolve(code ?? 0)));
 
 const cleanUp = async (): Promise<void> => {

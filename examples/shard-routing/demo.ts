@@ -3,15 +3,13 @@
  * starts the demo backends and the shard directory (backends.ts, 127.0.0.1:19101-19104) and
  * `signalbox serve` on the variant's manifests, then prints what to try. Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { endWithSignalbox, spawnSignalbox, startedOrExit } from '../demo-process.ts';
 import { DEMO_PORTS, startShardBackends } from './backends.ts';
 
 const VARIANTS = ['data-map', 'lookup-service'];
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
+const here = import.meta.dirname;
 
 const { values } = parseArgs({ options: { variant: { type: 'string', default: 'data-map' } } });
 const variant = values.variant;
@@ -21,10 +19,8 @@ if (!VARIANTS.includes(variant)) {
 }
 const manifests = join(here, variant);
 
-const backends = await startShardBackends({ log: (line) => process.stderr.write(`${line}\n`) });
-const proxy = spawn(process.execPath, [join(root, 'bin', 'signalbox.js'), 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', '8080', '--https-port', 'off', '--admin-bind', '127.0.0.1', '--admin-port', '9901', '--workers', '2'], {
-  stdio: ['ignore', 'inherit', 'pipe'],
-});
+const backends = await startedOrExit(startShardBackends({ log: (line) => process.stderr.write(`${line}\n`) }));
+const proxy = spawnSignalbox(['serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', '8080', '--https-port', 'off', '--admin-bind', '127.0.0.1', '--admin-port', '9901', '--workers', '2']);
 
 const shop = "curl -s -H 'Host: shop.example.com'";
 const live = variant === 'data-map'
@@ -43,17 +39,10 @@ Variant ${variant}. Try:
   ${shop} http://127.0.0.1:8080/shops/3/orders           # → shop-a (path prefix)
   ${shop} -i -H 'x-shop-id: 99' http://127.0.0.1:8080/   # → 404 unknown shop
   ${shop} http://127.0.0.1:8080/                         # → shop (no shop named)
-  curl -s http://127.0.0.1:9901/debug/scripts    # script health;  /metrics has signalbox_script_*
+  curl -s http://127.0.0.1:9902/debug/scripts    # script health (debug port);  :9901/metrics has signalbox_script_*
 ${live}
 Ctrl-C stops.
 `);
   }
 });
-const stop = (): void => {
-  proxy.kill('SIGTERM');
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-proxy.once('exit', (code) => {
-  void backends.close().then(() => process.exit(code ?? 0));
-});
+endWithSignalbox(proxy, () => backends.close());

@@ -1,14 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { compile } from '../compile/compile.ts';
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
+import { redactTable } from '../dataplane/table-redaction.ts';
 import { ConfigError } from '../errors.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import { createLogger } from '../log.ts';
 import { parseManifest } from '../source/manifest-file.ts';
 import { ManifestSource } from '../source/manifest-source.ts';
 import { withDefaultNamespace } from '../source/namespace-defaults.ts';
+import { scriptLocations, withFileLines, type ScriptLocation } from '../source/script-locations.ts';
 
 /** `signalbox compile --in FILE_OR_DIR`: the table and diagnostics for manifests, offline. */
 export function registerCompileCommand(program: Command): void {
@@ -20,25 +23,25 @@ export function registerCompileCommand(program: Command): void {
     .option('--ingress-class <name>', 'IngressClass name for the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean }) => {
+    .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
-      const { objects, fileDiagnostics } = await readObjects(opts.in);
+      const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));
       const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName });
+      // The same view as /debug/table: this output ends up in CI logs, which more people read than
+      // the manifests' Secrets and ConfigMaps. The data is the operator's own, so --show-data may print it.
       const out = {
-        table: {
-          ...result.table,
-          certificates: result.table.certificates.map((c) => ({ ...c, keyPem: '(redacted)' })),
-        },
+        table: redactTable(result.table, { showData: opts.showData === true }),
         statuses: result.statuses,
-        diagnostics: [...fileDiagnostics, ...shapeDiagnostics, ...result.diagnostics],
+        diagnostics: [...fileDiagnostics, ...shapeDiagnostics, ...withFileLines(result.diagnostics, scripts)],
       };
       process.stdout.write(opts.output === 'json' ? `${JSON.stringify(out, null, 2)}\n` : YAML.stringify(out, { lineWidth: 0 }));
       if (opts.failOnError && out.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1;
     });
 }
 
-async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']> }> {
+async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']>; scripts: ScriptLocation[] }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -48,11 +51,12 @@ async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiag
   if (isDir) {
     const source = new ManifestSource(path, createLogger({ level: 'silent' }));
     await source.load();
-    return { objects: source.objects(), fileDiagnostics: source.diagnostics() };
+    return { objects: source.objects(), fileDiagnostics: source.diagnostics(), scripts: source.scriptLocations().map((l) => ({ ...l, file: join(path, l.file) })) };
   }
-  const parsed = parseManifest(await readFile(path, 'utf8'), path);
+  const text = await readFile(path, 'utf8');
+  const parsed = parseManifest(text, path);
   if (!parsed.ok) {
-    return { objects: [], fileDiagnostics: [{ kind: 'File', namespace: '', name: path, code: 'ManifestParseError', message: parsed.error, severity: 'error' }] };
+    return { objects: [], fileDiagnostics: [{ kind: 'File', namespace: '', name: path, code: 'ManifestParseError', message: parsed.error, severity: 'error' }], scripts: [] };
   }
-  return { objects: [...parsed.objects], fileDiagnostics: [] };
+  return { objects: [...parsed.objects], fileDiagnostics: [], scripts: scriptLocations(text, path) };
 }

@@ -7,9 +7,8 @@ import { StatusWriter } from '../controller/status-writer.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
-import { createLogger } from '../log.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
-import { addDataplaneOptions, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
+import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
 import { startRuntime } from './runtime.ts';
 
 /** How often the leader compares the API's statuses with its own, besides after every build. */
@@ -41,7 +40,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--election-namespace <namespace>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else default)')
     .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader');
   addDataplaneOptions(command).action(async (flags: ControllerFlags) => {
-    const log = createLogger({ level: flags.logLevel });
+    const log = flagsLogger(flags);
     const api = KubeApi.load(flags.kubeconfig);
     const metrics = createControlMetrics();
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
@@ -82,12 +81,14 @@ export function registerControllerCommand(program: Command): void {
     // without a build: look again now and then.
     const resync = setInterval(() => void writer?.sync(), RESYNC_MS);
     resync.unref();
-    announce(flags, log, running.ports);
-    await untilSignalled(log, async () => {
+    // Listening for signals before saying it serves: whoever waits for that line may stop it at once.
+    const signalled = untilSignalled(log, async () => {
       clearInterval(resync);
       await running.stop();
       await api.close();
     });
+    announce(flags, log, running.ports);
+    await signalled;
   });
 }
 

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, defaultMaxConnections, parseCount, parseDuration, parsePort, parsePositiveInt, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, defaultMaxConnections, parseCount, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseTrustedProxies,
+  type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -16,6 +17,9 @@ export interface DataplaneFlags {
   httpsPort: string;
   adminPort: string;
   adminBind: string;
+  debugPort: string;
+  debugBind: string;
+  debugTokenFile?: string;
   workers?: string;
   accessLog: string;
   logLevel: string;
@@ -30,12 +34,23 @@ export interface DataplaneFlags {
   maxHeaderBytes: string;
   maxHeaderCount: string;
   maxConnections?: string;
+  mergeSlashes: boolean;
+  allowEncodedSlashes?: boolean;
+  allowPathParameters?: boolean;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
   controllerName: string;
   drain: string;
   grace: string;
+}
+
+/**
+ * The process logger the flags ask for. Checked before anything else starts so that a wrong
+ * `--log-level` is a usage error rather than pino's own exception.
+ */
+export function flagsLogger(flags: DataplaneFlags): Logger {
+  return createLogger({ level: parseLogLevel('--log-level', flags.logLevel) });
 }
 
 /** Adds the data-plane flags to `command`. */
@@ -45,11 +60,14 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--bind <address>', 'address the traffic listeners bind to', d.bindAddress)
     .option('--http-port <port>', 'plain HTTP port (0 = any free port)', String(d.httpPort))
     .option('--https-port <port>', 'HTTPS port, HTTP/2 and HTTP/1.1 (0 = any free port, "off" = no HTTPS)', String(d.httpsPort))
-    .option('--admin-port <port>', 'admin port: /healthz /readyz /metrics /debug/table', '9901')
+    .option('--admin-port <port>', 'admin port: /healthz /readyz /metrics', '9901')
     .option('--admin-bind <address>', 'address the admin listener binds to', '0.0.0.0')
+    .option('--debug-port <port>', 'debug port: /debug/table /debug/scripts ("off" = none)', String(DEFAULT_DEBUG_LISTENER.port))
+    .option('--debug-bind <address>', 'address the debug listener binds to (other than loopback only with --debug-token-file)', DEFAULT_DEBUG_LISTENER.bind)
+    .option('--debug-token-file <file>', 'file with the bearer token debug requests must send (one per line; re-read when it changes)')
     .option('--workers <n>', 'data-plane worker threads (default: number of cores)')
     .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', d.logLevel)
+    .option('--log-level <level>', LOG_LEVELS.join(', '), d.logLevel)
     .option('--trusted-proxies <cidrs>', 'comma-separated IPs/CIDRs whose X-Forwarded-* headers are believed', '')
     .option('--connect-timeout <duration>', 'upstream connect timeout (504 past it)', `${d.timeouts.connectMs}ms`)
     .option('--response-header-timeout <duration>', 'wait for upstream response headers (504 past it)', `${d.timeouts.responseHeadersMs}ms`)
@@ -61,6 +79,9 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
     .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap; default: what half the memory holds, at most 16384)')
+    .option('--no-merge-slashes', 'match and forward request paths with repeated slashes as they are (default: merged, //a → /a)')
+    .option('--allow-encoded-slashes', 'accept %2F and %5C in request paths, kept encoded (default: 400)')
+    .option('--allow-path-parameters', 'accept ; in request paths, kept as it is (default: 400)')
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -72,12 +93,18 @@ export function addDataplaneOptions(command: Command): Command {
 /** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
 export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
   const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256);
+  const adminPort = parsePort('--admin-port', flags.adminPort);
+  const debug = parseDebugListener(flags.debugPort, flags.debugBind, flags.debugTokenFile);
+  if (debug !== null && debug.port !== 0 && debug.port === adminPort) {
+    throw new ConfigError(`--debug-port ${debug.port} is the admin port: the debug listener needs a port of its own (or --debug-port off)`);
+  }
   return {
     dataplane: dataplaneConfig(flags, workers),
     compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName },
     workers,
     adminBind: flags.adminBind,
-    adminPort: parsePort('--admin-port', flags.adminPort),
+    adminPort,
+    debug,
     drainMs: parseDuration('--drain', flags.drain),
     graceMs: parseDuration('--grace', flags.grace),
     log,
@@ -85,25 +112,38 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
 }
 
 /** Prints where the listeners are, once they are. */
-export function announce(flags: DataplaneFlags, log: Logger, ports: { http: number; https: number | null; admin: number }): void {
-  const { http, https, admin } = ports;
-  const shown = flags.bind === '0.0.0.0' || flags.bind === '::' ? '127.0.0.1' : flags.bind;
-  log.info({ http, https, admin }, 'signalbox serving');
+export function announce(flags: DataplaneFlags, log: Logger, ports: { http: number; https: number | null; admin: number; debug: number | null }): void {
+  const { http, https, admin, debug } = ports;
+  log.info({ http, https, admin, debug }, 'signalbox serving');
   process.stderr.write(
-    `signalbox: serving http://${shown}:${http}` + (https === null ? '' : `  https://${shown}:${https}`) +
-      `  admin http://${flags.adminBind === '0.0.0.0' ? '127.0.0.1' : flags.adminBind}:${admin}\n`,
+    `signalbox: serving http://${shown(flags.bind)}:${http}` + (https === null ? '' : `  https://${shown(flags.bind)}:${https}`) +
+      `  admin http://${shown(flags.adminBind)}:${admin}` + (debug === null ? '' : `  debug http://${shown(flags.debugBind)}:${debug}`) + '\n',
   );
 }
 
-/** Resolves when SIGTERM or SIGINT arrives and `stop` has finished. */
+/** An address to connect to for a bind address: loopback for the wildcard ones. */
+function shown(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '::') return '127.0.0.1';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}
+
+/**
+ * Resolves when SIGTERM or SIGINT arrives and `stop` has finished. Signals that arrive while it stops
+ * are ignored: Ctrl-C reaches every process of the terminal's group, so a parent that passes signals
+ * on (bin/signalbox.js, a demo script) delivers a second one, which must not cut the graceful stop
+ * short (it is bounded by `--grace` anyway).
+ */
 export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'shutting down');
       stop().then(resolve, resolve);
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 
@@ -138,8 +178,13 @@ function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfi
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
       maxConnections: flags.maxConnections === undefined ? defaultMaxConnections(memoryLimit(), workers) : parseCount('--max-connections', flags.maxConnections, 1_000_000),
     },
+    paths: {
+      mergeSlashes: flags.mergeSlashes,
+      allowEncodedSlashes: flags.allowEncodedSlashes === true,
+      allowPathParameters: flags.allowPathParameters === true,
+    },
     accessLog: flags.accessLog,
-    logLevel: flags.logLevel,
+    logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,
   };
 }

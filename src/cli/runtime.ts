@@ -1,8 +1,10 @@
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
-import type { DataplaneConfig } from '../config/dataplane-config.ts';
+import type { DataplaneConfig, DebugListenerConfig } from '../config/dataplane-config.ts';
 import { Debouncer } from '../controller/debouncer.ts';
 import { TableBuilder } from '../controller/table-builder.ts';
 import { startAdminServer } from '../dataplane/admin-server.ts';
+import { startDebugServer } from '../dataplane/debug-server.ts';
+import { DebugToken } from '../dataplane/debug-token.ts';
 import { generateSelfSignedCertificate } from '../dataplane/tls/self-signed.ts';
 import { WorkerPool } from '../dataplane/worker-pool.ts';
 import { ActiveHealthChecker } from '../health/active-health.ts';
@@ -20,6 +22,8 @@ export interface RuntimeOptions {
   readonly workers: number;
   readonly adminBind: string;
   readonly adminPort: number;
+  /** The debug listener (`/debug/*`), or null for none. */
+  readonly debug: DebugListenerConfig | null;
   /** On shutdown: how long readiness is failed while still serving, before listeners close. */
   readonly drainMs: number;
   /** On shutdown: how long requests in flight may take to finish once listeners closed. */
@@ -31,7 +35,8 @@ export interface RuntimeOptions {
 
 /** A running data plane. */
 export interface RunningRuntime {
-  readonly ports: { readonly http: number; readonly https: number | null; readonly admin: number };
+  /** Where each listener is; `debug` is null when the debug listener is off. */
+  readonly ports: { readonly http: number; readonly https: number | null; readonly admin: number; readonly debug: number | null };
   readonly metrics: ControlMetrics;
   /** The table served now. */
   current(): PublishedTable | null;
@@ -55,11 +60,14 @@ export interface RuntimeHooks {
 
 /**
  * The data plane fed by `source`: source → debounce → TableBuilder → WorkerPool, the active health
- * checker, and the admin server. `serve --manifests` and `controller` differ only in the source and
- * in what they do with each build's statuses.
+ * checker, the admin server and the debug listener. `serve --manifests` and `controller` differ only
+ * in the source and in what they do with each build's statuses.
  */
 export async function startRuntime(options: RuntimeOptions, source: ObjectSource, metrics: ControlMetrics = createControlMetrics(), hooks: RuntimeHooks = {}): Promise<RunningRuntime> {
   const { log } = options;
+  // Read first: a token file that is missing or invalid stops start-up before any port opens.
+  const debugLog = log.child({ component: 'debug' });
+  const debugToken = options.debug === null || options.debug.tokenFile === null ? null : DebugToken.load(options.debug.tokenFile, debugLog);
   const dataplane: DataplaneConfig = {
     ...options.dataplane,
     defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
@@ -76,7 +84,7 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
 
   const rebuild = (): void => {
     const { snapshot, diagnostics } = snapshotFromObjects(withDefaultNamespace(source.objects()));
-    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics]);
+    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics], source.locate === undefined ? undefined : (d) => source.locate!(d));
     if (published !== null) {
       pool.publish(published);
       health.update(published.table);
@@ -89,17 +97,22 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
   const ports = await pool.start();
   const debouncer = new Debouncer(rebuild, options.debounce?.holdoffMs ?? 50, options.debounce?.maxDelayMs ?? 500);
   source.watch(() => debouncer.trigger());
+  const debug = options.debug === null
+    ? null
+    : await startDebugServer(
+      { host: options.debug.bind, port: options.debug.port, token: debugToken, log: debugLog, unauthorized: metrics.debugUnauthorized },
+      { currentTable: () => builder.current, scriptStatuses: () => pool.scriptStatuses() },
+    );
   const admin = await startAdminServer(options.adminBind, options.adminPort, {
     registry: metrics.registry,
     collectWorkerMetrics: () => pool.collectMetrics(),
-    currentTable: () => builder.current,
     isReady: () => !draining && builder.current !== null && pool.ready,
-    scriptStatuses: () => pool.scriptStatuses(),
+    debugAddress: debug === null || options.debug === null ? null : hostPort(options.debug.bind, debug.port),
   });
 
   let stopping: Promise<void> | null = null;
   return {
-    ports: { ...ports, admin: admin.port },
+    ports: { ...ports, admin: admin.port, debug: debug?.port ?? null },
     metrics,
     current: () => builder.current,
     lastResult: () => builder.lastResult,
@@ -115,10 +128,17 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
         health.stop();
         if (options.drainMs > 0) await new Promise((r) => setTimeout(r, options.drainMs));
         await pool.stop(options.graceMs);
-        admin.server.closeAllConnections();
-        await new Promise((r) => admin.server.close(r));
+        for (const { server } of debug === null ? [admin] : [admin, debug]) {
+          server.closeAllConnections();
+          await new Promise((r) => server.close(r));
+        }
       })();
       return stopping;
     },
   };
+}
+
+/** `host:port`, IPv6 addresses in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

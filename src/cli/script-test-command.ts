@@ -21,7 +21,10 @@ const HELP_AFTER = `
 Runs the RouteScript in FILE against sample requests, offline, with the proxy's script engine
 (isolated-vm, the script's own limits) after the compiler's checks of RouteScripts, so what it
 accepts is what the proxy accepts. FILE may hold other documents too, such as the ConfigMap that
-spec.dataFrom names. Backends naming Services absent from FILE are reported as notes only.
+spec.dataFrom names, or be a directory of manifests (read as serve --manifests reads it), where
+the Services and ConfigMaps the RouteScript names are found in their own files. Backends naming
+Services that are not there are reported as notes only. A compile error gives the line and column
+in the code and, for code written as a literal block (code: |), in the file.
 
 A request is a JSON object with any of these fields (default in brackets):
   method [${REQUEST_DEFAULTS.method}], host [${REQUEST_DEFAULTS.host}; lower-cased, port dropped], path [${REQUEST_DEFAULTS.path}; "?..." becomes the query],
@@ -41,14 +44,14 @@ Example:
   signalbox script test shards.yaml --request '{"headers": {"x-shop-id": "1"}}' --json
 `;
 
-/** `signalbox script test FILE`: runs a RouteScript against sample requests and prints its decisions. */
+/** `signalbox script test FILE|DIR`: runs a RouteScript against sample requests and prints its decisions. */
 export function registerScriptCommand(program: Command): void {
   const script = program.command('script').description('work with RouteScripts offline').exitOverride(usageExitCode);
   script
     .command('test')
     .description('run a RouteScript against sample requests, offline, and print its decisions')
-    .argument('<file>', 'manifest file holding the RouteScript (YAML or JSON, several documents and kind: List allowed)')
-    .option('--name <name>', 'the RouteScript to run (name or namespace/name), when FILE holds several')
+    .argument('<file>', 'manifest file holding the RouteScript (YAML or JSON, several documents and kind: List allowed), or a directory of manifests')
+    .option('--name <name>', 'the RouteScript to run (name or namespace/name), when FILE (or the directory) holds several')
     .option('--request <json>', 'a sample request as JSON (repeatable)', collect)
     .option('--requests <file>', 'sample requests: a JSON array, JSON lines or a YAML list')
     .option('--lookup <key=value>', 'what ctx.lookup(key) answers (repeatable); other keys are not found', collect)

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../log.ts';
-import { addDataplaneOptions, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
+import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
 import { startServe } from './serve-runtime.ts';
 
 interface ServeFlags extends DataplaneFlags {
@@ -14,9 +13,11 @@ export function registerServeCommand(program: Command): void {
     .description('serve traffic from Kubernetes manifests in a directory (watched: edits go live within a second)')
     .requiredOption('--manifests <dir>', 'directory of *.yaml, *.yml, *.json manifests (searched recursively)');
   addDataplaneOptions(command).action(async (flags: ServeFlags) => {
-    const log = createLogger({ level: flags.logLevel });
+    const log = flagsLogger(flags);
     const running = await startServe({ ...runtimeOptions(flags, log), manifests: flags.manifests, log });
+    // Listening for signals before saying it serves: whoever waits for that line may stop it at once.
+    const signalled = untilSignalled(log, () => running.stop());
     announce(flags, log, running.ports);
-    await untilSignalled(log, () => running.stop());
+    await signalled;
   });
 }

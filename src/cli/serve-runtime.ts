@@ -23,6 +23,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     load: () => files.load(),
     objects: () => files.objects(),
     diagnostics: () => files.diagnostics(),
+    locate: (diagnostics) => files.locate(diagnostics),
     watch: (onChange) => files.watch(onChange),
     close: () => files.close(),
   }, metrics);

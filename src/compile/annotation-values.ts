@@ -15,7 +15,7 @@ import {
   type StatusRange,
   type WeightsAnnotation,
 } from './annotations.ts';
-import { addressSortKey } from './order.ts';
+import { addressSortKey, compareStrings } from './order.ts';
 
 /** A parsed value, or why the text is not one. */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
@@ -51,6 +51,8 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
       return parsePath(value);
     case 'token':
       return isToken(value) ? ok(value) : fail('it is not an HTTP token');
+    case 'token-list':
+      return parseTokenList(value);
     case 'weights':
       return parseWeights(spec, value);
   }
@@ -131,6 +133,22 @@ const MAX_NAME = 256;
 /** True for an HTTP token of at most 256 characters. */
 export function isToken(value: string): boolean {
   return value.length <= MAX_NAME && TOKEN.test(value);
+}
+
+/** Longer lists are a mistake: a Service has a handful of protocols at most. */
+const MAX_TOKENS = 32;
+
+/** `websocket, My-Proto`: lower-cased (tokens of this kind ignore case), sorted, repeats dropped. */
+function parseTokenList(value: string): Parsed<readonly string[]> {
+  const tokens = new Set<string>();
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') return fail('it has an empty entry');
+    if (!isToken(entry)) return fail(`"${entry}" is not an HTTP token`);
+    tokens.add(entry.toLowerCase());
+  }
+  if (tokens.size > MAX_TOKENS) return fail(`it has more than ${MAX_TOKENS} entries`);
+  return ok([...tokens].sort(compareStrings));
 }
 
 /**

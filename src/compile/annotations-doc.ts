@@ -53,7 +53,7 @@ the routes of the table use; other annotation prefixes are never looked at.
   path, cookie settings without affinity, \`hash-on\` with a policy that does not hash, an annotation
   on the wrong kind of object) is an \`AnnotationIgnored\` warning; \`ring-hash\` or \`maglev\` without
   \`hash-on\` is an \`AnnotationMissing\` warning.
-- Diagnostics are printed by \`signalbox compile\` and shown at the admin endpoint \`/debug/table\`.
+- Diagnostics are printed by \`signalbox compile\` and shown at the debug endpoint \`/debug/table\`.
 
 ${TABLE_BEGIN}
 ${renderAnnotationTable()}${TABLE_END}

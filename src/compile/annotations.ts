@@ -12,7 +12,7 @@ import { LB_POLICIES, type HashOn } from '../model/policy.ts';
 export const ANNOTATION_PREFIX = 'signalbox.dev/';
 
 /** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'weights';
+export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights';
 
 /** The kinds of object that carry signalbox annotations. */
 export type AnnotatedKind = 'Service' | 'EndpointSlice';
@@ -73,6 +73,9 @@ export type PathAnnotation = Common<'path'>;
 /** An HTTP token (RFC 9110 section 5.6.2), as used for header and cookie names. */
 export type TokenAnnotation = Common<'token'>;
 
+/** Comma-separated HTTP tokens, compared without regard to case (compiled lower-case, sorted, without repeats). */
+export type TokenListAnnotation = Common<'token-list'>;
+
 /** Comma-separated `address=weight` pairs; weights are integers in `min..max`. */
 export interface WeightsAnnotation extends Common<'weights'> {
   readonly min: number;
@@ -89,6 +92,7 @@ export type AnnotationSpec =
   | HashOnAnnotation
   | PathAnnotation
   | TokenAnnotation
+  | TokenListAnnotation
   | WeightsAnnotation;
 
 const SECOND = 1_000;
@@ -392,6 +396,18 @@ export const ANNOTATIONS = [
     description: 'Most request-body bytes (declared Content-Length; 64 KiB for a chunked body) held for the Service per worker; past it requests fail fast with 503.',
   },
 
+  // Protocol upgrades. Only WebSocket by default: a tunnel skips routing and RouteScripts for the
+  // rest of the connection, so every other protocol is a Service's explicit choice. h2c is never
+  // tunnelled (the compiler drops it with a warning): signalbox speaks HTTP/2 itself, over TLS.
+  {
+    name: 'signalbox.dev/upgrade-protocols',
+    on: 'Service',
+    kind: 'token-list',
+    default: 'websocket',
+    example: 'websocket,my-proto',
+    description: 'The `Upgrade` protocols a client may switch to (the connection then becomes a tunnel to the endpoint); an upgrade to any other is served as plain HTTP/1.1 without its `Upgrade`; `h2c` is never tunnelled.',
+  },
+
   // Endpoint weights. Up to 1000 allows fine ratios; more would only overflow smooth balancers.
   {
     name: 'signalbox.dev/endpoint-weights',
@@ -436,6 +452,8 @@ export interface AnnotationValues {
   readonly 'hash-on': HashOn;
   readonly path: string;
   readonly token: string;
+  /** Lower-case, sorted, without repeats. */
+  readonly 'token-list': readonly string[];
   /** Weight by address; keys are `addressSortKey`s, so that spellings of one IPv6 address agree. */
   readonly weights: ReadonlyMap<string, number>;
 }
@@ -476,6 +494,8 @@ export function allowedValues(spec: AnnotationSpec): string {
       return 'a path starting with /, without spaces, # or ;';
     case 'token':
       return 'an HTTP token: letters, digits and !#$%&\'*+-.^_`|~';
+    case 'token-list':
+      return 'comma-separated HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)';
     case 'weights':
       return `comma-separated address=weight pairs, weights from ${spec.min} to ${spec.max}`;
   }

@@ -8,7 +8,7 @@ import type { DiagnosticSink } from './diagnostics.ts';
 import { parseBackend, type ServiceRef } from './backend.ts';
 import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from './guards.ts';
 import { parseHostName, parseRuleHost, type HostName } from './hosts.ts';
-import { parsePath } from './paths.ts';
+import { parsePath, regexLookalike } from './paths.ts';
 import { describe, type ObjectIdentity } from './objects.ts';
 
 /** One path of one rule, validated but not yet merged or resolved. */
@@ -97,6 +97,8 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
         sink.report(id, parsed.code, 'error', `${parsed.message}; the path is ignored`, provenance);
         return;
       }
+      const lookalike = regexLookalike(parsed, field(entry, 'pathType'));
+      if (lookalike !== null) sink.report(id, 'IngressPathRegexNotSupported', 'warning', lookalike, provenance);
       const ref = parseBackend(field(entry, 'backend'));
       if ('code' in ref) {
         sink.report(id, ref.code, 'error', `${ref.message}; the path is ignored`, provenance);

@@ -63,6 +63,22 @@ export function parsePath(rawPath: unknown, rawType: unknown): ParsedPath | Path
   return { pathType, path: rawPath, key: pathType === 'Prefix' ? prefixKey(rawPath) : rawPath };
 }
 
+// Characters of regular-expression syntax that are rare in real paths. ingress-nginx reads an
+// ImplementationSpecific path as a regex when the Ingress asks for it (use-regex, rewrite-target);
+// signalbox never does, so such a path is only ever a literal prefix.
+const REGEX_SYNTAX = /[\\^$|*+()[\]{}]/;
+
+/**
+ * A warning for an `ImplementationSpecific` path that looks like a regular expression
+ * (`/old(/|$)(.*)`), or null. The path is still served, as the literal Prefix it is here, but
+ * almost certainly not as its author meant.
+ */
+export function regexLookalike(path: ParsedPath, rawType: unknown): string | null {
+  if (rawType !== 'ImplementationSpecific' || !REGEX_SYNTAX.test(path.path)) return null;
+  return `path ${JSON.stringify(path.path)} looks like a regular expression, but signalbox serves ImplementationSpecific as Prefix: ` +
+    'it matches only request paths that begin with these very characters. Write the paths it should match as Prefix or Exact paths';
+}
+
 /** A Prefix path without its trailing slashes; `/` (or only slashes) stays `/`. */
 export function prefixKey(path: string): string {
   let end = path.length;

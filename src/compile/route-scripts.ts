@@ -407,7 +407,9 @@ function readConfigMapData(
     try {
       value = YAML.parse(text, { schema: 'core', maxAliasCount: 100 });
     } catch (error) {
-      const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      // The first line, without what follows a ": " (the yaml library quotes the input there, e.g. an
+      // unresolved alias's name): a diagnostic is shown at /debug/table, the data it came from is not.
+      const detail = (error instanceof Error ? error.message.split('\n')[0]! : String(error)).split(': ')[0];
       return { code: 'RouteScriptDataInvalid', problem: `ConfigMap ${mapName} key ${ref.key} is neither JSON nor YAML (${detail})` };
     }
   }

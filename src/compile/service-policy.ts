@@ -3,10 +3,12 @@
  * list). Each annotation decides one field; an annotation whose value is bad, or conflicts with
  * another, is reported and leaves only its own field at the default. Annotations that have no
  * effect where they are — health-check settings without a path, cookie settings without affinity,
- * `hash-on` with a policy that does not hash — are reported as warnings.
+ * `hash-on` with a policy that does not hash — are reported as warnings, and so is `h2c` among the
+ * upgrade protocols, which is dropped.
  */
 import {
   DEFAULT_CLUSTER_POLICY,
+  DEFAULT_UPGRADE_PROTOCOLS,
   type AffinityPolicy,
   type CircuitBreakerPolicy,
   type ClusterPolicy,
@@ -56,6 +58,10 @@ const HEALTH_CHECK_TIMEOUT = 'signalbox.dev/health-check-timeout';
 const OUTLIER_FAILURES = 'signalbox.dev/outlier-consecutive-failures';
 const OUTLIER_MAX_EJECTION = 'signalbox.dev/outlier-max-ejection-time';
 const RETRIES = 'signalbox.dev/retries';
+const UPGRADE_PROTOCOLS = 'signalbox.dev/upgrade-protocols';
+
+/** The upgrade that is never tunnelled: cleartext HTTP/2 would carry requests past routing and scripts. */
+const H2C = 'h2c';
 
 /**
  * Compiles the annotations of one Service. Problems are reported on the Service, with the
@@ -72,6 +78,7 @@ export function parseServicePolicy(service: Identified, sink: DiagnosticSink): S
     timeouts: timeouts(a),
     circuitBreaker: circuitBreaker(a),
     pause: pause(a),
+    upgradeProtocols: upgradeProtocols(a),
   };
   return { policy, endpointWeights: a.get('signalbox.dev/endpoint-weights') ?? DEFAULT_SERVICE_POLICY.endpointWeights };
 }
@@ -200,6 +207,16 @@ function pause(a: AnnotationReader): PausePolicy {
     maxRequests: a.get('signalbox.dev/pause-queue-size') ?? defaults.maxRequests,
     maxBodyBytes: a.get('signalbox.dev/pause-queue-bytes') ?? defaults.maxBodyBytes,
   };
+}
+
+function upgradeProtocols(a: AnnotationReader): readonly string[] {
+  const listed = a.get(UPGRADE_PROTOCOLS);
+  if (listed === undefined) return DEFAULT_UPGRADE_PROTOCOLS;
+  if (!listed.includes(H2C)) return listed;
+  const kept = listed.filter((p) => p !== H2C);
+  const then = kept.length === 0 ? 'no upgrade is tunnelled to this Service' : `the others are kept (${kept.join(', ')})`;
+  a.warn(UPGRADE_PROTOCOLS, ANNOTATION_CODES.ignored, `${UPGRADE_PROTOCOLS} lists h2c, which is never tunnelled (an h2c upgrade is served as plain HTTP/1.1); h2c is dropped and ${then}`);
+  return kept;
 }
 
 /**

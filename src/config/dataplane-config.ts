@@ -1,5 +1,6 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import { DEFAULT_PATH_OPTIONS, type PathOptions } from '../router/normalize-path.ts';
 
 /**
  * Static settings of the data plane: plain data, validated once, and posted as it is to every
@@ -16,6 +17,8 @@ export interface DataplaneConfig {
   readonly trustedProxies: readonly string[];
   readonly timeouts: Timeouts;
   readonly limits: Limits;
+  /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
+  readonly paths: PathOptions;
   /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
   readonly accessLog: string;
   /** pino level for the worker's own log lines. */
@@ -69,6 +72,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   trustedProxies: [],
   timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000 }),
   limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384 }),
+  paths: DEFAULT_PATH_OPTIONS,
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,
@@ -89,6 +93,17 @@ export const CONNECTION_COST_BYTES = 80 * 1024;
 export function defaultMaxConnections(memoryBytes: number, workers: number): number {
   const fits = Math.floor(memoryBytes / 2 / Math.max(1, workers) / CONNECTION_COST_BYTES);
   return Math.min(DEFAULT_DATAPLANE_CONFIG.limits.maxConnections, Math.max(256, fits));
+}
+
+/** The process log's levels, most verbose first (pino's names). */
+export const LOG_LEVELS = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const);
+
+/** Parses `--log-level`: one of {@link LOG_LEVELS}, case-sensitive as pino takes them. */
+export function parseLogLevel(flag: string, value: string): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag}: "${value}" is not a log level (one of ${LOG_LEVELS.join(', ')})`);
+  }
+  return value;
 }
 
 /** Parses a port flag: an integer 0..65535. */
@@ -139,4 +154,54 @@ export function parseTrustedProxies(value: string): string[] {
     out.push(entry);
   }
   return out;
+}
+
+/**
+ * The debug listener (`/debug/table`, `/debug/scripts`): a port of its own, apart from the admin
+ * port that the kubelet and Prometheus reach, because what it prints (the whole routing table)
+ * is for the operator only. Lives in the main thread, so it is not part of {@link DataplaneConfig}.
+ */
+export interface DebugListenerConfig {
+  /** Address it binds to; loopback by default (reach it with `kubectl port-forward`). */
+  readonly bind: string;
+  /** Its port; 0 picks a free one. */
+  readonly port: number;
+  /**
+   * File holding the bearer token(s) a request must present, one per line; null for none, which is
+   * allowed only on a loopback address.
+   */
+  readonly tokenFile: string | null;
+}
+
+/** Defaults of the debug listener's flags. */
+export const DEFAULT_DEBUG_LISTENER = Object.freeze({ bind: '127.0.0.1', port: 9902 });
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether `address` is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x, `localhost`): only
+ * processes of the same host (in Kubernetes: of the same pod) can connect to a listener bound there.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  if (address.toLowerCase() === 'localhost') return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Parses the debug listener's flags: `--debug-port N|off`, `--debug-bind ADDRESS`,
+ * `--debug-token-file FILE`. Null when it is off. A bind address other than loopback without a
+ * token file is refused: that would hand the routing table to anyone who can reach the pod.
+ */
+export function parseDebugListener(port: string, bind: string, tokenFile: string | undefined): DebugListenerConfig | null {
+  if (port === 'off') return null;
+  const parsed = parsePort('--debug-port', port);
+  if (bind.trim() === '') throw new ConfigError('--debug-bind: an address is required');
+  const file = tokenFile === undefined || tokenFile === '' ? null : tokenFile;
+  if (file === null && !isLoopbackAddress(bind)) {
+    throw new ConfigError(`--debug-bind ${bind} is not a loopback address: the debug listener then needs --debug-token-file (a bearer token clients must send), or bind it to 127.0.0.1`);
+  }
+  return { bind, port: parsed, tokenFile: file };
 }

@@ -38,14 +38,15 @@ export class TableBuilder {
 
   /**
    * Compiles `snapshot`; returns the new published table, or null when it equals the current one.
-   * `extra` diagnostics (from the source, e.g. files that do not parse) are published alongside.
+   * `extra` diagnostics (from the source, e.g. files that do not parse) are published alongside;
+   * `locate` lets the source add what only it knows to the compile's diagnostics (file lines).
    */
-  build(snapshot: Snapshot, extra: readonly Diagnostic[] = []): PublishedTable | null {
+  build(snapshot: Snapshot, extra: readonly Diagnostic[] = [], locate: (diagnostics: readonly Diagnostic[]) => Diagnostic[] = (d) => [...d]): PublishedTable | null {
     const started = performance.now();
     const result = compile(snapshot, this.#options);
     this.#metrics.compileDuration.observe((performance.now() - started) / 1000);
     this.#lastResult = result;
-    const diagnostics = [...extra, ...result.diagnostics];
+    const diagnostics = [...extra, ...locate(result.diagnostics)];
     this.#report(diagnostics);
     const json = JSON.stringify([result.table, diagnostics]);
     if (json === this.#lastJson) return null;
@@ -62,18 +63,28 @@ export class TableBuilder {
     return published;
   }
 
+  /**
+   * Counts every diagnostic, and logs each new one once. The same problem of one object reported at
+   * several places (a missing Service, for every route of the Ingress that names it) is one line
+   * listing those places: one line per cause, not per route.
+   */
   #report(diagnostics: readonly Diagnostic[]): void {
-    const now = new Set<string>();
+    const groups = new Map<string, { diagnostic: Diagnostic; paths: string[] }>();
     this.#metrics.diagnostics.reset();
     for (const d of diagnostics) {
-      const key = `${d.kind}/${d.namespace}/${d.name}/${d.path ?? ''}/${d.code}/${d.message}`;
-      now.add(key);
       this.#metrics.diagnostics.labels(d.severity, d.code).inc();
+      const key = `${d.kind}/${d.namespace}/${d.name}/${d.code}/${d.severity}/${d.message}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, { diagnostic: d, paths: d.path === undefined ? [] : [d.path] });
+      else if (d.path !== undefined) group.paths.push(d.path);
+    }
+    for (const [key, { diagnostic: d, paths }] of groups) {
       if (this.#reported.has(key)) continue;
-      const fields = { kind: d.kind, namespace: d.namespace, name: d.name, code: d.code, path: d.path };
+      const where = paths.length > 1 ? { paths } : { path: paths[0] };
+      const fields = { kind: d.kind, namespace: d.namespace, name: d.name, code: d.code, ...where };
       if (d.severity === 'error') this.#log.error(fields, d.message);
       else this.#log.warn(fields, d.message);
     }
-    this.#reported = now;
+    this.#reported = new Set(groups.keys());
   }
 }

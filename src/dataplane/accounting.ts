@@ -1,10 +1,17 @@
 import type { ClientRequest, ProxyState } from './proxy.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { Upstream } from './prepared-cluster.ts';
+import { absoluteAuthority } from './request-target.ts';
 
-/** The request's Host: the Host header, or the HTTP/2 :authority. */
+/**
+ * The request's host for the access log, taken in the order routing takes it (request-host.ts):
+ * an absolute-form target's authority, else the HTTP/2 :authority, else the Host header. Unchecked:
+ * a refused request is logged with the host it claimed.
+ */
 export function hostOf(req: ClientRequest): string {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+  const url = req.url;
+  const authority = url === undefined ? undefined : absoluteAuthority(url);
+  return authority ?? (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
 }
 
 /** What else the access log says about a request: its RouteScript's decision, and time held by a pause. */

@@ -64,6 +64,8 @@ export class Exchange {
   #expected = -1;
   /** A whole body that arrived in one chunk, held to be written with `end()` in one system call. */
   #whole: Buffer | null = null;
+  /** The response can have no body (HEAD, 204, 304): whatever the upstream sends anyway is dropped. */
+  #bodiless = false;
   #done = false;
   /** The request body's idle and total deadlines; null without a body or with both turned off. */
   readonly #bodyTimer: RequestBodyTimer | null;
@@ -122,22 +124,31 @@ export class Exchange {
     if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
-    const out: string[] = [];
+    // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
+    // versions are not advertised, and every answer says which proxy it came through.
+    const out: string[] = ['server', 'signalbox'];
     const listed = connectionListed(headers.connection);
+    // 204 and 304 have no content, so no Content-Length either (RFC 9110 §8.6, §15.3.5); an
+    // HTTP/2 client treats one as a protocol error, an HTTP/1.1 client may wait for that many bytes
+    // and read the next response as them. A response to HEAD keeps its Content-Length, not a body.
+    const noContent = statusCode === 204 || statusCode === 304;
+    this.#bodiless = noContent || this.options.method === 'HEAD';
     for (const name in headers) {
       const value = headers[name];
-      if (value === undefined || isHopByHopResponseHeader(name) || (listed !== null && listed.has(name))) continue;
+      if (value === undefined || isHopByHopResponseHeader(name) || name === 'server' || (listed !== null && listed.has(name))) continue;
+      if (noContent && name === 'content-length') continue;
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }
     if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
     const length = headers['content-length'];
-    this.#expected = typeof length === 'string' ? Number(length) : -1;
+    this.#expected = typeof length === 'string' && !this.#bodiless ? Number(length) : -1;
     (this.res as ServerResponse).writeHead(statusCode, out);
     return true;
   }
 
   responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#bodiless) return;
     if (this.#bytes === 0 && chunk.length === this.#expected) {
       // The common small response: head and body leave together at end().
       this.#bytes = chunk.length;
@@ -440,7 +451,7 @@ function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null 
  * Header names listed in a response's Connection header (beyond close/keep-alive), which are
  * hop-by-hop too; null in the usual case of none.
  */
-function connectionListed(value: string | string[] | undefined): Set<string> | null {
+export function connectionListed(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
   let listed: Set<string> | null = null;
   for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {

@@ -55,9 +55,9 @@ export function forward(f: Forwarding): void {
   const hashKey = decision?.hashKey;
   const upstream = cluster.choose(req, state.clientIpOf, hashKey);
   if (upstream === null) return answerError(state, req, res, started, 'no-endpoint', ctx, undefined, note);
-  const { target, path } = routed;
+  const { target, path, host } = routed;
   const listener = f.listener;
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted);
+  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted);
   if (decision !== null && (decision.setHeaders !== undefined || decision.removeHeaders !== undefined)) editHeaders(headers, decision.setHeaders, decision.removeHeaders);
   const exchange = new Exchange(state, req, res, ctx, {
     path: target.authority === undefined && path === target.path ? pathAndQuery(req.url!, target.path, target.query) : path + target.query,

@@ -7,7 +7,9 @@ import { account } from './accounting.ts';
 import { answerError } from './answers.ts';
 import { ConnectionLimit } from './connection-limit.ts';
 import { writeError, writeRawError, type ErrorReason } from './error-responses.ts';
+import { claimPort } from './port-claim.ts';
 import { createProxyHandler, type ProxyState } from './proxy.ts';
+import { isHandedBack } from './socket-handback.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
@@ -22,9 +24,10 @@ export interface Listeners {
 /**
  * Opens the HTTP listener and, unless turned off, the HTTPS listener (HTTP/2 and HTTP/1.1 offered by
  * ALPN, certificate chosen by SNI). Both bind with SO_REUSEPORT so that every worker thread listens
- * on the same ports and the kernel spreads connections across them.
+ * on the same ports and the kernel spreads connections across them. With `claim` (the first worker
+ * of a process) each port is first checked to be free of any other process (see port-claim.ts).
  */
-export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }): Promise<Listeners> {
+export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false): Promise<Listeners> {
   const { timeouts, limits } = config;
   const limit = new ConnectionLimit(limits.maxConnections);
   const http = createServer({
@@ -40,9 +43,9 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     noDelay: true,
   });
   configureHttp1(http, config, state, 'http', limit);
-  const httpPort = await listen(http, config.bindAddress, ports.http, 'http');
+  const httpPort = await listen(http, config.bindAddress, ports.http, 'http', claim);
   http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state)));
-  const upgrade = createUpgradeHandler(state, { proto: 'http', port: httpPort }, timeouts.connectMs);
+  const upgrade = createUpgradeHandler(state, { proto: 'http', port: httpPort }, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!limit.isRefused(socket)) return upgrade(req, socket, head);
     state.metrics.proxyErrors.labels('too-many-connections').inc();
@@ -63,10 +66,10 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
       ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
     } as Parameters<typeof createSecureServer>[0]);
     configureHttp1(https as unknown as Server, config, state, 'https', limit);
-    httpsPort = await listen(https, config.bindAddress, ports.https, 'https');
+    httpsPort = await listen(https, config.bindAddress, ports.https, 'https', claim);
     const info = { proto: 'https', port: httpsPort } as const;
     https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
-    https.on('upgrade', createUpgradeHandler(state, info, timeouts.connectMs));
+    https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
     https.on('sessionError', () => {});
   }
   return { http, https, ports: { http: httpPort, https: httpsPort } };
@@ -82,6 +85,8 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
   if (config.timeouts.idleMs > 0) server.setTimeout(config.timeouts.idleMs);
   // First, before TLS wraps the socket: a refused HTTPS connection is closed without a handshake.
   server.prependListener('connection', (socket: Duplex) => {
+    // A connection that stayed HTTP after an upgrade request comes back through here (socket-handback.ts).
+    if (isHandedBack(socket)) return;
     if (!limit.admit(socket)) {
       state.metrics.connectionsRefused.labels(listener).inc();
       if (listener === 'https' || !limit.refuse(socket)) socket.destroy();
@@ -155,11 +160,13 @@ function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, R
   };
 }
 
-function listen(server: Server | Http2SecureServer, host: string, port: number, name: string): Promise<number> {
+async function listen(server: Server | Http2SecureServer, host: string, port: number, name: string, claim: boolean): Promise<number> {
+  const failed = (err: Error): ListenError => new ListenError(`cannot listen for ${name} on ${host}:${port}: ${err.message}`, { cause: err });
+  const free = claim ? await claimPort(host, port).catch((err: Error) => Promise.reject(failed(err))) : port;
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new ListenError(`cannot listen for ${name} on ${host}:${port}: ${err.message}`, { cause: err }));
+    const onError = (err: Error): void => reject(failed(err));
     server.once('error', onError);
-    server.listen({ host, port, reusePort: true }, () => {
+    server.listen({ host, port: free, reusePort: true }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);

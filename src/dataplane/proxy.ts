@@ -3,7 +3,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Logger } from '../log.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { PauseGates } from '../pause/pause-gates.ts';
-import { account, hostOf, type RequestNote } from './accounting.ts';
+import type { PathOptions } from '../router/normalize-path.ts';
+import { account, type RequestNote } from './accounting.ts';
 import type { AccessLog } from './access-log.ts';
 import { answerError, answerScript } from './answers.ts';
 import { forward } from './forward.ts';
@@ -38,6 +39,8 @@ export interface ProxyState {
   readonly clientIpOf: (req: ClientRequest) => string;
   /** Runs the RouteScripts of this worker; null where scripts are not served. */
   readonly scripts: ScriptHost | null;
+  /** How request paths are normalised before matching (`--no-merge-slashes` and its kin). */
+  readonly paths: PathOptions;
   /** Where requests are held while paused; null where nothing is ever held. */
   readonly pauses: PauseGates | null;
   /**
@@ -86,7 +89,7 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
 function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, res: ClientResponse, started: number, waited: Waited | null): void {
   const table = state.table;
   if (table === null) return answerError(state, req, res, started, 'not-ready', null);
-  const routed = routeRequest(table, req);
+  const routed = routeRequest(table, req, state.paths);
   if (typeof routed === 'string') return answerError(state, req, res, started, routed, null);
   const ctx = routed.ctx;
   const script = ctx.script;
@@ -101,7 +104,7 @@ function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, re
     const maxWaitMs = script.pause?.maxWaitMs ?? ctx.cluster.policy.pause.maxWaitMs;
     return holdRequest(state, req, res, started, ctx, waited, note, { gate, maxWaitMs, onRelease: again });
   }
-  const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
+  const request = scriptRequest(req, routed.host, routed.path, routed.target.query, state.clientIpOf(req));
   runScript(state.scripts.engine, script, ctx, request).then((verdict) => {
     try {
       afterScript(state, listener, req, res, started, routed, verdict, note, waited, again);

@@ -1,58 +1,111 @@
-import { connect, type Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../script/index.ts';
-import { account, hostOf, type RequestNote } from './accounting.ts';
+import { account, type RequestNote } from './accounting.ts';
 import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './error-responses.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ListenerInfo, ProxyState } from './proxy.ts';
 import { routeRequest, type RoutedRequest } from './route-request.ts';
-import { runScript } from './script-phase.ts';
+import { runScript, type ScriptVerdict } from './script-phase.ts';
 import { scriptRequest } from './script-request.ts';
+import { afterEarlierResponses, handBack } from './socket-handback.ts';
+import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
+import { relayUpgrade } from './upgrade-relay.ts';
 import { editHeaders, upstreamHeaders } from './upstream-headers.ts';
 
+/** What the upgrade handler of one listener needs besides the proxy state. */
+export interface UpgradeOptions {
+  /** The server whose 'upgrade' event this handles, which gets back connections that stay HTTP. */
+  readonly server: Server | Http2SecureServer;
+  readonly connectMs: number;
+  /** `--max-header-count`: Node truncates the fields of a longer head, so it must be refused here. */
+  readonly maxHeaderCount: number;
+}
+
 /**
- * Tunnels an HTTP/1.1 `Upgrade` request (WebSocket and any other protocol) to the route's endpoint:
- * a fresh TCP connection, the request head rewritten like any proxied request (forwarding headers,
- * hop-by-hop headers dropped, `Upgrade` kept), then bytes copied both ways until either side closes.
- * The upstream's answer — 101 or a refusal — reaches the client unchanged. A route's RouteScript
- * runs first, as for any request: it may answer (an auth check refusing the upgrade), pick a
- * backend, edit headers or set a hash key.
+ * Handles an HTTP/1.1 request with `Upgrade` and `Connection: upgrade` (Node's 'upgrade' event).
+ * It becomes a tunnel only when every condition holds: HTTP/1.1 without a body, a route, one of the
+ * offered protocols allowed by the Service (`signalbox.dev/upgrade-protocols`, `websocket` by
+ * default, never `h2c`), and a `101 Switching Protocols` from the endpoint. Otherwise:
+ * - an upgrade not allowed (or with a body, or HTTP/1.0) is served as the plain request it also
+ *   is: its head, without `Upgrade`, `HTTP2-Settings` and their Connection options, goes back to
+ *   the HTTP server with the bytes that followed it, and is routed, scripted and proxied like any
+ *   request — the connection stays HTTP;
+ * - an endpoint's other answer is an ordinary response to the request, and the connection stays
+ *   HTTP (upgrade-relay.ts);
+ * - no route, no endpoint, a paused route, a refusing script: signalbox's error, connection closed.
+ * The route's RouteScript runs first, as for any request: it may answer (an auth check refusing
+ * the upgrade), pick a backend, edit headers or set a hash key. Nothing the client sent after the
+ * request head is read or forwarded before the endpoint's 101, and nothing is done before the
+ * responses to the requests ahead of it on the connection are out.
  */
-export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, connectMs: number): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
-    const started = performance.now();
     socket.on('error', () => socket.destroy());
+    afterEarlierResponses(socket, () => guarded(socket, () => upgrade(req, socket, head)));
+  };
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const started = performance.now();
+    if (socket.destroyed) return;
+    if (req.rawHeaders.length > options.maxHeaderCount * 2) return failUpgrade(state, req, socket, started, null, 'headers-too-large');
+    const plain = plainReason(req);
+    if (plain !== null) return servePlain(state, options, req, socket, head, plain);
     const table = state.table;
     if (table === null) return failUpgrade(state, req, socket, started, null, 'not-ready');
-    const routed = routeRequest(table, req);
+    const routed = routeRequest(table, req, state.paths);
     if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
-    const script = routed.ctx.script;
+    const route = routed.ctx;
+    if (allowedOffer(req, route.cluster.policy.upgradeProtocols) === null) return servePlain(state, options, req, socket, head, 'not-allowed');
+    const script = route.script;
     // A tunnel cannot be held like a request: an upgrade to a paused route is told to retry.
-    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, routed.ctx, 'paused');
-    if (script === null || state.scripts === null) return tunnel(state, listener, connectMs, req, socket, head, started, routed, routed.ctx, null, undefined);
-    const request = scriptRequest(req, routed.target.authority ?? hostOf(req), routed.path, routed.target.query, state.clientIpOf(req));
-    runScript(state.scripts.engine, script, routed.ctx, request).then((verdict) => {
-      if (socket.destroyed) {
-        account(state, req, 499, 0, started, routed.ctx, null, 'client-closed', { script: verdict.note });
-        return;
-      }
+    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, route, 'paused');
+    const go = (ctx: RouteContext, decision: Decision | null, note: RequestNote | undefined): void => tunnel(state, listener, options, req, socket, head, started, routed, ctx, decision, note);
+    if (script === null || state.scripts === null) return go(route, null, undefined);
+    const request = scriptRequest(req, routed.host, routed.path, routed.target.query, state.clientIpOf(req));
+    runScript(state.scripts.engine, script, route, request).then((verdict) => guarded(socket, () => afterScript(verdict)));
+
+    function afterScript(verdict: ScriptVerdict): void {
+      const note = { script: verdict.note };
+      if (socket.destroyed) return account(state, req, 499, 0, started, route, null, 'client-closed', note);
       switch (verdict.action) {
         case 'forward':
-          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, routed.ctx, 'paused', undefined, { script: verdict.note });
-          return tunnel(state, listener, connectMs, req, socket, head, started, routed, verdict.ctx, verdict.decision, { script: verdict.note });
+          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, route, 'paused', undefined, note);
+          return go(verdict.ctx, verdict.decision, note);
         case 'respond': {
           const { status, headers = {}, body = '' } = verdict.respond;
           state.metrics.upgrades.labels('script-respond').inc();
           writeRawResponse(socket, status, body !== '' && headers['content-type'] === undefined ? { ...headers, 'content-type': 'text/plain; charset=utf-8' } : headers, body);
-          account(state, req, status, Buffer.byteLength(body), started, routed.ctx, null, undefined, { script: verdict.note });
-          return;
+          return account(state, req, status, Buffer.byteLength(body), started, route, null, undefined, note);
         }
         case 'reject':
-          return failUpgrade(state, req, socket, started, routed.ctx, 'script-failed', verdict.status, { script: verdict.note });
+          return failUpgrade(state, req, socket, started, route, 'script-failed', verdict.status, note);
       }
-    });
-  };
+    }
+  }
+
+  /** As for requests (listeners.ts): a bug that throws fails this connection, not the worker. */
+  function guarded(socket: Duplex, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      state.log.error({ err }, 'upgrade handler failed');
+      state.metrics.proxyErrors.labels('internal-error').inc();
+      if (socket.writable) writeRawError(socket, 'internal-error');
+      else socket.destroy();
+    }
+  }
+}
+
+/**
+ * Serves an upgrade request that will not be tunnelled as a plain request: its head without the
+ * upgrade goes back to the HTTP server in front of whatever followed it (its body, pipelined
+ * requests), so that routing, scripts, limits and the access log treat it like any other request.
+ */
+function servePlain(state: ProxyState, options: UpgradeOptions, req: IncomingMessage, socket: Duplex, head: Buffer, reason: PlainReason): void {
+  state.metrics.upgrades.labels(reason).inc();
+  handBack(options.server, socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]));
 }
 
 /** Refuses an upgrade with signalbox's own error response on the raw socket. */
@@ -63,11 +116,14 @@ function failUpgrade(state: ProxyState, req: IncomingMessage, socket: Duplex, st
   account(state, req, status, 0, started, ctx, null, reason, note);
 }
 
-/** Connects to an endpoint of `ctx`'s cluster and copies bytes both ways. */
+/**
+ * Picks an endpoint of `ctx`'s cluster and relays the request to it. A script's backend is a
+ * Service of its own: when it does not allow the protocol, the request goes without its upgrade.
+ */
 function tunnel(
   state: ProxyState,
   listener: ListenerInfo,
-  connectMs: number,
+  options: UpgradeOptions,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -77,61 +133,12 @@ function tunnel(
   decision: Decision | null,
   note: RequestNote | undefined,
 ): void {
-  const { target, path } = routed;
-  const fail = (reason: ErrorReason): void => failUpgrade(state, req, socket, started, ctx, reason, undefined, note);
   const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string, decision?.hashKey);
-  if (upstream === null) return fail('no-endpoint');
-
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, authority: target.authority }, state.trusted, true);
+  if (upstream === null) return failUpgrade(state, req, socket, started, ctx, 'no-endpoint', undefined, note);
+  const offered = allowedOffer(req, ctx.cluster.policy.upgradeProtocols);
+  if (offered === null) state.metrics.upgrades.labels('not-allowed').inc();
+  const { target, path, host } = routed;
+  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, offered);
   if (decision !== null && (decision.setHeaders !== undefined || decision.removeHeaders !== undefined)) editHeaders(headers, decision.setHeaders, decision.removeHeaders);
-  let head1 = `${req.method} ${path}${target.query} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  head1 += '\r\n';
-
-  const up: Socket = connect({ host: upstream.address, port: upstream.port, noDelay: true });
-  const timer = connectMs > 0 ? setTimeout(() => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), connectMs) : null;
-  let connected = false;
-  // For the access log: the upstream's status (from its first bytes) and what it sent back.
-  let status = 0;
-  let bytes = 0;
-  up.on('data', (chunk: Buffer) => {
-    if (status === 0) status = parseStatus(chunk);
-    bytes += chunk.length;
-  });
-  up.once('connect', () => {
-    connected = true;
-    if (timer) clearTimeout(timer);
-    state.metrics.upgrades.labels('tunnelled').inc();
-    up.write(head1);
-    if (head.length > 0) up.write(head);
-    up.pipe(socket);
-    socket.pipe(up);
-  });
-  up.on('error', (err: NodeJS.ErrnoException) => {
-    if (timer) clearTimeout(timer);
-    if (!connected) fail(err.code === 'ETIMEDOUT' ? 'upstream-connect-timeout' : 'upstream-refused');
-    else socket.destroy();
-  });
-  up.on('close', () => socket.destroy());
-  // Client sockets of an HTTP server allow half-open connections, so a client that closes would
-  // leave the tunnel (and the upstream connection) open forever: its end ends the tunnel, as nginx does.
-  socket.once('end', () => {
-    up.destroy();
-    socket.destroy();
-  });
-  socket.on('close', () => {
-    up.destroy();
-    if (connected) account(state, req, status || 502, bytes, started, ctx, upstream, status === 0 ? 'upstream-reset' : undefined, note);
-  });
-  if (state.idleMs > 0) {
-    // An idle tunnel is closed like an idle connection; WebSocket pings keep a live one open.
-    up.setTimeout(state.idleMs, () => up.destroy());
-  }
-}
-
-/** The status code of an HTTP/1.x status line at the start of `chunk`, or 0. */
-function parseStatus(chunk: Buffer): number {
-  if (chunk.length < 12 || chunk.toString('latin1', 0, 5) !== 'HTTP/') return 0;
-  const code = Number(chunk.toString('latin1', 9, 12));
-  return Number.isInteger(code) ? code : 0;
+  relayUpgrade({ state, server: options.server, req, socket, head, started, ctx, upstream, path: path + target.query, headers, offered, connectMs: ctx.cluster.policy.timeouts.connectMs ?? options.connectMs, note });
 }

@@ -2,8 +2,9 @@ import { unmapIPv4, type TrustedProxies } from './trusted-proxies.ts';
 
 /**
  * Builds the header list sent upstream from the client's raw headers: hop-by-hop headers (and any
- * named in `Connection`) removed, `Host` preserved, and the forwarding headers set. Returns a flat
- * `[name, value, name, value, …]` array, the form undici takes without further copying.
+ * named in `Connection`) removed, `Host` set to the request's one host, and the forwarding headers
+ * set. Returns a flat `[name, value, name, value, …]` array, the form undici takes without further
+ * copying.
  */
 
 /** Headers that describe one connection and never cross a proxy (RFC 9110 §7.6.1), plus `expect`,
@@ -24,23 +25,29 @@ export interface ForwardingInfo {
   readonly proto: string;
   /** The listener port the request arrived on. */
   readonly port: number;
-  /** The authority of an absolute-form request target, which replaces the Host header (RFC 9112 §3.2.2). */
-  readonly authority?: string | undefined;
+  /**
+   * The request's one host, as it was routed (request-host.ts): an absolute-form target's authority
+   * (which replaces the Host header, RFC 9112 §3.2.2), HTTP/2's `:authority`, or the Host header.
+   * The upstream's `Host` and `X-Forwarded-Host` are this value, never another field of the request.
+   */
+  readonly host: string;
 }
 
 /**
- * Headers for the upstream request. `keepUpgrade` keeps `Upgrade` and sets `Connection: upgrade`
- * (for WebSocket tunnels). HTTP/2 pseudo-headers are dropped and `:authority` becomes `Host`.
+ * Headers for the upstream request. The client's `Upgrade` is always dropped; `upgrade`, for a
+ * tunnel, is the `Upgrade` value to send instead (the offered protocols signalbox allows), with
+ * `Connection: upgrade`. HTTP/2 pseudo-headers are dropped; `Host` keeps its place in the list
+ * (at the end when the client sent none, as in HTTP/2).
  */
-export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, keepUpgrade = false): string[] {
+export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, upgrade: string | null = null): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
-  let host: string | undefined = info.authority;
+  const host = info.host;
+  let hostSent = false;
   let xff: string | undefined;
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let xfPort: string | undefined;
-  let upgrade: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -48,14 +55,8 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       connectionTokens = connectionTokens === undefined ? raw[i + 1]! : `${connectionTokens},${raw[i + 1]!}`;
       continue;
     }
-    if (lower.charCodeAt(0) === 58 /* ':' */) {
-      if (lower === ':authority') host ??= raw[i + 1]!;
-      continue;
-    }
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'upgrade') upgrade = raw[i + 1]!;
-      continue;
-    }
+    if (lower.charCodeAt(0) === 58 /* ':' */) continue;
+    if (HOP_BY_HOP.has(lower)) continue;
     if (FORWARDING.has(lower)) {
       const value = raw[i + 1]!;
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -65,14 +66,15 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       continue;
     }
     if (lower === 'host') {
-      // One Host only; an absolute-form target's authority overrides it.
-      if (host !== undefined) continue;
-      host = raw[i + 1]!;
+      // The request was refused if it had two; an absolute-form target's authority overrides it.
+      if (!hostSent && host !== '') out.push(name, host);
+      hostSent = true;
+      continue;
     }
     out.push(name, raw[i + 1]!);
   }
   if (connectionTokens !== undefined) removeConnectionListed(out, connectionTokens);
-  if (host !== undefined && !hasHost(out)) out.push('host', host);
+  if (!hostSent && host !== '') out.push('host', host);
 
   const isTrusted = !trusted.none && trusted.isTrusted(info.peer);
   const peer = unmapIPv4(info.peer);
@@ -80,17 +82,12 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
   out.push(
     'x-forwarded-for', isTrusted && xff !== undefined ? `${xff}, ${peer}` : peer,
     'x-forwarded-proto', isTrusted && xfProto !== undefined ? xfProto : info.proto,
-    'x-forwarded-host', isTrusted && xfHost !== undefined ? xfHost : (host ?? ''),
+    'x-forwarded-host', isTrusted && xfHost !== undefined ? xfHost : host,
     'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
     'x-real-ip', client,
   );
-  if (keepUpgrade && upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
+  if (upgrade !== null) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;
-}
-
-function hasHost(headers: string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'host') return true;
-  return false;
 }
 
 /** Removes the headers that a `Connection` header names (RFC 9110 §7.6.1); rare, so not optimised. */

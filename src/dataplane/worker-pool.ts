@@ -45,10 +45,11 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the bound ports once all listen. */
   async start(): Promise<{ http: number; https: number | null }> {
-    // The first worker binds the configured ports (maybe 0); the rest join the ports it got.
-    const first = await this.#spawn(0, { http: this.#config.httpPort, https: this.#config.httpsPort });
+    // The first worker binds the configured ports (maybe 0), after making sure that no other process
+    // holds them; the rest join the ports it got.
+    const first = await this.#spawn(0, { http: this.#config.httpPort, https: this.#config.httpsPort }, true);
     this.#ports = first;
-    await Promise.all(Array.from({ length: this.#count - 1 }, (_, i) => this.#spawn(i + 1, first)));
+    await Promise.all(Array.from({ length: this.#count - 1 }, (_, i) => this.#spawn(i + 1, first, false)));
     return first;
   }
 
@@ -139,8 +140,8 @@ export class WorkerPool {
     slot.worker?.postMessage(message);
   }
 
-  #spawn(index: number, ports: { http: number; https: number | null }): Promise<{ http: number; https: number | null }> {
-    const init: WorkerInit = { index, config: this.#config, ports };
+  #spawn(index: number, ports: { http: number; https: number | null }, claim: boolean): Promise<{ http: number; https: number | null }> {
+    const init: WorkerInit = { index, config: this.#config, ports, claim };
     const worker = new Worker(WORKER_URL, { workerData: init, name: `signalbox-dataplane-${index}` });
     const slot: Slot = this.#slots[index] ?? { worker: null, appliedVersion: 0, restarts: 0 };
     slot.worker = worker;
@@ -166,8 +167,10 @@ export class WorkerPool {
             this.#pendingMetrics.delete(message.id);
             break;
           case 'fatal':
-            this.#log.error({ worker: index, err: message.message }, 'data-plane worker failed');
-            if (!listening) reject(new ListenError(message.message));
+            // Before it listens, the failure is the caller's to report (start-up stops with it as
+            // its one-line error; a restart logs it).
+            if (listening) this.#log.error({ worker: index, err: message.message }, 'data-plane worker failed');
+            else reject(new ListenError(message.message));
             break;
           case 'script-status': {
             let byWorker = this.#scriptStatuses.get(message.status.id);
@@ -194,7 +197,7 @@ export class WorkerPool {
         this.#log.warn({ worker: index, code, delayMs: delay }, 'restarting data-plane worker');
         setTimeout(() => {
           if (this.#stopping || this.#ports === null) return;
-          this.#spawn(index, this.#ports).catch((err) => this.#log.error({ worker: index, err }, 'worker restart failed'));
+          this.#spawn(index, this.#ports, false).catch((err) => this.#log.error({ worker: index, err }, 'worker restart failed'));
         }, delay).unref();
       });
     });

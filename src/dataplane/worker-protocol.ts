@@ -9,6 +9,8 @@ export interface WorkerInit {
   readonly config: DataplaneConfig;
   /** Ports to bind: the first worker may get 0 (any free port); the rest get the port it bound. */
   readonly ports: { readonly http: number; readonly https: number | null };
+  /** Check first that no other process holds the ports (the first worker at start-up only). */
+  readonly claim: boolean;
 }
 
 /** Messages from the control plane to a worker. */

@@ -46,6 +46,7 @@ const state: ProxyState = {
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
   scripts,
+  paths: config.paths,
   pauses: new PauseGates(metrics.pause),
   draining: false,
 };
@@ -119,7 +120,7 @@ async function stop(graceMs: number): Promise<void> {
 }
 
 try {
-  listeners = await openListeners(config, state, sni, init.ports);
+  listeners = await openListeners(config, state, sni, init.ports, init.claim);
   listeners.https?.on('session', (session: ServerHttp2Session) => {
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));

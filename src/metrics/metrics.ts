@@ -31,7 +31,11 @@ export interface DataplaneMetrics {
   readonly connections: Counter<'listener'>;
   /** Client connections refused because the worker was at `--max-connections`, by listener. */
   readonly connectionsRefused: Counter<'listener'>;
-  /** Protocol upgrades (WebSocket…) tunnelled, by outcome. */
+  /**
+   * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
+   * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
+   * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
+   */
   readonly upgrades: Counter<'outcome'>;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
@@ -179,7 +183,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Protocol upgrades (WebSocket and others) tunnelled to upstreams, by outcome.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),
@@ -241,6 +245,8 @@ export interface ControlMetrics {
   readonly kubeLists: Counter<'kind'>;
   /** 1 while this replica holds the leader lease (and writes status). */
   readonly leader: Gauge<string>;
+  /** Requests the debug listener refused for want of the right bearer token, by reason (`missing-token`, `wrong-token`). */
+  readonly debugUnauthorized: Counter<'reason'>;
 }
 
 /** Creates the control-plane metrics in a fresh registry. */
@@ -274,5 +280,11 @@ export function createControlMetrics(): ControlMetrics {
     watchErrors: new Counter({ name: 'signalbox_kube_watch_errors_total', help: 'List/watch errors against the Kubernetes API, by kind; each is retried with backoff.', labelNames: ['kind'] as const, registers }),
     kubeLists: new Counter({ name: 'signalbox_kube_lists_total', help: 'Full lists of a kind from the Kubernetes API: the first, then one per 410 Gone.', labelNames: ['kind'] as const, registers }),
     leader: new Gauge({ name: 'signalbox_leader', help: '1 while this replica holds the leader lease and writes status.', registers }),
+    debugUnauthorized: new Counter({
+      name: 'signalbox_debug_unauthorized_total',
+      help: 'Requests the debug listener refused (401) for want of the right bearer token, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 }

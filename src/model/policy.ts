@@ -113,6 +113,9 @@ export interface PausePolicy {
   readonly maxBodyBytes: number;
 }
 
+/** The upgrade protocol signalbox tunnels when a Service names none. */
+export const DEFAULT_UPGRADE_PROTOCOLS: readonly string[] = Object.freeze(['websocket']);
+
 /** Everything a cluster's Service annotations decide. */
 export interface ClusterPolicy {
   readonly lbPolicy: LbPolicy;
@@ -128,6 +131,12 @@ export interface ClusterPolicy {
   readonly timeouts: TimeoutPolicy;
   readonly circuitBreaker: CircuitBreakerPolicy;
   readonly pause: PausePolicy;
+  /**
+   * The `Upgrade` protocol names (RFC 9110 section 7.8) a client may switch to through this
+   * cluster: lower-case tokens without version, sorted, never `h2c`. A request offering none of
+   * them is served as plain HTTP/1.1 without its `Upgrade`.
+   */
+  readonly upgradeProtocols: readonly string[];
 }
 
 /** The policy of a Service without annotations. */
@@ -141,4 +150,5 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   timeouts: Object.freeze({ connectMs: null, responseHeadersMs: null, idleMs: null }),
   circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
   pause: Object.freeze({ maxWaitMs: 5_000, maxRequests: 1_000, maxBodyBytes: 16 * 1024 * 1024 }),
+  upgradeProtocols: DEFAULT_UPGRADE_PROTOCOLS,
 }) as ClusterPolicy;

@@ -5,7 +5,10 @@ import type { LookupFetcher } from './types.ts';
 export interface LookupEndpoint {
   /** `host:port` of the lookup service (an address the proxy can reach, e.g. a Service's). */
   readonly endpoint: string;
-  /** Path template with `{key}`, e.g. `/shards/{key}`; the key is percent-encoded into it. */
+  /**
+   * Path template with `{key}`, e.g. `/shards/{key}`; the key is percent-encoded into it (see
+   * {@link lookupKeyInPath}), so that it stays one segment of this path whatever it holds.
+   */
   readonly path: string;
   /** How long a found value is cached. Default 30 s. */
   readonly ttlMs?: number;
@@ -123,10 +126,11 @@ export class HttpLookup {
   }
 
   async #get(endpoint: LookupEndpoint, key: string): Promise<string | null> {
-    this.#fetches++;
     const timeoutMs = endpoint.timeoutMs ?? 1_000;
-    const path = endpoint.path.replaceAll('{key}', encodeURIComponent(key));
+    const encoded = lookupKeyInPath(key);
+    const path = endpoint.path.replaceAll('{key}', encoded);
     const url = `http://${endpoint.endpoint}${path.startsWith('/') ? '' : '/'}${path}`;
+    this.#fetches++;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -172,6 +176,21 @@ export class HttpLookup {
       if (!oldest.done) this.#cache.delete(oldest.value);
     }
   }
+}
+
+/**
+ * `key` as one segment of the lookup service's path: every character but the unreserved ones
+ * (RFC 3986 §2.3) percent-encoded as UTF-8, so `/`, `\`, `?`, `#`, `%` and `;` cannot end the
+ * segment, start a query or smuggle an escape. An empty key (the collection itself), `.` and `..`
+ * are refused — the lookup fails, nothing is fetched: no spelling of a dot segment is safe, since
+ * servers that decode `%2E` before resolving dot segments (signalbox's own routing among them)
+ * would still climb with `%2E%2E`.
+ * @throws Error naming the problem, for the script, when the key cannot be a segment.
+ */
+export function lookupKeyInPath(key: string): string {
+  if (key === '' || key === '.' || key === '..') throw new Error(`the lookup key ${JSON.stringify(key)} cannot name a resource`);
+  if (!key.isWellFormed()) throw new Error('the lookup key is not well-formed Unicode');
+  return encodeURIComponent(key).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** A short message for the script: it sees only `error.message`. */

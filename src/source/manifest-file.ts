@@ -22,22 +22,30 @@ export function parseManifest(text: string, fileName: string): ParsedManifest {
   try {
     docs = YAML.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true }) as YAML.Document.Parsed[];
   } catch (err) {
-    return { ok: false, error: `${fileName}: ${(err as Error).message}` };
+    return { ok: false, error: `${fileName}: ${firstLine((err as Error).message)}` };
   }
   if (!Array.isArray(docs)) docs = [docs];
   for (const doc of docs) {
     const problem = doc.errors[0];
-    if (problem) return { ok: false, error: `${fileName}: ${problem.message.split('\n')[0]}` };
+    if (problem) return { ok: false, error: `${fileName}: ${firstLine(problem.message)}` };
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
-      return { ok: false, error: `${fileName}: ${(err as Error).message}` };
+      return { ok: false, error: `${fileName}: ${firstLine((err as Error).message)}` };
     }
     if (value === null || value === undefined) continue;
     flatten(value, objects);
   }
   return { ok: true, objects };
+}
+
+/**
+ * The first line of a YAML error: with prettyErrors the message goes on, after a colon, with the
+ * offending source lines, which a one-line diagnostic cannot show; the colon goes with them.
+ */
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/:\s*$/, '');
 }
 
 function flatten(value: unknown, out: unknown[]): void {

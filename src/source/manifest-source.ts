@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Diagnostic } from '../model/table.ts';
 import { isManifestFile, parseManifest } from './manifest-file.ts';
+import { scriptLocations, withFileLines, type ScriptLocation } from './script-locations.ts';
 
 /** Quiet time after a file event before the directory is scanned. */
 const SETTLE_MS = 40;
@@ -16,6 +17,8 @@ interface FileState {
   objects: readonly unknown[];
   /** The current parse error, if the file is broken now. */
   error: string | null;
+  /** Where the RouteScripts of the last good parse have their code. */
+  scripts: readonly ScriptLocation[];
 }
 
 /** Counts a file that failed to load (wired to the source-errors metric). */
@@ -83,6 +86,16 @@ export class ManifestSource {
     const out: unknown[] = [];
     for (const path of [...this.#files.keys()].sort()) out.push(...this.#files.get(path)!.objects);
     return out;
+  }
+
+  /** Where each RouteScript of the directory has its code (file names relative to the directory). */
+  scriptLocations(): ScriptLocation[] {
+    return [...this.#files.keys()].sort().flatMap((path) => this.#files.get(path)!.scripts);
+  }
+
+  /** `diagnostics` with the file line added to each RouteScript compile error (see script-locations.ts). */
+  locate(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+    return withFileLines(diagnostics, this.scriptLocations());
   }
 
   /** One diagnostic per file that currently fails to parse. */
@@ -182,13 +195,13 @@ export class ManifestSource {
       }
       const parsed = parseManifest(text, relative(this.#dir, path));
       if (parsed.ok) {
-        this.#files.set(path, { stamp, objects: parsed.objects, error: null });
+        this.#files.set(path, { stamp, objects: parsed.objects, error: null, scripts: scriptLocations(text, relative(this.#dir, path)) });
         changed = true;
       } else {
         this.#countError('parse');
         this.#log.error({ file: path, error: parsed.error }, 'manifest does not parse; keeping its last good content');
         if (previous?.error !== parsed.error) changed = true;
-        this.#files.set(path, { stamp, objects: previous?.objects ?? [], error: parsed.error });
+        this.#files.set(path, { stamp, objects: previous?.objects ?? [], error: parsed.error, scripts: previous?.scripts ?? [] });
       }
     }
     for (const path of [...this.#files.keys()]) {

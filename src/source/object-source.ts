@@ -12,6 +12,11 @@ export interface ObjectSource {
   objects(): unknown[];
   /** Problems of the source itself (a file that does not parse), published with the table. */
   diagnostics(): Diagnostic[];
+  /**
+   * `diagnostics` with what only the source knows added to their messages (the file line of a
+   * RouteScript's compile error); optional, the identity when absent.
+   */
+  locate?(diagnostics: readonly Diagnostic[]): Diagnostic[];
   /** Calls `onChange` after each change, from now on. */
   watch(onChange: () => void): void;
   /** Stops watching. */

@@ -27,6 +27,12 @@ export const EVERYTHING_ON = {
   autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 7 },
   metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } },
   dashboard: { enabled: true },
+  debug: { expose: true, tokenSecret: { name: 'signalbox-debug-token', key: 'token' } },
+  networkPolicy: {
+    enabled: true,
+    adminFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+    debugFrom: [{ ipBlock: { cidr: '10.1.2.0/24' } }],
+  },
 } as const;
 
 interface Container {
@@ -35,6 +41,7 @@ interface Container {
   args: string[];
   env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports: { name: string; containerPort: number }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   livenessProbe: { httpGet: { path: string; port: string | number } };
   readinessProbe: { httpGet: { path: string; port: string | number } };
   resources: unknown;
@@ -45,7 +52,7 @@ interface PodSpec {
   terminationGracePeriodSeconds: number;
   securityContext: Record<string, unknown>;
   containers: Container[];
-  volumes?: unknown[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[]; defaultMode?: number } }[];
   hostNetwork?: boolean;
   topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
 }
@@ -367,8 +374,8 @@ export function chartTests(helm: () => string): void {
     test('every option on: NodePort, autoscaler, ServiceMonitor on a headless admin Service, dashboard, default class', () => {
       const r = render({ values: EVERYTHING_ON });
       assert.deepEqual(r.kinds(), [
-        'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'IngressClass', 'PodDisruptionBudget', 'Role', 'RoleBinding',
-        'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
+        'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'IngressClass', 'NetworkPolicy', 'PodDisruptionBudget', 'Role',
+        'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
       ]);
       const traffic = r.one<ServiceObject>('Service', 'signalbox');
       assert.equal(traffic.spec.type, 'NodePort');
@@ -400,6 +407,66 @@ export function chartTests(helm: () => string): void {
       assert.equal(render({ values: { dashboard: { enabled: true, namespace: 'monitoring' } } }).one('ConfigMap').metadata.namespace, 'monitoring');
     });
 
+    test('the debug listener stays on the pod\'s loopback by default: no port declared, no token, no volume', () => {
+      const r = render();
+      const flags = r.flags();
+      assert.equal(flags.get('--debug-port'), '9902');
+      assert.ok(!flags.has('--debug-bind') && !flags.has('--debug-token-file'));
+      assert.deepEqual(parseControllerArgs(r.container().args).runtime.debug, { bind: '127.0.0.1', port: 9902, tokenFile: null });
+      assert.deepEqual(r.container().ports.map((p) => p.name), ['http', 'https', 'admin'], 'nothing to reach from outside the pod');
+      assert.equal(r.container().volumeMounts, undefined);
+      assert.equal(r.workload().spec.template.spec.volumes, undefined);
+      const off = render({ values: { debug: { enabled: false } } });
+      assert.equal(off.flags().get('--debug-port'), 'off');
+      assert.equal(parseControllerArgs(off.container().args).runtime.debug, null);
+    });
+
+    test('debug.expose: every pod address, with the token file from an existing Secret mounted read-only, the pod as locked down as before', () => {
+      const values = { debug: { expose: true, tokenSecret: { name: 'ops-debug', key: 'bearer' } } };
+      const r = render({ values });
+      const { runtime } = parseControllerArgs(r.container().args);
+      assert.equal(runtime.debug?.bind, '0.0.0.0');
+      assert.equal(runtime.debug?.port, 9902);
+      const container = r.container();
+      assert.equal(container.ports.find((p) => p.name === 'debug')?.containerPort, 9902);
+      const pod = r.workload().spec.template.spec;
+      assert.deepEqual(pod.volumes, [{ name: 'debug-token', secret: { secretName: 'ops-debug', items: [{ key: 'bearer', path: 'token' }], defaultMode: 0o444 } }]);
+      const [mount, ...others] = container.volumeMounts ?? [];
+      assert.deepEqual(others, []);
+      assert.equal(mount?.name, 'debug-token');
+      assert.equal(mount?.readOnly, true);
+      // A subPath mount would never see the Secret change: the kubelet only updates whole volumes.
+      assert.equal(mount?.subPath, undefined);
+      assert.equal(runtime.debug?.tokenFile, `${mount?.mountPath}/token`);
+      assert.deepEqual(container.securityContext, render().container().securityContext);
+      assert.deepEqual(pod.securityContext, render().workload().spec.template.spec.securityContext);
+      // A token without expose: still loopback, but port-forwarded requests need the token too.
+      const loopback = parseControllerArgs(render({ values: { debug: { tokenSecret: { name: 'ops-debug' } } } }).container().args).runtime.debug;
+      assert.deepEqual(loopback, { bind: '127.0.0.1', port: 9902, tokenFile: runtime.debug?.tokenFile });
+      assert.match(renderFailure({ debug: { expose: true } }), /debug.expose needs debug.tokenSecret.name: an exposed debug listener only answers requests with its bearer token/);
+    });
+
+    test('networkPolicy: traffic ports from anywhere, the admin and an exposed debug port only from the peers given, nothing else', () => {
+      assert.deepEqual(render().all('NetworkPolicy'), []);
+      type Policy = K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: number; protocol: string }[] }[] } };
+      const r = render({ values: EVERYTHING_ON });
+      const policy = r.one<Policy>('NetworkPolicy');
+      assert.deepEqual(policy.spec.podSelector.matchLabels, r.workload().spec.selector.matchLabels);
+      assert.deepEqual(policy.spec.policyTypes, ['Ingress'], 'egress (the API server, the upstreams) is left alone');
+      const rules = policy.spec.ingress.map((rule) => ({ from: rule.from ?? 'anywhere', ports: rule.ports.map((p) => `${p.port}/${p.protocol}`) }));
+      assert.deepEqual(rules, [
+        { from: 'anywhere', ports: ['8080/TCP', '8443/TCP'] },
+        { from: EVERYTHING_ON.networkPolicy.adminFrom, ports: ['9901/TCP'] },
+        { from: EVERYTHING_ON.networkPolicy.debugFrom, ports: ['9902/TCP'] },
+      ]);
+      // Every port the container declares is in exactly one rule.
+      const covered = rules.flatMap((rule) => rule.ports).sort();
+      assert.deepEqual(covered, r.container().ports.map((p) => `${p.containerPort}/TCP`).sort());
+      // Without peers the admin port is closed to other pods; a debug port on loopback needs no rule.
+      const closed = render({ values: { networkPolicy: { enabled: true, debugFrom: [{ ipBlock: { cidr: '10.0.0.0/8' } }] } } }).one<Policy>('NetworkPolicy');
+      assert.deepEqual(closed.spec.ingress.map((rule) => rule.ports.map((p) => p.port)), [[8080, 8443]]);
+    });
+
     test('the values schema refuses a wrong value before anything is rendered, saying which and why', () => {
       assert.match(renderFailure({ service: { type: 'Foo' } }), /at '\/service\/type': value must be one of 'LoadBalancer', 'NodePort', 'ClusterIP'/);
       assert.match(renderFailure({ replicaCount: -1 }), /at '\/replicaCount': minimum: got -1, want 0/);
@@ -410,6 +477,11 @@ export function chartTests(helm: () => string): void {
       assert.match(renderFailure({ containerPorts: { http: 80 } }), /at '\/containerPorts\/http': minimum: got 80, want 1,?024/);
       assert.match(renderFailure({ resources: { limits: { cpu: 'two' } } }), /at '\/resources\/limits\/cpu'/);
       assert.match(renderFailure({ kind: 'DaemonSet', autoscaling: { enabled: true } }), /autoscaling.enabled needs kind: Deployment/);
+      assert.match(renderFailure({ containerPorts: { debug: 99 } }), /at '\/containerPorts\/debug': minimum: got 99, want 1,?024/);
+      assert.match(renderFailure({ debug: { tokenSecret: { name: 'Not_A_Name' } } }), /at '\/debug\/tokenSecret\/name'/);
+      assert.match(renderFailure({ debug: { expose: 'yes' } }), /at '\/debug\/expose': got string, want boolean/);
+      assert.match(renderFailure({ networkPolicy: { enabled: true, adminFrom: [{ ipBlock: { cidr: 'everyone' } }] } }), /at '\/networkPolicy\/adminFrom\/0\/ipBlock\/cidr'/);
+      assert.match(renderFailure({ networkPolicy: { enabled: true, adminFrom: [{ namespace: 'monitoring' }] } }), /at '\/networkPolicy\/adminFrom\/0'/);
       assert.match(renderFailure({ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }), /autoscaling.minReplicas \(5\) is more than autoscaling.maxReplicas \(2\)/);
       // The whole message, as `helm install --set service.type=Foo` prints it.
       assert.equal(renderFailure({ service: { type: 'Foo' } }),

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { startSignalboxProcess } from '../helpers/signalbox-process.ts';
 import { startUpstream } from '../helpers/upstreams.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,10 +44,42 @@ describe('signalbox command line', () => {
       await writeFile(join(dir, 'broken.yaml'), 'kind: [\n');
       const lenient = run(['compile', '--in', dir, '-o', 'json']);
       assert.equal(lenient.status, 0);
-      const out = JSON.parse(lenient.stdout) as { diagnostics: { code: string; kind: string }[] };
-      assert.ok(out.diagnostics.some((d) => d.code === 'ManifestParseError' && d.kind === 'File'));
+      const out = JSON.parse(lenient.stdout) as { diagnostics: { code: string; kind: string; message: string }[] };
+      const parseError = out.diagnostics.find((d) => d.code === 'ManifestParseError' && d.kind === 'File');
+      // One line, the position ending the sentence: no colon left dangling from YAML's excerpt.
+      assert.match(parseError?.message ?? '', /^broken\.yaml: [^\n:]+ at line \d+, column \d+ \(the file's last good content is still in force\)$/);
       const strict = run(['compile', '--in', dir, '--fail-on-error']);
       assert.equal(strict.status, 1);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('compile prints RouteScript data as its shape and never a private key; --show-data prints the data', async () => {
+    const dir = await tempManifestDir();
+    const secret = 'k-compile-SECRET-0a1b2c3d';
+    const cert = generateSelfSignedCertificate({ commonName: 'a.test', dnsNames: ['a.test'] });
+    try {
+      await writeManifests(dir, 'a.yaml', [
+        ingressClass(),
+        ...serviceWithEndpoints('web', [{ port: 8080 }]),
+        tlsSecret('a-cert', cert.certPem, cert.keyPem),
+        ingress('web', 'a.test', [{ path: '/', service: 'web' }], { tls: [{ hosts: ['a.test'], secretName: 'a-cert' }] }),
+        routeScript('keys', { targetRefs: [{ kind: 'Ingress', name: 'web' }], data: { keys: { [secret]: 'alice' } }, code: 'export function onRequest() { return null; }' }),
+      ]);
+      const keyLine = cert.keyPem.split('\n')[1]!;
+      const shaped = run(['compile', '--in', dir, '-o', 'json']);
+      assert.equal(shaped.status, 0, shaped.stderr);
+      assert.ok(!shaped.stdout.includes(secret), 'no data value');
+      assert.ok(!shaped.stdout.includes(keyLine), 'no private key');
+      const out = JSON.parse(shaped.stdout) as { table: { scripts: Record<string, { data: { redacted: boolean; keys: Record<string, { type: string }> } }>; certificates: { keyPem: string }[] } };
+      assert.equal(out.table.scripts['default/keys']?.data.redacted, true);
+      assert.deepEqual(out.table.scripts['default/keys']?.data.keys, { keys: { type: 'object', bytes: JSON.stringify({ [secret]: 'alice' }).length } });
+      assert.equal(out.table.certificates[0]?.keyPem, '(redacted)');
+      const shown = run(['compile', '--in', dir, '-o', 'json', '--show-data']);
+      assert.equal(shown.status, 0, shown.stderr);
+      assert.deepEqual((JSON.parse(shown.stdout) as { table: { scripts: Record<string, { data: unknown }> } }).table.scripts['default/keys']?.data, { keys: { [secret]: 'alice' } });
+      assert.ok(!shown.stdout.includes(keyLine), 'never a private key, even with --show-data');
     } finally {
       await removeDir(dir);
     }
@@ -57,11 +91,19 @@ describe('signalbox command line', () => {
     assert.equal(r.stderr.trim(), 'signalbox: --http-port: "eighty" is not a port number (0-65535)');
   });
 
+  it('rejects an unknown --log-level with the list of levels, not a stack trace', () => {
+    for (const args of [['serve', '--manifests', root], ['controller']]) {
+      const r = run([...args, '--log-level', 'verbose']);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim(), 'signalbox: --log-level: "verbose" is not a log level (one of trace, debug, info, warn, error, fatal, silent)');
+    }
+  });
+
   it('serves from a directory, writes JSON access logs, and exits cleanly on SIGTERM', async () => {
     const up = await startUpstream('cli');
     const dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('cli', [{ port: up.port }]), ingress('cli', 'cli.test', [{ path: '/', service: 'cli' }])]);
-    const child = spawn(process.execPath, [bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--debug-port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let stderr = '';
       let stdout = '';
@@ -95,6 +137,23 @@ describe('signalbox command line', () => {
     } finally {
       child.kill('SIGKILL');
       await up.close();
+      await removeDir(dir);
+    }
+  });
+
+  it('stops cleanly (exit 0) on a Ctrl-C that arrives twice, from the terminal and from a parent passing it on', async () => {
+    const dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass()]);
+    const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1', '--access-log', 'off']);
+    try {
+      // At once: whoever waits for the line saying it serves may stop it the next moment.
+      const exited = once(running.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      running.child.kill('SIGINT');
+      running.child.kill('SIGINT');
+      const [code, signal] = await exited;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, running.stderr());
+    } finally {
+      await running.kill();
       await removeDir(dir);
     }
   });

@@ -16,7 +16,7 @@ interface Instance {
 
 async function startInstance(name: string, dir: string): Promise<Instance> {
   const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off',
-    '--admin-bind', '127.0.0.1', '--admin-port', '0', '--workers', '1', '--access-log', 'off', '--log-level', 'warn', '--drain', '1s', '--grace', '5s']);
+    '--admin-bind', '127.0.0.1', '--admin-port', '0', '--debug-port', '0', '--workers', '1', '--access-log', 'off', '--log-level', 'warn', '--drain', '1s', '--grace', '5s']);
   return { name, process: running, http: running.http, agent: new Agent({ connections: 8 }), ready: false };
 }
 

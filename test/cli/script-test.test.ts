@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { removeDir, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 
 const bin = fileURLToPath(new URL('../../bin/signalbox.js', import.meta.url));
@@ -108,12 +109,42 @@ describe('signalbox script test', () => {
     assert.match(r.stdout, /^#1 GET example\.com\/ -> default routing {2}\(\d+\.\d\d ms\)\n$/);
   });
 
-  it('refuses code that does not compile with exit 2 and its line:column', async () => {
-    const path = await file('syntax.yaml', [routeScript('broken', spec('export function onRequest(req) {\n  return { backend: ;\n}\n'))]);
+  it('refuses code that does not compile with exit 2, its line:column in the code and the file\'s own line', async () => {
+    const path = await file('syntax.yaml', `apiVersion: signalbox.dev/v1alpha1
+kind: RouteScript
+metadata: {name: broken}
+spec:
+  targetRefs: [{kind: Ingress, name: web}]
+  code: |
+    export function onRequest(req) {
+      return { backend: ;
+    }
+`);
     const r = await scriptTest([path]);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /error: RouteScript default\/broken: RouteScriptCompileError at code: code 2:\d+: SyntaxError/);
+    assert.match(r.stderr, new RegExp(`error: RouteScript default/broken: RouteScriptCompileError at code: code 2:21 \\(${path.replace(/[.\\/]/g, '\\$&')} line 8, column 25\\): SyntaxError`));
+  });
+
+  it('takes a directory: the RouteScript and the Services and ConfigMap it names in files of their own, without notes', async () => {
+    const tree = join(dir, 'shop-tree');
+    const services = ['shop-a', 'shop-b'].map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { ports: [{ port: 80 }] } }));
+    const ingressObjects = [
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'signalbox' }, spec: { controller: 'signalbox.dev/ingress-controller' } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'storefront', namespace: 'shop' }, spec: { ingressClassName: 'signalbox', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop-a', port: { number: 80 } } } }] } }] } },
+    ];
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shards', namespace: 'shop' }, data: { shards: '{"shards": {"1": "shard-b"}}' } };
+    await mkdir(join(tree, 'data'), { recursive: true });
+    await writeManifests(tree, '10-services.yaml', services);
+    await writeManifests(tree, '20-ingress.yaml', ingressObjects);
+    await writeFile(join(tree, 'data', '30-configmap.yaml'), YAML.stringify(configMap));
+    // The example, with its data from the ConfigMap (and a budget for a loaded machine).
+    const routeScriptText = TENANT_SHARDS.replace('  data:\n    shards: {"1": "shard-a", "2": "shard-b"}\n', '  dataFrom: {configMapRef: {name: shards, key: shards}}\n').replace('timeoutMs: 5,', 'timeoutMs: 1000,');
+    await writeFile(join(tree, '40-routescript.yaml'), routeScriptText);
+    const r = await scriptTest([tree, '--request', shopRequest('1')]);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr, '', 'every name resolves: nothing to note');
+    assert.match(r.stdout, /^#1 GET example\.com\/ -> backend=shard-b setHeaders=\{"x-shard":"shard-b"\} {2}\(/);
   });
 
   it('refuses an invalid field with exit 2, naming the field', async () => {

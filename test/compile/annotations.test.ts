@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAnnotationValue, parseDuration } from '../../src/compile/annotation-values.ts';
-import { ANNOTATION_PREFIX, ANNOTATIONS, annotationSpec, type AnnotationName, type AnnotationSpec } from '../../src/compile/annotations.ts';
+import { ANNOTATION_PREFIX, ANNOTATIONS, annotationSpec, formatDuration, type AnnotationName, type AnnotationSpec, type DurationAnnotation } from '../../src/compile/annotations.ts';
 import { compile } from '../../src/compile/compile.ts';
 import { DiagnosticSink } from '../../src/compile/diagnostics.ts';
 import { parseServicePolicy, type ServicePolicy } from '../../src/compile/service-policy.ts';
@@ -63,7 +63,7 @@ function compileWeights(serviceAnnotations: Record<string, string>, sliceAnnotat
   return { weight: result.table.clusters['ns/svc:80']?.endpoints[0]?.weight, diagnostics: result.diagnostics };
 }
 
-function parse(name: AnnotationName, text: string): unknown {
+function parse(name: AnnotationName | string, text: string): unknown {
   const parsed = parseAnnotationValue(annotationSpec(name)!, text);
   return parsed.ok ? parsed.value : `invalid: ${parsed.problem}`;
 }
@@ -144,6 +144,40 @@ describe('annotation values', () => {
     assert.equal(parse('signalbox.dev/idle-timeout', '0'), 0);
     assert.equal(parse('signalbox.dev/affinity-cookie-ttl', '90s'), 90_000);
     assert.match(String(parse('signalbox.dev/affinity-cookie-ttl', '1500ms')), /whole number of seconds/);
+  });
+
+  test('every duration annotation takes its bounds and refuses one step past either', () => {
+    const durations = (ANNOTATIONS as readonly AnnotationSpec[]).filter((spec): spec is DurationAnnotation => spec.kind === 'duration');
+    assert.ok(durations.length >= 9, `found ${durations.length}`);
+    for (const spec of durations) {
+      // The smallest step the annotation can express: a second where only whole seconds are kept.
+      const step = spec.wholeSeconds === true ? 1_000 : 1;
+      const text = (ms: number): string => (step === 1_000 ? `${ms / 1_000}s` : `${ms}ms`);
+      const expected = `expected a duration from ${formatDuration(spec.minMs)} to ${formatDuration(spec.maxMs)}`;
+      assert.equal(parse(spec.name, text(spec.maxMs)), spec.maxMs, `${spec.name}: its maximum`);
+      assert.equal(parse(spec.name, formatDuration(spec.maxMs)), spec.maxMs, `${spec.name}: its maximum as documented`);
+      assert.match(String(parse(spec.name, text(spec.maxMs + step))), new RegExp(`out of range; ${expected}`), `${spec.name}: past its maximum`);
+      assert.equal(parse(spec.name, text(spec.minMs)), spec.minMs, `${spec.name}: its minimum`);
+      if (spec.minMs - step > 0) assert.match(String(parse(spec.name, text(spec.minMs - step))), /out of range/, `${spec.name}: below its minimum`);
+    }
+  });
+
+  test('the longest durations are the documented ones', () => {
+    const longest = Object.fromEntries((ANNOTATIONS as readonly AnnotationSpec[]).flatMap((spec) => (spec.kind === 'duration' ? [[spec.name, formatDuration(spec.maxMs)]] : [])));
+    assert.deepEqual(longest, {
+      'signalbox.dev/affinity-cookie-ttl': '8760h',
+      'signalbox.dev/health-check-interval': '5m',
+      'signalbox.dev/health-check-timeout': '1m',
+      'signalbox.dev/outlier-base-ejection-time': '5m',
+      'signalbox.dev/outlier-max-ejection-time': '1h',
+      'signalbox.dev/connect-timeout': '1m',
+      'signalbox.dev/response-header-timeout': '1h',
+      'signalbox.dev/idle-timeout': '1h',
+      'signalbox.dev/pause-max-wait': '1h',
+    });
+    assert.match(String(parse('signalbox.dev/affinity-cookie-ttl', '8761h')), /out of range/);
+    assert.match(String(parse('signalbox.dev/connect-timeout', '61s')), /out of range/);
+    assert.match(String(parse('signalbox.dev/pause-max-wait', '2h')), /out of range/);
   });
 
   test('integers and percentages are plain decimal numbers in range', () => {

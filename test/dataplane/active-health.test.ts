@@ -17,6 +17,15 @@ async function waitForMetric(proxy: TestProxy, pattern: RegExp, timeoutMs = 8_00
   assert.fail(`metric ${pattern} did not appear in time:\n${text.split('\n').filter((l) => l.includes('health')).join('\n')}`);
 }
 
+/** Polls `check` every 50 ms until it holds (bounded: then the test fails saying `what`). */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not in ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('active health checks through the proxy', () => {
   it('takes a failing endpoint out of rotation in every worker and brings it back when it passes', async () => {
     let sickHealth = 200;
@@ -62,16 +71,17 @@ describe('active health checks through the proxy', () => {
 
       sickHealth = 503;
       await waitForMetric(proxy, new RegExp(`${sickGauge.source}0`));
-      await new Promise((r) => setTimeout(r, 100)); // the verdict travels to the workers by message
-      const during = await upstreamsOf(20); // fresh connections, so both workers answer
+      // The verdict travels to the workers by message: wait until a round of fresh connections
+      // (both workers answer) sees only the well endpoint, then check a longer run.
+      await until(async () => !(await upstreamsOf(6)).includes('sick'), 'the workers stop sending to the failing endpoint');
+      const during = await upstreamsOf(20);
       assert.deepEqual([...new Set(during)], ['well'], 'the failing endpoint gets no traffic');
       const probes = sick.seen.filter((s) => s.url === '/healthz');
       assert.equal(probes.length > 0 && probes.every((p) => p.headers['user-agent'] === 'signalbox-health-check'), true);
 
       sickHealth = 200;
       await waitForMetric(proxy, new RegExp(`${sickGauge.source}1`));
-      await new Promise((r) => setTimeout(r, 100));
-      assert.ok((await upstreamsOf(10)).includes('sick'), 'back in rotation');
+      await until(async () => (await upstreamsOf(10)).includes('sick'), 'the passing endpoint back in rotation');
       // One prober per endpoint for the process, not one per worker: probes start a full interval
       // (1 s, less 10% jitter) apart. Two probers would interleave, and some gap would be shorter.
       for (let i = 0; i < 60 && probedAt.length < 4; i++) await new Promise((r) => setTimeout(r, 100));

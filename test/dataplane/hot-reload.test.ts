@@ -80,7 +80,7 @@ describe('hot reload from the manifest directory', () => {
     await broken; // the diagnostics change, so a table is published — with the same routes
     const res = await request(`${proxy.http}/`, { headers: { host: 'app.test' } });
     assert.equal(await res.body.text(), 'blue');
-    const table = (await (await request(`${proxy.admin}/debug/table`)).body.json()) as { diagnostics: { code: string; name: string }[] };
+    const table = (await (await request(`${proxy.debug}/debug/table`)).body.json()) as { diagnostics: { code: string; name: string }[] };
     assert.ok(table.diagnostics.some((d) => d.code === 'ManifestParseError' && d.name === 'app.yaml'), JSON.stringify(table.diagnostics));
     const metrics = await (await request(`${proxy.admin}/metrics`)).body.text();
     assert.match(metrics, /signalbox_source_errors_total\{reason="parse"\} [1-9]/);

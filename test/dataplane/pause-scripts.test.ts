@@ -27,6 +27,15 @@ function shopScript(data: Record<string, unknown>, spec: Record<string, unknown>
 
 const SHOP = ingress('shop', 'shop.test', [{ path: '/', service: 'shop' }]);
 
+/** Polls `check` every 25 ms until it holds (bounded: then the test fails saying `what`). */
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not in ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 describe('pausing by an operator and by a script', () => {
   let env: ScriptedEnv | null = null;
   afterEach(async () => {
@@ -40,12 +49,11 @@ describe('pausing by an operator and by a script', () => {
   it('an operator\'s spec.pause holds every request of the routes until it is set back; none fails', async () => {
     const e = await start(data, { pause: { enabled: true, maxWaitSeconds: 30 } });
     const traffic = steadyLoad(e.proxy, 'shop.test', '/', 8, { 'x-tenant': 't2' });
-    await new Promise((r) => setTimeout(r, 1_500));
+    await until(async () => (await metric(e.proxy, /signalbox_pause_held_requests\{kind="operator",gate="default\/tenants"\} (\d+)/)) === 8, 'every client held');
     assert.equal(traffic.results.length, 0, 'nothing answered while paused');
     assert.equal(e.ups['shop-b']!.seen.length, 0, 'nothing reached the backend while paused');
-    assert.equal(await metric(e.proxy, /signalbox_pause_held_requests\{kind="operator",gate="default\/tenants"\} (\d+)/), 8);
     await e.rewrite([SHOP, shopScript(data, { pause: { enabled: false, maxWaitSeconds: 30 } })]);
-    await new Promise((r) => setTimeout(r, 800));
+    await until(async () => traffic.results.length > 16, 'the held requests and more answered');
     await traffic.stop();
     assert.ok(traffic.results.length > 8);
     assert.deepEqual(new Set(traffic.results.map((r) => `${r.status} ${r.body}`)), new Set(['200 shop-b GET /']), 'held requests went on through the script to their shard');
@@ -72,13 +80,12 @@ describe('pausing by an operator and by a script', () => {
     const e = await start({ ...data, moving: ['t1'] });
     const moving = steadyLoad(e.proxy, 'shop.test', '/', 6, { 'x-tenant': 't1' });
     const others = steadyLoad(e.proxy, 'shop.test', '/', 2, { 'x-tenant': 't2' });
-    await new Promise((r) => setTimeout(r, 1_000));
+    await until(async () => (await metric(e.proxy, /signalbox_pause_held_requests\{kind="script",gate="default\/tenants"\} (\d+)/)) === 6 && others.results.length > 10, 'the moving tenant held, the others served');
     assert.equal(moving.results.length, 0, 'the tenant being moved waits');
-    assert.ok(others.results.length > 10 && others.results.every((r) => r.body === 'shop-b GET /'), 'other tenants are served meanwhile');
-    assert.equal(await metric(e.proxy, /signalbox_pause_held_requests\{kind="script",gate="default\/tenants"\} (\d+)/), 6);
+    assert.ok(others.results.every((r) => r.body === 'shop-b GET /'), 'other tenants are served meanwhile');
     // The migration is done: t1 now lives on shard-b.
     await e.rewrite([SHOP, shopScript({ ...data, moving: [], shards: { t1: 'shard-b', t2: 'shard-b' } })]);
-    await new Promise((r) => setTimeout(r, 800));
+    await until(async () => moving.results.length > 12, 'the moved tenant served again');
     await Promise.all([moving.stop(), others.stop()]);
     assert.ok(moving.results.length > 6);
     assert.deepEqual(new Set(moving.results.map((r) => `${r.status} ${r.body}`)), new Set(['200 shop-b GET /']));

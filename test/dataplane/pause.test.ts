@@ -34,19 +34,27 @@ describe('automatic pause: a backend with no ready endpoint', () => {
     const moved = await timedUpstream('app-v2');
     extra = moved.up;
     const load = steadyLoad(env.proxy, 'app.test', '/', 16);
-    await new Promise((r) => setTimeout(r, 300));
-    // The deploy: the old pod goes away (its slice empties), the new one comes up elsewhere 2 s later.
+    await waitFor(async () => load.results.length >= 32);
+    // The deploy: the old pod goes away (its slice empties), the new one comes up elsewhere once every
+    // client is held, and no sooner than 1.5 s later (a deploy takes a while; the hold durations
+    // below show it).
     const noEndpoints = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app2', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } };
     const drained = env.proxy.nextTable();
     await writeManifests(env.dir, 'all.yaml', [ingressClass(), { ...noEndpoints, metadata: { name: 'app', namespace: 'default' } }, ingress('app', 'app.test', [{ path: '/', service: 'app' }])]);
     await drained;
+    const outage = performance.now();
     await env.ups.app!.close();
-    await new Promise((r) => setTimeout(r, 2_000));
-    const heldNow = await metric(env.proxy, /signalbox_pause_held_requests\{kind="no-endpoint",gate="default\/app:80"\} (\d+)/);
+    const held = (): Promise<number> => metric(env!.proxy, /signalbox_pause_held_requests\{kind="no-endpoint",gate="default\/app:80"\} (\d+)/);
+    // Under the 5 s maximum wait: past it a held request would fail, which is not what is tested.
+    await waitFor(async () => (await held()) === 16, 3_500);
+    const heldNow = await held();
+    const rest = 1_500 - (performance.now() - outage);
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     const back = env.proxy.nextTable();
     await writeManifests(env.dir, 'all.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: moved.up.port }]), ingress('app', 'app.test', [{ path: '/', service: 'app' }])]);
     await back;
-    await new Promise((r) => setTimeout(r, 1_000));
+    // The backlog is let go through the ramp, then new requests flow.
+    await waitFor(async () => (await held()) === 0 && load.results.filter((r) => r.body.startsWith('app-v2')).length > 32);
     await load.stop();
 
     const failed = load.results.filter((r) => r.status !== 200);

@@ -87,7 +87,7 @@ describe('RouteScript failures fail only their request', () => {
     const res = await send(env.proxy, 'app.test', '/broken');
     assert.equal(res.status, 200);
     assert.equal(res.body, 'app GET /broken');
-    const table = (await (await request(`${env.proxy.admin}/debug/table`)).body.json()) as { diagnostics: { name: string; code: string; message: string }[] };
+    const table = (await (await request(`${env.proxy.debug}/debug/table`)).body.json()) as { diagnostics: { name: string; code: string; message: string }[] };
     const diagnostic = table.diagnostics.find((d) => d.name === 'broken');
     assert.equal(diagnostic?.code, 'RouteScriptCompileError');
     assert.match(diagnostic!.message, /^code 1:\d+: SyntaxError/);
@@ -100,7 +100,7 @@ describe('RouteScript failures fail only their request', () => {
     assert.equal(res.headers['x-signalbox-error'], 'script-failed');
     assert.equal(env.ups.app!.seen.length, before, 'nothing went upstream');
     assert.equal(await errors('closed', 'unavailable'), 1);
-    const report = (await (await request(`${env.proxy.admin}/debug/scripts`)).body.json()) as { id: string; state: string; rejectStatus?: number }[];
+    const report = (await (await request(`${env.proxy.debug}/debug/scripts`)).body.json()) as { id: string; state: string; rejectStatus?: number }[];
     assert.deepEqual(report.find((s) => s.id === 'default/closed'), { id: 'default/closed', state: 'invalid', rejectStatus: 401, routes: ['Ingress/default/app/rule/0/path/10'], workers: [] });
   });
 
@@ -110,7 +110,7 @@ describe('RouteScript failures fail only their request', () => {
     const skipped = await errors('throw', 'unavailable');
     assert.ok(ran >= 5 && skipped >= 1, `ran and failed ${ran} times, skipped ${skipped} times`);
     assert.equal(await metric(env.proxy, /signalbox_script_failing\{script="default\/throw"\} (\d+)/), 1);
-    const report = (await (await request(`${env.proxy.admin}/debug/scripts`)).body.json()) as { id: string; state: string; routes: string[]; workers: { lastFailure: { cause: string; message: string } | null }[] }[];
+    const report = (await (await request(`${env.proxy.debug}/debug/scripts`)).body.json()) as { id: string; state: string; routes: string[]; workers: { lastFailure: { cause: string; message: string } | null }[] }[];
     const throwing = report.find((s) => s.id === 'default/throw')!;
     assert.equal(throwing.state, 'failing');
     assert.deepEqual(throwing.routes, ['Ingress/default/app/rule/0/path/1']);
@@ -121,7 +121,7 @@ describe('RouteScript failures fail only their request', () => {
   it('a script whose module fails at load is failing from the start; its route falls back', async () => {
     assert.equal((await send(env.proxy, 'app.test', '/noload')).status, 200);
     assert.equal(await errors('noload', 'unavailable'), 1);
-    const report = (await (await request(`${env.proxy.admin}/debug/scripts`)).body.json()) as { id: string; state: string; workers: { lastFailure: { message: string } | null }[] }[];
+    const report = (await (await request(`${env.proxy.debug}/debug/scripts`)).body.json()) as { id: string; state: string; workers: { lastFailure: { message: string } | null }[] }[];
     const noload = report.find((s) => s.id === 'default/noload')!;
     assert.equal(noload.state, 'failing');
     assert.match(noload.workers[0]!.lastFailure!.message, /top-level failure/);

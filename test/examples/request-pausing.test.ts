@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { copyManifests, setMaintenance, setOrdersEndpoint, setTenantMove, startPausingBackends, type DemoAnswer, type DemoServer, type PausingBackends } from '../../examples/request-pausing/backends.ts';
 import { steadyLoad, type SteadyLoad } from '../helpers/load.ts';
@@ -26,6 +25,15 @@ const seen = (load: SteadyLoad): string[] =>
 
 /** The outcomes that are not an answer from a demo server. */
 const failures = (answers: readonly string[]): string[] => answers.filter((w) => !/^(orders|tenants|admin)/.test(w));
+
+/** Polls `check` every 25 ms until it holds (bounded: then the test fails saying `what`). */
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not in ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 /** How many requests a pause gate holds now. */
 const held = (proxy: TestProxy, kind: string, gate: string): Promise<number> =>
@@ -65,15 +73,15 @@ describe('examples/request-pausing', () => {
 
   it('holds orders while its EndpointSlice is empty and sends them to the new pod on its new port: none fails', async () => {
     const load = steadyLoad(proxy, HOST, '/orders/42', 8);
-    await sleep(300);
+    await until(() => load.results.length >= 16, 'orders served before the deploy');
     await live(() => setOrdersEndpoint(dir, null));
     // Only once no request can go to it any more: the old pod finishes what it has and stops.
     await backends.stopOrders();
-    await sleep(2_000);
+    await until(async () => (await held(proxy, 'no-endpoint', 'shop/orders:80')) === 8, 'every client held during the outage');
     const heldDuringOutage = await held(proxy, 'no-endpoint', 'shop/orders:80');
     const port = await backends.startOrders(0);
     await live(() => setOrdersEndpoint(dir, port));
-    await sleep(800);
+    await until(async () => seen(load).filter((b) => b === 'orders-2').length > 16, 'the new pod serves');
     await load.stop();
     assert.deepEqual(failures(seen(load)), []);
     assert.equal(heldDuringOutage, 8, 'every client was held during the outage');
@@ -83,16 +91,15 @@ describe('examples/request-pausing', () => {
 
   it('holds every /admin request while the operator\'s pause is on, and releases them when it is off', async () => {
     const load = steadyLoad(proxy, HOST, '/admin/reports', 4);
-    await sleep(300);
+    await until(() => load.results.length >= 8, '/admin served before the pause');
     await live(() => setMaintenance(dir, true));
-    // Requests already past the pause when the table changed may still finish.
-    await sleep(200);
+    // Requests already past the pause when the table changed may still finish; then every client waits.
+    await until(async () => (await held(proxy, 'operator', 'shop/maintenance')) === 4, 'every /admin client held');
     const answered = load.results.length;
-    await sleep(1_000);
-    assert.equal(load.results.length, answered, 'nothing answered while paused');
     assert.equal(await held(proxy, 'operator', 'shop/maintenance'), 4);
+    assert.equal(load.results.length, answered, 'nothing answered while paused');
     await live(() => setMaintenance(dir, false));
-    await sleep(500);
+    await until(() => load.results.length > answered + 8, 'the held requests and later ones answered');
     await load.stop();
     assert.deepEqual(failures(seen(load)), []);
     assert.ok(load.results.length > answered + 4, 'the held requests and later ones were answered');
@@ -101,19 +108,19 @@ describe('examples/request-pausing', () => {
   it('holds a moving tenant, serves the others, then sends the moved tenant to its new shard', async () => {
     const acme = steadyLoad(proxy, HOST, '/tenants/acme/cart', 4);
     const globex = steadyLoad(proxy, HOST, '/tenants/globex/cart', 2);
-    await sleep(300);
+    await until(() => acme.results.length >= 8 && globex.results.length >= 4, 'both tenants served before the move');
     const beforeMove = acme.results.length;
     await live(() => setTenantMove(dir, 'acme', null));
-    // Requests that ran the script before the change may still finish on the old shard.
-    await sleep(200);
+    // Requests that ran the script before the change may still finish on the old shard; then every
+    // client of the moving tenant waits.
+    await until(async () => (await held(proxy, 'script', 'shop/tenants')) === 4, 'every client of the moving tenant held');
     const whileMoving = acme.results.length;
     const globexBefore = globex.results.length;
-    await sleep(1_000);
+    await until(() => globex.results.length > globexBefore + 4, 'the other tenant served meanwhile');
     assert.equal(acme.results.length, whileMoving, 'the moving tenant waits');
-    assert.ok(globex.results.length > globexBefore + 4, 'the other tenant is served meanwhile');
     assert.equal(await held(proxy, 'script', 'shop/tenants'), 4);
     await live(() => setTenantMove(dir, 'acme', 'shard-b'));
-    await sleep(500);
+    await until(() => acme.results.length >= whileMoving + 8, 'the moved tenant served on its new shard');
     await Promise.all([acme.stop(), globex.stop()]);
     assert.deepEqual([...failures(seen(acme)), ...failures(seen(globex))], []);
     assert.ok(beforeMove > 0 && acme.results.length >= whileMoving + 4);

@@ -1,5 +1,5 @@
 /** Starts a real signalbox (`serve` runtime with worker threads) on free ports for a test. */
-import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from '../../src/config/dataplane-config.ts';
+import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig, type DebugListenerConfig } from '../../src/config/dataplane-config.ts';
 import { startServe, type RunningServe } from '../../src/cli/serve-runtime.ts';
 import { createLogger } from '../../src/log.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../../src/model/snapshot.ts';
@@ -9,6 +9,8 @@ export interface TestProxy extends RunningServe {
   readonly http: string;
   readonly https: string;
   readonly admin: string;
+  /** The debug listener (`/debug/table`, `/debug/scripts`); empty when it is off. */
+  readonly debug: string;
   /** Resolves once the workers serve a table newer than the one served when this was called. */
   nextTable(): Promise<void>;
 }
@@ -21,6 +23,10 @@ export interface TestProxyOptions {
   readonly limits?: Partial<DataplaneConfig['limits']>;
   readonly drainMs?: number;
   readonly graceMs?: number;
+  /** The admin listener's address; 127.0.0.1 by default. */
+  readonly adminBind?: string;
+  /** The debug listener; by default on a free loopback port without a token; null turns it off. */
+  readonly debug?: DebugListenerConfig | null;
 }
 
 /** Starts `serve` on `dir` with every port free-picked and access logs off. */
@@ -41,13 +47,14 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     dataplane,
     compile: DEFAULT_COMPILE_OPTIONS,
     workers: options.workers ?? 1,
-    adminBind: '127.0.0.1',
+    adminBind: options.adminBind ?? '127.0.0.1',
     adminPort: 0,
+    debug: options.debug === undefined ? { bind: '127.0.0.1', port: 0, tokenFile: null } : options.debug,
     drainMs: options.drainMs ?? 0,
     graceMs: options.graceMs ?? 2_000,
     log: createLogger({ level: 'silent' }),
   });
-  const { http, https, admin } = running.ports;
+  const { http, https, admin, debug } = running.ports;
   // Like a load balancer would, wait for readiness: every worker serves the first table.
   await running.whenApplied(running.current()?.version ?? 0);
   return {
@@ -55,6 +62,7 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     http: `http://127.0.0.1:${http}`,
     https: `https://127.0.0.1:${https}`,
     admin: `http://127.0.0.1:${admin}`,
+    debug: debug === null ? '' : `http://127.0.0.1:${debug}`,
     nextTable() {
       const version = (running.current()?.version ?? 0) + 1;
       return running.whenApplied(version);

@@ -13,6 +13,8 @@ export interface SignalboxProcess {
   /** Null when started with `--https-port off`. */
   readonly https: string | null;
   readonly admin: string;
+  /** The debug listener (`/debug/table`), or null when started with `--debug-port off`. */
+  readonly debug: string | null;
   /** Everything it wrote to stderr so far. */
   stderr(): string;
   /** Whether it has exited. */
@@ -35,14 +37,14 @@ export async function startSignalboxProcess(args: readonly string[], env: Record
   let stderr = '';
   let exited = false;
   child.once('exit', () => (exited = true));
-  const ports = await new Promise<{ http: string; https: string | null; admin: string }>((resolve, reject) => {
+  const ports = await new Promise<{ http: string; https: string | null; admin: string; debug: string | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`signalbox did not start serving within 60 s:\n${stderr.slice(-4000)}`)), 60_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      const m = /serving (http:\/\/\S+)(?:\s+(https:\/\/\S+))?\s+admin (http:\/\/\S+)/.exec(stderr);
+      const m = /serving (http:\/\/\S+)(?:\s+(https:\/\/\S+))?\s+admin (http:\/\/\S+)(?: +debug (http:\/\/\S+))?\n/.exec(stderr);
       if (m) {
         clearTimeout(timer);
-        resolve({ http: m[1]!, https: m[2] ?? null, admin: m[3]! });
+        resolve({ http: m[1]!, https: m[2] ?? null, admin: m[3]!, debug: m[4] ?? null });
       }
     });
     child.once('exit', (code) => {
