@@ -32,6 +32,9 @@ export interface ProxyState {
   readonly responseHeadersMs: number;
   readonly idleMs: number;
   readonly connectMs: number;
+  /** The request body's idle and total limits (0 = off); see RequestBodyTimer. */
+  readonly requestBodyIdleMs: number;
+  readonly requestBodyMs: number;
   readonly log: Logger;
   /** The client address of a request, after trusted-proxy resolution (for hashing on client-ip). */
   readonly clientIpOf: (req: ClientRequest) => string;

@@ -29,6 +29,8 @@ export interface DataplaneMetrics {
   readonly activeConnections: Gauge<'listener'>;
   /** Client connections accepted, by listener. */
   readonly connections: Counter<'listener'>;
+  /** Client connections refused because the worker was at `--max-connections`, by listener. */
+  readonly connectionsRefused: Counter<'listener'>;
   /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
@@ -195,6 +197,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     connections: new Counter({
       name: 'signalbox_connections_total',
       help: 'Client connections accepted, by listener.',
+      labelNames: ['listener'] as const,
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'signalbox_connections_refused_total',
+      help: 'Client connections refused because the worker held --max-connections already, by listener.',
       labelNames: ['listener'] as const,
       registers,
     }),
