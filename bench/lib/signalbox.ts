@@ -3,7 +3,7 @@
  * `signalbox serve` running on it. The Service's annotations can be rewritten while it runs
  * ({@link setServiceAnnotations}) and {@link waitForPolicy} waits until every worker serves them.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -127,7 +127,8 @@ export async function startSignalbox(
     '--http-port', String(ports.http),
     '--https-port', '0',
     '--admin-port', String(ports.admin),
-    '--debug-port', String(debugPort),
+    // A checkout from before the debug listener (a --baseline) has neither it nor the flag.
+    ...(existsSync(join(root, 'src', 'dataplane', 'debug-server.ts')) ? ['--debug-port', String(debugPort)] : []),
     '--workers', String(options.workers ?? 1),
     '--access-log', 'off',
   ];

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import {
-  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseSize, parseTrustedProxies, type DataplaneConfig,
+  DEFAULT_DATAPLANE_CONFIG, DEFAULT_DEBUG_LISTENER, LOG_LEVELS, defaultMaxConnections, parseCount, parseDebugListener, parseDuration, parseLogLevel, parsePort, parsePositiveInt, parseSize, parseTrustedProxies,
+  type DataplaneConfig,
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -28,11 +29,18 @@ export interface DataplaneFlags {
   idleTimeout: string;
   requestHeaderTimeout: string;
   keepAliveTimeout: string;
+  requestBodyIdleTimeout: string;
+  requestBodyTimeout: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
+  maxConnections?: string;
   mergeSlashes: boolean;
   allowEncodedSlashes?: boolean;
   allowPathParameters?: boolean;
+  http2MaxConcurrentStreams: string;
+  http2MaxStreamsPerWorker: string;
+  http2MaxResets: string;
+  http2MaxControlFrames: string;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -73,11 +81,18 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--idle-timeout <duration>', 'longest silence on a client connection or upstream body', `${d.timeouts.idleMs}ms`)
     .option('--request-header-timeout <duration>', 'time a client has to send its request headers (408 past it)', `${d.timeouts.requestHeadersMs}ms`)
     .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
+    .option('--request-body-idle-timeout <duration>', 'longest gap between two request-body chunks (408 past it)', `${d.timeouts.requestBodyIdleMs}ms`)
+    .option('--request-body-timeout <duration>', 'longest time for a whole request body (408 past it)', `${d.timeouts.requestBodyMs}ms`)
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
+    .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap; default: what half the memory holds, at most 16384)')
     .option('--no-merge-slashes', 'match and forward request paths with repeated slashes as they are (default: merged, //a → /a)')
     .option('--allow-encoded-slashes', 'accept %2F and %5C in request paths, kept encoded (default: 400)')
     .option('--allow-path-parameters', 'accept ; in request paths, kept as it is (default: 400)')
+    .option('--http2-max-concurrent-streams <n>', 'HTTP/2 streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)', String(d.http2.maxConcurrentStreams))
+    .option('--http2-max-streams-per-worker <n>', 'HTTP/2 streams open at once in one worker; past it RST_STREAM REFUSED_STREAM', String(d.http2.maxStreamsPerWorker))
+    .option('--http2-max-resets <n>', 'stream resets an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxResets))
+    .option('--http2-max-control-frames <n>', 'SETTINGS (and PING) frames an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxControlFrames))
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -91,15 +106,16 @@ export function addDataplaneOptions(command: Command): Command {
 
 /** The runtime options the flags say (ports, timeouts, limits, compile options, shutdown). */
 export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptions {
+  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256);
   const adminPort = parsePort('--admin-port', flags.adminPort);
   const debug = parseDebugListener(flags.debugPort, flags.debugBind, flags.debugTokenFile);
   if (debug !== null && debug.port !== 0 && debug.port === adminPort) {
     throw new ConfigError(`--debug-port ${debug.port} is the admin port: the debug listener needs a port of its own (or --debug-port off)`);
   }
   return {
-    dataplane: dataplaneConfig(flags),
+    dataplane: dataplaneConfig(flags, workers),
     compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName, scriptMemoryBudgetMiB: scriptMemoryBudgetMiB(flags.scriptMemoryBudget) },
-    workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt('--workers', flags.workers, 256),
+    workers,
     adminBind: flags.adminBind,
     adminPort,
     debug,
@@ -151,7 +167,7 @@ export function untilSignalled(log: Logger, stop: () => Promise<void>): Promise<
   });
 }
 
-function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
+function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfig {
   if ((flags.defaultCert === undefined) !== (flags.defaultKey === undefined)) {
     throw new ConfigError('--default-cert and --default-key go together');
   }
@@ -174,15 +190,24 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
       idleMs: parseDuration('--idle-timeout', flags.idleTimeout),
       requestHeadersMs: parseDuration('--request-header-timeout', flags.requestHeaderTimeout),
       keepAliveMs: parseDuration('--keep-alive-timeout', flags.keepAliveTimeout),
+      requestBodyIdleMs: parseDuration('--request-body-idle-timeout', flags.requestBodyIdleTimeout),
+      requestBodyMs: parseDuration('--request-body-timeout', flags.requestBodyTimeout),
     },
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
+      maxConnections: flags.maxConnections === undefined ? defaultMaxConnections(memoryLimit(), workers) : parseCount('--max-connections', flags.maxConnections, 1_000_000),
     },
     paths: {
       mergeSlashes: flags.mergeSlashes,
       allowEncodedSlashes: flags.allowEncodedSlashes === true,
       allowPathParameters: flags.allowPathParameters === true,
+    },
+    http2: {
+      maxConcurrentStreams: parsePositiveInt('--http2-max-concurrent-streams', flags.http2MaxConcurrentStreams, 100_000),
+      maxStreamsPerWorker: parsePositiveInt('--http2-max-streams-per-worker', flags.http2MaxStreamsPerWorker, 10_000_000),
+      maxResets: parsePositiveInt('--http2-max-resets', flags.http2MaxResets, 1_000_000),
+      maxControlFrames: parsePositiveInt('--http2-max-control-frames', flags.http2MaxControlFrames, 1_000_000),
     },
     accessLog: flags.accessLog,
     logLevel: parseLogLevel('--log-level', flags.logLevel),
@@ -190,4 +215,10 @@ function dataplaneConfig(flags: DataplaneFlags): DataplaneConfig {
     scriptStateBytes: parseSize('--script-state-budget', flags.scriptStateBudget, 64 * 1024),
     workerHeapMiB: flags.workerHeapLimit === undefined ? null : Math.floor(parseSize('--worker-heap-limit', flags.workerHeapLimit, 32 * 1024 * 1024) / (1024 * 1024)),
   };
+}
+
+/** The memory this process may use: its container's limit (cgroup), else the machine's. */
+function memoryLimit(): number {
+  // constrainedMemory() is the cgroup limit, or a huge number when there is none.
+  return Math.min(process.constrainedMemory(), totalmem());
 }

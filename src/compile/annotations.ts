@@ -7,97 +7,16 @@
  * Bounds keep values in ranges where they still mean what their name says; each group says why.
  */
 import { LB_POLICIES, type HashOn } from '../model/policy.ts';
+import { HOUR, MINUTE, SECOND, type AnnotationSpec, type StatusRange } from './annotation-kinds.ts';
+
+export { allowedValues, formatDuration } from './annotation-kinds.ts';
+export type {
+  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
+} from './annotation-kinds.ts';
 
 /** The prefix of every signalbox annotation. Other annotations are never looked at. */
 export const ANNOTATION_PREFIX = 'signalbox.dev/';
 
-/** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights';
-
-/** The kinds of object that carry signalbox annotations. */
-export type AnnotatedKind = 'Service' | 'EndpointSlice';
-
-interface Common<K extends AnnotationKind> {
-  /** Full name, `signalbox.dev/...`. */
-  readonly name: string;
-  /** The object the annotation is read from. */
-  readonly on: AnnotatedKind;
-  readonly kind: K;
-  /** The default, as documented; when it parses as a value it must equal the compiled default (tested). */
-  readonly default: string;
-  /** A valid, non-default value (tested). */
-  readonly example: string;
-  /** One line for the reference. */
-  readonly description: string;
-}
-
-/** One of a fixed list of words. */
-export interface EnumAnnotation extends Common<'enum'> {
-  readonly values: readonly string[];
-}
-
-/**
- * A duration with a unit: `500ms`, `5s`, `1.5m`, `1h` (a bare `0` is allowed too), compiled to
- * milliseconds. It must lie in `minMs..maxMs`, or be 0 when `zero` says what 0 means.
- */
-export interface DurationAnnotation extends Common<'duration'> {
-  readonly minMs: number;
-  readonly maxMs: number;
-  /** What 0 means, when 0 is allowed besides the range (`a session cookie`, `no timeout`). */
-  readonly zero?: string;
-  /** True when the value is kept in seconds, so milliseconds would be lost. */
-  readonly wholeSeconds?: boolean;
-}
-
-/** A decimal integer in `min..max`. */
-export interface IntAnnotation extends Common<'int'> {
-  readonly min: number;
-  readonly max: number;
-}
-
-/** An integer percentage, 0 to 100, with or without a `%` sign. */
-export type PercentAnnotation = Common<'percent'>;
-
-/** Comma-separated HTTP statuses and inclusive ranges (`200,204,300-399`), each in `min..max`. */
-export interface StatusListAnnotation extends Common<'status-list'> {
-  readonly min: number;
-  readonly max: number;
-}
-
-/** `header:NAME`, `cookie:NAME`, `query:NAME`, `client-ip` or `uri`. */
-export type HashOnAnnotation = Common<'hash-on'>;
-
-/** An absolute path: `/` then visible ASCII without `#` or `;`. */
-export type PathAnnotation = Common<'path'>;
-
-/** An HTTP token (RFC 9110 section 5.6.2), as used for header and cookie names. */
-export type TokenAnnotation = Common<'token'>;
-
-/** Comma-separated HTTP tokens, compared without regard to case (compiled lower-case, sorted, without repeats). */
-export type TokenListAnnotation = Common<'token-list'>;
-
-/** Comma-separated `address=weight` pairs; weights are integers in `min..max`. */
-export interface WeightsAnnotation extends Common<'weights'> {
-  readonly min: number;
-  readonly max: number;
-}
-
-/** One supported annotation. */
-export type AnnotationSpec =
-  | EnumAnnotation
-  | DurationAnnotation
-  | IntAnnotation
-  | PercentAnnotation
-  | StatusListAnnotation
-  | HashOnAnnotation
-  | PathAnnotation
-  | TokenAnnotation
-  | TokenListAnnotation
-  | WeightsAnnotation;
-
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 
 /** Every supported annotation, in documentation order. */
 export const ANNOTATIONS = [
@@ -437,9 +356,6 @@ export type AnnotationName = (typeof ANNOTATIONS)[number]['name'];
 /** The table entry of annotation `N`. */
 export type AnnotationSpecOf<N extends AnnotationName> = Extract<(typeof ANNOTATIONS)[number], { readonly name: N }>;
 
-/** One entry of a status list: an inclusive range, `[n, n]` for a single status. */
-export type StatusRange = readonly [number, number];
-
 /** What a valid value of each kind compiles to. */
 export interface AnnotationValues {
   readonly enum: string;
@@ -469,43 +385,3 @@ export function annotationSpec(name: string): AnnotationSpec | undefined {
   return BY_NAME.get(name);
 }
 
-/**
- * A short description of the values annotation `spec` accepts, for error messages and the
- * reference: `an integer from 0 to 10`, `a duration from 1s to 5m`…
- */
-export function allowedValues(spec: AnnotationSpec): string {
-  switch (spec.kind) {
-    case 'enum':
-      return spec.values.length === 1 ? `only ${spec.values[0]}` : `one of ${spec.values.join(', ')}`;
-    case 'duration': {
-      const range = `a duration from ${formatDuration(spec.minMs)} to ${formatDuration(spec.maxMs)}`;
-      const whole = spec.wholeSeconds === true ? ' in whole seconds' : '';
-      return spec.zero === undefined ? `${range}${whole}` : `${range}${whole}, or 0 for ${spec.zero}`;
-    }
-    case 'int':
-      return `an integer from ${spec.min} to ${spec.max}`;
-    case 'percent':
-      return 'a percentage from 0 to 100';
-    case 'status-list':
-      return `comma-separated statuses and low-high ranges, from ${spec.min} to ${spec.max}`;
-    case 'hash-on':
-      return 'header:NAME, cookie:NAME, query:NAME, client-ip or uri';
-    case 'path':
-      return 'a path starting with /, without spaces, # or ;';
-    case 'token':
-      return 'an HTTP token: letters, digits and !#$%&\'*+-.^_`|~';
-    case 'token-list':
-      return 'comma-separated HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)';
-    case 'weights':
-      return `comma-separated address=weight pairs, weights from ${spec.min} to ${spec.max}`;
-  }
-}
-
-/** Milliseconds in the largest unit that shows them exactly: `500ms`, `5s`, `2m`, `8760h`. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  if (ms % HOUR === 0) return `${ms / HOUR}h`;
-  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
-  if (ms % SECOND === 0) return `${ms / SECOND}s`;
-  return `${ms}ms`;
-}

@@ -19,6 +19,7 @@ export interface DataplaneConfig {
   readonly limits: Limits;
   /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
   readonly paths: PathOptions;
+  readonly http2: Http2Limits;
   /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
   readonly accessLog: string;
   /** pino level for the worker's own log lines. */
@@ -43,6 +44,14 @@ export interface Timeouts {
   readonly requestHeadersMs: number;
   /** How long an idle keep-alive client connection is kept open. */
   readonly keepAliveMs: number;
+  /**
+   * Longest gap between two chunks of a request body while the proxy is reading it (nginx's
+   * `client_body_timeout`). Exceeding it answers 408, or closes the connection when the response
+   * has started, and aborts the upstream request.
+   */
+  readonly requestBodyIdleMs: number;
+  /** Longest time for a whole request body, from when the proxy starts reading it; past it as above. */
+  readonly requestBodyMs: number;
 }
 
 /** Request limits. */
@@ -51,6 +60,30 @@ export interface Limits {
   readonly maxHeaderBytes: number;
   /** Most request header fields accepted; beyond it 431. */
   readonly maxHeaderCount: number;
+  /**
+   * Most client connections one worker holds open, HTTP and HTTPS together (an HTTP/2 connection
+   * counts once, whatever its streams); 0 for no cap. Past it, new connections are refused. The
+   * command line's default is {@link defaultMaxConnections}; {@link DEFAULT_DATAPLANE_CONFIG} has
+   * its upper bound.
+   */
+  readonly maxConnections: number;
+}
+
+/**
+ * Bounds on what one HTTP/2 client may make the proxy do (see docs/security.md#http2). Budgets are
+ * token buckets: a connection may spend the whole budget at once and earns a tenth of it back per
+ * second, so that ordinary browsing (a burst of cancelled image loads, a PING now and then) never
+ * comes near them while a loop of them ends its connection with GOAWAY ENHANCE_YOUR_CALM.
+ */
+export interface Http2Limits {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to each client: its open streams at once. */
+  readonly maxConcurrentStreams: number;
+  /** Open HTTP/2 streams of all connections of one worker; a stream past it gets RST_STREAM REFUSED_STREAM. */
+  readonly maxStreamsPerWorker: number;
+  /** Streams a connection may reset (RST_STREAM from the client) at once; a tenth of it more per second. */
+  readonly maxResets: number;
+  /** SETTINGS frames, and PING frames, a connection may send at once (each type on its own); a tenth more per second. */
+  readonly maxControlFrames: number;
 }
 
 /** Defaults for {@link DataplaneConfig}. */
@@ -59,15 +92,33 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   httpPort: 8080,
   httpsPort: 8443,
   trustedProxies: [],
-  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000 }),
-  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100 }),
+  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000 }),
+  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384 }),
   paths: DEFAULT_PATH_OPTIONS,
+  http2: Object.freeze({ maxConcurrentStreams: 100, maxStreamsPerWorker: 10_000, maxResets: 200, maxControlFrames: 100 }),
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,
   scriptStateBytes: 8 * 1024 * 1024,
   workerHeapMiB: null,
 });
+
+/**
+ * What one idle client connection costs a worker, in bytes of resident memory: measured over
+ * HTTP/2 with TLS, the dearest kind (~77 KiB; TLS with HTTP/1.1 ~59 KiB, plain HTTP/1.1 ~22 KiB).
+ */
+export const CONNECTION_COST_BYTES = 80 * 1024;
+
+/**
+ * The default `--max-connections` of each of `workers` workers in `memoryBytes` of memory (the
+ * container's limit, else the machine's): as many idle connections as half of it holds at
+ * {@link CONNECTION_COST_BYTES} each — the other half is for requests in flight, buffers and
+ * scripts — but never more than 16384 (ingress-nginx's `max-worker-connections`) nor fewer than 256.
+ */
+export function defaultMaxConnections(memoryBytes: number, workers: number): number {
+  const fits = Math.floor(memoryBytes / 2 / Math.max(1, workers) / CONNECTION_COST_BYTES);
+  return Math.min(DEFAULT_DATAPLANE_CONFIG.limits.maxConnections, Math.max(256, fits));
+}
 
 /** The process log's levels, most verbose first (pino's names). */
 export const LOG_LEVELS = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const);
@@ -106,6 +157,13 @@ export function parseSize(flag: string, value: string, min = 1): number {
   const bytes = Number(m[1]) * factor;
   if (!Number.isSafeInteger(bytes) || bytes < min) throw new ConfigError(`${flag}: "${value}" must be at least ${min} bytes`);
   return bytes;
+}
+
+/** Parses a whole-number flag where 0 is allowed (it turns the limit off). */
+export function parseCount(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > max) throw new ConfigError(`${flag}: "${value}" must be a whole number from 0 to ${max}`);
+  return n;
 }
 
 /** Parses a positive integer flag. */

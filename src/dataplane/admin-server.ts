@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AggregatorRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { ListenError } from '../errors.ts';
+import { listenAdmin } from './listen-admin.ts';
 
 /** What the admin server reads from the running process. */
 export interface AdminSources {
@@ -31,13 +31,7 @@ export async function startAdminServer(host: string, port: number, sources: Admi
       res.end(`${err.message}\n`);
     });
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new ListenError(`cannot listen for admin on ${host}:${port}: ${err.message}`, { cause: err })));
-    server.listen({ host, port }, resolve);
-  });
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address !== null ? address.port : port };
+  return listenAdmin(server, host, port, 'admin');
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, sources: AdminSources): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RespondDecision } from '../script/index.ts';
 import { account, type RequestNote } from './accounting.ts';
+import { clientGone } from './client-gone.ts';
 import { statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
@@ -16,6 +17,8 @@ export function answerError(
   status = statusFor(reason),
   note?: RequestNote,
 ): void {
+  // Nothing to answer a client that left (a held request expiring after its stream was reset).
+  if (clientGone(res)) return account(state, req, 499, 0, started, ctx, null, 'client-closed', note);
   const bytes = writeError(res, reason, false, status);
   state.metrics.proxyErrors.labels(reason).inc();
   account(state, req, status, bytes, started, ctx, null, reason, note);
@@ -25,6 +28,7 @@ export function answerError(
 
 /** Answers with a script's `respond` decision: its status, headers and body, nothing upstream. */
 export function answerScript(state: ProxyState, req: ClientRequest, res: ClientResponse, started: number, ctx: RouteContext, respond: RespondDecision, note: RequestNote): void {
+  if (clientGone(res)) return account(state, req, 499, 0, started, ctx, null, 'client-closed', note);
   const bodiless = respond.status === 204 || respond.status === 304;
   const body = req.method === 'HEAD' || bodiless ? '' : (respond.body ?? '');
   const headers: Record<string, string | number> = { ...respond.headers };

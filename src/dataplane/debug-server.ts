@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
-import { ListenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PublishedTable } from '../model/table.ts';
 import type { ScriptStatus } from '../script/index.ts';
 import type { DebugToken } from './debug-token.ts';
+import { listenAdmin } from './listen-admin.ts';
 import { scriptReport } from './script-report.ts';
 import { redactTable } from './table-redaction.ts';
 
@@ -76,13 +76,7 @@ export async function startDebugServer(options: DebugServerOptions, sources: Deb
       res.end(`${(err as Error).message}\n`);
     }
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new ListenError(`cannot listen for debug on ${host}:${port}: ${err.message}`, { cause: err })));
-    server.listen({ host, port }, resolve);
-  });
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address !== null ? address.port : port };
+  return listenAdmin(server, host, port, 'debug');
 }
 
 function route(req: IncomingMessage, res: ServerResponse, sources: DebugSources): void {

@@ -29,7 +29,14 @@ export type ErrorReason =
   /** A held request reached its maximum wait. */
   | 'pause-expired'
   /** An upgrade (WebSocket) to a paused route: a connection cannot be held, the client should retry. */
-  | 'paused';
+  | 'paused'
+  /**
+   * HTTP/2 only: the worker's open streams are at `--http2-max-streams-per-worker`. Sent as
+   * RST_STREAM REFUSED_STREAM, not as a response: the client knows nothing was processed and retries.
+   */
+  | 'stream-refused'
+  /** The worker holds as many client connections as `--max-connections` allows, so this one is refused. */
+  | 'too-many-connections';
 
 interface ErrorSpec {
   readonly status: number;
@@ -54,10 +61,12 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
   'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
   'paused': { status: 503, body: 'the service is paused; retry later' },
+  'stream-refused': { status: 503, body: 'too many HTTP/2 streams open in the proxy; retry' },
+  'too-many-connections': { status: 503, body: 'the proxy has too many connections open; retry later' },
 };
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */
-const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1, paused: 1 };
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1, paused: 1, 'too-many-connections': 1 };
 
 /** The status code signalbox answers with for `reason`. */
 export function statusFor(reason: ErrorReason): number {

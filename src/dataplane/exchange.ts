@@ -1,17 +1,22 @@
 import type { ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
-import { requestEnded, requestStarted } from '../balancer/balancer.ts';
 import { account, type RequestNote } from './accounting.ts';
+import { Attempt } from './attempt.ts';
+import { breakResponse, clientGone } from './client-gone.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from './error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
+import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
+import { ResponseStallTimer } from './response-stall-timer.ts';
 import { isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-type Headers = Record<string, string | string[] | undefined>;
+/** Header fields as undici hands them over. */
+export type Headers = Record<string, string | string[] | undefined>;
 
 /** Why an attempt failed in a way another endpoint might not. */
 type RetryReason = 'connect-failure' | 'reset' | 'status';
@@ -21,7 +26,9 @@ type RetryReason = 'connect-failure' | 'reset' | 'status';
  * try upstream is an {@link Attempt}; a retry abandons the failed attempt (its late callbacks are
  * ignored) and dispatches a new one to a different endpoint. Only requests without a body are
  * retried — a streamed body cannot be replayed — and a retry never happens once response headers
- * have gone to the client.
+ * have gone to the client. A slow client is bounded here too: the request body's idle and total
+ * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
+ * body the upstream answered without waiting for, which is not read to its end.
  */
 export class Exchange {
   readonly state: ProxyState;
@@ -62,6 +69,12 @@ export class Exchange {
   /** The response can have no body (HEAD, 204, 304): whatever the upstream sends anyway is dropped. */
   #bodiless = false;
   #done = false;
+  /** The request body's idle and total deadlines; null without a body or with both turned off. */
+  readonly #bodyTimer: RequestBodyTimer | null;
+  /** Whether the body is being read upstream now (from the first attempt's start to its last byte). */
+  #bodyReading = false;
+  /** Made at the first write the client refuses: how long it has taken none of its response. */
+  #stall: ResponseStallTimer | null = null;
 
   constructor(state: ProxyState, req: ClientRequest, res: ClientResponse, ctx: RouteContext, options: Dispatcher.DispatchOptions, started: number) {
     this.state = state;
@@ -74,6 +87,31 @@ export class Exchange {
     this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
     this.cluster.counters.active++;
     res.once('close', this.#onClientClose);
+    this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
+      ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
+      : null;
+  }
+
+  /** The attempt has its upstream connection: the request body is read from now on. */
+  bodyStarted(): void {
+    if (this.options.body === null || this.#bodyReading || this.#done) return;
+    this.#bodyReading = true;
+    this.#bodyTimer?.start();
+    // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
+    this.req.once('timeout', this.#onSocketIdle);
+  }
+
+  /** A chunk of the request body went upstream. */
+  bodyProgress(): void {
+    this.#bodyTimer?.progress();
+  }
+
+  /** The whole request went upstream. */
+  bodySent(): void {
+    if (!this.#bodyReading) return;
+    this.#bodyReading = false;
+    this.#bodyTimer?.stop();
+    this.req.off('timeout', this.#onSocketIdle);
   }
 
   /** Sends the request to `upstream`. */
@@ -122,7 +160,11 @@ export class Exchange {
     this.#bytes += chunk.length;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      this.res.once('drain', () => {
+        this.#stall?.drained();
+        controller.resume();
+      });
     }
   }
 
@@ -134,13 +176,14 @@ export class Exchange {
     }
     if (this.#whole !== null) res.end(this.#whole);
     else res.end();
+    if (this.#bodyReading) this.#leaveBodyUnread();
     this.#finish(this.#status, undefined, attempt.upstream);
   }
 
   responseError(attempt: Attempt, err: Error): void {
     if (this.#done) return;
     const res = this.res;
-    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || res.destroyed) {
+    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || clientGone(res)) {
       // The client left first; nothing to answer. 499, as nginx logs it.
       this.#finish(499, 'client-closed', attempt.upstream);
       return;
@@ -156,7 +199,7 @@ export class Exchange {
     } else {
       this.state.metrics.proxyErrors.labels(reason).inc();
       // Headers already went out: the only honest signal left is a broken response.
-      res.destroy(err);
+      breakResponse(res, err);
       this.#finish(this.#status, reason, attempt.upstream);
     }
   }
@@ -174,7 +217,7 @@ export class Exchange {
 
   /** Tries another endpoint; false (and nothing done) when there is none or the budget is spent. */
   #retry(failed: Attempt, reason: RetryReason): boolean {
-    if (this.res.destroyed) return false;
+    if (clientGone(this.res)) return false;
     const cluster = this.cluster;
     if (!cluster.retryAllowed()) {
       this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
@@ -198,7 +241,7 @@ export class Exchange {
   /** Hands the request back to the lifecycle on a newer table; false when that is not the case. */
   #reroute(failed: Attempt): boolean {
     const restart = this.restart;
-    if (restart === null || this.table === null || this.state.table === this.table || this.res.destroyed) return false;
+    if (restart === null || this.table === null || this.state.table === this.table || clientGone(this.res)) return false;
     this.restart = null;
     failed.abandon();
     this.#done = true;
@@ -212,106 +255,107 @@ export class Exchange {
 
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
+    this.bodySent();
+    this.#stall?.stop();
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
   }
 
+  /**
+   * The upstream answered before the client finished its body (a 401 or 413 that did not wait for
+   * it), and nobody wants the rest. Reading it to its end — what Node does to keep the connection —
+   * would let a client trickle bytes for as long as it likes, so the connection is not kept: HTTP/1.1
+   * closes it once the response is out (nginx, too, keeps no connection alive after an unread body),
+   * HTTP/2 resets the stream with NO_ERROR after the response (RFC 9113 §8.1).
+   */
+  #leaveBodyUnread(): void {
+    const stream = (this.res as Partial<Http2ServerResponse>).stream;
+    if (stream !== undefined) {
+      stream.close(h2.NGHTTP2_NO_ERROR); // Node sends the RST_STREAM once the response is out
+      return;
+    }
+    const socket = (this.res as ServerResponse).socket;
+    if (socket === null) return;
+    this.res.once('finish', () => socket.end(() => socket.destroy()));
+  }
+
+  readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
+
+  /**
+   * The client is too slow with its body. Before any response: 408 with `connection: close` (the
+   * rest of the body is not wanted, and reading it would keep the slow client); after the response
+   * began, a broken response, as for an upstream failure then. Either way the upstream request is
+   * aborted, which closes its connection instead of returning it to the pool half-written.
+   */
+  readonly #onBodyTimeout = (which: BodyTimeout): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    const res = this.res;
+    const reason: ErrorReason = 'request-timeout';
+    const cause = new RequestBodyTimeoutError(which);
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    if (res.headersSent || clientGone(res)) {
+      this.#finish(this.#status, reason, attempt.upstream);
+      res.destroy();
+      attempt.abandon(cause);
+      return;
+    }
+    const stream = (res as Partial<Http2ServerResponse>).stream;
+    this.#bytes += writeError(res, reason, stream === undefined);
+    // Accounted before the abort: undici detaches the client's socket from the request it aborts.
+    this.#finish(statusFor(reason), reason, attempt.upstream);
+    if (stream === undefined) {
+      attempt.abandon(cause);
+      return;
+    }
+    // HTTP/2: the complete 408, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113
+    // §8.1). Aborting upstream resets the client stream too, so it waits until the 408 is out.
+    stream.close(h2.NGHTTP2_NO_ERROR);
+    const abort = (): void => {
+      clearTimeout(fallback);
+      attempt.abandon(cause);
+    };
+    const fallback = setTimeout(abort, 1_000).unref();
+    res.once('finish', abort);
+  };
+
+  /**
+   * The client took none of its response for --idle-timeout (see ResponseStallTimer): the response
+   * is cut and the upstream request aborted, freeing its connection. Logged as `client-timeout`.
+   */
+  readonly #onResponseStalled = (): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    this.#finish(this.#status, 'client-timeout', attempt.upstream);
+    this.res.destroy();
+    attempt.abandon(new Error('the client stopped reading its response'));
+  };
+
+  /**
+   * The client left (HTTP/1 connection closed, HTTP/2 stream reset or connection gone): the upstream
+   * request is aborted at once. One still waiting for a pooled connection, or for its connection to
+   * open, has nothing to abort yet: it is finished now (499) and dropped, unsent, the moment undici
+   * hands it a connection.
+   */
   readonly #onClientClose = (): void => {
     if (this.#done) return;
-    this.#attempt?.abort(new Error('client closed the connection'));
+    const attempt = this.#attempt;
+    if (attempt === null) return;
+    if (attempt.started) {
+      attempt.abort(new Error('client closed the connection'));
+      return;
+    }
+    attempt.abandon();
+    this.#finish(499, 'client-closed', attempt.upstream);
   };
 }
 
-/**
- * One try of an exchange against one endpoint: undici's dispatch handler. It keeps the endpoint's
- * counters (in flight, latency) and feeds passive outlier detection; everything else goes to the
- * exchange, unless the exchange has moved on to another attempt.
- */
-export class Attempt implements Dispatcher.DispatchHandler {
-  readonly exchange: Exchange;
-  readonly upstream: Upstream;
-  /** When the request was handed to a connection (performance.now() ms); 0 before. */
-  dispatched = 0;
-  /** Whether the request left for the upstream (a failure before that is a connect failure). */
-  sent = false;
-  #controller: Dispatcher.DispatchController | null = null;
-  #abandoned = false;
-  #ended = false;
-
-  constructor(exchange: Exchange, upstream: Upstream) {
-    this.exchange = exchange;
-    this.upstream = upstream;
-  }
-
-  /** Ignores whatever this attempt still reports and stops it. */
-  abandon(): void {
-    this.#abandoned = true;
-    this.abort(new Error('retried on another endpoint'));
-  }
-
-  abort(reason: Error): void {
-    this.#controller?.abort(reason);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    this.dispatched = performance.now();
-    requestStarted(this.upstream.stats);
-    // The client may have left while the request waited for a free upstream connection.
-    if (this.exchange.res.destroyed) controller.abort(new Error('client closed the connection'));
-  }
-
-  onRequestSent(): void {
-    this.sent = true;
-  }
-
-  onBodySent(): void {
-    this.sent = true;
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
-    if (this.#abandoned || statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself.
-    this.sent = true;
-    this.#outcome(statusCode >= 500);
-    if (this.exchange.res.destroyed) {
-      controller.abort(new Error('client went away'));
-      return;
-    }
-    if (!this.exchange.responseStart(this, statusCode, headers)) this.#end();
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#abandoned) this.exchange.responseData(controller, chunk);
-  }
-
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Headers): void {
-    this.#end();
-    if (!this.#abandoned) this.exchange.responseEnd(this, trailers);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.#end();
-    if (this.#abandoned) return;
-    const code = (err as { code?: string }).code;
-    if (code !== 'UND_ERR_ABORTED' && !this.exchange.res.destroyed) this.#outcome(true);
-    this.exchange.responseError(this, err);
-  }
-
-  #outcomeRecorded = false;
-
-  /** Feeds outlier detection once per attempt: the first decisive thing the upstream did. */
-  #outcome(failed: boolean): void {
-    if (this.#outcomeRecorded) return;
-    this.#outcomeRecorded = true;
-    this.exchange.cluster.recordOutcome(this.upstream, failed, performance.now());
-  }
-
-  #end(): void {
-    if (this.#ended || this.dispatched === 0) return;
-    this.#ended = true;
-    const now = performance.now();
-    requestEnded(this.upstream.stats, now - this.dispatched, now);
+/** Why an upstream request was aborted when its client was too slow with the body. */
+class RequestBodyTimeoutError extends Error {
+  readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
+  constructor(which: BodyTimeout) {
+    super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
   }
 }
 

@@ -1,10 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { DataplaneConfig } from '../config/dataplane-config.ts';
 import { ListenError } from '../errors.ts';
+import { breakResponse } from './client-gone.ts';
+import { account } from './accounting.ts';
+import { answerError } from './answers.ts';
+import { ConnectionLimit } from './connection-limit.ts';
 import { writeError, writeRawError, type ErrorReason } from './error-responses.ts';
 import { claimPort } from './port-claim.ts';
+import { Http2Guard, http2ServerOptions } from './http2-guard.ts';
 import { createProxyHandler, type ProxyState } from './proxy.ts';
 import { isHandedBack } from './socket-handback.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
@@ -26,6 +31,7 @@ export interface Listeners {
  */
 export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false): Promise<Listeners> {
   const { timeouts, limits } = config;
+  const limit = new ConnectionLimit(limits.maxConnections);
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: timeouts.requestHeadersMs,
@@ -38,10 +44,16 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     insecureHTTPParser: false,
     noDelay: true,
   });
-  configureHttp1(http, config, state, 'http');
+  configureHttp1(http, config, state, 'http', limit);
   const httpPort = await listen(http, config.bindAddress, ports.http, 'http', claim);
-  http.on('request', guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state));
-  http.on('upgrade', createUpgradeHandler(state, { proto: 'http', port: httpPort }, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
+  http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state)));
+  const upgrade = createUpgradeHandler(state, { proto: 'http', port: httpPort }, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!limit.isRefused(socket)) return upgrade(req, socket, head);
+    state.metrics.proxyErrors.labels('too-many-connections').inc();
+    writeRawError(socket, 'too-many-connections');
+    account(state, req, 503, 0, performance.now(), null, null, 'too-many-connections');
+  });
 
   let https: Http2SecureServer | null = null;
   let httpsPort: number | null = null;
@@ -50,32 +62,38 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
       allowHTTP1: true,
       SNICallback: sni.callback,
       minVersion: 'TLSv1.2',
-      maxHeaderListPairs: limits.maxHeaderCount + 4,
-      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      ...http2ServerOptions(config.http2, limits),
       maxHeaderSize: limits.maxHeaderBytes,
       ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
     } as Parameters<typeof createSecureServer>[0]);
-    configureHttp1(https as unknown as Server, config, state, 'https');
+    configureHttp1(https as unknown as Server, config, state, 'https', limit);
     httpsPort = await listen(https, config.bindAddress, ports.https, 'https', claim);
     const info = { proto: 'https', port: httpsPort } as const;
     https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
     https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
     https.on('sessionError', () => {});
+    https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
   }
   return { http, https, ports: { http: httpPort, https: httpsPort } };
 }
 
-/** Settings and events shared by the HTTP/1 side of both listeners. */
-function configureHttp1(server: Server, config: DataplaneConfig, state: ProxyState, listener: 'http' | 'https'): void {
+/** Settings and events shared by the HTTP/1 side of both listeners, and the connection cap of both. */
+function configureHttp1(server: Server, config: DataplaneConfig, state: ProxyState, listener: 'http' | 'https', limit: ConnectionLimit): void {
   // One more than the limit, so that a request over it is seen (Node truncates silently).
   server.maxHeadersCount = config.limits.maxHeaderCount + 1;
   server.headersTimeout = config.timeouts.requestHeadersMs;
   server.requestTimeout = 0;
   server.keepAliveTimeout = config.timeouts.keepAliveMs;
   if (config.timeouts.idleMs > 0) server.setTimeout(config.timeouts.idleMs);
-  server.on('connection', (socket: Duplex) => {
+  // First, before TLS wraps the socket: a refused HTTPS connection is closed without a handshake.
+  server.prependListener('connection', (socket: Duplex) => {
     // A connection that stayed HTTP after an upgrade request comes back through here (socket-handback.ts).
     if (isHandedBack(socket)) return;
+    if (!limit.admit(socket)) {
+      state.metrics.connectionsRefused.labels(listener).inc();
+      if (listener === 'https' || !limit.refuse(socket)) socket.destroy();
+      return;
+    }
     state.metrics.connections.labels(listener).inc();
     state.metrics.activeConnections.labels(listener).inc();
     socket.once('close', () => state.metrics.activeConnections.labels(listener).dec());
@@ -106,6 +124,19 @@ export function clientErrorReason(err: NodeJS.ErrnoException): ErrorReason | nul
 }
 
 /**
+ * Answers the request of a plain-HTTP connection over the worker's connection cap: 503
+ * `too-many-connections` with `connection: close`, so the client tries again on a new connection —
+ * on another replica or worker, or here once others have closed.
+ */
+function refusingOverLimit(limit: ConnectionLimit, state: ProxyState, handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (!limit.isRefused(req.socket)) return handler(req, res);
+    res.shouldKeepAlive = false;
+    answerError(state, req, res, performance.now(), 'too-many-connections', null);
+  };
+}
+
+/**
  * Wraps the request handler: rejects requests with more header fields than allowed (431) before any
  * proxy work, and turns a bug that throws into a 500 for that request instead of a crashed worker
  * (which would drop every other request it is serving).
@@ -125,7 +156,7 @@ function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, R
     } catch (err) {
       state.metrics.proxyErrors.labels('internal-error').inc();
       state.log.error({ err }, 'request handler failed');
-      if (res.headersSent) res.destroy();
+      if (res.headersSent) breakResponse(res as unknown as Parameters<typeof breakResponse>[0]);
       else writeError(res as unknown as Parameters<typeof writeError>[0], 'internal-error', true);
     }
   };

@@ -1,6 +1,7 @@
 import type { PauseGate } from '../pause/pause-gate.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError } from './answers.ts';
+import { clientGone } from './client-gone.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
 
@@ -51,6 +52,9 @@ export function holdRequest(state: ProxyState, req: ClientRequest, res: ClientRe
   const after: Waited = { since, deadline };
   const expire = hold.onExpire ?? ((w: Waited) => answerError(state, req, res, started, 'pause-expired', ctx, undefined, { ...note, pausedMs: performance.now() - w.since }));
   if (deadline <= now || pauses.stopped) return expire(after);
+  // A response whose client is already gone never emits 'close' again (an HTTP/2 stream closed
+  // before its response existed): it must not take a place in the queue it would never leave.
+  if (clientGone(res)) return account(state, req, 499, 0, started, ctx, null, 'client-closed', note);
   const onClose = (): void => {
     if (admission.held) admission.cancel();
     account(state, req, 499, 0, started, ctx, null, 'client-closed', { ...note, pausedMs: performance.now() - since });

@@ -7,6 +7,7 @@ import type { PathOptions } from '../router/normalize-path.ts';
 import { account, type RequestNote } from './accounting.ts';
 import type { AccessLog } from './access-log.ts';
 import { answerError, answerScript } from './answers.ts';
+import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
 import { forward } from './forward.ts';
 import { holdRequest, type Waited } from './pause-phase.ts';
 import type { PreparedTable } from './prepared-table.ts';
@@ -31,6 +32,9 @@ export interface ProxyState {
   readonly responseHeadersMs: number;
   readonly idleMs: number;
   readonly connectMs: number;
+  /** The request body's idle and total limits (0 = off); see RequestBodyTimer. */
+  readonly requestBodyIdleMs: number;
+  readonly requestBodyMs: number;
   readonly log: Logger;
   /** The client address of a request, after trusted-proxy resolution (for hashing on client-ip). */
   readonly clientIpOf: (req: ClientRequest) => string;
@@ -84,6 +88,9 @@ export function createProxyHandler(state: ProxyState, listener: ListenerInfo): (
 
 /** Phases 1–5, then {@link forward}; `waited` says how long the request has been held already. */
 function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, res: ClientResponse, started: number, waited: Waited | null): void {
+  // An HTTP/2 stream reset with its own HEADERS (rapid reset), or refused by the HTTP/2 guard, is
+  // closed before its request is handled; a held request's client may have left at its release.
+  if (clientGone(res)) return answerClosed(state, req, res, started, waited);
   const table = state.table;
   if (table === null) return answerError(state, req, res, started, 'not-ready', null);
   const routed = routeRequest(table, req, state.paths);
@@ -108,7 +115,7 @@ function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, re
     } catch (err) {
       state.log.error({ err }, 'request handler failed after the route script');
       if (!res.headersSent) answerError(state, req, res, started, 'internal-error', ctx);
-      else res.destroy();
+      else breakResponse(res);
     }
   });
 }
@@ -127,7 +134,8 @@ function afterScript(
   again: (waited: Waited) => void,
 ): void {
   const note: RequestNote = { ...held, script: verdict.note };
-  if (res.destroyed) return answerGone(state, req, started, routed, note);
+  // The client left while the script ran: its verdict is dropped, nothing goes upstream.
+  if (clientGone(res)) return answerGone(state, req, started, routed, note);
   switch (verdict.action) {
     case 'respond':
       return answerScript(state, req, res, started, routed.ctx, verdict.respond, note);
@@ -152,6 +160,21 @@ function afterScript(
       });
     }
   }
+}
+
+/**
+ * Accounts a request whose client was gone before (or when) its lifecycle began: 499, or, for an
+ * HTTP/2 stream the guard refused (RST_STREAM REFUSED_STREAM), `stream-refused`.
+ */
+function answerClosed(state: ProxyState, req: ClientRequest, res: ClientResponse, started: number, waited: Waited | null): void {
+  const note: RequestNote = waited === null ? NO_NOTE : { pausedMs: performance.now() - waited.since };
+  const stream = (res as Http2ServerResponse).stream;
+  if (stream !== undefined && isOwnReset(stream)) {
+    state.metrics.proxyErrors.labels('stream-refused').inc();
+    account(state, req, 503, 0, started, null, null, 'stream-refused', note);
+    return;
+  }
+  account(state, req, 499, 0, started, null, null, 'client-closed', note);
 }
 
 /** Accounts a request whose client left while its script ran. */

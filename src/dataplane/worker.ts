@@ -39,6 +39,8 @@ const state: ProxyState = {
   responseHeadersMs: config.timeouts.responseHeadersMs,
   idleMs: config.timeouts.idleMs,
   connectMs: config.timeouts.connectMs,
+  requestBodyIdleMs: config.timeouts.requestBodyIdleMs,
+  requestBodyMs: config.timeouts.requestBodyMs,
   log,
   clientIpOf: (req) => {
     const peer = req.socket?.remoteAddress ?? '';

@@ -29,12 +29,16 @@ export interface DataplaneMetrics {
   readonly activeConnections: Gauge<'listener'>;
   /** Client connections accepted, by listener. */
   readonly connections: Counter<'listener'>;
+  /** Client connections refused because the worker was at `--max-connections`, by listener. */
+  readonly connectionsRefused: Counter<'listener'>;
   /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
    * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
    */
   readonly upgrades: Counter<'outcome'>;
+  /** The HTTP/2 guard's metrics. */
+  readonly http2: Http2Metrics;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
   /** Endpoints ejected by passive outlier detection, by cluster. */
@@ -95,6 +99,28 @@ export interface PauseMetrics {
   readonly releaseRate: Gauge<'kind' | 'gate'>;
 }
 
+/** What the HTTP/2 guard (src/dataplane/http2-guard.ts) counts. */
+export interface Http2Metrics {
+  /** HTTP/2 streams open now. */
+  readonly activeStreams: Gauge<string>;
+  /**
+   * Streams refused with RST_STREAM before reaching routing, by reason: `worker-limit` (the worker's
+   * open streams are at `--http2-max-streams-per-worker`), `connection-limit` (over
+   * SETTINGS_MAX_CONCURRENT_STREAMS before the client acknowledged it), `headers-too-large`.
+   */
+  readonly streamsRefused: Counter<'reason'>;
+  /** Connections ended with GOAWAY for abusing the protocol, by kind (rapid-reset, ping-flood…). */
+  readonly abuse: Counter<'kind'>;
+}
+
+function createHttp2Metrics(registers: Registry[]): Http2Metrics {
+  return {
+    activeStreams: new Gauge({ name: 'signalbox_http2_active_streams', help: 'HTTP/2 streams open now.', registers }),
+    streamsRefused: new Counter({ name: 'signalbox_http2_streams_refused_total', help: 'HTTP/2 streams refused with RST_STREAM before routing, by reason.', labelNames: ['reason'] as const, registers }),
+    abuse: new Counter({ name: 'signalbox_http2_abuse_total', help: 'HTTP/2 connections ended with GOAWAY for abusing the protocol, by kind.', labelNames: ['kind'] as const, registers }),
+  };
+}
+
 /** Hold-time buckets in seconds, from 10 ms to an hour (the longest wait). */
 const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
@@ -143,6 +169,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     scriptErrors,
     scriptDuration,
     pause: createPauseMetrics(registers),
+    http2: createHttp2Metrics(registers),
     scriptFailing: new Gauge({
       name: 'signalbox_script_failing',
       help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',
@@ -194,6 +221,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     connections: new Counter({
       name: 'signalbox_connections_total',
       help: 'Client connections accepted, by listener.',
+      labelNames: ['listener'] as const,
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'signalbox_connections_refused_total',
+      help: 'Client connections refused because the worker held --max-connections already, by listener.',
       labelNames: ['listener'] as const,
       registers,
     }),

@@ -29,7 +29,7 @@ describe('serve --manifests: a RouteScript that does not compile', () => {
     try {
       const res = await request(`${proxy.http}/x`, { headers: { host: 'app.test' } });
       assert.equal(await res.body.text(), 'app GET /x');
-      const table = (await (await request(`${proxy.admin}/debug/table`)).body.json()) as { diagnostics: { name: string; code: string; message: string }[] };
+      const table = (await (await request(`${proxy.debug}/debug/table`)).body.json()) as { diagnostics: { name: string; code: string; message: string }[] };
       const diagnostic = table.diagnostics.find((d) => d.name === 'broken');
       assert.equal(diagnostic?.code, 'RouteScriptCompileError');
       assert.match(diagnostic!.message, /^code 2:21 \(script\.yaml line 9, column 25\): SyntaxError: Unexpected token ';'/);

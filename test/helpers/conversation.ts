@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { headFields } from './raw-http.ts';
 
 /** A response as read off the connection. */
 export interface ReadResponse {
@@ -82,13 +83,7 @@ export async function converse(port: number, tls?: { servername: string }): Prom
     if (end === -1) return null;
     const [line = '', ...fields] = buffered.slice(0, end).split('\r\n');
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(line)?.[1] ?? 0);
-    const headers: Record<string, string> = {};
-    for (const field of fields) {
-      const colon = field.indexOf(':');
-      const name = field.slice(0, colon).trim().toLowerCase();
-      const value = field.slice(colon + 1).trim();
-      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-    }
+    const headers = headFields(fields);
     let rest = buffered.slice(end + 4);
     let body = '';
     if (status === 101 || status === 204 || status === 304) {

@@ -23,6 +23,7 @@ export interface TestProxyOptions {
   readonly limits?: Partial<DataplaneConfig['limits']>;
   /** Compile options beyond the defaults (e.g. the script memory budget). */
   readonly compile?: Partial<CompileOptions>;
+  readonly http2?: Partial<DataplaneConfig['http2']>;
   readonly drainMs?: number;
   readonly graceMs?: number;
   /** The admin listener's address; 127.0.0.1 by default. */
@@ -43,6 +44,7 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     ...options.dataplane,
     timeouts: { ...DEFAULT_DATAPLANE_CONFIG.timeouts, ...options.timeouts },
     limits: { ...DEFAULT_DATAPLANE_CONFIG.limits, ...options.limits },
+    http2: { ...DEFAULT_DATAPLANE_CONFIG.http2, ...options.http2 },
   };
   const running = await startServe({
     manifests: dir,

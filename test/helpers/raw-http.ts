@@ -31,6 +31,22 @@ export function rawRequest(port: number, text: string, timeoutMs = 3_000): Promi
   });
 }
 
+/**
+ * The fields of a message head (the lines after its start line), names lower-cased, repeated fields
+ * joined with `, ` as RFC 9110 §5.3 allows.
+ */
+export function headFields(lines: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const field of lines) {
+    const colon = field.indexOf(':');
+    if (colon <= 0) continue;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    const value = field.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return headers;
+}
+
 /** Parses the first response in `raw`. Status 0 when nothing came back. */
 export function parseRawResponse(raw: string): RawResponse {
   const headEnd = raw.indexOf('\r\n\r\n');

@@ -5,6 +5,7 @@
  * Content-Length bodies) until it switches protocols, then echoes what it receives.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { headFields } from './raw-http.ts';
 
 /** A request head as the upstream parsed it off the wire. */
 export interface RawUpstreamRequest {
@@ -99,13 +100,7 @@ export async function startRawUpstream(answer: (req: RawUpstreamRequest) => RawA
         const end = buffered.indexOf('\r\n\r\n');
         if (end === -1) return;
         const [line = '', ...fields] = buffered.slice(0, end).split('\r\n');
-        const headers: Record<string, string> = {};
-        for (const field of fields) {
-          const colon = field.indexOf(':');
-          const name = field.slice(0, colon).trim().toLowerCase();
-          const value = field.slice(colon + 1).trim();
-          headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-        }
+        const headers = headFields(fields);
         const length = Number(headers['content-length'] ?? 0);
         if (buffered.length < end + 4 + length) return;
         const body = buffered.slice(end + 4, end + 4 + length);
