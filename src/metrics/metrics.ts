@@ -62,6 +62,11 @@ export interface DataplaneMetrics {
   readonly scriptDuration: HotHistogram;
   /** 1 while a RouteScript is failing (backing off) in a worker; summed over workers. */
   readonly scriptFailing: Gauge<'script'>;
+  /**
+   * 1 while a RouteScript keeps using most of its time budget in a worker (at least 10% of its
+   * last 50 runs took half its timeoutMs or more); summed over workers.
+   */
+  readonly scriptSlow: Gauge<'script'>;
   /** The pause gates' metrics. */
   readonly pause: PauseMetrics;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
@@ -140,6 +145,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     scriptFailing: new Gauge({
       name: 'signalbox_script_failing',
       help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',
+      labelNames: ['script'] as const,
+      registers,
+    }),
+    scriptSlow: new Gauge({
+      name: 'signalbox_script_slow',
+      help: 'Workers in which a RouteScript keeps using most of its time budget: 10% of its last 50 runs took half its timeoutMs or more.',
       labelNames: ['script'] as const,
       registers,
     }),

@@ -44,14 +44,4 @@ export class Invocation {
   remainingMs(): number {
     return Math.max(1, Math.ceil(this.deadline - performance.now()));
   }
-
-  /** Runs `call` in the isolate, adding its duration to {@link cpuMs}. */
-  timed<T>(call: () => T): T {
-    const start = performance.now();
-    try {
-      return call();
-    } finally {
-      this.cpuMs += performance.now() - start;
-    }
-  }
 }
