@@ -96,6 +96,16 @@ export class ScriptIsolate {
     return this.#isolate.isDisposed;
   }
 
+  /**
+   * Milliseconds the isolate has spent running code since it was created (isolated-vm's
+   * `wallTime`: from entering it to leaving it, host calls included, waiting for a thread not);
+   * `whenDisposed` once it is gone and cannot say.
+   */
+  runningMs(whenDisposed = 0): number {
+    if (this.#isolate.isDisposed) return whenDisposed;
+    return Number(this.#isolate.wallTime) / 1e6;
+  }
+
   /** Requests this isolate has started (the engine gives the first one the setup budget). */
   calls = 0;
 
