@@ -279,6 +279,7 @@ export class ScriptEngine {
     for (const run of runs) {
       const inv = new Invocation(this.#nextId++, script, isolate, run.state, start + timeoutMs, run.trial, run.resolve);
       this.#invocations.set(inv.id, inv);
+      inv.calls++;
       invs.push(inv);
       input += frameRequest(inv.id, run.payload);
     }
@@ -305,6 +306,7 @@ export class ScriptEngine {
         return [];
       }
     }
+    for (const inv of invs) inv.calls--;
     const elapsed = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
     const results = splitResults(output, invs.length);
     if (results === null) {
@@ -535,6 +537,12 @@ export class ScriptEngine {
 
   /** The host side of the prelude's dispatcher; what it throws, the script sees as an exception. */
   #hostCall(script: LoadedScript, op: string, id: number, a: unknown, b: unknown, c: unknown): unknown {
+    if (op === 'log') {
+      // Sent without waiting (`notify`): it may arrive after its request has ended, and still counts.
+      const dropped = script.logLimiter.admit();
+      if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
+      return undefined;
+    }
     const inv = this.#invocations.get(id);
     if (inv === undefined || inv.script !== script) throw new Error('this ctx belongs to a request that has ended');
     switch (op) {
@@ -547,16 +555,13 @@ export class ScriptEngine {
         return inv.state.incr(a as string, b === undefined ? 1 : (b as number), c as number | undefined);
       case 'delete':
         return inv.state.delete(a as string);
-      case 'log': {
-        const dropped = script.logLimiter.admit();
-        if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
-        return undefined;
-      }
       case 'lookup':
         return this.#startLookup(inv, a);
       case 'settle':
         inv.settled = String(a);
         this.#settled.push(inv);
+        // Settled without waiting (`notify`): this may arrive after the call that settled it returned.
+        if (inv.calls === 0) queueMicrotask(() => this.#drainSettled());
         return undefined;
       default:
         throw new Error(`unknown host call ${op}`);
@@ -597,12 +602,15 @@ export class ScriptEngine {
       return;
     }
     const ranBefore = inv.isolate.runningMs();
+    inv.calls++;
     inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
       () => {
+        inv.calls--;
         inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
         this.#drainSettled();
       },
       (error: unknown) => {
+        inv.calls--;
         inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
         this.#finish(inv, this.#isolateFailure(error, inv));
         this.#drainSettled();

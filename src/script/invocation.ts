@@ -27,6 +27,11 @@ export class Invocation {
   done = false;
   /** Hands the outcome to the request's `run`. */
   readonly resolve: (outcome: Outcome) => void;
+  /**
+   * Calls into the isolate that may settle this run and have not returned yet (its batch, lookup
+   * deliveries): a settling that arrives while one runs is finished when it returns.
+   */
+  calls = 0;
   /** The deadline timer of an async script. */
   timer: NodeJS.Timeout | null = null;
 

@@ -5,7 +5,10 @@
  *
  * - `$0`: the host dispatcher, `host(op, requestId, a, b, c)` — a synchronous callback into the
  *   proxy's thread for `ctx.state`, `ctx.log`, `ctx.lookup` and for settling async results;
- * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate.
+ * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate;
+ * - `$2`: `notify(op, requestId, a)`, the same dispatcher for what needs no answer (`ctx.log`, the
+ *   settling of async results), called without waiting: the isolate runs on isolated-vm's threads,
+ *   and a synchronous callback waits until the proxy's event loop gets to it.
  *
  * and returns the entry points `{bind, runBatch, collect, deliver, forget}`, which never become
  * globals, so the script cannot call or replace them. The builtins it relies on are captured first: a script may
@@ -14,7 +17,7 @@
  *
  * Result strings carry a one-letter tag: `d` + decision JSON, `e` + the message of what the script
  * threw, `i` + why the result is not JSON data, `p` when the script returned a promise (the result
- * then arrives through `host('settle', id, taggedResult)`).
+ * then arrives through `notify('settle', id, taggedResult)`).
  *
  * Requests arrive in batches (engine.ts): `runBatch(input, softLimitMs)` takes the requests framed
  * as `id ␠ length ␠ payload`, one after the other, runs them in order and answers their tagged
@@ -30,6 +33,7 @@
 export const SANDBOX_PRELUDE = String.raw`
 'use strict';
 const host = $0;
+const notify = $2;
 const parse = JSON.parse;
 const stringify = JSON.stringify;
 const freeze = Object.freeze;
@@ -289,7 +293,7 @@ function makeCtx(id) {
     data,
     hash,
     state,
-    log: (...args) => { host('log', id, formatLog(args)); },
+    log: (...args) => { notify('log', id, formatLog(args)); },
     lookup: (key) => {
       if (typeof key !== 'string') throw new TypeErrorCtor('ctx.lookup: the key must be a string');
       const ticket = host('lookup', id, key);
@@ -309,8 +313,8 @@ function runOne(id, payload) {
     result = onRequest(req, makeCtx(id));
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
       apply(promiseThen, promiseResolve(result), [
-        (value) => { host('settle', id, encode(value)); },
-        (error) => { host('settle', id, 'e' + describe(error)); },
+        (value) => { notify('settle', id, encode(value)); },
+        (error) => { notify('settle', id, 'e' + describe(error)); },
       ]);
       return 'p';
     }

@@ -68,7 +68,7 @@ export class ScriptIsolate {
       const context = await isolate.createContext();
       const entries = (await context.evalClosure(
         SANDBOX_PRELUDE,
-        [new ivm.Callback(dispatch), JSON.stringify(source.data ?? null)],
+        [new ivm.Callback(dispatch), JSON.stringify(source.data ?? null), new ivm.Callback(dispatch, { ignored: true })],
         { timeout, filename: 'signalbox:prelude', result: { reference: true } },
       )) as ivm.Reference<Record<string, unknown>>;
       const module = await isolate.compileModule(source.code, { filename: scriptFilename(source.id) });
