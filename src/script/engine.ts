@@ -287,7 +287,11 @@ export class ScriptEngine {
     let cutOff = false;
     this.#batches++;
     try {
-      output = await isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
+      // Synchronous only for a script that has earned it, and never behind an asynchronous call
+      // still running in its isolate (the event loop would wait for that one too).
+      output = script.mode.sync && isolate.pending === 0
+        ? isolate.runBatchSync(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs))
+        : await isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
     } catch (error) {
       const outcome = this.#isolateFailure(error, invs[0]!);
       if (!outcome.ok && outcome.cause === 'timeout') {
@@ -308,6 +312,7 @@ export class ScriptEngine {
     }
     for (const inv of invs) inv.calls--;
     const elapsed = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
+    script.mode.observe(elapsed, invs.length);
     const results = splitResults(output, invs.length);
     if (results === null) {
       for (const inv of invs) this.#finish(inv, failure('invalid-decision', 'the script returned an unexpected result'));
@@ -606,7 +611,9 @@ export class ScriptEngine {
     inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
       () => {
         inv.calls--;
-        inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
+        const ran = inv.isolate.runningMs(ranBefore) - ranBefore;
+        inv.cpuMs += ran;
+        inv.script.mode.observe(ran, 1); // a continuation that spins costs the script its synchronous calls too
         this.#drainSettled();
       },
       (error: unknown) => {

@@ -1,4 +1,5 @@
 import { BudgetWatch } from './budget-watch.ts';
+import { CallMode } from './call-mode.ts';
 import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
@@ -64,6 +65,8 @@ export class LoadedScript {
   predecessor: LoadedScript | null = null;
   /** @internal how many loading versions serve through this one: its isolate is kept while any does */
   standingIn = 0;
+  /** @internal synchronous or asynchronous calls (call-mode.ts) */
+  readonly mode = new CallMode();
   /** @internal the share of its budget each recent run used */
   readonly budget = new BudgetWatch();
 

@@ -120,19 +120,37 @@ export class ScriptIsolate {
     return this.#runBatch.apply(undefined, [input, softLimitMs], { timeout: timeoutMs });
   }
 
+  /**
+   * {@link runBatch} on the calling thread, for a script that has earned it (call-mode.ts): it
+   * blocks the event loop while it runs, and waits first for any asynchronous call still running
+   * in this isolate (the engine makes none while one is: {@link pending}).
+   */
+  runBatchSync(input: string, softLimitMs: number, timeoutMs: number): string {
+    return this.#runBatch.applySync(undefined, [input, softLimitMs], { timeout: timeoutMs });
+  }
+
   /** After {@link runBatch} was cut off at its deadline: the framed results finished before it. */
   collect(): Promise<string> {
     return this.#collect.apply(undefined, [], { timeout: 50 });
   }
 
+  /** Asynchronous calls made into this isolate that have not returned (lookup deliveries, forgets). */
+  pending = 0;
+
   /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs then, within `timeoutMs`. */
   deliver(ticket: number, ok: boolean, value: string | null, timeoutMs: number): Promise<void> {
-    return this.#deliver.apply(undefined, [ticket, ok, value], { timeout: timeoutMs });
+    this.pending++;
+    return this.#deliver.apply(undefined, [ticket, ok, value], { timeout: timeoutMs }).finally(() => this.pending--);
   }
 
   /** Drops the lookups request `requestId` still waits for, so their promises never settle (queued behind the calls before it). */
   forget(requestId: number): void {
-    if (!this.disposed) this.#forget.applyIgnored(undefined, [requestId], { timeout: 50 });
+    if (this.disposed) return;
+    this.pending++;
+    this.#forget.apply(undefined, [requestId], { timeout: 50 }).then(
+      () => this.pending--,
+      () => this.pending--, // disposed or out of time: either way nothing of that request runs again
+    );
   }
 
   /** Frees the isolate and everything in it at once (idempotent). */

@@ -1,0 +1,53 @@
+/**
+ * Whether a script's calls run on the worker's own thread (synchronous) or on isolated-vm's
+ * thread pool (asynchronous). An asynchronous call leaves the event loop free while the script
+ * runs — the only way a script that burns its budget cannot hold up other routes — but costs far
+ * more: measured ~200 µs of CPU per call on the loaded 2-core VM against ~50 µs for a synchronous
+ * one carrying the same batch, and every `ctx.state` call from the pool waits for the event loop.
+ * So a script earns synchronous calls by being cheap, and loses them the first time it is not:
+ *
+ * - every version starts asynchronous, and its module top level always runs on the pool;
+ * - after {@link PROMOTE_AFTER} requests in a row whose calls each ran under {@link SYNC_CALL_MAX_MS},
+ *   its calls become synchronous;
+ * - one call over {@link SYNC_CALL_MAX_MS} makes them asynchronous again; after
+ *   {@link MAX_DEMOTIONS} such returns they stay asynchronous for the life of this version.
+ *
+ * What that leaves a hostile script, worst case: a script that behaves for {@link PROMOTE_AFTER}
+ * requests and then spins blocks its worker's event loop for one call — at most its enforced
+ * deadline (budget.ts) — up to {@link MAX_DEMOTIONS} times per version per worker; every edit is a
+ * new version. A script that is slow from the start never runs on the event loop at all.
+ */
+
+/** A call that runs longer than this, in ms, on the event loop is one other routes would notice. */
+export const SYNC_CALL_MAX_MS = 2;
+/** Requests in a row, each in a call under {@link SYNC_CALL_MAX_MS}, that earn synchronous calls. */
+export const PROMOTE_AFTER = 1000;
+/** Returns to asynchronous calls after which a version never runs synchronously again. */
+export const MAX_DEMOTIONS = 2;
+
+/** One script version's call mode in one worker; see the file's comment. */
+export class CallMode {
+  #fast = 0;
+  #demotions = 0;
+  #sync = false;
+
+  /** True while the script's calls are made synchronously on the worker's thread. */
+  get sync(): boolean {
+    return this.#sync;
+  }
+
+  /** Records one call of `requests` requests that ran `ms` inside the isolate. */
+  observe(ms: number, requests: number): void {
+    if (ms > SYNC_CALL_MAX_MS) {
+      this.#fast = 0;
+      if (this.#sync) {
+        this.#sync = false;
+        this.#demotions++;
+      }
+      return;
+    }
+    if (this.#sync || this.#demotions >= MAX_DEMOTIONS) return;
+    this.#fast += requests;
+    if (this.#fast >= PROMOTE_AFTER) this.#sync = true;
+  }
+}
