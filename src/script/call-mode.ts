@@ -7,7 +7,7 @@
  * So a script earns synchronous calls by being cheap, and loses them the first time it is not:
  *
  * - every version starts asynchronous, and its module top level always runs on the pool;
- * - after {@link PROMOTE_AFTER} requests in a row whose calls each ran under {@link SYNC_CALL_MAX_MS},
+ * - after {@link PROMOTE_AFTER} requests in a row whose calls each used under {@link SYNC_CALL_MAX_MS} of CPU,
  *   its calls become synchronous;
  * - one call over {@link SYNC_CALL_MAX_MS} makes them asynchronous again; after
  *   {@link MAX_DEMOTIONS} such returns they stay asynchronous for the life of this version.
@@ -18,7 +18,11 @@
  * new version. A script that is slow from the start never runs on the event loop at all.
  */
 
-/** A call that runs longer than this, in ms, on the event loop is one other routes would notice. */
+/**
+ * A call that uses more CPU than this, in ms, would be noticed by other routes if it ran on the event
+ * loop. CPU rather than wall time: on a busy machine a cheap call's thread may be descheduled for
+ * longer, and that must not cost it its synchronous calls for good.
+ */
 export const SYNC_CALL_MAX_MS = 2;
 /** Requests in a row, each in a call under {@link SYNC_CALL_MAX_MS}, that earn synchronous calls. */
 export const PROMOTE_AFTER = 1000;
@@ -36,7 +40,7 @@ export class CallMode {
     return this.#sync;
   }
 
-  /** Records one call of `requests` requests that ran `ms` inside the isolate. */
+  /** Records one call of `requests` requests that used `ms` of CPU inside the isolate. */
   observe(ms: number, requests: number): void {
     if (ms > SYNC_CALL_MAX_MS) {
       this.#fast = 0;

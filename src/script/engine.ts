@@ -274,6 +274,7 @@ export class ScriptEngine {
     // The time the call spent running in the isolate, not waiting for a thread or for this event
     // loop to take its result: that is what a run costs, and what the slow report judges.
     const ranBefore = isolate.runningMs();
+    const cpuBefore = isolate.cpuMs();
     const invs: Invocation[] = [];
     let input = '';
     for (const run of runs) {
@@ -312,7 +313,8 @@ export class ScriptEngine {
     }
     for (const inv of invs) inv.calls--;
     const elapsed = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
-    script.mode.observe(elapsed, invs.length);
+    // CPU, not wall time: a cheap script whose thread was descheduled on a busy machine stays cheap.
+    script.mode.observe(isolate.cpuMs() - cpuBefore, invs.length);
     const results = splitResults(output, invs.length);
     if (results === null) {
       for (const inv of invs) this.#finish(inv, failure('invalid-decision', 'the script returned an unexpected result'));
@@ -607,13 +609,14 @@ export class ScriptEngine {
       return;
     }
     const ranBefore = inv.isolate.runningMs();
+    const cpuBefore = inv.isolate.cpuMs();
     inv.calls++;
     inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
       () => {
         inv.calls--;
         const ran = inv.isolate.runningMs(ranBefore) - ranBefore;
         inv.cpuMs += ran;
-        inv.script.mode.observe(ran, 1); // a continuation that spins costs the script its synchronous calls too
+        inv.script.mode.observe(inv.isolate.cpuMs() - cpuBefore, 1); // a continuation that spins costs the script its synchronous calls too
         this.#drainSettled();
       },
       (error: unknown) => {

@@ -106,6 +106,14 @@ export class ScriptIsolate {
     return Number(this.#isolate.wallTime) / 1e6;
   }
 
+  /**
+   * CPU milliseconds the isolate has used since it was created (isolated-vm's `cpuTime`): unlike
+   * {@link runningMs}, time the thread was descheduled does not count. 0 once disposed.
+   */
+  cpuMs(): number {
+    return this.#isolate.isDisposed ? 0 : Number(this.#isolate.cpuTime) / 1e6;
+  }
+
   /** Requests this isolate has started (the engine gives the first one the setup budget). */
   calls = 0;
 
