@@ -9,7 +9,7 @@ import type { ScriptSource } from './types.ts';
  */
 export type HostDispatch = (op: string, requestId: number, a: unknown, b: unknown, c: unknown) => unknown;
 
-type RunBatchEntry = ivm.Reference<(input: string, softLimitMs: number) => string>;
+type RunBatchEntry = ivm.Reference<(input: string, softLimitMs: number, sync: boolean) => string>;
 type CollectEntry = ivm.Reference<() => string>;
 type DeliverEntry = ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
 type ForgetEntry = ivm.Reference<(id: number) => void>;
@@ -125,7 +125,7 @@ export class ScriptIsolate {
    * isolate, not from when it was made.
    */
   runBatch(input: string, softLimitMs: number, timeoutMs: number): Promise<string> {
-    return this.#runBatch.apply(undefined, [input, softLimitMs], { timeout: timeoutMs });
+    return this.#runBatch.apply(undefined, [input, softLimitMs, false], { timeout: timeoutMs });
   }
 
   /**
@@ -134,7 +134,7 @@ export class ScriptIsolate {
    * in this isolate (the engine makes none while one is: {@link pending}).
    */
   runBatchSync(input: string, softLimitMs: number, timeoutMs: number): string {
-    return this.#runBatch.applySync(undefined, [input, softLimitMs], { timeout: timeoutMs });
+    return this.#runBatch.applySync(undefined, [input, softLimitMs, true], { timeout: timeoutMs });
   }
 
   /** After {@link runBatch} was cut off at its deadline: the framed results finished before it. */
