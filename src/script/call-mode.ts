@@ -9,11 +9,13 @@
  * - every version starts asynchronous, and its module top level always runs on the pool;
  * - after {@link PROMOTE_AFTER} requests in a row whose calls each used under {@link SYNC_CALL_MAX_MS} of CPU,
  *   its calls become synchronous;
- * - one call over {@link SYNC_CALL_MAX_MS} makes them asynchronous again; after
+ * - two calls in a row over {@link SYNC_CALL_MAX_MS} make them asynchronous again (one alone may be
+ *   the isolate's garbage collection or compiler: measured 5–9 ms of CPU for a call of 40–50 cheap
+ *   requests now and then, right after a promotion); after
  *   {@link MAX_DEMOTIONS} such returns they stay asynchronous for the life of this version.
  *
  * What that leaves a hostile script, worst case: a script that behaves for {@link PROMOTE_AFTER}
- * requests and then spins blocks its worker's event loop for one call — at most its enforced
+ * requests and then spins blocks its worker's event loop for two calls — each at most its enforced
  * deadline (budget.ts) — up to {@link MAX_DEMOTIONS} times per version per worker; every edit is a
  * new version. A script that is slow from the start never runs on the event loop at all.
  */
@@ -28,12 +30,15 @@
 export const SYNC_CALL_MAX_MS = 5;
 /** Requests in a row, each in a call under {@link SYNC_CALL_MAX_MS}, that earn synchronous calls. */
 export const PROMOTE_AFTER = 1000;
+/** Slow calls in a row that send a synchronous script back to the pool. */
+export const SLOW_CALLS_TO_DEMOTE = 2;
 /** Returns to asynchronous calls after which a version never runs synchronously again. */
 export const MAX_DEMOTIONS = 2;
 
 /** One script version's call mode in one worker; see the file's comment. */
 export class CallMode {
   #fast = 0;
+  #slowInARow = 0;
   #demotions = 0;
   #sync = false;
 
@@ -46,12 +51,15 @@ export class CallMode {
   observe(ms: number, requests: number): void {
     if (ms > SYNC_CALL_MAX_MS) {
       this.#fast = 0;
-      if (this.#sync) {
+      // One slow call may be the isolate's garbage collection; two in a row are the script.
+      if (this.#sync && ++this.#slowInARow >= SLOW_CALLS_TO_DEMOTE) {
+        this.#slowInARow = 0;
         this.#sync = false;
         this.#demotions++;
       }
       return;
     }
+    this.#slowInARow = 0;
     if (this.#sync || this.#demotions >= MAX_DEMOTIONS) return;
     this.#fast += requests;
     if (this.#fast >= PROMOTE_AFTER) this.#sync = true;
