@@ -183,12 +183,21 @@ export class StatusWriter {
       const rejecting = script?.invalid === true ? ` Its routes answer ${script.rejectStatus} (failurePolicy reject).` : '';
       return { type: 'Programmed', status: 'False', reason: 'Invalid', message: `The RouteScript is not accepted; see the Accepted condition.${rejecting}` };
     }
-    const failing = [...(this.#sources.scriptStatuses().get(key)?.values() ?? [])].filter((s) => s.state === 'failing');
+    const workers = [...(this.#sources.scriptStatuses().get(key)?.values() ?? [])];
+    const failing = workers.filter((s) => s.state === 'failing');
     if (failing.length > 0) {
       const last = failing[0]!.lastFailure;
-      return { type: 'Programmed', status: 'False', reason: 'Failing', message: `The script keeps failing in ${failing.length} worker(s) and is backing off${last ? `: ${last.cause}: ${last.message}` : ''}.` };
+      // A version that cannot load never replaced the one before it: say that the old one still serves.
+      const previous = failing.some((s) => s.previousVersionServing) ? ' Its previous version keeps serving its routes.' : '';
+      return { type: 'Programmed', status: 'False', reason: 'Failing', message: `The script keeps failing in ${failing.length} worker(s) and is backing off${last ? `: ${last.cause}: ${last.message}` : ''}.${previous}` };
     }
     if (routes === 0) return { type: 'Programmed', status: 'False', reason: 'NoRoutes', message: 'The script runs on no route.' };
+    // Still running, so still Programmed; but its owner hears of it before its requests time out.
+    const slow = workers.filter((s) => s.slow);
+    if (slow.length > 0) {
+      const p90 = Math.max(...slow.map((s) => s.budgetUsedP90 ?? 0));
+      return { type: 'Programmed', status: 'True', reason: 'Slow', message: `The script runs on ${routes} route(s), but keeps using most of its time budget in ${slow.length} worker(s): its recent runs took up to ${Math.round(p90 * 100)}% of timeoutMs at p90.` };
+    }
     return { type: 'Programmed', status: 'True', reason: 'Programmed', message: `The script runs on ${routes} route(s).` };
   }
 

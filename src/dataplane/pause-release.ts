@@ -8,7 +8,8 @@ import type { PreparedTable } from './prepared-table.ts';
  *   (its requests then route afresh: the Ingress may point elsewhere now);
  * - `operator` (a RouteScript): open once its `spec.pause` is off, or the RouteScript is gone;
  * - `script` (a RouteScript's pause decisions): once the RouteScript changed (its data or code) or
- *   is gone, the requests held so far are released to run the script again; later ones wait anew.
+ *   is gone, the requests held so far are released to run the script again (its new version, once
+ *   that has loaded); later ones wait anew.
  */
 export function releasePauses(pauses: PauseGates, prepared: PreparedTable): void {
   const { scripts } = prepared.published.table;
@@ -25,9 +26,15 @@ export function releasePauses(pauses: PauseGates, prepared: PreparedTable): void
         if ((scripts[gate.name]?.pause ?? null) === null) gate.open();
         else gate.close();
         break;
-      case 'script':
-        if (prepared.scripts?.loaded.get(gate.name) !== gate.tag) pauses.retire(gate);
+      case 'script': {
+        const loaded = prepared.scripts?.loaded.get(gate.name);
+        if (loaded === gate.tag) break;
+        // A new version still loading would not decide yet (its previous version serves meanwhile):
+        // the held requests are released to it once it has loaded.
+        if (loaded !== undefined && loaded.loadState === 'loading') void loaded.ready.then(() => pauses.retire(gate));
+        else pauses.retire(gate);
         break;
+      }
     }
   }
 }

@@ -50,8 +50,8 @@ export class ScriptHost {
   readonly #stores = new Map<string, StateStore>();
   readonly #stateBytes: number;
   #lookups: PreparedScripts['lookups'] = new Map();
-  /** The state last reported for each script id, so that a replaced script reports its own. */
-  readonly #reported = new Map<string, ScriptStatus['state']>();
+  /** What was last reported for each script id (state, slow), so that a replaced script reports its own. */
+  readonly #reported = new Map<string, string>();
   readonly #onStatus: (status: ScriptStatus) => void;
 
   /** @param stateBytes the `ctx.state` budget of each RouteScript in this worker, all its routes together. */
@@ -119,12 +119,13 @@ export class ScriptHost {
     // A new version of a failing script starts healthy (and the other way round): say so.
     for (const loaded of prepared.loaded.values()) {
       const status = loaded.status;
-      if ((this.#reported.get(status.id) ?? 'ok') !== status.state) this.#report(status);
+      if ((this.#reported.get(status.id) ?? reportKey(HEALTHY)) !== reportKey(status)) this.#report(status);
     }
     for (const id of this.#reported.keys()) {
       if (prepared.ids.has(id)) continue;
       this.#reported.delete(id);
       this.#metrics.scriptFailing.remove(id);
+      this.#metrics.scriptSlow.remove(id);
     }
   }
 
@@ -148,8 +149,9 @@ export class ScriptHost {
   }
 
   #report(status: ScriptStatus): void {
-    this.#reported.set(status.id, status.state);
+    this.#reported.set(status.id, reportKey(status));
     this.#metrics.scriptFailing.labels(status.id).set(status.state === 'failing' ? 1 : 0);
+    this.#metrics.scriptSlow.labels(status.id).set(status.slow ? 1 : 0);
     this.#onStatus(status);
   }
 
@@ -168,6 +170,14 @@ export class ScriptHost {
     const { path, cacheTtlMs, timeoutMs } = entry.lookup;
     return { endpoint: upstream.id, path, ttlMs: cacheTtlMs, negativeTtlMs: Math.min(cacheTtlMs, MAX_NEGATIVE_TTL_MS), timeoutMs };
   }
+}
+
+/** What a script that was never reported is taken to be. */
+const HEALTHY = { state: 'ok', slow: false, previousVersionServing: false } as const;
+
+/** The part of a status whose change is worth a report. */
+function reportKey(status: Pick<ScriptStatus, 'state' | 'slow' | 'previousVersionServing'>): string {
+  return `${status.state} ${status.slow} ${status.previousVersionServing}`;
 }
 
 /** The key of a route's `ctx.state`: a route that changes script starts with an empty state. */

@@ -4,9 +4,12 @@ import type { ScriptStatus } from '../script/index.ts';
 
 /**
  * Every RouteScript of the table with the routes that run it and its health (`/debug/scripts`):
- * `failing` when any worker is backing off from it, with that worker's last failure; `invalid` when
- * it fails closed (its routes answer its rejectStatus without running anything). `workers` lists
- * only the workers in which the script has failed since it was loaded (a healthy script shows none).
+ * `failing` when any worker is backing off from it, with that worker's last failure; `slow` when
+ * any worker saw it keep using most of its time budget (`budgetUsedP90`, the share of `timeoutMs`
+ * its last runs used); `invalid` when it fails closed (its routes answer its rejectStatus without
+ * running anything). `workers` lists only the workers that reported the script since it was
+ * loaded: it failed, was slow, or its previous version serves while it cannot load (a healthy
+ * script shows none).
  */
 export function scriptReport(published: PublishedTable, statuses: ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>): unknown {
   const { table } = published;
@@ -20,7 +23,7 @@ export function scriptReport(published: PublishedTable, statuses: ReadonlyMap<st
     const failing = workers.filter((w) => w.state === 'failing');
     const script = table.scripts[id]!;
     // An invalid script that fails closed never runs: its routes answer its rejectStatus.
-    const state = script.invalid ? 'invalid' : failing.length > 0 ? 'failing' : 'ok';
+    const state = script.invalid ? 'invalid' : failing.length > 0 ? 'failing' : workers.some((w) => w.slow) ? 'slow' : 'ok';
     return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: (routes.get(id) ?? []).map((r) => r.provenance), workers };
   });
 }

@@ -53,6 +53,8 @@ const state: ProxyState = {
   draining: false,
 };
 let listeners: Listeners | null = null;
+/** The newest table version reported applied (tables whose scripts load slowly may finish out of order). */
+let appliedVersion = 0;
 const h2Sessions = new Set<ServerHttp2Session>();
 
 /**
@@ -91,9 +93,15 @@ port.on('message', (message: ToWorker) => {
       upstreams.retain(prepared.keys);
       if (prepared.scripts !== null) scripts.commit(prepared.scripts);
       releasePauses(state.pauses!, prepared);
-      metrics.workerTableVersion.set(prepared.version);
-      log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
-      send({ type: 'table-applied', version: prepared.version });
+      // Applied once its new scripts have loaded (off the event loop; until then their previous
+      // versions serve), so that "applied" means every route runs what the table says.
+      void Promise.all([...(prepared.scripts?.loaded.values() ?? [])].map((loaded) => loaded.ready)).then(() => {
+        if (prepared.version <= appliedVersion) return;
+        appliedVersion = prepared.version;
+        metrics.workerTableVersion.set(prepared.version);
+        log.debug({ version: prepared.version, ms: Math.round(performance.now() - started) }, 'table applied');
+        send({ type: 'table-applied', version: prepared.version });
+      });
       break;
     }
     case 'health':

@@ -72,6 +72,11 @@ export interface DataplaneMetrics {
   readonly scriptStateKeys: Gauge<'script'>;
   /** `ctx.state` entries let go to make room, by script and reason (`expired`, `budget`: least recently used). */
   readonly scriptStateEvictions: Counter<'script' | 'reason'>;
+  /**
+   * 1 while a RouteScript keeps using most of its time budget in a worker (at least 10% of its
+   * last 50 runs took half its timeoutMs or more); summed over workers.
+   */
+  readonly scriptSlow: Gauge<'script'>;
   /** The pause gates' metrics. */
   readonly pause: PauseMetrics;
   /** Every metric of this worker in prom-client JSON form, for aggregation across workers. */
@@ -192,6 +197,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_script_state_evictions_total',
       help: "ctx.state entries let go to stay within the RouteScript's state budget, by reason (expired, budget).",
       labelNames: ['script', 'reason'] as const,
+      registers,
+    }),
+    scriptSlow: new Gauge({
+      name: 'signalbox_script_slow',
+      help: 'Workers in which a RouteScript keeps using most of its time budget: 10% of its last 50 runs took half its timeoutMs or more.',
+      labelNames: ['script'] as const,
       registers,
     }),
     async collect() {

@@ -100,8 +100,11 @@ export class ScriptEngine {
 
   /**
    * The compiled script for `source`: the one already loaded when id, code, data, limits and
-   * backends are unchanged (cheap), otherwise a new one whose isolate is set up now, so the first
-   * request does not pay for it. A script that fails to set up is returned too, already failing.
+   * backends are unchanged (cheap), otherwise a new one whose isolate starts being set up now, on
+   * isolated-vm's threads (`ready` settles when it is). Until it is, the previous version of the
+   * same RouteScript keeps serving its requests, and keeps doing so if the new one fails to set up
+   * (then failing, and retried in the background when its backoff ends); a new RouteScript's
+   * requests wait for it. A script that fails to set up is failing, with the reason.
    */
   load(source: ScriptSource): LoadedScript {
     if (this.#disposed) throw new Error('ScriptEngine: load after dispose');
@@ -115,11 +118,18 @@ export class ScriptEngine {
     if (script === undefined) {
       script = new LoadedScript(source, key, this.#policy, this.#logRate, this.#now);
       this.#scripts.set(key, script);
-      try {
-        this.#warmUp(script);
-      } catch (error) {
-        this.#record(script, failure('unavailable', messageOf(error)), false, true);
+      const before = this.#latest.get(source.id);
+      const previous = before === undefined ? null : before.loadState === 'ready' ? before : before.predecessor;
+      if (previous !== null) {
+        script.predecessor = previous;
+        previous.standingIn++;
       }
+      const loading = script;
+      // `ready` settles once the failure is recorded, so whoever waits for it sees the script failing.
+      this.#setUp(loading).catch((error: unknown) => {
+        this.#record(loading, failure('unavailable', messageOf(error)), false, true);
+        loading.markReady();
+      });
     }
     this.#latest.set(source.id, script);
     this.#bySource.set(source, script);
@@ -143,6 +153,7 @@ export class ScriptEngine {
     } catch (error) {
       return Promise.resolve(failure('unavailable', `the request could not be given to the script: ${messageOf(error)}`));
     }
+    script = this.#serving(script);
     return new Promise<Outcome>((resolve) => {
       script.active++;
       if (script.queue.length === 0) this.#due.push(script);
@@ -154,18 +165,59 @@ export class ScriptEngine {
     });
   }
 
-  /** Runs every queued request, script by script. */
+  /** Starts a call for every script with queued requests and no call running. */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     const due = this.#due;
     this.#due = [];
-    for (const script of due) {
-      const queued = script.queue;
-      script.queue = [];
-      let rest = this.#admit(script, queued);
-      while (rest.length > 0) rest = this.#admit(script, this.#runBatch(script, rest));
-    }
+    for (const script of due) this.#drive(script);
   };
+
+  /**
+   * The version that serves a request for `script`: itself, or while it loads (or after it failed
+   * to load) its predecessor; a failed one is set up again in the background once its backoff ends.
+   */
+  #serving(script: LoadedScript): LoadedScript {
+    const previous = script.predecessor;
+    if (previous === null) return script;
+    if (script.loadState === 'failed' && script.setup === null && script.tracker.admit() === 'trial') {
+      this.#setUp(script).then(
+        () => this.#record(script, { ok: true, decision: null, cpuMs: 0 }, true),
+        (error: unknown) => this.#record(script, failure('unavailable', messageOf(error)), true, true),
+      );
+    }
+    return previous;
+  }
+
+  /**
+   * One isolate call at a time per script, off the event loop: the requests queued while a call
+   * runs are the next call, made as soon as it returns.
+   */
+  #drive(script: LoadedScript): void {
+    if (script.calling || script.queue.length === 0) return;
+    const queued = script.queue;
+    script.queue = [];
+    if (this.#disposed) {
+      for (const run of queued) this.#settleQueued(script, run, failure('unavailable', 'the script engine is shut down'));
+      return;
+    }
+    const runs = this.#admit(script, queued);
+    if (runs.length === 0) return;
+    script.calling = true;
+    this.#runBatch(script, runs).then(
+      (rest) => {
+        script.calling = false;
+        if (rest.length > 0) script.queue = rest.concat(script.queue);
+        this.#drive(script);
+      },
+      (error: unknown) => {
+        // Not expected (#runBatch turns every failure into outcomes); the script must not stall.
+        this.#log.error({ err: error, script: script.id }, 'RouteScript call failed unexpectedly');
+        script.calling = false;
+        this.#drive(script);
+      },
+    );
+  }
 
   /**
    * The queued requests the script's failure record lets run now; the others are refused at once,
@@ -197,14 +249,23 @@ export class ScriptEngine {
    * run in the next call. The time of the call is shared evenly
    * among the requests it ran.
    */
-  #runBatch(script: LoadedScript, runs: readonly QueuedRun[]): QueuedRun[] {
-    let isolate: ScriptIsolate;
-    try {
-      isolate = this.#warmUp(script);
-    } catch (error) {
-      const outcome = failure('unavailable', messageOf(error));
-      for (const run of runs) this.#record(script, outcome, run.trial, true);
-      for (const run of runs) this.#settleQueued(script, run, outcome);
+  async #runBatch(script: LoadedScript, runs: readonly QueuedRun[]): Promise<QueuedRun[]> {
+    let isolate = this.#warmIsolate(script);
+    if (isolate === null) {
+      // Set up (again) off the event loop; the failure of a setup someone else started is recorded by it.
+      const own = script.setup === null;
+      const trial = runs.some((run) => run.trial);
+      try {
+        isolate = await (script.setup ?? this.#setUp(script));
+      } catch (error) {
+        const outcome = failure('unavailable', messageOf(error));
+        if (own || trial) this.#record(script, outcome, trial, true);
+        for (const run of runs) this.#settleQueued(script, run, outcome);
+        return [];
+      }
+    }
+    if (this.#disposed) {
+      for (const run of runs) this.#settleQueued(script, run, failure('unavailable', 'the script engine is shut down'));
       return [];
     }
     // The first request in a fresh isolate also compiles the prelude's and the script's functions
@@ -212,11 +273,16 @@ export class ScriptEngine {
     // gets the setup budget once instead of timing out a script that is merely cold.
     const timeoutMs = isolate.calls++ === 0 ? setupTimeoutMs(script.timeoutMs) : enforcedMs(script.timeoutMs);
     const start = performance.now();
+    // The time the call spent running in the isolate, not waiting for a thread or for this event
+    // loop to take its result: that is what a run costs, and what the slow report judges.
+    const ranBefore = isolate.runningMs();
+    const cpuBefore = isolate.cpuMs();
     const invs: Invocation[] = [];
     let input = '';
     for (const run of runs) {
       const inv = new Invocation(this.#nextId++, script, isolate, run.state, start + timeoutMs, run.trial, run.resolve);
       this.#invocations.set(inv.id, inv);
+      inv.calls++;
       invs.push(inv);
       input += frameRequest(inv.id, run.payload);
     }
@@ -224,26 +290,33 @@ export class ScriptEngine {
     let cutOff = false;
     this.#batches++;
     try {
-      output = isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
+      // Synchronous only for a script that has earned it, and never behind an asynchronous call
+      // still running in its isolate (the event loop would wait for that one too).
+      output = script.mode.sync && isolate.pending === 0
+        ? isolate.runBatchSync(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs))
+        : await isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
     } catch (error) {
       const outcome = this.#isolateFailure(error, invs[0]!);
       if (!outcome.ok && outcome.cause === 'timeout') {
         cutOff = true;
         try {
-          output = isolate.collect();
+          output = await isolate.collect();
         } catch {
           output = '';
         }
       } else {
-        const share = (performance.now() - start) / invs.length;
-        for (const inv of invs) inv.cpuMs = share;
+        const ran = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
+        for (const inv of invs) inv.cpuMs = ran / invs.length;
         for (const inv of invs) this.#finish(inv, outcome);
         this.#batchedRequests += invs.length;
         this.#drainSettled();
         return [];
       }
     }
-    const elapsed = performance.now() - start;
+    for (const inv of invs) inv.calls--;
+    const elapsed = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
+    // CPU, not wall time: a cheap script whose thread was descheduled on a busy machine stays cheap.
+    script.mode.observe(isolate.cpuMs() - cpuBefore, invs.length);
     const results = splitResults(output, invs.length);
     if (results === null) {
       for (const inv of invs) this.#finish(inv, failure('invalid-decision', 'the script returned an unexpected result'));
@@ -262,7 +335,7 @@ export class ScriptEngine {
       inv.cpuMs = share;
       const tagged = results[i]!;
       if (tagged !== 'p') this.#finish(inv, readResult(tagged, script.backends, script.decisions, share));
-      else inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
+      else if (!inv.done) inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
     }
     if (cutMidRequest) {
       const inv = invs[results.length]!;
@@ -279,7 +352,7 @@ export class ScriptEngine {
   /** Ends a run that never reached an isolate. */
   #settleQueued(script: LoadedScript, run: QueuedRun, outcome: Outcome): void {
     script.active--;
-    if (script.retired && script.active === 0) this.#release(script);
+    this.#releaseIfIdle(script);
     run.resolve(outcome);
   }
 
@@ -292,7 +365,8 @@ export class ScriptEngine {
       if (ids.has(script.id) && this.#latest.get(script.id) === script) continue;
       this.#scripts.delete(key);
       script.retired = true;
-      if (script.active === 0) this.#release(script);
+      this.#dropPredecessor(script);
+      this.#releaseIfIdle(script);
     }
     for (const id of [...this.#latest.keys()]) if (!ids.has(id)) this.#latest.delete(id);
   }
@@ -319,7 +393,7 @@ export class ScriptEngine {
     this.#disposed = true;
     const shutDown = failure('unavailable', 'the script engine is shut down');
     for (const inv of [...this.#invocations.values()]) this.#finish(inv, shutDown);
-    for (const script of this.#due) {
+    for (const script of [...this.#due, ...this.#scripts.values()]) {
       const queued = script.queue;
       script.queue = [];
       for (const run of queued) this.#settleQueued(script, run, shutDown);
@@ -331,28 +405,73 @@ export class ScriptEngine {
     this.#bySource = new WeakMap();
   }
 
-  /** The script's warm isolate, set up if there is none (evicting the least recently used beyond the bound). */
-  #warmUp(script: LoadedScript): ScriptIsolate {
+  /** The script's warm isolate, marked most recently used; null when it has none (never set up, disposed, being set up). */
+  #warmIsolate(script: LoadedScript): ScriptIsolate | null {
     const current = script.isolate;
     // The busy script's isolate is only ever disposed through #release (V8's memory-limit disposal
     // is noticed by the run it interrupts), so the fast path skips asking isolated-vm.
     if (script === this.#mostRecent && current !== null) return current;
+    if (current === null || current.disposed) {
+      script.isolate = null;
+      return null;
+    }
     this.#mostRecent = script;
     this.#warm.delete(script);
-    if (current !== null && !current.disposed) {
-      this.#warm.add(script);
-      return current;
-    }
-    script.isolate = null;
-    const isolate = ScriptIsolate.create(script.source, (op, id, a, b, c) => this.#hostCall(script, op, id, a, b, c));
-    this.#isolatesCreated++;
-    script.isolate = isolate;
     this.#warm.add(script);
-    for (const other of this.#warm) {
-      if (this.#warm.size <= this.#maxIsolates) break;
-      if (other !== script && other.active === 0) this.#release(other);
-    }
-    return isolate;
+    return current;
+  }
+
+  /**
+   * Sets up an isolate for `script` on isolated-vm's threads; once it is up the script is warm
+   * (evicting the least recently used beyond the bound) and its first version `ready`. The caller
+   * records a failure.
+   */
+  #setUp(script: LoadedScript): Promise<ScriptIsolate> {
+    const setup = ScriptIsolate.create(script.source, (op, id, a, b, c) => this.#hostCall(script, op, id, a, b, c)).then(
+      (isolate) => {
+        script.setup = null;
+        this.#isolatesCreated++;
+        if (this.#disposed) {
+          isolate.dispose();
+          throw new Error('the script engine is shut down');
+        }
+        script.isolate = isolate;
+        this.#mostRecent = script;
+        this.#warm.add(script);
+        for (const other of this.#warm) {
+          if (this.#warm.size <= this.#maxIsolates) break;
+          if (other !== script && other.active === 0) this.#release(other);
+        }
+        if (script.loadState === 'loading' || script.loadState === 'failed') {
+          script.loadState = 'ready';
+          script.markReady();
+          this.#dropPredecessor(script);
+        }
+        this.#releaseIfIdle(script);
+        return isolate;
+      },
+      (error: unknown) => {
+        script.setup = null;
+        if (script.loadState === 'loading') script.loadState = 'failed';
+        throw error;
+      },
+    );
+    script.setup = setup;
+    return setup;
+  }
+
+  /** Ends `script`'s stand-in: its predecessor's isolate goes once nothing else needs it. */
+  #dropPredecessor(script: LoadedScript): void {
+    const previous = script.predecessor;
+    if (previous === null) return;
+    script.predecessor = null;
+    previous.standingIn--;
+    this.#releaseIfIdle(previous);
+  }
+
+  /** Disposes a retired script's isolate once no run of it is queued or in flight and no new version serves through it. */
+  #releaseIfIdle(script: LoadedScript): void {
+    if (script.retired && script.active === 0 && script.standingIn === 0) this.#release(script);
   }
 
   #release(script: LoadedScript): void {
@@ -383,7 +502,7 @@ export class ScriptEngine {
       if (script.isolate === inv.isolate) this.#release(script);
       for (const other of [...this.#invocations.values()]) if (other.isolate === inv.isolate) this.#finish(other, outcome);
     }
-    if (script.retired && script.active === 0) this.#release(script);
+    this.#releaseIfIdle(script);
     inv.resolve(outcome);
     return outcome;
   }
@@ -409,10 +528,15 @@ export class ScriptEngine {
     if (outcome.ok) changed = script.tracker.succeeded(trial);
     else if (outcome.cause !== 'unavailable' || immediate) changed = script.tracker.failed(outcome.cause, outcome.message, trial, immediate);
     else changed = false;
-    if (!changed) return;
+    // The share of the budget a run used: a timeout used all of it; runs that never ran (cpuMs 0) say nothing.
+    const share = outcome.ok ? (outcome.cpuMs > 0 ? outcome.cpuMs / script.timeoutMs : -1) : outcome.cause === 'timeout' ? 1 : -1;
+    const slowChanged = share >= 0 && script.budget.observe(share);
+    if (!changed && !slowChanged) return;
     const status = script.status;
-    if (status.state === 'failing') this.#log.warn({ script: script.id, lastFailure: status.lastFailure, retryAt: status.retryAt }, 'RouteScript is failing; not running it until its backoff ends');
-    else this.#log.info({ script: script.id }, 'RouteScript recovered');
+    if (changed && status.state === 'failing') this.#log.warn({ script: script.id, lastFailure: status.lastFailure, retryAt: status.retryAt }, 'RouteScript is failing; not running it until its backoff ends');
+    else if (changed) this.#log.info({ script: script.id }, 'RouteScript recovered');
+    if (slowChanged && status.slow) this.#log.warn({ script: script.id, budgetUsedP90: status.budgetUsedP90, timeoutMs: script.source.limits.timeoutMs }, 'RouteScript keeps using most of its time budget');
+    else if (slowChanged) this.#log.info({ script: script.id }, 'RouteScript no longer uses most of its time budget');
     try {
       this.#onStatus?.(status);
     } catch (error) {
@@ -422,6 +546,12 @@ export class ScriptEngine {
 
   /** The host side of the prelude's dispatcher; what it throws, the script sees as an exception. */
   #hostCall(script: LoadedScript, op: string, id: number, a: unknown, b: unknown, c: unknown): unknown {
+    if (op === 'log') {
+      // Sent without waiting (`notify`): it may arrive after its request has ended, and still counts.
+      const dropped = script.logLimiter.admit();
+      if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
+      return undefined;
+    }
     const inv = this.#invocations.get(id);
     if (inv === undefined || inv.script !== script) throw new Error('this ctx belongs to a request that has ended');
     switch (op) {
@@ -434,16 +564,13 @@ export class ScriptEngine {
         return inv.state.incr(a as string, b === undefined ? 1 : (b as number), c as number | undefined);
       case 'delete':
         return inv.state.delete(a as string);
-      case 'log': {
-        const dropped = script.logLimiter.admit();
-        if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
-        return undefined;
-      }
       case 'lookup':
         return this.#startLookup(inv, a);
       case 'settle':
         inv.settled = String(a);
         this.#settled.push(inv);
+        // Settled without waiting (`notify`): this may arrive after the call that settled it returned.
+        if (inv.calls === 0) queueMicrotask(() => this.#drainSettled());
         return undefined;
       default:
         throw new Error(`unknown host call ${op}`);
@@ -484,12 +611,24 @@ export class ScriptEngine {
       this.#finish(inv, failure('timeout', budgetMessage(inv)));
       return;
     }
-    try {
-      inv.timed(() => inv.isolate.deliver(ticket, ok, value, inv.remainingMs()));
-    } catch (error) {
-      this.#finish(inv, this.#isolateFailure(error, inv));
-    }
-    this.#drainSettled();
+    const ranBefore = inv.isolate.runningMs();
+    const cpuBefore = inv.isolate.cpuMs();
+    inv.calls++;
+    inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
+      () => {
+        inv.calls--;
+        const ran = inv.isolate.runningMs(ranBefore) - ranBefore;
+        inv.cpuMs += ran;
+        inv.script.mode.observe(inv.isolate.cpuMs() - cpuBefore, 1); // a continuation that spins costs the script its synchronous calls too
+        this.#drainSettled();
+      },
+      (error: unknown) => {
+        inv.calls--;
+        inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
+        this.#finish(inv, this.#isolateFailure(error, inv));
+        this.#drainSettled();
+      },
+    );
   }
 }
 

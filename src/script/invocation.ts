@@ -27,6 +27,11 @@ export class Invocation {
   done = false;
   /** Hands the outcome to the request's `run`. */
   readonly resolve: (outcome: Outcome) => void;
+  /**
+   * Calls into the isolate that may settle this run and have not returned yet (its batch, lookup
+   * deliveries): a settling that arrives while one runs is finished when it returns.
+   */
+  calls = 0;
   /** The deadline timer of an async script. */
   timer: NodeJS.Timeout | null = null;
 
@@ -43,15 +48,5 @@ export class Invocation {
   /** Milliseconds left of the budget, at least 1 so an isolate call still gets a valid timeout. */
   remainingMs(): number {
     return Math.max(1, Math.ceil(this.deadline - performance.now()));
-  }
-
-  /** Runs `call` in the isolate, adding its duration to {@link cpuMs}. */
-  timed<T>(call: () => T): T {
-    const start = performance.now();
-    try {
-      return call();
-    } finally {
-      this.cpuMs += performance.now() - start;
-    }
   }
 }

@@ -1,3 +1,5 @@
+import { BudgetWatch } from './budget-watch.ts';
+import { CallMode } from './call-mode.ts';
 import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
@@ -43,6 +45,30 @@ export class LoadedScript {
   queue: QueuedRun[] = [];
   /** @internal no longer in the table: dispose the isolate once idle */
   retired = false;
+  /** @internal an isolate call of this script is running (one at a time; the queue waits for it) */
+  calling = false;
+  /** @internal the isolate being set up, off the event loop */
+  setup: Promise<ScriptIsolate> | null = null;
+  /**
+   * `loading` until the first isolate of this version is set up, then `ready`; `failed` when that
+   * first setup failed (its top level threw, ran out of time or memory).
+   */
+  loadState: 'loading' | 'ready' | 'failed' = 'loading';
+  /** Settles (never rejects) once {@link loadState} has left `loading`. */
+  readonly ready: Promise<void>;
+  /** @internal settles {@link ready} */
+  markReady!: () => void;
+  /**
+   * @internal the previous version of the same RouteScript, which keeps serving while this one
+   * loads, or has failed to load; null once this one is ready, or when there was none
+   */
+  predecessor: LoadedScript | null = null;
+  /** @internal how many loading versions serve through this one: its isolate is kept while any does */
+  standingIn = 0;
+  /** @internal synchronous or asynchronous calls (call-mode.ts) */
+  readonly mode = new CallMode();
+  /** @internal the share of its budget each recent run used */
+  readonly budget = new BudgetWatch();
 
   /** @internal made by the engine only */
   constructor(source: ScriptSource, key: string, policy: FailurePolicy, logLinesPerSecond: number, now: () => number) {
@@ -52,6 +78,9 @@ export class LoadedScript {
     this.timeoutMs = Math.max(1, Math.ceil(source.limits.timeoutMs));
     this.tracker = new FailureTracker(policy, now);
     this.logLimiter = new LogLimiter(logLinesPerSecond, now);
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
   }
 
   /** The script's id, `namespace/name`. */
@@ -68,6 +97,9 @@ export class LoadedScript {
       lastFailure: this.tracker.lastFailure,
       retryAt: this.tracker.retryAt,
       logLinesDropped: this.logLimiter.dropped,
+      slow: this.budget.slow,
+      budgetUsedP90: this.budget.p90(),
+      previousVersionServing: this.predecessor !== null,
     };
   }
 }

@@ -5,7 +5,10 @@
  *
  * - `$0`: the host dispatcher, `host(op, requestId, a, b, c)` — a synchronous callback into the
  *   proxy's thread for `ctx.state`, `ctx.log`, `ctx.lookup` and for settling async results;
- * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate.
+ * - `$1`: the script's data as JSON, parsed and deep-frozen here once per isolate;
+ * - `$2`: `notify(op, requestId, a)`, the same dispatcher for what needs no answer (`ctx.log`, the
+ *   settling of async results), called without waiting: the isolate runs on isolated-vm's threads,
+ *   and a synchronous callback waits until the proxy's event loop gets to it.
  *
  * and returns the entry points `{bind, runBatch, collect, deliver, forget}`, which never become
  * globals, so the script cannot call or replace them. The builtins it relies on are captured first: a script may
@@ -14,9 +17,9 @@
  *
  * Result strings carry a one-letter tag: `d` + decision JSON, `e` + the message of what the script
  * threw, `i` + why the result is not JSON data, `p` when the script returned a promise (the result
- * then arrives through `host('settle', id, taggedResult)`).
+ * then arrives through `notify('settle', id, taggedResult)`).
  *
- * Requests arrive in batches (engine.ts): `runBatch(input, softLimitMs)` takes the requests framed
+ * Requests arrive in batches (engine.ts): `runBatch(input, softLimitMs, sync)` takes the requests framed
  * as `id ␠ length ␠ payload`, one after the other, runs them in order and answers their tagged
  * results framed as `length ␠ result`. It starts no further request once `softLimitMs` have passed
  * since the call began, so that a batch of healthy requests cannot add up to one request's deadline;
@@ -32,6 +35,7 @@ import { MAX_RESULT_CHARS } from './script-result.ts';
 export const SANDBOX_PRELUDE = String.raw`
 'use strict';
 const host = $0;
+const notify = $2;
 const parse = JSON.parse;
 const stringify = JSON.stringify;
 const freeze = Object.freeze;
@@ -308,7 +312,7 @@ function makeCtx(id) {
     data,
     hash,
     state,
-    log: (...args) => { host('log', id, formatLog(args)); },
+    log: (...args) => { notify('log', id, formatLog(args)); },
     lookup: (key) => {
       if (typeof key !== 'string') throw new TypeErrorCtor('ctx.lookup: the key must be a string');
       const ticket = host('lookup', id, fit(key));
@@ -318,6 +322,13 @@ function makeCtx(id) {
 }
 
 let onRequest = null;
+// True while the host's call is synchronous: the host then takes a result at once, cheaper than a
+// notification, which waits for the event loop's next turn.
+let direct = false;
+function settle(id, tagged) {
+  if (direct) host('settle', id, tagged);
+  else notify('settle', id, tagged);
+}
 // The framed results of the batch being run, for collect() when the host cuts the call off.
 let finished = '';
 
@@ -328,8 +339,8 @@ function runOne(id, payload) {
     result = onRequest(req, makeCtx(id));
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
       apply(promiseThen, promiseResolve(result), [
-        (value) => { host('settle', id, encode(value)); },
-        (error) => { host('settle', id, 'e' + describe(error)); },
+        (value) => { settle(id, encode(value)); },
+        (error) => { settle(id, 'e' + describe(error)); },
       ]);
       return 'p';
     }
@@ -346,7 +357,8 @@ return {
     onRequest = fn;
     return '';
   },
-  runBatch(input, softLimitMs) {
+  runBatch(input, softLimitMs, sync) {
+    direct = sync === true;
     const started = dateNow();
     finished = '';
     let at = 0;
@@ -374,6 +386,7 @@ return {
     return out;
   },
   deliver(ticket, ok, value) {
+    direct = false;
     const waiter = lookups.get(ticket);
     if (waiter === undefined) return;
     lookups.delete(ticket);

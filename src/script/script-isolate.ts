@@ -10,6 +10,13 @@ import type { ScriptSource } from './types.ts';
  */
 export type HostDispatch = (op: string, requestId: number, a: unknown, b: unknown, c: unknown) => unknown;
 
+type RunBatchEntry = ivm.Reference<(input: string, softLimitMs: number, sync: boolean) => string>;
+type CollectEntry = ivm.Reference<() => string>;
+type DeliverEntry = ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
+type ForgetEntry = ivm.Reference<(id: number) => void>;
+/** The prelude's entries the host calls, in the order of the constructor's tuple. */
+const ENTRY_NAMES = ['runBatch', 'collect', 'deliver', 'forget'] as const;
+
 /** isolated-vm refuses smaller heaps. */
 const MIN_MEMORY_MIB = 8;
 
@@ -24,11 +31,12 @@ export class ScriptSetupError extends Error {
 
 /**
  * One warm isolate running one script: its own heap (capped at the script's memory limit), one
- * context, the prelude, the evaluated module. Every entry is a synchronous call with a timeout on the
- * calling thread: one costs ~3 µs, where isolated-vm's async calls, which hop to its thread pool and
- * back, cost ~40 µs (README.md, test/script/measure-call-cost.ts); and one call runs a batch of
- * requests, so that a busy proxy enters the isolate once per turn of its event loop. The script's CPU time is therefore
- * spent on the worker's thread, bounded by the timeout.
+ * context, the prelude, the evaluated module. Every entry is one of isolated-vm's asynchronous
+ * calls: the script runs on isolated-vm's thread pool while the worker's event loop goes on serving
+ * every other route, so a script that spins to the end of its budget delays its own requests only
+ * (README.md, "CPU isolation"). An async call costs ~40 µs against ~3 µs for a synchronous one, which
+ * is why one call runs a batch of requests: under load, the requests that arrive while a call runs
+ * are the next call. isolated-vm runs the calls into one isolate in the order they were made.
  *
  * Module-level variables of the script persist for the life of this isolate: across requests, until
  * the isolate is disposed (memory limit hit, evicted from the pool, script replaced). Like an edge
@@ -37,50 +45,45 @@ export class ScriptSetupError extends Error {
 export class ScriptIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #runBatch: ivm.Reference<(input: string, softLimitMs: number) => string>;
-  readonly #collect: ivm.Reference<() => string>;
-  readonly #deliver: ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
-  readonly #forget: ivm.Reference<(id: number) => void>;
+  readonly #runBatch: RunBatchEntry;
+  readonly #collect: CollectEntry;
+  readonly #deliver: DeliverEntry;
+  readonly #forget: ForgetEntry;
 
-  private constructor(
-    isolate: ivm.Isolate,
-    context: ivm.Context,
-    entries: ivm.Reference<Record<string, unknown>>,
-  ) {
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, entries: readonly [RunBatchEntry, CollectEntry, DeliverEntry, ForgetEntry]) {
     this.#isolate = isolate;
     this.#context = context;
-    this.#runBatch = entries.getSync('runBatch', { reference: true }) as ivm.Reference<(input: string, softLimitMs: number) => string>;
-    this.#collect = entries.getSync('collect', { reference: true }) as ivm.Reference<() => string>;
-    this.#deliver = entries.getSync('deliver', { reference: true }) as ivm.Reference<(ticket: number, ok: boolean, value: string | null) => void>;
-    this.#forget = entries.getSync('forget', { reference: true }) as ivm.Reference<(id: number) => void>;
+    [this.#runBatch, this.#collect, this.#deliver, this.#forget] = entries;
   }
 
   /**
    * Creates the isolate, runs the prelude with the script's data, compiles and evaluates the module
-   * and binds its `onRequest`. Synchronous: it runs when a table is prepared, or on the first request
-   * after a disposal. Throws {@link ScriptSetupError}; the isolate is disposed then.
+   * and binds its `onRequest`, all on isolated-vm's threads: a module whose top level spins for its
+   * whole setup budget delays nothing but its own first requests. Rejects with
+   * {@link ScriptSetupError}; the isolate is disposed then.
    */
-  static create(source: ScriptSource, dispatch: HostDispatch): ScriptIsolate {
+  static async create(source: ScriptSource, dispatch: HostDispatch): Promise<ScriptIsolate> {
     const isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_MEMORY_MIB, Math.ceil(source.limits.memoryMiB)) });
     const timeout = setupTimeoutMs(source.limits.timeoutMs);
     try {
-      const context = isolate.createContextSync();
-      context.evalSync(SANDBOX_MEMORY_GUARD, { timeout, filename: 'signalbox:memory-guard' });
-      const entries = context.evalClosureSync(
+      const context = await isolate.createContext();
+      await context.eval(SANDBOX_MEMORY_GUARD, { timeout, filename: 'signalbox:memory-guard' });
+      const entries = (await context.evalClosure(
         SANDBOX_PRELUDE,
-        [new ivm.Callback(dispatch), JSON.stringify(source.data ?? null)],
+        [new ivm.Callback(dispatch), JSON.stringify(source.data ?? null), new ivm.Callback(dispatch, { ignored: true })],
         { timeout, filename: 'signalbox:prelude', result: { reference: true } },
-      ) as ivm.Reference<Record<string, unknown>>;
-      const module = isolate.compileModuleSync(source.code, { filename: scriptFilename(source.id) });
+      )) as ivm.Reference<Record<string, unknown>>;
+      const module = await isolate.compileModule(source.code, { filename: scriptFilename(source.id) });
       if (module.dependencySpecifiers.length > 0) throw new ScriptSetupError('imports are not supported in a RouteScript');
-      module.instantiateSync(context, () => {
+      await module.instantiate(context, () => {
         throw new Error('imports are not supported in a RouteScript');
       });
-      module.evaluateSync({ timeout });
-      const bind = entries.getSync('bind', { reference: true }) as ivm.Reference<(namespace: unknown) => string>;
-      const problem = bind.applySync(undefined, [module.namespace.derefInto()], { timeout });
+      await module.evaluate({ timeout });
+      const bind = (await entries.get('bind', { reference: true })) as ivm.Reference<(namespace: unknown) => string>;
+      const problem = await bind.apply(undefined, [module.namespace.derefInto()], { timeout });
       if (problem !== '') throw new ScriptSetupError(problem);
-      return new ScriptIsolate(isolate, context, entries);
+      const bound = await Promise.all(ENTRY_NAMES.map((name) => entries.get(name, { reference: true })));
+      return new ScriptIsolate(isolate, context, bound as unknown as [RunBatchEntry, CollectEntry, DeliverEntry, ForgetEntry]);
     } catch (error) {
       const disposedByLimit = isolate.isDisposed;
       if (!isolate.isDisposed) isolate.dispose();
@@ -95,32 +98,69 @@ export class ScriptIsolate {
     return this.#isolate.isDisposed;
   }
 
+  /**
+   * Milliseconds the isolate has spent running code since it was created (isolated-vm's
+   * `wallTime`: from entering it to leaving it, host calls included, waiting for a thread not);
+   * `whenDisposed` once it is gone and cannot say.
+   */
+  runningMs(whenDisposed = 0): number {
+    if (this.#isolate.isDisposed) return whenDisposed;
+    return Number(this.#isolate.wallTime) / 1e6;
+  }
+
+  /**
+   * CPU milliseconds the isolate has used since it was created (isolated-vm's `cpuTime`): unlike
+   * {@link runningMs}, time the thread was descheduled does not count. 0 once disposed.
+   */
+  cpuMs(): number {
+    return this.#isolate.isDisposed ? 0 : Number(this.#isolate.cpuTime) / 1e6;
+  }
+
   /** Requests this isolate has started (the engine gives the first one the setup budget). */
   calls = 0;
 
   /**
    * Runs `onRequest` for a batch of requests (`input` framed as the prelude's `runBatch` takes it,
-   * see {@link frameRequest}); returns their framed tagged results, possibly fewer than were given
-   * when `softLimitMs` ran out. Throws isolated-vm's errors: a timeout, or the isolate's disposal
-   * at its memory limit.
+   * see {@link frameRequest}); resolves to their framed tagged results, possibly fewer than were
+   * given when `softLimitMs` ran out. Rejects with isolated-vm's errors: a timeout, or the isolate's
+   * disposal at its memory limit. `timeoutMs` counts from when the call starts running in the
+   * isolate, not from when it was made.
    */
-  runBatch(input: string, softLimitMs: number, timeoutMs: number): string {
-    return this.#runBatch.applySync(undefined, [input, softLimitMs], { timeout: timeoutMs });
+  runBatch(input: string, softLimitMs: number, timeoutMs: number): Promise<string> {
+    return this.#runBatch.apply(undefined, [input, softLimitMs, false], { timeout: timeoutMs });
+  }
+
+  /**
+   * {@link runBatch} on the calling thread, for a script that has earned it (call-mode.ts): it
+   * blocks the event loop while it runs, and waits first for any asynchronous call still running
+   * in this isolate (the engine makes none while one is: {@link pending}).
+   */
+  runBatchSync(input: string, softLimitMs: number, timeoutMs: number): string {
+    return this.#runBatch.applySync(undefined, [input, softLimitMs, true], { timeout: timeoutMs });
   }
 
   /** After {@link runBatch} was cut off at its deadline: the framed results finished before it. */
-  collect(): string {
-    return this.#collect.applySync(undefined, [], { timeout: 50 });
+  collect(): Promise<string> {
+    return this.#collect.apply(undefined, [], { timeout: 50 });
   }
 
-  /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs now, within `timeoutMs`. */
-  deliver(ticket: number, ok: boolean, value: string | null, timeoutMs: number): void {
-    this.#deliver.applySync(undefined, [ticket, ok, value], { timeout: timeoutMs });
+  /** Asynchronous calls made into this isolate that have not returned (lookup deliveries, forgets). */
+  pending = 0;
+
+  /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs then, within `timeoutMs`. */
+  deliver(ticket: number, ok: boolean, value: string | null, timeoutMs: number): Promise<void> {
+    this.pending++;
+    return this.#deliver.apply(undefined, [ticket, ok, value], { timeout: timeoutMs }).finally(() => this.pending--);
   }
 
-  /** Drops the lookups request `requestId` still waits for, so their promises never settle. */
+  /** Drops the lookups request `requestId` still waits for, so their promises never settle (queued behind the calls before it). */
   forget(requestId: number): void {
-    if (!this.disposed) this.#forget.applySync(undefined, [requestId], { timeout: 50 });
+    if (this.disposed) return;
+    this.pending++;
+    this.#forget.apply(undefined, [requestId], { timeout: 50 }).then(
+      () => this.pending--,
+      () => this.pending--, // disposed or out of time: either way nothing of that request runs again
+    );
   }
 
   /** Frees the isolate and everything in it at once (idempotent). */

@@ -126,4 +126,13 @@ export interface ScriptStatus {
   readonly retryAt: number | null;
   /** `ctx.log` lines dropped by the rate limit since the script was loaded. */
   readonly logLinesDropped: number;
+  /**
+   * True while the script keeps using most of its budget: at least 10% of its last 50 runs took
+   * half its `timeoutMs` or more (see budget-watch.ts). It still runs; it is a warning.
+   */
+  readonly slow: boolean;
+  /** The 90th percentile of the share of `timeoutMs` its last 50 runs used (1 = all of it); null before any run. */
+  readonly budgetUsedP90: number | null;
+  /** True while this version is loading or failed to load and the previous version of the RouteScript still serves. */
+  readonly previousVersionServing: boolean;
 }

@@ -50,7 +50,10 @@ export interface TestEngine {
   readonly engine: ScriptEngine;
   readonly lines: Record<string, unknown>[];
   readonly log: Logger;
-  /** Loads `src` and runs it once with a fresh (or the given) state. */
+  /**
+   * Loads `src`, waits until it is ready (until then the engine would run the previous version of
+   * the same id) and runs it once with a fresh (or the given) state.
+   */
   runOnce(src: ScriptSource, req?: ScriptRequest, state?: RouteState): Promise<Outcome>;
   run(script: LoadedScript, req?: ScriptRequest, state?: RouteState): Promise<Outcome>;
 }
@@ -61,7 +64,12 @@ export function testEngine(options: Partial<ScriptEngineOptions> = {}): TestEngi
   const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
   const engine = new ScriptEngine({ log, ...options });
   const run = (script: LoadedScript, req = request(), state = new RouteState()): Promise<Outcome> => engine.run(script, req, state);
-  return { engine, lines, log, run, runOnce: (src, req, state) => run(engine.load(src), req, state) };
+  return { engine, lines, log, run, runOnce: async (src, req, state) => {
+      const script = engine.load(src);
+      await script.ready;
+      return run(script, req, state);
+    },
+  };
 }
 
 /** The decision of an outcome that must have succeeded. */

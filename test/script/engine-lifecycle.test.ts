@@ -34,10 +34,10 @@ describe('load compiles once per content', () => {
     }
   });
 
-  test('load sets the isolate up, so the first request does not pay for it', (t) => {
+  test('load sets the isolate up, so the first request does not pay for it', async (t) => {
     const { engine } = testEngine();
     t.after(() => engine.dispose());
-    engine.load(source(counter));
+    await engine.load(source(counter)).ready;
     assert.equal(engine.stats.isolatesCreated, 1);
     assert.equal(engine.stats.warmIsolates, 1);
   });
@@ -50,6 +50,7 @@ describe('retain and the isolate pool', () => {
     const a1 = engine.load(source(counter, { id: 'ns/a' }));
     const b = engine.load(source(counter, { id: 'ns/b' }));
     const a2 = engine.load(source(`${counter}\n// v2`, { id: 'ns/a' }));
+    await Promise.all([a1.ready, b.ready, a2.ready]);
     assert.equal(engine.stats.warmIsolates, 3);
     engine.retain(new Set(['ns/a']));
     assert.equal(engine.stats.warmIsolates, 1);
@@ -72,6 +73,7 @@ describe('retain and the isolate pool', () => {
     await run(a);
     await run(b);
     const c = engine.load(source(counter, { id: 'ns/c' })); // a was used before b: a goes
+    await c.ready;
     assert.equal(engine.stats.warmIsolates, 2);
     assert.equal(a.isolate, null);
     assert.deepEqual(decisionOf(await run(c)), { setHeaders: { n: '1' } });

@@ -178,8 +178,10 @@ describe('a script that keeps failing backs off', () => {
     assert.equal(engine.status('shop/not-a-function')?.state, 'failing');
     assert.match(engine.status('shop/not-a-function')?.lastFailure?.message ?? '', /must export a function onRequest/);
     const topLevelThrow = engine.load(source("throw new Error('bad module'); export function onRequest() {}", { id: 'shop/top-level' }));
+    await topLevelThrow.ready;
     assert.match(engine.status(topLevelThrow.id)?.lastFailure?.message ?? '', /failed to load: Error: bad module|failed to load: bad module/);
     const topLevelLoop = engine.load(source('for (;;) {} export function onRequest() {}', { id: 'shop/top-loop', limits: { timeoutMs: 5, memoryMiB: 16 } }));
+    await topLevelLoop.ready;
     assert.match(engine.status(topLevelLoop.id)?.lastFailure?.message ?? '', /timed out/);
   });
 });
