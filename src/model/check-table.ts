@@ -1,0 +1,245 @@
+/**
+ * The invariants of a routing table: what the router, the data plane and the TLS listener rely on
+ * without checking again, and what table.ts promises in its comments. `compile` must only ever
+ * produce tables that pass; the golden and robustness tests hold it to that.
+ *
+ * The checker takes the shape of a table for granted (that is the type checker's job) and checks
+ * what types cannot say: references that resolve, names in their canonical form, values in range,
+ * the orders that make compiled JSON deterministic, provenance on every node, and plain JSON.
+ */
+import { isIP } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import { jsonProblems, member } from './plain-json.ts';
+import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from './policy.ts';
+import type { Certificate, Cluster, CompiledScript, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
+
+/** One broken invariant. */
+export interface TableViolation {
+  /** Where in the table, as a property path: `virtualHosts[0].routes[2]`, `clusters["shop/web:80"]`. */
+  readonly at: string;
+  /** The provenance of the node concerned (the first, for nodes with several); '' when it has none. */
+  readonly provenance: Provenance;
+  readonly message: string;
+}
+
+// `Kind/namespace/name`, then the part of the object: `Ingress/shop/web/rule/0/path/1`.
+const PROVENANCE = /^[A-Z][A-Za-z0-9]*(\/[^/]+){2,}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// What a request path can never contain once the proxy has read and normalised it.
+const UNMATCHABLE = /[\s?#\u0000-\u001f\u007f]/u;
+const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, any: 2 };
+
+/**
+ * Checks a routing table; returns every violation found, in table order, or an empty list when the
+ * table is sound. Pure: it reads the table and nothing else.
+ */
+export function checkTable(table: RoutingTable): TableViolation[] {
+  const out: TableViolation[] = [];
+  const report = (at: string, provenance: Provenance | readonly Provenance[], message: string): void => {
+    out.push({ at, provenance: typeof provenance === 'string' ? provenance : (provenance[0] ?? ''), message });
+  };
+  for (const p of jsonProblems(table)) report(p.at, '', `not plain JSON: ${p.message}`);
+  const provenanceOf = (at: string, value: Provenance | readonly Provenance[]): void => {
+    const list = typeof value === 'string' ? [value] : value;
+    if (list.length === 0) report(at, '', 'has no provenance');
+    for (const p of list) if (!PROVENANCE.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/...`);
+  };
+  const used = new Set<string>();
+  const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string, what: string): void => {
+    used.add(name);
+    const cluster = Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
+    if (cluster === undefined) report(at, provenance, `${what} ${JSON.stringify(name)} is not in clusters`);
+    // Ingresses and RouteScripts reach only Services of their own namespace: anything else crosses tenants.
+    else if (cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
+  };
+
+  const checkRoute = (at: string, route: Route): void => {
+    provenanceOf(at, route.provenance);
+    if (route.pathType !== 'Exact' && route.pathType !== 'Prefix') report(at, route.provenance, `pathType ${JSON.stringify(route.pathType)} is not Exact or Prefix`);
+    const problem = pathProblem(route.path);
+    if (problem !== null) report(at, route.provenance, `path ${JSON.stringify(route.path)} ${problem}: no request could match it`);
+    const namespace = namespaceOf(route.provenance);
+    clusterRef(at, route.provenance, route.cluster, namespace, 'cluster');
+    if (route.script === undefined) return;
+    if (!Object.hasOwn(table.scripts, route.script)) report(at, route.provenance, `script ${JSON.stringify(route.script)} is not in scripts`);
+    else if (table.scripts[route.script]!.name.split('/')[0] !== namespace) report(at, route.provenance, `script ${route.script} is not in namespace ${namespace}`);
+  };
+
+  const hosts = new Set<string>();
+  table.virtualHosts.forEach((vhost, i) => {
+    const at = `virtualHosts[${i}]`;
+    provenanceOf(at, vhost.provenance);
+    const problem = hostProblem(vhost.host, vhost.match);
+    if (problem !== null) report(at, vhost.provenance, problem);
+    if (hosts.has(vhost.host)) report(at, vhost.provenance, `host ${vhost.host} has a second virtual host, which the router would never use`);
+    hosts.add(vhost.host);
+    const previous = table.virtualHosts[i - 1];
+    if (previous !== undefined && (MATCH_ORDER[previous.match] - MATCH_ORDER[vhost.match] || compareStrings(previous.host, vhost.host)) > 0) {
+      report(at, vhost.provenance, `host ${vhost.host} comes after ${previous.host}: exact hosts come first, then wildcards, then *, each by name`);
+    }
+    if (vhost.routes.length === 0) report(at, vhost.provenance, `host ${vhost.host} has no routes`);
+    const seen = new Set<string>();
+    vhost.routes.forEach((route, j) => {
+      const routeAt = `${at}.routes[${j}]`;
+      checkRoute(routeAt, route);
+      const identity = `${route.pathType} ${matchKey(route)}`;
+      if (seen.has(identity)) report(routeAt, route.provenance, `${identity} is routed twice on host ${vhost.host}`);
+      seen.add(identity);
+      const before = vhost.routes[j - 1];
+      if (before !== undefined && precedes(route, before)) {
+        report(routeAt, route.provenance, `${route.pathType} ${route.path} comes after ${before.pathType} ${before.path}: longer paths come first, Exact before Prefix`);
+      }
+    });
+  });
+  if (table.defaultRoute !== null) {
+    checkRoute('defaultRoute', table.defaultRoute);
+    if (table.defaultRoute.pathType !== 'Prefix' || table.defaultRoute.path !== '/') report('defaultRoute', table.defaultRoute.provenance, 'the default route must be Prefix /');
+  }
+
+  sortedKeys('scripts', table.scripts, report);
+  for (const [key, script] of Object.entries(table.scripts)) checkScript(member('scripts', key), key, script, report, clusterRef);
+
+  sortedKeys('clusters', table.clusters, report);
+  for (const [key, cluster] of Object.entries(table.clusters)) {
+    const at = member('clusters', key);
+    provenanceOf(at, cluster.provenance);
+    checkCluster(at, key, cluster, report);
+    if (!used.has(key)) report(at, cluster.provenance, `cluster ${key} is used by no route and no script`);
+    const endpoints = new Set<string>();
+    cluster.endpoints.forEach((e, i) => {
+      const eAt = `${at}.endpoints[${i}]`;
+      provenanceOf(eAt, e.provenance);
+      const id = `${e.address} port ${e.port}`;
+      if (isIP(e.address) === 0) report(eAt, e.provenance, `address ${JSON.stringify(e.address)} is not an IP address`);
+      if (!inRange(e.port, 1, 65535)) report(eAt, e.provenance, `port ${e.port} is not a port number (1-65535)`);
+      if (!inRange(e.weight, 1, 1000)) report(eAt, e.provenance, `weight ${e.weight} is not an integer from 1 to 1000`);
+      if (namespaceOf(e.provenance) !== cluster.namespace) report(eAt, e.provenance, `endpoint of namespace ${namespaceOf(e.provenance)} in a cluster of namespace ${cluster.namespace}`);
+      if (endpoints.has(id)) report(eAt, e.provenance, `${id} is listed twice`);
+      endpoints.add(id);
+    });
+  }
+
+  const sni = new Map<string, string>();
+  table.certificates.forEach((certificate, i) => {
+    const at = `certificates[${i}]`;
+    provenanceOf(at, certificate.provenance);
+    const before = table.certificates[i - 1];
+    if (before !== undefined && compareStrings(before.name, certificate.name) >= 0) report(at, certificate.provenance, `certificate ${certificate.name} comes after ${before.name}: certificates are sorted by name, once each`);
+    checkCertificate(at, certificate, sni, report);
+  });
+  return out;
+}
+
+type Report = (at: string, provenance: Provenance | readonly Provenance[], message: string) => void;
+
+function checkCluster(at: string, key: string, c: Cluster, report: Report): void {
+  if (c.name !== key) report(at, c.provenance, `cluster ${c.name} is listed under another name, ${key}`);
+  const base = `${c.namespace}/${c.service}:`;
+  if (c.servicePort !== null && (!inRange(c.servicePort, 1, 65535) || c.name !== `${base}${c.servicePort}`)) {
+    report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${base}${c.servicePort}, not ${c.name}`);
+  }
+  if (c.servicePort === null) {
+    if (!c.name.startsWith(base) || c.name.length === base.length) report(at, c.provenance, `an unresolved cluster must be named ${base}<port as referenced>, not ${c.name}`);
+    if (c.endpoints.length > 0) report(at, c.provenance, 'an unresolved cluster has endpoints');
+    if (!isDeepStrictEqual(c.policy, DEFAULT_CLUSTER_POLICY)) report(at, c.provenance, 'an unresolved cluster has a policy other than the default');
+  }
+  if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);
+}
+
+function checkScript(at: string, key: string, s: CompiledScript, report: Report, clusterRef: (at: string, p: Provenance, name: string, ns: string, what: string) => void): void {
+  const p = s.provenance;
+  if (s.name !== key || !/^[^/]+\/[^/]+$/.test(key)) report(at, p, `script ${s.name} must be listed under its namespace/name, not ${key}`);
+  if (p !== `RouteScript/${s.name}`) report(at, p, `a script's provenance must be RouteScript/${s.name}`);
+  if (!inRange(s.limits.timeoutMs, 1, 1000)) report(at, p, `limits.timeoutMs ${s.limits.timeoutMs} is not an integer from 1 to 1000`);
+  if (!inRange(s.limits.memoryMiB, 8, 512)) report(at, p, `limits.memoryMiB ${s.limits.memoryMiB} is not an integer from 8 to 512`);
+  if (s.failurePolicy !== 'fallback' && s.failurePolicy !== 'reject') report(at, p, `failurePolicy ${JSON.stringify(s.failurePolicy)} is not fallback or reject`);
+  if (!inRange(s.rejectStatus, 400, 599)) report(at, p, `rejectStatus ${s.rejectStatus} is not an integer from 400 to 599`);
+  if (s.pause !== null && !inRange(s.pause.maxWaitMs, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `pause.maxWaitMs ${s.pause.maxWaitMs} is not a positive integer`);
+  const namespace = s.name.split('/')[0]!;
+  sortedKeys(`${at}.backends`, s.backends, report, p);
+  for (const [name, cluster] of Object.entries(s.backends)) clusterRef(member(`${at}.backends`, name), p, cluster, namespace, `backend ${name}: cluster`);
+  if (s.lookup !== null) {
+    clusterRef(`${at}.lookup`, p, s.lookup.cluster, namespace, 'lookup cluster');
+    if (!s.lookup.path.startsWith('/') || !s.lookup.path.includes('{key}')) report(`${at}.lookup`, p, `lookup path ${JSON.stringify(s.lookup.path)} must start with / and contain {key}`);
+    if (!inRange(s.lookup.timeoutMs, 1, 1000)) report(`${at}.lookup`, p, `lookup timeoutMs ${s.lookup.timeoutMs} is not an integer from 1 to 1000`);
+    if (!inRange(s.lookup.cacheTtlMs, 0, Number.MAX_SAFE_INTEGER)) report(`${at}.lookup`, p, `lookup cacheTtlMs ${s.lookup.cacheTtlMs} is not a whole number of milliseconds`);
+  }
+  if (s.invalid) {
+    // An invalid script fails closed: nothing of it may run, only its rejectStatus is answered.
+    if (s.failurePolicy !== 'reject' || s.code !== '' || Object.keys(s.backends).length > 0 || s.lookup !== null || s.pause !== null) {
+      report(at, p, 'an invalid script must fail closed: failurePolicy reject, and no code, backends, lookup or pause');
+    }
+  } else if (s.code === '') report(at, p, 'a valid script has no code');
+}
+
+function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, report: Report): void {
+  if (!/^[^/]+\/[^/]+$/.test(c.name)) report(at, c.provenance, `certificate name ${JSON.stringify(c.name)} is not namespace/secretName`);
+  for (const p of c.provenance) if (namespaceOf(p) !== c.name.split('/')[0]) report(at, p, `certificate ${c.name} serves a TLS entry of namespace ${namespaceOf(p)}`);
+  if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.keyPem)) report(at, c.provenance, `certificate ${c.name} has no PEM private key`);
+  if (c.hosts.length === 0) report(at, c.provenance, `certificate ${c.name} serves no host`);
+  c.hosts.forEach((host, i) => {
+    const problem = hostProblem(host, host.startsWith('*.') ? 'wildcard' : 'exact');
+    if (problem !== null) report(`${at}.hosts[${i}]`, c.provenance, problem);
+    const before = c.hosts[i - 1];
+    if (before !== undefined && compareStrings(before, host) >= 0) report(`${at}.hosts[${i}]`, c.provenance, `host ${host} comes after ${before}: hosts are sorted, once each`);
+    const holder = sni.get(host);
+    // The TLS listener keys certificates by SNI name: a second one for a name would silently replace the first.
+    if (holder !== undefined && holder !== c.name) report(`${at}.hosts[${i}]`, c.provenance, `SNI name ${host} is also served by certificate ${holder}`);
+    sni.set(host, c.name);
+  });
+}
+
+/** Why `host` is not a host of this kind of match, or null. */
+function hostProblem(host: string, match: VirtualHost['match']): string | null {
+  if (match === 'any') return host === '*' ? null : `the catch-all virtual host must be named *, not ${host}`;
+  if (match === 'wildcard') {
+    return host.startsWith('*.') && isDnsName(host.slice(2)) ? null : `wildcard ${JSON.stringify(host)} is not *. and a lower-case DNS name`;
+  }
+  if (match !== 'exact') return `match ${JSON.stringify(match)} is not exact, wildcard or any`;
+  return isDnsName(host) && isIP(host) === 0 ? null : `host ${JSON.stringify(host)} is not a lower-case DNS name`;
+}
+
+function isDnsName(name: string): boolean {
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => DNS_LABEL.test(label));
+}
+
+/** Why no normalised request path can ever equal (or start with) `path`, or null. */
+function pathProblem(path: string): string | null {
+  if (!path.startsWith('/')) return 'does not start with /';
+  if (UNMATCHABLE.test(path)) return 'contains whitespace, ?, # or a control character';
+  if (path.includes('//')) return 'contains //';
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return 'contains a . or .. segment';
+  return null;
+}
+
+/** What a route matches: the path for Exact; for Prefix the path without trailing slashes (`/` stays). */
+function matchKey(route: Route): string {
+  return route.pathType === 'Prefix' ? route.path.replace(/(?<=.)\/+$/, '') : route.path;
+}
+
+/** True when `route` should come before `before` in a virtual host: a longer key, or Exact on a tie. */
+function precedes(route: Route, before: Route): boolean {
+  const a = matchKey(route).length;
+  const b = matchKey(before).length;
+  return a > b || (a === b && route.pathType === 'Exact' && before.pathType === 'Prefix');
+}
+
+function sortedKeys(at: string, record: Readonly<Record<string, unknown>>, report: Report, provenance: Provenance = ''): void {
+  const keys = Object.keys(record);
+  const i = keys.findIndex((key, n) => n > 0 && compareStrings(keys[n - 1]!, key) > 0);
+  if (i > 0) report(member(at, keys[i]!), provenance, `key ${keys[i]} comes after ${keys[i - 1]}: keys are sorted, so that the table serialises deterministically`);
+}
+
+function namespaceOf(provenance: Provenance): string {
+  return provenance.split('/')[1] ?? '';
+}
+
+function inRange(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** Code-unit order, as the compiler sorts (never locale order). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
