@@ -45,12 +45,12 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     for (const p of list) if (!PROVENANCE.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/...`);
   };
   const used = new Set<string>();
-  const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string, what: string): void => {
+  const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string | null, what: string): void => {
     used.add(name);
     const cluster = Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
     if (cluster === undefined) report(at, provenance, `${what} ${JSON.stringify(name)} is not in clusters`);
     // Ingresses and RouteScripts reach only Services of their own namespace: anything else crosses tenants.
-    else if (cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
+    else if (namespace !== null && cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
   };
 
   const checkRoute = (at: string, route: Route): void => {
@@ -62,7 +62,7 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     clusterRef(at, route.provenance, route.cluster, namespace, 'cluster');
     if (route.script === undefined) return;
     if (!Object.hasOwn(table.scripts, route.script)) report(at, route.provenance, `script ${JSON.stringify(route.script)} is not in scripts`);
-    else if (table.scripts[route.script]!.name.split('/')[0] !== namespace) report(at, route.provenance, `script ${route.script} is not in namespace ${namespace}`);
+    else if (namespace !== null && route.script.split('/')[0] !== namespace) report(at, route.provenance, `script ${route.script} is not in namespace ${namespace}`);
   };
 
   const hosts = new Set<string>();
@@ -113,7 +113,8 @@ export function checkTable(table: RoutingTable): TableViolation[] {
       if (isIP(e.address) === 0) report(eAt, e.provenance, `address ${JSON.stringify(e.address)} is not an IP address`);
       if (!inRange(e.port, 1, 65535)) report(eAt, e.provenance, `port ${e.port} is not a port number (1-65535)`);
       if (!inRange(e.weight, 1, 1000)) report(eAt, e.provenance, `weight ${e.weight} is not an integer from 1 to 1000`);
-      if (namespaceOf(e.provenance) !== cluster.namespace) report(eAt, e.provenance, `endpoint of namespace ${namespaceOf(e.provenance)} in a cluster of namespace ${cluster.namespace}`);
+      const namespace = namespaceOf(e.provenance);
+      if (namespace !== null && namespace !== cluster.namespace) report(eAt, e.provenance, `endpoint of namespace ${namespace} in a cluster of namespace ${cluster.namespace}`);
       if (endpoints.has(id)) report(eAt, e.provenance, `${id} is listed twice`);
       endpoints.add(id);
     });
@@ -146,16 +147,16 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);
 }
 
-function checkScript(at: string, key: string, s: CompiledScript, report: Report, clusterRef: (at: string, p: Provenance, name: string, ns: string, what: string) => void): void {
+function checkScript(at: string, key: string, s: CompiledScript, report: Report, clusterRef: (at: string, p: Provenance, name: string, ns: string | null, what: string) => void): void {
   const p = s.provenance;
   if (s.name !== key || !/^[^/]+\/[^/]+$/.test(key)) report(at, p, `script ${s.name} must be listed under its namespace/name, not ${key}`);
-  if (p !== `RouteScript/${s.name}`) report(at, p, `a script's provenance must be RouteScript/${s.name}`);
+  if (p !== `RouteScript/${key}`) report(at, p, `a script's provenance must be RouteScript/${key}`);
   if (!inRange(s.limits.timeoutMs, 1, 1000)) report(at, p, `limits.timeoutMs ${s.limits.timeoutMs} is not an integer from 1 to 1000`);
   if (!inRange(s.limits.memoryMiB, 8, 512)) report(at, p, `limits.memoryMiB ${s.limits.memoryMiB} is not an integer from 8 to 512`);
   if (s.failurePolicy !== 'fallback' && s.failurePolicy !== 'reject') report(at, p, `failurePolicy ${JSON.stringify(s.failurePolicy)} is not fallback or reject`);
   if (!inRange(s.rejectStatus, 400, 599)) report(at, p, `rejectStatus ${s.rejectStatus} is not an integer from 400 to 599`);
   if (s.pause !== null && !inRange(s.pause.maxWaitMs, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `pause.maxWaitMs ${s.pause.maxWaitMs} is not a positive integer`);
-  const namespace = s.name.split('/')[0]!;
+  const namespace = key.split('/')[0]!;
   sortedKeys(`${at}.backends`, s.backends, report, p);
   for (const [name, cluster] of Object.entries(s.backends)) clusterRef(member(`${at}.backends`, name), p, cluster, namespace, `backend ${name}: cluster`);
   if (s.lookup !== null) {
@@ -174,7 +175,10 @@ function checkScript(at: string, key: string, s: CompiledScript, report: Report,
 
 function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, report: Report): void {
   if (!/^[^/]+\/[^/]+$/.test(c.name)) report(at, c.provenance, `certificate name ${JSON.stringify(c.name)} is not namespace/secretName`);
-  for (const p of c.provenance) if (namespaceOf(p) !== c.name.split('/')[0]) report(at, p, `certificate ${c.name} serves a TLS entry of namespace ${namespaceOf(p)}`);
+  for (const p of c.provenance) {
+    const namespace = namespaceOf(p);
+    if (namespace !== null && namespace !== c.name.split('/')[0]) report(at, p, `certificate ${c.name} serves a TLS entry of namespace ${namespace}`);
+  }
   if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.keyPem)) report(at, c.provenance, `certificate ${c.name} has no PEM private key`);
   if (c.hosts.length === 0) report(at, c.provenance, `certificate ${c.name} serves no host`);
@@ -231,8 +235,9 @@ function sortedKeys(at: string, record: Readonly<Record<string, unknown>>, repor
   if (i > 0) report(member(at, keys[i]!), provenance, `key ${keys[i]} comes after ${keys[i - 1]}: keys are sorted, so that the table serialises deterministically`);
 }
 
-function namespaceOf(provenance: Provenance): string {
-  return provenance.split('/')[1] ?? '';
+/** The namespace a provenance names, or null when it is malformed (reported on its own). */
+function namespaceOf(provenance: Provenance): string | null {
+  return PROVENANCE.test(provenance) ? provenance.split('/')[1]! : null;
 }
 
 function inRange(value: number, min: number, max: number): boolean {

@@ -28,7 +28,7 @@ export function member(base: string, key: string): string {
 export function jsonProblems(value: unknown, at = '', ancestors: Set<object> = new Set()): JsonProblem[] {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return [];
   if (typeof value === 'number') return Number.isFinite(value) ? [] : [{ at, message: `${value} is not a JSON number` }];
-  if (typeof value !== 'object') return [{ at, message: `a ${typeof value} is not JSON` }];
+  if (typeof value !== 'object') return [{ at, message: `${typeof value} is not JSON` }];
   if (ancestors.has(value)) return [{ at, message: 'a cycle: this object contains itself' }];
   const array = Array.isArray(value);
   const prototype: unknown = Object.getPrototypeOf(value);

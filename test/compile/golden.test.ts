@@ -6,7 +6,7 @@
  * `UPDATE_GOLDEN=1 node --test test/compile/golden.test.ts` rewrites the .out.yaml files; review the
  * diff, since the golden file is the assertion. It is refused when `CI` is set, and an .out.yaml
  * left without its .in.yaml fails. Every case is also compiled with its input shuffled
- * and must give byte-identical JSON.
+ * and must give byte-identical JSON, and every compiled table must pass `checkTable`.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,7 @@ import { compile } from '../../src/compile/compile.ts';
 import { sortDiagnostics } from '../../src/compile/diagnostics.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
 import { DEFAULT_COMPILE_OPTIONS, type Snapshot } from '../../src/model/snapshot.ts';
+import { checkTable } from '../../src/model/check-table.ts';
 import type { CompileResult } from '../../src/model/table.ts';
 
 const DIR = join(import.meta.dirname, '../../testdata/compile');
@@ -109,6 +110,8 @@ describe('compile golden files', () => {
     test(name, () => {
       const { snapshot, diagnostics } = snapshotFromObjects(loadObjects(join(DIR, `${name}.in.yaml`)));
       const result = compile(snapshot, DEFAULT_COMPILE_OPTIONS);
+      // Checked first, so that UPDATE_GOLDEN=1 never writes a broken table into a golden file.
+      assert.deepEqual(checkTable(result.table), [], `${name}: the compiled table breaks its invariants`);
       const actual = render(result, diagnostics);
       const outFile = join(DIR, `${name}.out.yaml`);
       if (UPDATE) writeFileSync(outFile, actual);

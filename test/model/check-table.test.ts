@@ -1,0 +1,286 @@
+/**
+ * `checkTable` on small hand-made tables: a sound one passes, and each invariant, broken on its
+ * own, is reported once, at the node that breaks it and with that node's provenance.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkTable, type TableViolation } from '../../src/model/check-table.ts';
+import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
+import type { Cluster, CompiledScript, Endpoint, RoutingTable } from '../../src/model/table.ts';
+
+/** A table as a test may edit it. */
+type Draft<T> = T extends readonly (infer U)[] ? Draft<U>[] : T extends object ? { -readonly [K in keyof T]: Draft<T[K]> } : T;
+
+const draft = <T>(value: T): Draft<T> => value as Draft<T>;
+
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+
+function endpoint(address: string, slice = 'EndpointSlice/shop/web-abc12/endpoint/0'): Endpoint {
+  return { address, port: 8080, weight: 1, ready: true, serving: true, terminating: false, provenance: slice };
+}
+
+function cluster(service: string, port: number, endpoints: Endpoint[], provenance: string[]): Cluster {
+  return { name: `shop/${service}:${port}`, namespace: 'shop', service, servicePort: port, portName: 'http', endpoints, policy: DEFAULT_CLUSTER_POLICY, provenance };
+}
+
+const P = 'Ingress/shop/storefront';
+
+/** A sound table using every kind of node: three kinds of virtual host, scripts, a certificate. */
+function sound(): Draft<RoutingTable> {
+  const script: CompiledScript = {
+    name: 'shop/auth',
+    code: 'export function onRequest() {}',
+    data: { allow: ['10.0.0.0/8'] },
+    limits: { timeoutMs: 5, memoryMiB: 16 },
+    failurePolicy: 'fallback',
+    rejectStatus: 503,
+    backends: { canary: 'shop/canary:80' },
+    lookup: { cluster: 'shop/users:80', path: '/users/{key}', cacheTtlMs: 60_000, timeoutMs: 50 },
+    pause: null,
+    invalid: false,
+    provenance: 'RouteScript/shop/auth',
+  };
+  const closed: CompiledScript = {
+    ...script,
+    name: 'shop/closed',
+    code: '',
+    data: {},
+    limits: { timeoutMs: 5, memoryMiB: 16 },
+    failurePolicy: 'reject',
+    backends: {},
+    lookup: null,
+    invalid: true,
+    provenance: 'RouteScript/shop/closed',
+  };
+  const table: RoutingTable = {
+    virtualHosts: [
+      {
+        host: 'shop.example.com',
+        match: 'exact',
+        routes: [
+          { pathType: 'Exact', path: '/checkout', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/2`, script: 'shop/auth' },
+          { pathType: 'Exact', path: '/api', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/3`, script: 'shop/closed' },
+          { pathType: 'Prefix', path: '/api/', cluster: 'shop/api:http', provenance: `${P}/rule/0/path/1` },
+          { pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/0` },
+        ],
+        provenance: [`${P}/rule/0`],
+      },
+      { host: '*.example.com', match: 'wildcard', routes: [{ pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/1/path/0` }], provenance: [`${P}/rule/1`] },
+      { host: '*', match: 'any', routes: [{ pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/2/path/0` }], provenance: [`${P}/rule/2`] },
+    ],
+    defaultRoute: { pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/defaultBackend` },
+    clusters: {
+      'shop/api:http': { name: 'shop/api:http', namespace: 'shop', service: 'api', servicePort: null, portName: '', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [`${P}/rule/0/path/1`] },
+      'shop/canary:80': cluster('canary', 80, [endpoint('10.0.0.9', 'EndpointSlice/shop/canary-x/endpoint/0')], ['RouteScript/shop/auth/backends/canary']),
+      'shop/users:80': cluster('users', 80, [], ['RouteScript/shop/auth/lookup']),
+      'shop/web:80': cluster('web', 80, [endpoint('10.0.0.2'), endpoint('10.0.0.10'), endpoint('2001:db8::1')], [`${P}/defaultBackend`, `${P}/rule/0/path/0`]),
+    },
+    certificates: [{ name: 'shop/tls', hosts: ['*.example.com', 'shop.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/0`] }],
+    scripts: { 'shop/auth': script, 'shop/closed': closed },
+  };
+  return structuredClone(table) as Draft<RoutingTable>;
+}
+
+/** The one violation a broken table has; fails, listing them all, when there is not exactly one. */
+function only(table: Draft<RoutingTable>): TableViolation {
+  const violations = checkTable(table as RoutingTable);
+  assert.equal(violations.length, 1, `expected one violation, got ${JSON.stringify(violations, null, 2)}`);
+  return violations[0]!;
+}
+
+function expect(break_: (t: Draft<RoutingTable>) => void, at: string, provenance: string, message: RegExp): void {
+  const table = sound();
+  break_(table);
+  const violation = only(table);
+  assert.equal(violation.at, at);
+  assert.equal(violation.provenance, provenance);
+  assert.match(violation.message, message);
+}
+
+/** Adds a cluster, keeping the keys sorted as a compiled table has them. */
+function addCluster(t: Draft<RoutingTable>, c: Cluster): void {
+  const all = { ...t.clusters, [c.name]: structuredClone(c) as Draft<Cluster> };
+  t.clusters = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const shop = (t: Draft<RoutingTable>) => t.virtualHosts[0]!;
+const web = (t: Draft<RoutingTable>) => t.clusters['shop/web:80']!;
+const auth = (t: Draft<RoutingTable>) => t.scripts['shop/auth']!;
+
+describe('checkTable', () => {
+  test('a sound table has no violations', () => assert.deepEqual(checkTable(sound() as RoutingTable), []));
+  test('the empty table has none', () => assert.deepEqual(checkTable({ virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {} }), []));
+
+  describe('references', () => {
+    test('a route to a cluster that is not in clusters', () =>
+      expect((t) => { shop(t).routes[3]!.cluster = 'shop/gone:80'; }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/0`, /cluster "shop\/gone:80" is not in clusters/));
+    test('the default route to a missing cluster', () =>
+      expect((t) => { t.defaultRoute!.cluster = 'shop/gone:80'; }, 'defaultRoute', `${P}/defaultBackend`, /not in clusters/));
+    test('a route to a cluster of another namespace', () =>
+      expect((t) => {
+        addCluster(t, { ...cluster('ledger', 80, [], [`${P}/rule/1/path/0`]), name: 'bank/ledger:80', namespace: 'bank' });
+        t.virtualHosts[1]!.routes[0]!.cluster = 'bank/ledger:80';
+      }, 'virtualHosts[1].routes[0]', `${P}/rule/1/path/0`, /is in namespace bank, not shop/));
+    test('a route naming a script that is not in scripts', () =>
+      expect((t) => { shop(t).routes[0]!.script = 'shop/gone'; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /script "shop\/gone" is not in scripts/));
+    test('a route running a script of another namespace', () =>
+      expect((t) => {
+        t.scripts = { 'bank/closed': { ...structuredClone(t.scripts['shop/closed']!), name: 'bank/closed', provenance: 'RouteScript/bank/closed' }, ...t.scripts };
+        shop(t).routes[1]!.script = 'bank/closed';
+      }, 'virtualHosts[0].routes[1]', `${P}/rule/0/path/3`, /script bank\/closed is not in namespace shop/));
+    test('a script backend whose cluster is missing', () =>
+      expect((t) => { auth(t).backends = { canary: 'shop/canary:80', stable: 'shop/stable:80' }; }, 'scripts["shop/auth"].backends.stable', 'RouteScript/shop/auth', /backend stable: cluster "shop\/stable:80" is not in clusters/));
+    test('a lookup whose cluster is missing', () =>
+      expect((t) => {
+        delete t.clusters['shop/users:80'];
+      }, 'scripts["shop/auth"].lookup', 'RouteScript/shop/auth', /lookup cluster "shop\/users:80" is not in clusters/));
+    test('a cluster nothing uses', () =>
+      expect((t) => addCluster(t, cluster('web', 81, [], [`${P}/rule/0/path/9`])), 'clusters["shop/web:81"]', `${P}/rule/0/path/9`, /used by no route and no script/));
+  });
+
+  describe('virtual hosts', () => {
+    for (const [index, host] of [
+      [0, 'Shop.example.com'],
+      [0, '10.0.0.1'],
+      [0, 'shop.example.com:443'],
+      [0, '*.shop.example.com'],
+      [1, 'a.*.example.com'],
+      [1, '**.example.com'],
+      [1, 'example.com'],
+      [2, 'all'],
+    ] as const) {
+      test(`${['an exact', 'a wildcard', 'the catch-all'][index]} virtual host named ${JSON.stringify(host)}`, () =>
+        expect((t) => { t.virtualHosts[index]!.host = host; }, `virtualHosts[${index}]`, `${P}/rule/${index}`, /is not|must be named \*/));
+    }
+    test('two virtual hosts for one name', () =>
+      expect((t) => { t.virtualHosts.splice(1, 0, { ...structuredClone(shop(t)), provenance: [`${P}/rule/5`] }); }, 'virtualHosts[1]', `${P}/rule/5`, /second virtual host/));
+    test('hosts out of order: a wildcard before an exact host', () =>
+      expect((t) => { t.virtualHosts.unshift(...t.virtualHosts.splice(1, 1)); }, 'virtualHosts[1]', `${P}/rule/0`, /exact hosts come first/));
+    test('a virtual host without routes', () =>
+      expect((t) => { t.virtualHosts[1]!.routes = []; }, 'virtualHosts[1]', `${P}/rule/1`, /has no routes/));
+  });
+
+  describe('routes', () => {
+    test('a path that does not start with /', () =>
+      expect((t) => { shop(t).routes[0]!.path = 'checkout/'; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /does not start with \//));
+    for (const path of ['/a b', '/a?b', '/a#b', '/a\u0000', '/a//b', '/a/../b', '/a/./b']) {
+      test(`an unmatchable path ${JSON.stringify(path)}`, () =>
+        expect((t) => { shop(t).routes[0]!.path = `/checkout${path}`; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /no request could match it/));
+    }
+    test('a pathType the router does not know', () =>
+      expect((t) => { (shop(t).routes[3] as { pathType: string }).pathType = 'RegularExpression'; }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/0`, /not Exact or Prefix/));
+    test('two Prefix routes for one path, spelled with and without a trailing slash', () =>
+      expect((t) => { shop(t).routes.splice(3, 0, { pathType: 'Prefix', path: '/api', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/4` }); }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/4`, /Prefix \/api is routed twice/));
+    test('routes out of precedence order: a shorter path first', () =>
+      expect((t) => { shop(t).routes.unshift(shop(t).routes.pop()!); }, 'virtualHosts[0].routes[1]', `${P}/rule/0/path/2`, /longer paths come first/));
+    test('Prefix before Exact for paths of one length', () =>
+      expect((t) => { shop(t).routes.splice(1, 0, ...shop(t).routes.splice(2, 1)); }, 'virtualHosts[0].routes[2]', `${P}/rule/0/path/3`, /Exact before Prefix/));
+    test('a default route that is not Prefix /', () =>
+      expect((t) => { t.defaultRoute!.path = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \//));
+  });
+
+  describe('provenance', () => {
+    test('a route without provenance', () =>
+      expect((t) => { shop(t).routes[1]!.provenance = ''; }, 'virtualHosts[0].routes[1]', '', /not of the form Kind\/namespace\/name/));
+    test('a virtual host without provenance', () =>
+      expect((t) => { t.virtualHosts[2]!.provenance = []; }, 'virtualHosts[2]', '', /has no provenance/));
+    test('an endpoint with provenance that names no object', () =>
+      expect((t) => { web(t).endpoints[0]!.provenance = 'EndpointSlice/shop'; }, 'clusters["shop/web:80"].endpoints[0]', 'EndpointSlice/shop', /not of the form/));
+    test('a cluster without provenance', () =>
+      expect((t) => { t.clusters['shop/users:80']!.provenance = []; }, 'clusters["shop/users:80"]', '', /has no provenance/));
+    test('a script whose provenance is not its RouteScript', () =>
+      expect((t) => { auth(t).provenance = 'RouteScript/shop/other'; }, 'scripts["shop/auth"]', 'RouteScript/shop/other', /must be RouteScript\/shop\/auth/));
+  });
+
+  describe('clusters and endpoints', () => {
+    test('a cluster listed under another name', () =>
+      expect((t) => { web(t).name = 'shop/www:80'; web(t).service = 'www'; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /listed under another name/));
+    test('a resolved cluster not named by its port number', () =>
+      expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
+    test('an unresolved cluster with endpoints', () =>
+      expect((t) => { t.clusters['shop/api:http']!.endpoints = [endpoint('10.0.0.3', 'EndpointSlice/shop/api-x/endpoint/0')]; }, 'clusters["shop/api:http"]', `${P}/rule/0/path/1`, /unresolved cluster has endpoints/));
+    test('an unresolved cluster with a policy of its own', () =>
+      expect((t) => { t.clusters['shop/api:http']!.policy = draft({ ...DEFAULT_CLUSTER_POLICY, lbPolicy: 'maglev' }); }, 'clusters["shop/api:http"]', `${P}/rule/0/path/1`, /policy other than the default/));
+    test('an lbPolicy no balancer implements', () =>
+      expect((t) => { web(t).policy = draft({ ...DEFAULT_CLUSTER_POLICY, lbPolicy: 'fastest' as 'random' }); }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /lbPolicy "fastest"/));
+    test('cluster keys out of order', () =>
+      expect((t) => { const { 'shop/api:http': api, ...rest } = t.clusters; t.clusters = { ...rest, 'shop/api:http': api! }; }, 'clusters["shop/api:http"]', '', /comes after shop\/web:80: keys are sorted/));
+    for (const [name, edit, message] of [
+      ['weight 0', (e: Draft<Endpoint>) => { e.weight = 0; }, /weight 0 is not an integer from 1 to 1000/],
+      ['weight 1001', (e: Draft<Endpoint>) => { e.weight = 1001; }, /weight 1001/],
+      ['weight 1.5', (e: Draft<Endpoint>) => { e.weight = 1.5; }, /weight 1.5/],
+      ['port 0', (e: Draft<Endpoint>) => { e.port = 0; }, /port 0 is not a port number/],
+      ['port 65536', (e: Draft<Endpoint>) => { e.port = 65536; }, /port 65536/],
+      ['a host name as address', (e: Draft<Endpoint>) => { e.address = 'web.shop.svc'; }, /is not an IP address/],
+      ['a slice of another namespace', (e: Draft<Endpoint>) => { e.provenance = 'EndpointSlice/bank/ledger-x/endpoint/0'; }, /namespace bank in a cluster of namespace shop/],
+    ] as const) {
+      test(`an endpoint with ${name}`, () =>
+        expect((t) => edit(web(t).endpoints[1]!), 'clusters["shop/web:80"].endpoints[1]', name === 'a slice of another namespace' ? 'EndpointSlice/bank/ledger-x/endpoint/0' : 'EndpointSlice/shop/web-abc12/endpoint/0', message));
+    }
+    test('the same endpoint twice', () =>
+      expect((t) => { web(t).endpoints.push(endpoint('2001:db8::1')); }, 'clusters["shop/web:80"].endpoints[3]', 'EndpointSlice/shop/web-abc12/endpoint/0', /2001:db8::1 port 8080 is listed twice/));
+  });
+
+  describe('scripts', () => {
+    const at = 'scripts["shop/auth"]';
+    for (const [name, edit, message] of [
+      ['timeoutMs 0', (s: Draft<CompiledScript>) => { s.limits.timeoutMs = 0; }, /limits.timeoutMs 0/],
+      ['memoryMiB 4', (s: Draft<CompiledScript>) => { s.limits.memoryMiB = 4; }, /limits.memoryMiB 4/],
+      ['rejectStatus 302', (s: Draft<CompiledScript>) => { s.rejectStatus = 302; }, /rejectStatus 302/],
+      ['failurePolicy ignore', (s: Draft<CompiledScript>) => { s.failurePolicy = 'ignore' as 'reject'; }, /failurePolicy "ignore"/],
+      ['a pause of 0 ms', (s: Draft<CompiledScript>) => { s.pause = { maxWaitMs: 0 }; }, /pause.maxWaitMs 0/],
+      ['no code although valid', (s: Draft<CompiledScript>) => { s.code = ''; }, /valid script has no code/],
+    ] as const) {
+      test(`a script with ${name}`, () => expect((t) => edit(auth(t)), at, 'RouteScript/shop/auth', message));
+    }
+    test('a lookup path without {key}', () =>
+      expect((t) => { auth(t).lookup!.path = '/users'; }, `${at}.lookup`, 'RouteScript/shop/auth', /must start with \/ and contain \{key\}/));
+    test('a lookup timeout out of range', () =>
+      expect((t) => { auth(t).lookup!.timeoutMs = 5000; }, `${at}.lookup`, 'RouteScript/shop/auth', /lookup timeoutMs 5000/));
+    test('an invalid script that would still run something', () =>
+      expect((t) => { t.scripts['shop/closed']!.code = 'export function onRequest() {}'; }, 'scripts["shop/closed"]', 'RouteScript/shop/closed', /must fail closed/));
+    test('an invalid script that falls back', () =>
+      expect((t) => { t.scripts['shop/closed']!.failurePolicy = 'fallback'; }, 'scripts["shop/closed"]', 'RouteScript/shop/closed', /must fail closed/));
+    test('a script listed under another key', () =>
+      expect((t) => { t.scripts['shop/closed']!.name = 'shop/open'; }, 'scripts["shop/closed"]', 'RouteScript/shop/closed', /listed under its namespace\/name/));
+  });
+
+  describe('certificates', () => {
+    test('an SNI name in two certificates', () =>
+      expect((t) => { t.certificates.push({ name: 'shop/tls2', hosts: ['shop.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1].hosts[0]', `${P}/tls/1`, /SNI name shop.example.com is also served by certificate shop\/tls/));
+    test('an upper-case SNI name, which a handshake (looked up lower-case) never finds', () =>
+      expect((t) => { t.certificates[0]!.hosts[1] = 'Shop.example.com'; }, 'certificates[0].hosts[1]', `${P}/tls/0`, /not a lower-case DNS name/));
+    test('a certificate without hosts', () =>
+      expect((t) => { t.certificates[0]!.hosts = []; }, 'certificates[0]', `${P}/tls/0`, /serves no host/));
+    test('a certificate without its key', () =>
+      expect((t) => { t.certificates[0]!.keyPem = ''; }, 'certificates[0]', `${P}/tls/0`, /no PEM private key/));
+    test('a certificate serving a TLS entry of another namespace', () =>
+      expect((t) => { t.certificates[0]!.provenance = ['Ingress/bank/vault/tls/0']; }, 'certificates[0]', 'Ingress/bank/vault/tls/0', /serves a TLS entry of namespace bank/));
+    test('certificates out of order', () =>
+      expect((t) => { t.certificates.unshift({ name: 'shop/zz', hosts: ['zz.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1]', `${P}/tls/0`, /sorted by name/));
+  });
+
+  describe('plain JSON', () => {
+    for (const [name, value, message] of [
+      ['undefined', undefined, /undefined is not JSON/],
+      ['a Date', new Date(0), /Date is not a plain object/],
+      ['a Map', new Map(), /Map is not a plain object/],
+      ['NaN', Number.NaN, /NaN is not a JSON number/],
+      ['a BigInt', 1n, /bigint is not JSON/],
+      ['a function', () => 1, /function is not JSON/],
+    ] as const) {
+      test(`script data holding ${name}`, () =>
+        expect((t) => { (auth(t).data as Record<string, unknown>).when = value; }, 'scripts["shop/auth"].data.when', '', message));
+    }
+    test('a cycle', () =>
+      expect((t) => { const data = auth(t).data as Record<string, unknown>; data.self = data; }, 'scripts["shop/auth"].data.self', '', /a cycle/));
+    test('an object shared by two nodes is fine', () => {
+      const t = sound();
+      const shared = { maxWaitMs: 1000 };
+      auth(t).pause = shared;
+      t.scripts['shop/closed']!.data = shared;
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+  });
+});
