@@ -47,9 +47,10 @@ export function checkTable(table: RoutingTable): TableViolation[] {
   const used = new Set<string>();
   const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string | null, what: string): void => {
     used.add(name);
+    // Ingresses and RouteScripts reach only Services of their own namespace: anything else crosses
+    // tenants (a cross-namespace reference, such as a Gateway API ReferenceGrant, would need a field that says so).
     const cluster = Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
     if (cluster === undefined) report(at, provenance, `${what} ${JSON.stringify(name)} is not in clusters`);
-    // Ingresses and RouteScripts reach only Services of their own namespace: anything else crosses tenants.
     else if (namespace !== null && cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
   };
 

@@ -89,9 +89,10 @@ function only(table: Draft<RoutingTable>): TableViolation {
   return violations[0]!;
 }
 
-function expect(break_: (t: Draft<RoutingTable>) => void, at: string, provenance: string, message: RegExp): void {
+/** Breaks a sound table with `edit` and expects one violation, at `at`, with that provenance and message. */
+function expect(edit: (t: Draft<RoutingTable>) => void, at: string, provenance: string, message: RegExp): void {
   const table = sound();
-  break_(table);
+  edit(table);
   const violation = only(table);
   assert.equal(violation.at, at);
   assert.equal(violation.provenance, provenance);
