@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { CompiledScript, CompiledScriptLookup, Route } from '../model/table.ts';
-import { HttpLookup, RouteState, ScriptEngine, StateStore, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../script/index.ts';
+import { HttpLookup, isolateCallsSettled, RouteState, ScriptEngine, StateStore, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../script/index.ts';
 import type { PreparedCluster } from './prepared-cluster.ts';
 import type { RouteContext } from './prepared-table.ts';
 import { ScriptBinding } from './script-binding.ts';
@@ -158,6 +158,11 @@ export class ScriptHost {
   /** Stops every script (runs in flight end `unavailable`) and closes the lookup client. */
   async dispose(): Promise<void> {
     this.engine.dispose();
+    // The worker must not exit while an isolate call is still out on isolated-vm's threads: its
+    // report would land in a torn-down thread and abort the process. Disposed isolates end theirs
+    // at once; one still being set up may take its setup budget. Bounded to stay within the
+    // worker pool's wait before it terminates the thread.
+    await isolateCallsSettled(1_500);
     await this.#lookup.close();
   }
 

@@ -5,6 +5,7 @@
 export type { Decision, FailureCause, LookupFetcher, Outcome, PauseDecision, RespondDecision, ScriptLimits, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
 export { checkScript, MAX_SCRIPT_LENGTH, type ScriptCheck } from './check-script.ts';
 export { ScriptEngine, type ScriptEngineOptions, type ScriptEngineStats } from './engine.ts';
+export { isolateCallsSettled } from './script-isolate.ts';
 export type { LoadedScript } from './loaded-script.ts';
 export { RouteState, type RouteStateOptions, type StateValue } from './route-state.ts';
 export { DEFAULT_STATE_BYTES, StateStore, type EvictionReason, type StateStoreOptions } from './state-store.ts';

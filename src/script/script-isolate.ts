@@ -42,6 +42,36 @@ export class ScriptSetupError extends Error {
  * the isolate is disposed (memory limit hit, evicted from the pool, script replaced). Like an edge
  * worker's globals, they are a per-worker cache, never shared state.
  */
+/**
+ * Every asynchronous call into an isolate that has not settled, in this thread. isolated-vm runs
+ * them on its own threads and reports back to the thread that made them: a worker that exits (or a
+ * process that ends) while one is still out makes that report land in a torn-down environment,
+ * which aborts the whole process. Shutdown therefore waits for them ({@link isolateCallsSettled}).
+ */
+const outstanding = new Set<Promise<unknown>>();
+
+/** Counts `call` among the {@link outstanding} ones until it settles; returns it unchanged. */
+function tracked<T>(call: Promise<T>): Promise<T> {
+  outstanding.add(call);
+  const settle = (): void => {
+    outstanding.delete(call);
+  };
+  call.then(settle, settle);
+  return call;
+}
+
+/**
+ * Resolves once every asynchronous isolate call made by this thread has settled (disposing the
+ * isolates first makes the running ones end at once), or after `maxWaitMs`, whichever is first.
+ */
+export async function isolateCallsSettled(maxWaitMs: number): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
+  while (outstanding.size > 0 && Date.now() < deadline) {
+    const wait = new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now())).unref());
+    await Promise.race([Promise.allSettled([...outstanding]), wait]);
+  }
+}
+
 export class ScriptIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
@@ -62,7 +92,11 @@ export class ScriptIsolate {
    * whole setup budget delays nothing but its own first requests. Rejects with
    * {@link ScriptSetupError}; the isolate is disposed then.
    */
-  static async create(source: ScriptSource, dispatch: HostDispatch): Promise<ScriptIsolate> {
+  static create(source: ScriptSource, dispatch: HostDispatch): Promise<ScriptIsolate> {
+    return tracked(ScriptIsolate.#create(source, dispatch));
+  }
+
+  static async #create(source: ScriptSource, dispatch: HostDispatch): Promise<ScriptIsolate> {
     const isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_MEMORY_MIB, Math.ceil(source.limits.memoryMiB)) });
     const timeout = setupTimeoutMs(source.limits.timeoutMs);
     try {
@@ -127,7 +161,7 @@ export class ScriptIsolate {
    * isolate, not from when it was made.
    */
   runBatch(input: string, softLimitMs: number, timeoutMs: number): Promise<string> {
-    return this.#runBatch.apply(undefined, [input, softLimitMs, false], { timeout: timeoutMs });
+    return tracked(this.#runBatch.apply(undefined, [input, softLimitMs, false], { timeout: timeoutMs }));
   }
 
   /**
@@ -141,7 +175,7 @@ export class ScriptIsolate {
 
   /** After {@link runBatch} was cut off at its deadline: the framed results finished before it. */
   collect(): Promise<string> {
-    return this.#collect.apply(undefined, [], { timeout: 50 });
+    return tracked(this.#collect.apply(undefined, [], { timeout: 50 }));
   }
 
   /** Asynchronous calls made into this isolate that have not returned (lookup deliveries, forgets). */
@@ -150,14 +184,14 @@ export class ScriptIsolate {
   /** Settles the script's `ctx.lookup` promise `ticket`; its continuation runs then, within `timeoutMs`. */
   deliver(ticket: number, ok: boolean, value: string | null, timeoutMs: number): Promise<void> {
     this.pending++;
-    return this.#deliver.apply(undefined, [ticket, ok, value], { timeout: timeoutMs }).finally(() => this.pending--);
+    return tracked(this.#deliver.apply(undefined, [ticket, ok, value], { timeout: timeoutMs })).finally(() => this.pending--);
   }
 
   /** Drops the lookups request `requestId` still waits for, so their promises never settle (queued behind the calls before it). */
   forget(requestId: number): void {
     if (this.disposed) return;
     this.pending++;
-    this.#forget.apply(undefined, [requestId], { timeout: 50 }).then(
+    tracked(this.#forget.apply(undefined, [requestId], { timeout: 50 })).then(
       () => this.pending--,
       () => this.pending--, // disposed or out of time: either way nothing of that request runs again
     );
