@@ -10,7 +10,7 @@ import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
-import { isHopByHopResponseHeader } from './upstream-headers.ts';
+import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -364,19 +364,4 @@ function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null 
   if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout') return 'connect-failure';
   if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
   return null;
-}
-
-/**
- * Header names listed in a response's Connection header (beyond close/keep-alive), which are
- * hop-by-hop too; null in the usual case of none.
- */
-export function connectionListed(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null;
-  let listed: Set<string> | null = null;
-  for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {
-    const t = token.trim().toLowerCase();
-    if (t === '' || t === 'close' || t === 'keep-alive') continue;
-    (listed ??= new Set()).add(t);
-  }
-  return listed;
 }

@@ -4,13 +4,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { account, type RequestNote } from './accounting.ts';
 import { reasonForUpstreamError, statusFor, writeRawError, type ErrorReason } from './error-responses.ts';
-import { connectionListed } from './exchange.ts';
 import type { Upstream } from './prepared-cluster.ts';
 import type { RouteContext } from './prepared-table.ts';
 import type { ProxyState } from './proxy.ts';
 import { handBack } from './socket-handback.ts';
 import { switchedToOffered } from './upgrade-offer.ts';
-import { isHopByHopResponseHeader } from './upstream-headers.ts';
+import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** One upgrade request on its way to an endpoint, from the client's raw socket. */
 export interface UpgradeRelay {

@@ -92,8 +92,8 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
 
 /** Removes the headers that a `Connection` header names (RFC 9110 §7.6.1); rare, so not optimised. */
 function removeConnectionListed(headers: string[], tokens: string): void {
-  const listed = new Set(tokens.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive'));
-  if (listed.size === 0) return;
+  const listed = connectionListed(tokens);
+  if (listed === null) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     const lower = headers[i]!.toLowerCase();
     if (listed.has(lower) && lower !== 'host') headers.splice(i, 2);
@@ -124,4 +124,19 @@ export function editHeaders(headers: string[], set: Readonly<Record<string, stri
     headers.length = write;
   }
   if (set !== undefined) for (const name in set) headers.push(name, set[name]!);
+}
+
+/**
+ * Header names listed in a Connection header (of a request or a response) (beyond close/keep-alive), which are
+ * hop-by-hop too; null in the usual case of none.
+ */
+export function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let listed: Set<string> | null = null;
+  for (const token of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    (listed ??= new Set()).add(t);
+  }
+  return listed;
 }
