@@ -33,6 +33,27 @@ export interface UpgradeRelay {
   readonly note: RequestNote | undefined;
 }
 
+/**
+ * Refuses an upgrade with signalbox's own error response on the raw socket (which closes it):
+ * counted as an upgrade outcome and a proxy error, and logged, with the endpoint when there was one.
+ */
+export function refuseUpgrade(
+  state: ProxyState,
+  req: IncomingMessage,
+  socket: Duplex,
+  started: number,
+  ctx: RouteContext | null,
+  upstream: Upstream | null,
+  reason: ErrorReason,
+  status: number,
+  note: RequestNote | undefined,
+): void {
+  state.metrics.upgrades.labels(reason).inc();
+  state.metrics.proxyErrors.labels(reason).inc();
+  writeRawError(socket, reason, status);
+  account(state, req, status, 0, started, ctx, upstream, reason, note);
+}
+
 /** A timer's error, with a code that {@link reasonForUpstreamError} maps. */
 function timeoutError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -55,10 +76,7 @@ export function relayUpgrade(r: UpgradeRelay): void {
   const fail = (reason: ErrorReason): void => {
     if (answered) return;
     answered = true;
-    state.metrics.upgrades.labels(reason).inc();
-    state.metrics.proxyErrors.labels(reason).inc();
-    writeRawError(socket, reason);
-    account(state, req, statusFor(reason), 0, r.started, ctx, upstream, reason, r.note);
+    refuseUpgrade(state, req, socket, r.started, ctx, upstream, reason, statusFor(reason), r.note);
   };
   const up: UpstreamRequest = upstreamRequest({
     host: upstream.address,

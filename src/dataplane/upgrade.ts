@@ -11,7 +11,7 @@ import { runScript, type ScriptVerdict } from './script-phase.ts';
 import { scriptRequest } from './script-request.ts';
 import { afterEarlierResponses, handBack } from './socket-handback.ts';
 import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
-import { relayUpgrade } from './upgrade-relay.ts';
+import { refuseUpgrade, relayUpgrade } from './upgrade-relay.ts';
 import { editHeaders, upstreamHeaders } from './upstream-headers.ts';
 
 /** What the upgrade handler of one listener needs besides the proxy state. */
@@ -110,10 +110,7 @@ function servePlain(state: ProxyState, options: UpgradeOptions, req: IncomingMes
 
 /** Refuses an upgrade with signalbox's own error response on the raw socket. */
 function failUpgrade(state: ProxyState, req: IncomingMessage, socket: Duplex, started: number, ctx: RouteContext | null, reason: ErrorReason, status = statusFor(reason), note?: RequestNote): void {
-  state.metrics.upgrades.labels(reason).inc();
-  state.metrics.proxyErrors.labels(reason).inc();
-  writeRawError(socket, reason, status);
-  account(state, req, status, 0, started, ctx, null, reason, note);
+  refuseUpgrade(state, req, socket, started, ctx, null, reason, status, note);
 }
 
 /**
