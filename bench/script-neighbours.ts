@@ -102,7 +102,7 @@ function writeManifest(sb: Signalbox, file: string, objects: readonly object[]):
 
 interface DebugTable {
   version: number;
-  table: { virtualHosts: Array<{ host: string; routes: Array<{ script?: string }> }> };
+  table: { virtualHosts: Array<{ host: string; routes: Array<{ filters: Array<{ type: string; script?: string }> }> }> };
 }
 
 /** One measured victim run. */
@@ -131,7 +131,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   writeManifest(sb, '40-spin.yaml', spinManifests(opts.spinMs));
   await waitForTable<DebugTable>(sb, 'the spinning route', (published) => {
     const route = published.table.virtualHosts.find((v) => v.host === SPIN_HOST)?.routes[0];
-    return { ok: route?.script === SCRIPT_ID, seen: `spin route script ${route?.script ?? 'none'}` };
+    return { ok: route !== undefined && scriptOf(route) === SCRIPT_ID, seen: `spin route script ${(route === undefined ? undefined : scriptOf(route)) ?? 'none'}` };
   });
   const victim = (durationSec: number) => ({ port: sb.ports.http, path: '/', host: BENCH_HOST, durationSec, connections: opts.connections, threads: 1 });
   await runWrk(scope, victim(3)); // a fresh process: JIT, connection pools
@@ -181,3 +181,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
 }
 
 await runInScope('bench/script-neighbours.ts', (scope) => main(scope, parseOptions(process.argv.slice(2))));
+
+/** The first RouteScript a route of the debug table runs. */
+function scriptOf(route: { filters: Array<{ type: string; script?: string }> }): string | undefined {
+  return route.filters.find((f) => f.type === 'RouteScript')?.script;
+}

@@ -178,7 +178,7 @@ function applyVariant(sb: Signalbox, variant: Variant): void {
 /** The part of `/debug/table` this harness reads. */
 interface DebugTable {
   version: number;
-  table: { virtualHosts: Array<{ host: string; routes: Array<{ script?: string }> }>; scripts: Record<string, { code: string } | undefined> };
+  table: { virtualHosts: Array<{ host: string; routes: Array<{ filters: Array<{ type: string; script?: string }> }> }>; scripts: Record<string, { code: string } | undefined> };
   diagnostics: Array<{ kind: string; name: string; message: string }>;
 }
 
@@ -193,8 +193,8 @@ function waitForVariant(sb: Signalbox, variant: Variant, timeoutMs = 15_000): Pr
     const route = published.table.virtualHosts.find((v) => v.host === BENCH_HOST)?.routes[0];
     const problems = published.diagnostics.filter((d) => d.kind === 'RouteScript').map((d) => `${d.name}: ${d.message}`);
     return {
-      ok: route !== undefined && route.script === id && (id === undefined || published.table.scripts[id]?.code === code),
-      seen: `route script ${route?.script ?? 'none'}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+      ok: route !== undefined && scriptOf(route) === id && (id === undefined || published.table.scripts[id]?.code === code),
+      seen: `route script ${(route === undefined ? undefined : scriptOf(route)) ?? 'none'}${problems.length ? `; ${problems.join('; ')}` : ''}`,
     };
   }, timeoutMs);
 }
@@ -445,3 +445,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
 }
 
 await runInScope('bench/scripts.ts', (scope) => main(scope, parseOptions(process.argv.slice(2))));
+
+/** The first RouteScript a route of the debug table runs. */
+function scriptOf(route: { filters: Array<{ type: string; script?: string }> }): string | undefined {
+  return route.filters.find((f) => f.type === 'RouteScript')?.script;
+}

@@ -13,6 +13,7 @@ import { clusterName, type ClusterNamer } from './backend.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
 import { comparePaths, compareStrings } from './order.ts';
 import { guarded } from './diagnostics.ts';
+import { ingressCluster } from './ingress-route.ts';
 import type { ServiceResolver } from './services.ts';
 
 /**
@@ -37,8 +38,9 @@ export function buildClusters(
 ): Record<string, Cluster> {
   const uses = new Map<string, PlacedRoute[]>();
   for (const placed of routes) {
-    const list = uses.get(placed.route.cluster);
-    if (list === undefined) uses.set(placed.route.cluster, [placed]);
+    const cluster = ingressCluster(placed.route);
+    const list = uses.get(cluster);
+    if (list === undefined) uses.set(cluster, [placed]);
     else list.push(placed);
   }
   const clusters: Record<string, Cluster> = {};

@@ -30,6 +30,7 @@ import { ServiceResolver } from './services.ts';
 import { ingressStatus } from './status.ts';
 import { buildCertificates } from './tls.ts';
 import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
+import { INGRESS_LISTENER_LIST } from './listeners.ts';
 
 const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: null, tls: [] });
 
@@ -74,7 +75,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink, options.scriptMemoryBudgetMiB ?? null);
   const withScript = (route: Route): Route => {
     const script = routeScripts.attached.get(route);
-    return script === undefined ? route : { ...route, script };
+    return script === undefined ? route : { ...route, filters: [...route.filters, { type: 'RouteScript', script }] };
   };
 
   const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
@@ -84,6 +85,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const certificates = buildCertificates(parsed.map(({ owner, contribution }) => ({ owner, tls: contribution.tls })), secrets, sink);
 
   const table: RoutingTable = {
+    listeners: INGRESS_LISTENER_LIST,
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,

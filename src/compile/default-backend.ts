@@ -6,6 +6,7 @@ import type { DiagnosticSink } from './diagnostics.ts';
 import type { DefaultBackendCandidate } from './ingress.ts';
 import { winnerName, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
 import type { ClusterNamer } from './backend.ts';
+import { ingressRoute } from './ingress-route.ts';
 
 /**
  * Picks the default route from the valid `spec.defaultBackend`s, given oldest Ingress first: the
@@ -29,12 +30,7 @@ export function pickDefaultRoute(
     );
   }
   return {
-    route: {
-      pathType: 'Prefix',
-      path: '/',
-      cluster: clusterOf(winner.owner.id.namespace, winner.candidate.ref),
-      provenance: winner.candidate.provenance,
-    },
+    route: ingressRoute('Prefix', '/', clusterOf(winner.owner.id.namespace, winner.candidate.ref), winner.candidate.provenance),
     ref: winner.candidate.ref,
     owner: winner.owner,
   };

@@ -33,6 +33,7 @@ import { guarded, DiagnosticSink } from './diagnostics.ts';
 import { field, isRecord, isUnset, type Dict } from './guards.ts';
 import { describe, indexObjects, type Identified, type ObjectIdentity } from './objects.ts';
 import { compareStrings } from './order.ts';
+import { ingressRoute } from './ingress-route.ts';
 import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './status.ts';
 import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
 
@@ -213,7 +214,7 @@ function rejectingScript(id: ObjectIdentity, rejectStatus: number): CompiledScri
 }
 
 function pseudoRoute(cluster: string, provenance: string): Route {
-  return { pathType: 'Prefix', path: '/', cluster, provenance };
+  return ingressRoute('Prefix', '/', cluster, provenance);
 }
 
 interface ParsedTargetRef {
@@ -236,7 +237,7 @@ function targets(ref: ParsedTargetRef, namespace: string, r: TargetableRoute): b
   if (ref.kind === 'Service') return backend.service === ref.name;
   if (owner.id.name !== ref.name) return false;
   if (ref.host !== undefined && (r.host === null || r.host !== ref.host.toLowerCase())) return false;
-  if (ref.path !== undefined && (r.host === null || route.path !== ref.path)) return false;
+  if (ref.path !== undefined && (r.host === null || route.match.path.value !== ref.path)) return false;
   return true;
 }
 

@@ -9,6 +9,8 @@ import type { ObjectIdentity } from './objects.ts';
 import { describeWinner } from './age.ts';
 import type { ClusterNamer, ServiceRef } from './backend.ts';
 import { compareNumbers, compareStrings } from './order.ts';
+import { ingressRoute } from './ingress-route.ts';
+import { INGRESS_LISTENERS } from './listeners.ts';
 
 /** An Ingress that is ours, with its place in age order (0 = oldest). */
 export interface RankedIngress {
@@ -78,17 +80,12 @@ export function buildVirtualHosts(
     // Provenance lists rules in merge order, before sorting routes by precedence.
     const provenance = [...new Set(hostClaims.map((c) => c.candidate.ruleProvenance))];
     const placed = hostClaims.sort(comparePrecedence).map(({ candidate, owner }): PlacedRoute => ({
-      route: {
-        pathType: candidate.pathType,
-        path: candidate.path,
-        cluster: clusterOf(owner.id.namespace, candidate.ref),
-        provenance: candidate.provenance,
-      },
+      route: ingressRoute(candidate.pathType, candidate.path, clusterOf(owner.id.namespace, candidate.ref), candidate.provenance),
       ref: candidate.ref,
       owner,
     }));
     routes.push(...placed);
-    virtualHosts.push({ host, match: hostClaims[0]!.candidate.host.match, routes: placed.map((p) => p.route), provenance });
+    virtualHosts.push({ host, match: hostClaims[0]!.candidate.host.match, routes: placed.map((p) => p.route), listeners: INGRESS_LISTENERS, provenance });
   }
   return { virtualHosts, routes };
 }

@@ -2,6 +2,7 @@ import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../model/policy.ts';
 import type { Cluster, PublishedTable, Route } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
+import { scriptsOf } from '../model/route-parts.ts';
 import { PreparedCluster, type ClusterDefaults, type TableKeys } from './prepared-cluster.ts';
 import type { UpstreamState } from './upstream-state.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
@@ -87,13 +88,15 @@ export function prepareTable(
   const preparedScripts = scripts?.begin() ?? null;
   const addRoute = (route: Route): void => {
     if (routes.has(route)) return;
-    const ctx = new RouteContext(route, clusterFor(route.cluster), metrics);
-    const script = route.script === undefined ? undefined : table.scripts[route.script];
+    const main = route.backends[0]?.cluster ?? '';
+    const ctx = new RouteContext(route, clusterFor(main), metrics);
+    const key = scriptsOf(route)[0];
+    const script = key === undefined ? undefined : table.scripts[key];
     if (scripts !== null && preparedScripts !== null && script !== undefined) {
       ctx.script = scripts.bind(preparedScripts, {
         route,
         script,
-        contextFor: (cluster) => (cluster === route.cluster ? ctx : new RouteContext(route, clusterFor(cluster), metrics)),
+        contextFor: (cluster) => (cluster === main ? ctx : new RouteContext(route, clusterFor(cluster), metrics)),
         clusterFor,
       });
     }

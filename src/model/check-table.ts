@@ -11,7 +11,8 @@ import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
 import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from './policy.ts';
-import type { Certificate, Cluster, CompiledScript, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
+import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
+import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
 /** One broken invariant. */
 export interface TableViolation {
@@ -25,8 +26,6 @@ export interface TableViolation {
 // `Kind/namespace/name`, then the part of the object: `Ingress/shop/web/rule/0/path/1`.
 const PROVENANCE = /^[A-Z][A-Za-z0-9]*(\/[^/]+){2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-// What a request path can never contain once the proxy has read and normalised it.
-const UNMATCHABLE = /[\s?#\u0000-\u001f\u007f]/u;
 const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, any: 2 };
 
 /**
@@ -54,47 +53,57 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     else if (namespace !== null && cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
   };
 
-  const checkRoute = (at: string, route: Route): void => {
-    provenanceOf(at, route.provenance);
-    if (route.pathType !== 'Exact' && route.pathType !== 'Prefix') report(at, route.provenance, `pathType ${JSON.stringify(route.pathType)} is not Exact or Prefix`);
-    const problem = pathProblem(route.path);
-    if (problem !== null) report(at, route.provenance, `path ${JSON.stringify(route.path)} ${problem}: no request could match it`);
-    const namespace = namespaceOf(route.provenance);
-    clusterRef(at, route.provenance, route.cluster, namespace, 'cluster');
-    if (route.script === undefined) return;
-    if (!Object.hasOwn(table.scripts, route.script)) report(at, route.provenance, `script ${JSON.stringify(route.script)} is not in scripts`);
-    else if (namespace !== null && route.script.split('/')[0] !== namespace) report(at, route.provenance, `script ${route.script} is not in namespace ${namespace}`);
+  const refsFor = (namespace: string | null): RouteRefs => ({
+    cluster: (at, p, name, what) => clusterRef(at, p, name, namespace, what),
+    script: (at, p, name) => {
+      if (!Object.hasOwn(table.scripts, name)) report(at, p, `script ${JSON.stringify(name)} is not in scripts`);
+      else if (namespace !== null && name.split('/')[0] !== namespace) report(at, p, `script ${name} is not in namespace ${namespace}`);
+    },
+  });
+  const route = (at: string, r: Route): void => {
+    provenanceOf(at, r.provenance);
+    checkRoute(at, r, refsFor(namespaceOf(r.provenance)), report);
   };
 
-  const hosts = new Set<string>();
+  const listenerNames = new Set<string>();
+  table.listeners.forEach((listener, i) => {
+    const at = `listeners[${i}]`;
+    checkListener(at, listener, table.listeners[i - 1], table.certificates, report);
+    listenerNames.add(listener.name);
+  });
+  const hostsOn = new Map<string, Set<string>>();
   table.virtualHosts.forEach((vhost, i) => {
     const at = `virtualHosts[${i}]`;
     provenanceOf(at, vhost.provenance);
     const problem = hostProblem(vhost.host, vhost.match);
     if (problem !== null) report(at, vhost.provenance, problem);
-    if (hosts.has(vhost.host)) report(at, vhost.provenance, `host ${vhost.host} has a second virtual host, which the router would never use`);
-    hosts.add(vhost.host);
+    if (vhost.listeners.length === 0) report(at, vhost.provenance, `host ${vhost.host} is served on no listener`);
+    const twice: string[] = [];
+    vhost.listeners.forEach((name, k) => {
+      if (!listenerNames.has(name)) report(at, vhost.provenance, `listener ${JSON.stringify(name)} is not in listeners`);
+      const before = vhost.listeners[k - 1];
+      if (before !== undefined && compareStrings(before, name) >= 0) report(at, vhost.provenance, `listener ${name} comes after ${before}: listeners are sorted, once each`);
+      let hosts = hostsOn.get(name);
+      if (hosts === undefined) hostsOn.set(name, (hosts = new Set()));
+      if (hosts.has(vhost.host)) twice.push(name);
+      hosts.add(vhost.host);
+    });
+    if (twice.length > 0) report(at, vhost.provenance, `host ${vhost.host} has a second virtual host on ${twice.join(', ')}, which the router would never use`);
     const previous = table.virtualHosts[i - 1];
-    if (previous !== undefined && (MATCH_ORDER[previous.match] - MATCH_ORDER[vhost.match] || compareStrings(previous.host, vhost.host)) > 0) {
+    if (previous !== undefined && (MATCH_ORDER[previous.match] - MATCH_ORDER[vhost.match] || compareStrings(previous.host, vhost.host) || compareStrings(previous.listeners.join(), vhost.listeners.join())) > 0) {
       report(at, vhost.provenance, `host ${vhost.host} comes after ${previous.host}: exact hosts come first, then wildcards, then *, each by name`);
     }
     if (vhost.routes.length === 0) report(at, vhost.provenance, `host ${vhost.host} has no routes`);
-    const seen = new Set<string>();
-    vhost.routes.forEach((route, j) => {
-      const routeAt = `${at}.routes[${j}]`;
-      checkRoute(routeAt, route);
-      const identity = `${route.pathType} ${matchKey(route)}`;
-      if (seen.has(identity)) report(routeAt, route.provenance, `${identity} is routed twice on host ${vhost.host}`);
-      seen.add(identity);
-      const before = vhost.routes[j - 1];
-      if (before !== undefined && precedes(route, before)) {
-        report(routeAt, route.provenance, `${route.pathType} ${route.path} comes after ${before.pathType} ${before.path}: longer paths come first, Exact before Prefix`);
-      }
-    });
+    vhost.routes.forEach((r, j) => route(`${at}.routes[${j}]`, r));
+    checkRouteOrder(`${at}.routes`, vhost.routes, report);
   });
-  if (table.defaultRoute !== null) {
-    checkRoute('defaultRoute', table.defaultRoute);
-    if (table.defaultRoute.pathType !== 'Prefix' || table.defaultRoute.path !== '/') report('defaultRoute', table.defaultRoute.provenance, 'the default route must be Prefix /');
+  const fallback = table.defaultRoute;
+  if (fallback !== null) {
+    route('defaultRoute', fallback);
+    const m = fallback.match;
+    if (m.path.type !== 'Prefix' || m.path.value !== '/' || m.method !== undefined || m.headers !== undefined || m.queryParams !== undefined) {
+      report('defaultRoute', fallback.provenance, 'the default route must be Prefix / without conditions');
+    }
   }
 
   sortedKeys('scripts', table.scripts, report);
@@ -133,6 +142,24 @@ export function checkTable(table: RoutingTable): TableViolation[] {
 }
 
 type Report = (at: string, provenance: Provenance | readonly Provenance[], message: string) => void;
+
+// The listeners a front end makes from the data plane's own flags name no object: `Listener/http`.
+const OWN_LISTENER = /^Listener\/[a-z0-9][-a-z0-9]*$/;
+
+function checkListener(at: string, l: Listener, before: Listener | undefined, certificates: readonly Certificate[], report: Report): void {
+  const p = l.provenance;
+  if (!PROVENANCE.test(p) && !OWN_LISTENER.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/... or Listener/name`);
+  if (!/^[a-z0-9][-a-z0-9]*$/.test(l.name)) report(at, p, `listener name ${JSON.stringify(l.name)} is not a lower-case name`);
+  if (before !== undefined && compareStrings(before.name, l.name) >= 0) report(at, p, `listener ${l.name} comes after ${before.name}: listeners are sorted by name, once each`);
+  if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') report(at, p, `protocol ${JSON.stringify(l.protocol)} is not HTTP or HTTPS`);
+  if (l.port !== null && !inRange(l.port, 1, 65535)) report(at, p, `port ${l.port} is not a port number (1-65535)`);
+  if (l.hostname !== null) {
+    const problem = hostProblem(l.hostname, l.hostname.startsWith('*.') ? 'wildcard' : 'exact');
+    if (problem !== null) report(at, p, problem);
+  }
+  if ((l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
+  for (const name of l.tls?.certificates ?? []) if (!certificates.some((c) => c.name === name)) report(at, p, `certificate ${JSON.stringify(name)} is not in certificates`);
+}
 
 function checkCluster(at: string, key: string, c: Cluster, report: Report): void {
   if (c.name !== key) report(at, c.provenance, `cluster ${c.name} is listed under another name, ${key}`);
@@ -209,26 +236,8 @@ function isDnsName(name: string): boolean {
   return name.length > 0 && name.length <= 253 && name.split('.').every((label) => DNS_LABEL.test(label));
 }
 
-/** Why no normalised request path can ever equal (or start with) `path`, or null. */
-function pathProblem(path: string): string | null {
-  if (!path.startsWith('/')) return 'does not start with /';
-  if (UNMATCHABLE.test(path)) return 'contains whitespace, ?, # or a control character';
-  if (path.includes('//')) return 'contains //';
-  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return 'contains a . or .. segment';
-  return null;
-}
 
-/** What a route matches: the path for Exact; for Prefix the path without trailing slashes (`/` stays). */
-function matchKey(route: Route): string {
-  return route.pathType === 'Prefix' ? route.path.replace(/(?<=.)\/+$/, '') : route.path;
-}
 
-/** True when `route` should come before `before` in a virtual host: a longer key, or Exact on a tie. */
-function precedes(route: Route, before: Route): boolean {
-  const a = matchKey(route).length;
-  const b = matchKey(before).length;
-  return a > b || (a === b && route.pathType === 'Exact' && before.pathType === 'Prefix');
-}
 
 function sortedKeys(at: string, record: Readonly<Record<string, unknown>>, report: Report, provenance: Provenance = ''): void {
   const keys = Object.keys(record);

@@ -4,8 +4,9 @@
  * once published — so that it can be diffed, golden-tested, shown at `/debug/table` and posted to
  * worker threads as it is.
  *
- * Shape: virtual hosts → routes → clusters (a Service port) → endpoints, plus TLS certificates and
- * the diagnostics that explain what was dropped. Every node carries provenance: a path of the form
+ * Shape: listeners → virtual hosts → routes (matches, ordered filters, weighted backends, timeouts)
+ * → clusters (a Service port) → endpoints, plus TLS certificates, RouteScripts and the diagnostics
+ * that explain what was dropped. Every node carries provenance: a path of the form
  * `Kind/namespace/name/...` naming the object (and the part of it) that produced the node, so that
  * any routing decision can be traced back to the YAML a user wrote.
  */
@@ -18,32 +19,204 @@ import type { ClusterPolicy } from './policy.ts';
 export type Provenance = string;
 
 /**
- * How a route's path is compared with the request path.
+ * How a route's path is compared with the request path (the normalised path, without the query).
  * - `Exact`: the whole path, case-sensitively.
  * - `Prefix`: element-wise on `/`-separated segments: `/foo` matches `/foo`, `/foo/` and
  *   `/foo/bar`, not `/foobar`. A trailing slash on the route's path is ignored.
+ * - `RegularExpression`: the pattern must match the whole path (it is anchored at both ends), run
+ *   by a linear-time engine; see src/regex/ for the syntax accepted.
  * The Ingress `ImplementationSpecific` type compiles to `Prefix` (documented in the README).
  */
-export type PathMatchType = 'Exact' | 'Prefix';
+export type PathMatchType = 'Exact' | 'Prefix' | 'RegularExpression';
 
-/** One route: a path match and the cluster that serves it. */
-export interface Route {
-  /** How `path` is compared; see {@link PathMatchType}. */
-  readonly pathType: PathMatchType;
+/** How a header or query parameter value is compared: the whole value, or a regular expression. */
+export type ValueMatchType = 'Exact' | 'RegularExpression';
+
+/** The path condition of a route. */
+export interface PathMatch {
+  readonly type: PathMatchType;
   /**
-   * The path as written (after validation). For `Prefix`, matching ignores a trailing slash, so
-   * `/foo/` and `/foo` are the same route.
+   * The path as written (after validation), or the pattern. For `Prefix`, matching ignores a
+   * trailing slash, so `/foo/` and `/foo` match the same requests.
    */
-  readonly path: string;
+  readonly value: string;
+  /** `RegularExpression` only: compare without regard to case (ingress-nginx's `~*`). */
+  readonly ignoreCase?: true;
+}
+
+/** A header condition: the request has a header `name` whose value matches. */
+export interface HeaderMatch {
+  /** Lower case. */
+  readonly name: string;
+  readonly type: ValueMatchType;
+  /**
+   * The value, or an anchored pattern. A header sent more than once is compared as its values
+   * joined with `, ` (RFC 9110 §5.3).
+   */
+  readonly value: string;
+}
+
+/** A query-parameter condition: the first parameter named `name` (case-sensitive) matches. */
+export interface QueryMatch {
+  readonly name: string;
+  readonly type: ValueMatchType;
+  /** The decoded value, or an anchored pattern. */
+  readonly value: string;
+}
+
+/**
+ * The conditions a request must meet to take a route, all of them. Only `path` is always present;
+ * the others are absent when the route does not test them.
+ */
+export interface RouteMatch {
+  readonly path: PathMatch;
+  /** Upper case, e.g. `GET`. */
+  readonly method?: string;
+  readonly headers?: readonly HeaderMatch[];
+  readonly queryParams?: readonly QueryMatch[];
+}
+
+/** One backend of a route and its share of the route's requests. */
+export interface WeightedBackend {
+  /**
+   * Key into {@link RoutingTable.clusters}; null when the front end could not resolve the reference
+   * at all (a Gateway API backendRef to an unknown kind): that backend's share is answered 500.
+   */
+  readonly cluster: string | null;
+  /** 0..1,000,000; a backend with weight 0 gets no request. */
+  readonly weight: number;
+  /** The backend reference this came from. */
+  readonly provenance: Provenance;
+}
+
+/** Headers to set (replace), add (append a value) or remove, in that order. */
+export interface HeaderEdits {
+  /** Lower-case names, each at most once across `set` and `add`. */
+  readonly set?: readonly { readonly name: string; readonly value: string }[];
+  readonly add?: readonly { readonly name: string; readonly value: string }[];
+  /** Lower-case names. */
+  readonly remove?: readonly string[];
+}
+
+/**
+ * How a redirect or a rewrite changes the path.
+ * - `ReplaceFullPath`: the path becomes `value`.
+ * - `ReplacePrefixMatch`: the part of the path the route's `Prefix` match matched is replaced by
+ *   `value` (only on a route whose path match is `Prefix`), segment-wise: Prefix `/foo` with value
+ *   `/bar` turns `/foo/x` into `/bar/x` and `/foo` into `/bar`.
+ * - `ReplaceRegexMatch`: the whole path is matched against `pattern` (anchored, linear-time) and
+ *   replaced by `substitution`, where `$1`..`$9` name its capture groups; a path that does not
+ *   match is left unchanged.
+ */
+export type PathModifier =
+  | { readonly type: 'ReplaceFullPath'; readonly value: string }
+  | { readonly type: 'ReplacePrefixMatch'; readonly value: string }
+  | { readonly type: 'ReplaceRegexMatch'; readonly pattern: string; readonly substitution: string };
+
+/** Edits the request's headers before it goes upstream. */
+export interface RequestHeaderFilter extends HeaderEdits {
+  readonly type: 'RequestHeaderModifier';
+}
+
+/** Edits the upstream response's headers before they reach the client. */
+export interface ResponseHeaderFilter extends HeaderEdits {
+  readonly type: 'ResponseHeaderModifier';
+}
+
+/**
+ * Answers with a redirect built from the request; every part not given is the request's own
+ * (scheme, host, port — omitted from Location when it is the scheme's default — and path; the
+ * query is kept).
+ */
+export interface RedirectFilter {
+  readonly type: 'RequestRedirect';
+  readonly scheme?: 'http' | 'https';
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly path?: PathModifier;
+  readonly statusCode: 301 | 302 | 303 | 307 | 308;
+}
+
+/** Rewrites what the upstream receives: its Host and/or its path (the client sees nothing of it). */
+export interface RewriteFilter {
+  readonly type: 'URLRewrite';
+  readonly hostname?: string;
+  readonly path?: PathModifier;
+}
+
+/**
+ * Sends a copy of each request (a share of them, by `percent`) to another cluster and ignores its
+ * answer. The copy carries no body beyond what it can take without holding the original back.
+ */
+export interface MirrorFilter {
+  readonly type: 'RequestMirror';
   /** Key into {@link RoutingTable.clusters}. */
   readonly cluster: string;
-  /** The Ingress path (or default backend) this route came from. */
-  readonly provenance: Provenance;
+  /** 1..100: the share of requests copied. */
+  readonly percent: number;
+}
+
+/** Runs a RouteScript: its `onRequest` in the request phase, its `onResponse` in the response phase. */
+export interface ScriptFilter {
+  readonly type: 'RouteScript';
+  /** Key into {@link RoutingTable.scripts}. */
+  readonly script: string;
+}
+
+/**
+ * A step of a route's request and response processing, run in the order of {@link Route.filters}:
+ * request-side filters before the request goes upstream, response-side ones (response headers,
+ * the scripts' `onResponse`) on the upstream's status and headers before anything reaches the
+ * client, in the same order.
+ */
+export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter;
+
+/** The type names of {@link Filter}. */
+export type FilterType = Filter['type'];
+
+/** Per-route time limits in milliseconds; absent ones fall back to the cluster's and the flags'. */
+export interface RouteTimeouts {
+  /** From the request's arrival to the last byte of the response head, retries included: 504 past it. */
+  readonly requestMs?: number;
+  /** One attempt upstream, from dispatch to the response head: 504 past it (a retry may follow). */
+  readonly backendRequestMs?: number;
+}
+
+/** One route: the conditions a request must meet, what is done to it, and where it goes. */
+export interface Route {
+  readonly match: RouteMatch;
   /**
-   * Key into {@link RoutingTable.scripts} (`namespace/name`) of the RouteScript that runs on this
-   * route's requests; absent when none does. A route has at most one script.
+   * Where matching requests go, picked per request by weight. Empty when the front end names no
+   * backend: then a filter must answer (a redirect), else the request gets 500.
    */
-  readonly script?: string;
+  readonly backends: readonly WeightedBackend[];
+  /** In order; see {@link Filter}. */
+  readonly filters: readonly Filter[];
+  /** Absent when the route sets none. */
+  readonly timeouts?: RouteTimeouts;
+  /** The Ingress path (or default backend, or route rule) this route came from. */
+  readonly provenance: Provenance;
+}
+
+/**
+ * Where requests arrive: a port and its protocol. Virtual hosts name the listeners that serve them.
+ */
+export interface Listener {
+  /** Unique in the table: `http` and `https` for the Ingress front end's two. */
+  readonly name: string;
+  readonly protocol: 'HTTP' | 'HTTPS';
+  /** The port, or null for the data plane's own (`--http-port` / `--https-port` by protocol). */
+  readonly port: number | null;
+  /** Only requests for this host (exact or `*.suffix`, lower case) are served here; null: any. */
+  readonly hostname: string | null;
+  /**
+   * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;
+   * null for every certificate of the table. Null on HTTP.
+   */
+  readonly tls: { readonly certificates: readonly string[] | null } | null;
+  /** Whether a request no virtual host or route takes goes to {@link RoutingTable.defaultRoute}. */
+  readonly defaultRoute: boolean;
+  readonly provenance: Provenance;
 }
 
 /**
@@ -58,8 +231,13 @@ export interface VirtualHost {
   readonly host: string;
   /** `exact` for a plain name, `wildcard` for `*.suffix`, `any` for rules without a host. */
   readonly match: 'exact' | 'wildcard' | 'any';
-  /** Routes in precedence order. */
+  /**
+   * Routes in precedence order: a request takes the first whose match holds. The front end sorts
+   * them (Ingress: longest path first, Exact before Prefix on a tie, then the older Ingress).
+   */
   readonly routes: readonly Route[];
+  /** The names of the {@link Listener}s that serve this host, sorted. */
+  readonly listeners: readonly string[];
   /** Every Ingress rule that contributed to this host, in the order they were merged. */
   readonly provenance: readonly Provenance[];
 }
@@ -139,7 +317,7 @@ export interface CompiledScriptLookup {
 
 /**
  * A RouteScript, validated and resolved: everything the data plane needs to load it into the
- * script engine. Routes name it by key (`Route.script`).
+ * script engine. Routes name it by key in a `RouteScript` filter.
  */
 export interface CompiledScript {
   /** `namespace/name` of the RouteScript, also its key in {@link RoutingTable.scripts}. */
@@ -225,6 +403,8 @@ export interface ObjectStatus {
 
 /** The routing table proper: what the data plane serves. */
 export interface RoutingTable {
+  /** Where requests arrive, sorted by name. */
+  readonly listeners: readonly Listener[];
   /** Virtual hosts: exact hosts first, then wildcards, then `*`, each group sorted by name. */
   readonly virtualHosts: readonly VirtualHost[];
   /** Used when no virtual host or route matches; from the oldest Ingress with `spec.defaultBackend`. */

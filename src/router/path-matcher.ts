@@ -37,8 +37,8 @@ export class PathMatcher {
   /** Indexes `routes` (in table order). Route paths are normalised like request paths. */
   constructor(routes: readonly Route[]) {
     for (const route of routes) {
-      const path = normalizePath(route.path) ?? route.path;
-      if (route.pathType === 'Exact') {
+      const path = normalizePath(route.match.path.value) ?? route.match.path.value;
+      if (route.match.path.type === 'Exact') {
         if (!this.#exact.has(path)) this.#exact.set(path, route);
         continue;
       }

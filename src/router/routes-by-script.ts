@@ -1,14 +1,15 @@
+import { allRoutes, scriptsOf } from '../model/route-parts.ts';
 import type { Route, RoutingTable } from '../model/table.ts';
 
 /** The routes of `table` that run a RouteScript, by script key (`namespace/name`), in table order. */
 export function routesByScript(table: RoutingTable): Map<string, Route[]> {
   const byScript = new Map<string, Route[]>();
-  const all = table.defaultRoute === null ? table.virtualHosts.flatMap((v) => v.routes) : [...table.virtualHosts.flatMap((v) => v.routes), table.defaultRoute];
-  for (const route of all) {
-    if (route.script === undefined) continue;
-    const list = byScript.get(route.script);
-    if (list === undefined) byScript.set(route.script, [route]);
-    else list.push(route);
+  for (const route of allRoutes(table)) {
+    for (const script of scriptsOf(route)) {
+      const list = byScript.get(script);
+      if (list === undefined) byScript.set(script, [route]);
+      else if (list[list.length - 1] !== route) list.push(route);
+    }
   }
   return byScript;
 }

@@ -31,9 +31,9 @@ describe('signalbox command line', () => {
   it('compiles the quickstart example offline into a table with no diagnostics', () => {
     const r = run(['compile', '--in', join(root, 'examples', 'quickstart')]);
     assert.equal(r.status, 0, r.stderr);
-    const out = YAML.parse(r.stdout) as { table: { virtualHosts: { host: string }[]; defaultRoute: { cluster: string } }; diagnostics: unknown[] };
+    const out = YAML.parse(r.stdout) as { table: { virtualHosts: { host: string }[]; defaultRoute: { backends: { cluster: string }[] } }; diagnostics: unknown[] };
     assert.deepEqual(out.table.virtualHosts.map((v) => v.host), ['cafe.example.com', '*.tea.example.com']);
-    assert.equal(out.table.defaultRoute.cluster, 'cafe/coffee:80');
+    assert.equal(out.table.defaultRoute.backends[0]!.cluster, 'cafe/coffee:80');
     assert.deepEqual(out.diagnostics, []);
   });
 

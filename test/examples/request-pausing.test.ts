@@ -4,6 +4,8 @@
  * operator's maintenance pause, a tenant's move — with no request failing. Also compiles the
  * manifests with the CLI, so the example cannot rot unnoticed.
  */
+import { scriptsOf } from '../../src/model/route-parts.ts';
+import type { RoutingTable } from '../../src/model/table.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -65,9 +67,9 @@ describe('examples/request-pausing', () => {
   it('compiles with the CLI without error diagnostics, each script on its path', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin', 'signalbox.js'), 'compile', '--in', join(root, 'examples', 'request-pausing', 'manifests'), '-o', 'json'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { table: { virtualHosts: { routes: { path: string; script?: string }[] }[] }; diagnostics: { severity: string }[] };
+    const out = JSON.parse(r.stdout) as { table: RoutingTable; diagnostics: { severity: string }[] };
     assert.deepEqual(out.diagnostics.filter((d) => d.severity === 'error'), []);
-    const scripts = Object.fromEntries(out.table.virtualHosts.flatMap((v) => v.routes.map((r) => [r.path, r.script ?? null])));
+    const scripts = Object.fromEntries(out.table.virtualHosts.flatMap((v) => v.routes.map((r) => [r.match.path.value, scriptsOf(r)[0] ?? null])));
     assert.deepEqual(scripts, { '/': null, '/tenants': 'shop/tenants', '/admin': 'shop/maintenance' });
   });
 

@@ -3,6 +3,8 @@
  * and what a user of the storefront sees. Also compiles each variant with the CLI, so the example
  * cannot rot unnoticed.
  */
+import { scriptsOf } from '../../src/model/route-parts.ts';
+import type { RoutingTable } from '../../src/model/table.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -86,9 +88,9 @@ function compilesCleanly(variant: string, script: string): void {
   it('compiles with the CLI without error diagnostics, the script on the storefront route', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin', 'signalbox.js'), 'compile', '--in', join(example, variant), '-o', 'json'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { table: { virtualHosts: { routes: { script?: string }[] }[] }; diagnostics: { severity: string }[] };
+    const out = JSON.parse(r.stdout) as { table: RoutingTable; diagnostics: { severity: string }[] };
     assert.deepEqual(out.diagnostics.filter((d) => d.severity === 'error'), []);
-    assert.deepEqual(out.table.virtualHosts.flatMap((v) => v.routes.map((r) => r.script)), [script]);
+    assert.deepEqual(out.table.virtualHosts.flatMap((v) => v.routes.flatMap(scriptsOf)), [script]);
   });
 }
 

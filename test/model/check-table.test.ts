@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable, type TableViolation } from '../../src/model/check-table.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
-import type { Cluster, CompiledScript, Endpoint, RoutingTable } from '../../src/model/table.ts';
+import { INGRESS_LISTENER_LIST } from '../../src/compile/listeners.ts';
+import type { Cluster, CompiledScript, Endpoint, PathMatchType, Route, RoutingTable } from '../../src/model/table.ts';
 
 /** A table as a test may edit it. */
 type Draft<T> = T extends readonly (infer U)[] ? Draft<U>[] : T extends object ? { -readonly [K in keyof T]: Draft<T[K]> } : T;
@@ -25,6 +26,16 @@ function cluster(service: string, port: number, endpoints: Endpoint[], provenanc
 }
 
 const P = 'Ingress/shop/storefront';
+
+/** A route as the Ingress front end makes it: one backend, the RouteScript (if any) as its one filter. */
+function r(type: PathMatchType, path: string, cluster: string, provenance: string, script?: string): Route {
+  return {
+    match: { path: { type, value: path } },
+    backends: [{ cluster, weight: 1, provenance: `${provenance}/backend` }],
+    filters: script === undefined ? [] : [{ type: 'RouteScript', script }],
+    provenance,
+  };
+}
 
 /** A sound table using every kind of node: three kinds of virtual host, scripts, a certificate. */
 function sound(): Draft<RoutingTable> {
@@ -54,22 +65,24 @@ function sound(): Draft<RoutingTable> {
     provenance: 'RouteScript/shop/closed',
   };
   const table: RoutingTable = {
+    listeners: INGRESS_LISTENER_LIST,
     virtualHosts: [
       {
         host: 'shop.example.com',
         match: 'exact',
         routes: [
-          { pathType: 'Exact', path: '/checkout', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/2`, script: 'shop/auth' },
-          { pathType: 'Exact', path: '/api', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/3`, script: 'shop/closed' },
-          { pathType: 'Prefix', path: '/api/', cluster: 'shop/api:http', provenance: `${P}/rule/0/path/1` },
-          { pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/0` },
+          r('Exact', '/checkout', 'shop/web:80', `${P}/rule/0/path/2`, 'shop/auth'),
+          r('Exact', '/api', 'shop/web:80', `${P}/rule/0/path/3`, 'shop/closed'),
+          r('Prefix', '/api/', 'shop/api:http', `${P}/rule/0/path/1`),
+          r('Prefix', '/', 'shop/web:80', `${P}/rule/0/path/0`),
         ],
+        listeners: ['http', 'https'],
         provenance: [`${P}/rule/0`],
       },
-      { host: '*.example.com', match: 'wildcard', routes: [{ pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/1/path/0` }], provenance: [`${P}/rule/1`] },
-      { host: '*', match: 'any', routes: [{ pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/rule/2/path/0` }], provenance: [`${P}/rule/2`] },
+      { host: '*.example.com', match: 'wildcard', routes: [r('Prefix', '/', 'shop/web:80', `${P}/rule/1/path/0`)], listeners: ['http', 'https'], provenance: [`${P}/rule/1`] },
+      { host: '*', match: 'any', routes: [r('Prefix', '/', 'shop/web:80', `${P}/rule/2/path/0`)], listeners: ['http', 'https'], provenance: [`${P}/rule/2`] },
     ],
-    defaultRoute: { pathType: 'Prefix', path: '/', cluster: 'shop/web:80', provenance: `${P}/defaultBackend` },
+    defaultRoute: r('Prefix', '/', 'shop/web:80', `${P}/defaultBackend`),
     clusters: {
       'shop/api:http': { name: 'shop/api:http', namespace: 'shop', service: 'api', servicePort: null, portName: '', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [`${P}/rule/0/path/1`] },
       'shop/canary:80': cluster('canary', 80, [endpoint('10.0.0.9', 'EndpointSlice/shop/canary-x/endpoint/0')], ['RouteScript/shop/auth/backends/canary']),
@@ -111,25 +124,25 @@ const auth = (t: Draft<RoutingTable>) => t.scripts['shop/auth']!;
 
 describe('checkTable', () => {
   test('a sound table has no violations', () => assert.deepEqual(checkTable(sound() as RoutingTable), []));
-  test('the empty table has none', () => assert.deepEqual(checkTable({ virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {} }), []));
+  test('the empty table has none', () => assert.deepEqual(checkTable({ listeners: [], virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {} }), []));
 
   describe('references', () => {
     test('a route to a cluster that is not in clusters', () =>
-      expect((t) => { shop(t).routes[3]!.cluster = 'shop/gone:80'; }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/0`, /cluster "shop\/gone:80" is not in clusters/));
+      expect((t) => { shop(t).routes[3]!.backends[0]!.cluster = 'shop/gone:80'; }, 'virtualHosts[0].routes[3].backends[0]', `${P}/rule/0/path/0`, /cluster "shop\/gone:80" is not in clusters/));
     test('the default route to a missing cluster', () =>
-      expect((t) => { t.defaultRoute!.cluster = 'shop/gone:80'; }, 'defaultRoute', `${P}/defaultBackend`, /not in clusters/));
+      expect((t) => { t.defaultRoute!.backends[0]!.cluster = 'shop/gone:80'; }, 'defaultRoute.backends[0]', `${P}/defaultBackend`, /not in clusters/));
     test('a route to a cluster of another namespace', () =>
       expect((t) => {
         addCluster(t, { ...cluster('ledger', 80, [], [`${P}/rule/1/path/0`]), name: 'bank/ledger:80', namespace: 'bank' });
-        t.virtualHosts[1]!.routes[0]!.cluster = 'bank/ledger:80';
-      }, 'virtualHosts[1].routes[0]', `${P}/rule/1/path/0`, /is in namespace bank, not shop/));
+        t.virtualHosts[1]!.routes[0]!.backends[0]!.cluster = 'bank/ledger:80';
+      }, 'virtualHosts[1].routes[0].backends[0]', `${P}/rule/1/path/0`, /is in namespace bank, not shop/));
     test('a route naming a script that is not in scripts', () =>
-      expect((t) => { shop(t).routes[0]!.script = 'shop/gone'; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /script "shop\/gone" is not in scripts/));
+      expect((t) => { shop(t).routes[0]!.filters = [{ type: 'RouteScript', script: 'shop/gone' }]; }, 'virtualHosts[0].routes[0].filters[0]', `${P}/rule/0/path/2`, /script "shop\/gone" is not in scripts/));
     test('a route running a script of another namespace', () =>
       expect((t) => {
         t.scripts = { 'bank/closed': { ...structuredClone(t.scripts['shop/closed']!), name: 'bank/closed', provenance: 'RouteScript/bank/closed' }, ...t.scripts };
-        shop(t).routes[1]!.script = 'bank/closed';
-      }, 'virtualHosts[0].routes[1]', `${P}/rule/0/path/3`, /script bank\/closed is not in namespace shop/));
+        shop(t).routes[1]!.filters = [{ type: 'RouteScript', script: 'bank/closed' }];
+      }, 'virtualHosts[0].routes[1].filters[0]', `${P}/rule/0/path/3`, /script bank\/closed is not in namespace shop/));
     test('a script backend whose cluster is missing', () =>
       expect((t) => { auth(t).backends = { canary: 'shop/canary:80', stable: 'shop/stable:80' }; }, 'scripts["shop/auth"].backends.stable', 'RouteScript/shop/auth', /backend stable: cluster "shop\/stable:80" is not in clusters/));
     test('a lookup whose cluster is missing', () =>
@@ -164,21 +177,29 @@ describe('checkTable', () => {
 
   describe('routes', () => {
     test('a path that does not start with /', () =>
-      expect((t) => { shop(t).routes[0]!.path = 'checkout/'; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /does not start with \//));
+      expect((t) => { shop(t).routes[0]!.match.path.value = 'checkout/'; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /does not start with \//));
     for (const path of ['/a b', '/a?b', '/a#b', '/a\u0000', '/a//b', '/a/../b', '/a/./b']) {
       test(`an unmatchable path ${JSON.stringify(path)}`, () =>
-        expect((t) => { shop(t).routes[0]!.path = `/checkout${path}`; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /no request could match it/));
+        expect((t) => { shop(t).routes[0]!.match.path.value = `/checkout${path}`; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /no request could match it/));
     }
-    test('a pathType the router does not know', () =>
-      expect((t) => { (shop(t).routes[3] as { pathType: string }).pathType = 'RegularExpression'; }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/0`, /not Exact or Prefix/));
+    test('a path type the router does not know', () =>
+      expect((t) => { (shop(t).routes[3]!.match.path as { type: string }).type = 'Glob'; }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/0`, /not Exact, Prefix or RegularExpression/));
     test('two Prefix routes for one path, spelled with and without a trailing slash', () =>
-      expect((t) => { shop(t).routes.splice(3, 0, { pathType: 'Prefix', path: '/api', cluster: 'shop/web:80', provenance: `${P}/rule/0/path/4` }); }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/4`, /Prefix \/api is routed twice/));
+      expect((t) => { shop(t).routes.splice(3, 0, draft(r('Prefix', '/api', 'shop/web:80', `${P}/rule/0/path/4`))); }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/4`, /Prefix \/api is never reached: the earlier route Prefix \/api\/ /));
     test('routes out of precedence order: a shorter path first', () =>
-      expect((t) => { shop(t).routes.unshift(shop(t).routes.pop()!); }, 'virtualHosts[0].routes[1]', `${P}/rule/0/path/2`, /longer paths come first/));
+      expect((t) => { shop(t).routes.splice(3, 0, draft(r('Prefix', '/api/v1', 'shop/web:80', `${P}/rule/0/path/4`))); }, 'virtualHosts[0].routes[3]', `${P}/rule/0/path/4`, /Prefix \/api\/v1 is never reached: the earlier route Prefix \/api\/ /));
+    test('a route with conditions is not shadowed by one without them after it, but is by one before it', () => {
+      const t = sound();
+      const api = shop(t).routes[2]!;
+      shop(t).routes.splice(2, 0, { ...structuredClone(api), match: { ...structuredClone(api.match), method: 'POST' }, provenance: `${P}/rule/0/path/5` });
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+      shop(t).routes.splice(2, 2, shop(t).routes[3]!, shop(t).routes[2]!);
+      assert.match(only(t).message, /Prefix \/api\/ \+ POST is never reached: the earlier route Prefix \/api\/ /);
+    });
     test('Prefix before Exact for paths of one length', () =>
-      expect((t) => { shop(t).routes.splice(1, 0, ...shop(t).routes.splice(2, 1)); }, 'virtualHosts[0].routes[2]', `${P}/rule/0/path/3`, /Exact before Prefix/));
+      expect((t) => { shop(t).routes.splice(1, 0, ...shop(t).routes.splice(2, 1)); }, 'virtualHosts[0].routes[2]', `${P}/rule/0/path/3`, /Exact \/api is never reached: the earlier route Prefix \/api\/ /));
     test('a default route that is not Prefix /', () =>
-      expect((t) => { t.defaultRoute!.path = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \//));
+      expect((t) => { t.defaultRoute!.match.path.value = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \/ without conditions/));
   });
 
   describe('provenance', () => {

@@ -1,0 +1,167 @@
+/**
+ * The invariants of routes, for {@link checkTable}: matches the router can run, backends and
+ * filters that reference what the table holds, values in range, and no route that an earlier one
+ * of its virtual host makes unreachable (a request takes the first route whose match holds, so a
+ * route behind one that takes every request it would take is dead — a front end sorted wrongly).
+ */
+import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
+
+/** How a route check reports: where, about which node, what. */
+export type RouteReport = (at: string, provenance: Provenance, message: string) => void;
+
+/** How a route check resolves a reference to a cluster or a script (and records the cluster as used). */
+export interface RouteRefs {
+  readonly cluster: (at: string, provenance: Provenance, name: string, what: string) => void;
+  readonly script: (at: string, provenance: Provenance, name: string) => void;
+}
+
+// What a request path can never contain once the proxy has read and normalised it.
+const UNMATCHABLE = /[\s?#\u0000-\u001f\u007f]/u;
+// RFC 9110 §5.6.2: a token (header names lower case, as the table keeps them).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Z]+$/;
+const REDIRECT_CODES: readonly number[] = [301, 302, 303, 307, 308];
+const MAX_WEIGHT = 1_000_000;
+
+/** Checks one route on its own (its position among the others is {@link checkRouteOrder}'s). */
+export function checkRoute(at: string, route: Route, refs: RouteRefs, report: RouteReport): void {
+  const p = route.provenance;
+  checkMatch(at, route.match, p, report);
+  route.backends.forEach((b, i) => {
+    const bAt = `${at}.backends[${i}]`;
+    if (b.cluster !== null) refs.cluster(bAt, p, b.cluster, 'backend cluster');
+    if (!inRange(b.weight, 0, MAX_WEIGHT)) report(bAt, p, `weight ${b.weight} is not an integer from 0 to ${MAX_WEIGHT}`);
+    if (b.provenance === '') report(bAt, p, 'a backend has no provenance');
+  });
+  route.filters.forEach((f, i) => checkFilter(`${at}.filters[${i}]`, f, route, refs, report));
+  const scripts = route.filters.flatMap((f) => (f.type === 'RouteScript' ? [f.script] : []));
+  if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
+  const t = route.timeouts;
+  if (t !== undefined) {
+    for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);
+    if (t.requestMs !== undefined && t.backendRequestMs !== undefined && t.backendRequestMs > t.requestMs) report(`${at}.timeouts`, p, 'backendRequestMs is longer than requestMs');
+  }
+}
+
+/** Reports every route of `routes` that an earlier one makes unreachable. */
+export function checkRouteOrder(at: string, routes: readonly Route[], report: RouteReport): void {
+  routes.forEach((route, j) => {
+    const by = routes.slice(0, j).find((earlier) => shadows(earlier.match, route.match));
+    if (by !== undefined) report(`${at}[${j}]`, route.provenance, `${describeMatch(route.match)} is never reached: the earlier route ${describeMatch(by.match)} (${by.provenance}) takes every request it would`);
+  });
+}
+
+/** `Prefix /api`, `Exact /` with ` + GET + 2 headers` when it has conditions. */
+export function describeMatch(m: RouteMatch): string {
+  const parts = [`${m.path.type} ${m.path.value}`];
+  if (m.method !== undefined) parts.push(m.method);
+  if (m.headers !== undefined) parts.push(`${m.headers.length} header${m.headers.length === 1 ? '' : 's'}`);
+  if (m.queryParams !== undefined) parts.push(`${m.queryParams.length} query parameter${m.queryParams.length === 1 ? '' : 's'}`);
+  return parts.join(' + ');
+}
+
+function checkMatch(at: string, m: RouteMatch, p: Provenance, report: RouteReport): void {
+  const { type, value } = m.path;
+  if (type === 'Exact' || type === 'Prefix') {
+    const problem = pathProblem(value);
+    if (problem !== null) report(at, p, `path ${JSON.stringify(value)} ${problem}: no request could match it`);
+    if (m.path.ignoreCase !== undefined) report(at, p, 'ignoreCase is for RegularExpression paths only');
+  } else if (type === 'RegularExpression') {
+    if (value === '') report(at, p, 'an empty path pattern');
+  } else report(at, p, `path type ${JSON.stringify(type)} is not Exact, Prefix or RegularExpression`);
+  if (m.method !== undefined && !METHOD.test(m.method)) report(at, p, `method ${JSON.stringify(m.method)} is not an upper-case token`);
+  for (const [list, what] of [[m.headers, 'header'], [m.queryParams, 'query parameter']] as const) {
+    if (list === undefined) continue;
+    if (list.length === 0) report(at, p, `an empty list of ${what} matches (absent when there are none)`);
+    const names = new Set<string>();
+    for (const h of list) {
+      if (what === 'header' ? !TOKEN.test(h.name) : h.name === '') report(at, p, `${what} name ${JSON.stringify(h.name)} is not ${what === 'header' ? 'a lower-case token' : 'a name'}`);
+      if (names.has(h.name)) report(at, p, `${what} ${h.name} is matched twice`);
+      names.add(h.name);
+      if (h.type !== 'Exact' && h.type !== 'RegularExpression') report(at, p, `${what} match type ${JSON.stringify(h.type)} is not Exact or RegularExpression`);
+    }
+  }
+}
+
+function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, report: RouteReport): void {
+  const p = route.provenance;
+  switch (f.type) {
+    case 'RequestHeaderModifier':
+    case 'ResponseHeaderModifier':
+      return checkEdits(at, f, p, report);
+    case 'RequestRedirect':
+      if (!REDIRECT_CODES.includes(f.statusCode)) report(at, p, `redirect status ${f.statusCode} is not one of ${REDIRECT_CODES.join(', ')}`);
+      if (f.port !== undefined && !inRange(f.port, 1, 65535)) report(at, p, `redirect port ${f.port} is not a port number`);
+      if (f.scheme !== undefined && f.scheme !== 'http' && f.scheme !== 'https') report(at, p, `redirect scheme ${JSON.stringify(f.scheme)} is not http or https`);
+      if (f.path !== undefined) checkModifier(at, f.path, route, report);
+      return;
+    case 'URLRewrite':
+      if (f.path !== undefined) checkModifier(at, f.path, route, report);
+      return;
+    case 'RequestMirror':
+      refs.cluster(at, p, f.cluster, 'mirror cluster');
+      if (!inRange(f.percent, 1, 100)) report(at, p, `mirror percent ${f.percent} is not an integer from 1 to 100`);
+      return;
+    case 'RouteScript':
+      return refs.script(at, p, f.script);
+    default:
+      report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
+  }
+}
+
+function checkEdits(at: string, e: HeaderEdits, p: Provenance, report: RouteReport): void {
+  const names = new Set<string>();
+  for (const { name } of [...(e.set ?? []), ...(e.add ?? [])]) {
+    if (!TOKEN.test(name)) report(at, p, `header name ${JSON.stringify(name)} is not a lower-case token`);
+    if (names.has(name)) report(at, p, `header ${name} is set or added twice`);
+    names.add(name);
+  }
+  for (const name of e.remove ?? []) if (!TOKEN.test(name)) report(at, p, `header name ${JSON.stringify(name)} is not a lower-case token`);
+}
+
+function checkModifier(at: string, m: PathModifier, route: Route, report: RouteReport): void {
+  const p = route.provenance;
+  if (m.type === 'ReplacePrefixMatch' && route.match.path.type !== 'Prefix') report(at, p, 'ReplacePrefixMatch on a route whose path match is not Prefix');
+  if ((m.type === 'ReplaceFullPath' || m.type === 'ReplacePrefixMatch') && !m.value.startsWith('/')) report(at, p, `path ${JSON.stringify(m.value)} does not start with /`);
+  if (m.type === 'ReplaceRegexMatch' && m.pattern === '') report(at, p, 'an empty rewrite pattern');
+}
+
+/** Whether every request that `later` matches is matched by `earlier` too. */
+function shadows(earlier: RouteMatch, later: RouteMatch): boolean {
+  if (earlier.method !== undefined && earlier.method !== later.method) return false;
+  if (!conditionsWithin(earlier.headers, later.headers) || !conditionsWithin(earlier.queryParams, later.queryParams)) return false;
+  const a = earlier.path;
+  const b = later.path;
+  if (a.type === 'Prefix') {
+    const key = prefixKey(a.value);
+    if (key === '/') return true;
+    if (b.type === 'RegularExpression') return false;
+    const value = b.type === 'Prefix' ? prefixKey(b.value) : b.value;
+    return value === key || value.startsWith(`${key}/`);
+  }
+  return a.type === b.type && a.value === b.value && a.ignoreCase === b.ignoreCase;
+}
+
+/** Whether each condition of `a` is also one of `b`'s (so `b` asks at least as much). */
+function conditionsWithin(a: readonly { name: string; type: string; value: string }[] | undefined, b: typeof a): boolean {
+  if (a === undefined) return true;
+  return a.every((x) => b?.some((y) => y.name === x.name && y.type === x.type && y.value === x.value) === true);
+}
+
+/** What a Prefix path matches: the path without trailing slashes (`/` stays). */
+function prefixKey(path: string): string {
+  return path.replace(/(?<=.)\/+$/, '');
+}
+
+/** Why no normalised request path can ever equal (or start with) `path`, or null. */
+function pathProblem(path: string): string | null {
+  if (!path.startsWith('/')) return 'does not start with /';
+  if (UNMATCHABLE.test(path)) return 'contains whitespace, ?, # or a control character';
+  if (path.includes('//')) return 'contains //';
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return 'contains a . or .. segment';
+  return null;
+}
+
+function inRange(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
