@@ -1,7 +1,7 @@
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
 import type { DataplaneConfig, DebugListenerConfig } from '../config/dataplane-config.ts';
 import { Debouncer } from '../controller/debouncer.ts';
-import { TableBuilder } from '../controller/table-builder.ts';
+import { TableBuilder, type TableStage } from '../controller/table-builder.ts';
 import { startAdminServer } from '../dataplane/admin-server.ts';
 import { startDebugServer } from '../dataplane/debug-server.ts';
 import { DebugToken } from '../dataplane/debug-token.ts';
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   /** Rebuild holdoff and longest delay after a change (a burst of changes compiles once). */
   readonly debounce?: { readonly holdoffMs: number; readonly maxDelayMs: number };
   readonly log: Logger;
+  /** A last compile stage (see TableStage); none in the commands. */
+  readonly tableStage?: TableStage;
 }
 
 /** A running data plane. */
@@ -72,7 +74,7 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
     ...options.dataplane,
     defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
   };
-  const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics);
+  const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics, options.tableStage ?? null);
   const pool = new WorkerPool(dataplane, options.workers, log.child({ component: 'workers' }), metrics);
   // One prober per endpoint for the whole process; the workers get only the verdicts.
   const health = new ActiveHealthChecker({

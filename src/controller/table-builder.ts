@@ -6,6 +6,13 @@ import { deepFreeze } from '../model/freeze.ts';
 import type { CompileResult, Diagnostic, PublishedTable } from '../model/table.ts';
 
 /**
+ * A last, pure compile stage after the front ends, for programs that embed the runtime (and for
+ * tests that need routes no front end writes yet): it gets each compile result and returns the one
+ * to publish.
+ */
+export type TableStage = (result: CompileResult) => CompileResult;
+
+/**
  * Turns snapshots into published tables: compiles, skips a table identical to the one already
  * published, stamps a version, freezes it, logs each diagnostic once (when it first appears), and
  * keeps the diagnostics gauge current. Level-triggered: it always compiles the whole snapshot.
@@ -20,8 +27,11 @@ export class TableBuilder {
   #lastResult: CompileResult | null = null;
   #reported = new Set<string>();
 
-  constructor(options: CompileOptions, log: Logger, metrics: ControlMetrics) {
+  readonly #stage: TableStage | null;
+
+  constructor(options: CompileOptions, log: Logger, metrics: ControlMetrics, stage: TableStage | null = null) {
     this.#options = options;
+    this.#stage = stage;
     this.#log = log;
     this.#metrics = metrics;
   }
@@ -43,7 +53,8 @@ export class TableBuilder {
    */
   build(snapshot: Snapshot, extra: readonly Diagnostic[] = [], locate: (diagnostics: readonly Diagnostic[]) => Diagnostic[] = (d) => [...d]): PublishedTable | null {
     const started = performance.now();
-    const result = compile(snapshot, this.#options);
+    const compiled = compile(snapshot, this.#options);
+    const result = this.#stage === null ? compiled : this.#stage(compiled);
     this.#metrics.compileDuration.observe((performance.now() - started) / 1000);
     this.#lastResult = result;
     const diagnostics = [...extra, ...locate(result.diagnostics)];

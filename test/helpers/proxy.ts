@@ -3,6 +3,8 @@ import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig, type DebugListenerConfi
 import { startServe, type RunningServe } from '../../src/cli/serve-runtime.ts';
 import { createLogger } from '../../src/log.ts';
 import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../../src/model/snapshot.ts';
+import { checkTable } from '../../src/model/check-table.ts';
+import type { CompileResult, RoutingTable } from '../../src/model/table.ts';
 
 /** A running proxy with URLs to reach it. */
 export interface TestProxy extends RunningServe {
@@ -30,6 +32,11 @@ export interface TestProxyOptions {
   readonly adminBind?: string;
   /** The debug listener; by default on a free loopback port without a token; null turns it off. */
   readonly debug?: DebugListenerConfig | null;
+  /**
+   * Edits every compiled table before it is served: for routes no front end writes yet (matches,
+   * weighted backends, filters). The edited table must pass checkTable, or the proxy fails to start.
+   */
+  readonly editTable?: (table: RoutingTable) => RoutingTable;
 }
 
 /** Starts `serve` on `dir` with every port free-picked and access logs off. */
@@ -57,6 +64,7 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
     drainMs: options.drainMs ?? 0,
     graceMs: options.graceMs ?? 2_000,
     log: createLogger({ level: 'silent' }),
+    ...(options.editTable === undefined ? {} : { tableStage: checkedEdit(options.editTable) }),
   });
   const { http, https, admin, debug } = running.ports;
   // Like a load balancer would, wait for readiness: every worker serves the first table.
@@ -71,5 +79,15 @@ export async function startProxy(dir: string, options: TestProxyOptions = {}): P
       const version = (running.current()?.version ?? 0) + 1;
       return running.whenApplied(version);
     },
+  };
+}
+
+/** A table stage applying `edit` to a copy of each table, refusing one that breaks an invariant. */
+function checkedEdit(edit: (table: RoutingTable) => RoutingTable): (result: CompileResult) => CompileResult {
+  return (result) => {
+    const table = edit(structuredClone(result.table) as RoutingTable);
+    const violations = checkTable(table);
+    if (violations.length > 0) throw new Error(`the edited table breaks invariants: ${JSON.stringify(violations, null, 2)}`);
+    return { ...result, table };
   };
 }
