@@ -15,22 +15,22 @@
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
 import type { CompileResult, Diagnostic, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
-import { compareAge, withAge } from './age.ts';
-import { buildClusters, clusterNamer } from './clusters.ts';
-import { pickDefaultRoute } from './default-backend.ts';
-import { DiagnosticSink, guarded, sortDiagnostics } from './diagnostics.ts';
-import { indexSlices } from './endpoint-slices.ts';
-import { field } from './guards.ts';
-import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
-import { parseIngress, type IngressContribution } from './ingress.ts';
-import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './objects.ts';
-import { compareStrings } from './order.ts';
+import { compareAge, withAge } from './shared/age.ts';
+import { buildClusters, clusterNamer } from './shared/clusters.ts';
+import { pickDefaultRoute } from './shared/default-backend.ts';
+import { DiagnosticSink, guarded, sortDiagnostics } from './shared/diagnostics.ts';
+import { indexSlices } from './shared/endpoint-slices.ts';
+import { field } from './shared/guards.ts';
+import { ownership, ourClasses, type Ownership } from './ingress/ingress-class.ts';
+import { parseIngress, type IngressContribution } from './ingress/ingress.ts';
+import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './shared/objects.ts';
+import { compareStrings } from './shared/order.ts';
 import { compileRouteScripts, routeScriptStatus, type TargetableRoute } from './route-scripts.ts';
-import { ServiceResolver } from './services.ts';
-import { ingressStatus } from './status.ts';
-import { buildCertificates } from './tls.ts';
-import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
-import { INGRESS_LISTENER_LIST } from './listeners.ts';
+import { ServiceResolver } from './shared/services.ts';
+import { ingressStatus } from './ingress/status.ts';
+import { buildCertificates } from './shared/tls.ts';
+import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './shared/virtual-hosts.ts';
+import { INGRESS_LISTENER_LIST } from './ingress/listeners.ts';
 
 const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: null, tls: [] });
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import YAML from 'yaml';
 import { compile } from '../../src/compile/compile.ts';
-import { sortDiagnostics } from '../../src/compile/diagnostics.ts';
+import { sortDiagnostics } from '../../src/compile/shared/diagnostics.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
 import { DEFAULT_COMPILE_OPTIONS, type Snapshot } from '../../src/model/snapshot.ts';
 import { checkTable } from '../../src/model/check-table.ts';

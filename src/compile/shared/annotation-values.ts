@@ -5,7 +5,7 @@
  * is ignored (a YAML block scalar ends in a newline), and so is white space around list separators.
  */
 import { isIP } from 'node:net';
-import type { HashOn } from '../model/policy.ts';
+import type { HashOn } from '../../model/policy.ts';
 import {
   allowedValues,
   formatDuration,

@@ -3,7 +3,7 @@
  * ports (`--http-port`, `--https-port`). Every Ingress virtual host is served on both, and both send
  * what no route takes to the default backend; HTTPS offers every certificate of the table by SNI.
  */
-import type { Listener } from '../model/table.ts';
+import type { Listener } from '../../model/table.ts';
 
 /** The Ingress front end's listeners, sorted by name. */
 export const INGRESS_LISTENER_LIST: readonly Listener[] = Object.freeze([

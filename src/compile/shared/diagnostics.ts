@@ -2,7 +2,7 @@
  * Collecting diagnostics during a compile. Processors report problems here instead of throwing;
  * the collector fixes the output order so that the result does not depend on processing order.
  */
-import type { Diagnostic, Provenance, Severity } from '../model/table.ts';
+import type { Diagnostic, Provenance, Severity } from '../../model/table.ts';
 import { comparePaths, compareStrings } from './order.ts';
 
 /** The object a diagnostic is about. */

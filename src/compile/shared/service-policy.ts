@@ -18,7 +18,7 @@ import {
   type PausePolicy,
   type RetryPolicy,
   type TimeoutPolicy,
-} from '../model/policy.ts';
+} from '../../model/policy.ts';
 import { ANNOTATION_CODES, AnnotationReader } from './annotation-reader.ts';
 import { expandStatuses } from './annotation-values.ts';
 import { formatDuration, type AnnotationName } from './annotations.ts';

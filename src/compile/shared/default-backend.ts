@@ -3,10 +3,10 @@
  * chosen host.
  */
 import type { DiagnosticSink } from './diagnostics.ts';
-import type { DefaultBackendCandidate } from './ingress.ts';
+import type { DefaultBackendCandidate } from '../ingress/ingress.ts';
 import { winnerName, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
-import type { ClusterNamer } from './backend.ts';
-import { ingressRoute } from './ingress-route.ts';
+import type { ClusterNamer } from '../ingress/backend.ts';
+import { ingressRoute } from '../ingress/ingress-route.ts';
 
 /**
  * Picks the default route from the valid `spec.defaultBackend`s, given oldest Ingress first: the

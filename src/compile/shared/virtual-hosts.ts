@@ -2,15 +2,15 @@
  * Merging the routes of all our Ingresses into virtual hosts: conflicts between Ingresses (the
  * oldest wins), precedence inside a host, and the order of hosts in the table.
  */
-import type { Route, VirtualHost } from '../model/table.ts';
+import type { Route, VirtualHost } from '../../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
-import type { RouteCandidate } from './ingress.ts';
+import type { RouteCandidate } from '../ingress/ingress.ts';
 import type { ObjectIdentity } from './objects.ts';
 import { describeWinner } from './age.ts';
-import type { ClusterNamer, ServiceRef } from './backend.ts';
+import type { ClusterNamer, ServiceRef } from '../ingress/backend.ts';
 import { compareNumbers, compareStrings } from './order.ts';
-import { ingressRoute } from './ingress-route.ts';
-import { INGRESS_LISTENERS } from './listeners.ts';
+import { ingressRoute } from '../ingress/ingress-route.ts';
+import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 
 /** An Ingress that is ours, with its place in age order (0 = oldest). */
 export interface RankedIngress {

@@ -3,10 +3,10 @@
  * ignored silently — no diagnostic, no status — because in a shared cluster they are none of our
  * business.
  */
-import type { CompileOptions } from '../model/snapshot.ts';
-import type { Identified } from './objects.ts';
-import { guarded, type DiagnosticSink } from './diagnostics.ts';
-import { field, isUnset, mapValue, stringField } from './guards.ts';
+import type { CompileOptions } from '../../model/snapshot.ts';
+import type { Identified } from '../shared/objects.ts';
+import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
+import { field, isUnset, mapValue, stringField } from '../shared/guards.ts';
 
 /** The deprecated annotation that named the class before `spec.ingressClassName` existed. */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';

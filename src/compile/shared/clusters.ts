@@ -6,14 +6,14 @@
  * the policy compiled from the Service's annotations; an unresolved one, which has no endpoints to
  * apply it to, carries the default policy.
  */
-import type { Cluster } from '../model/table.ts';
+import type { Cluster } from '../../model/table.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { PlacedRoute } from './virtual-hosts.ts';
-import { clusterName, type ClusterNamer } from './backend.ts';
+import { clusterName, type ClusterNamer } from '../ingress/backend.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
 import { comparePaths, compareStrings } from './order.ts';
 import { guarded } from './diagnostics.ts';
-import { ingressCluster } from './ingress-route.ts';
+import { ingressCluster } from '../ingress/ingress-route.ts';
 import type { ServiceResolver } from './services.ts';
 
 /**

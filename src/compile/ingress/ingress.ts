@@ -3,13 +3,13 @@
  * entries it asks for. Each Ingress is read on its own; merging, conflicts and resolution against
  * Services and Secrets happen afterwards, when all Ingresses are known.
  */
-import type { PathMatchType } from '../model/table.ts';
-import type { DiagnosticSink } from './diagnostics.ts';
+import type { PathMatchType } from '../../model/table.ts';
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { parseBackend, type ServiceRef } from './backend.ts';
-import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from './guards.ts';
+import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from '../shared/guards.ts';
 import { parseHostName, parseRuleHost, type HostName } from './hosts.ts';
 import { parsePath, regexLookalike } from './paths.ts';
-import { describe, type ObjectIdentity } from './objects.ts';
+import { describe, type ObjectIdentity } from '../shared/objects.ts';
 
 /** One path of one rule, validated but not yet merged or resolved. */
 export interface RouteCandidate {

@@ -2,9 +2,9 @@
  * Host names of Ingress rules and TLS entries: validation and the three kinds of match.
  */
 import { isIP } from 'node:net';
-import type { VirtualHost } from '../model/table.ts';
-import { isDns1123Subdomain, isUnset } from './guards.ts';
-import { describe } from './objects.ts';
+import type { VirtualHost } from '../../model/table.ts';
+import { isDns1123Subdomain, isUnset } from '../shared/guards.ts';
+import { describe } from '../shared/objects.ts';
 
 /** The catch-all virtual host that rules without a host belong to. */
 export const ANY_HOST = '*';

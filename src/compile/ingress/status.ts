@@ -2,8 +2,8 @@
  * Status of our Ingresses: two conditions, shaped like Gateway API route conditions, that
  * summarise the diagnostics of each Ingress for `kubectl describe`.
  */
-import type { Condition, Diagnostic, ObjectStatus } from '../model/table.ts';
-import type { ObjectIdentity } from './objects.ts';
+import type { Condition, Diagnostic, ObjectStatus } from '../../model/table.ts';
+import type { ObjectIdentity } from '../shared/objects.ts';
 
 /** Codes that mean a referenced Service or port could not be used (Ingresses and RouteScripts alike). */
 export const SERVICE_REFERENCE_CODES: readonly string[] = [

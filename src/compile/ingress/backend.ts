@@ -2,8 +2,8 @@
  * Ingress backends (`spec.rules[].http.paths[].backend` and `spec.defaultBackend`): validating the
  * reference to a Service port. Resolving it against the Service happens later, in services.ts.
  */
-import { field, isDns1035Label, isIanaSvcName, isPortNumber, isRecord, isUnset } from './guards.ts';
-import { describe } from './objects.ts';
+import { field, isDns1035Label, isIanaSvcName, isPortNumber, isRecord, isUnset } from '../shared/guards.ts';
+import { describe } from '../shared/objects.ts';
 
 /** A validated reference to a port of a Service in the Ingress's namespace. */
 export interface ServiceRef {

@@ -6,7 +6,7 @@
  *
  * Bounds keep values in ranges where they still mean what their name says; each group says why.
  */
-import { LB_POLICIES, type HashOn } from '../model/policy.ts';
+import { LB_POLICIES, type HashOn } from '../../model/policy.ts';
 import { HOUR, MINUTE, SECOND, type AnnotationSpec, type StatusRange } from './annotation-kinds.ts';
 
 export { allowedValues, formatDuration } from './annotation-kinds.ts';

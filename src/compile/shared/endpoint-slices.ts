@@ -3,7 +3,7 @@
  * EndpointSlice that carries the `kubernetes.io/service-name` label of that Service.
  */
 import { isIP } from 'node:net';
-import type { Endpoint } from '../model/table.ts';
+import type { Endpoint } from '../../model/table.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import type { Identified } from './objects.ts';
 import { field, isPortNumber, isRecord, isUnset, mapValue, stringField } from './guards.ts';

@@ -3,9 +3,9 @@
  * used drops only its TLS entry; the routes of the Ingress are still served over plain HTTP.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { Certificate } from '../model/table.ts';
+import type { Certificate } from '../../model/table.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
-import type { TLSCandidate } from './ingress.ts';
+import type { TLSCandidate } from '../ingress/ingress.ts';
 import type { Identified } from './objects.ts';
 import { winnerName, type RankedIngress } from './virtual-hosts.ts';
 import { field, isUnset } from './guards.ts';

@@ -2,9 +2,9 @@
  * Ingress paths: validating `path` and `pathType`, the key that decides whether two paths are the
  * same route, and the precedence order of routes inside a virtual host.
  */
-import type { PathMatchType } from '../model/table.ts';
-import { isUnset } from './guards.ts';
-import { describe } from './objects.ts';
+import type { PathMatchType } from '../../model/table.ts';
+import { isUnset } from '../shared/guards.ts';
+import { describe } from '../shared/objects.ts';
 
 /** A validated path of an Ingress rule. */
 export interface ParsedPath {
