@@ -28,14 +28,16 @@ import YAML from 'yaml';
 import type { CompiledScript, Condition, Diagnostic, ObjectStatus, Route } from '../model/table.ts';
 import { checkScript } from '../script/index.ts';
 import { compareAge, withAge, type Aged } from './shared/age.ts';
-import { parseBackend, type ClusterNamer, type ServiceRef } from './ingress/backend.ts';
+import { parseBackend } from './ingress/backend.ts';
+import type { ClusterNamer } from './shared/cluster-names.ts';
+import type { RankedOwner as RankedIngress, ServiceRef } from './shared/candidates.ts';
 import { guarded, DiagnosticSink } from './shared/diagnostics.ts';
 import { field, isRecord, isUnset, type Dict } from './shared/guards.ts';
 import { describe, indexObjects, type Identified, type ObjectIdentity } from './shared/objects.ts';
 import { compareStrings } from './shared/order.ts';
 import { ingressRoute } from './ingress/ingress-route.ts';
-import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './ingress/status.ts';
-import type { PlacedRoute, RankedIngress } from './shared/virtual-hosts.ts';
+import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './shared/object-status.ts';
+import type { PlacedRoute } from './shared/placed-route.ts';
 
 /** Limits of the CRD schema, mirrored. */
 const MAX_TARGET_REFS = 16;

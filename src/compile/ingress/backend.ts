@@ -1,16 +1,11 @@
 /**
  * Ingress backends (`spec.rules[].http.paths[].backend` and `spec.defaultBackend`): validating the
- * reference to a Service port. Resolving it against the Service happens later, in services.ts.
+ * reference to a Service port (in the Ingress's namespace). Resolving it against the Service
+ * happens in the back half (shared/services.ts).
  */
 import { field, isDns1035Label, isIanaSvcName, isPortNumber, isRecord, isUnset } from '../shared/guards.ts';
 import { describe } from '../shared/objects.ts';
-
-/** A validated reference to a port of a Service in the Ingress's namespace. */
-export interface ServiceRef {
-  readonly service: string;
-  /** The port as referenced: a number (`spec.ports[].port`) or a name (`spec.ports[].name`). */
-  readonly port: number | string;
-}
+import type { ServiceRef } from '../shared/candidates.ts';
 
 /** Why a backend was rejected. */
 export interface BackendProblem {
@@ -53,21 +48,3 @@ export function parseBackend(value: unknown): ServiceRef | BackendProblem {
   }
   return invalid('backend.service.port needs a number or a name');
 }
-
-/**
- * The cluster name for a Service port reference, `namespace/service:port`, given the Service port
- * number (`spec.ports[].port`) it resolved to:
- * - resolved: the port is that number, however it was referenced, so a reference by number and
- *   one by name to the same Service port share one cluster (`shop/web:80`);
- * - unresolved (null): the port as referenced, `shop/web:8080` or `shop/web:http`, so each broken
- *   reference stays visible on its own.
- * A number in a cluster name therefore always means `spec.ports[].port`, and a name always has a
- * letter (see `isIanaSvcName`), so an unresolved name never equals a resolved one: a number that
- * resolved is a TCP port of the Service, one that did not is not (see services.ts).
- */
-export function clusterName(namespace: string, ref: ServiceRef, servicePort: number | null): string {
-  return `${namespace}/${ref.service}:${servicePort ?? ref.port}`;
-}
-
-/** Gives the cluster name of a backend of an Ingress in `namespace` (resolving it; see clusters.ts). */
-export type ClusterNamer = (namespace: string, ref: ServiceRef) => string;

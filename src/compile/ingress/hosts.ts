@@ -2,18 +2,12 @@
  * Host names of Ingress rules and TLS entries: validation and the three kinds of match.
  */
 import { isIP } from 'node:net';
-import type { VirtualHost } from '../../model/table.ts';
+import type { HostName } from '../shared/candidates.ts';
 import { isDns1123Subdomain, isUnset } from '../shared/guards.ts';
 import { describe } from '../shared/objects.ts';
 
 /** The catch-all virtual host that rules without a host belong to. */
 export const ANY_HOST = '*';
-
-/** A validated host: the lower-case name and how it matches. */
-export interface HostName {
-  readonly host: string;
-  readonly match: VirtualHost['match'];
-}
 
 /**
  * Parses the `host` of an Ingress rule. Unset (absent, null or '') means the catch-all `*`.

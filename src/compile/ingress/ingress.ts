@@ -1,18 +1,21 @@
 /**
- * The Ingress processor: turns one Ingress (any shape) into the routes, default backend and TLS
- * entries it asks for. Each Ingress is read on its own; merging, conflicts and resolution against
- * Services and Secrets happen afterwards, when all Ingresses are known.
+ * The Ingress processor: turns one Ingress (any shape) into the paths, default backend and TLS
+ * entries it asks for. Each Ingress is read on its own; front-end.ts turns what it asks for into
+ * route candidates, and the back half merges them and resolves them against Services and Secrets
+ * once all Ingresses are known.
  */
 import type { PathMatchType } from '../../model/table.ts';
+import type { HostName, ServiceRef } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
-import { parseBackend, type ServiceRef } from './backend.ts';
+import { parseBackend } from './backend.ts';
+import { reportForeignAnnotations } from './foreign-annotations.ts';
 import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from '../shared/guards.ts';
-import { parseHostName, parseRuleHost, type HostName } from './hosts.ts';
+import { parseHostName, parseRuleHost } from './hosts.ts';
 import { parsePath, regexLookalike } from './paths.ts';
 import { describe, type ObjectIdentity } from '../shared/objects.ts';
 
 /** One path of one rule, validated but not yet merged or resolved. */
-export interface RouteCandidate {
+export interface IngressPath {
   readonly host: HostName;
   readonly pathType: PathMatchType;
   readonly path: string;
@@ -33,7 +36,7 @@ export interface DefaultBackendCandidate {
 }
 
 /** A validated `spec.tls[]` entry. */
-export interface TLSCandidate {
+export interface IngressTLS {
   readonly secretName: string;
   /** Lower-case SNI names, never empty: the entry's `hosts`, or the hosts of the Ingress's rules. */
   readonly hosts: readonly string[];
@@ -43,9 +46,9 @@ export interface TLSCandidate {
 
 /** Everything one Ingress asks for, in the order it wrote it. */
 export interface IngressContribution {
-  readonly routes: readonly RouteCandidate[];
+  readonly paths: readonly IngressPath[];
   readonly defaultBackend: DefaultBackendCandidate | null;
-  readonly tls: readonly TLSCandidate[];
+  readonly tls: readonly IngressTLS[];
 }
 
 /**
@@ -55,10 +58,10 @@ export interface IngressContribution {
 export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink): IngressContribution {
   reportForeignAnnotations(id, obj, sink);
   const spec = field(obj, 'spec');
-  const routes: RouteCandidate[] = [];
+  const paths: IngressPath[] = [];
   if (!isRecord(spec)) {
     sink.report(id, 'ObjectInvalid', 'error', `spec must be an object, got ${describe(spec)}; nothing of the Ingress is served`);
-    return { routes, defaultBackend: null, tls: [] };
+    return { paths, defaultBackend: null, tls: [] };
   }
   const ruleHosts: string[] = [];
   const rules = field(spec, 'rules');
@@ -81,12 +84,12 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
     // A rule with a host and no `http` is valid and routes nothing of its own.
     const http = field(rule, 'http');
     if (isUnset(http)) return;
-    const paths = field(http, 'paths');
-    if (!Array.isArray(paths)) {
+    const rulePaths = field(http, 'paths');
+    if (!Array.isArray(rulePaths)) {
       sink.report(id, 'IngressRuleInvalid', 'error', 'http.paths must be a list', `${ruleProvenance}/http`);
       return;
     }
-    (paths as readonly unknown[]).forEach((entry, j) => {
+    (rulePaths as readonly unknown[]).forEach((entry, j) => {
       const provenance = `${ruleProvenance}/path/${j}`;
       if (!isRecord(entry)) {
         sink.report(id, 'IngressPathInvalid', 'error', `a path must be an object, got ${describe(entry)}`, provenance);
@@ -104,10 +107,10 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
         sink.report(id, ref.code, 'error', `${ref.message}; the path is ignored`, provenance);
         return;
       }
-      routes.push({ host, ...parsed, ref, provenance, ruleProvenance });
+      paths.push({ host, ...parsed, ref, provenance, ruleProvenance });
     });
   });
-  return { routes, defaultBackend: parseDefaultBackend(id, spec, sink), tls: parseTLS(id, spec, ruleHosts, sink) };
+  return { paths, defaultBackend: parseDefaultBackend(id, spec, sink), tls: parseTLS(id, spec, ruleHosts, sink) };
 }
 
 function parseDefaultBackend(id: ObjectIdentity, spec: Dict, sink: DiagnosticSink): DefaultBackendCandidate | null {
@@ -122,14 +125,14 @@ function parseDefaultBackend(id: ObjectIdentity, spec: Dict, sink: DiagnosticSin
   return { ref, provenance };
 }
 
-function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], sink: DiagnosticSink): TLSCandidate[] {
+function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], sink: DiagnosticSink): IngressTLS[] {
   const value = field(spec, 'tls');
   if (isUnset(value)) return [];
   if (!Array.isArray(value)) {
     sink.report(id, 'TLSConfigInvalid', 'error', 'spec.tls must be a list', `${id.provenance}/tls`);
     return [];
   }
-  const out: TLSCandidate[] = [];
+  const out: IngressTLS[] = [];
   (value as readonly unknown[]).forEach((entry, k) => {
     const provenance = `${id.provenance}/tls/${k}`;
     const invalid = (message: string): void => sink.report(id, 'TLSConfigInvalid', 'error', `${message}; the TLS entry is ignored`, provenance);
@@ -160,28 +163,4 @@ function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], 
     out.push({ secretName, hosts, provenance });
   });
   return out;
-}
-
-/** The prefix of ingress-nginx's annotations, which people bring along when they migrate. */
-const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
-
-/**
- * Warns about annotations on an Ingress that look like they configure something but do not:
- * signalbox's own (`signalbox.dev/*` belong on the Service) and ingress-nginx's (not read at all).
- * Nothing else about the Ingress changes; the warning only says why the setting has no effect.
- */
-function reportForeignAnnotations(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink): void {
-  const annotations = field(field(obj, 'metadata'), 'annotations');
-  if (!isRecord(annotations)) return;
-  const nginx: string[] = [];
-  for (const name of Object.keys(annotations).sort()) {
-    if (name.startsWith('signalbox.dev/')) {
-      sink.report(id, 'AnnotationIgnored', 'warning', `${name} has no effect on an Ingress: signalbox reads its policy annotations from the Service the Ingress routes to (docs/annotations.md); it is ignored`, `${id.provenance}/annotations/${name}`);
-    } else if (name.startsWith(NGINX_PREFIX)) {
-      nginx.push(name.slice(NGINX_PREFIX.length));
-    }
-  }
-  if (nginx.length > 0) {
-    sink.report(id, 'AnnotationIgnored', 'warning', `ingress-nginx annotations are not read by signalbox (${nginx.join(', ')}); docs/migrating-from-ingress-nginx.md says what replaces each`, `${id.provenance}/annotations/${NGINX_PREFIX}${nginx[0]}`);
-  }
 }

@@ -1,5 +1,6 @@
 /**
- * The age of an Ingress, which decides every conflict between Ingresses: the oldest wins.
+ * The age of an object, which decides every conflict between objects of one front end (Ingresses)
+ * and between RouteScripts: the oldest wins.
  */
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { Identified } from './objects.ts';
@@ -44,8 +45,11 @@ export function compareAge(a: Aged, b: Aged): number {
  * How to name the winner of a conflict in a message: "the older Ingress ns/name", or, when both
  * are equally old (or both undated), "Ingress ns/name (as old, first by namespace/name)".
  */
-export function describeWinner(winner: { readonly created: number | null; readonly namespace: string; readonly name: string }, loserCreated: number | null): string {
+export function describeWinner(
+  winner: { readonly created: number | null; readonly kind: string; readonly namespace: string; readonly name: string },
+  loserCreated: number | null,
+): string {
   return winner.created === loserCreated
-    ? `Ingress ${winner.namespace}/${winner.name} (as old, first by namespace/name)`
-    : `the older Ingress ${winner.namespace}/${winner.name}`;
+    ? `${winner.kind} ${winner.namespace}/${winner.name} (as old, first by namespace/name)`
+    : `the older ${winner.kind} ${winner.namespace}/${winner.name}`;
 }

@@ -1,37 +1,28 @@
 /**
- * The default backend: the route for requests that match no virtual host or no route of the
- * chosen host.
+ * The default route: the route for requests that match no virtual host or no route of the chosen
+ * host (on listeners that send those to it).
  */
 import type { DiagnosticSink } from './diagnostics.ts';
-import type { DefaultBackendCandidate } from '../ingress/ingress.ts';
-import { winnerName, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
-import type { ClusterNamer } from '../ingress/backend.ts';
-import { ingressRoute } from '../ingress/ingress-route.ts';
+import type { DefaultRouteCandidate } from './candidates.ts';
+import type { ClusterNamer } from './cluster-names.ts';
+import { resolveRoute, type MergedRoute } from './placed-route.ts';
+import { winnerName } from './virtual-hosts.ts';
 
 /**
- * Picks the default route from the valid `spec.defaultBackend`s, given oldest Ingress first: the
- * oldest wins and every other gets `DefaultBackendConflict`. The route is a Prefix `/` so that it
- * reads like any other route in the table.
+ * Picks the default route from the candidates, given in claim order (Ingresses: oldest first): the
+ * first wins and every other gets `DefaultBackendConflict`.
  */
-export function pickDefaultRoute(
-  candidates: readonly { readonly owner: RankedIngress; readonly candidate: DefaultBackendCandidate }[],
-  clusterOf: ClusterNamer,
-  sink: DiagnosticSink,
-): PlacedRoute | null {
+export function pickDefaultRoute(candidates: readonly DefaultRouteCandidate[], clusterOf: ClusterNamer, sink: DiagnosticSink): MergedRoute | null {
   const [winner, ...losers] = candidates;
   if (winner === undefined) return null;
-  for (const { owner, candidate } of losers) {
+  for (const { owner, route } of losers) {
     sink.report(
       owner.id,
       'DefaultBackendConflict',
       'error',
-      `the default backend is already set by ${winnerName(winner.owner, owner)} (${winner.candidate.provenance}); this one is ignored`,
-      candidate.provenance,
+      `the default backend is already set by ${winnerName(winner.owner, owner)} (${winner.route.provenance}); this one is ignored`,
+      route.provenance,
     );
   }
-  return {
-    route: ingressRoute('Prefix', '/', clusterOf(winner.owner.id.namespace, winner.candidate.ref), winner.candidate.provenance),
-    ref: winner.candidate.ref,
-    owner: winner.owner,
-  };
+  return resolveRoute(winner.route, winner.owner, clusterOf);
 }

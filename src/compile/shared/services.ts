@@ -12,7 +12,7 @@
  * A Service's `signalbox.dev/*` annotations are compiled here too (service-policy.ts), once per
  * Service that a route references, and carried by every resolved reference to it.
  */
-import type { ServiceRef } from '../ingress/backend.ts';
+import type { ServiceRef } from './candidates.ts';
 import type { Identified } from './objects.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field, isPortNumber, isRecord, isUnset } from './guards.ts';

@@ -5,9 +5,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Certificate } from '../../model/table.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
-import type { TLSCandidate } from '../ingress/ingress.ts';
+import type { RankedOwner, TLSCandidate } from './candidates.ts';
 import type { Identified } from './objects.ts';
-import { winnerName, type RankedIngress } from './virtual-hosts.ts';
+import { winnerName } from './virtual-hosts.ts';
 import { field, isUnset } from './guards.ts';
 import { comparePaths, compareStrings } from './order.ts';
 
@@ -28,60 +28,59 @@ interface Building {
 
 interface HostClaim {
   readonly certificate: string;
-  readonly owner: RankedIngress;
+  readonly owner: RankedOwner;
   readonly provenance: string;
 }
 
 /**
- * Builds the certificates from TLS entries given oldest Ingress first. A Secret referenced by
+ * Builds the certificates from TLS entries given in claim order (Ingresses: oldest first). A Secret referenced by
  * several entries or Ingresses is one certificate serving the union of their hosts. A host claimed
  * through two different Secrets goes to the oldest Ingress (or the earlier entry of one Ingress);
  * the other entry loses that host with `TLSHostConflict`. Certificates left without hosts are
  * omitted. Sorted by name, hosts sorted.
  */
 export function buildCertificates(
-  entries: readonly { readonly owner: RankedIngress; readonly tls: readonly TLSCandidate[] }[],
+  entries: readonly TLSCandidate[],
   secrets: ReadonlyMap<string, Identified>,
   sink: DiagnosticSink,
 ): Certificate[] {
   const pairs = new Map<string, KeyPair>();
   const building = new Map<string, Building>();
   const claims = new Map<string, HostClaim>();
-  for (const { owner, tls } of entries) {
-    for (const entry of tls) {
-      const name = `${owner.id.namespace}/${entry.secretName}`;
-      let pair = pairs.get(name);
-      if (pair === undefined) {
-        const secret = secrets.get(name);
-        pair = guarded(sink, { kind: 'Secret', namespace: owner.id.namespace, name: entry.secretName }, UNREADABLE, () => readKeyPair(name, secret));
-        pairs.set(name, pair);
-      }
-      if ('code' in pair) {
-        sink.report(owner.id, pair.code, 'error', `${pair.message}; the TLS entry is ignored and its hosts are served over HTTPS with the default certificate`, entry.provenance);
+  for (const entry of entries) {
+    const { owner } = entry;
+    const name = `${owner.id.namespace}/${entry.secretName}`;
+    let pair = pairs.get(name);
+    if (pair === undefined) {
+      const secret = secrets.get(name);
+      pair = guarded(sink, { kind: 'Secret', namespace: owner.id.namespace, name: entry.secretName }, UNREADABLE, () => readKeyPair(name, secret));
+      pairs.set(name, pair);
+    }
+    if ('code' in pair) {
+      sink.report(owner.id, pair.code, 'error', `${pair.message}; the TLS entry is ignored and its hosts are served over HTTPS with the default certificate`, entry.provenance);
+      continue;
+    }
+    let certificate = building.get(name);
+    if (certificate === undefined) {
+      certificate = { name, pair, hosts: new Set(), provenance: new Set() };
+      building.set(name, certificate);
+    }
+    for (const host of entry.hosts) {
+      const claim = claims.get(host);
+      if (claim !== undefined && claim.certificate !== name) {
+        const by = claim.owner.id.provenance === owner.id.provenance ? `an earlier TLS entry of this ${owner.id.kind}` : winnerName(claim.owner, owner);
+        sink.report(
+          owner.id,
+          'TLSHostConflict',
+          'error',
+          `host "${host}" is already served with Secret ${claim.certificate} by ${by} (${claim.provenance}); Secret ${name} does not serve it`,
+          entry.provenance,
+        );
         continue;
       }
-      let certificate = building.get(name);
-      if (certificate === undefined) {
-        certificate = { name, pair, hosts: new Set(), provenance: new Set() };
-        building.set(name, certificate);
-      }
-      for (const host of entry.hosts) {
-        const claim = claims.get(host);
-        if (claim !== undefined && claim.certificate !== name) {
-          const by = claim.owner === owner ? 'an earlier TLS entry of this Ingress' : winnerName(claim.owner, owner);
-          sink.report(
-            owner.id,
-            'TLSHostConflict',
-            'error',
-            `host "${host}" is already served with Secret ${claim.certificate} by ${by} (${claim.provenance}); Secret ${name} does not serve it`,
-            entry.provenance,
-          );
-          continue;
-        }
-        if (claim === undefined) claims.set(host, { certificate: name, owner, provenance: entry.provenance });
-        certificate.hosts.add(host);
-        certificate.provenance.add(entry.provenance);
-      }
+      if (claim === undefined) claims.set(host, { certificate: name, owner, provenance: entry.provenance });
+      certificate.hosts.add(host);
+      certificate.provenance.add(entry.provenance);
     }
   }
   return [...building.values()]
