@@ -428,7 +428,7 @@ function readConfigMapData(
   id: ObjectIdentity,
   ref: { name: string; key: string },
   maps: ReadonlyMap<string, Identified>,
-): { data: unknown } | { code: string; problem: string } {
+): { data: unknown } | { code: 'ConfigMapNotFound' | 'ConfigMapKeyNotFound' | 'RouteScriptDataInvalid'; problem: string } {
   const mapName = `${id.namespace}/${ref.name}`;
   const map = maps.get(mapName);
   if (map === undefined) return { code: 'ConfigMapNotFound', problem: `ConfigMap ${mapName} not found` };

@@ -35,11 +35,14 @@ export function ourClasses(classes: ReadonlyMap<string, Identified>, options: Co
   return { names, hasDefault };
 }
 
+/** The codes of the warnings ownership can give. */
+export type IngressClassWarning = 'IngressClassAnnotationIgnored' | 'IngressClassNameInvalid';
+
 /** Why an Ingress is ours, with the warnings that decision carries. */
 export interface Ownership {
   readonly via: 'field' | 'annotation' | 'default';
   /** Problems with the class fields that did not stop us from claiming the Ingress. */
-  readonly warnings: readonly { readonly code: string; readonly message: string }[];
+  readonly warnings: readonly { readonly code: IngressClassWarning; readonly message: string }[];
 }
 
 /**
@@ -54,7 +57,7 @@ export interface Ownership {
 export function ownership(ingress: unknown, ours: OurClasses, options: CompileOptions): Ownership | null {
   const className = field(field(ingress, 'spec'), 'ingressClassName');
   const annotation = field(field(field(ingress, 'metadata'), 'annotations'), INGRESS_CLASS_ANNOTATION);
-  const warnings: { code: string; message: string }[] = [];
+  const warnings: { code: IngressClassWarning; message: string }[] = [];
   if (typeof className === 'string' && className !== '') {
     if (!ours.names.has(className)) return null;
     if (!isUnset(annotation)) {

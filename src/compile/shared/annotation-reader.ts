@@ -15,6 +15,7 @@ import {
   type AnnotationName,
   type AnnotationValue,
 } from './annotations.ts';
+import type { DiagnosticCode, SeverityOf } from '../../model/diagnostic-codes.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { field, isRecord } from './guards.ts';
 import type { ObjectIdentity } from './objects.ts';
@@ -114,7 +115,7 @@ export class AnnotationReader {
     this.#report(name, code, 'warning', message);
   }
 
-  #report(name: string, code: string, severity: 'error' | 'warning', message: string): void {
+  #report<C extends DiagnosticCode>(name: string, code: C, severity: SeverityOf<C>, message: string): void {
     this.#sink.report(this.#id, code, severity, message, `${this.#id.provenance}/annotations/${name}`);
   }
 }

@@ -2,7 +2,8 @@
  * Collecting diagnostics during a compile. Processors report problems here instead of throwing;
  * the collector fixes the output order so that the result does not depend on processing order.
  */
-import type { Diagnostic, Provenance, Severity } from '../../model/table.ts';
+import type { DiagnosticCode, SeverityOf } from '../../model/diagnostic-codes.ts';
+import type { Diagnostic, Provenance } from '../../model/table.ts';
 import { comparePaths, compareStrings } from './order.ts';
 
 /** The object a diagnostic is about. */
@@ -17,13 +18,14 @@ export class DiagnosticSink {
   readonly #items: Diagnostic[] = [];
 
   /**
-   * Records one problem with `subject`. `path` is the provenance of the part concerned; omit it
-   * when the whole object is meant.
+   * Records one problem with `subject`. The code is one of the catalogue's (model/diagnostic-codes.ts)
+   * and the severity the one it gives that code, both checked by the compiler. `path` is the
+   * provenance of the part concerned; omit it when the whole object is meant.
    */
-  report(
+  report<C extends DiagnosticCode>(
     subject: DiagnosticSubject,
-    code: string,
-    severity: Severity,
+    code: C,
+    severity: SeverityOf<C>,
     message: string,
     path?: Provenance,
   ): void {

@@ -23,7 +23,7 @@ const TCP = 'TCP';
 
 /** Why a reference cannot be used: reported on every route that uses it. */
 export interface PortProblem {
-  readonly code: string;
+  readonly code: 'ServiceNotFound' | 'ServicePortNotFound' | 'ServicePortProtocolUnsupported' | 'ServiceTypeUnsupported' | 'ServiceInvalid';
   readonly message: string;
 }
 

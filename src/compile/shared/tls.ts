@@ -15,7 +15,7 @@ import { comparePaths, compareStrings } from './order.ts';
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /** A usable key pair, or why a Secret is not one. */
-type KeyPair = { readonly certPem: string; readonly keyPem: string } | { readonly code: string; readonly message: string };
+type KeyPair = { readonly certPem: string; readonly keyPem: string } | { readonly code: 'TLSSecretNotFound' | 'TLSSecretInvalid'; readonly message: string };
 
 const UNREADABLE: KeyPair = { code: 'TLSSecretInvalid', message: 'the Secret could not be read' };
 
