@@ -1,7 +1,11 @@
-import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
+/**
+ * The composition of a running data plane: the control loop (controller/control-loop.ts) fed by a
+ * source, the worker pool it publishes to, the active health checker, the admin server and the
+ * debug listener, and their orderly shutdown.
+ */
 import type { DataplaneConfig, DebugListenerConfig } from '../config/dataplane-config.ts';
-import { Debouncer } from '../controller/debouncer.ts';
-import { TableBuilder, type TableStage } from '../controller/table-builder.ts';
+import { ControlLoop, type ControlLoopHooks } from '../controller/control-loop.ts';
+import type { TableStage } from '../controller/table-builder.ts';
 import { startAdminServer } from '../dataplane/admin-server.ts';
 import { startDebugServer } from '../dataplane/debug-server.ts';
 import { DebugToken } from '../dataplane/debug-token.ts';
@@ -13,7 +17,6 @@ import { createControlMetrics, type ControlMetrics } from '../metrics/metrics.ts
 import type { CompileOptions } from '../model/snapshot.ts';
 import type { CompileResult, PublishedTable } from '../model/table.ts';
 import type { ObjectSource } from '../source/object-source.ts';
-import { withDefaultNamespace } from '../source/namespace-defaults.ts';
 
 /** What every way of running the data plane needs. */
 export interface RuntimeOptions {
@@ -52,17 +55,15 @@ export interface RunningRuntime {
   stop(): Promise<void>;
 }
 
-/** What the source-specific side (the controller's status writer) hears of each build. */
-export interface RuntimeHooks {
-  /** After each compile: its result, and the table published (null when it equals the current one). */
-  readonly built?: (result: CompileResult, published: PublishedTable | null) => void;
+/** What the source-specific side (the controller's status writer) hears of each build, and of stop. */
+export interface RuntimeHooks extends ControlLoopHooks {
   /** Runs first during stop (before the drain), e.g. to give up leadership. */
   readonly stopping?: () => Promise<void>;
 }
 
 /**
- * The data plane fed by `source`: source → debounce → TableBuilder → WorkerPool, the active health
- * checker, the admin server and the debug listener. `serve --manifests` and `controller` differ only
+ * The data plane fed by `source`: the control loop publishing to the WorkerPool and the active
+ * health checker, the admin server and the debug listener. `serve --manifests` and `controller` differ only
  * in the source and in what they do with each build's statuses.
  */
 export async function startRuntime(options: RuntimeOptions, source: ObjectSource, metrics: ControlMetrics = createControlMetrics(), hooks: RuntimeHooks = {}): Promise<RunningRuntime> {
@@ -74,7 +75,6 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
     ...options.dataplane,
     defaultCertificate: options.dataplane.defaultCertificate ?? generateSelfSignedCertificate({ commonName: 'signalbox default certificate', dnsNames: ['signalbox.invalid'], days: 3650 }),
   };
-  const builder = new TableBuilder(options.compile, log.child({ component: 'compile' }), metrics, options.tableStage ?? null);
   const pool = new WorkerPool(dataplane, options.workers, log.child({ component: 'workers' }), metrics);
   // One prober per endpoint for the whole process; the workers get only the verdicts.
   const health = new ActiveHealthChecker({
@@ -83,32 +83,32 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
     onChange: (unhealthy) => pool.setUnhealthy([...unhealthy]),
   });
   let draining = false;
-
-  const rebuild = (): void => {
-    const { snapshot, diagnostics } = snapshotFromObjects(withDefaultNamespace(source.objects()));
-    const published = builder.build(snapshot, [...source.diagnostics(), ...diagnostics], source.locate === undefined ? undefined : (d) => source.locate!(d));
-    if (published !== null) {
+  const loop = new ControlLoop(source, {
+    compile: options.compile,
+    debounce: options.debounce,
+    log: log.child({ component: 'compile' }),
+    metrics,
+    tableStage: options.tableStage,
+    publish: (published) => {
       pool.publish(published);
       health.update(published.table);
-    }
-    if (builder.lastResult !== null) hooks.built?.(builder.lastResult, published);
-  };
+    },
+    hooks,
+  });
 
-  await source.load();
-  rebuild();
+  await loop.load();
   const ports = await pool.start();
-  const debouncer = new Debouncer(rebuild, options.debounce?.holdoffMs ?? 50, options.debounce?.maxDelayMs ?? 500);
-  source.watch(() => debouncer.trigger());
+  loop.watch();
   const debug = options.debug === null
     ? null
     : await startDebugServer(
       { host: options.debug.bind, port: options.debug.port, token: debugToken, log: debugLog, unauthorized: metrics.debugUnauthorized },
-      { currentTable: () => builder.current, scriptStatuses: () => pool.scriptStatuses() },
+      { currentTable: () => loop.current, scriptStatuses: () => pool.scriptStatuses() },
     );
   const admin = await startAdminServer(options.adminBind, options.adminPort, {
     registry: metrics.registry,
     collectWorkerMetrics: () => pool.collectMetrics(),
-    isReady: () => !draining && builder.current !== null && pool.ready,
+    isReady: () => !draining && loop.current !== null && pool.ready,
     debugAddress: debug === null || options.debug === null ? null : hostPort(options.debug.bind, debug.port),
   });
 
@@ -116,8 +116,8 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
   return {
     ports: { ...ports, admin: admin.port, debug: debug?.port ?? null },
     metrics,
-    current: () => builder.current,
-    lastResult: () => builder.lastResult,
+    current: () => loop.current,
+    lastResult: () => loop.lastResult,
     scriptStatuses: () => pool.scriptStatuses(),
     whenApplied: (version) => pool.whenApplied(version),
     stop() {
@@ -125,8 +125,7 @@ export async function startRuntime(options: RuntimeOptions, source: ObjectSource
         draining = true;
         pool.drain();
         await hooks.stopping?.();
-        await source.close();
-        debouncer.stop();
+        await loop.stop();
         health.stop();
         if (options.drainMs > 0) await new Promise((r) => setTimeout(r, options.drainMs));
         await pool.stop(options.graceMs);

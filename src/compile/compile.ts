@@ -5,87 +5,66 @@
  * snapshot gives byte-identical `JSON.stringify` output whatever the order of its arrays. It never
  * throws on bad input: objects may come from hand-written YAML and have any shape, so every
  * problem becomes a diagnostic and only the bad part (a path, a rule, a TLS entry, an object) is
- * dropped. Processors run in a fixed order, one per kind:
+ * dropped. It runs in three parts:
  *
- *   IngressClass → Ingress (rules, paths, default backend, TLS) → virtual hosts and conflicts,
- *   each winning backend resolved against its Service to name its cluster (and the Service's
- *   `signalbox.dev/*` annotations compiled into its policy) → RouteScript (validated, code
- *   checked, attached to routes, its backends resolved like Ingress backends) → EndpointSlice
- *   (with weights) → Secret → status
+ *   front ends (ingress/): IngressClass → Ingress (rules, paths, hosts, default backend, TLS),
+ *     each Ingress turned into route candidates whose backends are still Service references;
+ *   the back half (shared/): Services (and their `signalbox.dev/*` annotations, compiled into
+ *     cluster policies) read first so that clusters can be named → virtual hosts merged from the
+ *     candidates (conflicts, the front end's precedence) and the default route → RouteScript
+ *     (validated, code checked, attached to placed routes, its backends resolved like route
+ *     backends) → clusters with their EndpointSlices (and weights) → certificates from Secrets;
+ *   statuses of the front ends' objects and of the RouteScripts.
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
 import type { CompileResult, Diagnostic, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
-import { compareAge, withAge } from './age.ts';
-import { buildClusters, clusterNamer } from './clusters.ts';
-import { pickDefaultRoute } from './default-backend.ts';
-import { DiagnosticSink, guarded, sortDiagnostics } from './diagnostics.ts';
-import { indexSlices } from './endpoint-slices.ts';
-import { field } from './guards.ts';
-import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
-import { parseIngress, type IngressContribution } from './ingress.ts';
-import { identify, indexByKey, indexObjects, subjectOf, type Identified } from './objects.ts';
-import { compareStrings } from './order.ts';
+import { ingressFrontEnd } from './ingress/front-end.ts';
+import { ingressStatus } from './ingress/status.ts';
 import { compileRouteScripts, routeScriptStatus, type TargetableRoute } from './route-scripts.ts';
-import { ServiceResolver } from './services.ts';
-import { ingressStatus } from './status.ts';
-import { buildCertificates } from './tls.ts';
-import { buildVirtualHosts, type PlacedRoute, type RankedIngress } from './virtual-hosts.ts';
-import { INGRESS_LISTENER_LIST } from './listeners.ts';
-
-const EMPTY: IngressContribution = Object.freeze({ routes: [], defaultBackend: null, tls: [] });
+import { placeRoutes, buildResources } from './shared/back-half.ts';
+import { DiagnosticSink, sortDiagnostics } from './shared/diagnostics.ts';
+import { field } from './shared/guards.ts';
+import { compareStrings } from './shared/order.ts';
+import { clusterUsesOf, type MergedRoute } from './shared/placed-route.ts';
 
 /**
- * Compiles a snapshot into a routing table, the status of each of our Ingresses and the
- * diagnostics explaining everything that was dropped. Ingresses of other controllers are ignored
- * without a trace. See the processors for the exact rules: ingress-class.ts, ingress.ts, hosts.ts,
- * paths.ts, virtual-hosts.ts, default-backend.ts, route-scripts.ts, services.ts, service-policy.ts (with annotations.ts,
- * the table of annotations), endpoint-slices.ts, tls.ts, status.ts.
+ * Compiles a snapshot into a routing table, the status of each of our Ingresses and RouteScripts
+ * and the diagnostics explaining everything that was dropped. Ingresses of other controllers are
+ * ignored without a trace. See the processors for the exact rules: ingress/ (front-end.ts,
+ * ingress-class.ts, ingress.ts, hosts.ts, paths.ts, precedence.ts, status.ts), shared/
+ * (back-half.ts, virtual-hosts.ts, default-backend.ts, services.ts, service-policy.ts with
+ * annotations.ts, the table of annotations, clusters.ts, endpoint-slices.ts, tls.ts) and
+ * route-scripts.ts.
  */
 export function compile(snapshot: Snapshot, options: CompileOptions): CompileResult {
   const sink = new DiagnosticSink();
   const input: unknown = snapshot;
 
-  const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
-  const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
-
-  const parsed = ingresses.map(({ owner, item }) => ({
-    owner,
-    contribution: guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink)),
-  }));
+  const ingress = ingressFrontEnd(input, options, sink);
   // Clusters are named by the Service port a backend resolves to, so Services are read first.
-  const resolver = new ServiceResolver(indexObjects(field(input, 'services'), 'Service', true, sink), sink);
-  const clusterOf = clusterNamer(resolver);
-  const hosts = buildVirtualHosts(parsed.map(({ owner, contribution }) => ({ owner, routes: contribution.routes })), clusterOf, sink);
-  const defaultRoute = pickDefaultRoute(
-    parsed.flatMap(({ owner, contribution: c }) => (c.defaultBackend === null ? [] : [{ owner, candidate: c.defaultBackend }])),
-    clusterOf,
-    sink,
-  );
+  const placement = placeRoutes(ingress, input, sink);
+  const { hosts, defaultRoute, clusterOf } = placement;
 
   // RouteScripts attach to the placed routes and add the clusters of their backends and lookups.
-  const placed: PlacedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
+  const placed: MergedRoute[] = defaultRoute === null ? hosts.routes : [...hosts.routes, defaultRoute];
   const placedByRoute = new Map(hosts.routes.map((p) => [p.route, p]));
   const targetable: TargetableRoute[] = hosts.virtualHosts.flatMap((vh) =>
     vh.routes.flatMap((route) => {
       const p = placedByRoute.get(route);
-      return p === undefined ? [] : [{ placed: p, host: vh.host }];
+      return p === undefined ? [] : scriptTargets(p, vh.host);
     }),
   );
-  if (defaultRoute !== null) targetable.push({ placed: defaultRoute, host: null });
+  if (defaultRoute !== null) targetable.push(...scriptTargets(defaultRoute, null));
   const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink, options.scriptMemoryBudgetMiB ?? null);
   const withScript = (route: Route): Route => {
     const script = routeScripts.attached.get(route);
     return script === undefined ? route : { ...route, filters: [...route.filters, { type: 'RouteScript', script }] };
   };
 
-  const slices = indexSlices(indexObjects(field(input, 'endpointSlices'), 'EndpointSlice', true, sink), sink);
-  const clusters = buildClusters([...placed, ...routeScripts.clusterUses], resolver, slices, sink);
-
-  const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, sink);
-  const certificates = buildCertificates(parsed.map(({ owner, contribution }) => ({ owner, tls: contribution.tls })), secrets, sink);
+  const { clusters, certificates } = buildResources(ingress, placement, routeScripts.clusterUses.flatMap(clusterUsesOf), input, sink);
 
   const table: RoutingTable = {
-    listeners: INGRESS_LISTENER_LIST,
+    listeners: ingress.listeners,
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
@@ -95,7 +74,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const diagnostics = sortDiagnostics(sink.items);
 
   // An Ingress is served when any node of the table came from it.
-  const served = new Set<RankedIngress>(placed.map((p) => p.owner));
+  const served = new Set<string>(placed.map((p) => p.owner.id.provenance));
   const certificateSources = new Set(certificates.flatMap((c) => c.provenance.map(ownerOf)));
   const byObject = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
@@ -106,8 +85,8 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     else list.push(d);
   }
   const statuses: ObjectStatus[] = [
-    ...ingresses.map(({ owner }) =>
-      ingressStatus(owner.id, byObject.get(owner.id.provenance) ?? [], served.has(owner) || certificateSources.has(owner.id.provenance)),
+    ...ingress.ingresses.map(({ id }) =>
+      ingressStatus(id, byObject.get(id.provenance) ?? [], served.has(id.provenance) || certificateSources.has(id.provenance)),
     ),
     ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false, routeScripts.outranked.has(id.key))),
   ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
@@ -116,32 +95,12 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
 }
 
 /**
- * Our Ingresses, identified, deduplicated and ranked oldest first. Ownership is decided before the
- * metadata is validated, so that broken Ingresses of other controllers stay silent.
+ * A placed route as RouteScripts target it: by its owner, or by the Service of its first backend
+ * (a route with no Service backend is targeted by neither; the Ingress front end writes none).
  */
-function ourIngresses(
-  list: unknown,
-  ours: ReturnType<typeof ourClasses>,
-  options: CompileOptions,
-  sink: DiagnosticSink,
-): { owner: RankedIngress; item: Identified }[] {
-  const owned = new Map<Identified, Ownership>();
-  for (const obj of Array.isArray(list) ? (list as unknown[]) : []) {
-    guarded(sink, subjectOf(obj, 'Ingress'), undefined, () => {
-      const own = ownership(obj, ours, options);
-      if (own === null) return;
-      const item = identify(obj, 'Ingress', true, sink);
-      if (item !== null) owned.set(item, own);
-    });
-  }
-  const unique = [...indexByKey([...owned.keys()], sink).values()];
-  for (const item of unique) {
-    for (const warning of owned.get(item)!.warnings) sink.report(item.id, warning.code, 'warning', warning.message);
-  }
-  return unique
-    .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
-    .sort(compareAge)
-    .map((item, rank) => ({ owner: { id: item.id, rank, created: item.created }, item }));
+function scriptTargets(merged: MergedRoute, host: string | null): TargetableRoute[] {
+  const ref = merged.services[0];
+  return ref === undefined ? [] : [{ placed: { route: merged.route, ref, owner: merged.owner }, host }];
 }
 
 /** `Ingress/ns/name` from a provenance path below it. */

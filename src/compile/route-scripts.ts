@@ -27,15 +27,17 @@
 import YAML from 'yaml';
 import type { CompiledScript, Condition, Diagnostic, ObjectStatus, Route } from '../model/table.ts';
 import { checkScript } from '../script/index.ts';
-import { compareAge, withAge, type Aged } from './age.ts';
-import { parseBackend, type ClusterNamer, type ServiceRef } from './backend.ts';
-import { guarded, DiagnosticSink } from './diagnostics.ts';
-import { field, isRecord, isUnset, type Dict } from './guards.ts';
-import { describe, indexObjects, type Identified, type ObjectIdentity } from './objects.ts';
-import { compareStrings } from './order.ts';
-import { ingressRoute } from './ingress-route.ts';
-import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './status.ts';
-import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
+import { compareAge, withAge, type Aged } from './shared/age.ts';
+import { parseBackend } from './ingress/backend.ts';
+import type { ClusterNamer } from './shared/cluster-names.ts';
+import type { RankedOwner as RankedIngress, ServiceRef } from './shared/candidates.ts';
+import { guarded, DiagnosticSink } from './shared/diagnostics.ts';
+import { field, isRecord, isUnset, type Dict } from './shared/guards.ts';
+import { describe, indexObjects, type Identified, type ObjectIdentity } from './shared/objects.ts';
+import { compareStrings } from './shared/order.ts';
+import { ingressRoute } from './ingress/ingress-route.ts';
+import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './shared/object-status.ts';
+import type { PlacedRoute } from './shared/placed-route.ts';
 
 /** Limits of the CRD schema, mirrored. */
 const MAX_TARGET_REFS = 16;
@@ -426,7 +428,7 @@ function readConfigMapData(
   id: ObjectIdentity,
   ref: { name: string; key: string },
   maps: ReadonlyMap<string, Identified>,
-): { data: unknown } | { code: string; problem: string } {
+): { data: unknown } | { code: 'ConfigMapNotFound' | 'ConfigMapKeyNotFound' | 'RouteScriptDataInvalid'; problem: string } {
   const mapName = `${id.namespace}/${ref.name}`;
   const map = maps.get(mapName);
   if (map === undefined) return { code: 'ConfigMapNotFound', problem: `ConfigMap ${mapName} not found` };

@@ -5,9 +5,9 @@
  */
 import type { Diagnostic } from '../model/table.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { DiagnosticSink, sortDiagnostics } from './diagnostics.ts';
-import { field, isRecord, isUnset, type Dict } from './guards.ts';
-import { describe } from './objects.ts';
+import { DiagnosticSink, sortDiagnostics } from './shared/diagnostics.ts';
+import { field, isRecord, isUnset, type Dict } from './shared/guards.ts';
+import { describe } from './shared/objects.ts';
 
 /** The kinds signalbox reads, with the one apiVersion each is accepted in and its Snapshot array. */
 const KINDS: Readonly<Record<string, { readonly apiVersion: string; readonly list: keyof Snapshot }>> = {

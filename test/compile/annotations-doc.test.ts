@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { renderAnnotationsDoc, renderAnnotationTable, TABLE_BEGIN, TABLE_END } from '../../src/compile/annotations-doc.ts';
-import { ANNOTATIONS } from '../../src/compile/annotations.ts';
+import { renderAnnotationsDoc, renderAnnotationTable, TABLE_BEGIN, TABLE_END } from '../../src/compile/shared/annotations-doc.ts';
+import { ANNOTATIONS } from '../../src/compile/shared/annotations.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const REGENERATE = 'regenerate it with: node src/compile/annotations-doc.ts > docs/annotations.md';
+const REGENERATE = 'regenerate it with: node src/compile/shared/annotations-doc.ts > docs/annotations.md';
 
 /** Documents that include the annotation table between TABLE_BEGIN and TABLE_END. */
 const DOCUMENTS = ['docs/annotations.md', 'README.md'];

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressSortKey, compareAddresses } from '../../src/compile/order.ts';
+import { addressSortKey, compareAddresses } from '../../src/compile/shared/order.ts';
 
 describe('address order', () => {
   test('IPv4 compares by number, not by text', () => {

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import YAML from 'yaml';
 import { compile } from '../../src/compile/compile.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
-import { addressSortKey, compareStrings } from '../../src/compile/order.ts';
+import { addressSortKey, compareStrings } from '../../src/compile/shared/order.ts';
 import { checkTable } from '../../src/model/check-table.ts';
 import { DEFAULT_COMPILE_OPTIONS, type Snapshot } from '../../src/model/snapshot.ts';
 import type { CompileResult } from '../../src/model/table.ts';

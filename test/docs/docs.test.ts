@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ANNOTATIONS } from '../../src/compile/annotations.ts';
+import { ANNOTATIONS } from '../../src/compile/shared/annotations.ts';
 import { statusFor, type ErrorReason } from '../../src/dataplane/error-responses.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,7 +53,7 @@ describe('documentation', () => {
     const known = new Set<string>(ANNOTATIONS.map((a) => a.name));
     for (const doc of DOCS) {
       for (const [name] of read(doc).matchAll(/signalbox\.dev\/[a-z0-9-]+/g)) {
-        if (!NOT_ANNOTATIONS.has(name)) assert.ok(known.has(name), `${doc}: ${name} is not in src/compile/annotations.ts`);
+        if (!NOT_ANNOTATIONS.has(name)) assert.ok(known.has(name), `${doc}: ${name} is not in src/compile/shared/annotations.ts`);
       }
     }
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable, type TableViolation } from '../../src/model/check-table.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
-import { INGRESS_LISTENER_LIST } from '../../src/compile/listeners.ts';
+import { INGRESS_LISTENER_LIST } from '../../src/compile/ingress/listeners.ts';
 import type { Cluster, CompiledScript, Endpoint, PathMatchType, Route, RoutingTable } from '../../src/model/table.ts';
 
 /** A table as a test may edit it. */

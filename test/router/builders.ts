@@ -2,7 +2,7 @@
  * Tiny builders for routing tables in router tests: `table(vhost('a.example.com', exactRoute('/x')))`.
  * Each route's cluster names the route (`Exact /x`), so a test can assert which route matched.
  */
-import { INGRESS_LISTENER_LIST } from '../../src/compile/listeners.ts';
+import { INGRESS_LISTENER_LIST } from '../../src/compile/ingress/listeners.ts';
 import type { PathMatchType, Route, RoutingTable, VirtualHost } from '../../src/model/table.ts';
 
 /** An Exact route whose cluster is `Exact <path>`. */

@@ -1,0 +1,387 @@
+/**
+ * Every `signalbox.dev/*` annotation signalbox reads, in one table. The parser (annotation-reader.ts,
+ * annotation-values.ts, service-policy.ts) takes names, kinds and bounds from here, and the
+ * reference in docs/annotations.md is rendered from here (annotations-doc.ts) and tested against
+ * it, so the documentation and the behaviour cannot drift apart.
+ *
+ * Bounds keep values in ranges where they still mean what their name says; each group says why.
+ */
+import { LB_POLICIES, type HashOn } from '../../model/policy.ts';
+import { HOUR, MINUTE, SECOND, type AnnotationSpec, type StatusRange } from './annotation-kinds.ts';
+
+export { allowedValues, formatDuration } from './annotation-kinds.ts';
+export type {
+  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
+} from './annotation-kinds.ts';
+
+/** The prefix of every signalbox annotation. Other annotations are never looked at. */
+export const ANNOTATION_PREFIX = 'signalbox.dev/';
+
+
+/** Every supported annotation, in documentation order. */
+export const ANNOTATIONS = [
+  // Balancing.
+  {
+    name: 'signalbox.dev/lb-policy',
+    on: 'Service',
+    kind: 'enum',
+    values: LB_POLICIES,
+    default: 'round-robin',
+    example: 'least-request',
+    description: 'How requests are spread over the endpoints; `ring-hash` and `maglev` need `signalbox.dev/hash-on`.',
+  },
+  {
+    name: 'signalbox.dev/hash-on',
+    on: 'Service',
+    kind: 'hash-on',
+    default: 'none',
+    example: 'header:x-user-id',
+    description: 'What `ring-hash` and `maglev` hash, so that requests with the same key reach the same endpoint; header names are lower-cased.',
+  },
+
+  // Cookie affinity. The lifetime is capped at a year: browsers cap cookies near 400 days anyway.
+  {
+    name: 'signalbox.dev/affinity',
+    on: 'Service',
+    kind: 'enum',
+    values: ['cookie'],
+    default: 'none',
+    example: 'cookie',
+    description: 'Pins each client to the endpoint that served its first request, with a cookie the proxy sets.',
+  },
+  {
+    name: 'signalbox.dev/affinity-cookie-name',
+    on: 'Service',
+    kind: 'token',
+    default: 'sb-affinity',
+    example: 'shop-pin',
+    description: 'Name of the affinity cookie; only with `signalbox.dev/affinity`.',
+  },
+  {
+    name: 'signalbox.dev/affinity-cookie-ttl',
+    on: 'Service',
+    kind: 'duration',
+    minMs: SECOND,
+    maxMs: 8760 * HOUR,
+    zero: 'a session cookie',
+    wholeSeconds: true,
+    default: '0',
+    example: '1h',
+    description: 'Lifetime (`Max-Age`) of the affinity cookie; `0` makes it a session cookie; only with `signalbox.dev/affinity`.',
+  },
+  {
+    name: 'signalbox.dev/affinity-cookie-path',
+    on: 'Service',
+    kind: 'path',
+    default: '/',
+    example: '/shop',
+    description: '`Path` attribute of the affinity cookie; only with `signalbox.dev/affinity`.',
+  },
+
+  // Active health checks. Probes more often than every second load every endpoint from every proxy
+  // for little gain; less often than every 5 minutes a dead endpoint stays in rotation too long to
+  // call the check active. A probe needs at least 100ms to mean anything over a real network.
+  {
+    name: 'signalbox.dev/health-check-path',
+    on: 'Service',
+    kind: 'path',
+    default: 'none (no active checks)',
+    example: '/healthz',
+    description: 'Turns on active health checks: the proxy sends `GET` of this path to every endpoint.',
+  },
+  {
+    name: 'signalbox.dev/health-check-interval',
+    on: 'Service',
+    kind: 'duration',
+    minMs: SECOND,
+    maxMs: 5 * MINUTE,
+    default: '5s',
+    example: '10s',
+    description: 'Time between two probes of one endpoint; only with `signalbox.dev/health-check-path`.',
+  },
+  {
+    name: 'signalbox.dev/health-check-timeout',
+    on: 'Service',
+    kind: 'duration',
+    minMs: 100,
+    maxMs: MINUTE,
+    default: '1s',
+    example: '2s',
+    description: 'How long a probe may take; must be shorter than the interval, and the default is at most half of it; only with `signalbox.dev/health-check-path`.',
+  },
+  {
+    name: 'signalbox.dev/health-check-healthy-threshold',
+    on: 'Service',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '2',
+    example: '3',
+    description: 'Consecutive passing probes that bring a failed endpoint back; only with `signalbox.dev/health-check-path`.',
+  },
+  {
+    name: 'signalbox.dev/health-check-unhealthy-threshold',
+    on: 'Service',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '3',
+    example: '5',
+    description: 'Consecutive failing probes that take an endpoint out of rotation; only with `signalbox.dev/health-check-path`.',
+  },
+  {
+    name: 'signalbox.dev/health-check-expected-status',
+    on: 'Service',
+    kind: 'status-list',
+    min: 100,
+    max: 599,
+    default: '200-399',
+    example: '200,204,300-399',
+    description: 'Response statuses that count as a passing probe; only with `signalbox.dev/health-check-path`.',
+  },
+
+  // Passive outlier detection. An ejection shorter than a second is over before it helps; the base
+  // time is capped at the default maximum (5m) so that setting it alone never conflicts with it,
+  // and no ejection lasts over an hour, after which the endpoint gets a chance again.
+  {
+    name: 'signalbox.dev/outlier-consecutive-failures',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    default: '5',
+    example: '10',
+    description: 'Consecutive 5xx responses or connect failures that eject an endpoint for a while; `0` turns outlier detection off.',
+  },
+  {
+    name: 'signalbox.dev/outlier-base-ejection-time',
+    on: 'Service',
+    kind: 'duration',
+    minMs: SECOND,
+    maxMs: 5 * MINUTE,
+    default: '30s',
+    example: '10s',
+    description: 'How long a first ejection lasts; the n-th ejection of an endpoint lasts n times as long.',
+  },
+  {
+    name: 'signalbox.dev/outlier-max-ejection-time',
+    on: 'Service',
+    kind: 'duration',
+    minMs: SECOND,
+    maxMs: HOUR,
+    default: '5m',
+    example: '2m',
+    description: 'Longest ejection; must not be shorter than the base ejection time.',
+  },
+  {
+    name: 'signalbox.dev/outlier-max-ejection-percent',
+    on: 'Service',
+    kind: 'percent',
+    default: '50',
+    example: '30',
+    description: 'Most endpoints of the Service ejected at once, as a percentage.',
+  },
+
+  // Retries. More than 10 retries multiply load during an outage rather than hide a blip.
+  {
+    name: 'signalbox.dev/retries',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 10,
+    default: '1',
+    example: '3',
+    description: 'Retries of a failed request, each to another endpoint; `0` turns retries off.',
+  },
+  {
+    name: 'signalbox.dev/retry-on',
+    on: 'Service',
+    kind: 'status-list',
+    min: 500,
+    max: 599,
+    default: 'none (connect failures only)',
+    example: '502,503,504',
+    description: 'Response statuses retried besides connect failures, for idempotent methods only.',
+  },
+  {
+    name: 'signalbox.dev/retry-budget-percent',
+    on: 'Service',
+    kind: 'percent',
+    default: '20',
+    example: '10',
+    description: 'Retries in flight, as a percentage of the active requests to the Service (3 are always allowed).',
+  },
+
+  // Timeouts. A connect cannot succeed in under 10ms across zones and the kernel gives up on its own
+  // after about two minutes; response headers may legitimately take up to an hour (long polls,
+  // reports); an idle limit under a second would cut ordinary pauses. 0 turns a timeout off, as for
+  // the proxy-wide flags, except for connecting, which always needs one.
+  {
+    name: 'signalbox.dev/connect-timeout',
+    on: 'Service',
+    kind: 'duration',
+    minMs: 10,
+    maxMs: MINUTE,
+    default: 'the `--connect-timeout` flag',
+    example: '2s',
+    description: 'How long opening a connection to an endpoint may take; past it the request fails with 504.',
+  },
+  {
+    name: 'signalbox.dev/response-header-timeout',
+    on: 'Service',
+    kind: 'duration',
+    minMs: 100,
+    maxMs: HOUR,
+    zero: 'no timeout',
+    default: 'the `--response-header-timeout` flag',
+    example: '2m',
+    description: 'How long an endpoint may take to send response headers; past it the request fails with 504.',
+  },
+  {
+    name: 'signalbox.dev/idle-timeout',
+    on: 'Service',
+    kind: 'duration',
+    minMs: SECOND,
+    maxMs: HOUR,
+    zero: 'no timeout',
+    default: 'the `--idle-timeout` flag',
+    example: '10m',
+    description: 'Longest silence on a response body from an endpoint before the connection is closed.',
+  },
+
+  // Circuit breaking. 0 means no limit; a million is far beyond what one proxy can hold open.
+  {
+    name: 'signalbox.dev/max-connections',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: '0 (no limit)',
+    example: '1000',
+    description: 'Most open connections to the Service\'s endpoints; past it requests fail fast with 503.',
+  },
+  {
+    name: 'signalbox.dev/max-pending-requests',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: '0 (no limit)',
+    example: '100',
+    description: 'Most requests waiting for a connection to the Service; past it requests fail fast with 503.',
+  },
+  {
+    name: 'signalbox.dev/max-requests',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: '0 (no limit)',
+    example: '500',
+    description: 'Most requests in flight to the Service; past it requests fail fast with 503.',
+  },
+
+  // Request pausing. Up to an hour covers a migration; a queue beyond 100k requests or 1 GiB of
+  // declared bodies per worker would hold more than one proxy should.
+  {
+    name: 'signalbox.dev/pause-max-wait',
+    on: 'Service',
+    kind: 'duration',
+    minMs: 1,
+    maxMs: HOUR,
+    zero: 'no pausing: 503 at once',
+    default: '5s',
+    example: '30s',
+    description: 'While the Service has no ready endpoint, hold new requests at the proxy for up to this long, releasing them as soon as one is ready (503 with Retry-After past it).',
+  },
+  {
+    name: 'signalbox.dev/pause-queue-size',
+    on: 'Service',
+    kind: 'int',
+    min: 1,
+    max: 100_000,
+    default: '1000',
+    example: '200',
+    description: 'Most requests held for the Service per worker (while paused); past it requests fail fast with 503 and Retry-After.',
+  },
+  {
+    name: 'signalbox.dev/pause-queue-bytes',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1_073_741_824,
+    default: '16777216',
+    example: '1048576',
+    description: 'Most request-body bytes (declared Content-Length; 64 KiB for a chunked body) held for the Service per worker; past it requests fail fast with 503.',
+  },
+
+  // Protocol upgrades. Only WebSocket by default: a tunnel skips routing and RouteScripts for the
+  // rest of the connection, so every other protocol is a Service's explicit choice. h2c is never
+  // tunnelled (the compiler drops it with a warning): signalbox speaks HTTP/2 itself, over TLS.
+  {
+    name: 'signalbox.dev/upgrade-protocols',
+    on: 'Service',
+    kind: 'token-list',
+    default: 'websocket',
+    example: 'websocket,my-proto',
+    description: 'The `Upgrade` protocols a client may switch to (the connection then becomes a tunnel to the endpoint); an upgrade to any other is served as plain HTTP/1.1 without its `Upgrade`; `h2c` is never tunnelled.',
+  },
+
+  // Endpoint weights. Up to 1000 allows fine ratios; more would only overflow smooth balancers.
+  {
+    name: 'signalbox.dev/endpoint-weights',
+    on: 'Service',
+    kind: 'weights',
+    min: 1,
+    max: 1000,
+    default: 'the slice\'s `signalbox.dev/weight`, else 1',
+    example: '10.0.0.1=3,10.0.0.2=1',
+    description: 'Weights of the endpoints with these addresses, for the balancing policies that weigh endpoints; wins over `signalbox.dev/weight`.',
+  },
+  {
+    name: 'signalbox.dev/weight',
+    on: 'EndpointSlice',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    default: '1',
+    example: '5',
+    description: 'Weight of every endpoint of this EndpointSlice, unless the Service\'s `signalbox.dev/endpoint-weights` names its address.',
+  },
+] as const satisfies readonly AnnotationSpec[];
+
+/** The name of a supported annotation. */
+export type AnnotationName = (typeof ANNOTATIONS)[number]['name'];
+
+/** The table entry of annotation `N`. */
+export type AnnotationSpecOf<N extends AnnotationName> = Extract<(typeof ANNOTATIONS)[number], { readonly name: N }>;
+
+/** What a valid value of each kind compiles to. */
+export interface AnnotationValues {
+  readonly enum: string;
+  /** Milliseconds. */
+  readonly duration: number;
+  readonly int: number;
+  readonly percent: number;
+  /** Sorted, overlapping or adjacent ranges merged. */
+  readonly 'status-list': readonly StatusRange[];
+  readonly 'hash-on': HashOn;
+  readonly path: string;
+  readonly token: string;
+  /** Lower-case, sorted, without repeats. */
+  readonly 'token-list': readonly string[];
+  /** Weight by address; keys are `addressSortKey`s, so that spellings of one IPv6 address agree. */
+  readonly weights: ReadonlyMap<string, number>;
+}
+
+/** What a valid value of annotation `N` compiles to; for a word list, one of its words. */
+export type AnnotationValue<N extends AnnotationName> =
+  AnnotationSpecOf<N> extends { readonly values: readonly (infer W)[] } ? W : AnnotationValues[AnnotationSpecOf<N>['kind']];
+
+const BY_NAME: ReadonlyMap<string, AnnotationSpec> = new Map(ANNOTATIONS.map((spec) => [spec.name, spec]));
+
+/** The table entry named `name`, or undefined for a name signalbox does not know. */
+export function annotationSpec(name: string): AnnotationSpec | undefined {
+  return BY_NAME.get(name);
+}
+

@@ -1,0 +1,114 @@
+/**
+ * What a front end hands to the back half: route candidates and the rest of what its API asks for,
+ * with every backend still a reference to a Service port. Front ends translate their objects into
+ * these; the back half (virtual-hosts.ts, default-backend.ts, clusters.ts, tls.ts) resolves the
+ * references against Services, EndpointSlices and Secrets and merges the candidates into the table.
+ *
+ * Candidates are plain data (the back-half goldens write them as YAML); the one thing a front end
+ * gives as code is its precedence comparator, since every API orders its routes its own way.
+ */
+import type { Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
+import type { ObjectIdentity } from './objects.ts';
+
+/** An object that contributes to the table, with its place in age order (0 = oldest); see age.ts. */
+export interface RankedOwner {
+  readonly id: ObjectIdentity;
+  /** Its index among the front end's objects, oldest first: the lower rank wins a conflict. */
+  readonly rank: number;
+  /** Creation time in ms, null when unknown; see age.ts. */
+  readonly created: number | null;
+}
+
+/** A reference to a port of a Service in the namespace the reference is read in. */
+export interface ServiceRef {
+  readonly service: string;
+  /** The port as referenced: a number (`spec.ports[].port`) or a name (`spec.ports[].name`). */
+  readonly port: number | string;
+}
+
+/** A reference to a port of a Service in `namespace`. */
+export interface ServiceBackendRef extends ServiceRef {
+  readonly namespace: string;
+}
+
+/** A weighted backend of a candidate route, before its Service is resolved to a cluster. */
+export interface BackendCandidate {
+  /** Null when the front end could not make a Service reference of it: its share is answered 500. */
+  readonly service: ServiceBackendRef | null;
+  /** 0..1,000,000; a backend with weight 0 gets no request. */
+  readonly weight: number;
+  readonly provenance: Provenance;
+}
+
+/** {@link MirrorFilter} before its Service is resolved to a cluster. */
+export interface MirrorFilterCandidate {
+  readonly type: 'RequestMirror';
+  readonly service: ServiceBackendRef;
+  readonly percent: number;
+}
+
+/**
+ * A filter of a candidate route: any table filter, except that a mirror names a Service, and no
+ * RouteScript filter (scripts attach to placed routes later, see route-scripts.ts).
+ */
+export type FilterCandidate = Exclude<Filter, MirrorFilter | ScriptFilter> | MirrorFilterCandidate;
+
+/** A {@link Route} whose backends and filters still reference Services. */
+export interface CandidateRoute extends Omit<Route, 'backends' | 'filters'> {
+  readonly backends: readonly BackendCandidate[];
+  readonly filters: readonly FilterCandidate[];
+}
+
+/** A validated host: the lower-case name and how it matches. */
+export interface HostName {
+  readonly host: string;
+  readonly match: VirtualHost['match'];
+}
+
+/** One route a front end asks for on one host. */
+export interface RouteCandidate {
+  readonly owner: RankedOwner;
+  readonly host: HostName;
+  /** The listeners that serve it, by name (see {@link FrontEndOutput.listeners}). */
+  readonly listeners: readonly string[];
+  readonly route: CandidateRoute;
+  /**
+   * Two candidates of one host with the same key are the same route: the first claim wins and the
+   * other gets `RouteConflict`. The front end decides what "the same" means (Ingress: path type
+   * and path without trailing slashes).
+   */
+  readonly conflictKey: string;
+  /** The part of the object the host came from (an Ingress rule), listed in the host's provenance. */
+  readonly ruleProvenance: Provenance;
+}
+
+/** A route for what no virtual host or route takes; the first claim wins. */
+export interface DefaultRouteCandidate {
+  readonly owner: RankedOwner;
+  readonly route: CandidateRoute;
+}
+
+/** A certificate a front end asks for: a `kubernetes.io/tls` Secret in the owner's namespace. */
+export interface TLSCandidate {
+  readonly owner: RankedOwner;
+  readonly secretName: string;
+  /** Lower-case SNI names, never empty. */
+  readonly hosts: readonly string[];
+  readonly provenance: Provenance;
+}
+
+/**
+ * Orders the routes of one virtual host: negative when `a` is tried before `b`. It must be total
+ * (ties only between candidates that are the same claim), so that the table is deterministic.
+ */
+export type RoutePrecedence = (a: RouteCandidate, b: RouteCandidate) => number;
+
+/** Everything one front end asks of the back half, each list in claim order (first claim wins). */
+export interface FrontEndOutput {
+  /** Sorted by name. */
+  readonly listeners: readonly Listener[];
+  readonly routes: readonly RouteCandidate[];
+  readonly defaultRoutes: readonly DefaultRouteCandidate[];
+  readonly tls: readonly TLSCandidate[];
+  readonly precedence: RoutePrecedence;
+}

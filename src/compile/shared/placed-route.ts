@@ -1,0 +1,69 @@
+/**
+ * Routes once they are placed in the table: their backends and mirrors resolved to cluster names,
+ * and the uses of clusters they make, from which clusters.ts builds the clusters.
+ */
+import type { Filter, Provenance, Route } from '../../model/table.ts';
+import type { CandidateRoute, RankedOwner, ServiceBackendRef, ServiceRef } from './candidates.ts';
+import type { ClusterNamer } from './cluster-names.ts';
+
+/** One reference to a cluster: by a route's backend or mirror, or by a RouteScript. */
+export interface ClusterUse {
+  readonly cluster: string;
+  /** The namespace the reference is read in: the cluster's. */
+  readonly namespace: string;
+  readonly ref: ServiceRef;
+  readonly owner: RankedOwner;
+  /** Who uses it (a route's provenance): listed in the cluster's provenance and in diagnostics. */
+  readonly provenance: Provenance;
+}
+
+/** A route that made it into the table, with the Services it references. */
+export interface MergedRoute {
+  readonly route: Route;
+  readonly owner: RankedOwner;
+  /** The Services of its backends, then of its mirrors, in the order written. */
+  readonly services: readonly ServiceBackendRef[];
+  readonly uses: readonly ClusterUse[];
+}
+
+/**
+ * A route with one Service reference: what a RouteScript's targetRefs are matched against, and
+ * the pseudo-route through which a script's own backends get their clusters.
+ */
+export interface PlacedRoute {
+  readonly route: Route;
+  readonly ref: ServiceRef;
+  readonly owner: RankedOwner;
+}
+
+/** The cluster use of a {@link PlacedRoute}: its first backend, read in the owner's namespace (none without one). */
+export function clusterUsesOf(placed: PlacedRoute): ClusterUse[] {
+  const cluster = placed.route.backends[0]?.cluster ?? null;
+  return cluster === null ? [] : [{ cluster, namespace: placed.owner.id.namespace, ref: placed.ref, owner: placed.owner, provenance: placed.route.provenance }];
+}
+
+/**
+ * Resolves a candidate route's Service references to cluster names (see `clusterNamer`). The
+ * table route keeps the candidate's order of backends and filters and its keys' order, so that
+ * its JSON does not depend on the front end that wrote it.
+ */
+export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clusterOf: ClusterNamer): MergedRoute {
+  const services: ServiceBackendRef[] = [];
+  const uses: ClusterUse[] = [];
+  const use = (service: ServiceBackendRef): string => {
+    const cluster = clusterOf(service.namespace, service);
+    services.push(service);
+    uses.push({ cluster, namespace: service.namespace, ref: { service: service.service, port: service.port }, owner, provenance: candidate.provenance });
+    return cluster;
+  };
+  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service), weight: b.weight, provenance: b.provenance }));
+  const filters = candidate.filters.map((f): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service), percent: f.percent } : f));
+  const route: Route = {
+    match: candidate.match,
+    backends,
+    filters,
+    ...(candidate.timeouts === undefined ? {} : { timeouts: candidate.timeouts }),
+    provenance: candidate.provenance,
+  };
+  return { route, owner, services, uses };
+}

@@ -1,0 +1,78 @@
+/**
+ * Merging route candidates into virtual hosts: conflicts (the first claim wins), precedence inside
+ * a host (the front end's comparator), and the order of hosts in the table.
+ */
+import type { VirtualHost } from '../../model/table.ts';
+import type { DiagnosticSink } from './diagnostics.ts';
+import { describeWinner } from './age.ts';
+import type { RankedOwner, RouteCandidate, RoutePrecedence } from './candidates.ts';
+import type { ClusterNamer } from './cluster-names.ts';
+import { describeMatch, type MatchDescription } from './match-description.ts';
+import { compareNumbers, compareStrings } from './order.ts';
+import { resolveRoute, type MergedRoute } from './placed-route.ts';
+
+/** How a message names the object that won a conflict against `loser`. */
+export function winnerName(winner: RankedOwner, loser: RankedOwner): string {
+  return describeWinner({ ...winner.id, created: winner.created }, loser.created);
+}
+
+/** The virtual hosts and, flat, every route in them. */
+export interface VirtualHostsResult {
+  readonly virtualHosts: VirtualHost[];
+  readonly routes: MergedRoute[];
+}
+
+/**
+ * Builds the virtual hosts from route candidates given in claim order (for Ingresses: oldest
+ * first, and within one Ingress in the order written). Candidates for the same host merge into one
+ * virtual host, served on the union of their listeners. The same (host, conflict key) twice is a
+ * conflict: the first claim wins, and the loser gets `RouteConflict`. Conflicts are decided before
+ * the winners' backends are resolved by `clusterOf`; inside a host, routes are sorted by
+ * `precedence`.
+ */
+export function buildVirtualHosts(candidates: readonly RouteCandidate[], precedence: RoutePrecedence, clusterOf: ClusterNamer, sink: DiagnosticSink): VirtualHostsResult {
+  const winners = new Map<string, RouteCandidate>();
+  const byHost = new Map<string, RouteCandidate[]>();
+  for (const candidate of candidates) {
+    const identity = `${candidate.host.host} ${candidate.conflictKey}`;
+    const winner = winners.get(identity);
+    if (winner !== undefined) {
+      reportConflict(sink, candidate, winner);
+      continue;
+    }
+    winners.set(identity, candidate);
+    const list = byHost.get(candidate.host.host);
+    if (list === undefined) byHost.set(candidate.host.host, [candidate]);
+    else list.push(candidate);
+  }
+
+  const virtualHosts: VirtualHost[] = [];
+  const routes: MergedRoute[] = [];
+  for (const host of [...byHost.keys()].sort(compareHosts(byHost))) {
+    const hostClaims = byHost.get(host)!;
+    // Provenance lists rules in merge order, before sorting routes by precedence.
+    const provenance = [...new Set(hostClaims.map((c) => c.ruleProvenance))];
+    const listeners = [...new Set(hostClaims.flatMap((c) => c.listeners))].sort(compareStrings);
+    const placed = [...hostClaims].sort(precedence).map((c) => resolveRoute(c.route, c.owner, clusterOf));
+    routes.push(...placed);
+    virtualHosts.push({ host, match: hostClaims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance });
+  }
+  return { virtualHosts, routes };
+}
+
+function reportConflict(sink: DiagnosticSink, loser: RouteCandidate, winner: RouteCandidate): void {
+  const by =
+    winner.owner.id.provenance === loser.owner.id.provenance
+      ? `an earlier path of this ${loser.owner.id.kind} (${winner.route.provenance})`
+      : `${winnerName(winner.owner, loser.owner)} (${winner.route.provenance})`;
+  const what: MatchDescription = describeMatch(loser.route.match);
+  sink.report(loser.owner.id, 'RouteConflict', 'error', `${what.text} on host "${loser.host.host}" is already routed by ${by}; this ${what.noun} is ignored`, loser.route.provenance);
+}
+
+const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, any: 2 };
+
+/** Exact hosts first, then wildcards, then `*`; each group by name. */
+function compareHosts(byHost: ReadonlyMap<string, readonly RouteCandidate[]>): (a: string, b: string) => number {
+  const order = (host: string): number => MATCH_ORDER[byHost.get(host)![0]!.host.match];
+  return (a, b) => compareNumbers(order(a), order(b)) || compareStrings(a, b);
+}

@@ -1,0 +1,84 @@
+/**
+ * Every diagnostic code signalbox emits, with its severity and what it means. A diagnostic's code
+ * is stable and machine-readable (it is the reason of the Kubernetes Event and a label of
+ * `signalbox_diagnostics`), so the list is closed: the compiler's `DiagnosticSink.report` accepts
+ * only these codes, each with its own severity, and test/compile/diagnostic-codes.test.ts checks
+ * that docs/troubleshooting.md lists every one.
+ *
+ * Severity: `error` means something was dropped (a path, a TLS entry, an object) or is answered
+ * with an error; `warning` means it was kept, with a caveat.
+ */
+
+/** What the catalogue says of one code. */
+export interface DiagnosticCodeSpec {
+  readonly severity: 'error' | 'warning';
+  /** One line: what was found, and what signalbox did about it. */
+  readonly meaning: string;
+}
+
+/** The catalogue, by code. */
+export const DIAGNOSTIC_CODES = {
+  // Any object, or a file
+  ObjectInvalid: { severity: 'error', meaning: 'the object (or the part named by path) has the wrong shape: it is ignored' },
+  ObjectDuplicate: { severity: 'warning', meaning: 'several objects share one kind, namespace and name: one is chosen by content, the others ignored' },
+  ObjectVersionUnsupported: { severity: 'error', meaning: 'the apiVersion of the object is not one signalbox reads: it is ignored' },
+  CreationTimestampInvalid: { severity: 'warning', meaning: 'metadata.creationTimestamp is not an RFC 3339 time: the object counts as the newest in conflicts' },
+  ManifestParseError: { severity: 'error', meaning: 'a manifest file is not valid YAML (serve --manifests keeps the last good content of the file)' },
+
+  // IngressClass and Ingress
+  IngressClassAnnotationIgnored: { severity: 'warning', meaning: 'the Ingress sets both kubernetes.io/ingress.class and spec.ingressClassName: the annotation is ignored' },
+  IngressClassNameInvalid: { severity: 'warning', meaning: 'spec.ingressClassName is not a string: it is ignored' },
+  IngressRuleInvalid: { severity: 'error', meaning: 'an Ingress rule (or its http.paths) has the wrong shape: the rule is ignored' },
+  IngressHostInvalid: { severity: 'error', meaning: 'a rule or TLS host is not a valid DNS name or wildcard: the rule or TLS host is ignored' },
+  IngressPathInvalid: { severity: 'error', meaning: 'a path is missing, does not start with /, or could never match a normalised request path: the path is ignored' },
+  IngressPathTypeInvalid: { severity: 'error', meaning: 'pathType is missing or not Exact, Prefix or ImplementationSpecific: the path is ignored' },
+  IngressPathRegexNotSupported: { severity: 'warning', meaning: 'an ImplementationSpecific path looks like a regular expression but is served as a Prefix' },
+  IngressBackendInvalid: { severity: 'error', meaning: 'a backend is not a valid Service name and port: its path (or the default backend) is ignored' },
+  BackendResourceUnsupported: { severity: 'error', meaning: 'a backend names a resource instead of a Service: its path (or the default backend) is ignored' },
+  RouteConflict: { severity: 'error', meaning: 'the same host and path are already routed by an older Ingress or an earlier path: this path is ignored' },
+  DefaultBackendConflict: { severity: 'error', meaning: 'an older Ingress already sets the default backend: this one is ignored' },
+  TLSConfigInvalid: { severity: 'error', meaning: 'a spec.tls entry has the wrong shape, no secretName or no hosts: the entry is ignored' },
+  TLSSecretNotFound: { severity: 'error', meaning: 'the Secret of a TLS entry does not exist: its hosts get the default certificate' },
+  TLSSecretInvalid: { severity: 'error', meaning: 'the Secret of a TLS entry is not a usable kubernetes.io/tls key pair: its hosts get the default certificate' },
+  TLSHostConflict: { severity: 'error', meaning: 'a host is already served with another Secret by an older Ingress or an earlier entry: this entry does not serve it' },
+
+  // Services a route or RouteScript uses (reported on the object that refers to them)
+  ServiceNotFound: { severity: 'error', meaning: 'the referenced Service does not exist: requests get 503 until it does' },
+  ServicePortNotFound: { severity: 'error', meaning: 'the referenced Service has no such port: requests get 503' },
+  ServicePortProtocolUnsupported: { severity: 'error', meaning: 'the referenced Service port is not TCP: requests get 503' },
+  ServiceTypeUnsupported: { severity: 'error', meaning: 'the referenced Service is of type ExternalName: requests get 503' },
+  ServiceInvalid: { severity: 'error', meaning: 'the referenced Service could not be read: requests get 503' },
+
+  // signalbox.dev/* annotations of Services and EndpointSlices
+  AnnotationInvalid: { severity: 'error', meaning: 'an annotation value does not parse or contradicts another: its default is used' },
+  AnnotationUnknown: { severity: 'warning', meaning: 'a signalbox.dev/ annotation that does not exist (a typo?): it is ignored' },
+  AnnotationIgnored: { severity: 'warning', meaning: 'an annotation that has no effect where it is (on an Ingress, or without what it needs)' },
+  AnnotationMissing: { severity: 'warning', meaning: 'an annotation needs another one to take effect, which is missing' },
+
+  // EndpointSlices
+  EndpointSliceInvalid: { severity: 'warning', meaning: 'an EndpointSlice, endpoint or port has the wrong shape: that part is ignored' },
+  EndpointSliceAddressTypeUnsupported: { severity: 'warning', meaning: 'an EndpointSlice of addressType FQDN: it is ignored' },
+
+  // RouteScripts
+  RouteScriptInvalid: { severity: 'error', meaning: 'the RouteScript spec is invalid: it is ignored (or fails closed with failurePolicy reject)' },
+  RouteScriptFieldUnknown: { severity: 'warning', meaning: 'the RouteScript spec has a field signalbox does not know: it is ignored' },
+  RouteScriptCompileError: { severity: 'error', meaning: 'the script code does not compile: the RouteScript is ignored (or fails closed)' },
+  RouteScriptDataInvalid: { severity: 'error', meaning: 'the data of the RouteScript (inline or from its ConfigMap) is not a usable object' },
+  ConfigMapNotFound: { severity: 'error', meaning: 'the ConfigMap of spec.dataFrom does not exist' },
+  ConfigMapKeyNotFound: { severity: 'error', meaning: 'the ConfigMap of spec.dataFrom has no such key' },
+  RouteScriptRejecting: { severity: 'error', meaning: 'an invalid RouteScript with failurePolicy reject: the routes it targets answer its rejectStatus' },
+  RouteScriptConflict: { severity: 'error', meaning: 'a route already runs an older RouteScript: this one does not run on it' },
+  RouteScriptTargetNotFound: { severity: 'warning', meaning: 'a targetRef matches no route: the script runs nowhere for it' },
+  RouteScriptOverMemoryBudget: { severity: 'error', meaning: 'the scripts together would exceed the memory budget: this one is not loaded' },
+} as const satisfies Readonly<Record<string, DiagnosticCodeSpec>>;
+
+/** A diagnostic code: a key of {@link DIAGNOSTIC_CODES}. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** The severity the catalogue gives `C` (for a union of codes, the union of their severities). */
+export type SeverityOf<C extends DiagnosticCode> = (typeof DIAGNOSTIC_CODES)[C]['severity'];
+
+/** Whether `code` is in the catalogue. */
+export function isDiagnosticCode(code: string): code is DiagnosticCode {
+  return Object.hasOwn(DIAGNOSTIC_CODES, code);
+}
