@@ -46,8 +46,9 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
   });
   configureHttp1(http, config, state, 'http', limit);
   const httpPort = await listen(http, config.bindAddress, ports.http, 'http', claim);
-  http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, { proto: 'http', port: httpPort }), limits.maxHeaderCount, state)));
-  const upgrade = createUpgradeHandler(state, { proto: 'http', port: httpPort }, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
+  const httpInfo = { name: 'http', proto: 'http', port: httpPort } as const;
+  http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, httpInfo), limits.maxHeaderCount, state)));
+  const upgrade = createUpgradeHandler(state, httpInfo, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!limit.isRefused(socket)) return upgrade(req, socket, head);
     state.metrics.proxyErrors.labels('too-many-connections').inc();
@@ -68,7 +69,7 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     } as Parameters<typeof createSecureServer>[0]);
     configureHttp1(https as unknown as Server, config, state, 'https', limit);
     httpsPort = await listen(https, config.bindAddress, ports.https, 'https', claim);
-    const info = { proto: 'https', port: httpsPort } as const;
+    const info = { name: 'https', proto: 'https', port: httpsPort } as const;
     https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
     https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
     https.on('sessionError', () => {});

@@ -1,6 +1,6 @@
 import type { CounterCell, HistogramCell } from '../metrics/hot-metrics.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../model/policy.ts';
-import type { Cluster, PublishedTable, Route } from '../model/table.ts';
+import type { Cluster, PublishedTable, Route, RoutingTable } from '../model/table.ts';
 import { buildRouter, type Router } from '../router/router.ts';
 import { scriptsOf } from '../model/route-parts.ts';
 import { PreparedCluster, type ClusterDefaults, type TableKeys } from './prepared-cluster.ts';
@@ -8,6 +8,7 @@ import type { UpstreamState } from './upstream-state.ts';
 import type { DataplaneMetrics } from '../metrics/metrics.ts';
 import type { ScriptBinding } from './script-binding.ts';
 import type { PreparedScripts, ScriptHost } from './script-host.ts';
+import type { ListenerInfo } from './proxy.ts';
 
 /**
  * A routing table made ready for the hot path, once per swap: the router's indexes, per-route
@@ -18,7 +19,11 @@ import type { PreparedScripts, ScriptHost } from './script-host.ts';
 export interface PreparedTable {
   readonly version: number;
   readonly published: PublishedTable;
-  readonly router: Router;
+  /**
+   * The router of a data-plane socket: the virtual hosts of the table's listeners it serves (same
+   * protocol, port null or the socket's own). Built on the socket's first request to this table.
+   */
+  routerFor(listener: ListenerInfo): Router;
   /** Per-route context, keyed by the table's own Route objects (the router returns those). */
   readonly routes: ReadonlyMap<Route, RouteContext>;
   /** Keys of the pools, endpoints and clusters this table uses. */
@@ -104,5 +109,17 @@ export function prepareTable(
   };
   for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
   if (table.defaultRoute) addRoute(table.defaultRoute);
-  return { version: published.version, published, router: buildRouter(table), routes, keys, clusters, scripts: preparedScripts };
+  const routers = new Map<string, Router>();
+  const routerFor = (listener: ListenerInfo): Router => {
+    let router = routers.get(listener.name);
+    if (router === undefined) routers.set(listener.name, (router = buildRouter(table, servedListeners(table, listener))));
+    return router;
+  };
+  return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts };
+}
+
+/** The names of the table's listeners that a data-plane socket serves. */
+function servedListeners(table: RoutingTable, socket: ListenerInfo): string[] {
+  const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
+  return table.listeners.filter((l) => l.protocol === protocol && (l.port === null || l.port === socket.port)).map((l) => l.name);
 }

@@ -53,6 +53,11 @@ export interface ProxyState {
 
 /** Facts about the listener a request came in on. */
 export interface ListenerInfo {
+  /**
+   * The socket's name, `http` or `https`: it serves the table's listeners of that protocol whose
+   * port is null or its own (PreparedTable.routerFor).
+   */
+  readonly name: string;
   readonly proto: 'http' | 'https';
   readonly port: number;
 }
@@ -93,7 +98,7 @@ function serve(state: ProxyState, listener: ListenerInfo, req: ClientRequest, re
   if (clientGone(res)) return answerClosed(state, req, res, started, waited);
   const table = state.table;
   if (table === null) return answerError(state, req, res, started, 'not-ready', null);
-  const routed = routeRequest(table, req, state.paths);
+  const routed = routeRequest(table, req, state.paths, listener);
   if (typeof routed === 'string') return answerError(state, req, res, started, routed, null);
   const ctx = routed.ctx;
   const script = ctx.script;

@@ -1,4 +1,4 @@
-import type { ClientRequest } from './proxy.ts';
+import type { ClientRequest, ListenerInfo } from './proxy.ts';
 import { normalizePath, type PathOptions } from '../router/normalize-path.ts';
 import type { PreparedTable, RouteContext } from './prepared-table.ts';
 import { requestHost } from './request-host.ts';
@@ -19,16 +19,17 @@ export interface RoutedRequest {
 
 /**
  * The first phases of every request, plain or upgrade: parse the target, normalise the path,
- * take the host (request-host.ts) and match a route. Returns why it cannot be routed instead when
- * it cannot.
+ * take the host (request-host.ts) and match a route among those of the listener it came in on.
+ * The request itself is handed to the router, which reads its method, headers and query only for
+ * routes that test them. Returns why it cannot be routed instead when it cannot.
  */
-export function routeRequest(table: PreparedTable, req: ClientRequest, paths: PathOptions): RoutedRequest | 'bad-request' | 'no-route' {
+export function routeRequest(table: PreparedTable, req: ClientRequest, paths: PathOptions, listener: ListenerInfo): RoutedRequest | 'bad-request' | 'no-route' {
   const target = parseRequestTarget(req.url ?? '');
   const path = target === null ? null : normalizePath(target.path, paths);
   if (target === null || path === null) return 'bad-request';
   const host = requestHost(req, target.authority);
   if (host === null) return 'bad-request';
-  const route = table.router.match(host, path);
+  const route = table.routerFor(listener).match(host, path, req);
   if (route === null) return 'no-route';
   return { target, path, host, ctx: table.routes.get(route)! };
 }

@@ -54,7 +54,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
     if (plain !== null) return servePlain(state, options, req, socket, head, plain);
     const table = state.table;
     if (table === null) return failUpgrade(state, req, socket, started, null, 'not-ready');
-    const routed = routeRequest(table, req, state.paths);
+    const routed = routeRequest(table, req, state.paths, listener);
     if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
     const route = routed.ctx;
     if (allowedOffer(req, route.cluster.policy.upgradeProtocols) === null) return servePlain(state, options, req, socket, head, 'not-allowed');

@@ -4,6 +4,7 @@
  * of its virtual host makes unreachable (a request takes the first route whose match holds, so a
  * route behind one that takes every request it would take is dead — a front end sorted wrongly).
  */
+import { compilePattern } from '../regex/compile-pattern.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -68,6 +69,7 @@ function checkMatch(at: string, m: RouteMatch, p: Provenance, report: RouteRepor
     if (m.path.ignoreCase !== undefined) report(at, p, 'ignoreCase is for RegularExpression paths only');
   } else if (type === 'RegularExpression') {
     if (value === '') report(at, p, 'an empty path pattern');
+    else patternProblem(at, p, 'path', value, m.path.ignoreCase === true, report);
   } else report(at, p, `path type ${JSON.stringify(type)} is not Exact, Prefix or RegularExpression`);
   if (m.method !== undefined && !METHOD.test(m.method)) report(at, p, `method ${JSON.stringify(m.method)} is not an upper-case token`);
   for (const [list, what] of [[m.headers, 'header'], [m.queryParams, 'query parameter']] as const) {
@@ -79,6 +81,7 @@ function checkMatch(at: string, m: RouteMatch, p: Provenance, report: RouteRepor
       if (names.has(h.name)) report(at, p, `${what} ${h.name} is matched twice`);
       names.add(h.name);
       if (h.type !== 'Exact' && h.type !== 'RegularExpression') report(at, p, `${what} match type ${JSON.stringify(h.type)} is not Exact or RegularExpression`);
+      else if (h.type === 'RegularExpression') patternProblem(at, p, `${what} ${h.name}`, h.value, false, report);
     }
   }
 }
@@ -123,7 +126,16 @@ function checkModifier(at: string, m: PathModifier, route: Route, report: RouteR
   const p = route.provenance;
   if (m.type === 'ReplacePrefixMatch' && route.match.path.type !== 'Prefix') report(at, p, 'ReplacePrefixMatch on a route whose path match is not Prefix');
   if ((m.type === 'ReplaceFullPath' || m.type === 'ReplacePrefixMatch') && !m.value.startsWith('/')) report(at, p, `path ${JSON.stringify(m.value)} does not start with /`);
-  if (m.type === 'ReplaceRegexMatch' && m.pattern === '') report(at, p, 'an empty rewrite pattern');
+  if (m.type === 'ReplaceRegexMatch') {
+    if (m.pattern === '') report(at, p, 'an empty rewrite pattern');
+    else patternProblem(at, p, 'rewrite', m.pattern, false, report);
+  }
+}
+
+/** Reports a pattern the router's linear-time engine refuses (src/regex), saying why. */
+function patternProblem(at: string, p: Provenance, what: string, pattern: string, ignoreCase: boolean, report: RouteReport): void {
+  const compiled = compilePattern(pattern, { ignoreCase });
+  if (!compiled.ok) report(at, p, `${what} pattern ${JSON.stringify(pattern)} cannot be used: ${compiled.message}`);
 }
 
 /** Whether every request that `later` matches is matched by `earlier` too. */

@@ -15,6 +15,31 @@ interface PrefixEntry {
 }
 
 /**
+ * Whether {@link PathMatcher} can serve `routes` (in table order): every route is an Exact or
+ * Prefix path without method, header or query conditions, and no route comes after an earlier
+ * Prefix route that would take its requests first — so that the longest match PathMatcher finds
+ * is always the first match in table order that the router promises. Tables sorted by precedence
+ * (every Ingress table) pass; others are served by the ConditionalMatcher, in order.
+ */
+export function pathOnlyInOrder(routes: readonly Route[]): boolean {
+  const earlierPrefixes = new Set<string>();
+  for (const route of routes) {
+    const m = route.match;
+    if ((m.path.type !== 'Exact' && m.path.type !== 'Prefix') || m.method !== undefined || m.headers !== undefined || m.queryParams !== undefined) return false;
+    if (m.path.ignoreCase !== undefined) return false;
+    const path = normalizePath(m.path.value) ?? m.path.value;
+    const key = m.path.type === 'Prefix' ? withoutTrailingSlashes(path) : path;
+    // A second route for the same key is dead under both readings: the first one wins.
+    if (earlierPrefixes.has('/') && key !== '/') return false;
+    for (let i = 1; i < key.length; i++) if (key.charCodeAt(i) === SLASH && earlierPrefixes.has(key.slice(0, i))) return false;
+    // An earlier Prefix on the whole path takes an Exact route's requests; for a Prefix it is the same route.
+    if (m.path.type === 'Exact' && earlierPrefixes.has(withoutTrailingSlashes(key))) return false;
+    if (m.path.type === 'Prefix') earlierPrefixes.add(key);
+  }
+  return true;
+}
+
+/**
  * The routes of one virtual host, indexed for matching.
  *
  * Semantics (networking.k8s.io/v1): an Exact route matches the whole path, case-sensitively. A
@@ -84,7 +109,9 @@ export class PathMatcher {
   }
 }
 
-function withoutTrailingSlashes(path: string): string {
+
+/** `/foo/` → `/foo`; `/` stays. */
+export function withoutTrailingSlashes(path: string): string {
   let end = path.length;
   while (end > 1 && path.charCodeAt(end - 1) === SLASH) end--;
   return end === path.length ? path : path.slice(0, end);

@@ -1,11 +1,17 @@
 /**
  * The router: a routing table prepared for matching requests. Built once per published table;
- * `match` is the proxy's hot path and allocates nothing: hosts and path prefixes are looked up by
- * hashing ranges of the request's own strings.
+ * `match` is the proxy's hot path and, for virtual hosts whose routes test only Exact and Prefix
+ * paths (every Ingress table), allocates nothing: hosts and path prefixes are looked up by hashing
+ * ranges of the request's own strings. Virtual hosts with conditions (regular expressions,
+ * methods, headers, query parameters) take the ConditionalMatcher.
  */
 import type { Route, RoutingTable } from '../model/table.ts';
+import { ConditionalMatcher } from './conditional-matcher.ts';
 import { HostIndex } from './host-index.ts';
-import { PathMatcher } from './path-matcher.ts';
+import type { MatchRequest } from './match-request.ts';
+import { PathMatcher, pathOnlyInOrder } from './path-matcher.ts';
+
+export type { MatchRequest } from './match-request.ts';
 
 const COLON = 0x3a;
 const DOT = 0x2e;
@@ -19,9 +25,16 @@ export interface Router {
    * @param host the raw Host header or `:authority`: any case, maybe with a port, maybe with a
    *   trailing dot, maybe an IP literal (IP literals only ever reach the catch-all host `*`).
    * @param path the normalised request path, without the query string — see `normalizePath`.
-   *   Matching is case-sensitive.
+   *   Matching is case-sensitive (a RegularExpression path with ignoreCase aside).
+   * @param request the method, target and raw headers, read only by routes that test them (the
+   *   proxy passes its request object as it is); without it such routes never match.
    */
-  match(host: string, path: string): Route | null;
+  match(host: string, path: string, request?: MatchRequest): Route | null;
+}
+
+/** The routes of one virtual host, ready for matching. */
+interface HostRoutes {
+  match(path: string, request: MatchRequest | undefined): Route | null;
 }
 
 /**
@@ -32,44 +45,58 @@ export interface Router {
  * label only, so neither `a.b.example.com` nor `example.com` match it), else the catch-all `*`.
  * The most specific virtual host wins outright: when none of its routes match, the request does
  * NOT fall through to a less specific host but goes to `table.defaultRoute`, as does a request
- * that matched no host at all. Path matching inside a host: see {@link PathMatcher}.
+ * that matched no host at all. Inside a host, a request takes the first route in table order
+ * whose whole match holds (see {@link ConditionalMatcher}; {@link PathMatcher} gives the same
+ * answer faster when the routes allow it).
+ *
+ * With `listeners`, the router serves those listeners of the table only: the virtual hosts that
+ * name one of them, and the default route only if one of them has `defaultRoute`. Without, every
+ * virtual host and the default route (tools that inspect a table).
  */
-export function buildRouter(table: RoutingTable): Router {
-  return new TableRouter(table);
+export function buildRouter(table: RoutingTable, listeners?: readonly string[]): Router {
+  if (listeners === undefined) return new TableRouter(table.virtualHosts, table.defaultRoute);
+  const names = new Set(listeners);
+  const virtualHosts = table.virtualHosts.filter((vhost) => vhost.listeners.some((name) => names.has(name)));
+  const fallback = table.listeners.some((l) => names.has(l.name) && l.defaultRoute) ? table.defaultRoute : null;
+  return new TableRouter(virtualHosts, fallback);
+}
+
+function hostRoutes(routes: readonly Route[]): HostRoutes {
+  return pathOnlyInOrder(routes) ? new PathMatcher(routes) : new ConditionalMatcher(routes);
 }
 
 class TableRouter implements Router {
   /** Exact hosts by name: the common request (lower-case, no port) is one native map lookup. */
-  readonly #exactByName = new Map<string, PathMatcher>();
+  readonly #exactByName = new Map<string, HostRoutes>();
   /** The same hosts, for Host headers that carry a port, upper case or a trailing dot. */
-  readonly #exact = new HostIndex<PathMatcher>();
+  readonly #exact = new HostIndex<HostRoutes>();
   /** Keyed by the suffix after `*.`. */
-  readonly #wildcard = new HostIndex<PathMatcher>();
-  readonly #any: PathMatcher | null;
+  readonly #wildcard = new HostIndex<HostRoutes>();
+  readonly #any: HostRoutes | null;
   readonly #fallback: Route | null;
 
-  constructor(table: RoutingTable) {
-    let any: PathMatcher | null = null;
-    for (const vhost of table.virtualHosts) {
+  constructor(virtualHosts: RoutingTable['virtualHosts'], fallback: Route | null) {
+    let any: HostRoutes | null = null;
+    for (const vhost of virtualHosts) {
       const host = vhost.host.toLowerCase();
       // The first virtual host for a name wins, like the first route for a path.
-      if (vhost.match === 'any') any ??= new PathMatcher(vhost.routes);
-      else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, new PathMatcher(vhost.routes));
+      if (vhost.match === 'any') any ??= hostRoutes(vhost.routes);
+      else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, hostRoutes(vhost.routes));
       else if (!this.#exactByName.has(host)) {
-        const matcher = new PathMatcher(vhost.routes);
+        const matcher = hostRoutes(vhost.routes);
         this.#exactByName.set(host, matcher);
         this.#exact.add(host, matcher);
       }
     }
     this.#any = any;
-    this.#fallback = table.defaultRoute;
+    this.#fallback = fallback;
   }
 
-  match(host: string, path: string): Route | null {
-    return this.#virtualHost(host)?.match(path) ?? this.#fallback;
+  match(host: string, path: string, request?: MatchRequest): Route | null {
+    return this.#virtualHost(host)?.match(path, request) ?? this.#fallback;
   }
 
-  #virtualHost(raw: string): PathMatcher | null {
+  #virtualHost(raw: string): HostRoutes | null {
     const direct = this.#exactByName.get(raw);
     if (direct !== undefined) return direct;
     // An IP literal in brackets can never name a virtual host.

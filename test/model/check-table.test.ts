@@ -198,6 +198,26 @@ describe('checkTable', () => {
     });
     test('Prefix before Exact for paths of one length', () =>
       expect((t) => { shop(t).routes.splice(1, 0, ...shop(t).routes.splice(2, 1)); }, 'virtualHosts[0].routes[2]', `${P}/rule/0/path/3`, /Exact \/api is never reached: the earlier route Prefix \/api\/ /));
+    test('regular-expression matches and rewrites the linear-time engine accepts', () => {
+      const t = sound();
+      const route = shop(t).routes[0]!;
+      route.match = { path: { type: 'RegularExpression', value: '/checkout/[0-9]+', ignoreCase: true }, headers: [{ name: 'x-tenant', type: 'RegularExpression', value: '(?i)acme|initech' }], queryParams: [{ name: 'v', type: 'RegularExpression', value: '\\d{1,3}' }] };
+      route.filters = [{ type: 'URLRewrite', path: { type: 'ReplaceRegexMatch', pattern: '/checkout/(\\d+)', substitution: '/orders/$1' } }];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a RegularExpression path the linear-time engine refuses', () =>
+      expect((t) => { shop(t).routes[0]!.match.path = { type: 'RegularExpression', value: '/(a+)\\1' }; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /path pattern "\/\(a\+\)\\\\1" cannot be used: backreferences .* linear time/));
+    test('a RegularExpression header match with lookahead', () =>
+      expect((t) => { shop(t).routes[0]!.match.headers = [{ name: 'x-tenant', type: 'RegularExpression', value: '(?!admin).*' }]; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /header x-tenant pattern .* cannot be used: lookahead/));
+    test('a RegularExpression query match that does not parse', () =>
+      expect((t) => { shop(t).routes[0]!.match.queryParams = [{ name: 'v', type: 'RegularExpression', value: '[z-a]' }]; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /query parameter v pattern .* not a valid regular expression/));
+    test('an Exact header value is not a pattern', () => {
+      const t = sound();
+      shop(t).routes[0]!.match.headers = [{ name: 'x-tenant', type: 'Exact', value: '(a)\\1' }];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a ReplaceRegexMatch pattern with a count too large to run in linear time', () =>
+      expect((t) => { shop(t).routes[0]!.filters = [{ type: 'URLRewrite', path: { type: 'ReplaceRegexMatch', pattern: '/[0-9a-f]{32}', substitution: '/x' } }]; }, 'virtualHosts[0].routes[0].filters[0]', `${P}/rule/0/path/2`, /rewrite pattern .* cannot be used: .*at most 16/));
     test('a default route that is not Prefix /', () =>
       expect((t) => { t.defaultRoute!.match.path.value = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \/ without conditions/));
   });

