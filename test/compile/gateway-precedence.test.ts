@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compareGatewayMatches, sortByGatewayPrecedence, type GatewayMatchCandidate } from '../../src/compile/gateway-precedence.ts';
+import { compareGatewayMatches, sortByGatewayPrecedence, type GatewayMatchCandidate } from '../../src/compile/gateway/precedence.ts';
 import type { Route, RouteMatch } from '../../src/model/table.ts';
 import { buildRouter } from '../../src/router/router.ts';
 import { nameOf, table, vhost } from '../router/builders.ts';

@@ -21,8 +21,8 @@
  *
  * Pure: used by the Gateway API front end to sort its route candidates.
  */
-import type { RouteMatch } from '../model/table.ts';
-import { compareNumbers, compareStrings } from './order.ts';
+import type { RouteMatch } from '../../model/table.ts';
+import { compareNumbers, compareStrings } from '../shared/order.ts';
 
 /** One match of one rule of an HTTPRoute, with what breaks ties between equal matches. */
 export interface GatewayMatchCandidate {
