@@ -1,0 +1,34 @@
+import type { ClientRequest } from './proxy.ts';
+import { normalizePath, type PathOptions } from '../../router/normalize-path.ts';
+import type { PreparedTable, RouteContext } from './prepared-table.ts';
+import { requestHost } from './request-host.ts';
+import { parseRequestTarget, type RequestTarget } from './request-target.ts';
+
+/** A request matched to a route of the table. */
+export interface RoutedRequest {
+  readonly target: RequestTarget;
+  /** The normalised path the route was matched on (and the upstream receives). */
+  readonly path: string;
+  /**
+   * The request's one host, as matched: the upstream's `Host` and `X-Forwarded-Host`, and the
+   * RouteScript's `host`, all come from it ('' for an HTTP/1.0 request without one).
+   */
+  readonly host: string;
+  readonly ctx: RouteContext;
+}
+
+/**
+ * The first phases of every request, plain or upgrade: parse the target, normalise the path,
+ * take the host (request-host.ts) and match a route. Returns why it cannot be routed instead when
+ * it cannot.
+ */
+export function routeRequest(table: PreparedTable, req: ClientRequest, paths: PathOptions): RoutedRequest | 'bad-request' | 'no-route' {
+  const target = parseRequestTarget(req.url ?? '');
+  const path = target === null ? null : normalizePath(target.path, paths);
+  if (target === null || path === null) return 'bad-request';
+  const host = requestHost(req, target.authority);
+  if (host === null) return 'bad-request';
+  const route = table.router.match(host, path);
+  if (route === null) return 'no-route';
+  return { target, path, host, ctx: table.routes.get(route)! };
+}
