@@ -1,5 +1,5 @@
-import type { ClientRequest, ProxyState } from './proxy.ts';
-import type { RouteContext } from './prepared-table.ts';
+import type { ClientRequest, ProxyState } from './proxy-state.ts';
+import type { RouteContext } from './route-context.ts';
 import type { Upstream } from '../upstream/prepared-cluster.ts';
 import { absoluteAuthority } from './request-target.ts';
 

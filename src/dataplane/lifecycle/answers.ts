@@ -3,8 +3,8 @@ import type { RespondDecision } from '../../script/index.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { clientGone } from './client-gone.ts';
 import { statusFor, writeError, type ErrorReason } from './error-responses.ts';
-import type { RouteContext } from './prepared-table.ts';
-import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
+import type { RouteContext } from './route-context.ts';
+import type { ClientRequest, ClientResponse, ProxyState } from './proxy-state.ts';
 
 /** Answers with signalbox's own error response and accounts for it. */
 export function answerError(

@@ -14,6 +14,8 @@ export type ErrorReason =
   | 'request-timeout'
   | 'no-route'
   | 'no-endpoint'
+  /** The route's backend for this request did not resolve (or the route has none) and no filter answered. */
+  | 'no-backend'
   | 'not-ready'
   | 'upstream-refused'
   | 'upstream-reset'
@@ -49,6 +51,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'request-timeout': { status: 408, body: 'request timeout' },
   'no-route': { status: 404, body: 'no route for this host and path' },
   'no-endpoint': { status: 503, body: 'no ready endpoint for this route' },
+  'no-backend': { status: 500, body: 'the route has no backend for this request' },
   'not-ready': { status: 503, body: 'proxy not ready: no routing table yet' },
   'upstream-refused': { status: 502, body: 'upstream refused the connection' },
   'upstream-reset': { status: 502, body: 'upstream closed the connection' },

@@ -1,76 +1,60 @@
 import type { Dispatcher } from 'undici';
-import type { Decision } from '../../script/index.ts';
-import type { RequestNote } from './accounting.ts';
-import { answerError } from './answers.ts';
 import { Exchange } from '../upstream/exchange.ts';
-import { holdRequest, type Waited } from './pause-phase.ts';
-import type { RouteContext } from './prepared-table.ts';
-import type { ClientRequest, ClientResponse, ListenerInfo, ProxyState } from './proxy.ts';
-import type { RoutedRequest } from './route-request.ts';
-import { editHeaders, upstreamHeaders } from '../upstream/upstream-headers.ts';
-
-/** One request on its way upstream through `ctx` (the route, or a script's backend). */
-export interface Forwarding {
-  readonly state: ProxyState;
-  readonly listener: ListenerInfo;
-  readonly req: ClientRequest;
-  readonly res: ClientResponse;
-  readonly started: number;
-  readonly routed: RoutedRequest;
-  readonly ctx: RouteContext;
-  /** The script's decision (header edits, hash key), or null. */
-  readonly decision: Decision | null;
-  readonly note: RequestNote;
-  /** How long it was held so far; null when never. */
-  readonly waited: Waited | null;
-  /** Runs the whole lifecycle again on the newest table (a held request that was released). */
-  readonly again: (waited: Waited) => void;
-}
+import { sendMirror } from '../upstream/mirror.ts';
+import { upstreamHeaders } from '../upstream/upstream-headers.ts';
+import type { ClientRequest } from './proxy-state.ts';
+import type { ProxyRequest } from './request.ts';
+import type { RouteContext } from './route-context.ts';
 
 /**
- * The last phases of a request: the circuit breaker; the automatic pause when the cluster of an
- * existing Service has no endpoint at all (held until one is ready, then through the lifecycle
- * again — the backend may be on a new address by then); choosing an endpoint; and the exchange.
+ * The transport phases of a plain request through `ctx` (its backend): the circuit breaker; the
+ * automatic pause when the cluster of an existing Service has no endpoint at all (held until one is
+ * ready, then through the lifecycle again — the backend may be on a new address by then); choosing
+ * an endpoint; the header edits of the route's filters and scripts; the mirrors; the exchange.
  */
-export function forward(f: Forwarding): void {
-  const { state, req, res, started, routed, ctx, decision, note } = f;
+export function forward(r: ProxyRequest, ctx: RouteContext): void {
+  const { state, req } = r;
   const cluster = ctx.cluster;
   if (cluster.limited) {
     const limit = cluster.overLimit();
     if (limit !== null) {
       state.metrics.circuitBreakerRejections.labels(cluster.name, limit).inc();
-      return answerError(state, req, res, started, 'circuit-open', ctx, undefined, note);
+      return r.fail('circuit-open');
     }
   }
   const pause = cluster.policy.pause;
   const pauses = state.pauses;
   if (pauses !== null && pause.maxWaitMs > 0 && cluster.resolved) {
     // Behind a backlog being released, a new request waits its turn rather than overtake it.
-    const releasing = f.waited === null && pauses.find('no-endpoint', cluster.name)?.releasing === true;
+    const releasing = r.waited === null && pauses.find('no-endpoint', cluster.name)?.releasing === true;
     if (releasing || !cluster.hasEndpoints) {
       const gate = pauses.gate('no-endpoint', cluster.name, pause);
-      return holdRequest(state, req, res, started, ctx, f.waited, note, { gate, maxWaitMs: pause.maxWaitMs, onRelease: f.again });
+      return r.hold({ gate, maxWaitMs: pause.maxWaitMs, onRelease: (w) => r.again(w) });
     }
   }
-  const hashKey = decision?.hashKey;
-  const upstream = cluster.choose(req, state.clientIpOf, hashKey);
-  if (upstream === null) return answerError(state, req, res, started, 'no-endpoint', ctx, undefined, note);
-  const { target, path, host } = routed;
-  const listener = f.listener;
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted);
-  if (decision !== null && (decision.setHeaders !== undefined || decision.removeHeaders !== undefined)) editHeaders(headers, decision.setHeaders, decision.removeHeaders);
-  const exchange = new Exchange(state, req, res, ctx, {
-    path: target.authority === undefined && path === target.path ? pathAndQuery(req.url!, target.path, target.query) : path + target.query,
+  const plan = r.routed!.plan;
+  // The route's time limit runs from arrival: a request held or scripted past it is not sent.
+  if (plan.requestMs > 0 && performance.now() - r.started >= plan.requestMs) return r.fail('upstream-timeout');
+  const upstream = cluster.choose(req, state.clientIpOf, r.hashKey);
+  if (upstream === null) return r.fail('no-endpoint');
+  const { target, path, host } = r.routed!;
+  const listener = r.listener;
+  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, null, r.upstreamHost);
+  const edits = r.edits;
+  if (edits !== null) for (const edit of edits) edit.applyTo(headers);
+  const upstreamPath = r.upstreamPath ?? path;
+  const body = hasBody(req);
+  const options: Dispatcher.DispatchOptions = {
+    path: target.authority === undefined && upstreamPath === target.path ? pathAndQuery(req.url!, target.path, target.query) : upstreamPath + target.query,
     method: req.method as Dispatcher.HttpMethod,
     headers,
-    body: hasBody(req) ? req : null,
-    headersTimeout: cluster.responseHeadersMs,
+    body: body ? req : null,
+    headersTimeout: plan.backendRequestMs > 0 ? plan.backendRequestMs : cluster.responseHeadersMs,
     bodyTimeout: cluster.idleMs,
-  }, started);
-  exchange.hashKey = hashKey;
-  exchange.table = state.table;
-  exchange.restart = () => f.again(f.waited ?? { since: performance.now(), deadline: Infinity });
-  if (note.script !== undefined || note.pausedMs !== undefined) exchange.note = note;
+  };
+  const mirrors = r.mirrors;
+  if (mirrors !== null) for (const mirror of mirrors) sendMirror(mirror, req, state.clientIpOf, options, body);
+  const exchange = new Exchange(r, ctx, options);
   if (cluster.affinity !== null) {
     exchange.secure = listener.proto === 'https';
     exchange.setCookie = cluster.affinity.cookieFor(req.headers.cookie, upstream, exchange.secure);

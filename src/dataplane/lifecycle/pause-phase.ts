@@ -2,8 +2,8 @@ import type { PauseGate } from '../../pause/pause-gate.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError } from './answers.ts';
 import { clientGone } from './client-gone.ts';
-import type { RouteContext } from './prepared-table.ts';
-import type { ClientRequest, ClientResponse, ProxyState } from './proxy.ts';
+import type { RouteContext } from './route-context.ts';
+import type { ClientRequest, ClientResponse, ProxyState } from './proxy-state.ts';
 
 /** How long a request has been held so far, across gates: the first hold's start and the deadline. */
 export interface Waited {

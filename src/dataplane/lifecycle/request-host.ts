@@ -1,4 +1,4 @@
-import type { ClientRequest } from './proxy.ts';
+import type { ClientRequest } from './proxy-state.ts';
 
 /**
  * The one host of a request — what it is routed on, what the upstream receives as `Host` and as

@@ -1,6 +1,7 @@
-import type { ClientRequest } from './proxy.ts';
+import type { ClientRequest } from './proxy-state.ts';
 import { normalizePath, type PathOptions } from '../../router/normalize-path.ts';
-import type { PreparedTable, RouteContext } from './prepared-table.ts';
+import type { PreparedTable } from './prepared-table.ts';
+import type { RoutePlan } from './route-plan.ts';
 import { requestHost } from './request-host.ts';
 import { parseRequestTarget, type RequestTarget } from './request-target.ts';
 
@@ -14,7 +15,8 @@ export interface RoutedRequest {
    * RouteScript's `host`, all come from it ('' for an HTTP/1.0 request without one).
    */
   readonly host: string;
-  readonly ctx: RouteContext;
+  /** The route's phases, backends and metric handles. */
+  readonly plan: RoutePlan;
 }
 
 /**
@@ -30,5 +32,5 @@ export function routeRequest(table: PreparedTable, req: ClientRequest, paths: Pa
   if (host === null) return 'bad-request';
   const route = table.router.match(host, path);
   if (route === null) return 'no-route';
-  return { target, path, host, ctx: table.routes.get(route)! };
+  return { target, path, host, plan: table.routes.get(route)! };
 }

@@ -2,7 +2,7 @@ import type { CounterCell, HistogramCell } from '../../metrics/hot-metrics.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript } from '../../model/table.ts';
 import type { Decision, FailureCause, LoadedScript, RouteState } from '../../script/index.ts';
-import type { RouteContext } from './prepared-table.ts';
+import type { RouteContext } from './route-context.ts';
 
 /**
  * A RouteScript bound to one route of one prepared table: the engine's handle, the route's

@@ -3,7 +3,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, CompiledScriptLookup, Route } from '../../model/table.ts';
 import { HttpLookup, isolateCallsSettled, RouteState, ScriptEngine, StateStore, type LoadedScript, type LookupEndpoint, type ScriptSource, type ScriptStatus } from '../../script/index.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
-import type { RouteContext } from './prepared-table.ts';
+import type { RouteContext } from './route-context.ts';
 import { ScriptBinding } from './script-binding.ts';
 
 /** Longest a "not found" answer of a lookup service is cached, whatever the script's TTL. */

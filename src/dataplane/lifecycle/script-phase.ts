@@ -1,5 +1,5 @@
 import type { Decision, Outcome, RespondDecision, ScriptEngine, ScriptRequest } from '../../script/index.ts';
-import type { RouteContext } from './prepared-table.ts';
+import type { RouteContext } from './route-context.ts';
 import type { ScriptBinding } from './script-binding.ts';
 
 /**

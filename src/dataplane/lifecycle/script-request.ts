@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { ScriptRequest } from '../../script/index.ts';
-import type { ClientRequest } from './proxy.ts';
+import type { ClientRequest } from './proxy-state.ts';
 
 /**
  * The read-only view of a client request that a RouteScript receives. Built only for requests of

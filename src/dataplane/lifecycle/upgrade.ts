@@ -1,18 +1,16 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { Decision } from '../../script/index.ts';
-import { account, type RequestNote } from './accounting.ts';
-import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './error-responses.ts';
-import type { RouteContext } from './prepared-table.ts';
-import type { ListenerInfo, ProxyState } from './proxy.ts';
-import { routeRequest, type RoutedRequest } from './route-request.ts';
-import { runScript, type ScriptVerdict } from './script-phase.ts';
-import { scriptRequest } from './script-request.ts';
-import { afterEarlierResponses, handBack } from '../server/socket-handback.ts';
-import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
 import { refuseUpgrade, relayUpgrade } from '../upstream/upgrade-relay.ts';
-import { editHeaders, upstreamHeaders } from '../upstream/upstream-headers.ts';
+import { upstreamHeaders } from '../upstream/upstream-headers.ts';
+import { handBack, afterEarlierResponses } from '../server/socket-handback.ts';
+import { account } from './accounting.ts';
+import { statusFor, writeRawError, writeRawResponse, type ErrorReason } from './error-responses.ts';
+import type { ListenerInfo, ProxyState } from './proxy-state.ts';
+import { LifecycleRequest, type AnswerKind } from './request.ts';
+import type { RouteContext } from './route-context.ts';
+import type { RoutePlan } from './route-plan.ts';
+import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
 
 /** What the upgrade handler of one listener needs besides the proxy state. */
 export interface UpgradeOptions {
@@ -35,107 +33,131 @@ export interface UpgradeOptions {
  * - an endpoint's other answer is an ordinary response to the request, and the connection stays
  *   HTTP (upgrade-relay.ts);
  * - no route, no endpoint, a paused route, a refusing script: signalbox's error, connection closed.
- * The route's RouteScript runs first, as for any request: it may answer (an auth check refusing
- * the upgrade), pick a backend, edit headers or set a hash key. Nothing the client sent after the
- * request head is read or forwarded before the endpoint's 101, and nothing is done before the
- * responses to the requests ahead of it on the connection are out.
+ * The route's phases run as for any request (request.ts): its request filters — header edits and
+ * rewrites reach the endpoint, a redirect answers the upgrade — and RouteScripts, which may answer
+ * (an auth check refusing the upgrade), pick a backend, edit headers or set a hash key; then the
+ * weighted pick. Only the transport differs: the relay. Nothing the client sent after the request
+ * head is read or forwarded before the endpoint's 101, and nothing is done before the responses
+ * to the requests ahead of it on the connection are out.
  */
 export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function handleUpgrade(req, socket, head) {
     socket.on('error', () => socket.destroy());
-    afterEarlierResponses(socket, () => guarded(socket, () => upgrade(req, socket, head)));
+    afterEarlierResponses(socket, () => {
+      const r = new UpgradeRequest(state, listener, options, req, socket, head, performance.now());
+      r.guarded(() => r.start());
+    });
   };
+}
 
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const started = performance.now();
-    if (socket.destroyed) return;
-    if (req.rawHeaders.length > options.maxHeaderCount * 2) return failUpgrade(state, req, socket, started, null, 'headers-too-large');
-    const plain = plainReason(req);
-    if (plain !== null) return servePlain(state, options, req, socket, head, plain);
-    const table = state.table;
-    if (table === null) return failUpgrade(state, req, socket, started, null, 'not-ready');
-    const routed = routeRequest(table, req, state.paths);
-    if (typeof routed === 'string') return failUpgrade(state, req, socket, started, null, routed);
-    const route = routed.ctx;
-    if (allowedOffer(req, route.cluster.policy.upgradeProtocols) === null) return servePlain(state, options, req, socket, head, 'not-allowed');
-    const script = route.script;
-    // A tunnel cannot be held like a request: an upgrade to a paused route is told to retry.
-    if (script !== null && script.pause !== null) return failUpgrade(state, req, socket, started, route, 'paused');
-    const go = (ctx: RouteContext, decision: Decision | null, note: RequestNote | undefined): void => tunnel(state, listener, options, req, socket, head, started, routed, ctx, decision, note);
-    if (script === null || state.scripts === null) return go(route, null, undefined);
-    const request = scriptRequest(req, routed.host, routed.path, routed.target.query, state.clientIpOf(req));
-    runScript(state.scripts.engine, script, route, request).then((verdict) => guarded(socket, () => afterScript(verdict)));
+/** An upgrade request on its raw socket: the lifecycle's phases, with the relay as transport. */
+class UpgradeRequest extends LifecycleRequest {
+  readonly req: IncomingMessage;
+  readonly #options: UpgradeOptions;
+  readonly #socket: Duplex;
+  /** What the client sent after the request head. */
+  readonly #head: Buffer;
 
-    function afterScript(verdict: ScriptVerdict): void {
-      const note = { script: verdict.note };
-      if (socket.destroyed) return account(state, req, 499, 0, started, route, null, 'client-closed', note);
-      switch (verdict.action) {
-        case 'forward':
-          if (verdict.decision?.pause !== undefined) return failUpgrade(state, req, socket, started, route, 'paused', undefined, note);
-          return go(verdict.ctx, verdict.decision, note);
-        case 'respond': {
-          const { status, headers = {}, body = '' } = verdict.respond;
-          state.metrics.upgrades.labels('script-respond').inc();
-          writeRawResponse(socket, status, body !== '' && headers['content-type'] === undefined ? { ...headers, 'content-type': 'text/plain; charset=utf-8' } : headers, body);
-          return account(state, req, status, Buffer.byteLength(body), started, route, null, undefined, note);
-        }
-        case 'reject':
-          return failUpgrade(state, req, socket, started, route, 'script-failed', verdict.status, note);
-      }
-    }
+  constructor(state: ProxyState, listener: ListenerInfo, options: UpgradeOptions, req: IncomingMessage, socket: Duplex, head: Buffer, started: number) {
+    super(state, listener, started);
+    this.req = req;
+    this.#options = options;
+    this.#socket = socket;
+    this.#head = head;
+  }
+
+  /** The checks only an upgrade has, then the lifecycle. */
+  start(): void {
+    if (this.#socket.destroyed) return;
+    if (this.req.rawHeaders.length > this.#options.maxHeaderCount * 2) return this.fail('headers-too-large');
+    const plain = plainReason(this.req);
+    if (plain !== null) return this.#servePlain(plain);
+    this.begin();
+  }
+
+  /** The route's Service must allow one of the offered protocols, else the request is served plain. */
+  protected override admit(plan: RoutePlan): boolean {
+    if (allowedOffer(this.req, plan.primary.cluster.policy.upgradeProtocols) !== null) return true;
+    this.#servePlain('not-allowed');
+    return false;
+  }
+
+  gone(): boolean {
+    return this.#socket.destroyed;
+  }
+
+  closed(): void {
+    account(this.state, this.req, 499, 0, this.started, this.accountedCtx(), null, 'client-closed', this.note);
+  }
+
+  fail(reason: ErrorReason, status = statusFor(reason)): void {
+    refuseUpgrade(this.state, this.req, this.#socket, this.started, this.accountedCtx(), null, reason, status, this.note);
+  }
+
+  respond(status: number, headers: Readonly<Record<string, string>>, body: string, kind: AnswerKind): void {
+    this.state.metrics.upgrades.labels(kind).inc();
+    writeRawResponse(this.#socket, status, body !== '' && headers['content-type'] === undefined ? { ...headers, 'content-type': 'text/plain; charset=utf-8' } : headers, body);
+    account(this.state, this.req, status, Buffer.byteLength(body), this.started, this.accountedCtx(), null, undefined, this.note);
+  }
+
+  /** A tunnel cannot be held like a request: an upgrade to a paused route is told to retry. */
+  hold(): void {
+    this.fail('paused');
+  }
+
+  /**
+   * Picks an endpoint of `ctx`'s cluster and relays the request to it. A backend other than the
+   * route's first is a Service of its own: when it does not allow the protocol, the request goes
+   * without its upgrade.
+   */
+  send(ctx: RouteContext): void {
+    const { state, req, listener } = this;
+    const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string, this.hashKey);
+    if (upstream === null) return this.fail('no-endpoint');
+    const offered = allowedOffer(req, ctx.cluster.policy.upgradeProtocols);
+    if (offered === null) state.metrics.upgrades.labels('not-allowed').inc();
+    const { target, host } = this.routed!;
+    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, offered, this.upstreamHost);
+    const edits = this.edits;
+    if (edits !== null) for (const edit of edits) edit.applyTo(headers);
+    const options = this.#options;
+    relayUpgrade({
+      state,
+      server: options.server,
+      req,
+      socket: this.#socket,
+      head: this.#head,
+      started: this.started,
+      ctx,
+      upstream,
+      path: this.currentPath() + target.query,
+      headers,
+      offered,
+      connectMs: ctx.cluster.policy.timeouts.connectMs ?? options.connectMs,
+      note: this.note,
+    });
   }
 
   /** As for requests (listeners.ts): a bug that throws fails this connection, not the worker. */
-  function guarded(socket: Duplex, fn: () => void): void {
+  guarded(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      state.log.error({ err }, 'upgrade handler failed');
-      state.metrics.proxyErrors.labels('internal-error').inc();
+      const socket = this.#socket;
+      this.state.log.error({ err }, 'upgrade handler failed');
+      this.state.metrics.proxyErrors.labels('internal-error').inc();
       if (socket.writable) writeRawError(socket, 'internal-error');
       else socket.destroy();
     }
   }
-}
 
-/**
- * Serves an upgrade request that will not be tunnelled as a plain request: its head without the
- * upgrade goes back to the HTTP server in front of whatever followed it (its body, pipelined
- * requests), so that routing, scripts, limits and the access log treat it like any other request.
- */
-function servePlain(state: ProxyState, options: UpgradeOptions, req: IncomingMessage, socket: Duplex, head: Buffer, reason: PlainReason): void {
-  state.metrics.upgrades.labels(reason).inc();
-  handBack(options.server, socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]));
-}
-
-/** Refuses an upgrade with signalbox's own error response on the raw socket. */
-function failUpgrade(state: ProxyState, req: IncomingMessage, socket: Duplex, started: number, ctx: RouteContext | null, reason: ErrorReason, status = statusFor(reason), note?: RequestNote): void {
-  refuseUpgrade(state, req, socket, started, ctx, null, reason, status, note);
-}
-
-/**
- * Picks an endpoint of `ctx`'s cluster and relays the request to it. A script's backend is a
- * Service of its own: when it does not allow the protocol, the request goes without its upgrade.
- */
-function tunnel(
-  state: ProxyState,
-  listener: ListenerInfo,
-  options: UpgradeOptions,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  started: number,
-  routed: RoutedRequest,
-  ctx: RouteContext,
-  decision: Decision | null,
-  note: RequestNote | undefined,
-): void {
-  const upstream = ctx.cluster.choose(req, state.clientIpOf as (r: IncomingMessage) => string, decision?.hashKey);
-  if (upstream === null) return failUpgrade(state, req, socket, started, ctx, 'no-endpoint', undefined, note);
-  const offered = allowedOffer(req, ctx.cluster.policy.upgradeProtocols);
-  if (offered === null) state.metrics.upgrades.labels('not-allowed').inc();
-  const { target, path, host } = routed;
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, offered);
-  if (decision !== null && (decision.setHeaders !== undefined || decision.removeHeaders !== undefined)) editHeaders(headers, decision.setHeaders, decision.removeHeaders);
-  relayUpgrade({ state, server: options.server, req, socket, head, started, ctx, upstream, path: path + target.query, headers, offered, connectMs: ctx.cluster.policy.timeouts.connectMs ?? options.connectMs, note });
+  /**
+   * Serves an upgrade request that will not be tunnelled as a plain request: its head without the
+   * upgrade goes back to the HTTP server in front of whatever followed it (its body, pipelined
+   * requests), so that routing, scripts, limits and the access log treat it like any other request.
+   */
+  #servePlain(reason: PlainReason): void {
+    this.state.metrics.upgrades.labels(reason).inc();
+    handBack(this.#options.server, this.#socket, Buffer.concat([Buffer.from(plainRequestHead(this.req), 'latin1'), this.#head]));
+  }
 }

@@ -12,7 +12,7 @@ import { deepFreeze } from '../../model/freeze.ts';
 import { createAccessLog } from '../lifecycle/access-log.ts';
 import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
-import type { ProxyState } from '../lifecycle/proxy.ts';
+import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { ScriptHost } from '../lifecycle/script-host.ts';
 import { PauseGates } from '../../pause/pause-gates.ts';
 import { releasePauses } from '../lifecycle/pause-release.ts';

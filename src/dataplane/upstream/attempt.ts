@@ -72,7 +72,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
       controller.abort(new Error('client went away'));
       return;
     }
-    if (!this.exchange.responseStart(this, statusCode, headers)) this.#end();
+    if (!this.exchange.responseStart(this, statusCode, headers, controller)) this.#end();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

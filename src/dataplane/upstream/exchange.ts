@@ -1,13 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
-import { account, type RequestNote } from '../lifecycle/accounting.ts';
+import { account } from '../lifecycle/accounting.ts';
 import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
 import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
-import type { PreparedTable, RouteContext } from '../lifecycle/prepared-table.ts';
-import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy.ts';
+import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
+import type { ProxyRequest } from '../lifecycle/request.ts';
+import type { ResponseHead } from '../lifecycle/request-step.ts';
+import { runResponsePhase } from '../lifecycle/response-phase.ts';
+import type { RouteContext } from '../lifecycle/route-context.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -31,6 +34,8 @@ type RetryReason = 'connect-failure' | 'reset' | 'status';
  * body the upstream answered without waiting for, which is not read to its end.
  */
 export class Exchange {
+  /** The request in the lifecycle: its route's plan, RouteScript decisions, note, table. */
+  readonly request: ProxyRequest;
   readonly state: ProxyState;
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -42,19 +47,19 @@ export class Exchange {
   setCookie: string | null = null;
   /** Whether the client came over TLS (affinity cookies are then `Secure`). */
   secure = false;
-  /** A RouteScript's hash key, which retries keep using; undefined when the script gave none. */
-  hashKey: string | undefined = undefined;
-  /** What the route's script decided and how long a pause held the request, for the access log. */
-  note: RequestNote | undefined = undefined;
-  /** The table the request was routed on (see {@link restart}). */
-  table: PreparedTable | null = null;
   /**
-   * Runs the request's whole lifecycle again on the table of the moment: used once, when an attempt
-   * failed before any answer, no other endpoint of this table is left, and a newer table has been
-   * swapped in meanwhile — the endpoint went away in a deploy, and the newest table knows where the
-   * backend is now (or holds the request until it is back). Null when not allowed.
+   * Whether the request may run its whole lifecycle again on the table of the moment: once, when an
+   * attempt failed before any answer, no other endpoint of this table is left, and a newer table has
+   * been swapped in meanwhile — the endpoint went away in a deploy, and the newest table knows where
+   * the backend is now (or holds the request until it is back).
    */
-  restart: (() => void) | null = null;
+  #mayReroute = true;
+  /** Body chunks that arrived while an asynchronous response filter ran; null otherwise. */
+  #held: Buffer[] | null = null;
+  /** The end of a response that came while its head was held. */
+  #heldEnd: { readonly attempt: Attempt; readonly trailers: Headers } | null = null;
+  /** `timeouts.requestMs` of the route, running from the request's arrival; null when not set. */
+  #requestTimer: NodeJS.Timeout | null = null;
   #attempt: Attempt | null = null;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
@@ -76,17 +81,21 @@ export class Exchange {
   /** Made at the first write the client refuses: how long it has taken none of its response. */
   #stall: ResponseStallTimer | null = null;
 
-  constructor(state: ProxyState, req: ClientRequest, res: ClientResponse, ctx: RouteContext, options: Dispatcher.DispatchOptions, started: number) {
+  constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
+    const state = request.state;
+    this.request = request;
     this.state = state;
-    this.req = req;
-    this.res = res;
+    this.req = request.req;
+    this.res = request.res;
     this.ctx = ctx;
     this.cluster = ctx.cluster;
     this.options = options;
-    this.#started = started;
+    this.#started = request.started;
+    const requestMs = request.routed!.plan.requestMs;
+    if (requestMs > 0) this.#requestTimer = setTimeout(this.#onRequestTimeout, requestMs - (performance.now() - this.#started));
     this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
     this.cluster.counters.active++;
-    res.once('close', this.#onClientClose);
+    this.res.once('close', this.#onClientClose);
     this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
       ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
       : null;
@@ -121,8 +130,12 @@ export class Exchange {
     upstream.pool.dispatch(this.options, attempt);
   }
 
-  /** Response headers of the current attempt; false when the exchange retries instead. */
-  responseStart(attempt: Attempt, statusCode: number, headers: Headers): boolean {
+  /**
+   * Response headers of the current attempt; false when the exchange retries instead. This is the
+   * response phase: the route's response filters edit the head before it is written; one that
+   * must wait (a promise) pauses the upstream body, and what arrives meanwhile is held.
+   */
+  responseStart(attempt: Attempt, statusCode: number, headers: Headers, controller: Dispatcher.DispatchController): boolean {
     if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
@@ -145,12 +158,57 @@ export class Exchange {
     if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
     const length = headers['content-length'];
     this.#expected = typeof length === 'string' && !this.#bodiless ? Number(length) : -1;
-    (this.res as ServerResponse).writeHead(statusCode, out);
+    // The head is known: the route's time limit (arrival to response head) is met.
+    this.#stopRequestTimer();
+    const steps = this.request.routed!.plan.responseSteps;
+    if (steps === null) {
+      (this.res as ServerResponse).writeHead(statusCode, out);
+      return true;
+    }
+    const head: ResponseHead = { status: statusCode, headers: out };
+    const pending = runResponsePhase(this.request, head, steps);
+    if (pending === null) {
+      this.#writeHead(head);
+      return true;
+    }
+    this.#held = [];
+    controller.pause();
+    pending.then(
+      () => {
+        if (this.#done) return;
+        this.#writeHead(head);
+        const held = this.#held!;
+        this.#held = null;
+        for (const chunk of held) this.responseData(controller, chunk);
+        const ended = this.#heldEnd;
+        if (ended !== null) this.responseEnd(ended.attempt, ended.trailers);
+        else controller.resume();
+      },
+      (err: unknown) => {
+        this.state.log.error({ err }, 'response filter failed');
+        if (this.#done) return;
+        this.#held = null;
+        this.state.metrics.proxyErrors.labels('internal-error').inc();
+        this.#bytes = writeError(this.res, 'internal-error', true);
+        this.#finish(statusFor('internal-error'), 'internal-error', attempt.upstream);
+        attempt.abandon(new Error('response filter failed'));
+      },
+    );
     return true;
+  }
+
+  /** Writes a head the response phase may have edited. */
+  #writeHead(head: ResponseHead): void {
+    this.#status = head.status;
+    (this.res as ServerResponse).writeHead(head.status, head.headers);
   }
 
   responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#bodiless) return;
+    if (this.#held !== null) {
+      this.#held.push(chunk);
+      return;
+    }
     if (this.#bytes === 0 && chunk.length === this.#expected) {
       // The common small response: head and body leave together at end().
       this.#bytes = chunk.length;
@@ -169,6 +227,10 @@ export class Exchange {
   }
 
   responseEnd(attempt: Attempt, trailers: Headers): void {
+    if (this.#held !== null) {
+      this.#heldEnd = { attempt, trailers };
+      return;
+    }
     const res = this.res;
     for (const _ in trailers) {
       (res as ServerResponse).addTrailers(trailers as Record<string, string>);
@@ -190,7 +252,8 @@ export class Exchange {
     }
     const reason = reasonForUpstreamError(err);
     if (!res.headersSent) {
-      const retryAs = retryReasonFor(reason, attempt.sent);
+      // An attempt past its response-header limit counts as a 504 for the retry policy.
+      const retryAs = reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
       if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
       this.#bytes += writeError(res, reason, true);
@@ -225,7 +288,7 @@ export class Exchange {
     }
     const tried = (this.#tried ??= []);
     tried.push(failed.upstream);
-    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried, this.hashKey);
+    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried, this.request.hashKey);
     if (next === null) return false;
     this.#retriesLeft--;
     this.#retriesHeld++;
@@ -240,26 +303,28 @@ export class Exchange {
 
   /** Hands the request back to the lifecycle on a newer table; false when that is not the case. */
   #reroute(failed: Attempt): boolean {
-    const restart = this.restart;
-    if (restart === null || this.table === null || this.state.table === this.table || clientGone(this.res)) return false;
-    this.restart = null;
+    const request = this.request;
+    if (!this.#mayReroute || this.state.table === request.table || clientGone(this.res)) return false;
+    this.#mayReroute = false;
     failed.abandon();
     this.#done = true;
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
     this.res.off('close', this.#onClientClose);
+    this.#stopRequestTimer();
     this.state.metrics.retries.labels(this.cluster.name, 'rerouted').inc();
-    restart();
+    request.again(request.waited ?? { since: performance.now(), deadline: Infinity });
     return true;
   }
 
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
+    this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();
     this.cluster.counters.active--;
     this.cluster.counters.retries -= this.#retriesHeld;
-    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.note);
+    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.request.note);
   }
 
   /**
@@ -279,6 +344,29 @@ export class Exchange {
     if (socket === null) return;
     this.res.once('finish', () => socket.end(() => socket.destroy()));
   }
+
+  #stopRequestTimer(): void {
+    if (this.#requestTimer === null) return;
+    clearTimeout(this.#requestTimer);
+    this.#requestTimer = null;
+  }
+
+  /**
+   * The route's `timeouts.requestMs` passed before a response head (retries included): 504, and the
+   * attempt in flight is abandoned.
+   */
+  readonly #onRequestTimeout = (): void => {
+    this.#requestTimer = null;
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null || this.res.headersSent) return;
+    if (clientGone(this.res)) return;
+    const reason: ErrorReason = 'upstream-timeout';
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    this.#bytes += writeError(this.res, reason, this.options.body !== null);
+    this.#finish(statusFor(reason), reason, attempt.upstream);
+    attempt.abandon(new Error('route request timeout'));
+    if (!this.req.readableEnded) this.req.resume();
+  };
 
   readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
 

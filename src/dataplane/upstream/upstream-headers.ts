@@ -37,12 +37,13 @@ export interface ForwardingInfo {
  * Headers for the upstream request. The client's `Upgrade` is always dropped; `upgrade`, for a
  * tunnel, is the `Upgrade` value to send instead (the offered protocols signalbox allows), with
  * `Connection: upgrade`. HTTP/2 pseudo-headers are dropped; `Host` keeps its place in the list
- * (at the end when the client sent none, as in HTTP/2).
+ * (at the end when the client sent none, as in HTTP/2). `rewrittenHost`, a URLRewrite's hostname,
+ * replaces the upstream's Host; X-Forwarded-Host still says the host the client named.
  */
-export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, upgrade: string | null = null): string[] {
+export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, trusted: TrustedProxies, upgrade: string | null = null, rewrittenHost: string | null = null): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
-  const host = info.host;
+  const host = rewrittenHost ?? info.host;
   let hostSent = false;
   let xff: string | undefined;
   let xfProto: string | undefined;
@@ -82,7 +83,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
   out.push(
     'x-forwarded-for', isTrusted && xff !== undefined ? `${xff}, ${peer}` : peer,
     'x-forwarded-proto', isTrusted && xfProto !== undefined ? xfProto : info.proto,
-    'x-forwarded-host', isTrusted && xfHost !== undefined ? xfHost : host,
+    'x-forwarded-host', isTrusted && xfHost !== undefined ? xfHost : info.host,
     'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
     'x-real-ip', client,
   );
