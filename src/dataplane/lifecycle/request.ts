@@ -148,6 +148,11 @@ export abstract class LifecycleRequest {
     this.note = { ...this.note, script: script === undefined ? text : `${script}; ${text}` };
   }
 
+  /**
+   * Whether the request can wait at a pause gate. An upgrade cannot: {@link hold} refuses it, so
+   * only an operator's pause itself refuses it, not the release ramp after one.
+   */
+  abstract readonly canHold: boolean;
   /** Whether the client has left. */
   abstract gone(): boolean;
   /** Accounts a request whose client left before it was answered. */
@@ -173,6 +178,7 @@ export abstract class LifecycleRequest {
 export class ProxyRequest extends LifecycleRequest {
   readonly req: ClientRequest;
   readonly res: ClientResponse;
+  readonly canHold = true;
 
   constructor(state: ProxyState, listener: ListenerInfo, req: ClientRequest, res: ClientResponse, started: number) {
     super(state, listener, started);

@@ -33,8 +33,6 @@ export class RoutePlan {
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
   readonly backendRequestMs: number;
-  /** The RouteScripts this route runs, in order (for upgrades' pause refusal and the debug pages). */
-  readonly scripts: readonly ScriptBinding[];
 
   constructor(route: Route, parts: PlanParts) {
     this.route = route;
@@ -56,7 +54,6 @@ export class RoutePlan {
 
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
-    const scripts: ScriptBinding[] = [];
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -78,7 +75,6 @@ export class RoutePlan {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
           if (binding === null) break;
-          scripts.push(binding);
           steps.push(new ScriptStep(binding));
           break;
         }
@@ -86,7 +82,6 @@ export class RoutePlan {
     }
     this.steps = steps.length === 0 ? null : steps;
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps;
-    this.scripts = scripts;
     this.requestMs = route.timeouts?.requestMs ?? 0;
     this.backendRequestMs = route.timeouts?.backendRequestMs ?? 0;
   }

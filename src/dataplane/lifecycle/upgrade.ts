@@ -53,6 +53,7 @@ export function createUpgradeHandler(state: ProxyState, listener: ListenerInfo, 
 /** An upgrade request on its raw socket: the lifecycle's phases, with the relay as transport. */
 class UpgradeRequest extends LifecycleRequest {
   readonly req: IncomingMessage;
+  readonly canHold = false;
   readonly #options: UpgradeOptions;
   readonly #socket: Duplex;
   /** What the client sent after the request head. */
@@ -108,7 +109,7 @@ class UpgradeRequest extends LifecycleRequest {
   /**
    * Picks an endpoint of `ctx`'s cluster and relays the request to it. A backend other than the
    * route's first is a Service of its own: when it does not allow the protocol, the request goes
-   * without its upgrade.
+   * without its upgrade. Mirrors are not sent for upgrades: a tunnel cannot be copied.
    */
   send(ctx: RouteContext): void {
     const { state, req, listener } = this;

@@ -32,7 +32,7 @@ export class ScriptStep implements RequestStep {
     const binding = this.#binding;
     const primary = r.primary();
     const pauses = state.pauses;
-    if (pauses !== null && (binding.pause !== null || (r.waited === null && pauses.find('operator', binding.id)?.releasing === true))) {
+    if (pauses !== null && (binding.pause !== null || (r.canHold && r.waited === null && pauses.find('operator', binding.id)?.releasing === true))) {
       const gate = pauses.gate('operator', binding.id, primary.cluster.policy.pause);
       r.hold({ gate, maxWaitMs: binding.pause?.maxWaitMs ?? primary.cluster.policy.pause.maxWaitMs, onRelease: (w) => r.again(w) });
       return false;
