@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { generateSelfSignedCertificate } from '../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
 import { EVERYTHING_ON, chartTests } from '../test/chart/chart-checks.ts';
 import {
   CHART_DIR, DEPLOY_MANIFEST, DEPLOY_NAMESPACE, expectedHelmPath, helmTemplate, parseObjects, runHelm, type K8sObject,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { generateSelfSignedCertificate } from '../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
 import { steadyLoad } from '../test/helpers/load.ts';
 import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
 import { startCluster, type TestCluster } from './harness/cluster.ts';

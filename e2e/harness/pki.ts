@@ -4,7 +4,7 @@
  * the service-account signing key pair.
  *
  * Node can generate keys and sign bytes but cannot issue certificates, so the DER of each X.509 v3
- * certificate (RFC 5280 §4.1) is assembled here with a small encoder. `src/dataplane/tls/self-signed.ts`
+ * certificate (RFC 5280 §4.1) is assembled here with a small encoder. `src/dataplane/server/tls/self-signed.ts`
  * does the same for one self-signed certificate; this file adds what a chain needs (a CA, names with
  * organizations, IP addresses, key identifiers, client usage). Depending on the `openssl` CLI instead
  * would fail on minimal Debian images, which ship libssl but not the `openssl` package.
@@ -14,7 +14,7 @@
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { bitString, extension, integer, oid, sequence, time, tlv, toPem } from '../../src/dataplane/tls/der.ts';
+import { bitString, extension, integer, oid, sequence, time, tlv, toPem } from '../../src/dataplane/server/tls/der.ts';
 
 /** A PEM certificate and its PEM (PKCS#8) private key. */
 export interface CertificateAndKey {

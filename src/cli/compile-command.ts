@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { compile } from '../compile/compile.ts';
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
-import { redactTable } from '../dataplane/table-redaction.ts';
+import { redactTable } from '../dataplane/server/table-redaction.ts';
 import { ConfigError } from '../errors.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
 import { createLogger } from '../log.ts';

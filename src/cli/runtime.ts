@@ -6,11 +6,11 @@
 import type { DataplaneConfig, DebugListenerConfig } from '../config/dataplane-config.ts';
 import { ControlLoop, type ControlLoopHooks } from '../controller/control-loop.ts';
 import type { TableStage } from '../controller/table-builder.ts';
-import { startAdminServer } from '../dataplane/admin-server.ts';
-import { startDebugServer } from '../dataplane/debug-server.ts';
-import { DebugToken } from '../dataplane/debug-token.ts';
-import { generateSelfSignedCertificate } from '../dataplane/tls/self-signed.ts';
-import { WorkerPool } from '../dataplane/worker-pool.ts';
+import { startAdminServer } from '../dataplane/server/admin-server.ts';
+import { startDebugServer } from '../dataplane/server/debug-server.ts';
+import { DebugToken } from '../dataplane/server/debug-token.ts';
+import { generateSelfSignedCertificate } from '../dataplane/server/tls/self-signed.ts';
+import { WorkerPool } from '../dataplane/server/worker-pool.ts';
 import { ActiveHealthChecker } from '../health/active-health.ts';
 import type { Logger } from '../log.ts';
 import { createControlMetrics, type ControlMetrics } from '../metrics/metrics.ts';

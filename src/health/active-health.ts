@@ -26,7 +26,7 @@ export interface ActiveHealthCheckerOptions {
 /**
  * The key of an endpoint within a cluster in {@link ActiveHealthChecker.unhealthy}:
  * `cluster|address|port`, the address as in the table (IPv6 without brackets). It is the prefix of
- * the data plane's pool key (`poolKey` in dataplane/upstream-pools.ts) without the connect timeout.
+ * the data plane's pool key (`poolKey` in dataplane/upstream/upstream-state.ts) without the connect timeout.
  */
 export function endpointKey(cluster: string, address: string, port: number): string {
   return `${cluster}|${address}|${port}`;

@@ -104,7 +104,7 @@ export interface PauseMetrics {
   readonly releaseRate: Gauge<'kind' | 'gate'>;
 }
 
-/** What the HTTP/2 guard (src/dataplane/http2-guard.ts) counts. */
+/** What the HTTP/2 guard (src/dataplane/server/http2-guard.ts) counts. */
 export interface Http2Metrics {
   /** HTTP/2 streams open now. */
   readonly activeStreams: Gauge<string>;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/server/tls/self-signed.ts';
 import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startSignalboxProcess } from '../helpers/signalbox-process.ts';
 import { startUpstream } from '../helpers/upstreams.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/server/tls/self-signed.ts';
 import { ingress, ingressClass, removeDir, routeScript, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REFUSED_REQUEST_MS, REFUSED_WAITING_MAX } from '../../src/dataplane/connection-limit.ts';
+import { REFUSED_REQUEST_MS, REFUSED_WAITING_MAX } from '../../src/dataplane/server/connection-limit.ts';
 import { removeDir, tempManifestDir } from '../helpers/manifests.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { parseRawResponse, rawRequest, type RawResponse } from '../helpers/raw-http.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RateBudget } from '../../src/dataplane/rate-budget.ts';
+import { RateBudget } from '../../src/dataplane/server/rate-budget.ts';
 
 describe('RateBudget (the HTTP/2 guard\'s per-connection token bucket)', () => {
   it('spends its capacity at once, then refuses until time refills it', () => {

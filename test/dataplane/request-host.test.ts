@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isValidHost } from '../../src/dataplane/request-host.ts';
+import { isValidHost } from '../../src/dataplane/lifecycle/request-host.ts';
 
 describe('isValidHost (RFC 9112 §3.2: uri-host [":" port])', () => {
   const valid = [

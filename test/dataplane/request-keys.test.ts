@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cookieValue, keyReader, queryValue } from '../../src/dataplane/request-keys.ts';
+import { cookieValue, keyReader, queryValue } from '../../src/dataplane/upstream/request-keys.ts';
 
 const source = (headers: Record<string, string | string[]>, url = '/', clientIp = '192.0.2.1') => ({ headers, url, clientIp });
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/server/tls/self-signed.ts';
 
 const { certPem, keyPem } = generateSelfSignedCertificate({
   commonName: 'signalbox default',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCertificate } from '../../src/dataplane/tls/self-signed.ts';
+import { generateSelfSignedCertificate } from '../../src/dataplane/server/tls/self-signed.ts';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';

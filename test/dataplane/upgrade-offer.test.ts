@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { allowedOffer, plainReason, plainRequestHead, switchedToOffered } from '../../src/dataplane/upgrade-offer.ts';
+import { allowedOffer, plainReason, plainRequestHead, switchedToOffered } from '../../src/dataplane/lifecycle/upgrade-offer.ts';
 
 /** A parsed request head as Node gives it: raw fields in order, and the joined lower-cased map. */
 function head(rawHeaders: string[], { method = 'GET', url = '/chat', version = '1.1' } = {}): IncomingMessage {

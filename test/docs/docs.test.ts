@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ANNOTATIONS } from '../../src/compile/shared/annotations.ts';
-import { statusFor, type ErrorReason } from '../../src/dataplane/error-responses.ts';
+import { statusFor, type ErrorReason } from '../../src/dataplane/lifecycle/error-responses.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -23,7 +23,7 @@ const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.en
 const NOT_ANNOTATIONS = new Set(['signalbox.dev/v1alpha1', 'signalbox.dev/ingress-controller']);
 
 /** The members of the ErrorReason union, read from its source. */
-const REASONS = new Set([...(/export type ErrorReason =([\s\S]*?);/.exec(read('src/dataplane/error-responses.ts'))?.[1] ?? '').matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!));
+const REASONS = new Set([...(/export type ErrorReason =([\s\S]*?);/.exec(read('src/dataplane/lifecycle/error-responses.ts'))?.[1] ?? '').matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!));
 
 /** GitHub's anchor for a heading. */
 const slug = (heading: string): string => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');

@@ -1,0 +1,156 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/**
+ * The responses signalbox writes itself. Each has a short plain-text body, `Server: signalbox`, and
+ * `X-Signalbox-Error: <reason>` so that a user can tell "no route" from "no endpoint" from "upstream
+ * refused" without reading logs. The reason is also the `reason` label of the proxy-errors metric.
+ */
+
+/** Why signalbox answered instead of an upstream. */
+export type ErrorReason =
+  | 'bad-request'
+  | 'headers-too-large'
+  | 'request-timeout'
+  | 'no-route'
+  | 'no-endpoint'
+  /** The route's backend for this request did not resolve (or the route has none) and no filter answered. */
+  | 'no-backend'
+  | 'not-ready'
+  | 'upstream-refused'
+  | 'upstream-reset'
+  | 'upstream-connect-timeout'
+  | 'upstream-timeout'
+  | 'upstream-protocol-error'
+  | 'internal-error'
+  | 'circuit-open'
+  /** A RouteScript failed and its failure policy is `reject` (the status is the RouteScript's). */
+  | 'script-failed'
+  /** A pause gate's queue was full (requests or body bytes). */
+  | 'pause-queue-full'
+  /** A held request reached its maximum wait. */
+  | 'pause-expired'
+  /** An upgrade (WebSocket) to a paused route: a connection cannot be held, the client should retry. */
+  | 'paused'
+  /**
+   * HTTP/2 only: the worker's open streams are at `--http2-max-streams-per-worker`. Sent as
+   * RST_STREAM REFUSED_STREAM, not as a response: the client knows nothing was processed and retries.
+   */
+  | 'stream-refused'
+  /** The worker holds as many client connections as `--max-connections` allows, so this one is refused. */
+  | 'too-many-connections';
+
+interface ErrorSpec {
+  readonly status: number;
+  readonly body: string;
+}
+
+const SPECS: Record<ErrorReason, ErrorSpec> = {
+  'bad-request': { status: 400, body: 'bad request' },
+  'headers-too-large': { status: 431, body: 'request headers too large' },
+  'request-timeout': { status: 408, body: 'request timeout' },
+  'no-route': { status: 404, body: 'no route for this host and path' },
+  'no-endpoint': { status: 503, body: 'no ready endpoint for this route' },
+  'no-backend': { status: 500, body: 'the route has no backend for this request' },
+  'not-ready': { status: 503, body: 'proxy not ready: no routing table yet' },
+  'upstream-refused': { status: 502, body: 'upstream refused the connection' },
+  'upstream-reset': { status: 502, body: 'upstream closed the connection' },
+  'upstream-connect-timeout': { status: 504, body: 'upstream connect timeout' },
+  'upstream-timeout': { status: 504, body: 'upstream response timeout' },
+  'upstream-protocol-error': { status: 502, body: 'upstream sent an invalid response' },
+  'internal-error': { status: 500, body: 'internal error in the proxy' },
+  'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
+  'script-failed': { status: 503, body: 'the route script failed' },
+  'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
+  'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
+  'paused': { status: 503, body: 'the service is paused; retry later' },
+  'stream-refused': { status: 503, body: 'too many HTTP/2 streams open in the proxy; retry' },
+  'too-many-connections': { status: 503, body: 'the proxy has too many connections open; retry later' },
+};
+
+/** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1, paused: 1, 'too-many-connections': 1 };
+
+/** The status code signalbox answers with for `reason`. */
+export function statusFor(reason: ErrorReason): number {
+  return SPECS[reason].status;
+}
+
+/** Minimal shape shared by HTTP/1 and HTTP/2 server responses. */
+interface WritableResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  end(body: string): unknown;
+}
+
+/**
+ * Writes the error response for `reason`; returns the number of body bytes.
+ * @param status replaces the reason's usual status (a RouteScript's `rejectStatus`).
+ */
+export function writeError(res: WritableResponse, reason: ErrorReason, close = false, status = SPECS[reason].status): number {
+  const spec = SPECS[reason];
+  const body = `${status} ${spec.body}\n`;
+  const headers: Record<string, string | number> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    server: 'signalbox',
+    'x-signalbox-error': reason,
+    'cache-control': 'no-store',
+  };
+  if (close) headers.connection = 'close';
+  const retryAfter = RETRY_AFTER_SECONDS[reason];
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  res.writeHead(status, headers);
+  res.end(body);
+  return body.length;
+}
+
+/** Writes an error response straight onto a raw socket (upgrade requests, parse errors) and closes it. */
+export function writeRawError(socket: Duplex, reason: ErrorReason, status = SPECS[reason].status): void {
+  const body = `${status} ${SPECS[reason].body}\n`;
+  const retryAfter = RETRY_AFTER_SECONDS[reason];
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', server: 'signalbox', 'x-signalbox-error': reason };
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  writeRawResponse(socket, status, headers, body);
+}
+
+/**
+ * Writes a whole HTTP/1.1 response onto a raw socket and closes it: for upgrade requests, which
+ * have no ServerResponse. `headers` must be valid field names and values (framing is added here).
+ */
+export function writeRawResponse(socket: Duplex, status: number, headers: Readonly<Record<string, string>>, body: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** The standard reason phrase (any text is allowed there; clients ignore it). */
+function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? 'Status';
+}
+
+/** Maps an upstream failure (undici error or socket error) to the reason a user sees. */
+export function reasonForUpstreamError(err: unknown): ErrorReason {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'upstream-connect-timeout';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'upstream-timeout';
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'upstream-refused';
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return 'bad-request';
+    default:
+      if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'upstream-protocol-error';
+      return 'upstream-reset';
+  }
+}

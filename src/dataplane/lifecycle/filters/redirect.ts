@@ -1,0 +1,50 @@
+import type { PathMatch, RedirectFilter } from '../../../model/table.ts';
+import type { LifecycleRequest } from '../request.ts';
+import type { RequestStep } from '../request-step.ts';
+import { hostName } from '../script-request.ts';
+import { pathRewriter, type PathRewriter } from './path-modifier.ts';
+
+const DEFAULT_PORT = { http: 80, https: 443 } as const;
+
+/**
+ * RequestRedirect: answers with `statusCode` and a Location built from the request, every part
+ * the filter does not give being the request's own: the scheme of the listener, the host the
+ * client named, the port the client named — or, when the filter changes the scheme and names no
+ * port, that scheme's default — and the path (as an earlier URLRewrite left it), the query kept.
+ * A port that is its scheme's default is left out of Location.
+ */
+export class RedirectStep implements RequestStep {
+  readonly #filter: RedirectFilter;
+  readonly #path: PathRewriter | null;
+
+  constructor(filter: RedirectFilter, match: PathMatch) {
+    this.#filter = filter;
+    this.#path = filter.path === undefined ? null : pathRewriter(filter.path, match);
+  }
+
+  run(r: LifecycleRequest): boolean {
+    r.respond(this.#filter.statusCode, { location: this.location(r) }, '', 'redirect');
+    return false;
+  }
+
+  /** The Location of the redirect for `r`. */
+  location(r: LifecycleRequest): string {
+    const f = this.#filter;
+    const scheme = f.scheme ?? r.listener.proto;
+    const host = r.routed!.host;
+    const name = f.hostname ?? hostName(host);
+    const port = f.port ?? (f.scheme !== undefined ? DEFAULT_PORT[scheme] : (portOf(host) ?? DEFAULT_PORT[scheme]));
+    const path = this.#path === null ? r.currentPath() : this.#path(r.currentPath());
+    const authority = port === DEFAULT_PORT[scheme] ? name : `${name}:${port}`;
+    return `${scheme}://${authority}${path}${r.routed!.target.query}`;
+  }
+}
+
+/** The port a Host value names, or null when it names none. */
+function portOf(host: string): number | null {
+  const end = host.charCodeAt(0) === 91 /* [ */ ? host.indexOf(']') + 1 : 0;
+  const colon = host.indexOf(':', end);
+  if (colon === -1 || colon === host.length - 1) return null;
+  const port = Number(host.slice(colon + 1));
+  return Number.isInteger(port) ? port : null;
+}

@@ -1,0 +1,85 @@
+import { DEFAULT_CLUSTER_POLICY } from '../../model/policy.ts';
+import type { PublishedTable, Route, RoutingTable } from '../../model/table.ts';
+import { buildRouter, type Router } from '../../router/router.ts';
+import { PreparedCluster, type ClusterDefaults, type TableKeys } from '../upstream/prepared-cluster.ts';
+import type { UpstreamState } from '../upstream/upstream-state.ts';
+import type { DataplaneMetrics } from '../../metrics/metrics.ts';
+import { RoutePlan } from './route-plan.ts';
+import type { PreparedScripts, ScriptHost } from './script-host.ts';
+import type { ListenerInfo } from './proxy-state.ts';
+
+/**
+ * A routing table made ready for the hot path, once per swap: the router's indexes, each route's
+ * plan (its phases, backends and metric handles), per-cluster endpoint lists with their connection pools. A request reads the
+ * current PreparedTable once and keeps it for its whole life, so a swap never changes a request in
+ * flight.
+ */
+export interface PreparedTable {
+  readonly version: number;
+  readonly published: PublishedTable;
+  /**
+   * The router of a data-plane socket: the virtual hosts of the table's listeners it serves (same
+   * protocol, port null or the socket's own). Built on the socket's first request to this table.
+   */
+  routerFor(listener: ListenerInfo): Router;
+  /** Each route's plan, keyed by the table's own Route objects (the router returns those). */
+  readonly routes: ReadonlyMap<Route, RoutePlan>;
+  /** Keys of the pools, endpoints and clusters this table uses. */
+  readonly keys: TableKeys;
+  /** The clusters routes and scripts use, prepared, by name. */
+  readonly clusters: ReadonlyMap<string, PreparedCluster>;
+  /** The RouteScripts this table runs, for {@link ScriptHost.commit} after the swap; null without a host. */
+  readonly scripts: PreparedScripts | null;
+}
+
+/**
+ * Builds the hot-path state for `published`, reusing pools, counters and health from `upstreams`,
+ * and binding each route's RouteScript through `scripts` (routes keep their normal routing when
+ * there is no host, as in tools that only inspect a table).
+ */
+export function prepareTable(
+  published: PublishedTable,
+  upstreams: UpstreamState,
+  metrics: DataplaneMetrics,
+  defaults: ClusterDefaults,
+  scripts: ScriptHost | null = null,
+): PreparedTable {
+  const { table } = published;
+  const keys: TableKeys = { pools: new Set(), endpoints: new Set(), clusters: new Set() };
+  const clusters = new Map<string, PreparedCluster>();
+  const clusterFor = (name: string): PreparedCluster => {
+    let prepared = clusters.get(name);
+    if (prepared === undefined) {
+      const cluster = table.clusters[name] ?? { name, namespace: '', service: '', servicePort: null, portName: '', endpoints: [], provenance: [], policy: DEFAULT_CLUSTER_POLICY };
+      prepared = new PreparedCluster(cluster, upstreams, metrics, keys, defaults);
+      clusters.set(name, prepared);
+    }
+    return prepared;
+  };
+  const routes = new Map<Route, RoutePlan>();
+  const preparedScripts = scripts?.begin() ?? null;
+  const addRoute = (route: Route): void => {
+    if (routes.has(route)) return;
+    routes.set(route, new RoutePlan(route, {
+      metrics,
+      clusterFor,
+      scriptOf: (key) => table.scripts[key],
+      bindScript: (script, contextFor) => (scripts === null || preparedScripts === null ? null : scripts.bind(preparedScripts, { route, script, contextFor, clusterFor })),
+    }));
+  };
+  for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
+  if (table.defaultRoute) addRoute(table.defaultRoute);
+  const routers = new Map<string, Router>();
+  const routerFor = (listener: ListenerInfo): Router => {
+    let router = routers.get(listener.name);
+    if (router === undefined) routers.set(listener.name, (router = buildRouter(table, servedListeners(table, listener))));
+    return router;
+  };
+  return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts };
+}
+
+/** The names of the table's listeners that a data-plane socket serves. */
+function servedListeners(table: RoutingTable, socket: ListenerInfo): string[] {
+  const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
+  return table.listeners.filter((l) => l.protocol === protocol && (l.port === null || l.port === socket.port)).map((l) => l.name);
+}

@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Logger } from '../../log.ts';
+import type { DataplaneMetrics } from '../../metrics/metrics.ts';
+import type { PauseGates } from '../../pause/pause-gates.ts';
+import type { PathOptions } from '../../router/normalize-path.ts';
+import type { TrustedProxies } from '../server/trusted-proxies.ts';
+import type { AccessLog } from './access-log.ts';
+import type { PreparedTable } from './prepared-table.ts';
+import type { ScriptHost } from './script-host.ts';
+
+/** A client request on either listener: HTTP/1.x or HTTP/2. */
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+/** The matching response. */
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** What the request handler reads; `table` changes on every swap, the rest is fixed per worker. */
+export interface ProxyState {
+  /** The table served now; null until the first one arrives. */
+  table: PreparedTable | null;
+  readonly metrics: DataplaneMetrics;
+  readonly accessLog: AccessLog;
+  readonly trusted: TrustedProxies;
+  readonly responseHeadersMs: number;
+  readonly idleMs: number;
+  readonly connectMs: number;
+  /** The request body's idle and total limits (0 = off); see RequestBodyTimer. */
+  readonly requestBodyIdleMs: number;
+  readonly requestBodyMs: number;
+  readonly log: Logger;
+  /** The client address of a request, after trusted-proxy resolution (for hashing on client-ip). */
+  readonly clientIpOf: (req: ClientRequest) => string;
+  /** Runs the RouteScripts of this worker; null where scripts are not served. */
+  readonly scripts: ScriptHost | null;
+  /** How request paths are normalised before matching (`--no-merge-slashes` and its kin). */
+  readonly paths: PathOptions;
+  /** Where requests are held while paused; null where nothing is ever held. */
+  readonly pauses: PauseGates | null;
+  /**
+   * Set when shutdown begins (readiness fails): responses then close their HTTP/1.1 connection, so
+   * clients move to another replica instead of reusing a connection this one is about to close.
+   */
+  draining: boolean;
+}
+
+/** Facts about the listener a request came in on. */
+export interface ListenerInfo {
+  /**
+   * The socket's name, `http` or `https`: it serves the table's listeners of that protocol whose
+   * port is null or its own (PreparedTable.routerFor).
+   */
+  readonly name: string;
+  readonly proto: 'http' | 'https';
+  readonly port: number;
+}

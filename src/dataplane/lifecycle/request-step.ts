@@ -1,0 +1,38 @@
+import type { LifecycleRequest } from './request.ts';
+
+/**
+ * One request-side filter of a route, prepared once per table swap (its header edits, path
+ * rewriter, redirect target, script binding), run in `route.filters` order before a backend is
+ * picked.
+ */
+export interface RequestStep {
+  /**
+   * Acts on the request. True: go on with the next step now. False: the step answered the request,
+   * or will call {@link LifecycleRequest.proceed} itself when it is done (a RouteScript).
+   */
+  run(r: LifecycleRequest): boolean;
+}
+
+/** An edit of the upstream request's header list (flat name/value pairs), applied in filter order. */
+export interface UpstreamEdit {
+  applyTo(headers: string[]): void;
+}
+
+/**
+ * The head of the upstream's response as the response phase sees it, before anything reaches the
+ * client: its status and its fields (flat name/value pairs, hop-by-hop fields already removed),
+ * both editable in place.
+ */
+export interface ResponseHead {
+  status: number;
+  readonly headers: string[];
+}
+
+/**
+ * One response-side filter of a route, run in `route.filters` order on the upstream's response
+ * head. A step that must wait (a RouteScript's `onResponse`) returns a promise: the exchange
+ * pauses the upstream body and holds what already arrived until it settles.
+ */
+export interface ResponseStep {
+  run(r: LifecycleRequest, head: ResponseHead): Promise<void> | null;
+}

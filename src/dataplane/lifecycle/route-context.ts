@@ -1,0 +1,40 @@
+import type { CounterCell, HistogramCell } from '../../metrics/hot-metrics.ts';
+import type { DataplaneMetrics } from '../../metrics/metrics.ts';
+import type { Route } from '../../model/table.ts';
+import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+
+/**
+ * A route served through one of its backends (or one of its RouteScripts' backends): the cluster
+ * and the metric cells labelled with the route's provenance and that cluster, computed once per
+ * table. A route has one per distinct cluster it can send to.
+ */
+export class RouteContext {
+  readonly route: Route;
+  readonly cluster: PreparedCluster;
+  readonly duration: HistogramCell;
+  /**
+   * True for the share of a backend the front end could not resolve (`cluster: null`), and for a
+   * route without any backend that can take a request: such requests are answered 500.
+   */
+  readonly missing: boolean;
+  readonly #metrics: DataplaneMetrics;
+  readonly #byCode = new Map<number, CounterCell>();
+
+  constructor(route: Route, cluster: PreparedCluster, metrics: DataplaneMetrics, missing = false) {
+    this.route = route;
+    this.missing = missing;
+    this.cluster = cluster;
+    this.duration = metrics.requestDuration.cell(route.provenance, cluster.name);
+    this.#metrics = metrics;
+  }
+
+  /** Counts one answered request with `status`. */
+  count(status: number): void {
+    let child = this.#byCode.get(status);
+    if (child === undefined) {
+      child = this.#metrics.requests.cell(this.route.provenance, this.cluster.name, String(status));
+      this.#byCode.set(status, child);
+    }
+    child.inc();
+  }
+}

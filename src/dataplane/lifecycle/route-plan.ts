@@ -1,0 +1,103 @@
+import type { DataplaneMetrics } from '../../metrics/metrics.ts';
+import type { CompiledScript, Route } from '../../model/table.ts';
+import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import { BackendChoice } from './backend-choice.ts';
+import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
+import { MirrorStep } from './filters/mirror.ts';
+import { RedirectStep } from './filters/redirect.ts';
+import { RewriteStep } from './filters/rewrite.ts';
+import { ScriptStep } from './filters/script-step.ts';
+import type { RequestStep, ResponseStep } from './request-step.ts';
+import { RouteContext } from './route-context.ts';
+import type { ScriptBinding } from './script-binding.ts';
+
+/**
+ * One route's phases, declared once per table swap: the request-side filters in `route.filters`
+ * order, the backend pick, the response-side filters, the time limits. An empty phase is null and
+ * costs a request nothing: a route with one backend and no filters (every plain Ingress path) goes
+ * straight from routing to its one context.
+ */
+export class RoutePlan {
+  readonly route: Route;
+  /** The context of the route's first backend (or a `missing` one): what errors before the pick are accounted to. */
+  readonly primary: RouteContext;
+  /** The one backend that takes every request, or null when a pick is needed (or there is none). */
+  readonly single: RouteContext | null;
+  /** The weighted pick between two or more backends; null otherwise. */
+  readonly choice: BackendChoice | null;
+  /** Request-side filters, in order; null when there are none. */
+  readonly steps: readonly RequestStep[] | null;
+  /** Response-side filters, in order; null when there are none. */
+  readonly responseSteps: readonly ResponseStep[] | null;
+  /** `timeouts.requestMs`, 0 when not set. */
+  readonly requestMs: number;
+  /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
+  readonly backendRequestMs: number;
+
+  constructor(route: Route, parts: PlanParts) {
+    this.route = route;
+    const contexts = new Map<string | null, RouteContext>();
+    const contextOf = (cluster: string | null): RouteContext => {
+      let ctx = contexts.get(cluster);
+      if (ctx === undefined) {
+        ctx = new RouteContext(route, parts.clusterFor(cluster ?? ''), parts.metrics, cluster === null);
+        contexts.set(cluster, ctx);
+      }
+      return ctx;
+    };
+    const first = route.backends[0];
+    this.primary = first === undefined ? contextOf(null) : contextOf(first.cluster);
+    const weighted = route.backends.filter((b) => b.weight > 0).map((b) => ({ ctx: contextOf(b.cluster), weight: b.weight }));
+    // No backend that can take a request: a `missing` context answers 500 unless a filter answers first.
+    this.single = weighted.length === 0 ? (first === undefined ? this.primary : contextOf(null)) : weighted.length === 1 ? weighted[0]!.ctx : null;
+    this.choice = weighted.length > 1 ? new BackendChoice(weighted) : null;
+
+    const steps: RequestStep[] = [];
+    const responseSteps: ResponseStep[] = [];
+    for (const filter of route.filters) {
+      switch (filter.type) {
+        case 'RequestHeaderModifier':
+          steps.push(new RequestHeaderStep(filter));
+          break;
+        case 'ResponseHeaderModifier':
+          responseSteps.push(new ResponseHeaderStep(filter));
+          break;
+        case 'RequestRedirect':
+          steps.push(new RedirectStep(filter, route.match.path));
+          break;
+        case 'URLRewrite':
+          steps.push(new RewriteStep(filter, route.match.path));
+          break;
+        case 'RequestMirror':
+          steps.push(new MirrorStep(parts.clusterFor(filter.cluster), filter.percent));
+          break;
+        case 'RouteScript': {
+          const script = parts.scriptOf(filter.script);
+          const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
+          if (binding === null) break;
+          steps.push(new ScriptStep(binding));
+          break;
+        }
+      }
+    }
+    this.steps = steps.length === 0 ? null : steps;
+    this.responseSteps = responseSteps.length === 0 ? null : responseSteps;
+    this.requestMs = route.timeouts?.requestMs ?? 0;
+    this.backendRequestMs = route.timeouts?.backendRequestMs ?? 0;
+  }
+
+  /** The backend of a request no RouteScript sent elsewhere. */
+  pick(): RouteContext {
+    return this.single ?? this.choice!.pick();
+  }
+}
+
+/** What a table being prepared gives each route's plan. */
+export interface PlanParts {
+  readonly metrics: DataplaneMetrics;
+  /** The prepared cluster `name` of the table (an unknown name gets an empty, unresolved one). */
+  readonly clusterFor: (name: string) => PreparedCluster;
+  readonly scriptOf: (key: string) => CompiledScript | undefined;
+  /** Binds a RouteScript to the route; null where scripts are not run (tools that only inspect a table). */
+  readonly bindScript: (script: CompiledScript, contextFor: (cluster: string) => RouteContext) => ScriptBinding | null;
+}

@@ -1,0 +1,110 @@
+import type { Dispatcher } from 'undici';
+import { requestEnded, requestStarted } from '../../balancer/balancer.ts';
+import { clientGone } from '../lifecycle/client-gone.ts';
+import type { Exchange, Headers } from './exchange.ts';
+import type { Upstream } from './prepared-cluster.ts';
+
+/**
+ * One try of an exchange against one endpoint: undici's dispatch handler. It keeps the endpoint's
+ * counters (in flight, latency) and feeds passive outlier detection; everything else goes to the
+ * exchange, unless the exchange has moved on to another attempt.
+ */
+export class Attempt implements Dispatcher.DispatchHandler {
+  readonly exchange: Exchange;
+  readonly upstream: Upstream;
+  /** When the request was handed to a connection (performance.now() ms); 0 before. */
+  dispatched = 0;
+  /** Whether the request left for the upstream (a failure before that is a connect failure). */
+  sent = false;
+  #controller: Dispatcher.DispatchController | null = null;
+  #abandoned = false;
+  #ended = false;
+
+  constructor(exchange: Exchange, upstream: Upstream) {
+    this.exchange = exchange;
+    this.upstream = upstream;
+  }
+
+  /** Whether undici handed the request to a connection (before that there is nothing to abort). */
+  get started(): boolean {
+    return this.#controller !== null;
+  }
+
+  /**
+   * Ignores whatever this attempt still reports and stops it, at once or as soon as it gets a
+   * connection (no outcome is recorded for the endpoint).
+   */
+  abandon(reason: Error = new Error('retried on another endpoint')): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.abort(reason);
+  }
+
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    this.dispatched = performance.now();
+    requestStarted(this.upstream.stats);
+    // The client may have left while the request waited for a free upstream connection, or for
+    // its connection to open: aborted here, before undici writes a byte of it.
+    if (this.#abandoned || clientGone(this.exchange.res)) controller.abort(new Error('client closed the connection'));
+    else this.exchange.bodyStarted();
+  }
+
+  onRequestSent(): void {
+    this.sent = true;
+    if (!this.#abandoned) this.exchange.bodySent();
+  }
+
+  onBodySent(): void {
+    this.sent = true;
+    this.exchange.bodyProgress();
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    if (this.#abandoned || statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself.
+    this.sent = true;
+    this.#outcome(statusCode >= 500);
+    if (clientGone(this.exchange.res)) {
+      controller.abort(new Error('client went away'));
+      return;
+    }
+    if (!this.exchange.responseStart(this, statusCode, headers, controller)) this.#end();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#abandoned) this.exchange.responseData(controller, chunk);
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Headers): void {
+    this.#end();
+    if (!this.#abandoned) this.exchange.responseEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#end();
+    if (this.#abandoned) return;
+    const code = (err as { code?: string }).code;
+    if (code !== 'UND_ERR_ABORTED' && !clientGone(this.exchange.res)) this.#outcome(true);
+    this.exchange.responseError(this, err);
+  }
+
+  #outcomeRecorded = false;
+
+  /** Feeds outlier detection once per attempt: the first decisive thing the upstream did. */
+  #outcome(failed: boolean): void {
+    if (this.#outcomeRecorded) return;
+    this.#outcomeRecorded = true;
+    this.exchange.cluster.recordOutcome(this.upstream, failed, performance.now());
+  }
+
+  #end(): void {
+    if (this.#ended || this.dispatched === 0) return;
+    this.#ended = true;
+    const now = performance.now();
+    requestEnded(this.upstream.stats, now - this.dispatched, now);
+  }
+}

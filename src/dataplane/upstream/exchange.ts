@@ -1,0 +1,455 @@
+import type { ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerResponse } from 'node:http2';
+import type { Dispatcher } from 'undici';
+import { account } from '../lifecycle/accounting.ts';
+import { Attempt } from './attempt.ts';
+import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
+import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
+import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
+import type { ProxyRequest } from '../lifecycle/request.ts';
+import type { ResponseHead } from '../lifecycle/request-step.ts';
+import { runResponsePhase } from '../lifecycle/response-phase.ts';
+import type { RouteContext } from '../lifecycle/route-context.ts';
+import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
+import { ResponseStallTimer } from './response-stall-timer.ts';
+import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
+
+/** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Header fields as undici hands them over. */
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** Why an attempt failed in a way another endpoint might not. */
+type RetryReason = 'connect-failure' | 'reset' | 'status';
+
+/**
+ * One proxied request from the client's side: the response being written, retries, accounting. Each
+ * try upstream is an {@link Attempt}; a retry abandons the failed attempt (its late callbacks are
+ * ignored) and dispatches a new one to a different endpoint. Only requests without a body are
+ * retried — a streamed body cannot be replayed — and a retry never happens once response headers
+ * have gone to the client. A slow client is bounded here too: the request body's idle and total
+ * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
+ * body the upstream answered without waiting for, which is not read to its end.
+ */
+export class Exchange {
+  /** The request in the lifecycle: its route's plan, RouteScript decisions, note, table. */
+  readonly request: ProxyRequest;
+  readonly state: ProxyState;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
+  readonly ctx: RouteContext;
+  readonly cluster: PreparedCluster;
+  readonly options: Dispatcher.DispatchOptions;
+  readonly #started: number;
+  /** Set-Cookie for cookie affinity, added to the response; null when none is due. */
+  setCookie: string | null = null;
+  /** Whether the client came over TLS (affinity cookies are then `Secure`). */
+  secure = false;
+  /**
+   * Whether the request may run its whole lifecycle again on the table of the moment: once, when an
+   * attempt failed before any answer, no other endpoint of this table is left, and a newer table has
+   * been swapped in meanwhile — the endpoint went away in a deploy, and the newest table knows where
+   * the backend is now (or holds the request until it is back).
+   */
+  #mayReroute = true;
+  /** Body chunks that arrived while an asynchronous response filter ran; null otherwise. */
+  #held: Buffer[] | null = null;
+  /** The end of a response that came while its head was held. */
+  #heldEnd: { readonly attempt: Attempt; readonly trailers: Headers } | null = null;
+  /** `timeouts.requestMs` of the route, running from the request's arrival; null when not set. */
+  #requestTimer: NodeJS.Timeout | null = null;
+  #attempt: Attempt | null = null;
+  /** Endpoints tried so far, only kept once a retry is considered. */
+  #tried: Upstream[] | null = null;
+  #retriesLeft: number;
+  #retriesHeld = 0;
+  #status = 0;
+  #bytes = 0;
+  /** Content-Length of the upstream response, -1 when unknown. */
+  #expected = -1;
+  /** A whole body that arrived in one chunk, held to be written with `end()` in one system call. */
+  #whole: Buffer | null = null;
+  /** The response can have no body (HEAD, 204, 304): whatever the upstream sends anyway is dropped. */
+  #bodiless = false;
+  #done = false;
+  /** The request body's idle and total deadlines; null without a body or with both turned off. */
+  readonly #bodyTimer: RequestBodyTimer | null;
+  /** Whether the body is being read upstream now (from the first attempt's start to its last byte). */
+  #bodyReading = false;
+  /** Made at the first write the client refuses: how long it has taken none of its response. */
+  #stall: ResponseStallTimer | null = null;
+
+  constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
+    const state = request.state;
+    this.request = request;
+    this.state = state;
+    this.req = request.req;
+    this.res = request.res;
+    this.ctx = ctx;
+    this.cluster = ctx.cluster;
+    this.options = options;
+    this.#started = request.started;
+    const requestMs = request.routed!.plan.requestMs;
+    if (requestMs > 0) this.#requestTimer = setTimeout(this.#onRequestTimeout, requestMs - (performance.now() - this.#started));
+    this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
+    this.cluster.counters.active++;
+    this.res.once('close', this.#onClientClose);
+    this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
+      ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
+      : null;
+  }
+
+  /** The attempt has its upstream connection: the request body is read from now on. */
+  bodyStarted(): void {
+    if (this.options.body === null || this.#bodyReading || this.#done) return;
+    this.#bodyReading = true;
+    this.#bodyTimer?.start();
+    // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
+    this.req.once('timeout', this.#onSocketIdle);
+  }
+
+  /** A chunk of the request body went upstream. */
+  bodyProgress(): void {
+    this.#bodyTimer?.progress();
+  }
+
+  /** The whole request went upstream. */
+  bodySent(): void {
+    if (!this.#bodyReading) return;
+    this.#bodyReading = false;
+    this.#bodyTimer?.stop();
+    this.req.off('timeout', this.#onSocketIdle);
+  }
+
+  /** Sends the request to `upstream`. */
+  dispatch(upstream: Upstream): void {
+    const attempt = new Attempt(this, upstream);
+    this.#attempt = attempt;
+    upstream.pool.dispatch(this.options, attempt);
+  }
+
+  /**
+   * Response headers of the current attempt; false when the exchange retries instead. This is the
+   * response phase: the route's response filters edit the head before it is written; one that
+   * must wait (a promise) pauses the upstream body, and what arrives meanwhile is held.
+   */
+  responseStart(attempt: Attempt, statusCode: number, headers: Headers, controller: Dispatcher.DispatchController): boolean {
+    if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
+    this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
+    this.#status = statusCode;
+    // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
+    // versions are not advertised, and every answer says which proxy it came through.
+    const out: string[] = ['server', 'signalbox'];
+    const listed = connectionListed(headers.connection);
+    // 204 and 304 have no content, so no Content-Length either (RFC 9110 §8.6, §15.3.5); an
+    // HTTP/2 client treats one as a protocol error, an HTTP/1.1 client may wait for that many bytes
+    // and read the next response as them. A response to HEAD keeps its Content-Length, not a body.
+    const noContent = statusCode === 204 || statusCode === 304;
+    this.#bodiless = noContent || this.options.method === 'HEAD';
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || isHopByHopResponseHeader(name) || name === 'server' || (listed !== null && listed.has(name))) continue;
+      if (noContent && name === 'content-length') continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const v of value) out.push(name, v);
+    }
+    if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
+    const length = headers['content-length'];
+    this.#expected = typeof length === 'string' && !this.#bodiless ? Number(length) : -1;
+    // The head is known: the route's time limit (arrival to response head) is met.
+    this.#stopRequestTimer();
+    const steps = this.request.routed!.plan.responseSteps;
+    if (steps === null) {
+      (this.res as ServerResponse).writeHead(statusCode, out);
+      return true;
+    }
+    const head: ResponseHead = { status: statusCode, headers: out };
+    const pending = runResponsePhase(this.request, head, steps);
+    if (pending === null) {
+      this.#writeHead(head);
+      return true;
+    }
+    this.#held = [];
+    controller.pause();
+    pending.then(
+      () => {
+        if (this.#done) return;
+        this.#writeHead(head);
+        const held = this.#held!;
+        this.#held = null;
+        for (const chunk of held) this.responseData(controller, chunk);
+        const ended = this.#heldEnd;
+        if (ended !== null) this.responseEnd(ended.attempt, ended.trailers);
+        else controller.resume();
+      },
+      (err: unknown) => {
+        this.state.log.error({ err }, 'response filter failed');
+        if (this.#done) return;
+        this.#held = null;
+        this.state.metrics.proxyErrors.labels('internal-error').inc();
+        this.#bytes = writeError(this.res, 'internal-error', true);
+        this.#finish(statusFor('internal-error'), 'internal-error', attempt.upstream);
+        attempt.abandon(new Error('response filter failed'));
+      },
+    );
+    return true;
+  }
+
+  /** Writes a head the response phase may have edited. */
+  #writeHead(head: ResponseHead): void {
+    this.#status = head.status;
+    (this.res as ServerResponse).writeHead(head.status, head.headers);
+  }
+
+  responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#bodiless) return;
+    if (this.#held !== null) {
+      this.#held.push(chunk);
+      return;
+    }
+    if (this.#bytes === 0 && chunk.length === this.#expected) {
+      // The common small response: head and body leave together at end().
+      this.#bytes = chunk.length;
+      this.#whole = chunk;
+      return;
+    }
+    this.#bytes += chunk.length;
+    if (!(this.res as ServerResponse).write(chunk)) {
+      controller.pause();
+      if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      this.res.once('drain', () => {
+        this.#stall?.drained();
+        controller.resume();
+      });
+    }
+  }
+
+  responseEnd(attempt: Attempt, trailers: Headers): void {
+    if (this.#held !== null) {
+      this.#heldEnd = { attempt, trailers };
+      return;
+    }
+    const res = this.res;
+    for (const _ in trailers) {
+      (res as ServerResponse).addTrailers(trailers as Record<string, string>);
+      break;
+    }
+    if (this.#whole !== null) res.end(this.#whole);
+    else res.end();
+    if (this.#bodyReading) this.#leaveBodyUnread();
+    this.#finish(this.#status, undefined, attempt.upstream);
+  }
+
+  responseError(attempt: Attempt, err: Error): void {
+    if (this.#done) return;
+    const res = this.res;
+    if ((err as { code?: string }).code === 'UND_ERR_ABORTED' || clientGone(res)) {
+      // The client left first; nothing to answer. 499, as nginx logs it.
+      this.#finish(499, 'client-closed', attempt.upstream);
+      return;
+    }
+    const reason = reasonForUpstreamError(err);
+    if (!res.headersSent) {
+      // An attempt past its response-header limit counts as a 504 for the retry policy.
+      const retryAs = reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
+      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
+      this.state.metrics.proxyErrors.labels(reason).inc();
+      this.#bytes += writeError(res, reason, true);
+      this.#finish(statusFor(reason), reason, attempt.upstream);
+      if (!this.req.readableEnded) this.req.resume();
+    } else {
+      this.state.metrics.proxyErrors.labels(reason).inc();
+      // Headers already went out: the only honest signal left is a broken response.
+      breakResponse(res, err);
+      this.#finish(this.#status, reason, attempt.upstream);
+    }
+  }
+
+  /** Whether a response status asks for a retry under this cluster's policy. */
+  #shouldRetryStatus(status: number): boolean {
+    return status >= 500 && this.#retriesLeft > 0 && this.cluster.policy.retry.onStatuses.includes(status) && this.#retryable('status');
+  }
+
+  /** Connect failures never reached the upstream, so any method may be retried; others only idempotent ones. */
+  #retryable(reason: RetryReason): boolean {
+    if (this.#retriesLeft <= 0) return false;
+    return reason === 'connect-failure' || IDEMPOTENT.has(this.options.method);
+  }
+
+  /** Tries another endpoint; false (and nothing done) when there is none or the budget is spent. */
+  #retry(failed: Attempt, reason: RetryReason): boolean {
+    if (clientGone(this.res)) return false;
+    const cluster = this.cluster;
+    if (!cluster.retryAllowed()) {
+      this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
+      return false;
+    }
+    const tried = (this.#tried ??= []);
+    tried.push(failed.upstream);
+    const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried, this.request.hashKey);
+    if (next === null) return false;
+    this.#retriesLeft--;
+    this.#retriesHeld++;
+    cluster.counters.retries++;
+    this.state.metrics.retries.labels(cluster.name, reason).inc();
+    failed.abandon();
+    // An affinity cookie must pin the client to the endpoint that will actually answer.
+    if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers.cookie, next, this.secure);
+    this.dispatch(next);
+    return true;
+  }
+
+  /** Hands the request back to the lifecycle on a newer table; false when that is not the case. */
+  #reroute(failed: Attempt): boolean {
+    const request = this.request;
+    if (!this.#mayReroute || this.state.table === request.table || clientGone(this.res)) return false;
+    this.#mayReroute = false;
+    failed.abandon();
+    this.#done = true;
+    this.cluster.counters.active--;
+    this.cluster.counters.retries -= this.#retriesHeld;
+    this.res.off('close', this.#onClientClose);
+    this.#stopRequestTimer();
+    this.state.metrics.retries.labels(this.cluster.name, 'rerouted').inc();
+    request.again(request.waited ?? { since: performance.now(), deadline: Infinity });
+    return true;
+  }
+
+  #finish(status: number, error: string | undefined, upstream: Upstream): void {
+    this.#done = true;
+    this.#stopRequestTimer();
+    this.bodySent();
+    this.#stall?.stop();
+    this.cluster.counters.active--;
+    this.cluster.counters.retries -= this.#retriesHeld;
+    account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.request.note);
+  }
+
+  /**
+   * The upstream answered before the client finished its body (a 401 or 413 that did not wait for
+   * it), and nobody wants the rest. Reading it to its end — what Node does to keep the connection —
+   * would let a client trickle bytes for as long as it likes, so the connection is not kept: HTTP/1.1
+   * closes it once the response is out (nginx, too, keeps no connection alive after an unread body),
+   * HTTP/2 resets the stream with NO_ERROR after the response (RFC 9113 §8.1).
+   */
+  #leaveBodyUnread(): void {
+    const stream = (this.res as Partial<Http2ServerResponse>).stream;
+    if (stream !== undefined) {
+      stream.close(h2.NGHTTP2_NO_ERROR); // Node sends the RST_STREAM once the response is out
+      return;
+    }
+    const socket = (this.res as ServerResponse).socket;
+    if (socket === null) return;
+    this.res.once('finish', () => socket.end(() => socket.destroy()));
+  }
+
+  #stopRequestTimer(): void {
+    if (this.#requestTimer === null) return;
+    clearTimeout(this.#requestTimer);
+    this.#requestTimer = null;
+  }
+
+  /**
+   * The route's `timeouts.requestMs` passed before a response head (retries included): 504, and the
+   * attempt in flight is abandoned.
+   */
+  readonly #onRequestTimeout = (): void => {
+    this.#requestTimer = null;
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null || this.res.headersSent) return;
+    if (clientGone(this.res)) return;
+    const reason: ErrorReason = 'upstream-timeout';
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    this.#bytes += writeError(this.res, reason, this.options.body !== null);
+    this.#finish(statusFor(reason), reason, attempt.upstream);
+    attempt.abandon(new Error('route request timeout'));
+    if (!this.req.readableEnded) this.req.resume();
+  };
+
+  readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
+
+  /**
+   * The client is too slow with its body. Before any response: 408 with `connection: close` (the
+   * rest of the body is not wanted, and reading it would keep the slow client); after the response
+   * began, a broken response, as for an upstream failure then. Either way the upstream request is
+   * aborted, which closes its connection instead of returning it to the pool half-written.
+   */
+  readonly #onBodyTimeout = (which: BodyTimeout): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    const res = this.res;
+    const reason: ErrorReason = 'request-timeout';
+    const cause = new RequestBodyTimeoutError(which);
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    if (res.headersSent || clientGone(res)) {
+      this.#finish(this.#status, reason, attempt.upstream);
+      res.destroy();
+      attempt.abandon(cause);
+      return;
+    }
+    const stream = (res as Partial<Http2ServerResponse>).stream;
+    this.#bytes += writeError(res, reason, stream === undefined);
+    // Accounted before the abort: undici detaches the client's socket from the request it aborts.
+    this.#finish(statusFor(reason), reason, attempt.upstream);
+    if (stream === undefined) {
+      attempt.abandon(cause);
+      return;
+    }
+    // HTTP/2: the complete 408, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113
+    // §8.1). Aborting upstream resets the client stream too, so it waits until the 408 is out.
+    stream.close(h2.NGHTTP2_NO_ERROR);
+    const abort = (): void => {
+      clearTimeout(fallback);
+      attempt.abandon(cause);
+    };
+    const fallback = setTimeout(abort, 1_000).unref();
+    res.once('finish', abort);
+  };
+
+  /**
+   * The client took none of its response for --idle-timeout (see ResponseStallTimer): the response
+   * is cut and the upstream request aborted, freeing its connection. Logged as `client-timeout`.
+   */
+  readonly #onResponseStalled = (): void => {
+    const attempt = this.#attempt;
+    if (this.#done || attempt === null) return;
+    this.#finish(this.#status, 'client-timeout', attempt.upstream);
+    this.res.destroy();
+    attempt.abandon(new Error('the client stopped reading its response'));
+  };
+
+  /**
+   * The client left (HTTP/1 connection closed, HTTP/2 stream reset or connection gone): the upstream
+   * request is aborted at once. One still waiting for a pooled connection, or for its connection to
+   * open, has nothing to abort yet: it is finished now (499) and dropped, unsent, the moment undici
+   * hands it a connection.
+   */
+  readonly #onClientClose = (): void => {
+    if (this.#done) return;
+    const attempt = this.#attempt;
+    if (attempt === null) return;
+    if (attempt.started) {
+      attempt.abort(new Error('client closed the connection'));
+      return;
+    }
+    attempt.abandon();
+    this.#finish(499, 'client-closed', attempt.upstream);
+  };
+}
+
+/** Why an upstream request was aborted when its client was too slow with the body. */
+class RequestBodyTimeoutError extends Error {
+  readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
+  constructor(which: BodyTimeout) {
+    super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
+  }
+}
+
+/** Which upstream failures a retry may help with: refused or timed-out connects, and resets. */
+function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null {
+  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout') return 'connect-failure';
+  if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
+  return null;
+}

@@ -1,0 +1,135 @@
+import { Pool, buildConnector } from 'undici';
+import type { Histogram } from 'prom-client';
+import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
+import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
+
+/** The keep-alive connection pool of one endpoint of one cluster. */
+export type EndpointPool = Pool;
+
+/**
+ * What a worker keeps about upstreams across routing-table swaps: each endpoint's undici keep-alive
+ * Pool (one per cluster and endpoint, so each cluster's connections, limits and metrics stay its
+ * own), its balancer counters and its health, and each cluster's in-flight counters. A new table
+ * that still lists an endpoint reuses its warm connections and everything learned about it; a pool
+ * whose endpoint left the table is closed gracefully — its requests in flight finish first.
+ */
+export class UpstreamState {
+  readonly #pools = new Map<string, Pool>();
+  readonly #stats = new Map<string, EndpointStats>();
+  readonly #health = new Map<string, EndpointHealth>();
+  readonly #clusters = new Map<string, ClusterCounters>();
+  /** The active health checks' latest verdict: `cluster|address|port` of failed endpoints. */
+  #unhealthy: ReadonlySet<string> = new Set();
+  readonly #connectDuration: Histogram<'cluster'>;
+
+  constructor(connectDuration: Histogram<'cluster'>) {
+    this.#connectDuration = connectDuration;
+  }
+
+  /** The pool under `key` (see {@link poolKey}), created on first use. */
+  pool(key: string, cluster: string, address: string, port: number, connectMs: number, connections: number): Pool {
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      pool = this.#create(cluster, address, port, connectMs, connections);
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** The health of an endpoint of a cluster (key {@link endpointKey}), created healthy on first use. */
+  health(key: string): EndpointHealth {
+    let health = this.#health.get(key);
+    if (health === undefined) {
+      health = new EndpointHealth();
+      health.setActive(!this.#unhealthy.has(key));
+      this.#health.set(key, health);
+    }
+    return health;
+  }
+
+  /** Records the active health checks' verdict: the endpoint keys that fail them. */
+  setUnhealthy(unhealthy: ReadonlySet<string>): void {
+    this.#unhealthy = unhealthy;
+    for (const [key, health] of this.#health) health.setActive(!unhealthy.has(key));
+  }
+
+  /** The in-flight counters of a cluster, created on first use. */
+  cluster(name: string): ClusterCounters {
+    let counters = this.#clusters.get(name);
+    if (counters === undefined) {
+      counters = new ClusterCounters();
+      this.#clusters.set(name, counters);
+    }
+    return counters;
+  }
+
+  /** The balancer counters of an endpoint of a cluster (key {@link endpointKey}), created on first use. */
+  stats(key: string): EndpointStats {
+    let stats = this.#stats.get(key);
+    if (stats === undefined) {
+      stats = newStats();
+      this.#stats.set(key, stats);
+    }
+    return stats;
+  }
+
+  /**
+   * Closes every pool whose key is not in `keep.pools` and forgets the counters and health of
+   * endpoints and clusters the new table no longer has.
+   */
+  retain(keep: { readonly pools: ReadonlySet<string>; readonly endpoints: ReadonlySet<string>; readonly clusters: ReadonlySet<string> }): void {
+    for (const [key, pool] of this.#pools) {
+      if (keep.pools.has(key)) continue;
+      this.#pools.delete(key);
+      pool.close().catch(() => {});
+    }
+    for (const key of this.#stats.keys()) if (!keep.endpoints.has(key)) this.#stats.delete(key);
+    for (const [key, health] of this.#health) {
+      if (keep.endpoints.has(key)) continue;
+      health.dispose();
+      this.#health.delete(key);
+    }
+    for (const key of this.#clusters.keys()) if (!keep.clusters.has(key)) this.#clusters.delete(key);
+  }
+
+  /** Closes every pool at once, aborting requests still in flight (the end of a worker's grace). */
+  async destroyAll(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+  }
+
+  #create(cluster: string, address: string, port: number, connectMs: number, connections: number): Pool {
+    const host = address.includes(':') ? `[${address}]` : address;
+    const connector = buildConnector({ timeout: connectMs, noDelay: true });
+    const histogram = this.#connectDuration.labels(cluster);
+    return new Pool(`http://${host}:${port}`, {
+      pipelining: 1,
+      connections: connections > 0 ? connections : null,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 600_000,
+      maxHeaderSize: 64 * 1024,
+      strictContentLength: true,
+      connect(opts, callback) {
+        const started = performance.now();
+        connector(opts, (...args) => {
+          if (args[0] === null) histogram.observe((performance.now() - started) / 1000);
+          callback(...args);
+        });
+      },
+    });
+  }
+}
+
+/** The key of an endpoint of a cluster — the format the active health checker reports in. */
+export function endpointKey(cluster: string, address: string, port: number): string {
+  return `${cluster}|${address}|${port}`;
+}
+
+/**
+ * The key of an endpoint's pool. The connect timeout and connection limit are part of it because
+ * they are fixed when a pool is made: a Service whose annotations change them gets fresh pools.
+ */
+export function poolKey(endpoint: string, connectMs: number, connections: number): string {
+  return `${endpoint}|${connectMs}|${connections}`;
+}
