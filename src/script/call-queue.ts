@@ -1,0 +1,395 @@
+import type { Logger } from '../log.ts';
+import { alignedTimeoutMs, enforcedMs, setupTimeoutMs } from './budget.ts';
+import { Invocation } from './invocation.ts';
+import type { LoadedScript, QueuedRun } from './loaded-script.ts';
+import { messageOf, type OutcomeRecorder } from './outcome-recorder.ts';
+import type { StateValue } from './route-state.ts';
+import { frameRequest, splitResults, type HostDispatch } from './script-isolate.ts';
+import type { ScriptPool } from './script-pool.ts';
+import { failure, readResult } from './script-result.ts';
+import type { LookupFetcher, Outcome } from './types.ts';
+
+const MAX_LOOKUP_KEY_LENGTH = 1024;
+/** Lookups one request may start: each holds a fetch and a promise in the proxy until it settles. */
+export const MAX_LOOKUPS_PER_REQUEST = 16;
+
+/** What a {@link CallQueue} is built with. */
+export interface CallQueueOptions {
+  readonly log: Logger;
+  readonly pool: ScriptPool;
+  readonly recorder: OutcomeRecorder;
+  /** Answers `ctx.lookup`; without it `ctx.lookup` throws. */
+  readonly lookup: LookupFetcher | undefined;
+}
+
+/**
+ * The calling half of the engine: runs queued per script and made at the end of the turn of the
+ * event loop, one isolate call at a time per script, each call a batch of requests with its own
+ * deadline (synchronous or on isolated-vm's threads, call-mode.ts); and the host side of every
+ * request's `ctx` (state, log, lookups, async results). Every failure becomes an outcome.
+ */
+export class CallQueue {
+  readonly #log: Logger;
+  readonly #pool: ScriptPool;
+  readonly #recorder: OutcomeRecorder;
+  readonly #lookup: LookupFetcher | undefined;
+  readonly #invocations = new Map<number, Invocation>();
+  /** Scripts with queued runs, in the order their first run was queued. */
+  #due: LoadedScript[] = [];
+  #flushScheduled = false;
+  /** Async runs whose result arrived during an isolate call, to finish once that call returns. */
+  #settled: Invocation[] = [];
+  #nextId = 1;
+  #nextTicket = 1;
+  #batches = 0;
+  #batchedRequests = 0;
+
+  constructor(options: CallQueueOptions) {
+    this.#log = options.log;
+    this.#pool = options.pool;
+    this.#recorder = options.recorder;
+    this.#lookup = options.lookup;
+  }
+
+  /** Runs in flight (async scripts awaiting a lookup), isolate calls made, and the requests they ran. */
+  get counts(): { readonly runsInFlight: number; readonly batches: number; readonly batchedRequests: number } {
+    return { runsInFlight: this.#invocations.size, batches: this.#batches, batchedRequests: this.#batchedRequests };
+  }
+
+  /** Queues a run of `script` (the version that serves it) for the end of this turn; see `ScriptEngine.run`. */
+  enqueue(script: LoadedScript, run: Omit<QueuedRun, 'resolve' | 'trial'>): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      script.active++;
+      if (script.queue.length === 0) this.#due.push(script);
+      script.queue.push({ ...run, resolve, trial: false });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    });
+  }
+
+  /** The host side of the prelude's dispatcher for `script`'s isolates. */
+  dispatch(script: LoadedScript): HostDispatch {
+    return (op, id, a, b, c) => this.#hostCall(script, op, id, a, b, c);
+  }
+
+  /** Fails every run queued or in flight with `outcome` (at shutdown; the pool is closed). */
+  failAll(outcome: Outcome): void {
+    for (const inv of [...this.#invocations.values()]) this.#finish(inv, outcome);
+    for (const script of [...this.#due, ...this.#pool.loaded()]) {
+      const queued = script.queue;
+      script.queue = [];
+      for (const run of queued) this.#settleQueued(script, run, outcome);
+    }
+    this.#due = [];
+  }
+
+  /** Starts a call for every script with queued requests and no call running. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const due = this.#due;
+    this.#due = [];
+    for (const script of due) this.#drive(script);
+  };
+
+  /**
+   * One isolate call at a time per script, off the event loop: the requests queued while a call
+   * runs are the next call, made as soon as it returns.
+   */
+  #drive(script: LoadedScript): void {
+    if (script.calling || script.queue.length === 0) return;
+    const queued = script.queue;
+    script.queue = [];
+    if (this.#pool.disposed) {
+      for (const run of queued) this.#settleQueued(script, run, failure('unavailable', 'the script engine is shut down'));
+      return;
+    }
+    const runs = this.#admit(script, queued);
+    if (runs.length === 0) return;
+    script.calling = true;
+    this.#runBatch(script, runs).then(
+      (rest) => {
+        script.calling = false;
+        if (rest.length > 0) script.queue = rest.concat(script.queue);
+        this.#drive(script);
+      },
+      (error: unknown) => {
+        // Not expected (#runBatch turns every failure into outcomes); the script must not stall.
+        this.#log.error({ err: error, script: script.id }, 'RouteScript call failed unexpectedly');
+        script.calling = false;
+        this.#drive(script);
+      },
+    );
+  }
+
+  /**
+   * The queued requests the script's failure record lets run now; the others are refused at once,
+   * as if each had come alone: a script that starts failing within a batch stops being run.
+   */
+  #admit(script: LoadedScript, queued: readonly QueuedRun[]): QueuedRun[] {
+    const admitted: QueuedRun[] = [];
+    for (const run of queued) {
+      // A trial put off by a call's soft limit stays the trial (the tracker waits for its report).
+      const admission = run.trial ? 'trial' : script.tracker.admit();
+      if (admission !== 'refuse') {
+        run.trial = admission === 'trial';
+        admitted.push(run);
+        continue;
+      }
+      const last = script.tracker.lastFailure;
+      this.#settleQueued(script, run, failure('unavailable', `the script is failing and backing off${last ? ` (last: ${last.cause}: ${last.message})` : ''}`));
+    }
+    return admitted;
+  }
+
+  /**
+   * One isolate call for `runs`, in order; returns those it did not get to. The call's deadline is
+   * one request's ({@link enforcedMs}, or the setup budget for the first call into a fresh isolate),
+   * and the prelude starts no further request once the budget itself has passed, so every request
+   * it starts has at least budget + 10 ms before the deadline; an async request ends the call (see
+   * sandbox-prelude.ts). When the deadline cuts the call off, the request that was running fails
+   * with `timeout`, those finished before it keep their results and those after it are returned to
+   * run in the next call. The time of the call is shared evenly
+   * among the requests it ran.
+   */
+  async #runBatch(script: LoadedScript, runs: readonly QueuedRun[]): Promise<QueuedRun[]> {
+    let isolate = this.#pool.warmIsolate(script);
+    if (isolate === null) {
+      // Set up (again) off the event loop; the failure of a setup someone else started is recorded by it.
+      const own = script.setup === null;
+      const trial = runs.some((run) => run.trial);
+      try {
+        isolate = await (script.setup ?? this.#pool.setUp(script));
+      } catch (error) {
+        const outcome = failure('unavailable', messageOf(error));
+        if (own || trial) this.#recorder.record(script, outcome, trial, true);
+        for (const run of runs) this.#settleQueued(script, run, outcome);
+        return [];
+      }
+    }
+    if (this.#pool.disposed) {
+      for (const run of runs) this.#settleQueued(script, run, failure('unavailable', 'the script engine is shut down'));
+      return [];
+    }
+    // The first request in a fresh isolate also compiles the prelude's and the script's functions
+    // (measured: 0.4-2 ms against 0.05-0.1 ms after, several ms on a loaded machine), so its call
+    // gets the setup budget once instead of timing out a script that is merely cold.
+    const timeoutMs = isolate.calls++ === 0 ? setupTimeoutMs(script.timeoutMs) : enforcedMs(script.timeoutMs);
+    const start = performance.now();
+    // The time the call spent running in the isolate, not waiting for a thread or for this event
+    // loop to take its result: that is what a run costs, and what the slow report judges.
+    const ranBefore = isolate.runningMs();
+    const cpuBefore = isolate.cpuMs();
+    const invs: Invocation[] = [];
+    let input = '';
+    for (const run of runs) {
+      const inv = new Invocation(this.#nextId++, script, isolate, run.state, start + timeoutMs, run.trial, run.resolve);
+      this.#invocations.set(inv.id, inv);
+      inv.calls++;
+      invs.push(inv);
+      input += frameRequest(inv.id, run.payload);
+    }
+    let output: unknown;
+    let cutOff = false;
+    this.#batches++;
+    try {
+      // Synchronous only for a script that has earned it, and never behind an asynchronous call
+      // still running in its isolate (the event loop would wait for that one too).
+      output = script.mode.sync && isolate.pending === 0
+        ? isolate.runBatchSync(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs))
+        : await isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
+    } catch (error) {
+      const outcome = this.#isolateFailure(error, invs[0]!);
+      if (!outcome.ok && outcome.cause === 'timeout') {
+        cutOff = true;
+        try {
+          output = await isolate.collect();
+        } catch {
+          output = '';
+        }
+      } else {
+        const ran = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
+        for (const inv of invs) inv.cpuMs = ran / invs.length;
+        for (const inv of invs) this.#finish(inv, outcome);
+        this.#batchedRequests += invs.length;
+        this.#drainSettled();
+        return [];
+      }
+    }
+    for (const inv of invs) inv.calls--;
+    const elapsed = isolate.runningMs(performance.now() - start + ranBefore) - ranBefore;
+    // CPU, not wall time: a cheap script whose thread was descheduled on a busy machine stays cheap.
+    script.mode.observe(isolate.cpuMs() - cpuBefore, invs.length);
+    const results = splitResults(output, invs.length);
+    if (results === null) {
+      for (const inv of invs) this.#finish(inv, failure('invalid-decision', 'the script returned an unexpected result'));
+      this.#batchedRequests += invs.length;
+      this.#drainSettled();
+      return [];
+    }
+    // Cut off while a request's own code ran, rather than in the continuations of the async request
+    // that ended the call (that request fails by its own deadline timer).
+    const cutMidRequest = cutOff && results.length < invs.length && results.at(-1) !== 'p';
+    const ran = results.length + (cutMidRequest ? 1 : 0);
+    this.#batchedRequests += ran;
+    const share = elapsed / Math.max(1, ran);
+    for (let i = 0; i < results.length; i++) {
+      const inv = invs[i]!;
+      inv.cpuMs = share;
+      const tagged = results[i]!;
+      if (tagged !== 'p') this.#finish(inv, readResult(tagged, script.backends, script.decisions, share));
+      else if (!inv.done) inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
+    }
+    if (cutMidRequest) {
+      const inv = invs[results.length]!;
+      inv.cpuMs = share;
+      this.#finish(inv, failure('timeout', budgetMessage(inv)));
+    }
+    // Not started: forgotten under their ids here, run in the next call.
+    for (let i = ran; i < invs.length; i++) this.#invocations.delete(invs[i]!.id);
+    const rest = runs.slice(ran);
+    this.#drainSettled(); // a request's promise may have settled during this call
+    return rest;
+  }
+
+  /** Ends a run that never reached an isolate. */
+  #settleQueued(script: LoadedScript, run: QueuedRun, outcome: Outcome): void {
+    script.active--;
+    this.#pool.releaseIfIdle(script);
+    run.resolve(outcome);
+  }
+
+  /** Ends a run once: records it, frees what it held and wakes its waiter. */
+  #finish(inv: Invocation, outcome: Outcome): Outcome {
+    if (inv.done) return outcome;
+    inv.done = true;
+    this.#invocations.delete(inv.id);
+    if (inv.timer !== null) clearTimeout(inv.timer);
+    const script = inv.script;
+    script.active--;
+    if (inv.lookups > 0) {
+      try {
+        inv.isolate.forget(inv.id);
+      } catch {
+        // Disposed or out of time: either way nothing of this request can run again.
+      }
+    }
+    this.#recorder.record(script, outcome, inv.trial);
+    if (!outcome.ok && outcome.cause === 'memory') {
+      // V8 disposed the isolate; the runs still waiting in it cannot finish there.
+      if (script.isolate === inv.isolate) this.#pool.release(script);
+      for (const other of [...this.#invocations.values()]) if (other.isolate === inv.isolate) this.#finish(other, outcome);
+    }
+    this.#pool.releaseIfIdle(script);
+    inv.resolve(outcome);
+    return outcome;
+  }
+
+  #drainSettled(): void {
+    while (this.#settled.length > 0) {
+      const settled = this.#settled;
+      this.#settled = [];
+      for (const inv of settled) this.#finish(inv, readResult(inv.settled, inv.script.backends, inv.script.decisions, inv.cpuMs));
+    }
+  }
+
+  #isolateFailure(error: unknown, inv: Invocation): Outcome {
+    const limits = inv.script.source.limits;
+    if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
+    const message = messageOf(error);
+    if (/timed out/i.test(message)) return failure('timeout', budgetMessage(inv));
+    return failure('throw', message);
+  }
+
+  /** The host side of the prelude's dispatcher; what it throws, the script sees as an exception. */
+  #hostCall(script: LoadedScript, op: string, id: number, a: unknown, b: unknown, c: unknown): unknown {
+    if (op === 'log') {
+      // Sent without waiting (`notify`): it may arrive after its request has ended, and still counts.
+      const dropped = script.logLimiter.admit();
+      if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
+      return undefined;
+    }
+    const inv = this.#invocations.get(id);
+    if (inv === undefined || inv.script !== script) throw new Error('this ctx belongs to a request that has ended');
+    switch (op) {
+      case 'get':
+        return inv.state.get(a as string);
+      case 'set':
+        inv.state.set(a as string, b as StateValue, c as number | undefined);
+        return undefined;
+      case 'incr':
+        return inv.state.incr(a as string, b === undefined ? 1 : (b as number), c as number | undefined);
+      case 'delete':
+        return inv.state.delete(a as string);
+      case 'lookup':
+        return this.#startLookup(inv, a);
+      case 'settle':
+        inv.settled = String(a);
+        this.#settled.push(inv);
+        // Settled without waiting (`notify`): this may arrive after the call that settled it returned.
+        if (inv.calls === 0) queueMicrotask(() => this.#drainSettled());
+        return undefined;
+      default:
+        throw new Error(`unknown host call ${op}`);
+    }
+  }
+
+  /** Starts `ctx.lookup(key)` and returns the ticket the prelude waits on. */
+  #startLookup(inv: Invocation, key: unknown): number {
+    const lookup = this.#lookup;
+    if (lookup === undefined) throw new Error('ctx.lookup is not available: no lookup service is configured');
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_LOOKUP_KEY_LENGTH) {
+      throw new TypeError(`ctx.lookup: the key must be a string of 1 to ${MAX_LOOKUP_KEY_LENGTH} characters`);
+    }
+    if (inv.lookups >= MAX_LOOKUPS_PER_REQUEST) throw new RangeError(`ctx.lookup: at most ${MAX_LOOKUPS_PER_REQUEST} lookups per request`);
+    const ticket = this.#nextTicket++;
+    inv.lookups++;
+    let pending: Promise<string | null>;
+    try {
+      pending = lookup(inv.script.id, key);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => this.#deliver(inv, ticket, value === null || typeof value === 'string', value === null || typeof value === 'string' ? value : 'the lookup returned a non-string'),
+      (error: unknown) => this.#deliver(inv, ticket, false, messageOf(error)),
+    );
+    return ticket;
+  }
+
+  /** Hands a lookup's answer to the script; its continuation runs now, within the rest of the budget. */
+  #deliver(inv: Invocation, ticket: number, ok: boolean, value: string | null): void {
+    if (inv.done) return;
+    if (inv.isolate.disposed) {
+      this.#finish(inv, this.#isolateFailure(null, inv));
+      return;
+    }
+    if (performance.now() >= inv.deadline) {
+      this.#finish(inv, failure('timeout', budgetMessage(inv)));
+      return;
+    }
+    const ranBefore = inv.isolate.runningMs();
+    const cpuBefore = inv.isolate.cpuMs();
+    inv.calls++;
+    inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
+      () => {
+        inv.calls--;
+        const ran = inv.isolate.runningMs(ranBefore) - ranBefore;
+        inv.cpuMs += ran;
+        inv.script.mode.observe(inv.isolate.cpuMs() - cpuBefore, 1); // a continuation that spins costs the script its synchronous calls too
+        this.#drainSettled();
+      },
+      (error: unknown) => {
+        inv.calls--;
+        inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
+        this.#finish(inv, this.#isolateFailure(error, inv));
+        this.#drainSettled();
+      },
+    );
+  }
+}
+
+function budgetMessage(inv: Invocation): string {
+  return `the script exceeded its ${inv.script.source.limits.timeoutMs} ms budget`;
+}
