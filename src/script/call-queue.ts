@@ -1,13 +1,13 @@
 import type { Logger } from '../log.ts';
 import { alignedTimeoutMs, enforcedMs, setupTimeoutMs } from './budget.ts';
 import { Invocation } from './invocation.ts';
-import type { LoadedScript, QueuedRun } from './loaded-script.ts';
+import type { AnyOutcome, LoadedScript, QueuedRun } from './loaded-script.ts';
 import { messageOf, type OutcomeRecorder } from './outcome-recorder.ts';
 import type { StateValue } from './route-state.ts';
 import { frameRequest, splitResults, type HostDispatch } from './script-isolate.ts';
 import type { ScriptPool } from './script-pool.ts';
-import { failure, readResult } from './script-result.ts';
-import type { LookupFetcher, Outcome } from './types.ts';
+import { failure, readResponseResult, readResult } from './script-result.ts';
+import type { LookupFetcher } from './types.ts';
 
 const MAX_LOOKUP_KEY_LENGTH = 1024;
 /** Lookups one request may start: each holds a fetch and a promise in the proxy until it settles. */
@@ -57,8 +57,8 @@ export class CallQueue {
   }
 
   /** Queues a run of `script` (the version that serves it) for the end of this turn; see `ScriptEngine.run`. */
-  enqueue(script: LoadedScript, run: Omit<QueuedRun, 'resolve' | 'trial'>): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
+  enqueue(script: LoadedScript, run: Omit<QueuedRun, 'resolve' | 'trial'>): Promise<AnyOutcome> {
+    return new Promise<AnyOutcome>((resolve) => {
       script.active++;
       if (script.queue.length === 0) this.#due.push(script);
       script.queue.push({ ...run, resolve, trial: false });
@@ -75,7 +75,7 @@ export class CallQueue {
   }
 
   /** Fails every run queued or in flight with `outcome` (at shutdown; the pool is closed). */
-  failAll(outcome: Outcome): void {
+  failAll(outcome: AnyOutcome): void {
     for (const inv of [...this.#invocations.values()]) this.#finish(inv, outcome);
     for (const script of [...this.#due, ...this.#pool.loaded()]) {
       const queued = script.queue;
@@ -184,7 +184,7 @@ export class CallQueue {
     const invs: Invocation[] = [];
     let input = '';
     for (const run of runs) {
-      const inv = new Invocation(this.#nextId++, script, isolate, run.state, start + timeoutMs, run.trial, run.resolve);
+      const inv = new Invocation(this.#nextId++, script, isolate, run, start + timeoutMs);
       this.#invocations.set(inv.id, inv);
       inv.calls++;
       invs.push(inv);
@@ -238,7 +238,7 @@ export class CallQueue {
       const inv = invs[i]!;
       inv.cpuMs = share;
       const tagged = results[i]!;
-      if (tagged !== 'p') this.#finish(inv, readResult(tagged, script.backends, script.decisions, share));
+      if (tagged !== 'p') this.#finish(inv, outcomeOf(inv, tagged, share));
       else if (!inv.done) inv.timer = setTimeout(() => this.#finish(inv, failure('timeout', budgetMessage(inv))), inv.remainingMs());
     }
     if (cutMidRequest) {
@@ -254,14 +254,14 @@ export class CallQueue {
   }
 
   /** Ends a run that never reached an isolate. */
-  #settleQueued(script: LoadedScript, run: QueuedRun, outcome: Outcome): void {
+  #settleQueued(script: LoadedScript, run: QueuedRun, outcome: AnyOutcome): void {
     script.active--;
     this.#pool.releaseIfIdle(script);
     run.resolve(outcome);
   }
 
   /** Ends a run once: records it, frees what it held and wakes its waiter. */
-  #finish(inv: Invocation, outcome: Outcome): Outcome {
+  #finish(inv: Invocation, outcome: AnyOutcome): AnyOutcome {
     if (inv.done) return outcome;
     inv.done = true;
     this.#invocations.delete(inv.id);
@@ -290,11 +290,11 @@ export class CallQueue {
     while (this.#settled.length > 0) {
       const settled = this.#settled;
       this.#settled = [];
-      for (const inv of settled) this.#finish(inv, readResult(inv.settled, inv.script.backends, inv.script.decisions, inv.cpuMs));
+      for (const inv of settled) this.#finish(inv, outcomeOf(inv, inv.settled, inv.cpuMs));
     }
   }
 
-  #isolateFailure(error: unknown, inv: Invocation): Outcome {
+  #isolateFailure(error: unknown, inv: Invocation): AnyOutcome {
     const limits = inv.script.source.limits;
     if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
     const message = messageOf(error);
@@ -388,6 +388,21 @@ export class CallQueue {
       },
     );
   }
+}
+
+/**
+ * The outcome of a run from its tagged result, checked for its hook. A response decision's
+ * `respond` replaces only an error response: a script must not turn a success into something else
+ * (a cache or a client would keep it), while answering for a failed upstream is what it is for.
+ */
+function outcomeOf(inv: Invocation, tagged: unknown, cpuMs: number): AnyOutcome {
+  const script = inv.script;
+  if (inv.responseStatus === null) return readResult(tagged, script.backends, script.decisions, cpuMs);
+  const outcome = readResponseResult(tagged, script.responseDecisions, cpuMs);
+  if (outcome.ok && outcome.decision?.respond !== undefined && inv.responseStatus < 400) {
+    return failure('invalid-decision', `respond may replace only an error response (status 400 or more), not a ${inv.responseStatus}`);
+  }
+  return outcome;
 }
 
 function budgetMessage(inv: Invocation): string {

@@ -4,10 +4,10 @@ import { DEFAULT_FAILURE_POLICY, type FailurePolicy } from './failure-tracker.ts
 import type { LoadedScript } from './loaded-script.ts';
 import { messageOf, OutcomeRecorder } from './outcome-recorder.ts';
 import type { RouteState } from './route-state.ts';
-import { encodeRequest } from './request-encoding.ts';
+import { requestPayload, responsePayload } from './request-encoding.ts';
 import { ScriptPool } from './script-pool.ts';
 import { failure } from './script-result.ts';
-import type { LookupFetcher, Outcome, ScriptRequest, ScriptSource, ScriptStatus } from './types.ts';
+import type { LookupFetcher, Outcome, ResponseOutcome, ScriptRequest, ScriptResponse, ScriptSource, ScriptStatus } from './types.ts';
 
 export { MAX_LOOKUPS_PER_REQUEST } from './call-queue.ts';
 
@@ -44,10 +44,14 @@ export interface ScriptEngineStats {
   readonly batchedRequests: number;
 }
 
+/** The outcome of a hook the script does not have: nothing decided, nothing spent. */
+const NOTHING = Object.freeze({ ok: true, decision: null, cpuMs: 0 } as const);
+
 /**
  * The RouteScript host of one worker thread. `load` a script when a table is prepared (same content
- * → same {@link LoadedScript}, no recompilation), `run` it per request with the route's
- * {@link RouteState}, `retain` the ids of the table just swapped in, `dispose` at shutdown.
+ * → same {@link LoadedScript}, no recompilation), `run` its `onRequest` per request with the route's
+ * {@link RouteState} and `runResponse` its `onResponse` per response (when `loaded.hooks` says it
+ * has one), `retain` the ids of the table just swapped in, `dispose` at shutdown.
  *
  * Every failure of a script — a throw, its time budget, its memory limit, an invalid decision —
  * becomes the outcome of that request only; `run` never rejects.
@@ -98,14 +102,34 @@ export class ScriptEngine {
    * (see call-queue.ts); a request that arrives alone waits for nothing but the end of the turn.
    */
   run(script: LoadedScript, req: ScriptRequest, state: RouteState): Promise<Outcome> {
+    // A script without onRequest decides nothing about requests: nothing to enter the isolate for.
+    if (script.hooks?.onRequest === false) return Promise.resolve(NOTHING);
+    return this.#enqueue(script, state, null, 'request', () => requestPayload(req)) as Promise<Outcome>;
+  }
+
+  /**
+   * Runs `script`'s `onResponse` for one response, on its way to the client: with the same
+   * budget, failure record, metrics and isolation as {@link run}, and the same route state. The
+   * proxy calls it only for a script whose {@link LoadedScript.hooks} has `onResponse`; for any
+   * other it answers "send it as it is" at once. Never rejects: failures are outcomes, and what a
+   * failure means for the response is the script's failurePolicy, as for a request.
+   */
+  runResponse(script: LoadedScript, res: ScriptResponse, state: RouteState): Promise<ResponseOutcome> {
+    if (script.hooks?.onResponse === false) return Promise.resolve(NOTHING);
+    const status = res.status;
+    if (!Number.isInteger(status) || status < 100 || status > 599) return Promise.resolve(failure('unavailable', `the response status ${status} could not be given to the script`));
+    return this.#enqueue(script, state, status, 'response', () => responsePayload(res)) as Promise<ResponseOutcome>;
+  }
+
+  #enqueue(script: LoadedScript, state: RouteState, responseStatus: number | null, what: string, encode: () => string): Promise<Outcome | ResponseOutcome> {
     if (this.#pool.disposed) return Promise.resolve(failure('unavailable', 'the script engine is shut down'));
     let payload: string;
     try {
-      payload = encodeRequest(req);
+      payload = encode();
     } catch (error) {
-      return Promise.resolve(failure('unavailable', `the request could not be given to the script: ${messageOf(error)}`));
+      return Promise.resolve(failure('unavailable', `the ${what} could not be given to the script: ${messageOf(error)}`));
     }
-    return this.#queue.enqueue(this.#pool.serving(script), { payload, state });
+    return this.#queue.enqueue(this.#pool.serving(script), { payload, responseStatus, state });
   }
 
   /**
