@@ -9,6 +9,9 @@ export type ScriptCheck = { ok: true } | { ok: false; message: string; line: num
 
 /** The syntax check shares one small isolate per thread; it only parses and links, never runs code. */
 let checker: ivm.Isolate | null = null;
+/** Uncached checks made, and how many one checker serves before it is replaced. */
+let checks = 0;
+const RECYCLE_AFTER = 200;
 
 /** The hooks a RouteScript module exports (as bindings; whether they are functions is known once it runs). */
 export interface ScriptHooks {
@@ -67,6 +70,9 @@ function remember(code: string, hooks: ScriptHooks): void {
 type UncachedCheck = { ok: true; hooks: ScriptHooks } | (ScriptCheck & { ok: false });
 
 function checkUncached(code: string, id: string): UncachedCheck {
+  // Linked modules and their contexts are only freed by the checker's garbage collector, which a
+  // compile loop gives little reason to run: a fresh checker now and then bounds what it holds.
+  if (checker !== null && !checker.isDisposed && ++checks % RECYCLE_AFTER === 0) checker.dispose();
   if (checker === null || checker.isDisposed) checker = new ivm.Isolate({ memoryLimit: 64 });
   const isolate = checker;
   const filename = scriptFilename(id);
@@ -82,16 +88,7 @@ function checkUncached(code: string, id: string): UncachedCheck {
       const at = positionOf(code, imported);
       return { ok: false, message: `imports are not supported in a RouteScript (it imports ${JSON.stringify(imported)})`, line: at.line, column: at.column };
     }
-    // A link that failed leaves the module unusable for another, so each probe links its own copy.
-    const onRequest = exports(isolate, module, 'onRequest');
-    const again = isolate.compileModuleSync(code, { filename });
-    let onResponse: boolean;
-    try {
-      onResponse = exports(isolate, again, 'onResponse');
-    } finally {
-      again.release();
-    }
-    const hooks: ScriptHooks = Object.freeze({ onRequest, onResponse });
+    const hooks = exportedHooks(isolate, module, code, filename);
     if (!hooks.onRequest && !hooks.onResponse) return { ok: false, message: HOOKS_REQUIRED, line: 1, column: 1 };
     return { ok: true, hooks };
   } finally {
@@ -100,12 +97,27 @@ function checkUncached(code: string, id: string): UncachedCheck {
 }
 
 /**
- * Whether `module` exports `name`: linking a module that imports it proves the export exists
- * without evaluating anything (a missing export is a link-time SyntaxError).
+ * Which hooks `module` exports, without evaluating it: linking a module that imports a name from
+ * it proves the export exists (a missing one is a link-time SyntaxError). A failed link leaves the
+ * module unusable for another, so the second probe links a fresh copy of it.
  */
-function exports(isolate: ivm.Isolate, module: ivm.Module, name: string): boolean {
-  const probe = isolate.compileModuleSync(`import { ${name} } from 'routescript';`, { filename: 'signalbox:check' });
+function exportedHooks(isolate: ivm.Isolate, module: ivm.Module, code: string, filename: string): ScriptHooks {
   const context = isolate.createContextSync();
+  try {
+    const onRequest = links(isolate, context, module, 'onRequest');
+    const again = isolate.compileModuleSync(code, { filename });
+    try {
+      return Object.freeze({ onRequest, onResponse: links(isolate, context, again, 'onResponse') });
+    } finally {
+      again.release();
+    }
+  } finally {
+    context.release();
+  }
+}
+
+function links(isolate: ivm.Isolate, context: ivm.Context, module: ivm.Module, name: string): boolean {
+  const probe = isolate.compileModuleSync(`import { ${name} } from 'routescript';`, { filename: 'signalbox:check' });
   try {
     probe.instantiateSync(context, () => module);
     return true;
@@ -113,7 +125,6 @@ function exports(isolate: ivm.Isolate, module: ivm.Module, name: string): boolea
     return false;
   } finally {
     probe.release();
-    context.release();
   }
 }
 
