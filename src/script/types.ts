@@ -130,8 +130,8 @@ export interface ResponseDecision {
 
 /**
  * The read-only view of a response a script's `onResponse` receives (a frozen copy): the status
- * and headers as they are about to be sent to the client, and the request they answer, seen as
- * `onRequest` saw it (the client's request, before any script's header edits or rewrite).
+ * and headers as they are about to be sent to the client, and the request they answer as this
+ * script's `onRequest` saw it (in a chain: with the earlier scripts' edits, without its own).
  */
 export interface ScriptResponse {
   /** 100..599: the upstream's status, or the proxy's own when it answered (502, 503, 504…). */
