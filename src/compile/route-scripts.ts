@@ -8,16 +8,16 @@
  * dropped whole (an error diagnostic says why): its routes keep their normal routing — unless its
  * targetRefs are valid and its failurePolicy is reject: then it fails closed, listed in the table as
  * `invalid` and attached as usual, and its routes answer its rejectStatus. A valid one
- * is listed in `table.scripts` and named by each route it attaches to (`Route.script`):
+ * is listed in `table.scripts` and named by a `RouteScript` filter of each route it attaches to:
  * - `{kind: Ingress, name, host?, path?}`: the routes of that Ingress in the script's namespace
  *   (the default route too when neither host nor path is given); `host` keeps only the routes of
  *   that virtual host (compared lower-case; `*` for rules without host), `path` only the routes
  *   with exactly that path as written;
  * - `{kind: Service, name}`: every route, of any of our Ingresses in the script's namespace, whose
  *   backend is that Service (any port), the default route included.
- * A route targeted by several RouteScripts runs them all, as a chain in a declared order (see
- * {@link compareChain}): one `RouteScript` filter each, in that order. A targetRef that matches no
- * route is a warning.
+ * A route targeted by several RouteScripts runs them all, as a chain in a declared order
+ * (route-script-chains.ts): one `RouteScript` filter each, in that order. A targetRef that
+ * matches no route is a warning.
  *
  * With a memory budget (the per-worker sum of `limits.memoryMiB` the proxy allows, a compile
  * option), valid scripts that run somewhere are admitted oldest first while their limits fit (a
@@ -37,7 +37,10 @@ import { describe, indexObjects, type Identified, type ObjectIdentity } from './
 import { compareStrings } from './order.ts';
 import { ingressRoute } from './ingress-route.ts';
 import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './status.ts';
+import { RouteChains, type ParsedTargetRef, type TargetableRoute } from './route-script-chains.ts';
 import type { PlacedRoute, RankedIngress } from './virtual-hosts.ts';
+
+export type { TargetableRoute } from './route-script-chains.ts';
 
 /** Limits of the CRD schema, mirrored. */
 const MAX_TARGET_REFS = 16;
@@ -56,21 +59,6 @@ const SPEC_FIELDS = new Set(['targetRefs', 'order', 'backends', 'data', 'dataFro
 const MIN_ORDER = -1000;
 const MAX_ORDER = 1000;
 
-/**
- * How specifically a targetRef names a route, most specific first: the chain runs the scripts that
- * target a route by its Ingress host or path before those that target the whole Ingress, and those
- * before the ones that target its Service.
- */
-const Tier = { IngressRoute: 0, Ingress: 1, Service: 2 } as const;
-type Tier = (typeof Tier)[keyof typeof Tier];
-
-/** A route of the table with what targeting needs: who placed it and under which host. */
-export interface TargetableRoute {
-  readonly placed: PlacedRoute;
-  /** The virtual host (`*` for rules without host), or null for the default route. */
-  readonly host: string | null;
-}
-
 /** What the RouteScripts add to a compile. */
 export interface RouteScriptsResult {
   /** Valid scripts by `namespace/name`, keys sorted. */
@@ -86,23 +74,6 @@ export interface RouteScriptsResult {
   readonly identities: readonly ObjectIdentity[];
 }
 
-/** One script in one route's chain, with what orders it there. */
-interface ChainLink {
-  readonly item: Aged;
-  readonly tier: Tier;
-  readonly order: number;
-}
-
-/**
- * The order of a route's chain: the most specific targetRef first (Ingress host or path, then the
- * whole Ingress, then the Service; a script with several refs matching the route counts by its
- * most specific one), then `spec.order` (lower first, default 0), then the older script
- * (creationTimestamp; undated ones last), then namespace/name.
- */
-export function compareChain(a: ChainLink, b: ChainLink): number {
-  return a.tier - b.tier || a.order - b.order || compareAge(a.item, b.item);
-}
-
 /** Compiles the RouteScripts of a snapshot; see the module comment for the rules. */
 export function compileRouteScripts(
   routeScripts: unknown,
@@ -112,24 +83,13 @@ export function compileRouteScripts(
   sink: DiagnosticSink,
   memoryBudgetMiB: number | null = null,
 ): RouteScriptsResult {
-  // Routes by the objects a targetRef names, so that matching is not a scan of every route per script.
-  const candidates = new Map<string, TargetableRoute[]>();
-  const index = (key: string, r: TargetableRoute): void => {
-    const list = candidates.get(key);
-    if (list === undefined) candidates.set(key, [r]);
-    else list.push(r);
-  };
-  for (const r of routes) {
-    index(`Ingress\n${r.placed.owner.id.namespace}\n${r.placed.owner.id.name}`, r);
-    index(`Service\n${r.placed.owner.id.namespace}\n${r.placed.ref.service}`, r);
-  }
   const aged = [...indexObjects(routeScripts, 'RouteScript', true, sink).values()]
     .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
     .sort(compareAge);
   // ConfigMaps are read only when a script names one, so problems of the others stay silent.
   const maps = indexObjects(configMaps, 'ConfigMap', true, new DiagnosticSink());
   const scripts: Record<string, CompiledScript> = {};
-  const chains = new Map<Route, ChainLink[]>();
+  const chains = new RouteChains(routes, sink);
   const clusterUses: PlacedRoute[] = [];
   let memoryMiB = 0;
   for (const item of aged) {
@@ -138,11 +98,11 @@ export function compileRouteScripts(
     if (outcome === null) continue;
     if ('rejecting' in outcome) {
       scripts[item.id.key] = rejectingScript(item.id, outcome.rejectStatus);
-      attach(item, outcome.targetRefs, outcome.order);
+      chains.attach(item, outcome.targetRefs, outcome.order);
       continue;
     }
     const parsed = outcome;
-    if (memoryBudgetMiB !== null && parsed.targetRefs.some((ref) => matches(item, ref).length > 0)) {
+    if (memoryBudgetMiB !== null && chains.matchesAny(item, parsed.targetRefs)) {
       if (memoryMiB + parsed.limits.memoryMiB > memoryBudgetMiB) {
         const consequence = parsed.failurePolicy === 'reject' ? `its routes answer ${parsed.rejectStatus} (failurePolicy reject)` : 'its routes are served as if it had no script';
         sink.report(item.id, 'RouteScriptOverMemoryBudget', 'error',
@@ -150,7 +110,7 @@ export function compileRouteScripts(
           `${item.id.provenance}/limits/memoryMiB`);
         if (parsed.failurePolicy === 'reject') {
           scripts[item.id.key] = rejectingScript(item.id, parsed.rejectStatus);
-          attach(item, parsed.targetRefs, parsed.order);
+          chains.attach(item, parsed.targetRefs, parsed.order);
         }
         continue;
       }
@@ -181,44 +141,11 @@ export function compileRouteScripts(
       invalid: false,
       provenance: item.id.provenance,
     };
-    attach(item, parsed.targetRefs, parsed.order);
+    chains.attach(item, parsed.targetRefs, parsed.order);
   }
   const sorted: Record<string, CompiledScript> = {};
   for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
-  const attached = new Map<Route, readonly string[]>();
-  for (const [route, links] of chains) attached.set(route, links.sort(compareChain).map((link) => link.item.id.key));
-  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id) };
-
-  /** The routes `ref` matches for `item`. */
-  function matches(item: Aged, ref: ParsedTargetRef): TargetableRoute[] {
-    return (candidates.get(`${ref.kind}\n${item.id.namespace}\n${ref.name}`) ?? []).filter((r) => targets(ref, item.id.namespace, r));
-  }
-
-  /** Adds a script to the chain of every route its targetRefs match, once per route, at its most specific ref. */
-  function attach(item: Aged, targetRefs: readonly ParsedTargetRef[], order: number): void {
-    const mine = new Map<Route, ChainLink>();
-    targetRefs.forEach((ref, i) => {
-      const matched = matches(item, ref);
-      if (matched.length === 0) {
-        sink.report(item.id, 'RouteScriptTargetNotFound', 'warning', `${describeRef(ref)} matches no route in namespace ${item.id.namespace}; the script runs nowhere for it`, `${item.id.provenance}/targetRefs/${i}`);
-      }
-      const tier = tierOf(ref);
-      for (const { placed } of matched) {
-        const known = mine.get(placed.route);
-        if (known === undefined || tier < known.tier) mine.set(placed.route, { item, tier, order });
-      }
-    });
-    for (const [route, link] of mine) {
-      const chain = chains.get(route);
-      if (chain === undefined) chains.set(route, [link]);
-      else chain.push(link);
-    }
-  }
-}
-
-function tierOf(ref: ParsedTargetRef): Tier {
-  if (ref.kind === 'Service') return Tier.Service;
-  return ref.host === undefined && ref.path === undefined ? Tier.Ingress : Tier.IngressRoute;
+  return { scripts: sorted, attached: chains.ordered(), clusterUses, identities: aged.map((a) => a.id) };
 }
 
 /** The table entry of an invalid RouteScript that fails closed: nothing to run, only its answer. */
@@ -240,30 +167,6 @@ function rejectingScript(id: ObjectIdentity, rejectStatus: number): CompiledScri
 
 function pseudoRoute(cluster: string, provenance: string): Route {
   return ingressRoute('Prefix', '/', cluster, provenance);
-}
-
-interface ParsedTargetRef {
-  readonly kind: 'Ingress' | 'Service';
-  readonly name: string;
-  readonly host?: string;
-  readonly path?: string;
-}
-
-function describeRef(ref: ParsedTargetRef): string {
-  const parts = [`${ref.kind} ${ref.name}`];
-  if (ref.host !== undefined) parts.push(`host ${JSON.stringify(ref.host)}`);
-  if (ref.path !== undefined) parts.push(`path ${JSON.stringify(ref.path)}`);
-  return `targetRef ${parts.join(', ')}`;
-}
-
-function targets(ref: ParsedTargetRef, namespace: string, r: TargetableRoute): boolean {
-  const { owner, ref: backend, route } = r.placed;
-  if (owner.id.namespace !== namespace) return false;
-  if (ref.kind === 'Service') return backend.service === ref.name;
-  if (owner.id.name !== ref.name) return false;
-  if (ref.host !== undefined && (r.host === null || r.host !== ref.host.toLowerCase())) return false;
-  if (ref.path !== undefined && (r.host === null || route.match.path.value !== ref.path)) return false;
-  return true;
 }
 
 interface ParsedScript {
