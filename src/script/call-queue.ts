@@ -1,17 +1,15 @@
 import type { Logger } from '../log.ts';
 import { alignedTimeoutMs, enforcedMs, setupTimeoutMs } from './budget.ts';
-import { Invocation } from './invocation.ts';
+import { HostCalls } from './host-calls.ts';
+import { budgetMessage, Invocation, isolateFailure } from './invocation.ts';
 import type { AnyOutcome, LoadedScript, QueuedRun } from './loaded-script.ts';
 import { messageOf, type OutcomeRecorder } from './outcome-recorder.ts';
-import type { StateValue } from './route-state.ts';
 import { frameRequest, splitResults, type HostDispatch } from './script-isolate.ts';
 import type { ScriptPool } from './script-pool.ts';
 import { failure, readResponseResult, readResult } from './script-result.ts';
 import type { LookupFetcher } from './types.ts';
 
-const MAX_LOOKUP_KEY_LENGTH = 1024;
-/** Lookups one request may start: each holds a fetch and a promise in the proxy until it settles. */
-export const MAX_LOOKUPS_PER_REQUEST = 16;
+export { MAX_LOOKUPS_PER_REQUEST } from './host-calls.ts';
 
 /** What a {@link CallQueue} is built with. */
 export interface CallQueueOptions {
@@ -25,14 +23,14 @@ export interface CallQueueOptions {
 /**
  * The calling half of the engine: runs queued per script and made at the end of the turn of the
  * event loop, one isolate call at a time per script, each call a batch of requests with its own
- * deadline (synchronous or on isolated-vm's threads, call-mode.ts); and the host side of every
- * request's `ctx` (state, log, lookups, async results). Every failure becomes an outcome.
+ * deadline (synchronous or on isolated-vm's threads, call-mode.ts), and how each run ends. The host
+ * side of `ctx` is host-calls.ts. Every failure becomes an outcome.
  */
 export class CallQueue {
   readonly #log: Logger;
   readonly #pool: ScriptPool;
   readonly #recorder: OutcomeRecorder;
-  readonly #lookup: LookupFetcher | undefined;
+  readonly #hosts: HostCalls;
   readonly #invocations = new Map<number, Invocation>();
   /** Scripts with queued runs, in the order their first run was queued. */
   #due: LoadedScript[] = [];
@@ -40,7 +38,6 @@ export class CallQueue {
   /** Async runs whose result arrived during an isolate call, to finish once that call returns. */
   #settled: Invocation[] = [];
   #nextId = 1;
-  #nextTicket = 1;
   #batches = 0;
   #batchedRequests = 0;
 
@@ -48,7 +45,16 @@ export class CallQueue {
     this.#log = options.log;
     this.#pool = options.pool;
     this.#recorder = options.recorder;
-    this.#lookup = options.lookup;
+    this.#hosts = new HostCalls(options.log, options.lookup, {
+      invocation: (id) => this.#invocations.get(id),
+      finish: (inv, outcome) => this.#finish(inv, outcome),
+      settled: (inv) => {
+        this.#settled.push(inv);
+        // Settled without waiting (`notify`): this may arrive after the call that settled it returned.
+        if (inv.calls === 0) queueMicrotask(() => this.#drainSettled());
+      },
+      drain: () => this.#drainSettled(),
+    });
   }
 
   /** Runs in flight (async scripts awaiting a lookup), isolate calls made, and the requests they ran. */
@@ -71,7 +77,7 @@ export class CallQueue {
 
   /** The host side of the prelude's dispatcher for `script`'s isolates. */
   dispatch(script: LoadedScript): HostDispatch {
-    return (op, id, a, b, c) => this.#hostCall(script, op, id, a, b, c);
+    return this.#hosts.dispatch(script);
   }
 
   /** Fails every run queued or in flight with `outcome` (at shutdown; the pool is closed). */
@@ -200,7 +206,7 @@ export class CallQueue {
         ? isolate.runBatchSync(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs))
         : await isolate.runBatch(input, script.timeoutMs, alignedTimeoutMs(start, timeoutMs));
     } catch (error) {
-      const outcome = this.#isolateFailure(error, invs[0]!);
+      const outcome = isolateFailure(error, invs[0]!);
       if (!outcome.ok && outcome.cause === 'timeout') {
         cutOff = true;
         try {
@@ -293,101 +299,6 @@ export class CallQueue {
       for (const inv of settled) this.#finish(inv, outcomeOf(inv, inv.settled, inv.cpuMs));
     }
   }
-
-  #isolateFailure(error: unknown, inv: Invocation): AnyOutcome {
-    const limits = inv.script.source.limits;
-    if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
-    const message = messageOf(error);
-    if (/timed out/i.test(message)) return failure('timeout', budgetMessage(inv));
-    return failure('throw', message);
-  }
-
-  /** The host side of the prelude's dispatcher; what it throws, the script sees as an exception. */
-  #hostCall(script: LoadedScript, op: string, id: number, a: unknown, b: unknown, c: unknown): unknown {
-    if (op === 'log') {
-      // Sent without waiting (`notify`): it may arrive after its request has ended, and still counts.
-      const dropped = script.logLimiter.admit();
-      if (dropped >= 0) this.#log.info(dropped > 0 ? { script: script.id, droppedBefore: dropped } : { script: script.id }, String(a));
-      return undefined;
-    }
-    const inv = this.#invocations.get(id);
-    if (inv === undefined || inv.script !== script) throw new Error('this ctx belongs to a request that has ended');
-    switch (op) {
-      case 'get':
-        return inv.state.get(a as string);
-      case 'set':
-        inv.state.set(a as string, b as StateValue, c as number | undefined);
-        return undefined;
-      case 'incr':
-        return inv.state.incr(a as string, b === undefined ? 1 : (b as number), c as number | undefined);
-      case 'delete':
-        return inv.state.delete(a as string);
-      case 'lookup':
-        return this.#startLookup(inv, a);
-      case 'settle':
-        inv.settled = String(a);
-        this.#settled.push(inv);
-        // Settled without waiting (`notify`): this may arrive after the call that settled it returned.
-        if (inv.calls === 0) queueMicrotask(() => this.#drainSettled());
-        return undefined;
-      default:
-        throw new Error(`unknown host call ${op}`);
-    }
-  }
-
-  /** Starts `ctx.lookup(key)` and returns the ticket the prelude waits on. */
-  #startLookup(inv: Invocation, key: unknown): number {
-    const lookup = this.#lookup;
-    if (lookup === undefined) throw new Error('ctx.lookup is not available: no lookup service is configured');
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_LOOKUP_KEY_LENGTH) {
-      throw new TypeError(`ctx.lookup: the key must be a string of 1 to ${MAX_LOOKUP_KEY_LENGTH} characters`);
-    }
-    if (inv.lookups >= MAX_LOOKUPS_PER_REQUEST) throw new RangeError(`ctx.lookup: at most ${MAX_LOOKUPS_PER_REQUEST} lookups per request`);
-    const ticket = this.#nextTicket++;
-    inv.lookups++;
-    let pending: Promise<string | null>;
-    try {
-      pending = lookup(inv.script.id, key);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (value) => this.#deliver(inv, ticket, value === null || typeof value === 'string', value === null || typeof value === 'string' ? value : 'the lookup returned a non-string'),
-      (error: unknown) => this.#deliver(inv, ticket, false, messageOf(error)),
-    );
-    return ticket;
-  }
-
-  /** Hands a lookup's answer to the script; its continuation runs now, within the rest of the budget. */
-  #deliver(inv: Invocation, ticket: number, ok: boolean, value: string | null): void {
-    if (inv.done) return;
-    if (inv.isolate.disposed) {
-      this.#finish(inv, this.#isolateFailure(null, inv));
-      return;
-    }
-    if (performance.now() >= inv.deadline) {
-      this.#finish(inv, failure('timeout', budgetMessage(inv)));
-      return;
-    }
-    const ranBefore = inv.isolate.runningMs();
-    const cpuBefore = inv.isolate.cpuMs();
-    inv.calls++;
-    inv.isolate.deliver(ticket, ok, value, inv.remainingMs()).then(
-      () => {
-        inv.calls--;
-        const ran = inv.isolate.runningMs(ranBefore) - ranBefore;
-        inv.cpuMs += ran;
-        inv.script.mode.observe(inv.isolate.cpuMs() - cpuBefore, 1); // a continuation that spins costs the script its synchronous calls too
-        this.#drainSettled();
-      },
-      (error: unknown) => {
-        inv.calls--;
-        inv.cpuMs += inv.isolate.runningMs(ranBefore) - ranBefore;
-        this.#finish(inv, this.#isolateFailure(error, inv));
-        this.#drainSettled();
-      },
-    );
-  }
 }
 
 /**
@@ -403,8 +314,4 @@ function outcomeOf(inv: Invocation, tagged: unknown, cpuMs: number): AnyOutcome 
     return failure('invalid-decision', `respond may replace only an error response (status 400 or more), not a ${inv.responseStatus}`);
   }
   return outcome;
-}
-
-function budgetMessage(inv: Invocation): string {
-  return `the script exceeded its ${inv.script.source.limits.timeoutMs} ms budget`;
 }

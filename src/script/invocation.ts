@@ -1,6 +1,8 @@
 import type { RouteState } from './route-state.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
 import type { AnyOutcome, LoadedScript, QueuedRun } from './loaded-script.ts';
+import { messageOf } from './outcome-recorder.ts';
+import { failure } from './script-result.ts';
 
 /**
  * One run of a script for one request, from the call of its hook (`onRequest` or `onResponse`) to its outcome. Its id is the
@@ -52,4 +54,21 @@ export class Invocation {
   remainingMs(): number {
     return Math.max(1, Math.ceil(this.deadline - performance.now()));
   }
+}
+
+/** The message of a run that ran out of its budget. */
+export function budgetMessage(inv: Invocation): string {
+  return `the script exceeded its ${inv.script.source.limits.timeoutMs} ms budget`;
+}
+
+/**
+ * The outcome of a call into the run's isolate that threw: the memory limit when V8 disposed the
+ * isolate, the budget when isolated-vm timed it out, else what the script threw.
+ */
+export function isolateFailure(error: unknown, inv: Invocation): AnyOutcome {
+  const limits = inv.script.source.limits;
+  if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
+  const message = messageOf(error);
+  if (/timed out/i.test(message)) return failure('timeout', budgetMessage(inv));
+  return failure('throw', message);
 }
