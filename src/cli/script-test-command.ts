@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { CommanderError, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { RouteState, ScriptEngine, type ScriptSource } from '../script/index.ts';
+import { RouteState, ScriptEngine, type Outcome, type ScriptSource } from '../script/index.ts';
 import { lookupTable, tableLookup } from './script-test-lookups.ts';
 import { loadScriptUnderTest } from './script-test-manifest.ts';
-import { describeDiagnostic, failureHandling, humanLine, jsonLine } from './script-test-output.ts';
-import { completeRequest, rawRequests, REQUEST_DEFAULTS } from './script-test-requests.ts';
+import { describeDiagnostic, failureHandling, humanLine, humanResponseLine, jsonLine, type FailureHandling } from './script-test-output.ts';
+import { completeRequest, completeResponse, rawRequests, REQUEST_DEFAULTS, RESPONSE_DEFAULTS, type SampleResponse } from './script-test-requests.ts';
 
 interface ScriptTestOptions {
   readonly name?: string;
@@ -29,9 +29,15 @@ in the code and, for code written as a literal block (code: |), in the file.
 A request is a JSON object with any of these fields (default in brackets):
   method [${REQUEST_DEFAULTS.method}], host [${REQUEST_DEFAULTS.host}; lower-cased, port dropped], path [${REQUEST_DEFAULTS.path}; "?..." becomes the query],
   query {}, headers {} (names lower-cased), cookies [from the cookie header],
-  clientIp [${REQUEST_DEFAULTS.clientIp}], sni [null]
+  clientIp [${REQUEST_DEFAULTS.clientIp}], sni [null],
+  response [{"status": ${RESPONSE_DEFAULTS.status}, "headers": {}}]: what the upstream answers, for onResponse
 The --request flags run first, in order, then the --requests file (a JSON array, JSON lines or a
 YAML list). Without any request, one default request runs.
+
+When the script exports onResponse, it runs after each request on the response the client would
+get: the request's own response field, or the script's respond or redirect answer, or its
+rejectStatus when onRequest failed under failurePolicy reject. It is shown on a line of its own
+("#N response STATUS -> ..."), or in the JSON line as response and responseOutcome.
 
 ctx.state is one fresh store for the whole invocation, shared by its requests in order, so
 counters and throttles can be tried across requests. ctx.log lines go to standard error. Unlike
@@ -79,7 +85,9 @@ async function runScriptTest(file: string, opts: ScriptTestOptions): Promise<voi
   // Every input is checked before any script runs, so bad input never leaves half the output.
   const requestsFile = opts.requests === undefined ? null : { name: opts.requests, text: await readText(opts.requests, '--requests') };
   const raw = rawRequests(opts.request ?? [], requestsFile);
-  const requests = (raw.length === 0 ? [{ value: {}, origin: null }] : raw).map((r, i) => completeRequest(r, i + 1));
+  const given = raw.length === 0 ? [{ value: {}, origin: null }] : raw;
+  const requests = given.map((r, i) => completeRequest(r, i + 1));
+  const responses = given.map((r, i) => completeResponse(r, i + 1));
   const lookupsFile = opts.lookups === undefined ? null : { name: opts.lookups, text: await readText(opts.lookups, '--lookups') };
   const table = lookupTable(opts.lookup ?? [], lookupsFile);
 
@@ -116,12 +124,29 @@ async function runScriptTest(file: string, opts: ScriptTestOptions): Promise<voi
       current = i + 1;
       const outcome = await engine.run(loaded, req, state);
       if (!outcome.ok) failed = true;
-      process.stdout.write(`${opts.json === true ? jsonLine(req, outcome, handling) : humanLine(current, req, outcome, handling)}\n`);
+      if (loaded.hooks?.onResponse !== true) {
+        process.stdout.write(`${opts.json === true ? jsonLine(req, outcome, handling) : humanLine(current, req, outcome, handling)}\n`);
+        continue;
+      }
+      const res = responseAfter(outcome, responses[i]!, handling);
+      const resOutcome = await engine.runResponse(loaded, { ...res, request: req }, state);
+      if (!resOutcome.ok) failed = true;
+      if (opts.json === true) process.stdout.write(`${jsonLine(req, outcome, handling, { res, outcome: resOutcome })}\n`);
+      else process.stdout.write(`${humanLine(current, req, outcome, handling)}\n${humanResponseLine(current, res, resOutcome, handling)}\n`);
     }
   } finally {
     engine.dispose();
   }
   if (failed) process.exitCode = 1;
+}
+
+/** The response the client would get for a request, which the script's onResponse sees. */
+function responseAfter(outcome: Outcome, upstream: SampleResponse, handling: FailureHandling): SampleResponse {
+  if (!outcome.ok) return handling.failurePolicy === 'reject' ? { status: handling.rejectStatus, headers: {} } : upstream;
+  const decision = outcome.decision;
+  if (decision?.respond !== undefined) return { status: decision.respond.status, headers: decision.respond.headers ?? {} };
+  if (decision?.redirect !== undefined) return { status: decision.redirect.status, headers: { location: decision.redirect.location } };
+  return upstream;
 }
 
 /**

@@ -4,7 +4,8 @@
  * that — not the failure — is what the client would see.
  */
 import type { CompiledScript, Diagnostic } from '../model/table.ts';
-import type { Decision, Outcome, ScriptRequest } from '../script/index.ts';
+import type { Decision, Outcome, ResponseDecision, ResponseOutcome, ScriptRequest } from '../script/index.ts';
+import type { SampleResponse } from './script-test-requests.ts';
 
 /** Longest response body shown in the human form; the JSON form has it whole. */
 const MAX_BODY_SHOWN = 200;
@@ -27,9 +28,27 @@ export function humanLine(index: number, req: ScriptRequest, outcome: Outcome, h
   return `${head} ${describeDecision(outcome.decision)}  (${outcome.cpuMs.toFixed(2)} ms)`;
 }
 
-/** `{request, outcome}` as one line of JSON; a failed outcome carries its failure handling. */
-export function jsonLine(req: ScriptRequest, outcome: Outcome, handling: FailureHandling): string {
-  return JSON.stringify({ request: req, outcome: outcome.ok ? outcome : { ...outcome, ...handling } });
+/** `#1 response 502 -> respond 503 …  (0.04 ms)`: the run of `onResponse` for request #`index`. */
+export function humanResponseLine(index: number, res: SampleResponse, outcome: ResponseOutcome, handling: FailureHandling): string {
+  const head = `#${index} response ${res.status} ->`;
+  if (!outcome.ok) {
+    const then = handling.failurePolicy === 'reject' ? `the proxy would answer ${handling.rejectStatus}` : 'the response would go out as it is';
+    return `${head} FAILED ${outcome.cause}: ${outcome.message} (failurePolicy ${handling.failurePolicy}: ${then})`;
+  }
+  return `${head} ${describeResponseDecision(outcome.decision)}  (${outcome.cpuMs.toFixed(2)} ms)`;
+}
+
+/**
+ * `{request, outcome}` as one line of JSON, with `response` and `responseOutcome` when the script's
+ * `onResponse` ran; a failed outcome carries its failure handling.
+ */
+export function jsonLine(req: ScriptRequest, outcome: Outcome, handling: FailureHandling, response?: { readonly res: SampleResponse; readonly outcome: ResponseOutcome }): string {
+  const line: Record<string, unknown> = { request: req, outcome: outcome.ok ? outcome : { ...outcome, ...handling } };
+  if (response !== undefined) {
+    line.response = response.res;
+    line.responseOutcome = response.outcome.ok ? response.outcome : { ...response.outcome, ...handling };
+  }
+  return JSON.stringify(line);
 }
 
 /** A diagnostic on one line: code, where in the object, message. */
@@ -41,23 +60,38 @@ export function describeDiagnostic(d: Diagnostic): string {
 
 function describeDecision(decision: Decision | null): string {
   if (decision === null || Object.keys(decision).length === 0) return 'default routing';
-  const { respond } = decision;
-  if (respond !== undefined) {
-    const parts = [`respond ${respond.status}`];
-    if (respond.headers !== undefined && Object.keys(respond.headers).length > 0) parts.push(`headers=${JSON.stringify(respond.headers)}`);
-    if (respond.body !== undefined) {
-      const body = respond.body.length > MAX_BODY_SHOWN ? `${JSON.stringify(respond.body.slice(0, MAX_BODY_SHOWN))}… (${respond.body.length} characters)` : JSON.stringify(respond.body);
-      parts.push(body);
-    }
-    return parts.join(' ');
-  }
+  if (decision.respond !== undefined) return describeRespond(decision.respond);
+  if (decision.redirect !== undefined) return `redirect ${decision.redirect.status} ${decision.redirect.location}`;
   const parts: string[] = [];
   if (decision.backend !== undefined) parts.push(`backend=${decision.backend}`);
-  if (decision.setHeaders !== undefined) parts.push(`setHeaders=${JSON.stringify(decision.setHeaders)}`);
-  if (decision.removeHeaders !== undefined) parts.push(`removeHeaders=${JSON.stringify(decision.removeHeaders)}`);
+  if (decision.rewrite !== undefined) parts.push(`rewrite=${JSON.stringify(decision.rewrite)}`);
+  parts.push(...headerEdits(decision));
   if (decision.hashKey !== undefined) parts.push(`hashKey=${JSON.stringify(decision.hashKey)}`);
   if (decision.pause !== undefined) parts.push(`pause=${JSON.stringify(decision.pause)}`);
   return parts.join(' ');
+}
+
+function describeResponseDecision(decision: ResponseDecision | null): string {
+  if (decision === null || Object.keys(decision).length === 0) return 'unchanged';
+  if (decision.respond !== undefined) return describeRespond(decision.respond);
+  return headerEdits(decision).join(' ');
+}
+
+function describeRespond(respond: NonNullable<Decision['respond']>): string {
+  const parts = [`respond ${respond.status}`];
+  if (respond.headers !== undefined && Object.keys(respond.headers).length > 0) parts.push(`headers=${JSON.stringify(respond.headers)}`);
+  if (respond.body !== undefined) {
+    const body = respond.body.length > MAX_BODY_SHOWN ? `${JSON.stringify(respond.body.slice(0, MAX_BODY_SHOWN))}… (${respond.body.length} characters)` : JSON.stringify(respond.body);
+    parts.push(body);
+  }
+  return parts.join(' ');
+}
+
+function headerEdits(decision: Pick<Decision, 'setHeaders' | 'removeHeaders'>): string[] {
+  const parts: string[] = [];
+  if (decision.setHeaders !== undefined) parts.push(`setHeaders=${JSON.stringify(decision.setHeaders)}`);
+  if (decision.removeHeaders !== undefined) parts.push(`removeHeaders=${JSON.stringify(decision.removeHeaders)}`);
+  return parts;
 }
 
 function queryString(req: ScriptRequest): string {

@@ -10,7 +10,7 @@ import { isHeaderName, isHeaderValue } from '../script/http-syntax.ts';
 import type { ScriptRequest } from '../script/index.ts';
 
 /** The fields a sample request may set; every one is optional. */
-export const REQUEST_FIELDS: readonly string[] = ['method', 'host', 'path', 'query', 'headers', 'cookies', 'clientIp', 'sni'];
+export const REQUEST_FIELDS: readonly string[] = ['method', 'host', 'path', 'query', 'headers', 'cookies', 'clientIp', 'sni', 'response'];
 
 /** What a field left out becomes. */
 export const REQUEST_DEFAULTS = Object.freeze({ method: 'GET', host: 'example.com', path: '/', clientIp: '127.0.0.1', sni: null });
@@ -194,4 +194,39 @@ export function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** The upstream response a request's `onResponse` run sees when the request went upstream. */
+export interface SampleResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The upstream response of a request without a `response` field. */
+export const RESPONSE_DEFAULTS: SampleResponse = Object.freeze({ status: 200, headers: Object.freeze({}) });
+
+/**
+ * The request's `response` field — `{status?, headers?}`, the upstream's answer its script's
+ * `onResponse` sees — checked like the request's own fields; the defaults without one.
+ */
+export function completeResponse(raw: RawRequest, index: number): SampleResponse {
+  const label = `request #${index}${raw.origin === null ? '' : ` (${raw.origin})`}`;
+  const fail: (message: string) => never = (message) => {
+    throw new ConfigError(`${label}: response: ${message}`);
+  };
+  const value = isPlainObject(raw.value) ? raw.value.response : undefined;
+  if (value === undefined) return RESPONSE_DEFAULTS;
+  if (!isPlainObject(value)) return fail(`must be an object, got ${kindOf(value)}`);
+  for (const key of Object.keys(value)) if (key !== 'status' && key !== 'headers') fail(`unknown field "${key}" (the fields are status, headers)`);
+  const status = value.status ?? RESPONSE_DEFAULTS.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) fail(`status must be an integer from 100 to 599, got ${kindOf(status)}`);
+  const rawHeaders = value.headers ?? {};
+  if (!isPlainObject(rawHeaders)) return fail(`headers must be an object, got ${kindOf(rawHeaders)}`);
+  const headers = new Map<string, string>();
+  for (const [name, v] of Object.entries(rawHeaders)) {
+    if (!isHeaderName(name)) fail(`headers: ${JSON.stringify(name)} is not a valid header name`);
+    if (typeof v !== 'string' || !isHeaderValue(v)) fail(`headers.${name} must be a string a header can carry`);
+    headers.set(name.toLowerCase(), v);
+  }
+  return { status: status as number, headers: Object.fromEntries(headers) };
 }

@@ -57,8 +57,8 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   if (defaultRoute !== null) targetable.push(...scriptTargets(defaultRoute, null));
   const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink, options.scriptMemoryBudgetMiB ?? null);
   const withScript = (route: Route): Route => {
-    const script = routeScripts.attached.get(route);
-    return script === undefined ? route : { ...route, filters: [...route.filters, { type: 'RouteScript', script }] };
+    const chain = routeScripts.attached.get(route);
+    return chain === undefined ? route : { ...route, filters: [...route.filters, ...chain.map((script) => ({ type: 'RouteScript' as const, script }))] };
   };
 
   const { clusters, certificates } = buildResources(ingress, placement, routeScripts.clusterUses.flatMap(clusterUsesOf), input, sink);
@@ -88,7 +88,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     ...ingress.ingresses.map(({ id }) =>
       ingressStatus(id, byObject.get(id.provenance) ?? [], served.has(id.provenance) || certificateSources.has(id.provenance)),
     ),
-    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false, routeScripts.outranked.has(id.key))),
+    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false)),
   ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
   return { table, statuses, diagnostics };

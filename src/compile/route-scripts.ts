@@ -8,18 +8,20 @@
  * dropped whole (an error diagnostic says why): its routes keep their normal routing — unless its
  * targetRefs are valid and its failurePolicy is reject: then it fails closed, listed in the table as
  * `invalid` and attached as usual, and its routes answer its rejectStatus. A valid one
- * is listed in `table.scripts` and named by each route it attaches to (`Route.script`):
+ * is listed in `table.scripts` and named by a `RouteScript` filter of each route it attaches to:
  * - `{kind: Ingress, name, host?, path?}`: the routes of that Ingress in the script's namespace
  *   (the default route too when neither host nor path is given); `host` keeps only the routes of
  *   that virtual host (compared lower-case; `*` for rules without host), `path` only the routes
  *   with exactly that path as written;
  * - `{kind: Service, name}`: every route, of any of our Ingresses in the script's namespace, whose
  *   backend is that Service (any port), the default route included.
- * A route targeted by two RouteScripts gets the oldest (creationTimestamp, then name); the other
- * gets `RouteScriptConflict` for it. A targetRef that matches no route is a warning.
+ * A route targeted by several RouteScripts runs them all, as a chain in a declared order
+ * (route-script-chains.ts): one `RouteScript` filter each, in that order. A targetRef that
+ * matches no route is a warning.
  *
  * With a memory budget (the per-worker sum of `limits.memoryMiB` the proxy allows, a compile
- * option), valid scripts that run somewhere are admitted oldest first while their limits fit; one
+ * option), valid scripts that run somewhere are admitted oldest first while their limits fit (a
+ * chain of three scripts on one route holds three isolates per worker, so each counts); one
  * that does not fit gets `RouteScriptOverMemoryBudget` and is dropped as if it were invalid (its
  * routes serve as if they had no script, or answer its rejectStatus with failurePolicy reject), so
  * a new RouteScript can never push the scripts already running out of the budget.
@@ -38,6 +40,9 @@ import { compareStrings } from './shared/order.ts';
 import { ingressRoute } from './ingress/ingress-route.ts';
 import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './shared/object-status.ts';
 import type { PlacedRoute } from './shared/placed-route.ts';
+import { RouteChains, type ParsedTargetRef, type TargetableRoute } from './route-script-chains.ts';
+
+export type { TargetableRoute } from './route-script-chains.ts';
 
 /** Limits of the CRD schema, mirrored. */
 const MAX_TARGET_REFS = 16;
@@ -51,27 +56,24 @@ const DEFAULT_PAUSE_SECONDS = 30;
 /** The ConfigMap key read when `dataFrom.configMapRef.key` is not set. */
 export const DEFAULT_DATA_KEY = 'data';
 
-const SPEC_FIELDS = new Set(['targetRefs', 'backends', 'data', 'dataFrom', 'limits', 'failurePolicy', 'rejectStatus', 'code', 'lookup', 'pause']);
-
-/** A route of the table with what targeting needs: who placed it and under which host. */
-export interface TargetableRoute {
-  readonly placed: PlacedRoute;
-  /** The virtual host (`*` for rules without host), or null for the default route. */
-  readonly host: string | null;
-}
+const SPEC_FIELDS = new Set(['targetRefs', 'order', 'backends', 'data', 'dataFrom', 'limits', 'failurePolicy', 'rejectStatus', 'code', 'lookup', 'pause']);
+/** Bounds of `spec.order`. */
+const MIN_ORDER = -1000;
+const MAX_ORDER = 1000;
 
 /** What the RouteScripts add to a compile. */
 export interface RouteScriptsResult {
   /** Valid scripts by `namespace/name`, keys sorted. */
   readonly scripts: Record<string, CompiledScript>;
-  /** The script key of each route a script attaches to (by route object). */
-  readonly attached: ReadonlyMap<Route, string>;
+  /**
+   * The script keys of each route scripts attach to (by route object), in chain order: the order
+   * in which their `RouteScript` filters run.
+   */
+  readonly attached: ReadonlyMap<Route, readonly string[]>;
   /** Pseudo-routes for the backends and lookup services of valid scripts, so that their clusters are built. */
   readonly clusterUses: readonly PlacedRoute[];
   /** Every identified RouteScript, for statuses. */
   readonly identities: readonly ObjectIdentity[];
-  /** Keys of valid scripts whose targets match routes that all went to older scripts: they run nowhere. */
-  readonly outranked: ReadonlySet<string>;
 }
 
 /** Compiles the RouteScripts of a snapshot; see the module comment for the rules. */
@@ -83,27 +85,14 @@ export function compileRouteScripts(
   sink: DiagnosticSink,
   memoryBudgetMiB: number | null = null,
 ): RouteScriptsResult {
-  // Routes by the objects a targetRef names, so that matching is not a scan of every route per script.
-  const candidates = new Map<string, TargetableRoute[]>();
-  const index = (key: string, r: TargetableRoute): void => {
-    const list = candidates.get(key);
-    if (list === undefined) candidates.set(key, [r]);
-    else list.push(r);
-  };
-  for (const r of routes) {
-    index(`Ingress\n${r.placed.owner.id.namespace}\n${r.placed.owner.id.name}`, r);
-    index(`Service\n${r.placed.owner.id.namespace}\n${r.placed.ref.service}`, r);
-  }
   const aged = [...indexObjects(routeScripts, 'RouteScript', true, sink).values()]
     .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
     .sort(compareAge);
   // ConfigMaps are read only when a script names one, so problems of the others stay silent.
   const maps = indexObjects(configMaps, 'ConfigMap', true, new DiagnosticSink());
   const scripts: Record<string, CompiledScript> = {};
-  const attached = new Map<Route, string>();
-  const claimedBy = new Map<Route, Aged>();
+  const chains = new RouteChains(routes, sink);
   const clusterUses: PlacedRoute[] = [];
-  const outranked = new Set<string>();
   let memoryMiB = 0;
   for (const item of aged) {
     const owner: RankedIngress = { id: item.id, rank: -1, created: item.created };
@@ -111,11 +100,11 @@ export function compileRouteScripts(
     if (outcome === null) continue;
     if ('rejecting' in outcome) {
       scripts[item.id.key] = rejectingScript(item.id, outcome.rejectStatus);
-      attach(item, outcome.targetRefs);
+      chains.attach(item, outcome.targetRefs, outcome.order);
       continue;
     }
     const parsed = outcome;
-    if (memoryBudgetMiB !== null && claimsAny(item, parsed.targetRefs)) {
+    if (memoryBudgetMiB !== null && chains.matchesAny(item, parsed.targetRefs)) {
       if (memoryMiB + parsed.limits.memoryMiB > memoryBudgetMiB) {
         const consequence = parsed.failurePolicy === 'reject' ? `its routes answer ${parsed.rejectStatus} (failurePolicy reject)` : 'its routes are served as if it had no script';
         sink.report(item.id, 'RouteScriptOverMemoryBudget', 'error',
@@ -123,7 +112,7 @@ export function compileRouteScripts(
           `${item.id.provenance}/limits/memoryMiB`);
         if (parsed.failurePolicy === 'reject') {
           scripts[item.id.key] = rejectingScript(item.id, parsed.rejectStatus);
-          attach(item, parsed.targetRefs);
+          chains.attach(item, parsed.targetRefs, parsed.order);
         }
         continue;
       }
@@ -154,48 +143,11 @@ export function compileRouteScripts(
       invalid: false,
       provenance: item.id.provenance,
     };
-    attach(item, parsed.targetRefs);
+    chains.attach(item, parsed.targetRefs, parsed.order);
   }
   const sorted: Record<string, CompiledScript> = {};
   for (const key of Object.keys(scripts).sort(compareStrings)) sorted[key] = scripts[key]!;
-  return { scripts: sorted, attached, clusterUses, identities: aged.map((a) => a.id), outranked };
-
-  /** The routes `ref` matches for `item`. */
-  function matches(item: Aged, ref: ParsedTargetRef): TargetableRoute[] {
-    return (candidates.get(`${ref.kind}\n${item.id.namespace}\n${ref.name}`) ?? []).filter((r) => targets(ref, item.id.namespace, r));
-  }
-
-  /** Whether {@link attach} would give `item` any route: one that no older script holds. */
-  function claimsAny(item: Aged, targetRefs: readonly ParsedTargetRef[]): boolean {
-    return targetRefs.some((ref) => matches(item, ref).some(({ placed }) => (claimedBy.get(placed.route) ?? item) === item));
-  }
-
-  /** Attaches a script to the routes its targetRefs match, oldest script first; reports conflicts. */
-  function attach(item: Aged, targetRefs: readonly ParsedTargetRef[]): void {
-    let matchedAny = false;
-    let attachedAny = false;
-    targetRefs.forEach((ref, i) => {
-      const matched = matches(item, ref);
-      if (matched.length > 0) matchedAny = true;
-      const where = `${item.id.provenance}/targetRefs/${i}`;
-      if (matched.length === 0) {
-        sink.report(item.id, 'RouteScriptTargetNotFound', 'warning', `${describeRef(ref)} matches no route in namespace ${item.id.namespace}; the script runs nowhere for it`, where);
-      }
-      for (const { placed } of matched) {
-        const holder = claimedBy.get(placed.route);
-        if (holder === item) attachedAny = true;
-        else if (holder === undefined) {
-          claimedBy.set(placed.route, item);
-          attached.set(placed.route, item.id.key);
-          attachedAny = true;
-        } else {
-          const by = holder.created === item.created ? `RouteScript ${holder.id.key} (as old, first by namespace/name)` : `the older RouteScript ${holder.id.key}`;
-          sink.report(item.id, 'RouteScriptConflict', 'error', `route ${placed.route.provenance} already runs ${by}; this script does not run on it`, where);
-        }
-      }
-    });
-    if (matchedAny && !attachedAny) outranked.add(item.id.key);
-  }
+  return { scripts: sorted, attached: chains.ordered(), clusterUses, identities: aged.map((a) => a.id) };
 }
 
 /** The table entry of an invalid RouteScript that fails closed: nothing to run, only its answer. */
@@ -219,32 +171,10 @@ function pseudoRoute(cluster: string, provenance: string): Route {
   return ingressRoute('Prefix', '/', cluster, provenance);
 }
 
-interface ParsedTargetRef {
-  readonly kind: 'Ingress' | 'Service';
-  readonly name: string;
-  readonly host?: string;
-  readonly path?: string;
-}
-
-function describeRef(ref: ParsedTargetRef): string {
-  const parts = [`${ref.kind} ${ref.name}`];
-  if (ref.host !== undefined) parts.push(`host ${JSON.stringify(ref.host)}`);
-  if (ref.path !== undefined) parts.push(`path ${JSON.stringify(ref.path)}`);
-  return `targetRef ${parts.join(', ')}`;
-}
-
-function targets(ref: ParsedTargetRef, namespace: string, r: TargetableRoute): boolean {
-  const { owner, ref: backend, route } = r.placed;
-  if (owner.id.namespace !== namespace) return false;
-  if (ref.kind === 'Service') return backend.service === ref.name;
-  if (owner.id.name !== ref.name) return false;
-  if (ref.host !== undefined && (r.host === null || r.host !== ref.host.toLowerCase())) return false;
-  if (ref.path !== undefined && (r.host === null || route.match.path.value !== ref.path)) return false;
-  return true;
-}
-
 interface ParsedScript {
   readonly targetRefs: readonly ParsedTargetRef[];
+  /** `spec.order`: its place among the scripts of a route's chain at the same tier. */
+  readonly order: number;
   readonly backends: readonly (readonly [string, ServiceRef])[];
   readonly data: unknown;
   readonly limits: CompiledScript['limits'];
@@ -259,6 +189,7 @@ interface ParsedScript {
 interface RejectingScript {
   readonly rejecting: true;
   readonly targetRefs: readonly ParsedTargetRef[];
+  readonly order: number;
   readonly rejectStatus: number;
 }
 
@@ -322,6 +253,9 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     });
   }
 
+  // order: where the script runs in a chain; a bad one fails the script (closed, with reject, at 0).
+  const order = int('order', field(spec, 'order'), MIN_ORDER, MAX_ORDER, 0);
+
   // Whether the script's targets are known whatever else is wrong: needed to fail closed.
   const refsOk = !failed;
 
@@ -353,7 +287,7 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
   const broken = (): RejectingScript | null => {
     if (!failsClosed) return null;
     sink.report(id, 'RouteScriptRejecting', 'error', `failurePolicy is reject: the routes it targets answer ${rejectStatus} until the RouteScript is fixed`, `${id.provenance}/failurePolicy`);
-    return { rejecting: true, targetRefs, rejectStatus };
+    return { rejecting: true, targetRefs, order, rejectStatus };
   };
 
   // lookup
@@ -420,7 +354,7 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
     }
     data = read.data;
   }
-  return { targetRefs, backends, data, limits: { timeoutMs, memoryMiB }, failurePolicy, rejectStatus, code, lookup, pause };
+  return { targetRefs, order, backends, data, limits: { timeoutMs, memoryMiB }, failurePolicy, rejectStatus, code, lookup, pause };
 }
 
 /** The data of a ConfigMap key: JSON, or else YAML (core schema), which must hold an object. */
@@ -481,22 +415,19 @@ const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES
 
 /**
  * The status of one RouteScript, from its diagnostics (sorted) and whether it is in the table.
- * - `Accepted`: False, with the first error code as reason, when the script was dropped;
- *   False/`RouteScriptConflict` when it is valid but every route it targets runs an older script;
- *   else True/`Accepted` without problems, True/`AcceptedWithWarnings` with warnings only (a target
- *   matching nothing), True/`PartiallyAccepted` when some routes went to an older script.
+ * - `Accepted`: False, with the first error code as reason, when the script was dropped; else
+ *   True/`Accepted` without problems, True/`AcceptedWithWarnings` with warnings only (a target
+ *   matching nothing), True/`PartiallyAccepted` with errors that did not drop it.
  * - `ResolvedRefs`: False, with the first such code, when a backend or lookup Service, a port or
  *   the ConfigMap is missing or unusable; True otherwise.
  */
-export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean, outranked: boolean): ObjectStatus {
+export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean): ObjectStatus {
   const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
   const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
   const firstError = diagnostics.find((d) => d.severity === 'error');
   let accepted: Condition;
   if (!inTable) {
     accepted = { type: 'Accepted', status: 'False', reason: firstError?.code ?? 'Invalid', message: summarise(id, diagnostics) };
-  } else if (outranked) {
-    accepted = { type: 'Accepted', status: 'False', reason: 'RouteScriptConflict', message: summarise(id, others) };
   } else if (others.length === 0) {
     accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The RouteScript is valid and compiles.' };
   } else if (others.some((d) => d.severity === 'error')) {

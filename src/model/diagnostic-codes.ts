@@ -67,7 +67,6 @@ export const DIAGNOSTIC_CODES = {
   ConfigMapNotFound: { severity: 'error', meaning: 'the ConfigMap of spec.dataFrom does not exist' },
   ConfigMapKeyNotFound: { severity: 'error', meaning: 'the ConfigMap of spec.dataFrom has no such key' },
   RouteScriptRejecting: { severity: 'error', meaning: 'an invalid RouteScript with failurePolicy reject: the routes it targets answer its rejectStatus' },
-  RouteScriptConflict: { severity: 'error', meaning: 'a route already runs an older RouteScript: this one does not run on it' },
   RouteScriptTargetNotFound: { severity: 'warning', meaning: 'a targetRef matches no route: the script runs nowhere for it' },
   RouteScriptOverMemoryBudget: { severity: 'error', meaning: 'the scripts together would exceed the memory budget: this one is not loaded' },
 } as const satisfies Readonly<Record<string, DiagnosticCodeSpec>>;

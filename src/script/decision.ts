@@ -1,5 +1,5 @@
 import { isHeaderName, isHeaderValue, RESERVED_HEADERS } from './http-syntax.ts';
-import type { Decision, PauseDecision, RespondDecision } from './types.ts';
+import type { Decision, PauseDecision, RedirectDecision, RespondDecision, ResponseDecision, RewriteDecision } from './types.ts';
 
 /** Largest `respond.body`, in UTF-8 bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -11,13 +11,34 @@ export const MAX_PAUSE_CONDITION_LENGTH = 256;
 export const MAX_PAUSE_WAIT_MS = 10 * 60 * 1000;
 /** Most headers one decision may set or remove (each list). */
 export const MAX_HEADERS = 64;
+/** Longest `rewrite.path` and `redirect.location`. */
+export const MAX_URL_LENGTH = 8 * 1024;
+/** Longest `rewrite.host` (with its port). */
+export const MAX_HOST_LENGTH = 261;
+/** The statuses a `redirect` may have. */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-const DECISION_KEYS: ReadonlySet<string> = new Set(['backend', 'setHeaders', 'removeHeaders', 'hashKey', 'respond', 'pause']);
+/**
+ * The kinds of a request decision: its possible keys, which are also the `decision` label of
+ * `signalbox_script_decisions_total` (one count per key present; `default` for none).
+ */
+export const DECISION_KINDS = ['backend', 'setHeaders', 'removeHeaders', 'hashKey', 'rewrite', 'respond', 'redirect', 'pause'] as const;
+/** The kinds of a response decision (`onResponse`). */
+export const RESPONSE_DECISION_KINDS = ['setHeaders', 'removeHeaders', 'respond'] as const;
+
+const DECISION_KEYS: ReadonlySet<string> = new Set(DECISION_KINDS);
+const RESPONSE_DECISION_KEYS: ReadonlySet<string> = new Set(RESPONSE_DECISION_KINDS);
 const RESPOND_KEYS: ReadonlySet<string> = new Set(['status', 'headers', 'body']);
 const PAUSE_KEYS: ReadonlySet<string> = new Set(['until', 'maxWaitMs']);
+const REWRITE_KEYS: ReadonlySet<string> = new Set(['path', 'host']);
+const REDIRECT_KEYS: ReadonlySet<string> = new Set(['status', 'location']);
+/** The decisions that answer the request at the proxy: nothing else of a decision could apply. */
+const ANSWERS = ['respond', 'redirect'] as const;
 
 /** The result of {@link validateDecision}. */
 export type DecisionCheck = { ok: true; decision: Decision | null } | { ok: false; message: string };
+/** The result of {@link validateResponseDecision}. */
+export type ResponseDecisionCheck = { ok: true; decision: ResponseDecision | null } | { ok: false; message: string };
 
 /** Thrown inside validation only, to unwind with a message. */
 class Invalid extends Error {}
@@ -39,6 +60,42 @@ export function validateDecision(value: unknown, backends: ReadonlySet<string>):
   }
 }
 
+/**
+ * Checks what a script's `onResponse` returned, like {@link validateDecision}: only `setHeaders`,
+ * `removeHeaders` (edits of the response's headers) and `respond` (standing alone) are allowed.
+ * Whether `respond` may replace the response at hand (only an error response: status 400 or more)
+ * is the engine's check, since it depends on the response and not on the decision.
+ */
+export function validateResponseDecision(value: unknown): ResponseDecisionCheck {
+  if (value === null || value === undefined) return { ok: true, decision: null };
+  try {
+    const input = plainObject(value, 'the response decision', RESPONSE_DECISION_KEYS);
+    const decision: { -readonly [K in keyof ResponseDecision]: ResponseDecision[K] } = {};
+    if (input.setHeaders !== undefined) decision.setHeaders = headerMap(input.setHeaders, 'setHeaders', false);
+    if (input.removeHeaders !== undefined) decision.removeHeaders = headerList(input.removeHeaders, false);
+    if (input.respond !== undefined) decision.respond = respond(input.respond);
+    checkCombination(decision);
+    return { ok: true, decision: Object.freeze(decision) };
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, message: error.message };
+    throw error;
+  }
+}
+
+/** `respond` and `redirect` stand alone; a header may not be both set and removed. */
+function checkCombination(decision: Readonly<Record<string, unknown>> & Pick<Decision, 'setHeaders' | 'removeHeaders'>): void {
+  for (const answer of ANSWERS) {
+    if (decision[answer] === undefined) continue;
+    // An answer from the proxy replaces everything else, so nothing else in the decision could apply.
+    const others = Object.keys(decision).filter((key) => key !== answer);
+    if (others.length > 0) throw new Invalid(`${answer} cannot be combined with ${others.join(', ')}`);
+  }
+  if (decision.setHeaders && decision.removeHeaders) {
+    const both = decision.removeHeaders.find((name) => Object.hasOwn(decision.setHeaders!, name));
+    if (both !== undefined) throw new Invalid(`header ${JSON.stringify(both)} is both set and removed`);
+  }
+}
+
 function buildDecision(value: unknown, backends: ReadonlySet<string>): Decision {
   const input = plainObject(value, 'the decision', DECISION_KEYS);
   const decision: { -readonly [K in keyof Decision]: Decision[K] } = {};
@@ -51,24 +108,63 @@ function buildDecision(value: unknown, backends: ReadonlySet<string>): Decision 
     decision.backend = backend;
   }
   if (input.setHeaders !== undefined) decision.setHeaders = headerMap(input.setHeaders, 'setHeaders', true);
-  if (input.removeHeaders !== undefined) decision.removeHeaders = headerList(input.removeHeaders);
+  if (input.removeHeaders !== undefined) decision.removeHeaders = headerList(input.removeHeaders, true);
   if (input.hashKey !== undefined) {
     const hashKey = string(input.hashKey, 'hashKey');
     if (hashKey.length > MAX_HASH_KEY_LENGTH) throw new Invalid(`hashKey is longer than ${MAX_HASH_KEY_LENGTH} characters`);
     decision.hashKey = hashKey;
   }
+  if (input.rewrite !== undefined) decision.rewrite = rewrite(input.rewrite);
   if (input.respond !== undefined) decision.respond = respond(input.respond);
+  if (input.redirect !== undefined) decision.redirect = redirect(input.redirect);
   if (input.pause !== undefined) decision.pause = pause(input.pause);
-  if (decision.respond) {
-    // An answer from the proxy never goes upstream, so nothing else in the decision could apply.
-    const others = Object.keys(decision).filter((key) => key !== 'respond');
-    if (others.length > 0) throw new Invalid(`respond cannot be combined with ${others.join(', ')}`);
-  }
-  if (decision.setHeaders && decision.removeHeaders) {
-    const both = decision.removeHeaders.find((name) => Object.hasOwn(decision.setHeaders!, name));
-    if (both !== undefined) throw new Invalid(`header ${JSON.stringify(both)} is both set and removed`);
-  }
+  checkCombination(decision);
   return Object.freeze(decision);
+}
+
+/**
+ * A path as it goes on the request line: `/` first, then printable ASCII without space, `?` or `#`
+ * (the query is the request's own; anything else must be percent-encoded), so that a script can
+ * neither split the request line nor smuggle a query or fragment in.
+ */
+const REWRITE_PATH = /^\/[\x21-\x7e]*$/;
+/** A DNS name (letters, digits, `-`, `.`), an IPv4 address or a bracketed IPv6 address, then an optional port. */
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+
+function rewrite(value: unknown): RewriteDecision {
+  const input = plainObject(value, 'rewrite', REWRITE_KEYS);
+  const result: { -readonly [K in keyof RewriteDecision]: RewriteDecision[K] } = {};
+  if (input.path !== undefined) {
+    const path = string(input.path, 'rewrite.path');
+    if (path.length > MAX_URL_LENGTH) throw new Invalid(`rewrite.path is longer than ${MAX_URL_LENGTH} characters`);
+    if (!REWRITE_PATH.test(path) || path.includes('?') || path.includes('#')) {
+      throw new Invalid(`rewrite.path must start with / and hold only printable ASCII without spaces, ? or # (percent-encode the rest), not ${describe(path)}`);
+    }
+    result.path = path;
+  }
+  if (input.host !== undefined) {
+    const host = string(input.host, 'rewrite.host').toLowerCase();
+    const match = host.length <= MAX_HOST_LENGTH ? HOST_PORT.exec(host) : null;
+    const port = match?.[1] === undefined ? 1 : Number(match[1]);
+    if (match === null || port < 1 || port > 65_535) throw new Invalid(`rewrite.host must be a host name or address with an optional :port, not ${describe(input.host)}`);
+    result.host = host;
+  }
+  if (result.path === undefined && result.host === undefined) throw new Invalid('rewrite must give a path, a host or both');
+  return Object.freeze(result);
+}
+
+function redirect(value: unknown): RedirectDecision {
+  const input = plainObject(value, 'redirect', REDIRECT_KEYS);
+  const status = input.status;
+  if (typeof status !== 'number' || !REDIRECT_STATUSES.has(status)) {
+    throw new Invalid(`redirect.status must be one of ${[...REDIRECT_STATUSES].join(', ')}, not ${describe(status)}`);
+  }
+  const location = string(input.location, 'redirect.location');
+  // Control characters would split the response; the proxy sends the Location as written otherwise.
+  if (location.length === 0 || location.length > MAX_URL_LENGTH || /[\x00-\x1f\x7f]/.test(location) || !isHeaderValue(location)) {
+    throw new Invalid(`redirect.location must be 1 to ${MAX_URL_LENGTH} characters without control characters, not ${describe(location)}`);
+  }
+  return Object.freeze({ status: status as RedirectDecision['status'], location });
 }
 
 function respond(value: unknown): RespondDecision {
@@ -126,13 +222,13 @@ function headerMap(value: unknown, what: string, request: boolean): Readonly<Rec
   return Object.freeze(result);
 }
 
-function headerList(value: unknown): readonly string[] {
+function headerList(value: unknown, request: boolean): readonly string[] {
   if (!Array.isArray(value)) throw new Invalid(`removeHeaders must be an array of header names, not ${describe(value)}`);
   if (value.length > MAX_HEADERS) throw new Invalid(`removeHeaders has more than ${MAX_HEADERS} names`);
   const result = new Set<string>();
   for (const name of value as unknown[]) {
     if (typeof name !== 'string') throw new Invalid(`removeHeaders must hold strings, not ${describe(name)}`);
-    result.add(headerName(name, 'removeHeaders', true));
+    result.add(headerName(name, 'removeHeaders', request));
   }
   return Object.freeze([...result]);
 }

@@ -1,10 +1,11 @@
-import type { LoadedScript } from './loaded-script.ts';
 import type { RouteState } from './route-state.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
-import type { Outcome } from './types.ts';
+import type { AnyOutcome, LoadedScript, QueuedRun } from './loaded-script.ts';
+import { messageOf } from './outcome-recorder.ts';
+import { failure } from './script-result.ts';
 
 /**
- * One run of a script for one request, from the call of `onRequest` to its outcome. Its id is the
+ * One run of a script for one request, from the call of its hook (`onRequest` or `onResponse`) to its outcome. Its id is the
  * one the prelude bakes into that request's `ctx`, so host calls from the isolate find their request
  * (and its route's state) even when several async runs of one script interleave.
  */
@@ -26,7 +27,7 @@ export class Invocation {
   /** True once the outcome is decided; later host calls for this id are refused. */
   done = false;
   /** Hands the outcome to the request's `run`. */
-  readonly resolve: (outcome: Outcome) => void;
+  readonly resolve: (outcome: AnyOutcome) => void;
   /**
    * Calls into the isolate that may settle this run and have not returned yet (its batch, lookup
    * deliveries): a settling that arrives while one runs is finished when it returns.
@@ -35,18 +36,39 @@ export class Invocation {
   /** The deadline timer of an async script. */
   timer: NodeJS.Timeout | null = null;
 
-  constructor(id: number, script: LoadedScript, isolate: ScriptIsolate, state: RouteState, deadline: number, trial: boolean, resolve: (outcome: Outcome) => void) {
+  /** The status of the response a run of `onResponse` sees; null for a run of `onRequest`. */
+  readonly responseStatus: number | null;
+
+  constructor(id: number, script: LoadedScript, isolate: ScriptIsolate, run: QueuedRun, deadline: number) {
     this.id = id;
     this.script = script;
     this.isolate = isolate;
-    this.state = state;
+    this.state = run.state;
     this.deadline = deadline;
-    this.trial = trial;
-    this.resolve = resolve;
+    this.trial = run.trial;
+    this.resolve = run.resolve;
+    this.responseStatus = run.responseStatus;
   }
 
   /** Milliseconds left of the budget, at least 1 so an isolate call still gets a valid timeout. */
   remainingMs(): number {
     return Math.max(1, Math.ceil(this.deadline - performance.now()));
   }
+}
+
+/** The message of a run that ran out of its budget. */
+export function budgetMessage(inv: Invocation): string {
+  return `the script exceeded its ${inv.script.source.limits.timeoutMs} ms budget`;
+}
+
+/**
+ * The outcome of a call into the run's isolate that threw: the memory limit when V8 disposed the
+ * isolate, the budget when isolated-vm timed it out, else what the script threw.
+ */
+export function isolateFailure(error: unknown, inv: Invocation): AnyOutcome {
+  const limits = inv.script.source.limits;
+  if (inv.isolate.disposed) return failure('memory', `the script exceeded its memory limit of ${limits.memoryMiB} MiB; its isolate was disposed`);
+  const message = messageOf(error);
+  if (/timed out/i.test(message)) return failure('timeout', budgetMessage(inv));
+  return failure('throw', message);
 }

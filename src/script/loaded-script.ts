@@ -1,18 +1,24 @@
 import { BudgetWatch } from './budget-watch.ts';
 import { CallMode } from './call-mode.ts';
+import { scriptHooks, type ScriptHooks } from './check-script.ts';
 import { FailureTracker, type FailurePolicy } from './failure-tracker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import type { ScriptIsolate } from './script-isolate.ts';
-import type { DecisionCache } from './script-result.ts';
+import type { DecisionCache, ResponseDecisionCache } from './script-result.ts';
 import type { RouteState } from './route-state.ts';
-import type { Outcome, ScriptSource, ScriptStatus } from './types.ts';
+import type { Decision, Outcome, ResponseDecision, ScriptSource, ScriptStatus } from './types.ts';
+
+/** @internal The outcome of a run of either hook. */
+export type AnyOutcome = Outcome<Decision> | Outcome<ResponseDecision>;
 
 /** @internal A request waiting for its script's next isolate call. */
 export interface QueuedRun {
-  /** The request, encoded (request-encoding.ts). */
+  /** The request or response, encoded for its hook (request-encoding.ts). */
   readonly payload: string;
+  /** The status of the response, for a run of `onResponse`; null for `onRequest`. */
+  readonly responseStatus: number | null;
   readonly state: RouteState;
-  readonly resolve: (outcome: Outcome) => void;
+  readonly resolve: (outcome: AnyOutcome) => void;
   /** Admitted as the trial run of a failing script; set when it is admitted, kept if it is put off. */
   trial: boolean;
 }
@@ -31,8 +37,16 @@ export class LoadedScript {
   readonly backends: ReadonlySet<string>;
   /** The request budget in whole milliseconds (at least 1), as isolated-vm takes it. */
   readonly timeoutMs: number;
+  /**
+   * The hooks the module exports, read from its text when it is loaded (check-script.ts), so that
+   * the proxy skips the phase of a hook the script does not have; null when the text is no
+   * RouteScript module (then it fails to load, and every run is `unavailable`).
+   */
+  readonly hooks: ScriptHooks | null;
   /** @internal checked decisions by their JSON text */
   readonly decisions: DecisionCache = new Map();
+  /** @internal checked `onResponse` decisions by their JSON text */
+  readonly responseDecisions: ResponseDecisionCache = new Map();
   /** @internal engine state */
   readonly tracker: FailureTracker;
   /** @internal engine state */
@@ -75,6 +89,7 @@ export class LoadedScript {
     this.source = source;
     this.key = key;
     this.backends = new Set(source.backends);
+    this.hooks = scriptHooks(source.code);
     this.timeoutMs = Math.max(1, Math.ceil(source.limits.timeoutMs));
     this.tracker = new FailureTracker(policy, now);
     this.logLimiter = new LogLimiter(logLinesPerSecond, now);

@@ -1,4 +1,4 @@
-import type { ScriptRequest } from './types.ts';
+import type { ScriptRequest, ScriptResponse } from './types.ts';
 
 /**
  * The separator between the parts of an encoded request. JSON never contains it raw
@@ -23,15 +23,37 @@ export const PART_SEPARATOR = '\u0001';
  * left out, so that no value can pose as another part or another header.
  */
 export function encodeRequest(req: ScriptRequest): string {
+  const block = headerBlock(req.headers);
+  const cookies = req.cookieHeader !== undefined ? part(req.cookieHeader) : cookieHeaderOf(req.cookies);
+  return `${part(req.method)}${SEP}${part(req.host)}${SEP}${part(req.path)}${SEP}${part(req.clientIp)}${SEP}${req.sni === null ? '' : part(req.sni)}${SEP}${recordJson(req.query)}${SEP}${cookies}${SEP}${block}`;
+}
+
+/** What the prelude's `runBatch` takes for a run of `onRequest`: `q` and the encoded request. */
+export function requestPayload(req: ScriptRequest): string {
+  return `q${encodeRequest(req)}`;
+}
+
+/**
+ * What the prelude's `runBatch` takes for a run of `onResponse`: `s`, then
+ *
+ *     status ␁ \nname:value\nname:value…\n ␁ the request, as encodeRequest encodes it
+ *
+ * The response's header block is not the last part, so U+0001 in a value becomes U+FFFD there.
+ */
+export function responsePayload(res: ScriptResponse): string {
+  const status = Number.isInteger(res.status) && res.status >= 100 && res.status <= 599 ? res.status : 0;
+  return `s${status}${SEP}${part(headerBlock(res.headers))}${SEP}${encodeRequest(res.request)}`;
+}
+
+/** Headers as lines; a header that could pose as another line (a `:` in its name, a line break) is left out. */
+function headerBlock(headers: Readonly<Record<string, string>>): string {
   let block = '\n';
-  const headers = req.headers;
   for (const name in headers) {
     const value = headers[name];
     if (typeof value !== 'string' || name.length === 0 || name.includes(':') || name.includes('\n') || value.includes('\n')) continue;
     block += `${name}:${value}\n`;
   }
-  const cookies = req.cookieHeader !== undefined ? part(req.cookieHeader) : cookieHeaderOf(req.cookies);
-  return `${part(req.method)}${SEP}${part(req.host)}${SEP}${part(req.path)}${SEP}${part(req.clientIp)}${SEP}${req.sni === null ? '' : part(req.sni)}${SEP}${recordJson(req.query)}${SEP}${cookies}${SEP}${block}`;
+  return block;
 }
 
 /**

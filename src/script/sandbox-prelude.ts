@@ -19,8 +19,9 @@
  * threw, `i` + why the result is not JSON data, `p` when the script returned a promise (the result
  * then arrives through `notify('settle', id, taggedResult)`).
  *
- * Requests arrive in batches (engine.ts): `runBatch(input, softLimitMs, sync)` takes the requests framed
- * as `id ␠ length ␠ payload`, one after the other, runs them in order and answers their tagged
+ * Requests arrive in batches (call-queue.ts): `runBatch(input, softLimitMs, sync)` takes the requests framed
+ * as `id ␠ length ␠ payload`, one after the other (a payload starts with `q` for `onRequest` and the
+ * encoded request, or `s` for `onResponse` and the encoded response), runs them in order and answers their tagged
  * results framed as `length ␠ result`. It starts no further request once `softLimitMs` have passed
  * since the call began, so that a batch of healthy requests cannot add up to one request's deadline;
  * the host runs the rest in another call; nor after a request whose `onRequest` returned a promise
@@ -186,6 +187,18 @@ function decodeRequest(payload) {
   });
 }
 
+// A response as the host encodes it (request-encoding.ts encodeResponse): status, the response's
+// header block, then the request it answers, encoded as for onRequest.
+function decodeResponse(payload) {
+  const a = payload.indexOf(PART);
+  const b = payload.indexOf(PART, a + 1);
+  return freeze({
+    status: toNumber(payload.slice(0, a)),
+    headers: new ProxyCtor(new Raw({}, payload.slice(a + 1, b)), headerTraps),
+    request: decodeRequest(payload.slice(b + 1)),
+  });
+}
+
 function mix(h, k) {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
@@ -322,6 +335,7 @@ function makeCtx(id) {
 }
 
 let onRequest = null;
+let onResponse = null;
 // True while the host's call is synchronous: the host then takes a result at once, cheaper than a
 // notification, which waits for the event loop's next turn.
 let direct = false;
@@ -332,11 +346,16 @@ function settle(id, tagged) {
 // The framed results of the batch being run, for collect() when the host cuts the call off.
 let finished = '';
 
+// The payload's first character names the hook: 'q' onRequest, 's' onResponse. The host calls
+// only a hook the module has (a missing one decides nothing, should it be called anyway).
 function runOne(id, payload) {
-  const req = decodeRequest(payload);
+  const response = payload.charCodeAt(0) === 0x73;
+  const hook = response ? onResponse : onRequest;
+  if (hook === null) return 'dnull';
   let result;
   try {
-    result = onRequest(req, makeCtx(id));
+    const view = response ? decodeResponse(payload.slice(1)) : decodeRequest(payload.slice(1));
+    result = hook(view, makeCtx(id));
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
       apply(promiseThen, promiseResolve(result), [
         (value) => { settle(id, encode(value)); },
@@ -352,9 +371,13 @@ function runOne(id, payload) {
 
 return {
   bind(namespace) {
-    const fn = namespace.onRequest;
-    if (typeof fn !== 'function') return 'the module must export a function onRequest(req, ctx)';
-    onRequest = fn;
+    const request = namespace.onRequest;
+    const response = namespace.onResponse;
+    if (request !== undefined && typeof request !== 'function') return 'the module must export a function onRequest(req, ctx), not a ' + typeof request;
+    if (response !== undefined && typeof response !== 'function') return 'the module must export a function onResponse(res, ctx), not a ' + typeof response;
+    if (request === undefined && response === undefined) return 'the module must export a function onRequest(req, ctx), onResponse(res, ctx) or both';
+    onRequest = request ?? null;
+    onResponse = response ?? null;
     return '';
   },
   runBatch(input, softLimitMs, sync) {

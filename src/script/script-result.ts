@@ -1,5 +1,5 @@
-import { validateDecision, type DecisionCheck } from './decision.ts';
-import type { FailureCause, Outcome } from './types.ts';
+import { validateDecision, validateResponseDecision, type DecisionCheck, type ResponseDecisionCheck } from './decision.ts';
+import type { Decision, FailureCause, Outcome, ResponseDecision } from './types.ts';
 
 /**
  * The longest result string read back from an isolate. A decision is small (a body is at most
@@ -18,23 +18,36 @@ const MAX_CACHED_DECISIONS = 256;
  * validates each distinct one once instead of once per request.
  */
 export type DecisionCache = Map<string, DecisionCheck>;
+/** Checked `onResponse` decisions of one script by their JSON text, like a {@link DecisionCache}. */
+export type ResponseDecisionCache = Map<string, ResponseDecisionCheck>;
 
-/** A failed {@link Outcome}. */
-export function failure(cause: FailureCause, message: string): Outcome {
+/** A failed {@link Outcome} (of either hook). */
+export function failure(cause: FailureCause, message: string): Outcome<never> {
   return { ok: false, cause, message };
+}
+
+/** {@link readResult} for a run of `onResponse`. */
+export function readResponseResult(tagged: unknown, cache: ResponseDecisionCache, cpuMs: number): Outcome<ResponseDecision> {
+  return readTagged(tagged, cache, cpuMs, validateResponseDecision);
 }
 
 /**
  * Turns the prelude's tagged result (see sandbox-prelude.ts) into an outcome: `d` + JSON is parsed
  * and validated (or found in `cache`), `e` is a throw, `i` an unserialisable result.
  */
-export function readResult(tagged: unknown, backends: ReadonlySet<string>, cache: DecisionCache, cpuMs: number): Outcome {
+export function readResult(tagged: unknown, backends: ReadonlySet<string>, cache: DecisionCache, cpuMs: number): Outcome<Decision> {
+  return readTagged(tagged, cache, cpuMs, (value) => validateDecision(value, backends));
+}
+
+type Check<D> = { ok: true; decision: D | null } | { ok: false; message: string };
+
+function readTagged<D>(tagged: unknown, cache: Map<string, Check<D>>, cpuMs: number, validate: (value: unknown) => Check<D>): Outcome<D> {
   if (typeof tagged !== 'string' || tagged.length === 0) return failure('invalid-decision', 'the script returned no result');
   switch (tagged.charCodeAt(0)) {
     case 0x64 /* d */: {
       let check = cache.get(tagged);
       if (check === undefined) {
-        check = checkJson(tagged.slice(1), backends);
+        check = checkJson(tagged.slice(1), validate);
         if (tagged.length <= MAX_CACHED_DECISION_CHARS) {
           if (cache.size >= MAX_CACHED_DECISIONS) cache.clear();
           cache.set(tagged, check);
@@ -51,7 +64,7 @@ export function readResult(tagged: unknown, backends: ReadonlySet<string>, cache
   }
 }
 
-function checkJson(json: string, backends: ReadonlySet<string>): DecisionCheck {
+function checkJson<D>(json: string, validate: (value: unknown) => Check<D>): Check<D> {
   if (json.length > MAX_RESULT_CHARS) return { ok: false, message: `the decision is larger than ${MAX_RESULT_CHARS} characters` };
   let value: unknown;
   try {
@@ -59,5 +72,5 @@ function checkJson(json: string, backends: ReadonlySet<string>): DecisionCheck {
   } catch {
     return { ok: false, message: 'the decision is not JSON data' };
   }
-  return validateDecision(value, backends);
+  return validate(value);
 }

@@ -19,7 +19,10 @@ export interface ScriptLimits {
 export interface ScriptSource {
   /** `namespace/name`: names logs, statuses and the script's `ctx.lookup` configuration. */
   readonly id: string;
-  /** An ES module exporting `onRequest(req, ctx)`; {@link checkScript} has accepted it. */
+  /**
+   * An ES module exporting `onRequest(req, ctx)`, `onResponse(res, ctx)` or both; `checkScript`
+   * has accepted it.
+   */
   readonly code: string;
   /** The script's data (JSON), seen inside the isolate as the deep-frozen `ctx.data`. */
   readonly data: unknown;
@@ -61,6 +64,24 @@ export interface RespondDecision {
   readonly body?: string;
 }
 
+/**
+ * Changes what the upstream receives (the client sees nothing of it): the path (the request's
+ * query is kept) and/or the Host. At least one is given.
+ */
+export interface RewriteDecision {
+  /** `/` then printable ASCII without space, `?` or `#` (percent-encoded), at most 8 KiB. */
+  readonly path?: string;
+  /** A host name, IPv4 or bracketed IPv6 address with an optional `:port`, lower case. */
+  readonly host?: string;
+}
+
+/** Answers the request with a redirect to `location`, without going upstream. */
+export interface RedirectDecision {
+  readonly status: 301 | 302 | 303 | 307 | 308;
+  /** Sent as the Location header as written: absolute or relative, no control characters, at most 8 KiB. */
+  readonly location: string;
+}
+
 /** Hold the request at the proxy (see the request-pausing issue and src/pause/). */
 export interface PauseDecision {
   /**
@@ -73,9 +94,9 @@ export interface PauseDecision {
 }
 
 /**
- * What a script decided. Every field is optional; `{}` and `null` both mean "route as usual".
- * `respond` stands alone; the others combine (a backend with headers, a hash key and a pause).
- * Header names are lower case once validated.
+ * What a script's `onRequest` decided. Every field is optional; `{}` and `null` both mean "route
+ * as usual". `respond` and `redirect` stand alone; the others combine (a backend with headers, a
+ * rewrite, a hash key and a pause). Header names are lower case once validated.
  */
 export interface Decision {
   /** One of the script's declared backends. */
@@ -86,8 +107,38 @@ export interface Decision {
   readonly removeHeaders?: readonly string[];
   /** The key for the backend's consistent-hash policy (ring hash, Maglev). */
   readonly hashKey?: string;
+  readonly rewrite?: RewriteDecision;
   readonly respond?: RespondDecision;
+  readonly redirect?: RedirectDecision;
   readonly pause?: PauseDecision;
+}
+
+/**
+ * What a script's `onResponse` decided about the response on its way to the client; `{}` and
+ * `null` both mean "send it as it is". `respond` stands alone, and only replaces an error response
+ * (status 400 or more, from the upstream or from the proxy); on any other response it is an
+ * invalid decision.
+ */
+export interface ResponseDecision {
+  /** Response headers to set, replacing any present. */
+  readonly setHeaders?: Readonly<Record<string, string>>;
+  /** Response headers to remove. */
+  readonly removeHeaders?: readonly string[];
+  /** A response of the proxy's own instead of the error response. */
+  readonly respond?: RespondDecision;
+}
+
+/**
+ * The read-only view of a response a script's `onResponse` receives (a frozen copy): the status
+ * and headers as they are about to be sent to the client, and the request they answer as this
+ * script's `onRequest` saw it (in a chain: with the earlier scripts' edits, without its own).
+ */
+export interface ScriptResponse {
+  /** 100..599: the upstream's status, or the proxy's own when it answered (502, 503, 504…). */
+  readonly status: number;
+  /** Lower-case names; a repeated header (`set-cookie` too) arrives as its values joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly request: ScriptRequest;
 }
 
 /** Why a run failed. Stable strings: metrics label on them. */
@@ -103,10 +154,16 @@ export type FailureCause =
   /** The script was not run: it does not load, or it is failing and backing off. */
   | 'unavailable';
 
-/** How one run of a script ended. A failure affects only the request it belongs to. */
-export type Outcome =
-  | { readonly ok: true; readonly decision: Decision | null; readonly cpuMs: number }
+/**
+ * How one run of a script ended. A failure affects only the request it belongs to. `D` is
+ * {@link Decision} for `onRequest`, {@link ResponseDecision} for `onResponse`.
+ */
+export type Outcome<D = Decision> =
+  | { readonly ok: true; readonly decision: D | null; readonly cpuMs: number }
   | { readonly ok: false; readonly cause: FailureCause; readonly message: string };
+
+/** How one run of a script's `onResponse` ended. */
+export type ResponseOutcome = Outcome<ResponseDecision>;
 
 /**
  * Resolves `ctx.lookup(key)` for a script: the value for `key`, or null when there is none. It may

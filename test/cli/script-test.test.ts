@@ -82,6 +82,30 @@ describe('signalbox script test', () => {
     assert.match(r.stderr, /note: RouteScript shop\/tenant-shards: ServiceNotFound at backends\/shard-a/);
   });
 
+  it('runs onResponse after each request on the response the client would get', async () => {
+    const code = `export function onRequest(req) { return req.path === '/old' ? { redirect: { status: 301, location: '/new' } } : null; }
+export function onResponse(res) { return res.status >= 500 ? { respond: { status: 503, body: 'later' } } : { setHeaders: { 'x-status': String(res.status) } }; }`;
+    const path = await file('on-response.yaml', [routeScript('on-response', spec(code))]);
+    const r = await scriptTest([path, '--request', '{"path": "/old"}', '--request', '{"response": {"status": 502}}', '--request', '{"response": {"status": 204}}']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n').map((line) => line.replace(/ {2}\(\d+\.\d\d ms\)$/, ''));
+    assert.deepEqual(lines, [
+      '#1 GET example.com/old -> redirect 301 /new',
+      '#1 response 301 -> setHeaders={"x-status":"301"}',
+      '#2 GET example.com/ -> default routing',
+      '#2 response 502 -> respond 503 "later"',
+      '#3 GET example.com/ -> default routing',
+      '#3 response 204 -> setHeaders={"x-status":"204"}',
+    ]);
+    const json = await scriptTest([path, '--json', '--request', '{"response": {"status": 500, "headers": {"Server": "x"}}}']);
+    const out = JSON.parse(json.stdout) as { response: unknown; responseOutcome: { decision: unknown } };
+    assert.deepEqual(out.response, { status: 500, headers: { server: 'x' } });
+    assert.deepEqual(out.responseOutcome.decision, { respond: { status: 503, body: 'later' } });
+    const bad = await scriptTest([path, '--request', '{"response": {"status": 99}}']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /request #1.*response: status must be an integer from 100 to 599/);
+  });
+
   it('prints one JSON line per request with --json', async () => {
     const path = await file('shards-json.yaml', TENANT_SHARDS);
     const r = await scriptTest([path, '--json', '--request', JSON.stringify({ host: 'Shop.Example:8443', path: '/cart?item=1&item=2', headers: { 'X-Shop-Id': '2', Cookie: 'sid=abc' } })]);

@@ -65,7 +65,7 @@ test('the RouteScript CRD is a v1 CRD with one served storage version', () => {
   assert.equal(v.storage, true);
   assert.deepEqual(v.subresources, { status: {} });
   const columns = (v.additionalPrinterColumns as Schema[]).map((c) => c.name);
-  assert.deepEqual(columns, ['Targets', 'Failure policy', 'Accepted', 'Programmed', 'Age']);
+  assert.deepEqual(columns, ['Targets', 'Order', 'Failure policy', 'Accepted', 'Programmed', 'Age']);
 });
 
 test('the RouteScript schema is structural', () => {

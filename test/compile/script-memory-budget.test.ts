@@ -63,4 +63,13 @@ describe('the script memory budget is a compile option, applied oldest first', (
     assert.equal(Object.keys(result.table.scripts).length, 5);
     assert.equal(result.diagnostics.filter((d) => d.code === 'RouteScriptOverMemoryBudget').length, 0);
   });
+
+  test('every script of a chain holds an isolate, so each counts; the one past the budget leaves the chain', () => {
+    const base = snapshot();
+    const scripts = snapshotFromObjects([script('first', '2026-01-01T00:00:00Z', 256, '/a'), script('also-a', '2026-01-02T00:00:00Z', 256, '/a'), script('third-on-a', '2026-01-03T00:00:00Z', 16, '/a')]).snapshot;
+    const result = compile({ ...base, routeScripts: scripts.routeScripts }, budget);
+    assert.deepEqual(result.diagnostics.filter((d) => d.code === 'RouteScriptOverMemoryBudget').map((d) => d.name), ['third-on-a']);
+    const route = result.table.virtualHosts[0]!.routes.find((r) => r.match.path.value === '/a')!;
+    assert.deepEqual(route.filters, [{ type: 'RouteScript', script: 'shop/first' }, { type: 'RouteScript', script: 'shop/also-a' }]);
+  });
 });

@@ -73,7 +73,7 @@ export function testEngine(options: Partial<ScriptEngineOptions> = {}): TestEngi
 }
 
 /** The decision of an outcome that must have succeeded. */
-export function decisionOf(outcome: Outcome): unknown {
+export function decisionOf(outcome: Outcome<unknown>): unknown {
   if (!outcome.ok) throw new Error(`expected a decision, got ${outcome.cause}: ${outcome.message}`);
   return outcome.decision;
 }

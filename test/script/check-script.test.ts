@@ -28,9 +28,9 @@ describe('checkScript', () => {
     ['an unclosed function', 'export function onRequest(req) {\n  return null;\n', 'SyntaxError: Unexpected end of input', 3, 1],
     ['strict-mode violations (modules are strict)', 'export function onRequest() {\n  with (Math) { return null; }\n}', 'SyntaxError: Strict mode code may not include a with statement', 2, 3],
     ['a duplicate export', 'export function onRequest() {}\nexport { onRequest };', "SyntaxError: Duplicate export of 'onRequest'", 2, 10],
-    ['a missing onRequest', 'export function onrequest() { return null; }', 'the module must export a function onRequest(req, ctx)', 1, 1],
-    ['a default export only', 'export default function onRequest() { return null; }', 'the module must export a function onRequest(req, ctx)', 1, 1],
-    ['a plain script with no exports', 'function onRequest() { return null; }', 'the module must export a function onRequest(req, ctx)', 1, 1],
+    ['a missing onRequest', 'export function onrequest() { return null; }', 'the module must export a function onRequest(req, ctx), onResponse(res, ctx) or both', 1, 1],
+    ['a default export only', 'export default function onRequest() { return null; }', 'the module must export a function onRequest(req, ctx), onResponse(res, ctx) or both', 1, 1],
+    ['a plain script with no exports', 'function onRequest() { return null; }', 'the module must export a function onRequest(req, ctx), onResponse(res, ctx) or both', 1, 1],
     ['an import', "// shards\nimport { table } from './table.js';\nexport function onRequest() { return null; }", 'imports are not supported in a RouteScript (it imports "./table.js")', 2, 23],
   ];
   for (const [name, code, message, line, column] of invalid) {

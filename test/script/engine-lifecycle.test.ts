@@ -84,10 +84,14 @@ describe('retain and the isolate pool', () => {
 
   test('a script with a run in flight is not evicted', async (t) => {
     let answer: (value: string) => void = () => {};
-    const { engine, run } = testEngine({ maxIsolates: 1, lookup: () => new Promise<string>((resolve) => { answer = resolve; }) });
+    let asked: () => void = () => {};
+    const lookupStarted = new Promise<void>((resolve) => { asked = resolve; });
+    const { engine, run } = testEngine({ maxIsolates: 1, lookup: () => new Promise<string>((resolve) => { answer = resolve; asked(); }) });
     t.after(() => engine.dispose());
     const waiting = engine.load(source("export async function onRequest(req, ctx) { return { setHeaders: { v: await ctx.lookup('k') } }; }", { id: 'ns/waiting', limits: { timeoutMs: 1000, memoryMiB: 16 } }));
     const pending = run(waiting);
+    // The run is in flight (in its isolate, awaiting the lookup) before the other script loads.
+    await lookupStarted;
     const other = engine.load(source(counter, { id: 'ns/other' }));
     assert.deepEqual(decisionOf(await run(other)), { setHeaders: { n: '1' } });
     assert.notEqual(waiting.isolate, null);
