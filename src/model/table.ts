@@ -165,9 +165,10 @@ export interface ScriptFilter {
 
 /**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
- * request-side filters before the request goes upstream, response-side ones (response headers,
- * the scripts' `onResponse`) on the upstream's status and headers before anything reaches the
- * client, in the same order.
+ * request-side filters before the request goes upstream; response-side ones (response headers,
+ * the scripts' `onResponse`) in the reverse order, like layers of middleware, on the status and
+ * headers about to reach the client — the upstream's, or the proxy's own answer once the request
+ * was routed (a redirect, a script's `respond`, no endpoint…).
  */
 export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter;
 

@@ -88,8 +88,16 @@ interface WritableResponse {
  * @param status replaces the reason's usual status (a RouteScript's `rejectStatus`).
  */
 export function writeError(res: WritableResponse, reason: ErrorReason, close = false, status = SPECS[reason].status): number {
-  const spec = SPECS[reason];
-  const body = `${status} ${spec.body}\n`;
+  const { headers, body } = errorAnswer(reason, status);
+  if (close) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
+  return body.length;
+}
+
+/** The fields and body of signalbox's error response for `reason` (framing included). */
+export function errorAnswer(reason: ErrorReason, status = SPECS[reason].status): { headers: Record<string, string | number>; body: string } {
+  const body = `${status} ${SPECS[reason].body}\n`;
   const headers: Record<string, string | number> = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -97,12 +105,9 @@ export function writeError(res: WritableResponse, reason: ErrorReason, close = f
     'x-signalbox-error': reason,
     'cache-control': 'no-store',
   };
-  if (close) headers.connection = 'close';
   const retryAfter = RETRY_AFTER_SECONDS[reason];
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
-  res.writeHead(status, headers);
-  res.end(body);
-  return body.length;
+  return { headers, body };
 }
 
 /** Writes an error response straight onto a raw socket (upgrade requests, parse errors) and closes it. */

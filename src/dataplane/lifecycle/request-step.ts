@@ -25,12 +25,18 @@ export interface UpstreamEdit {
  */
 export interface ResponseHead {
   status: number;
-  readonly headers: string[];
+  headers: string[];
+  /**
+   * A body of the proxy's own in place of the upstream's (a RouteScript's `respond`, or its
+   * failure answer), which is then dropped unread; null to send the upstream's.
+   */
+  body: string | null;
 }
 
 /**
- * One response-side filter of a route, run in `route.filters` order on the upstream's response
- * head. A step that must wait (a RouteScript's `onResponse`) returns a promise: the exchange
+ * One response-side filter of a route, run in the REVERSE of `route.filters` order on the
+ * upstream's response head (like layers of middleware: the filter that saw the request first sees
+ * the response last). A step that must wait (a RouteScript's `onResponse`) returns a promise: the exchange
  * pauses the upstream body and holds what already arrived until it settles.
  */
 export interface ResponseStep {

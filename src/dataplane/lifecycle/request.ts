@@ -1,17 +1,21 @@
+import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError, answerScript } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
-import { statusFor, type ErrorReason } from './error-responses.ts';
+import { errorAnswer, statusFor, type ErrorReason } from './error-responses.ts';
+import { runResponsePhase } from './response-phase.ts';
 import { forward } from './forward.ts';
 import { holdRequest, type Hold, type Waited } from './pause-phase.ts';
 import type { PreparedTable } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ListenerInfo, ProxyState } from './proxy-state.ts';
-import type { UpstreamEdit } from './request-step.ts';
+import type { ResponseHead, ResponseStep, UpstreamEdit } from './request-step.ts';
 import type { RouteContext } from './route-context.ts';
 import type { RoutePlan } from './route-plan.ts';
 import { routeRequest, type RoutedRequest } from './route-request.ts';
+import type { ScriptBinding } from './script-binding.ts';
+import type { ScriptRequest } from '../../script/index.ts';
 
 /** The note of a request with nothing to note (most of them); never modified, only replaced. */
 const NO_NOTE: RequestNote = Object.freeze({});
@@ -60,6 +64,8 @@ export abstract class LifecycleRequest {
   #step = 0;
   #edits: UpstreamEdit[] | null = null;
   #mirrors: PreparedCluster[] | null = null;
+  /** The RouteScripts the request reached, with the request as each saw it (for their onResponse). */
+  #reached: Map<ScriptBinding, ScriptRequest> | null = null;
 
   constructor(state: ProxyState, listener: ListenerInfo, started: number) {
     this.state = state;
@@ -102,6 +108,7 @@ export abstract class LifecycleRequest {
     this.#step = 0;
     this.#edits = null;
     this.#mirrors = null;
+    this.#reached = null;
     this.waited = waited;
     this.note = { pausedMs: performance.now() - waited.since };
     this.begin();
@@ -140,6 +147,16 @@ export abstract class LifecycleRequest {
   /** The clusters that get a copy; null when none. */
   get mirrors(): readonly PreparedCluster[] | null {
     return this.#mirrors;
+  }
+
+  /** Records that `binding`'s onRequest ran (or was to run) on `view`. */
+  reach(binding: ScriptBinding, view: ScriptRequest): void {
+    (this.#reached ??= new Map()).set(binding, view);
+  }
+
+  /** The request as `binding`'s onRequest saw it, or undefined when the request never reached that script. */
+  reachedView(binding: ScriptBinding): ScriptRequest | undefined {
+    return this.#reached?.get(binding);
   }
 
   /** Adds what a RouteScript decided to the access-log note (several scripts: in order). */
@@ -205,11 +222,49 @@ export class ProxyRequest extends LifecycleRequest {
   }
 
   fail(reason: ErrorReason, status = statusFor(reason)): void {
-    answerError(this.state, this.req, this.res, this.started, reason, this.accountedCtx(), status, this.note);
+    const steps = this.routed?.plan.responseSteps ?? null;
+    if (steps === null) return answerError(this.state, this.req, this.res, this.started, reason, this.accountedCtx(), status, this.note);
+    this.state.metrics.proxyErrors.labels(reason).inc();
+    const answer = errorAnswer(reason, status);
+    this.#answerThrough(steps, status, answer.headers, answer.body, reason);
   }
 
   respond(status: number, headers: Readonly<Record<string, string>>, body: string): void {
-    answerScript(this.state, this.req, this.res, this.started, this.accountedCtx()!, { status, headers, body }, this.note);
+    const steps = this.routed?.plan.responseSteps ?? null;
+    if (steps === null) return answerScript(this.state, this.req, this.res, this.started, this.accountedCtx()!, { status, headers, body }, this.note);
+    const fields: Record<string, string> = { server: 'signalbox', ...headers };
+    if (body !== '' && fields['content-type'] === undefined) fields['content-type'] = 'text/plain; charset=utf-8';
+    this.#answerThrough(steps, status, fields, body, undefined);
+  }
+
+  /**
+   * Answers with a response of the proxy's own through the route's response phase, as an upstream
+   * response would go: its header filters and its scripts' `onResponse` (which may replace an
+   * error answer) run before anything is written.
+   */
+  #answerThrough(steps: readonly ResponseStep[], status: number, headers: Readonly<Record<string, string | number>>, body: string, reason: ErrorReason | undefined): void {
+    const ctx = this.accountedCtx();
+    if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
+    const fields: string[] = [];
+    for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
+    const head: ResponseHead = { status, headers: fields, body };
+    const write = (): void => {
+      if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
+      const bodiless = head.status === 204 || head.status === 304;
+      const text = head.body ?? '';
+      if (!bodiless) head.headers.push('content-length', String(Buffer.byteLength(text)));
+      const sent = bodiless || this.req.method === 'HEAD' ? '' : text;
+      (this.res as ServerResponse).writeHead(head.status, head.headers);
+      this.res.end(sent);
+      account(this.state, this.req, head.status, Buffer.byteLength(sent), this.started, ctx, null, reason, this.note);
+      if (!this.req.readableEnded) this.req.resume();
+    };
+    const pending = runResponsePhase(this, head, steps);
+    if (pending === null) return write();
+    pending.then(() => this.guarded(write), (err: unknown) => {
+      this.state.log.error({ err }, 'response filter failed');
+      answerError(this.state, this.req, this.res, this.started, 'internal-error', ctx, undefined, this.note);
+    });
   }
 
   hold(hold: Hold): void {

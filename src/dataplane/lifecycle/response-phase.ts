@@ -2,7 +2,8 @@ import type { LifecycleRequest } from './request.ts';
 import type { ResponseHead, ResponseStep } from './request-step.ts';
 
 /**
- * Runs a route's response-side filters, in order, on the upstream's response head. Null when
+ * Runs a route's response-side filters, in the order the plan gives them (the reverse of the
+ * route's filters), on the response head. Null when
  * every step finished at once (header filters: the common case, no promise made); otherwise a
  * promise that settles once the remaining steps have run, each after the one before.
  */

@@ -7,13 +7,14 @@ import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
 import { RewriteStep } from './filters/rewrite.ts';
 import { ScriptStep } from './filters/script-step.ts';
+import { ScriptResponseStep } from './filters/script-response-step.ts';
 import type { RequestStep, ResponseStep } from './request-step.ts';
 import { RouteContext } from './route-context.ts';
 import type { ScriptBinding } from './script-binding.ts';
 
 /**
  * One route's phases, declared once per table swap: the request-side filters in `route.filters`
- * order, the backend pick, the response-side filters, the time limits. An empty phase is null and
+ * order, the backend pick, the response-side filters in the reverse order, the time limits. An empty phase is null and
  * costs a request nothing: a route with one backend and no filters (every plain Ingress path) goes
  * straight from routing to its one context.
  */
@@ -76,12 +77,15 @@ export class RoutePlan {
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
           if (binding === null) break;
           steps.push(new ScriptStep(binding));
+          // Only a script that exports onResponse has a response step: the others cost nothing there.
+          if (binding.loaded?.hooks?.onResponse === true) responseSteps.push(new ScriptResponseStep(binding));
           break;
         }
       }
     }
     this.steps = steps.length === 0 ? null : steps;
-    this.responseSteps = responseSteps.length === 0 ? null : responseSteps;
+    // The response phase unwinds: the filter that saw the request first sees the response last.
+    this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
     this.requestMs = route.timeouts?.requestMs ?? 0;
     this.backendRequestMs = route.timeouts?.backendRequestMs ?? 0;
   }

@@ -1,7 +1,7 @@
 import type { CounterCell, HistogramCell } from '../../metrics/hot-metrics.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript } from '../../model/table.ts';
-import type { Decision, FailureCause, LoadedScript, RouteState } from '../../script/index.ts';
+import type { Decision, FailureCause, LoadedScript, ResponseDecision, RouteState } from '../../script/index.ts';
 import type { RouteContext } from './route-context.ts';
 
 /**
@@ -29,6 +29,7 @@ export class ScriptBinding {
   readonly #kinds = new WeakMap<Decision, readonly CounterCell[]>();
   #defaultCell: CounterCell | null = null;
   readonly #errors = new Map<FailureCause, CounterCell>();
+  readonly #responseKinds = new Map<string, CounterCell>();
 
   constructor(script: CompiledScript, loaded: LoadedScript | null, state: RouteState, backends: ReadonlyMap<string, RouteContext>, metrics: DataplaneMetrics) {
     this.id = script.name;
@@ -56,6 +57,17 @@ export class ScriptBinding {
       this.#kinds.set(decision, cells);
     }
     for (const cell of cells) cell.inc();
+  }
+
+  /** Counts an `onResponse` decision by kind, each prefixed `response-` (`response-default` when it sets none). */
+  countResponseDecision(decision: ResponseDecision | null): void {
+    const kinds = decision === null ? [] : Object.keys(decision);
+    for (const kind of kinds.length === 0 ? ['default'] : kinds) {
+      const label = `response-${kind}`;
+      let cell = this.#responseKinds.get(label);
+      if (cell === undefined) this.#responseKinds.set(label, (cell = this.#metrics.scriptDecisions.cell(this.id, label)));
+      cell.inc();
+    }
   }
 
   /** Counts a failed run by cause. */

@@ -6,13 +6,14 @@ import type { ScriptBinding } from './script-binding.ts';
  * What the proxy does with a request after its route's script ran:
  * - `forward`: go upstream through `ctx` (the route, or one of the script's backends), applying
  *   the decision's header edits and hash key (`decision` null: as if there were no script);
- * - `respond`: answer with the script's own response;
+ * - `respond`: answer with the script's own response; `redirect`: answer with its redirect;
  * - `reject`: the script failed and its failure policy is `reject`: answer `status`.
  * `note` says what happened, for the access log.
  */
 export type ScriptVerdict =
   | { readonly action: 'forward'; readonly ctx: RouteContext; readonly decision: Decision | null; readonly note: string }
   | { readonly action: 'respond'; readonly respond: RespondDecision; readonly note: string }
+  | { readonly action: 'redirect'; readonly status: number; readonly location: string; readonly note: string }
   | { readonly action: 'reject'; readonly status: number; readonly note: string };
 
 /**
@@ -42,6 +43,8 @@ export function verdictOf(binding: ScriptBinding, route: RouteContext, outcome: 
   binding.countDecision(decision);
   if (decision === null) return { action: 'forward', ctx: route, decision: null, note: `${binding.id}: default` };
   if (decision.respond !== undefined) return { action: 'respond', respond: decision.respond, note: `${binding.id}: respond ${decision.respond.status}` };
+  const redirect = decision.redirect;
+  if (redirect !== undefined) return { action: 'redirect', status: redirect.status, location: redirect.location, note: `${binding.id}: redirect ${redirect.status}` };
   // The engine refused any backend the script did not declare, so the lookup cannot miss.
   const ctx = decision.backend === undefined ? route : binding.backends.get(decision.backend)!;
   return { action: 'forward', ctx, decision, note: `${binding.id}: ${decision.backend === undefined ? 'route' : `backend ${decision.backend}`}` };

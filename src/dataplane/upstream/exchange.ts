@@ -165,9 +165,10 @@ export class Exchange {
       (this.res as ServerResponse).writeHead(statusCode, out);
       return true;
     }
-    const head: ResponseHead = { status: statusCode, headers: out };
+    const head: ResponseHead = { status: statusCode, headers: out, body: null };
     const pending = runResponsePhase(this.request, head, steps);
     if (pending === null) {
+      if (head.body !== null) return this.#answerInstead(head, attempt);
       this.#writeHead(head);
       return true;
     }
@@ -176,6 +177,11 @@ export class Exchange {
     pending.then(
       () => {
         if (this.#done) return;
+        if (head.body !== null) {
+          this.#held = null;
+          this.#answerInstead(head, attempt);
+          return;
+        }
         this.#writeHead(head);
         const held = this.#held!;
         this.#held = null;
@@ -194,6 +200,25 @@ export class Exchange {
         attempt.abandon(new Error('response filter failed'));
       },
     );
+    return true;
+  }
+
+  /**
+   * Sends the response the response phase put in place of the upstream's (a script's `respond`, or
+   * its failure answer) and drops the upstream's body: the attempt is abandoned, its connection
+   * closed rather than read to the end of a body nobody wants.
+   */
+  #answerInstead(head: ResponseHead, attempt: Attempt): true {
+    const body = this.options.method === 'HEAD' || head.status === 204 || head.status === 304 ? '' : head.body!;
+    const headers = head.headers;
+    if (head.status !== 204 && head.status !== 304) headers.push('content-length', String(Buffer.byteLength(head.body!)));
+    this.#status = head.status;
+    (this.res as ServerResponse).writeHead(head.status, headers);
+    this.res.end(body);
+    this.#bytes = Buffer.byteLength(body);
+    this.#finish(head.status, undefined, attempt.upstream);
+    attempt.abandon(new Error('response replaced in the response phase'));
+    if (!this.req.readableEnded) this.req.resume();
     return true;
   }
 

@@ -1,4 +1,4 @@
-import type { Decision } from '../../../script/index.ts';
+import type { Decision, ScriptRequest } from '../../../script/index.ts';
 import type { Waited } from '../pause-phase.ts';
 import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep, UpstreamEdit } from '../request-step.ts';
@@ -13,10 +13,12 @@ const DEFAULT_SCRIPT_PAUSE_MS = 30_000;
 /**
  * RouteScript: first an operator's pause of the RouteScript holds the request (pause-phase.ts);
  * then its `onRequest` runs on the request as the filters before it left it (their rewritten path
- * and host; the client's headers), and its verdict applies: `respond` answers and ends the chain,
- * `reject` answers the failure policy's status, `forward` goes on with the next filter. Of several
- * RouteScripts on a route, the last `backend` and the last `hashKey` decided win; header edits
- * queue in filter order with the other filters' edits.
+ * and host, and the header edits queued so far — by filters and earlier scripts — applied to its
+ * `headers`), and its verdict applies: `respond` and `redirect` answer and end the chain, `reject`
+ * answers the failure policy's status, `forward` goes on with the next filter. Of several
+ * RouteScripts on a route, the last `backend`, `hashKey`, `rewrite.path` and `rewrite.host` decided
+ * win; header edits queue in filter order with the other filters' edits. The request as the
+ * script saw it is kept for its `onResponse` (script-response-step.ts).
  */
 export class ScriptStep implements RequestStep {
   readonly #binding: ScriptBinding;
@@ -38,7 +40,8 @@ export class ScriptStep implements RequestStep {
       return false;
     }
     const routed = r.routed!;
-    const request = scriptRequest(r.req, r.upstreamHost ?? routed.host, r.currentPath(), routed.target.query, state.clientIpOf(r.req));
+    const request = withEdits(scriptRequest(r.req, r.upstreamHost ?? routed.host, r.currentPath(), routed.target.query, state.clientIpOf(r.req)), r.edits);
+    r.reach(binding, request);
     runScript(scripts.engine, binding, primary, request).then((verdict) => r.guarded(() => this.#after(r, verdict)));
     return false;
   }
@@ -52,6 +55,8 @@ export class ScriptStep implements RequestStep {
         const { status, headers = {}, body = '' } = verdict.respond;
         return r.respond(status, headers, body, 'script-respond');
       }
+      case 'redirect':
+        return r.respond(verdict.status, { location: verdict.location }, '', 'redirect');
       case 'reject':
         return r.fail('script-failed', verdict.status);
       case 'forward': {
@@ -59,6 +64,11 @@ export class ScriptStep implements RequestStep {
         if (decision === null) return r.proceed();
         if (decision.backend !== undefined) r.ctx = verdict.ctx;
         if (decision.hashKey !== undefined) r.hashKey = decision.hashKey;
+        const rewrite = decision.rewrite;
+        if (rewrite !== undefined) {
+          if (rewrite.path !== undefined) r.upstreamPath = rewrite.path;
+          if (rewrite.host !== undefined) r.upstreamHost = rewrite.host;
+        }
         if (decision.setHeaders !== undefined || decision.removeHeaders !== undefined) r.addEdit(new ScriptEdit(decision));
         const pause = decision.pause;
         if (pause === undefined || r.state.pauses === null) return r.proceed();
@@ -94,4 +104,29 @@ class ScriptEdit implements UpstreamEdit {
   applyTo(headers: string[]): void {
     editHeaders(headers, this.#decision.setHeaders, this.#decision.removeHeaders);
   }
+}
+
+/**
+ * The script's view of the request with the header edits queued before it applied to `headers`
+ * (a later script of a chain sees what the earlier ones set and removed). No edits: the view as
+ * it is, no copy.
+ */
+function withEdits(request: ScriptRequest, edits: readonly UpstreamEdit[] | null): ScriptRequest {
+  if (edits === null) return request;
+  const flat: string[] = [];
+  const headers = request.headers;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (typeof value === 'string' && name.charCodeAt(0) !== 58 /* : */) flat.push(name, value);
+  }
+  for (const edit of edits) edit.applyTo(flat);
+  const edited = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const seen = edited[name];
+    edited[name] = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`;
+  }
+  const cookie = edited.cookie;
+  const { cookieHeader: _, ...rest } = request;
+  return { ...rest, headers: edited, ...(cookie === undefined || cookie === '' ? {} : { cookieHeader: cookie }) };
 }

@@ -1,0 +1,84 @@
+import type { ResponseDecision, ResponseOutcome, ScriptResponse } from '../../../script/index.ts';
+import { errorAnswer } from '../error-responses.ts';
+import type { LifecycleRequest } from '../request.ts';
+import type { ResponseHead, ResponseStep } from '../request-step.ts';
+import type { ScriptBinding } from '../script-binding.ts';
+import { applyHeaderEdits } from './header-edits.ts';
+
+/**
+ * A RouteScript's `onResponse`, in the response phase: it sees the status and fields about to go
+ * to the client (with the edits of the steps that ran before it in the phase — the filters after
+ * it in the route) and the request as its own `onRequest` saw it. It runs only for a request that
+ * reached the script. Its decision edits the fields (`setHeaders` replaces, `removeHeaders` drops)
+ * or, for an error response (400 or more; the engine refuses `respond` on any other), replaces
+ * the whole response, body included. A failed run changes nothing under `fallback`; under
+ * `reject` the client gets the script's rejectStatus instead.
+ */
+export class ScriptResponseStep implements ResponseStep {
+  readonly #binding: ScriptBinding;
+
+  constructor(binding: ScriptBinding) {
+    this.#binding = binding;
+  }
+
+  run(r: LifecycleRequest, head: ResponseHead): Promise<void> | null {
+    const binding = this.#binding;
+    const loaded = binding.loaded;
+    const scripts = r.state.scripts;
+    const request = r.reachedView(binding);
+    if (loaded === null || scripts === null || request === undefined) return null;
+    binding.invocations.inc();
+    const view: ScriptResponse = { status: head.status, headers: fieldsOf(head.headers), request };
+    return scripts.engine.runResponse(loaded, view, binding.state).then((outcome) => this.#apply(r, head, outcome));
+  }
+
+  #apply(r: LifecycleRequest, head: ResponseHead, outcome: ResponseOutcome): void {
+    const binding = this.#binding;
+    if (!outcome.ok) {
+      binding.countError(outcome.cause);
+      const note = `${binding.id} response failed: ${outcome.cause}`;
+      if (binding.failurePolicy !== 'reject') return r.noteScript(`${note} (fallback)`);
+      r.noteScript(note);
+      const answer = errorAnswer('script-failed', binding.rejectStatus);
+      return replace(head, binding.rejectStatus, answer.headers, answer.body);
+    }
+    binding.duration.observe(outcome.cpuMs / 1000);
+    const decision: ResponseDecision | null = outcome.decision;
+    binding.countResponseDecision(decision);
+    if (decision === null) return;
+    const respond = decision.respond;
+    if (respond !== undefined) {
+      r.noteScript(`${binding.id}: response respond ${respond.status}`);
+      const body = respond.body ?? '';
+      const headers: Record<string, string | number> = { server: 'signalbox', ...respond.headers };
+      if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8';
+      return replace(head, respond.status, headers, body);
+    }
+    const set = decision.setHeaders;
+    applyHeaderEdits(head.headers, {
+      ...(set === undefined ? {} : { set: Object.keys(set).map((name) => ({ name, value: set[name]! })) }),
+      ...(decision.removeHeaders === undefined ? {} : { remove: decision.removeHeaders }),
+    });
+    r.noteScript(`${binding.id}: response headers`);
+  }
+}
+
+/** Puts a response of the proxy's own in place of the head (its body replaces the upstream's). */
+function replace(head: ResponseHead, status: number, headers: Readonly<Record<string, string | number>>, body: string): void {
+  head.status = status;
+  const fields: string[] = [];
+  for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
+  head.headers = fields;
+  head.body = body;
+}
+
+/** The fields as a script sees them: names lower case, repeated ones joined with `, `. */
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const seen = out[name];
+    out[name] = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`;
+  }
+  return out;
+}
