@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = {
   IngressBackendInvalid: { severity: 'error', meaning: 'a backend is not a valid Service name and port: its path (or the default backend) is ignored' },
   BackendResourceUnsupported: { severity: 'error', meaning: 'a backend names a resource instead of a Service: its path (or the default backend) is ignored' },
   RouteConflict: { severity: 'error', meaning: 'the same host and path are already routed by an older Ingress or an earlier path: this path is ignored' },
+  RoutePatternInvalid: { severity: 'error', meaning: 'a regular expression of the route (a path, header or query match, a regex rewrite) cannot run on the linear-time engine: the route is ignored' },
   DefaultBackendConflict: { severity: 'error', meaning: 'an older Ingress already sets the default backend: this one is ignored' },
   TLSConfigInvalid: { severity: 'error', meaning: 'a spec.tls entry has the wrong shape, no secretName or no hosts: the entry is ignored' },
   TLSSecretNotFound: { severity: 'error', meaning: 'the Secret of a TLS entry does not exist: its hosts get the default certificate' },

@@ -208,7 +208,11 @@ export interface Listener {
   readonly protocol: 'HTTP' | 'HTTPS';
   /** The port, or null for the data plane's own (`--http-port` / `--https-port` by protocol). */
   readonly port: number | null;
-  /** Only requests for this host (exact or `*.suffix`, lower case) are served here; null: any. */
+  /**
+   * The host (exact or `*.suffix`, lower case) this listener is for; null: any. A front end narrows
+   * the virtual hosts it puts on the listener to it (a Gateway listener's hostname intersected with
+   * its routes' hostnames); the router serves the virtual hosts as they are.
+   */
   readonly hostname: string | null;
   /**
    * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;

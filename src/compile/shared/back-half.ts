@@ -18,6 +18,7 @@ import { indexSlices } from './endpoint-slices.ts';
 import { field } from './guards.ts';
 import { indexObjects } from './objects.ts';
 import type { ClusterUse, MergedRoute } from './placed-route.ts';
+import { routePatternProblem } from './route-patterns.ts';
 import { ServiceResolver } from './services.ts';
 import { buildCertificates } from './tls.ts';
 import { buildVirtualHosts, type VirtualHostsResult } from './virtual-hosts.ts';
@@ -35,7 +36,13 @@ export interface Placement {
 export function placeRoutes(frontEnd: FrontEndOutput, input: unknown, sink: DiagnosticSink): Placement {
   const resolver = new ServiceResolver(indexObjects(field(input, 'services'), 'Service', true, sink), sink);
   const clusterOf = clusterNamer(resolver);
-  const hosts = buildVirtualHosts(frontEnd.routes, frontEnd.precedence, clusterOf, sink);
+  // A route whose regular expression the data plane's engine refuses is dropped, with a diagnostic.
+  const routes = frontEnd.routes.filter((candidate) => {
+    const problem = routePatternProblem(candidate.route);
+    if (problem !== null) sink.report(candidate.owner.id, 'RoutePatternInvalid', 'error', `${problem}; this route is ignored`, candidate.route.provenance);
+    return problem === null;
+  });
+  const hosts = buildVirtualHosts(routes, frontEnd.precedence, clusterOf, sink);
   const defaultRoute = pickDefaultRoute(frontEnd.defaultRoutes, clusterOf, sink);
   return { hosts, defaultRoute, clusterOf, resolver };
 }
