@@ -65,3 +65,17 @@ function serverName(req: ClientRequest): string | null {
   const name = (req.socket as TLSSocket | null | undefined)?.servername;
   return typeof name === 'string' && name !== '' ? name.toLowerCase() : null;
 }
+
+/**
+ * A flat `[name, value, …]` field list as a script sees fields: names lower case, a repeated field
+ * as its values joined with `, `.
+ */
+export function fieldRecord(flat: readonly string[]): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const seen = out[name];
+    out[name] = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`;
+  }
+  return out;
+}

@@ -114,16 +114,7 @@ export function isHopByHopResponseHeader(lower: string): boolean {
 export function editHeaders(headers: string[], set: Readonly<Record<string, string>> | undefined, remove: readonly string[] | undefined): void {
   const drop = new Set<string>(remove);
   if (set !== undefined) for (const name in set) drop.add(name);
-  if (drop.size > 0) {
-    let write = 0;
-    for (let read = 0; read < headers.length; read += 2) {
-      const name = headers[read]!;
-      if (drop.has(name.toLowerCase())) continue;
-      headers[write++] = name;
-      headers[write++] = headers[read + 1]!;
-    }
-    headers.length = write;
-  }
+  if (drop.size > 0) dropFields(headers, drop);
   if (set !== undefined) for (const name in set) headers.push(name, set[name]!);
 }
 
@@ -140,4 +131,16 @@ export function connectionListed(value: string | string[] | undefined): Set<stri
     (listed ??= new Set()).add(t);
   }
   return listed;
+}
+
+/** Removes every field of a flat `[name, value, …]` list whose lower-cased name is in `names`, keeping the others in order. */
+export function dropFields(headers: string[], names: ReadonlySet<string>): void {
+  let write = 0;
+  for (let read = 0; read < headers.length; read += 2) {
+    const name = headers[read]!;
+    if (names.has(name.toLowerCase())) continue;
+    headers[write++] = name;
+    headers[write++] = headers[read + 1]!;
+  }
+  headers.length = write;
 }

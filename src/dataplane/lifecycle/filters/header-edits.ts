@@ -1,4 +1,5 @@
 import type { HeaderEdits } from '../../../model/table.ts';
+import { dropFields } from '../../upstream/upstream-headers.ts';
 import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep, ResponseHead, ResponseStep, UpstreamEdit } from '../request-step.ts';
 
@@ -10,26 +11,15 @@ import type { RequestStep, ResponseHead, ResponseStep, UpstreamEdit } from '../r
 export function applyHeaderEdits(headers: string[], edits: HeaderEdits): void {
   const set = edits.set;
   if (set !== undefined && set.length > 0) {
-    dropNamed(headers, new Set(set.map((f) => f.name)));
+    dropFields(headers, new Set(set.map((f) => f.name)));
     for (const f of set) headers.push(f.name, f.value);
   }
   const add = edits.add;
   if (add !== undefined) for (const f of add) headers.push(f.name, f.value);
   const remove = edits.remove;
-  if (remove !== undefined && remove.length > 0) dropNamed(headers, new Set(remove));
+  if (remove !== undefined && remove.length > 0) dropFields(headers, new Set(remove));
 }
 
-/** Removes every field whose lower-cased name is in `names`, keeping the others in order. */
-function dropNamed(headers: string[], names: ReadonlySet<string>): void {
-  let write = 0;
-  for (let read = 0; read < headers.length; read += 2) {
-    const name = headers[read]!;
-    if (names.has(name.toLowerCase())) continue;
-    headers[write++] = name;
-    headers[write++] = headers[read + 1]!;
-  }
-  headers.length = write;
-}
 
 /**
  * RequestHeaderModifier: edits the header list the upstream receives. The edit is queued here and

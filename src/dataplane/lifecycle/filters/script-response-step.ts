@@ -4,6 +4,7 @@ import type { LifecycleRequest } from '../request.ts';
 import type { ResponseHead, ResponseStep } from '../request-step.ts';
 import type { ScriptBinding } from '../script-binding.ts';
 import { applyHeaderEdits } from './header-edits.ts';
+import { fieldRecord } from '../script-request.ts';
 
 /**
  * A RouteScript's `onResponse`, in the response phase: it sees the status and fields about to go
@@ -28,7 +29,7 @@ export class ScriptResponseStep implements ResponseStep {
     const request = r.reachedView(binding);
     if (loaded === null || scripts === null || request === undefined) return null;
     binding.invocations.inc();
-    const view: ScriptResponse = { status: head.status, headers: fieldsOf(head.headers), request };
+    const view: ScriptResponse = { status: head.status, headers: fieldRecord(head.headers), request };
     return scripts.engine.runResponse(loaded, view, binding.state).then((outcome) => this.#apply(r, head, outcome));
   }
 
@@ -70,15 +71,4 @@ function replace(head: ResponseHead, status: number, headers: Readonly<Record<st
   for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
   head.headers = fields;
   head.body = body;
-}
-
-/** The fields as a script sees them: names lower case, repeated ones joined with `, `. */
-function fieldsOf(flat: readonly string[]): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!.toLowerCase();
-    const seen = out[name];
-    out[name] = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`;
-  }
-  return out;
 }

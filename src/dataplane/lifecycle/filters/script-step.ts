@@ -4,7 +4,7 @@ import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep, UpstreamEdit } from '../request-step.ts';
 import type { ScriptBinding } from '../script-binding.ts';
 import { runScript, type ScriptVerdict } from '../script-phase.ts';
-import { scriptRequest } from '../script-request.ts';
+import { fieldRecord, scriptRequest } from '../script-request.ts';
 import { editHeaders } from '../../upstream/upstream-headers.ts';
 
 /** A script's pause without a maximum wait holds this long (its gate's deadline still applies). */
@@ -120,12 +120,7 @@ function withEdits(request: ScriptRequest, edits: readonly UpstreamEdit[] | null
     if (typeof value === 'string' && name.charCodeAt(0) !== 58 /* : */) flat.push(name, value);
   }
   for (const edit of edits) edit.applyTo(flat);
-  const edited = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!.toLowerCase();
-    const seen = edited[name];
-    edited[name] = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`;
-  }
+  const edited = fieldRecord(flat);
   const cookie = edited.cookie;
   const { cookieHeader: _, ...rest } = request;
   return { ...rest, headers: edited, ...(cookie === undefined || cookie === '' ? {} : { cookieHeader: cookie }) };
