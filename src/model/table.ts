@@ -168,7 +168,7 @@ export interface ScriptFilter {
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
- * was routed (a redirect, a script's `respond`, no endpoint…).
+ * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
 export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter;
 

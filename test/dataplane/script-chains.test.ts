@@ -30,9 +30,9 @@ describe('RouteScript chains, rewrite, redirect and onResponse on real traffic',
 
   before(async () => {
     env = await startScripted({
-      upstreams: { api, beta: null, ws: null },
+      upstreams: { api, beta: null, ws: null, down: null },
       objects: () => [
-        ingress('shop', 'shop.test', [{ path: '/api', service: 'api' }, { path: '/old', service: 'api' }, { path: '/ws', service: 'ws' }]),
+        ingress('shop', 'shop.test', [{ path: '/api', service: 'api' }, { path: '/old', service: 'api' }, { path: '/ws', service: 'ws' }, { path: '/down', service: 'down' }]),
         // Targets the Service: runs second on /api (the path-targeted script is more specific).
         routeScript('beta-users', {
           targetRefs: [{ kind: 'Service', name: 'api' }],
@@ -61,6 +61,12 @@ describe('RouteScript chains, rewrite, redirect and onResponse on real traffic',
           targetRefs: [{ kind: 'Ingress', name: 'shop', path: '/old' }],
           code: `export function onRequest(req) { return { redirect: { status: 308, location: 'https://new.shop.test' + req.path.slice(4) } }; }`,
         }),
+        routeScript('down-page', {
+          targetRefs: [{ kind: 'Service', name: 'down' }],
+          code: `export function onResponse(res) {
+            return res.status >= 500 ? { respond: { status: 503, headers: { 'content-type': 'text/html' }, body: '<p>down for maintenance (' + res.headers['x-signalbox-error'] + ')</p>' } } : null;
+          }`,
+        }),
         routeScript('ws-auth', {
           targetRefs: [{ kind: 'Ingress', name: 'shop', path: '/ws' }],
           code: `export function onRequest(req) {
@@ -71,6 +77,8 @@ describe('RouteScript chains, rewrite, redirect and onResponse on real traffic',
       ],
     });
     addWebSocketEcho(env.ups.ws!.server, upgrades);
+    // The Service's only endpoint stops listening: every attempt fails to connect.
+    await env.ups.down!.close();
   });
   after(() => env.close());
 
@@ -117,6 +125,13 @@ describe('RouteScript chains, rewrite, redirect and onResponse on real traffic',
     const res = await send(env.proxy, 'shop.test', '/api/orders', { 'x-api-key': 'nope' });
     assert.equal(res.status, 401);
     assert.equal(res.headers['x-served-for'], 'nobody', 'api-auth’s onResponse ran on its own 401');
+  });
+
+  it('onResponse replaces the proxy’s own 502 when the upstream cannot be reached', async () => {
+    const res = await send(env.proxy, 'shop.test', '/down/status');
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['content-type'], 'text/html');
+    assert.equal(res.body, '<p>down for maintenance (upstream-refused)</p>');
   });
 
   it('a redirect decision answers with its status and Location, nothing upstream', async () => {

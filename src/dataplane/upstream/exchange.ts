@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { account } from '../lifecycle/accounting.ts';
 import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
-import { reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import { errorAnswer, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ProxyRequest } from '../lifecycle/request.ts';
@@ -222,6 +222,43 @@ export class Exchange {
     return true;
   }
 
+  /**
+   * Answers signalbox's error for `reason` once no attempt can give a response (502, 504): through
+   * the route's response phase when it has one, as an upstream response would go — its header
+   * filters and its scripts' `onResponse` (which may put a page of its own in place) run first.
+   */
+  #answerError(reason: ErrorReason, close: boolean, upstream: Upstream): void {
+    const steps = this.request.routed!.plan.responseSteps;
+    if (steps === null) {
+      this.#bytes += writeError(this.res, reason, close);
+      return this.#finish(statusFor(reason), reason, upstream);
+    }
+    const answer = errorAnswer(reason);
+    if (close) answer.headers.connection = 'close';
+    const fields: string[] = [];
+    for (const name of Object.keys(answer.headers)) if (name !== 'content-length') fields.push(name, String(answer.headers[name]));
+    const head: ResponseHead = { status: statusFor(reason), headers: fields, body: answer.body };
+    const write = (): void => {
+      // Meanwhile the route's time limit or the client's leaving may have ended the exchange.
+      if (this.#done) return;
+      if (clientGone(this.res)) return this.#finish(499, 'client-closed', upstream);
+      const text = this.options.method === 'HEAD' ? '' : (head.body ?? '');
+      head.headers.push('content-length', String(Buffer.byteLength(head.body ?? '')));
+      (this.res as ServerResponse).writeHead(head.status, head.headers);
+      this.res.end(text);
+      this.#bytes += Buffer.byteLength(text);
+      this.#finish(head.status, reason, upstream);
+    };
+    const pending = runResponsePhase(this.request, head, steps);
+    if (pending === null) return write();
+    pending.then(write, (err: unknown) => {
+      this.state.log.error({ err }, 'response filter failed');
+      if (this.#done) return;
+      this.#bytes += writeError(this.res, 'internal-error', true);
+      this.#finish(statusFor('internal-error'), 'internal-error', upstream);
+    });
+  }
+
   /** Writes a head the response phase may have edited. */
   #writeHead(head: ResponseHead): void {
     this.#status = head.status;
@@ -281,8 +318,7 @@ export class Exchange {
       const retryAs = reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
       if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
-      this.#bytes += writeError(res, reason, true);
-      this.#finish(statusFor(reason), reason, attempt.upstream);
+      this.#answerError(reason, true, attempt.upstream);
       if (!this.req.readableEnded) this.req.resume();
     } else {
       this.state.metrics.proxyErrors.labels(reason).inc();
@@ -387,8 +423,7 @@ export class Exchange {
     if (clientGone(this.res)) return;
     const reason: ErrorReason = 'upstream-timeout';
     this.state.metrics.proxyErrors.labels(reason).inc();
-    this.#bytes += writeError(this.res, reason, this.options.body !== null);
-    this.#finish(statusFor(reason), reason, attempt.upstream);
+    this.#answerError(reason, this.options.body !== null, attempt.upstream);
     attempt.abandon(new Error('route request timeout'));
     if (!this.req.readableEnded) this.req.resume();
   };
