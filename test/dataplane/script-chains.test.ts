@@ -87,6 +87,12 @@ describe('RouteScript chains, rewrite, redirect and onResponse on real traffic',
     assert.deepEqual(route.filters, [{ type: 'RouteScript', script: 'default/api-auth' }, { type: 'RouteScript', script: 'default/beta-users' }]);
   });
 
+  it('/debug/scripts shows each route’s chain in the order it runs', async () => {
+    const report = (await (await fetch(`${env.proxy.debug}/debug/scripts`)).json()) as { id: string; chains: Record<string, string[]> }[];
+    const beta = report.find((s) => s.id === 'default/beta-users')!;
+    assert.deepEqual(beta.chains['Ingress/default/shop/rule/0/path/0'], ['default/api-auth', 'default/beta-users']);
+  });
+
   it('a later script sees the headers the earlier one set; the rewrite and the headers reach the upstream', async () => {
     const res = await send(env.proxy, 'shop.test', '/api/orders?page=2', { 'x-api-key': 'k2' });
     assert.equal(res.status, 200);

@@ -1,9 +1,11 @@
 import type { PublishedTable } from '../../model/table.ts';
+import { scriptsOf } from '../../model/route-parts.ts';
 import { routesByScript } from '../../router/routes-by-script.ts';
 import type { ScriptStatus } from '../../script/index.ts';
 
 /**
- * Every RouteScript of the table with the routes that run it and its health (`/debug/scripts`):
+ * Every RouteScript of the table with the routes that run it, each route's whole chain (the
+ * scripts that run on it, in order), and its health (`/debug/scripts`):
  * `failing` when any worker is backing off from it, with that worker's last failure; `slow` when
  * any worker saw it keep using most of its time budget (`budgetUsedP90`, the share of `timeoutMs`
  * its last runs used); `invalid` when it fails closed (its routes answer its rejectStatus without
@@ -24,6 +26,9 @@ export function scriptReport(published: PublishedTable, statuses: ReadonlyMap<st
     const script = table.scripts[id]!;
     // An invalid script that fails closed never runs: its routes answer its rejectStatus.
     const state = script.invalid ? 'invalid' : failing.length > 0 ? 'failing' : workers.some((w) => w.slow) ? 'slow' : 'ok';
-    return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: (routes.get(id) ?? []).map((r) => r.provenance), workers };
+    const mine = routes.get(id) ?? [];
+    // Each route's whole chain, in the order its scripts run, so that a script's place is visible.
+    const chains = Object.fromEntries(mine.map((r) => [r.provenance, scriptsOf(r)]));
+    return { id, state, ...(script.invalid ? { rejectStatus: script.rejectStatus } : {}), routes: mine.map((r) => r.provenance), chains, workers };
   });
 }
