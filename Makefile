@@ -57,8 +57,8 @@ bench-scripts: $(DEPS) ## RouteScript benchmark: one worker with and without a s
 compile-example: $(DEPS) ## print the routing table compiled from examples/quickstart
 	node bin/signalbox.js compile --in examples/quickstart
 
-golden: $(DEPS) ## regenerate testdata/compile/*.out.yaml (review the diff!)
-	UPDATE_GOLDEN=1 node --no-node-snapshot --test test/compile/golden.test.ts
+golden: $(DEPS) ## regenerate testdata/compile*/*.out.yaml (review the diff!)
+	UPDATE_GOLDEN=1 node --no-node-snapshot --test test/compile/golden.test.ts test/compile/back-half-golden.test.ts
 
 # Install artefacts. The chart carries a copy of crds/ (not a symlink: the chart directory must stand
 # on its own), and deploy/signalbox.yaml is the chart rendered with its defaults; test/chart/ fails
