@@ -101,7 +101,7 @@ describe('RouteScript failures fail only their request', () => {
     assert.equal(env.ups.app!.seen.length, before, 'nothing went upstream');
     assert.equal(await errors('closed', 'unavailable'), 1);
     const report = (await (await request(`${env.proxy.debug}/debug/scripts`)).body.json()) as { id: string; state: string; rejectStatus?: number }[];
-    assert.deepEqual(report.find((s) => s.id === 'default/closed'), { id: 'default/closed', state: 'invalid', rejectStatus: 401, routes: ['Ingress/default/app/rule/0/path/10'], workers: [] });
+    assert.deepEqual(report.find((s) => s.id === 'default/closed'), { id: 'default/closed', state: 'invalid', rejectStatus: 401, routes: ['Ingress/default/app/rule/0/path/10'], chains: { 'Ingress/default/app/rule/0/path/10': ['default/closed'] }, workers: [] });
   });
 
   it('a script that keeps failing is reported as failing and backs off instead of running on every request', async () => {
