@@ -18,7 +18,7 @@ import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field, isPortNumber, isRecord, isUnset } from './guards.ts';
 import { DEFAULT_SERVICE_POLICY, parseServicePolicy, type ServicePolicy } from './service-policy.ts';
 import { NO_CA_SOURCES, isTlsProtocol, protocolOfAppProtocol, resolveBackendTls, withProtocol, type CaSources } from './backend-protocol.ts';
-import type { BackendProtocol } from '../../model/policy.ts';
+import { DEFAULT_BACKEND_TLS, type BackendProtocol } from '../../model/policy.ts';
 
 /** The only protocol an HTTP proxy can dial; a Service port without `protocol` is TCP. */
 const TCP = 'TCP';
@@ -138,7 +138,7 @@ function portPolicies(service: Identified, namespace: string, ports: readonly Po
   const tls = [...protocols.values()].some(isTlsProtocol) ? resolveBackendTls(service, namespace, policy.backend, ca, sink) : null;
   const out = new Map<PortEntry, ServicePolicy>();
   for (const [port, protocol] of protocols) {
-    const cluster = tls === null ? policy.policy : withProtocol(policy.policy, protocol, tls);
+    const cluster = withProtocol(policy.policy, protocol, tls ?? DEFAULT_BACKEND_TLS);
     out.set(port, cluster === policy.policy ? policy : { ...policy, policy: cluster });
   }
   return out;
