@@ -49,6 +49,8 @@ export const DIAGNOSTIC_CODES = {
   ServicePortProtocolUnsupported: { severity: 'error', meaning: 'the referenced Service port is not TCP: requests get 503' },
   ServiceTypeUnsupported: { severity: 'error', meaning: 'the referenced Service is of type ExternalName: requests get 503' },
   ServiceInvalid: { severity: 'error', meaning: 'the referenced Service could not be read: requests get 503' },
+  ServiceAppProtocolUnknown: { severity: 'warning', meaning: 'a Service port has an appProtocol signalbox does not know: it is proxied as HTTP/1.1' },
+  BackendTlsCaInvalid: { severity: 'error', meaning: 'the Secret or ConfigMap key named by signalbox.dev/backend-tls-ca is missing or not PEM: the system root CAs verify the endpoints' },
 
   // signalbox.dev/* annotations of Services and EndpointSlices
   AnnotationInvalid: { severity: 'error', meaning: 'an annotation value does not parse or contradicts another: its default is used' },

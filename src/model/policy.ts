@@ -113,6 +113,26 @@ export interface PausePolicy {
   readonly maxBodyBytes: number;
 }
 
+/**
+ * How the proxy talks to a cluster's endpoints: HTTP/1.1 in cleartext (`http1`) or over TLS
+ * (`https`), HTTP/2 with prior knowledge in cleartext (`h2c`) or over TLS negotiated by ALPN (`h2`).
+ * gRPC is HTTP/2: `h2c` or `h2`.
+ */
+export type BackendProtocol = 'http1' | 'https' | 'h2c' | 'h2';
+
+/** Every value of {@link BackendProtocol}. */
+export const BACKEND_PROTOCOLS: readonly BackendProtocol[] = ['http1', 'https', 'h2c', 'h2'];
+
+/** How the proxy checks an endpoint's certificate (`https` and `h2` only). */
+export interface BackendTlsPolicy {
+  /** The name sent as SNI and checked against the certificate; null: the endpoint's address (no SNI for an IP). */
+  readonly serverName: string | null;
+  /** PEM of the CA certificates that may sign the endpoint's certificate; null: the system roots. */
+  readonly caPem: string | null;
+  /** False only when the Service turns verification off: any certificate is then accepted. */
+  readonly verify: boolean;
+}
+
 /** The upgrade protocol signalbox tunnels when a Service names none. */
 export const DEFAULT_UPGRADE_PROTOCOLS: readonly string[] = Object.freeze(['websocket']);
 
@@ -137,7 +157,14 @@ export interface ClusterPolicy {
    * them is served as plain HTTP/1.1 without its `Upgrade`.
    */
   readonly upgradeProtocols: readonly string[];
+  /** How the proxy talks to the endpoints (per Service port: its `appProtocol`, or the Service's annotation). */
+  readonly protocol: BackendProtocol;
+  /** Certificate checks, exactly when {@link protocol} runs over TLS (`https`, `h2`); null otherwise. */
+  readonly tls: BackendTlsPolicy | null;
 }
+
+/** Certificate checks of a TLS protocol when the Service sets none: the address's name, system roots, verified. */
+export const DEFAULT_BACKEND_TLS: BackendTlsPolicy = Object.freeze({ serverName: null, caPem: null, verify: true });
 
 /** The policy of a Service without annotations. */
 export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
@@ -151,4 +178,6 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
   pause: Object.freeze({ maxWaitMs: 5_000, maxRequests: 1_000, maxBodyBytes: 16 * 1024 * 1024 }),
   upgradeProtocols: DEFAULT_UPGRADE_PROTOCOLS,
+  protocol: 'http1',
+  tls: null,
 }) as ClusterPolicy;

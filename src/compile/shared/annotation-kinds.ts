@@ -10,7 +10,7 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 /** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights';
+export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref';
 
 /** The kinds of object that carry signalbox annotations. */
 export type AnnotatedKind = 'Service' | 'EndpointSlice';
@@ -32,6 +32,8 @@ interface Common<K extends AnnotationKind> {
 /** One of a fixed list of words. */
 export interface EnumAnnotation extends Common<'enum'> {
   readonly values: readonly string[];
+  /** True when the words may be written in any case (they compile lower-case), as other controllers spell them upper-case. */
+  readonly anyCase?: boolean;
 }
 
 /**
@@ -91,7 +93,21 @@ export type AnnotationSpec =
   | PathAnnotation
   | TokenAnnotation
   | TokenListAnnotation
-  | WeightsAnnotation;
+  | WeightsAnnotation
+  | ObjectRefAnnotation;
+
+/**
+ * A key of a Secret or ConfigMap in the annotated object's namespace: `secret/NAME` (key
+ * `ca.crt`), `configmap/NAME/KEY`, or a bare `NAME` for the Secret.
+ */
+export type ObjectRefAnnotation = Common<'object-ref'>;
+
+/** What an `object-ref` annotation names. */
+export interface ObjectKeyRef {
+  readonly kind: 'Secret' | 'ConfigMap';
+  readonly name: string;
+  readonly key: string;
+}
 
 /** One entry of a status list: an inclusive range, `[n, n]` for a single status. */
 export type StatusRange = readonly [number, number];
@@ -103,7 +119,7 @@ export type StatusRange = readonly [number, number];
 export function allowedValues(spec: AnnotationSpec): string {
   switch (spec.kind) {
     case 'enum':
-      return spec.values.length === 1 ? `only ${spec.values[0]}` : `one of ${spec.values.join(', ')}`;
+      return spec.values.length === 1 ? `only ${spec.values[0]}` : `one of ${spec.values.join(', ')}${spec.anyCase === true ? ' (in any case)' : ''}`;
     case 'duration': {
       const range = `a duration from ${formatDuration(spec.minMs)} to ${formatDuration(spec.maxMs)}`;
       const whole = spec.wholeSeconds === true ? ' in whole seconds' : '';
@@ -125,6 +141,8 @@ export function allowedValues(spec: AnnotationSpec): string {
       return 'comma-separated HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)';
     case 'weights':
       return `comma-separated address=weight pairs, weights from ${spec.min} to ${spec.max}`;
+    case 'object-ref':
+      return 'secret/NAME (its ca.crt key), configmap/NAME/KEY, or NAME for the Secret';
   }
 }
 

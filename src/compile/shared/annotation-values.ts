@@ -15,6 +15,8 @@ import {
   type StatusRange,
   type WeightsAnnotation,
 } from './annotations.ts';
+import type { ObjectKeyRef } from './annotation-kinds.ts';
+import { isDns1123Subdomain as isDnsSubdomain } from './guards.ts';
 import { addressSortKey, compareStrings } from './order.ts';
 
 /** A parsed value, or why the text is not one. */
@@ -35,8 +37,10 @@ export function parseAnnotationValue(spec: AnnotationSpec, text: string): Parsed
 
 function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues[AnnotationSpec['kind']]> {
   switch (spec.kind) {
-    case 'enum':
-      return spec.values.includes(value) ? ok(value) : fail('it is not one of the allowed words (they are lower-case)');
+    case 'enum': {
+      const word = spec.anyCase === true ? value.toLowerCase() : value;
+      return spec.values.includes(word) ? ok(word) : fail(spec.anyCase === true ? 'it is not one of the allowed words' : 'it is not one of the allowed words (they are lower-case)');
+    }
     case 'duration':
       return parseBoundedDuration(spec, value);
     case 'int':
@@ -55,7 +59,24 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
       return parseTokenList(value);
     case 'weights':
       return parseWeights(spec, value);
+    case 'object-ref':
+      return parseObjectRef(value);
   }
+}
+
+/** A Secret's key for a CA bundle, as cert-manager and Kubernetes write it. */
+const CA_KEY = 'ca.crt';
+/** A ConfigMap or Secret data key: letters, digits, `-`, `_`, `.`. */
+const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+function parseObjectRef(value: string): Parsed<ObjectKeyRef> {
+  const parts = value.split('/');
+  const [first, name, key] = parts.length === 1 ? ['secret', parts[0]!, CA_KEY] : [parts[0]!.toLowerCase(), parts[1] ?? '', parts[2] ?? (parts[0]!.toLowerCase() === 'secret' ? CA_KEY : '')];
+  if (parts.length > 3 || (first === 'secret' && parts.length > 2)) return fail('it has too many parts');
+  if (first !== 'secret' && first !== 'configmap') return fail(`${JSON.stringify(parts[0])} is neither secret nor configmap`);
+  if (!isDnsSubdomain(name)) return fail(`${JSON.stringify(name)} is not a valid object name`);
+  if (!DATA_KEY.test(key)) return fail(key === '' ? 'a configmap needs a key: configmap/NAME/KEY' : `${JSON.stringify(key)} is not a valid data key`);
+  return ok({ kind: first === 'secret' ? 'Secret' : 'ConfigMap', name, key });
 }
 
 /** At most 9 digits: large enough for any bound, small enough to stay an exact integer. */

@@ -7,11 +7,11 @@
  * Bounds keep values in ranges where they still mean what their name says; each group says why.
  */
 import { LB_POLICIES, type HashOn } from '../../model/policy.ts';
-import { HOUR, MINUTE, SECOND, type AnnotationSpec, type StatusRange } from './annotation-kinds.ts';
+import { HOUR, MINUTE, SECOND, type AnnotationSpec, type ObjectKeyRef, type StatusRange } from './annotation-kinds.ts';
 
 export { allowedValues, formatDuration } from './annotation-kinds.ts';
 export type {
-  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
+  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, ObjectRefAnnotation, ObjectKeyRef, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
 } from './annotation-kinds.ts';
 
 /** The prefix of every signalbox annotation. Other annotations are never looked at. */
@@ -327,6 +327,44 @@ export const ANNOTATIONS = [
     description: 'The `Upgrade` protocols a client may switch to (the connection then becomes a tunnel to the endpoint); an upgrade to any other is served as plain HTTP/1.1 without its `Upgrade`; `h2c` is never tunnelled.',
   },
 
+  // Protocols to backends. A Service port's appProtocol says the same for one port; the annotation,
+  // which speaks for every port of the Service, wins. Words in any case: ingress-nginx writes GRPC.
+  {
+    name: 'signalbox.dev/backend-protocol',
+    on: 'Service',
+    kind: 'enum',
+    values: ['http', 'https', 'h2c', 'h2', 'grpc', 'grpcs'],
+    anyCase: true,
+    default: 'the port\'s `appProtocol`, else http',
+    example: 'grpc',
+    description: 'How the proxy talks to the endpoints: HTTP/1.1 (`http`, `https` over TLS), HTTP/2 (`h2c` in cleartext, `h2` over TLS), gRPC (`grpc` in cleartext, `grpcs` over TLS).',
+  },
+  {
+    name: 'signalbox.dev/backend-tls-ca',
+    on: 'Service',
+    kind: 'object-ref',
+    default: 'the system\'s root CAs',
+    example: 'configmap/internal-ca/ca.crt',
+    description: 'The CA certificates (PEM) that must sign the endpoints\' certificates, from a Secret (`ca.crt`) or a ConfigMap key in the Service\'s namespace; only with a TLS protocol.',
+  },
+  {
+    name: 'signalbox.dev/backend-tls-server-name',
+    on: 'Service',
+    kind: 'token',
+    default: 'none (the endpoint\'s address)',
+    example: 'api.internal.example',
+    description: 'The name sent as SNI and that the endpoints\' certificates must carry; only with a TLS protocol.',
+  },
+  {
+    name: 'signalbox.dev/backend-tls-verify',
+    on: 'Service',
+    kind: 'enum',
+    values: ['true', 'false'],
+    default: 'true',
+    example: 'false',
+    description: '`false` accepts any certificate from the endpoints (encrypted, but not authenticated); only with a TLS protocol.',
+  },
+
   // Endpoint weights. Up to 1000 allows fine ratios; more would only overflow smooth balancers.
   {
     name: 'signalbox.dev/endpoint-weights',
@@ -372,6 +410,7 @@ export interface AnnotationValues {
   readonly 'token-list': readonly string[];
   /** Weight by address; keys are `addressSortKey`s, so that spellings of one IPv6 address agree. */
   readonly weights: ReadonlyMap<string, number>;
+  readonly 'object-ref': ObjectKeyRef;
 }
 
 /** What a valid value of annotation `N` compiles to; for a word list, one of its words. */

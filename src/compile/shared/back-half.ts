@@ -13,7 +13,7 @@ import type { FrontEndOutput } from './candidates.ts';
 import { buildClusters, clusterNamer } from './clusters.ts';
 import type { ClusterNamer } from './cluster-names.ts';
 import { pickDefaultRoute } from './default-backend.ts';
-import type { DiagnosticSink } from './diagnostics.ts';
+import { DiagnosticSink } from './diagnostics.ts';
 import { indexSlices } from './endpoint-slices.ts';
 import { field } from './guards.ts';
 import { indexObjects } from './objects.ts';
@@ -34,7 +34,12 @@ export interface Placement {
 
 /** Reads the Services of `input` (a snapshot, any shape) and places the front end's routes. */
 export function placeRoutes(frontEnd: FrontEndOutput, input: unknown, sink: DiagnosticSink): Placement {
-  const resolver = new ServiceResolver(indexObjects(field(input, 'services'), 'Service', true, sink), sink);
+  // Secrets and ConfigMaps are indexed again (and reported) where they are read for their own sake.
+  const ca = {
+    secrets: indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink()),
+    configMaps: indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink()),
+  };
+  const resolver = new ServiceResolver(indexObjects(field(input, 'services'), 'Service', true, sink), sink, ca);
   const clusterOf = clusterNamer(resolver);
   // A route whose regular expression the data plane's engine refuses is dropped, with a diagnostic.
   const routes = frontEnd.routes.filter((candidate) => {

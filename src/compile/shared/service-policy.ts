@@ -18,7 +18,9 @@ import {
   type PausePolicy,
   type RetryPolicy,
   type TimeoutPolicy,
+  type BackendProtocol,
 } from '../../model/policy.ts';
+import type { ObjectKeyRef } from './annotation-kinds.ts';
 import { ANNOTATION_CODES, AnnotationReader } from './annotation-reader.ts';
 import { expandStatuses } from './annotation-values.ts';
 import { formatDuration, type AnnotationName } from './annotations.ts';
@@ -30,10 +32,29 @@ export interface ServicePolicy {
   readonly policy: ClusterPolicy;
   /** Weights from `signalbox.dev/endpoint-weights`, keyed by `addressSortKey` of the address. */
   readonly endpointWeights: ReadonlyMap<string, number>;
+  /** The backend-protocol annotations, which services.ts combines with each port's `appProtocol`. */
+  readonly backend: BackendAnnotations;
 }
 
+/**
+ * What the `signalbox.dev/backend-*` annotations say. The protocol of a cluster also depends on its
+ * Service port (`appProtocol`), and the CA on a Secret or ConfigMap, so services.ts finishes the job.
+ */
+export interface BackendAnnotations {
+  /** From `signalbox.dev/backend-protocol`; null when absent or invalid (the port's appProtocol decides). */
+  readonly protocol: BackendProtocol | null;
+  readonly caRef: ObjectKeyRef | null;
+  readonly serverName: string | null;
+  readonly verify: boolean;
+}
+
+const NO_BACKEND_ANNOTATIONS: BackendAnnotations = Object.freeze({ protocol: null, caRef: null, serverName: null, verify: true });
+
 /** The policy of a Service without annotations, or one that cannot be read. */
-export const DEFAULT_SERVICE_POLICY: ServicePolicy = Object.freeze({ policy: DEFAULT_CLUSTER_POLICY, endpointWeights: new Map<string, number>() });
+export const DEFAULT_SERVICE_POLICY: ServicePolicy = Object.freeze({ policy: DEFAULT_CLUSTER_POLICY, endpointWeights: new Map<string, number>(), backend: NO_BACKEND_ANNOTATIONS });
+
+/** What each `signalbox.dev/backend-protocol` word means on the wire; gRPC is HTTP/2. */
+const PROTOCOL_WORDS: Readonly<Record<string, BackendProtocol>> = { http: 'http1', https: 'https', h2c: 'h2c', h2: 'h2', grpc: 'h2c', grpcs: 'h2' };
 
 /** Cookie affinity settings when `signalbox.dev/affinity: cookie` sets no others. */
 export const DEFAULT_AFFINITY: AffinityPolicy = Object.freeze({ cookieName: 'sb-affinity', ttlSeconds: 0, path: '/' });
@@ -79,8 +100,21 @@ export function parseServicePolicy(service: Identified, sink: DiagnosticSink): S
     circuitBreaker: circuitBreaker(a),
     pause: pause(a),
     upgradeProtocols: upgradeProtocols(a),
+    // services.ts sets the protocol of each port (its appProtocol, or backend-protocol).
+    protocol: DEFAULT_CLUSTER_POLICY.protocol,
+    tls: DEFAULT_CLUSTER_POLICY.tls,
   };
-  return { policy, endpointWeights: a.get('signalbox.dev/endpoint-weights') ?? DEFAULT_SERVICE_POLICY.endpointWeights };
+  return { policy, endpointWeights: a.get('signalbox.dev/endpoint-weights') ?? DEFAULT_SERVICE_POLICY.endpointWeights, backend: backend(a) };
+}
+
+function backend(a: AnnotationReader): BackendAnnotations {
+  const word = a.get('signalbox.dev/backend-protocol');
+  return {
+    protocol: word === undefined ? null : (PROTOCOL_WORDS[word] ?? null),
+    caRef: a.get('signalbox.dev/backend-tls-ca') ?? null,
+    serverName: a.get('signalbox.dev/backend-tls-server-name') ?? null,
+    verify: a.get('signalbox.dev/backend-tls-verify') !== 'false',
+  };
 }
 
 function balancing(a: AnnotationReader): Pick<ClusterPolicy, 'lbPolicy' | 'hashOn'> {

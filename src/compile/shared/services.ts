@@ -17,6 +17,8 @@ import type { Identified } from './objects.ts';
 import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field, isPortNumber, isRecord, isUnset } from './guards.ts';
 import { DEFAULT_SERVICE_POLICY, parseServicePolicy, type ServicePolicy } from './service-policy.ts';
+import { NO_CA_SOURCES, isTlsProtocol, protocolOfAppProtocol, resolveBackendTls, withProtocol, type CaSources } from './backend-protocol.ts';
+import { DEFAULT_BACKEND_TLS, type BackendProtocol } from '../../model/policy.ts';
 
 /** The only protocol an HTTP proxy can dial; a Service port without `protocol` is TCP. */
 const TCP = 'TCP';
@@ -49,11 +51,13 @@ interface PortEntry {
   readonly name: string;
   /** `spec.ports[].protocol`, `TCP` when unset. */
   readonly protocol: string;
+  /** `spec.ports[].appProtocol`, '' when unset. */
+  readonly appProtocol: string;
 }
 
 /** A Service as backends see it: its ports and policy, or why none of its ports can be used. */
 type ServicePorts =
-  | { readonly ports: readonly PortEntry[]; readonly repeats: readonly PortEntry[]; readonly policy: ServicePolicy }
+  | { readonly ports: readonly PortEntry[]; readonly repeats: readonly PortEntry[]; readonly policyOf: ReadonlyMap<PortEntry, ServicePolicy> }
   | { readonly problem: PortProblem };
 
 /** What a Service that throws when read (see `guarded`) is taken for. */
@@ -73,10 +77,13 @@ export class ServiceResolver {
   readonly #services: ReadonlyMap<string, Identified>;
   readonly #sink: DiagnosticSink;
   readonly #read = new Map<string, ServicePorts>();
+  readonly #ca: CaSources;
 
-  constructor(services: ReadonlyMap<string, Identified>, sink: DiagnosticSink) {
+  /** `ca` holds the Secrets and ConfigMaps that `signalbox.dev/backend-tls-ca` may name. */
+  constructor(services: ReadonlyMap<string, Identified>, sink: DiagnosticSink, ca: CaSources = NO_CA_SOURCES) {
     this.#services = services;
     this.#sink = sink;
+    this.#ca = ca;
   }
 
   /**
@@ -91,14 +98,14 @@ export class ServiceResolver {
     let ports = this.#read.get(key);
     if (ports === undefined) {
       const subject = { kind: 'Service', namespace, name: ref.service };
-      ports = guarded(this.#sink, subject, UNREADABLE, () => readService(key, this.#services.get(key), this.#sink));
+      ports = guarded(this.#sink, subject, UNREADABLE, () => readService(key, namespace, this.#services.get(key), this.#ca, this.#sink));
       this.#read.set(key, ports);
     }
     return matchPort(key, ports, ref);
   }
 }
 
-function readService(svcName: string, service: Identified | undefined, sink: DiagnosticSink): ServicePorts {
+function readService(svcName: string, namespace: string, service: Identified | undefined, ca: CaSources, sink: DiagnosticSink): ServicePorts {
   if (service === undefined) {
     return { problem: { code: 'ServiceNotFound', message: `Service ${svcName} not found; requests get 503 until it exists` } };
   }
@@ -107,7 +114,34 @@ function readService(svcName: string, service: Identified | undefined, sink: Dia
     return { problem: { code: 'ServiceTypeUnsupported', message: `Service ${svcName} is of type ExternalName, which is not supported; requests get 503` } };
   }
   const policy = guarded(sink, service.id, DEFAULT_SERVICE_POLICY, () => parseServicePolicy(service, sink));
-  return { ...readPorts(field(spec, 'ports')), policy };
+  const { ports, repeats } = readPorts(field(spec, 'ports'));
+  return { ports, repeats, policyOf: portPolicies(service, namespace, ports, policy, ca, sink) };
+}
+
+/**
+ * The policy of each port: the Service's, with the protocol its annotation or the port's
+ * `appProtocol` names. The CA is read once per Service, and only when a port runs over TLS.
+ */
+function portPolicies(service: Identified, namespace: string, ports: readonly PortEntry[], policy: ServicePolicy, ca: CaSources, sink: DiagnosticSink): Map<PortEntry, ServicePolicy> {
+  const protocols = new Map<PortEntry, BackendProtocol>();
+  for (const port of ports) {
+    let protocol = policy.backend.protocol;
+    if (protocol === null && port.appProtocol !== '') {
+      protocol = protocolOfAppProtocol(port.appProtocol) ?? null;
+      if (protocol === null) {
+        const name = port.name === '' ? String(port.port) : port.name;
+        sink.report(service.id, 'ServiceAppProtocolUnknown', 'warning', `Service port ${name} has appProtocol ${JSON.stringify(port.appProtocol)}, which signalbox does not know; it is proxied as HTTP/1.1`, `${service.id.provenance}/spec/ports/${name}/appProtocol`);
+      }
+    }
+    protocols.set(port, protocol ?? 'http1');
+  }
+  const tls = [...protocols.values()].some(isTlsProtocol) ? resolveBackendTls(service, namespace, policy.backend, ca, sink) : null;
+  const out = new Map<PortEntry, ServicePolicy>();
+  for (const [port, protocol] of protocols) {
+    const cluster = withProtocol(policy.policy, protocol, tls ?? DEFAULT_BACKEND_TLS);
+    out.set(port, cluster === policy.policy ? policy : { ...policy, policy: cluster });
+  }
+  return out;
 }
 
 /**
@@ -120,7 +154,7 @@ function matchPort(svcName: string, service: ServicePorts, ref: ServiceRef): Res
   const named = (p: PortEntry): boolean => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port);
   const matches = service.ports.filter(named);
   const found = matches.find((p) => p.protocol === TCP);
-  if (found !== undefined) return { servicePort: found.port, portName: found.name, resolved: true, problem: null, policy: service.policy };
+  if (found !== undefined) return { servicePort: found.port, portName: found.name, resolved: true, problem: null, policy: service.policyOf.get(found) ?? DEFAULT_SERVICE_POLICY };
   const shown = typeof ref.port === 'number' ? String(ref.port) : JSON.stringify(ref.port);
   if (matches.length > 0) {
     return {
@@ -153,10 +187,16 @@ function readPorts(value: unknown): { ports: PortEntry[]; repeats: PortEntry[] }
     const port = field(entry, 'port');
     const name = field(entry, 'name');
     const protocol = field(entry, 'protocol');
+    const appProtocol = field(entry, 'appProtocol');
     if (!isPortNumber(port)) continue;
     if (!isUnset(name) && typeof name !== 'string') continue;
     if (!isUnset(protocol) && typeof protocol !== 'string') continue;
-    const parsed = { port, name: typeof name === 'string' ? name : '', protocol: typeof protocol === 'string' && protocol !== '' ? protocol : TCP };
+    const parsed = {
+      port,
+      name: typeof name === 'string' ? name : '',
+      protocol: typeof protocol === 'string' && protocol !== '' ? protocol : TCP,
+      appProtocol: typeof appProtocol === 'string' ? appProtocol : '',
+    };
     const repeat = ports.some((p) => (parsed.name !== '' && p.name === parsed.name) || (p.port === parsed.port && p.protocol === parsed.protocol));
     (repeat ? repeats : ports).push(parsed);
   }

@@ -128,7 +128,8 @@ function readKeyPair(name: string, secret: Identified | undefined): KeyPair {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function readKey(secret: Identified, key: string): string | { readonly problem: string } {
+/** Key `key` of a Secret: from `stringData` (plain) or `data` (base64), or why it cannot be read. */
+export function readKey(secret: Identified, key: string): string | { readonly problem: string } {
   const plain = field(field(secret.obj, 'stringData'), key);
   if (typeof plain === 'string' && plain !== '') return plain;
   const encoded = field(field(secret.obj, 'data'), key);

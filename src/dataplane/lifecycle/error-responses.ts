@@ -22,6 +22,8 @@ export type ErrorReason =
   | 'upstream-connect-timeout'
   | 'upstream-timeout'
   | 'upstream-protocol-error'
+  /** The endpoint's TLS certificate failed verification (unknown CA, wrong name, expired) or the handshake failed. */
+  | 'upstream-tls'
   | 'internal-error'
   | 'circuit-open'
   /** A RouteScript failed and its failure policy is `reject` (the status is the RouteScript's). */
@@ -58,6 +60,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'upstream-connect-timeout': { status: 504, body: 'upstream connect timeout' },
   'upstream-timeout': { status: 504, body: 'upstream response timeout' },
   'upstream-protocol-error': { status: 502, body: 'upstream sent an invalid response' },
+  'upstream-tls': { status: 502, body: 'upstream TLS certificate not trusted or handshake failed' },
   'internal-error': { status: 500, body: 'internal error in the proxy' },
   'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
   'script-failed': { status: 503, body: 'the route script failed' },
@@ -138,6 +141,22 @@ function reasonPhrase(status: number): string {
   return STATUS_CODES[status] ?? 'Status';
 }
 
+/** OpenSSL's verification failures, as Node reports them in `err.code`. */
+const TLS_FAILURES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Maps an upstream failure (undici error or socket error) to the reason a user sees. */
 export function reasonForUpstreamError(err: unknown): ErrorReason {
   const code = (err as { code?: string } | null)?.code ?? '';
@@ -155,6 +174,7 @@ export function reasonForUpstreamError(err: unknown): ErrorReason {
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return 'bad-request';
     default:
+      if (TLS_FAILURES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'upstream-tls';
       if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'upstream-protocol-error';
       return 'upstream-reset';
   }

@@ -509,7 +509,8 @@ class RequestBodyTimeoutError extends Error {
 
 /** Which upstream failures a retry may help with: refused or timed-out connects, and resets. */
 function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null {
-  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout') return 'connect-failure';
+  // A TLS failure happens before the request is sent; another endpoint may hold a good certificate.
+  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout' || reason === 'upstream-tls') return 'connect-failure';
   if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
   return null;
 }

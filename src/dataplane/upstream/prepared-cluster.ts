@@ -6,7 +6,7 @@ import type { Cluster } from '../../model/table.ts';
 import { Affinity } from './affinity.ts';
 import type { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
 import { keyReader, type KeyReader, type KeySource } from './request-keys.ts';
-import { endpointKey, poolKey, type EndpointPool, type UpstreamState } from './upstream-state.ts';
+import { endpointKey, poolKey, transportKey, type EndpointPool, type PoolTransport, type UpstreamState } from './upstream-state.ts';
 
 /** One endpoint of a cluster, as the proxy uses it. */
 export interface Upstream {
@@ -85,9 +85,11 @@ export class PreparedCluster {
     const perEndpoint = circuitBreaker.maxConnections > 0 ? Math.max(1, Math.ceil(circuitBreaker.maxConnections / Math.max(1, eligible.length))) : 0;
     const ready: Upstream[] = [];
     const fallback: Upstream[] = [];
+    const transport: PoolTransport = { protocol: cluster.policy.protocol, tls: cluster.policy.tls };
+    const transportPart = transportKey(transport);
     for (const ep of eligible) {
       const key = endpointKey(cluster.name, ep.address, ep.port);
-      const pool = poolKey(key, connectMs, perEndpoint);
+      const pool = poolKey(key, connectMs, perEndpoint, transportPart);
       keys.endpoints.add(key);
       keys.pools.add(pool);
       const upstream: Upstream = {
@@ -95,7 +97,7 @@ export class PreparedCluster {
         port: ep.port,
         id: ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`,
         weight: ep.weight,
-        pool: state.pool(pool, cluster.name, ep.address, ep.port, connectMs, perEndpoint),
+        pool: state.pool(pool, cluster.name, ep.address, ep.port, connectMs, perEndpoint, transport),
         stats: state.stats(key),
         health: state.health(key),
       };

@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Pool, buildConnector } from 'undici';
 import type { Histogram } from 'prom-client';
 import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
 import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
+import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
+
+/** How a pool talks to its endpoint: the cluster's protocol and, over TLS, its certificate checks. */
+export interface PoolTransport {
+  readonly protocol: BackendProtocol;
+  readonly tls: BackendTlsPolicy | null;
+}
 
 /** The keep-alive connection pool of one endpoint of one cluster. */
 export type EndpointPool = Pool;
@@ -27,10 +35,10 @@ export class UpstreamState {
   }
 
   /** The pool under `key` (see {@link poolKey}), created on first use. */
-  pool(key: string, cluster: string, address: string, port: number, connectMs: number, connections: number): Pool {
+  pool(key: string, cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): Pool {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#create(cluster, address, port, connectMs, connections);
+      pool = this.#create(cluster, address, port, connectMs, connections, transport);
       this.#pools.set(key, pool);
     }
     return pool;
@@ -99,11 +107,29 @@ export class UpstreamState {
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
   }
 
-  #create(cluster: string, address: string, port: number, connectMs: number, connections: number): Pool {
+  #create(cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): Pool {
     const host = address.includes(':') ? `[${address}]` : address;
-    const connector = buildConnector({ timeout: connectMs, noDelay: true });
+    const { protocol, tls } = transport;
+    // undici offers HTTP/2 by ALPN unless told not to: an `https` cluster asked for HTTP/1.1. h2c is
+    // HTTP/2 with prior knowledge, since a proxy cannot afford the h2c upgrade dance per connection.
+    const http2 = protocol === 'h2' || protocol === 'h2c';
+    const connector = buildConnector({
+      timeout: connectMs,
+      noDelay: true,
+      allowH2: protocol === 'h2',
+      useH2c: protocol === 'h2c',
+      ...(tls === null
+        ? {}
+        : {
+            ...(tls.serverName === null ? {} : { servername: tls.serverName }),
+            ...(tls.caPem === null ? {} : { ca: tls.caPem }),
+            rejectUnauthorized: tls.verify,
+          }),
+    } as buildConnector.BuildOptions);
     const histogram = this.#connectDuration.labels(cluster);
-    return new Pool(`http://${host}:${port}`, {
+    return new Pool(`${tls === null ? 'http' : 'https'}://${host}:${port}`, {
+      allowH2: http2,
+      ...(protocol === 'h2c' ? { useH2c: true } : {}),
       pipelining: 1,
       connections: connections > 0 ? connections : null,
       keepAliveTimeout: 4_000,
@@ -112,7 +138,10 @@ export class UpstreamState {
       strictContentLength: true,
       connect(opts, callback) {
         const started = performance.now();
-        connector(opts, (...args) => {
+        // undici would take the name to verify from the first request's Host, but a pooled
+        // connection serves every host: the name is the Service's, else the endpoint's address.
+        const fixed = tls === null ? opts : { ...opts, servername: tls.serverName ?? undefined };
+        connector(fixed as buildConnector.Options, (...args) => {
           if (args[0] === null) histogram.observe((performance.now() - started) / 1000);
           callback(...args);
         });
@@ -127,9 +156,20 @@ export function endpointKey(cluster: string, address: string, port: number): str
 }
 
 /**
- * The key of an endpoint's pool. The connect timeout and connection limit are part of it because
- * they are fixed when a pool is made: a Service whose annotations change them gets fresh pools.
+ * The key of an endpoint's pool. The connect timeout, connection limit and transport are part of it
+ * because they are fixed when a pool is made: a Service whose annotations change them gets fresh pools.
  */
-export function poolKey(endpoint: string, connectMs: number, connections: number): string {
-  return `${endpoint}|${connectMs}|${connections}`;
+export function poolKey(endpoint: string, connectMs: number, connections: number, transport: string): string {
+  return `${endpoint}|${connectMs}|${connections}|${transport}`;
+}
+
+/**
+ * The part of a pool's key that its transport decides (protocol, server name, verification, CA
+ * digest): a Service that changes any of them gets fresh pools, never a connection made otherwise.
+ */
+export function transportKey(transport: PoolTransport): string {
+  const { protocol, tls } = transport;
+  if (tls === null) return protocol;
+  const ca = tls.caPem === null ? '' : createHash('sha256').update(tls.caPem).digest('hex').slice(0, 16);
+  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}`;
 }
