@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as h2connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeHeader } from '../../src/dataplane/proxy-protocol/header.ts';
 import { ingress, removeDir, routeScript, tempManifestDir } from '../helpers/manifests.ts';
@@ -104,6 +105,31 @@ describe('accepting the PROXY protocol from trusted proxies (--proxy-protocol)',
     assert.equal((res as RawResponse).status, 200);
     assert.equal(lastSeen()['x-forwarded-for'], '198.51.100.9');
     assert.equal(lastSeen()['x-forwarded-proto'], 'https');
+  });
+
+  it('gives HTTP/2 requests over the HTTPS listener the header\'s client address', async () => {
+    const session = h2connect(env.proxy.https, {
+      createConnection: () => {
+        const tcp = connect({ host: '127.0.0.1', port: tlsPort() });
+        tcp.write(V1_TCP6);
+        return tlsConnect({ socket: tcp, servername: 'app.test', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+      },
+    });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/h2', ':authority': 'app.test' });
+        stream.on('response', (headers) => resolve(Number(headers[':status'])));
+        stream.on('error', reject);
+        stream.resume();
+        stream.end();
+      });
+      assert.equal(status, 200);
+      assert.equal(env.ups.app!.seen.at(-1)!.url, '/h2');
+      assert.equal(lastSeen()['x-forwarded-for'], '2001:db8::7');
+      assert.equal(lastSeen()['x-script-client'], '2001:db8::7');
+    } finally {
+      session.close();
+    }
   });
 
   it('closes the connection of a trusted peer that sends no header, on both listeners', async () => {
