@@ -24,6 +24,7 @@ export interface DataplaneFlags {
   accessLog: string;
   logLevel: string;
   trustedProxies: string;
+  proxyProtocol?: boolean;
   connectTimeout: string;
   responseHeaderTimeout: string;
   idleTimeout: string;
@@ -76,6 +77,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--access-log <target>', 'stdout, stderr, off, or a file path', d.accessLog)
     .option('--log-level <level>', LOG_LEVELS.join(', '), d.logLevel)
     .option('--trusted-proxies <cidrs>', 'comma-separated IPs/CIDRs whose X-Forwarded-* headers are believed', '')
+    .option('--proxy-protocol', 'read a PROXY protocol header (v1 or v2) first on every connection from --trusted-proxies, which must send one; its address is the client\'s')
     .option('--connect-timeout <duration>', 'upstream connect timeout (504 past it)', `${d.timeouts.connectMs}ms`)
     .option('--response-header-timeout <duration>', 'wait for upstream response headers (504 past it)', `${d.timeouts.responseHeadersMs}ms`)
     .option('--idle-timeout <duration>', 'longest silence on a client connection or upstream body', `${d.timeouts.idleMs}ms`)
@@ -179,11 +181,17 @@ function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfi
       throw new ConfigError(`--default-cert/--default-key: ${(err as Error).message}`);
     }
   }
+  const trustedProxies = parseTrustedProxies(flags.trustedProxies);
+  const proxyProtocol = flags.proxyProtocol === true;
+  if (proxyProtocol && trustedProxies.length === 0) {
+    throw new ConfigError('--proxy-protocol needs --trusted-proxies: the header is believed only from the balancers listed there');
+  }
   return {
     bindAddress: flags.bind,
     httpPort: parsePort('--http-port', flags.httpPort),
     httpsPort: flags.httpsPort === 'off' ? null : parsePort('--https-port', flags.httpsPort),
-    trustedProxies: parseTrustedProxies(flags.trustedProxies),
+    trustedProxies,
+    proxyProtocol,
     timeouts: {
       connectMs: parseDuration('--connect-timeout', flags.connectTimeout),
       responseHeadersMs: parseDuration('--response-header-timeout', flags.responseHeaderTimeout),

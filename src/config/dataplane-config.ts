@@ -15,6 +15,11 @@ export interface DataplaneConfig {
   readonly httpsPort: number | null;
   /** Addresses (CIDR or single IPs) whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];
+  /**
+   * Read a PROXY protocol header (v1 or v2) at the start of every client connection from a trusted
+   * proxy, which must send one; its source address is the client's (see docs/security.md#proxy-protocol).
+   */
+  readonly proxyProtocol: boolean;
   readonly timeouts: Timeouts;
   readonly limits: Limits;
   /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
@@ -92,6 +97,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   httpPort: 8080,
   httpsPort: 8443,
   trustedProxies: [],
+  proxyProtocol: false,
   timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000 }),
   limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384 }),
   paths: DEFAULT_PATH_OPTIONS,

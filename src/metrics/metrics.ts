@@ -32,6 +32,12 @@ export interface DataplaneMetrics {
   /** Client connections refused because the worker was at `--max-connections`, by listener. */
   readonly connectionsRefused: Counter<'listener'>;
   /**
+   * Client connections closed by `--proxy-protocol` before any request, by listener and reason:
+   * `untrusted` (a PROXY header from a peer not in --trusted-proxies), `missing` (a trusted peer
+   * without one), `malformed` (broken or oversized) and `timeout` (not sent in time).
+   */
+  readonly proxyProtocolRefused: Counter<'listener' | 'reason'>;
+  /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
    * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
@@ -239,6 +245,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_connections_refused_total',
       help: 'Client connections refused because the worker held --max-connections already, by listener.',
       labelNames: ['listener'] as const,
+      registers,
+    }),
+    proxyProtocolRefused: new Counter({
+      name: 'signalbox_proxy_protocol_refused_total',
+      help: 'Client connections closed for their PROXY protocol header, by listener and reason: untrusted, missing, malformed, timeout.',
+      labelNames: ['listener', 'reason'] as const,
       registers,
     }),
     upgrades: new Counter({

@@ -2,6 +2,7 @@ import type { ClientRequest, ProxyState } from './proxy-state.ts';
 import type { RouteContext } from './route-context.ts';
 import type { Upstream } from '../upstream/prepared-cluster.ts';
 import { absoluteAuthority } from './request-target.ts';
+import { clientAddress } from '../proxy-protocol/client-address.ts';
 
 /**
  * The request's host for the access log, taken in the order routing takes it (request-host.ts):
@@ -57,7 +58,7 @@ export function account(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       route: ctx?.route.provenance ?? '',
       upstream: upstream?.id ?? '',
-      client: req.socket?.remoteAddress ?? '',
+      client: clientAddress(req.socket),
       protocol: req.httpVersion,
       ...(error === undefined ? {} : { error }),
       ...(note?.script === undefined ? {} : { script: note.script }),

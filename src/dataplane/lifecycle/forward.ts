@@ -5,6 +5,7 @@ import { upstreamHeaders } from '../upstream/upstream-headers.ts';
 import type { ClientRequest } from './proxy-state.ts';
 import type { ProxyRequest } from './request.ts';
 import type { RouteContext } from './route-context.ts';
+import { clientAddress } from '../proxy-protocol/client-address.ts';
 
 /**
  * The transport phases of a plain request through `ctx` (its backend): the circuit breaker; the
@@ -39,7 +40,7 @@ export function forward(r: ProxyRequest, ctx: RouteContext): void {
   if (upstream === null) return r.fail('no-endpoint');
   const { target, path, host } = r.routed!;
   const listener = r.listener;
-  const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket?.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, null, r.upstreamHost);
+  const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host }, state.trusted, null, r.upstreamHost);
   const edits = r.edits;
   if (edits !== null) for (const edit of edits) edit.applyTo(headers);
   const upstreamPath = r.upstreamPath ?? path;

@@ -11,6 +11,7 @@ import { LifecycleRequest, type AnswerKind } from './request.ts';
 import type { RouteContext } from './route-context.ts';
 import type { RoutePlan } from './route-plan.ts';
 import { allowedOffer, plainReason, plainRequestHead, type PlainReason } from './upgrade-offer.ts';
+import { clientAddress } from '../proxy-protocol/client-address.ts';
 
 /** What the upgrade handler of one listener needs besides the proxy state. */
 export interface UpgradeOptions {
@@ -118,7 +119,7 @@ class UpgradeRequest extends LifecycleRequest {
     const offered = allowedOffer(req, ctx.cluster.policy.upgradeProtocols);
     if (offered === null) state.metrics.upgrades.labels('not-allowed').inc();
     const { target, host } = this.routed!;
-    const headers = upstreamHeaders(req.rawHeaders, { peer: req.socket.remoteAddress ?? '', proto: listener.proto, port: listener.port, host }, state.trusted, offered, this.upstreamHost);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host }, state.trusted, offered, this.upstreamHost);
     const edits = this.edits;
     if (edits !== null) for (const edit of edits) edit.applyTo(headers);
     const options = this.#options;

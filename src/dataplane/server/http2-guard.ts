@@ -4,6 +4,7 @@ import type { Logger } from '../../log.ts';
 import type { Http2Metrics } from '../../metrics/metrics.ts';
 import { isOwnReset, markOwnReset } from '../lifecycle/client-gone.ts';
 import { RateBudget } from './rate-budget.ts';
+import { clientAddress } from '../proxy-protocol/client-address.ts';
 
 /**
  * Why the guard ended an HTTP/2 connection (the `kind` label of `signalbox_http2_abuse_total`):
@@ -286,6 +287,6 @@ export class Http2Guard {
 
   #count(session: ServerHttp2Session, kind: Http2AbuseKind, errno?: number): void {
     this.#metrics.abuse.labels(kind).inc();
-    this.#log.warn({ kind, client: session.socket?.remoteAddress ?? '', ...(errno === undefined ? {} : { nghttp2: errno }) }, 'HTTP/2 connection ended for abuse');
+    this.#log.warn({ kind, client: clientAddress(session.socket), ...(errno === undefined ? {} : { nghttp2: errno }) }, 'HTTP/2 connection ended for abuse');
   }
 }

@@ -13,6 +13,7 @@ import { Http2Guard, http2ServerOptions } from './http2-guard.ts';
 import { createProxyHandler } from '../lifecycle/proxy.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { isHandedBack } from './socket-handback.ts';
+import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
 
@@ -100,6 +101,11 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
     state.metrics.activeConnections.labels(listener).inc();
     socket.once('close', () => state.metrics.activeConnections.labels(listener).dec());
   });
+  // Last, so that it wraps every other 'connection' listener, Node's own included: none of them sees
+  // a connection before its PROXY header is read off (and the cap counts only connections let in).
+  if (config.proxyProtocol) {
+    acceptProxyProtocol(server, { trusted: state.trusted, timeoutMs: config.timeouts.requestHeadersMs, listener, refused: state.metrics.proxyProtocolRefused, bypass: isHandedBack });
+  }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const reason = clientErrorReason(err);
     if (reason === null) {

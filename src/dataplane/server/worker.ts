@@ -20,6 +20,7 @@ import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from '../upstream/upstream-state.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+import { clientAddress } from '../proxy-protocol/client-address.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -43,7 +44,7 @@ const state: ProxyState = {
   requestBodyMs: config.timeouts.requestBodyMs,
   log,
   clientIpOf: (req) => {
-    const peer = req.socket?.remoteAddress ?? '';
+    const peer = clientAddress(req.socket);
     const xff = req.headers['x-forwarded-for'];
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
