@@ -84,6 +84,34 @@ interface WritableResponse {
   readonly headersSent: boolean;
   writeHead(status: number, headers: Record<string, string | number>): unknown;
   end(body: string): unknown;
+  /** The request answered (Node's ServerResponse and Http2ServerResponse both have it). */
+  readonly req?: { readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+  /** The HTTP/2 stream of an Http2ServerResponse. */
+  readonly stream?: { respond(headers: Record<string, string | number>, options: { endStream: boolean }): void };
+}
+
+/**
+ * The gRPC status for an HTTP status signalbox answers with (the mapping gRPC's own HTTP-to-gRPC
+ * table uses, grpc/doc/http-grpc-status-mapping.md): what a gRPC client can act on — 14
+ * UNAVAILABLE is retried by gRPC clients, 4 DEADLINE_EXCEEDED is not.
+ */
+export function grpcStatusFor(status: number): number {
+  switch (status) {
+    case 400: return 13; // INTERNAL
+    case 401: return 16; // UNAUTHENTICATED
+    case 403: return 7; // PERMISSION_DENIED
+    case 404: return 12; // UNIMPLEMENTED
+    case 408: case 504: return 4; // DEADLINE_EXCEEDED
+    case 429: return 8; // RESOURCE_EXHAUSTED
+    case 502: case 503: return 14; // UNAVAILABLE
+    default: return status >= 500 ? 13 : 2; // INTERNAL, UNKNOWN
+  }
+}
+
+/** Whether a request is a gRPC call (`content-type: application/grpc`, `+proto`, `+json`…). */
+export function isGrpcRequest(headers: Readonly<Record<string, string | string[] | undefined>> | undefined): boolean {
+  const type = headers?.['content-type'];
+  return typeof type === 'string' && type.startsWith('application/grpc');
 }
 
 /**
@@ -91,11 +119,33 @@ interface WritableResponse {
  * @param status replaces the reason's usual status (a RouteScript's `rejectStatus`).
  */
 export function writeError(res: WritableResponse, reason: ErrorReason, close = false, status = SPECS[reason].status): number {
+  if (isGrpcRequest(res.req?.headers)) return writeGrpcError(res, reason, status);
   const { headers, body } = errorAnswer(reason, status);
   if (close) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
   return body.length;
+}
+
+/**
+ * Answers a gRPC call signalbox could not forward as gRPC clients expect: HTTP 200 with
+ * `grpc-status` and `grpc-message` (percent-encoded) in a trailers-only response — on HTTP/2 one
+ * HEADERS frame that ends the stream — and `x-signalbox-error` naming the reason as usual.
+ */
+function writeGrpcError(res: WritableResponse, reason: ErrorReason, status: number): number {
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/grpc',
+    'grpc-status': grpcStatusFor(status),
+    'grpc-message': encodeURIComponent(`${status} ${SPECS[reason].body}`),
+    server: 'signalbox',
+    'x-signalbox-error': reason,
+  };
+  if (res.stream !== undefined) res.stream.respond({ ':status': 200, ...headers }, { endStream: true });
+  else {
+    res.writeHead(200, { ...headers, 'content-length': 0 });
+    res.end('');
+  }
+  return 0;
 }
 
 /** The fields and body of signalbox's error response for `reason` (framing included). */
