@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import type { HealthCheckPolicy } from '../model/policy.ts';
 import type { RoutingTable } from '../model/table.ts';
 import { createHealthMetrics, type HealthMetrics } from './health-metrics.ts';
-import type { ProbeOutcome } from './probe.ts';
+import type { ProbeOutcome, ProbeTransport } from './probe.ts';
 import { Prober, proberKey, type ProberClock, type ProberEvents } from './prober.ts';
 
 /** Options for {@link ActiveHealthChecker}. */
@@ -36,6 +36,7 @@ interface WantedProber {
   readonly address: string;
   readonly port: number;
   readonly check: HealthCheckPolicy;
+  readonly transport: ProbeTransport;
   readonly clusters: Set<string>;
 }
 
@@ -99,7 +100,7 @@ export class ActiveHealthChecker {
     for (const [key, want] of wanted) {
       let prober = this.#probers.get(key);
       const created = prober === undefined;
-      prober ??= new Prober(want.address, want.port, want.check, this.#events, this.#clock);
+      prober ??= new Prober(want.address, want.port, want.check, this.#events, this.#clock, want.transport);
       this.#probers.set(key, prober);
       for (const cluster of prober.clusters) {
         if (want.clusters.has(cluster)) continue;
@@ -203,10 +204,11 @@ function wantedProbers(table: RoutingTable): Map<string, WantedProber> {
     if (check === null) continue;
     for (const endpoint of cluster.endpoints) {
       if (!endpoint.ready && !endpoint.serving) continue;
-      const key = proberKey(endpoint.address, endpoint.port, check);
+      const transport: ProbeTransport = { protocol: cluster.policy.protocol, tls: cluster.policy.tls };
+      const key = proberKey(endpoint.address, endpoint.port, check, transport);
       let want = wanted.get(key);
       if (want === undefined) {
-        want = { address: endpoint.address, port: endpoint.port, check, clusters: new Set() };
+        want = { address: endpoint.address, port: endpoint.port, check, transport, clusters: new Set() };
         wanted.set(key, want);
       }
       want.clusters.add(cluster.name);

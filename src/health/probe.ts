@@ -1,5 +1,9 @@
 import { request, type ClientRequest } from 'node:http';
-import type { HealthCheckPolicy } from '../model/policy.ts';
+import { connect as http2Connect, constants as h2 } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
+import { DEFAULT_BACKEND_TLS, type BackendProtocol, type BackendTlsPolicy, type HealthCheckPolicy } from '../model/policy.ts';
 
 /** The User-Agent of every probe, so that upstream access logs can tell probes from traffic. */
 export const PROBE_USER_AGENT = 'signalbox-health-check';
@@ -11,12 +15,24 @@ export const PROBE_USER_AGENT = 'signalbox-health-check';
  */
 export const PROBE_BODY_LIMIT = 64 * 1024;
 
+/** The protocol a probe speaks: the cluster's own, so that a probe fails when traffic would. */
+export interface ProbeTransport {
+  readonly protocol: BackendProtocol;
+  /** Certificate checks for `https` and `h2`; null otherwise. */
+  readonly tls: BackendTlsPolicy | null;
+}
+
+/** Plain HTTP/1.1: what a cluster without a protocol of its own is probed with. */
+export const HTTP1_PROBE: ProbeTransport = Object.freeze({ protocol: 'http1', tls: null });
+
 /** Where and how to probe. */
 export interface ProbeTarget {
   /** IPv4 or IPv6 address, without brackets. */
   readonly address: string;
   readonly port: number;
   readonly check: Pick<HealthCheckPolicy, 'path' | 'timeoutMs' | 'expectedStatuses'>;
+  /** Absent: plain HTTP/1.1. */
+  readonly transport?: ProbeTransport;
 }
 
 /** The result of one probe. */
@@ -51,12 +67,15 @@ export function statusExpected(status: number, ranges: HealthCheckPolicy['expect
  * The socket is unref'd: a probe never keeps the process alive.
  */
 export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
+  const protocol = target.transport?.protocol ?? 'http1';
+  if (protocol === 'h2' || protocol === 'h2c') return probeHttp2(target, signal);
   const { address, port, check } = target;
+  const tls = protocol === 'https' ? (target.transport?.tls ?? DEFAULT_BACKEND_TLS) : null;
   return new Promise((resolve) => {
     let settled = false;
     let req: ClientRequest;
     try {
-      req = request({
+      const options = {
         host: address,
         port,
         path: check.path,
@@ -65,7 +84,8 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
         agent: false,
         headers: { Host: hostPort(address, port), 'User-Agent': PROBE_USER_AGENT, Accept: '*/*', Connection: 'close' },
         signal,
-      });
+      } as const;
+      req = tls === null ? request(options) : httpsRequest({ ...options, ...tlsOptions(address, tls) });
     } catch (err) {
       // A path the compiler should have refused (ERR_UNESCAPED_CHARACTERS): a failure, not a crash.
       resolve({ pass: false, status: null, reason: (err as NodeJS.ErrnoException).code ?? 'ERR_INVALID_REQUEST' });
@@ -100,5 +120,67 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
       });
     });
     req.end();
+  });
+}
+
+/** The TLS options of a probe: the name to verify (and send as SNI unless it is an address), the CA, verification. */
+function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: string; ca?: string; rejectUnauthorized: boolean; checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined } {
+  const name = tls.serverName ?? address;
+  return {
+    ...(isIP(name) === 0 ? { servername: name } : {}),
+    ...(tls.caPem === null ? {} : { ca: tls.caPem }),
+    rejectUnauthorized: tls.verify,
+    // The name checked is the Service's server name, as for traffic, not the address dialled.
+    checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+  };
+}
+
+/**
+ * One HTTP/2 `GET path` on a session of its own (over TLS with ALPN `h2`, or cleartext with prior
+ * knowledge), closed afterwards; the same verdict and limits as the HTTP/1.1 probe.
+ */
+function probeHttp2(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
+  const { address, port, check } = target;
+  const tls = target.transport?.protocol === 'h2' ? (target.transport.tls ?? DEFAULT_BACKEND_TLS) : null;
+  const authority = hostPort(address, port);
+  return new Promise((resolve) => {
+    let settled = false;
+    const session = tls === null
+      ? http2Connect(`http://${authority}`)
+      : http2Connect(`https://${authority}`, { ...tlsOptions(address, tls), ALPNProtocols: ['h2'] });
+    const finish = (outcome: ProbeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      session.destroy();
+      resolve(outcome);
+    };
+    const fail = (reason: string, status: number | null = null): void => finish({ pass: false, status, reason });
+    const onAbort = (): void => fail('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => fail('timeout'), check.timeoutMs);
+    timer.unref();
+    session.on('connect', () => session.unref());
+    session.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.name));
+    let stream;
+    try {
+      stream = session.request({ [h2.HTTP2_HEADER_PATH]: check.path, [h2.HTTP2_HEADER_METHOD]: 'GET', 'user-agent': PROBE_USER_AGENT, accept: '*/*' }, { endStream: true });
+    } catch (err) {
+      fail((err as NodeJS.ErrnoException).code ?? 'ERR_INVALID_REQUEST');
+      return;
+    }
+    stream.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.name));
+    stream.on('response', (headers) => {
+      const status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
+      const verdict: ProbeOutcome = { pass: statusExpected(status, check.expectedStatuses), status, reason: `status ${status}` };
+      let read = 0;
+      stream.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read >= PROBE_BODY_LIMIT) finish(verdict);
+      });
+      stream.on('end', () => finish(verdict));
+    });
+    stream.on('close', () => fail('ECONNRESET'));
   });
 }

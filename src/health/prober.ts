@@ -1,6 +1,6 @@
 import type { HealthCheckPolicy } from '../model/policy.ts';
 import { HealthState } from './health-state.ts';
-import { hostPort, probe, type ProbeOutcome } from './probe.ts';
+import { hostPort, HTTP1_PROBE, probe, type ProbeOutcome, type ProbeTransport } from './probe.ts';
 
 /** What a prober reports to its owner. */
 export interface ProberEvents {
@@ -26,9 +26,12 @@ const JITTER = 0.1;
  * configured alike share the prober of an endpoint; any difference (even a threshold) gets a
  * prober of its own, because the verdict depends on it.
  */
-export function proberKey(address: string, port: number, check: HealthCheckPolicy): string {
+export function proberKey(address: string, port: number, check: HealthCheckPolicy, transport: ProbeTransport = HTTP1_PROBE): string {
   const ranges = check.expectedStatuses.map(([low, high]) => `${low}-${high}`).join(',');
-  return `${hostPort(address, port)} ${check.intervalMs}/${check.timeoutMs}/${check.healthyThreshold}/${check.unhealthyThreshold} ${ranges} ${check.path}`;
+  const base = `${hostPort(address, port)} ${check.intervalMs}/${check.timeoutMs}/${check.healthyThreshold}/${check.unhealthyThreshold} ${ranges} ${check.path}`;
+  if (transport.protocol === 'http1') return base;
+  // The protocol and the certificate checks decide the verdict too.
+  return `${base} ${transport.protocol} ${JSON.stringify(transport.tls)}`;
 }
 
 /**
@@ -45,6 +48,8 @@ export class Prober {
   /** `address:port`, IPv6 in brackets. */
   readonly endpoint: string;
   readonly check: HealthCheckPolicy;
+  /** The cluster's protocol, which its probes speak. */
+  readonly transport: ProbeTransport;
   /** The clusters this prober decides for; kept up to date by the owner. */
   readonly clusters = new Set<string>();
   readonly #state: HealthState;
@@ -55,8 +60,9 @@ export class Prober {
   #inFlight: AbortController | null = null;
   #stopped = false;
 
-  constructor(address: string, port: number, check: HealthCheckPolicy, events: ProberEvents, clock: ProberClock) {
-    this.key = proberKey(address, port, check);
+  constructor(address: string, port: number, check: HealthCheckPolicy, events: ProberEvents, clock: ProberClock, transport: ProbeTransport = HTTP1_PROBE) {
+    this.key = proberKey(address, port, check, transport);
+    this.transport = transport;
     this.address = address;
     this.port = port;
     this.endpoint = hostPort(address, port);
