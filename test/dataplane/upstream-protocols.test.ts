@@ -24,8 +24,8 @@ async function listen<S extends HttpsServer | Http2SecureServer | Http2Server>(s
 }
 
 /** A unary call in gRPC's framing: headers, one message, then trailers; collects all three. */
-async function grpcCall(session: ClientHttp2Session, path: string): Promise<{ headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; body: Buffer }> {
-  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': HOST, 'content-type': 'application/grpc', te: 'trailers' });
+async function grpcCall(session: ClientHttp2Session, path: string, extra: Record<string, string> = {}): Promise<{ headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; body: Buffer }> {
+  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': HOST, 'content-type': 'application/grpc', te: 'trailers', ...extra });
   const message = Buffer.from('hello');
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
@@ -46,6 +46,7 @@ describe('protocols to backends', () => {
   const pki = makeTestPki(UPSTREAM_NAME);
   const otherPki = makeTestPki('other.test');
   const seen: { service: string; version: string; scheme: string | undefined }[] = [];
+  const slowCalls: string[] = [];
   const https = createHttpsServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
     seen.push({ service: 'https', version: req.httpVersion, scheme: undefined });
     res.end(`https ${req.httpVersion}`);
@@ -55,6 +56,11 @@ describe('protocols to backends', () => {
     res.end(`h2 ${req.httpVersion}`);
   });
   const h2c = createH2cServer((req, res) => {
+    if (req.headers['content-type'] === 'application/grpc' && req.url.endsWith('/Slow')) {
+      slowCalls.push(req.headers['grpc-timeout'] as string);
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/grpc' }).end(Buffer.alloc(5)), 3_000).unref();
+      return;
+    }
     if (req.headers['content-type'] === 'application/grpc') {
       // A unary gRPC answer: one empty message, then the status in trailers.
       res.writeHead(200, { 'content-type': 'application/grpc' });
@@ -129,6 +135,14 @@ describe('protocols to backends', () => {
     assert.equal(trailers['grpc-status'], '0');
     assert.equal(trailers['grpc-message'], 'fine');
     assert.equal(body.length, 5);
+  });
+
+  it('honours grpc-timeout: a call past its deadline is answered DEADLINE_EXCEEDED, not left to run', async () => {
+    const { headers } = await grpcCall(client, '/grpc/echo.Echo/Slow', { 'grpc-timeout': '200m' });
+    assert.equal(headers[':status'], 200);
+    assert.equal(headers['grpc-status'], '4');
+    assert.equal(headers['x-signalbox-error'], 'upstream-timeout');
+    assert.deepEqual(slowCalls, ['200m'], 'the upstream got the call with its deadline');
   });
 
   it('answers a gRPC call it cannot forward as gRPC: 200, grpc-status 14, no body', async () => {
