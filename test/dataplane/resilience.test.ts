@@ -76,6 +76,27 @@ describe('retries', () => {
     }
   });
 
+  it('a connection reset before any response byte is retried on another endpoint for idempotent methods without a body, never for POST', async () => {
+    const resetting = await up('resetting', (req) => req.socket.destroy());
+    const good = await up('good3');
+    const env = await serviceBehindProxy([{ port: resetting.port }, { port: good.port }], { 'signalbox.dev/outlier-consecutive-failures': '0' });
+    try {
+      for (const method of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']) {
+        for (let i = 0; i < 4; i++) {
+          const r = await get(env.proxy, method);
+          assert.deepEqual([r.status, r.upstream], [200, 'good3'], `${method} #${i}`);
+        }
+      }
+      const before = resetting.seen.length;
+      const posts: unknown[] = [];
+      for (let i = 0; i < 4; i++) posts.push((await get(env.proxy, 'POST')).error);
+      assert.ok(posts.includes('upstream-reset'), 'a POST the upstream may have acted on is not replayed');
+      assert.equal(resetting.seen.length - before, posts.filter((e) => e === 'upstream-reset').length, 'each failed POST reached the upstream once');
+    } finally {
+      await env.close();
+    }
+  });
+
   it('the retry budget caps the retries of its window', async () => {
     // Every endpoint refuses, so every request wants a retry. With no percentage and a floor of 1
     // retry a second, the 10-second window allows exactly 10 retries: the rest fail at once.
