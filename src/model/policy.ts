@@ -76,10 +76,16 @@ export interface RetryPolicy {
    * statuses, ascending, without repeats. Empty: only connect failures are retried.
    */
   readonly onStatuses: readonly number[];
-  /** Retries allowed in flight, as a percentage of the cluster's active requests. */
+  /**
+   * Retries allowed as a percentage of the cluster's requests over the retry budget's window (the
+   * last 10 seconds, per worker), on top of `minRetriesPerSecond`.
+   */
   readonly budgetPercent: number;
-  /** Retries always allowed in flight, whatever the budget says (so a quiet cluster can retry). */
-  readonly minRetryConcurrency: number;
+  /**
+   * Retries per second always allowed over the window, whatever the traffic (so a quiet cluster
+   * can retry, and a burst of failures at once is absorbed); 0 leaves only the percentage.
+   */
+  readonly minRetriesPerSecond: number;
 }
 
 /**
@@ -173,7 +179,7 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   affinity: null,
   healthCheck: null,
   outlier: Object.freeze({ consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 }),
-  retry: Object.freeze({ attempts: 1, onStatuses: Object.freeze([]) as readonly number[], budgetPercent: 20, minRetryConcurrency: 3 }),
+  retry: Object.freeze({ attempts: 1, onStatuses: Object.freeze([]) as readonly number[], budgetPercent: 20, minRetriesPerSecond: 10 }),
   timeouts: Object.freeze({ connectMs: null, responseHeadersMs: null, idleMs: null }),
   circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
   pause: Object.freeze({ maxWaitMs: 5_000, maxRequests: 1_000, maxBodyBytes: 16 * 1024 * 1024 }),

@@ -76,11 +76,33 @@ describe('retries', () => {
     }
   });
 
-  it('the retry budget caps retries in flight', async () => {
-    // Every endpoint refuses, so every request wants a retry; with a 0% budget only the minimum
-    // concurrency (3) of retries may be in flight, and the rest fail at once.
+  it('a connection reset before any response byte is retried on another endpoint for idempotent methods without a body, never for POST', async () => {
+    const resetting = await up('resetting', (req) => req.socket.destroy());
+    const good = await up('good3');
+    const env = await serviceBehindProxy([{ port: resetting.port }, { port: good.port }], { 'signalbox.dev/outlier-consecutive-failures': '0' });
+    try {
+      for (const method of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']) {
+        for (let i = 0; i < 4; i++) {
+          const r = await get(env.proxy, method);
+          assert.deepEqual([r.status, r.upstream], [200, 'good3'], `${method} #${i}`);
+        }
+      }
+      const before = resetting.seen.length;
+      const posts: unknown[] = [];
+      for (let i = 0; i < 4; i++) posts.push((await get(env.proxy, 'POST')).error);
+      assert.ok(posts.includes('upstream-reset'), 'a POST the upstream may have acted on is not replayed');
+      assert.equal(resetting.seen.length - before, posts.filter((e) => e === 'upstream-reset').length, 'each failed POST reached the upstream once');
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('the retry budget caps the retries of its window', async () => {
+    // Every endpoint refuses, so every request wants a retry. With no percentage and a floor of 1
+    // retry a second, the 10-second window allows exactly 10 retries: the rest fail at once.
     const env = await serviceBehindProxy([{ port: await deadPort() }, { port: await deadPort() }], {
       'signalbox.dev/retry-budget-percent': '0',
+      'signalbox.dev/retry-budget-min-per-second': '1',
       'signalbox.dev/outlier-consecutive-failures': '0',
     });
     const agent = new Agent({ connections: 40 });
@@ -89,8 +111,8 @@ describe('retries', () => {
       assert.ok(results.every((r) => r.status === 502));
       const retried = await metric(env.proxy, /signalbox_retries_total\{cluster="default\/app:80",reason="connect-failure"\} (\d+)/);
       const refused = await metric(env.proxy, /signalbox_retry_budget_exhausted_total\{cluster="default\/app:80"\} (\d+)/);
-      assert.equal(retried + refused, 40, `every failed request either retried (${retried}) or was refused a retry (${refused})`);
-      assert.ok(refused > 0, 'the budget refused some retries');
+      assert.equal(retried, 10, 'the window allowed its floor of retries');
+      assert.equal(refused, 30, 'and refused every retry past it');
     } finally {
       await agent.close();
       await env.close();

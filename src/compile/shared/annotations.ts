@@ -209,7 +209,17 @@ export const ANNOTATIONS = [
     kind: 'percent',
     default: '20',
     example: '10',
-    description: 'Retries in flight, as a percentage of the active requests to the Service (3 are always allowed).',
+    description: 'Retries allowed as a percentage of the requests to the Service over the last 10 seconds (per worker), on top of `retry-budget-min-per-second`.',
+  },
+  {
+    name: 'signalbox.dev/retry-budget-min-per-second',
+    on: 'Service',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    default: '10',
+    example: '2',
+    description: 'Retries per second always allowed over those 10 seconds, however little traffic the Service has: a burst of failures (an endpoint that dies with requests in flight) is absorbed; `0` leaves only the percentage.',
   },
 
   // Timeouts. A connect cannot succeed in under 10ms across zones and the kernel gives up on its own

@@ -207,13 +207,13 @@ function outlier(a: AnnotationReader): OutlierPolicy {
 function retry(a: AnnotationReader): RetryPolicy {
   const defaults = DEFAULT_CLUSTER_POLICY.retry;
   const attempts = a.get(RETRIES) ?? defaults.attempts;
-  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-budget-percent'], `while ${RETRIES} is 0 (retries off)`, 'kept');
+  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-budget-percent', 'signalbox.dev/retry-budget-min-per-second'], `while ${RETRIES} is 0 (retries off)`, 'kept');
   const on = a.get('signalbox.dev/retry-on');
   return {
     attempts,
     onStatuses: on === undefined ? defaults.onStatuses : expandStatuses(on),
     budgetPercent: a.get('signalbox.dev/retry-budget-percent') ?? defaults.budgetPercent,
-    minRetryConcurrency: defaults.minRetryConcurrency,
+    minRetriesPerSecond: a.get('signalbox.dev/retry-budget-min-per-second') ?? defaults.minRetriesPerSecond,
   };
 }
 

@@ -1,3 +1,5 @@
+import { RetryBudget } from './retry-budget.ts';
+
 /**
  * Whether one endpoint of one cluster may take new requests, in this worker: the verdict of the
  * active health checks (sent by the control plane, which probes each endpoint once per process)
@@ -49,10 +51,17 @@ export class EndpointHealth {
   }
 }
 
-/** Requests in flight on a cluster in this worker, for circuit breaking and the retry budget. */
+/**
+ * What a cluster's requests in this worker leave behind across table swaps: the requests in flight
+ * (circuit breaking) and the requests and retries of the last seconds (the retry budget).
+ */
 export class ClusterCounters {
   /** Requests in flight (including ones waiting for a connection). */
   active = 0;
-  /** Requests in flight that are retries. */
-  retries = 0;
+  /** The requests and retries of the retry budget's window. */
+  readonly retryBudget: RetryBudget;
+
+  constructor(now?: () => number) {
+    this.retryBudget = new RetryBudget(now);
+  }
 }

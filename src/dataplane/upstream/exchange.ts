@@ -64,7 +64,6 @@ export class Exchange {
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
   #retriesLeft: number;
-  #retriesHeld = 0;
   #status = 0;
   #bytes = 0;
   /** Content-Length of the upstream response, -1 when unknown. */
@@ -95,6 +94,9 @@ export class Exchange {
     if (requestMs > 0) this.#requestTimer = setTimeout(this.#onRequestTimeout, requestMs - (performance.now() - this.#started));
     this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
     this.cluster.counters.active++;
+    // Every request earns the cluster part of a retry, whether or not it can be retried itself:
+    // the budget is a share of the traffic, and a POST is traffic too.
+    this.cluster.counters.retryBudget.deposit();
     this.res.once('close', this.#onClientClose);
     this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
       ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
@@ -339,21 +341,23 @@ export class Exchange {
     return reason === 'connect-failure' || IDEMPOTENT.has(this.options.method);
   }
 
-  /** Tries another endpoint; false (and nothing done) when there is none or the budget is spent. */
+  /**
+   * Tries another endpoint; false (and nothing else done) when there is none or the cluster's retry
+   * budget is spent.
+   */
   #retry(failed: Attempt, reason: RetryReason): boolean {
     if (clientGone(this.res)) return false;
     const cluster = this.cluster;
-    if (!cluster.retryAllowed()) {
-      this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
-      return false;
-    }
     const tried = (this.#tried ??= []);
     tried.push(failed.upstream);
     const next = cluster.chooseAnother(this.req, this.state.clientIpOf, tried, this.request.hashKey);
     if (next === null) return false;
+    // Only a retry that will happen spends the budget.
+    if (!cluster.takeRetry()) {
+      this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
+      return false;
+    }
     this.#retriesLeft--;
-    this.#retriesHeld++;
-    cluster.counters.retries++;
     this.state.metrics.retries.labels(cluster.name, reason).inc();
     failed.abandon();
     // An affinity cookie must pin the client to the endpoint that will actually answer.
@@ -370,7 +374,6 @@ export class Exchange {
     failed.abandon();
     this.#done = true;
     this.cluster.counters.active--;
-    this.cluster.counters.retries -= this.#retriesHeld;
     this.res.off('close', this.#onClientClose);
     this.#stopRequestTimer();
     this.state.metrics.retries.labels(this.cluster.name, 'rerouted').inc();
@@ -384,7 +387,6 @@ export class Exchange {
     this.bodySent();
     this.#stall?.stop();
     this.cluster.counters.active--;
-    this.cluster.counters.retries -= this.#retriesHeld;
     account(this.state, this.req, status, this.#bytes, this.#started, this.ctx, upstream, error, this.request.note);
   }
 

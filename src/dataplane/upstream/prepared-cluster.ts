@@ -160,11 +160,12 @@ export class PreparedCluster {
     return null;
   }
 
-  /** Whether the retry budget allows one more retry in flight now. */
-  retryAllowed(): boolean {
-    const { budgetPercent, minRetryConcurrency } = this.policy.retry;
-    const { active, retries } = this.counters;
-    return retries < Math.max(minRetryConcurrency, Math.floor((active * budgetPercent) / 100));
+  /**
+   * Takes one retry from the cluster's retry budget (see RetryBudget): false when the retries of
+   * the window already reach what this cluster's policy allows.
+   */
+  takeRetry(): boolean {
+    return this.counters.retryBudget.tryWithdraw(this.policy.retry);
   }
 
   /**
