@@ -167,6 +167,11 @@ export interface ClusterPolicy {
   readonly protocol: BackendProtocol;
   /** Certificate checks, exactly when {@link protocol} runs over TLS (`https`, `h2`); null otherwise. */
   readonly tls: BackendTlsPolicy | null;
+  /**
+   * The PROXY protocol header each upstream connection starts with (`v1` text, `v2` binary), naming
+   * the client and the listener; null: none. Such a connection carries one client's requests only.
+   */
+  readonly proxyProtocol: 'v1' | 'v2' | null;
 }
 
 /** Certificate checks of a TLS protocol when the Service sets none: the address's name, system roots, verified. */
@@ -184,6 +189,7 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   circuitBreaker: Object.freeze({ maxConnections: 0, maxPendingRequests: 0, maxRequests: 0 }),
   pause: Object.freeze({ maxWaitMs: 5_000, maxRequests: 1_000, maxBodyBytes: 16 * 1024 * 1024 }),
   upgradeProtocols: DEFAULT_UPGRADE_PROTOCOLS,
+  proxyProtocol: null,
   protocol: 'http1',
   tls: null,
 }) as ClusterPolicy;

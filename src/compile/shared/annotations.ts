@@ -375,6 +375,16 @@ export const ANNOTATIONS = [
     description: '`false` accepts any certificate from the endpoints (encrypted, but not authenticated); only with a TLS protocol.',
   },
 
+  {
+    name: 'signalbox.dev/proxy-protocol',
+    on: 'Service',
+    kind: 'enum',
+    values: ['v1', 'v2'],
+    default: 'none',
+    example: 'v2',
+    description: 'Start each connection to the endpoints with a PROXY protocol header (`v1` text, `v2` binary) naming the client\'s address and port and the listener\'s; such a connection carries the requests of one client connection only.',
+  },
+
   // Endpoint weights. Up to 1000 allows fine ratios; more would only overflow smooth balancers.
   {
     name: 'signalbox.dev/endpoint-weights',

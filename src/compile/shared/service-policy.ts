@@ -100,6 +100,7 @@ export function parseServicePolicy(service: Identified, sink: DiagnosticSink): S
     circuitBreaker: circuitBreaker(a),
     pause: pause(a),
     upgradeProtocols: upgradeProtocols(a),
+    proxyProtocol: a.get('signalbox.dev/proxy-protocol') ?? DEFAULT_CLUSTER_POLICY.proxyProtocol,
     // services.ts sets the protocol of each port (its appProtocol, or backend-protocol).
     protocol: DEFAULT_CLUSTER_POLICY.protocol,
     tls: DEFAULT_CLUSTER_POLICY.tls,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import { account } from '../lifecycle/accounting.ts';
@@ -11,6 +12,7 @@ import type { ProxyRequest } from '../lifecycle/request.ts';
 import type { ResponseHead } from '../lifecycle/request-step.ts';
 import { runResponsePhase } from '../lifecycle/response-phase.ts';
 import type { RouteContext } from '../lifecycle/route-context.ts';
+import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -129,7 +131,15 @@ export class Exchange {
   dispatch(upstream: Upstream): void {
     const attempt = new Attempt(this, upstream);
     this.#attempt = attempt;
-    upstream.pool.dispatch(this.options, attempt);
+    const cluster = this.cluster;
+    const version = cluster.policy.proxyProtocol;
+    const socket = this.req.socket as Socket | null;
+    if (version === null || socket == null) return void upstream.pool.dispatch(this.options, attempt);
+    // A PROXY protocol header names one client: its connections are this client connection's own
+    // (an HTTP/2 client's session: its streams come over one connection).
+    const { protocol, tls } = cluster.policy;
+    const session = (this.req as { stream?: { session?: ClientConnection & { socket: Socket } } }).stream?.session;
+    privatePool(session ?? socket, session?.socket ?? socket, { address: upstream.address, port: upstream.port, connectMs: cluster.connectMs, protocol, tls, version }).dispatch(this.options, attempt);
   }
 
   /**

@@ -65,6 +65,8 @@ export class PreparedCluster {
   /** Response-header and idle timeouts for this cluster's requests, in ms (0 = off). */
   readonly responseHeadersMs: number;
   readonly idleMs: number;
+  /** The connect timeout of this cluster's connections, in ms. */
+  readonly connectMs: number;
   /** Whether any circuit-breaker limit is set (so the common case checks one boolean). */
   readonly limited: boolean;
   readonly #metrics: DataplaneMetrics;
@@ -77,6 +79,7 @@ export class PreparedCluster {
     this.#metrics = metrics;
     const { timeouts, circuitBreaker } = cluster.policy;
     const connectMs = timeouts.connectMs ?? defaults.connectMs;
+    this.connectMs = connectMs;
     this.responseHeadersMs = timeouts.responseHeadersMs ?? defaults.responseHeadersMs;
     this.idleMs = timeouts.idleMs ?? defaults.idleMs;
     this.limited = circuitBreaker.maxRequests > 0 || (circuitBreaker.maxPendingRequests > 0 && circuitBreaker.maxConnections > 0);
