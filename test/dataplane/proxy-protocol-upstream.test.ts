@@ -4,13 +4,15 @@
  * only. The upstream here reads the header off the raw connection itself and logs what it got.
  */
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { parseHeader } from '../../src/dataplane/proxy-protocol/header.ts';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { makeTestPki, type TestPki } from '../helpers/test-ca.ts';
 
 /** One upstream connection: the PROXY header's source (or `none`) and the requests it carried. */
 interface SeenConnection {
@@ -19,13 +21,16 @@ interface SeenConnection {
 }
 
 /** An HTTP upstream that expects a PROXY header first on every connection and records it. */
-async function proxyProtocolUpstream(): Promise<{ server: Server; port: number; connections: SeenConnection[] }> {
+async function proxyProtocolUpstream(tls?: TestPki): Promise<{ server: Server; port: number; connections: SeenConnection[] }> {
   const connections: SeenConnection[] = [];
-  const http = createHttpServer((req: IncomingMessage & { seen?: SeenConnection }, res) => {
-    const seen = (req.socket as Socket & { seen?: SeenConnection }).seen!;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // Over TLS the request's socket wraps the raw one the header was read from.
+    const raw = req.socket as Socket & { seen?: SeenConnection; _parent?: Socket & { seen?: SeenConnection } };
+    const seen = (raw.seen ?? raw._parent?.seen)!;
     seen.requests.push(req.url ?? '');
-    res.end(`${seen.header} ${req.url}`);
-  });
+    res.end(`${seen.header} ${req.url}${'encrypted' in req.socket ? ' over TLS' : ''}`);
+  };
+  const http = tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler);
   const server = createTcpServer((socket: Socket & { seen?: SeenConnection }) => {
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -54,22 +59,25 @@ describe('the PROXY protocol to backends', () => {
   let proxy: TestProxy;
   let v1: Awaited<ReturnType<typeof proxyProtocolUpstream>>;
   let v2: Awaited<ReturnType<typeof proxyProtocolUpstream>>;
+  let tlsUp: Awaited<ReturnType<typeof proxyProtocolUpstream>>;
 
   before(async () => {
     v1 = await proxyProtocolUpstream();
     v2 = await proxyProtocolUpstream();
+    tlsUp = await proxyProtocolUpstream(makeTestPki('pp.internal.test'));
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
       ingressClass(),
       ...serviceWithEndpoints('v1', [{ port: v1.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v1' }),
       ...serviceWithEndpoints('v2', [{ port: v2.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v2' }),
-      ingress('pp', 'pp.test', [{ path: '/v1', service: 'v1' }, { path: '/v2', service: 'v2' }]),
+      ...serviceWithEndpoints('tls', [{ port: tlsUp.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v2', 'signalbox.dev/backend-protocol': 'HTTPS', 'signalbox.dev/backend-tls-verify': 'false' }),
+      ingress('pp', 'pp.test', [{ path: '/v1', service: 'v1' }, { path: '/v2', service: 'v2' }, { path: '/tls', service: 'tls' }]),
     ]);
     proxy = await startProxy(dir);
   });
   after(async () => {
     await proxy.stop();
-    for (const up of [v1, v2]) await new Promise((resolve) => up.server.close(resolve));
+    for (const up of [v1, v2, tlsUp]) await new Promise((resolve) => up.server.close(resolve));
     await removeDir(dir);
   });
 
@@ -94,6 +102,11 @@ describe('the PROXY protocol to backends', () => {
     await agent.close();
     return { port, bodies };
   }
+
+  it('over TLS the header comes first, before the handshake', async () => {
+    const { port, bodies } = await onOneConnection(['/tls/x']);
+    assert.deepEqual(bodies, [`127.0.0.1:${port} /tls/x over TLS`]);
+  });
 
   for (const [version, up] of [['v1', () => v1], ['v2', () => v2]] as const) {
     it(`${version}: the header names the client's address and port; one client connection, one upstream connection`, async () => {
