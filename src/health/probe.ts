@@ -106,13 +106,7 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
     req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.name));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
-      const verdict: ProbeOutcome = { pass: statusExpected(status, check.expectedStatuses), status, reason: `status ${status}` };
-      let read = 0;
-      res.on('data', (chunk: Buffer) => {
-        read += chunk.length;
-        if (read >= PROBE_BODY_LIMIT) finish(verdict);
-      });
-      res.on('end', () => finish(verdict));
+      judgeBody(res, status, check, finish);
       // The connection broke in the middle of the body: traffic would have failed too.
       res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.name, status));
       res.on('close', () => {
@@ -172,15 +166,22 @@ function probeHttp2(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOut
     }
     stream.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.name));
     stream.on('response', (headers) => {
-      const status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
-      const verdict: ProbeOutcome = { pass: statusExpected(status, check.expectedStatuses), status, reason: `status ${status}` };
-      let read = 0;
-      stream.on('data', (chunk: Buffer) => {
-        read += chunk.length;
-        if (read >= PROBE_BODY_LIMIT) finish(verdict);
-      });
-      stream.on('end', () => finish(verdict));
+      judgeBody(stream, Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0), check, finish);
     });
     stream.on('close', () => fail('ECONNRESET'));
   });
+}
+
+/**
+ * The verdict of a response with `status`, given once its body has ended or once
+ * {@link PROBE_BODY_LIMIT} of it has been read.
+ */
+function judgeBody(body: NodeJS.EventEmitter, status: number, check: ProbeTarget['check'], finish: (outcome: ProbeOutcome) => void): void {
+  const verdict: ProbeOutcome = { pass: statusExpected(status, check.expectedStatuses), status, reason: `status ${status}` };
+  let read = 0;
+  body.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read >= PROBE_BODY_LIMIT) finish(verdict);
+  });
+  body.on('end', () => finish(verdict));
 }
