@@ -44,9 +44,12 @@ async function proxyProtocolUpstream(tls?: TestPki): Promise<{ server: Server; p
       socket.seen = seen;
       if (parsed.kind !== 'header') return void socket.destroy();
       socket.pause();
+      // What came after the header (the request, or the TLS ClientHello) goes back to be read
+      // again. TLS takes the put-back bytes when it wraps the socket and reads the rest from the
+      // handle itself: resuming the socket would steal them from it.
       socket.unshift(buffered.subarray(parsed.length));
       http.emit('connection', socket);
-      socket.resume();
+      if (tls === undefined) socket.resume();
     };
     socket.on('data', onData);
   });
