@@ -128,7 +128,7 @@ export async function startSignalbox(
     '--https-port', '0',
     '--admin-port', String(ports.admin),
     // A checkout from before the debug listener (a --baseline) has neither it nor the flag.
-    ...(existsSync(join(root, 'src', 'dataplane', 'debug-server.ts')) ? ['--debug-port', String(debugPort)] : []),
+    ...(['debug-server.ts', 'server/debug-server.ts'].some((f) => existsSync(join(root, 'src', 'dataplane', f))) ? ['--debug-port', String(debugPort)] : []),
     '--workers', String(options.workers ?? 1),
     '--access-log', 'off',
   ];
