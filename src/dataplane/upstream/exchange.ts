@@ -5,7 +5,8 @@ import type { Dispatcher } from 'undici';
 import { account } from '../lifecycle/accounting.ts';
 import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
-import { errorAnswer, isGrpcRequest, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import { errorAnswer, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import { deadlineMs } from '../lifecycle/grpc-deadline.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ProxyRequest } from '../lifecycle/request.ts';
@@ -525,21 +526,4 @@ function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null 
   if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout' || reason === 'upstream-tls') return 'connect-failure';
   if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
   return null;
-}
-
-/** The units of a `grpc-timeout` value, in milliseconds (gRPC over HTTP/2: `TimeoutValue TimeoutUnit`). */
-const GRPC_TIMEOUT_UNITS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
-
-/**
- * The request's deadline from its arrival, in milliseconds (0: none): the route's `requestMs`, or a
- * gRPC call's own `grpc-timeout` (at most 8 digits and a unit) when it is shorter, so that a call
- * its client has given up on is answered DEADLINE_EXCEEDED rather than left to run upstream.
- */
-export function deadlineMs(routeMs: number, headers: Readonly<Record<string, string | string[] | undefined>>): number {
-  const raw = headers['grpc-timeout'];
-  if (typeof raw !== 'string' || !isGrpcRequest(headers)) return routeMs;
-  const m = /^([0-9]{1,8})([HMSmun])$/.exec(raw);
-  if (m === null) return routeMs;
-  const ms = Math.max(1, Math.ceil(Number(m[1]) * GRPC_TIMEOUT_UNITS[m[2]!]!));
-  return routeMs > 0 && routeMs < ms ? routeMs : ms;
 }
