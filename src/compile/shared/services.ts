@@ -135,7 +135,9 @@ function portPolicies(service: Identified, namespace: string, ports: readonly Po
     }
     protocols.set(port, protocol ?? 'http1');
   }
-  const tls = [...protocols.values()].some(isTlsProtocol) ? resolveBackendTls(service, namespace, policy.backend, ca, sink) : null;
+  const overTls = [...protocols.values()].some(isTlsProtocol);
+  const tls = overTls ? resolveBackendTls(service, namespace, policy.backend, ca, sink) : null;
+  if (!overTls) warnUnusedTls(service, policy, sink);
   const out = new Map<PortEntry, ServicePolicy>();
   for (const [port, protocol] of protocols) {
     const cluster = withProtocol(policy.policy, protocol, tls ?? DEFAULT_BACKEND_TLS);
@@ -207,4 +209,17 @@ function readPorts(value: unknown): { ports: PortEntry[]; repeats: PortEntry[] }
 function formatPort(p: PortEntry): string {
   const number = p.protocol === TCP ? String(p.port) : `${p.port}/${p.protocol}`;
   return p.name === '' ? number : `${number} (${p.name})`;
+}
+
+/** Certificate settings on a Service that no port reaches over TLS have no effect: say so. */
+function warnUnusedTls(service: Identified, policy: ServicePolicy, sink: DiagnosticSink): void {
+  const { caRef, serverName, verify } = policy.backend;
+  const set = [
+    ...(caRef === null ? [] : ['signalbox.dev/backend-tls-ca']),
+    ...(serverName === null ? [] : ['signalbox.dev/backend-tls-server-name']),
+    ...(verify ? [] : ['signalbox.dev/backend-tls-verify']),
+  ];
+  for (const name of set) {
+    sink.report(service.id, 'AnnotationIgnored', 'warning', `${name} has no effect: no port of this Service is reached over TLS (backend-protocol https, h2 or grpcs, or appProtocol https); it is ignored`, `${service.id.provenance}/annotations/${name}`);
+  }
 }
