@@ -1,16 +1,15 @@
-import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError, answerScript } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
 import { errorAnswer, statusFor, type ErrorReason } from './error-responses.ts';
-import { runResponsePhase } from './response-phase.ts';
+import { answerHead, runResponsePhase, writeAnswer } from './response-phase.ts';
 import { forward } from './forward.ts';
 import { holdRequest, type Hold, type Waited } from './pause-phase.ts';
 import type { PreparedTable } from './prepared-table.ts';
 import type { ClientRequest, ClientResponse, ListenerInfo, ProxyState } from './proxy-state.ts';
-import type { ResponseHead, ResponseStep, UpstreamEdit } from './request-step.ts';
+import type { ResponseStep, UpstreamEdit } from './request-step.ts';
 import type { RouteContext } from './route-context.ts';
 import type { RoutePlan } from './route-plan.ts';
 import { routeRequest, type RoutedRequest } from './route-request.ts';
@@ -245,18 +244,11 @@ export class ProxyRequest extends LifecycleRequest {
   #answerThrough(steps: readonly ResponseStep[], status: number, headers: Readonly<Record<string, string | number>>, body: string, reason: ErrorReason | undefined): void {
     const ctx = this.accountedCtx();
     if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
-    const fields: string[] = [];
-    for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
-    const head: ResponseHead = { status, headers: fields, body };
+    const head = answerHead(status, headers, body);
     const write = (): void => {
       if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
-      const bodiless = head.status === 204 || head.status === 304;
-      const text = head.body ?? '';
-      if (!bodiless) head.headers.push('content-length', String(Buffer.byteLength(text)));
-      const sent = bodiless || this.req.method === 'HEAD' ? '' : text;
-      (this.res as ServerResponse).writeHead(head.status, head.headers);
-      this.res.end(sent);
-      account(this.state, this.req, head.status, Buffer.byteLength(sent), this.started, ctx, null, reason, this.note);
+      const bytes = writeAnswer(this.res, head, this.req.method);
+      account(this.state, this.req, head.status, bytes, this.started, ctx, null, reason, this.note);
       if (!this.req.readableEnded) this.req.resume();
     };
     const pending = runResponsePhase(this, head, steps);

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { ClientResponse } from './proxy-state.ts';
 import type { LifecycleRequest } from './request.ts';
 import type { ResponseHead, ResponseStep } from './request-step.ts';
 
@@ -13,4 +15,30 @@ export function runResponsePhase(r: LifecycleRequest, head: ResponseHead, steps:
     if (pending !== null) return pending.then(() => runResponsePhase(r, head, steps, i + 1) ?? undefined);
   }
   return null;
+}
+
+/**
+ * The head of a response of the proxy's own (an error answer, a redirect, a script's `respond`)
+ * as the response phase works on it: its fields flat, without Content-Length — {@link writeAnswer}
+ * sets that from the body the phase leaves.
+ */
+export function answerHead(status: number, headers: Readonly<Record<string, string | number>>, body: string): ResponseHead {
+  const fields: string[] = [];
+  for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
+  return { status, headers: fields, body };
+}
+
+/**
+ * Writes a head whose body is the proxy's own (`head.body`): Content-Length from that body, except
+ * on 204 and 304, which have no content; no body on those or in answer to HEAD. Returns the bytes
+ * of body written.
+ */
+export function writeAnswer(res: ClientResponse, head: ResponseHead, method: string | undefined): number {
+  const bodiless = head.status === 204 || head.status === 304;
+  const text = head.body ?? '';
+  if (!bodiless) head.headers.push('content-length', String(Buffer.byteLength(text)));
+  const sent = bodiless || method === 'HEAD' ? '' : text;
+  (res as ServerResponse).writeHead(head.status, head.headers);
+  res.end(sent);
+  return Buffer.byteLength(sent);
 }

@@ -11,7 +11,7 @@ import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ProxyRequest } from '../lifecycle/request.ts';
 import type { ResponseHead } from '../lifecycle/request-step.ts';
-import { runResponsePhase } from '../lifecycle/response-phase.ts';
+import { answerHead, runResponsePhase, writeAnswer } from '../lifecycle/response-phase.ts';
 import type { RouteContext } from '../lifecycle/route-context.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
@@ -222,13 +222,8 @@ export class Exchange {
    * closed rather than read to the end of a body nobody wants.
    */
   #answerInstead(head: ResponseHead, attempt: Attempt): true {
-    const body = this.options.method === 'HEAD' || head.status === 204 || head.status === 304 ? '' : head.body!;
-    const headers = head.headers;
-    if (head.status !== 204 && head.status !== 304) headers.push('content-length', String(Buffer.byteLength(head.body!)));
     this.#status = head.status;
-    (this.res as ServerResponse).writeHead(head.status, headers);
-    this.res.end(body);
-    this.#bytes = Buffer.byteLength(body);
+    this.#bytes = writeAnswer(this.res, head, this.options.method);
     this.#finish(head.status, undefined, attempt.upstream);
     attempt.abandon(new Error('response replaced in the response phase'));
     if (!this.req.readableEnded) this.req.resume();
@@ -248,18 +243,12 @@ export class Exchange {
     }
     const answer = errorAnswer(reason);
     if (close) answer.headers.connection = 'close';
-    const fields: string[] = [];
-    for (const name of Object.keys(answer.headers)) if (name !== 'content-length') fields.push(name, String(answer.headers[name]));
-    const head: ResponseHead = { status: statusFor(reason), headers: fields, body: answer.body };
+    const head = answerHead(statusFor(reason), answer.headers, answer.body);
     const write = (): void => {
       // Meanwhile the route's time limit or the client's leaving may have ended the exchange.
       if (this.#done) return;
       if (clientGone(this.res)) return this.#finish(499, 'client-closed', upstream);
-      const text = this.options.method === 'HEAD' ? '' : (head.body ?? '');
-      head.headers.push('content-length', String(Buffer.byteLength(head.body ?? '')));
-      (this.res as ServerResponse).writeHead(head.status, head.headers);
-      this.res.end(text);
-      this.#bytes += Buffer.byteLength(text);
+      this.#bytes += writeAnswer(this.res, head, this.options.method);
       this.#finish(head.status, reason, upstream);
     };
     const pending = runResponsePhase(this.request, head, steps);

@@ -5,6 +5,7 @@ import type { ResponseHead, ResponseStep } from '../request-step.ts';
 import type { ScriptBinding } from '../script-binding.ts';
 import { applyHeaderEdits } from './header-edits.ts';
 import { fieldRecord } from '../script-request.ts';
+import { answerHead } from '../response-phase.ts';
 
 /**
  * A RouteScript's `onResponse`, in the response phase: it sees the status and fields about to go
@@ -66,9 +67,8 @@ export class ScriptResponseStep implements ResponseStep {
 
 /** Puts a response of the proxy's own in place of the head (its body replaces the upstream's). */
 function replace(head: ResponseHead, status: number, headers: Readonly<Record<string, string | number>>, body: string): void {
-  head.status = status;
-  const fields: string[] = [];
-  for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
-  head.headers = fields;
-  head.body = body;
+  const answer = answerHead(status, headers, body);
+  head.status = answer.status;
+  head.headers = answer.headers;
+  head.body = answer.body;
 }
