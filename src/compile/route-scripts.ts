@@ -38,7 +38,7 @@ import { field, isRecord, isUnset, type Dict } from './shared/guards.ts';
 import { describe, indexObjects, type Identified, type ObjectIdentity } from './shared/objects.ts';
 import { compareStrings } from './shared/order.ts';
 import { ingressRoute } from './ingress/ingress-route.ts';
-import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './shared/object-status.ts';
+import { acceptedCondition, byReference, objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from './shared/object-status.ts';
 import type { PlacedRoute } from './shared/placed-route.ts';
 import { RouteChains, type ParsedTargetRef, type TargetableRoute } from './route-script-chains.ts';
 
@@ -422,18 +422,10 @@ const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES
  *   the ConfigMap is missing or unusable; True otherwise.
  */
 export function routeScriptStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], inTable: boolean): ObjectStatus {
-  const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
-  const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
-  const firstError = diagnostics.find((d) => d.severity === 'error');
-  let accepted: Condition;
-  if (!inTable) {
-    accepted = { type: 'Accepted', status: 'False', reason: firstError?.code ?? 'Invalid', message: summarise(id, diagnostics) };
-  } else if (others.length === 0) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The RouteScript is valid and compiles.' };
-  } else if (others.some((d) => d.severity === 'error')) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(id, others) };
-  } else {
-    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
-  }
+  const { references, others } = byReference(diagnostics, REFERENCE_CODES);
+  // A script left out of the table is refused for whatever dropped it, a reference problem included.
+  const accepted: Condition = inTable
+    ? acceptedCondition(id, others, true, 'The RouteScript is valid and compiles.')
+    : { type: 'Accepted', status: 'False', reason: diagnostics.find((d) => d.severity === 'error')?.code ?? 'Invalid', message: summarise(id, diagnostics) };
   return objectStatus('RouteScript', id, accepted, resolvedRefs(id, references, 'Services and ConfigMaps'));
 }

@@ -2,9 +2,9 @@
  * Status of our Ingresses: two conditions, shaped like Gateway API route conditions, that
  * summarise the diagnostics of each Ingress for `kubectl describe`.
  */
-import type { Condition, Diagnostic, ObjectStatus } from '../../model/table.ts';
+import type { Diagnostic, ObjectStatus } from '../../model/table.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
-import { objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES, summarise } from '../shared/object-status.ts';
+import { acceptedCondition, byReference, objectStatus, resolvedRefs, SERVICE_REFERENCE_CODES } from '../shared/object-status.ts';
 
 /** Codes that mean a reference (Service, port, Secret) could not be used, rather than bad YAML. */
 const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES, 'TLSSecretNotFound', 'TLSSecretInvalid']);
@@ -20,18 +20,7 @@ const REFERENCE_CODES: ReadonlySet<string> = new Set([...SERVICE_REFERENCE_CODES
  * Reference problems count only for ResolvedRefs.
  */
 export function ingressStatus(id: ObjectIdentity, diagnostics: readonly Diagnostic[], served: boolean): ObjectStatus {
-  const references = diagnostics.filter((d) => REFERENCE_CODES.has(d.code));
-  const others = diagnostics.filter((d) => !REFERENCE_CODES.has(d.code));
-  const firstError = others.find((d) => d.severity === 'error');
-  let accepted: Condition;
-  if (others.length === 0) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'The Ingress is valid.' };
-  } else if (firstError === undefined) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
-  } else if (served) {
-    accepted = { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(id, others) };
-  } else {
-    accepted = { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(id, others) };
-  }
+  const { references, others } = byReference(diagnostics, REFERENCE_CODES);
+  const accepted = acceptedCondition(id, others, served, 'The Ingress is valid.');
   return objectStatus('Ingress', id, accepted, resolvedRefs(id, references, 'Services and Secrets'));
 }

@@ -25,6 +25,30 @@ export function resolvedRefs(id: ObjectIdentity, references: readonly Diagnostic
     : { type: 'ResolvedRefs', status: 'False', reason: references[0].code, message: summarise(id, references) };
 }
 
+/**
+ * The Accepted condition of an object that is served, in part or whole, from its diagnostics other
+ * than reference problems: True/`Accepted` (with `valid` as message) without any,
+ * True/`AcceptedWithWarnings` with warnings only, True/`PartiallyAccepted` when errors dropped
+ * parts but `served` says something is in the table, and False with the first error's code as
+ * reason when nothing is. Every front end's objects (Ingresses, RouteScripts, routes to come) read
+ * the same way in `kubectl describe`.
+ */
+export function acceptedCondition(id: ObjectIdentity, others: readonly Diagnostic[], served: boolean, valid: string): Condition {
+  const firstError = others.find((d) => d.severity === 'error');
+  if (others.length === 0) return { type: 'Accepted', status: 'True', reason: 'Accepted', message: valid };
+  if (firstError === undefined) return { type: 'Accepted', status: 'True', reason: 'AcceptedWithWarnings', message: summarise(id, others) };
+  if (served) return { type: 'Accepted', status: 'True', reason: 'PartiallyAccepted', message: summarise(id, others) };
+  return { type: 'Accepted', status: 'False', reason: firstError.code, message: summarise(id, others) };
+}
+
+/**
+ * Splits an object's diagnostics into reference problems (those whose code is in `references`:
+ * they decide ResolvedRefs) and the others (they decide Accepted).
+ */
+export function byReference(diagnostics: readonly Diagnostic[], references: ReadonlySet<string>): { readonly references: readonly Diagnostic[]; readonly others: readonly Diagnostic[] } {
+  return { references: diagnostics.filter((d) => references.has(d.code)), others: diagnostics.filter((d) => !references.has(d.code)) };
+}
+
 /** An object's status with its Accepted and ResolvedRefs conditions. */
 export function objectStatus(kind: string, id: ObjectIdentity, accepted: Condition, resolved: Condition): ObjectStatus {
   return {
