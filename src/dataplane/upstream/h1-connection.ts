@@ -13,6 +13,12 @@ export interface H1Request {
   readonly handler: H1Handler;
   /** Whether it already went out once on a kept-alive connection that closed before any answer. */
   replayed: boolean;
+  /**
+   * How that connection failed: reported instead of a failed connect for the second try, since
+   * the request was sent and what the upstream did to it is the news (an endpoint that died with
+   * requests in flight is a reset, which the exchange retries elsewhere as such).
+   */
+  lost: Error | null;
 }
 
 /** What a connection tells its pool. */
@@ -274,6 +280,7 @@ export class H1Connection implements Dispatcher.DispatchController {
     const stale = this.served > 0 && !this.#gotBytes && !this.#aborted && !req.replayed && req.options.body == null && IDEMPOTENT.has(req.options.method) && isConnectionLoss(err);
     if (stale) {
       req.replayed = true;
+      req.lost = err;
       return this.#close(req);
     }
     this.#close(null);

@@ -62,7 +62,7 @@ export class H1Pool implements ConnectionOwner {
       queueMicrotask(() => handler.onResponseError?.(DETACHED, err));
       return false;
     }
-    this.#queue.push({ options, handler, replayed: false });
+    this.#queue.push({ options, handler, replayed: false, lost: null });
     this.#drain();
     return true;
   }
@@ -132,7 +132,7 @@ export class H1Pool implements ConnectionOwner {
       if (err !== null) {
         // The request this connection was opened for fails: the exchange may try another endpoint.
         const req = this.#queue.shift();
-        if (req !== undefined) req.handler.onResponseError?.(DETACHED, err);
+        if (req !== undefined) req.handler.onResponseError?.(DETACHED, req.lost ?? err);
         this.#drain();
         this.#settle();
         return;
