@@ -192,9 +192,10 @@ export class H1Pool implements ConnectionOwner {
     if (!this.#closed || this.#whenClosed === null) return;
     if (this.#queue.length > 0 || this.#connecting > 0) return;
     for (const conn of this.#all) if (!this.#idle.includes(conn)) return;
-    for (const conn of this.#idle.splice(0)) conn.destroy();
+    // Taken first: closing the idle connections below comes back here through closed().
     const resolve = this.#whenClosed;
     this.#whenClosed = null;
+    for (const conn of this.#idle.splice(0)) conn.destroy();
     resolve();
   }
 }
