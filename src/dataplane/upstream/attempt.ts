@@ -5,7 +5,7 @@ import type { Exchange, Headers } from './exchange.ts';
 import type { Upstream } from './prepared-cluster.ts';
 
 /**
- * One try of an exchange against one endpoint: undici's dispatch handler. It keeps the endpoint's
+ * One try of an exchange against one endpoint: the pool's dispatch handler (H1Pool or undici's Pool). It keeps the endpoint's
  * counters (in flight, latency) and feeds passive outlier detection; everything else goes to the
  * exchange, unless the exchange has moved on to another attempt.
  */

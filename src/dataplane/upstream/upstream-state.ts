@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Pool, buildConnector } from 'undici';
+import { Pool, buildConnector, type Dispatcher } from 'undici';
+import { H1Pool } from './h1-pool.ts';
 import type { Histogram } from 'prom-client';
 import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
 import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
@@ -11,8 +12,15 @@ export interface PoolTransport {
   readonly tls: BackendTlsPolicy | null;
 }
 
-/** The keep-alive connection pool of one endpoint of one cluster. */
-export type EndpointPool = Pool;
+/**
+ * The keep-alive connection pool of one endpoint of one cluster: signalbox's own HTTP/1.1 client
+ * (H1Pool) for `http1` and `https` clusters, undici's Pool for HTTP/2 (h2, h2c, gRPC).
+ */
+export interface EndpointPool {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
 
 /**
  * What a worker keeps about upstreams across routing-table swaps: each endpoint's undici keep-alive
@@ -22,7 +30,7 @@ export type EndpointPool = Pool;
  * whose endpoint left the table is closed gracefully — its requests in flight finish first.
  */
 export class UpstreamState {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, EndpointPool>();
   readonly #stats = new Map<string, EndpointStats>();
   readonly #health = new Map<string, EndpointHealth>();
   readonly #clusters = new Map<string, ClusterCounters>();
@@ -35,7 +43,7 @@ export class UpstreamState {
   }
 
   /** The pool under `key` (see {@link poolKey}), created on first use. */
-  pool(key: string, cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): Pool {
+  pool(key: string, cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): EndpointPool {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       pool = this.#create(cluster, address, port, connectMs, connections, transport);
@@ -107,9 +115,13 @@ export class UpstreamState {
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
   }
 
-  #create(cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): Pool {
+  #create(cluster: string, address: string, port: number, connectMs: number, connections: number, transport: PoolTransport): EndpointPool {
     const host = address.includes(':') ? `[${address}]` : address;
     const { protocol, tls } = transport;
+    const histogram = this.#connectDuration.labels(cluster);
+    if (protocol === 'http1' || protocol === 'https') {
+      return new H1Pool({ address, port, tls, connectMs, connections, onConnected: (seconds) => histogram.observe(seconds) });
+    }
     // undici offers HTTP/2 by ALPN unless told not to: an `https` cluster asked for HTTP/1.1. h2c is
     // HTTP/2 with prior knowledge, since a proxy cannot afford the h2c upgrade dance per connection.
     const http2 = protocol === 'h2' || protocol === 'h2c';
@@ -126,7 +138,6 @@ export class UpstreamState {
             rejectUnauthorized: tls.verify,
           }),
     } as buildConnector.BuildOptions);
-    const histogram = this.#connectDuration.labels(cluster);
     return new Pool(`${tls === null ? 'http' : 'https'}://${host}:${port}`, {
       allowH2: http2,
       ...(protocol === 'h2c' ? { useH2c: true } : {}),
