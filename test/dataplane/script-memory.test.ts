@@ -219,6 +219,8 @@ describe('what a script sends out of its isolate is bounded', () => {
             for (let i = 0; i < 1000; i++) { try { ctx.lookup('k' + i).catch(() => {}); } catch (e) { refused++; } }
             return { setHeaders: { 'x-refused': String(refused) } };
           }`,
+          // 1,000 calls across the isolate's boundary: more than the default budget on a busy machine.
+          limits: { timeoutMs: 1000, memoryMiB: 16 },
         }),
         routeScript('marker', {
           targetRefs: [{ kind: 'Ingress', name: 'app', path: '/marker' }],
