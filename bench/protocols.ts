@@ -79,7 +79,7 @@ function parseOptions(argv: string[]): Options {
   const scenarioWords = words.filter((w) => (SCENARIOS as readonly string[]).includes(w));
   const targetWords = words.filter((w) => !(SCENARIOS as readonly string[]).includes(w));
   const defaultTargets = TARGETS.filter((t) => t !== 'baseline' || baseline !== null);
-  const targets = targetWords.length > 0 ? onlyOption(targetWords.join(','), TARGETS, 'scenario or target') : defaultTargets;
+  const targets = targetWords.length > 0 ? onlyOption(targetWords.join(','), TARGETS, `scenario (${SCENARIOS.join(', ')}) or target`) : defaultTargets;
   if (targets.includes('baseline') && baseline === null) throw new Error('--only baseline needs --baseline DIR');
   return {
     durationSec: intOption('duration', values.duration, 1),
