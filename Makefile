@@ -18,7 +18,7 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test e2e typecheck demo demo-shards demo-pausing bench bench-scripts compile-example golden
+.PHONY: help deps test e2e typecheck demo demo-shards demo-pausing bench bench-scripts bench-protocols compile-example golden
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -53,6 +53,9 @@ bench: $(DEPS) ## proxy benchmark: direct vs nginx vs signalbox (needs nginx and
 
 bench-scripts: $(DEPS) ## RouteScript benchmark: one worker with and without a script on its route (needs nginx and wrk)
 	node bench/scripts.ts
+
+bench-protocols: $(DEPS) ## HTTPS, HTTP/2 clients, HTTPS upstream and gRPC: signalbox vs nginx (needs nginx, wrk, h2load, Go; ~4 min)
+	node bench/protocols.ts
 
 compile-example: $(DEPS) ## print the routing table compiled from examples/quickstart
 	node bin/signalbox.js compile --in examples/quickstart

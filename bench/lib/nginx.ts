@@ -102,15 +102,18 @@ ${httpPreamble(prefix)}  keepalive_requests 1000;
 `;
 }
 
-/** Writes `config` into a fresh prefix, runs nginx on it and waits until `GET /` answers 200. */
-export async function startNginx(scope: Scope, name: string, port: number, config: (prefix: string) => string): Promise<Service> {
+/**
+ * Writes `config` into a fresh prefix, runs nginx on it and waits until a cleartext `GET /` answers
+ * `readyStatus` (200; a TLS port answers plain HTTP with 400).
+ */
+export async function startNginx(scope: Scope, name: string, port: number, config: (prefix: string) => string, readyStatus = 200): Promise<Service> {
   const prefix = scope.tempDir(name);
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(conf, config(prefix));
   const errorLog = join(prefix, 'error.log');
   const service = scope.start(name, 'nginx', ['-p', prefix, '-c', conf, '-e', errorLog]);
   try {
-    await waitForHttp(service, port, '/', 10_000);
+    await waitForHttp(service, port, '/', 10_000, readyStatus);
   } catch (err) {
     // The prefix is removed on exit, so quote the log rather than point at it.
     const log = existsSync(errorLog) ? readFileSync(errorLog, 'utf8').trim() : '(no error log)';

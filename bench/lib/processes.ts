@@ -43,6 +43,11 @@ export class Scope {
     process.once('exit', () => this.#killSync());
   }
 
+  /** The long-running children started so far and not yet finished, oldest first. */
+  services(): readonly Service[] {
+    return this.#services.filter((s) => !s.hasExited());
+  }
+
   /** A fresh directory under the OS temp dir, removed on close. */
   tempDir(label: string): string {
     const dir = mkdtempSync(join(tmpdir(), `signalbox-bench-${label}-`));

@@ -101,6 +101,12 @@ export interface Signalbox {
 export interface SignalboxOptions {
   workers?: number;
   annotations?: Record<string, string>;
+  /** The HTTPS listener's port; any free port when not given (its port is then not known). */
+  httpsPort?: number;
+  /** More objects for the manifest directory, by file name (a ConfigMap with a CA, say). */
+  extraManifests?: Record<string, object>;
+  /** More `serve` flags (`--default-cert FILE`, say). */
+  extraArgs?: string[];
 }
 
 /**
@@ -117,7 +123,8 @@ export async function startSignalbox(
 ): Promise<Signalbox> {
   const dir = scope.tempDir('manifests');
   const debugPort = ports.debug ?? (await freePort());
-  for (const [file, object] of Object.entries(benchManifests(upstreamPorts, options.annotations))) writeFileSync(join(dir, file), stringify(object));
+  const manifests = { ...benchManifests(upstreamPorts, options.annotations), ...options.extraManifests };
+  for (const [file, object] of Object.entries(manifests)) writeFileSync(join(dir, file), stringify(object));
   const args = [
     // The flag bin/signalbox.js otherwise re-executes itself to get: one process, whose pid is signalbox's.
     '--no-node-snapshot',
@@ -125,12 +132,13 @@ export async function startSignalbox(
     'serve',
     '--manifests', dir,
     '--http-port', String(ports.http),
-    '--https-port', '0',
+    '--https-port', String(options.httpsPort ?? 0),
     '--admin-port', String(ports.admin),
     // A checkout from before the debug listener (a --baseline) has neither it nor the flag.
     ...(['debug-server.ts', 'server/debug-server.ts'].some((f) => existsSync(join(root, 'src', 'dataplane', f))) ? ['--debug-port', String(debugPort)] : []),
     '--workers', String(options.workers ?? 1),
     '--access-log', 'off',
+    ...(options.extraArgs ?? []),
   ];
   const service = scope.start('signalbox', process.execPath, args, root);
   await waitForHttp(service, ports.admin, '/readyz', 30_000);

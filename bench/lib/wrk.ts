@@ -26,6 +26,8 @@ export interface WrkOptions {
   threads: number;
   /** A wrk Lua script (`-s`), e.g. lib/varying-key.lua. */
   script?: string;
+  /** `https` for wrk over TLS (HTTP/1.1); `http` when not given. */
+  scheme?: 'http' | 'https';
 }
 
 // wrk formats times with these suffixes (format_time_us in its units.c).
@@ -72,7 +74,7 @@ export function startWrk(scope: Scope, opts: WrkOptions): WrkRun {
     '--latency',
     '-H', `Host: ${opts.host}`,
     ...(opts.script === undefined ? [] : ['-s', opts.script]),
-    `http://${HOST}:${opts.port}${opts.path}`,
+    `${opts.scheme ?? 'http'}://${HOST}:${opts.port}${opts.path}`,
   ];
   const { service, done } = scope.launch('wrk', args, opts.durationSec * 1_000 + 15_000);
   const result = done.then(({ code, stdout, stderr }) => {
