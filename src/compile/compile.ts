@@ -70,6 +70,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     clusters,
     certificates,
     scripts: routeScripts.scripts,
+    streamRoutes,
   };
   const diagnostics = sortDiagnostics(sink.items);
 
