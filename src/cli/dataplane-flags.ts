@@ -32,9 +32,14 @@ export interface DataplaneFlags {
   keepAliveTimeout: string;
   requestBodyIdleTimeout: string;
   requestBodyTimeout: string;
+  streamIdleTimeout: string;
+  udpIdleTimeout: string;
+  tcpServicesConfigmap?: string;
+  udpServicesConfigmap?: string;
   maxHeaderBytes: string;
   maxHeaderCount: string;
   maxConnections?: string;
+  maxUdpSessions: string;
   mergeSlashes: boolean;
   allowEncodedSlashes?: boolean;
   allowPathParameters?: boolean;
@@ -85,9 +90,14 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--keep-alive-timeout <duration>', 'idle keep-alive client connections are closed after this', `${d.timeouts.keepAliveMs}ms`)
     .option('--request-body-idle-timeout <duration>', 'longest gap between two request-body chunks (408 past it)', `${d.timeouts.requestBodyIdleMs}ms`)
     .option('--request-body-timeout <duration>', 'longest time for a whole request body (408 past it)', `${d.timeouts.requestBodyMs}ms`)
+    .option('--stream-idle-timeout <duration>', 'longest silence on a TLS passthrough or TCP connection before it is closed', `${d.timeouts.streamIdleMs}ms`)
+    .option('--udp-idle-timeout <duration>', 'a UDP session without a datagram either way for this long is forgotten', `${d.timeouts.udpIdleMs}ms`)
+    .option('--tcp-services-configmap <namespace/name>', 'ConfigMap of TCP services: "PORT": "namespace/service:port[::PROXY]" opens PORT (as ingress-nginx)')
+    .option('--udp-services-configmap <namespace/name>', 'ConfigMap of UDP services: "PORT": "namespace/service:port" opens PORT for UDP')
     .option('--max-header-bytes <n>', 'largest request head accepted (431 past it)', String(d.limits.maxHeaderBytes))
     .option('--max-header-count <n>', 'most request header fields accepted (431 past it)', String(d.limits.maxHeaderCount))
     .option('--max-connections <n>', 'most client connections per worker, HTTP and HTTPS together (0 = no cap; default: what half the memory holds, at most 16384)')
+    .option('--max-udp-sessions <n>', 'most UDP sessions (client addresses) per UDP port and worker', String(d.limits.maxUdpSessions))
     .option('--no-merge-slashes', 'match and forward request paths with repeated slashes as they are (default: merged, //a → /a)')
     .option('--allow-encoded-slashes', 'accept %2F and %5C in request paths, kept encoded (default: 400)')
     .option('--allow-path-parameters', 'accept ; in request paths, kept as it is (default: 400)')
@@ -116,7 +126,13 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
   }
   return {
     dataplane: dataplaneConfig(flags, workers),
-    compile: { ingressClass: flags.ingressClass, controllerName: flags.controllerName, scriptMemoryBudgetMiB: scriptMemoryBudgetMiB(flags.scriptMemoryBudget) },
+    compile: {
+      ingressClass: flags.ingressClass,
+      controllerName: flags.controllerName,
+      scriptMemoryBudgetMiB: scriptMemoryBudgetMiB(flags.scriptMemoryBudget),
+      tcpServicesConfigMap: configMapFlag('--tcp-services-configmap', flags.tcpServicesConfigmap),
+      udpServicesConfigMap: configMapFlag('--udp-services-configmap', flags.udpServicesConfigmap),
+    },
     workers,
     adminBind: flags.adminBind,
     adminPort,
@@ -125,6 +141,13 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
     graceMs: parseDuration('--grace', flags.grace),
     log,
   };
+}
+
+/** A `namespace/name` flag value, or null when not given. */
+function configMapFlag(flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(value)) throw new ConfigError(`${flag} ${JSON.stringify(value)} is not namespace/name`);
+  return value;
 }
 
 /** `--script-memory-budget` in whole MiB (rounded down), or null for `off`. */
@@ -200,11 +223,14 @@ function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfi
       keepAliveMs: parseDuration('--keep-alive-timeout', flags.keepAliveTimeout),
       requestBodyIdleMs: parseDuration('--request-body-idle-timeout', flags.requestBodyIdleTimeout),
       requestBodyMs: parseDuration('--request-body-timeout', flags.requestBodyTimeout),
+      streamIdleMs: parseDuration('--stream-idle-timeout', flags.streamIdleTimeout),
+      udpIdleMs: parseDuration('--udp-idle-timeout', flags.udpIdleTimeout),
     },
     limits: {
       maxHeaderBytes: parsePositiveInt('--max-header-bytes', flags.maxHeaderBytes, 1024 * 1024),
       maxHeaderCount: parsePositiveInt('--max-header-count', flags.maxHeaderCount, 10_000),
       maxConnections: flags.maxConnections === undefined ? defaultMaxConnections(memoryLimit(), workers) : parseCount('--max-connections', flags.maxConnections, 1_000_000),
+      maxUdpSessions: parsePositiveInt('--max-udp-sessions', flags.maxUdpSessions, 1_000_000),
     },
     paths: {
       mergeSlashes: flags.mergeSlashes,

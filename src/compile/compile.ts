@@ -26,6 +26,9 @@ import { DiagnosticSink, sortDiagnostics } from './shared/diagnostics.ts';
 import { field } from './shared/guards.ts';
 import { compareStrings } from './shared/order.ts';
 import { clusterUsesOf, type MergedRoute } from './shared/placed-route.ts';
+import { indexObjects } from './shared/objects.ts';
+import { streamServices } from './streams/stream-services.ts';
+import { buildStreamPart } from './streams/stream-routes.ts';
 
 /**
  * Compiles a snapshot into a routing table, the status of each of our Ingresses and RouteScripts
@@ -61,15 +64,25 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     return chain === undefined ? route : { ...route, filters: [...route.filters, ...chain.map((script) => ({ type: 'RouteScript' as const, script }))] };
   };
 
-  const { clusters, certificates } = buildResources(ingress, placement, routeScripts.clusterUses.flatMap(clusterUsesOf), input, sink);
+  // Layer 4: the TCP/UDP services ConfigMaps and the Ingresses' passthrough hosts.
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  const streams = buildStreamPart([
+    ...ingress.streams,
+    ...streamServices(options.tcpServicesConfigMap ?? null, 'TCP', configMaps, sink),
+    ...streamServices(options.udpServicesConfigMap ?? null, 'UDP', configMaps, sink),
+  ], clusterOf);
+  const streamRoutes = streams.routes;
+
+  const { clusters, certificates } = buildResources(ingress, placement, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
 
   const table: RoutingTable = {
-    listeners: ingress.listeners,
+    listeners: [...ingress.listeners, ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name)),
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
     certificates,
     scripts: routeScripts.scripts,
+    streamRoutes,
   };
   const diagnostics = sortDiagnostics(sink.items);
 

@@ -57,6 +57,13 @@ export interface Timeouts {
   readonly requestBodyIdleMs: number;
   /** Longest time for a whole request body, from when the proxy starts reading it; past it as above. */
   readonly requestBodyMs: number;
+  /**
+   * Longest silence, both ways, on a TLS passthrough or TCP connection before both sides are closed
+   * (ingress-nginx's `proxy-stream-timeout`), unless its stream route sets its own.
+   */
+  readonly streamIdleMs: number;
+  /** How long a UDP session (a client address and its upstream socket) lives without a datagram. */
+  readonly udpIdleMs: number;
 }
 
 /** Request limits. */
@@ -72,6 +79,8 @@ export interface Limits {
    * its upper bound.
    */
   readonly maxConnections: number;
+  /** Most UDP sessions (client addresses) one worker keeps per UDP port; datagrams of new clients past it are dropped. */
+  readonly maxUdpSessions: number;
 }
 
 /**
@@ -98,8 +107,8 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   httpsPort: 8443,
   trustedProxies: [],
   proxyProtocol: false,
-  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000 }),
-  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384 }),
+  timeouts: Object.freeze({ connectMs: 5_000, responseHeadersMs: 60_000, idleMs: 60_000, requestHeadersMs: 30_000, keepAliveMs: 60_000, requestBodyIdleMs: 60_000, requestBodyMs: 300_000, streamIdleMs: 600_000, udpIdleMs: 30_000 }),
+  limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384, maxUdpSessions: 16_384 }),
   paths: DEFAULT_PATH_OPTIONS,
   http2: Object.freeze({ maxConcurrentStreams: 100, maxStreamsPerWorker: 10_000, maxResets: 200, maxControlFrames: 100 }),
   accessLog: 'stdout',

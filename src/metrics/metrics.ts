@@ -45,6 +45,8 @@ export interface DataplaneMetrics {
   readonly upgrades: Counter<'outcome'>;
   /** The HTTP/2 guard's metrics. */
   readonly http2: Http2Metrics;
+  /** Layer-4 forwarding: TLS passthrough, TCP and UDP. */
+  readonly streams: StreamMetrics;
   /** The routing table version this worker serves. */
   readonly workerTableVersion: Gauge<string>;
   /** Endpoints ejected by passive outlier detection, by cluster. */
@@ -108,6 +110,40 @@ export interface PauseMetrics {
   readonly abandoned: Counter<'kind' | 'gate'>;
   /** The release rate of a gate that is letting its backlog go, in requests per second (0 otherwise). */
   readonly releaseRate: Gauge<'kind' | 'gate'>;
+}
+
+/**
+ * What layer-4 forwarding (src/dataplane/streams/) counts: TLS passthrough, TCP and UDP.
+ * `listener` is the table's listener name (`tls-passthrough`, `tcp-9000`, `udp-5353`).
+ */
+export interface StreamMetrics {
+  /** Connections (UDP: sessions) accepted, by listener and cluster. */
+  readonly connections: Counter<'listener' | 'cluster'>;
+  /** Connections (UDP: sessions) open now, by listener. */
+  readonly active: Gauge<'listener'>;
+  /** Bytes relayed, by listener and direction: `upstream` (client to backend) or `downstream`. */
+  readonly bytes: Counter<'listener' | 'direction'>;
+  /** Connects to an endpoint that failed or timed out (another endpoint is tried), by cluster. */
+  readonly connectFailures: Counter<'cluster'>;
+  /** Connections closed (UDP: sessions forgotten) for silence past their idle timeout, by listener. */
+  readonly idleCloses: Counter<'listener'>;
+  /**
+   * Connections closed before reaching a backend, by listener and reason: `no-endpoint` (no
+   * usable endpoint, or every connect failed), `malformed` / `timeout` / `too-large` (a ClientHello
+   * on the HTTPS port that could not be read), `session-limit` (UDP).
+   */
+  readonly refused: Counter<'listener' | 'reason'>;
+}
+
+function createStreamMetrics(registers: Registry[]): StreamMetrics {
+  return {
+    connections: new Counter({ name: 'signalbox_stream_connections_total', help: 'Layer-4 connections (UDP: sessions) accepted, by listener and cluster.', labelNames: ['listener', 'cluster'] as const, registers }),
+    active: new Gauge({ name: 'signalbox_stream_active_connections', help: 'Layer-4 connections (UDP: sessions) open now, by listener.', labelNames: ['listener'] as const, registers }),
+    bytes: new Counter({ name: 'signalbox_stream_bytes_total', help: 'Bytes relayed by layer-4 listeners, by listener and direction (upstream: client to backend).', labelNames: ['listener', 'direction'] as const, registers }),
+    connectFailures: new Counter({ name: 'signalbox_stream_connect_failures_total', help: 'Layer-4 connects to an endpoint that failed or timed out, by cluster.', labelNames: ['cluster'] as const, registers }),
+    idleCloses: new Counter({ name: 'signalbox_stream_idle_closes_total', help: 'Layer-4 connections (UDP: sessions) closed for silence past their idle timeout, by listener.', labelNames: ['listener'] as const, registers }),
+    refused: new Counter({ name: 'signalbox_stream_refused_total', help: 'Layer-4 connections closed before reaching a backend, by listener and reason.', labelNames: ['listener', 'reason'] as const, registers }),
+  };
 }
 
 /** What the HTTP/2 guard (src/dataplane/server/http2-guard.ts) counts. */
@@ -181,6 +217,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     scriptDuration,
     pause: createPauseMetrics(registers),
     http2: createHttp2Metrics(registers),
+    streams: createStreamMetrics(registers),
     scriptFailing: new Gauge({
       name: 'signalbox_script_failing',
       help: 'Workers in which a RouteScript is failing and backing off (not run) right now.',

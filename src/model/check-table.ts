@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
 import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from './policy.ts';
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
+import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
 import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
 /** One broken invariant. */
@@ -66,11 +67,23 @@ export function checkTable(table: RoutingTable): TableViolation[] {
   };
 
   const listenerNames = new Set<string>();
+  const streamPorts = new Set<string>();
   table.listeners.forEach((listener, i) => {
     const at = `listeners[${i}]`;
     checkListener(at, listener, table.listeners[i - 1], table.certificates, report);
-    listenerNames.add(listener.name);
+    checkStreamListener(at, listener, streamPorts, report);
+    // Virtual hosts may name only HTTP and HTTPS listeners; the others serve stream routes.
+    if (listener.protocol === 'HTTP' || listener.protocol === 'HTTPS') listenerNames.add(listener.name);
   });
+  checkStreamRoutes(table.streamRoutes, {
+    listeners: table.listeners,
+    cluster: (at, p, name) => {
+      // A services ConfigMap is the operator's (named by a flag), and reaches Services of any namespace.
+      clusterRef(at, p, name, p.startsWith('ConfigMap/') ? null : namespaceOf(p), 'cluster');
+      return Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
+    },
+    hostProblem: (host) => hostProblem(host, host.startsWith('*.') ? 'wildcard' : 'exact'),
+  }, report);
   const hostsOn = new Map<string, Set<string>>();
   table.virtualHosts.forEach((vhost, i) => {
     const at = `virtualHosts[${i}]`;
@@ -80,7 +93,7 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     if (vhost.listeners.length === 0) report(at, vhost.provenance, `host ${vhost.host} is served on no listener`);
     const twice: string[] = [];
     vhost.listeners.forEach((name, k) => {
-      if (!listenerNames.has(name)) report(at, vhost.provenance, `listener ${JSON.stringify(name)} is not in listeners`);
+      if (!listenerNames.has(name)) report(at, vhost.provenance, `listener ${JSON.stringify(name)} is not an HTTP or HTTPS listener of listeners`);
       const before = vhost.listeners[k - 1];
       if (before !== undefined && compareStrings(before, name) >= 0) report(at, vhost.provenance, `listener ${name} comes after ${before}: listeners are sorted, once each`);
       let hosts = hostsOn.get(name);
@@ -151,7 +164,7 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
   if (!PROVENANCE.test(p) && !OWN_LISTENER.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/... or Listener/name`);
   if (!/^[a-z0-9][-a-z0-9]*$/.test(l.name)) report(at, p, `listener name ${JSON.stringify(l.name)} is not a lower-case name`);
   if (before !== undefined && compareStrings(before.name, l.name) >= 0) report(at, p, `listener ${l.name} comes after ${before.name}: listeners are sorted by name, once each`);
-  if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') report(at, p, `protocol ${JSON.stringify(l.protocol)} is not HTTP or HTTPS`);
+  if (!['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP'].includes(l.protocol)) report(at, p, `protocol ${JSON.stringify(l.protocol)} is not HTTP, HTTPS, TLS, TCP or UDP`);
   if (l.port !== null && !inRange(l.port, 1, 65535)) report(at, p, `port ${l.port} is not a port number (1-65535)`);
   if (l.hostname !== null) {
     const problem = hostProblem(l.hostname, l.hostname.startsWith('*.') ? 'wildcard' : 'exact');
@@ -164,8 +177,10 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
 function checkCluster(at: string, key: string, c: Cluster, report: Report): void {
   if (c.name !== key) report(at, c.provenance, `cluster ${c.name} is listed under another name, ${key}`);
   const base = `${c.namespace}/${c.service}:`;
-  if (c.servicePort !== null && (!inRange(c.servicePort, 1, 65535) || c.name !== `${base}${c.servicePort}`)) {
-    report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${base}${c.servicePort}, not ${c.name}`);
+  const suffix = c.transport === 'UDP' ? '/UDP' : '';
+  if (c.transport !== undefined && c.transport !== 'UDP') report(at, c.provenance, `transport ${JSON.stringify(c.transport)} is not UDP (TCP is written as no transport)`);
+  if (c.servicePort !== null && (!inRange(c.servicePort, 1, 65535) || c.name !== `${base}${c.servicePort}${suffix}`)) {
+    report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${base}${c.servicePort}${suffix}, not ${c.name}`);
   }
   if (c.servicePort === null) {
     if (!c.name.startsWith(base) || c.name.length === base.length) report(at, c.provenance, `an unresolved cluster must be named ${base}<port as referenced>, not ${c.name}`);

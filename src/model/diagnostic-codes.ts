@@ -72,6 +72,14 @@ export const DIAGNOSTIC_CODES = {
   RouteScriptRejecting: { severity: 'error', meaning: 'an invalid RouteScript with failurePolicy reject: the routes it targets answer its rejectStatus' },
   RouteScriptTargetNotFound: { severity: 'warning', meaning: 'a targetRef matches no route: the script runs nowhere for it' },
   RouteScriptOverMemoryBudget: { severity: 'error', meaning: 'the scripts together would exceed the memory budget: this one is not loaded' },
+
+  // Layer 4: TCP/UDP services ConfigMaps and TLS passthrough
+  StreamServicesConfigMapNotFound: { severity: 'warning', meaning: 'the ConfigMap named by --tcp-services-configmap or --udp-services-configmap does not exist: no port of it is served' },
+  StreamServiceEntryInvalid: { severity: 'error', meaning: 'a tcp-services or udp-services entry is not "PORT": "namespace/service:port[:PROXY[:PROXY]]": it is ignored' },
+  StreamProxyProtocolUnsupported: { severity: 'error', meaning: 'a services entry asks for a PROXY protocol signalbox cannot give it (decoding PROXY from clients, or PROXY on UDP): it is ignored' },
+  PassthroughHostInvalid: { severity: 'error', meaning: 'an ssl-passthrough Ingress rule has no host (SNI needs a name): it is not passed through' },
+  PassthroughNoRootPath: { severity: 'error', meaning: 'an ssl-passthrough host has no Prefix / path naming its backend: it is not passed through' },
+  PassthroughConflict: { severity: 'error', meaning: 'an older Ingress already passes this host through: this one is not passed through' },
 } as const satisfies Readonly<Record<string, DiagnosticCodeSpec>>;
 
 /** A diagnostic code: a key of {@link DIAGNOSTIC_CODES}. */

@@ -198,7 +198,10 @@ export interface Snapshot {
   readonly secrets: readonly Secret[];
   /** `signalbox.dev/v1alpha1` RouteScripts. */
   readonly routeScripts: readonly RouteScript[];
-  /** ConfigMaps; only those named by a RouteScript's `dataFrom` are read. */
+  /**
+   * ConfigMaps; only those named by a RouteScript's `dataFrom` and by `--tcp-services-configmap` /
+   * `--udp-services-configmap` are read.
+   */
   readonly configMaps: readonly ConfigMap[];
 }
 
@@ -213,6 +216,13 @@ export interface CompileOptions {
    * hold an isolate of every one); those past it, youngest first, are refused. Absent or null: no budget.
    */
   readonly scriptMemoryBudgetMiB?: number | null;
+  /**
+   * `namespace/name` of the ConfigMap of TCP services (`--tcp-services-configmap`, entries
+   * `"PORT": "namespace/service:port"`); absent or null: none.
+   */
+  readonly tcpServicesConfigMap?: string | null;
+  /** Likewise for UDP services (`--udp-services-configmap`). */
+  readonly udpServicesConfigMap?: string | null;
 }
 
 /** Defaults for {@link CompileOptions}. */

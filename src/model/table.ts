@@ -200,13 +200,35 @@ export interface Route {
 }
 
 /**
- * Where requests arrive: a port and its protocol. Virtual hosts name the listeners that serve them.
+ * What a listener speaks.
+ * - `HTTP`, `HTTPS`: requests, routed by virtual hosts (HTTPS terminates TLS with the table's
+ *   certificates).
+ * - `TLS`: TLS passthrough, at layer 4. The ClientHello's SNI name chooses a {@link StreamRoute}
+ *   and the connection's bytes go to its backend as they are, never decrypted (the Gateway API's
+ *   listener protocol TLS with mode Passthrough; ingress-nginx's `ssl-passthrough`). With port
+ *   null it shares the data plane's HTTPS port: a connection whose SNI no passthrough route takes
+ *   is terminated there as any other HTTPS connection.
+ * - `TCP`, `UDP`: every connection (TCP) or client address (UDP) arriving on the port goes to the
+ *   listener's one stream route (ingress-nginx's `tcp-services` / `udp-services`, the Gateway
+ *   API's TCPRoute / UDPRoute). They always have a port of their own.
+ */
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
+
+/**
+ * Where requests arrive: a port and its protocol. Virtual hosts name the HTTP and HTTPS listeners
+ * that serve them; stream routes name the TLS, TCP and UDP ones.
  */
 export interface Listener {
-  /** Unique in the table: `http` and `https` for the Ingress front end's two. */
+  /**
+   * Unique in the table: `http` and `https` for the Ingress front end's two, `tls-passthrough` for
+   * passthrough on the HTTPS port, `tcp-<port>` / `udp-<port>` for the ConfigMap-configured ones.
+   */
   readonly name: string;
-  readonly protocol: 'HTTP' | 'HTTPS';
-  /** The port, or null for the data plane's own (`--http-port` / `--https-port` by protocol). */
+  readonly protocol: ListenerProtocol;
+  /**
+   * The port, or null for the data plane's own (`--http-port` for HTTP, `--https-port` for HTTPS and
+   * TLS). TCP and UDP listeners always have one; no two TCP listeners (nor two UDP ones) share it.
+   */
   readonly port: number | null;
   /**
    * The host (exact or `*.suffix`, lower case) this listener is for; null: any. A front end narrows
@@ -216,11 +238,50 @@ export interface Listener {
   readonly hostname: string | null;
   /**
    * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;
-   * null for every certificate of the table. Null on HTTP.
+   * null for every certificate of the table. Null on every other protocol (a TLS passthrough
+   * listener holds no certificate: the backend terminates TLS).
    */
   readonly tls: { readonly certificates: readonly string[] | null } | null;
-  /** Whether a request no virtual host or route takes goes to {@link RoutingTable.defaultRoute}. */
+  /**
+   * Whether a request no virtual host or route takes goes to {@link RoutingTable.defaultRoute}.
+   * Always false on TLS, TCP and UDP listeners, which the default route does not serve.
+   */
   readonly defaultRoute: boolean;
+  readonly provenance: Provenance;
+}
+
+/**
+ * A layer-4 route: where the connections (or UDP datagrams) of a TLS, TCP or UDP listener go. The
+ * data plane relays bytes both ways without reading them (after the ClientHello, on TLS), so
+ * nothing of HTTP applies: no filters, no scripts, no retries once a connection is up.
+ */
+export interface StreamRoute {
+  /** The name of the {@link Listener} (protocol TLS, TCP or UDP) it serves. */
+  readonly listener: string;
+  /**
+   * TLS only: the SNI names it takes, lower case, exact or `*.suffix` (one label, as for virtual
+   * hosts), sorted, never empty; an exact name wins over a wildcard. A name is taken by at most one
+   * route of a listener. Empty on TCP and UDP, whose listener has exactly one route.
+   */
+  readonly hostnames: readonly string[];
+  /**
+   * Where each new connection (UDP: each new client session) goes, picked by weight, then an
+   * endpoint by the cluster's balancer and health. TCP and TLS backends are TCP clusters; UDP
+   * backends are UDP clusters ({@link Cluster.transport}). A connection with no usable backend
+   * is closed.
+   */
+  readonly backends: readonly WeightedBackend[];
+  /**
+   * Close a connection (UDP: forget a session) when no byte has gone either way for this long;
+   * null for the data plane's default (`--stream-idle-timeout`).
+   */
+  readonly idleTimeoutMs: number | null;
+  /**
+   * Send a PROXY protocol header (version 1) to the backend before the client's bytes, saying
+   * whose connection it is (ingress-nginx's fourth `:PROXY` field). TCP and TLS only; false on UDP.
+   */
+  readonly sendProxyProtocol: boolean;
+  /** The ConfigMap entry or Ingress rule it came from. */
   readonly provenance: Provenance;
 }
 
@@ -270,7 +331,8 @@ export interface Endpoint {
 }
 
 /**
- * A cluster: one port of one Service, and the endpoints behind it. Named `namespace/service:port`:
+ * A cluster: one port of one Service, and the endpoints behind it. Named `namespace/service:port`
+ * (a UDP port's: `namespace/service:port/UDP`, so that DNS's TCP and UDP port 53 are two clusters):
  * - when the backend resolves to a TCP port of the Service, port is that port's number
  *   (`spec.ports[].port`) however the Ingress referenced it, so references by number and by name
  *   to one Service port share one cluster (`shop/web:80`), whose provenance lists them all;
@@ -288,6 +350,11 @@ export interface Cluster {
   readonly servicePort: number | null;
   /** The Service port's name ('' when unnamed): EndpointSlice ports are matched by this name. */
   readonly portName: string;
+  /**
+   * `UDP` for a cluster of a UDP Service port, which only UDP stream routes use; absent for TCP,
+   * which HTTP routes, TLS passthrough and TCP stream routes use.
+   */
+  readonly transport?: 'UDP';
   /** Endpoints sorted by address then port, deduplicated. */
   readonly endpoints: readonly Endpoint[];
   /**
@@ -412,6 +479,11 @@ export interface RoutingTable {
   readonly listeners: readonly Listener[];
   /** Virtual hosts: exact hosts first, then wildcards, then `*`, each group sorted by name. */
   readonly virtualHosts: readonly VirtualHost[];
+  /**
+   * The layer-4 routes of the TLS, TCP and UDP listeners, sorted by listener, then by first
+   * hostname. Empty unless passthrough or TCP/UDP services are configured.
+   */
+  readonly streamRoutes: readonly StreamRoute[];
   /** Used when no virtual host or route matches; from the oldest Ingress with `spec.defaultBackend`. */
   readonly defaultRoute: Route | null;
   /** Clusters by name, keys in sorted order. */

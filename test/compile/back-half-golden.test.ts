@@ -77,6 +77,7 @@ function backHalf(frontEnd: FrontEndOutput, snapshot: Snapshot): { table: Routin
     clusters,
     certificates,
     scripts: {},
+    streamRoutes: [],
   };
   return { table, diagnostics: sortDiagnostics(sink.items) };
 }

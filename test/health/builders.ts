@@ -45,7 +45,7 @@ export function cluster(name: string, endpoints: readonly (number | Endpoint)[],
 /** A table holding only these clusters (no virtual hosts: the checker reads clusters alone). */
 export function table(...clusters: Cluster[]): RoutingTable {
   const sorted = [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { listeners: [], virtualHosts: [], defaultRoute: null, clusters: Object.fromEntries(sorted.map((c) => [c.name, c])), certificates: [], scripts: {} };
+  return { listeners: [], virtualHosts: [], defaultRoute: null, clusters: Object.fromEntries(sorted.map((c) => [c.name, c])), certificates: [], scripts: {}, streamRoutes: [] };
 }
 
 /** Rejects with a message naming `what` unless `promise` settles within `ms`. */

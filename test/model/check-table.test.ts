@@ -91,6 +91,7 @@ function sound(): Draft<RoutingTable> {
     },
     certificates: [{ name: 'shop/tls', hosts: ['*.example.com', 'shop.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/0`] }],
     scripts: { 'shop/auth': script, 'shop/closed': closed },
+    streamRoutes: [],
   };
   return structuredClone(table) as Draft<RoutingTable>;
 }
@@ -124,7 +125,7 @@ const auth = (t: Draft<RoutingTable>) => t.scripts['shop/auth']!;
 
 describe('checkTable', () => {
   test('a sound table has no violations', () => assert.deepEqual(checkTable(sound() as RoutingTable), []));
-  test('the empty table has none', () => assert.deepEqual(checkTable({ listeners: [], virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {} }), []));
+  test('the empty table has none', () => assert.deepEqual(checkTable({ listeners: [], virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {}, streamRoutes: [] }), []));
 
   describe('references', () => {
     test('a route to a cluster that is not in clusters', () =>

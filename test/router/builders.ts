@@ -33,5 +33,5 @@ export function vhost(host: string, ...routes: Route[]): VirtualHost {
 
 /** A table of virtual hosts, optionally with a default route. */
 export function table(virtualHosts: VirtualHost[], defaultRoute: Route | null = null): RoutingTable {
-  return { listeners: INGRESS_LISTENER_LIST, virtualHosts, defaultRoute, clusters: {}, certificates: [], scripts: {} };
+  return { listeners: INGRESS_LISTENER_LIST, virtualHosts, defaultRoute, clusters: {}, certificates: [], scripts: {}, streamRoutes: [] };
 }

@@ -1,11 +1,12 @@
 /**
- * The annotations of an Ingress: signalbox reads none (its `signalbox.dev/*` policy annotations
- * belong on the Service, see shared/annotations.ts), so the ones that look like settings are
+ * The annotations of an Ingress: signalbox reads only `signalbox.dev/ssl-passthrough` (its other
+ * `signalbox.dev/*` policy annotations belong on the Service, see shared/annotations.ts), so the ones that look like settings are
  * warned about rather than silently ignored.
  */
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isRecord, type Dict } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
+import { SSL_PASSTHROUGH_ANNOTATION } from '../streams/passthrough.ts';
 
 /** The prefix of ingress-nginx's annotations, which people bring along when they migrate. */
 const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -20,6 +21,8 @@ export function reportForeignAnnotations(id: ObjectIdentity, obj: Dict, sink: Di
   if (!isRecord(annotations)) return;
   const nginx: string[] = [];
   for (const name of Object.keys(annotations).sort()) {
+    // The one signalbox annotation an Ingress takes: passthrough is about its hosts, not a Service.
+    if (name === SSL_PASSTHROUGH_ANNOTATION) continue;
     if (name.startsWith('signalbox.dev/')) {
       sink.report(id, 'AnnotationIgnored', 'warning', `${name} has no effect on an Ingress: signalbox reads its policy annotations from the Service the Ingress routes to (docs/annotations.md); it is ignored`, `${id.provenance}/annotations/${name}`);
     } else if (name.startsWith(NGINX_PREFIX)) {

@@ -14,6 +14,8 @@ import { ingressCandidateRoute } from './ingress-route.ts';
 import { parseIngress, type IngressContribution } from './ingress.ts';
 import { INGRESS_LISTENER_LIST, INGRESS_LISTENERS } from './listeners.ts';
 import { ingressConflictKey, ingressPrecedence } from './precedence.ts';
+import { passthroughCandidates } from '../streams/passthrough.ts';
+import type { StreamCandidate } from '../streams/stream-candidates.ts';
 
 const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: null, tls: [] });
 
@@ -21,6 +23,8 @@ const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: nu
 export interface IngressFrontEnd extends FrontEndOutput {
   /** Our Ingresses, oldest first. */
   readonly ingresses: readonly RankedOwner[];
+  /** The TLS passthrough routes of Ingresses with `signalbox.dev/ssl-passthrough`, oldest first. */
+  readonly streams: readonly StreamCandidate[];
 }
 
 /**
@@ -33,6 +37,8 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const routes: RouteCandidate[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
   const tls: TLSCandidate[] = [];
+  const streams: StreamCandidate[] = [];
+  const passedThrough = new Map<string, string>();
   for (const { owner, item } of ingresses) {
     const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink));
     const { namespace } = owner.id;
@@ -44,8 +50,9 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     // The default route is a Prefix `/` so that it reads like any other route in the table.
     if (backend !== null) defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
+    streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
-  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence: ingressPrecedence, ingresses: ingresses.map((i) => i.owner) };
+  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence: ingressPrecedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
 
 /**

@@ -24,6 +24,11 @@ export interface ServiceRef {
   readonly service: string;
   /** The port as referenced: a number (`spec.ports[].port`) or a name (`spec.ports[].name`). */
   readonly port: number | string;
+  /**
+   * `UDP` for a UDP stream route's backend, which must resolve to a UDP Service port; absent for
+   * every other use, which needs a TCP one.
+   */
+  readonly protocol?: 'UDP';
 }
 
 /** A reference to a port of a Service in `namespace`. */

@@ -15,7 +15,8 @@ import type { ServiceRef } from './candidates.ts';
  * resolved is a TCP port of the Service, one that did not is not (see services.ts).
  */
 export function clusterName(namespace: string, ref: ServiceRef, servicePort: number | null): string {
-  return `${namespace}/${ref.service}:${servicePort ?? ref.port}`;
+  // A UDP port's cluster is set apart: DNS Services use one number for a TCP and a UDP port.
+  return `${namespace}/${ref.service}:${servicePort ?? ref.port}${ref.protocol === 'UDP' ? '/UDP' : ''}`;
 }
 
 /** Gives the cluster name of a reference read in `namespace` (resolving it; see clusters.ts). */

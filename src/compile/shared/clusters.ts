@@ -60,6 +60,7 @@ export function buildClusters(
       service: first.ref.service,
       servicePort: resolved.servicePort,
       portName: resolved.portName,
+      ...(first.ref.protocol === 'UDP' ? { transport: 'UDP' as const } : {}),
       endpoints: resolved.resolved
         ? guarded(sink, service, [], () => endpointsFor(slices, namespace, first.ref.service, resolved.portName, resolved.policy.endpointWeights, sink))
         : [],

@@ -36,7 +36,7 @@ export interface ResolvedPort {
   /** `spec.ports[].name` ('' when unnamed); the referenced name when unresolved by name. */
   readonly portName: string;
   /**
-   * True when the reference names a TCP port of a usable Service, so endpoints should be looked
+   * True when the reference names a TCP port (UDP for a UDP reference) of a usable Service, so endpoints should be looked
    * up; exactly when `servicePort` is not null.
    */
   readonly resolved: boolean;
@@ -155,7 +155,8 @@ function matchPort(svcName: string, service: ServicePorts, ref: ServiceRef): Res
   if ('problem' in service) return { ...unresolved, problem: service.problem };
   const named = (p: PortEntry): boolean => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port);
   const matches = service.ports.filter(named);
-  const found = matches.find((p) => p.protocol === TCP);
+  const wanted = ref.protocol ?? TCP;
+  const found = matches.find((p) => p.protocol === wanted);
   if (found !== undefined) return { servicePort: found.port, portName: found.name, resolved: true, problem: null, policy: service.policyOf.get(found) ?? DEFAULT_SERVICE_POLICY };
   const shown = typeof ref.port === 'number' ? String(ref.port) : JSON.stringify(ref.port);
   if (matches.length > 0) {
@@ -163,7 +164,9 @@ function matchPort(svcName: string, service: ServicePorts, ref: ServiceRef): Res
       ...unresolved,
       problem: {
         code: 'ServicePortProtocolUnsupported',
-        message: `Service ${svcName} port ${shown} is ${matches.map(formatPort).join(', ')}: only TCP ports can be proxied; requests get 503`,
+        message: wanted === TCP
+          ? `Service ${svcName} port ${shown} is ${matches.map(formatPort).join(', ')}: only TCP ports can be proxied; requests get 503`
+          : `Service ${svcName} port ${shown} is ${matches.map(formatPort).join(', ')}: a UDP service needs a UDP port; its datagrams are dropped`,
       },
     };
   }

@@ -7,6 +7,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import { RoutePlan } from './route-plan.ts';
 import type { PreparedScripts, ScriptHost } from './script-host.ts';
 import type { ListenerInfo } from './proxy-state.ts';
+import { prepareStreams, type PreparedStreams, type StreamDefaults } from '../streams/prepared-streams.ts';
 
 /**
  * A routing table made ready for the hot path, once per swap: the router's indexes, each route's
@@ -30,6 +31,8 @@ export interface PreparedTable {
   readonly clusters: ReadonlyMap<string, PreparedCluster>;
   /** The RouteScripts this table runs, for {@link ScriptHost.commit} after the swap; null without a host. */
   readonly scripts: PreparedScripts | null;
+  /** The layer-4 routes: passthrough by SNI, TCP and UDP ports. */
+  readonly streams: PreparedStreams;
 }
 
 /**
@@ -41,7 +44,7 @@ export function prepareTable(
   published: PublishedTable,
   upstreams: UpstreamState,
   metrics: DataplaneMetrics,
-  defaults: ClusterDefaults,
+  defaults: ClusterDefaults & Partial<StreamDefaults>,
   scripts: ScriptHost | null = null,
 ): PreparedTable {
   const { table } = published;
@@ -75,7 +78,8 @@ export function prepareTable(
     if (router === undefined) routers.set(listener.name, (router = buildRouter(table, servedListeners(table, listener))));
     return router;
   };
-  return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts };
+  const streams = prepareStreams(table, clusterFor, { streamIdleMs: defaults.streamIdleMs ?? 600_000, udpIdleMs: defaults.udpIdleMs ?? 30_000 });
+  return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts, streams };
 }
 
 /** The names of the table's listeners that a data-plane socket serves. */

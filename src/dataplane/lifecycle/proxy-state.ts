@@ -27,6 +27,9 @@ export interface ProxyState {
   /** The request body's idle and total limits (0 = off); see RequestBodyTimer. */
   readonly requestBodyIdleMs: number;
   readonly requestBodyMs: number;
+  /** Default idle timeouts of TLS passthrough and TCP connections, and of UDP sessions (absent: 10 min, 30 s). */
+  readonly streamIdleMs?: number;
+  readonly udpIdleMs?: number;
   readonly log: Logger;
   /** The client address of a request, after trusted-proxy resolution (for hashing on client-ip). */
   readonly clientIpOf: (req: ClientRequest) => string;

@@ -16,6 +16,7 @@ import { isHandedBack } from './socket-handback.ts';
 import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
 import type { SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
+import { routePassthrough } from '../streams/passthrough.ts';
 
 /** The traffic listeners of one worker. */
 export interface Listeners {
@@ -69,6 +70,8 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
       maxHeaderSize: limits.maxHeaderBytes,
       ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
     } as Parameters<typeof createSecureServer>[0]);
+    // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
+    routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs);
     configureHttp1(https as unknown as Server, config, state, 'https', limit);
     httpsPort = await listen(https, config.bindAddress, ports.https, 'https', claim);
     const info = { name: 'https', proto: 'https', port: httpsPort } as const;

@@ -21,6 +21,8 @@ import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from '../upstream/upstream-state.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
+import { TcpListeners } from '../streams/tcp-listeners.ts';
+import { UdpListeners } from '../streams/udp-listeners.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -42,6 +44,8 @@ const state: ProxyState = {
   connectMs: config.timeouts.connectMs,
   requestBodyIdleMs: config.timeouts.requestBodyIdleMs,
   requestBodyMs: config.timeouts.requestBodyMs,
+  streamIdleMs: config.timeouts.streamIdleMs,
+  udpIdleMs: config.timeouts.udpIdleMs,
   log,
   clientIpOf: (req) => {
     const peer = clientAddress(req.socket);
@@ -54,9 +58,14 @@ const state: ProxyState = {
   draining: false,
 };
 let listeners: Listeners | null = null;
+// The table's TCP and UDP ports, opened and closed as tables are swapped.
+const tcpListeners = new TcpListeners(state, config.bindAddress, log);
+const udpListeners = new UdpListeners(state, config.bindAddress, config.limits.maxUdpSessions, log);
 /** The newest table version reported applied (tables whose scripts load slowly may finish out of order). */
 let appliedVersion = 0;
 const h2Sessions = new Set<ServerHttp2Session>();
+/** Set once the worker stops listening: a table that arrives after opens no port. */
+let stopping = false;
 
 /**
  * Past this share of its heap limit the worker asks to be replaced: the pool starts
@@ -96,7 +105,9 @@ port.on('message', (message: ToWorker) => {
       releasePauses(state.pauses!, prepared);
       // Applied once its new scripts have loaded (off the event loop; until then their previous
       // versions serve), so that "applied" means every route runs what the table says.
-      void Promise.all([...(prepared.scripts?.loaded.values() ?? [])].map((loaded) => loaded.ready)).then(() => {
+      // ... and its TCP and UDP ports listen (or failed to, logged).
+      const ports = stopping ? [] : [tcpListeners.sync(prepared.streams), udpListeners.sync(prepared.streams)];
+      void Promise.all([...[...(prepared.scripts?.loaded.values() ?? [])].map((loaded) => loaded.ready), ...ports]).then(() => {
         if (prepared.version <= appliedVersion) return;
         appliedVersion = prepared.version;
         metrics.workerTableVersion.set(prepared.version);
@@ -121,6 +132,9 @@ port.on('message', (message: ToWorker) => {
       // net.Server's own close: it only closes the listening socket, where http.Server's also
       // closes idle keep-alive connections, whose clients may be sending on them right now.
       for (const server of [listeners?.http, listeners?.https]) if (server?.listening) NetServer.prototype.close.call(server);
+      stopping = true;
+      tcpListeners.close();
+      udpListeners.close();
       break;
     case 'stop':
       void stop(message.graceMs);
@@ -131,6 +145,9 @@ port.on('message', (message: ToWorker) => {
 /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes everything. */
 async function stop(graceMs: number): Promise<void> {
   clearInterval(heapWatch);
+  stopping = true;
+  tcpListeners.close();
+  udpListeners.close();
   // Held requests are told to retry (503, Retry-After) now, while another replica can take them.
   state.pauses?.stop();
   const closing: Promise<void>[] = [];

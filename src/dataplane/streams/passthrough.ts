@@ -1,0 +1,71 @@
+/**
+ * TLS passthrough on the HTTPS port: while the table has passthrough routes, each new connection's
+ * ClientHello is read (within the request-header timeout and {@link MAX_HELLO_BYTES}) and its SNI
+ * name looked up. A name a passthrough route takes sends the connection, ClientHello included and
+ * never decrypted, to that route's backend; any other name, or none, gives the connection back to
+ * the TLS server with the bytes put back in front, so it is terminated as usual. A ClientHello that
+ * cannot be read is closed and reaches no one. With no passthrough route a connection goes
+ * straight on: one property read is all HTTPS pays.
+ *
+ * Installed on the TLS server before the connection cap and PROXY protocol acceptance are, so they
+ * run first (a passed-through connection counts against --max-connections and has its PROXY
+ * header read off) and Node's TLS listener runs last.
+ */
+import type { Server, Socket } from 'node:net';
+import type { ProxyState } from '../lifecycle/proxy-state.ts';
+import { MAX_HELLO_BYTES, parseClientHello } from './client-hello.ts';
+import { relayStream } from './stream-relay.ts';
+
+const LISTENER = 'tls-passthrough';
+
+/** Makes the TLS `server` pass connections through by SNI whenever `state.table` says so. */
+export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number): void {
+  const downstream = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  const terminate = (socket: Socket): void => {
+    for (const fn of downstream) fn.call(server, socket);
+  };
+  server.on('connection', (socket: Socket) => {
+    const index = state.table?.streams.passthrough ?? null;
+    if (index === null || socket.destroyed) return terminate(socket);
+    const metrics = state.metrics.streams;
+    let seen: Buffer = Buffer.alloc(0);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      socket.pause();
+    };
+    const refuse = (reason: 'malformed' | 'timeout' | 'too-large'): void => {
+      finish();
+      metrics.refused.labels(LISTENER, reason).inc();
+      socket.destroy();
+    };
+    const timer = setTimeout(() => refuse('timeout'), timeoutMs > 0 ? timeoutMs : 30_000);
+    const onEnd = (): void => refuse('malformed');
+    const onError = (): void => {
+      finish();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const parsed = parseClientHello(seen);
+      if (parsed.kind === 'more') return;
+      if (parsed.kind === 'malformed') return refuse(parsed.why === 'too-large' || seen.length > MAX_HELLO_BYTES ? 'too-large' : 'malformed');
+      finish();
+      // The table may have been swapped while the hello arrived: the newest one decides.
+      const route = parsed.sni === null ? null : (state.table?.streams.passthrough?.find(parsed.sni) ?? null);
+      if (route === null) {
+        socket.unshift(seen);
+        return terminate(socket);
+      }
+      relayStream(socket, seen, route, metrics);
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    // A socket that PROXY acceptance paused does not flow again on a new 'data' listener alone.
+    socket.resume();
+  });
+}
