@@ -71,6 +71,7 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
   if (protocol === 'h2' || protocol === 'h2c') return probeHttp2(target, signal);
   const { address, port, check } = target;
   const tls = protocol === 'https' ? (target.transport?.tls ?? DEFAULT_BACKEND_TLS) : null;
+  if (tls?.clientCertificate?.problem != null) return Promise.resolve({ pass: false, status: null, reason: PROBE_CLIENT_CERTIFICATE_UNUSABLE });
   return new Promise((resolve) => {
     let settled = false;
     let req: ClientRequest;
@@ -117,12 +118,23 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
   });
 }
 
-/** The TLS options of a probe: the name to verify (and send as SNI unless it is an address), the CA, verification. */
-function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: string; ca?: string; rejectUnauthorized: boolean; checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined } {
+/**
+ * The reason a probe of a cluster whose client certificate Secret is unusable fails with, without
+ * connecting: traffic fails the same way (502 upstream-tls), and never goes out without it.
+ */
+export const PROBE_CLIENT_CERTIFICATE_UNUSABLE = 'ERR_TLS_CLIENT_CERTIFICATE_UNUSABLE';
+
+/**
+ * The TLS options of a probe: the name to verify (and send as SNI unless it is an address), the CA,
+ * verification, and the client certificate the cluster presents to its endpoints (mTLS).
+ */
+function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: string; ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined } {
   const name = tls.serverName ?? address;
+  const client = tls.clientCertificate;
   return {
     ...(isIP(name) === 0 ? { servername: name } : {}),
     ...(tls.caPem === null ? {} : { ca: tls.caPem }),
+    ...(client === null || client.problem !== null ? {} : { cert: client.certPem, key: client.keyPem }),
     rejectUnauthorized: tls.verify,
     // The name checked is the Service's server name, as for traffic, not the address dialled.
     checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
@@ -137,6 +149,7 @@ function probeHttp2(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOut
   const { address, port, check } = target;
   const tls = target.transport?.protocol === 'h2' ? (target.transport.tls ?? DEFAULT_BACKEND_TLS) : null;
   const authority = hostPort(address, port);
+  if (tls?.clientCertificate?.problem != null) return Promise.resolve({ pass: false, status: null, reason: PROBE_CLIENT_CERTIFICATE_UNUSABLE });
   return new Promise((resolve) => {
     let settled = false;
     const session = tls === null

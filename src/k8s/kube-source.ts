@@ -4,6 +4,7 @@ import type { ObjectSource } from '../source/object-source.ts';
 import type { KubeApi } from './kube-api.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WATCHED, type ResourceType } from './resources.ts';
+import { serviceSecretRefs } from './service-secret-refs.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
 export interface KubeSourceCounters {
@@ -29,9 +30,9 @@ export class KubeSource implements ObjectSource {
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
       changed: (type: ResourceType) => {
-        // Only Ingresses and RouteScripts name Secrets and ConfigMaps; the churn of Services and
-        // EndpointSlices must not walk every Ingress.
-        if (type.kind === 'Ingress' || type.kind === 'RouteScript') this.#updateWanted();
+        // Only Ingresses, RouteScripts and Services (backend TLS) name Secrets and ConfigMaps; the
+        // churn of EndpointSlices must not walk every Ingress.
+        if (type.kind === 'Ingress' || type.kind === 'RouteScript' || type.kind === 'Service') this.#updateWanted();
         if (this.#reflectors.every((r) => r.synced)) {
           this.#markSynced();
           for (const listener of this.#listeners) listener();
@@ -45,8 +46,8 @@ export class KubeSource implements ObjectSource {
     };
     // RouteScripts are optional: without the CRD installed the rest still serves.
     this.#reflectors = types.map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
-    // Secrets and ConfigMaps are cached only when an Ingress's tls or a RouteScript's dataFrom
-    // names them: a cluster's other Secrets and ConfigMaps never sit in this process's memory.
+    // Secrets and ConfigMaps are cached only when an Ingress's tls, a RouteScript's dataFrom or a
+    // Service's backend TLS annotations name them: a cluster's other Secrets and ConfigMaps never sit in this process's memory.
     this.#secrets = this.#reflector('Secret');
     this.#configMaps = this.#reflector('ConfigMap');
     this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
@@ -77,6 +78,11 @@ export class KubeSource implements ObjectSource {
     for (const script of this.#reflector('RouteScript')?.objects() ?? []) {
       const name = (script as { spec?: { dataFrom?: { configMapRef?: { name?: unknown } } } }).spec?.dataFrom?.configMapRef?.name;
       if (typeof name === 'string') configMaps.add(`${script.metadata?.namespace ?? ''}/${name}`);
+    }
+    for (const service of this.#reflector('Service')?.objects() ?? []) {
+      const refs = serviceSecretRefs(service as Parameters<typeof serviceSecretRefs>[0]);
+      for (const key of refs.secrets) secrets.add(key);
+      for (const key of refs.configMaps) configMaps.add(key);
     }
     const grew = (before: Set<string>, after: Set<string>): boolean => [...after].some((k) => !before.has(k));
     const previous = this.#wanted;

@@ -137,7 +137,21 @@ export interface BackendTlsPolicy {
   readonly caPem: string | null;
   /** False only when the Service turns verification off: any certificate is then accepted. */
   readonly verify: boolean;
+  /**
+   * The certificate the proxy presents to the endpoints (mTLS), from the `kubernetes.io/tls` Secret
+   * `signalbox.dev/backend-tls-client-certificate` names; null: none is presented.
+   */
+  readonly clientCertificate: BackendClientCertificate | null;
 }
+
+/**
+ * A client certificate for the endpoints of a cluster. When the Secret cannot be used (missing,
+ * wrong type, not PEM, key not matching), `problem` says why and the cluster's requests fail with
+ * 502 `upstream-tls` rather than reach the endpoints without the certificate the Service asked for.
+ */
+export type BackendClientCertificate =
+  | { readonly secret: string; readonly certPem: string; readonly keyPem: string; readonly problem: null }
+  | { readonly secret: string; readonly certPem: null; readonly keyPem: null; readonly problem: string };
 
 /** The upgrade protocol signalbox tunnels when a Service names none. */
 export const DEFAULT_UPGRADE_PROTOCOLS: readonly string[] = Object.freeze(['websocket']);
@@ -175,7 +189,7 @@ export interface ClusterPolicy {
 }
 
 /** Certificate checks of a TLS protocol when the Service sets none: the address's name, system roots, verified. */
-export const DEFAULT_BACKEND_TLS: BackendTlsPolicy = Object.freeze({ serverName: null, caPem: null, verify: true });
+export const DEFAULT_BACKEND_TLS: BackendTlsPolicy = Object.freeze({ serverName: null, caPem: null, verify: true, clientCertificate: null });
 
 /** The policy of a Service without annotations. */
 export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({

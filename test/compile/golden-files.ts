@@ -26,7 +26,8 @@ export function loadObjects(file: string): unknown[] {
 }
 
 /**
- * The golden rendering of a result whose `table` is a routing table: PEMs become fingerprints, and
+ * The golden rendering of a result whose `table` is a routing table: PEMs (certificates' and
+ * clusters' client certificates') become fingerprints, and
  * each part of a cluster's policy is one flow-style line, so that the files stay readable. Objects
  * shared in the result (every cluster without annotations has the same default policy) are written
  * out each time, never as YAML aliases. `header` is the comment that opens the file.
@@ -36,6 +37,13 @@ export function render(header: string, dump: { readonly table: RoutingTable } & 
   const table = {
     ...dump.table,
     certificates: dump.table.certificates.map((c) => ({ ...c, certPem: fingerprint(c.certPem), keyPem: fingerprint(c.keyPem) })),
+    clusters: Object.fromEntries(Object.entries(dump.table.clusters).map(([key, cluster]) => {
+      const tls = cluster.policy.tls;
+      const client = tls?.clientCertificate ?? null;
+      if (tls === null || client === null || client.certPem === null) return [key, cluster];
+      const shown = { ...client, certPem: fingerprint(client.certPem), keyPem: fingerprint(client.keyPem) };
+      return [key, { ...cluster, policy: { ...cluster.policy, tls: { ...tls, clientCertificate: shown } } }];
+    })),
   };
   const doc = new YAML.Document({ ...dump, table }, { aliasDuplicateObjects: false });
   YAML.visit(doc, {

@@ -24,7 +24,7 @@ describe('probes in the cluster’s protocol', () => {
   const port = (s: { address(): unknown }): number => (s.address() as AddressInfo).port;
 
   before(async () => {
-    pki = makeTestPki(NAME);
+    pki = makeTestPki(NAME, ['prober']);
     other = makeTestPki(NAME);
     https = createHttpsServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
       seen.push(`https ${req.httpVersion} ${req.url}`);
@@ -44,7 +44,7 @@ describe('probes in the cluster’s protocol', () => {
     for (const s of [https, h2, h2c]) await new Promise((resolve) => s.close(resolve));
   });
 
-  const tls = (caPem: string | null, serverName: string | null = NAME, verify = true): ProbeTransport['tls'] => ({ serverName, caPem, verify });
+  const tls = (caPem: string | null, serverName: string | null = NAME, verify = true): ProbeTransport['tls'] => ({ serverName, caPem, verify, clientCertificate: null });
 
   it('HTTPS: passes with the right CA and name, fails with another CA or name, passes with verification off', async () => {
     const target = (t: ProbeTransport['tls']) => ({ address: '127.0.0.1', port: port(https), check, transport: { protocol: 'https', tls: t } as const });
@@ -57,6 +57,25 @@ describe('probes in the cluster’s protocol', () => {
     assert.equal(wrongName.pass, false);
     assert.match(wrongName.reason, /ALTNAME|CERT/);
     assert.equal((await probe(target(tls(null, null, false)))).pass, true);
+  });
+
+  it('HTTPS and HTTP/2 to endpoints that require a client certificate: the cluster\'s is presented, none fails', async () => {
+    const mtls = createHttpsServer({ cert: pki.certPem, key: pki.keyPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('ok'));
+    const mtlsH2 = createSecureServer({ cert: pki.certPem, key: pki.keyPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('ok'));
+    for (const s of [mtls, mtlsH2]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = pki.clients.prober!;
+      const withCert = { ...tls(pki.caPem)!, clientCertificate: { secret: 'default/prober', certPem: client.certPem, keyPem: client.keyPem, problem: null } };
+      const unusable = { ...tls(pki.caPem)!, clientCertificate: { secret: 'default/nowhere', certPem: null, keyPem: null, problem: 'Secret default/nowhere not found' } };
+      for (const [protocol, server] of [['https', mtls], ['h2', mtlsH2]] as const) {
+        const target = (t: ProbeTransport['tls']) => ({ address: '127.0.0.1', port: port(server), check, transport: { protocol, tls: t } });
+        assert.equal((await probe(target(withCert))).pass, true, `${protocol} with the client certificate`);
+        assert.equal((await probe(target(tls(pki.caPem)))).pass, false, `${protocol} without a client certificate`);
+        assert.deepEqual(await probe(target(unusable)), { pass: false, status: null, reason: 'ERR_TLS_CLIENT_CERTIFICATE_UNUSABLE' });
+      }
+    } finally {
+      for (const s of [mtls, mtlsH2]) await new Promise((resolve) => s.close(resolve));
+    }
   });
 
   it('a plain HTTP probe of an HTTPS endpoint fails, as plain traffic would', async () => {

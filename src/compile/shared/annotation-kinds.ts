@@ -10,7 +10,7 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 /** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref';
+export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref' | 'object-name';
 
 /** The kinds of object that carry signalbox annotations. */
 export type AnnotatedKind = 'Service' | 'EndpointSlice';
@@ -94,13 +94,17 @@ export type AnnotationSpec =
   | TokenAnnotation
   | TokenListAnnotation
   | WeightsAnnotation
-  | ObjectRefAnnotation;
+  | ObjectRefAnnotation
+  | ObjectNameAnnotation;
 
 /**
  * A key of a Secret or ConfigMap in the annotated object's namespace: `secret/NAME` (key
  * `ca.crt`), `configmap/NAME/KEY`, or a bare `NAME` for the Secret.
  */
 export type ObjectRefAnnotation = Common<'object-ref'>;
+
+/** The name of an object (a DNS subdomain) in the annotated object's namespace. */
+export type ObjectNameAnnotation = Common<'object-name'>;
 
 /** What an `object-ref` annotation names. */
 export interface ObjectKeyRef {
@@ -143,6 +147,8 @@ export function allowedValues(spec: AnnotationSpec): string {
       return `comma-separated address=weight pairs, weights from ${spec.min} to ${spec.max}`;
     case 'object-ref':
       return 'secret/NAME (its ca.crt key), configmap/NAME/KEY, or NAME for the Secret';
+    case 'object-name':
+      return 'an object name: lower-case letters, digits, - and .';
   }
 }
 

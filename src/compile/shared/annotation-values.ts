@@ -61,6 +61,8 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
       return parseWeights(spec, value);
     case 'object-ref':
       return parseObjectRef(value);
+    case 'object-name':
+      return isDnsSubdomain(value) ? ok(value) : fail(`${JSON.stringify(value)} is not a valid object name`);
   }
 }
 

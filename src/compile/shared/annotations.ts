@@ -11,7 +11,7 @@ import { HOUR, MINUTE, SECOND, type AnnotationSpec, type ObjectKeyRef, type Stat
 
 export { allowedValues, formatDuration } from './annotation-kinds.ts';
 export type {
-  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, ObjectRefAnnotation, ObjectKeyRef, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
+  AnnotationKind, AnnotatedKind, EnumAnnotation, DurationAnnotation, IntAnnotation, PercentAnnotation, StatusListAnnotation, HashOnAnnotation, PathAnnotation, ObjectRefAnnotation, ObjectNameAnnotation, ObjectKeyRef, TokenAnnotation, TokenListAnnotation, WeightsAnnotation, AnnotationSpec, StatusRange,
 } from './annotation-kinds.ts';
 
 /** The prefix of every signalbox annotation. Other annotations are never looked at. */
@@ -374,6 +374,14 @@ export const ANNOTATIONS = [
     example: 'false',
     description: '`false` accepts any certificate from the endpoints (encrypted, but not authenticated); only with a TLS protocol.',
   },
+  {
+    name: 'signalbox.dev/backend-tls-client-certificate',
+    on: 'Service',
+    kind: 'object-name',
+    default: 'none (no client certificate)',
+    example: 'proxy-client-cert',
+    description: 'A `kubernetes.io/tls` Secret in the Service\'s namespace whose `tls.crt` and `tls.key` the proxy presents to the endpoints (mTLS); while the Secret is missing or unusable the Service\'s requests fail with 502 `upstream-tls` instead of going out without it; only with a TLS protocol.',
+  },
 
   {
     name: 'signalbox.dev/proxy-protocol',
@@ -431,6 +439,7 @@ export interface AnnotationValues {
   /** Weight by address; keys are `addressSortKey`s, so that spellings of one IPv6 address agree. */
   readonly weights: ReadonlyMap<string, number>;
   readonly 'object-ref': ObjectKeyRef;
+  readonly 'object-name': string;
 }
 
 /** What a valid value of annotation `N` compiles to; for a word list, one of its words. */

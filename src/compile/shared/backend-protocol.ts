@@ -4,13 +4,13 @@
  * else HTTP/1.1. For a TLS protocol, the certificate checks come from the `backend-tls-*`
  * annotations, the CA bundle from a Secret or ConfigMap key in the Service's namespace.
  */
-import { DEFAULT_BACKEND_TLS, type BackendProtocol, type BackendTlsPolicy, type ClusterPolicy } from '../../model/policy.ts';
+import { DEFAULT_BACKEND_TLS, type BackendClientCertificate, type BackendProtocol, type BackendTlsPolicy, type ClusterPolicy } from '../../model/policy.ts';
 import type { ObjectKeyRef } from './annotation-kinds.ts';
-import type { DiagnosticSink } from './diagnostics.ts';
+import { guarded, type DiagnosticSink } from './diagnostics.ts';
 import { field } from './guards.ts';
 import type { Identified } from './objects.ts';
 import type { BackendAnnotations } from './service-policy.ts';
-import { readKey } from './tls.ts';
+import { readKey, readKeyPair } from './tls.ts';
 
 /** The Secrets and ConfigMaps a CA bundle may come from, keyed `namespace/name`. */
 export interface CaSources {
@@ -54,8 +54,25 @@ export function isTlsProtocol(protocol: BackendProtocol): boolean {
  */
 export function resolveBackendTls(service: Identified, namespace: string, backend: BackendAnnotations, sources: CaSources, sink: DiagnosticSink): BackendTlsPolicy {
   const caPem = backend.caRef === null ? null : readCa(service, namespace, backend.caRef, sources, sink);
-  if (caPem === null && backend.serverName === null && backend.verify) return DEFAULT_BACKEND_TLS;
-  return { serverName: backend.serverName, caPem, verify: backend.verify };
+  const clientCertificate = backend.clientCertificate === null ? null : readClientCertificate(service, namespace, backend.clientCertificate, sources, sink);
+  if (caPem === null && backend.serverName === null && backend.verify && clientCertificate === null) return DEFAULT_BACKEND_TLS;
+  return { serverName: backend.serverName, caPem, verify: backend.verify, clientCertificate };
+}
+
+/**
+ * The client certificate of `signalbox.dev/backend-tls-client-certificate`. An unusable Secret is
+ * reported and kept as a `problem`: the data plane then fails the cluster's requests with
+ * `upstream-tls`, since connecting without the certificate would hide the mistake (an endpoint that
+ * requires it refuses anyway, and one that merely accepts it would see a different client).
+ */
+function readClientCertificate(service: Identified, namespace: string, name: string, sources: CaSources, sink: DiagnosticSink): BackendClientCertificate {
+  const secret = `${namespace}/${name}`;
+  const unreadable = { code: 'TLSSecretInvalid', message: `Secret ${secret} could not be read` } as const;
+  const pair = guarded(sink, { kind: 'Secret', namespace, name }, unreadable, () => readKeyPair(secret, sources.secrets.get(secret)));
+  if ('certPem' in pair) return { secret, certPem: pair.certPem, keyPem: pair.keyPem, problem: null };
+  const path = `${service.id.provenance}/annotations/signalbox.dev/backend-tls-client-certificate`;
+  sink.report(service.id, 'BackendTlsClientCertificateInvalid', 'error', `${pair.message}; the Service's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret`, path);
+  return { secret, certPem: null, keyPem: null, problem: pair.message };
 }
 
 function readCa(service: Identified, namespace: string, ref: ObjectKeyRef, sources: CaSources, sink: DiagnosticSink): string | null {

@@ -46,9 +46,11 @@ export interface BackendAnnotations {
   readonly caRef: ObjectKeyRef | null;
   readonly serverName: string | null;
   readonly verify: boolean;
+  /** The name of the TLS Secret of `signalbox.dev/backend-tls-client-certificate`; null when absent or invalid. */
+  readonly clientCertificate: string | null;
 }
 
-const NO_BACKEND_ANNOTATIONS: BackendAnnotations = Object.freeze({ protocol: null, caRef: null, serverName: null, verify: true });
+const NO_BACKEND_ANNOTATIONS: BackendAnnotations = Object.freeze({ protocol: null, caRef: null, serverName: null, verify: true, clientCertificate: null });
 
 /** The policy of a Service without annotations, or one that cannot be read. */
 export const DEFAULT_SERVICE_POLICY: ServicePolicy = Object.freeze({ policy: DEFAULT_CLUSTER_POLICY, endpointWeights: new Map<string, number>(), backend: NO_BACKEND_ANNOTATIONS });
@@ -115,6 +117,7 @@ function backend(a: AnnotationReader): BackendAnnotations {
     caRef: a.get('signalbox.dev/backend-tls-ca') ?? null,
     serverName: a.get('signalbox.dev/backend-tls-server-name') ?? null,
     verify: a.get('signalbox.dev/backend-tls-verify') !== 'false',
+    clientCertificate: a.get('signalbox.dev/backend-tls-client-certificate') ?? null,
   };
 }
 

@@ -216,8 +216,9 @@ function formatPort(p: PortEntry): string {
 
 /** Certificate settings on a Service that no port reaches over TLS have no effect: say so. */
 function warnUnusedTls(service: Identified, policy: ServicePolicy, sink: DiagnosticSink): void {
-  const { caRef, serverName, verify } = policy.backend;
+  const { caRef, serverName, verify, clientCertificate } = policy.backend;
   const set = [
+    ...(clientCertificate === null ? [] : ['signalbox.dev/backend-tls-client-certificate']),
     ...(caRef === null ? [] : ['signalbox.dev/backend-tls-ca']),
     ...(serverName === null ? [] : ['signalbox.dev/backend-tls-server-name']),
     ...(verify ? [] : ['signalbox.dev/backend-tls-verify']),

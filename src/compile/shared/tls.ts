@@ -15,7 +15,7 @@ import { comparePaths, compareStrings } from './order.ts';
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /** A usable key pair, or why a Secret is not one. */
-type KeyPair = { readonly certPem: string; readonly keyPem: string } | { readonly code: 'TLSSecretNotFound' | 'TLSSecretInvalid'; readonly message: string };
+export type KeyPair = { readonly certPem: string; readonly keyPem: string } | { readonly code: 'TLSSecretNotFound' | 'TLSSecretInvalid'; readonly message: string };
 
 const UNREADABLE: KeyPair = { code: 'TLSSecretInvalid', message: 'the Secret could not be read' };
 
@@ -100,7 +100,7 @@ export function buildCertificates(
  * `stringData` (plain, wins like it does on the API server) or `data` (base64); the certificate and
  * key must parse and belong together. Parsing with node:crypto is pure computation.
  */
-function readKeyPair(name: string, secret: Identified | undefined): KeyPair {
+export function readKeyPair(name: string, secret: Identified | undefined): KeyPair {
   if (secret === undefined) return { code: 'TLSSecretNotFound', message: `Secret ${name} not found` };
   const invalid = (message: string): KeyPair => ({ code: 'TLSSecretInvalid', message: `Secret ${name} ${message}` });
   const type = field(secret.obj, 'type');

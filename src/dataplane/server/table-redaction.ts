@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { Certificate, CompiledScript, CompiledScriptLookup, RoutingTable } from '../../model/table.ts';
+import type { Certificate, Cluster, CompiledScript, CompiledScriptLookup, RoutingTable } from '../../model/table.ts';
 
 /** The shape of a value that is not printed: its type and size. */
 export interface ValueShape {
@@ -42,6 +42,8 @@ export interface RedactionOptions {
  * - certificates' private keys (`keyPem`, from a TLS Secret): `(redacted)`; and the certificate's
  *   PEM (`tls.crt`), summarised as its chain (subject, issuer, validity, fingerprint): only the
  *   `CERTIFICATE` blocks of it are read, since a `tls.crt` with the key pasted in is a common mistake;
+ * - the private key of a cluster's client certificate (`signalbox.dev/backend-tls-client-certificate`),
+ *   the same way: `keyPem` reads `(redacted)`, and its PEM is summarised as its chain;
  * - every RouteScript's `data` (inline `spec.data` or a ConfigMap's key through `dataFrom`: where
  *   tenants' tokens and the like live): its {@link RedactedData} shape instead;
  * - the values of a lookup path's query parameters (`?token=…`), other than a bare `{key}`.
@@ -62,11 +64,23 @@ const REDACTED = new WeakMap<RoutingTable, unknown>();
 function redact(table: RoutingTable, options: RedactionOptions): unknown {
   const scripts: Record<string, unknown> = {};
   for (const [key, script] of Object.entries(table.scripts)) scripts[key] = redactScript(script, options);
+  const clusters: Record<string, unknown> = {};
+  for (const [key, cluster] of Object.entries(table.clusters)) clusters[key] = redactCluster(cluster);
   return {
     ...table,
+    clusters,
     certificates: table.certificates.map(redactCertificate),
     scripts,
   };
+}
+
+/** A cluster whose client certificate, if it has a usable one, shows as its chain and no key. */
+function redactCluster(cluster: Cluster): unknown {
+  const tls = cluster.policy.tls;
+  const client = tls?.clientCertificate ?? null;
+  if (tls === null || client === null || client.certPem === null) return cluster;
+  const { certPem, keyPem: _key, ...rest } = client;
+  return { ...cluster, policy: { ...cluster.policy, tls: { ...tls, clientCertificate: { ...rest, chain: chainOf(certPem), keyPem: '(redacted)' } } } };
 }
 
 function redactCertificate({ certPem, keyPem: _key, ...rest }: Certificate): unknown {

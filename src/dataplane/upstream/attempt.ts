@@ -3,6 +3,7 @@ import { requestEnded, requestStarted } from '../../balancer/balancer.ts';
 import { clientGone } from '../lifecycle/client-gone.ts';
 import type { Exchange, Headers } from './exchange.ts';
 import type { Upstream } from './prepared-cluster.ts';
+import { CLIENT_CERTIFICATE_UNUSABLE } from './client-certificate.ts';
 
 /**
  * One try of an exchange against one endpoint: the pool's dispatch handler (H1Pool or undici's Pool). It keeps the endpoint's
@@ -88,7 +89,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.#end();
     if (this.#abandoned) return;
     const code = (err as { code?: string }).code;
-    if (code !== 'UND_ERR_ABORTED' && !clientGone(this.exchange.res)) this.#outcome(true);
+    // An unusable client certificate is the Service's fault, not the endpoint's: nobody is ejected.
+    if (code !== 'UND_ERR_ABORTED' && code !== CLIENT_CERTIFICATE_UNUSABLE && !clientGone(this.exchange.res)) this.#outcome(true);
     this.exchange.responseError(this, err);
   }
 

@@ -12,6 +12,7 @@ import { errors, Pool, type buildConnector, type Dispatcher } from 'undici';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
 import { encodeHeader, type ProxyProtocolVersion } from '../proxy-protocol/header.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
+import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 
 /** What a private pool needs of its cluster and endpoint. */
 export interface PrivateTarget {
@@ -45,7 +46,7 @@ export function privatePool(owner: ClientConnection, client: Socket, target: Pri
       made.clear();
     });
   }
-  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}`;
+  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}|${target.tls === null ? '' : clientCertificateKey(target.tls)}`;
   let pool = pools.get(key);
   if (pool === undefined) {
     const header = encodeHeader(target.version, {
@@ -84,6 +85,8 @@ function proxiedConnector(target: PrivateTarget, header: Buffer): buildConnector
       if (err !== null) callback(err, null);
       else callback(null, socket!);
     };
+    const client = target.tls === null ? {} : clientCertificateOptions(target.tls);
+    if (client instanceof Error) return callback(client, null);
     const raw = netConnect({ host: target.address, port: target.port, noDelay: true });
     const timer = setTimeout(() => {
       raw.destroy();
@@ -100,9 +103,13 @@ function proxiedConnector(target: PrivateTarget, header: Buffer): buildConnector
         ...(name === undefined ? {} : { servername: name }),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
+        ...client,
         ALPNProtocols: target.protocol === 'h2' ? ['h2'] : ['http/1.1'],
       });
-      secure.once('secureConnect', () => finish(null, secure));
+      secure.once('secureConnect', () => {
+        keepTlsAlert(secure);
+        finish(null, secure);
+      });
       secure.once('error', (err) => finish(err, null));
     });
   };

@@ -4,6 +4,7 @@ import { H1Pool } from './h1-pool.ts';
 import type { Histogram } from 'prom-client';
 import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
 import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
+import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
 
 /** How a pool talks to its endpoint: the cluster's protocol and, over TLS, its certificate checks. */
@@ -125,6 +126,7 @@ export class UpstreamState {
     // undici offers HTTP/2 by ALPN unless told not to: an `https` cluster asked for HTTP/1.1. h2c is
     // HTTP/2 with prior knowledge, since a proxy cannot afford the h2c upgrade dance per connection.
     const http2 = protocol === 'h2' || protocol === 'h2c';
+    const client = tls === null ? {} : clientCertificateOptions(tls);
     const connector = buildConnector({
       timeout: connectMs,
       noDelay: true,
@@ -136,6 +138,7 @@ export class UpstreamState {
             ...(tls.serverName === null ? {} : { servername: tls.serverName }),
             ...(tls.caPem === null ? {} : { ca: tls.caPem }),
             rejectUnauthorized: tls.verify,
+            ...(client instanceof Error ? {} : client),
           }),
     } as buildConnector.BuildOptions);
     return new Pool(`${tls === null ? 'http' : 'https'}://${host}:${port}`, {
@@ -148,12 +151,16 @@ export class UpstreamState {
       maxHeaderSize: 64 * 1024,
       strictContentLength: true,
       connect(opts, callback) {
+        if (client instanceof Error) return void callback(client, null);
         const started = performance.now();
         // undici would take the name to verify from the first request's Host, but a pooled
         // connection serves every host: the name is the Service's, else the endpoint's address.
         const fixed = tls === null ? opts : { ...opts, servername: tls.serverName ?? undefined };
         connector(fixed as buildConnector.Options, (...args) => {
-          if (args[0] === null) histogram.observe((performance.now() - started) / 1000);
+          if (args[0] === null) {
+            histogram.observe((performance.now() - started) / 1000);
+            if (tls !== null) keepTlsAlert(args[1]);
+          }
           callback(...args);
         });
       },
@@ -176,11 +183,11 @@ export function poolKey(endpoint: string, connectMs: number, connections: number
 
 /**
  * The part of a pool's key that its transport decides (protocol, server name, verification, CA
- * digest): a Service that changes any of them gets fresh pools, never a connection made otherwise.
+ * digest, client certificate digest): a Service that changes any of them gets fresh pools, never a connection made otherwise.
  */
 export function transportKey(transport: PoolTransport): string {
   const { protocol, tls } = transport;
   if (tls === null) return protocol;
   const ca = tls.caPem === null ? '' : createHash('sha256').update(tls.caPem).digest('hex').slice(0, 16);
-  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}`;
+  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}|${clientCertificateKey(tls)}`;
 }
