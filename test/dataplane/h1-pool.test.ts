@@ -223,13 +223,13 @@ describe('the HTTP/1.1 upstream client', () => {
       const server = createTlsServer({ cert: pki.certPem, key: pki.keyPem }, (_req, res) => res.end('secure'));
       servers.push(server);
       port = await listen(server);
-      const good = pool(port, { tls: { serverName: 'backend.test', caPem: pki.caPem, verify: true } as H1PoolOptions['tls'] });
+      const good = pool(port, { tls: { serverName: 'backend.test', caPem: pki.caPem, verify: true, clientCertificate: null } });
       assert.equal((await send(good)).body, 'secure');
-      const wrongCa = pool(port, { tls: { serverName: 'backend.test', caPem: other.caPem, verify: true } as H1PoolOptions['tls'] });
+      const wrongCa = pool(port, { tls: { serverName: 'backend.test', caPem: other.caPem, verify: true, clientCertificate: null } });
       assert.equal(reasonForUpstreamError(await send(wrongCa).then(() => null, (e: Error) => e)), 'upstream-tls');
-      const wrongName = pool(port, { tls: { serverName: 'other.test', caPem: pki.caPem, verify: true } as H1PoolOptions['tls'] });
+      const wrongName = pool(port, { tls: { serverName: 'other.test', caPem: pki.caPem, verify: true, clientCertificate: null } });
       assert.equal(reasonForUpstreamError(await send(wrongName).then(() => null, (e: Error) => e)), 'upstream-tls');
-      const unverified = pool(port, { tls: { serverName: 'other.test', caPem: other.caPem, verify: false } as H1PoolOptions['tls'] });
+      const unverified = pool(port, { tls: { serverName: 'other.test', caPem: other.caPem, verify: false, clientCertificate: null } });
       assert.equal((await send(unverified)).body, 'secure', 'verification off: any certificate');
     });
   });

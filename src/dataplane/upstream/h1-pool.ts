@@ -2,6 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { errors, type Dispatcher } from 'undici';
 import type { BackendTlsPolicy } from '../../model/policy.ts';
+import { clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 import { H1Connection, type ConnectionOwner, type H1Handler, type H1Request } from './h1-connection.ts';
 
 /** How an {@link H1Pool} reaches its endpoint. */
@@ -147,6 +148,9 @@ export class H1Pool implements ConnectionOwner {
 
   #connect(callback: (err: Error | null, socket: Socket | null) => void): void {
     const { address, port, tls, connectMs } = this.#options;
+    const client = tls === null ? {} : clientCertificateOptions(tls);
+    // A Service naming an unusable client certificate never connects without it (see client-certificate.ts).
+    if (client instanceof Error) return void queueMicrotask(() => callback(client, null));
     let done = false;
     const finish = (err: Error | null, socket: Socket | null): void => {
       if (done) return;
@@ -167,6 +171,7 @@ export class H1Pool implements ConnectionOwner {
         ...(isIP(name) === 0 ? { servername: name } : {}),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
+        ...client,
         ALPNProtocols: ['http/1.1'],
         session: this.#session,
         noDelay: true,
@@ -174,7 +179,10 @@ export class H1Pool implements ConnectionOwner {
         keepAliveInitialDelay: 60_000,
       } as ConnectionOptions);
       secure.on('session', (s: Buffer) => (this.#session = s));
-      secure.once('secureConnect', () => finish(null, secure));
+      secure.once('secureConnect', () => {
+        keepTlsAlert(secure);
+        finish(null, secure);
+      });
       socket = secure;
     }
     socket.once('error', (err) => {
