@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { StatusWriter } from '../controller/status-writer.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
+import { WATCHED } from '../k8s/resources.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
 import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
@@ -43,10 +44,13 @@ export function registerControllerCommand(program: Command): void {
     const log = flagsLogger(flags);
     const api = KubeApi.load(flags.kubeconfig);
     const metrics = createControlMetrics();
+    const options = runtimeOptions(flags, log);
+    // The TCP and UDP services ConfigMaps are named by flags, not by any object: cached whatever happens.
+    const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap].filter((n): n is string => typeof n === 'string');
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    });
+    }, WATCHED, pinned);
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',
@@ -60,7 +64,7 @@ export function registerControllerCommand(program: Command): void {
     let elector: LeaderElector | null = null;
     log.info({ server: api.server, namespace: flags.watchNamespace ?? '(all)' }, 'listing and watching the Kubernetes API');
     // A burst of API changes (a deploy touching many objects) compiles a handful of times, not once per event.
-    const running = await startRuntime({ ...runtimeOptions(flags, log), debounce: { holdoffMs: 100, maxDelayMs: 1_000 } }, source, metrics, {
+    const running = await startRuntime({ ...options, debounce: { holdoffMs: 100, maxDelayMs: 1_000 } }, source, metrics, {
       built: (result, published) => writer?.update(result, published),
       stopping: async () => {
         await elector?.stop();

@@ -25,8 +25,13 @@ export class KubeSource implements ObjectSource {
   readonly #synced: Promise<void>;
   #markSynced: () => void = () => {};
 
-  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED) {
+  /**
+   * `pinnedConfigMaps`: `namespace/name` of ConfigMaps cached whatever references them — the ones
+   * flags name, such as `--tcp-services-configmap` and `--udp-services-configmap`.
+   */
+  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED, pinnedConfigMaps: readonly string[] = []) {
     this.#log = log;
+    this.#pinnedConfigMaps = pinnedConfigMaps;
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
       changed: (type: ResourceType) => {
@@ -54,6 +59,7 @@ export class KubeSource implements ObjectSource {
     this.#configMaps?.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
   }
 
+  readonly #pinnedConfigMaps: readonly string[];
   readonly #secrets: Reflector | undefined;
   readonly #configMaps: Reflector | undefined;
   /** `namespace/name` of the Secrets and ConfigMaps referenced now. */
@@ -74,7 +80,7 @@ export class KubeSource implements ObjectSource {
       const tls = (ingress as { spec?: { tls?: { secretName?: unknown }[] } }).spec?.tls;
       if (Array.isArray(tls)) for (const t of tls) if (typeof t?.secretName === 'string') secrets.add(`${namespace}/${t.secretName}`);
     }
-    const configMaps = new Set<string>();
+    const configMaps = new Set<string>(this.#pinnedConfigMaps);
     for (const script of this.#reflector('RouteScript')?.objects() ?? []) {
       const name = (script as { spec?: { dataFrom?: { configMapRef?: { name?: unknown } } } }).spec?.dataFrom?.configMapRef?.name;
       if (typeof name === 'string') configMaps.add(`${script.metadata?.namespace ?? ''}/${name}`);
