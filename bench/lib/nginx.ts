@@ -19,7 +19,7 @@ export const ONE_KIB_PATH = '/1k';
 export const HEADERS_PATH = '/headers';
 
 /** Directives every benchmark nginx shares: foreground, one worker, everything under `prefix`. */
-function preamble(prefix: string): string {
+export function preamble(prefix: string): string {
   // As root, nginx would switch its worker to "nobody", which cannot use the 0700 temp dir.
   const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : '';
   return `${user}daemon off;

@@ -4,22 +4,14 @@
  * upstream with verification, and pass gRPC. Each proxy block sets the forwarding headers of
  * lib/nginx.ts's proxyConfig, so the work compared stays the same.
  */
-import { userInfo } from 'node:os';
 import { HOST } from './net.ts';
-import { HELLO_BODY } from './nginx.ts';
 import type { BenchPki } from './tls-setup.ts';
+import { HELLO_BODY, preamble } from './nginx.ts';
 import { TLS_NAME } from './tls-setup.ts';
 
-function preamble(prefix: string): string {
-  const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : '';
-  return `${user}daemon off;
-master_process on;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-lock_file ${prefix}/nginx.lock;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
+/** The shared preamble, then the http block's common settings. */
+function protocolPreamble(prefix: string): string {
+  return `${preamble(prefix)}http {
   access_log off;
   client_body_temp_path ${prefix}/client_body;
   proxy_temp_path ${prefix}/proxy;
@@ -55,7 +47,7 @@ const FORWARDING = `      proxy_set_header Host $host;
 
 /** The upstream over TLS: `GET /` answers {@link HELLO_BODY}, long keep-alive. */
 export function tlsUpstreamConfig(prefix: string, port: number, pki: BenchPki): string {
-  return `${preamble(prefix)}  keepalive_requests 1000000;
+  return `${protocolPreamble(prefix)}  keepalive_requests 1000000;
   keepalive_timeout 300s;
   server {
     listen ${HOST}:${port} ssl backlog=4096;
@@ -70,7 +62,7 @@ ${serverTls(pki)}    location = / { return 200 ${JSON.stringify(HELLO_BODY)}; }
  * cleartext HTTP/1.1 upstream; ingress-nginx's defaults otherwise (see lib/nginx.ts's proxyConfig).
  */
 export function tlsProxyConfig(prefix: string, port: number, upstreamPort: number, pki: BenchPki): string {
-  return `${preamble(prefix)}${CLIENT_KEEPALIVE}
+  return `${protocolPreamble(prefix)}${CLIENT_KEEPALIVE}
   upstream bench_upstream { server ${HOST}:${upstreamPort}; keepalive 64; keepalive_requests 10000; }
   server {
     listen ${HOST}:${port} ssl http2 backlog=4096;
@@ -88,7 +80,7 @@ ${FORWARDING}    }
 
 /** The cleartext proxy to the TLS upstream, verifying it against the bench CA, sessions reused. */
 export function tlsUpstreamProxyConfig(prefix: string, port: number, upstreamPort: number, pki: BenchPki): string {
-  return `${preamble(prefix)}${CLIENT_KEEPALIVE}
+  return `${protocolPreamble(prefix)}${CLIENT_KEEPALIVE}
   upstream bench_upstream { server ${HOST}:${upstreamPort}; keepalive 64; keepalive_requests 10000; }
   server {
     listen ${HOST}:${port} backlog=4096;
@@ -111,7 +103,7 @@ ${FORWARDING}    }
 
 /** The gRPC proxy: TLS with ALPN h2 on `port`, `grpc_pass` over h2c to the gRPC upstream. */
 export function grpcProxyConfig(prefix: string, port: number, upstreamPort: number, pki: BenchPki): string {
-  return `${preamble(prefix)}${CLIENT_KEEPALIVE}
+  return `${protocolPreamble(prefix)}${CLIENT_KEEPALIVE}
   upstream grpc_upstream { server ${HOST}:${upstreamPort}; keepalive 64; keepalive_requests 10000; }
   server {
     listen ${HOST}:${port} ssl http2 backlog=4096;
