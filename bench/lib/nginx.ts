@@ -32,7 +32,8 @@ events { worker_connections 4096; }
 `;
 }
 
-function httpPreamble(prefix: string): string {
+/** The http block's settings every benchmark nginx shares: no access log, temp paths under `prefix`. */
+export function httpPreamble(prefix: string): string {
   return `  access_log off;
   client_body_temp_path ${prefix}/client_body;
   proxy_temp_path ${prefix}/proxy;

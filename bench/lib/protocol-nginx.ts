@@ -6,20 +6,13 @@
  */
 import { HOST } from './net.ts';
 import type { BenchPki } from './tls-setup.ts';
-import { HELLO_BODY, preamble } from './nginx.ts';
+import { HELLO_BODY, httpPreamble, preamble } from './nginx.ts';
 import { TLS_NAME } from './tls-setup.ts';
 
 /** The shared preamble, then the http block's common settings. */
 function protocolPreamble(prefix: string): string {
   return `${preamble(prefix)}http {
-  access_log off;
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  default_type text/plain;
-`;
+${httpPreamble(prefix)}`;
 }
 
 // TLS 1.2 and 1.3 with the library's default ciphers, as Node's server offers them.
