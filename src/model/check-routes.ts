@@ -97,6 +97,7 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (f.port !== undefined && !inRange(f.port, 1, 65535)) report(at, p, `redirect port ${f.port} is not a port number`);
       if (f.scheme !== undefined && f.scheme !== 'http' && f.scheme !== 'https') report(at, p, `redirect scheme ${JSON.stringify(f.scheme)} is not http or https`);
       if (f.path !== undefined) checkModifier(at, f.path, route, report);
+      if (f.query !== undefined && f.query !== '' && !/^\?[\x21-\x7e]*$/.test(f.query.replace(/#/g, ' '))) report(at, p, `redirect query ${JSON.stringify(f.query)} is not empty or ? and a query without spaces, # or control characters`);
       return;
     case 'URLRewrite':
       if (f.path !== undefined) checkModifier(at, f.path, route, report);

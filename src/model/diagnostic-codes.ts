@@ -59,6 +59,16 @@ export const DIAGNOSTIC_CODES = {
   AnnotationIgnored: { severity: 'warning', meaning: 'an annotation that has no effect where it is (on an Ingress, or without what it needs)' },
   AnnotationMissing: { severity: 'warning', meaning: 'an annotation needs another one to take effect, which is missing' },
 
+  // ingress-nginx: its annotations on Ingresses and its controller ConfigMap
+  AnnotationUnsupported: { severity: 'warning', meaning: 'an ingress-nginx annotation signalbox does not honour: it is ignored, the rest of the Ingress is served' },
+  AnnotationDiffers: { severity: 'warning', meaning: 'an ingress-nginx annotation honoured with a difference (the message says which)' },
+  AnnotationRiskRefused: { severity: 'error', meaning: 'an ingress-nginx annotation above annotations-risk-level (snippets, by default): nothing of the Ingress is served' },
+  SnippetUnsupported: { severity: 'error', meaning: 'a snippet holds a directive outside the subset signalbox applies, or one it cannot read: nothing of the Ingress is served' },
+  CanaryInvalid: { severity: 'error', meaning: 'a canary Ingress has no Ingress to be the canary of on a host and path, or conflicting canary annotations: that path of it is ignored' },
+  NginxConfigMapNotFound: { severity: 'warning', meaning: 'the ConfigMap named by --nginx-configmap does not exist: ingress-nginx\'s defaults apply' },
+  NginxConfigInvalid: { severity: 'error', meaning: 'a key of the ingress-nginx ConfigMap does not parse: its default is used' },
+  NginxConfigUnsupported: { severity: 'warning', meaning: 'the ingress-nginx ConfigMap sets keys signalbox does not honour: they are ignored' },
+
   // EndpointSlices
   EndpointSliceInvalid: { severity: 'warning', meaning: 'an EndpointSlice, endpoint or port has the wrong shape: that part is ignored' },
   EndpointSliceAddressTypeUnsupported: { severity: 'warning', meaning: 'an EndpointSlice of addressType FQDN: it is ignored' },

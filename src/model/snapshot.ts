@@ -199,8 +199,8 @@ export interface Snapshot {
   /** `signalbox.dev/v1alpha1` RouteScripts. */
   readonly routeScripts: readonly RouteScript[];
   /**
-   * ConfigMaps; only those named by a RouteScript's `dataFrom` and by `--tcp-services-configmap` /
-   * `--udp-services-configmap` are read.
+   * ConfigMaps; only those named by a RouteScript's `dataFrom`, by `--tcp-services-configmap` /
+   * `--udp-services-configmap` and the ingress-nginx controller ConfigMap are read.
    */
   readonly configMaps: readonly ConfigMap[];
 }
@@ -223,6 +223,21 @@ export interface CompileOptions {
   readonly tcpServicesConfigMap?: string | null;
   /** Likewise for UDP services (`--udp-services-configmap`). */
   readonly udpServicesConfigMap?: string | null;
+  /**
+   * Whose defaults Ingresses get: `signalbox` or `ingress-nginx` (src/compile/ingress-nginx/profile.ts).
+   * Absent: `ingress-nginx` when `controllerName` is `k8s.io/ingress-nginx`, else `signalbox`.
+   */
+  readonly profile?: 'signalbox' | 'ingress-nginx';
+  /**
+   * `namespace/name` of the ingress-nginx controller ConfigMap (`--nginx-configmap`); null: none.
+   * Absent: `ingress-nginx/ingress-nginx-controller` in the ingress-nginx profile, none otherwise.
+   */
+  readonly nginxConfigMap?: string | null;
+  /**
+   * Also take Ingresses that name no class at all, even when none of our IngressClasses is the
+   * default one (ingress-nginx's `--watch-ingress-without-class`).
+   */
+  readonly watchIngressWithoutClass?: boolean;
 }
 
 /** Defaults for {@link CompileOptions}. */

@@ -134,6 +134,11 @@ export interface RedirectFilter {
   readonly hostname?: string;
   readonly port?: number;
   readonly path?: PathModifier;
+  /**
+   * Replaces the request's query in Location: `''` for none, else `?` and the query as it is sent.
+   * Absent: the request's own query is kept.
+   */
+  readonly query?: string;
   readonly statusCode: 301 | 302 | 303 | 307 | 308;
 }
 

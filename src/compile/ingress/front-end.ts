@@ -5,15 +5,19 @@
  */
 import type { CompileOptions } from '../../model/snapshot.ts';
 import { compareAge, withAge } from '../shared/age.ts';
-import type { DefaultRouteCandidate, FrontEndOutput, RankedOwner, RouteCandidate, TLSCandidate } from '../shared/candidates.ts';
-import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
+import type { DefaultRouteCandidate, FrontEndOutput, RankedOwner, TLSCandidate } from '../shared/candidates.ts';
+import { DiagnosticSink, guarded } from '../shared/diagnostics.ts';
+import { readNginxConfigMap } from '../ingress-nginx/config-map.ts';
+import { readNginxIngress } from '../ingress-nginx/ingress-annotations.ts';
+import { nginxRoutes, type NginxPath } from '../ingress-nginx/ingress-routes.ts';
+import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
+import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
 import { field } from '../shared/guards.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from '../shared/objects.ts';
 import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { ingressCandidateRoute } from './ingress-route.ts';
 import { parseIngress, type IngressContribution } from './ingress.ts';
-import { INGRESS_LISTENER_LIST, INGRESS_LISTENERS } from './listeners.ts';
-import { ingressConflictKey, ingressPrecedence } from './precedence.ts';
+import { INGRESS_LISTENER_LIST } from './listeners.ts';
 import { passthroughCandidates } from '../streams/passthrough.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 
@@ -34,25 +38,38 @@ export interface IngressFrontEnd extends FrontEndOutput {
 export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: DiagnosticSink): IngressFrontEnd {
   const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
-  const routes: RouteCandidate[] = [];
+  const settings = nginxSettingsOf(input, options, sink);
+  const paths: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
   const tls: TLSCandidate[] = [];
   const streams: StreamCandidate[] = [];
   const passedThrough = new Map<string, string>();
   for (const { owner, item } of ingresses) {
-    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink));
+    if (nginx === null || 'refused' in nginx) continue;
+    // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
+    const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
+    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode));
     const { namespace } = owner.id;
-    for (const path of contribution.paths) {
-      const route = ingressCandidateRoute(path.pathType, path.path, { namespace, ...path.ref }, path.provenance);
-      routes.push({ owner, host: path.host, listeners: INGRESS_LISTENERS, route, conflictKey: ingressConflictKey(route.match.path), ruleProvenance: path.ruleProvenance });
-    }
+    for (const path of contribution.paths) paths.push({ owner, path, ingress: nginx });
     const backend = contribution.defaultBackend;
     // The default route is a Prefix `/` so that it reads like any other route in the table.
     if (backend !== null) defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
-  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence: ingressPrecedence, ingresses: ingresses.map((i) => i.owner), streams };
+  const tlsHosts = new Set(tls.flatMap((t) => t.hosts));
+  const { routes, precedence } = nginxRoutes(paths, tlsHosts, settings);
+  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+}
+
+/** The profile's defaults, changed by the ingress-nginx controller ConfigMap when one is read. */
+function nginxSettingsOf(input: unknown, options: CompileOptions, sink: DiagnosticSink): NginxSettings {
+  const defaults = profileSettings(profileOf(options));
+  const name = nginxConfigMapOf(options);
+  if (name === null) return defaults;
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  return readNginxConfigMap(name, options.nginxConfigMap !== undefined, defaults, configMaps, sink);
 }
 
 /**

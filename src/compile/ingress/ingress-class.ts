@@ -50,7 +50,8 @@ export interface Ownership {
  * 1. `spec.ingressClassName` names one of our IngressClasses. When it is set, it alone decides —
  *    the annotation is ignored (with a warning if it is set too).
  * 2. Otherwise the deprecated annotation equals `options.ingressClass`.
- * 3. Otherwise, with no class at all, one of our IngressClasses is the default class.
+ * 3. Otherwise, with no class at all, one of our IngressClasses is the default class (or
+ *    `options.watchIngressWithoutClass`, ingress-nginx's `--watch-ingress-without-class`).
  * A `spec.ingressClassName` that is not a string counts as unset, with a warning.
  * Returns null when the Ingress is not ours.
  */
@@ -72,5 +73,5 @@ export function ownership(ingress: unknown, ours: OurClasses, options: CompileOp
     warnings.push({ code: 'IngressClassNameInvalid', message: 'spec.ingressClassName must be a string; it is ignored' });
   }
   if (!isUnset(annotation)) return annotation === options.ingressClass ? { via: 'annotation', warnings } : null;
-  return ours.hasDefault ? { via: 'default', warnings } : null;
+  return ours.hasDefault || options.watchIngressWithoutClass === true ? { via: 'default', warnings } : null;
 }

@@ -5,19 +5,22 @@
  * once all Ingresses are known.
  */
 import type { PathMatchType } from '../../model/table.ts';
+import type { ParsedPath } from './paths.ts';
 import type { HostName, ServiceRef } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { parseBackend } from './backend.ts';
 import { reportForeignAnnotations } from './foreign-annotations.ts';
 import { field, isDns1123Subdomain, isRecord, isUnset, type Dict } from '../shared/guards.ts';
 import { parseHostName, parseRuleHost } from './hosts.ts';
-import { parsePath, regexLookalike } from './paths.ts';
+import { parsePath, PLAIN_PATHS, regexLookalike, type PathMode } from './paths.ts';
 import { describe, type ObjectIdentity } from '../shared/objects.ts';
 
 /** One path of one rule, validated but not yet merged or resolved. */
 export interface IngressPath {
   readonly host: HostName;
   readonly pathType: PathMatchType;
+  /** See {@link ParsedPath.rawType}. */
+  readonly rawType: ParsedPath['rawType'];
   readonly path: string;
   /** See {@link ParsedPath.key}. */
   readonly key: string;
@@ -55,7 +58,7 @@ export interface IngressContribution {
  * Reads one of our Ingresses. Every invalid part (rule, path, backend, TLS entry) is reported to
  * `sink` and dropped; the rest is returned.
  */
-export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink): IngressContribution {
+export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink, mode: PathMode = PLAIN_PATHS): IngressContribution {
   reportForeignAnnotations(id, obj, sink);
   const spec = field(obj, 'spec');
   const paths: IngressPath[] = [];
@@ -95,12 +98,12 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
         sink.report(id, 'IngressPathInvalid', 'error', `a path must be an object, got ${describe(entry)}`, provenance);
         return;
       }
-      const parsed = parsePath(field(entry, 'path'), field(entry, 'pathType'));
+      const parsed = parsePath(field(entry, 'path'), field(entry, 'pathType'), mode);
       if ('code' in parsed) {
         sink.report(id, parsed.code, 'error', `${parsed.message}; the path is ignored`, provenance);
         return;
       }
-      const lookalike = regexLookalike(parsed, field(entry, 'pathType'));
+      const lookalike = regexLookalike(parsed, field(entry, 'pathType'), mode);
       if (lookalike !== null) sink.report(id, 'IngressPathRegexNotSupported', 'warning', lookalike, provenance);
       const ref = parseBackend(field(entry, 'backend'));
       if ('code' in ref) {

@@ -9,6 +9,8 @@ import { describe } from '../shared/objects.ts';
 /** A validated path of an Ingress rule. */
 export interface ParsedPath {
   readonly pathType: PathMatchType;
+  /** The `pathType` as written (ingress-nginx's translation reads ImplementationSpecific its own way). */
+  readonly rawType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   /** The path as written (or `/` when a Prefix path omitted it). */
   readonly path: string;
   /**
@@ -39,7 +41,7 @@ const FORBIDDEN = /[\s?#\u0000-\u001f\u007f]/u;
  *   before matching, so such a route could never match. Whitespace, `?`, `#` and control characters
  *   are refused for the same reason.
  */
-export function parsePath(rawPath: unknown, rawType: unknown): ParsedPath | PathProblem {
+export function parsePath(rawPath: unknown, rawType: unknown, mode: PathMode = PLAIN_PATHS): ParsedPath | PathProblem {
   let pathType: PathMatchType;
   if (rawType === 'Exact') pathType = 'Exact';
   else if (rawType === 'Prefix' || rawType === 'ImplementationSpecific') pathType = 'Prefix';
@@ -48,11 +50,19 @@ export function parsePath(rawPath: unknown, rawType: unknown): ParsedPath | Path
 
   if (isUnset(rawPath)) {
     if (pathType === 'Exact') return { code: 'IngressPathInvalid', message: 'an Exact path needs a path' };
-    return { pathType, path: '/', key: '/' };
+    return { pathType, rawType, path: '/', key: '/' };
   }
   if (typeof rawPath !== 'string') return { code: 'IngressPathInvalid', message: `path must be a string, got ${describe(rawPath)}` };
   const quoted = JSON.stringify(rawPath);
   if (!rawPath.startsWith('/')) return { code: 'IngressPathInvalid', message: `path ${quoted} must start with "/"` };
+  if (mode.strict && rawType !== 'ImplementationSpecific' && !STRICT_PATH.test(rawPath)) {
+    return { code: 'IngressPathInvalid', message: `path ${quoted} of pathType ${rawType} may hold only letters, digits and "/ . _ -" (ingress-nginx's strict-validate-path-type; a regular expression needs ImplementationSpecific)` };
+  }
+  // A regular expression is checked as one when the table is (RoutePatternInvalid); `?` and `.` are its syntax.
+  if (mode.regex) {
+    if (/[\s\u0000-\u001f\u007f]/u.test(rawPath)) return { code: 'IngressPathInvalid', message: `path ${quoted} must not contain whitespace or control characters` };
+    return { pathType, rawType, path: rawPath, key: rawPath };
+  }
   if (FORBIDDEN.test(rawPath)) {
     return { code: 'IngressPathInvalid', message: `path ${quoted} must not contain whitespace, "?", "#" or control characters` };
   }
@@ -60,8 +70,22 @@ export function parsePath(rawPath: unknown, rawType: unknown): ParsedPath | Path
   if (rawPath.split('/').some((segment) => segment === '.' || segment === '..')) {
     return { code: 'IngressPathInvalid', message: `path ${quoted} must not contain "." or ".." segments` };
   }
-  return { pathType, path: rawPath, key: pathType === 'Prefix' ? prefixKey(rawPath) : rawPath };
+  return { pathType, rawType, path: rawPath, key: pathType === 'Prefix' ? prefixKey(rawPath) : rawPath };
 }
+
+/** How the paths of one Ingress are read. */
+export interface PathMode {
+  /** ingress-nginx's `use-regex`: paths are regular expressions, checked as such later. */
+  readonly regex: boolean;
+  /** ingress-nginx's `strict-validate-path-type`. */
+  readonly strict: boolean;
+}
+
+/** Paths as the Ingress API defines them. */
+export const PLAIN_PATHS: PathMode = Object.freeze({ regex: false, strict: false });
+
+// ingress-nginx's validPathType, `(?i)^/[[:alnum:]._\-/]*$`.
+const STRICT_PATH = /^\/[A-Za-z0-9._\-/]*$/;
 
 // Characters of regular-expression syntax that are rare in real paths. ingress-nginx reads an
 // ImplementationSpecific path as a regex when the Ingress asks for it (use-regex, rewrite-target);
@@ -73,8 +97,8 @@ const REGEX_SYNTAX = /[\\^$|*+()[\]{}]/;
  * (`/old(/|$)(.*)`), or null. The path is still served, as the literal Prefix it is here, but
  * almost certainly not as its author meant.
  */
-export function regexLookalike(path: ParsedPath, rawType: unknown): string | null {
-  if (rawType !== 'ImplementationSpecific' || !REGEX_SYNTAX.test(path.path)) return null;
+export function regexLookalike(path: ParsedPath, rawType: unknown, mode: PathMode = PLAIN_PATHS): string | null {
+  if (mode.regex || rawType !== 'ImplementationSpecific' || !REGEX_SYNTAX.test(path.path)) return null;
   return `path ${JSON.stringify(path.path)} looks like a regular expression, but signalbox serves ImplementationSpecific as Prefix: ` +
     'it matches only request paths that begin with these very characters. Write the paths it should match as Prefix or Exact paths';
 }

@@ -24,8 +24,8 @@ export interface VirtualHostsResult {
 
 /**
  * Builds the virtual hosts from route candidates given in claim order (for Ingresses: oldest
- * first, and within one Ingress in the order written). Candidates for the same host merge into one
- * virtual host, served on the union of their listeners. The same (host, conflict key) twice is a
+ * first, and within one Ingress in the order written). Candidates for the same host merge into
+ * virtual hosts by listener (see `listenerGroups`): a listener serves the candidates that name it. The same (host, conflict key) twice is a
  * conflict: the first claim wins, and the loser gets `RouteConflict`. Conflicts are decided before
  * the winners' backends are resolved by `clusterOf`; inside a host, routes are sorted by
  * `precedence`.
@@ -49,15 +49,33 @@ export function buildVirtualHosts(candidates: readonly RouteCandidate[], precede
   const virtualHosts: VirtualHost[] = [];
   const routes: MergedRoute[] = [];
   for (const host of [...byHost.keys()].sort(compareHosts(byHost))) {
-    const hostClaims = byHost.get(host)!;
-    // Provenance lists rules in merge order, before sorting routes by precedence.
-    const provenance = [...new Set(hostClaims.map((c) => c.ruleProvenance))];
-    const listeners = [...new Set(hostClaims.flatMap((c) => c.listeners))].sort(compareStrings);
-    const placed = [...hostClaims].sort(precedence).map((c) => resolveRoute(c.route, c.owner, clusterOf));
-    routes.push(...placed);
-    virtualHosts.push({ host, match: hostClaims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance });
+    for (const { claims, listeners } of listenerGroups(byHost.get(host)!)) {
+      // Provenance lists rules in merge order, before sorting routes by precedence.
+      const provenance = [...new Set(claims.map((c) => c.ruleProvenance))];
+      const placed = [...claims].sort(precedence).map((c) => resolveRoute(c.route, c.owner, clusterOf));
+      routes.push(...placed);
+      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance });
+    }
   }
   return { virtualHosts, routes };
+}
+
+/**
+ * The virtual hosts of one name: each listener serves exactly the candidates that name it, and
+ * listeners that serve the same candidates share one virtual host (the usual case: one virtual host
+ * on every listener the name's candidates name). Groups come in the order of their first listener.
+ */
+function listenerGroups(claims: readonly RouteCandidate[]): { claims: RouteCandidate[]; listeners: string[] }[] {
+  const listeners = [...new Set(claims.flatMap((c) => c.listeners))].sort(compareStrings);
+  const groups = new Map<string, { claims: RouteCandidate[]; listeners: string[] }>();
+  for (const listener of listeners) {
+    const mine = claims.filter((c) => c.listeners.includes(listener));
+    const key = mine.map((c) => claims.indexOf(c)).join(',');
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { claims: mine, listeners: [listener] });
+    else group.listeners.push(listener);
+  }
+  return [...groups.values()];
 }
 
 function reportConflict(sink: DiagnosticSink, loser: RouteCandidate, winner: RouteCandidate): void {

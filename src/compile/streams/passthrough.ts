@@ -17,6 +17,16 @@ import type { StreamCandidate } from './stream-candidates.ts';
 /** The Ingress annotation that passes its hosts' TLS connections through. */
 export const SSL_PASSTHROUGH_ANNOTATION = 'signalbox.dev/ssl-passthrough';
 
+/** ingress-nginx's name for it. */
+export const NGINX_SSL_PASSTHROUGH = 'nginx.ingress.kubernetes.io/ssl-passthrough';
+
+/** A Go `strconv.ParseBool` value as `"true"`/`"false"`, or the text unchanged. */
+function goBool(text: string): string {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return 'true';
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return 'false';
+  return text;
+}
+
 /** The listener of passthrough on the HTTPS port: SNI names no passthrough route takes terminate there. */
 export const PASSTHROUGH_LISTENER: Listener = Object.freeze({
   name: 'tls-passthrough',
@@ -34,11 +44,14 @@ export const PASSTHROUGH_LISTENER: Listener = Object.freeze({
  */
 export function passthroughCandidates(owner: RankedOwner, obj: Dict, paths: readonly IngressPath[], taken: Map<string, string>, sink: DiagnosticSink): StreamCandidate[] {
   const annotations = field(field(obj, 'metadata'), 'annotations');
-  const value = isRecord(annotations) ? annotations[SSL_PASSTHROUGH_ANNOTATION] : undefined;
-  if (value === undefined) return [];
-  const at = `${owner.id.provenance}/annotations/${SSL_PASSTHROUGH_ANNOTATION}`;
+  // ingress-nginx's annotation means the same (without its --enable-ssl-passthrough: whoever annotates wants it).
+  const name = isRecord(annotations) && annotations[SSL_PASSTHROUGH_ANNOTATION] === undefined && annotations[NGINX_SSL_PASSTHROUGH] !== undefined ? NGINX_SSL_PASSTHROUGH : SSL_PASSTHROUGH_ANNOTATION;
+  const raw = isRecord(annotations) ? annotations[name] : undefined;
+  if (raw === undefined) return [];
+  const at = `${owner.id.provenance}/annotations/${name}`;
+  const value = name === NGINX_SSL_PASSTHROUGH && typeof raw === 'string' ? goBool(raw) : raw;
   if (value !== 'true' && value !== 'false') {
-    sink.report(owner.id, 'AnnotationInvalid', 'error', `${SSL_PASSTHROUGH_ANNOTATION} is ${JSON.stringify(value)}, not "true" or "false"; TLS is terminated as usual`, at);
+    sink.report(owner.id, 'AnnotationInvalid', 'error', `${name} is ${JSON.stringify(raw)}, not "true" or "false"; TLS is terminated as usual`, at);
     return [];
   }
   if (value === 'false') return [];

@@ -10,7 +10,8 @@ const DEFAULT_PORT = { http: 80, https: 443 } as const;
  * RequestRedirect: answers with `statusCode` and a Location built from the request, every part
  * the filter does not give being the request's own: the scheme of the listener, the host the
  * client named, the port the client named — or, when the filter changes the scheme and names no
- * port, that scheme's default — and the path (as an earlier URLRewrite left it), the query kept.
+ * port, that scheme's default — and the path (as an earlier URLRewrite left it), the query kept
+ * unless the filter replaces it.
  * A port that is its scheme's default is left out of Location.
  */
 export class RedirectStep implements RequestStep {
@@ -36,7 +37,7 @@ export class RedirectStep implements RequestStep {
     const port = f.port ?? (f.scheme !== undefined ? DEFAULT_PORT[scheme] : (portOf(host) ?? DEFAULT_PORT[scheme]));
     const path = this.#path === null ? r.currentPath() : this.#path(r.currentPath());
     const authority = port === DEFAULT_PORT[scheme] ? name : `${name}:${port}`;
-    return `${scheme}://${authority}${path}${r.routed!.target.query}`;
+    return `${scheme}://${authority}${path}${f.query ?? r.routed!.target.query}`;
   }
 }
 

@@ -1,0 +1,192 @@
+/**
+ * Every `nginx.ingress.kubernetes.io/*` annotation ingress-nginx documents, with its risk (from
+ * ingress-nginx's annotations-risk table, which `annotations-risk-level` compares against) and what
+ * signalbox does with it. This table is the one source of truth: the front end reports each
+ * annotation that is not `supported` on the Ingress that carries it, `signalbox migrate` prints it
+ * per Ingress, and docs/migrating-from-ingress-nginx.md is generated from it (and checked by a test).
+ */
+
+/** The prefix of ingress-nginx's annotations. */
+export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+/** ingress-nginx's annotation risk levels, lowest first. */
+export const RISK_LEVELS = ['Low', 'Medium', 'High', 'Critical'] as const;
+/** One of {@link RISK_LEVELS}. */
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/**
+ * What signalbox does with an annotation:
+ * - `supported`: ingress-nginx's semantics;
+ * - `differs`: honoured, with a difference the note names (reported as a warning);
+ * - `unsupported`: not honoured (reported as a warning; the rest of the Ingress is served);
+ * - `not-applicable`: an nginx internal with nothing to set here (buffers, nginx modules): ignored
+ *   without a warning, the note says why.
+ */
+export type Support = 'supported' | 'differs' | 'unsupported' | 'not-applicable';
+
+/** One row of the table. */
+export interface NginxAnnotation {
+  /** Without the prefix. */
+  readonly name: string;
+  readonly risk: RiskLevel;
+  readonly support: Support;
+  /** What it becomes, or why not; one sentence or two, Markdown. */
+  readonly note: string;
+}
+
+const row = (name: string, risk: RiskLevel, support: Support, note: string): NginxAnnotation => Object.freeze({ name, risk, support, note });
+
+const BUFFERS = 'signalbox streams request and response bodies both ways without nginx\'s buffers or temporary files.';
+
+/** The table, by name. */
+export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
+  row('affinity', 'Low', 'supported', '`cookie`: sticky sessions by cookie on the Ingress\'s clusters.'),
+  row('affinity-canary-behavior', 'Low', 'unsupported', 'Canary requests are balanced by the canary rules only.'),
+  row('affinity-mode', 'Medium', 'differs', '`balanced` and `persistent` behave alike: a pinned endpoint keeps its clients while it is usable.'),
+  row('allowlist-source-range', 'Medium', 'supported', 'Clients outside the CIDRs get 403.'),
+  row('app-root', 'Medium', 'supported', 'A request for `/` is redirected (302) to the path.'),
+  row('auth-always-set-cookie', 'Low', 'unsupported', 'Set-Cookie of the auth service passes on denials only.'),
+  row('auth-cache-duration', 'Medium', 'unsupported', 'Every request asks the auth service.'),
+  row('auth-cache-key', 'Medium', 'unsupported', 'Every request asks the auth service.'),
+  row('auth-keepalive', 'Low', 'not-applicable', 'Connections to the auth service are always reused.'),
+  row('auth-keepalive-requests', 'Low', 'not-applicable', 'Connections to the auth service are always reused.'),
+  row('auth-keepalive-share-vars', 'Low', 'not-applicable', 'No nginx variables.'),
+  row('auth-keepalive-timeout', 'Low', 'not-applicable', 'Connections to the auth service are always reused.'),
+  row('auth-method', 'Low', 'supported', 'The method of the auth request.'),
+  row('auth-proxy-set-headers', 'Medium', 'unsupported', 'Needs a ConfigMap of headers; not read.'),
+  row('auth-realm', 'Medium', 'unsupported', 'Basic authentication is not supported (see `auth-type`).'),
+  row('auth-request-redirect', 'Medium', 'supported', 'Sent as `X-Auth-Request-Redirect`.'),
+  row('auth-response-headers', 'Medium', 'supported', 'Copied from the auth answer to the upstream request.'),
+  row('auth-secret', 'Medium', 'unsupported', 'Basic authentication is not supported (see `auth-type`).'),
+  row('auth-secret-type', 'Low', 'unsupported', 'Basic authentication is not supported (see `auth-type`).'),
+  row('auth-signin', 'High', 'supported', 'A 401 from the auth service becomes a 302 to this URL with `rd=` the original URL.'),
+  row('auth-signin-redirect-param', 'Medium', 'supported', 'The name of the `rd` parameter.'),
+  row('auth-snippet', 'Critical', 'unsupported', 'A snippet of nginx configuration; refused (see Snippets).'),
+  row('auth-tls-error-page', 'High', 'unsupported', 'Client certificates are not verified by signalbox.'),
+  row('auth-tls-match-cn', 'High', 'unsupported', 'Client certificates are not verified by signalbox.'),
+  row('auth-tls-pass-certificate-to-upstream', 'Low', 'unsupported', 'Client certificates are not verified by signalbox.'),
+  row('auth-tls-secret', 'Medium', 'unsupported', 'Client certificates are not verified by signalbox: the Ingress is served without client authentication.'),
+  row('auth-tls-verify-client', 'Medium', 'unsupported', 'Client certificates are not verified by signalbox.'),
+  row('auth-tls-verify-depth', 'Low', 'unsupported', 'Client certificates are not verified by signalbox.'),
+  row('auth-type', 'Low', 'unsupported', 'Basic and digest authentication (htpasswd Secrets) are not supported; use `auth-url` or a RouteScript.'),
+  row('auth-url', 'High', 'supported', 'External authentication: a subrequest per request; 2xx lets it through, 401/403 are answered, anything else is 500.'),
+  row('backend-protocol', 'Low', 'supported', '`HTTP`, `HTTPS`, `GRPC`, `GRPCS`, `H2C`; `AUTO_HTTP` is HTTP. `FCGI` is unsupported.'),
+  row('canary', 'Low', 'supported', 'The Ingress is a canary of the Ingress with the same host and path.'),
+  row('canary-by-cookie', 'Medium', 'supported', 'Cookie value `always` or `never`.'),
+  row('canary-by-header', 'Medium', 'supported', 'Header value `always` or `never` (or `canary-by-header-value`).'),
+  row('canary-by-header-pattern', 'Medium', 'supported', 'A regular expression on the header value (linear-time engine).'),
+  row('canary-by-header-value', 'Medium', 'supported', 'The exact header value that selects the canary.'),
+  row('canary-weight', 'Low', 'supported', 'The share of the other requests that go to the canary.'),
+  row('canary-weight-total', 'Low', 'supported', 'The total `canary-weight` is a share of (default 100).'),
+  row('client-body-buffer-size', 'Low', 'not-applicable', BUFFERS),
+  row('configuration-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets; then only header, redirect and allow/deny directives are applied (see Snippets).'),
+  row('connection-proxy-header', 'Low', 'not-applicable', 'Connection headers are hop-by-hop; signalbox manages its upstream connections.'),
+  row('cors-allow-credentials', 'Low', 'supported', 'As ingress-nginx (default true).'),
+  row('cors-allow-headers', 'Medium', 'supported', 'As ingress-nginx.'),
+  row('cors-allow-methods', 'Medium', 'supported', 'As ingress-nginx.'),
+  row('cors-allow-origin', 'Medium', 'supported', 'As ingress-nginx (`*`, origins, `https://*.example.com`).'),
+  row('cors-expose-headers', 'Medium', 'supported', 'As ingress-nginx.'),
+  row('cors-max-age', 'Low', 'supported', 'As ingress-nginx.'),
+  row('custom-headers', 'Medium', 'unsupported', 'Needs a ConfigMap of headers; not read.'),
+  row('custom-http-errors', 'Low', 'unsupported', 'Upstream errors pass through unchanged.'),
+  row('default-backend', 'Low', 'unsupported', 'Only `spec.defaultBackend` (one for the whole proxy).'),
+  row('denylist-source-range', 'Medium', 'supported', 'Clients inside the CIDRs get 403.'),
+  row('disable-proxy-intercept-errors', 'Low', 'not-applicable', 'Upstream errors are never intercepted.'),
+  row('enable-access-log', 'Low', 'unsupported', 'Access logging is global (`--access-log`).'),
+  row('enable-cors', 'Low', 'supported', 'Preflight requests are answered by signalbox; responses get the CORS headers.'),
+  row('enable-global-auth', 'Low', 'not-applicable', 'There is no global auth (`global-auth-url` is not read).'),
+  row('enable-modsecurity', 'Low', 'unsupported', 'No web application firewall.'),
+  row('enable-opentelemetry', 'Low', 'unsupported', 'No tracing.'),
+  row('enable-owasp-core-rules', 'Low', 'unsupported', 'No web application firewall.'),
+  row('enable-rewrite-log', 'Low', 'not-applicable', 'No nginx rewrite log.'),
+  row('fastcgi-index', 'Medium', 'unsupported', 'No FastCGI.'),
+  row('fastcgi-params-configmap', 'Medium', 'unsupported', 'No FastCGI.'),
+  row('force-ssl-redirect', 'Medium', 'supported', 'Plain HTTP is redirected to HTTPS even without TLS on the host.'),
+  row('from-to-www-redirect', 'Low', 'supported', '`www.` and the bare name redirect (308) to the Ingress\'s host when no Ingress serves them.'),
+  row('http2-push-preload', 'Low', 'not-applicable', 'HTTP/2 server push is obsolete (browsers removed it).'),
+  row('limit-allowlist', 'Low', 'unsupported', 'Rate limits are not supported.'),
+  row('limit-burst-multiplier', 'Low', 'unsupported', 'Rate limits are not supported.'),
+  row('limit-connections', 'Low', 'unsupported', 'Limits of concurrent connections per client are not supported.'),
+  row('limit-rate', 'Low', 'unsupported', 'Bandwidth limits are not supported.'),
+  row('limit-rate-after', 'Low', 'unsupported', 'Bandwidth limits are not supported.'),
+  row('limit-rpm', 'Low', 'unsupported', 'Rate limits are not supported; a RouteScript can throttle (docs/routescripts.md).'),
+  row('limit-rps', 'Low', 'unsupported', 'Rate limits are not supported; a RouteScript can throttle (docs/routescripts.md).'),
+  row('load-balance', 'Low', 'supported', '`round_robin`, `ewma`.'),
+  row('mirror-host', 'High', 'unsupported', 'Mirrors go to Services (RequestMirror), not URLs.'),
+  row('mirror-request-body', 'Low', 'unsupported', 'Mirrors go to Services (RequestMirror), not URLs.'),
+  row('mirror-target', 'High', 'unsupported', 'Mirrors go to Services (RequestMirror), not URLs.'),
+  row('modsecurity-snippet', 'Critical', 'unsupported', 'No web application firewall.'),
+  row('modsecurity-transaction-id', 'High', 'unsupported', 'No web application firewall.'),
+  row('opentelemetry-operation-name', 'Medium', 'unsupported', 'No tracing.'),
+  row('opentelemetry-trust-incoming-span', 'Low', 'unsupported', 'No tracing.'),
+  row('permanent-redirect', 'Medium', 'supported', 'Answers 301 (or `permanent-redirect-code`) with the URL.'),
+  row('permanent-redirect-code', 'Low', 'supported', 'The status of `permanent-redirect`.'),
+  row('preserve-trailing-slash', 'Medium', 'differs', 'Redirects to HTTPS keep the path as it is, trailing slash included.'),
+  row('proxy-body-size', 'Medium', 'supported', 'Larger request bodies get 413 (declared or counted while they stream); `0` is no limit.'),
+  row('proxy-buffer-size', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-buffering', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-buffers-number', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-busy-buffers-size', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-connect-timeout', 'Low', 'supported', 'Seconds to connect to an endpoint.'),
+  row('proxy-cookie-domain', 'Medium', 'unsupported', 'Set-Cookie is passed unchanged.'),
+  row('proxy-cookie-path', 'Medium', 'unsupported', 'Set-Cookie is passed unchanged.'),
+  row('proxy-http-version', 'Low', 'not-applicable', 'The upstream protocol comes from `backend-protocol`.'),
+  row('proxy-max-temp-file-size', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-next-upstream', 'Medium', 'differs', 'Connect failures (and resets of idempotent requests) are retried on another endpoint; `http_5xx` conditions are not read.'),
+  row('proxy-next-upstream-timeout', 'Low', 'unsupported', 'Retries are bounded by count and the request timeout.'),
+  row('proxy-next-upstream-tries', 'Low', 'supported', 'Tries, the first one included.'),
+  row('proxy-read-timeout', 'Low', 'supported', 'Seconds to wait for the response head, and between two reads of the body.'),
+  row('proxy-redirect-from', 'Medium', 'unsupported', 'Location headers are passed unchanged.'),
+  row('proxy-redirect-to', 'Medium', 'unsupported', 'Location headers are passed unchanged.'),
+  row('proxy-request-buffering', 'Low', 'not-applicable', BUFFERS),
+  row('proxy-send-timeout', 'Low', 'differs', 'Bounds the silence of the client\'s body (`--request-body-idle-timeout` per route is not available).'),
+  row('proxy-ssl-ciphers', 'Medium', 'unsupported', 'Node.js\'s default cipher list.'),
+  row('proxy-ssl-name', 'High', 'supported', 'The name verified in the endpoint\'s certificate (and sent as SNI).'),
+  row('proxy-ssl-protocols', 'Low', 'unsupported', 'Node.js\'s default (TLS 1.2 and 1.3).'),
+  row('proxy-ssl-secret', 'Medium', 'supported', '`namespace/name` of a Secret with `ca.crt` (and `tls.crt`/`tls.key` for a client certificate).'),
+  row('proxy-ssl-server-name', 'Low', 'differs', 'SNI is always sent when the name is not an IP address.'),
+  row('proxy-ssl-verify', 'Low', 'supported', '`on` verifies the endpoint\'s certificate against `proxy-ssl-secret`.'),
+  row('proxy-ssl-verify-depth', 'Low', 'not-applicable', 'The whole chain is verified.'),
+  row('relative-redirects', 'Low', 'unsupported', 'Redirect Locations are absolute.'),
+  row('rewrite-target', 'Medium', 'supported', 'The path the upstream gets, with `$1`..`$9` from the path\'s capture groups; implies `use-regex`.'),
+  row('satisfy', 'Low', 'unsupported', 'With several access checks, all apply.'),
+  row('server-alias', 'High', 'unsupported', 'Write the names as Ingress hosts.'),
+  row('server-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets; then only header, redirect and allow/deny directives are applied (see Snippets).'),
+  row('service-upstream', 'Low', 'not-applicable', 'signalbox always balances over the EndpointSlice endpoints itself.'),
+  row('session-cookie-change-on-failure', 'Low', 'differs', 'Always: a pinned endpoint that is not usable is replaced.'),
+  row('session-cookie-conditional-samesite-none', 'Low', 'unsupported', 'The cookie is `SameSite=Lax`.'),
+  row('session-cookie-domain', 'Medium', 'unsupported', 'The cookie has no Domain.'),
+  row('session-cookie-expires', 'Medium', 'supported', 'Seconds; as `session-cookie-max-age`.'),
+  row('session-cookie-max-age', 'Medium', 'supported', 'Seconds.'),
+  row('session-cookie-name', 'Medium', 'supported', 'Default `INGRESSCOOKIE`.'),
+  row('session-cookie-path', 'Medium', 'supported', 'The cookie\'s Path.'),
+  row('session-cookie-samesite', 'Low', 'unsupported', 'The cookie is `SameSite=Lax`.'),
+  row('session-cookie-secure', 'Low', 'differs', 'The cookie is `Secure` on HTTPS.'),
+  row('ssl-ciphers', 'Low', 'unsupported', 'Node.js\'s default cipher list.'),
+  row('ssl-passthrough', 'Low', 'supported', 'TLS passthrough by SNI, without `--enable-ssl-passthrough`.'),
+  row('ssl-prefer-server-ciphers', 'Low', 'unsupported', 'Node.js\'s default.'),
+  row('ssl-redirect', 'Low', 'supported', 'Plain HTTP is redirected (308, `http-redirect-code`) to HTTPS when the host has TLS.'),
+  row('stream-snippet', 'Critical', 'unsupported', 'A snippet of nginx configuration; refused (see Snippets).'),
+  row('temporal-redirect', 'Medium', 'supported', 'Answers 302 (or `temporal-redirect-code`) with the URL.'),
+  row('temporal-redirect-code', 'Low', 'supported', 'The status of `temporal-redirect`.'),
+  row('upstream-hash-by', 'High', 'differs', '`$request_uri`, `$uri`, `$remote_addr`, `$http_NAME`, `$cookie_NAME`, `$arg_NAME`; other variables and combinations are unsupported.'),
+  row('upstream-hash-by-subset', 'Low', 'unsupported', 'The hash picks among all endpoints.'),
+  row('upstream-hash-by-subset-size', 'Low', 'unsupported', 'The hash picks among all endpoints.'),
+  row('upstream-vhost', 'Low', 'supported', 'The Host header the upstream gets.'),
+  row('use-port-in-redirects', 'Low', 'unsupported', 'Redirects keep the port the client named.'),
+  row('use-regex', 'Low', 'supported', 'The host\'s paths are case-insensitive regular expressions anchored at the start (linear-time engine).'),
+  row('whitelist-source-range', 'Medium', 'supported', 'The former name of `allowlist-source-range`.'),
+  row('x-forwarded-prefix', 'Medium', 'supported', 'Sent as `X-Forwarded-Prefix` with a `rewrite-target`.'),
+]);
+
+const BY_NAME = new Map(NGINX_ANNOTATIONS.map((a) => [a.name, a]));
+
+/** The row of an annotation (without the prefix), or undefined for a name ingress-nginx does not have. */
+export function nginxAnnotation(name: string): NginxAnnotation | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Whether `risk` is above `level` (ingress-nginx refuses such annotations). */
+export function riskAbove(risk: RiskLevel, level: RiskLevel): boolean {
+  return RISK_LEVELS.indexOf(risk) > RISK_LEVELS.indexOf(level);
+}

@@ -1,0 +1,133 @@
+/**
+ * Every key of ingress-nginx's controller ConfigMap it documents, with what signalbox does with it
+ * (see {@link Support}). config-map.ts reads the supported ones; a ConfigMap that sets any other is
+ * reported once, naming them; docs/migrating-from-ingress-nginx.md is generated from this table.
+ */
+import type { Support } from './annotation-table.ts';
+
+/** One key of the table. */
+export interface NginxConfigKey {
+  readonly name: string;
+  readonly support: Support;
+  readonly note: string;
+}
+
+const NGINX_INTERNAL = 'An nginx internal; signalbox has no such setting.';
+const NO_TRACING = 'No tracing.';
+const NO_WAF = 'No web application firewall.';
+const NO_GEOIP = 'No GeoIP.';
+const COMPRESSION = 'signalbox does not compress responses; upstreams may.';
+const LOGS = 'signalbox logs JSON lines (`--access-log`).';
+const TLS_DEFAULTS = 'Node.js\'s TLS defaults (TLS 1.2 and 1.3, its cipher list).';
+const TRUST = 'Use `--trusted-proxies` (X-Forwarded-For) or `--proxy-protocol`.';
+
+const rows: [string, Support, string][] = [
+  ['add-headers', 'unsupported', 'A ConfigMap of response headers; not read.'],
+  ['allow-backend-server-header', 'not-applicable', 'The upstream\'s Server header is always passed.'],
+  ['allow-cross-namespace-resources', 'not-applicable', 'Annotations naming Secrets read them from the Ingress\'s namespace only.'],
+  ['allow-snippet-annotations', 'supported', 'With `annotations-risk-level: Critical`, snippets are applied (their safe subset).'],
+  ['annotations-risk-level', 'supported', 'An Ingress with an annotation above the level is refused (default High: snippets are refused).'],
+  ['annotation-value-word-blocklist', 'not-applicable', 'Annotation values never reach a configuration file.'],
+  ['hide-headers', 'unsupported', 'Response headers pass unchanged.'],
+  ['access-log-params', 'not-applicable', LOGS], ['access-log-path', 'not-applicable', LOGS], ['http-access-log-path', 'not-applicable', LOGS],
+  ['stream-access-log-path', 'not-applicable', LOGS], ['enable-access-log-for-default-backend', 'not-applicable', LOGS], ['error-log-path', 'not-applicable', LOGS],
+  ['enable-modsecurity', 'unsupported', NO_WAF], ['modsecurity-snippet', 'unsupported', NO_WAF], ['enable-owasp-modsecurity-crs', 'unsupported', NO_WAF],
+  ['client-header-buffer-size', 'differs', 'Request heads are bounded by `--max-header-bytes`.'],
+  ['client-header-timeout', 'differs', 'Use `--request-header-timeout`.'],
+  ['client-body-buffer-size', 'not-applicable', 'Bodies stream.'],
+  ['client-body-timeout', 'differs', 'Use `--request-body-idle-timeout`.'],
+  ['disable-access-log', 'differs', 'Use `--access-log off`.'],
+  ['disable-ipv6', 'not-applicable', 'Use `--bind`.'], ['disable-ipv6-dns', 'not-applicable', 'signalbox resolves no names for routing.'],
+  ['enable-underscores-in-headers', 'not-applicable', 'Header names with underscores are accepted.'],
+  ['enable-ocsp', 'unsupported', 'No OCSP stapling.'],
+  ['ignore-invalid-headers', 'differs', 'Invalid header names are always refused (400).'],
+  ['retry-non-idempotent', 'unsupported', 'Requests with a body are never retried.'],
+  ['error-log-level', 'differs', 'Use `--log-level`.'],
+  ['http2-max-field-size', 'differs', 'Use `--max-header-bytes`.'], ['http2-max-header-size', 'differs', 'Use `--max-header-bytes`.'],
+  ['http2-max-requests', 'not-applicable', 'HTTP/2 connections are not closed after a count.'],
+  ['http2-max-concurrent-streams', 'differs', 'Use `--http2-max-concurrent-streams`.'],
+  ['hsts', 'supported', 'Strict-Transport-Security on HTTPS answers of hosts with TLS.'],
+  ['hsts-include-subdomains', 'supported', ''], ['hsts-max-age', 'supported', ''], ['hsts-preload', 'supported', ''],
+  ['keep-alive', 'differs', 'Use `--keep-alive-timeout`.'], ['keep-alive-requests', 'not-applicable', 'Connections are not closed after a count.'],
+  ['large-client-header-buffers', 'differs', 'Use `--max-header-bytes`.'],
+  ['log-format-escape-none', 'not-applicable', LOGS], ['log-format-escape-json', 'not-applicable', LOGS], ['log-format-upstream', 'not-applicable', LOGS], ['log-format-stream', 'not-applicable', LOGS],
+  ['enable-multi-accept', 'not-applicable', NGINX_INTERNAL], ['max-worker-connections', 'differs', 'Use `--max-connections`.'], ['max-worker-open-files', 'not-applicable', NGINX_INTERNAL],
+  ['map-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
+  ['nginx-status-ipv4-whitelist', 'not-applicable', 'The admin port serves status and metrics.'], ['nginx-status-ipv6-whitelist', 'not-applicable', 'The admin port serves status and metrics.'],
+  ['proxy-real-ip-cidr', 'differs', TRUST],
+  ['proxy-set-headers', 'unsupported', 'A ConfigMap of request headers; not read.'],
+  ['server-name-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['server-name-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
+  ['proxy-headers-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['proxy-headers-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
+  ['reuse-port', 'not-applicable', NGINX_INTERNAL], ['server-tokens', 'not-applicable', 'signalbox sends no Server header of its own.'],
+  ['ssl-ciphers', 'unsupported', TLS_DEFAULTS], ['ssl-ecdh-curve', 'unsupported', TLS_DEFAULTS], ['ssl-dh-param', 'unsupported', TLS_DEFAULTS], ['ssl-protocols', 'unsupported', TLS_DEFAULTS],
+  ['ssl-session-cache', 'not-applicable', 'TLS sessions are resumed with tickets.'], ['ssl-session-cache-size', 'not-applicable', 'TLS sessions are resumed with tickets.'],
+  ['ssl-session-tickets', 'unsupported', 'Tickets are always on.'], ['ssl-session-ticket-key', 'unsupported', 'Ticket keys are generated per worker.'], ['ssl-session-timeout', 'unsupported', TLS_DEFAULTS],
+  ['ssl-buffer-size', 'not-applicable', NGINX_INTERNAL],
+  ['use-proxy-protocol', 'differs', 'Use `--proxy-protocol` (with `--trusted-proxies`).'],
+  ['proxy-protocol-header-timeout', 'differs', 'The request header timeout bounds it.'],
+  ['enable-aio-write', 'not-applicable', NGINX_INTERNAL],
+  ['use-gzip', 'unsupported', COMPRESSION], ['gzip-disable', 'unsupported', COMPRESSION], ['gzip-level', 'unsupported', COMPRESSION], ['gzip-min-length', 'unsupported', COMPRESSION], ['gzip-types', 'unsupported', COMPRESSION],
+  ['enable-brotli', 'unsupported', COMPRESSION], ['brotli-level', 'unsupported', COMPRESSION], ['brotli-min-length', 'unsupported', COMPRESSION], ['brotli-types', 'unsupported', COMPRESSION],
+  ['use-geoip', 'unsupported', NO_GEOIP], ['use-geoip2', 'unsupported', NO_GEOIP], ['geoip2-autoreload-in-minutes', 'unsupported', NO_GEOIP],
+  ['use-http2', 'differs', 'HTTP/2 is always offered by ALPN on HTTPS.'],
+  ['worker-processes', 'differs', 'Use `--workers`.'], ['worker-cpu-affinity', 'not-applicable', NGINX_INTERNAL], ['worker-shutdown-timeout', 'differs', 'Use `--grace`.'],
+  ['enable-serial-reloads', 'not-applicable', 'signalbox never reloads.'],
+  ['load-balance', 'unsupported', 'Set `load-balance` per Ingress, or `signalbox.dev/lb-policy` per Service.'],
+  ['variables-hash-bucket-size', 'not-applicable', NGINX_INTERNAL], ['variables-hash-max-size', 'not-applicable', NGINX_INTERNAL],
+  ['upstream-keepalive-connections', 'differs', 'Use `signalbox.dev/max-idle-connections` on the Service.'], ['upstream-keepalive-time', 'not-applicable', NGINX_INTERNAL],
+  ['upstream-keepalive-timeout', 'not-applicable', 'Idle upstream connections are closed as the upstream\'s Keep-Alive says.'], ['upstream-keepalive-requests', 'not-applicable', NGINX_INTERNAL],
+  ['limit-conn-zone-variable', 'unsupported', 'Rate limits are not supported.'],
+  ['proxy-stream-timeout', 'differs', 'Use `--stream-idle-timeout`.'], ['proxy-stream-next-upstream', 'unsupported', 'TCP services connect once.'],
+  ['proxy-stream-next-upstream-timeout', 'unsupported', 'TCP services connect once.'], ['proxy-stream-next-upstream-tries', 'unsupported', 'TCP services connect once.'], ['proxy-stream-responses', 'differs', 'UDP sessions end after `--udp-idle-timeout`.'],
+  ['bind-address', 'differs', 'Use `--bind`.'],
+  ['use-forwarded-headers', 'differs', TRUST], ['enable-real-ip', 'differs', TRUST], ['forwarded-for-header', 'unsupported', 'The client address comes from X-Forwarded-For or PROXY protocol.'],
+  ['forwarded-for-proxy-protocol-header', 'unsupported', 'Not read.'], ['compute-full-forwarded-for', 'differs', 'X-Forwarded-For is always appended to.'],
+  ['proxy-add-original-uri-header', 'unsupported', 'No X-Original-URI header.'],
+  ['generate-request-id', 'unsupported', 'No X-Request-ID is generated.'],
+  ...['jaeger-collector-host', 'jaeger-collector-port', 'jaeger-endpoint', 'jaeger-service-name', 'jaeger-propagation-format', 'jaeger-sampler-type', 'jaeger-sampler-param', 'jaeger-sampler-host', 'jaeger-sampler-port',
+    'jaeger-trace-context-header-name', 'jaeger-debug-header', 'jaeger-baggage-header', 'jaeger-trace-baggage-header-prefix', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name',
+    'opentelemetry-config', 'otlp-collector-host', 'otlp-collector-port', 'otel-max-queuesize', 'otel-schedule-delay-millis', 'otel-max-export-batch-size', 'otel-service-name', 'otel-sampler',
+    'otel-sampler-parent-based', 'otel-sampler-ratio'].map((name): [string, Support, string] => [name, 'unsupported', NO_TRACING]),
+  ['main-snippet', 'unsupported', 'nginx configuration; never applied.'], ['http-snippet', 'unsupported', 'nginx configuration; never applied.'],
+  ['server-snippet', 'unsupported', 'nginx configuration; never applied.'], ['stream-snippet', 'unsupported', 'nginx configuration; never applied.'], ['location-snippet', 'unsupported', 'nginx configuration; never applied.'],
+  ['custom-http-errors', 'unsupported', 'Upstream errors pass through unchanged.'],
+  ['proxy-body-size', 'supported', 'Default 1m; `0` is no limit.'],
+  ['proxy-connect-timeout', 'supported', 'Seconds.'], ['proxy-read-timeout', 'supported', 'Seconds.'],
+  ['proxy-send-timeout', 'unsupported', 'Per route only (the annotation).'],
+  ['proxy-buffers-number', 'not-applicable', 'Bodies stream.'], ['proxy-buffer-size', 'not-applicable', 'Bodies stream.'], ['proxy-busy-buffers-size', 'not-applicable', 'Bodies stream.'],
+  ['proxy-cookie-path', 'unsupported', 'Set-Cookie is passed unchanged.'], ['proxy-cookie-domain', 'unsupported', 'Set-Cookie is passed unchanged.'],
+  ['proxy-next-upstream', 'differs', 'See the annotation.'], ['proxy-next-upstream-timeout', 'unsupported', 'Retries are bounded by count.'],
+  ['proxy-next-upstream-tries', 'supported', 'Tries, the first included (default 3).'],
+  ['proxy-redirect-from', 'unsupported', 'Location headers pass unchanged.'], ['proxy-request-buffering', 'not-applicable', 'Bodies stream.'],
+  ['ssl-redirect', 'supported', 'Default true.'], ['force-ssl-redirect', 'supported', 'Default false.'],
+  ['denylist-source-range', 'supported', 'For every Ingress.'], ['whitelist-source-range', 'supported', 'For every Ingress without its own allow list.'],
+  ['skip-access-log-urls', 'unsupported', LOGS], ['limit-rate', 'unsupported', 'Bandwidth limits are not supported.'], ['limit-rate-after', 'unsupported', 'Bandwidth limits are not supported.'],
+  ['lua-shared-dicts', 'not-applicable', NGINX_INTERNAL],
+  ['http-redirect-code', 'supported', 'The status of redirects to HTTPS (301, 302, 307, 308).'],
+  ['proxy-buffering', 'not-applicable', 'Bodies stream.'],
+  ['limit-req-status-code', 'unsupported', 'Rate limits are not supported.'], ['limit-conn-status-code', 'unsupported', 'Rate limits are not supported.'],
+  ['enable-syslog', 'unsupported', LOGS], ['syslog-host', 'unsupported', LOGS], ['syslog-port', 'unsupported', LOGS],
+  ['no-tls-redirect-locations', 'unsupported', 'Every path of a host with TLS redirects (`/.well-known/acme-challenge` included).'],
+  ['global-allowed-response-headers', 'not-applicable', 'Custom headers are not read.'],
+  ...['global-auth-url', 'global-auth-method', 'global-auth-signin', 'global-auth-signin-redirect-param', 'global-auth-response-headers', 'global-auth-request-redirect', 'global-auth-snippet',
+    'global-auth-cache-key', 'global-auth-cache-duration', 'no-auth-locations'].map((name): [string, Support, string] => [name, 'unsupported', 'No global authentication: set `auth-url` per Ingress.']),
+  ['block-cidrs', 'unsupported', 'Use `denylist-source-range`.'], ['block-user-agents', 'unsupported', 'A RouteScript can block by User-Agent.'], ['block-referers', 'unsupported', 'A RouteScript can block by Referer.'],
+  ['proxy-ssl-location-only', 'not-applicable', 'Backend TLS settings are per Ingress.'],
+  ['default-type', 'not-applicable', 'signalbox sets no Content-Type on upstream answers.'],
+  ['service-upstream', 'not-applicable', 'signalbox always balances over the EndpointSlice endpoints itself.'],
+  ['ssl-reject-handshake', 'unsupported', 'Unknown SNI names get the default certificate.'],
+  ['debug-connections', 'not-applicable', 'Use `--log-level debug`.'],
+  ['strict-validate-path-type', 'supported', 'Default true: Exact and Prefix paths hold only letters, digits and `/ . _ -`.'],
+  ['grpc-buffer-size-kb', 'not-applicable', 'gRPC messages stream.'],
+  ['relative-redirects', 'unsupported', 'Redirect Locations are absolute.'],
+];
+
+/** The table, in ingress-nginx's documentation order. */
+export const NGINX_CONFIG_KEYS: readonly NginxConfigKey[] = Object.freeze(rows.map(([name, support, note]) => Object.freeze({ name, support, note })));
+
+const BY_NAME = new Map(NGINX_CONFIG_KEYS.map((k) => [k.name, k]));
+
+/** The row of a ConfigMap key, or undefined for a key ingress-nginx does not document. */
+export function nginxConfigKey(name: string): NginxConfigKey | undefined {
+  return BY_NAME.get(name);
+}

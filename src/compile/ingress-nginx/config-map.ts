@@ -1,0 +1,85 @@
+/**
+ * Reading the ingress-nginx controller ConfigMap into {@link NginxSettings}: each supported key
+ * changes the profile's default; a value that does not parse is reported and its default kept; keys
+ * signalbox does not honour are reported once, by name (config-map-keys.ts says what each is).
+ */
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import { isRecord } from '../shared/guards.ts';
+import type { Identified } from '../shared/objects.ts';
+import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
+import { nginxConfigKey } from './config-map-keys.ts';
+import type { NginxSettings, RedirectCode } from './settings.ts';
+import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The settings `defaults` become with the ConfigMap `name` (`namespace/name`, null: none).
+ * `explicit` says the name came from a flag: then a missing ConfigMap is reported (the chart's
+ * default name missing just means ingress-nginx's defaults).
+ */
+export function readNginxConfigMap(name: string | null, explicit: boolean, defaults: NginxSettings, configMaps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): NginxSettings {
+  if (name === null) return defaults;
+  const item = configMaps.get(name);
+  if (item === undefined) {
+    if (explicit) {
+      const [namespace = '', object = ''] = name.split('/');
+      sink.report({ kind: 'ConfigMap', namespace, name: object }, 'NginxConfigMapNotFound', 'warning', `ConfigMap ${name} (--nginx-configmap) does not exist; ingress-nginx's defaults apply`);
+    }
+    return defaults;
+  }
+  const data = item.obj['data'];
+  if (!isRecord(data)) return defaults;
+  const out: Mutable<NginxSettings> = { ...defaults };
+  const ignored: string[] = [];
+  for (const key of Object.keys(data).sort()) {
+    const raw = data[key];
+    const at = `${item.id.provenance}/data/${key}`;
+    const take = <T>(parsed: Parsed<T>, apply: (value: T) => void): void => {
+      if (parsed.ok) apply(parsed.value);
+      else sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${parsed.message}; its default is used`, at);
+    };
+    if (typeof raw !== 'string') {
+      sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: the value is not a string; its default is used`, at);
+      continue;
+    }
+    switch (key) {
+      case 'proxy-body-size': take(parseNginxSize(raw), (v) => (out.proxyBodySize = v)); break;
+      case 'ssl-redirect': take(parseBool(raw), (v) => (out.sslRedirect = v)); break;
+      case 'force-ssl-redirect': take(parseBool(raw), (v) => (out.forceSslRedirect = v)); break;
+      case 'http-redirect-code': take(parseRedirectCode(raw), (v) => (out.httpRedirectCode = v)); break;
+      case 'hsts': take(parseBool(raw), (v) => (out.hsts = v ? (out.hsts ?? { maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }) : null)); break;
+      case 'hsts-max-age': take(parseInteger(raw, 0, 2 ** 31 - 1), (v) => { if (out.hsts !== null) out.hsts = { ...out.hsts, maxAgeSeconds: v }; }); break;
+      case 'hsts-include-subdomains': take(parseBool(raw), (v) => { if (out.hsts !== null) out.hsts = { ...out.hsts, includeSubdomains: v }; }); break;
+      case 'hsts-preload': take(parseBool(raw), (v) => { if (out.hsts !== null) out.hsts = { ...out.hsts, preload: v }; }); break;
+      case 'allow-snippet-annotations': take(parseBool(raw), (v) => (out.allowSnippetAnnotations = v)); break;
+      case 'annotations-risk-level': take(parseRiskLevel(raw), (v) => (out.riskLevel = v)); break;
+      case 'whitelist-source-range': take(parseCidrList(raw), (v) => (out.allowSourceRange = v)); break;
+      case 'denylist-source-range': take(parseCidrList(raw), (v) => (out.denySourceRange = v)); break;
+      case 'proxy-connect-timeout': take(parseSeconds(raw), (v) => (out.connectTimeoutMs = v)); break;
+      case 'proxy-read-timeout': take(parseSeconds(raw), (v) => (out.readTimeoutMs = v)); break;
+      case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
+      case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
+      default:
+        // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
+        if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);
+    }
+  }
+  if (ignored.length > 0) {
+    sink.report(item.id, 'NginxConfigUnsupported', 'warning', `these keys are not honoured and are ignored: ${ignored.join(', ')} (docs/migrating-from-ingress-nginx.md says why)`, `${item.id.provenance}/data`);
+  }
+  return out;
+}
+
+function parseRedirectCode(text: string): Parsed<RedirectCode> {
+  const n = parseInteger(text, 0, 999);
+  if (!n.ok) return n;
+  if (n.value === 301 || n.value === 302 || n.value === 307 || n.value === 308) return { ok: true, value: n.value };
+  return { ok: false, message: `${n.value} is not 301, 302, 307 or 308` };
+}
+
+function parseRiskLevel(text: string): Parsed<RiskLevel> {
+  const t = text.trim();
+  const level = RISK_LEVELS.find((l) => l.toLowerCase() === t.toLowerCase());
+  return level === undefined ? { ok: false, message: `${JSON.stringify(text)} is not Low, Medium, High or Critical` } : { ok: true, value: level };
+}

@@ -1,0 +1,194 @@
+/**
+ * Reading the `nginx.ingress.kubernetes.io/*` annotations of one Ingress into what the translation
+ * (ingress-routes.ts) needs, against the table of annotation-table.ts:
+ * - an annotation above `annotations-risk-level` refuses the whole Ingress, as ingress-nginx's
+ *   admission does (snippets, by default), and so does a snippet while `allow-snippet-annotations`
+ *   is off: never a snippet silently dropped;
+ * - a name ingress-nginx does not have is `AnnotationUnknown`; annotations signalbox does not
+ *   honour are one `AnnotationUnsupported` warning naming them, those it honours differently one
+ *   `AnnotationDiffers` each; a value that does not parse is `AnnotationInvalid` and its default is used.
+ */
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import { field, isRecord } from '../shared/guards.ts';
+import type { ObjectIdentity } from '../shared/objects.ts';
+import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
+import type { NginxSettings } from './settings.ts';
+import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
+
+/** A redirect the Ingress answers every request with (`permanent-redirect`, `temporal-redirect`). */
+export interface FixedRedirect {
+  readonly url: URL;
+  /** The URL as written. */
+  readonly text: string;
+  readonly code: 301 | 302 | 303 | 307 | 308;
+}
+
+/** What one Ingress's ingress-nginx annotations ask for, defaults applied. */
+export interface NginxIngress {
+  /** `use-regex`: its paths are regular expressions, and so are its hosts' other paths (see ingress-routes.ts). */
+  readonly useRegex: boolean;
+  /** `rewrite-target`, null when unset. */
+  readonly rewriteTarget: string | null;
+  readonly xForwardedPrefix: string | null;
+  readonly appRoot: string | null;
+  /** `permanent-redirect` wins over `temporal-redirect`, as in ingress-nginx. */
+  readonly redirect: FixedRedirect | null;
+  readonly sslRedirect: boolean;
+  readonly forceSslRedirect: boolean;
+  readonly fromToWwwRedirect: boolean;
+  readonly upstreamVhost: string | null;
+  /** Bytes; 0: no limit. */
+  readonly proxyBodySize: number;
+  readonly allowSourceRange: readonly string[];
+  readonly denySourceRange: readonly string[];
+  /** `canary: "true"`. */
+  readonly canary: boolean;
+  /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
+  readonly raw: ReadonlyMap<string, string>;
+}
+
+/** Why an Ingress is not served at all. */
+export interface RefusedIngress {
+  readonly refused: true;
+}
+
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
+
+/**
+ * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
+ * served (reported). An Ingress without any gets the settings' defaults.
+ */
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink): NginxIngress | RefusedIngress {
+  const annotations = field(field(obj, 'metadata'), 'annotations');
+  const raw = new Map<string, string>();
+  if (isRecord(annotations)) {
+    for (const name of Object.keys(annotations).sort()) {
+      const value = annotations[name];
+      if (name.startsWith(NGINX_PREFIX) && typeof value === 'string') raw.set(name.slice(NGINX_PREFIX.length), value);
+    }
+  }
+  const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
+
+  const unsupported: string[] = [];
+  for (const name of raw.keys()) {
+    const row = nginxAnnotation(name);
+    if (row === undefined) {
+      sink.report(id, 'AnnotationUnknown', 'warning', `${NGINX_PREFIX}${name} is not an ingress-nginx annotation (a typo?); it is ignored`, at(name));
+      continue;
+    }
+    if (riskAbove(row.risk, settings.riskLevel)) {
+      sink.report(id, 'AnnotationRiskRefused', 'error', `${NGINX_PREFIX}${name} is a ${row.risk}-risk annotation and annotations-risk-level is ${settings.riskLevel}; nothing of the Ingress is served (as ingress-nginx refuses it)`, at(name));
+      return { refused: true };
+    }
+    if (SNIPPETS.has(name) && !settings.allowSnippetAnnotations) {
+      sink.report(id, 'AnnotationRiskRefused', 'error', `${NGINX_PREFIX}${name} needs allow-snippet-annotations: "true" in the ingress-nginx ConfigMap; nothing of the Ingress is served rather than served without its snippet`, at(name));
+      return { refused: true };
+    }
+    if (row.support === 'unsupported') unsupported.push(name);
+    else if (row.support === 'differs' && !SNIPPETS.has(name)) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${name}: ${row.note}`, at(name));
+  }
+  if (unsupported.length > 0) {
+    sink.report(id, 'AnnotationUnsupported', 'warning', `ingress-nginx annotations signalbox does not honour, ignored: ${unsupported.join(', ')} (docs/migrating-from-ingress-nginx.md says why and what replaces each)`, at(unsupported[0]!));
+  }
+
+  const read = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T): T => {
+    const text = raw.get(name);
+    if (text === undefined) return fallback;
+    const parsed = parse(text);
+    if (parsed.ok) return parsed.value;
+    sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}${name}: ${parsed.message}; it is ignored`, at(name));
+    return fallback;
+  };
+  const text = (name: string, parse: (text: string) => Parsed<string> = nonEmpty): string | null => read<string | null>(name, parse, null);
+
+  const rewriteTarget = text('rewrite-target', rewriteTargetValue);
+  const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
+  return {
+    useRegex: read('use-regex', parseBool, false),
+    rewriteTarget,
+    xForwardedPrefix: text('x-forwarded-prefix', headerValue),
+    appRoot: text('app-root', pathValue),
+    redirect: fixedRedirect(raw, read),
+    sslRedirect: read('ssl-redirect', parseBool, settings.sslRedirect),
+    forceSslRedirect: read('force-ssl-redirect', parseBool, settings.forceSslRedirect),
+    fromToWwwRedirect: read('from-to-www-redirect', parseBool, false),
+    upstreamVhost: text('upstream-vhost', hostValue),
+    proxyBodySize: read('proxy-body-size', parseNginxSize, settings.proxyBodySize),
+    allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
+    denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
+    canary: read('canary', parseBool, false),
+    raw,
+  };
+}
+
+type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
+
+function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
+  for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
+    if (!raw.has(name)) continue;
+    const url = read<URL | null>(name, absoluteUrl, null);
+    if (url === null) continue;
+    const code = read(`${name}-code`, redirectCode, defaultCode);
+    return { url, text: raw.get(name)!.trim(), code };
+  }
+  return null;
+}
+
+function nonEmpty(text: string): Parsed<string> {
+  const t = text.trim();
+  return t === '' ? { ok: false, message: 'the value is empty' } : { ok: true, value: t };
+}
+
+// Characters that would let a value smuggle a second header field or nginx syntax.
+const CONTROL = /[\u0000-\u001f\u007f]/u;
+
+function headerValue(text: string): Parsed<string> {
+  const t = text.trim();
+  if (t === '' || CONTROL.test(t)) return { ok: false, message: 'the value is empty or holds control characters' };
+  return { ok: true, value: t };
+}
+
+function pathValue(text: string): Parsed<string> {
+  const t = text.trim();
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(t)) return { ok: false, message: `${JSON.stringify(text)} is not a path (it must start with / and hold only URL path characters)` };
+  return { ok: true, value: t };
+}
+
+function hostValue(text: string): Parsed<string> {
+  const t = text.trim().toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(t)) return { ok: false, message: `${JSON.stringify(text)} is not a host name (an optional :port allowed)` };
+  return { ok: true, value: t };
+}
+
+/**
+ * A `rewrite-target`: a path with `$1`..`$9` capture references. nginx variables other than those
+ * (`$host`, `$request_uri`…) and a query part have no equivalent here and are refused.
+ */
+function rewriteTargetValue(text: string): Parsed<string> {
+  const t = text.trim();
+  if (!t.startsWith('/')) return { ok: false, message: `${JSON.stringify(text)} must start with / (a path, with $1..$9 for the path's capture groups)` };
+  if (/\$(?![1-9])/.test(t)) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable; only $1..$9 (the path's capture groups) are supported` };
+  if (t.includes('?')) return { ok: false, message: `${JSON.stringify(text)} has a query part, which signalbox cannot set; write the path only` };
+  if (CONTROL.test(t) || /\s/.test(t)) return { ok: false, message: `${JSON.stringify(text)} holds whitespace or control characters` };
+  return { ok: true, value: t };
+}
+
+function absoluteUrl(text: string): Parsed<URL | null> {
+  const t = text.trim();
+  if (t.includes('$')) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable, which signalbox does not expand` };
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `${JSON.stringify(text)} is not an http or https URL` };
+  return { ok: true, value: url };
+}
+
+function redirectCode(text: string): Parsed<FixedRedirect['code']> {
+  const n = parseInteger(text, 0, 999);
+  if (!n.ok) return n;
+  return REDIRECT_CODES.has(n.value) ? { ok: true, value: n.value as FixedRedirect['code'] } : { ok: false, message: `${n.value} is not a redirect status (301, 302, 303, 307, 308)` };
+}

@@ -1,0 +1,211 @@
+/**
+ * Turning Ingress paths into route candidates the way ingress-nginx serves them, once every
+ * Ingress of the snapshot is read (some rules are about a whole host, across Ingresses):
+ * - **Regex hosts.** When any path of a host comes from an Ingress with `use-regex` or a
+ *   `rewrite-target`, ingress-nginx writes every location of that host as `~* "^path"`: each path
+ *   of the host, of any Ingress, becomes a case-insensitive regular expression anchored at the
+ *   start only, tried longest first (ties: the greater path first, byte-wise).
+ * - Elsewhere, `Exact` and `Prefix` are the Ingress API's, and in the ingress-nginx profile
+ *   `ImplementationSpecific` is nginx's plain prefix location (a string prefix: `/foo` takes
+ *   `/foobar`); in signalbox's it stays `Prefix`.
+ * - **Listeners.** A host whose routes differ between plain HTTP and HTTPS (the redirect to HTTPS,
+ *   HSTS) gets one virtual host per listener, every route of it copied to both.
+ * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
+ *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
+ * - Filters, in nginx's phase order: the body limit, the fixed redirect, the redirect to HTTPS,
+ *   the address allow/deny lists, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
+ *   rewrite; HSTS on the way back.
+ */
+import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
+import type { FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
+import { compareNumbers, compareStrings } from '../shared/order.ts';
+import type { IngressPath } from '../ingress/ingress.ts';
+import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
+import { prefixKey } from '../ingress/paths.ts';
+import type { NginxIngress } from './ingress-annotations.ts';
+import { hstsValue, type NginxSettings } from './settings.ts';
+
+/** One path of one Ingress, with what its Ingress's annotations ask for. */
+export interface NginxPath {
+  readonly owner: RankedOwner;
+  readonly path: IngressPath;
+  readonly ingress: NginxIngress;
+}
+
+/** How a candidate sorts among its host's routes (the back half's comparator reads it). */
+interface SortKey {
+  /** `app-root`'s redirect of `/` runs before any location (nginx's server-level rewrite). */
+  readonly first: boolean;
+  readonly length: number;
+  readonly path: string;
+  readonly exact: boolean;
+  readonly regexHost: boolean;
+}
+
+/** The route candidates of the Ingresses' paths, and the order of routes in a host. */
+export interface NginxRoutes {
+  readonly routes: RouteCandidate[];
+  readonly precedence: RoutePrecedence;
+}
+
+/**
+ * The candidates of `paths` (oldest Ingress first, each in the order written); `tlsHosts` are the
+ * hosts some Ingress gives a certificate.
+ */
+export function nginxRoutes(paths: readonly NginxPath[], tlsHosts: ReadonlySet<string>, settings: NginxSettings): NginxRoutes {
+  const regexHosts = new Set(paths.filter(isRegexPath).map((p) => p.path.host.host));
+  const keys = new WeakMap<RouteCandidate, SortKey>();
+  const routes: RouteCandidate[] = [];
+  const hsts = settings.hsts === null ? null : hstsValue(settings.hsts);
+
+  // Per host: does plain HTTP differ from HTTPS for any of its paths?
+  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && tlsHosts.has(p.path.host.host));
+  const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
+
+  const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string): void => {
+    const candidate: RouteCandidate = {
+      owner: p.owner,
+      host,
+      listeners,
+      route: { match: { path: match }, backends: [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }], filters, provenance },
+      conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
+      ruleProvenance: p.path.ruleProvenance,
+    };
+    keys.set(candidate, key);
+    routes.push(candidate);
+  };
+
+  for (const p of paths) {
+    const host = p.path.host;
+    const regexHost = regexHosts.has(host.host);
+    const { match, key } = matchOf(p.path, regexHost, settings);
+    const conflictKey = `${match.type} ${match.type === 'Prefix' ? prefixKey(match.value) : match.value}`;
+    const common = requestFilters(p);
+    if (!splitHosts.has(host.host)) {
+      emit(p, host, match, common.before.concat(common.after), key, conflictKey, INGRESS_LISTENERS, p.path.provenance);
+      continue;
+    }
+    const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', statusCode: settings.httpRedirectCode }] : [];
+    emit(p, host, match, [...common.before, ...toHttps, ...common.after], key, conflictKey, ['http'], p.path.provenance);
+    const secure: FilterCandidate[] = hsts === null ? [] : [{ type: 'ResponseHeaderModifier', set: [{ name: 'strict-transport-security', value: hsts }] }];
+    emit(p, host, match, [...common.before, ...common.after, ...secure], key, conflictKey, ['https'], p.path.provenance);
+  }
+
+  // app-root: `/` itself is redirected on each host of an Ingress that sets it (once per host).
+  const appRoots = new Set<string>();
+  for (const p of paths) {
+    if (p.ingress.appRoot === null || appRoots.has(p.path.host.host)) continue;
+    appRoots.add(p.path.host.host);
+    const host = p.path.host;
+    const filters: FilterCandidate[] = [{ type: 'RequestRedirect', path: { type: 'ReplaceFullPath', value: p.ingress.appRoot }, statusCode: 302 }];
+    const key: SortKey = { first: true, length: 1, path: '/', exact: true, regexHost: false };
+    const provenance = `${p.owner.id.provenance}/annotations/app-root`;
+    const listeners = splitHosts.has(host.host) ? [['http'], ['https']] : [INGRESS_LISTENERS];
+    for (const l of listeners) emit(p, host, { type: 'Exact', value: '/' }, filters, key, 'app-root /', l, provenance);
+  }
+  // from-to-www-redirect: the other name (www. added or removed) redirects to the Ingress's host,
+  // unless some Ingress serves that name itself.
+  const served = new Set(paths.map((p) => p.path.host.host));
+  const www = new Set<string>();
+  for (const p of paths) {
+    const { host, match } = p.path.host;
+    if (!p.ingress.fromToWwwRedirect || match !== 'exact') continue;
+    const other = host.startsWith('www.') ? host.slice(4) : `www.${host}`;
+    if (served.has(other) || www.has(other)) continue;
+    www.add(other);
+    const filters: FilterCandidate[] = [{ type: 'RequestRedirect', hostname: host, statusCode: settings.httpRedirectCode }];
+    const key: SortKey = { first: false, length: 1, path: '/', exact: false, regexHost: false };
+    const provenance = `${p.owner.id.provenance}/annotations/from-to-www-redirect`;
+    emit(p, { host: other, match: 'exact' }, { type: 'Prefix', value: '/' }, filters, key, 'Prefix /', INGRESS_LISTENERS, provenance);
+  }
+  return { routes, precedence: precedenceOf(keys) };
+}
+
+/** ingress-nginx's `enforceRegexModifier` for one location: `use-regex`, or a rewrite to another path. */
+function isRegexPath(p: NginxPath): boolean {
+  return p.ingress.useRegex || (p.ingress.rewriteTarget !== null && p.ingress.rewriteTarget !== p.path.path);
+}
+
+/** The backend of a path: its Service, in its Ingress's namespace. */
+function serviceOf(p: NginxPath): ServiceBackendRef {
+  return { namespace: p.owner.id.namespace, ...p.path.ref };
+}
+
+/** The path match of an Ingress path, and how it sorts. */
+function matchOf(path: IngressPath, regexHost: boolean, settings: NginxSettings): { match: PathMatch; key: SortKey } {
+  if (regexHost) {
+    // `~* "^path"`: whatever follows the pattern is allowed. Wrapping keeps `a|b` one alternative.
+    return {
+      match: { type: 'RegularExpression', value: `(?:${path.path}).*`, ignoreCase: true },
+      key: { first: false, length: path.path.length, path: path.path, exact: false, regexHost: true },
+    };
+  }
+  if (path.rawType === 'ImplementationSpecific' && settings.profile === 'ingress-nginx' && path.path !== '/') {
+    return {
+      match: { type: 'RegularExpression', value: `${escapeRegExp(path.path)}.*` },
+      key: { first: false, length: path.path.length, path: path.path, exact: false, regexHost: false },
+    };
+  }
+  const value = path.pathType === 'Prefix' ? prefixKey(path.path) : path.path;
+  return {
+    match: { type: path.pathType, value: path.path },
+    key: { first: false, length: value.length, path: path.path, exact: path.pathType === 'Exact', regexHost: false },
+  };
+}
+
+/**
+ * The request-side filters of a path on both listeners: `before` the redirect to HTTPS (nginx's
+ * find-config and rewrite phases), `after` it (access phase, then what goes upstream).
+ */
+function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: FilterCandidate[] } {
+  const a = p.ingress;
+  const before: FilterCandidate[] = [];
+  const after: FilterCandidate[] = [];
+  if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
+  const set: { name: string; value: string }[] = [];
+  if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
+  if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });
+  const rewrite: Filter & { type: 'URLRewrite' } = { type: 'URLRewrite' };
+  const rewritten: { hostname?: string; path?: { type: 'ReplaceRegexMatch'; pattern: string; substitution: string } } = {};
+  if (a.upstreamVhost !== null) rewritten.hostname = a.upstreamVhost;
+  // ingress-nginx: `rewrite "(?i)path" target break;` unless the target is the path itself.
+  if (a.rewriteTarget !== null && a.rewriteTarget !== p.path.path) {
+    rewritten.path = { type: 'ReplaceRegexMatch', pattern: `(?i)(?:${p.path.path}).*`, substitution: a.rewriteTarget };
+  }
+  if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
+  return { before, after };
+}
+
+/** `return CODE URL;`: Location is the URL as written, whatever the request. */
+function fixedRedirect(url: URL, code: RedirectFilter['statusCode']): RedirectFilter {
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+  return { type: 'RequestRedirect', scheme, hostname: url.hostname, port, path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, statusCode: code };
+}
+
+/** Characters of regular-expression syntax, escaped to match themselves. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`);
+}
+
+/**
+ * nginx's order: app-root first; then, on regex hosts, the longest path (ties: the greater path,
+ * byte-wise, as ingress-nginx sorts its locations); elsewhere the longest match key with Exact first
+ * on a tie. Then the older Ingress, then path and provenance to make the order total.
+ */
+function precedenceOf(keys: WeakMap<RouteCandidate, SortKey>): RoutePrecedence {
+  return (a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    return (
+      compareNumbers(kb.first ? 1 : 0, ka.first ? 1 : 0) ||
+      compareNumbers(kb.length, ka.length) ||
+      (ka.regexHost && kb.regexHost ? compareStrings(kb.path, ka.path) : 0) ||
+      compareNumbers(ka.exact ? 0 : 1, kb.exact ? 0 : 1) ||
+      compareNumbers(a.owner.rank, b.owner.rank) ||
+      compareStrings(a.route.match.path.value, b.route.match.path.value) ||
+      compareStrings(a.route.provenance, b.route.provenance) ||
+      compareStrings(a.listeners.join(','), b.listeners.join(','))
+    );
+  };
+}

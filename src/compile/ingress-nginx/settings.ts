@@ -1,0 +1,93 @@
+/**
+ * The settings the Ingress translation takes its defaults from: the profile's own, changed by the
+ * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
+ */
+import type { Profile } from './profile.ts';
+import type { RiskLevel } from './annotation-table.ts';
+
+/** HSTS as ingress-nginx sends it on HTTPS answers of hosts with TLS. */
+export interface HstsSettings {
+  readonly maxAgeSeconds: number;
+  readonly includeSubdomains: boolean;
+  readonly preload: boolean;
+}
+
+/** Redirect statuses ingress-nginx accepts for `http-redirect-code`. */
+export type RedirectCode = 301 | 302 | 307 | 308;
+
+/** What a translated Ingress defaults to. */
+export interface NginxSettings {
+  readonly profile: Profile;
+  /** Largest request body in bytes (`proxy-body-size`); 0: no limit. */
+  readonly proxyBodySize: number;
+  /** Redirect plain HTTP to HTTPS on hosts with TLS (`ssl-redirect`). */
+  readonly sslRedirect: boolean;
+  /** Redirect plain HTTP to HTTPS on every host (`force-ssl-redirect`). */
+  readonly forceSslRedirect: boolean;
+  /** The status of those redirects (`http-redirect-code`). */
+  readonly httpRedirectCode: RedirectCode;
+  /** Null: no HSTS header. */
+  readonly hsts: HstsSettings | null;
+  /** `allow-snippet-annotations`. */
+  readonly allowSnippetAnnotations: boolean;
+  /** `annotations-risk-level`: an Ingress with an annotation above it is refused. */
+  readonly riskLevel: RiskLevel;
+  /** Global `whitelist-source-range` CIDRs; empty: none. */
+  readonly allowSourceRange: readonly string[];
+  /** Global `denylist-source-range` CIDRs; empty: none. */
+  readonly denySourceRange: readonly string[];
+  /** `proxy-connect-timeout` in ms; null: the Service's (or the flags'). */
+  readonly connectTimeoutMs: number | null;
+  /** `proxy-read-timeout` in ms; null: the Service's (or the flags'). */
+  readonly readTimeoutMs: number | null;
+  /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
+  readonly nextUpstreamTries: number | null;
+  /** `strict-validate-path-type`: Exact and Prefix paths may hold only letters, digits, `/ . _ -`. */
+  readonly strictValidatePathType: boolean;
+}
+
+/** signalbox's defaults: nothing added that the Ingress does not ask for; snippets' safe subset applied. */
+export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
+  profile: 'signalbox',
+  proxyBodySize: 0,
+  sslRedirect: false,
+  forceSslRedirect: false,
+  httpRedirectCode: 308,
+  hsts: null,
+  allowSnippetAnnotations: true,
+  riskLevel: 'Critical',
+  allowSourceRange: Object.freeze([]),
+  denySourceRange: Object.freeze([]),
+  connectTimeoutMs: null,
+  readTimeoutMs: null,
+  nextUpstreamTries: null,
+  strictValidatePathType: false,
+});
+
+/** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
+export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
+  profile: 'ingress-nginx',
+  proxyBodySize: 1024 * 1024,
+  sslRedirect: true,
+  forceSslRedirect: false,
+  httpRedirectCode: 308,
+  hsts: Object.freeze({ maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }),
+  allowSnippetAnnotations: false,
+  riskLevel: 'High',
+  allowSourceRange: Object.freeze([]),
+  denySourceRange: Object.freeze([]),
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 60_000,
+  nextUpstreamTries: 3,
+  strictValidatePathType: true,
+});
+
+/** The defaults of `profile`. */
+export function profileSettings(profile: Profile): NginxSettings {
+  return profile === 'ingress-nginx' ? INGRESS_NGINX_SETTINGS : SIGNALBOX_SETTINGS;
+}
+
+/** The value of an `Strict-Transport-Security` header for `hsts`. */
+export function hstsValue(hsts: HstsSettings): string {
+  return `max-age=${hsts.maxAgeSeconds}${hsts.includeSubdomains ? '; includeSubDomains' : ''}${hsts.preload ? '; preload' : ''}`;
+}
