@@ -1,3 +1,4 @@
+import { nginxCompileFlags } from './dataplane-flags.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -21,14 +22,16 @@ export function registerCompileCommand(program: Command): void {
     .requiredOption('--in <path>', 'manifest file or directory (YAML or JSON, several documents and kind: List allowed)')
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .option('--ingress-class <name>', 'IngressClass name for the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
-    .option('--controller-name <name>', 'spec.controller of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--controller-name <name>', 'spec.controller of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap among the manifests ("off": none)')
+    .option('--watch-ingress-without-class', 'also take Ingresses that name no class')
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
     .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; failOnError?: boolean; showData?: boolean }) => {
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; watchIngressWithoutClass?: boolean; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
       const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));
-      const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName });
+      const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName, ...nginxCompileFlags(opts) });
       // The same view as /debug/table: this output ends up in CI logs, which more people read than
       // the manifests' Secrets and ConfigMaps. The data is the operator's own, so --show-data may print it.
       const out = {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Gauge } from 'prom-client';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { nginxConfigMapOf } from '../compile/ingress-nginx/profile.ts';
 import { ConfigError } from '../errors.ts';
 import { StatusWriter } from '../controller/status-writer.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
@@ -46,7 +47,8 @@ export function registerControllerCommand(program: Command): void {
     const metrics = createControlMetrics();
     const options = runtimeOptions(flags, log);
     // The TCP and UDP services ConfigMaps are named by flags, not by any object: cached whatever happens.
-    const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap].filter((n): n is string => typeof n === 'string');
+    // So is the ingress-nginx controller ConfigMap (the flag's, or the chart's name in that profile).
+    const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap, nginxConfigMapOf(options.compile)].filter((n): n is string => typeof n === 'string');
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),

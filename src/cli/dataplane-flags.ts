@@ -51,6 +51,8 @@ export interface DataplaneFlags {
   defaultKey?: string;
   ingressClass: string;
   controllerName: string;
+  nginxConfigmap?: string;
+  watchIngressWithoutClass?: boolean;
   drain: string;
   grace: string;
   scriptStateBudget: string;
@@ -108,7 +110,9 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
-    .option('--controller-name <name>', 'spec.controller value of our IngressClasses', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--controller-name <name>', 'spec.controller value of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
+    .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap to read ("off": none; default ingress-nginx/ingress-nginx-controller in the ingress-nginx profile)')
+    .option('--watch-ingress-without-class', 'also serve Ingresses that name no class when no IngressClass of ours is the default (as ingress-nginx\'s flag)')
     .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
     .option('--worker-heap-limit <size>', "each worker thread's V8 heap limit; past 85% of it a worker is replaced and drained (default: Node.js's own)")
@@ -132,6 +136,7 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
       scriptMemoryBudgetMiB: scriptMemoryBudgetMiB(flags.scriptMemoryBudget),
       tcpServicesConfigMap: configMapFlag('--tcp-services-configmap', flags.tcpServicesConfigmap),
       udpServicesConfigMap: configMapFlag('--udp-services-configmap', flags.udpServicesConfigmap),
+      ...nginxCompileFlags(flags),
     },
     workers,
     adminBind: flags.adminBind,
@@ -140,6 +145,14 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
     drainMs: parseDuration('--drain', flags.drain),
     graceMs: parseDuration('--grace', flags.grace),
     log,
+  };
+}
+
+/** The compile options of `--nginx-configmap` and `--watch-ingress-without-class`, when given. */
+export function nginxCompileFlags(flags: { nginxConfigmap?: string; watchIngressWithoutClass?: boolean }): { nginxConfigMap?: string | null; watchIngressWithoutClass?: true } {
+  return {
+    ...(flags.nginxConfigmap === undefined ? {} : { nginxConfigMap: flags.nginxConfigmap === 'off' ? null : configMapFlag('--nginx-configmap', flags.nginxConfigmap) }),
+    ...(flags.watchIngressWithoutClass === true ? { watchIngressWithoutClass: true as const } : {}),
   };
 }
 
