@@ -41,10 +41,28 @@ export interface NginxIngress {
   readonly proxyBodySize: number;
   readonly allowSourceRange: readonly string[];
   readonly denySourceRange: readonly string[];
-  /** `canary: "true"`. */
-  readonly canary: boolean;
+  /** The canary rules of a canary Ingress (`canary: "true"`), null for any other. */
+  readonly canary: CanaryRules | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
+}
+
+/**
+ * How a canary Ingress takes requests from the Ingress with the same host and path, in
+ * ingress-nginx's order: the header, then the cookie, then the weight.
+ */
+export interface CanaryRules {
+  /** `canary-by-header`: `always` sends to the canary, `never` never (unless value/pattern say otherwise). */
+  readonly header: string | null;
+  /** `canary-by-header-value`: this exact value sends to the canary; others fall through. */
+  readonly headerValue: string | null;
+  /** `canary-by-header-pattern`, when no value is given: a matching value sends to the canary. */
+  readonly headerPattern: string | null;
+  /** `canary-by-cookie`: a cookie of this name `always` or `never`. */
+  readonly cookie: string | null;
+  /** `canary-weight` out of `canary-weight-total`. */
+  readonly weight: number;
+  readonly weightTotal: number;
 }
 
 /** Why an Ingress is not served at all. */
@@ -117,9 +135,43 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     proxyBodySize: read('proxy-body-size', parseNginxSize, settings.proxyBodySize),
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
-    canary: read('canary', parseBool, false),
+    canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
     raw,
   };
+}
+
+// On a canary Ingress ingress-nginx reads only these besides canary-*: the rest comes from the main Ingress.
+const CANARY_OWN = /^(canary|load-balance|upstream-hash-by|affinity|session-cookie-)/;
+
+function canaryRules(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, sink: DiagnosticSink): CanaryRules {
+  const ignored = [...raw.keys()].filter((name) => !CANARY_OWN.test(name) && nginxAnnotation(name) !== undefined);
+  if (ignored.length > 0) {
+    sink.report(id, 'AnnotationIgnored', 'warning', `a canary Ingress takes its other settings from the Ingress it is the canary of; ignored here: ${ignored.join(', ')}`, `${id.provenance}/annotations/${NGINX_PREFIX}${ignored[0]!}`);
+  }
+  const weightTotal = read('canary-weight-total', (t) => parseInteger(t, 1, 1_000_000), 100);
+  const headerValue = read<string | null>('canary-by-header-value', headerValueText, null);
+  return {
+    header: read<string | null>('canary-by-header', headerName, null),
+    headerValue,
+    headerPattern: headerValue === null ? read<string | null>('canary-by-header-pattern', nonEmpty, null) : null,
+    cookie: read<string | null>('canary-by-cookie', cookieName, null),
+    weight: read('canary-weight', (t) => parseInteger(t, 0, weightTotal), 0),
+    weightTotal,
+  };
+}
+
+function headerName(text: string): Parsed<string | null> {
+  const t = text.trim().toLowerCase();
+  return /^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a header name` };
+}
+
+function headerValueText(text: string): Parsed<string | null> {
+  return headerValue(text);
+}
+
+function cookieName(text: string): Parsed<string | null> {
+  const t = text.trim();
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a cookie name` };
 }
 
 type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
