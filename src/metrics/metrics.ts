@@ -43,6 +43,13 @@ export interface DataplaneMetrics {
    * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
    */
   readonly upgrades: Counter<'outcome'>;
+  /**
+   * ExternalAuth subrequests, by outcome: `allowed` (2xx), `unauthorized` (401), `signin` (401
+   * answered with the sign-in redirect), `forbidden` (403), `error-status` (any other status),
+   * `timeout`, `unreachable` (connection refused or broken), `too-large` (an answer past the bound),
+   * `client-gone` (the client left while it was pending: the subrequest is cancelled).
+   */
+  readonly externalAuth: Counter<'outcome'>;
   /** The HTTP/2 guard's metrics. */
   readonly http2: Http2Metrics;
   /** Layer-4 forwarding: TLS passthrough, TCP and UDP. */
@@ -288,6 +295,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_proxy_protocol_refused_total',
       help: 'Client connections closed for their PROXY protocol header, by listener and reason: untrusted, missing, malformed, timeout.',
       labelNames: ['listener', 'reason'] as const,
+      registers,
+    }),
+    externalAuth: new Counter({
+      name: 'signalbox_external_auth_total',
+      help: 'ExternalAuth subrequests, by outcome: allowed, unauthorized, signin, forbidden, error-status, timeout, unreachable, too-large, client-gone.',
+      labelNames: ['outcome'] as const,
       registers,
     }),
     upgrades: new Counter({
