@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect as h2connect, constants as h2constants } from 'node:http2';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ExternalAuthFilter } from '../../src/model/table.ts';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metricsText } from '../helpers/metrics.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { editRoutes } from '../helpers/table-edits.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { addWebSocketEcho } from '../helpers/websocket-echo.ts';
 
 /** What the auth service saw of one subrequest. */
 interface AuthSeen {
@@ -21,7 +24,7 @@ interface AuthSeen {
 /**
  * An auth service in the manner of oauth2-proxy: `Authorization: Bearer good` is alice (200, her
  * name in X-Auth-Request-User and a session cookie), `forbid` is refused (403), `teapot` gets 418,
- * `hang` gets no answer at all, and anything else 401 with a challenge and a CSRF cookie.
+ * `hang` gets no answer at all, `big` a 200 with a 100 KiB body, and anything else 401 with a challenge and a CSRF cookie.
  */
 class AuthService {
   readonly seen: AuthSeen[] = [];
@@ -38,12 +41,14 @@ class AuthService {
       req.on('end', () => {
         this.seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
         const auth = req.headers.authorization;
-        if (auth === 'Bearer good') {
+        // A WebSocket client cannot send Authorization: paths under /public/ are alice's too.
+        if (auth === 'Bearer good' || req.headers['x-original-uri']?.includes('/public/') === true) {
           res.writeHead(200, [['X-Auth-Request-User', 'alice'], ['Set-Cookie', '_oauth2=session; Path=/; HttpOnly'], ['Set-Cookie', 'seen=1']]);
           return res.end('ok');
         }
         if (auth === 'Bearer forbid') return res.writeHead(403).end('no');
         if (auth === 'Bearer teapot') return res.writeHead(418).end();
+        if (auth === 'Bearer big') return res.writeHead(200).end('x'.repeat(100 * 1024));
         if (auth === 'Bearer hang') return void this.hanging.push({ req, res });
         res.writeHead(401, { 'www-authenticate': 'Bearer realm="shop"', 'set-cookie': 'csrf=token; Path=/' });
         res.end('<html>sign in</html>');
@@ -102,6 +107,7 @@ describe('ExternalAuth', () => {
   let app: TestUpstream;
   const bodies: string[] = [];
   const auth = new AuthService();
+  const upgrades: IncomingMessage[] = [];
 
   before(async () => {
     await auth.listen();
@@ -115,9 +121,10 @@ describe('ExternalAuth', () => {
         res.end(`app ${req.method} ${req.url}`);
       });
     });
+    addWebSocketEcho(app.server, upgrades);
     const down = await deadPort();
     dir = await tempManifestDir();
-    const paths = ['/app', '/signin', '/signin-vars', '/down', '/slow', '/pending'];
+    const paths = ['/app', '/signin', '/signin-vars', '/down', '/slow', '/pending', '/ws'];
     await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: app.port }]), ingress('auth', null, paths.map((path) => ({ path, service: 'app' })))]);
     const verify = `http://127.0.0.1:${auth.port}/oauth2/auth`;
     const filter = (changes: Partial<ExternalAuthFilter> = {}): ExternalAuthFilter => ({
@@ -140,6 +147,7 @@ describe('ExternalAuth', () => {
         '/down': () => ({ filters: [filter({ url: `http://127.0.0.1:${down}/oauth2/auth` })] }),
         '/slow': () => ({ filters: [filter({ timeoutMs: 200 })] }),
         '/pending': () => ({ filters: [filter({ timeoutMs: 60_000 })] }),
+        '/ws': () => ({ filters: [filter()] }),
       }),
     });
   });
@@ -219,13 +227,15 @@ describe('ExternalAuth', () => {
     assert.equal(app.seen.length, before);
   });
 
-  it('an auth service that cannot be reached, or answers too late, gives 500 and the upstream is never asked', async () => {
+  it('an auth service that cannot be reached, answers too late or too much, gives 500 and the upstream is never asked', async () => {
     const before = app.seen.length;
     const down = await send(proxy, '/down/x', { headers: { authorization: 'Bearer good' } });
     assert.equal(down.status, 500);
     assert.equal(down.headers['x-signalbox-error'], 'auth-failed');
     const slow = await send(proxy, '/slow/x', { headers: { authorization: 'Bearer hang' } });
     assert.equal(slow.status, 500);
+    const big = await send(proxy, '/app/x', { headers: { authorization: 'Bearer big' } });
+    assert.equal(big.status, 500, 'an answer past the bound is a failure, even a 2xx');
     assert.equal(app.seen.length, before);
   });
 
@@ -260,9 +270,72 @@ describe('ExternalAuth', () => {
     assert.equal(app.seen.length, before);
   });
 
+  it('an HTTP/2 stream reset while auth is pending cancels the subrequest', async () => {
+    const before = app.seen.length;
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const pending = auth.nextHanging();
+      const stream = session.request({ ':path': '/pending/h2', ':authority': 'shop.example', authorization: 'Bearer hang' });
+      stream.on('error', () => {});
+      const { res } = await pending;
+      const cancelled = once(res, 'close');
+      stream.close(h2constants.NGHTTP2_CANCEL);
+      await cancelled;
+      assert.equal(app.seen.length, before);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('guards HTTP/2 requests alike: X-Original-URL from :authority, 401 without credentials', async () => {
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const ask = (headers: Record<string, string>): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request({ ':path': '/app/h2?x=1', ':authority': 'shop.example', ...headers });
+          let status = 0;
+          let body = '';
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.setEncoding('utf8');
+          stream.on('data', (c: string) => (body += c));
+          stream.on('end', () => resolve({ status, body }));
+          stream.on('error', reject);
+        });
+      const allowed = await ask({ authorization: 'Bearer good' });
+      assert.equal(allowed.status, 200);
+      assert.equal(allowed.body, 'app GET /app/h2?x=1');
+      assert.equal(auth.seen.at(-1)!.headers['x-original-url'], 'https://shop.example/app/h2?x=1');
+      assert.equal(app.seen.at(-1)!.headers['x-auth-request-user'], 'alice');
+      assert.equal((await ask({})).status, 401);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('guards an upgrade: denied, the WebSocket gets 401; allowed, it is tunnelled with the copied fields', async () => {
+    const before = upgrades.length;
+    const { port } = new URL(proxy.http);
+    const denied = await rawRequest(Number(port), 'GET /ws/chat HTTP/1.1\r\nHost: shop.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers['www-authenticate'], 'Bearer realm="shop"');
+    assert.equal(upgrades.length, before);
+
+    const ws = new WebSocket(`${proxy.http.replace('http:', 'ws:')}/ws/public/chat`);
+    const reply = new Promise<string>((resolve, reject) => {
+      ws.onopen = () => ws.send('hi');
+      ws.onmessage = (event) => {
+        resolve(String(event.data));
+        ws.close();
+      };
+      ws.onerror = () => reject(new Error('websocket error'));
+    });
+    assert.equal(await reply, 'echo: hi');
+    assert.equal(upgrades.at(-1)!.headers['x-auth-request-user'], 'alice');
+  });
+
   it('counts the outcomes', async () => {
     const text = await metricsText(proxy);
-    for (const outcome of ['allowed', 'unauthorized', 'signin', 'forbidden', 'error-status', 'unreachable', 'timeout']) {
+    for (const outcome of ['allowed', 'unauthorized', 'signin', 'forbidden', 'error-status', 'unreachable', 'timeout', 'too-large', 'client-gone']) {
       assert.match(text, new RegExp(`signalbox_external_auth_total\\{outcome="${outcome}"\\} [1-9]`), outcome);
     }
   });

@@ -43,15 +43,18 @@ type CookieJar = WeakMap<LifecycleRequest, readonly string[]>;
  */
 export class ExternalAuthStep implements RequestStep {
   readonly #filter: ExternalAuthFilter;
-  /** The service's host name, its `Host` (ingress-nginx sends the name without the port). */
-  readonly #authHost: string;
+  /**
+   * The service's host name, its `Host` (ingress-nginx sends the name without the port); null for
+   * a URL that does not parse — checkTable refuses it, but a worker must not fail on a bad table.
+   */
+  readonly #authHost: string | null;
   readonly #dropped: ReadonlySet<string>;
   readonly #copied: ReadonlySet<string>;
   readonly #cookies: CookieJar;
 
   constructor(filter: ExternalAuthFilter, cookies: CookieJar) {
     this.#filter = filter;
-    this.#authHost = new URL(filter.url).hostname;
+    this.#authHost = URL.parse(filter.url)?.hostname ?? null;
     this.#dropped = new Set([...NOT_FORWARDED, ...filter.requestHeaders.map((h) => h.name)]);
     this.#copied = new Set(filter.responseHeaders);
     this.#cookies = cookies;
@@ -64,7 +67,7 @@ export class ExternalAuthStep implements RequestStep {
     }
     const client = r.state.externalAuth;
     const outcomes = r.state.metrics.externalAuth;
-    if (client === null) {
+    if (client === null || this.#authHost === null) {
       outcomes.labels('unreachable').inc();
       r.fail('auth-failed');
       return false;
@@ -72,7 +75,7 @@ export class ExternalAuthStep implements RequestStep {
     const f = this.#filter;
     const cancel = new AbortController();
     const stopWatching = whenClientLeaves(r.req, () => cancel.abort());
-    client.send({ url: f.url, method: f.method, headers: this.#headers(r), timeoutMs: f.timeoutMs, signal: cancel.signal }).then((answer) =>
+    client.send({ url: f.url, method: f.method, headers: this.#headers(r, this.#authHost), timeoutMs: f.timeoutMs, signal: cancel.signal }).then((answer) =>
       r.guarded(() => {
         stopWatching();
         this.#after(r, answer, outcomes);
@@ -82,11 +85,11 @@ export class ExternalAuthStep implements RequestStep {
   }
 
   /** The subrequest's fields (see {@link ExternalAuthFilter}). */
-  #headers(r: LifecycleRequest): string[] {
+  #headers(r: LifecycleRequest, authHost: string): string[] {
     const { req, state, listener } = r;
     const routed = r.routed!;
     const uri = routed.target.path + routed.target.query;
-    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host: routed.host }, state.trusted, null, this.#authHost);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host: routed.host }, state.trusted, null, authHost);
     dropFields(headers, this.#dropped);
     const f = this.#filter;
     headers.push(
