@@ -75,11 +75,19 @@ export class ExternalAuthStep implements RequestStep {
     const f = this.#filter;
     const cancel = new AbortController();
     const stopWatching = whenClientLeaves(r.req, () => cancel.abort());
-    client.send({ url: f.url, method: f.method, headers: this.#headers(r, this.#authHost), timeoutMs: f.timeoutMs, signal: cancel.signal }).then((answer) =>
-      r.guarded(() => {
-        stopWatching();
-        this.#after(r, answer, outcomes);
-      }),
+    client.send({ url: f.url, method: f.method, headers: this.#headers(r, this.#authHost), timeoutMs: f.timeoutMs, signal: cancel.signal }).then(
+      (answer) =>
+        r.guarded(() => {
+          stopWatching();
+          this.#after(r, answer, outcomes);
+        }),
+      // send() turns every failure into an answer: only a bug lands here, and fails this request alone.
+      (err: unknown) =>
+        r.guarded(() => {
+          stopWatching();
+          r.state.log.error({ err }, 'external auth failed');
+          r.fail('internal-error');
+        }),
     );
     return false;
   }
