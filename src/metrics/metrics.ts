@@ -40,9 +40,17 @@ export interface DataplaneMetrics {
   /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
-   * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
+   * `with-body` (served as plain requests), `script-respond`, `external-auth` (refused or redirected by
+   * an ExternalAuth filter), or the error reason signalbox answered.
    */
   readonly upgrades: Counter<'outcome'>;
+  /**
+   * ExternalAuth subrequests, by outcome: `allowed` (2xx), `unauthorized` (401), `signin` (401
+   * answered with the sign-in redirect), `forbidden` (403), `error-status` (any other status),
+   * `timeout`, `unreachable` (connection refused or broken), `too-large` (an answer past the bound),
+   * `client-gone` (the client left while it was pending: the subrequest is cancelled).
+   */
+  readonly externalAuth: Counter<'outcome'>;
   /** The HTTP/2 guard's metrics. */
   readonly http2: Http2Metrics;
   /** Layer-4 forwarding: TLS passthrough, TCP and UDP. */
@@ -290,9 +298,15 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       labelNames: ['listener', 'reason'] as const,
       registers,
     }),
+    externalAuth: new Counter({
+      name: 'signalbox_external_auth_total',
+      help: 'ExternalAuth subrequests, by outcome: allowed, unauthorized, signin, forbidden, error-status, timeout, unreachable, too-large, client-gone.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, or an error reason.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, external-auth, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -5,6 +5,7 @@
  * route behind one that takes every request it would take is dead — a front end sorted wrongly).
  */
 import { compilePattern } from '../regex/compile-pattern.ts';
+import { checkExternalAuth } from './check-external-auth.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -108,6 +109,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return;
     case 'RouteScript':
       return refs.script(at, p, f.script);
+    case 'ExternalAuth':
+      return checkExternalAuth(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }

@@ -169,13 +169,74 @@ export interface ScriptFilter {
 }
 
 /**
+ * Where ExternalAuth sends a client the auth service answered 401 (ingress-nginx's `auth-signin`
+ * and `auth-signin-redirect-param`): a 302 to `url`, which carries the original URL in the query
+ * parameter `redirectParam`.
+ */
+export interface ExternalAuthSignin {
+  /**
+   * Absolute http or https URL. It may hold the nginx variables users write in `auth-signin`,
+   * expanded per request: `$scheme` (and `$pass_access_scheme`), `$host` (the request's host name,
+   * lower case, no port), `$http_host` (and `$best_http_host`: the host as the client named it),
+   * `$request_uri` (the original target: path and query) and `$escaped_request_uri` (the same,
+   * percent-encoded as a query value). No other variable.
+   */
+  readonly url: string;
+  /**
+   * The parameter that carries the original URL, `rd` by default in ingress-nginx. When `url`'s
+   * query has no such parameter, `<redirectParam>=<scheme>://<host as named><escaped request URI>`
+   * is appended to it; when it has one (`?rd=$escaped_request_uri`), `url` is used as written.
+   */
+  readonly redirectParam: string;
+}
+
+/**
+ * Asks an authentication service about each request before it goes anywhere (ingress-nginx's
+ * `auth-url` family: oauth2-proxy, Authelia, Authentik). A subrequest without the body — the
+ * client's fields minus the body and hop-by-hop ones, `Host` the service's, plus `X-Original-URL`,
+ * `X-Original-URI`, `X-Original-Method`, `X-Scheme`, `X-Sent-From`, `X-Real-IP`,
+ * `X-Forwarded-For` and `X-Auth-Request-Redirect` — and, by its status: 2xx lets the request go on
+ * with `responseHeaders` copied into it; 401 answers 401 with the service's `WWW-Authenticate`, or
+ * with `signin` a 302 there; 403 answers 403; any other status, a timeout or an unreachable service
+ * answers 500. The client's body is not read until the service allowed the request. No answer is
+ * cached (ingress-nginx's `auth-cache-key` has no counterpart yet).
+ */
+export interface ExternalAuthFilter {
+  readonly type: 'ExternalAuth';
+  /** Absolute http or https URL of the service, sent to as written: it holds no nginx variable. */
+  readonly url: string;
+  /** The subrequest's method (`auth-method`): GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS. */
+  readonly method: string;
+  /**
+   * Lower-case names of the fields copied from a 2xx answer into the upstream request
+   * (`auth-response-headers`). The client's own fields of these names never reach the upstream: a
+   * name the answer lacks is removed, so a client cannot pose as a user the service did not name.
+   */
+  readonly responseHeaders: readonly string[];
+  /** Fields set on the subrequest, replacing the client's (`auth-proxy-set-headers`); lower-case names. */
+  readonly requestHeaders: readonly { readonly name: string; readonly value: string }[];
+  /** `X-Auth-Request-Redirect` of the subrequest (`auth-request-redirect`); null: the request's target. */
+  readonly requestRedirect: string | null;
+  /** Where a 401 sends the client instead (`auth-signin`); null: the 401 itself. */
+  readonly signin: ExternalAuthSignin | null;
+  /**
+   * `auth-always-set-cookie`. The answer's `Set-Cookie` fields are added to the client's response
+   * when its status is 200, 201, 204, 206, 301, 302, 303, 304, 307 or 308 (the sign-in redirect, an
+   * allowed request's success — nginx's `add_header`); true: whatever the status (a 401 too).
+   */
+  readonly alwaysSetCookie: boolean;
+  /** The whole subrequest, from connecting to the end of the answer; 500 past it. 1..3,600,000. */
+  readonly timeoutMs: number;
+}
+
+/**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
  * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
-export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter;
+export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

@@ -28,6 +28,8 @@ export type ErrorReason =
   | 'circuit-open'
   /** A RouteScript failed and its failure policy is `reject` (the status is the RouteScript's). */
   | 'script-failed'
+  /** An ExternalAuth service could not be asked, timed out, or answered neither 2xx, 401 nor 403. */
+  | 'auth-failed'
   /** A pause gate's queue was full (requests or body bytes). */
   | 'pause-queue-full'
   /** A held request reached its maximum wait. */
@@ -64,6 +66,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'internal-error': { status: 500, body: 'internal error in the proxy' },
   'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
   'script-failed': { status: 503, body: 'the route script failed' },
+  'auth-failed': { status: 500, body: 'the authentication service failed' },
   'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
   'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
   'paused': { status: 503, body: 'the service is paused; retry later' },

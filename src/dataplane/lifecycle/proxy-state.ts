@@ -5,6 +5,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { PauseGates } from '../../pause/pause-gates.ts';
 import type { PathOptions } from '../../router/normalize-path.ts';
 import type { TrustedProxies } from '../server/trusted-proxies.ts';
+import type { AuthClient } from '../upstream/auth-client.ts';
 import type { AccessLog } from './access-log.ts';
 import type { PreparedTable } from './prepared-table.ts';
 import type { ScriptHost } from './script-host.ts';
@@ -37,6 +38,8 @@ export interface ProxyState {
   readonly scripts: ScriptHost | null;
   /** How request paths are normalised before matching (`--no-merge-slashes` and its kin). */
   readonly paths: PathOptions;
+  /** Sends the ExternalAuth filters' subrequests (one connection pool per worker); null where they are not sent (500). */
+  readonly externalAuth: AuthClient | null;
   /** Where requests are held while paused; null where nothing is ever held. */
   readonly pauses: PauseGates | null;
   /**

@@ -19,6 +19,7 @@ import { releasePauses } from '../lifecycle/pause-release.ts';
 import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from '../upstream/upstream-state.ts';
+import { AuthClient } from '../upstream/auth-client.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
 import { TcpListeners } from '../streams/tcp-listeners.ts';
@@ -53,6 +54,8 @@ const state: ProxyState = {
     return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
   },
   scripts,
+  // One pool per worker for the ExternalAuth filters' services, closed at stop.
+  externalAuth: new AuthClient(),
   paths: config.paths,
   pauses: new PauseGates(metrics.pause),
   draining: false,
@@ -169,6 +172,7 @@ async function stop(graceMs: number): Promise<void> {
   listeners?.http.closeAllConnections();
   for (const session of h2Sessions) session.destroy();
   await upstreams.destroyAll();
+  await state.externalAuth?.close();
   await scripts.dispose();
   state.accessLog.flush();
   send({ type: 'stopped' });

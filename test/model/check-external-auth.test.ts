@@ -1,0 +1,63 @@
+/**
+ * The ExternalAuth filter's invariants (src/model/check-external-auth.ts), through `checkRoute`: a
+ * sound filter passes, and each broken field is refused once with a message that names it.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkRoute } from '../../src/model/check-routes.ts';
+import type { ExternalAuthFilter, Route } from '../../src/model/table.ts';
+
+const SOUND: ExternalAuthFilter = {
+  type: 'ExternalAuth',
+  url: 'https://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth',
+  method: 'GET',
+  responseHeaders: ['x-auth-request-user', 'x-auth-request-email'],
+  requestHeaders: [{ name: 'x-auth-key', value: 'abc' }],
+  requestRedirect: null,
+  signin: { url: 'https://$host/oauth2/start?rd=$escaped_request_uri', redirectParam: 'rd' },
+  alwaysSetCookie: false,
+  timeoutMs: 5_000,
+};
+
+/** What checkRoute says of a route whose one filter is `SOUND` with `changes`. */
+function problems(changes: Partial<ExternalAuthFilter>): string[] {
+  const route: Route = { match: { path: { type: 'Prefix', value: '/' } }, backends: [], filters: [{ ...SOUND, ...changes }], provenance: 'Ingress/shop/web/rule/0/path/0' };
+  const found: string[] = [];
+  checkRoute('r', route, { cluster: () => {}, script: () => {} }, (at, provenance, message) => {
+    assert.equal(at, 'r.filters[0]');
+    assert.equal(provenance, route.provenance);
+    found.push(message);
+  });
+  return found;
+}
+
+/** Expects exactly one problem, matching `pattern`. */
+function refused(changes: Partial<ExternalAuthFilter>, pattern: RegExp): void {
+  const found = problems(changes);
+  assert.equal(found.length, 1, JSON.stringify(found));
+  assert.match(found[0]!, pattern);
+}
+
+describe('ExternalAuth checks', () => {
+  test('a sound filter passes', () => assert.deepEqual(problems({}), []));
+  test('a filter without signin, with a request redirect and always-set-cookie passes', () =>
+    assert.deepEqual(problems({ signin: null, requestRedirect: 'https://shop.example/', alwaysSetCookie: true, method: 'POST' }), []));
+
+  test('an auth url that is not absolute', () => refused({ url: '/oauth2/auth' }, /auth url "\/oauth2\/auth" is not an absolute URL/));
+  test('an auth url of another scheme', () => refused({ url: 'ftp://auth.example/' }, /is not an http or https URL/));
+  test('an auth url with credentials', () => refused({ url: 'http://user:pw@auth.example/' }, /holds credentials/));
+  test('an auth url with an nginx variable', () => refused({ url: 'http://$host/auth' }, /holds the nginx variable \$host, which is not expanded/));
+  test('an auth url with whitespace', () => refused({ url: 'http://auth.example/a b' }, /whitespace/));
+  test('a method that cannot carry a subrequest', () => refused({ method: 'CONNECT' }, /auth method "CONNECT" is not one of GET, HEAD/));
+  test('a response header that is not a field name', () => refused({ responseHeaders: ['X-User'] }, /auth response header "X-User" is not a lower-case field name/));
+  test('a response header naming the framing', () => refused({ responseHeaders: ['content-length'] }, /cannot be copied/));
+  test('a response header listed twice', () => refused({ responseHeaders: ['x-user', 'x-user'] }, /listed twice/));
+  test('a request header with a bad name', () => refused({ requestHeaders: [{ name: 'x auth', value: '1' }] }, /auth request header "x auth" is not a lower-case field name/));
+  test('a request header the subrequest sets itself', () => refused({ requestHeaders: [{ name: 'host', value: 'x' }] }, /the subrequest sets it itself/));
+  test('a request header value with a line break', () => refused({ requestHeaders: [{ name: 'x-a', value: 'a\r\nb: c' }] }, /line break/));
+  test('a signin url with a variable that is not expanded', () =>
+    refused({ signin: { url: 'https://$server_name/start', redirectParam: 'rd' } }, /signin url .* holds the variable \$server_name; only \$scheme/));
+  test('a signin url that is not absolute', () => refused({ signin: { url: '/start', redirectParam: 'rd' } }, /signin url "\/start" is not an absolute URL/));
+  test('a signin redirect parameter that is not a plain name', () => refused({ signin: { url: 'https://login.example/', redirectParam: 'r&d' } }, /redirectParam "r&d"/));
+  test('a timeout out of range', () => refused({ timeoutMs: 0 }, /auth timeoutMs 0 is not a whole number/));
+});
