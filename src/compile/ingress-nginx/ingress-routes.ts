@@ -16,8 +16,9 @@
  *   the address allow/deny lists, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
  *   rewrite; HSTS on the way back.
  */
-import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
-import type { FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
+import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
+import type { BackendCandidate, FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
@@ -40,7 +41,22 @@ interface SortKey {
   readonly path: string;
   readonly exact: boolean;
   readonly regexHost: boolean;
+  /** A canary's header (2) and cookie (1) routes come before the path's weighted one (0). */
+  readonly conditions?: number;
 }
+
+/** One route of a path: the main one, or one of a canary's (with its header condition and backends). */
+interface RouteVariant {
+  /** '' for the main route; names the canary route in its conflict key. */
+  readonly id: string;
+  readonly headers: readonly HeaderMatch[];
+  /** Null: the path's own backend. */
+  readonly backends: readonly BackendCandidate[] | null;
+  /** See {@link SortKey.conditions}. */
+  readonly rank: number;
+}
+
+const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0 });
 
 /** The route candidates of the Ingresses' paths, and the order of routes in a host. */
 export interface NginxRoutes {
@@ -52,7 +68,7 @@ export interface NginxRoutes {
  * The candidates of `paths` (oldest Ingress first, each in the order written); `tlsHosts` are the
  * hosts some Ingress gives a certificate.
  */
-export function nginxRoutes(paths: readonly NginxPath[], tlsHosts: ReadonlySet<string>, settings: NginxSettings): NginxRoutes {
+export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly NginxPath[], tlsHosts: ReadonlySet<string>, settings: NginxSettings, sink: DiagnosticSink): NginxRoutes {
   const regexHosts = new Set(paths.filter(isRegexPath).map((p) => p.path.host.host));
   const keys = new WeakMap<RouteCandidate, SortKey>();
   const routes: RouteCandidate[] = [];
@@ -62,12 +78,13 @@ export function nginxRoutes(paths: readonly NginxPath[], tlsHosts: ReadonlySet<s
   const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && tlsHosts.has(p.path.host.host));
   const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
 
-  const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string): void => {
+  const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {
+    const backends = variant.backends ?? [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }];
     const candidate: RouteCandidate = {
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match }, backends: [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }], filters, provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
     };
@@ -75,20 +92,26 @@ export function nginxRoutes(paths: readonly NginxPath[], tlsHosts: ReadonlySet<s
     routes.push(candidate);
   };
 
+  const canaryOf = canaryIndex(paths, canaries, sink);
   for (const p of paths) {
     const host = p.path.host;
     const regexHost = regexHosts.has(host.host);
     const { match, key } = matchOf(p.path, regexHost, settings);
     const conflictKey = `${match.type} ${match.type === 'Prefix' ? prefixKey(match.value) : match.value}`;
-    const common = requestFilters(p);
-    if (!splitHosts.has(host.host)) {
-      emit(p, host, match, common.before.concat(common.after), key, conflictKey, INGRESS_LISTENERS, p.path.provenance);
-      continue;
+    const common = requestFilters(p, settings);
+    const canary = canaryOf.get(p);
+    for (const variant of canary === undefined ? [MAIN] : canaryVariants(p, canary)) {
+      const variantKey = { ...key, conditions: variant.headers.length === 0 ? 0 : variant.rank };
+      const variantConflict = variant.id === '' ? conflictKey : `${conflictKey} canary:${variant.id}`;
+      if (!splitHosts.has(host.host)) {
+        emit(p, host, match, common.before.concat(common.after), variantKey, variantConflict, INGRESS_LISTENERS, p.path.provenance, variant);
+        continue;
+      }
+      const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', statusCode: settings.httpRedirectCode }] : [];
+      emit(p, host, match, [...common.before, ...toHttps, ...common.after], variantKey, variantConflict, ['http'], p.path.provenance, variant);
+      const secure: FilterCandidate[] = hsts === null ? [] : [{ type: 'ResponseHeaderModifier', set: [{ name: 'strict-transport-security', value: hsts }] }];
+      emit(p, host, match, [...common.before, ...common.after, ...secure], variantKey, variantConflict, ['https'], p.path.provenance, variant);
     }
-    const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', statusCode: settings.httpRedirectCode }] : [];
-    emit(p, host, match, [...common.before, ...toHttps, ...common.after], key, conflictKey, ['http'], p.path.provenance);
-    const secure: FilterCandidate[] = hsts === null ? [] : [{ type: 'ResponseHeaderModifier', set: [{ name: 'strict-transport-security', value: hsts }] }];
-    emit(p, host, match, [...common.before, ...common.after, ...secure], key, conflictKey, ['https'], p.path.provenance);
   }
 
   // app-root: `/` itself is redirected on each host of an Ingress that sets it (once per host).
@@ -124,6 +147,61 @@ export function nginxRoutes(paths: readonly NginxPath[], tlsHosts: ReadonlySet<s
 /** ingress-nginx's `enforceRegexModifier` for one location: `use-regex`, or a rewrite to another path. */
 function isRegexPath(p: NginxPath): boolean {
   return p.ingress.useRegex || (p.ingress.rewriteTarget !== null && p.ingress.rewriteTarget !== p.path.path);
+}
+
+/**
+ * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
+ * allows one per path; the oldest canary wins). A canary path no main path has is reported.
+ */
+function canaryIndex(paths: readonly NginxPath[], canaries: readonly NginxPath[], sink: DiagnosticSink): Map<NginxPath, NginxPath> {
+  const mains = new Map<string, NginxPath>();
+  for (const p of paths) {
+    const key = `${p.path.host.host} ${p.path.path}`;
+    if (!mains.has(key)) mains.set(key, p);
+  }
+  const out = new Map<NginxPath, NginxPath>();
+  for (const c of canaries) {
+    const main = mains.get(`${c.path.host.host} ${c.path.path}`);
+    if (main === undefined) {
+      sink.report(c.owner.id, 'CanaryInvalid', 'error', `no Ingress routes host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} for this canary to take requests from; the path is ignored`, c.path.provenance);
+    } else if (out.has(main)) {
+      sink.report(c.owner.id, 'CanaryInvalid', 'error', `${out.get(main)!.owner.id.provenance} is already the canary of host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} (one canary per path, the oldest); the path is ignored`, c.path.provenance);
+    } else {
+      out.set(main, c);
+    }
+  }
+  return out;
+}
+
+/**
+ * The routes of a path with a canary, in ingress-nginx's order of rules: the header (`always`, or
+ * the value, or the pattern; `never`), then the cookie (`always`, `never`), then the weight.
+ */
+function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
+  const rules = canary.ingress.canary!;
+  const toMain: BackendCandidate[] = [{ service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` }];
+  const toCanary: BackendCandidate[] = [{ service: serviceOf(canary), weight: 1, provenance: `${canary.path.provenance}/backend` }];
+  const out: RouteVariant[] = [];
+  if (rules.header !== null) {
+    const name = rules.header;
+    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2 });
+    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2 });
+    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2 });
+    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2 });
+  }
+  if (rules.cookie !== null) {
+    // The Cookie field: `a=1; b=2` (HTTP/2 clients may send several, matched joined with `, `).
+    const cookie = (value: string): HeaderMatch => ({ name: 'cookie', type: 'RegularExpression', value: `(?:.*[;,] *)?${escapeRegExp(rules.cookie!)}=${value}(?:[;,].*)?` });
+    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1 });
+    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1 });
+  }
+  const weight = Math.round((rules.weight / rules.weightTotal) * 1_000_000);
+  const weighted: BackendCandidate[] = weight === 0 ? toMain : [
+    { ...toMain[0]!, weight: 1_000_000 - weight },
+    { ...toCanary[0]!, weight },
+  ];
+  out.push({ id: '', headers: [], backends: weighted.filter((b) => b.weight > 0), rank: 0 });
+  return out;
 }
 
 /** The backend of a path: its Service, in its Ingress's namespace. */
@@ -201,6 +279,7 @@ function precedenceOf(keys: WeakMap<RouteCandidate, SortKey>): RoutePrecedence {
       compareNumbers(kb.first ? 1 : 0, ka.first ? 1 : 0) ||
       compareNumbers(kb.length, ka.length) ||
       (ka.regexHost && kb.regexHost ? compareStrings(kb.path, ka.path) : 0) ||
+      compareNumbers(kb.conditions ?? 0, ka.conditions ?? 0) ||
       compareNumbers(ka.exact ? 0 : 1, kb.exact ? 0 : 1) ||
       compareNumbers(a.owner.rank, b.owner.rank) ||
       compareStrings(a.route.match.path.value, b.route.match.path.value) ||

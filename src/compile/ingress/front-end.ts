@@ -40,6 +40,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
   const settings = nginxSettingsOf(input, options, sink);
   const paths: NginxPath[] = [];
+  const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
   const tls: TLSCandidate[] = [];
   const streams: StreamCandidate[] = [];
@@ -51,6 +52,12 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
     const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode));
     const { namespace } = owner.id;
+    // A canary Ingress lends its paths' backends to the Ingress with the same host and path; the
+    // rest of it (TLS, default backend) is not used, as in ingress-nginx.
+    if (nginx.canary !== null) {
+      for (const path of contribution.paths) canaries.push({ owner, path, ingress: nginx });
+      continue;
+    }
     for (const path of contribution.paths) paths.push({ owner, path, ingress: nginx });
     const backend = contribution.defaultBackend;
     // The default route is a Prefix `/` so that it reads like any other route in the table.
@@ -59,7 +66,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
   const tlsHosts = new Set(tls.flatMap((t) => t.hosts));
-  const { routes, precedence } = nginxRoutes(paths, tlsHosts, settings);
+  const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
 
