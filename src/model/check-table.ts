@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
 import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from './policy.ts';
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
+import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
 import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
 import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
@@ -179,10 +180,14 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
   const base = `${c.namespace}/${c.service}:`;
   const suffix = c.transport === 'UDP' ? '/UDP' : '';
   if (c.transport !== undefined && c.transport !== 'UDP') report(at, c.provenance, `transport ${JSON.stringify(c.transport)} is not UDP (TCP is written as no transport)`);
-  if (c.servicePort !== null && (!inRange(c.servicePort, 1, 65535) || c.name !== `${base}${c.servicePort}${suffix}`)) {
-    report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${base}${c.servicePort}${suffix}, not ${c.name}`);
+  if (c.servicePort !== null) {
+    // Overrides make a cluster of their own, named by their digest, so that the name says which.
+    const name = withOverridesSuffix(`${base}${c.servicePort}${suffix}`, c.overrides ?? null);
+    if (!inRange(c.servicePort, 1, 65535) || c.name !== name) report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${name}, not ${c.name}`);
+    if (c.overrides !== undefined && canonicalJson(c.overrides) === '{}') report(at, c.provenance, 'overrides that set nothing are written as no overrides');
   }
   if (c.servicePort === null) {
+    if (c.overrides !== undefined) report(at, c.provenance, 'an unresolved cluster has overrides');
     if (!c.name.startsWith(base) || c.name.length === base.length) report(at, c.provenance, `an unresolved cluster must be named ${base}<port as referenced>, not ${c.name}`);
     if (c.endpoints.length > 0) report(at, c.provenance, 'an unresolved cluster has endpoints');
     if (!isDeepStrictEqual(c.policy, DEFAULT_CLUSTER_POLICY)) report(at, c.provenance, 'an unresolved cluster has a policy other than the default');
