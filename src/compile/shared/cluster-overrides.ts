@@ -96,7 +96,7 @@ export function normalizeOverrides(raw: unknown): NormalizedOverrides {
   }
   const retry = section(raw['retry'], 'retry', bad, (r) => retryFields(r, bad));
   if (retry !== undefined) out['retry'] = retry;
-  const tls = section(raw['tls'], 'tls', bad, (t) => tlsFields(t, bad));
+  const tls = section(raw['tls'], 'tls', bad, (t) => ({ ...tlsFields(t, bad) }));
   if (tls !== undefined) out['tls'] = tls;
   return { overrides: Object.keys(out).length === 0 ? null : (out as ClusterOverrides), problems };
 }

@@ -50,11 +50,11 @@ export function buildClusters(
     const namespace = first.namespace;
     // Every user resolves alike: a resolved name is one Service port, an unresolved one a single
     // reference. Each is still asked, so that a problem is reported with the route that has it.
-    for (const { owner, provenance, ref, overrides } of users) {
+    for (const { owner, provenance, ref, overrides, refProvenance } of users) {
       const { problem } = resolver.resolve(namespace, ref);
       if (problem !== null) sink.report(owner.id, problem.code, 'error', problem.message, provenance);
       // Overrides are read only where they apply: a reference that resolves.
-      else for (const bad of normalizeOverrides(overrides).problems) sink.report(owner.id, 'ObjectInvalid', 'error', `backend overrides: ${bad.field === '' ? 'they' : bad.field} ${bad.message}; ${bad.field === '' ? 'they are' : 'it is'} ignored`, overridesPath(provenance, bad.field));
+      else for (const bad of normalizeOverrides(overrides).problems) sink.report(owner.id, 'ObjectInvalid', 'error', `backend overrides: ${bad.field === '' ? 'they' : bad.field} ${bad.message}; ${bad.field === '' ? 'they are' : 'it is'} ignored`, overridesPath(refProvenance ?? provenance, bad.field));
     }
     const resolved = resolver.resolve(namespace, first.ref);
     const service = { kind: 'Service', namespace, name: first.ref.service };
@@ -64,7 +64,7 @@ export function buildClusters(
     if (overrides !== null) {
       const applied = applyOverrides(policy, overrides, namespace, resolver.caSources, sink);
       policy = applied.policy;
-      for (const bad of applied.problems) for (const { owner, provenance } of users) sink.report(owner.id, bad.code, 'error', bad.message, overridesPath(provenance, bad.field));
+      for (const bad of applied.problems) for (const { owner, provenance, refProvenance } of users) sink.report(owner.id, bad.code, 'error', bad.message, overridesPath(refProvenance ?? provenance, bad.field));
     }
     clusters[name] = {
       name,
