@@ -42,12 +42,3 @@ export function withOverridesSuffix(base: string, overrides: ClusterOverrides | 
   return overrides === null ? base : `${base}${OVERRIDES_SEPARATOR}${clusterOverridesDigest(overrides)}`;
 }
 
-/**
- * The cluster name of the Service port a cluster name stands for: `ns/svc:80~0123456789` →
- * `ns/svc:80`; a name without overrides is its own. Service names, ports and namespaces never
- * contain `~`, so the first one starts the suffix.
- */
-export function serviceClusterName(name: string): string {
-  const at = name.indexOf(OVERRIDES_SEPARATOR);
-  return at < 0 ? name : name.slice(0, at);
-}
