@@ -155,4 +155,16 @@ describe('cluster overrides on a route', () => {
     assert.deepEqual(await get('/mtls'), { status: 200, error: undefined, body: 'mtls signalbox' });
     assert.equal((await get('/mtls-without-certificate')).status, 502);
   });
+
+  it('shows /debug/table the overrides of each cluster beside the policy they made, the client key redacted', async () => {
+    const text = await (await request(`${proxy.debug}/debug/table`)).body.text();
+    assert.ok(!text.includes('PRIVATE KEY'), 'no PEM private key');
+    const { table } = JSON.parse(text) as { table: { clusters: Record<string, { overrides?: ClusterOverrides; policy: { protocol: string; tls: { clientCertificate: { secret: string; keyPem: string } | null } | null } }> } };
+    const name = served.virtualHosts[0]!.routes.find((r) => r.match.path.value === '/mtls')!.backends[0]!.cluster!;
+    const shown = table.clusters[name]!;
+    assert.equal(shown.overrides?.tls?.clientCertificate, 'proxy-client');
+    assert.equal(shown.policy.protocol, 'https');
+    assert.deepEqual([shown.policy.tls?.clientCertificate?.secret, shown.policy.tls?.clientCertificate?.keyPem], ['default/proxy-client', '(redacted)']);
+    assert.equal(table.clusters['default/secure:80']?.overrides, undefined);
+  });
 });
