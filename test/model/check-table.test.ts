@@ -243,11 +243,11 @@ describe('checkTable', () => {
     test('a resolved cluster not named by its port number', () =>
       expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
     test('a cluster with overrides not named by their digest', () =>
-      expect((t) => { web(t).overrides = { protocol: 'https' }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:80~[0-9a-f]{10}, not shop\/web:80$/));
+      expect((t) => { web(t).overrides = { lbPolicy: 'round-robin' }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:80~[0-9a-f]{10}, not shop\/web:80$/));
     test('a cluster named by the digest of other overrides', () =>
       expect((t) => {
         const name = `shop/web:80~${clusterOverridesDigest({ protocol: 'https' })}`;
-        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides: { protocol: 'h2c' } });
+        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides: { protocol: 'h2c' }, policy: { ...DEFAULT_CLUSTER_POLICY, protocol: 'h2c' } });
         shop(t).routes[3]!.backends[0]!.cluster = name;
       }, `clusters["shop/web:80~${clusterOverridesDigest({ protocol: 'https' })}"]`, `${P}/rule/0/path/0`, new RegExp(`must be named shop/web:80~${clusterOverridesDigest({ protocol: 'h2c' })}`)));
     test('overrides that set nothing', () =>
@@ -256,6 +256,14 @@ describe('checkTable', () => {
         addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides: {} });
         shop(t).routes[3]!.backends[0]!.cluster = name;
       }, `clusters["shop/web:80~${clusterOverridesDigest({})}"]`, `${P}/rule/0/path/0`, /overrides that set nothing/));
+    test('a cluster whose policy does not apply its overrides', () => {
+      const overrides = { protocol: 'h2c', timeouts: { connectMs: 500 } } as const;
+      const name = `shop/web:80~${clusterOverridesDigest(overrides)}`;
+      expect((t) => {
+        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides, policy: { ...DEFAULT_CLUSTER_POLICY, protocol: 'h2c' } });
+        shop(t).routes[3]!.backends[0]!.cluster = name;
+      }, `clusters["${name}"]`, `${P}/rule/0/path/0`, /does not apply its overrides' timeouts.connectMs/);
+    });
     test('an unresolved cluster with overrides', () =>
       expect((t) => { t.clusters['shop/api:http']!.overrides = { protocol: 'h2c' }; }, 'clusters["shop/api:http"]', `${P}/rule/0/path/1`, /unresolved cluster has overrides/));
     test('an unresolved cluster with endpoints', () =>
