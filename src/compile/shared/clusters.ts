@@ -84,7 +84,7 @@ export function buildClusters(
   return clusters;
 }
 
-/** Where a problem of a use's overrides is reported: below the route, `.../overrides/tls/ca`. */
+/** Where a problem of a use's overrides is reported: below the reference, `.../backend/overrides/tls/ca`. */
 function overridesPath(provenance: string, field: string): string {
   return field === '' ? `${provenance}/overrides` : `${provenance}/overrides/${field.replaceAll('.', '/')}`;
 }
