@@ -4,7 +4,7 @@ import type { ObjectSource } from '../source/object-source.ts';
 import type { KubeApi } from './kube-api.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WATCHED, type ResourceType } from './resources.ts';
-import { serviceSecretRefs } from './service-secret-refs.ts';
+import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject, type RefFinder } from './object-refs.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
 export interface KubeSourceCounters {
@@ -28,16 +28,21 @@ export class KubeSource implements ObjectSource {
   /**
    * `pinnedConfigMaps`: `namespace/name` of ConfigMaps cached whatever references them — the ones
    * flags name, such as `--tcp-services-configmap` and `--udp-services-configmap`.
+   * `refFinders`: what names the Secrets and ConfigMaps to cache, besides the built-in finders
+   * (object-refs.ts) — a front end's own fields, such as annotations that become backend TLS
+   * overrides.
    */
-  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED, pinnedConfigMaps: readonly string[] = []) {
+  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED, pinnedConfigMaps: readonly string[] = [], refFinders: readonly RefFinder[] = []) {
     this.#log = log;
     this.#pinnedConfigMaps = pinnedConfigMaps;
+    this.#finders = [...BUILT_IN_REF_FINDERS, ...refFinders];
+    const referring = new Set(this.#finders.map((f) => f.kind));
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const events = {
       changed: (type: ResourceType) => {
-        // Only Ingresses, RouteScripts and Services (backend TLS) name Secrets and ConfigMaps; the
-        // churn of EndpointSlices must not walk every Ingress.
-        if (type.kind === 'Ingress' || type.kind === 'RouteScript' || type.kind === 'Service') this.#updateWanted();
+        // Only the kinds with a finder (Ingresses, RouteScripts, Services, a front end's own) name
+        // Secrets and ConfigMaps; the churn of EndpointSlices must not walk every Ingress.
+        if (referring.has(type.kind)) this.#updateWanted();
         if (this.#reflectors.every((r) => r.synced)) {
           this.#markSynced();
           for (const listener of this.#listeners) listener();
@@ -51,8 +56,9 @@ export class KubeSource implements ObjectSource {
     };
     // RouteScripts are optional: without the CRD installed the rest still serves.
     this.#reflectors = types.map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
-    // Secrets and ConfigMaps are cached only when an Ingress's tls, a RouteScript's dataFrom or a
-    // Service's backend TLS annotations name them: a cluster's other Secrets and ConfigMaps never sit in this process's memory.
+    // Secrets and ConfigMaps are cached only when a finder names them (an Ingress's tls, a
+    // RouteScript's dataFrom, a Service's backend TLS annotations, a front end's backend TLS
+    // overrides): a cluster's other Secrets and ConfigMaps never sit in this process's memory.
     this.#secrets = this.#reflector('Secret');
     this.#configMaps = this.#reflector('ConfigMap');
     this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
@@ -60,6 +66,7 @@ export class KubeSource implements ObjectSource {
   }
 
   readonly #pinnedConfigMaps: readonly string[];
+  readonly #finders: readonly RefFinder[];
   readonly #secrets: Reflector | undefined;
   readonly #configMaps: Reflector | undefined;
   /** `namespace/name` of the Secrets and ConfigMaps referenced now. */
@@ -74,22 +81,7 @@ export class KubeSource implements ObjectSource {
    * (what it now needs was not kept), one whose set shrank just lets go of the rest.
    */
   #updateWanted(): void {
-    const secrets = new Set<string>();
-    for (const ingress of this.#reflector('Ingress')?.objects() ?? []) {
-      const namespace = ingress.metadata?.namespace ?? '';
-      const tls = (ingress as { spec?: { tls?: { secretName?: unknown }[] } }).spec?.tls;
-      if (Array.isArray(tls)) for (const t of tls) if (typeof t?.secretName === 'string') secrets.add(`${namespace}/${t.secretName}`);
-    }
-    const configMaps = new Set<string>(this.#pinnedConfigMaps);
-    for (const script of this.#reflector('RouteScript')?.objects() ?? []) {
-      const name = (script as { spec?: { dataFrom?: { configMapRef?: { name?: unknown } } } }).spec?.dataFrom?.configMapRef?.name;
-      if (typeof name === 'string') configMaps.add(`${script.metadata?.namespace ?? ''}/${name}`);
-    }
-    for (const service of this.#reflector('Service')?.objects() ?? []) {
-      const refs = serviceSecretRefs(service as Parameters<typeof serviceSecretRefs>[0]);
-      for (const key of refs.secrets) secrets.add(key);
-      for (const key of refs.configMaps) configMaps.add(key);
-    }
+    const { secrets, configMaps } = wantedRefs(this.#finders, (kind) => (this.#reflector(kind)?.objects() ?? []) as Iterable<ReferringObject>, this.#pinnedConfigMaps);
     const grew = (before: Set<string>, after: Set<string>): boolean => [...after].some((k) => !before.has(k));
     const previous = this.#wanted;
     this.#wanted = { secrets, configMaps };

@@ -10,8 +10,9 @@
 import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
-import { DEFAULT_CLUSTER_POLICY, LB_POLICIES } from './policy.ts';
+import { DEFAULT_CLUSTER_POLICY, LB_POLICIES, type ClusterOverrides, type ClusterPolicy } from './policy.ts';
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
+import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
 import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
 import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
@@ -179,15 +180,43 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
   const base = `${c.namespace}/${c.service}:`;
   const suffix = c.transport === 'UDP' ? '/UDP' : '';
   if (c.transport !== undefined && c.transport !== 'UDP') report(at, c.provenance, `transport ${JSON.stringify(c.transport)} is not UDP (TCP is written as no transport)`);
-  if (c.servicePort !== null && (!inRange(c.servicePort, 1, 65535) || c.name !== `${base}${c.servicePort}${suffix}`)) {
-    report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${base}${c.servicePort}${suffix}, not ${c.name}`);
+  if (c.servicePort !== null) {
+    // Overrides make a cluster of their own, named by their digest, so that the name says which.
+    const name = withOverridesSuffix(`${base}${c.servicePort}${suffix}`, c.overrides ?? null);
+    if (!inRange(c.servicePort, 1, 65535) || c.name !== name) report(at, c.provenance, `a cluster of Service port ${c.servicePort} must be named ${name}, not ${c.name}`);
+    if (c.overrides !== undefined && canonicalJson(c.overrides) === '{}') report(at, c.provenance, 'overrides that set nothing are written as no overrides');
+    if (c.overrides !== undefined) for (const field of unappliedOverrides(c.overrides, c.policy)) report(at, c.provenance, `the policy does not apply its overrides' ${field}`);
   }
   if (c.servicePort === null) {
+    if (c.overrides !== undefined) report(at, c.provenance, 'an unresolved cluster has overrides');
     if (!c.name.startsWith(base) || c.name.length === base.length) report(at, c.provenance, `an unresolved cluster must be named ${base}<port as referenced>, not ${c.name}`);
     if (c.endpoints.length > 0) report(at, c.provenance, 'an unresolved cluster has endpoints');
     if (!isDeepStrictEqual(c.policy, DEFAULT_CLUSTER_POLICY)) report(at, c.provenance, 'an unresolved cluster has a policy other than the default');
   }
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);
+}
+
+/**
+ * The fields of `overrides` that `policy` does not carry: a cluster's policy is its Service's with
+ * every override applied (certificate checks only when the protocol runs over TLS).
+ */
+function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy): string[] {
+  const out: string[] = [];
+  const same = (field: string, wanted: unknown, actual: unknown): void => {
+    if (wanted !== undefined && !isDeepStrictEqual(wanted, actual)) out.push(field);
+  };
+  same('protocol', overrides.protocol, policy.protocol);
+  same('lbPolicy', overrides.lbPolicy, policy.lbPolicy);
+  same('hashOn', overrides.hashOn, policy.hashOn);
+  same('affinity', overrides.affinity, policy.affinity);
+  for (const [key, value] of Object.entries(overrides.timeouts ?? {})) same(`timeouts.${key}`, value, policy.timeouts[key as keyof ClusterPolicy['timeouts']]);
+  for (const [key, value] of Object.entries(overrides.retry ?? {})) same(`retry.${key}`, value, policy.retry[key as keyof ClusterPolicy['retry']]);
+  if (policy.tls !== null) {
+    same('tls.verify', overrides.tls?.verify, policy.tls.verify);
+    same('tls.serverName', overrides.tls?.serverName, policy.tls.serverName);
+    if (overrides.tls?.clientCertificate !== undefined && policy.tls.clientCertificate?.secret.split('/')[1] !== overrides.tls.clientCertificate) out.push('tls.clientCertificate');
+  }
+  return out;
 }
 
 function checkScript(at: string, key: string, s: CompiledScript, report: Report, clusterRef: (at: string, p: Provenance, name: string, ns: string | null, what: string) => void): void {

@@ -50,8 +50,8 @@ export const DIAGNOSTIC_CODES = {
   ServiceTypeUnsupported: { severity: 'error', meaning: 'the referenced Service is of type ExternalName: requests get 503' },
   ServiceInvalid: { severity: 'error', meaning: 'the referenced Service could not be read: requests get 503' },
   ServiceAppProtocolUnknown: { severity: 'warning', meaning: 'a Service port has an appProtocol signalbox does not know: it is proxied as HTTP/1.1' },
-  BackendTlsCaInvalid: { severity: 'error', meaning: 'the Secret or ConfigMap key named by signalbox.dev/backend-tls-ca is missing or not PEM: the system root CAs verify the endpoints' },
-  BackendTlsClientCertificateInvalid: { severity: 'error', meaning: 'the Secret named by signalbox.dev/backend-tls-client-certificate is missing, not kubernetes.io/tls, not PEM or its key does not match: the Service\'s requests fail with 502 upstream-tls until it is fixed' },
+  BackendTlsCaInvalid: { severity: 'error', meaning: 'the Secret or ConfigMap key named by signalbox.dev/backend-tls-ca (or by a route\'s backend TLS overrides) is missing or not PEM: the system root CAs verify the endpoints' },
+  BackendTlsClientCertificateInvalid: { severity: 'error', meaning: 'the Secret named by signalbox.dev/backend-tls-client-certificate (or by a route\'s backend TLS overrides) is missing, not kubernetes.io/tls, not PEM or its key does not match: the requests fail with 502 upstream-tls until it is fixed' },
 
   // signalbox.dev/* annotations of Services and EndpointSlices
   AnnotationInvalid: { severity: 'error', meaning: 'an annotation value does not parse or contradicts another: its default is used' },

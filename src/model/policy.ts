@@ -207,3 +207,48 @@ export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = Object.freeze({
   protocol: 'http1',
   tls: null,
 }) as ClusterPolicy;
+
+/**
+ * A Secret or ConfigMap key holding the CA bundle of a {@link BackendTlsOverrides}, in the namespace
+ * of the backend reference that carries it (a front end never reaches into another namespace).
+ */
+export interface OverrideCaRef {
+  readonly kind: 'Secret' | 'ConfigMap';
+  readonly name: string;
+  readonly key: string;
+}
+
+/**
+ * Certificate checks a route asks for, each field replacing the Service's (see
+ * {@link ClusterOverrides}); they apply only when the cluster runs over TLS (`https`, `h2`).
+ */
+export interface BackendTlsOverrides {
+  readonly verify?: boolean;
+  /** The SNI name and the name checked against the endpoint's certificate. */
+  readonly serverName?: string;
+  readonly ca?: OverrideCaRef;
+  /** A `kubernetes.io/tls` Secret of the reference's namespace, presented to the endpoints (mTLS). */
+  readonly clientCertificate?: string;
+}
+
+/**
+ * Cluster settings a route gives for one Service reference, on top of the Service's own policy:
+ * what ingress-nginx, for one, writes on the Ingress rather than on the Service (backend-protocol,
+ * proxy timeouts, load-balance, upstream-hash-by, affinity, proxy-next-upstream-tries,
+ * proxy-ssl-*). Every field is optional; a field that is set wins over whatever the Service's
+ * annotations (or its port's `appProtocol`) say, without a diagnostic: the route is the more
+ * specific statement, as in ingress-nginx, where the Service carries no such settings at all.
+ * A reference with overrides gets a cluster of its own, `ns/svc:80~<digest>` (see
+ * `clusterOverridesDigest`); plain data, compared and digested by its canonical JSON.
+ */
+export interface ClusterOverrides {
+  readonly protocol?: BackendProtocol;
+  /** Each field replaces the Service's; null means the proxy-wide flag, as in {@link TimeoutPolicy}. */
+  readonly timeouts?: Partial<TimeoutPolicy>;
+  readonly lbPolicy?: LbPolicy;
+  readonly hashOn?: HashOn;
+  readonly affinity?: AffinityPolicy;
+  /** Each field replaces the Service's. */
+  readonly retry?: Partial<RetryPolicy>;
+  readonly tls?: BackendTlsOverrides;
+}

@@ -10,7 +10,7 @@
  * `Kind/namespace/name/...` naming the object (and the part of it) that produced the node, so that
  * any routing decision can be traced back to the YAML a user wrote.
  */
-import type { ClusterPolicy } from './policy.ts';
+import type { ClusterOverrides, ClusterPolicy } from './policy.ts';
 
 /**
  * Where a node of the table came from, for example `Ingress/shop/storefront/rule/0/path/1`,
@@ -406,7 +406,9 @@ export interface Endpoint {
  *   referenced (`shop/web:8080`, `shop/web:http`): one cluster per reference, `servicePort` null,
  *   no endpoints.
  * A number in a name always means `spec.ports[].port` and a port name always has a letter, so an
- * unresolved name never equals a resolved one.
+ * unresolved name never equals a resolved one. A resolved reference whose route gives
+ * {@link ClusterOverrides} gets a cluster of its own, `shop/web:80~<digest of the overrides>`
+ * (src/model/override-digest.ts): every reference with the same overrides shares it.
  */
 export interface Cluster {
   readonly name: string;
@@ -429,6 +431,12 @@ export interface Cluster {
    * backend does not resolve to a Service port gets `DEFAULT_CLUSTER_POLICY`.
    */
   readonly policy: ClusterPolicy;
+  /**
+   * What the routes set on top of the Service's policy (already applied in {@link policy}), in
+   * canonical form; absent when they set nothing, and always on an unresolved cluster, which
+   * keeps the default policy. Its Secret and ConfigMap references are names, never their content.
+   */
+  readonly overrides?: ClusterOverrides;
   /** The routes that send traffic here. */
   readonly provenance: readonly Provenance[];
 }

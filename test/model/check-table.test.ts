@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable, type TableViolation } from '../../src/model/check-table.ts';
+import { clusterOverridesDigest } from '../../src/model/override-digest.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
 import { INGRESS_LISTENER_LIST } from '../../src/compile/ingress/listeners.ts';
 import type { Cluster, CompiledScript, Endpoint, PathMatchType, Route, RoutingTable } from '../../src/model/table.ts';
@@ -241,6 +242,30 @@ describe('checkTable', () => {
       expect((t) => { web(t).name = 'shop/www:80'; web(t).service = 'www'; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /listed under another name/));
     test('a resolved cluster not named by its port number', () =>
       expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
+    test('a cluster with overrides not named by their digest', () =>
+      expect((t) => { web(t).overrides = { lbPolicy: 'round-robin' }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:80~[0-9a-f]{10}, not shop\/web:80$/));
+    test('a cluster named by the digest of other overrides', () =>
+      expect((t) => {
+        const name = `shop/web:80~${clusterOverridesDigest({ protocol: 'https' })}`;
+        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides: { protocol: 'h2c' }, policy: { ...DEFAULT_CLUSTER_POLICY, protocol: 'h2c' } });
+        shop(t).routes[3]!.backends[0]!.cluster = name;
+      }, `clusters["shop/web:80~${clusterOverridesDigest({ protocol: 'https' })}"]`, `${P}/rule/0/path/0`, new RegExp(`must be named shop/web:80~${clusterOverridesDigest({ protocol: 'h2c' })}`)));
+    test('overrides that set nothing', () =>
+      expect((t) => {
+        const name = `shop/web:80~${clusterOverridesDigest({})}`;
+        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides: {} });
+        shop(t).routes[3]!.backends[0]!.cluster = name;
+      }, `clusters["shop/web:80~${clusterOverridesDigest({})}"]`, `${P}/rule/0/path/0`, /overrides that set nothing/));
+    test('a cluster whose policy does not apply its overrides', () => {
+      const overrides = { protocol: 'h2c', timeouts: { connectMs: 500 } } as const;
+      const name = `shop/web:80~${clusterOverridesDigest(overrides)}`;
+      expect((t) => {
+        addCluster(t, { ...cluster('web', 80, [], [`${P}/rule/0/path/0`]), name, overrides, policy: { ...DEFAULT_CLUSTER_POLICY, protocol: 'h2c' } });
+        shop(t).routes[3]!.backends[0]!.cluster = name;
+      }, `clusters["${name}"]`, `${P}/rule/0/path/0`, /does not apply its overrides' timeouts.connectMs/);
+    });
+    test('an unresolved cluster with overrides', () =>
+      expect((t) => { t.clusters['shop/api:http']!.overrides = { protocol: 'h2c' }; }, 'clusters["shop/api:http"]', `${P}/rule/0/path/1`, /unresolved cluster has overrides/));
     test('an unresolved cluster with endpoints', () =>
       expect((t) => { t.clusters['shop/api:http']!.endpoints = [endpoint('10.0.0.3', 'EndpointSlice/shop/api-x/endpoint/0')]; }, 'clusters["shop/api:http"]', `${P}/rule/0/path/1`, /unresolved cluster has endpoints/));
     test('an unresolved cluster with a policy of its own', () =>

@@ -181,7 +181,8 @@ function parseTokenList(value: string): Parsed<readonly string[]> {
  */
 const QUERY_NAME = /^[A-Za-z0-9\-._~!$'()*,;:@/?]+$/;
 
-function parseHashOn(value: string): Parsed<HashOn> {
+/** `header:NAME`, `cookie:NAME`, `query:NAME`, `client-ip` or `uri` (also checks a front end's hash key). */
+export function parseHashOn(value: string): Parsed<HashOn> {
   if (value === 'client-ip' || value === 'uri') return ok({ source: value });
   const colon = value.indexOf(':');
   const source = colon === -1 ? value : value.slice(0, colon);
@@ -205,7 +206,8 @@ function parseHashOn(value: string): Parsed<HashOn> {
 const PATH = /^\/[!-~]*$/;
 const MAX_PATH = 1024;
 
-function parsePath(value: string): Parsed<string> {
+/** A cookie path: `/` then visible ASCII without `#` or `;`. */
+export function parsePath(value: string): Parsed<string> {
   if (!value.startsWith('/')) return fail('it does not start with /');
   if (value.length > MAX_PATH) return fail(`it is longer than ${MAX_PATH} characters`);
   if (!PATH.test(value) || value.includes('#') || value.includes(';')) return fail('it contains a space, a control character, a non-ASCII character, # or ;');

@@ -66,22 +66,42 @@ export function resolveBackendTls(service: Identified, namespace: string, backen
  * requires it refuses anyway, and one that merely accepts it would see a different client).
  */
 function readClientCertificate(service: Identified, namespace: string, name: string, sources: CaSources, sink: DiagnosticSink): BackendClientCertificate {
+  const certificate = loadClientCertificate(namespace, name, sources, sink);
+  if (certificate.problem !== null) {
+    const path = `${service.id.provenance}/annotations/signalbox.dev/backend-tls-client-certificate`;
+    sink.report(service.id, 'BackendTlsClientCertificateInvalid', 'error', `${certificate.problem}; the Service's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret`, path);
+  }
+  return certificate;
+}
+
+/**
+ * The key pair of the `kubernetes.io/tls` Secret `namespace/name`, or why it cannot be used (the
+ * caller reports it: the Service's annotation or a route's override). A Secret that throws when
+ * read is reported here, as `ObjectInvalid` on the Secret.
+ */
+export function loadClientCertificate(namespace: string, name: string, sources: CaSources, sink: DiagnosticSink): BackendClientCertificate {
   const secret = `${namespace}/${name}`;
   const unreadable = { code: 'TLSSecretInvalid', message: `Secret ${secret} could not be read` } as const;
   const pair = guarded(sink, { kind: 'Secret', namespace, name }, unreadable, () => readKeyPair(secret, sources.secrets.get(secret)));
   if ('certPem' in pair) return { secret, certPem: pair.certPem, keyPem: pair.keyPem, problem: null };
-  const path = `${service.id.provenance}/annotations/signalbox.dev/backend-tls-client-certificate`;
-  sink.report(service.id, 'BackendTlsClientCertificateInvalid', 'error', `${pair.message}; the Service's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret`, path);
   return { secret, certPem: null, keyPem: null, problem: pair.message };
 }
 
 function readCa(service: Identified, namespace: string, ref: ObjectKeyRef, sources: CaSources, sink: DiagnosticSink): string | null {
+  const ca = loadCa(namespace, ref, sources);
+  if (typeof ca === 'string') return ca;
   const path = `${service.id.provenance}/annotations/signalbox.dev/backend-tls-ca`;
+  sink.report(service.id, 'BackendTlsCaInvalid', 'error', `${ca.problem}; the system's root CAs are used instead`, path);
+  return null;
+}
+
+/**
+ * The PEM of a CA bundle in a Secret or ConfigMap key of `namespace`, or why it cannot be used
+ * (`Secret ns/name not found`; the caller reports it).
+ */
+export function loadCa(namespace: string, ref: ObjectKeyRef, sources: CaSources): string | { readonly problem: string } {
   const shown = `${ref.kind} ${namespace}/${ref.name}`;
-  const fail = (why: string): null => {
-    sink.report(service.id, 'BackendTlsCaInvalid', 'error', `${shown} ${why}; the system's root CAs are used instead`, path);
-    return null;
-  };
+  const fail = (why: string): { problem: string } => ({ problem: `${shown} ${why}` });
   const key = `${namespace}/${ref.name}`;
   let pem: string;
   if (ref.kind === 'Secret') {

@@ -8,6 +8,7 @@
  * gives as code is its precedence comparator, since every API orders its routes its own way.
  */
 import type { Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
+import type { ClusterOverrides } from '../../model/policy.ts';
 import type { ObjectIdentity } from './objects.ts';
 
 /** An object that contributes to the table, with its place in age order (0 = oldest); see age.ts. */
@@ -31,9 +32,15 @@ export interface ServiceRef {
   readonly protocol?: 'UDP';
 }
 
-/** A reference to a port of a Service in `namespace`. */
+/**
+ * A reference to a port of a Service in `namespace`, as a route's backend or mirror names it, with
+ * the cluster settings the route gives for it (see {@link ClusterOverrides}: they win over the
+ * Service's). References to one Service port with different overrides get different clusters;
+ * absent or empty overrides keep the Service port's own cluster, `ns/svc:80`.
+ */
 export interface ServiceBackendRef extends ServiceRef {
   readonly namespace: string;
+  readonly overrides?: ClusterOverrides;
 }
 
 /** A weighted backend of a candidate route, before its Service is resolved to a cluster. */

@@ -3,14 +3,16 @@
  * with its endpoints, shared by every route (of any object in the namespace) that resolves to
  * it — whether it names the port by number or by name. References that cannot be resolved keep a
  * cluster of their own, named as referenced (see `clusterName`). Every cluster of a Service carries
- * the policy compiled from the Service's annotations; an unresolved one, which has no endpoints to
- * apply it to, carries the default policy.
+ * the policy compiled from the Service's annotations, with the overrides of its references applied
+ * (cluster-overrides.ts: they win, and references with other overrides have other clusters); an
+ * unresolved one, which has no endpoints to apply it to, carries the default policy.
  */
 import type { Cluster } from '../../model/table.ts';
 import { clusterName, type ClusterNamer } from './cluster-names.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { guarded } from './diagnostics.ts';
 import { endpointsFor, type SliceIndex } from './endpoint-slices.ts';
+import { applyOverrides, normalizeOverrides } from './cluster-overrides.ts';
 import { comparePaths, compareStrings } from './order.ts';
 import type { ClusterUse } from './placed-route.ts';
 import type { ServiceResolver } from './services.ts';
@@ -20,7 +22,7 @@ import type { ServiceResolver } from './services.ts';
  * placed with their final cluster name. Only routes that make it into the table are named.
  */
 export function clusterNamer(resolver: ServiceResolver): ClusterNamer {
-  return (namespace, ref) => clusterName(namespace, ref, resolver.resolve(namespace, ref).servicePort);
+  return (namespace, ref, overrides) => clusterName(namespace, ref, resolver.resolve(namespace, ref).servicePort, normalizeOverrides(overrides).overrides);
 }
 
 /**
@@ -48,12 +50,22 @@ export function buildClusters(
     const namespace = first.namespace;
     // Every user resolves alike: a resolved name is one Service port, an unresolved one a single
     // reference. Each is still asked, so that a problem is reported with the route that has it.
-    for (const { owner, provenance, ref } of users) {
+    for (const { owner, provenance, ref, overrides, refProvenance } of users) {
       const { problem } = resolver.resolve(namespace, ref);
       if (problem !== null) sink.report(owner.id, problem.code, 'error', problem.message, provenance);
+      // Overrides are read only where they apply: a reference that resolves.
+      else for (const bad of normalizeOverrides(overrides).problems) sink.report(owner.id, 'ObjectInvalid', 'error', `backend overrides: ${bad.field === '' ? 'they' : bad.field} ${bad.message}; ${bad.field === '' ? 'they are' : 'it is'} ignored`, overridesPath(refProvenance ?? provenance, bad.field));
     }
     const resolved = resolver.resolve(namespace, first.ref);
     const service = { kind: 'Service', namespace, name: first.ref.service };
+    // Every user of a name has the same canonical overrides: the name holds their digest.
+    const overrides = resolved.resolved ? normalizeOverrides(first.overrides).overrides : null;
+    let policy = resolved.policy.policy;
+    if (overrides !== null) {
+      const applied = applyOverrides(policy, overrides, namespace, resolver.caSources, sink);
+      policy = applied.policy;
+      for (const bad of applied.problems) for (const { owner, provenance, refProvenance } of users) sink.report(owner.id, bad.code, 'error', bad.message, overridesPath(refProvenance ?? provenance, bad.field));
+    }
     clusters[name] = {
       name,
       namespace,
@@ -64,9 +76,15 @@ export function buildClusters(
       endpoints: resolved.resolved
         ? guarded(sink, service, [], () => endpointsFor(slices, namespace, first.ref.service, resolved.portName, resolved.policy.endpointWeights, sink))
         : [],
-      policy: resolved.policy.policy,
+      policy,
+      ...(overrides === null ? {} : { overrides }),
       provenance: [...new Set(users.map((u) => u.provenance))].sort(comparePaths),
     };
   }
   return clusters;
+}
+
+/** Where a problem of a use's overrides is reported: below the reference, `.../backend/overrides/tls/ca`. */
+function overridesPath(provenance: string, field: string): string {
+  return field === '' ? `${provenance}/overrides` : `${provenance}/overrides/${field.replaceAll('.', '/')}`;
 }

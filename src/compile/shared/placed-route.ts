@@ -3,6 +3,7 @@
  * and the uses of clusters they make, from which clusters.ts builds the clusters.
  */
 import type { Filter, Provenance, Route } from '../../model/table.ts';
+import type { ClusterOverrides } from '../../model/policy.ts';
 import type { CandidateRoute, RankedOwner, ServiceBackendRef, ServiceRef } from './candidates.ts';
 import type { ClusterNamer } from './cluster-names.ts';
 
@@ -12,6 +13,10 @@ export interface ClusterUse {
   /** The namespace the reference is read in: the cluster's. */
   readonly namespace: string;
   readonly ref: ServiceRef;
+  /** The overrides its route gives for the reference, as written (see cluster-overrides.ts). */
+  readonly overrides?: ClusterOverrides;
+  /** Where the reference is written (a backend's provenance), for problems of its overrides; else `provenance`. */
+  readonly refProvenance?: Provenance;
   readonly owner: RankedOwner;
   /** Who uses it (a route's provenance): listed in the cluster's provenance and in diagnostics. */
   readonly provenance: Provenance;
@@ -50,14 +55,15 @@ export function clusterUsesOf(placed: PlacedRoute): ClusterUse[] {
 export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clusterOf: ClusterNamer): MergedRoute {
   const services: ServiceBackendRef[] = [];
   const uses: ClusterUse[] = [];
-  const use = (service: ServiceBackendRef): string => {
-    const cluster = clusterOf(service.namespace, service);
+  const use = (service: ServiceBackendRef, at: Provenance): string => {
+    const cluster = clusterOf(service.namespace, service, service.overrides);
     services.push(service);
-    uses.push({ cluster, namespace: service.namespace, ref: { service: service.service, port: service.port }, owner, provenance: candidate.provenance });
+    const overrides = service.overrides === undefined ? {} : { overrides: service.overrides, refProvenance: at };
+    uses.push({ cluster, namespace: service.namespace, ref: { service: service.service, port: service.port }, ...overrides, owner, provenance: candidate.provenance });
     return cluster;
   };
-  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service), weight: b.weight, provenance: b.provenance }));
-  const filters = candidate.filters.map((f): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service), percent: f.percent } : f));
+  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance }));
+  const filters = candidate.filters.map((f, i): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent } : f));
   const route: Route = {
     match: candidate.match,
     backends,

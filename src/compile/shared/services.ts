@@ -86,6 +86,11 @@ export class ServiceResolver {
     this.#ca = ca;
   }
 
+  /** The Secrets and ConfigMaps CA bundles and client certificates are read from (routes' overrides too). */
+  get caSources(): CaSources {
+    return this.#ca;
+  }
+
   /**
    * Resolves a backend of an Ingress in `namespace`. A missing Service or port, a non-TCP port or
    * an ExternalName Service yields a problem but still a result: the route stays in the table,
