@@ -12,6 +12,10 @@ import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isRecord } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
+import type { ClusterOverrides } from '../../model/policy.ts';
+import type { ExternalAuthFilter } from '../../model/table.ts';
+import { externalAuth } from './auth-annotations.ts';
+import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
@@ -43,6 +47,10 @@ export interface NginxIngress {
   readonly denySourceRange: readonly string[];
   /** The canary rules of a canary Ingress (`canary: "true"`), null for any other. */
   readonly canary: CanaryRules | null;
+  /** Backend settings (protocol, timeouts, balancing, affinity, retries, TLS); empty: the Service's own. */
+  readonly overrides: ClusterOverrides;
+  /** `auth-url` and its family; null without it. */
+  readonly auth: ExternalAuthFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -136,6 +144,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
     canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
+    overrides: backendOverrides(id, raw, read, settings, sink),
+    auth: externalAuth(raw, read),
     raw,
   };
 }
@@ -174,7 +184,8 @@ function cookieName(text: string): Parsed<string | null> {
   return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a cookie name` };
 }
 
-type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
+/** Reads one annotation with a parser: its value, or `fallback` when absent or (reported) invalid. */
+export type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
 
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {

@@ -204,9 +204,10 @@ function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
   return out;
 }
 
-/** The backend of a path: its Service, in its Ingress's namespace. */
+/** The backend of a path: its Service, in its Ingress's namespace, with its Ingress's backend settings. */
 function serviceOf(p: NginxPath): ServiceBackendRef {
-  return { namespace: p.owner.id.namespace, ...p.path.ref };
+  const overrides = p.ingress.overrides;
+  return { namespace: p.owner.id.namespace, ...p.path.ref, ...(Object.keys(overrides).length > 0 ? { overrides } : {}) };
 }
 
 /** The path match of an Ingress path, and how it sorts. */
@@ -235,11 +236,12 @@ function matchOf(path: IngressPath, regexHost: boolean, settings: NginxSettings)
  * The request-side filters of a path on both listeners: `before` the redirect to HTTPS (nginx's
  * find-config and rewrite phases), `after` it (access phase, then what goes upstream).
  */
-function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: FilterCandidate[] } {
+function requestFilters(p: NginxPath, _settings: NginxSettings): { before: FilterCandidate[]; after: FilterCandidate[] } {
   const a = p.ingress;
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
+  if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });

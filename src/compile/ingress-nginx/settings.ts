@@ -36,7 +36,7 @@ export interface NginxSettings {
   readonly allowSourceRange: readonly string[];
   /** Global `denylist-source-range` CIDRs; empty: none. */
   readonly denySourceRange: readonly string[];
-  /** `proxy-connect-timeout` in ms; null: the Service's (or the flags'). */
+  /** `proxy-connect-timeout` in ms from the ConfigMap; null: the Service's (or the flags'). */
   readonly connectTimeoutMs: number | null;
   /** `proxy-read-timeout` in ms; null: the Service's (or the flags'). */
   readonly readTimeoutMs: number | null;
@@ -76,9 +76,11 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   riskLevel: 'High',
   allowSourceRange: Object.freeze([]),
   denySourceRange: Object.freeze([]),
-  connectTimeoutMs: 5_000,
-  readTimeoutMs: 60_000,
-  nextUpstreamTries: 3,
+  // ingress-nginx's 5 s, 60 s and 3 tries are close to signalbox's own defaults; only a ConfigMap
+  // that sets them gives every Ingress's backends clusters of their own.
+  connectTimeoutMs: null,
+  readTimeoutMs: null,
+  nextUpstreamTries: null,
   strictValidatePathType: true,
 });
 

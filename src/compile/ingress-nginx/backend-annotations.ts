@@ -1,0 +1,132 @@
+/**
+ * The ingress-nginx annotations that are really settings of the backend (the upstream protocol,
+ * timeouts, balancing, affinity, retries, TLS to the endpoints), read into {@link ClusterOverrides}:
+ * the back half gives the Ingress's backends a cluster of their own with them applied over the
+ * Service's policy (shared/cluster-overrides.ts). An Ingress without any keeps the Service's cluster.
+ */
+import type { BackendProtocol, ClusterOverrides, HashOn, LbPolicy } from '../../model/policy.ts';
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import type { ObjectIdentity } from '../shared/objects.ts';
+import { NGINX_PREFIX } from './annotation-table.ts';
+import type { Reader } from './ingress-annotations.ts';
+import type { NginxSettings } from './settings.ts';
+import { parseBool, parseInteger, parseSeconds, type Parsed } from './values.ts';
+
+
+const PROTOCOLS: Record<string, BackendProtocol> = { HTTP: 'http1', AUTO_HTTP: 'http1', HTTPS: 'https', GRPC: 'h2c', GRPCS: 'h2', H2C: 'h2c' };
+const TLS_PROTOCOLS = new Set<BackendProtocol>(['https', 'h2']);
+
+/** The overrides an Ingress's annotations ask for (reported problems leave their field unset). */
+export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink): ClusterOverrides {
+  const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
+  const out: { -readonly [K in keyof ClusterOverrides]: ClusterOverrides[K] } = {};
+
+  const protocolText = raw.get('backend-protocol')?.trim().toUpperCase();
+  if (protocolText !== undefined) {
+    const protocol = PROTOCOLS[protocolText];
+    if (protocol !== undefined) out.protocol = protocol;
+    else if (protocolText === 'FCGI' || protocolText === 'AJP') sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}backend-protocol ${protocolText} is not supported; the backend is spoken to over HTTP/1.1`, at('backend-protocol'));
+    else sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}backend-protocol ${JSON.stringify(raw.get('backend-protocol'))} is not HTTP, HTTPS, GRPC, GRPCS, H2C or AUTO_HTTP; it is ignored`, at('backend-protocol'));
+  }
+
+  const connectMs = read<number | null>('proxy-connect-timeout', upTo(60_000), settings.connectTimeoutMs);
+  const readMs = read<number | null>('proxy-read-timeout', parseSeconds, settings.readTimeoutMs);
+  if (connectMs !== null || readMs !== null) {
+    out.timeouts = { ...(connectMs === null ? {} : { connectMs }), ...(readMs === null ? {} : { responseHeadersMs: readMs, idleMs: readMs }) };
+  }
+
+  const balance = raw.get('load-balance')?.trim();
+  if (balance !== undefined) {
+    const lb: LbPolicy | undefined = balance === 'round_robin' ? 'round-robin' : balance === 'ewma' ? 'ewma' : undefined;
+    if (lb !== undefined) out.lbPolicy = lb;
+    else sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}load-balance ${JSON.stringify(balance)} is not round_robin or ewma; it is ignored`, at('load-balance'));
+  }
+  const hashBy = raw.get('upstream-hash-by')?.trim();
+  if (hashBy !== undefined) {
+    const hashOn = hashSource(hashBy);
+    if (hashOn !== null) {
+      out.lbPolicy = 'ring-hash';
+      out.hashOn = hashOn;
+    } else {
+      sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}upstream-hash-by ${JSON.stringify(hashBy)}: only one of $request_uri, $uri, $remote_addr, $binary_remote_addr, $http_NAME, $cookie_NAME, $arg_NAME can be hashed; it is ignored`, at('upstream-hash-by'));
+    }
+  }
+
+  if (raw.get('affinity')?.trim() === 'cookie') {
+    const name = read('session-cookie-name', cookieName, 'INGRESSCOOKIE');
+    const ttl = read('session-cookie-max-age', (t) => parseInteger(t, 0, 2 ** 31 - 1), read('session-cookie-expires', (t) => parseInteger(t, 0, 2 ** 31 - 1), 0));
+    const path = read('session-cookie-path', cookiePath, '/');
+    out.affinity = { cookieName: name, ttlSeconds: ttl, path };
+  } else if (raw.has('affinity')) {
+    sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}affinity ${JSON.stringify(raw.get('affinity'))} is not "cookie"; it is ignored`, at('affinity'));
+  }
+
+  const tries = read<number | null>('proxy-next-upstream-tries', (t) => parseInteger(t, 0, 100), settings.nextUpstreamTries);
+  // Tries count the first one (0 is "as many as there are endpoints" in nginx: the most here).
+  if (tries !== null) out.retry = { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) };
+
+  // TLS to the endpoints: ingress-nginx does not verify unless proxy-ssl-verify is on.
+  const tls = out.protocol !== undefined && TLS_PROTOCOLS.has(out.protocol);
+  const verify = read('proxy-ssl-verify', onOff, false);
+  const secret = read<string | null>('proxy-ssl-secret', sameNamespace(id.namespace), null);
+  const serverName = read<string | null>('proxy-ssl-name', hostName, null);
+  if (tls || raw.has('proxy-ssl-verify') || secret !== null || serverName !== null) {
+    out.tls = {
+      verify,
+      ...(serverName === null ? {} : { serverName }),
+      ...(secret === null ? {} : { ca: { kind: 'Secret' as const, name: secret, key: 'ca.crt' } }),
+    };
+  }
+  return out;
+}
+
+function upTo(maxMs: number): (text: string) => Parsed<number> {
+  return (text) => {
+    const parsed = parseSeconds(text);
+    if (parsed.ok && parsed.value > maxMs) return { ok: false, message: `${parsed.value / 1000} seconds is more than ${maxMs / 1000}` };
+    return parsed;
+  };
+}
+
+/** `$request_uri` and the other single nginx variables a hash can be taken of. */
+function hashSource(text: string): HashOn | null {
+  if (text === '$request_uri' || text === '$uri') return { source: 'uri' };
+  if (text === '$remote_addr' || text === '$binary_remote_addr') return { source: 'client-ip' };
+  const m = /^\$(http|cookie|arg)_([A-Za-z0-9_-]+)$/.exec(text);
+  if (m === null) return null;
+  if (m[1] === 'http') return { source: 'header', name: m[2]!.toLowerCase().replace(/_/g, '-') };
+  return { source: m[1] === 'cookie' ? 'cookie' : 'query', name: m[2]! };
+}
+
+function onOff(text: string): Parsed<boolean> {
+  const t = text.trim();
+  if (t === 'on') return { ok: true, value: true };
+  if (t === 'off') return { ok: true, value: false };
+  return parseBool(t);
+}
+
+function cookieName(text: string): Parsed<string> {
+  const t = text.trim();
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a cookie name` };
+}
+
+function cookiePath(text: string): Parsed<string> {
+  const t = text.trim();
+  return /^\/[\x21-\x3a\x3c-\x7e]*$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a cookie path` };
+}
+
+function hostName(text: string): Parsed<string> {
+  const t = text.trim().toLowerCase();
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a host name` };
+}
+
+/** `namespace/name` (or `name`) of a Secret in the Ingress's own namespace. */
+function sameNamespace(namespace: string): (text: string) => Parsed<string> {
+  return (text) => {
+    const parts = text.trim().split('/');
+    const [ns, name] = parts.length === 2 ? parts : [namespace, parts[0]];
+    if (parts.length > 2 || name === undefined || !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(name)) return { ok: false, message: `${JSON.stringify(text)} is not namespace/name of a Secret` };
+    if (ns !== namespace) return { ok: false, message: `the Secret ${text.trim()} is in another namespace than the Ingress (allow-cross-namespace-resources is not supported)` };
+    return { ok: true, value: name };
+  };
+}
