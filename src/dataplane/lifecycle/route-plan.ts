@@ -2,6 +2,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
+import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
@@ -72,6 +73,12 @@ export class RoutePlan {
         case 'RequestMirror':
           steps.push(new MirrorStep(parts.clusterFor(filter.cluster), filter.percent));
           break;
+        case 'CORS': {
+          const policy = new CorsPolicy(filter);
+          steps.push(new CorsStep(policy));
+          responseSteps.push(new CorsResponseStep(policy));
+          break;
+        }
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
