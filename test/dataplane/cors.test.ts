@@ -4,6 +4,8 @@
  * answers for allowed origins, and nothing at all for the others.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { CorsFilter } from '../../src/model/table.ts';
@@ -191,6 +193,33 @@ describe('CORS', () => {
     const refused = await send('GET', '/down', { origin: 'https://evil.test' });
     assert.equal(refused.status, 503);
     assert.deepEqual(corsFields(refused), {});
+  });
+
+  it('answers a preflight over HTTP/2 as over HTTP/1.1, and echoes the origin on the stream\'s response', async () => {
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const ask = async (headers: Record<string, string>): Promise<IncomingHttpHeaders> => {
+        const stream = session.request({ ':authority': 'api.example.com', ...headers }, { endStream: true });
+        const response = once(stream, 'response') as Promise<[IncomingHttpHeaders]>;
+        const closed = once(stream, 'close');
+        stream.resume();
+        const [head] = await response;
+        await closed;
+        return head;
+      };
+      const before = app.seen.length;
+      const preflight = await ask({ ':method': 'OPTIONS', ':path': '/api/items', origin: 'https://app.example.com', 'access-control-request-method': 'DELETE' });
+      assert.equal(preflight[':status'], 204);
+      assert.equal(preflight['access-control-allow-origin'], 'https://app.example.com');
+      assert.equal(preflight['access-control-allow-methods'], 'GET, PUT, POST, DELETE, PATCH, OPTIONS');
+      assert.equal(app.seen.length, before, 'the upstream saw the preflight');
+      const get = await ask({ ':method': 'GET', ':path': '/api/items', origin: 'https://app.example.com' });
+      assert.equal(get[':status'], 200);
+      assert.equal(get['access-control-allow-origin'], 'https://app.example.com');
+      assert.equal(app.seen.length, before + 1);
+    } finally {
+      session.close();
+    }
   });
 
   it('adds no CORS fields on a route without the filter', async () => {
