@@ -40,7 +40,8 @@ export interface DataplaneMetrics {
   /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
-   * `with-body` (served as plain requests), `script-respond`, or the error reason signalbox answered.
+   * `with-body` (served as plain requests), `script-respond`, `redirect`, `cors-preflight` (answered by
+   * a route's filter), or the error reason signalbox answered.
    */
   readonly upgrades: Counter<'outcome'>;
   /** The HTTP/2 guard's metrics. */
@@ -292,7 +293,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, or an error reason.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, redirect, cors-preflight, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),
