@@ -176,7 +176,8 @@ export interface ScriptFilter {
  *   empty and a `maxAgeSeconds` that is given, replacing the upstream's own fields of those names.
  * - A preflight (`OPTIONS` with an allowed `Origin` and `Access-Control-Request-Method`) is answered
  *   204 with those fields and never goes upstream.
- * - Any other request (no `Origin`, or one not allowed) proceeds untouched, without CORS fields.
+ * - Any other request (a list of origins, and no `Origin` or one not on it) proceeds untouched,
+ *   without CORS fields. An `OPTIONS` that is no preflight goes upstream like any other request.
  */
 export interface CorsFilter {
   readonly type: 'CORS';
