@@ -38,6 +38,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   route.filters.forEach((f, i) => checkFilter(`${at}.filters[${i}]`, f, route, refs, report));
   const scripts = route.filters.flatMap((f) => (f.type === 'RouteScript' ? [f.script] : []));
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
+  // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
   if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
   const t = route.timeouts;
   if (t !== undefined) {
