@@ -40,8 +40,9 @@ export interface DataplaneMetrics {
   /**
    * Upgrade requests (WebSocket…), by outcome: `tunnelled` (the endpoint answered 101),
    * `refused-by-upstream` (it answered otherwise; the connection stays HTTP), `not-allowed` and
-   * `with-body` (served as plain requests), `script-respond`, `external-auth` (refused or redirected by
-   * an ExternalAuth filter), or the error reason signalbox answered.
+   * `with-body` (served as plain requests), `script-respond`, `redirect`, `cors-preflight` (answered by
+   * a route's filter), `external-auth` (refused or redirected by an ExternalAuth filter), or the error
+   * reason signalbox answered.
    */
   readonly upgrades: Counter<'outcome'>;
   /**
@@ -306,7 +307,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, external-auth, or an error reason.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, redirect, cors-preflight, external-auth, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),

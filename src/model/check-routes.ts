@@ -6,6 +6,7 @@
  */
 import { compilePattern } from '../regex/compile-pattern.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
+import { checkCors } from './check-cors.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -38,6 +39,8 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   route.filters.forEach((f, i) => checkFilter(`${at}.filters[${i}]`, f, route, refs, report));
   const scripts = route.filters.flatMap((f) => (f.type === 'RouteScript' ? [f.script] : []));
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
+  // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
+  if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
   const t = route.timeouts;
   if (t !== undefined) {
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);
@@ -111,6 +114,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return refs.script(at, p, f.script);
     case 'ExternalAuth':
       return checkExternalAuth(at, f, p, report);
+    case 'CORS':
+      return checkCors(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }

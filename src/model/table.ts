@@ -230,13 +230,52 @@ export interface ExternalAuthFilter {
 }
 
 /**
+ * Cross-Origin Resource Sharing, as ingress-nginx's `enable-cors` does it: the proxy answers
+ * preflights itself and adds the `Access-Control-*` fields to every response of an allowed origin.
+ * The front end gives every value (ingress-nginx's defaults are its business); the data plane only
+ * matches the request's `Origin` against `allowOrigins`.
+ * - A request whose `Origin` is allowed (any request at all when `allowOrigins` is `['*']`) gets,
+ *   on its response — the upstream's, or the proxy's own answer — `Access-Control-Allow-Origin`
+ *   (the request's `Origin`, with `Vary: Origin`; `*` for `['*']`, whatever `allowCredentials`
+ *   says, as ingress-nginx does), `-Allow-Credentials: true` when `allowCredentials`, and
+ *   `-Allow-Methods`, `-Allow-Headers`, `-Expose-Headers`, `-Max-Age` for the lists that are not
+ *   empty and a `maxAgeSeconds` that is given, replacing the upstream's own fields of those names.
+ * - A preflight (`OPTIONS` with an allowed `Origin` and `Access-Control-Request-Method`) is answered
+ *   204 with those fields and never goes upstream.
+ * - Any other request (a list of origins, and no `Origin` or one not on it) proceeds untouched,
+ *   without CORS fields. An `OPTIONS` that is no preflight goes upstream like any other request.
+ */
+export interface CorsFilter {
+  readonly type: 'CORS';
+  /**
+   * `['*']` alone: every origin. Otherwise serialised origins, lower case, each at most once:
+   * `scheme://host` or `scheme://host:port` (`https://app.example.com`, `tauri://localhost:3000`),
+   * where the host may begin with `*.` for exactly one more label (`https://*.example.com` takes
+   * `https://a.example.com`, not `https://a.b.example.com` nor `https://example.com`), or `null`.
+   * A port is part of the origin: `https://a.example.com` does not take `https://a.example.com:8443`.
+   * Compared with the request's `Origin` case-insensitively.
+   */
+  readonly allowOrigins: readonly string[];
+  /** Method tokens for `Access-Control-Allow-Methods`, in order; empty: no such field. */
+  readonly allowMethods: readonly string[];
+  /** Header names for `Access-Control-Allow-Headers`, in order, as written (any case); empty: no such field. */
+  readonly allowHeaders: readonly string[];
+  /** Header names (or `*`) for `Access-Control-Expose-Headers`, in order; empty: no such field. */
+  readonly exposeHeaders: readonly string[];
+  /** Whether responses say `Access-Control-Allow-Credentials: true`. */
+  readonly allowCredentials: boolean;
+  /** 0..2147483647, for `Access-Control-Max-Age`; absent: no such field. */
+  readonly maxAgeSeconds?: number;
+}
+
+/**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
  * request-side filters before the request goes upstream; response-side ones (response headers,
- * the scripts' `onResponse`) in the reverse order, like layers of middleware, on the status and
+ * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
  * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
-export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter;
+export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter | CorsFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

@@ -20,7 +20,7 @@ import type { ScriptRequest } from '../../script/index.ts';
 const NO_NOTE: RequestNote = Object.freeze({});
 
 /** How a request that leaves through the lifecycle's answers is labelled in the upgrade counters. */
-export type AnswerKind = 'redirect' | 'script-respond' | 'external-auth';
+export type AnswerKind = 'redirect' | 'script-respond' | 'external-auth' | 'cors-preflight';
 
 /**
  * One request on its way through the lifecycle: what the phases share, in one object instead of
@@ -55,6 +55,11 @@ export abstract class LifecycleRequest {
   upstreamHost: string | null = null;
   /** The upstream's path (without query) after a URLRewrite; null when not rewritten. */
   upstreamPath: string | null = null;
+  /**
+   * The Access-Control-Allow-Origin a CORS filter allowed the request with (its Origin, or `*`),
+   * for that filter's response side; null when none did.
+   */
+  corsOrigin: string | null = null;
   /** How long it was held so far; null when never. */
   waited: Waited | null = null;
   /** What the access log says beyond the usual (scripts' decisions, time held). */
@@ -104,6 +109,7 @@ export abstract class LifecycleRequest {
     this.hashKey = undefined;
     this.upstreamHost = null;
     this.upstreamPath = null;
+    this.corsOrigin = null;
     this.#step = 0;
     this.#edits = null;
     this.#mirrors = null;

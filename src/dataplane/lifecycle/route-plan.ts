@@ -3,6 +3,7 @@ import type { CompiledScript, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
+import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
@@ -77,6 +78,12 @@ export class RoutePlan {
           const auth = externalAuthSteps(filter);
           steps.push(auth.request);
           responseSteps.push(auth.response);
+          break;
+        }
+        case 'CORS': {
+          const policy = new CorsPolicy(filter);
+          steps.push(new CorsStep(policy));
+          responseSteps.push(new CorsResponseStep(policy));
           break;
         }
         case 'RouteScript': {
