@@ -169,7 +169,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('stream-snippet', 'Critical', 'unsupported', 'A snippet of nginx configuration; refused (see Snippets).'),
   row('temporal-redirect', 'Medium', 'supported', 'Answers 302 (or `temporal-redirect-code`) with the URL.'),
   row('temporal-redirect-code', 'Low', 'supported', 'The status of `temporal-redirect`.'),
-  row('upstream-hash-by', 'High', 'differs', '`$request_uri`, `$uri`, `$remote_addr`, `$http_NAME`, `$cookie_NAME`, `$arg_NAME`; other variables and combinations are unsupported.'),
+  row('upstream-hash-by', 'High', 'supported', 'Ring hash on `$request_uri`, `$uri`, `$remote_addr`, `$http_NAME`, `$cookie_NAME` or `$arg_NAME`; other variables and combinations are reported and ignored.'),
   row('upstream-hash-by-subset', 'Low', 'unsupported', 'The hash picks among all endpoints.'),
   row('upstream-hash-by-subset-size', 'Low', 'unsupported', 'The hash picks among all endpoints.'),
   row('upstream-vhost', 'Low', 'supported', 'The Host header the upstream gets.'),

@@ -13,7 +13,8 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { ExternalAuthFilter } from '../../model/table.ts';
+import type { CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
+import { corsFilter } from './cors-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
@@ -51,6 +52,8 @@ export interface NginxIngress {
   readonly overrides: ClusterOverrides;
   /** `auth-url` and its family; null without it. */
   readonly auth: ExternalAuthFilter | null;
+  /** `enable-cors` and its family; null without it. */
+  readonly cors: CorsFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -146,6 +149,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
     overrides: backendOverrides(id, raw, read, settings, sink),
     auth: externalAuth(raw, read),
+    cors: corsFilter(id, read, sink),
     raw,
   };
 }
