@@ -112,6 +112,9 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return;
     case 'RouteScript':
       return refs.script(at, p, f.script);
+    case 'RequestId':
+      if (!TOKEN.test(f.header)) report(at, p, `request id header ${JSON.stringify(f.header)} is not a lower-case token`);
+      return;
     case 'ExternalAuth':
       return checkExternalAuth(at, f, p, report);
     case 'CORS':

@@ -161,6 +161,17 @@ export interface MirrorFilter {
   readonly percent: number;
 }
 
+/**
+ * Gives each request an identifier the upstream (and the access log) can correlate on, as
+ * ingress-nginx's `generate-request-id` does: a request that carries `header` (not empty) keeps it;
+ * any other gets 32 random hexadecimal digits in that field. Nothing is sent back to the client.
+ */
+export interface RequestIdFilter {
+  readonly type: 'RequestId';
+  /** Lower case, e.g. `x-request-id`. */
+  readonly header: string;
+}
+
 /** Runs a RouteScript: its `onRequest` in the request phase, its `onResponse` in the response phase. */
 export interface ScriptFilter {
   readonly type: 'RouteScript';
@@ -275,7 +286,7 @@ export interface CorsFilter {
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
  * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
-export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter | CorsFilter;
+export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter | CorsFilter | RequestIdFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

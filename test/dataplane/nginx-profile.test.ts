@@ -137,6 +137,18 @@ describe('the ingress-nginx profile', () => {
     assert.deepEqual(seen(site, from), ['/app/page']);
   });
 
+  it('gives each request an X-Request-ID on its way upstream, keeping the client\'s own', async () => {
+    const from = site.seen.length;
+    await get('plain.example', '/one');
+    await rawRequest(port, 'GET /two HTTP/1.1\r\nHost: plain.example\r\nX-Request-ID: trace-42\r\nConnection: close\r\n\r\n');
+    await get('plain.example', '/three');
+    const ids = site.seen.slice(from).map((s) => s.headers['x-request-id']);
+    assert.match(String(ids[0]), /^[0-9a-f]{32}$/);
+    assert.equal(ids[1], 'trace-42');
+    assert.match(String(ids[2]), /^[0-9a-f]{32}$/);
+    assert.notEqual(ids[0], ids[2]);
+  });
+
   it('serves nothing of an Ingress whose snippet the default risk level refuses', async () => {
     const from = site.seen.length;
     const res = await get('snippet.example', '/');

@@ -83,7 +83,7 @@ const rows: [string, Support, string][] = [
   ['use-forwarded-headers', 'differs', TRUST], ['enable-real-ip', 'differs', TRUST], ['forwarded-for-header', 'unsupported', 'The client address comes from X-Forwarded-For or PROXY protocol.'],
   ['forwarded-for-proxy-protocol-header', 'unsupported', 'Not read.'], ['compute-full-forwarded-for', 'differs', 'X-Forwarded-For is always appended to.'],
   ['proxy-add-original-uri-header', 'unsupported', 'No X-Original-URI header.'],
-  ['generate-request-id', 'unsupported', 'No X-Request-ID is generated.'],
+  ['generate-request-id', 'supported', 'Default true: a request without X-Request-ID gets one (32 hex digits) on its way upstream.'],
   ...['jaeger-collector-host', 'jaeger-collector-port', 'jaeger-endpoint', 'jaeger-service-name', 'jaeger-propagation-format', 'jaeger-sampler-type', 'jaeger-sampler-param', 'jaeger-sampler-host', 'jaeger-sampler-port',
     'jaeger-trace-context-header-name', 'jaeger-debug-header', 'jaeger-baggage-header', 'jaeger-trace-baggage-header-prefix', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name',
     'opentelemetry-config', 'otlp-collector-host', 'otlp-collector-port', 'otel-max-queuesize', 'otel-schedule-delay-millis', 'otel-max-export-batch-size', 'otel-service-name', 'otel-sampler',

@@ -60,6 +60,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-read-timeout': take(parseSeconds(raw), (v) => (out.readTimeoutMs = v)); break;
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
+      case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
       default:
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);

@@ -236,10 +236,11 @@ function matchOf(path: IngressPath, regexHost: boolean, settings: NginxSettings)
  * The request-side filters of a path on both listeners: `before` the redirect to HTTPS (nginx's
  * find-config and rewrite phases), `after` it (access phase, then what goes upstream).
  */
-function requestFilters(p: NginxPath, _settings: NginxSettings): { before: FilterCandidate[]; after: FilterCandidate[] } {
+function requestFilters(p: NginxPath, settings: NginxSettings): { before: FilterCandidate[]; after: FilterCandidate[] } {
   const a = p.ingress;
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
+  if (settings.generateRequestId) after.push({ type: 'RequestId', header: 'x-request-id' });
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
   if (a.cors !== null) before.push(a.cors);
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));

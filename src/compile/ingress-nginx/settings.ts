@@ -44,6 +44,8 @@ export interface NginxSettings {
   readonly nextUpstreamTries: number | null;
   /** `strict-validate-path-type`: Exact and Prefix paths may hold only letters, digits, `/ . _ -`. */
   readonly strictValidatePathType: boolean;
+  /** `generate-request-id`: requests without `X-Request-ID` get one on the way upstream. */
+  readonly generateRequestId: boolean;
 }
 
 /** signalbox's defaults: nothing added that the Ingress does not ask for; snippets' safe subset applied. */
@@ -62,6 +64,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   readTimeoutMs: null,
   nextUpstreamTries: null,
   strictValidatePathType: false,
+  generateRequestId: false,
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -82,6 +85,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   readTimeoutMs: null,
   nextUpstreamTries: null,
   strictValidatePathType: true,
+  generateRequestId: true,
 });
 
 /** The defaults of `profile`. */

@@ -7,6 +7,7 @@ import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
+import { RequestIdStep } from './filters/request-id.ts';
 import { RewriteStep } from './filters/rewrite.ts';
 import { ScriptStep } from './filters/script-step.ts';
 import { ScriptResponseStep } from './filters/script-response-step.ts';
@@ -86,6 +87,9 @@ export class RoutePlan {
           responseSteps.push(new CorsResponseStep(policy));
           break;
         }
+        case 'RequestId':
+          steps.push(new RequestIdStep(filter));
+          break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
