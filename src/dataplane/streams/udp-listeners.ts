@@ -20,7 +20,15 @@ interface Session {
   readonly upstream: Socket;
   readonly timer: NodeJS.Timeout;
   readonly listener: string;
+  /**
+   * Datagrams that arrived before the upstream socket finished connecting (a dgram socket cannot
+   * send without an address until then); null once connected.
+   */
+  pending: Buffer[] | null;
 }
+
+/** Most datagrams a session holds while its upstream socket connects; later ones are dropped. */
+const MAX_PENDING = 64;
 
 /** One UDP port of one worker: its socket and its sessions. */
 class UdpPort {
@@ -61,7 +69,7 @@ class UdpPort {
         metrics.idleCloses.labels(listener).inc();
         this.#end(key);
       }, route.idleMs);
-      session = { upstream, timer, listener };
+      session = { upstream, timer, listener, pending: [] };
       this.sessions.set(key, session);
       metrics.connections.labels(listener, cluster.name).inc();
       metrics.active.labels(listener).inc();
@@ -78,10 +86,22 @@ class UdpPort {
         cluster.recordOutcome(endpoint, true, performance.now());
         this.#end(key);
       });
-      // Datagrams sent before the connect completes are queued by Node.js.
-      upstream.connect(endpoint.port, endpoint.address);
+      // Connected, so that only the endpoint's datagrams come back and its ICMP errors are seen.
+      upstream.connect(endpoint.port, endpoint.address, () => {
+        const queued = current.pending ?? [];
+        current.pending = null;
+        for (const datagram of queued) this.#send(current, datagram);
+      });
     } else session.timer.refresh();
-    metrics.bytes.labels(session.listener, 'upstream').inc(msg.length);
+    if (session.pending !== null) {
+      if (session.pending.length < MAX_PENDING) session.pending.push(msg);
+      return;
+    }
+    this.#send(session, msg);
+  }
+
+  #send(session: Session, msg: Buffer): void {
+    this.#state.metrics.streams.bytes.labels(session.listener, 'upstream').inc(msg.length);
     session.upstream.send(msg);
   }
 
