@@ -130,3 +130,51 @@ describe('TCP services', () => {
     assert.equal(err.code, 'ECONNREFUSED');
   });
 });
+
+describe('TCP services under --max-connections', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let echo: Server;
+  let port: number;
+
+  before(async () => {
+    echo = createServer((s) => {
+      s.pipe(s);
+      s.on('error', () => {});
+    });
+    const echoPort = await listen(echo);
+    port = await deadPort();
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [...serviceWithEndpoints('echo', [{ port: echoPort }]), tcpServices({ [String(port)]: 'default/echo:80' })]);
+    proxy = await startProxy(dir, { compile: { tcpServicesConfigMap: 'ingress/tcp-services' }, limits: { maxConnections: 2 } });
+  });
+  after(async () => {
+    await proxy.stop();
+    echo.close();
+    await removeDir(dir);
+  });
+
+  it('counts TCP service connections against the same cap as HTTP ones', async () => {
+    // One HTTP keep-alive connection and one TCP service connection fill the cap of 2.
+    const http = connect({ port: Number(new URL(proxy.http).port), host: '127.0.0.1' });
+    http.on('error', () => {});
+    await once(http, 'connect');
+    http.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await once(http, 'data');
+    const held = connect({ port, host: '127.0.0.1' });
+    held.on('error', () => {});
+    await once(held, 'connect');
+    held.write('held');
+    assert.equal(((await once(held, 'data')) as [Buffer])[0].toString(), 'held');
+    const third = connect({ port, host: '127.0.0.1' });
+    third.on('error', () => {});
+    await once(third, 'close');
+    assert.equal(await metric(proxy, /signalbox_stream_refused_total\{listener="tcp-\d+",reason="connection-limit"\} (\d+)/), 1);
+    // Once the HTTP connection goes, a TCP one fits again.
+    http.destroy();
+    await once(http, 'close');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await roundTrip(port, 'fits')).toString(), 'fits');
+    held.destroy();
+  });
+});

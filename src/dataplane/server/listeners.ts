@@ -31,10 +31,10 @@ export interface Listeners {
  * ALPN, certificate chosen by SNI). Both bind with SO_REUSEPORT so that every worker thread listens
  * on the same ports and the kernel spreads connections across them. With `claim` (the first worker
  * of a process) each port is first checked to be free of any other process (see port-claim.ts).
+ * `limit` caps the connections of both (and of whatever else shares it: the TCP service ports).
  */
-export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false): Promise<Listeners> {
+export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false, limit = new ConnectionLimit(config.limits.maxConnections)): Promise<Listeners> {
   const { timeouts, limits } = config;
-  const limit = new ConnectionLimit(limits.maxConnections);
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: timeouts.requestHeadersMs,

@@ -10,6 +10,7 @@ import { createLogger } from '../../log.ts';
 import { createDataplaneMetrics } from '../../metrics/metrics.ts';
 import { deepFreeze } from '../../model/freeze.ts';
 import { createAccessLog } from '../lifecycle/access-log.ts';
+import { ConnectionLimit } from './connection-limit.ts';
 import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -62,7 +63,9 @@ const state: ProxyState = {
 };
 let listeners: Listeners | null = null;
 // The table's TCP and UDP ports, opened and closed as tables are swapped.
-const tcpListeners = new TcpListeners(state, config.bindAddress, log);
+// One cap (--max-connections) for the HTTP, HTTPS and TCP service connections of the worker.
+const connectionLimit = new ConnectionLimit(config.limits.maxConnections);
+const tcpListeners = new TcpListeners(state, config.bindAddress, log, connectionLimit);
 const udpListeners = new UdpListeners(state, config.bindAddress, config.limits.maxUdpSessions, log);
 /** The newest table version reported applied (tables whose scripts load slowly may finish out of order). */
 let appliedVersion = 0;
@@ -180,7 +183,7 @@ async function stop(graceMs: number): Promise<void> {
 }
 
 try {
-  listeners = await openListeners(config, state, sni, init.ports, init.claim);
+  listeners = await openListeners(config, state, sni, init.ports, init.claim, connectionLimit);
   listeners.https?.on('session', (session: ServerHttp2Session) => {
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));

@@ -8,6 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
+import type { ConnectionLimit } from '../server/connection-limit.ts';
 import type { PreparedStreams } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
 
@@ -18,10 +19,14 @@ export class TcpListeners {
   readonly #bind: string;
   readonly #log: Logger;
 
-  constructor(state: ProxyState, bindAddress: string, log: Logger) {
+  readonly #limit: ConnectionLimit;
+
+  /** `limit` is the worker's connection cap, shared with its HTTP and HTTPS listeners. */
+  constructor(state: ProxyState, bindAddress: string, log: Logger, limit: ConnectionLimit) {
     this.#state = state;
     this.#bind = bindAddress;
     this.#log = log;
+    this.#limit = limit;
   }
 
   /** The ports open now (a port being opened counts). */
@@ -66,6 +71,12 @@ export class TcpListeners {
   #accept(port: number, socket: Socket): void {
     const route = this.#state.table?.streams.tcp.get(port);
     if (route === undefined) {
+      socket.destroy();
+      return;
+    }
+    // Over --max-connections: closed at once (a TCP client has no status to read), counted.
+    if (!this.#limit.admit(socket)) {
+      this.#state.metrics.streams.refused.labels(route.listener, 'connection-limit').inc();
       socket.destroy();
       return;
     }
