@@ -150,7 +150,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('relative-redirects', 'Low', 'unsupported', 'Redirect Locations are absolute.'),
   row('rewrite-target', 'Medium', 'supported', 'The path the upstream gets, with `$1`..`$9` from the path\'s capture groups; implies `use-regex`.'),
   row('satisfy', 'Low', 'unsupported', 'With several access checks, all apply.'),
-  row('server-alias', 'High', 'unsupported', 'Write the names as Ingress hosts.'),
+  row('server-alias', 'High', 'supported', 'More names served with the Ingress\'s routes, unless an Ingress names them as a host (then the alias is ignored, reported). Their TLS certificate is the one of a `spec.tls` entry naming them, else the default.'),
   row('server-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets; then only header, redirect and allow/deny directives are applied (see Snippets).'),
   row('service-upstream', 'Low', 'not-applicable', 'signalbox always balances over the EndpointSlice endpoints itself.'),
   row('session-cookie-change-on-failure', 'Low', 'differs', 'Always: a pinned endpoint that is not usable is replaced.'),

@@ -48,6 +48,8 @@ export interface NginxIngress {
   readonly denySourceRange: readonly string[];
   /** The canary rules of a canary Ingress (`canary: "true"`), null for any other. */
   readonly canary: CanaryRules | null;
+  /** `server-alias`: more host names served like the Ingress's hosts (lower case). */
+  readonly serverAliases: readonly string[];
   /** Backend settings (protocol, timeouts, balancing, affinity, retries, TLS); empty: the Service's own. */
   readonly overrides: ClusterOverrides;
   /** `auth-url` and its family; null without it. */
@@ -147,6 +149,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
     canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
+    serverAliases: read('server-alias', aliasList, []),
     overrides: backendOverrides(id, raw, read, settings, sink),
     auth: externalAuth(raw, read),
     cors: corsFilter(id, read, sink),
@@ -172,6 +175,12 @@ function canaryRules(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read:
     weight: read('canary-weight', (t) => parseInteger(t, 0, weightTotal), 0),
     weightTotal,
   };
+}
+
+function aliasList(text: string): Parsed<string[]> {
+  const names = text.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+  const bad = names.find((n) => !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(n));
+  return bad === undefined ? { ok: true, value: [...new Set(names)] } : { ok: false, message: `${JSON.stringify(bad)} is not a host name` };
 }
 
 function headerName(text: string): Parsed<string | null> {

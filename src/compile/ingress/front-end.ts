@@ -65,9 +65,33 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
+  paths.push(...aliasPaths(paths, sink));
   const tlsHosts = new Set(tls.flatMap((t) => t.hosts));
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+}
+
+/**
+ * ingress-nginx's `server-alias`: each alias serves the paths of its Ingress's rules that have a
+ * host, unless some Ingress names the alias as a host itself (then it is reported and ignored).
+ */
+function aliasPaths(paths: readonly NginxPath[], sink: DiagnosticSink): NginxPath[] {
+  const hosts = new Set(paths.map((p) => p.path.host.host));
+  const out: NginxPath[] = [];
+  const reported = new Set<string>();
+  for (const p of paths) {
+    if (p.path.host.match === 'any') continue;
+    for (const alias of p.ingress.serverAliases) {
+      if (hosts.has(alias)) {
+        const key = `${p.owner.id.provenance} ${alias}`;
+        if (!reported.has(key)) sink.report(p.owner.id, 'AnnotationIgnored', 'warning', `server-alias ${alias} is the host of an Ingress rule already; the alias is ignored`, `${p.owner.id.provenance}/annotations/nginx.ingress.kubernetes.io/server-alias`);
+        reported.add(key);
+        continue;
+      }
+      out.push({ ...p, path: { ...p.path, host: { host: alias, match: alias.startsWith('*.') ? 'wildcard' : 'exact' } } });
+    }
+  }
+  return out;
 }
 
 /** The profile's defaults, changed by the ingress-nginx controller ConfigMap when one is read. */
