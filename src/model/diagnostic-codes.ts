@@ -63,6 +63,7 @@ export const DIAGNOSTIC_CODES = {
   AnnotationUnsupported: { severity: 'warning', meaning: 'an ingress-nginx annotation signalbox does not honour: it is ignored, the rest of the Ingress is served' },
   AnnotationDiffers: { severity: 'warning', meaning: 'an ingress-nginx annotation honoured with a difference (the message says which)' },
   AnnotationRiskRefused: { severity: 'error', meaning: 'an ingress-nginx annotation above annotations-risk-level (snippets, by default): nothing of the Ingress is served' },
+  AccessAnnotationUnsupported: { severity: 'error', meaning: 'an ingress-nginx access-control annotation signalbox cannot enforce (client certificates, digest authentication): nothing of the Ingress is served rather than served without the check' },
   SnippetUnsupported: { severity: 'error', meaning: 'a snippet holds a directive outside the subset signalbox applies, or one it cannot read: nothing of the Ingress is served' },
   CanaryInvalid: { severity: 'error', meaning: 'a canary Ingress has no Ingress to be the canary of on a host and path, or conflicting canary annotations: that path of it is ignored' },
   NginxConfigMapNotFound: { severity: 'warning', meaning: 'the ConfigMap named by --nginx-configmap does not exist: ingress-nginx\'s defaults apply' },

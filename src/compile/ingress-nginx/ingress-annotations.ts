@@ -101,6 +101,11 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   }
   const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
 
+  const unenforceable = unenforceableAccess(raw);
+  if (unenforceable !== null) {
+    sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}${unenforceable} asks for an access check signalbox cannot enforce; nothing of the Ingress is served rather than served without it (docs/migrating-from-ingress-nginx.md)`, at(unenforceable));
+    return { refused: true };
+  }
   const unsupported: string[] = [];
   for (const name of raw.keys()) {
     const row = nginxAnnotation(name);
@@ -199,6 +204,21 @@ function cookieName(text: string): Parsed<string | null> {
 
 /** Reads one annotation with a parser: its value, or `fallback` when absent or (reported) invalid. */
 export type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
+
+/**
+ * The first annotation asking for an access check signalbox cannot make, or null: serving such an
+ * Ingress without the check would expose what it protects. Client certificate verification
+ * (`auth-tls-secret`; `auth-tls-verify-client: off` asks for none) and any `auth-type` but `basic`.
+ */
+function unenforceableAccess(raw: ReadonlyMap<string, string>): string | null {
+  if (raw.has('auth-tls-secret') && raw.get('auth-tls-verify-client')?.trim() !== 'off') return 'auth-tls-secret';
+  const type = raw.get('auth-type')?.trim();
+  if (type !== undefined && type !== ENFORCED_AUTH_TYPE) return 'auth-type';
+  return null;
+}
+
+/** The `auth-type` signalbox enforces; none yet, so every auth-type Ingress is refused. */
+const ENFORCED_AUTH_TYPE: string | null = null;
 
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
