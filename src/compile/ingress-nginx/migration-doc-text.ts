@@ -79,7 +79,9 @@ signalbox never pastes configuration anywhere:
   directives (request and response headers, redirects, allow and deny) is applied, each as the
   route filter that does the same. A snippet with any other directive, or one that cannot be read,
   refuses the Ingress (\`SnippetUnsupported\`).
-- \`auth-snippet\`, \`stream-snippet\` and \`modsecurity-snippet\` are never applied.
+- \`auth-snippet\`, \`stream-snippet\` and \`modsecurity-snippet\` are never applied: above the risk
+  level they refuse the Ingress like any snippet, and with \`annotations-risk-level: Critical\` they
+  are ignored with an \`AnnotationUnsupported\` warning.
 
 RouteScripts cover the other usual reasons for a snippet — routing by a header or cookie, returning
 a fixed answer, blocking, throttling — and cannot do the rest, by design: each runs in its own
@@ -186,20 +188,28 @@ a while; rolling back is pointing clients at ingress-nginx again.
    Lower the record's TTL a day before. Watch \`signalbox_http_requests_total\` and
    \`signalbox_proxy_errors_total{reason}\` rise on signalbox and the nginx access log go quiet.
 
-5. **Take over the status** once nothing reaches ingress-nginx: delete ingress-nginx's admission
-   webhook first (\`kubectl delete validatingwebhookconfiguration ingress-nginx-admission\`: with its
-   controller gone, a webhook that fails closed refuses every Ingress change), scale its controller
-   to zero, and upgrade signalbox with \`controller.leaderElection.enabled=true\`, so that its
-   leader writes signalbox's address into the Ingresses.
+5. **Stop ingress-nginx and take over the status** once nothing reaches it. Its admission webhook
+   goes with it (with no controller behind it, a webhook that fails closed refuses every Ingress
+   change), and the IngressClass and ConfigMap that signalbox still reads are marked to stay when
+   its chart is uninstalled: without the class its Ingresses would be no one's, without the
+   ConfigMap ingress-nginx's defaults would apply again.
 
-6. **Remove ingress-nginx.** Its chart owns the \`nginx\` IngressClass and the
-   \`ingress-nginx-controller\` ConfigMap, which signalbox still reads: without the class its
-   Ingresses are no one's, and without the ConfigMap ingress-nginx's defaults apply again. Keep both
-   (\`kubectl annotate ingressclass nginx helm.sh/resource-policy=keep\`, the same on the ConfigMap)
-   before \`helm uninstall\`, or apply copies of them right after.
+   \`\`\`sh
+   helm -n ingress-nginx upgrade ingress-nginx ingress-nginx/ingress-nginx --reuse-values \\
+     --set controller.replicaCount=0,controller.autoscaling.enabled=false,controller.admissionWebhooks.enabled=false \\
+     --set-string 'controller.ingressClassResource.annotations.helm\\.sh/resource-policy=keep' \\
+     --set-string 'controller.configAnnotations.helm\\.sh/resource-policy=keep'
+   helm -n signalbox upgrade signalbox charts/signalbox --reuse-values --set controller.leaderElection.enabled=true
+   \`\`\`
+
+   signalbox's leader now writes its own address into the Ingresses' status.
+
+6. **Remove ingress-nginx** after a quiet period: \`helm -n ingress-nginx uninstall ingress-nginx\`.
+   The \`nginx\` IngressClass and the \`ingress-nginx-controller\` ConfigMap stay.
 
 **Rolling back**: before step 5, point DNS back at \`$NGINX\`; ingress-nginx never stopped serving.
-After it, scale ingress-nginx up again, upgrade signalbox with
+After it, upgrade ingress-nginx with its former \`controller.replicaCount\` and
+\`controller.admissionWebhooks.enabled=true\`, upgrade signalbox with
 \`controller.leaderElection.enabled=false\`, then point DNS back.
 
 ### One Ingress at a time, on signalbox's own class
