@@ -91,6 +91,15 @@ export function assumedIngressClass(objects: readonly unknown[], options: Compil
  */
 export function migrateReport(objects: readonly unknown[], result: CompileResult, extra: readonly Diagnostic[], options: CompileOptions, notes: readonly string[]): MigrateReport {
   const diagnostics = [...extra, ...result.diagnostics];
+  // Indexed once: an export of a whole cluster holds thousands of Ingresses.
+  const byIngress = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    if (d.kind !== 'Ingress') continue;
+    const key = `${d.namespace}/${d.name}`;
+    const list = byIngress.get(key);
+    if (list === undefined) byIngress.set(key, [d]);
+    else list.push(d);
+  }
   const statuses = new Map(result.statuses.filter((s) => s.kind === 'Ingress').map((s) => [`${s.namespace}/${s.name}`, s]));
   const listed = new Set<string>();
   const ingresses: MigrateIngress[] = [];
@@ -104,7 +113,7 @@ export function migrateReport(objects: readonly unknown[], result: CompileResult
     if (listed.has(key) || (status === undefined && annotations.length === 0)) continue;
     listed.add(key);
     const accepted = status?.conditions.find((c) => c.type === 'Accepted') ?? null;
-    const own = diagnostics.filter((d) => d.kind === 'Ingress' && d.namespace === meta.namespace && d.name === meta.name);
+    const own = byIngress.get(key) ?? [];
     ingresses.push({
       namespace: meta.namespace,
       name: meta.name,
