@@ -38,6 +38,11 @@ the \`nginx\` IngressClass already exists.)
 - **Ingresses of signalbox's own class** (\`signalbox\`, controller \`signalbox.dev/ingress-controller\`)
   may carry the same annotations. They are read the same way, with signalbox's defaults instead
   (the right-hand column below); \`--nginx-configmap\` applies to them too when it is given.
+- **Service annotations still apply.** signalbox's own \`signalbox.dev/*\` annotations on a backend
+  Service ([annotations.md](annotations.md)) shape its cluster for every route to it; an Ingress's
+  backend annotations (\`backend-protocol\`, timeouts, \`load-balance\`, \`upstream-hash-by\`,
+  affinity, \`proxy-next-upstream-tries\`, \`proxy-ssl-*\`) win over them for that Ingress's routes,
+  which get a cluster of their own.
 - \`signalbox migrate --in DIR\` and \`signalbox compile --in DIR --controller-name k8s.io/ingress-nginx --ingress-class nginx\`
   show offline what the controller would do with a set of manifests.
 `;
