@@ -12,26 +12,22 @@
  *   HSTS) gets one virtual host per listener, every route of it copied to both.
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
- * - Filters, in nginx's phase order: the body limit, the fixed redirect, the redirect to HTTPS,
- *   the address allow/deny lists, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
- *   rewrite; HSTS on the way back.
+ * - Filters, in nginx's phase order: CORS preflights, the fixed redirect, the redirect to HTTPS,
+ *   the request id, external authentication, request headers (`upstream-vhost`,
+ *   `X-Forwarded-Prefix`), the rewrite; HSTS on the way back.
+ * - Canaries (canary.ts) add routes in front of their main path's.
  */
-import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
-import type { BackendCandidate, FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
+import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
+import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
+import { serviceOf, type NginxPath } from './nginx-path.ts';
+import { escapeRegExp } from './regex-text.ts';
+import type { FilterCandidate, HostName, RouteCandidate, RoutePrecedence } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 import { prefixKey } from '../ingress/paths.ts';
-import type { NginxIngress } from './ingress-annotations.ts';
 import { hstsValue, type NginxSettings } from './settings.ts';
-
-/** One path of one Ingress, with what its Ingress's annotations ask for. */
-export interface NginxPath {
-  readonly owner: RankedOwner;
-  readonly path: IngressPath;
-  readonly ingress: NginxIngress;
-}
 
 /** How a candidate sorts among its host's routes (the back half's comparator reads it). */
 interface SortKey {
@@ -44,19 +40,6 @@ interface SortKey {
   /** A canary's header (2) and cookie (1) routes come before the path's weighted one (0). */
   readonly conditions?: number;
 }
-
-/** One route of a path: the main one, or one of a canary's (with its header condition and backends). */
-interface RouteVariant {
-  /** '' for the main route; names the canary route in its conflict key. */
-  readonly id: string;
-  readonly headers: readonly HeaderMatch[];
-  /** Null: the path's own backend. */
-  readonly backends: readonly BackendCandidate[] | null;
-  /** See {@link SortKey.conditions}. */
-  readonly rank: number;
-}
-
-const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0 });
 
 /** The route candidates of the Ingresses' paths, and the order of routes in a host. */
 export interface NginxRoutes {
@@ -149,67 +132,6 @@ function isRegexPath(p: NginxPath): boolean {
   return p.ingress.useRegex || (p.ingress.rewriteTarget !== null && p.ingress.rewriteTarget !== p.path.path);
 }
 
-/**
- * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
- * allows one per path; the oldest canary wins). A canary path no main path has is reported.
- */
-function canaryIndex(paths: readonly NginxPath[], canaries: readonly NginxPath[], sink: DiagnosticSink): Map<NginxPath, NginxPath> {
-  const mains = new Map<string, NginxPath>();
-  for (const p of paths) {
-    const key = `${p.path.host.host} ${p.path.path}`;
-    if (!mains.has(key)) mains.set(key, p);
-  }
-  const out = new Map<NginxPath, NginxPath>();
-  for (const c of canaries) {
-    const main = mains.get(`${c.path.host.host} ${c.path.path}`);
-    if (main === undefined) {
-      sink.report(c.owner.id, 'CanaryInvalid', 'error', `no Ingress routes host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} for this canary to take requests from; the path is ignored`, c.path.provenance);
-    } else if (out.has(main)) {
-      sink.report(c.owner.id, 'CanaryInvalid', 'error', `${out.get(main)!.owner.id.provenance} is already the canary of host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} (one canary per path, the oldest); the path is ignored`, c.path.provenance);
-    } else {
-      out.set(main, c);
-    }
-  }
-  return out;
-}
-
-/**
- * The routes of a path with a canary, in ingress-nginx's order of rules: the header (`always`, or
- * the value, or the pattern; `never`), then the cookie (`always`, `never`), then the weight.
- */
-function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
-  const rules = canary.ingress.canary!;
-  const toMain: BackendCandidate[] = [{ service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` }];
-  const toCanary: BackendCandidate[] = [{ service: serviceOf(canary), weight: 1, provenance: `${canary.path.provenance}/backend` }];
-  const out: RouteVariant[] = [];
-  if (rules.header !== null) {
-    const name = rules.header;
-    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2 });
-    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2 });
-    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2 });
-    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2 });
-  }
-  if (rules.cookie !== null) {
-    // The Cookie field: `a=1; b=2` (HTTP/2 clients may send several, matched joined with `, `).
-    const cookie = (value: string): HeaderMatch => ({ name: 'cookie', type: 'RegularExpression', value: `(?:.*[;,] *)?${escapeRegExp(rules.cookie!)}=${value}(?:[;,].*)?` });
-    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1 });
-    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1 });
-  }
-  const weight = Math.round((rules.weight / rules.weightTotal) * 1_000_000);
-  const weighted: BackendCandidate[] = weight === 0 ? toMain : [
-    { ...toMain[0]!, weight: 1_000_000 - weight },
-    { ...toCanary[0]!, weight },
-  ];
-  out.push({ id: '', headers: [], backends: weighted.filter((b) => b.weight > 0), rank: 0 });
-  return out;
-}
-
-/** The backend of a path: its Service, in its Ingress's namespace, with its Ingress's backend settings. */
-function serviceOf(p: NginxPath): ServiceBackendRef {
-  const overrides = p.ingress.overrides;
-  return { namespace: p.owner.id.namespace, ...p.path.ref, ...(Object.keys(overrides).length > 0 ? { overrides } : {}) };
-}
-
 /** The path match of an Ingress path, and how it sorts. */
 function matchOf(path: IngressPath, regexHost: boolean, settings: NginxSettings): { match: PathMatch; key: SortKey } {
   if (regexHost) {
@@ -265,11 +187,6 @@ function fixedRedirect(url: URL, code: RedirectFilter['statusCode']): RedirectFi
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
   return { type: 'RequestRedirect', scheme, hostname: url.hostname, port, path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, statusCode: code };
-}
-
-/** Characters of regular-expression syntax, escaped to match themselves. */
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`);
 }
 
 /**
