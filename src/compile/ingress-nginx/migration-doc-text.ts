@@ -43,8 +43,9 @@ the \`nginx\` IngressClass already exists.)
   backend annotations (\`backend-protocol\`, timeouts, \`load-balance\`, \`upstream-hash-by\`,
   affinity, \`proxy-next-upstream-tries\`, \`proxy-ssl-*\`) win over them for that Ingress's routes,
   which get a cluster of their own.
-- \`signalbox migrate --in DIR\` and \`signalbox compile --in DIR --controller-name k8s.io/ingress-nginx --ingress-class nginx\`
-  show offline what the controller would do with a set of manifests.
+- \`signalbox migrate --in DIR\` (or \`--cluster\`, straight from the API, read-only) and
+  \`signalbox compile --in DIR --controller-name k8s.io/ingress-nginx --ingress-class nginx\` show
+  what the controller would do with a set of manifests.
 `;
 
 /** How annotations are reported, and the Snippets section. */
@@ -152,6 +153,9 @@ a while; rolling back is pointing clients at ingress-nginx again.
    kubectl -n ingress-nginx get configmap ingress-nginx-controller -o yaml > check/nginx-configmap.yaml
    signalbox migrate --in check
    \`\`\`
+
+   Or, with a kubeconfig that can list them, \`signalbox migrate --cluster\`: the same report from
+   the objects the controller would read, listed once (nothing is written).
 
    For each Ingress it prints the ingress-nginx annotations it carries with their support and note,
    the diagnostics of its compile, and whether it is served. An Ingress with \`unsupported\`
