@@ -12,9 +12,12 @@
  *   HSTS) gets one virtual host per listener, every route of it copied to both.
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
- * - Filters, in nginx's phase order: the body limit, the fixed redirect, the redirect to HTTPS,
- *   the address allow/deny lists, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
- *   rewrite; HSTS on the way back.
+ * - Filters, in nginx's phase order: the body limit, the fixed redirect, the snippets' redirects
+ *   (`return`, `rewrite … redirect`: nginx's rewrite phase), the redirect to HTTPS (ingress-nginx's
+ *   Lua, at the end of that phase), the address allow/deny lists, request headers
+ *   (`upstream-vhost`, `X-Forwarded-Prefix`), the rewrite, the snippets' rewrites and header
+ *   edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress only,
+ *   like a `configuration-snippet`, not to other Ingresses' paths of the host.
  */
 import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
 import type { BackendCandidate, FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
@@ -98,7 +101,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     const regexHost = regexHosts.has(host.host);
     const { match, key } = matchOf(p.path, regexHost, settings);
     const conflictKey = `${match.type} ${match.type === 'Prefix' ? prefixKey(match.value) : match.value}`;
-    const common = requestFilters(p, settings);
+    const common = requestFilters(p);
     const canary = canaryOf.get(p);
     for (const variant of canary === undefined ? [MAIN] : canaryVariants(p, canary)) {
       const variantKey = { ...key, conditions: variant.headers.length === 0 ? 0 : variant.rank };
@@ -240,6 +243,10 @@ function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: Filte
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
+  // The snippets' redirects run in nginx's rewrite phase, before access and content; their
+  // rewrites and header edits go with the upstream request, after the annotations' own.
+  const snippet = a.snippets?.filters ?? [];
+  before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });
@@ -251,6 +258,7 @@ function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: Filte
     rewritten.path = { type: 'ReplaceRegexMatch', pattern: `(?i)(?:${p.path.path}).*`, substitution: a.rewriteTarget };
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
+  after.push(...snippet.filter((f) => f.type !== 'RequestRedirect'));
   return { before, after };
 }
 

@@ -89,6 +89,8 @@ class Collector {
   readonly response = new Map<string, HeaderOp>();
   readonly access: SnippetAccessRule[] = [];
   readonly notes: string[] = [];
+  /** The snippet of the last allow/deny, to name in a message about their order. */
+  accessFrom: SnippetSource['annotation'] = 'configuration-snippet';
   /** Where a `rewrite … break|last` was: later rewrites could not be skipped when it matched. */
   stoppingRewrite: string | null = null;
 }
@@ -119,7 +121,7 @@ export function parseSnippets(sources: readonly SnippetSource[]): SnippetResult 
     }
   }
   const order = accessOrderProblem(c.access);
-  if (order !== null) return { ok: false, message: order };
+  if (order !== null) return { ok: false, message: `${c.accessFrom}: ${order}` };
   const filters = [...c.rewritePhase];
   const request = edits(c.request);
   if (request !== null) filters.push({ type: 'RequestHeaderModifier', ...request });
@@ -228,6 +230,7 @@ function directive(source: SnippetSource, d: SnippetDirective, c: Collector): vo
     case 'deny': {
       const [arg] = exactly(d, 1);
       const text = literal(arg!, 'address');
+      c.accessFrom = source.annotation;
       if (text === 'all') {
         for (const cidr of ALL) c.access.push({ rule: d.name, cidr });
         return;
