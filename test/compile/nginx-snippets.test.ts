@@ -63,7 +63,7 @@ describe('nginx snippets: the directive subset', () => {
     const s = parsed('add_header Cache-Control "no-store" always;\nadd_header X-Served-By edge;');
     assert.deepEqual(s.filters, [{ type: 'ResponseHeaderModifier', add: [{ name: 'cache-control', value: 'no-store' }, { name: 'x-served-by', value: 'edge' }] }]);
     assert.equal(s.notes.length, 1);
-    assert.match(s.notes[0]!, /^configuration-snippet line 2: add_header x-served-by applies to every answer, as with "always"/);
+    assert.match(s.notes[0]!, /^configuration-snippet: line 2: add_header x-served-by applies to every answer, as with "always"/);
   });
 
   test('return 301 to an absolute URL answers with that URL', () => {

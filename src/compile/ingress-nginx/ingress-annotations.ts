@@ -152,7 +152,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
         // Read and checked, but no table filter checks client addresses yet: say so rather than
         // let the Ingress look restricted.
         const lists = accessLists(access);
-        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}configuration-snippet/server-snippet: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(raw.has('configuration-snippet') ? 'configuration-snippet' : 'server-snippet'));
+        const name = raw.has('configuration-snippet') ? 'configuration-snippet' : 'server-snippet';
+        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${name}: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(name));
       }
       snippets = parsed.value;
     }

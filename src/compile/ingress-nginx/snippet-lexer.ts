@@ -74,7 +74,8 @@ export function lexSnippet(text: string): LexedSnippet {
     if (word === null) return fail(`a ${c} quote that is never closed`, start);
     for (let k = i; k < word.end; k += 1) if (text[k] === '\n') line += 1;
     i = word.end;
-    if (word.quoted && i < text.length && !BLANK.has(text[i]!) && text[i] !== ';' && text[i] !== '{') {
+    // As nginx: a quoted word ends at a blank, `;`, `{` or the `)` of an `if (…)` condition.
+    if (word.quoted && i < text.length && !BLANK.has(text[i]!) && text[i] !== ';' && text[i] !== '{' && text[i] !== ')') {
       return fail(`unexpected "${printable(text[i]!)}" right after a quoted word`);
     }
     words.push({ text: word.text, quoted: word.quoted });

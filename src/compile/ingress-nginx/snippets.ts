@@ -172,7 +172,7 @@ function accessOrderProblem(rules: readonly SnippetAccessRule[]): string | null 
 }
 
 function directive(source: SnippetSource, d: SnippetDirective, c: Collector): void {
-  const where = `${source.annotation} line ${d.line}`;
+  const where = `${source.annotation}: line ${d.line}`;
   switch (d.name) {
     case 'proxy_set_header': {
       const [name, value] = exactly(d, 2);
