@@ -63,7 +63,7 @@ describe('nginx snippets: the directive subset', () => {
     const s = parsed('add_header Cache-Control "no-store" always;\nadd_header X-Served-By edge;');
     assert.deepEqual(s.filters, [{ type: 'ResponseHeaderModifier', add: [{ name: 'cache-control', value: 'no-store' }, { name: 'x-served-by', value: 'edge' }] }]);
     assert.equal(s.notes.length, 1);
-    assert.match(s.notes[0]!, /^configuration-snippet: line 2: add_header x-served-by applies to every answer, as with "always"/);
+    assert.match(s.notes[0]!.message, /^configuration-snippet: line 2: add_header x-served-by applies to every answer, as with "always"/);
   });
 
   test('return 301 to an absolute URL answers with that URL', () => {
@@ -100,7 +100,7 @@ describe('nginx snippets: the directive subset', () => {
     assert.deepEqual(parsed('rewrite ^/api/v1/(.*) /v1/$1 break;').filters, [{ type: 'URLRewrite', path: { type: 'ReplaceRegexMatch', pattern: '(?:^/api/v1/(.*))[\\s\\S]*', substitution: '/v1/$1' } }]);
     const last = parsed('rewrite (?i)^/Shop(/.*)$ /store$1 last;');
     assert.deepEqual(last.filters, [{ type: 'URLRewrite', path: { type: 'ReplaceRegexMatch', pattern: '(?i)^/Shop(/.*)$', substitution: '/store$1' } }]);
-    assert.match(last.notes[0]!, /rewrite last: the request keeps the route it matched/);
+    assert.match(last.notes[0]!.message, /rewrite last: the request keeps the route it matched/);
   });
 
   test('nginx rewrite patterns are translated faithfully (leftmost match, alternation, flags)', () => {
@@ -130,6 +130,19 @@ describe('nginx snippets: the directive subset', () => {
     assert.deepEqual(accessLists(parsed('allow 10.0.0.0/8;').access), { allow: [], deny: [] });
   });
 
+  test('allow/deny of the configuration snippet replace the server snippet\'s, as nginx inherits them', () => {
+    const both = parseSnippets([
+      { annotation: 'server-snippet', text: 'allow 10.0.0.0/8;\ndeny all;' },
+      { annotation: 'configuration-snippet', text: 'deny 192.0.2.1;' },
+    ]);
+    assert.ok(both.ok);
+    assert.deepEqual([both.value.accessFrom, both.value.access], ['configuration-snippet', [{ rule: 'deny', cidr: '192.0.2.1' }]]);
+    const server = parseSnippets([{ annotation: 'server-snippet', text: 'allow 10.0.0.0/8;\ndeny all;' }, { annotation: 'configuration-snippet', text: 'add_header X-A b always;' }]);
+    assert.ok(server.ok);
+    assert.equal(server.value.accessFrom, 'server-snippet');
+    assert.deepEqual(accessLists(server.value.access), { allow: ['10.0.0.0/8'], deny: [] });
+  });
+
   test('server and configuration snippets together: the server one first, the later edit of a header winning', () => {
     const result = parseSnippets([
       { annotation: 'server-snippet', text: 'return 301 https://$host$request_uri;\nmore_set_headers "X-Frame-Options: DENY";' },
@@ -156,6 +169,10 @@ describe('nginx snippets: the syntax, as nginx reads it', () => {
     ] }]);
   });
 
+  test('quotes and } inside a word are plain characters, as nginx reads them', () => {
+    assert.deepEqual(parsed('add_header X-Q it"s} always;').filters, [{ type: 'ResponseHeaderModifier', add: [{ name: 'x-q', value: 'it"s}' }] }]);
+  });
+
   test('# inside a word is not a comment; an escaped ; does not end the directive', () => {
     assert.deepEqual(parsed('add_header X-Anchor a#b always;').filters, [{ type: 'ResponseHeaderModifier', add: [{ name: 'x-anchor', value: 'a#b' }] }]);
     assert.deepEqual(parsed('add_header X-Semi a\\;b always;').filters, [{ type: 'ResponseHeaderModifier', add: [{ name: 'x-semi', value: 'a\\;b' }] }]);
@@ -168,8 +185,8 @@ describe('nginx snippets: the syntax, as nginx reads it', () => {
   });
 
   test('an empty snippet or one of comments only asks for nothing', () => {
-    assert.deepEqual(parsed(''), { filters: [], access: [], notes: [] });
-    assert.deepEqual(parsed('# nothing here\n   \n'), { filters: [], access: [], notes: [] });
+    assert.deepEqual(parsed(''), { filters: [], access: [], accessFrom: null, notes: [] });
+    assert.deepEqual(parsed('# nothing here\n   \n'), { filters: [], access: [], accessFrom: null, notes: [] });
   });
 });
 
@@ -185,16 +202,19 @@ describe('nginx snippets: refusals', () => {
     ['a variable in a header value', 'proxy_set_header X-Forwarded-Host $host;', /line 1: the value "\$host" uses an nginx variable, which signalbox does not expand/],
     ['a variable in more_set_headers', 'more_set_headers "X-Upstream: $upstream_addr";', /uses an nginx variable/],
     ['a variable in a braced form', 'add_header X-A "${request_id}" always;', /uses an nginx variable/],
+    ['a braced variable unquoted is a word, not a block', 'add_header X-Request-Id ${request_id} always;', /line 1: the value "\$\{request_id\}" uses an nginx variable/],
+    ['a return URL with credentials', 'return 301 https://user:pw@example.com/;', /holds credentials/],
     ['the Host header', 'proxy_set_header Host internal.example;', /use the upstream-vhost annotation/],
     ['a framing header', 'more_set_input_headers "Content-Length: 0";', /the header content-length frames the message/],
     ['a response framing header', 'more_set_headers "Transfer-Encoding: chunked";', /transfer-encoding frames the message/],
     ['headers-more -s', 'more_set_headers -s 404 "X-A: b";', /the option -s \(status or content-type conditions\) cannot be applied/],
+    ['headers-more -s, quoted', 'more_set_headers "-s" "404" "X-A: b";', /the option -s/],
     ['headers-more -t', 'more_clear_headers -t text/html X-A;', /the option -t/],
     ['a wildcard clear', 'more_clear_headers "X-Hidden-*";', /the wildcard in "X-Hidden-\*" cannot be applied/],
     ['not Name: value', 'more_set_headers "X-A";', /"X-A" is not "Name: value"/],
     ['a bad header name', 'add_header "X A" b always;', /"X A" is not a header name/],
     ['add_header with a bad flag', 'add_header X-A b sometimes;', /"sometimes" is not "always"/],
-    ['add_header twice', 'add_header X-A b always; add_header X-A c always;', /the header is already set, added or removed/],
+    ['add_header twice', 'add_header X-A b always; add_header X-A c always;', /the header is already set, added or removed by the snippets/],
     ['return 403', 'return 403;', /line 1: return 403: only redirects \(301, 302, 303, 307, 308\) can be applied; signalbox has no filter that answers with a status or a body/],
     ['return 200 text', 'return 200 "ok";', /return 200: only redirects/],
     ['return a relative URL', 'return 301 /elsewhere;', /is not an absolute http or https URL/],
@@ -204,7 +224,7 @@ describe('nginx snippets: refusals', () => {
     ['rewrite with a query', 'rewrite ^/a$ /b?x=1 break;', /sets a query, which signalbox cannot/],
     ['rewrite with a bad flag', 'rewrite ^/a$ /b forever;', /"forever" is not last, break, redirect or permanent/],
     ['rewrite with a backreference', 'rewrite ^/(a)\\1$ /b break;', /the pattern "\^\/\(a\)\\\\1\$" cannot be used: /],
-    ['a second rewrite after break', 'rewrite ^/a$ /b break;\nrewrite ^/c$ /d break;', /line 2: rewrite after the "configuration-snippet line 1" rewrite/],
+    ['a second rewrite after break', 'rewrite ^/a$ /b break;\nrewrite ^/c$ /d break;', /line 2: rewrite after the "configuration-snippet: line 1" rewrite/],
     ['allow with a bad address', 'allow 10.0.0.300;', /"10.0.0.300" is not an IP address, a CIDR or "all"/],
     ['allow with a list', 'allow 10.0.0.0/8,192.168.0.0/16;', /is not an IP address, a CIDR or "all"/],
     ['deny after allow', 'allow 10.0.0.0/8;\ndeny 10.1.0.0/16;', /^configuration-snippet: allow\/deny: "deny 10.1.0.0\/16" after an allow cannot be applied/],

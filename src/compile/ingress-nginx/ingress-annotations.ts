@@ -139,21 +139,16 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     if (sources.length > 0) {
       const parsed = parseSnippets(sources);
       if (!parsed.ok) {
-        const name = parsed.message.startsWith('server-snippet') ? 'server-snippet' : 'configuration-snippet';
-        sink.report(id, 'SnippetUnsupported', 'error', `${NGINX_PREFIX}${parsed.message}; nothing of the Ingress is served rather than served without it`, at(name));
+        sink.report(id, 'SnippetUnsupported', 'error', `${NGINX_PREFIX}${parsed.message}; nothing of the Ingress is served rather than served without it`, at(parsed.annotation));
         return { refused: true };
       }
-      for (const note of parsed.value.notes) {
-        const name = note.startsWith('server-snippet') ? 'server-snippet' : 'configuration-snippet';
-        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${note}`, at(name));
-      }
-      const { access } = parsed.value;
-      if (access.length > 0) {
+      for (const note of parsed.value.notes) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${note.message}`, at(note.annotation));
+      const { access, accessFrom } = parsed.value;
+      if (accessFrom !== null) {
         // Read and checked, but no table filter checks client addresses yet: say so rather than
         // let the Ingress look restricted.
         const lists = accessLists(access);
-        const name = raw.has('configuration-snippet') ? 'configuration-snippet' : 'server-snippet';
-        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${name}: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(name));
+        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${accessFrom}: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(accessFrom));
       }
       snippets = parsed.value;
     }

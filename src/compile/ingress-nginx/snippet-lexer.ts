@@ -1,8 +1,9 @@
 /**
  * A lexer for the nginx configuration syntax of ingress-nginx's snippet annotations, as nginx's own
  * `ngx_conf_read_token` reads it: a directive is words up to `;`, words are separated by blanks,
- * a word may be quoted with `"` or `'`, `#` at the start of a word comments out the rest of the
- * line, and `\` escapes the next character. Blocks (`name … { … }`) are refused outright, naming the
+ * a word that starts with `"` or `'` is quoted to the matching quote (and must be followed by a
+ * blank, `;`, `{` or `)`), `#` at the start of a word comments out the rest of the line, and `\`
+ * escapes the next character. Blocks (`name … { … }`) are refused outright, naming the
  * directive: signalbox applies no block directive, and reading their insides would only invite
  * partial interpretation. The lexer interprets nothing: the directives' meaning is snippets.ts's.
  */
@@ -88,7 +89,11 @@ function directiveOf(words: readonly SnippetWord[], line: number): SnippetDirect
   return { name: words[0]!.text, args: words.slice(1), line };
 }
 
-/** A word from `i` to a blank, `;`, `{`, `}` or a quote; `\` keeps the next character in it. */
+/**
+ * A word from `i` to a blank, `;` or `{`, as nginx reads one: `\` keeps the next character in it,
+ * and quotes and `}` inside a word are plain characters. A `{` right after `$` is part of the word
+ * (`${name}`, a variable, which the directives then refuse), not a block.
+ */
 function plainWord(text: string, i: number): { text: string; quoted: false; end: number } {
   let end = i;
   while (end < text.length) {
@@ -97,7 +102,7 @@ function plainWord(text: string, i: number): { text: string; quoted: false; end:
       end += 2;
       continue;
     }
-    if (BLANK.has(c) || c === ';' || c === '{' || c === '}' || c === '"' || c === "'") break;
+    if (BLANK.has(c) || c === ';' || (c === '{' && text[end - 1] !== '$')) break;
     end += 1;
   }
   return { text: unescape(text.slice(i, end)), quoted: false, end };
