@@ -185,8 +185,8 @@ describe('nginx snippets: the syntax, as nginx reads it', () => {
   });
 
   test('an empty snippet or one of comments only asks for nothing', () => {
-    assert.deepEqual(parsed(''), { filters: [], access: [], accessFrom: null, notes: [] });
-    assert.deepEqual(parsed('# nothing here\n   \n'), { filters: [], access: [], accessFrom: null, notes: [] });
+    assert.deepEqual(parsed(''), { filters: [], access: [], accessFrom: null, notes: [], rewriteStops: null });
+    assert.deepEqual(parsed('# nothing here\n   \n'), { filters: [], access: [], accessFrom: null, notes: [], rewriteStops: null });
   });
 });
 
@@ -225,6 +225,8 @@ describe('nginx snippets: refusals', () => {
     ['rewrite with a bad flag', 'rewrite ^/a$ /b forever;', /"forever" is not last, break, redirect or permanent/],
     ['rewrite with a backreference', 'rewrite ^/(a)\\1$ /b break;', /the pattern "\^\/\(a\)\\\\1\$" cannot be used: /],
     ['a second rewrite after break', 'rewrite ^/a$ /b break;\nrewrite ^/c$ /d break;', /line 2: rewrite after the "configuration-snippet: line 1" rewrite/],
+    ['a redirect after a rewrite', 'rewrite ^/a$ /b;\nreturn 301 https://example.com/;', /line 2: a redirect after the rewrite at "configuration-snippet: line 1" cannot be applied in that order/],
+    ['a rewrite redirect after a rewrite', 'rewrite ^/a$ /b;\nrewrite ^/b$ /c redirect;', /line 2: a redirect after the rewrite at/],
     ['allow with a bad address', 'allow 10.0.0.300;', /"10.0.0.300" is not an IP address, a CIDR or "all"/],
     ['allow with a list', 'allow 10.0.0.0/8,192.168.0.0/16;', /is not an IP address, a CIDR or "all"/],
     ['deny after allow', 'allow 10.0.0.0/8;\ndeny 10.1.0.0/16;', /^configuration-snippet: allow\/deny: "deny 10.1.0.0\/16" after an allow cannot be applied/],

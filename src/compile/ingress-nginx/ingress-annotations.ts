@@ -155,6 +155,11 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   }
 
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
+  if (rewriteTarget !== null && snippets !== null && snippets.rewriteStops !== null) {
+    const name = snippets.rewriteStops.split(':')[0]!;
+    sink.report(id, 'SnippetUnsupported', 'error', `${NGINX_PREFIX}${snippets.rewriteStops}: a rewrite that stops (break, last) together with rewrite-target cannot be applied: nginx runs the snippet's first and skips rewrite-target's when it matches (keep one); nothing of the Ingress is served rather than served without it`, at(name));
+    return { refused: true };
+  }
   const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
   return {
     useRegex: read('use-regex', parseBool, false),

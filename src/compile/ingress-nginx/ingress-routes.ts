@@ -12,11 +12,11 @@
  *   HSTS) gets one virtual host per listener, every route of it copied to both.
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
- * - Filters, in nginx's phase order: the body limit, the fixed redirect, the snippets' redirects
- *   (`return`, `rewrite … redirect`: nginx's rewrite phase), the redirect to HTTPS (ingress-nginx's
- *   Lua, at the end of that phase), the address allow/deny lists, request headers
- *   (`upstream-vhost`, `X-Forwarded-Prefix`), the rewrite, the snippets' rewrites and header
- *   edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress only,
+ * - Filters, in nginx's phase order: the body limit, the snippets' redirects (`return`,
+ *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
+ *   end of the rewrite phase), the address allow/deny lists, request headers (`upstream-vhost`,
+ *   `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets' header edits; HSTS
+ *   on the way back. A `server-snippet` applies to the paths of its own Ingress only,
  *   like a `configuration-snippet`, not to other Ingresses' paths of the host.
  */
 import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
@@ -242,14 +242,18 @@ function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: Filte
   const a = p.ingress;
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
-  if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
-  // The snippets' redirects run in nginx's rewrite phase, before access and content; their
-  // rewrites and header edits go with the upstream request, after the annotations' own.
+  // ingress-nginx writes the configuration snippet into the location before the fixed redirect's
+  // `return` and the rewrite-target's `rewrite`, and nginx runs rewrite directives in the order
+  // written (the server snippet's, at server level, before any); access, headers and the proxying
+  // come after. So: the snippets' redirects, the fixed redirect, …, the snippets' rewrites, the
+  // annotations' rewrite, the snippets' header edits.
   const snippet = a.snippets?.filters ?? [];
   before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
+  if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });
+  after.push(...snippet.filter((f) => f.type === 'URLRewrite'));
   const rewrite: Filter & { type: 'URLRewrite' } = { type: 'URLRewrite' };
   const rewritten: { hostname?: string; path?: { type: 'ReplaceRegexMatch'; pattern: string; substitution: string } } = {};
   if (a.upstreamVhost !== null) rewritten.hostname = a.upstreamVhost;
@@ -258,7 +262,7 @@ function requestFilters(p: NginxPath): { before: FilterCandidate[]; after: Filte
     rewritten.path = { type: 'ReplaceRegexMatch', pattern: `(?i)(?:${p.path.path}).*`, substitution: a.rewriteTarget };
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
-  after.push(...snippet.filter((f) => f.type !== 'RequestRedirect'));
+  after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
   return { before, after };
 }
 

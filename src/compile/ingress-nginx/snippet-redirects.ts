@@ -58,6 +58,16 @@ export function returnRedirect(d: SnippetDirective): RedirectFilter {
 export interface RewriteState {
   /** The `rewrite … break|last` met so far, as `<snippet>: line N`; null before one. */
   stoppedAt: string | null;
+  /** The first rewrite of the upstream path met so far, as `<snippet>: line N`; null before one. */
+  rewroteAt: string | null;
+}
+
+/**
+ * Refuses a redirect after a rewrite of the upstream path: nginx would redirect the rewritten
+ * path, while the front end runs every redirect before any rewrite.
+ */
+export function checkRedirectOrder(state: RewriteState): void {
+  if (state.rewroteAt !== null) throw new SnippetRefusal(`a redirect after the rewrite at "${state.rewroteAt}" cannot be applied in that order; write the redirects first`);
 }
 
 /**
@@ -89,9 +99,11 @@ export function rewriteFilter(d: SnippetDirective, where: string, state: Rewrite
     if (dropQuery) throw new SnippetRefusal('rewrite: a replacement ending in "?" drops the query, which a rewrite here cannot');
     if (!replacement.startsWith('/')) throw new SnippetRefusal(`rewrite: "${printable(replacement)}" must start with / (a path, with $1..$9 for the pattern's groups)`);
     if (flag !== '') state.stoppedAt = where;
+    state.rewroteAt ??= where;
     const note = flag === 'break' ? null : `${where}: rewrite ${flag === '' ? 'without a flag' : flag}: the request keeps the route it matched (nginx looks for a location again with the new path)`;
     return { filter: { type: 'URLRewrite', path: { type: 'ReplaceRegexMatch', pattern, substitution: replacement } }, note };
   }
+  checkRedirectOrder(state);
   const filter: Mutable<RedirectFilter> = { type: 'RequestRedirect', statusCode: flag === 'permanent' ? 301 : 302 };
   let path = replacement;
   if (absolute !== null) {

@@ -22,7 +22,7 @@
 import type { FilterCandidate } from '../shared/candidates.ts';
 import { accessOrderProblem, accessRules, type SnippetAccessRule } from './snippet-access.ts';
 import { lexSnippet, printable, type SnippetDirective, type SnippetWord } from './snippet-lexer.ts';
-import { returnRedirect, rewriteFilter, type RewriteState } from './snippet-redirects.ts';
+import { checkRedirectOrder, returnRedirect, rewriteFilter, type RewriteState } from './snippet-redirects.ts';
 import { CONTROL, exactly, literal, SnippetRefusal } from './snippet-words.ts';
 
 export { accessLists, type SnippetAccessRule } from './snippet-access.ts';
@@ -62,6 +62,11 @@ export interface ParsedSnippets {
   readonly accessFrom: SnippetAnnotation | null;
   /** Approximations, each naming its snippet and line. */
   readonly notes: readonly SnippetNote[];
+  /**
+   * Where a `rewrite … break|last` is (`configuration-snippet: line 2`), null without one: when it
+   * matches, nginx skips the rewrite directives after it, `rewrite-target`'s among them.
+   */
+  readonly rewriteStops: string | null;
 }
 
 /** The snippets' filters, or why none of them can be applied (the message names snippet and line). */
@@ -102,10 +107,13 @@ interface Collected {
  * - `proxy_set_header` in a server snippet never reaches ingress-nginx's locations (each sets its
  *   own); here it applies to the Ingress's paths. Otherwise both snippets' header edits apply
  *   together, the configuration snippet's winning for a name both edit.
+ * - ingress-nginx writes its own `proxy_set_header X-Forwarded-Host …` (and the other forwarding
+ *   fields) before the snippet, and nginx then sends both fields; here the snippet's replaces the
+ *   proxy's.
  * Never throws.
  */
 export function parseSnippets(sources: readonly SnippetSource[]): SnippetResult {
-  const c: Collected = { rewritePhase: [], request: new Map(), response: new Map(), access: new Map(), notes: [], rewrites: { stoppedAt: null } };
+  const c: Collected = { rewritePhase: [], request: new Map(), response: new Map(), access: new Map(), notes: [], rewrites: { stoppedAt: null, rewroteAt: null } };
   for (const source of sources) {
     const lexed = lexSnippet(source.text);
     if (!lexed.ok) return { ok: false, annotation: source.annotation, message: `${source.annotation}: ${lexed.message}` };
@@ -128,7 +136,7 @@ export function parseSnippets(sources: readonly SnippetSource[]): SnippetResult 
   if (request !== null) filters.push({ type: 'RequestHeaderModifier', ...request });
   const response = edits(c.response);
   if (response !== null) filters.push({ type: 'ResponseHeaderModifier', ...response });
-  return { ok: true, value: { filters, access, accessFrom, notes: c.notes } };
+  return { ok: true, value: { filters, access, accessFrom, notes: c.notes, rewriteStops: c.rewrites.stoppedAt } };
 }
 
 function directive(annotation: SnippetAnnotation, d: SnippetDirective, c: Collected): void {
@@ -183,6 +191,7 @@ function directive(annotation: SnippetAnnotation, d: SnippetDirective, c: Collec
       return;
     }
     case 'return':
+      checkRedirectOrder(c.rewrites);
       c.rewritePhase.push(returnRedirect(d));
       return;
     case 'rewrite': {
