@@ -220,6 +220,8 @@ describe('nginx snippets: refusals', () => {
     ['return a relative URL', 'return 301 /elsewhere;', /is not an absolute http or https URL/],
     ['return with another variable', 'return 301 https://example.com$uri;', /uses an nginx variable other than \$host/],
     ['return with $scheme', 'return 301 $scheme://example.com$request_uri;', /is not an absolute http or https URL/],
+    ['a return URL beyond ASCII', 'return 301 https://example.com/caf\u00e9;', /outside visible ASCII; percent-encode them/],
+    ['a rewrite replacement beyond ASCII', 'rewrite ^/a$ /caf\u00e9 break;', /outside visible ASCII; percent-encode them/],
     ['rewrite with a variable', 'rewrite ^/(.*)$ /$host/$1 break;', /only \$1\.\.\$9 \(the pattern's groups\) are supported/],
     ['rewrite with a query', 'rewrite ^/a$ /b?x=1 break;', /sets a query, which signalbox cannot/],
     ['rewrite with a bad flag', 'rewrite ^/a$ /b forever;', /"forever" is not last, break, redirect or permanent/],
@@ -277,6 +279,11 @@ describe('nginx snippets: hostile input', () => {
     ]) {
       assert.match(refused(text), /holds control characters \(CR, LF, NUL…\), which no header value may hold/, JSON.stringify(text));
     }
+  });
+
+  test('header values beyond visible ASCII are refused', () => {
+    assert.match(refused('more_set_headers "X-A: caf\u00e9";'), /holds characters outside visible ASCII/);
+    assert.match(refused('add_header X-A "\u{1f600}" always;'), /holds characters outside visible ASCII/);
   });
 
   test('messages show control characters escaped, never raw', () => {

@@ -5,6 +5,10 @@
  * `deny all` (which makes the allows the only addresses let in), or `allow all` to end. So
  * `allow 10.0.0.0/8; deny all;` is an allow list and `deny 1.2.3.4; allow all;` a deny list, while
  * `allow 10.0.0.0/8; deny 10.1.0.0/16;` (a deny after an allow) has no such reading and is refused.
+ *
+ * With the source-range annotations: ingress-nginx writes their `deny`s, then their `allow`s and
+ * `deny all`, before the configuration snippet, so an allowlist annotation leaves a snippet's
+ * rules unreached, and a denylist annotation's CIDRs join the snippet's deny list.
  */
 import { printable, type SnippetDirective } from './snippet-lexer.ts';
 import { exactly, literal, SnippetRefusal } from './snippet-words.ts';

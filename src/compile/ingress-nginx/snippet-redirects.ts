@@ -35,6 +35,7 @@ export function returnRedirect(d: SnippetDirective): RedirectFilter {
     target = d.args[1]!.text;
   }
   if (CONTROL.test(target) || /\s/.test(target)) throw new SnippetRefusal(`return ${code}: the URL holds whitespace or control characters`);
+  if (/[^\x21-\x7e]/.test(target)) throw new SnippetRefusal(`return ${code}: the URL holds characters outside visible ASCII; percent-encode them`);
   const keepUri = target.endsWith('$request_uri');
   const base = keepUri ? target.slice(0, -'$request_uri'.length) : target;
   const m = /^(https?):\/\/(\$host|[^/?#$]+)([^?#]*)(\?[^#]*)?$/.exec(base);
@@ -89,6 +90,7 @@ export function rewriteFilter(d: SnippetDirective, where: string, state: Rewrite
   if (!compiled.ok) throw new SnippetRefusal(`rewrite: the pattern "${printable(regexWord!.text)}" cannot be used: ${compiled.message}`);
   const written = replacementWord!.text;
   if (CONTROL.test(written) || /\s/.test(written)) throw new SnippetRefusal('rewrite: the replacement holds whitespace or control characters');
+  if (/[^\x21-\x7e]/.test(written)) throw new SnippetRefusal('rewrite: the replacement holds characters outside visible ASCII; percent-encode them');
   if (/\$(?![1-9])/.test(written)) throw new SnippetRefusal(`rewrite: "${printable(written)}" uses an nginx variable; only $1..$9 (the pattern's groups) are supported`);
   // A final `?` tells nginx not to append the request's query.
   const dropQuery = written.endsWith('?');

@@ -247,6 +247,9 @@ function responseHeaderName(word: SnippetWord): string {
 
 function headerValue(text: string): string {
   if (CONTROL.test(text)) throw new SnippetRefusal(`the value "${printable(text)}" holds control characters (CR, LF, NUL…), which no header value may hold`);
+  // RFC 9110 tolerates bytes above 0x7f only as opaque data; a string here holds characters, and
+  // one beyond Latin-1 cannot be sent as a field at all.
+  if (/[^\t\x20-\x7e]/.test(text)) throw new SnippetRefusal(`the value "${printable(text)}" holds characters outside visible ASCII; header values here are ASCII`);
   return text.trim();
 }
 
