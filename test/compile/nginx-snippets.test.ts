@@ -219,6 +219,7 @@ describe('nginx snippets: refusals', () => {
     ['return 200 text', 'return 200 "ok";', /return 200: only redirects/],
     ['return a relative URL', 'return 301 /elsewhere;', /is not an absolute http or https URL/],
     ['return with another variable', 'return 301 https://example.com$uri;', /uses an nginx variable other than \$host/],
+    ['return with $host and a port', 'return 301 https://$host:8443$request_uri;', /is not an absolute http or https URL/],
     ['return with $scheme', 'return 301 $scheme://example.com$request_uri;', /is not an absolute http or https URL/],
     ['a return URL beyond ASCII', 'return 301 https://example.com/caf\u00e9;', /outside visible ASCII; percent-encode them/],
     ['a rewrite replacement beyond ASCII', 'rewrite ^/a$ /caf\u00e9 break;', /outside visible ASCII; percent-encode them/],

@@ -38,7 +38,7 @@ export function returnRedirect(d: SnippetDirective): RedirectFilter {
   if (/[^\x21-\x7e]/.test(target)) throw new SnippetRefusal(`return ${code}: the URL holds characters outside visible ASCII; percent-encode them`);
   const keepUri = target.endsWith('$request_uri');
   const base = keepUri ? target.slice(0, -'$request_uri'.length) : target;
-  const m = /^(https?):\/\/(\$host|[^/?#$]+)([^?#]*)(\?[^#]*)?$/.exec(base);
+  const m = /^(https?):\/\/(\$host|[^/?#$]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(base);
   if (m === null) throw new SnippetRefusal(`return ${code}: "${printable(target)}" is not an absolute http or https URL (optionally ending in $request_uri)`);
   const scheme = m[1] as 'http' | 'https';
   const [, , authority = '', path = '', query] = m;
