@@ -38,11 +38,11 @@ export function returnRedirect(d: SnippetDirective): RedirectFilter {
   if (/[^\x21-\x7e]/.test(target)) throw new SnippetRefusal(`return ${code}: the URL holds characters outside visible ASCII; percent-encode them`);
   const keepUri = target.endsWith('$request_uri');
   const base = keepUri ? target.slice(0, -'$request_uri'.length) : target;
+  if (base.replace(/^(https?:\/\/)\$host(?![\w{])/, '$1').includes('$')) throw new SnippetRefusal(`return ${code}: "${printable(target)}" uses an nginx variable other than $host (the whole host) and $request_uri (at the end)`);
   const m = /^(https?):\/\/(\$host|[^/?#$]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(base);
   if (m === null) throw new SnippetRefusal(`return ${code}: "${printable(target)}" is not an absolute http or https URL (optionally ending in $request_uri)`);
   const scheme = m[1] as 'http' | 'https';
   const [, , authority = '', path = '', query] = m;
-  if (path.includes('$') || (query ?? '').includes('$')) throw new SnippetRefusal(`return ${code}: "${printable(target)}" uses an nginx variable other than $host (the whole host) and $request_uri (at the end)`);
   const filter: Mutable<RedirectFilter> = { type: 'RequestRedirect', scheme, statusCode: code as RedirectFilter['statusCode'] };
   if (authority !== '$host') Object.assign(filter, hostAndPort(scheme, authority, `return ${code}`));
   if (keepUri) {
