@@ -106,7 +106,7 @@ export interface HeaderEdits {
  *   `/bar` turns `/foo/x` into `/bar/x` and `/foo` into `/bar`.
  * - `ReplaceRegexMatch`: the whole path is matched against `pattern` (anchored, linear-time) and
  *   replaced by `substitution`, where `$1`..`$9` name its capture groups; a path that does not
- *   match is left unchanged.
+ *   match is left unchanged by a rewrite, and not redirected by a redirect (the request goes on).
  */
 export type PathModifier =
   | { readonly type: 'ReplaceFullPath'; readonly value: string }

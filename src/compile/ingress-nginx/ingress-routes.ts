@@ -12,9 +12,12 @@
  *   HSTS) gets one virtual host per listener, every route of it copied to both.
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
- * - Filters, in nginx's phase order: CORS preflights, the fixed redirect, the redirect to HTTPS,
- *   the request id, external authentication, request headers (`upstream-vhost`,
- *   `X-Forwarded-Prefix`), the rewrite; HSTS on the way back.
+ * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
+ *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
+ *   end of the rewrite phase), the request id, external authentication, request headers
+ *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
+ *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
+ *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
  * - Canaries (canary.ts) add routes in front of their main path's.
  */
 import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
@@ -163,14 +166,22 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
   if (settings.generateRequestId) after.push({ type: 'RequestId', header: 'x-request-id' });
-  // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
+  // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights first; then the
+  // configuration snippet, written into the location before the fixed redirect's `return` and the
+  // rewrite-target's `rewrite` (nginx runs rewrite directives in the order written, the server
+  // snippet's, at server level, before any); access, headers and the proxying come after. So: the
+  // snippets' redirects, the fixed redirect, …, the snippets' rewrites, the annotations' rewrite,
+  // the snippets' header edits.
   if (a.cors !== null) before.push(a.cors);
+  const snippet = a.snippets?.filters ?? [];
+  before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
   // Its access phase, after the redirect to HTTPS.
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });
+  after.push(...snippet.filter((f) => f.type === 'URLRewrite'));
   const rewrite: Filter & { type: 'URLRewrite' } = { type: 'URLRewrite' };
   const rewritten: { hostname?: string; path?: { type: 'ReplaceRegexMatch'; pattern: string; substitution: string } } = {};
   if (a.upstreamVhost !== null) rewritten.hostname = a.upstreamVhost;
@@ -179,6 +190,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
     rewritten.path = { type: 'ReplaceRegexMatch', pattern: `(?i)(?:${p.path.path}).*`, substitution: a.rewriteTarget };
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
+  after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
   return { before, after };
 }
 
