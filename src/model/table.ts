@@ -214,7 +214,10 @@ export interface ExternalAuthSignin {
  */
 export interface ExternalAuthFilter {
   readonly type: 'ExternalAuth';
-  /** Absolute http or https URL of the service, sent to as written: it holds no nginx variable. */
+  /**
+   * Absolute http or https URL of the service. It may hold the variables of
+   * {@link ExternalAuthSignin.url}, expanded per request (`https://$host/oauth2/auth`).
+   */
   readonly url: string;
   /** The subrequest's method (`auth-method`): GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS. */
   readonly method: string;

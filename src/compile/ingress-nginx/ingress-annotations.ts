@@ -172,6 +172,12 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     }
   }
 
+  // An auth-url that cannot be used must not leave what it protects open.
+  const auth = externalAuth(raw, read);
+  if (raw.has('auth-url') && auth === null) {
+    sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}auth-url cannot be used (above); nothing of the Ingress is served rather than served without authentication`, at('auth-url'));
+    return { refused: true };
+  }
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   if (rewriteTarget !== null && snippets !== null && snippets.rewriteStops !== null) {
     const name = snippets.rewriteStops.split(':')[0]!;
@@ -196,7 +202,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     snippets,
     serverAliases: read('server-alias', aliasList, []),
     overrides: backendOverrides(id, raw, read, settings, sink),
-    auth: externalAuth(raw, read),
+    auth,
     cors: corsFilter(id, read, sink),
     raw,
   };
