@@ -60,9 +60,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (!this.#abandoned) this.exchange.bodySent();
   }
 
-  onBodySent(): void {
+  onBodySent(chunk: Buffer): void {
     this.sent = true;
-    this.exchange.bodyProgress();
+    this.exchange.bodyProgress(chunk);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {

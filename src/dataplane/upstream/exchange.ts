@@ -82,6 +82,10 @@ export class Exchange {
   #bodyReading = false;
   /** Made at the first write the client refuses: how long it has taken none of its response. */
   #stall: ResponseStallTimer | null = null;
+  /** The route's BodyLimit on the bytes sent upstream; 0 without a body or a limit. */
+  readonly #bodyLimit: number;
+  /** Request body bytes sent upstream so far (counted only under a limit). */
+  #bodyBytes = 0;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -104,6 +108,10 @@ export class Exchange {
     this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
       ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
       : null;
+    // A declared length over the limit was answered 413 by the filter; one within it is held to
+    // exactly by the parsers. Counting anyway costs an addition per chunk and covers chunked bodies
+    // and HTTP/2 streams without content-length alike.
+    this.#bodyLimit = options.body === null ? 0 : (request.routed!.plan.bodyLimit ?? 0);
   }
 
   /** The attempt has its upstream connection: the request body is read from now on. */
@@ -116,8 +124,9 @@ export class Exchange {
   }
 
   /** A chunk of the request body went upstream. */
-  bodyProgress(): void {
+  bodyProgress(chunk: Buffer): void {
     this.#bodyTimer?.progress();
+    if (this.#bodyLimit !== 0 && (this.#bodyBytes += chunk.length) > this.#bodyLimit) this.#onBodyTooLarge();
   }
 
   /** The whole request went upstream. */
@@ -432,18 +441,29 @@ export class Exchange {
 
   readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
 
+  /** The client is too slow with its body: 408 (see {@link #refuseBody}). */
+  readonly #onBodyTimeout = (which: BodyTimeout): void => this.#refuseBody('request-timeout', new RequestBodyTimeoutError(which));
+
   /**
-   * The client is too slow with its body. Before any response: 408 with `connection: close` (the
-   * rest of the body is not wanted, and reading it would keep the slow client); after the response
-   * began, a broken response, as for an upstream failure then. Either way the upstream request is
-   * aborted, which closes its connection instead of returning it to the pool half-written.
+   * The body went past the route's BodyLimit as it streamed (chunked, or HTTP/2 without
+   * content-length): 413, and the upstream request is aborted — it never sees the body end, so
+   * it never takes a truncated one for a whole one.
    */
-  readonly #onBodyTimeout = (which: BodyTimeout): void => {
+  #onBodyTooLarge(): void {
+    this.#refuseBody('body-too-large', new BodyTooLargeError(this.#bodyLimit));
+  }
+
+  /**
+   * The rest of the request body is refused (too slow, too large). Before any response: signalbox's
+   * answer with `connection: close` (the rest of the body is not wanted, and reading it would keep
+   * the client); after the response began, a broken response, as for an upstream failure then.
+   * Either way the upstream request is aborted, which closes its connection instead of returning it
+   * to the pool half-written.
+   */
+  #refuseBody(reason: ErrorReason, cause: Error): void {
     const attempt = this.#attempt;
     if (this.#done || attempt === null) return;
     const res = this.res;
-    const reason: ErrorReason = 'request-timeout';
-    const cause = new RequestBodyTimeoutError(which);
     this.state.metrics.proxyErrors.labels(reason).inc();
     if (res.headersSent || clientGone(res)) {
       this.#finish(this.#status, reason, attempt.upstream);
@@ -455,12 +475,16 @@ export class Exchange {
     this.#bytes += writeError(res, reason, stream === undefined);
     // Accounted before the abort: undici detaches the client's socket from the request it aborts.
     this.#finish(statusFor(reason), reason, attempt.upstream);
-    if (stream === undefined) {
+    // signalbox's own HTTP/1.1 client leaves the client's body alone when aborted, so its upstream
+    // request can end at once; undici's HTTP/2 client destroys the body, which resets the client's stream.
+    const ownClient = this.cluster.policy.protocol === 'http1' || this.cluster.policy.protocol === 'https';
+    if (stream === undefined || ownClient) {
       attempt.abandon(cause);
+      if (stream !== undefined) stream.close(h2.NGHTTP2_NO_ERROR);
       return;
     }
-    // HTTP/2: the complete 408, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113
-    // §8.1). Aborting upstream resets the client stream too, so it waits until the 408 is out.
+    // HTTP/2 to HTTP/2: the complete answer, then RST_STREAM(NO_ERROR) so the client stops sending
+    // (RFC 9113 §8.1); the upstream request is aborted once the answer is out.
     stream.close(h2.NGHTTP2_NO_ERROR);
     const abort = (): void => {
       clearTimeout(fallback);
@@ -468,7 +492,7 @@ export class Exchange {
     };
     const fallback = setTimeout(abort, 1_000).unref();
     res.once('finish', abort);
-  };
+  }
 
   /**
    * The client took none of its response for --idle-timeout (see ResponseStallTimer): the response
@@ -506,6 +530,14 @@ class RequestBodyTimeoutError extends Error {
   readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
   constructor(which: BodyTimeout) {
     super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
+  }
+}
+
+/** Why an upstream request was aborted when its body went past the route's BodyLimit. */
+class BodyTooLargeError extends Error {
+  readonly code = 'SIGNALBOX_REQUEST_BODY_TOO_LARGE';
+  constructor(maxBytes: number) {
+    super(`request body over the route's limit of ${maxBytes} bytes`);
   }
 }
 
