@@ -60,9 +60,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (!this.#abandoned) this.exchange.bodySent();
   }
 
-  onBodySent(chunk: Buffer): void {
+  onBodySent(): void {
     this.sent = true;
-    this.exchange.bodyProgress(chunk);
+    this.exchange.bodyProgress();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {

@@ -82,9 +82,9 @@ export class Exchange {
   #bodyReading = false;
   /** Made at the first write the client refuses: how long it has taken none of its response. */
   #stall: ResponseStallTimer | null = null;
-  /** The route's BodyLimit on the bytes sent upstream; 0 without a body or a limit. */
+  /** The route's BodyLimit on the request body; 0 without a body or a limit. */
   readonly #bodyLimit: number;
-  /** Request body bytes sent upstream so far (counted only under a limit). */
+  /** Request body bytes read from the client so far (counted only under a limit). */
   #bodyBytes = 0;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
@@ -119,14 +119,18 @@ export class Exchange {
     if (this.options.body === null || this.#bodyReading || this.#done) return;
     this.#bodyReading = true;
     this.#bodyTimer?.start();
+    // Counted as the client's chunks arrive, before the transport sees them: the transports attach
+    // their own reader in this same tick, after this one, so a chunk past the limit never goes
+    // upstream from signalbox's HTTP/1.1 client (undici's HTTP/2 client may send that one chunk
+    // before the abort).
+    if (this.#bodyLimit !== 0) this.req.on('data', this.#countBody);
     // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
     this.req.once('timeout', this.#onSocketIdle);
   }
 
   /** A chunk of the request body went upstream. */
-  bodyProgress(chunk: Buffer): void {
+  bodyProgress(): void {
     this.#bodyTimer?.progress();
-    if (this.#bodyLimit !== 0 && (this.#bodyBytes += chunk.length) > this.#bodyLimit) this.#onBodyTooLarge();
   }
 
   /** The whole request went upstream. */
@@ -135,6 +139,7 @@ export class Exchange {
     this.#bodyReading = false;
     this.#bodyTimer?.stop();
     this.req.off('timeout', this.#onSocketIdle);
+    if (this.#bodyLimit !== 0) this.req.off('data', this.#countBody);
   }
 
   /** Sends the request to `upstream`. */
@@ -445,13 +450,14 @@ export class Exchange {
   readonly #onBodyTimeout = (which: BodyTimeout): void => this.#refuseBody('request-timeout', new RequestBodyTimeoutError(which));
 
   /**
-   * The body went past the route's BodyLimit as it streamed (chunked, or HTTP/2 without
-   * content-length): 413, and the upstream request is aborted — it never sees the body end, so
-   * it never takes a truncated one for a whole one.
+   * Past the route's BodyLimit as the body streams (chunked, or HTTP/2 without content-length):
+   * 413, and the upstream request is aborted — it never sees the body end, so it never takes a
+   * truncated body for a whole one.
    */
-  #onBodyTooLarge(): void {
-    this.#refuseBody('body-too-large', new BodyTooLargeError(this.#bodyLimit));
-  }
+  readonly #countBody = (chunk: Buffer): void => {
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.#bodyLimit) this.#refuseBody('body-too-large', new BodyTooLargeError(this.#bodyLimit));
+  };
 
   /**
    * The rest of the request body is refused (too slow, too large). Before any response: signalbox's
