@@ -51,10 +51,12 @@ export function parseIPv4(text: string): number {
   return value * 256 + part;
 }
 
-/** The 128-bit value of an IPv6 address (`2001:db8::1`, `::ffff:10.0.0.1`), or null. A zone (`%eth0`) is ignored. */
-export function parseIPv6(text: string): bigint | null {
-  // One pass over the text, no regular expression: the data plane parses a client address per request.
-  const groups = GROUPS;
+/**
+ * Reads an IPv6 address (`2001:db8::1`, `::ffff:10.0.0.1`) into its eight 16-bit groups, in
+ * `groups`; false when it is none. A zone (`%eth0`) is ignored. One pass over the text, no regular
+ * expression and no allocation: the data plane reads a client address per request with it.
+ */
+export function parseIPv6Groups(text: string, groups: number[]): boolean {
   let count = 0;
   let gap = -1;
   let group = 0;
@@ -65,17 +67,17 @@ export function parseIPv6(text: string): bigint | null {
     const c = text.charCodeAt(i);
     const hex = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
     if (hex >= 0) {
-      if (++digits > 4) return null;
+      if (++digits > 4) return false;
       group = group * 16 + hex;
     } else if (c === 58 /* : */) {
       if (digits === 0) {
         // `::` (at the start: its first colon is taken with the second).
         if (i === 0 && text.charCodeAt(1) === 58) continue;
-        if (gap !== -1 || i === 0 || text.charCodeAt(i - 1) !== 58) return null;
+        if (gap !== -1 || i === 0 || text.charCodeAt(i - 1) !== 58) return false;
         gap = count;
         continue;
       }
-      if (count === 8) return null;
+      if (count === 8) return false;
       groups[count++] = group;
       group = digits = 0;
     } else if (c === 46 /* . */) {
@@ -83,23 +85,30 @@ export function parseIPv6(text: string): bigint | null {
       let start = i;
       while (start > 0 && text.charCodeAt(start - 1) !== 58) start--;
       const v4 = parseIPv4(text.slice(start, end));
-      if (v4 < 0 || count > 6) return null;
+      if (v4 < 0 || count > 6) return false;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
       digits = -1;
       break;
-    } else return null;
+    } else return false;
   }
   if (digits > 0) {
-    if (count === 8) return null;
+    if (count === 8) return false;
     groups[count++] = group;
-  } else if (digits === 0 && gap !== count) return null; // a trailing single colon
-  if (gap === -1 ? count !== 8 : count > 7) return null;
+  } else if (digits === 0 && gap !== count) return false; // a trailing single colon
+  if (gap === -1 ? count !== 8 : count > 7) return false;
   if (gap !== -1) {
     const move = count - gap;
     for (let k = 1; k <= move; k++) groups[8 - k] = groups[count - k]!;
     for (let k = gap; k < 8 - move; k++) groups[k] = 0;
   }
+  return true;
+}
+
+/** The 128-bit value of an IPv6 address, or null (see {@link parseIPv6Groups}). */
+export function parseIPv6(text: string): bigint | null {
+  const groups = GROUPS;
+  if (!parseIPv6Groups(text, groups)) return null;
   const word = (k: number): bigint => BigInt(groups[k]! * 65536 + groups[k + 1]!);
   return (word(0) << 96n) | (word(2) << 64n) | (word(4) << 32n) | word(6);
 }

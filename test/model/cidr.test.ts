@@ -56,6 +56,10 @@ describe('CIDR blocks', () => {
     for (const inside of ['10.0.0.0', '10.255.255.255', '::ffff:10.200.0.1', '192.0.2.7', '2001:db8:ffff::1']) assert.equal(set.has(inside), true, inside);
     for (const outside of ['11.0.0.0', '9.255.255.255', '192.0.2.8', '2001:db9::', '::1', 'not-an-ip', '']) assert.equal(set.has(outside), false, outside);
     assert.equal(new AddressSet([]).empty, true);
+    // IPv6 bounds that differ only in their middle or last bits.
+    const v6 = new AddressSet(['2001:db8:0:1::/64', 'fd00::1:0/112', '::1/128']);
+    for (const inside of ['2001:db8:0:1::', '2001:db8:0:1:ffff:ffff:ffff:ffff', 'fd00::1:0', 'fd00::1:ffff', '::1']) assert.equal(v6.has(inside), true, inside);
+    for (const outside of ['2001:db8:0:0:ffff:ffff:ffff:ffff', '2001:db8:0:2::', 'fd00::2:0', 'fd00::0:ffff', '::2', '::', '::ffff:0.0.0.1']) assert.equal(v6.has(outside), false, outside);
   });
 });
 
