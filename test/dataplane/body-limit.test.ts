@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { removeDir, tempManifestDir } from '../helpers/manifests.ts';
 import { metric } from '../helpers/metrics.ts';
 import { parseRawResponse, type RawResponse } from '../helpers/raw-http.ts';
+import type { TestProxy } from '../helpers/proxy.ts';
 import { startSingleRoute, type SingleRoute } from '../helpers/single-route.ts';
 import { editRoutes } from '../helpers/table-edits.ts';
 import type { UpstreamHandler } from '../helpers/upstreams.ts';
@@ -100,7 +101,7 @@ async function h2Answer(stream: ClientHttp2Stream): Promise<{ headers: IncomingH
 /** One chunk of a chunked body. */
 const chunk = (n: number): string => `${n.toString(16)}\r\n${'x'.repeat(n)}\r\n`;
 
-async function h2Session(env: SingleRoute): Promise<ClientHttp2Session> {
+async function h2Session(env: { readonly proxy: TestProxy }): Promise<ClientHttp2Session> {
   const session = h2connect(env.proxy.https, { rejectUnauthorized: false });
   session.on('error', () => {});
   await once(session, 'connect');
