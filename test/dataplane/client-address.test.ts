@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { parseRawResponse, type RawResponse } from '../helpers/raw-http.ts';
 import { editRoutes } from '../helpers/table-edits.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
@@ -101,5 +103,45 @@ describe('ClientAddress', () => {
 
   it('counts the refusals as proxy errors', async () => {
     assert.equal(await metric(proxy, /signalbox_proxy_errors_total\{reason="client-address"\} (\d+)/), 7, 'one per refusal above');
+  });
+});
+
+describe('ClientAddress behind a PROXY protocol load balancer', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let app: TestUpstream;
+
+  before(async () => {
+    app = await startUpstream('app');
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: app.port }]), ingress('f', null, [{ path: '/partners', service: 'app' }])]);
+    proxy = await startProxy(dir, {
+      dataplane: { trustedProxies: ['127.0.0.1/32'], proxyProtocol: true },
+      editTable: editRoutes({ '/partners': () => ({ filters: [{ type: 'ClientAddress', allow: ['203.0.113.0/24'] }] }) }),
+    });
+  });
+  after(async () => {
+    await proxy.stop();
+    await app.close();
+    await removeDir(dir);
+  });
+
+  /** A request on a connection whose PROXY v1 header names `client`. */
+  async function viaBalancer(client: string): Promise<RawResponse> {
+    const socket = connect(Number(new URL(proxy.http).port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.write(`PROXY TCP4 ${client} 10.0.0.1 51000 80\r\nGET /partners HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n`);
+    await once(socket, 'close');
+    return parseRawResponse(Buffer.concat(chunks).toString('latin1'));
+  }
+
+  it("judges the client the PROXY header names, not the balancer's address", async () => {
+    const before = app.seen.length;
+    assert.equal((await viaBalancer('203.0.113.7')).status, 200);
+    const refused = await viaBalancer('198.51.100.1');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers['x-signalbox-error'], 'client-address');
+    assert.equal(app.seen.length, before + 1, 'only the allowed request reached the upstream');
   });
 });
