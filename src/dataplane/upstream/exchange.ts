@@ -34,7 +34,8 @@ type RetryReason = 'connect-failure' | 'reset' | 'status';
  * retried — a streamed body cannot be replayed — and a retry never happens once response headers
  * have gone to the client. A slow client is bounded here too: the request body's idle and total
  * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
- * body the upstream answered without waiting for, which is not read to its end.
+ * body the upstream answered without waiting for, which is not read to its end; so is a body past
+ * the route's BodyLimit, counted as it streams (413).
  */
 export class Exchange {
   /** The request in the lifecycle: its route's plan, RouteScript decisions, note, table. */
