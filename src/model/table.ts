@@ -283,13 +283,51 @@ export interface CorsFilter {
 }
 
 /**
+ * Admits a request by its client address — the address RouteScripts see as `clientIp`: the peer,
+ * or what a PROXY protocol header or a trusted proxy's X-Forwarded-For says — as ingress-nginx's
+ * `denylist-source-range` and `whitelist-source-range` do. An address in `deny` gets 403; so does
+ * one outside `allow` when `allow` is present and not empty. Both lists hold CIDR blocks in
+ * canonical form (src/model/cidr.ts: `10.0.0.0/8`, `2001:db8::/32`, a single address as /32 or
+ * /128); an IPv4-mapped IPv6 client (`::ffff:10.1.2.3`) is compared as the IPv4 address it maps.
+ */
+export interface ClientAddressFilter {
+  readonly type: 'ClientAddress';
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+/**
+ * Bounds the request body, as nginx's `client_max_body_size`: a request whose Content-Length is
+ * over `maxBytes` gets 413 before anything goes upstream; a body of unknown length (chunked, or
+ * HTTP/2 without content-length) is counted as it streams, and past `maxBytes` its upstream request
+ * is aborted and the client gets 413 (or, once a response began, its connection is closed). A front
+ * end with no limit (nginx's 0) omits the filter.
+ */
+export interface BodyLimitFilter {
+  readonly type: 'BodyLimit';
+  /** A positive safe integer. */
+  readonly maxBytes: number;
+}
+
+/**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
  * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
-export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter | CorsFilter | RequestIdFilter;
+export type Filter =
+  | RequestHeaderFilter
+  | ResponseHeaderFilter
+  | RedirectFilter
+  | RewriteFilter
+  | MirrorFilter
+  | ScriptFilter
+  | ExternalAuthFilter
+  | CorsFilter
+  | RequestIdFilter
+  | ClientAddressFilter
+  | BodyLimitFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];
