@@ -19,7 +19,7 @@ import { corsFilter } from './cors-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
-import { accessLists, parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
+import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
 /** A redirect the Ingress answers every request with (`permanent-redirect`, `temporal-redirect`). */
@@ -161,17 +161,21 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
         return { refused: true };
       }
       for (const note of parsed.value.notes) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${note.message}`, at(note.annotation));
-      const { access, accessFrom } = parsed.value;
-      if (accessFrom !== null) {
-        // Read and checked, but no table filter checks client addresses yet: say so rather than
-        // let the Ingress look restricted.
-        const lists = accessLists(access);
-        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${accessFrom}: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(accessFrom));
-      }
       snippets = parsed.value;
     }
   }
 
+  // An address list that does not parse must not leave what it restricts open (ingress-nginx
+  // refuses such an Ingress too).
+  for (const name of ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range']) {
+    const text = raw.get(name);
+    if (text === undefined) continue;
+    const parsed = parseCidrList(text);
+    if (!parsed.ok) {
+      sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}${name}: ${parsed.message}; nothing of the Ingress is served rather than served to every address`, at(name));
+      return { refused: true };
+    }
+  }
   // An auth-url that cannot be used must not leave what it protects open.
   const auth = externalAuth(raw, read);
   if (raw.has('auth-url') && auth === null) {

@@ -165,6 +165,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const a = p.ingress;
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
+  // nginx checks client_max_body_size as soon as the location is found, before any rewrite.
+  if (a.proxyBodySize > 0) before.push({ type: 'BodyLimit', maxBytes: a.proxyBodySize });
   if (settings.generateRequestId) after.push({ type: 'RequestId', header: 'x-request-id' });
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights first; then the
   // configuration snippet, written into the location before the fixed redirect's `return` and the

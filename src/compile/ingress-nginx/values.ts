@@ -3,6 +3,7 @@
  * `strconv.ParseBool`, integers, nginx sizes (`1m`) and CIDR lists. Each parser returns the value or
  * a message saying what is wrong.
  */
+import { normalizeCidr } from '../../model/cidr.ts';
 
 /** A parse result: the value, or why the text is not one. */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
@@ -52,26 +53,20 @@ export function parseNginxSize(text: string): Parsed<number> {
   return ok(bytes);
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9a-fA-F:.]+$/;
-
 /**
  * A comma-separated list of CIDRs or addresses (`10.0.0.0/8, 192.168.1.7, 2001:db8::/32`), as
- * ingress-nginx's source-range annotations take them. Every entry must be valid: ingress-nginx
- * refuses the whole list when one is not, and so does this.
+ * ingress-nginx's source-range annotations take them, each in canonical form (`10.1.2.3/8` is
+ * `10.0.0.0/8`, a bare address /32 or /128). Every entry must be valid: ingress-nginx refuses the
+ * whole list when one is not, and so does this.
  */
 export function parseCidrList(text: string): Parsed<string[]> {
   const out: string[] = [];
   for (const raw of text.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    const [address = '', bits, ...rest] = entry.split('/');
-    const v4 = IPV4.test(address);
-    const v6 = !v4 && address.includes(':') && IPV6.test(address);
-    const max = v4 ? 32 : 128;
-    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
-    if ((!v4 && !v6) || rest.length > 0 || !validBits) return bad(`${JSON.stringify(entry)} is not an IP address or CIDR`);
-    out.push(entry);
+    const cidr = normalizeCidr(entry);
+    if (cidr === null) return bad(`${JSON.stringify(entry)} is not an IP address or CIDR`);
+    if (!out.includes(cidr)) out.push(cidr);
   }
   return ok(out);
 }
