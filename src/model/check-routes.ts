@@ -7,6 +7,7 @@
 import { compilePattern } from '../regex/compile-pattern.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
+import { checkRateLimit } from './check-rate-limit.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -119,6 +120,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return checkExternalAuth(at, f, p, report);
     case 'CORS':
       return checkCors(at, f, p, report);
+    case 'RateLimit':
+      return checkRateLimit(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }

@@ -8,6 +8,8 @@ import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
 import { RequestIdStep } from './filters/request-id.ts';
+import { RateLimitStep } from './filters/rate-limit.ts';
+import { RateLimitZone, type RateLimitZones } from './filters/rate-limit-zone.ts';
 import { RewriteStep } from './filters/rewrite.ts';
 import { ScriptStep } from './filters/script-step.ts';
 import { ScriptResponseStep } from './filters/script-response-step.ts';
@@ -90,6 +92,10 @@ export class RoutePlan {
         case 'RequestId':
           steps.push(new RequestIdStep(filter));
           break;
+        case 'RateLimit':
+          // Without the worker's zones (tools that only inspect a table) the counts live with the plan.
+          steps.push(new RateLimitStep(parts.rateLimits?.zoneFor(filter) ?? new RateLimitZone(filter), filter));
+          break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
@@ -122,4 +128,6 @@ export interface PlanParts {
   readonly scriptOf: (key: string) => CompiledScript | undefined;
   /** Binds a RouteScript to the route; null where scripts are not run (tools that only inspect a table). */
   readonly bindScript: (script: CompiledScript, contextFor: (cluster: string) => RouteContext) => ScriptBinding | null;
+  /** The worker's RateLimit zones, which outlive the table; absent: each plan counts on its own. */
+  readonly rateLimits?: RateLimitZones;
 }
