@@ -33,7 +33,8 @@ export interface RateBucketOptions {
 /**
  * The buckets of one zone. Memory is bounded: at most `maxKeys` addresses (least recently seen
  * evicted first, as nginx evicts from a full zone), and an address whose buckets have drained
- * completely is dropped as new ones arrive — forgetting it changes nothing, it would start at 0.
+ * completely is dropped as new ones arrive — forgetting it changes nothing, it would start at 0
+ * as a new one does.
  */
 export class RateBuckets {
   readonly #rates: readonly RateLimitRate[];
@@ -91,10 +92,13 @@ export class RateBuckets {
     entries.set(key, entry);
   }
 
-  /** Whether every bucket of `entry` is empty by `now`: the address would start afresh anyway. */
+  /**
+   * Whether `entry` would take its next request as a new address does (at excess 0): a whole
+   * request more than its excess has drained. Only then can it be forgotten without a difference.
+   */
   #drained(entry: Entry, now: number): boolean {
     const elapsed = Math.max(0, now - entry.last);
-    return this.#rates.every((rate, i) => entry.excess[i]! <= leaked(rate, elapsed));
+    return this.#rates.every((rate, i) => entry.excess[i]! + 1000 <= leaked(rate, elapsed));
   }
 }
 
