@@ -1,0 +1,190 @@
+/**
+ * The RateLimit filter on real sockets, as clients meet it: a burst over the rate gets the proxy's
+ * own 503s, which never reach the upstream; another address and an allow-listed one are not held
+ * back; a second request in flight is refused while the first is held upstream, and let in once it
+ * ends or its client leaves; and the limits are not divided among the workers.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client, request } from 'undici';
+import type { RateLimitFilter } from '../../src/model/table.ts';
+import { holdingUpstream, type HoldingUpstream } from '../helpers/holding-upstream.ts';
+import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { metric } from '../helpers/metrics.ts';
+import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { editRoutes } from '../helpers/table-edits.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+
+const HOST = 'api.example.com';
+/** One request a minute with a burst of 4: five at once, and no refill while the test runs. */
+const RATE: RateLimitFilter = {
+  type: 'RateLimit',
+  zone: 'Ingress/default/api',
+  rates: [{ requests: 1, periodSeconds: 60, burst: 4 }],
+  connections: null,
+  allowlist: ['198.51.100.0/24', '2001:db8::/32'],
+  rateStatus: 503,
+  connectionStatus: 503,
+};
+/** One request in flight per address, refused with 429. */
+const CONNECTIONS: RateLimitFilter = { type: 'RateLimit', zone: 'Ingress/default/held', rates: [], connections: 1, allowlist: [], rateStatus: 503, connectionStatus: 429 };
+
+interface Answer {
+  readonly status: number;
+  readonly reason: string | undefined;
+  readonly body: string;
+}
+
+describe('RateLimit', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let app: TestUpstream;
+  let held: HoldingUpstream;
+  let holder: TestUpstream;
+
+  /** GET `path` as the client `address` (the proxy trusts the loopback peer's X-Forwarded-For). */
+  async function get(path: string, address: string, signal?: AbortSignal): Promise<Answer> {
+    const res = await request(`${proxy.http}${path}`, { headers: { host: HOST, 'x-forwarded-for': address }, ...(signal === undefined ? {} : { signal }) });
+    const reason = res.headers['x-signalbox-error'];
+    return { status: res.statusCode, reason: typeof reason === 'string' ? reason : undefined, body: await res.body.text() };
+  }
+
+  /** The requests the app saw on `path` from `address`. */
+  function seenFrom(path: string, address: string): number {
+    return app.seen.filter((s) => s.url.startsWith(path) && String(s.headers['x-forwarded-for']).includes(address)).length;
+  }
+
+  before(async () => {
+    app = await startUpstream('app');
+    held = holdingUpstream();
+    holder = await startUpstream('holder', held.handler);
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      ingressClass(),
+      ...serviceWithEndpoints('app', [{ port: app.port }]),
+      ...serviceWithEndpoints('holder', [{ port: holder.port }]),
+      ingress('api', HOST, [
+        { path: '/limited', service: 'app' },
+        { path: '/also-limited', service: 'app' },
+        { path: '/held', service: 'holder' },
+      ]),
+    ]);
+    proxy = await startProxy(dir, {
+      dataplane: { trustedProxies: ['127.0.0.1'] },
+      editTable: editRoutes({
+        '/limited': () => ({ filters: [RATE] }),
+        // The same zone: one budget for both paths, as every path of an Ingress in ingress-nginx.
+        '/also-limited': () => ({ filters: [RATE] }),
+        '/held': () => ({ filters: [CONNECTIONS] }),
+      }),
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+    await holder?.close();
+    await removeDir(dir);
+  });
+
+  it('answers a burst over the limit with 503 rate-limited, and the refused requests never reach the upstream', async () => {
+    const client = '203.0.113.7';
+    const answers: Answer[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await get(`/limited/${i}`, client));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 503, 503, 503]);
+    for (const refused of answers.slice(5)) {
+      assert.equal(refused.reason, 'rate-limited');
+      assert.match(refused.body, /^503 too many requests/);
+    }
+    assert.equal(seenFrom('/limited', client), 5, 'the upstream saw only the accepted ones');
+    // The other path of the zone draws on the same, spent, budget.
+    assert.equal((await get('/also-limited', client)).status, 503);
+    assert.equal(seenFrom('/also-limited', client), 0);
+    assert.equal(await metric(proxy, /signalbox_proxy_errors_total\{reason="rate-limited"\} (\d+)/), 4);
+  });
+
+  it('counts each client address on its own', async () => {
+    for (let i = 0; i < 6; i++) await get('/limited', '203.0.113.20');
+    const other = await get('/limited', '203.0.113.21');
+    assert.equal(other.status, 200, 'another address has its own burst');
+  });
+
+  it('never limits an allow-listed address', async () => {
+    for (const client of ['198.51.100.9', '2001:db8::7']) {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 12; i++) statuses.add((await get('/limited', client)).status);
+      assert.deepEqual([...statuses], [200], client);
+      assert.equal(seenFrom('/limited', client), 12);
+    }
+  });
+
+  it('refuses a second request in flight while the first is held upstream, and lets one in once the first ends', async () => {
+    const client = '203.0.113.30';
+    const first = get('/held/1', client);
+    const firstHeld = await held.arrival(1);
+    const second = await get('/held/2', client);
+    assert.equal(second.status, 429, 'the filter\'s connectionStatus');
+    assert.equal(second.reason, 'connection-limited');
+    // Another address is not held back by this one's request in flight.
+    const neighbour = get('/held/3', '203.0.113.31');
+    (await held.arrival(2)).answer();
+    assert.equal((await neighbour).status, 200);
+    assert.deepEqual(held.log.map((r) => r.url), ['/held/1', '/held/3'], 'the refused request never reached the upstream');
+
+    firstHeld.answer();
+    assert.equal((await first).status, 200);
+    const third = get('/held/4', client);
+    (await held.arrival(3)).answer();
+    assert.equal((await third).status, 200, 'the first request ended: its count is released');
+  });
+
+  it('releases the count when the client goes away before the answer', async () => {
+    const client = '203.0.113.40';
+    const leaving = new AbortController();
+    const first = get('/held/5', client, leaving.signal).catch((err: unknown) => err);
+    const firstHeld = await held.arrival(4);
+    assert.equal((await get('/held/6', client)).status, 429);
+    leaving.abort();
+    await first;
+    // The proxy saw the client leave when it aborted the upstream request.
+    await firstHeld.aborted;
+    const again = get('/held/7', client);
+    (await held.arrival(5)).answer();
+    assert.equal((await again).status, 200);
+  });
+});
+
+describe('RateLimit with several workers', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let app: TestUpstream;
+
+  before(async () => {
+    app = await startUpstream('app');
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: app.port }]), ingress('api', HOST, [{ path: '/limited', service: 'app' }])]);
+    proxy = await startProxy(dir, { workers: 2, editTable: editRoutes({ '/limited': () => ({ filters: [{ ...RATE, allowlist: [] }] }) }) });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+    await removeDir(dir);
+  });
+
+  it('gives a client on one connection the whole limit, not the limit divided by the workers', async () => {
+    // One connection stays on one worker. Divided by 2 workers, the burst would be 2: 3 accepted.
+    const client = new Client(proxy.http);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await client.request({ path: '/limited', method: 'GET', headers: { host: HOST } });
+        await res.body.text();
+        statuses.push(res.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 503, 503]);
+    } finally {
+      await client.close();
+    }
+  });
+});
