@@ -244,7 +244,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
   if (a.cors !== null) before.push(a.cors);
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
-  // Its access phase, after the redirect to HTTPS.
+  // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to HTTPS.
+  if (a.rateLimit !== null) after.push(a.rateLimit);
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
