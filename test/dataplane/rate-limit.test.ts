@@ -2,9 +2,12 @@
  * The RateLimit filter on real sockets, as clients meet it: a burst over the rate gets the proxy's
  * own 503s, which never reach the upstream; another address and an allow-listed one are not held
  * back; a second request in flight is refused while the first is held upstream, and let in once it
- * ends or its client leaves; and the limits are not divided among the workers.
+ * ends or its client leaves (HTTP/1.1 and HTTP/2 streams alike); the limits are not divided among
+ * the workers; and ingress-nginx's annotations and ConfigMap reach the data plane as they say.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { Client, request } from 'undici';
 import type { RateLimitFilter } from '../../src/model/table.ts';
@@ -33,6 +36,15 @@ interface Answer {
   readonly status: number;
   readonly reason: string | undefined;
   readonly body: string;
+}
+
+/**
+ * Waits for the `n`-th request to reach the holding upstream and answers it; fails at once when the
+ * proxy answered `pending` itself instead (refused), rather than waiting for ever.
+ */
+async function arrivesUpstream(held: HoldingUpstream, n: number, pending: Promise<unknown>): Promise<void> {
+  const refused = pending.then((answer) => { throw new Error(`answered by the proxy, never sent upstream: ${JSON.stringify(answer)}`); });
+  (await Promise.race([held.arrival(n), refused])).answer();
 }
 
 describe('RateLimit', () => {
@@ -127,14 +139,14 @@ describe('RateLimit', () => {
     assert.equal(second.reason, 'connection-limited');
     // Another address is not held back by this one's request in flight.
     const neighbour = get('/held/3', '203.0.113.31');
-    (await held.arrival(2)).answer();
+    await arrivesUpstream(held, 2, neighbour);
     assert.equal((await neighbour).status, 200);
     assert.deepEqual(held.log.map((r) => r.url), ['/held/1', '/held/3'], 'the refused request never reached the upstream');
 
     firstHeld.answer();
     assert.equal((await first).status, 200);
     const third = get('/held/4', client);
-    (await held.arrival(3)).answer();
+    await arrivesUpstream(held, 3, third);
     assert.equal((await third).status, 200, 'the first request ended: its count is released');
   });
 
@@ -149,7 +161,7 @@ describe('RateLimit', () => {
     // The proxy saw the client leave when it aborted the upstream request.
     await firstHeld.aborted;
     const again = get('/held/7', client);
-    (await held.arrival(5)).answer();
+    await arrivesUpstream(held, 5, again);
     assert.equal((await again).status, 200);
   });
 });
@@ -185,6 +197,86 @@ describe('RateLimit with several workers', () => {
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 503, 503]);
     } finally {
       await client.close();
+    }
+  });
+});
+
+const NGINX = 'nginx.ingress.kubernetes.io/';
+
+function nginxIngress(name: string, host: string, service: string, annotations: Record<string, string>): object {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z', annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
+    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
+  };
+}
+
+describe('RateLimit from ingress-nginx annotations', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let app: TestUpstream;
+  let held: HoldingUpstream;
+  let holder: TestUpstream;
+
+  before(async () => {
+    app = await startUpstream('app');
+    held = holdingUpstream();
+    holder = await startUpstream('holder', held.handler);
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'limit-req-status-code': '429' } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+      ...serviceWithEndpoints('app', [{ port: app.port }]),
+      ...serviceWithEndpoints('holder', [{ port: holder.port }]),
+      // One a minute, burst 1 × 2: three at once, and no refill while the test runs.
+      nginxIngress('api', 'api.example', 'app', { 'limit-rpm': '1', 'limit-burst-multiplier': '2' }),
+      nginxIngress('uploads', 'uploads.example', 'holder', { 'limit-connections': '1' }),
+    ]);
+    proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+    await holder?.close();
+    await removeDir(dir);
+  });
+
+  it('refuses past limit-rpm times limit-burst-multiplier with the ConfigMap\'s limit-req-status-code', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(`${proxy.http}/n/${i}`, { headers: { host: 'api.example' } });
+      await res.body.text();
+      statuses.push(res.statusCode);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.deepEqual(app.seen.map((s) => s.url), ['/n/0', '/n/1', '/n/2']);
+  });
+
+  it('counts HTTP/2 streams in flight against limit-connections, and releases each as it closes', async () => {
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const open = (path: string): { head: Promise<IncomingHttpHeaders>; closed: Promise<unknown> } => {
+        const stream = session.request({ ':authority': 'uploads.example', ':path': path }, { endStream: true });
+        stream.resume();
+        return { head: (once(stream, 'response') as Promise<[IncomingHttpHeaders]>).then(([h]) => h), closed: once(stream, 'close') };
+      };
+      const first = open('/h2/1');
+      const firstHeld = await held.arrival(1);
+      const second = open('/h2/2');
+      const refused = await second.head;
+      assert.equal(refused[':status'], 503, 'limit-conn-status-code\'s default');
+      assert.equal(refused['x-signalbox-error'], 'connection-limited');
+      firstHeld.answer();
+      assert.equal((await first.head)[':status'], 200);
+      await first.closed;
+      const third = open('/h2/3');
+      await arrivesUpstream(held, 2, third.head);
+      assert.equal((await third.head)[':status'], 200);
+      assert.deepEqual(held.log.map((r) => r.url), ['/h2/1', '/h2/3']);
+    } finally {
+      session.close();
     }
   });
 });
