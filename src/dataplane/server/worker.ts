@@ -35,9 +35,9 @@ const metrics = createDataplaneMetrics();
 const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
 const trusted = new TrustedProxies(config.trustedProxies);
-// Script health goes to the control plane, which reports it (admin endpoint, status conditions).
 // The RateLimit filters' counts, per worker: they outlive table swaps (docs: RateLimitFilter).
 const rateLimits = new RateLimitZones();
+// Script health goes to the control plane, which reports it (admin endpoint, status conditions).
 const scripts = new ScriptHost(log, metrics, (status) => send({ type: 'script-status', status }), config.scriptStateBytes);
 const state: ProxyState = {
   table: null,
