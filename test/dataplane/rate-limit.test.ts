@@ -2,7 +2,8 @@
  * The RateLimit filter on real sockets, as clients meet it: a burst over the rate gets the proxy's
  * own 503s, which never reach the upstream; another address and an allow-listed one are not held
  * back; a second request in flight is refused while the first is held upstream, and let in once it
- * ends or its client leaves (HTTP/1.1 and HTTP/2 streams alike); the limits are not divided among
+ * ends or its client leaves (HTTP/1.1 and HTTP/2 streams alike, a WebSocket until its tunnel
+ * closes); the limits are not divided among
  * the workers; and ingress-nginx's annotations and ConfigMap reach the data plane as they say.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,9 @@ import { Client, request } from 'undici';
 import type { RateLimitFilter } from '../../src/model/table.ts';
 import { holdingUpstream, type HoldingUpstream } from '../helpers/holding-upstream.ts';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
-import { metric } from '../helpers/metrics.ts';
+import { metric, waitForMetric } from '../helpers/metrics.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
+import { addWebSocketEcho } from '../helpers/websocket-echo.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { editRoutes } from '../helpers/table-edits.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
@@ -68,6 +71,7 @@ describe('RateLimit', () => {
 
   before(async () => {
     app = await startUpstream('app');
+    addWebSocketEcho(app.server);
     held = holdingUpstream();
     holder = await startUpstream('holder', held.handler);
     dir = await tempManifestDir();
@@ -80,6 +84,8 @@ describe('RateLimit', () => {
         { path: '/also-limited', service: 'app' },
         { path: '/held', service: 'holder' },
       ]),
+      // Any host: a browser's WebSocket names the proxy's own address as its Host.
+      ingress('ws', null, [{ path: '/ws', service: 'app' }]),
     ]);
     proxy = await startProxy(dir, {
       dataplane: { trustedProxies: ['127.0.0.1'] },
@@ -88,6 +94,7 @@ describe('RateLimit', () => {
         // The same zone: one budget for both paths, as every path of an Ingress in ingress-nginx.
         '/also-limited': () => ({ filters: [RATE] }),
         '/held': () => ({ filters: [CONNECTIONS] }),
+        '/ws': () => ({ filters: [{ ...CONNECTIONS, zone: 'Ingress/default/ws' }] }),
       }),
     });
   });
@@ -163,6 +170,32 @@ describe('RateLimit', () => {
     const again = get('/held/7', client);
     await arrivesUpstream(held, 5, again);
     assert.equal((await again).status, 200);
+  });
+
+  it('counts a WebSocket as in flight until its tunnel closes', async () => {
+    const url = `${proxy.http.replace('http:', 'ws:')}/ws/chat`;
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error('websocket error'));
+    });
+    const port = Number(new URL(proxy.http).port);
+    const upgrade = `GET /ws/again HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    const refused = await rawRequest(port, upgrade);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['x-signalbox-error'], 'connection-limited');
+    await new Promise<void>((resolve) => {
+      ws.onclose = () => resolve();
+      ws.close();
+    });
+    // The tunnel is accounted (101) once the proxy saw it end, as its count was released.
+    await waitForMetric(proxy, /signalbox_http_requests_total\{route="Ingress\/default\/ws\/rule\/0\/path\/0",[^}]*code="101"\} 1/);
+    const again = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      again.onopen = () => resolve();
+      again.onerror = () => reject(new Error('the second WebSocket was refused'));
+    });
+    again.close();
   });
 });
 
