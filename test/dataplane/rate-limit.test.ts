@@ -3,8 +3,8 @@
  * own 503s, which never reach the upstream; another address and an allow-listed one are not held
  * back; a second request in flight is refused while the first is held upstream, and let in once it
  * ends or its client leaves (HTTP/1.1 and HTTP/2 streams alike, a WebSocket until its tunnel
- * closes); the limits are not divided among
- * the workers; and ingress-nginx's annotations and ConfigMap reach the data plane as they say.
+ * closes); the limits are not divided among the workers; and ingress-nginx's annotations and
+ * ConfigMap reach the data plane as they say.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
