@@ -8,6 +8,7 @@ import { compilePattern } from '../regex/compile-pattern.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
 import { normalizeCidr } from './cidr.ts';
+import { checkRateLimit } from './check-rate-limit.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -127,6 +128,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
     case 'BodyLimit':
       if (!inRange(f.maxBytes, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `body limit maxBytes ${f.maxBytes} is not a positive whole number of bytes (a route without a limit has no BodyLimit filter)`);
       return;
+    case 'RateLimit':
+      return checkRateLimit(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }

@@ -282,6 +282,61 @@ export interface CorsFilter {
   readonly maxAgeSeconds?: number;
 }
 
+/** One request rate of a {@link RateLimitFilter}: `requests` per `periodSeconds`, with a burst. */
+export interface RateLimitRate {
+  /** 1..1,000,000 requests accepted per period, on average (ingress-nginx's `limit-rps`, `limit-rpm`). */
+  readonly requests: number;
+  /** 1 (per second) or 60 (per minute): nginx's `r/s` and `r/m`. */
+  readonly periodSeconds: 1 | 60;
+  /**
+   * 0..100,000,000: how many requests over the rate are accepted at once before refusals begin
+   * (nginx's `burst` with `nodelay`). A client that has been quiet long enough gets `burst + 1`
+   * requests through at once, then one every `periodSeconds / requests` seconds.
+   */
+  readonly burst: number;
+}
+
+/**
+ * Limits each client address on the route, as ingress-nginx's `limit-rps`, `limit-rpm` and
+ * `limit-connections` do (nginx's `limit_req ... nodelay` and `limit_conn`, keyed by the client
+ * address after `--trusted-proxies`, the `req.clientIp` of RouteScripts):
+ * - each of `rates` is a leaky bucket (nginx's arithmetic): a request beyond its burst is refused
+ *   at once, never delayed, and a refused request takes nothing from any bucket; with two rates
+ *   (per second and per minute) a request must pass both;
+ * - `connections` bounds the requests an address has in flight (from its arrival until its
+ *   response ends or its client goes away; a WebSocket until its tunnel closes); checked first;
+ * - an address in `allowlist` is never limited;
+ * - a refused request is answered by the proxy with `rateStatus` (`rate-limited`) or
+ *   `connectionStatus` (`connection-limited`) and never reaches the upstream.
+ *
+ * Where the counts live: in each data-plane worker thread, per `zone`, across table swaps (a zone
+ * whose limits change starts afresh). ingress-nginx keeps one shared-memory zone per Ingress for
+ * all the nginx workers of a pod; signalbox's workers share nothing, and the limits are NOT divided
+ * by the worker count: a client on one connection (which stays on one worker) gets exactly the
+ * limits, but one that spreads its requests over several connections can get up to `--workers`
+ * times the rate and the connections. Each zone remembers at most 100,000 addresses per worker
+ * (the least recently seen is forgotten first, like nginx evicting from a full zone; a forgotten
+ * address starts with a full burst again).
+ */
+export interface RateLimitFilter {
+  readonly type: 'RateLimit';
+  /**
+   * Routes whose RateLimit filters name the same zone, with the same limits, share the counts
+   * (ingress-nginx: every path of an Ingress, on HTTP and HTTPS alike). Not empty.
+   */
+  readonly zone: string;
+  /** At most one per period; empty when only `connections` limits. */
+  readonly rates: readonly RateLimitRate[];
+  /** 1..1,000,000 requests in flight per address; null: not limited. */
+  readonly connections: number | null;
+  /** IPv4 and IPv6 addresses and CIDRs (`10.0.0.0/8`, `2001:db8::/32`) never limited. */
+  readonly allowlist: readonly string[];
+  /** 400..599 for a request over a rate (ingress-nginx's `limit-req-status-code`, default 503). */
+  readonly rateStatus: number;
+  /** 400..599 for a request over `connections` (`limit-conn-status-code`, default 503). */
+  readonly connectionStatus: number;
+}
+
 /**
  * Admits a request by its client address — the address RouteScripts see as `clientIp`: the peer,
  * or what a PROXY protocol header or a trusted proxy's X-Forwarded-For says — as ingress-nginx's
@@ -327,7 +382,8 @@ export type Filter =
   | CorsFilter
   | RequestIdFilter
   | ClientAddressFilter
-  | BodyLimitFilter;
+  | BodyLimitFilter
+  | RateLimitFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

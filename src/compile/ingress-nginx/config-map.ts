@@ -61,6 +61,9 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
+      // nginx's limit_req_status and limit_conn_status take 400..599.
+      case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;
+      case 'limit-conn-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitConnStatusCode = v)); break;
       default:
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);

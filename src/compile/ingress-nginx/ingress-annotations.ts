@@ -14,8 +14,9 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
+import type { CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
+import { rateLimitFilter } from './rate-limit-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
@@ -64,6 +65,8 @@ export interface NginxIngress {
   readonly auth: ExternalAuthFilter | null;
   /** `enable-cors` and its family; null without it. */
   readonly cors: CorsFilter | null;
+  /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
+  readonly rateLimit: RateLimitFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -208,6 +211,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     overrides: backendOverrides(id, raw, read, settings, sink),
     auth,
     cors: corsFilter(id, read, sink),
+    rateLimit: rateLimitFilter(id, read, settings),
     raw,
   };
 }

@@ -23,6 +23,9 @@
 import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
 import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
 import { serviceOf, type NginxPath } from './nginx-path.ts';
+import type { NginxIngress } from './ingress-annotations.ts';
+import { accessLists } from './snippets.ts';
+import { normalizeCidr } from '../../model/cidr.ts';
 import { escapeRegExp } from './regex-text.ts';
 import type { FilterCandidate, HostName, RouteCandidate, RoutePrecedence } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
@@ -178,7 +181,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const snippet = a.snippets?.filters ?? [];
   before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
-  // Its access phase, after the redirect to HTTPS.
+  // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to HTTPS.
+  if (a.rateLimit !== null) after.push(a.rateLimit);
+  after.push(...addressFilters(a));
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
@@ -194,6 +199,30 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
   after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
   return { before, after };
+}
+
+/**
+ * The address checks of an Ingress, as ingress-nginx writes them into the location: the
+ * denylist's `deny` rules, the allowlist's `allow` rules and `deny all`, then the snippet's
+ * `allow`/`deny`. nginx takes the first rule that matches, so with an allowlist the snippet's rules
+ * are never reached; without one, the snippet's lists apply after the denylist.
+ */
+function addressFilters(a: NginxIngress): FilterCandidate[] {
+  const out: FilterCandidate[] = [];
+  const deny = a.denySourceRange;
+  const allow = a.allowSourceRange;
+  if (deny.length > 0 || allow.length > 0) {
+    out.push({ type: 'ClientAddress', ...(allow.length > 0 ? { allow } : {}), ...(deny.length > 0 ? { deny } : {}) });
+  }
+  const access = a.snippets?.access ?? [];
+  if (allow.length === 0 && access.length > 0) {
+    const lists = accessLists(access);
+    const canonical = (list: readonly string[]): string[] => list.map((c) => normalizeCidr(c) ?? c);
+    if (lists.allow.length > 0 || lists.deny.length > 0) {
+      out.push({ type: 'ClientAddress', ...(lists.allow.length > 0 ? { allow: canonical(lists.allow) } : {}), ...(lists.deny.length > 0 ? { deny: canonical(lists.deny) } : {}) });
+    }
+  }
+  return out;
 }
 
 /** `return CODE URL;`: Location is the URL as written, whatever the request. */

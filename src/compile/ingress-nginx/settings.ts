@@ -46,6 +46,10 @@ export interface NginxSettings {
   readonly strictValidatePathType: boolean;
   /** `generate-request-id`: requests without `X-Request-ID` get one on the way upstream. */
   readonly generateRequestId: boolean;
+  /** `limit-req-status-code`: the status of a request over `limit-rps` / `limit-rpm` (400..599). */
+  readonly limitReqStatusCode: number;
+  /** `limit-conn-status-code`: the status of a request over `limit-connections` (400..599). */
+  readonly limitConnStatusCode: number;
 }
 
 /** signalbox's defaults: nothing added that the Ingress does not ask for; snippets' safe subset applied. */
@@ -65,6 +69,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   nextUpstreamTries: null,
   strictValidatePathType: false,
   generateRequestId: false,
+  limitReqStatusCode: 503,
+  limitConnStatusCode: 503,
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -86,6 +92,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   nextUpstreamTries: null,
   strictValidatePathType: true,
   generateRequestId: true,
+  limitReqStatusCode: 503,
+  limitConnStatusCode: 503,
 });
 
 /** The defaults of `profile`. */

@@ -46,7 +46,11 @@ export type ErrorReason =
    */
   | 'stream-refused'
   /** The worker holds as many client connections as `--max-connections` allows, so this one is refused. */
-  | 'too-many-connections';
+  | 'too-many-connections'
+  /** The client address is over a rate of the route's RateLimit filter (the status is the filter's `rateStatus`). */
+  | 'rate-limited'
+  /** The client address has the RateLimit filter's `connections` requests in flight already (the status is its `connectionStatus`). */
+  | 'connection-limited';
 
 interface ErrorSpec {
   readonly status: number;
@@ -78,6 +82,8 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'paused': { status: 503, body: 'the service is paused; retry later' },
   'stream-refused': { status: 503, body: 'too many HTTP/2 streams open in the proxy; retry' },
   'too-many-connections': { status: 503, body: 'the proxy has too many connections open; retry later' },
+  'rate-limited': { status: 503, body: 'too many requests from this address; slow down' },
+  'connection-limited': { status: 503, body: 'too many requests from this address at once' },
 };
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */

@@ -5,6 +5,7 @@ import { PreparedCluster, type ClusterDefaults, type TableKeys } from '../upstre
 import type { UpstreamState } from '../upstream/upstream-state.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import { RoutePlan } from './route-plan.ts';
+import type { RateLimitZones } from './filters/rate-limit-zone.ts';
 import type { PreparedScripts, ScriptHost } from './script-host.ts';
 import type { ListenerInfo } from './proxy-state.ts';
 import { prepareStreams, type PreparedStreams, type StreamDefaults } from '../streams/prepared-streams.ts';
@@ -38,7 +39,8 @@ export interface PreparedTable {
 /**
  * Builds the hot-path state for `published`, reusing pools, counters and health from `upstreams`,
  * and binding each route's RouteScript through `scripts` (routes keep their normal routing when
- * there is no host, as in tools that only inspect a table).
+ * there is no host, as in tools that only inspect a table). RateLimit filters count in `rateLimits`,
+ * the worker's zones, which keep their counts across swaps and drop the zones this table no longer uses.
  */
 export function prepareTable(
   published: PublishedTable,
@@ -46,6 +48,7 @@ export function prepareTable(
   metrics: DataplaneMetrics,
   defaults: ClusterDefaults & Partial<StreamDefaults>,
   scripts: ScriptHost | null = null,
+  rateLimits: RateLimitZones | null = null,
 ): PreparedTable {
   const { table } = published;
   const keys: TableKeys = { pools: new Set(), endpoints: new Set(), clusters: new Set() };
@@ -61,6 +64,7 @@ export function prepareTable(
   };
   const routes = new Map<Route, RoutePlan>();
   const preparedScripts = scripts?.begin() ?? null;
+  rateLimits?.begin();
   const addRoute = (route: Route): void => {
     if (routes.has(route)) return;
     routes.set(route, new RoutePlan(route, {
@@ -68,10 +72,12 @@ export function prepareTable(
       clusterFor,
       scriptOf: (key) => table.scripts[key],
       bindScript: (script, contextFor) => (scripts === null || preparedScripts === null ? null : scripts.bind(preparedScripts, { route, script, contextFor, clusterFor })),
+      ...(rateLimits === null ? {} : { rateLimits }),
     }));
   };
   for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
   if (table.defaultRoute) addRoute(table.defaultRoute);
+  rateLimits?.sweep();
   const routers = new Map<string, Router>();
   const routerFor = (listener: ListenerInfo): Router => {
     let router = routers.get(listener.name);

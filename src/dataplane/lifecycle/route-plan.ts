@@ -10,6 +10,8 @@ import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
 import { RequestIdStep } from './filters/request-id.ts';
+import { RateLimitStep } from './filters/rate-limit.ts';
+import { RateLimitZone, type RateLimitZones } from './filters/rate-limit-zone.ts';
 import { RewriteStep } from './filters/rewrite.ts';
 import { ScriptStep } from './filters/script-step.ts';
 import { ScriptResponseStep } from './filters/script-response-step.ts';
@@ -105,6 +107,10 @@ export class RoutePlan {
           steps.push(new BodyLimitStep(filter));
           bodyLimit = bodyLimit === null ? filter.maxBytes : Math.min(bodyLimit, filter.maxBytes);
           break;
+        case 'RateLimit':
+          // Without the worker's zones (tools that only inspect a table) the counts live with the plan.
+          steps.push(new RateLimitStep(parts.rateLimits?.zoneFor(filter) ?? new RateLimitZone(filter), filter));
+          break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
@@ -138,4 +144,6 @@ export interface PlanParts {
   readonly scriptOf: (key: string) => CompiledScript | undefined;
   /** Binds a RouteScript to the route; null where scripts are not run (tools that only inspect a table). */
   readonly bindScript: (script: CompiledScript, contextFor: (cluster: string) => RouteContext) => ScriptBinding | null;
+  /** The worker's RateLimit zones, which outlive the table; absent: each plan counts on its own. */
+  readonly rateLimits?: RateLimitZones;
 }

@@ -13,6 +13,7 @@ import { createAccessLog } from '../lifecycle/access-log.ts';
 import { ConnectionLimit } from './connection-limit.ts';
 import { openListeners, type Listeners } from './listeners.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
+import { RateLimitZones } from '../lifecycle/filters/rate-limit-zone.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { ScriptHost } from '../lifecycle/script-host.ts';
 import { PauseGates } from '../../pause/pause-gates.ts';
@@ -34,6 +35,8 @@ const metrics = createDataplaneMetrics();
 const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
 const trusted = new TrustedProxies(config.trustedProxies);
+// The RateLimit filters' counts, per worker: they outlive table swaps (docs: RateLimitFilter).
+const rateLimits = new RateLimitZones();
 // Script health goes to the control plane, which reports it (admin endpoint, status conditions).
 const scripts = new ScriptHost(log, metrics, (status) => send({ type: 'script-status', status }), config.scriptStateBytes);
 const state: ProxyState = {
@@ -103,7 +106,7 @@ port.on('message', (message: ToWorker) => {
     case 'table': {
       const started = performance.now();
       // A structured-clone copy: freeze it again, as it was when published.
-      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state, scripts);
+      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state, scripts, rateLimits);
       sni?.update(message.published.table.certificates);
       state.table = prepared;
       upstreams.retain(prepared.keys);
