@@ -61,6 +61,8 @@ describe('the ingress-nginx profile', () => {
       nginxIngress('legacy', 'legacy.example', [{ path: '/app', service: 'site' }], { 'app-root': '/app' }),
       nginxIngress('moved', 'moved.example', [{ path: '/', service: 'site' }], { 'permanent-redirect': 'https://new.example/welcome' }),
       nginxIngress('snippet', 'snippet.example', [{ path: '/', service: 'site' }], { 'configuration-snippet': 'more_set_headers "X-A: b";' }),
+      nginxIngress('office', 'office.example', [{ path: '/', service: 'site' }], { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.0/16' }),
+      nginxIngress('uploads', 'uploads.example', [{ path: '/', service: 'site' }], { 'proxy-body-size': '8k' }),
     ]);
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     port = Number(new URL(proxy.http).port);
@@ -147,6 +149,23 @@ describe('the ingress-nginx profile', () => {
     assert.equal(ids[1], 'trace-42');
     assert.match(String(ids[2]), /^[0-9a-f]{32}$/);
     assert.notEqual(ids[0], ids[2]);
+  });
+
+  it('refuses request bodies over proxy-body-size (1m by default) with 413, before the upstream sees them', async () => {
+    const from = site.seen.length;
+    const post = (host: string, bytes: number): Promise<RawResponse> =>
+      rawRequest(port, `POST /upload HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n${'x'.repeat(Math.min(bytes, 1024))}`);
+    assert.equal((await post('plain.example', 2 * 1024 * 1024)).status, 413);
+    assert.equal((await post('uploads.example', 9 * 1024)).status, 413);
+    assert.deepEqual(seen(site, from), []);
+    assert.equal((await post('uploads.example', 1024)).status, 200);
+    assert.deepEqual(seen(site, from), ['/upload']);
+  });
+
+  it('answers 403 to a client outside whitelist-source-range', async () => {
+    const from = site.seen.length;
+    assert.equal((await get('office.example', '/')).status, 403);
+    assert.deepEqual(seen(site, from), []);
   });
 
   it('serves nothing of an Ingress whose snippet the default risk level refuses', async () => {
