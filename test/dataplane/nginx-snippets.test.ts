@@ -60,6 +60,9 @@ describe('ingress-nginx snippets', () => {
       }),
       nginxIngress('moved', 'old.example', 'app', { 'server-snippet': 'return 301 https://www.example.com$request_uri;' }),
       nginxIngress('blog', 'blog.example', 'app', { 'configuration-snippet': 'rewrite ^/old-blog/(.*)$ /blog/$1 permanent;\nrewrite ^/api/v1/(.*)$ /v1/$1 break;' }),
+      nginxIngress('office', 'office.example', 'app', { 'configuration-snippet': 'allow 10.0.0.0/8;\nallow 192.168.0.0/16;\ndeny all;' }),
+      nginxIngress('banned', 'banned.example', 'app', { 'configuration-snippet': 'deny 127.0.0.1;\nallow all;' }),
+      nginxIngress('open', 'open.example', 'app', { 'configuration-snippet': 'deny 10.9.9.9;\nallow all;' }),
       nginxIngress('lua', 'locked.example', 'locked', { 'configuration-snippet': 'more_set_headers "X-A: b";\naccess_by_lua_block {\n  ngx.exit(403)\n}' }),
     ]);
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
@@ -109,6 +112,16 @@ describe('ingress-nginx snippets', () => {
     assert.equal((await get('blog.example', '/blog/2024/hello')).status, 200);
     assert.equal((await get('blog.example', '/api/v1/posts?page=2')).status, 200);
     assert.deepEqual(seen(app, from), ['/blog/2024/hello', '/v1/posts?page=2']);
+  });
+
+  it('applies allow and deny: 403 for the addresses they keep out, never reaching the upstream', async () => {
+    const from = app.seen.length;
+    const status = async (host: string): Promise<number> => (await rawRequest(port, `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).status;
+    assert.equal(await status('office.example'), 403, 'allow 10/8, 192.168/16, deny all: 127.0.0.1 is out');
+    assert.equal(await status('banned.example'), 403, 'deny 127.0.0.1 first');
+    assert.equal(app.seen.length, from);
+    assert.equal(await status('open.example'), 200, 'deny another address, allow all');
+    assert.equal(app.seen.length, from + 1);
   });
 
   it('serves nothing of an Ingress whose snippet holds a directive outside the subset', async () => {
