@@ -119,12 +119,12 @@ describe('nginx snippets: the directive subset', () => {
   test('allow and deny become the ordered rules; accessLists reads them as a deny list then an allow list', () => {
     const allowList = parsed('allow 10.0.0.0/8;\nallow 192.168.1.7;\ndeny all;');
     assert.deepEqual(allowList.access, [
-      { rule: 'allow', cidr: '10.0.0.0/8' }, { rule: 'allow', cidr: '192.168.1.7' },
+      { rule: 'allow', cidr: '10.0.0.0/8' }, { rule: 'allow', cidr: '192.168.1.7/32' },
       { rule: 'deny', cidr: '0.0.0.0/0' }, { rule: 'deny', cidr: '::/0' },
     ]);
     assert.deepEqual(allowList.filters, []);
-    assert.deepEqual(accessLists(allowList.access), { allow: ['10.0.0.0/8', '192.168.1.7'], deny: [] });
-    assert.deepEqual(accessLists(parsed('deny 1.2.3.4;\ndeny 2001:db8::/32;\nallow all;').access), { allow: [], deny: ['1.2.3.4', '2001:db8::/32'] });
+    assert.deepEqual(accessLists(allowList.access), { allow: ['10.0.0.0/8', '192.168.1.7/32'], deny: [] });
+    assert.deepEqual(accessLists(parsed('deny 1.2.3.4;\ndeny 2001:db8::/32;\nallow all;').access), { allow: [], deny: ['1.2.3.4/32', '2001:db8::/32'] });
     assert.deepEqual(accessLists(parsed('deny 10.1.0.0/16; allow 10.0.0.0/8; deny all;').access), { allow: ['10.0.0.0/8'], deny: ['10.1.0.0/16'] });
     assert.deepEqual(accessLists(parsed('deny all;').access), { allow: [], deny: ['0.0.0.0/0', '::/0'] });
     assert.deepEqual(accessLists(parsed('allow 10.0.0.0/8;').access), { allow: [], deny: [] });
@@ -136,7 +136,7 @@ describe('nginx snippets: the directive subset', () => {
       { annotation: 'configuration-snippet', text: 'deny 192.0.2.1;' },
     ]);
     assert.ok(both.ok);
-    assert.deepEqual([both.value.accessFrom, both.value.access], ['configuration-snippet', [{ rule: 'deny', cidr: '192.0.2.1' }]]);
+    assert.deepEqual([both.value.accessFrom, both.value.access], ['configuration-snippet', [{ rule: 'deny', cidr: '192.0.2.1/32' }]]);
     const server = parseSnippets([{ annotation: 'server-snippet', text: 'allow 10.0.0.0/8;\ndeny all;' }, { annotation: 'configuration-snippet', text: 'add_header X-A b always;' }]);
     assert.ok(server.ok);
     assert.equal(server.value.accessFrom, 'server-snippet');
