@@ -13,10 +13,10 @@ import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
-import { makeTestPki } from '../test/helpers/test-ca.ts';
 import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
 import { startCluster, type TestCluster } from './harness/cluster.ts';
 import { startController, type RunningController } from './harness/controller.ts';
+import { createCertificateAuthority, issueCertificate } from './harness/pki.ts';
 import { apply, createServiceWithEndpoints, deleteResource, get, list, tlsSecret, waitFor, type KubeObject } from './harness/objects.ts';
 
 const NGINX = 'nginx.ingress.kubernetes.io/';
@@ -115,9 +115,11 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
   let api: TestUpstream;
   let site: TestUpstream;
   // An HTTPS backend whose certificate only a private CA vouches for, as proxy-ssl-secret is used.
-  const pki = makeTestPki('backend.internal');
+  // The harness's PKI, not the openssl CLI, which minimal images lack (e2e/README.md).
+  const ca = createCertificateAuthority('backend CA');
+  const leaf = issueCertificate(ca, { commonName: 'backend.internal', dnsNames: ['backend.internal'], usage: 'server' });
   let backendRequests = 0;
-  const tlsBackend: HttpsServer = createHttpsServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
+  const tlsBackend: HttpsServer = createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
     backendRequests++;
     res.end(`tls-backend ${req.url}`);
   });
@@ -230,8 +232,8 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
 
   test('the CA Secret named by proxy-ssl-secret is cached and verifies an HTTPS backend', async () => {
     // A kubernetes.io/tls Secret carrying ca.crt, as cert-manager writes them.
-    const secret = tlsSecret('backend-ca', pki.certPem, pki.keyPem) as KubeObject & { data: Record<string, string> };
-    secret.data['ca.crt'] = Buffer.from(pki.caPem).toString('base64');
+    const secret = tlsSecret('backend-ca', leaf.certPem, leaf.keyPem) as KubeObject & { data: Record<string, string> };
+    secret.data['ca.crt'] = Buffer.from(ca.certPem).toString('base64');
     await apply(cluster, [secret, nginxIngress('verified', 'verified.test', '/', 'tls-backend', {
       annotations: { 'backend-protocol': 'HTTPS', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal', 'proxy-ssl-secret': 'default/backend-ca' },
     })]);
@@ -244,7 +246,7 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
   test('an Opaque Secret with ca.crt named by proxy-ssl-secret is cached too', { todo: 'the controller lists Secrets with fieldSelector type=kubernetes.io/tls (src/k8s/resources.ts), so an Opaque CA Secret never reaches the compiler' }, async (t) => {
     // As ingress-nginx's examples make CA Secrets: `kubectl create secret generic --from-file=ca.crt`.
     await apply(cluster, [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'opaque-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': Buffer.from(pki.caPem).toString('base64') } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'opaque-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': Buffer.from(ca.certPem).toString('base64') } },
       nginxIngress('verified-opaque', 'opaque.test', '/', 'tls-backend', {
         annotations: { 'backend-protocol': 'HTTPS', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal', 'proxy-ssl-secret': 'default/opaque-ca' },
       }),
