@@ -38,9 +38,13 @@ export interface KubectlCallOptions {
   readonly kubeconfig?: string;
 }
 
-/** `objects` as one multi-document YAML stream. */
+/**
+ * `objects` as one multi-document YAML stream. Written as YAML 1.1, which kubectl reads: in 1.2 a
+ * string such as `on` or `yes` (ingress-nginx's `proxy-ssl-verify: "on"`) is left unquoted, and
+ * kubectl would take it for a boolean.
+ */
 export function toYaml(objects: readonly object[]): string {
-  return objects.map((o) => YAML.stringify(o)).join('---\n');
+  return objects.map((o) => YAML.stringify(o, { version: '1.1' })).join('---\n');
 }
 
 /**

@@ -9,6 +9,7 @@ import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { WATCHED } from '../k8s/resources.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
+import { NGINX_PROXY_SSL_SECRET } from '../k8s/nginx-secret-refs.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
 import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
 import { startRuntime } from './runtime.ts';
@@ -49,10 +50,12 @@ export function registerControllerCommand(program: Command): void {
     // The TCP and UDP services ConfigMaps are named by flags, not by any object: cached whatever happens.
     // So is the ingress-nginx controller ConfigMap (the flag's, or the chart's name in that profile).
     const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap, nginxConfigMapOf(options.compile)].filter((n): n is string => typeof n === 'string');
+    // ingress-nginx's proxy-ssl-secret names a Secret in an annotation, which the built-in finders do not read.
+    const finders = [NGINX_PROXY_SSL_SECRET];
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    }, WATCHED, pinned);
+    }, WATCHED, pinned, finders);
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',

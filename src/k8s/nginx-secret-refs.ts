@@ -1,0 +1,36 @@
+/**
+ * The Secret an Ingress's `nginx.ingress.kubernetes.io/proxy-ssl-secret` names, so that the API
+ * source caches it: the front end turns it into the CA of the route's backend TLS overrides
+ * (src/compile/ingress-nginx/backend-annotations.ts), and without this finder the Secret would
+ * never be in the snapshot the compiler reads.
+ *
+ * The value is `namespace/name`, as ingress-nginx documents it (a bare name is read in the
+ * Ingress's namespace, as the front end reads it). Only the Ingress's own namespace is followed: the
+ * front end refuses another one (ingress-nginx's `allow-cross-namespace-resources` is not
+ * supported), so caching it would only put a Secret of someone else's namespace into memory.
+ */
+import type { ReferringObject, RefFinder } from './object-refs.ts';
+import type { ServiceRefs } from './service-secret-refs.ts';
+
+/**
+ * The annotation, spelled out rather than imported from the front end: `k8s/` does not import
+ * `compile/` (see /work/shared/ARCHITECTURE.md's import direction).
+ */
+export const PROXY_SSL_SECRET_ANNOTATION = 'nginx.ingress.kubernetes.io/proxy-ssl-secret';
+
+// A DNS-1123 subdomain, the names Secrets may have; anything else names nothing that could exist.
+const SECRET_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+/** The Secret `ingress`'s `proxy-ssl-secret` names in its own namespace (none when absent, malformed or elsewhere). */
+export function nginxSecretRefs(ingress: ReferringObject): ServiceRefs {
+  const value = ingress.metadata?.annotations?.[PROXY_SSL_SECRET_ANNOTATION];
+  const namespace = ingress.metadata?.namespace ?? '';
+  if (typeof value !== 'string') return { secrets: [], configMaps: [] };
+  const parts = value.trim().split('/');
+  const [ns, name] = parts.length === 2 ? parts : parts.length === 1 ? [namespace, parts[0]] : [];
+  if (ns !== namespace || name === undefined || !SECRET_NAME.test(name)) return { secrets: [], configMaps: [] };
+  return { secrets: [`${namespace}/${name}`], configMaps: [] };
+}
+
+/** The finder `signalbox controller` adds to the built-in ones: Ingresses of either profile may carry the annotation. */
+export const NGINX_PROXY_SSL_SECRET: RefFinder = Object.freeze({ kind: 'Ingress', find: nginxSecretRefs });
