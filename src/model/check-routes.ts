@@ -5,6 +5,7 @@
  * route behind one that takes every request it would take is dead — a front end sorted wrongly).
  */
 import { compilePattern } from '../regex/compile-pattern.ts';
+import { checkBasicAuth } from './check-basic-auth.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
@@ -119,6 +120,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return checkExternalAuth(at, f, p, report);
     case 'CORS':
       return checkCors(at, f, p, report);
+    case 'BasicAuth':
+      return checkBasicAuth(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }
