@@ -2,6 +2,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
+import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
@@ -89,6 +90,9 @@ export class RoutePlan {
         }
         case 'RequestId':
           steps.push(new RequestIdStep(filter));
+          break;
+        case 'BasicAuth':
+          steps.push(new BasicAuthStep(filter));
           break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
