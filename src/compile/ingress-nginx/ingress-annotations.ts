@@ -13,9 +13,10 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
+import { basicAuth, REFUSED, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
@@ -54,6 +55,8 @@ export interface NginxIngress {
   readonly overrides: ClusterOverrides;
   /** `auth-url` and its family; null without it. */
   readonly auth: ExternalAuthFilter | null;
+  /** `auth-type: basic` with the users of its `auth-secret`; null without it. */
+  readonly basicAuth: BasicAuthFilter | null;
   /** `enable-cors` and its family; null without it. */
   readonly cors: CorsFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
@@ -86,11 +89,14 @@ export interface RefusedIngress {
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
 
+const NO_SECRETS: SecretIndex = new Map();
+
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
- * served (reported). An Ingress without any gets the settings' defaults.
+ * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
+ * snapshot's, by `namespace/name`: `auth-secret` names one.
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -133,6 +139,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   };
   const text = (name: string, parse: (text: string) => Parsed<string> = nonEmpty): string | null => read<string | null>(name, parse, null);
 
+  const basic = basicAuth(id, raw, read, secrets, sink);
+  if (basic === REFUSED) return { refused: true };
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
   return {
@@ -152,6 +160,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     serverAliases: read('server-alias', aliasList, []),
     overrides: backendOverrides(id, raw, read, settings, sink),
     auth: externalAuth(raw, read),
+    basicAuth: basic,
     cors: corsFilter(id, read, sink),
     raw,
   };

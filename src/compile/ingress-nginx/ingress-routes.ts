@@ -13,7 +13,7 @@
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
  * - Filters, in nginx's phase order: the body limit, the fixed redirect, the redirect to HTTPS,
- *   the address allow/deny lists, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
+ *   the address allow/deny lists, basic auth then auth-url, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
  *   rewrite; HSTS on the way back.
  */
 import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
@@ -244,7 +244,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
   if (a.cors !== null) before.push(a.cors);
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
-  // Its access phase, after the redirect to HTTPS.
+  // Its access phase, after the redirect to HTTPS: basic auth and auth-url must both allow the
+  // request (ingress-nginx's `satisfy all`); the local check first, so a stranger costs no subrequest.
+  if (a.basicAuth !== null) after.push(a.basicAuth);
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
