@@ -4,7 +4,7 @@
  * specification's steps; checked against its test vectors and `openssl passwd -5` / `-6`
  * (test/dataplane/password-hashes.test.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as hashOnce } from 'node:crypto';
 import { crypt64 } from './crypt64.ts';
 
 /** The specification's default, used when the hash names no `rounds=`. */
@@ -45,7 +45,7 @@ export function shaCryptDigest(password: Buffer, params: ShaCryptParams, algorit
   const a = hash().update(p).update(s);
   a.update(repeatTo(b, p.length));
   for (let n = p.length; n > 0; n >>>= 1) a.update((n & 1) === 1 ? b : p);
-  let c = a.digest();
+  let c: Buffer = a.digest();
   // Steps 13-16: the byte sequence P, the password's digest repeated to its length.
   const dp = hash();
   for (let i = 0; i < p.length; i++) dp.update(p);
@@ -54,14 +54,15 @@ export function shaCryptDigest(password: Buffer, params: ShaCryptParams, algorit
   const ds = hash();
   for (let i = 0; i < 16 + c[0]!; i++) ds.update(s);
   const sBytes = repeatTo(ds.digest(), s.length);
-  // Step 21: the rounds.
+  // Step 21: the rounds, each one hash of a few of C, S and P: written into one scratch buffer and
+  // hashed at once, which costs a fraction of a streaming hash object per round.
+  const scratch = Buffer.alloc(size + 2 * pBytes.length + sBytes.length + size);
   for (let i = 0; i < rounds; i++) {
-    const round = hash();
-    round.update((i & 1) === 1 ? pBytes : c);
-    if (i % 3 !== 0) round.update(sBytes);
-    if (i % 7 !== 0) round.update(pBytes);
-    round.update((i & 1) === 1 ? c : pBytes);
-    c = round.digest();
+    let n = (i & 1) === 1 ? pBytes.copy(scratch, 0) : c.copy(scratch, 0);
+    if (i % 3 !== 0) n += sBytes.copy(scratch, n);
+    if (i % 7 !== 0) n += pBytes.copy(scratch, n);
+    n += (i & 1) === 1 ? c.copy(scratch, n) : pBytes.copy(scratch, n);
+    c = hashOnce(algorithm, scratch.subarray(0, n), 'buffer');
   }
   if (c.length !== size) throw new Error('unexpected digest size');
   return crypt64(c, algorithm === 'sha256' ? SHA256_GROUPS : SHA512_GROUPS);
