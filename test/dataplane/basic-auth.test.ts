@@ -125,6 +125,15 @@ describe('basic authentication from ingress-nginx annotations', () => {
     assert.deepEqual(app.seen.slice(seen), []);
   });
 
+  it('shows the users in /debug/table without their hashes', async () => {
+    const text = await (await fetch(`${proxy.debug}/debug/table`)).text();
+    assert.ok(!text.includes('$apr1$') && !text.includes('{SHA}') && !text.includes('$5$c4r0l'), 'no hash is shown');
+    const table = JSON.parse(text) as { table: { virtualHosts: { host: string; routes: { filters: { type: string; users?: unknown }[] }[] }[] } };
+    const mapped = table.table.virtualHosts.find((v) => v.host === 'mapped.example')!;
+    const filter = mapped.routes[0]!.filters.find((f) => f.type === 'BasicAuth')!;
+    assert.deepEqual(filter.users, [{ name: 'carol', hash: '(redacted)', scheme: 'sha256-crypt' }, { name: 'dave', hash: '(redacted)', scheme: 'sha1' }]);
+  });
+
   it('takes a changed password with the next table: the remembered one no longer works', async () => {
     assert.equal((await get('private.example', '/', basic('alice', 'alice-pw'))).status, 200);
     const applied = proxy.nextTable();
