@@ -6,6 +6,8 @@
  * A changed Secret takes effect with the next table, whatever the workers remembered.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
@@ -123,6 +125,31 @@ describe('basic authentication from ingress-nginx annotations', () => {
     assert.equal(res.status, 401);
     assert.equal(res.headers['www-authenticate'], 'Basic realm="Team only"');
     assert.deepEqual(app.seen.slice(seen), []);
+  });
+
+  it('checks HTTP/2 requests the same way, and the 401 there carries the challenge too', async () => {
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const ask = async (headers: Record<string, string>): Promise<IncomingHttpHeaders> => {
+        const stream = session.request({ ':authority': 'private.example', ':method': 'GET', ':path': '/h2', ...headers }, { endStream: true });
+        const response = once(stream, 'response') as Promise<[IncomingHttpHeaders]>;
+        const closed = once(stream, 'close');
+        stream.resume();
+        const [head] = await response;
+        await closed;
+        return head;
+      };
+      const seen = app.seen.length;
+      const denied = await ask({ authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` });
+      assert.equal(denied[':status'], 401);
+      assert.equal(denied['www-authenticate'], 'Basic realm="Team only"');
+      assert.equal(app.seen.length, seen);
+      const allowed = await ask({ authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` });
+      assert.equal(allowed[':status'], 200);
+      assert.equal(app.seen.at(-1)!.headers.authorization, undefined);
+    } finally {
+      session.close();
+    }
   });
 
   it('shows the users in /debug/table without their hashes', async () => {
