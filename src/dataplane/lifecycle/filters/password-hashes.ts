@@ -28,7 +28,8 @@ export function prepareHash(hash: string): PreparedHash | null {
   const none = Buffer.alloc(0);
   switch (format.scheme) {
     case 'plain':
-      return { scheme: 'plain', expected: Buffer.from(hash.slice(7), 'utf8'), salt: '', rounds: 0, saltBytes: none };
+      // Compared as SHA-256 digests: equal lengths whatever the password, so its length leaks nothing.
+      return { scheme: 'plain', expected: createHash('sha256').update(hash.slice(7), 'utf8').digest(), salt: '', rounds: 0, saltBytes: none };
     case 'sha1':
       return { scheme: 'sha1', expected: Buffer.from(hash.slice(5), 'base64'), salt: '', rounds: 0, saltBytes: none };
     case 'ssha': {
@@ -49,7 +50,7 @@ export function prepareHash(hash: string): PreparedHash | null {
 /** Whether `password` (the bytes the client sent) is the one `hash` was made from. */
 export function verifyPassword(password: Buffer, hash: PreparedHash): boolean {
   const actual = digestOf(password, hash);
-  // Lengths differ only for {PLAIN}, where the length of the password is all a wrong one learns.
+  // Every scheme gives a digest of its fixed length; a hash that holds another fails, in no time.
   if (actual.length !== hash.expected.length) return false;
   return timingSafeEqual(actual, hash.expected);
 }
@@ -57,7 +58,7 @@ export function verifyPassword(password: Buffer, hash: PreparedHash): boolean {
 function digestOf(password: Buffer, hash: PreparedHash): Buffer {
   switch (hash.scheme) {
     case 'plain':
-      return password;
+      return createHash('sha256').update(password).digest();
     case 'sha1':
       return createHash('sha1').update(password).digest();
     case 'ssha':
