@@ -139,7 +139,9 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   };
   const text = (name: string, parse: (text: string) => Parsed<string> = nonEmpty): string | null => read<string | null>(name, parse, null);
 
-  const basic = basicAuth(id, raw, read, secrets, sink);
+  // A canary's auth annotations are ignored (reported with the rest): it takes the main Ingress's.
+  const canaryFlag = parseBool(raw.get('canary') ?? 'false');
+  const basic = canaryFlag.ok && canaryFlag.value ? null : basicAuth(id, raw, read, secrets, sink);
   if (basic === REFUSED) return { refused: true };
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
