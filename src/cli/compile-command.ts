@@ -44,7 +44,12 @@ export function registerCompileCommand(program: Command): void {
     });
 }
 
-async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']>; scripts: ScriptLocation[] }> {
+/**
+ * The objects of a manifest file or directory (as `serve --manifests` reads them), the diagnostics
+ * of files that do not parse, and where each RouteScript's code is (for line numbers). Shared with
+ * `signalbox migrate`.
+ */
+export async function readObjects(path: string): Promise<{ objects: unknown[]; fileDiagnostics: ReturnType<ManifestSource['diagnostics']>; scripts: ScriptLocation[] }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();

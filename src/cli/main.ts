@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, SignalboxError } from '../errors.ts';
 import { registerCompileCommand } from './compile-command.ts';
 import { registerControllerCommand } from './controller-command.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
 import { registerScriptCommand } from './script-test-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerControllerCommand(program);
   registerCompileCommand(program);
+  registerMigrateCommand(program);
   registerScriptCommand(program);
   return program;
 }

@@ -19,17 +19,18 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const RESERVED_REQUEST = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'expect']);
 /** Fields that may not be copied into the upstream request: its framing and routing are the proxy's. */
 const RESERVED_COPY = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade']);
-/** The nginx variables a sign-in URL may hold (signin-url.ts expands them). */
+/** The nginx variables an auth or sign-in URL may hold (signin-url.ts expands them). */
 const SIGNIN_VARIABLES = new Set(['scheme', 'pass_access_scheme', 'host', 'http_host', 'best_http_host', 'request_uri', 'escaped_request_uri']);
 const VARIABLE = /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/g;
 const MAX_TIMEOUT_MS = 3_600_000;
 
 /** Reports every problem of `f`, the filter of the route whose provenance is `p`. */
 export function checkExternalAuth(at: string, f: ExternalAuthFilter, p: Provenance, report: Report): void {
-  const variable = firstVariable(f.url);
-  if (variable !== null) report(at, p, `auth url ${JSON.stringify(f.url)} holds the nginx variable ${variable}, which is not expanded there`);
+  // `https://$host/oauth2/auth` (oauth2-proxy's own instructions): the same variables as signin.
+  const unknownInUrl = [...f.url.matchAll(VARIABLE)].map((m) => m[1]!.replace(/[{}]/g, '')).find((name) => !SIGNIN_VARIABLES.has(name));
+  if (unknownInUrl !== undefined) report(at, p, `auth url ${JSON.stringify(f.url)} holds the variable $${unknownInUrl}; only $${[...SIGNIN_VARIABLES].join(', $')} are expanded`);
   else {
-    const problem = urlProblem(f.url);
+    const problem = urlProblem(f.url.replace(VARIABLE, 'x'));
     if (problem !== null) report(at, p, `auth url ${JSON.stringify(f.url)} ${problem}`);
   }
   if (!METHODS.has(f.method)) report(at, p, `auth method ${JSON.stringify(f.method)} is not one of ${[...METHODS].join(', ')}`);

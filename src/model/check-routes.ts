@@ -8,6 +8,7 @@ import { compilePattern } from '../regex/compile-pattern.ts';
 import { checkBasicAuth } from './check-basic-auth.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
+import { normalizeCidr } from './cidr.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -122,9 +123,25 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return checkCors(at, f, p, report);
     case 'BasicAuth':
       return checkBasicAuth(at, f, p, report);
+    case 'ClientAddress':
+      if (f.allow === undefined && f.deny === undefined) report(at, p, 'a ClientAddress filter with neither allow nor deny');
+      for (const list of ['allow', 'deny'] as const) checkBlocks(`${at}.${list}`, f[list], p, report);
+      return;
+    case 'BodyLimit':
+      if (!inRange(f.maxBytes, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `body limit maxBytes ${f.maxBytes} is not a positive whole number of bytes (a route without a limit has no BodyLimit filter)`);
+      return;
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }
+}
+
+/** Each block of a ClientAddress list must be a CIDR block in the canonical form the data plane reads (src/model/cidr.ts). */
+function checkBlocks(at: string, blocks: readonly string[] | undefined, p: Provenance, report: RouteReport): void {
+  blocks?.forEach((block, i) => {
+    const canonical = typeof block === 'string' ? normalizeCidr(block) : null;
+    if (canonical === null) report(`${at}[${i}]`, p, `${JSON.stringify(block)} is not an IPv4 or IPv6 address or CIDR block`);
+    else if (canonical !== block) report(`${at}[${i}]`, p, `${JSON.stringify(block)} is not in canonical form: write ${canonical}`);
+  });
 }
 
 function checkEdits(at: string, e: HeaderEdits, p: Provenance, report: RouteReport): void {

@@ -106,7 +106,7 @@ export interface HeaderEdits {
  *   `/bar` turns `/foo/x` into `/bar/x` and `/foo` into `/bar`.
  * - `ReplaceRegexMatch`: the whole path is matched against `pattern` (anchored, linear-time) and
  *   replaced by `substitution`, where `$1`..`$9` name its capture groups; a path that does not
- *   match is left unchanged.
+ *   match is left unchanged by a rewrite, and not redirected by a redirect (the request goes on).
  */
 export type PathModifier =
   | { readonly type: 'ReplaceFullPath'; readonly value: string }
@@ -214,7 +214,10 @@ export interface ExternalAuthSignin {
  */
 export interface ExternalAuthFilter {
   readonly type: 'ExternalAuth';
-  /** Absolute http or https URL of the service, sent to as written: it holds no nginx variable. */
+  /**
+   * Absolute http or https URL of the service. It may hold the variables of
+   * {@link ExternalAuthSignin.url}, expanded per request (`https://$host/oauth2/auth`).
+   */
   readonly url: string;
   /** The subrequest's method (`auth-method`): GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS. */
   readonly method: string;
@@ -317,13 +320,52 @@ export interface CorsFilter {
 }
 
 /**
+ * Admits a request by its client address — the address RouteScripts see as `clientIp`: the peer,
+ * or what a PROXY protocol header or a trusted proxy's X-Forwarded-For says — as ingress-nginx's
+ * `denylist-source-range` and `whitelist-source-range` do. An address in `deny` gets 403; so does
+ * one outside `allow` when `allow` is present and not empty. Both lists hold CIDR blocks in
+ * canonical form (src/model/cidr.ts: `10.0.0.0/8`, `2001:db8::/32`, a single address as /32 or
+ * /128); an IPv4-mapped IPv6 client (`::ffff:10.1.2.3`) is compared as the IPv4 address it maps.
+ */
+export interface ClientAddressFilter {
+  readonly type: 'ClientAddress';
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+/**
+ * Bounds the request body, as nginx's `client_max_body_size`: a request whose Content-Length is
+ * over `maxBytes` gets 413 before anything goes upstream; a body of unknown length (chunked, or
+ * HTTP/2 without content-length) is counted as it streams, and past `maxBytes` its upstream request
+ * is aborted and the client gets 413 (or, once a response began, its connection is closed). A front
+ * end with no limit (nginx's 0) omits the filter.
+ */
+export interface BodyLimitFilter {
+  readonly type: 'BodyLimit';
+  /** A positive safe integer. */
+  readonly maxBytes: number;
+}
+
+/**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
  * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
  */
-export type Filter = RequestHeaderFilter | ResponseHeaderFilter | RedirectFilter | RewriteFilter | MirrorFilter | ScriptFilter | ExternalAuthFilter | CorsFilter | RequestIdFilter | BasicAuthFilter;
+export type Filter =
+  | RequestHeaderFilter
+  | ResponseHeaderFilter
+  | RedirectFilter
+  | RewriteFilter
+  | MirrorFilter
+  | ScriptFilter
+  | ExternalAuthFilter
+  | CorsFilter
+  | RequestIdFilter
+  | ClientAddressFilter
+  | BodyLimitFilter
+  | BasicAuthFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

@@ -70,6 +70,8 @@ describe('ingress-nginx annotations on real upstreams', () => {
         'auth-signin': 'https://login.example/start',
         'auth-response-headers': 'X-Auth-Request-User',
       }, '2024-01-03T00:00:00Z'),
+      // A rule without host takes any; the auth URL names the request's own host (oauth2-proxy's pattern).
+      { ...(nginxIngress('any-host', 'x', 'main', { 'auth-url': `http://$host:${auth.port}/verify-host` }, '2024-01-06T00:00:00Z') as { spec: { rules: { host?: string }[] } }), spec: { ingressClassName: 'nginx', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'main', port: { number: 80 } } } }] } }] } },
       nginxIngress('cors', 'cors.example', 'main', { 'enable-cors': 'true', 'cors-allow-origin': 'https://web.example' }, '2024-01-04T00:00:00Z'),
       nginxIngress('secure-backend', 'tls.example', 'tls', { 'backend-protocol': 'HTTPS' }, '2024-01-05T00:00:00Z'),
     ]);
@@ -107,6 +109,14 @@ describe('ingress-nginx annotations on real upstreams', () => {
     assert.equal(main.seen.at(-1)!.headers['x-auth-request-user'], 'alice', 'the auth answer\'s user, never the client\'s');
     assert.equal(auth.seen.length - a0, 2);
     assert.equal(auth.seen[a0]!.headers['x-original-url'], 'http://private.example/reports?q=1');
+  });
+
+  it('expands $host in auth-url per request', async () => {
+    const a0 = auth.seen.length;
+    const res = await get('127.0.0.1', '/any', 'Authorization: Bearer good\r\n');
+    assert.equal(res.status, 200);
+    assert.deepEqual(auth.seen.slice(a0).map((s) => s.url), ['/verify-host']);
+    assert.equal((await get('127.0.0.1', '/any')).status, 401);
   });
 
   it('answers CORS preflights itself and adds the fields to allowed origins only', async () => {

@@ -40,13 +40,14 @@ function refused(changes: Partial<ExternalAuthFilter>, pattern: RegExp): void {
 
 describe('ExternalAuth checks', () => {
   test('a sound filter passes', () => assert.deepEqual(problems({}), []));
+  test('an auth url on the request\'s host passes', () => assert.deepEqual(problems({ url: 'https://$host/oauth2/auth' }), []));
   test('a filter without signin, with a request redirect and always-set-cookie passes', () =>
     assert.deepEqual(problems({ signin: null, requestRedirect: 'https://shop.example/', alwaysSetCookie: true, method: 'POST' }), []));
 
   test('an auth url that is not absolute', () => refused({ url: '/oauth2/auth' }, /auth url "\/oauth2\/auth" is not an absolute URL/));
   test('an auth url of another scheme', () => refused({ url: 'ftp://auth.example/' }, /is not an http or https URL/));
   test('an auth url with credentials', () => refused({ url: 'http://user:pw@auth.example/' }, /holds credentials/));
-  test('an auth url with an nginx variable', () => refused({ url: 'http://$host/auth' }, /holds the nginx variable \$host, which is not expanded/));
+  test('an auth url with a variable it does not expand', () => refused({ url: 'http://auth.example/?ip=$remote_addr' }, /holds the variable \$remote_addr; only \$scheme/));
   test('an auth url with whitespace', () => refused({ url: 'http://auth.example/a b' }, /whitespace/));
   test('a method that cannot carry a subrequest', () => refused({ method: 'CONNECT' }, /auth method "CONNECT" is not one of GET, HEAD/));
   test('a response header that is not a field name', () => refused({ responseHeaders: ['X-User'] }, /auth response header "X-User" is not a lower-case field name/));

@@ -36,6 +36,8 @@ export interface NginxAnnotation {
 
 const row = (name: string, risk: RiskLevel, support: Support, note: string): NginxAnnotation => Object.freeze({ name, risk, support, note });
 
+const SNIPPET_SUBSET = '`proxy_set_header`, `more_set_input_headers`, `more_clear_input_headers` (request headers), `more_set_headers`, `add_header` (as with `always`), `more_clear_headers`, `proxy_hide_header` (response headers), `return` 301/302/303/307/308 to an absolute URL (optionally `$request_uri`), `rewrite` (`$1`..`$9`; `last` acts as `break`) and `allow`/`deny` (a deny list, then an allow list)';
+
 const BUFFERS = 'signalbox streams request and response bodies both ways without nginx\'s buffers or temporary files.';
 
 /** The table, by name. */
@@ -65,10 +67,10 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('auth-tls-error-page', 'High', 'unsupported', 'Client certificates are not verified by signalbox.'),
   row('auth-tls-match-cn', 'High', 'unsupported', 'Client certificates are not verified by signalbox.'),
   row('auth-tls-pass-certificate-to-upstream', 'Low', 'unsupported', 'Client certificates are not verified by signalbox.'),
-  row('auth-tls-secret', 'Medium', 'unsupported', 'Client certificates are not verified by signalbox: the Ingress is served without client authentication.'),
+  row('auth-tls-secret', 'Medium', 'unsupported', 'Client certificates are not verified by signalbox: the Ingress is refused (`AccessAnnotationUnsupported`) rather than served without the check, unless `auth-tls-verify-client` is `off`.'),
   row('auth-tls-verify-client', 'Medium', 'unsupported', 'Client certificates are not verified by signalbox.'),
   row('auth-tls-verify-depth', 'Low', 'unsupported', 'Client certificates are not verified by signalbox.'),
-  row('auth-type', 'Low', 'supported', '`basic`: HTTP Basic authentication against `auth-secret` (the client\'s `Authorization` does not go upstream, as in ingress-nginx). `digest` is not supported: such an Ingress is refused rather than served open.'),
+  row('auth-type', 'Low', 'supported', '`basic`: HTTP Basic authentication against `auth-secret` (the client\'s `Authorization` does not go upstream, as in ingress-nginx). `digest` is not supported: the Ingress is refused (`AccessAnnotationUnsupported`) rather than served without the check.'),
   row('auth-url', 'High', 'supported', 'External authentication: a subrequest per request; 2xx lets it through, 401/403 are answered, anything else is 500.'),
   row('backend-protocol', 'Low', 'supported', '`HTTP`, `HTTPS`, `GRPC`, `GRPCS`, `H2C`; `AUTO_HTTP` is HTTP. `FCGI` is unsupported.'),
   row('canary', 'Low', 'supported', 'The Ingress is a canary of the Ingress with the same host and path.'),
@@ -79,7 +81,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('canary-weight', 'Low', 'supported', 'The share of the other requests that go to the canary.'),
   row('canary-weight-total', 'Low', 'supported', 'The total `canary-weight` is a share of (default 100).'),
   row('client-body-buffer-size', 'Low', 'not-applicable', BUFFERS),
-  row('configuration-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets; then only header, redirect and allow/deny directives are applied (see Snippets).'),
+  row('configuration-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets. Only these directives, with literal values, are applied to every path of the Ingress: ' + SNIPPET_SUBSET + '; any other directive, block or variable refuses the Ingress (see Snippets).'),
   row('connection-proxy-header', 'Low', 'not-applicable', 'Connection headers are hop-by-hop; signalbox manages its upstream connections.'),
   row('cors-allow-credentials', 'Low', 'supported', 'As ingress-nginx (default true).'),
   row('cors-allow-headers', 'Medium', 'supported', 'As ingress-nginx.'),
@@ -151,7 +153,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('rewrite-target', 'Medium', 'supported', 'The path the upstream gets, with `$1`..`$9` from the path\'s capture groups; implies `use-regex`.'),
   row('satisfy', 'Low', 'unsupported', 'With several access checks, all apply.'),
   row('server-alias', 'High', 'supported', 'More names served with the Ingress\'s routes, unless an Ingress names them as a host (then the alias is ignored, reported). Their TLS certificate is the one of a `spec.tls` entry naming them, else the default.'),
-  row('server-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets; then only header, redirect and allow/deny directives are applied (see Snippets).'),
+  row('server-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets. The directives of `configuration-snippet`, applied to the paths of this Ingress only (not to other Ingresses of the host), before its `configuration-snippet`; anything else refuses the Ingress (see Snippets).'),
   row('service-upstream', 'Low', 'not-applicable', 'signalbox always balances over the EndpointSlice endpoints itself.'),
   row('session-cookie-change-on-failure', 'Low', 'differs', 'Always: a pinned endpoint that is not usable is replaced.'),
   row('session-cookie-conditional-samesite-none', 'Low', 'unsupported', 'The cookie is `SameSite=Lax`.'),

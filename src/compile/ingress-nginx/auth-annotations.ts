@@ -31,7 +31,7 @@ export function externalAuth(raw: ReadonlyMap<string, string>, read: Reader): Ex
 
 function absolute(text: string, variables: boolean): Parsed<string> {
   const t = text.trim();
-  if (!variables && t.includes('$')) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable, which signalbox does not expand in auth-url` };
+  if (!variables && t.includes('$')) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable, which signalbox does not expand here` };
   let url: URL;
   try {
     url = new URL(t.replace(/\$[a-z_]+/g, 'x'));
@@ -43,15 +43,17 @@ function absolute(text: string, variables: boolean): Parsed<string> {
   return { ok: true, value: t };
 }
 
-const authUrl = (text: string): Parsed<string | null> => absolute(text, false);
+const URL_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri']);
 
-const SIGNIN_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri']);
-
-function signinUrl(text: string): Parsed<string | null> {
-  const unknown = (text.match(/\$[a-z_]+/g) ?? []).find((v) => !SIGNIN_VARIABLES.has(v));
-  if (unknown !== undefined) return { ok: false, message: `${JSON.stringify(text)} uses ${unknown}; only ${[...SIGNIN_VARIABLES].join(', ')} are expanded` };
+/** An auth or sign-in URL: absolute, with only the variables the data plane expands per request. */
+function urlWithVariables(text: string): Parsed<string | null> {
+  const unknown = (text.match(/\$[a-z_]+/g) ?? []).find((v) => !URL_VARIABLES.has(v));
+  if (unknown !== undefined) return { ok: false, message: `${JSON.stringify(text)} uses ${unknown}; only ${[...URL_VARIABLES].join(', ')} are expanded` };
   return absolute(text, true);
 }
+
+const authUrl = urlWithVariables;
+const signinUrl = urlWithVariables;
 
 function method(text: string): Parsed<string> {
   const t = text.trim().toUpperCase();

@@ -10,7 +10,8 @@
  * the location — 503 for every request — and so does the filter (`users: null`). A Secret read but
  * holding no usable user answers 401 to everyone, as nginx with such a file does; users whose hash
  * signalbox cannot verify (bcrypt, DES crypt) are left out and reported, the others work.
- * `auth-type: digest` has no counterpart here: the Ingress is refused rather than served open.
+ * `auth-type: digest` has no counterpart: ingress-annotations.ts refuses such an Ingress
+ * (`AccessAnnotationUnsupported`) before this is read.
  */
 import { hashFormat } from '../../model/password-hash-schemes.ts';
 import type { BasicAuthFilter, BasicAuthUser } from '../../model/table.ts';
@@ -25,9 +26,6 @@ import type { Parsed } from './values.ts';
 /** The Secrets of the snapshot by `namespace/name`. */
 export type SecretIndex = ReadonlyMap<string, Identified>;
 
-/** An Ingress that must not be served (reported). */
-export const REFUSED = Symbol('refused');
-
 // ingress-nginx's CharsWithSpace: what auth-realm may hold.
 const REALM = /^[-._~a-zA-Z0-9/: ]*$/;
 // A DNS-1123 subdomain (a Secret's name), optionally after a namespace and a slash.
@@ -35,28 +33,22 @@ const SECRET_REF = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*
 // A user name of an htpasswd line: no control characters (the colon ends it by construction).
 const USER = /^[^\u0000-\u001f\u007f]+$/u;
 
-/**
- * The BasicAuth filter of an Ingress, null when it sets no `auth-type`, or {@link REFUSED}
- * (reported) for `auth-type: digest`.
- */
-export function basicAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, secrets: SecretIndex, sink: DiagnosticSink): BasicAuthFilter | null | typeof REFUSED {
+/** The BasicAuth filter of an Ingress, null when it sets no `auth-type`. */
+export function basicAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, secrets: SecretIndex, sink: DiagnosticSink): BasicAuthFilter | null {
   const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
-  const type = raw.get('auth-type')?.trim().toLowerCase();
+  const type = raw.get('auth-type')?.trim();
   if (type === undefined) {
     const orphan = ['auth-secret', 'auth-secret-type', 'auth-realm'].find((n) => raw.has(n));
     if (orphan !== undefined) sink.report(id, 'AnnotationMissing', 'warning', `${NGINX_PREFIX}${orphan} has no effect without ${NGINX_PREFIX}auth-type: basic`, at(orphan));
     return null;
-  }
-  if (type === 'digest') {
-    sink.report(id, 'AuthTypeUnsupported', 'error', `${NGINX_PREFIX}auth-type: digest (HTTP Digest authentication) is not supported; nothing of the Ingress is served rather than served without authentication (basic and auth-url are)`, at('auth-type'));
-    return REFUSED;
   }
   const realm = read('auth-realm', realmValue, '');
   const closed = (message: string, where: string): BasicAuthFilter => {
     sink.report(id, 'AuthSecretInvalid', 'error', `${message}; its paths answer 503 until it is fixed (as ingress-nginx denies the location)`, at(where));
     return { type: 'BasicAuth', realm, users: null, forwardAuthorization: false };
   };
-  if (type !== 'basic') return closed(`${NGINX_PREFIX}auth-type ${JSON.stringify(raw.get('auth-type'))} is neither basic nor digest`, 'auth-type');
+  // Only basic gets here; should another, it is closed like an unusable Secret.
+  if (type !== 'basic') return closed(`${NGINX_PREFIX}auth-type ${JSON.stringify(type)} is not basic`, 'auth-type');
 
   const secretType = (raw.get('auth-secret-type') ?? 'auth-file').trim();
   if (secretType !== 'auth-file' && secretType !== 'auth-map') return closed(`${NGINX_PREFIX}auth-secret-type ${JSON.stringify(secretType)} is neither auth-file nor auth-map`, 'auth-secret-type');

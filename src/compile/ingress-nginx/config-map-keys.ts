@@ -74,7 +74,7 @@ const rows: [string, Support, string][] = [
   ['enable-serial-reloads', 'not-applicable', 'signalbox never reloads.'],
   ['load-balance', 'unsupported', 'Set `load-balance` per Ingress, or `signalbox.dev/lb-policy` per Service.'],
   ['variables-hash-bucket-size', 'not-applicable', NGINX_INTERNAL], ['variables-hash-max-size', 'not-applicable', NGINX_INTERNAL],
-  ['upstream-keepalive-connections', 'differs', 'Use `signalbox.dev/max-idle-connections` on the Service.'], ['upstream-keepalive-time', 'not-applicable', NGINX_INTERNAL],
+  ['upstream-keepalive-connections', 'differs', 'Idle connections are not counted on their own; `signalbox.dev/max-connections` on the Service bounds all its open connections.'], ['upstream-keepalive-time', 'not-applicable', NGINX_INTERNAL],
   ['upstream-keepalive-timeout', 'not-applicable', 'Idle upstream connections are closed as the upstream\'s Keep-Alive says.'], ['upstream-keepalive-requests', 'not-applicable', NGINX_INTERNAL],
   ['limit-conn-zone-variable', 'unsupported', 'Rate limits are not supported.'],
   ['proxy-stream-timeout', 'differs', 'Use `--stream-idle-timeout`.'], ['proxy-stream-next-upstream', 'unsupported', 'TCP services connect once.'],

@@ -3,7 +3,8 @@
  * (ingress-routes.ts) needs, against the table of annotation-table.ts:
  * - an annotation above `annotations-risk-level` refuses the whole Ingress, as ingress-nginx's
  *   admission does (snippets, by default), and so does a snippet while `allow-snippet-annotations`
- *   is off: never a snippet silently dropped;
+ *   is off: never a snippet silently dropped; a snippet allowed is read by snippets.ts, and one
+ *   holding anything outside its directive subset (`SnippetUnsupported`) refuses the Ingress too;
  * - a name ingress-nginx does not have is `AnnotationUnknown`; annotations signalbox does not
  *   honour are one `AnnotationUnsupported` warning naming them, those it honours differently one
  *   `AnnotationDiffers` each; a value that does not parse is `AnnotationInvalid` and its default is used.
@@ -16,9 +17,10 @@ import type { ClusterOverrides } from '../../model/policy.ts';
 import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
-import { basicAuth, REFUSED, type SecretIndex } from './basic-auth-annotations.ts';
+import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
+import { accessLists, parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
 /** A redirect the Ingress answers every request with (`permanent-redirect`, `temporal-redirect`). */
@@ -47,6 +49,12 @@ export interface NginxIngress {
   readonly proxyBodySize: number;
   readonly allowSourceRange: readonly string[];
   readonly denySourceRange: readonly string[];
+  /**
+   * What `server-snippet` and `configuration-snippet` ask for (snippets.ts), null without either
+   * (or on a canary, which takes them from its main Ingress). Both apply to every path of this
+   * Ingress: the server snippet is not spread to other Ingresses' paths of the same host.
+   */
+  readonly snippets: ParsedSnippets | null;
   /** The canary rules of a canary Ingress (`canary: "true"`), null for any other. */
   readonly canary: CanaryRules | null;
   /** `server-alias`: more host names served like the Ingress's hosts (lower case). */
@@ -107,6 +115,11 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   }
   const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
 
+  const unenforceable = unenforceableAccess(raw);
+  if (unenforceable !== null) {
+    sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}${unenforceable} asks for an access check signalbox cannot enforce; nothing of the Ingress is served rather than served without it (docs/migrating-from-ingress-nginx.md)`, at(unenforceable));
+    return { refused: true };
+  }
   const unsupported: string[] = [];
   for (const name of raw.keys()) {
     const row = nginxAnnotation(name);
@@ -139,11 +152,48 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   };
   const text = (name: string, parse: (text: string) => Parsed<string> = nonEmpty): string | null => read<string | null>(name, parse, null);
 
-  // A canary's auth annotations are ignored (reported with the rest): it takes the main Ingress's.
-  const canaryFlag = parseBool(raw.get('canary') ?? 'false');
-  const basic = canaryFlag.ok && canaryFlag.value ? null : basicAuth(id, raw, read, secrets, sink);
-  if (basic === REFUSED) return { refused: true };
+  const canary = read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null;
+  let snippets: ParsedSnippets | null = null;
+  if (canary === null) {
+    const sources: SnippetSource[] = [];
+    for (const annotation of ['server-snippet', 'configuration-snippet'] as const) {
+      const text = raw.get(annotation);
+      if (text !== undefined) sources.push({ annotation, text });
+    }
+    if (sources.length > 0) {
+      const parsed = parseSnippets(sources);
+      if (!parsed.ok) {
+        sink.report(id, 'SnippetUnsupported', 'error', `${NGINX_PREFIX}${parsed.message}; nothing of the Ingress is served rather than served without it`, at(parsed.annotation));
+        return { refused: true };
+      }
+      for (const note of parsed.value.notes) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${note.message}`, at(note.annotation));
+      const { access, accessFrom } = parsed.value;
+      if (accessFrom !== null) {
+        // Read and checked, but no table filter checks client addresses yet: say so rather than
+        // let the Ingress look restricted.
+        const lists = accessLists(access);
+        sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${accessFrom}: allow/deny (deny ${lists.deny.join(' ') || 'none'}, then allow ${lists.allow.join(' ') || 'every other address'}) are read but not applied yet: every client reaches the Ingress`, at(accessFrom));
+      }
+      snippets = parsed.value;
+    }
+  }
+
+  // An auth-url that cannot be used must not leave what it protects open.
+  const auth = externalAuth(raw, read);
+  if (raw.has('auth-url') && auth === null) {
+    sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}auth-url cannot be used (above); nothing of the Ingress is served rather than served without authentication`, at('auth-url'));
+    return { refused: true };
+  }
+
+  // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
+  // annotations are ignored (reported with the rest): it takes the main Ingress's.
+  const basic = canary === null ? basicAuth(id, raw, read, secrets, sink) : null;
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
+  if (rewriteTarget !== null && snippets !== null && snippets.rewriteStops !== null) {
+    const name = snippets.rewriteStops.split(':')[0]!;
+    sink.report(id, 'SnippetUnsupported', 'error', `${NGINX_PREFIX}${snippets.rewriteStops}: a rewrite that stops (break, last) together with rewrite-target cannot be applied: nginx runs the snippet's first and skips rewrite-target's when it matches (keep one); nothing of the Ingress is served rather than served without it`, at(name));
+    return { refused: true };
+  }
   const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
   return {
     useRegex: read('use-regex', parseBool, false),
@@ -158,10 +208,11 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     proxyBodySize: read('proxy-body-size', parseNginxSize, settings.proxyBodySize),
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
-    canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
+    canary,
+    snippets,
     serverAliases: read('server-alias', aliasList, []),
     overrides: backendOverrides(id, raw, read, settings, sink),
-    auth: externalAuth(raw, read),
+    auth,
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
     raw,
@@ -210,6 +261,21 @@ function cookieName(text: string): Parsed<string | null> {
 
 /** Reads one annotation with a parser: its value, or `fallback` when absent or (reported) invalid. */
 export type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallback: T) => T;
+
+/**
+ * The first annotation asking for an access check signalbox cannot make, or null: serving such an
+ * Ingress without the check would expose what it protects. Client certificate verification
+ * (`auth-tls-secret`; `auth-tls-verify-client: off` asks for none) and any `auth-type` but `basic`.
+ */
+function unenforceableAccess(raw: ReadonlyMap<string, string>): string | null {
+  if (raw.has('auth-tls-secret') && raw.get('auth-tls-verify-client')?.trim() !== 'off') return 'auth-tls-secret';
+  const type = raw.get('auth-type')?.trim();
+  if (type !== undefined && type !== ENFORCED_AUTH_TYPE) return 'auth-type';
+  return null;
+}
+
+/** The `auth-type` signalbox enforces (basic-auth-annotations.ts); digest, or any other, refuses its Ingress. */
+const ENFORCED_AUTH_TYPE: string | null = 'basic';
 
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {

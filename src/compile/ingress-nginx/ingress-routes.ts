@@ -12,26 +12,26 @@
  *   HSTS) gets one virtual host per listener, every route of it copied to both.
  * - `app-root` adds a redirect of `/` to each host of its Ingress; `from-to-www-redirect` a host
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
- * - Filters, in nginx's phase order: the body limit, the fixed redirect, the redirect to HTTPS,
- *   the address allow/deny lists, basic auth then auth-url, request headers (`upstream-vhost`, `X-Forwarded-Prefix`), the
- *   rewrite; HSTS on the way back.
+ * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
+ *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
+ *   end of the rewrite phase), the request id, basic authentication then
+ *   external authentication (both must allow: `satisfy all`), request headers
+ *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
+ *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
+ *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
+ * - Canaries (canary.ts) add routes in front of their main path's.
  */
-import type { Filter, HeaderMatch, PathMatch, RedirectFilter } from '../../model/table.ts';
-import type { BackendCandidate, FilterCandidate, HostName, RankedOwner, RouteCandidate, RoutePrecedence, ServiceBackendRef } from '../shared/candidates.ts';
+import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
+import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
+import { serviceOf, type NginxPath } from './nginx-path.ts';
+import { escapeRegExp } from './regex-text.ts';
+import type { FilterCandidate, HostName, RouteCandidate, RoutePrecedence } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 import { prefixKey } from '../ingress/paths.ts';
-import type { NginxIngress } from './ingress-annotations.ts';
 import { hstsValue, type NginxSettings } from './settings.ts';
-
-/** One path of one Ingress, with what its Ingress's annotations ask for. */
-export interface NginxPath {
-  readonly owner: RankedOwner;
-  readonly path: IngressPath;
-  readonly ingress: NginxIngress;
-}
 
 /** How a candidate sorts among its host's routes (the back half's comparator reads it). */
 interface SortKey {
@@ -44,19 +44,6 @@ interface SortKey {
   /** A canary's header (2) and cookie (1) routes come before the path's weighted one (0). */
   readonly conditions?: number;
 }
-
-/** One route of a path: the main one, or one of a canary's (with its header condition and backends). */
-interface RouteVariant {
-  /** '' for the main route; names the canary route in its conflict key. */
-  readonly id: string;
-  readonly headers: readonly HeaderMatch[];
-  /** Null: the path's own backend. */
-  readonly backends: readonly BackendCandidate[] | null;
-  /** See {@link SortKey.conditions}. */
-  readonly rank: number;
-}
-
-const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0 });
 
 /** The route candidates of the Ingresses' paths, and the order of routes in a host. */
 export interface NginxRoutes {
@@ -149,67 +136,6 @@ function isRegexPath(p: NginxPath): boolean {
   return p.ingress.useRegex || (p.ingress.rewriteTarget !== null && p.ingress.rewriteTarget !== p.path.path);
 }
 
-/**
- * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
- * allows one per path; the oldest canary wins). A canary path no main path has is reported.
- */
-function canaryIndex(paths: readonly NginxPath[], canaries: readonly NginxPath[], sink: DiagnosticSink): Map<NginxPath, NginxPath> {
-  const mains = new Map<string, NginxPath>();
-  for (const p of paths) {
-    const key = `${p.path.host.host} ${p.path.path}`;
-    if (!mains.has(key)) mains.set(key, p);
-  }
-  const out = new Map<NginxPath, NginxPath>();
-  for (const c of canaries) {
-    const main = mains.get(`${c.path.host.host} ${c.path.path}`);
-    if (main === undefined) {
-      sink.report(c.owner.id, 'CanaryInvalid', 'error', `no Ingress routes host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} for this canary to take requests from; the path is ignored`, c.path.provenance);
-    } else if (out.has(main)) {
-      sink.report(c.owner.id, 'CanaryInvalid', 'error', `${out.get(main)!.owner.id.provenance} is already the canary of host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} (one canary per path, the oldest); the path is ignored`, c.path.provenance);
-    } else {
-      out.set(main, c);
-    }
-  }
-  return out;
-}
-
-/**
- * The routes of a path with a canary, in ingress-nginx's order of rules: the header (`always`, or
- * the value, or the pattern; `never`), then the cookie (`always`, `never`), then the weight.
- */
-function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
-  const rules = canary.ingress.canary!;
-  const toMain: BackendCandidate[] = [{ service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` }];
-  const toCanary: BackendCandidate[] = [{ service: serviceOf(canary), weight: 1, provenance: `${canary.path.provenance}/backend` }];
-  const out: RouteVariant[] = [];
-  if (rules.header !== null) {
-    const name = rules.header;
-    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2 });
-    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2 });
-    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2 });
-    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2 });
-  }
-  if (rules.cookie !== null) {
-    // The Cookie field: `a=1; b=2` (HTTP/2 clients may send several, matched joined with `, `).
-    const cookie = (value: string): HeaderMatch => ({ name: 'cookie', type: 'RegularExpression', value: `(?:.*[;,] *)?${escapeRegExp(rules.cookie!)}=${value}(?:[;,].*)?` });
-    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1 });
-    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1 });
-  }
-  const weight = Math.round((rules.weight / rules.weightTotal) * 1_000_000);
-  const weighted: BackendCandidate[] = weight === 0 ? toMain : [
-    { ...toMain[0]!, weight: 1_000_000 - weight },
-    { ...toCanary[0]!, weight },
-  ];
-  out.push({ id: '', headers: [], backends: weighted.filter((b) => b.weight > 0), rank: 0 });
-  return out;
-}
-
-/** The backend of a path: its Service, in its Ingress's namespace, with its Ingress's backend settings. */
-function serviceOf(p: NginxPath): ServiceBackendRef {
-  const overrides = p.ingress.overrides;
-  return { namespace: p.owner.id.namespace, ...p.path.ref, ...(Object.keys(overrides).length > 0 ? { overrides } : {}) };
-}
-
 /** The path match of an Ingress path, and how it sorts. */
 function matchOf(path: IngressPath, regexHost: boolean, settings: NginxSettings): { match: PathMatch; key: SortKey } {
   if (regexHost) {
@@ -241,8 +167,15 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const before: FilterCandidate[] = [];
   const after: FilterCandidate[] = [];
   if (settings.generateRequestId) after.push({ type: 'RequestId', header: 'x-request-id' });
-  // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
+  // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights first; then the
+  // configuration snippet, written into the location before the fixed redirect's `return` and the
+  // rewrite-target's `rewrite` (nginx runs rewrite directives in the order written, the server
+  // snippet's, at server level, before any); access, headers and the proxying come after. So: the
+  // snippets' redirects, the fixed redirect, …, the snippets' rewrites, the annotations' rewrite,
+  // the snippets' header edits.
   if (a.cors !== null) before.push(a.cors);
+  const snippet = a.snippets?.filters ?? [];
+  before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
   // Its access phase, after the redirect to HTTPS: basic auth and auth-url must both allow the
   // request (ingress-nginx's `satisfy all`); the local check first, so a stranger costs no subrequest.
@@ -251,6 +184,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });
+  after.push(...snippet.filter((f) => f.type === 'URLRewrite'));
   const rewrite: Filter & { type: 'URLRewrite' } = { type: 'URLRewrite' };
   const rewritten: { hostname?: string; path?: { type: 'ReplaceRegexMatch'; pattern: string; substitution: string } } = {};
   if (a.upstreamVhost !== null) rewritten.hostname = a.upstreamVhost;
@@ -259,6 +193,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
     rewritten.path = { type: 'ReplaceRegexMatch', pattern: `(?i)(?:${p.path.path}).*`, substitution: a.rewriteTarget };
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
+  after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
   return { before, after };
 }
 
@@ -267,11 +202,6 @@ function fixedRedirect(url: URL, code: RedirectFilter['statusCode']): RedirectFi
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
   return { type: 'RequestRedirect', scheme, hostname: url.hostname, port, path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, statusCode: code };
-}
-
-/** Characters of regular-expression syntax, escaped to match themselves. */
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`);
 }
 
 /**

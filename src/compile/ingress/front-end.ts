@@ -9,7 +9,8 @@ import type { DefaultRouteCandidate, FrontEndOutput, RankedOwner, TLSCandidate }
 import { DiagnosticSink, guarded } from '../shared/diagnostics.ts';
 import { readNginxConfigMap } from '../ingress-nginx/config-map.ts';
 import { readNginxIngress } from '../ingress-nginx/ingress-annotations.ts';
-import { nginxRoutes, type NginxPath } from '../ingress-nginx/ingress-routes.ts';
+import { nginxRoutes } from '../ingress-nginx/ingress-routes.ts';
+import type { NginxPath } from '../ingress-nginx/nginx-path.ts';
 import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
 import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
 import { field } from '../shared/guards.ts';

@@ -16,6 +16,10 @@ export type ErrorReason =
   | 'no-endpoint'
   /** The route's backend for this request did not resolve (or the route has none) and no filter answered. */
   | 'no-backend'
+  /** The route's ClientAddress filter refuses the client's address (denied, or not allowed). */
+  | 'client-address'
+  /** The request body is larger than the route's BodyLimit (declared, or counted as it streamed). */
+  | 'body-too-large'
   | 'not-ready'
   | 'upstream-refused'
   | 'upstream-reset'
@@ -60,6 +64,8 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'no-route': { status: 404, body: 'no route for this host and path' },
   'no-endpoint': { status: 503, body: 'no ready endpoint for this route' },
   'no-backend': { status: 500, body: 'the route has no backend for this request' },
+  'client-address': { status: 403, body: 'the client address is not allowed on this route' },
+  'body-too-large': { status: 413, body: 'request body too large' },
   'not-ready': { status: 503, body: 'proxy not ready: no routing table yet' },
   'upstream-refused': { status: 502, body: 'upstream refused the connection' },
   'upstream-reset': { status: 502, body: 'upstream closed the connection' },
@@ -82,6 +88,18 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorReason, number>> = { 'pause-queue-full': 1, 'pause-expired': 1, paused: 1, 'too-many-connections': 1 };
+
+/**
+ * Reasons answered without the request body, which is not read to its end to keep the connection
+ * (a client may declare gigabytes): HTTP/1.1 closes the connection after the answer, HTTP/2 resets
+ * the stream with NO_ERROR once the answer is out (RFC 9113 §8.1).
+ */
+const REFUSES_BODY: ReadonlySet<ErrorReason> = new Set(['body-too-large']);
+
+/** Whether signalbox's answer for `reason` leaves the request body unread (see REFUSES_BODY). */
+export function refusesBody(reason: ErrorReason | undefined): boolean {
+  return reason !== undefined && REFUSES_BODY.has(reason);
+}
 
 /** The status code signalbox answers with for `reason`. */
 export function statusFor(reason: ErrorReason): number {

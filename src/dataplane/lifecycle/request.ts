@@ -1,9 +1,9 @@
 import type { Http2ServerResponse } from 'node:http2';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { account, type RequestNote } from './accounting.ts';
-import { answerError, answerScript } from './answers.ts';
+import { answerError, answerScript, dropRequestBody, isHttp1 } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
-import { errorAnswer, statusFor, type ErrorReason } from './error-responses.ts';
+import { errorAnswer, refusesBody, statusFor, type ErrorReason } from './error-responses.ts';
 import { answerHead, runResponsePhase, writeAnswer } from './response-phase.ts';
 import { forward } from './forward.ts';
 import { holdRequest, type Hold, type Waited } from './pause-phase.ts';
@@ -231,6 +231,7 @@ export class ProxyRequest extends LifecycleRequest {
     if (steps === null) return answerError(this.state, this.req, this.res, this.started, reason, this.accountedCtx(), status, this.note);
     this.state.metrics.proxyErrors.labels(reason).inc();
     const answer = errorAnswer(reason, status);
+    if (refusesBody(reason) && isHttp1(this.res)) answer.headers.connection = 'close';
     this.#answerThrough(steps, status, answer.headers, answer.body, reason);
   }
 
@@ -255,7 +256,7 @@ export class ProxyRequest extends LifecycleRequest {
       if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
       const bytes = writeAnswer(this.res, head, this.req.method);
       account(this.state, this.req, head.status, bytes, this.started, ctx, null, reason, this.note);
-      if (!this.req.readableEnded) this.req.resume();
+      dropRequestBody(this.req, this.res, refusesBody(reason));
     };
     const pending = runResponsePhase(this, head, steps);
     if (pending === null) return write();

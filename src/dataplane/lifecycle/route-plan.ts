@@ -5,6 +5,8 @@ import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
+import { BodyLimitStep } from './filters/body-limit.ts';
+import { ClientAddressStep } from './filters/client-address.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
@@ -34,6 +36,11 @@ export class RoutePlan {
   readonly steps: readonly RequestStep[] | null;
   /** Response-side filters, in order; null when there are none. */
   readonly responseSteps: readonly ResponseStep[] | null;
+  /**
+   * The smallest `maxBytes` of the route's BodyLimit filters: what the exchange holds a streamed
+   * body to as it goes upstream. Null when the route has none (its bodies are not counted).
+   */
+  readonly bodyLimit: number | null;
   /** `timeouts.requestMs`, 0 when not set. */
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
@@ -59,6 +66,7 @@ export class RoutePlan {
 
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
+    let bodyLimit: number | null = null;
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -94,6 +102,13 @@ export class RoutePlan {
         case 'BasicAuth':
           steps.push(new BasicAuthStep(filter));
           break;
+        case 'ClientAddress':
+          steps.push(new ClientAddressStep(filter));
+          break;
+        case 'BodyLimit':
+          steps.push(new BodyLimitStep(filter));
+          bodyLimit = bodyLimit === null ? filter.maxBytes : Math.min(bodyLimit, filter.maxBytes);
+          break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
@@ -106,6 +121,7 @@ export class RoutePlan {
       }
     }
     this.steps = steps.length === 0 ? null : steps;
+    this.bodyLimit = bodyLimit;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
     this.requestMs = route.timeouts?.requestMs ?? 0;

@@ -34,7 +34,8 @@ type RetryReason = 'connect-failure' | 'reset' | 'status';
  * retried — a streamed body cannot be replayed — and a retry never happens once response headers
  * have gone to the client. A slow client is bounded here too: the request body's idle and total
  * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
- * body the upstream answered without waiting for, which is not read to its end.
+ * body the upstream answered without waiting for, which is not read to its end; so is a body past
+ * the route's BodyLimit, counted as it streams (413).
  */
 export class Exchange {
   /** The request in the lifecycle: its route's plan, RouteScript decisions, note, table. */
@@ -82,6 +83,10 @@ export class Exchange {
   #bodyReading = false;
   /** Made at the first write the client refuses: how long it has taken none of its response. */
   #stall: ResponseStallTimer | null = null;
+  /** The route's BodyLimit on the request body; 0 without a body or a limit. */
+  readonly #bodyLimit: number;
+  /** Request body bytes read from the client so far (counted only under a limit). */
+  #bodyBytes = 0;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -104,6 +109,10 @@ export class Exchange {
     this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
       ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
       : null;
+    // A declared length over the limit was answered 413 by the filter; one within it is held to
+    // exactly by the parsers. Counting anyway costs an addition per chunk and covers chunked bodies
+    // and HTTP/2 streams without content-length alike.
+    this.#bodyLimit = options.body === null ? 0 : (request.routed!.plan.bodyLimit ?? 0);
   }
 
   /** The attempt has its upstream connection: the request body is read from now on. */
@@ -111,6 +120,11 @@ export class Exchange {
     if (this.options.body === null || this.#bodyReading || this.#done) return;
     this.#bodyReading = true;
     this.#bodyTimer?.start();
+    // Counted as the client's chunks arrive, before the transport sees them: the transports attach
+    // their own reader in this same tick, after this one, so a chunk past the limit never goes
+    // upstream from signalbox's HTTP/1.1 client (undici's HTTP/2 client may send that one chunk
+    // before the abort).
+    if (this.#bodyLimit !== 0) this.req.on('data', this.#countBody);
     // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
     this.req.once('timeout', this.#onSocketIdle);
   }
@@ -126,6 +140,7 @@ export class Exchange {
     this.#bodyReading = false;
     this.#bodyTimer?.stop();
     this.req.off('timeout', this.#onSocketIdle);
+    if (this.#bodyLimit !== 0) this.req.off('data', this.#countBody);
   }
 
   /** Sends the request to `upstream`. */
@@ -432,18 +447,30 @@ export class Exchange {
 
   readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
 
+  /** The client is too slow with its body: 408 (see {@link #refuseBody}). */
+  readonly #onBodyTimeout = (which: BodyTimeout): void => this.#refuseBody('request-timeout', new RequestBodyTimeoutError(which));
+
   /**
-   * The client is too slow with its body. Before any response: 408 with `connection: close` (the
-   * rest of the body is not wanted, and reading it would keep the slow client); after the response
-   * began, a broken response, as for an upstream failure then. Either way the upstream request is
-   * aborted, which closes its connection instead of returning it to the pool half-written.
+   * Past the route's BodyLimit as the body streams (chunked, or HTTP/2 without content-length):
+   * 413, and the upstream request is aborted — it never sees the body end, so it never takes a
+   * truncated body for a whole one.
    */
-  readonly #onBodyTimeout = (which: BodyTimeout): void => {
+  readonly #countBody = (chunk: Buffer): void => {
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.#bodyLimit) this.#refuseBody('body-too-large', new BodyTooLargeError(this.#bodyLimit));
+  };
+
+  /**
+   * The rest of the request body is refused (too slow, too large). Before any response: signalbox's
+   * answer with `connection: close` (the rest of the body is not wanted, and reading it would keep
+   * the client); after the response began, a broken response, as for an upstream failure then.
+   * Either way the upstream request is aborted, which closes its connection instead of returning it
+   * to the pool half-written.
+   */
+  #refuseBody(reason: ErrorReason, cause: Error): void {
     const attempt = this.#attempt;
     if (this.#done || attempt === null) return;
     const res = this.res;
-    const reason: ErrorReason = 'request-timeout';
-    const cause = new RequestBodyTimeoutError(which);
     this.state.metrics.proxyErrors.labels(reason).inc();
     if (res.headersSent || clientGone(res)) {
       this.#finish(this.#status, reason, attempt.upstream);
@@ -455,12 +482,16 @@ export class Exchange {
     this.#bytes += writeError(res, reason, stream === undefined);
     // Accounted before the abort: undici detaches the client's socket from the request it aborts.
     this.#finish(statusFor(reason), reason, attempt.upstream);
-    if (stream === undefined) {
+    // signalbox's own HTTP/1.1 client leaves the client's body alone when aborted, so its upstream
+    // request can end at once; undici's HTTP/2 client destroys the body, which resets the client's stream.
+    const ownClient = this.cluster.policy.protocol === 'http1' || this.cluster.policy.protocol === 'https';
+    if (stream === undefined || ownClient) {
       attempt.abandon(cause);
+      if (stream !== undefined) stream.close(h2.NGHTTP2_NO_ERROR);
       return;
     }
-    // HTTP/2: the complete 408, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113
-    // §8.1). Aborting upstream resets the client stream too, so it waits until the 408 is out.
+    // HTTP/2 to HTTP/2: the complete answer, then RST_STREAM(NO_ERROR) so the client stops sending
+    // (RFC 9113 §8.1); the upstream request is aborted once the answer is out.
     stream.close(h2.NGHTTP2_NO_ERROR);
     const abort = (): void => {
       clearTimeout(fallback);
@@ -468,7 +499,7 @@ export class Exchange {
     };
     const fallback = setTimeout(abort, 1_000).unref();
     res.once('finish', abort);
-  };
+  }
 
   /**
    * The client took none of its response for --idle-timeout (see ResponseStallTimer): the response
@@ -506,6 +537,14 @@ class RequestBodyTimeoutError extends Error {
   readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
   constructor(which: BodyTimeout) {
     super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
+  }
+}
+
+/** Why an upstream request was aborted when its body went past the route's BodyLimit. */
+class BodyTooLargeError extends Error {
+  readonly code = 'SIGNALBOX_REQUEST_BODY_TOO_LARGE';
+  constructor(maxBytes: number) {
+    super(`request body over the route's limit of ${maxBytes} bytes`);
   }
 }
 

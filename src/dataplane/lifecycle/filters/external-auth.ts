@@ -8,7 +8,7 @@ import type { ClientRequest } from '../proxy-state.ts';
 import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep, ResponseHead, ResponseStep, UpstreamEdit } from '../request-step.ts';
 import { hostName } from '../script-request.ts';
-import { signinLocation } from './signin-url.ts';
+import { expandVariables, signinLocation } from './signin-url.ts';
 
 /** The statuses nginx's `add_header` (without `always`) adds the auth answer's Set-Cookie to. */
 const COOKIE_STATUSES: ReadonlySet<number> = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
@@ -48,13 +48,17 @@ export class ExternalAuthStep implements RequestStep {
    * a URL that does not parse — checkTable refuses it, but a worker must not fail on a bad table.
    */
   readonly #authHost: string | null;
+  /** The URL holds variables, expanded per request. */
+  readonly #variables: boolean;
   readonly #dropped: ReadonlySet<string>;
   readonly #copied: ReadonlySet<string>;
   readonly #cookies: CookieJar;
 
   constructor(filter: ExternalAuthFilter, cookies: CookieJar) {
     this.#filter = filter;
-    this.#authHost = URL.parse(filter.url)?.hostname ?? null;
+    this.#variables = filter.url.includes('$');
+    // With variables, a placeholder host stands for the request's until it is known.
+    this.#authHost = URL.parse(this.#variables ? filter.url.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, 'x') : filter.url)?.hostname ?? null;
     this.#dropped = new Set([...NOT_FORWARDED, ...filter.requestHeaders.map((h) => h.name)]);
     this.#copied = new Set(filter.responseHeaders);
     this.#cookies = cookies;
@@ -73,9 +77,22 @@ export class ExternalAuthStep implements RequestStep {
       return false;
     }
     const f = this.#filter;
+    // A URL with variables (`https://$host/oauth2/auth`) is this request's; the host is then its own.
+    let url = f.url;
+    let authHost: string | null = this.#authHost;
+    if (this.#variables) {
+      const routed = r.routed!;
+      url = expandVariables(f.url, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query });
+      authHost = URL.parse(url)?.hostname ?? null;
+      if (authHost === null) {
+        outcomes.labels('unreachable').inc();
+        r.fail('auth-failed');
+        return false;
+      }
+    }
     const cancel = new AbortController();
     const stopWatching = whenClientLeaves(r.req, () => cancel.abort());
-    client.send({ url: f.url, method: f.method, headers: this.#headers(r, this.#authHost), timeoutMs: f.timeoutMs, signal: cancel.signal }).then(
+    client.send({ url, method: f.method, headers: this.#headers(r, authHost!), timeoutMs: f.timeoutMs, signal: cancel.signal }).then(
       (answer) =>
         r.guarded(() => {
           stopWatching();

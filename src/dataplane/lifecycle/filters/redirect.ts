@@ -2,6 +2,7 @@ import type { PathMatch, RedirectFilter } from '../../../model/table.ts';
 import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep } from '../request-step.ts';
 import { hostName } from '../script-request.ts';
+import { compilePattern } from '../../../regex/compile-pattern.ts';
 import { pathRewriter, type PathRewriter } from './path-modifier.ts';
 
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
@@ -12,18 +13,24 @@ const DEFAULT_PORT = { http: 80, https: 443 } as const;
  * client named, the port the client named — or, when the filter changes the scheme and names no
  * port, that scheme's default — and the path (as an earlier URLRewrite left it), the query kept
  * unless the filter replaces it.
- * A port that is its scheme's default is left out of Location.
+ * A port that is its scheme's default is left out of Location. With a `ReplaceRegexMatch` path, a
+ * path the pattern does not match is not redirected: the request goes on (nginx's
+ * `rewrite … redirect`, which redirects only what its pattern finds).
  */
 export class RedirectStep implements RequestStep {
   readonly #filter: RedirectFilter;
   readonly #path: PathRewriter | null;
+  readonly #only: RegExp | null;
 
   constructor(filter: RedirectFilter, match: PathMatch) {
     this.#filter = filter;
     this.#path = filter.path === undefined ? null : pathRewriter(filter.path, match);
+    const compiled = filter.path?.type === 'ReplaceRegexMatch' ? compilePattern(filter.path.pattern) : null;
+    this.#only = compiled?.ok === true ? compiled.regex : null;
   }
 
   run(r: LifecycleRequest): boolean {
+    if (this.#only !== null && !this.#only.test(r.currentPath())) return true;
     r.respond(this.#filter.statusCode, { location: this.location(r) }, '', 'redirect');
     return false;
   }

@@ -23,6 +23,21 @@ const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
  */
 export function signinLocation(signin: ExternalAuthSignin, facts: SigninFacts): string {
   const escaped = escapeComponent(facts.requestUri);
+  const url = signin.url;
+  const expanded = expandVariables(url, facts);
+  if (carries(url, signin.redirectParam)) return expanded;
+  const q = expanded.indexOf('?');
+  const joiner = q === -1 ? '?' : q === expanded.length - 1 ? '' : '&';
+  return `${expanded}${joiner}${signin.redirectParam}=${facts.scheme}://${facts.httpHost}${escaped}`;
+}
+
+/**
+ * `url` with the variables of {@link SigninFacts} expanded (`$scheme`, `$pass_access_scheme`,
+ * `$host`, `$http_host`, `$best_http_host`, `$request_uri`, `$escaped_request_uri`); the table's
+ * check refused any other. The auth URL (`https://$host/oauth2/auth`) is expanded the same way.
+ */
+export function expandVariables(url: string, facts: SigninFacts): string {
+  if (!url.includes('$')) return url;
   const values: Readonly<Record<string, string>> = {
     scheme: facts.scheme,
     pass_access_scheme: facts.scheme,
@@ -30,14 +45,9 @@ export function signinLocation(signin: ExternalAuthSignin, facts: SigninFacts): 
     http_host: facts.httpHost,
     best_http_host: facts.httpHost,
     request_uri: facts.requestUri,
-    escaped_request_uri: escaped,
+    escaped_request_uri: escapeComponent(facts.requestUri),
   };
-  const url = signin.url;
-  const expanded = url.includes('$') ? url.replace(VARIABLE, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole) : url;
-  if (carries(url, signin.redirectParam)) return expanded;
-  const q = expanded.indexOf('?');
-  const joiner = q === -1 ? '?' : q === expanded.length - 1 ? '' : '&';
-  return `${expanded}${joiner}${signin.redirectParam}=${facts.scheme}://${facts.httpHost}${escaped}`;
+  return url.replace(VARIABLE, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole);
 }
 
 /** Whether the query of `url` (as written, variables unexpanded) gives `param` a non-empty value. */

@@ -1,0 +1,79 @@
+/**
+ * Canary Ingresses (`canary: "true"`): the Ingress with the same host and path keeps its route,
+ * and the canary adds routes in front of it — by header, then by cookie — and a share of the rest
+ * by weight, each with the main path's filters (ingress-nginx takes everything but the backend from
+ * the main Ingress).
+ */
+import type { HeaderMatch } from '../../model/table.ts';
+import type { BackendCandidate } from '../shared/candidates.ts';
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import { serviceOf, type NginxPath } from './nginx-path.ts';
+import { escapeRegExp } from './regex-text.ts';
+
+/** One route of a path: the main one, or one of a canary's (with its header condition and backends). */
+export interface RouteVariant {
+  /** '' for the main route; names the canary route in its conflict key. */
+  readonly id: string;
+  readonly headers: readonly HeaderMatch[];
+  /** Null: the path's own backend. */
+  readonly backends: readonly BackendCandidate[] | null;
+  /** See `SortKey.conditions` in ingress-routes.ts. */
+  readonly rank: number;
+}
+
+export const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0 });
+
+/**
+ * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
+ * allows one per path; the oldest canary wins). A canary path no main path has is reported.
+ */
+export function canaryIndex(paths: readonly NginxPath[], canaries: readonly NginxPath[], sink: DiagnosticSink): Map<NginxPath, NginxPath> {
+  const mains = new Map<string, NginxPath>();
+  for (const p of paths) {
+    const key = `${p.path.host.host} ${p.path.path}`;
+    if (!mains.has(key)) mains.set(key, p);
+  }
+  const out = new Map<NginxPath, NginxPath>();
+  for (const c of canaries) {
+    const main = mains.get(`${c.path.host.host} ${c.path.path}`);
+    if (main === undefined) {
+      sink.report(c.owner.id, 'CanaryInvalid', 'error', `no Ingress routes host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} for this canary to take requests from; the path is ignored`, c.path.provenance);
+    } else if (out.has(main)) {
+      sink.report(c.owner.id, 'CanaryInvalid', 'error', `${out.get(main)!.owner.id.provenance} is already the canary of host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} (one canary per path, the oldest); the path is ignored`, c.path.provenance);
+    } else {
+      out.set(main, c);
+    }
+  }
+  return out;
+}
+
+/**
+ * The routes of a path with a canary, in ingress-nginx's order of rules: the header (`always`, or
+ * the value, or the pattern; `never`), then the cookie (`always`, `never`), then the weight.
+ */
+export function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
+  const rules = canary.ingress.canary!;
+  const toMain: BackendCandidate[] = [{ service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` }];
+  const toCanary: BackendCandidate[] = [{ service: serviceOf(canary), weight: 1, provenance: `${canary.path.provenance}/backend` }];
+  const out: RouteVariant[] = [];
+  if (rules.header !== null) {
+    const name = rules.header;
+    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2 });
+    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2 });
+    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2 });
+    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2 });
+  }
+  if (rules.cookie !== null) {
+    // The Cookie field: `a=1; b=2` (HTTP/2 clients may send several, matched joined with `, `).
+    const cookie = (value: string): HeaderMatch => ({ name: 'cookie', type: 'RegularExpression', value: `(?:.*[;,] *)?${escapeRegExp(rules.cookie!)}=${value}(?:[;,].*)?` });
+    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1 });
+    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1 });
+  }
+  const weight = Math.round((rules.weight / rules.weightTotal) * 1_000_000);
+  const weighted: BackendCandidate[] = weight === 0 ? toMain : [
+    { ...toMain[0]!, weight: 1_000_000 - weight },
+    { ...toCanary[0]!, weight },
+  ];
+  out.push({ id: '', headers: [], backends: weighted.filter((b) => b.weight > 0), rank: 0 });
+  return out;
+}
