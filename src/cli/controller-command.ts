@@ -8,6 +8,7 @@ import { StatusWriter } from '../controller/status-writer.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { WATCHED } from '../k8s/resources.ts';
+import { NGINX_AUTH_SECRET_REFS } from '../k8s/nginx-auth-secret-refs.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
 import { NGINX_PROXY_SSL_SECRET } from '../k8s/nginx-secret-refs.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
@@ -55,7 +56,7 @@ export function registerControllerCommand(program: Command): void {
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    }, WATCHED, pinned, finders);
+    }, WATCHED, pinned, [...finders, NGINX_AUTH_SECRET_REFS]);
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../model/table.ts';
 import type { ObjectSource } from '../source/object-source.ts';
 import type { KubeApi } from './kube-api.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
-import { WATCHED, type ResourceType } from './resources.ts';
+import { selectedStreams, WATCHED, type ResourceType } from './resources.ts';
 import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject, type RefFinder } from './object-refs.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
@@ -54,26 +54,27 @@ export class KubeSource implements ObjectSource {
         this.#log.warn({ kind: type.kind, err: (error as Error).message, retryInMs }, 'list/watch failed; retrying');
       },
     };
-    // RouteScripts are optional: without the CRD installed the rest still serves.
-    this.#reflectors = types.map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
+    // RouteScripts are optional: without the CRD installed the rest still serves. A kind with
+    // several field selectors (Secrets: TLS and Opaque) has a reflector for each.
+    this.#reflectors = types.flatMap(selectedStreams).map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
     // Secrets and ConfigMaps are cached only when a finder names them (an Ingress's tls, a
     // RouteScript's dataFrom, a Service's backend TLS annotations, a front end's backend TLS
     // overrides): a cluster's other Secrets and ConfigMaps never sit in this process's memory.
-    this.#secrets = this.#reflector('Secret');
-    this.#configMaps = this.#reflector('ConfigMap');
-    this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
-    this.#configMaps?.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
+    this.#secrets = this.#reflectorsOf('Secret');
+    this.#configMaps = this.#reflectorsOf('ConfigMap');
+    for (const r of this.#secrets) r.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
+    for (const r of this.#configMaps) r.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
   }
 
   readonly #pinnedConfigMaps: readonly string[];
   readonly #finders: readonly RefFinder[];
-  readonly #secrets: Reflector | undefined;
-  readonly #configMaps: Reflector | undefined;
+  readonly #secrets: readonly Reflector[];
+  readonly #configMaps: readonly Reflector[];
   /** `namespace/name` of the Secrets and ConfigMaps referenced now. */
   #wanted = { secrets: new Set<string>(), configMaps: new Set<string>() };
 
-  #reflector(kind: string): Reflector | undefined {
-    return this.#reflectors.find((r) => r.type.kind === kind);
+  #reflectorsOf(kind: string): Reflector[] {
+    return this.#reflectors.filter((r) => r.type.kind === kind);
   }
 
   /**
@@ -81,20 +82,25 @@ export class KubeSource implements ObjectSource {
    * (what it now needs was not kept), one whose set shrank just lets go of the rest.
    */
   #updateWanted(): void {
-    const { secrets, configMaps } = wantedRefs(this.#finders, (kind) => (this.#reflector(kind)?.objects() ?? []) as Iterable<ReferringObject>, this.#pinnedConfigMaps);
+    const objectsOf = (kind: string): Iterable<ReferringObject> => this.#reflectorsOf(kind).flatMap((r) => [...r.objects()]) as Iterable<ReferringObject>;
+    const { secrets, configMaps } = wantedRefs(this.#finders, objectsOf, this.#pinnedConfigMaps);
     const grew = (before: Set<string>, after: Set<string>): boolean => [...after].some((k) => !before.has(k));
     const previous = this.#wanted;
     this.#wanted = { secrets, configMaps };
-    if (grew(previous.secrets, secrets)) this.#secrets?.refresh();
-    else this.#secrets?.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
-    if (grew(previous.configMaps, configMaps)) this.#configMaps?.refresh();
-    else this.#configMaps?.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
+    const update = (reflectors: readonly Reflector[], grown: boolean, wanted: () => Set<string>): void => {
+      for (const r of reflectors) {
+        if (grown) r.refresh();
+        else r.setKeep((o) => wanted().has(keyOf(o)));
+      }
+    };
+    update(this.#secrets, grew(previous.secrets, secrets), () => this.#wanted.secrets);
+    update(this.#configMaps, grew(previous.configMaps, configMaps), () => this.#wanted.configMaps);
   }
 
   /** How many objects of each kind are cached now (Secrets and ConfigMaps: only referenced ones). */
   counts(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const reflector of this.#reflectors) counts[reflector.type.kind] = reflector.size;
+    for (const reflector of this.#reflectors) counts[reflector.type.kind] = (counts[reflector.type.kind] ?? 0) + reflector.size;
     return counts;
   }
 
@@ -105,15 +111,14 @@ export class KubeSource implements ObjectSource {
 
   async load(): Promise<void> {
     // Ingresses and RouteScripts first: they say which Secrets and ConfigMaps to keep.
-    const referencing = this.#reflectors.filter((r) => r !== this.#secrets && r !== this.#configMaps);
+    const referencing = this.#reflectors.filter((r) => !this.#secrets.includes(r) && !this.#configMaps.includes(r));
     for (const reflector of referencing) reflector.start();
     await new Promise<void>((resolve) => {
       const check = (): void => (referencing.every((r) => r.synced) ? resolve() : void setTimeout(check, 20));
       check();
     });
     this.#updateWanted();
-    this.#secrets?.start();
-    this.#configMaps?.start();
+    for (const r of [...this.#secrets, ...this.#configMaps]) r.start();
     await this.#synced;
   }
 
@@ -125,13 +130,16 @@ export class KubeSource implements ObjectSource {
 
   /** The cached object of `kind` named `namespace/name`. */
   get(kind: string, namespace: string, name: string): Record<string, unknown> | undefined {
-    return this.#reflectors.find((r) => r.type.kind === kind)?.get(namespace, name);
+    for (const r of this.#reflectorsOf(kind)) {
+      const object = r.get(namespace, name);
+      if (object !== undefined) return object;
+    }
+    return undefined;
   }
 
   /** Every cached object of `kind`. */
   list(kind: string): Record<string, unknown>[] {
-    const reflector = this.#reflectors.find((r) => r.type.kind === kind);
-    return reflector === undefined ? [] : ([...reflector.objects()] as unknown as Record<string, unknown>[]);
+    return this.#reflectorsOf(kind).flatMap((r) => [...r.objects()]) as unknown as Record<string, unknown>[];
   }
 
   diagnostics(): Diagnostic[] {

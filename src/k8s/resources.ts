@@ -10,6 +10,11 @@ export interface ResourceType {
   readonly plural: string;
   /** A field selector for list and watch, where only some objects of the kind matter. */
   readonly fieldSelector?: string;
+  /**
+   * Several field selectors, each listed and watched on its own (a field selector cannot say
+   * "this or that"); the kind's objects are the union. Takes the place of `fieldSelector`.
+   */
+  readonly fieldSelectors?: readonly string[];
 }
 
 /** What `signalbox controller` watches. */
@@ -18,11 +23,20 @@ export const WATCHED: readonly ResourceType[] = [
   { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', plural: 'ingresses' },
   { kind: 'Service', apiVersion: 'v1', plural: 'services' },
   { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
-  // Only TLS Secrets can serve an Ingress's tls; the field selector keeps the rest out of memory.
-  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', fieldSelector: 'type=kubernetes.io/tls' },
+  // TLS Secrets serve certificates; Opaque ones hold CA bundles and htpasswd files (ingress-nginx's
+  // auth-secret). Service account tokens, registry credentials and Helm's release Secrets are
+  // never even listed; of the two types, only the Secrets something names are kept (kube-source.ts).
+  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', fieldSelectors: ['type=kubernetes.io/tls', 'type=Opaque'] },
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps' },
   { kind: 'RouteScript', apiVersion: 'signalbox.dev/v1alpha1', plural: 'routescripts' },
 ];
+
+/** The list-and-watch streams of `type`: one per field selector (one without any when it has none). */
+export function selectedStreams(type: ResourceType): ResourceType[] {
+  if (type.fieldSelectors === undefined) return [type];
+  const { fieldSelectors, ...rest } = type;
+  return fieldSelectors.map((fieldSelector) => ({ ...rest, fieldSelector }));
+}
 
 /** IngressClasses are cluster-scoped; everything else is namespaced. */
 export function isClusterScoped(type: ResourceType): boolean {

@@ -307,7 +307,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     upgrades: new Counter({
       name: 'signalbox_upgrades_total',
-      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, redirect, cors-preflight, external-auth, or an error reason.',
+      help: 'Upgrade requests (WebSocket and others), by outcome: tunnelled, refused-by-upstream, not-allowed, with-body, script-respond, redirect, cors-preflight, external-auth, basic-auth, or an error reason.',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -5,6 +5,7 @@
  * route behind one that takes every request it would take is dead — a front end sorted wrongly).
  */
 import { compilePattern } from '../regex/compile-pattern.ts';
+import { checkBasicAuth } from './check-basic-auth.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
 import { normalizeCidr } from './cidr.ts';
@@ -121,6 +122,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return checkExternalAuth(at, f, p, report);
     case 'CORS':
       return checkCors(at, f, p, report);
+    case 'BasicAuth':
+      return checkBasicAuth(at, f, p, report);
     case 'ClientAddress':
       if (f.allow === undefined && f.deny === undefined) report(at, p, 'a ClientAddress filter with neither allow nor deny');
       for (const list of ['allow', 'deny'] as const) checkBlocks(`${at}.${list}`, f[list], p, report);

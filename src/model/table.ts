@@ -243,6 +243,43 @@ export interface ExternalAuthFilter {
   readonly timeoutMs: number;
 }
 
+/** One user of a {@link BasicAuthFilter}: a name and the hash of its password, as an htpasswd file holds them. */
+export interface BasicAuthUser {
+  /** Not empty, without `:` or control characters; compared exactly (case-sensitive). */
+  readonly name: string;
+  /**
+   * As written after `name:` in the htpasswd file, in a format src/model/password-hash-schemes.ts
+   * verifies: `$apr1$`, `$1$`, `$5$`, `$6$` (at most 100,000 rounds), `{SHA}`, `{SSHA}` or `{PLAIN}`.
+   */
+  readonly hash: string;
+}
+
+/**
+ * HTTP Basic authentication (RFC 7617) against a list of users, as ingress-nginx's `auth-type:
+ * basic` does with an htpasswd Secret. A request whose `Authorization: Basic` names a user of
+ * `users` with that user's password goes on (its `Authorization` field upstream or not, as
+ * `forwardAuthorization` says); any other — no such field, another scheme, malformed credentials, an unknown user, a wrong
+ * password — is answered 401 `unauthorized` with `WWW-Authenticate: Basic realm="<realm>"` and
+ * never goes upstream.
+ */
+export interface BasicAuthFilter {
+  readonly type: 'BasicAuth';
+  /** The realm of the challenge, quoted as it is: printable ASCII without `"` or a backslash. */
+  readonly realm: string;
+  /**
+   * The users, names unique. Empty: nobody is allowed (every request 401, as nginx with a file of
+   * no usable line). Null: the credentials could not be read at all (a Secret missing, without its
+   * key, in another namespace): every request is answered 503 `auth-unavailable`, ingress-nginx's
+   * denied location, rather than served without the check.
+   */
+  readonly users: readonly BasicAuthUser[] | null;
+  /**
+   * Whether the upstream gets the client's `Authorization` field. ingress-nginx clears it
+   * (`proxy_set_header Authorization ""` with `auth-type`), so its front end says false.
+   */
+  readonly forwardAuthorization: boolean;
+}
+
 /**
  * Cross-Origin Resource Sharing, as ingress-nginx's `enable-cors` does it: the proxy answers
  * preflights itself and adds the `Access-Control-*` fields to every response of an allowed origin.
@@ -383,7 +420,8 @@ export type Filter =
   | RequestIdFilter
   | ClientAddressFilter
   | BodyLimitFilter
-  | RateLimitFilter;
+  | RateLimitFilter
+  | BasicAuthFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

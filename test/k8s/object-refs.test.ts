@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { NGINX_AUTH_SECRET_REFS } from '../../src/k8s/nginx-auth-secret-refs.ts';
 import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject, type RefFinder } from '../../src/k8s/object-refs.ts';
+import { selectedStreams, WATCHED } from '../../src/k8s/resources.ts';
 
 const OBJECTS: Readonly<Record<string, readonly ReferringObject[]>> = {
   Ingress: [
@@ -43,5 +45,25 @@ describe('Secrets and ConfigMaps to cache', () => {
     const throwing: RefFinder = { kind: 'Ingress', find: () => { throw new Error('malformed'); } };
     const wanted = wantedRefs([throwing, ...BUILT_IN_REF_FINDERS], objectsOf);
     assert.ok(wanted.secrets.has('shop/web-cert'));
+  });
+
+  test("ingress-nginx's auth-secret: name or namespace/name, the Ingress's own namespace only", () => {
+    const ingress = (namespace: string, value: string): ReferringObject => ({ metadata: { namespace, name: 'i', annotations: { 'nginx.ingress.kubernetes.io/auth-secret': value } } });
+    const found = (o: ReferringObject): readonly string[] => NGINX_AUTH_SECRET_REFS.find(o).secrets;
+    assert.deepEqual(found(ingress('shop', 'htpasswd')), ['shop/htpasswd']);
+    assert.deepEqual(found(ingress('shop', ' shop/htpasswd ')), ['shop/htpasswd']);
+    // Another namespace is refused by the compiler: nothing of it is cached either.
+    assert.deepEqual(found(ingress('shop', 'bank/htpasswd')), []);
+    assert.deepEqual(found(ingress('shop', 'a/b/c')), []);
+    assert.deepEqual(found({ metadata: { namespace: 'shop', name: 'i' } }), []);
+    const wanted = wantedRefs([...BUILT_IN_REF_FINDERS, NGINX_AUTH_SECRET_REFS], (kind) => (kind === 'Ingress' ? [ingress('shop', 'htpasswd')] : []));
+    assert.ok(wanted.secrets.has('shop/htpasswd'));
+  });
+
+  test('Secrets are listed by type, TLS and Opaque (htpasswd files and CA bundles), in a stream each', () => {
+    const secret = WATCHED.find((t) => t.kind === 'Secret')!;
+    assert.deepEqual(selectedStreams(secret).map((t) => t.fieldSelector), ['type=kubernetes.io/tls', 'type=Opaque']);
+    const ingress = WATCHED.find((t) => t.kind === 'Ingress')!;
+    assert.deepEqual(selectedStreams(ingress), [ingress]);
   });
 });

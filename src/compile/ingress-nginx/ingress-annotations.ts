@@ -14,10 +14,11 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
 import { externalAuth } from './auth-annotations.ts';
+import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
 import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
@@ -63,6 +64,8 @@ export interface NginxIngress {
   readonly overrides: ClusterOverrides;
   /** `auth-url` and its family; null without it. */
   readonly auth: ExternalAuthFilter | null;
+  /** `auth-type: basic` with the users of its `auth-secret`; null without it. */
+  readonly basicAuth: BasicAuthFilter | null;
   /** `enable-cors` and its family; null without it. */
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
@@ -97,11 +100,14 @@ export interface RefusedIngress {
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
 
+const NO_SECRETS: SecretIndex = new Map();
+
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
- * served (reported). An Ingress without any gets the settings' defaults.
+ * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
+ * snapshot's, by `namespace/name`: `auth-secret` names one.
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -185,6 +191,10 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}auth-url cannot be used (above); nothing of the Ingress is served rather than served without authentication`, at('auth-url'));
     return { refused: true };
   }
+
+  // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
+  // annotations are ignored (reported with the rest): it takes the main Ingress's.
+  const basic = canary === null ? basicAuth(id, raw, read, secrets, sink) : null;
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   if (rewriteTarget !== null && snippets !== null && snippets.rewriteStops !== null) {
     const name = snippets.rewriteStops.split(':')[0]!;
@@ -210,6 +220,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     serverAliases: read('server-alias', aliasList, []),
     overrides: backendOverrides(id, raw, read, settings, sink),
     auth,
+    basicAuth: basic,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
     raw,
@@ -271,8 +282,8 @@ function unenforceableAccess(raw: ReadonlyMap<string, string>): string | null {
   return null;
 }
 
-/** The `auth-type` signalbox enforces; none yet, so every auth-type Ingress is refused. */
-const ENFORCED_AUTH_TYPE: string | null = null;
+/** The `auth-type` signalbox enforces (basic-auth-annotations.ts); digest, or any other, refuses its Ingress. */
+const ENFORCED_AUTH_TYPE: string | null = 'basic';
 
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {

@@ -14,7 +14,8 @@
  *   for the other name (`www.` added or removed) that redirects every request to the Ingress's.
  * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
  *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
- *   end of the rewrite phase), the request id, external authentication, request headers
+ *   end of the rewrite phase), the request id, basic authentication then
+ *   external authentication (both must allow: `satisfy all`), request headers
  *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
  *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
@@ -181,9 +182,12 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   const snippet = a.snippets?.filters ?? [];
   before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
   if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
-  // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to HTTPS.
+  // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to
+  // HTTPS: the address lists, then basic auth and auth-url, which must both allow the request
+  // (ingress-nginx's `satisfy all`); the local checks first, so a stranger costs no subrequest.
   if (a.rateLimit !== null) after.push(a.rateLimit);
   after.push(...addressFilters(a));
+  if (a.basicAuth !== null) after.push(a.basicAuth);
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });

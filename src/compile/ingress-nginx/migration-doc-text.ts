@@ -246,10 +246,10 @@ original once nothing reaches it.
 export const ROUTESCRIPT_SNIPPETS = `## RouteScript snippets
 
 Most of what these scripts did on signalbox's own class is now an annotation: \`app-root\`,
-\`permanent-redirect\`, \`allowlist-source-range\`, \`proxy-body-size\`, \`enable-cors\`, \`auth-url\`. They
-remain the way to do the same under a condition of your own, on any route, and the way to replace
-some annotations signalbox does not honour: \`limit-rps\` and \`limit-rpm\` by the
-[throttling recipe](routescripts.md#edge-throttling), \`auth-type: basic\` by the
+\`permanent-redirect\`, \`allowlist-source-range\`, \`proxy-body-size\`, \`enable-cors\`, \`auth-url\`,
+\`auth-type: basic\`. They remain the way to do the same under a condition of your own, on any route,
+and the way to replace some annotations signalbox does not honour: \`limit-rps\` and \`limit-rpm\` by
+the [throttling recipe](routescripts.md#edge-throttling), API keys instead of passwords by the
 [API keys recipe](routescripts.md#api-keys-check-strip-inject-the-user), \`denylist-source-range\`
 with a rule of its own by the [blocklist recipe](routescripts.md#blocking-bots-and-abusive-clients).
 

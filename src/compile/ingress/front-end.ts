@@ -40,6 +40,8 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
   const settings = nginxSettingsOf(input, options, sink);
+  // auth-secret names a Secret: read here, reported by the back half where Secrets are indexed again.
+  const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
@@ -47,7 +49,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const streams: StreamCandidate[] = [];
   const passedThrough = new Map<string, string>();
   for (const { owner, item } of ingresses) {
-    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets));
     if (nginx === null || 'refused' in nginx) continue;
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };

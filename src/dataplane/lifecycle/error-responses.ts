@@ -34,6 +34,10 @@ export type ErrorReason =
   | 'script-failed'
   /** An ExternalAuth service could not be asked, timed out, or answered neither 2xx, 401 nor 403. */
   | 'auth-failed'
+  /** BasicAuth: no credentials, or not those of a user of the route (the answer carries the challenge). */
+  | 'unauthorized'
+  /** BasicAuth whose credentials could not be read (an auth Secret missing or unusable): the route fails closed. */
+  | 'auth-unavailable'
   /** A pause gate's queue was full (requests or body bytes). */
   | 'pause-queue-full'
   /** A held request reached its maximum wait. */
@@ -77,6 +81,8 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'circuit-open': { status: 503, body: 'too many requests to this service: circuit breaker open' },
   'script-failed': { status: 503, body: 'the route script failed' },
   'auth-failed': { status: 500, body: 'the authentication service failed' },
+  'unauthorized': { status: 401, body: 'authorization required' },
+  'auth-unavailable': { status: 503, body: 'the route\'s credentials could not be read: it is closed' },
   'pause-queue-full': { status: 503, body: 'the service is paused and its queue is full; retry later' },
   'pause-expired': { status: 503, body: 'the service is paused; the request waited as long as it may' },
   'paused': { status: 503, body: 'the service is paused; retry later' },

@@ -20,7 +20,7 @@ import type { ScriptRequest } from '../../script/index.ts';
 const NO_NOTE: RequestNote = Object.freeze({});
 
 /** How a request that leaves through the lifecycle's answers is labelled in the upgrade counters. */
-export type AnswerKind = 'redirect' | 'script-respond' | 'external-auth' | 'cors-preflight';
+export type AnswerKind = 'redirect' | 'script-respond' | 'external-auth' | 'cors-preflight' | 'basic-auth';
 
 /**
  * One request on its way through the lifecycle: what the phases share, in one object instead of

@@ -2,6 +2,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
+import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { BodyLimitStep } from './filters/body-limit.ts';
@@ -99,6 +100,9 @@ export class RoutePlan {
         }
         case 'RequestId':
           steps.push(new RequestIdStep(filter));
+          break;
+        case 'BasicAuth':
+          steps.push(new BasicAuthStep(filter));
           break;
         case 'ClientAddress':
           steps.push(new ClientAddressStep(filter));

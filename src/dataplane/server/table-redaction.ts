@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { Certificate, Cluster, CompiledScript, CompiledScriptLookup, RoutingTable } from '../../model/table.ts';
+import { hashFormat } from '../../model/password-hash-schemes.ts';
+import type { Certificate, Cluster, CompiledScript, CompiledScriptLookup, Filter, Route, RoutingTable } from '../../model/table.ts';
 
 /** The shape of a value that is not printed: its type and size. */
 export interface ValueShape {
@@ -46,7 +47,9 @@ export interface RedactionOptions {
  *   the same way: `keyPem` reads `(redacted)`, and its PEM is summarised as its chain;
  * - every RouteScript's `data` (inline `spec.data` or a ConfigMap's key through `dataFrom`: where
  *   tenants' tokens and the like live): its {@link RedactedData} shape instead;
- * - the values of a lookup path's query parameters (`?token=…`), other than a bare `{key}`.
+ * - the values of a lookup path's query parameters (`?token=…`), other than a bare `{key}`;
+ * - the password hashes of BasicAuth users (from an htpasswd Secret, `{PLAIN}` ones being the
+ *   passwords themselves): `(redacted)`, with the user's name and the hash's `scheme` kept.
  * Everything else in the table comes from Ingresses, Services, EndpointSlices and RouteScripts'
  * other fields, which anyone allowed to read those objects sees anyway.
  */
@@ -68,10 +71,26 @@ function redact(table: RoutingTable, options: RedactionOptions): unknown {
   for (const [key, cluster] of Object.entries(table.clusters)) clusters[key] = redactCluster(cluster);
   return {
     ...table,
+    virtualHosts: table.virtualHosts.map((v) => (v.routes.some(hasBasicAuth) ? { ...v, routes: v.routes.map(redactRoute) } : v)),
+    defaultRoute: table.defaultRoute === null ? null : redactRoute(table.defaultRoute),
     clusters,
     certificates: table.certificates.map(redactCertificate),
     scripts,
   };
+}
+
+function hasBasicAuth(route: Route): boolean {
+  return route.filters.some((f) => f.type === 'BasicAuth');
+}
+
+/** A route whose BasicAuth users show their names and hash schemes, never their hashes. */
+function redactRoute(route: Route): Route {
+  if (!hasBasicAuth(route)) return route;
+  const filters = route.filters.map((f): Filter => {
+    if (f.type !== 'BasicAuth' || f.users === null) return f;
+    return { ...f, users: f.users.map((u) => ({ name: u.name, hash: '(redacted)', scheme: hashFormat(u.hash).scheme })) };
+  });
+  return { ...route, filters };
 }
 
 /** A cluster whose client certificate, if it has a usable one, shows as its chain and no key. */

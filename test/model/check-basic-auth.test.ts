@@ -1,0 +1,85 @@
+/**
+ * `checkTable` on the BasicAuth filter: the realms and htpasswd users ingress-nginx takes pass; a
+ * realm that cannot be quoted as it is, a user name an htpasswd line cannot hold, a user listed
+ * twice, and every hash the data plane would not verify (bcrypt, DES crypt, malformed, too many
+ * rounds) are refused with the route's provenance.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkTable } from '../../src/model/check-table.ts';
+import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
+import type { BasicAuthFilter, BasicAuthUser, Filter, RoutingTable } from '../../src/model/table.ts';
+
+const P = 'Ingress/shop/api/rule/0/path/0';
+
+const SOUND: BasicAuthFilter = {
+  type: 'BasicAuth',
+  realm: 'Team only - web/1:2',
+  users: [
+    { name: 'alice', hash: '$apr1$saltsalt$yAAkm4libquA.ZWLHbSBq/' },
+    { name: 'bob', hash: '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.' },
+    { name: 'jürgen', hash: '{SHA}uE1+cBGmURe+4zihKsjfuHZgJbQ=' },
+    { name: 'plain', hash: '{PLAIN}text' },
+  ],
+  forwardAuthorization: false,
+};
+
+/** A table of one route, on one cluster, whose filters are `filters`. */
+function table(filters: readonly Filter[]): RoutingTable {
+  return {
+    listeners: [{ name: 'http', protocol: 'HTTP', port: null, hostname: null, tls: null, defaultRoute: true, provenance: 'Listener/default/http' }],
+    virtualHosts: [
+      {
+        host: 'api.example.com',
+        match: 'exact',
+        routes: [{ match: { path: { type: 'Prefix', value: '/' } }, backends: [{ cluster: 'shop/api:80', weight: 1, provenance: `${P}/backend` }], filters, provenance: P }],
+        listeners: ['http'],
+        provenance: ['Ingress/shop/api/rule/0'],
+      },
+    ],
+    defaultRoute: null,
+    clusters: { 'shop/api:80': { name: 'shop/api:80', namespace: 'shop', service: 'api', servicePort: 80, portName: 'http', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [P] } },
+    certificates: [],
+    scripts: {},
+    streamRoutes: [],
+  };
+}
+
+/** The messages checkTable gives for a route with the sound filter changed by `change`. */
+function messages(change: Partial<BasicAuthFilter>): string[] {
+  const violations = checkTable(table([{ ...SOUND, ...change }]));
+  for (const v of violations) {
+    assert.match(v.at, /^virtualHosts\[0\]\.routes\[0\]\.filters\[0\]/);
+    assert.equal(v.provenance, P);
+  }
+  return violations.map((v) => v.message);
+}
+
+describe('checkTable: BasicAuth', () => {
+  test('htpasswd users in every verified format pass, and so do no users and unreadable ones', () => {
+    assert.deepEqual(checkTable(table([SOUND])), []);
+    assert.deepEqual(checkTable(table([{ ...SOUND, users: [] }])), []);
+    assert.deepEqual(checkTable(table([{ ...SOUND, users: null, realm: '' }])), []);
+  });
+
+  const user = (name: string, hash = '{PLAIN}x'): BasicAuthUser[] => [{ name, hash }];
+  const refused: [string, Partial<BasicAuthFilter>, RegExp][] = [
+    ['a realm with a quote', { realm: 'a "b"' }, /realm "a \\"b\\"" holds a quote/],
+    ['a realm with a backslash', { realm: 'a\\b' }, /holds a quote, a backslash/],
+    ['a realm with a line break', { realm: 'a\r\nSet-Cookie: x' }, /not printable ASCII/],
+    ['an empty user name', { users: user('') }, /user "" is empty or holds a colon/],
+    ['a user name with a colon', { users: user('a:b') }, /holds a colon/],
+    ['a user listed twice', { users: [...user('alice'), ...user('alice', '{PLAIN}y')] }, /user "alice" is listed twice/],
+    ['a bcrypt hash', { users: user('erin', '$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC') }, /user "erin" has a bcrypt hash/],
+    ['a DES crypt hash', { users: user('frank', 'rXhCC2DmXNq4A') }, /DES crypt/],
+    ['a hash in no known format', { users: user('gina', 'hunter2') }, /no hash format/],
+    ['too many SHA-crypt rounds', { users: user('hal', '$6$rounds=5000000$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/') }, /5000000 rounds/],
+  ];
+  for (const [what, change, message] of refused) {
+    test(`refuses ${what}`, () => {
+      const found = messages(change);
+      assert.equal(found.length, 1, `${what}: ${JSON.stringify(found)}`);
+      assert.match(found[0]!, message);
+    });
+  }
+});
