@@ -184,11 +184,11 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
   });
 
   test('an unsupported annotation is a warning Event on the Ingress, and the rest of it is served', async () => {
-    await apply(cluster, [nginxIngress('limited', 'limited.test', '/', 'site', { annotations: { 'limit-rps': '10', 'proxy-body-size': '8m' } })]);
+    await apply(cluster, [nginxIngress('limited', 'limited.test', '/', 'site', { annotations: { 'limit-rate': '10', 'proxy-body-size': '8m' } })]);
     await answered(controller, 'limited.test', '/', (a) => a.status === 200 && a.body.startsWith('site'), 'served by site');
     const event = await eventOn(cluster, 'limited', 'AnnotationUnsupported');
     assert.equal(event.type, 'Warning');
-    assert.match(String(event.message), /does not honour, ignored: limit-rps\b/);
+    assert.match(String(event.message), /does not honour, ignored: limit-rate\b/);
     assert.doesNotMatch(String(event.message), /proxy-body-size/, 'a supported annotation is not reported');
   });
 
@@ -243,7 +243,7 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     assert.ok(backendRequests > before);
   });
 
-  test('an Opaque Secret with ca.crt named by proxy-ssl-secret is cached too', { todo: 'the controller lists Secrets with fieldSelector type=kubernetes.io/tls (src/k8s/resources.ts), so an Opaque CA Secret never reaches the compiler' }, async (t) => {
+  test('an Opaque Secret with ca.crt named by proxy-ssl-secret is cached too', async (t) => {
     // As ingress-nginx's examples make CA Secrets: `kubectl create secret generic --from-file=ca.crt`.
     await apply(cluster, [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'opaque-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': Buffer.from(ca.certPem).toString('base64') } },

@@ -8,9 +8,8 @@ import { StatusWriter } from '../controller/status-writer.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { WATCHED } from '../k8s/resources.ts';
-import { NGINX_AUTH_SECRET_REFS } from '../k8s/nginx-auth-secret-refs.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
-import { NGINX_PROXY_SSL_SECRET } from '../k8s/nginx-secret-refs.ts';
+import { NGINX_REF_FINDERS } from '../k8s/nginx-secret-refs.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
 import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
 import { startRuntime } from './runtime.ts';
@@ -51,12 +50,11 @@ export function registerControllerCommand(program: Command): void {
     // The TCP and UDP services ConfigMaps are named by flags, not by any object: cached whatever happens.
     // So is the ingress-nginx controller ConfigMap (the flag's, or the chart's name in that profile).
     const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap, nginxConfigMapOf(options.compile)].filter((n): n is string => typeof n === 'string');
-    // ingress-nginx's proxy-ssl-secret names a Secret in an annotation, which the built-in finders do not read.
-    const finders = [NGINX_PROXY_SSL_SECRET];
+    // ingress-nginx's annotations name Secrets (proxy-ssl-secret, auth-secret) the built-in finders do not read.
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    }, WATCHED, pinned, [...finders, NGINX_AUTH_SECRET_REFS]);
+    }, WATCHED, pinned, NGINX_REF_FINDERS);
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',

@@ -9,6 +9,7 @@
  * front end refuses another one (ingress-nginx's `allow-cross-namespace-resources` is not
  * supported), so caching it would only put a Secret of someone else's namespace into memory.
  */
+import { NGINX_AUTH_SECRET_REFS } from './nginx-auth-secret-refs.ts';
 import type { ReferringObject, RefFinder } from './object-refs.ts';
 import type { ServiceRefs } from './service-secret-refs.ts';
 
@@ -34,3 +35,9 @@ export function nginxSecretRefs(ingress: ReferringObject): ServiceRefs {
 
 /** The finder `signalbox controller` adds to the built-in ones: Ingresses of either profile may carry the annotation. */
 export const NGINX_PROXY_SSL_SECRET: RefFinder = Object.freeze({ kind: 'Ingress', find: nginxSecretRefs });
+
+/**
+ * Every finder of the Secrets ingress-nginx annotations name (`proxy-ssl-secret`, `auth-secret`):
+ * what `signalbox controller` and `signalbox migrate --cluster` add to the built-in ones.
+ */
+export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS]);
