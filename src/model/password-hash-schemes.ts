@@ -7,17 +7,23 @@
  *
  * Verified: `$apr1$` (htpasswd's default, Apache's MD5), `$1$` (MD5-crypt), `$5$` and `$6$`
  * (SHA-crypt, with an optional `rounds=N$`), `{SHA}` (base64 SHA-1, `htpasswd -s`), `{SSHA}`
- * (salted SHA-1) and `{PLAIN}`. Not verified: bcrypt (`$2a$`, `$2b$`, `$2y$`, `htpasswd -B`),
- * which needs an implementation signalbox does not carry, and the 13-character DES crypt of old
+ * (salted SHA-1), `{PLAIN}`, and bcrypt (`$2a$`, `$2b$`, `$2y$`: `htpasswd -B`, what
+ * ingress-nginx's own examples use) up to cost 12. Not verified: the 13-character DES crypt of old
  * `htpasswd -d`, which checks only 8 characters of a password.
  *
  * @module
  */
 /** A format signalbox verifies. */
-export type HashScheme = 'apr1' | 'md5-crypt' | 'sha256-crypt' | 'sha512-crypt' | 'sha1' | 'ssha' | 'plain';
+export type HashScheme = 'apr1' | 'md5-crypt' | 'sha256-crypt' | 'sha512-crypt' | 'sha1' | 'ssha' | 'plain' | 'bcrypt';
 
 /** The most SHA-crypt rounds a hash may ask for: each verification runs them all on a worker's thread. */
 export const MAX_SHA_CRYPT_ROUNDS = 100_000;
+
+/**
+ * The highest bcrypt cost a hash may have: 2^12 rounds take some 200 ms of a worker's thread in
+ * JavaScript (htpasswd's default is 5, common ones 10 to 12); a success is cached, a failure is not.
+ */
+export const MAX_BCRYPT_COST = 12;
 
 /** A hash read: its scheme, or why it cannot be verified (one sentence naming the format). */
 export type HashFormat = { readonly scheme: HashScheme } | { readonly scheme: null; readonly problem: string };
@@ -31,7 +37,12 @@ export function hashFormat(hash: string): HashFormat {
   if (hash.startsWith('{PLAIN}')) return { scheme: 'plain' };
   if (hash.startsWith('{SHA}')) return base64Of(hash.slice(5), 20, 20) ? { scheme: 'sha1' } : bad('a {SHA} hash that is not the base64 of 20 bytes');
   if (hash.startsWith('{SSHA}')) return base64Of(hash.slice(6), 21, 1024) ? { scheme: 'ssha' } : bad('a {SSHA} hash that is not the base64 of 20 bytes and a salt');
-  if (/^\$2[abxy]?\$/.test(hash)) return bad('a bcrypt hash ($2y$, htpasswd -B), which signalbox cannot verify: write it again with htpasswd -m (or openssl passwd -apr1, -6)');
+  if (/^\$2[abxy]?\$/.test(hash)) {
+    const m = /^\$2[aby]\$(\d\d)\$[./0-9A-Za-z]{53}$/.exec(hash);
+    if (m === null) return bad('a bcrypt hash that is not $2a$, $2b$ or $2y$, a two-digit cost and 53 characters of salt and digest');
+    if (Number(m[1]) > MAX_BCRYPT_COST) return bad(`a bcrypt hash of cost ${m[1]}, more than the ${MAX_BCRYPT_COST} a request may cost: write it again with htpasswd -B -C ${MAX_BCRYPT_COST} (or less)`);
+    return { scheme: 'bcrypt' };
+  }
   for (const [prefix, scheme, length] of [['$apr1$', 'apr1', 22], ['$1$', 'md5-crypt', 22], ['$5$', 'sha256-crypt', 43], ['$6$', 'sha512-crypt', 86]] as const) {
     if (!hash.startsWith(prefix)) continue;
     const parts = hash.slice(prefix.length).split('$');
@@ -44,7 +55,7 @@ export function hashFormat(hash: string): HashFormat {
   }
   if (hash.length === 13 && CRYPT64.test(hash)) return bad('a DES crypt hash (htpasswd -d), which checks 8 characters of a password at most: signalbox refuses it; write it again with htpasswd -m');
   if (hash === '') return bad('an empty hash');
-  return bad('no hash format signalbox knows ($apr1$, $1$, $5$, $6$, {SHA}, {SSHA}, {PLAIN})');
+  return bad('no hash format signalbox knows ($apr1$, $1$, $2y$, $5$, $6$, {SHA}, {SSHA}, {PLAIN})');
 }
 
 function bad(problem: string): HashFormat {

@@ -72,6 +72,15 @@ describe('password hashes', () => {
     ]);
   });
 
+  it('bcrypt: the OpenBSD vector, its $2b$/$2y$ spellings, and htpasswd -B', () => {
+    assertVectors([
+      ['U*U', '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'],
+      ['U*U', '$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'],
+      ['U*U', '$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'],
+      ['erin-pw', '$2y$05$N77PhixS5J/bFHLY9x14pO0YuaupXhbY3ibaUGrenA1Q1TxoioClu'],
+    ]);
+  });
+
   it('{SHA} (htpasswd -s), {SSHA} and {PLAIN}', () => {
     assertVectors([
       ['dave-pw', '{SHA}uE1+cBGmURe+4zihKsjfuHZgJbQ='],
@@ -81,10 +90,10 @@ describe('password hashes', () => {
     ]);
   });
 
-  it('refuses bcrypt, DES crypt, malformed and too costly hashes, saying why', () => {
+  it('refuses DES crypt, malformed and too costly hashes, saying why', () => {
     const refused: [string, RegExp][] = [
-      ['$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC', /bcrypt/],
-      ['$2b$10$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC', /bcrypt/],
+      ['$2y$13$N77PhixS5J/bFHLY9x14pO0YuaupXhbY3ibaUGrenA1Q1TxoioClu', /bcrypt hash of cost 13/],
+      ['$2y$05$short', /bcrypt hash that is not/],
       ['rXhCC2DmXNq4A', /DES/],
       ['', /empty/],
       ['password', /no hash format/],

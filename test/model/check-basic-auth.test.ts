@@ -1,7 +1,7 @@
 /**
  * `checkTable` on the BasicAuth filter: the realms and htpasswd users ingress-nginx takes pass; a
  * realm that cannot be quoted as it is, a user name an htpasswd line cannot hold, a user listed
- * twice, and every hash the data plane would not verify (bcrypt, DES crypt, malformed, too many
+ * twice, and every hash the data plane would not verify (costly bcrypt, DES crypt, malformed, too many
  * rounds) are refused with the route's provenance.
  */
 import assert from 'node:assert/strict';
@@ -70,7 +70,7 @@ describe('checkTable: BasicAuth', () => {
     ['an empty user name', { users: user('') }, /user "" is empty or holds a colon/],
     ['a user name with a colon', { users: user('a:b') }, /holds a colon/],
     ['a user listed twice', { users: [...user('alice'), ...user('alice', '{PLAIN}y')] }, /user "alice" is listed twice/],
-    ['a bcrypt hash', { users: user('erin', '$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC') }, /user "erin" has a bcrypt hash/],
+    ['a bcrypt hash too costly', { users: user('erin', '$2y$13$N77PhixS5J/bFHLY9x14pO0YuaupXhbY3ibaUGrenA1Q1TxoioClu') }, /user "erin" has a bcrypt hash of cost 13/],
     ['a DES crypt hash', { users: user('frank', 'rXhCC2DmXNq4A') }, /DES crypt/],
     ['a hash in no known format', { users: user('gina', 'hunter2') }, /no hash format/],
     ['too many SHA-crypt rounds', { users: user('hal', '$6$rounds=5000000$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/') }, /5000000 rounds/],

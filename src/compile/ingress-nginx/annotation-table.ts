@@ -59,7 +59,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('auth-realm', 'Medium', 'supported', 'The realm of the `WWW-Authenticate: Basic` challenge.'),
   row('auth-request-redirect', 'Medium', 'supported', 'Sent as `X-Auth-Request-Redirect`.'),
   row('auth-response-headers', 'Medium', 'supported', 'Copied from the auth answer to the upstream request.'),
-  row('auth-secret', 'Medium', 'supported', 'The htpasswd Secret (`name` or `namespace/name`, the Ingress\'s namespace only) of `auth-type: basic`: `$apr1$`, `$1$`, `$5$`, `$6$`, `{SHA}`, `{SSHA}` and `{PLAIN}` hashes; bcrypt and DES users are refused (reported). A missing or unusable Secret answers 503, as ingress-nginx.'),
+  row('auth-secret', 'Medium', 'supported', 'The htpasswd Secret (`name` or `namespace/name`, the Ingress\'s namespace only) of `auth-type: basic`: `$apr1$`, `$1$`, bcrypt (`$2y$`, cost up to 12), `$5$`, `$6$`, `{SHA}`, `{SSHA}` and `{PLAIN}` hashes; DES users are refused (reported). A missing or unusable Secret answers 503, as ingress-nginx.'),
   row('auth-secret-type', 'Low', 'supported', '`auth-file` (key `auth`: an htpasswd file) or `auth-map` (a key per user, its hash as the value).'),
   row('auth-signin', 'High', 'supported', 'A 401 from the auth service becomes a 302 to this URL with `rd=` the original URL.'),
   row('auth-signin-redirect-param', 'Medium', 'supported', 'The name of the `rd` parameter.'),

@@ -9,7 +9,7 @@
  * another namespace, without its `auth` key, an unknown `auth-secret-type`) ingress-nginx denies
  * the location — 503 for every request — and so does the filter (`users: null`). A Secret read but
  * holding no usable user answers 401 to everyone, as nginx with such a file does; users whose hash
- * signalbox cannot verify (bcrypt, DES crypt) are left out and reported, the others work.
+ * signalbox cannot verify (DES crypt, bcrypt above cost 12) are left out and reported, the others work.
  * `auth-type: digest` has no counterpart: ingress-annotations.ts refuses such an Ingress
  * (`AccessAnnotationUnsupported`) before this is read.
  */

@@ -5,6 +5,7 @@
  * password takes says nothing of how much of it was right.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import { hashFormat, type HashScheme } from '../../../model/password-hash-schemes.ts';
 import { md5CryptDigest } from './md5-crypt.ts';
 import { DEFAULT_ROUNDS, shaCryptDigest } from './sha-crypt.ts';
@@ -36,6 +37,9 @@ export function prepareHash(hash: string): PreparedHash | null {
       const bytes = Buffer.from(hash.slice(6), 'base64');
       return { scheme: 'ssha', expected: bytes.subarray(0, 20), salt: '', rounds: 0, saltBytes: bytes.subarray(20) };
     }
+    case 'bcrypt':
+      // The whole hash: bcrypt recomputes it from its own cost and salt.
+      return { scheme: 'bcrypt', expected: Buffer.from(hash, 'latin1'), salt: hash, rounds: 0, saltBytes: none };
     default: {
       // $id$[rounds=N$]salt$digest
       const parts = hash.split('$');
@@ -71,5 +75,8 @@ function digestOf(password: Buffer, hash: PreparedHash): Buffer {
       return Buffer.from(shaCryptDigest(password, { salt: hash.salt, rounds: hash.rounds }, 'sha256'), 'latin1');
     case 'sha512-crypt':
       return Buffer.from(shaCryptDigest(password, { salt: hash.salt, rounds: hash.rounds }, 'sha512'), 'latin1');
+    case 'bcrypt':
+      // bcrypt reads at most 72 bytes of the password, as every implementation does.
+      return Buffer.from(bcrypt.hashSync(password.toString('utf8'), hash.salt), 'latin1');
   }
 }
