@@ -7,10 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable } from '../../src/model/check-table.ts';
-import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
-import type { BasicAuthFilter, BasicAuthUser, Filter, RoutingTable } from '../../src/model/table.ts';
-
-const P = 'Ingress/shop/api/rule/0/path/0';
+import type { BasicAuthFilter, BasicAuthUser } from '../../src/model/table.ts';
+import { filterMessages, oneRouteTable } from '../helpers/filter-table.ts';
 
 const SOUND: BasicAuthFilter = {
   type: 'BasicAuth',
@@ -24,42 +22,16 @@ const SOUND: BasicAuthFilter = {
   forwardAuthorization: false,
 };
 
-/** A table of one route, on one cluster, whose filters are `filters`. */
-function table(filters: readonly Filter[]): RoutingTable {
-  return {
-    listeners: [{ name: 'http', protocol: 'HTTP', port: null, hostname: null, tls: null, defaultRoute: true, provenance: 'Listener/default/http' }],
-    virtualHosts: [
-      {
-        host: 'api.example.com',
-        match: 'exact',
-        routes: [{ match: { path: { type: 'Prefix', value: '/' } }, backends: [{ cluster: 'shop/api:80', weight: 1, provenance: `${P}/backend` }], filters, provenance: P }],
-        listeners: ['http'],
-        provenance: ['Ingress/shop/api/rule/0'],
-      },
-    ],
-    defaultRoute: null,
-    clusters: { 'shop/api:80': { name: 'shop/api:80', namespace: 'shop', service: 'api', servicePort: 80, portName: 'http', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [P] } },
-    certificates: [],
-    scripts: {},
-    streamRoutes: [],
-  };
-}
-
 /** The messages checkTable gives for a route with the sound filter changed by `change`. */
 function messages(change: Partial<BasicAuthFilter>): string[] {
-  const violations = checkTable(table([{ ...SOUND, ...change }]));
-  for (const v of violations) {
-    assert.match(v.at, /^virtualHosts\[0\]\.routes\[0\]\.filters\[0\]/);
-    assert.equal(v.provenance, P);
-  }
-  return violations.map((v) => v.message);
+  return filterMessages({ ...SOUND, ...change } as BasicAuthFilter);
 }
 
 describe('checkTable: BasicAuth', () => {
   test('htpasswd users in every verified format pass, and so do no users and unreadable ones', () => {
-    assert.deepEqual(checkTable(table([SOUND])), []);
-    assert.deepEqual(checkTable(table([{ ...SOUND, users: [] }])), []);
-    assert.deepEqual(checkTable(table([{ ...SOUND, users: null, realm: '' }])), []);
+    assert.deepEqual(checkTable(oneRouteTable([SOUND])), []);
+    assert.deepEqual(checkTable(oneRouteTable([{ ...SOUND, users: [] }])), []);
+    assert.deepEqual(checkTable(oneRouteTable([{ ...SOUND, users: null, realm: '' }])), []);
   });
 
   const user = (name: string, hash = '{PLAIN}x'): BasicAuthUser[] => [{ name, hash }];

@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable } from '../../src/model/check-table.ts';
-import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
-import type { CorsFilter, Filter, RoutingTable } from '../../src/model/table.ts';
-
-const P = 'Ingress/shop/api/rule/0/path/0';
+import type { CorsFilter } from '../../src/model/table.ts';
+import { filterMessages, oneRouteTable } from '../helpers/filter-table.ts';
 
 const SOUND: CorsFilter = {
   type: 'CORS',
@@ -21,42 +19,16 @@ const SOUND: CorsFilter = {
   maxAgeSeconds: 1728000,
 };
 
-/** A table of one route, on one cluster, whose filters are `filters`. */
-function table(filters: readonly Filter[]): RoutingTable {
-  return {
-    listeners: [{ name: 'http', protocol: 'HTTP', port: null, hostname: null, tls: null, defaultRoute: true, provenance: 'Listener/default/http' }],
-    virtualHosts: [
-      {
-        host: 'api.example.com',
-        match: 'exact',
-        routes: [{ match: { path: { type: 'Prefix', value: '/' } }, backends: [{ cluster: 'shop/api:80', weight: 1, provenance: `${P}/backend` }], filters, provenance: P }],
-        listeners: ['http'],
-        provenance: ['Ingress/shop/api/rule/0'],
-      },
-    ],
-    defaultRoute: null,
-    clusters: { 'shop/api:80': { name: 'shop/api:80', namespace: 'shop', service: 'api', servicePort: 80, portName: 'http', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [P] } },
-    certificates: [],
-    scripts: {},
-    streamRoutes: [],
-  };
-}
-
 /** The messages checkTable gives for a route with the sound filter changed by `change`. */
 function messages(change: Partial<CorsFilter>): string[] {
-  const violations = checkTable(table([{ ...SOUND, ...change }]));
-  for (const v of violations) {
-    assert.equal(v.at, 'virtualHosts[0].routes[0].filters[0]');
-    assert.equal(v.provenance, P);
-  }
-  return violations.map((v) => v.message);
+  return filterMessages({ ...SOUND, ...change } as CorsFilter);
 }
 
 describe('checkTable: CORS', () => {
   test('ingress-nginx-style values pass: exact, wildcard, custom-scheme, IPv6 and null origins', () => {
-    assert.deepEqual(checkTable(table([SOUND])), []);
+    assert.deepEqual(checkTable(oneRouteTable([SOUND])), []);
     const any: CorsFilter = { type: 'CORS', allowOrigins: ['*'], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false };
-    assert.deepEqual(checkTable(table([any])), []);
+    assert.deepEqual(checkTable(oneRouteTable([any])), []);
   });
 
   const refused: [string, Partial<CorsFilter>, RegExp][] = [
@@ -88,7 +60,7 @@ describe('checkTable: CORS', () => {
   }
 
   test('refuses a second CORS filter on the route', () => {
-    const violations = checkTable(table([SOUND, SOUND]));
+    const violations = checkTable(oneRouteTable([SOUND, SOUND]));
     assert.deepEqual(violations.map((v) => [v.at, v.message]), [['virtualHosts[0].routes[0]', 'a route has more than one CORS filter']]);
   });
 });

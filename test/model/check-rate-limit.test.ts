@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable } from '../../src/model/check-table.ts';
-import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
-import type { Filter, RateLimitFilter, RoutingTable } from '../../src/model/table.ts';
-
-const P = 'Ingress/shop/api/rule/0/path/0';
+import type { RateLimitFilter } from '../../src/model/table.ts';
+import { filterMessages, oneRouteTable } from '../helpers/filter-table.ts';
 
 const SOUND: RateLimitFilter = {
   type: 'RateLimit',
@@ -21,40 +19,14 @@ const SOUND: RateLimitFilter = {
   connectionStatus: 503,
 };
 
-/** A table of one route, on one cluster, whose filters are `filters`. */
-function table(filters: readonly Filter[]): RoutingTable {
-  return {
-    listeners: [{ name: 'http', protocol: 'HTTP', port: null, hostname: null, tls: null, defaultRoute: true, provenance: 'Listener/default/http' }],
-    virtualHosts: [
-      {
-        host: 'api.example.com',
-        match: 'exact',
-        routes: [{ match: { path: { type: 'Prefix', value: '/' } }, backends: [{ cluster: 'shop/api:80', weight: 1, provenance: `${P}/backend` }], filters, provenance: P }],
-        listeners: ['http'],
-        provenance: ['Ingress/shop/api/rule/0'],
-      },
-    ],
-    defaultRoute: null,
-    clusters: { 'shop/api:80': { name: 'shop/api:80', namespace: 'shop', service: 'api', servicePort: 80, portName: 'http', endpoints: [], policy: DEFAULT_CLUSTER_POLICY, provenance: [P] } },
-    certificates: [],
-    scripts: {},
-    streamRoutes: [],
-  };
-}
-
 /** The messages checkTable gives for a route with the sound filter changed by `change`. */
 function messages(change: Partial<RateLimitFilter>): string[] {
-  const violations = checkTable(table([{ ...SOUND, ...change }]));
-  for (const v of violations) {
-    assert.equal(v.at, 'virtualHosts[0].routes[0].filters[0]');
-    assert.equal(v.provenance, P);
-  }
-  return violations.map((v) => v.message);
+  return filterMessages({ ...SOUND, ...change } as RateLimitFilter);
 }
 
 describe('checkTable: RateLimit', () => {
   test('what the ingress-nginx front end writes passes, a connection limit alone too', () => {
-    assert.deepEqual(checkTable(table([SOUND])), []);
+    assert.deepEqual(checkTable(oneRouteTable([SOUND])), []);
     assert.deepEqual(messages({ rates: [], allowlist: [] }), []);
     assert.deepEqual(messages({ connections: null, rates: [{ requests: 1, periodSeconds: 1, burst: 0 }] }), []);
   });
