@@ -1,0 +1,87 @@
+/**
+ * The ingress-nginx corpus (testdata/nginx-corpus) at compile level, in the ingress-nginx profile:
+ * every Ingress gets a status, and the diagnostic codes of each are exactly the ones listed here —
+ * so an annotation whose meaning changes (a new warning, a refusal, a warning that disappears)
+ * fails this test and has to be looked at. test/dataplane/nginx-corpus.test.ts serves the same
+ * corpus and checks what each Ingress does.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { compile } from '../../src/compile/compile.ts';
+import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
+import { checkTable } from '../../src/model/check-table.ts';
+import { DEFAULT_COMPILE_OPTIONS } from '../../src/model/snapshot.ts';
+import { corpusIngressNames, corpusManifests } from '../helpers/nginx-corpus.ts';
+
+const PEM = join(import.meta.dirname, '../../testdata/compile/pem');
+const NGINX_OPTIONS = { ...DEFAULT_COMPILE_OPTIONS, ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' };
+
+/**
+ * Each Ingress's diagnostic codes (sorted); an Ingress not listed has none. `refused` Ingresses are
+ * not served at all (Accepted False).
+ */
+const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
+  // Snippets are Critical: above the default annotations-risk-level (High), refused as ingress-nginx's admission does.
+  'nextcloud/nextcloud': { codes: ['AnnotationRiskRefused'], refused: true },
+  'nextcloud/nextcloud-headers': { codes: ['AnnotationRiskRefused'], refused: true },
+  'media/sonarr': { codes: ['AnnotationRiskRefused'], refused: true },
+  // auth-url with an nginx variable cannot be asked: never served unauthenticated.
+  'monitoring/kube-prometheus-stack-prometheus': { codes: ['AnnotationInvalid'], refused: true },
+  // Basic authentication is not supported: one warning naming auth-type, auth-secret and auth-realm; still served.
+  'longhorn-system/longhorn-ingress': { codes: ['AnnotationUnsupported'] },
+  // proxy-send-timeout and affinity-mode are honoured with a difference, each named.
+  'cattle-system/rancher': { codes: ['AnnotationDiffers'] },
+  'home/home-assistant': { codes: ['AnnotationDiffers'] },
+  'bi/reports': { codes: ['AnnotationDiffers'] },
+  'shop/legacy-shop': { codes: ['AnnotationDiffers'] },
+  // A day of proxy-read-timeout (nginx takes it) is capped at signalbox's hour, and said.
+  'media/plex': { codes: ['AnnotationDiffers'] },
+};
+
+describe('the ingress-nginx corpus compiles as ingress-nginx would take it', () => {
+  const { snapshot, diagnostics: loadDiagnostics } = snapshotFromObjects(corpusManifests(() => 8080, readFileSync(join(PEM, 'shop.crt'), 'utf8'), readFileSync(join(PEM, 'shop.key'), 'utf8')));
+  const result = compile(snapshot, NGINX_OPTIONS);
+  const names = corpusIngressNames();
+
+  test('the corpus holds at least 40 Ingresses, and loads without a diagnostic', () => {
+    assert.ok(names.length >= 40, `${names.length} Ingresses`);
+    assert.equal(new Set(names).size, names.length, 'each namespace/name once');
+    assert.deepEqual(loadDiagnostics, []);
+  });
+
+  test('the table passes its invariants', () => {
+    assert.deepEqual(checkTable(result.table), []);
+  });
+
+  test('every Ingress gets a status: accepted unless refused', () => {
+    const statuses = new Map(result.statuses.filter((s) => s.kind === 'Ingress').map((s) => [`${s.namespace}/${s.name}`, s]));
+    for (const name of names) {
+      const status = statuses.get(name);
+      assert.ok(status !== undefined, `${name} has no status`);
+      const accepted = status.conditions.find((c) => c.type === 'Accepted');
+      assert.equal(accepted?.status, EXPECTED[name]?.refused ? 'False' : 'True', `${name}: Accepted ${accepted?.status} (${accepted?.message})`);
+    }
+  });
+
+  test('the diagnostics of each Ingress are exactly the expected codes', () => {
+    for (const listed of Object.keys(EXPECTED)) assert.ok(names.includes(listed), `${listed} is not in the corpus`);
+    const actual = new Map<string, string[]>();
+    for (const d of result.diagnostics) {
+      const key = `${d.kind === 'Ingress' ? '' : `${d.kind} `}${d.namespace}/${d.name}`;
+      actual.set(key, [...(actual.get(key) ?? []), d.code].sort());
+    }
+    const expected = new Map(Object.entries(EXPECTED).map(([name, e]) => [name, [...e.codes].sort()]));
+    assert.deepEqual(Object.fromEntries([...actual].sort()), Object.fromEntries([...expected].sort()));
+  });
+
+  test('the diagnostics say what a user has to know', () => {
+    const message = (name: string): string => result.diagnostics.filter((d) => `${d.namespace}/${d.name}` === name).map((d) => d.message).join(' | ');
+    // The security-relevant one: the warning names every basic-auth annotation it ignores.
+    assert.match(message('longhorn-system/longhorn-ingress'), /auth-realm, auth-secret, auth-type/);
+    assert.match(message('media/sonarr'), /auth-snippet/);
+    assert.match(message('nextcloud/nextcloud'), /server-snippet/);
+    assert.match(message('monitoring/kube-prometheus-stack-prometheus'), /auth-url.*variable/);
+  });
+});
