@@ -15,6 +15,8 @@ import { parseBool, parseInteger, parseSeconds, type Parsed } from './values.ts'
 
 const PROTOCOLS: Record<string, BackendProtocol> = { HTTP: 'http1', AUTO_HTTP: 'http1', HTTPS: 'https', GRPC: 'h2c', GRPCS: 'h2', H2C: 'h2c' };
 const TLS_PROTOCOLS = new Set<BackendProtocol>(['https', 'h2']);
+/** The longest response-header and idle timeout a cluster takes (shared/cluster-overrides.ts). */
+const MAX_READ_MS = 3_600_000;
 
 /** The overrides an Ingress's annotations ask for (reported problems leave their field unset). */
 export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink): ClusterOverrides {
@@ -30,7 +32,13 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
   }
 
   const connectMs = read<number | null>('proxy-connect-timeout', upTo(60_000), settings.connectTimeoutMs);
-  const readMs = read<number | null>('proxy-read-timeout', parseSeconds, settings.readTimeoutMs);
+  let readMs = read<number | null>('proxy-read-timeout', parseSeconds, settings.readTimeoutMs);
+  // signalbox waits for an upstream an hour at most (its Service annotations' bound); streaming
+  // setups (Plex, Jellyfin) often write a day, which nginx takes: capped, and said.
+  if (readMs !== null && readMs > MAX_READ_MS) {
+    if (raw.has('proxy-read-timeout')) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}proxy-read-timeout: ${readMs / 1000} seconds is more than signalbox waits for an upstream; ${MAX_READ_MS / 1000} seconds is used`, at('proxy-read-timeout'));
+    readMs = MAX_READ_MS;
+  }
   if (connectMs !== null || readMs !== null) {
     out.timeouts = { ...(connectMs === null ? {} : { connectMs }), ...(readMs === null ? {} : { responseHeadersMs: readMs, idleMs: readMs }) };
   }

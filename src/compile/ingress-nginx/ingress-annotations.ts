@@ -15,7 +15,7 @@ import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts'
 import type { ClusterOverrides } from '../../model/policy.ts';
 import type { CorsFilter, ExternalAuthFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
-import { externalAuth } from './auth-annotations.ts';
+import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
@@ -131,6 +131,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   };
   const text = (name: string, parse: (text: string) => Parsed<string> = nonEmpty): string | null => read<string | null>(name, parse, null);
 
+  const auth = externalAuth(id, raw, read, sink);
+  if (auth === UNUSABLE_AUTH) return { refused: true };
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   const allow = raw.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
   return {
@@ -148,7 +150,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
     canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
     overrides: backendOverrides(id, raw, read, settings, sink),
-    auth: externalAuth(raw, read),
+    auth,
     cors: corsFilter(id, read, sink),
     raw,
   };
