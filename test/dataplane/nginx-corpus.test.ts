@@ -1,0 +1,678 @@
+/**
+ * The ingress-nginx corpus (testdata/nginx-corpus: Ingresses as Helm charts, homelab repositories
+ * and ingress-nginx's own docs write them) served by ONE proxy in the ingress-nginx profile, each
+ * Service port its own small upstream that logs what it got. Each Ingress gets the requests a user
+ * of it would send, and the expectations are ingress-nginx's documented behaviour: status,
+ * Location, which upstream got the request and with which path, Host and headers, the response
+ * fields (HSTS, CORS, Set-Cookie). Known differences are said where they are asserted.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect as h2connect, createServer as createH2cServer } from 'node:http2';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { removeDir, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { corpusBackends, corpusManifests, type CorpusBackend } from '../helpers/nginx-corpus.ts';
+import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
+import { makeTestPki, type TestPki } from '../helpers/test-ca.ts';
+import { addWebSocketEcho } from '../helpers/websocket-echo.ts';
+
+/** What an upstream logged of one request. */
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly httpVersion: string;
+  readonly tls: boolean;
+  readonly bodyBytes: number;
+}
+
+/** How a Service's upstream behaves, when not as a plain HTTP/1.1 app. */
+type Kind = 'https' | 'passthrough' | 'h1-and-h2c' | 'websocket' | 'oauth2-proxy' | 'authelia' | 'slow';
+
+const KINDS: Record<string, Kind> = {
+  // argocd-server terminates TLS itself on https (passed through) and speaks HTTP/1.1 and h2c on http.
+  'argocd/argocd-server:https': 'passthrough',
+  'argocd/argocd-server:http': 'h1-and-h2c',
+  'identity/keycloak:https': 'https',
+  'kubernetes-dashboard/kubernetes-dashboard:443': 'https',
+  'home/home-assistant:8123': 'websocket',
+  'auth/oauth2-proxy:4180': 'oauth2-proxy',
+  'authelia/authelia:80': 'authelia',
+  'bi/reports:80': 'slow',
+};
+
+interface Upstream {
+  readonly port: number;
+  readonly seen: Seen[];
+  close(): void;
+}
+
+/** The app side of every upstream: logs the request with its body's size, then answers as its kind does. */
+function handler(key: string, kind: Kind | undefined, seen: Seen[]): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      seen.push({ method: req.method ?? '', url, headers: req.headers, httpVersion: req.httpVersion, tls: 'encrypted' in req.socket, bodyBytes });
+      // oauth2-proxy's /oauth2/auth: 202 with the user for a valid session cookie, else 401.
+      if (kind === 'oauth2-proxy' && url.startsWith('/oauth2/auth')) {
+        const ok = /(^|; )_oauth2_proxy=valid(;|$)/.test(req.headers.cookie ?? '');
+        res.writeHead(ok ? 202 : 401, ok ? { 'x-auth-request-user': 'alice', 'x-auth-request-email': 'alice@example.com' } : {});
+        return res.end();
+      }
+      // Authelia's /api/verify: 200 with the Remote-* fields for a session, else 401.
+      if (kind === 'authelia' && url.startsWith('/api/verify')) {
+        const ok = /(^|; )authelia_session=good(;|$)/.test(req.headers.cookie ?? '');
+        res.writeHead(ok ? 200 : 401, ok ? { 'remote-user': 'bob', 'remote-groups': 'admins,dev', 'remote-email': 'bob@example.com' } : {});
+        return res.end();
+      }
+      const answer = (): void => {
+        if (req.headers['content-type'] === 'application/grpc') {
+          res.writeHead(200, { 'content-type': 'application/grpc' });
+          res.addTrailers({ 'grpc-status': '0' });
+          return void res.end(Buffer.from([0, 0, 0, 0, 0]));
+        }
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': key });
+        res.end(`${key} ${req.method} ${url}`);
+      };
+      // A report that takes longer than its Ingress's proxy-read-timeout (1 s).
+      if (kind === 'slow' && url.startsWith('/slow')) setTimeout(answer, 1_500).unref();
+      else answer();
+    });
+  };
+}
+
+async function listen(server: Server | NetServer): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function startCorpusUpstream(b: CorpusBackend, pki: TestPki, argoPki: TestPki): Promise<Upstream> {
+  const kind = KINDS[b.key];
+  const seen: Seen[] = [];
+  const app = handler(b.key, kind, seen);
+  if (kind === 'https' || kind === 'passthrough') {
+    const tls = kind === 'passthrough' ? argoPki : pki;
+    const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, app);
+    return { port: await listen(server), seen, close: () => { server.closeAllConnections(); server.close(); } };
+  }
+  if (kind === 'h1-and-h2c') {
+    // Like argocd-server's connection multiplexer: the HTTP/2 preface picks h2c, anything else
+    // HTTP/1.1 (relayed to the inner server of that protocol, which reads its own socket).
+    const h1 = createServer(app);
+    const h2 = createH2cServer(app as never);
+    const [h1Port, h2Port] = [await listen(h1), await listen(h2)];
+    const mux = createNetServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (chunk: Buffer) => {
+        const inner = netConnect(chunk.subarray(0, 3).toString() === 'PRI' ? h2Port : h1Port, '127.0.0.1');
+        inner.on('error', () => socket.destroy());
+        inner.write(chunk);
+        socket.pipe(inner).pipe(socket);
+      });
+    });
+    return { port: await listen(mux), seen, close: () => { h1.closeAllConnections(); h1.close(); h2.close(); mux.close(); } };
+  }
+  const server = createServer(app);
+  if (kind === 'websocket') addWebSocketEcho(server);
+  return { port: await listen(server), seen, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+/** A response as the client saw it. */
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+describe('the ingress-nginx corpus, served by one proxy', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let httpPort: number;
+  let httpsPort: number;
+  const upstreams = new Map<string, Upstream>();
+  // The Ingresses' certificate (every TLS Secret holds it) and argocd-server's own.
+  const pki = makeTestPki('ingress.example.com');
+  const argoPki = makeTestPki('argocd-server.argocd.svc');
+
+  /** Plain HTTP on a fresh connection. */
+  const http = (host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> => {
+    const fields = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const body = opts.body ?? '';
+    const length = opts.body === undefined ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+    return rawRequest(httpPort, `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: ${host}\r\n${fields}${length}Connection: close\r\n\r\n${body}`);
+  };
+  /** HTTPS with the host as SNI; the certificate is the test's own, so not verified here. */
+  const https = (host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: httpsPort, path, method: opts.method ?? 'GET', servername: host, headers: { host, ...opts.headers }, ca: pki.caPem, rejectUnauthorized: false, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+
+  /** The upstream of `ns/service` (or `ns/service:port` when the Service has several ports). */
+  const upstream = (name: string): Upstream => {
+    const exact = upstreams.get(name);
+    if (exact !== undefined) return exact;
+    const matching = [...upstreams].filter(([key]) => key.startsWith(`${name}:`));
+    assert.equal(matching.length, 1, `one upstream for ${name}`);
+    return matching[0]![1];
+  };
+  /** Marks the logs now; `got(name)` is what that upstream received since. */
+  const track = (): { got: (name: string) => Seen[] } => {
+    const marks = new Map([...upstreams].map(([key, u]) => [key, u.seen.length]));
+    return {
+      got: (name) => {
+        const u = upstream(name);
+        const key = [...upstreams].find(([, v]) => v === u)![0];
+        return u.seen.slice(marks.get(key)!);
+      },
+    };
+  };
+  const urls = (seen: readonly Seen[]): string[] => seen.map((s) => s.url);
+
+  before(async () => {
+    for (const b of corpusBackends()) upstreams.set(b.key, await startCorpusUpstream(b, pki, argoPki));
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'corpus.yaml', corpusManifests((b) => upstreams.get(b.key)!.port, pki.certPem, pki.keyPem));
+    proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+    httpPort = Number(new URL(proxy.http).port);
+    httpsPort = Number(new URL(proxy.https).port);
+  });
+  after(async () => {
+    await proxy.stop();
+    for (const u of upstreams.values()) u.close();
+    await removeDir(dir);
+  });
+
+  const HSTS = 'max-age=31536000; includeSubDomains';
+
+  describe('Helm charts', () => {
+    it('grafana: plain HTTP goes to HTTPS (308), which is served with HSTS and X-Forwarded-Proto https', async () => {
+      const t = track();
+      const plain = await http('grafana.example.com', '/d/abc?orgId=1');
+      assert.equal(plain.status, 308);
+      assert.equal(plain.headers.location, 'https://grafana.example.com/d/abc?orgId=1');
+      const secure = await https('grafana.example.com', '/d/abc?orgId=1');
+      assert.equal(secure.status, 200);
+      assert.equal(secure.headers['strict-transport-security'], HSTS);
+      const [seen, ...more] = t.got('monitoring/grafana');
+      assert.deepEqual(more, [], 'the redirect never reached Grafana');
+      assert.equal(seen!.url, '/d/abc?orgId=1');
+      assert.equal(seen!.headers['x-forwarded-proto'], 'https');
+      assert.equal(seen!.headers.host, 'grafana.example.com');
+    });
+
+    it('argocd-server (ssl-passthrough): TLS reaches argocd-server undecrypted, with its own certificate', async () => {
+      const t = track();
+      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, servername: 'argocd.example.com', ca: argoPki.caPem, checkServerIdentity: () => undefined });
+      await once(socket, 'secureConnect');
+      assert.equal((socket as TLSSocket).getPeerCertificate().subject.CN, 'argocd-server.argocd.svc');
+      socket.end('GET /api/version HTTP/1.1\r\nHost: argocd.example.com\r\nConnection: close\r\n\r\n');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      await once(socket, 'close');
+      assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 200 /);
+      const seen = t.got('argocd/argocd-server:https');
+      assert.deepEqual(urls(seen), ['/api/version']);
+      assert.equal(seen[0]!.headers['x-forwarded-for'], undefined, 'the proxy never saw the request');
+      // force-ssl-redirect: plain HTTP goes to HTTPS.
+      const plain = await http('argocd.example.com', '/applications');
+      assert.equal(plain.status, 308);
+      assert.equal(plain.headers.location, 'https://argocd.example.com/applications');
+    });
+
+    it('argocd-server-grpc (backend-protocol GRPC): a gRPC call over HTTP/2 reaches argocd-server as h2c', async () => {
+      const t = track();
+      const client = h2connect(proxy.https, { servername: 'grpc.argocd.example.com', rejectUnauthorized: false });
+      try {
+        const stream = client.request({ ':method': 'POST', ':path': '/application.ApplicationService/List', ':authority': 'grpc.argocd.example.com', 'content-type': 'application/grpc', te: 'trailers' });
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        const [headers] = (await once(stream, 'response')) as [Record<string, string>];
+        const trailers = once(stream, 'trailers') as Promise<[Record<string, string>]>;
+        stream.resume();
+        assert.equal(headers[':status'], 200);
+        assert.equal(headers['content-type'], 'application/grpc');
+        assert.equal((await trailers)[0]['grpc-status'], '0');
+      } finally {
+        client.close();
+      }
+      const seen = t.got('argocd/argocd-server:http');
+      assert.deepEqual(urls(seen), ['/application.ApplicationService/List']);
+      assert.equal(seen[0]!.httpVersion, '2.0');
+    });
+
+    it('argocd-server-http (backend-protocol HTTP): the UI over HTTPS reaches the same port as HTTP/1.1', async () => {
+      const t = track();
+      assert.equal((await http('ui.argocd.example.com', '/')).status, 308);
+      const res = await https('ui.argocd.example.com', '/applications');
+      assert.equal(res.status, 200);
+      const seen = t.got('argocd/argocd-server:http');
+      assert.deepEqual(urls(seen), ['/applications']);
+      assert.equal(seen[0]!.httpVersion, '1.1');
+    });
+
+    it('harbor: registry and API paths go to harbor-core, the rest to the portal; a 2 MiB layer passes (proxy-body-size 0)', async () => {
+      const t = track();
+      for (const path of ['/v2/', '/api/v2.0/projects', '/service/token', '/c/login', '/chartrepo/library/index.yaml', '/', '/harbor/projects']) {
+        assert.equal((await https('harbor.example.com', path)).status, 200, path);
+      }
+      const layer = await https('harbor.example.com', '/v2/library/nginx/blobs/uploads/1', { method: 'PUT', body: 'x'.repeat(2 * 1024 * 1024) });
+      assert.equal(layer.status, 200);
+      assert.deepEqual(urls(t.got('harbor/harbor-core')), ['/v2/', '/api/v2.0/projects', '/service/token', '/c/login', '/chartrepo/library/index.yaml', '/v2/library/nginx/blobs/uploads/1']);
+      assert.equal(t.got('harbor/harbor-core').at(-1)!.bodyBytes, 2 * 1024 * 1024);
+      assert.deepEqual(urls(t.got('harbor/harbor-portal')), ['/', '/harbor/projects']);
+      assert.equal((await http('harbor.example.com', '/v2/')).status, 308);
+    });
+
+    it('keycloak (backend-protocol HTTPS): served over TLS to Keycloak, with the original Host and scheme', async () => {
+      const t = track();
+      const res = await https('keycloak.example.com', '/realms/master/.well-known/openid-configuration');
+      assert.equal(res.status, 200);
+      const [seen] = t.got('identity/keycloak');
+      assert.equal(seen!.tls, true);
+      assert.equal(seen!.url, '/realms/master/.well-known/openid-configuration');
+      assert.equal(seen!.headers.host, 'keycloak.example.com');
+      assert.equal(seen!.headers['x-forwarded-proto'], 'https');
+    });
+
+    it('kubernetes-dashboard (backend-protocol HTTPS, no TLS on the Ingress): plain HTTP is served, over TLS to the dashboard', async () => {
+      const t = track();
+      const res = await http('dashboard.example.com', '/');
+      assert.equal(res.status, 200);
+      const [seen] = t.got('kubernetes-dashboard/kubernetes-dashboard');
+      assert.equal(seen!.tls, true);
+      assert.equal(seen!.url, '/');
+    });
+
+    it('alertmanager behind oauth2-proxy: without a session a 302 to sign-in carrying the URL; with one, served', async () => {
+      const t = track();
+      const denied = await http('alertmanager.example.com', '/api/v2/alerts?silenced=false');
+      assert.equal(denied.status, 302);
+      // The sign-in URL has its own rd: none is added; $escaped_request_uri is the escaped target.
+      assert.equal(denied.headers.location, `https://auth.example.com/oauth2/start?rd=http://alertmanager.example.com${encodeURIComponent('/api/v2/alerts?silenced=false')}`);
+      assert.deepEqual(t.got('monitoring/kube-prometheus-stack-alertmanager'), []);
+      const allowed = await http('alertmanager.example.com', '/api/v2/alerts', { headers: { Cookie: '_oauth2_proxy=valid' } });
+      assert.equal(allowed.status, 200);
+      assert.deepEqual(urls(t.got('monitoring/kube-prometheus-stack-alertmanager')), ['/api/v2/alerts']);
+      const asked = t.got('auth/oauth2-proxy');
+      assert.deepEqual(urls(asked), ['/oauth2/auth', '/oauth2/auth']);
+      assert.equal(asked[1]!.headers['x-original-url'], 'http://alertmanager.example.com/api/v2/alerts');
+    });
+
+    it('prometheus with auth-url "https://$host/oauth2/auth": refused, so never served unauthenticated', async () => {
+      // Known difference: ingress-nginx expands $host and asks https://prometheus.example.com/oauth2/auth.
+      // signalbox cannot expand it and fails closed (404: nothing of the Ingress is served).
+      const t = track();
+      assert.equal((await http('prometheus.example.com', '/graph')).status, 404);
+      assert.deepEqual(t.got('monitoring/kube-prometheus-stack-prometheus'), []);
+      assert.deepEqual(t.got('auth/oauth2-proxy'), []);
+    });
+
+    it('gitlab and gitea: a 2 MiB push is within proxy-body-size 512m', async () => {
+      const t = track();
+      const push = await https('gitlab.example.com', '/group/project.git/git-receive-pack', { method: 'POST', body: 'p'.repeat(2 * 1024 * 1024) });
+      assert.equal(push.status, 200);
+      assert.equal(t.got('gitlab/gitlab-webservice-default')[0]!.bodyBytes, 2 * 1024 * 1024);
+      const lfs = await http('git.example.com', '/org/repo.git/info/lfs/objects/batch', { method: 'POST', body: 'l'.repeat(2 * 1024 * 1024) });
+      assert.equal(lfs.status, 200);
+      assert.equal(t.got('gitea/gitea-http')[0]!.bodyBytes, 2 * 1024 * 1024);
+      assert.equal((await http('gitlab.example.com', '/')).status, 308);
+    });
+
+    it('minio-console: a 2 MiB upload passes (proxy-body-size 0)', async () => {
+      const t = track();
+      const res = await http('minio-console.example.com', '/api/v1/buckets/backups/objects/upload', { method: 'POST', body: 'm'.repeat(2 * 1024 * 1024) });
+      assert.equal(res.status, 200);
+      assert.equal(t.got('minio/minio-console')[0]!.bodyBytes, 2 * 1024 * 1024);
+    });
+
+    it('jenkins (class annotation, ImplementationSpecific /jenkins): nginx\'s string prefix, nothing at /', async () => {
+      const t = track();
+      assert.equal((await http('ci.example.com', '/jenkins/job/build/42/console')).status, 200);
+      // `location /jenkins` is a string prefix in nginx: /jenkinsfile is Jenkins's too.
+      assert.equal((await http('ci.example.com', '/jenkinsfile')).status, 200);
+      assert.equal((await http('ci.example.com', '/')).status, 404);
+      assert.deepEqual(urls(t.got('jenkins/jenkins')), ['/jenkins/job/build/42/console', '/jenkinsfile']);
+    });
+
+    it('nextcloud (server-snippet) and its configuration-snippet variant: refused under the default ConfigMap', async () => {
+      const t = track();
+      assert.equal((await http('cloud.example.com', '/index.php/login')).status, 404);
+      assert.equal((await http('files.example.com', '/')).status, 404);
+      assert.deepEqual(t.got('nextcloud/nextcloud'), []);
+    });
+
+    it('longhorn (auth-type basic): served without credentials — a security-relevant difference', async () => {
+      // ingress-nginx answers 401 with `WWW-Authenticate: Basic realm="Authentication Required "`.
+      // signalbox does not do basic authentication: it warns (AnnotationUnsupported, checked at
+      // compile) and serves the UI to anyone. Such an Ingress needs auth-url or a RouteScript.
+      const t = track();
+      const res = await http('longhorn.example.com', '/v1/volumes');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['www-authenticate'], undefined);
+      assert.equal(t.got('longhorn-system/longhorn-frontend').length, 1);
+    });
+
+    it('rancher: HTTPS with HSTS, plain HTTP redirected', async () => {
+      const t = track();
+      assert.equal((await http('rancher.example.com', '/dashboard/')).headers.location, 'https://rancher.example.com/dashboard/');
+      const res = await https('rancher.example.com', '/v3/clusters');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['strict-transport-security'], HSTS);
+      assert.deepEqual(urls(t.got('cattle-system/rancher')), ['/v3/clusters']);
+    });
+
+    it('vault: the active node gets the API over HTTPS', async () => {
+      const t = track();
+      const res = await https('vault.example.com', '/v1/sys/health?standbyok=true');
+      assert.equal(res.status, 200);
+      assert.deepEqual(urls(t.got('vault/vault-active')), ['/v1/sys/health?standbyok=true']);
+    });
+
+    it('home-assistant: the frontend\'s WebSocket is upgraded and echoes', async () => {
+      const socket = netConnect(httpPort, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('GET /api/websocket HTTP/1.1\r\nHost: hass.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      let received = Buffer.alloc(0);
+      const waitFor = async (pred: (b: Buffer) => boolean): Promise<void> => {
+        while (!pred(received)) {
+          const [chunk] = (await once(socket, 'data')) as [Buffer];
+          received = Buffer.concat([received, chunk]);
+        }
+      };
+      await waitFor((b) => b.includes('\r\n\r\n'));
+      assert.match(received.toString(), /^HTTP\/1\.1 101 /);
+      received = received.subarray(received.indexOf('\r\n\r\n') + 4);
+      const payload = Buffer.from('{"type":"auth"}');
+      const mask = Buffer.from([1, 2, 3, 4]);
+      socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((c, i) => c ^ mask[i % 4]!)]));
+      await waitFor((b) => b.length >= 2 && b.length >= 2 + b[1]!);
+      assert.equal(received.subarray(2, 2 + received[1]!).toString(), 'echo: {"type":"auth"}');
+      socket.destroy();
+    });
+
+    it('jellyfin and plex: media requests reach them with their Range', async () => {
+      const t = track();
+      assert.equal((await http('jellyfin.example.com', '/Videos/1/stream.mp4', { headers: { Range: 'bytes=0-1023' } })).status, 200);
+      assert.equal(t.got('media/jellyfin')[0]!.headers.range, 'bytes=0-1023');
+      assert.equal((await http('plex.example.com', '/library/sections')).status, 200);
+      assert.deepEqual(urls(t.got('media/plex')), ['/library/sections']);
+    });
+
+    it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {
+      const t = track();
+      const res = await http('whoami.example.com', '/');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.location, undefined);
+      assert.equal(t.got('apps/whoami').length, 1);
+    });
+  });
+
+  describe('homelab authentication', () => {
+    it('oauth2-proxy serves its own /oauth2 endpoints, nothing else of its host', async () => {
+      const t = track();
+      assert.equal((await http('auth.example.com', '/oauth2/start?rd=%2F')).status, 200);
+      assert.equal((await http('auth.example.com', '/admin')).status, 404);
+      assert.deepEqual(urls(t.got('auth/oauth2-proxy')), ['/oauth2/start?rd=%2F']);
+    });
+
+    it('paperless behind oauth2-proxy: sign-in with rd the escaped URI; the auth answer\'s user, never the client\'s', async () => {
+      const t = track();
+      const denied = await http('paperless.example.com', '/documents/?page=2');
+      assert.equal(denied.status, 302);
+      assert.equal(denied.headers.location, `https://auth.example.com/oauth2/start?rd=${encodeURIComponent('/documents/?page=2')}`);
+      const allowed = await http('paperless.example.com', '/documents/', { headers: { Cookie: '_oauth2_proxy=valid', 'X-Auth-Request-User': 'mallory' } });
+      assert.equal(allowed.status, 200);
+      const [seen, ...more] = t.got('apps/paperless');
+      assert.deepEqual(more, []);
+      assert.equal(seen!.headers['x-auth-request-user'], 'alice');
+      assert.equal(seen!.headers['x-auth-request-email'], 'alice@example.com');
+    });
+
+    it('sonarr with Authelia\'s documented auth-snippet: refused, Authelia never asked', async () => {
+      const t = track();
+      assert.equal((await http('sonarr.example.com', '/')).status, 404);
+      assert.deepEqual(t.got('media/sonarr'), []);
+      assert.deepEqual(t.got('authelia/authelia'), []);
+    });
+
+    it('radarr behind Authelia: the sign-in URL gets the whole original URL, a session passes Remote-User', async () => {
+      const t = track();
+      const denied = await http('radarr.example.com', '/movies?sort=title');
+      assert.equal(denied.status, 302);
+      assert.equal(denied.headers.location, `https://login.example.com/?rd=http://radarr.example.com${encodeURIComponent('/movies?sort=title')}`);
+      const allowed = await http('radarr.example.com', '/movies', { headers: { Cookie: 'authelia_session=good' } });
+      assert.equal(allowed.status, 200);
+      const [seen] = t.got('media/radarr');
+      assert.equal(seen!.headers['remote-user'], 'bob');
+      assert.equal(seen!.headers['remote-groups'], 'admins,dev');
+      assert.equal(seen!.headers['remote-email'], undefined, 'only the fields auth-response-headers names');
+      assert.deepEqual(urls(t.got('authelia/authelia')), ['/api/verify', '/api/verify']);
+    });
+
+    it('authelia\'s portal is served as is', async () => {
+      const t = track();
+      assert.equal((await http('login.example.com', '/?rd=x')).status, 200);
+      assert.deepEqual(urls(t.got('authelia/authelia')), ['/?rd=x']);
+    });
+  });
+
+  describe('regex paths and rewrites', () => {
+    it('shop-api: /api(/|$)(.*) is rewritten to /$2, case-insensitively; /apix is the frontend\'s', async () => {
+      const t = track();
+      for (const path of ['/api/orders/7?x=1', '/api', '/API/Cart', '/apix', '/', '/products/shoes']) await http('shop.example.com', path);
+      assert.deepEqual(urls(t.got('shop/shop-api')), ['/orders/7?x=1', '/', '/Cart']);
+      assert.deepEqual(urls(t.got('shop/shop-frontend')), ['/apix', '/', '/products/shoes']);
+    });
+
+    it('something: /something/(.*) to /$1; /something alone matches nothing', async () => {
+      const t = track();
+      assert.equal((await http('rewrite.example.com', '/something/new/path')).status, 200);
+      assert.equal((await http('rewrite.example.com', '/something')).status, 404);
+      assert.deepEqual(urls(t.got('default/http-svc')), ['/new/path']);
+    });
+
+    it('forum (use-regex): numeric user pages, css/js assets, the rest; case-insensitive', async () => {
+      const t = track();
+      for (const path of ['/u/42', '/U/7/activity', '/u/bob', '/assets/app.css', '/assets/logo.png', '/latest']) await http('forum.example.com', path);
+      assert.deepEqual(urls(t.got('forum/forum-users')), ['/u/42', '/U/7/activity']);
+      assert.deepEqual(urls(t.got('forum/forum-assets')), ['/assets/app.css']);
+      assert.deepEqual(urls(t.got('forum/forum')), ['/u/bob', '/assets/logo.png', '/latest']);
+    });
+
+    it('grafana-subpath: the prefix is cut off and told in X-Forwarded-Prefix', async () => {
+      const t = track();
+      await http('tools.example.com', '/grafana/d/xyz?orgId=1');
+      await http('tools.example.com', '/grafana');
+      const seen = t.got('monitoring/grafana');
+      assert.deepEqual(urls(seen), ['/d/xyz?orgId=1', '/']);
+      assert.equal(seen[0]!.headers['x-forwarded-prefix'], '/grafana');
+      assert.equal(seen[0]!.headers.host, 'tools.example.com');
+    });
+
+    it('legacy-erp (upstream-vhost): the app gets its internal Host, X-Forwarded-Host keeps the public one', async () => {
+      const t = track();
+      assert.equal((await http('erp.example.com', '/login')).status, 200);
+      const [seen] = t.got('erp/erp');
+      assert.equal(seen!.headers.host, 'erp.internal.corp');
+      assert.equal(seen!.headers['x-forwarded-host'], 'erp.example.com');
+    });
+
+    it('approot: / is redirected (302) to /app1, the rest served', async () => {
+      const t = track();
+      const root = await http('approot.example.com', '/');
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.location, 'http://approot.example.com/app1');
+      assert.equal((await http('approot.example.com', '/app1/index.html')).status, 200);
+      assert.deepEqual(urls(t.got('default/http-svc')), ['/app1/index.html']);
+    });
+  });
+
+  describe('redirects', () => {
+    it('old-docs: every request answered 308 with the URL exactly as written', async () => {
+      const t = track();
+      const res = await http('docs-old.example.com', '/guide/install?lang=en', { method: 'POST', body: 'q' });
+      assert.equal(res.status, 308);
+      assert.equal(res.headers.location, 'https://docs.example.com/v2/');
+      assert.deepEqual(t.got('web/docs'), []);
+    });
+
+    it('billing-maintenance: 302 to the status page', async () => {
+      const res = await http('billing.example.com', '/invoices');
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.location, 'https://status.example.com/maintenance');
+    });
+
+    it('wordpress (from-to-www-redirect): the bare name goes (308) to www., which is served', async () => {
+      const t = track();
+      const res = await http('example.org', '/2024/05/hello-world?utm=x');
+      assert.equal(res.status, 308);
+      // ingress-nginx writes the port (`http://www.example.org:80/...`); the same URL.
+      const location = new URL(res.headers.location!);
+      assert.equal(`${location.protocol}//${location.host}${location.pathname}${location.search}`, 'http://www.example.org/2024/05/hello-world?utm=x');
+      assert.equal((await http('www.example.org', '/2024/05/hello-world')).status, 200);
+      assert.deepEqual(urls(t.got('blog/wordpress')), ['/2024/05/hello-world']);
+    });
+
+    it('status-page (ssl-redirect false): plain HTTP served on a host with TLS; HTTPS still sends HSTS', async () => {
+      const t = track();
+      assert.equal((await http('status.example.com', '/')).status, 200);
+      const secure = await https('status.example.com', '/');
+      assert.equal(secure.status, 200);
+      assert.equal(secure.headers['strict-transport-security'], HSTS);
+      assert.equal(t.got('web/status').length, 2);
+    });
+
+    it('portal (force-ssl-redirect without TLS): plain HTTP goes to HTTPS', async () => {
+      const t = track();
+      const res = await http('portal.example.com', '/login?next=%2F');
+      assert.equal(res.status, 308);
+      assert.equal(res.headers.location, 'https://portal.example.com/login?next=%2F');
+      assert.deepEqual(t.got('web/portal'), []);
+    });
+  });
+
+  describe('canaries', () => {
+    it('checkout: the canary takes exactly the header value beta-testers', async () => {
+      const t = track();
+      await http('checkout.example.com', '/beta', { headers: { 'X-Canary': 'beta-testers' } });
+      await http('checkout.example.com', '/always', { headers: { 'X-Canary': 'always' } });
+      await http('checkout.example.com', '/none');
+      assert.deepEqual(urls(t.got('shop/checkout-v2')), ['/beta']);
+      assert.deepEqual(urls(t.got('shop/checkout-v1')), ['/always', '/none']);
+    });
+
+    it('search: the canary by cookie, always and never', async () => {
+      const t = track();
+      await http('search.example.com', '/in', { headers: { Cookie: 'lang=en; search_canary=always' } });
+      await http('search.example.com', '/out', { headers: { Cookie: 'search_canary=never' } });
+      await http('search.example.com', '/plain');
+      assert.deepEqual(urls(t.got('shop/search-v2')), ['/in']);
+      assert.deepEqual(urls(t.got('shop/search-v1')), ['/out', '/plain']);
+    });
+
+    it('catalog: weight 100 sends every request to the canary', async () => {
+      const t = track();
+      for (let i = 0; i < 5; i++) await http('catalog.example.com', `/items/${i}`);
+      assert.equal(t.got('shop/catalog-v2').length, 5);
+      assert.deepEqual(t.got('shop/catalog-v1'), []);
+    });
+
+    it('cart: weight 0, only the header "always" reaches the dark canary', async () => {
+      const t = track();
+      await http('cart.example.com', '/a', { headers: { 'X-Cart-Canary': 'always' } });
+      await http('cart.example.com', '/n', { headers: { 'X-Cart-Canary': 'never' } });
+      for (let i = 0; i < 3; i++) await http('cart.example.com', `/w${i}`);
+      assert.deepEqual(urls(t.got('shop/cart-v2')), ['/a']);
+      assert.deepEqual(urls(t.got('shop/cart-v1')), ['/n', '/w0', '/w1', '/w2']);
+    });
+  });
+
+  describe('traffic settings', () => {
+    it('public-api (CORS): preflights answered by the proxy, allowed origins get the fields, others not', async () => {
+      const t = track();
+      const preflight = await http('api.example.com', '/v1/items', { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'PUT' } });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
+      assert.equal(preflight.headers['access-control-allow-methods'], 'GET, POST, PUT, OPTIONS');
+      assert.equal(preflight.headers['access-control-allow-headers'], 'Authorization, Content-Type');
+      assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
+      assert.equal(preflight.headers['access-control-max-age'], '600');
+      assert.deepEqual(t.got('api/public-api'), [], 'the preflight never goes upstream');
+      const admin = await http('api.example.com', '/v1/items', { headers: { Origin: 'https://admin.example.com' } });
+      assert.equal(admin.status, 200);
+      assert.equal(admin.headers['access-control-allow-origin'], 'https://admin.example.com');
+      const evil = await http('api.example.com', '/v1/items', { headers: { Origin: 'https://evil.example.net' } });
+      assert.equal(evil.status, 200);
+      assert.equal(evil.headers['access-control-allow-origin'], undefined);
+      assert.equal(t.got('api/public-api').length, 2);
+    });
+
+    it('legacy-shop (affinity cookie): the first answer sets INGRESSCOOKIE, a pinned client gets none again', async () => {
+      const first = await http('sticky.example.com', '/cart');
+      assert.equal(first.status, 200);
+      const cookie = first.headers['set-cookie'] ?? '';
+      assert.match(cookie, /^INGRESSCOOKIE=[^;]+/);
+      assert.match(cookie, /Max-Age=172800/i);
+      assert.match(cookie, /Path=\//i);
+      const pinned = await http('sticky.example.com', '/cart', { headers: { Cookie: cookie.split(';')[0]! } });
+      assert.equal(pinned.status, 200);
+      assert.equal(pinned.headers['set-cookie'], undefined);
+    });
+
+    it('inference (load-balance ewma) and image-cache (upstream-hash-by): served', async () => {
+      const t = track();
+      assert.equal((await http('inference.example.com', '/v1/completions', { method: 'POST', body: '{}' })).status, 200);
+      assert.equal((await http('inference.example.com', '/v2/completions')).status, 404);
+      assert.equal((await http('img.example.com', '/thumbs/1.png')).status, 200);
+      assert.deepEqual(urls(t.got('ml/inference')), ['/v1/completions']);
+      assert.deepEqual(urls(t.got('media/image-cache')), ['/thumbs/1.png']);
+    });
+
+    it('reports (proxy-read-timeout 1): a report slower than that is answered 504, a quick one served', async () => {
+      assert.equal((await http('reports.example.com', '/quick')).status, 200);
+      assert.equal((await http('reports.example.com', '/slow/yearly')).status, 504);
+    });
+  });
+
+  // proxy-body-size (413 over the limit, 1m by default in this profile) and the source ranges land
+  // in parallel with this corpus; these cases are written from ingress-nginx's documentation and
+  // fail until then. The merger un-skips them.
+  describe('body limits and source ranges (pending: proxy-body-size and source ranges)', { skip: 'proxy-body-size enforcement and whitelist/denylist-source-range are not in this tree yet' }, () => {
+    it('grafana (no proxy-body-size): a 2 MiB dashboard import is over the default 1m: 413, Grafana never sees it', async () => {
+      const t = track();
+      assert.equal((await https('grafana.example.com', '/api/dashboards/import', { method: 'POST', body: 'g'.repeat(2 * 1024 * 1024) })).status, 413);
+      assert.deepEqual(t.got('monitoring/grafana'), []);
+    });
+
+    it('uploads: a body over ingress-nginx\'s default 1m is refused with 413; a smaller one passes', async () => {
+      const t = track();
+      assert.equal((await http('uploads.example.com', '/files', { method: 'POST', body: 's'.repeat(512 * 1024) })).status, 200);
+      assert.equal((await http('uploads.example.com', '/files', { method: 'POST', body: 'b'.repeat(2 * 1024 * 1024) })).status, 413);
+      assert.equal(t.got('api/uploads').length, 1);
+    });
+
+    it('pgadmin (whitelist-source-range): a client outside the ranges gets 403', async () => {
+      const t = track();
+      assert.equal((await http('pgadmin.example.com', '/browser/')).status, 403);
+      assert.deepEqual(t.got('db/pgadmin'), []);
+    });
+
+    it('wiki (denylist-source-range): a client inside the range gets 403', async () => {
+      const t = track();
+      assert.equal((await http('wiki.example.com', '/')).status, 403);
+      assert.deepEqual(t.got('web/wiki'), []);
+    });
+  });
+});
