@@ -78,7 +78,8 @@ function handler(key: string, kind: Kind | undefined, seen: Seen[]): (req: Incom
           res.addTrailers({ 'grpc-status': '0' });
           return void res.end(Buffer.from([0, 0, 0, 0, 0]));
         }
-        res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': key });
+        // Every app has pages it does not know: its own 404.
+        res.writeHead(url.startsWith('/missing') ? 404 : 200, { 'content-type': 'text/plain', 'x-upstream': key });
         res.end(`${key} ${req.method} ${url}`);
       };
       // A report that takes longer than its Ingress's proxy-read-timeout (1 s).
@@ -410,6 +411,42 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('media/plex')), ['/library/sections']);
     });
 
+    it('sonarqube (proxy-connect-timeout 300, capped): served', async () => {
+      const t = track();
+      assert.equal((await http('sonar.example.com', '/api/system/status')).status, 200);
+      assert.deepEqual(urls(t.got('sonarqube/sonarqube-sonarqube')), ['/api/system/status']);
+    });
+
+    it('mastodon: the streaming API to its own service, element-wise; the rest to the web app', async () => {
+      const t = track();
+      for (const path of ['/api/v1/streaming/user', '/api/v1/streaming', '/api/v1/streamingx', '/api/v1/statuses']) {
+        assert.equal((await https('social.example.com', path)).status, 200, path);
+      }
+      assert.deepEqual(urls(t.got('mastodon/mastodon-streaming')), ['/api/v1/streaming/user', '/api/v1/streaming']);
+      assert.deepEqual(urls(t.got('mastodon/mastodon-web')), ['/api/v1/streamingx', '/api/v1/statuses']);
+    });
+
+    it('ghost (custom-http-errors, server-alias unsupported): the app\'s own 404 passes; the alias is not served', async () => {
+      // Known differences, warned at compile: ingress-nginx would answer the 404 with its default
+      // backend's page and serve blog.example.net as blog.example.com.
+      const missing = await http('blog.example.com', '/missing-post/');
+      assert.equal(missing.status, 404);
+      assert.equal(missing.headers['x-upstream'], 'blog/ghost:2368');
+      assert.equal((await http('blog.example.net', '/')).status, 404);
+    });
+
+    it('review-apps: a wildcard host with a wildcard certificate, redirected to HTTPS', async () => {
+      const t = track();
+      const plain = await http('pr-12.preview.example.com', '/');
+      assert.equal(plain.status, 308);
+      assert.equal(plain.headers.location, 'https://pr-12.preview.example.com/');
+      assert.equal((await https('pr-12.preview.example.com', '/')).status, 200);
+      const [seen] = t.got('preview/review-router');
+      assert.equal(seen!.headers.host, 'pr-12.preview.example.com');
+      // One label only: a deeper name is not the wildcard's.
+      assert.equal((await http('a.pr-12.preview.example.com', '/')).status, 404);
+    });
+
     it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {
       const t = track();
       const res = await http('whoami.example.com', '/');
@@ -509,6 +546,13 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal(seen!.headers['x-forwarded-host'], 'erp.example.com');
     });
 
+    it('old-tutorial (rewrite-target "/" without groups): everything under /app1 becomes /, the query kept', async () => {
+      const t = track();
+      await http('tutorial.example.com', '/app1/static/main.js?v=3');
+      await http('tutorial.example.com', '/app1');
+      assert.deepEqual(urls(t.got('default/app1')), ['/?v=3', '/']);
+    });
+
     it('approot: / is redirected (302) to /app1, the rest served', async () => {
       const t = track();
       const root = await http('approot.example.com', '/');
@@ -587,6 +631,14 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       for (let i = 0; i < 5; i++) await http('catalog.example.com', `/items/${i}`);
       assert.equal(t.got('shop/catalog-v2').length, 5);
       assert.deepEqual(t.got('shop/catalog-v1'), []);
+    });
+
+    it('payments: the canary by header pattern (alpha and beta rings)', async () => {
+      const t = track();
+      for (const ring of ['alpha', 'beta', 'gamma', 'alphabet']) await http('payments.example.com', `/${ring}`, { headers: { 'X-Ring': ring } });
+      await http('payments.example.com', '/none');
+      assert.deepEqual(urls(t.got('shop/payments-v2')), ['/alpha', '/beta']);
+      assert.deepEqual(urls(t.got('shop/payments-v1')), ['/gamma', '/alphabet', '/none']);
     });
 
     it('cart: weight 0, only the header "always" reaches the dark canary', async () => {
