@@ -21,7 +21,7 @@ import { INGRESS_LISTENER_LIST } from './listeners.ts';
 import { passthroughCandidates } from '../streams/passthrough.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 
-const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: null, tls: [] });
+const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: null, tls: [], defaultCertificateHosts: [] });
 
 /** What the Ingress front end gives the back half, and the Ingresses it read (for their status). */
 export interface IngressFrontEnd extends FrontEndOutput {
@@ -45,12 +45,16 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const tls: TLSCandidate[] = [];
   const streams: StreamCandidate[] = [];
   const passedThrough = new Map<string, string>();
+  // Hosts with TLS from the data plane's default certificate (a spec.tls entry without secretName).
+  const defaultCertificateHosts = new Set<string>();
   for (const { owner, item } of ingresses) {
     const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink));
     if (nginx === null || 'refused' in nginx) continue;
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
-    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode));
+    // ingress-nginx serves a TLS entry without secretName with its default certificate.
+    const tlsMode = { defaultCertificate: settings.profile === 'ingress-nginx' };
+    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode, tlsMode));
     const { namespace } = owner.id;
     // A canary Ingress lends its paths' backends to the Ingress with the same host and path; the
     // rest of it (TLS, default backend) is not used, as in ingress-nginx.
@@ -63,9 +67,10 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     // The default route is a Prefix `/` so that it reads like any other route in the table.
     if (backend !== null) defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
+    for (const host of contribution.defaultCertificateHosts) defaultCertificateHosts.add(host);
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
-  const tlsHosts = new Set(tls.flatMap((t) => t.hosts));
+  const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
