@@ -29,6 +29,8 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
   'media/sonarr': { codes: ['AnnotationRiskRefused'], refused: true },
   // auth-url with an nginx variable cannot be asked: never served unauthenticated.
   'monitoring/kube-prometheus-stack-prometheus': { codes: ['AnnotationInvalid'], refused: true },
+  // A regex under pathType Prefix: ingress-nginx's strict-validate-path-type (default since v1.12) refuses it.
+  'notes/notes-api': { codes: ['IngressPathInvalid'], refused: true },
   // Basic authentication is not supported: one warning naming auth-type, auth-secret and auth-realm; still served.
   'longhorn-system/longhorn-ingress': { codes: ['AnnotationUnsupported'] },
   // proxy-send-timeout and affinity-mode are honoured with a difference, each named.

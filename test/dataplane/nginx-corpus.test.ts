@@ -498,6 +498,22 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('authelia/authelia')), ['/api/verify', '/api/verify']);
     });
 
+    it('budget-api (CORS and auth-url): preflights are answered without asking oauth2-proxy; the rest is authenticated', async () => {
+      const t = track();
+      const preflight = await http('budget-api.example.com', '/v1/accounts', { method: 'OPTIONS', headers: { Origin: 'https://budget.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers['access-control-allow-origin'], 'https://budget.example.com');
+      assert.deepEqual(t.got('auth/oauth2-proxy'), [], 'a preflight carries no cookie: never asked');
+      const denied = await http('budget-api.example.com', '/v1/accounts', { headers: { Origin: 'https://budget.example.com' } });
+      assert.equal(denied.status, 302);
+      assert.equal(denied.headers.location, `https://auth.example.com/oauth2/start?rd=http://budget-api.example.com${encodeURIComponent('/v1/accounts')}`);
+      const allowed = await http('budget-api.example.com', '/v1/accounts', { headers: { Origin: 'https://budget.example.com', Cookie: '_oauth2_proxy=valid' } });
+      assert.equal(allowed.status, 200);
+      assert.equal(allowed.headers['access-control-allow-origin'], 'https://budget.example.com');
+      assert.deepEqual(urls(t.got('apps/budget-api')), ['/v1/accounts']);
+      assert.equal(t.got('auth/oauth2-proxy').length, 2);
+    });
+
     it('authelia\'s portal is served as is', async () => {
       const t = track();
       assert.equal((await http('login.example.com', '/?rd=x')).status, 200);
@@ -553,6 +569,12 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('default/app1')), ['/?v=3', '/']);
     });
 
+    it('notes-api (a regex under pathType Prefix): refused, as strict-validate-path-type does', async () => {
+      const t = track();
+      assert.equal((await http('notes.example.com', '/api/notes')).status, 404);
+      assert.deepEqual(t.got('notes/notes-api'), []);
+    });
+
     it('approot: / is redirected (302) to /app1, the rest served', async () => {
       const t = track();
       const root = await http('approot.example.com', '/');
@@ -596,6 +618,17 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal(secure.status, 200);
       assert.equal(secure.headers['strict-transport-security'], HSTS);
       assert.equal(t.got('web/status').length, 2);
+    });
+
+    it('uptime-kuma (spec.tls without secretName): the default certificate gives the host TLS, so HTTP is redirected', async () => {
+      const t = track();
+      const plain = await http('uptime.example.com', '/dashboard');
+      assert.equal(plain.status, 308);
+      assert.equal(plain.headers.location, 'https://uptime.example.com/dashboard');
+      const secure = await https('uptime.example.com', '/dashboard');
+      assert.equal(secure.status, 200);
+      assert.equal(secure.headers['strict-transport-security'], HSTS);
+      assert.deepEqual(urls(t.got('monitoring/uptime-kuma')), ['/dashboard']);
     });
 
     it('portal (force-ssl-redirect without TLS): plain HTTP goes to HTTPS', async () => {
