@@ -75,7 +75,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   const hsts = settings.hsts === null ? null : hstsValue(settings.hsts);
 
   // Per host: does plain HTTP differ from HTTPS for any of its paths?
-  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && tlsHosts.has(p.path.host.host));
+  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts));
   const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
 
   const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {
@@ -142,6 +142,17 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     emit(p, { host: other, match: 'exact' }, { type: 'Prefix', value: '/' }, filters, key, 'Prefix /', INGRESS_LISTENERS, provenance);
   }
   return { routes, precedence: precedenceOf(keys) };
+}
+
+/**
+ * Whether a host has TLS: a TLS entry names it, or names the one-label wildcard that covers it
+ * (`*.home.example.com` for `sonarr.home.example.com`: cert-manager's wildcard certificates), as
+ * ingress-nginx finds a certificate for a host by the certificate's names.
+ */
+function hasTls(host: string, tlsHosts: ReadonlySet<string>): boolean {
+  if (tlsHosts.has(host)) return true;
+  const dot = host.indexOf('.');
+  return !host.startsWith('*.') && dot > 0 && tlsHosts.has(`*${host.slice(dot)}`);
 }
 
 /** ingress-nginx's `enforceRegexModifier` for one location: `use-regex`, or a rewrite to another path. */
