@@ -447,6 +447,17 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal((await http('a.pr-12.preview.example.com', '/')).status, 404);
     });
 
+    it('prowlarr (a host under the TLS entry\'s wildcard): redirected to HTTPS, served there with HSTS', async () => {
+      const t = track();
+      const plain = await http('prowlarr.home.example.com', '/settings');
+      assert.equal(plain.status, 308);
+      assert.equal(plain.headers.location, 'https://prowlarr.home.example.com/settings');
+      const secure = await https('prowlarr.home.example.com', '/settings');
+      assert.equal(secure.status, 200);
+      assert.equal(secure.headers['strict-transport-security'], HSTS);
+      assert.deepEqual(urls(t.got('media/prowlarr')), ['/settings']);
+    });
+
     it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {
       const t = track();
       const res = await http('whoami.example.com', '/');
