@@ -61,11 +61,16 @@ export function corpusBackends(objects: readonly Record<string, unknown>[] = cor
 
 /**
  * The manifests to serve: the corpus with its port placeholders filled in, a Service per named
- * Service (its ports as the Ingresses name them), an EndpointSlice per Service port whose one
- * endpoint is 127.0.0.1:`upstreamPort(backend)`, and a kubernetes.io/tls Secret (`certPem`,
- * `keyPem`) per secretName.
+ * Service (its ports as the Ingresses name them), for each Service port an EndpointSlice per port
+ * `upstreamPort(backend)` gives (the first is its upstream; others may be dead ones), each with
+ * the one endpoint 127.0.0.1, and a kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName.
  */
-export function corpusManifests(upstreamPort: (backend: CorpusBackend) => number, certPem: string, keyPem: string): object[] {
+export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string): object[] {
+  const portsOf = (b: CorpusBackend): readonly number[] => {
+    const ports = upstreamPorts(b);
+    return typeof ports === 'number' ? [ports] : ports;
+  };
+  const upstreamPort = (b: CorpusBackend): number => portsOf(b)[0]!;
   const objects = corpusObjects();
   const backends = corpusBackends(objects);
   const byService = new Map<string, CorpusBackend[]>();
@@ -91,14 +96,14 @@ export function corpusManifests(upstreamPort: (backend: CorpusBackend) => number
       typeof b.port === 'number' ? { name: `p${b.port}`, port: b.port } : { name: b.port, port: b.port === 'https' ? 443 : b.port === 'http' ? 80 : 8080 };
     out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: ports.map((b) => ({ ...portOf(b), protocol: 'TCP' })) } });
     for (const b of ports) {
-      out.push({
+      portsOf(b).forEach((port, i) => out.push({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
-        metadata: { name: `${name}-${portOf(b).name}`, namespace, labels: { 'kubernetes.io/service-name': name } },
+        metadata: { name: `${name}-${portOf(b).name}-${i}`, namespace, labels: { 'kubernetes.io/service-name': name } },
         addressType: 'IPv4',
-        ports: [{ name: portOf(b).name, port: upstreamPort(b), protocol: 'TCP' }],
+        ports: [{ name: portOf(b).name, port, protocol: 'TCP' }],
         endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true, serving: true, terminating: false } }],
-      });
+      }));
     }
   }
   const secrets = new Set<string>();
