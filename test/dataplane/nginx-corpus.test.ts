@@ -475,6 +475,14 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('media/prowlarr')), ['/settings']);
     });
 
+    it('echo migrated from Traefik (StripPrefix middleware): the prefix is not stripped, Prefix is element-wise', async () => {
+      const t = track();
+      assert.equal((await http('apps.example.com', '/echo/hello')).status, 200);
+      assert.equal((await http('apps.example.com', '/echo')).status, 200);
+      assert.equal((await http('apps.example.com', '/echoes')).status, 404);
+      assert.deepEqual(urls(t.got('apps/echo')), ['/echo/hello', '/echo']);
+    });
+
     it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {
       const t = track();
       const res = await http('whoami.example.com', '/');
