@@ -61,7 +61,7 @@ function absolute(text: string, variables: boolean): Parsed<string> {
 
 const authUrl = (text: string): Parsed<string> => absolute(text, false);
 
-const SIGNIN_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri']);
+const SIGNIN_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri', '$request_method']);
 
 function signinUrl(text: string): Parsed<string | null> {
   const unknown = (text.match(/\$[a-z_]+/g) ?? []).find((v) => !SIGNIN_VARIABLES.has(v));

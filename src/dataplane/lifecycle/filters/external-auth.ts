@@ -137,7 +137,7 @@ export class ExternalAuthStep implements RequestStep {
       if (signin !== null) {
         outcomes.labels('signin').inc();
         const routed = r.routed!;
-        const location = signinLocation(signin, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query });
+        const location = signinLocation(signin, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query, method: r.req.method ?? 'GET' });
         return r.respond(302, { location }, '', 'external-auth');
       }
       outcomes.labels('unauthorized').inc();

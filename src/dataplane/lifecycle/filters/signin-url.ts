@@ -10,6 +10,8 @@ export interface SigninFacts {
   readonly host: string;
   /** The original request target: path and query, as the client sent them. */
   readonly requestUri: string;
+  /** The request's method (`$request_method`: Authelia's sign-in URL carries it as `rm`). */
+  readonly method: string;
 }
 
 const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
@@ -31,6 +33,7 @@ export function signinLocation(signin: ExternalAuthSignin, facts: SigninFacts): 
     best_http_host: facts.httpHost,
     request_uri: facts.requestUri,
     escaped_request_uri: escaped,
+    request_method: facts.method,
   };
   const url = signin.url;
   const expanded = url.includes('$') ? url.replace(VARIABLE, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole) : url;
