@@ -68,7 +68,7 @@ function handler(key: string, kind: Kind | undefined, seen: Seen[]): (req: Incom
         return res.end();
       }
       // Authelia's /api/verify: 200 with the Remote-* fields for a session, else 401.
-      if (kind === 'authelia' && url.startsWith('/api/verify')) {
+      if (kind === 'authelia' && (url.startsWith('/api/verify') || url.startsWith('/api/authz/auth-request'))) {
         const ok = /(^|; )authelia_session=good(;|$)/.test(req.headers.cookie ?? '');
         res.writeHead(ok ? 200 : 401, ok ? { 'remote-user': 'bob', 'remote-groups': 'admins,dev', 'remote-email': 'bob@example.com' } : {});
         return res.end();
@@ -550,6 +550,22 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal(allowed.headers['access-control-allow-origin'], 'https://budget.example.com');
       assert.deepEqual(urls(t.got('apps/budget-api')), ['/v1/accounts']);
       assert.equal(t.got('auth/oauth2-proxy').length, 2);
+    });
+
+    it('bazarr behind Authelia as its current docs say: sign-in with rm the method and rd appended', async () => {
+      const t = track();
+      const denied = await http('bazarr.example.com', '/series?page=3', { method: 'POST', body: '' });
+      assert.equal(denied.status, 302);
+      assert.equal(denied.headers.location, `https://login.example.com?rm=POST&rd=http://bazarr.example.com${encodeURIComponent('/series?page=3')}`);
+      const allowed = await http('bazarr.example.com', '/series', { headers: { Cookie: 'authelia_session=good' } });
+      assert.equal(allowed.status, 200);
+      const [seen] = t.got('media/bazarr');
+      assert.equal(seen!.headers['remote-user'], 'bob');
+      assert.equal(seen!.headers['remote-email'], 'bob@example.com');
+      const asked = t.got('authelia/authelia');
+      assert.deepEqual(urls(asked), ['/api/authz/auth-request', '/api/authz/auth-request']);
+      assert.equal(asked[0]!.method, 'GET', 'auth-method GET, whatever the request\'s');
+      assert.equal(asked[0]!.headers['x-original-method'], 'POST');
     });
 
     it('authelia\'s portal is served as is', async () => {
