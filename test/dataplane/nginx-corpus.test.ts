@@ -147,11 +147,11 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
   const argoPki = makeTestPki('argocd-server.argocd.svc');
 
   /** Plain HTTP on a fresh connection. */
-  const http = (host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> => {
+  const http = (host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<RawResponse> => {
     const fields = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     const body = opts.body ?? '';
     const length = opts.body === undefined ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-    return rawRequest(httpPort, `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: ${host}\r\n${fields}${length}Connection: close\r\n\r\n${body}`);
+    return rawRequest(httpPort, `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: ${host}\r\n${fields}${length}Connection: close\r\n\r\n${body}`, opts.timeoutMs);
   };
   /** HTTPS with the host as SNI; the certificate is the test's own, so not verified here. */
   const https = (host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> =>
@@ -192,7 +192,9 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
     // The inference Service also has an endpoint that is down (a pod just killed): its requests
     // must be retried on the live one (proxy-next-upstream on connection errors, 2 tries).
     const down = await deadPort();
-    await writeManifests(dir, 'corpus.yaml', corpusManifests((b) => (b.key === 'ml/inference:8000' ? [upstreams.get(b.key)!.port, down] : upstreams.get(b.key)!.port), pki.certPem, pki.keyPem));
+    // Jellyseerr is scaled to zero: no endpoint at all.
+    const portsOf = (b: CorpusBackend): number | number[] => (b.key === 'ml/inference:8000' ? [upstreams.get(b.key)!.port, down] : b.key === 'media/jellyseerr:5055' ? [] : upstreams.get(b.key)!.port);
+    await writeManifests(dir, 'corpus.yaml', corpusManifests(portsOf, pki.certPem, pki.keyPem));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     httpPort = Number(new URL(proxy.http).port);
     httpsPort = Number(new URL(proxy.https).port);
@@ -481,6 +483,19 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal((await http('apps.example.com', '/echo')).status, 200);
       assert.equal((await http('apps.example.com', '/echoes')).status, 404);
       assert.deepEqual(urls(t.got('apps/echo')), ['/echo/hello', '/echo']);
+    });
+
+    it('truenas (ExternalName Service): 503 — a known difference, ingress-nginx proxies to the external name', async () => {
+      assert.equal((await http('nas.example.com', '/ui/')).status, 503);
+    });
+
+    it('jellyseerr scaled to zero: 503 while no endpoint is ready', async () => {
+      // Known difference: ingress-nginx answers at once; signalbox first holds the request for the
+      // Service's pause-max-wait (5 s by default) in case an endpoint comes, then answers 503 with
+      // Retry-After.
+      const res = await http('requests.example.com', '/', { timeoutMs: 15_000 });
+      assert.equal(res.status, 503);
+      assert.ok(res.headers['retry-after'] !== undefined);
     });
 
     it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {

@@ -61,16 +61,21 @@ export function corpusBackends(objects: readonly Record<string, unknown>[] = cor
 
 /**
  * The manifests to serve: the corpus with its port placeholders filled in, a Service per named
- * Service (its ports as the Ingresses name them), for each Service port an EndpointSlice per port
- * `upstreamPort(backend)` gives (the first is its upstream; others may be dead ones), each with
- * the one endpoint 127.0.0.1, and a kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName.
+ * Service the corpus does not write itself (its ports as the Ingresses name them), for each Service
+ * port an EndpointSlice per port `upstreamPorts(backend)` gives (the first is its upstream; others
+ * may be dead ones; none: a Service scaled to zero), each with the one endpoint 127.0.0.1, and a
+ * kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName.
  */
 export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string): object[] {
   const portsOf = (b: CorpusBackend): readonly number[] => {
     const ports = upstreamPorts(b);
     return typeof ports === 'number' ? [ports] : ports;
   };
-  const upstreamPort = (b: CorpusBackend): number => portsOf(b)[0]!;
+  const upstreamPort = (b: CorpusBackend): number => {
+    const port = portsOf(b)[0];
+    if (port === undefined) throw new Error(`\${port:${b.namespace}/${b.service}} names a Service without endpoints`);
+    return port;
+  };
   const objects = corpusObjects();
   const backends = corpusBackends(objects);
   const byService = new Map<string, CorpusBackend[]>();
@@ -90,7 +95,13 @@ export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => numbe
   };
 
   const out: object[] = objects.map((o) => fill(o) as object);
+  // A Service the corpus writes itself (an ExternalName one) is not generated.
+  const written = new Set(objects.filter((o) => o['kind'] === 'Service').map((o) => {
+    const meta = o['metadata'] as { namespace?: string; name?: string };
+    return `${meta.namespace ?? 'default'}/${meta.name ?? ''}`;
+  }));
   for (const [service, ports] of byService) {
+    if (written.has(service)) continue;
     const [namespace, name] = service.split('/') as [string, string];
     const portOf = (b: CorpusBackend): { name: string; port: number } =>
       typeof b.port === 'number' ? { name: `p${b.port}`, port: b.port } : { name: b.port, port: b.port === 'https' ? 443 : b.port === 'http' ? 80 : 8080 };
