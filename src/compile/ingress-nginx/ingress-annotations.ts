@@ -22,11 +22,22 @@ import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } f
 
 /** A redirect the Ingress answers every request with (`permanent-redirect`, `temporal-redirect`). */
 export interface FixedRedirect {
+  /** The URL, its variables left out (`https://new.example.com` of `https://new.example.com$request_uri`). */
   readonly url: URL;
   /** The URL as written. */
   readonly text: string;
   readonly code: 301 | 302 | 303 | 307 | 308;
+  /** `$host` (or `$http_host`) stood for the host: the request's own is kept. */
+  readonly requestHost: boolean;
+  /**
+   * What follows the origin: `$request_uri` keeps the request's path and query, `$uri` its path
+   * alone; null: the URL's own path and query.
+   */
+  readonly requestTarget: '$request_uri' | '$uri' | null;
 }
+
+/** What {@link absoluteUrl} reads: the URL without its variables, and what they stood for. */
+type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget'>;
 
 /** What one Ingress's ingress-nginx annotations ask for, defaults applied. */
 export interface NginxIngress {
@@ -196,10 +207,10 @@ export type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallb
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
     if (!raw.has(name)) continue;
-    const url = read<URL | null>(name, absoluteUrl, null);
-    if (url === null) continue;
+    const target = read<RedirectTarget | null>(name, absoluteUrl, null);
+    if (target === null) continue;
     const code = read(`${name}-code`, redirectCode, defaultCode);
-    return { url, text: raw.get(name)!.trim(), code };
+    return { ...target, text: raw.get(name)!.trim(), code };
   }
   return null;
 }
@@ -243,17 +254,34 @@ function rewriteTargetValue(text: string): Parsed<string> {
   return { ok: true, value: t };
 }
 
-function absoluteUrl(text: string): Parsed<URL | null> {
+// The variables redirect URLs use: `https://new.example.com$request_uri`, `https://$host/maintenance.html`.
+const MOVED = /^(https?:\/\/)(?:(\$host|\$http_host|\$best_http_host)(:\d{1,5})?|([^/?#$]+))(?:(\$request_uri|\$uri)|([/?][^$]*))?$/;
+
+/**
+ * An absolute http(s) URL. nginx expands variables in `return`; the ones redirects are written
+ * with are understood — `$host` (`$http_host`) for the host, `$request_uri` or `$uri` right after
+ * the host — and any other is refused.
+ */
+function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
   const t = text.trim();
-  if (t.includes('$')) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable, which signalbox does not expand` };
+  let requestHost = false;
+  let requestTarget: RedirectTarget['requestTarget'] = null;
+  let plain = t;
+  if (t.includes('$')) {
+    const m = MOVED.exec(t);
+    if (m === null) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable signalbox does not expand (only $host for the host, and $request_uri or $uri right after the host)` };
+    requestHost = m[2] !== undefined;
+    requestTarget = (m[5] as RedirectTarget['requestTarget'] | undefined) ?? null;
+    plain = `${m[1]}${m[4] ?? `host.invalid${m[3] ?? ''}`}${m[6] ?? ''}`;
+  }
   let url: URL;
   try {
-    url = new URL(t);
+    url = new URL(plain);
   } catch {
     return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `${JSON.stringify(text)} is not an http or https URL` };
-  return { ok: true, value: url };
+  return { ok: true, value: { url, requestHost, requestTarget } };
 }
 
 function redirectCode(text: string): Parsed<FixedRedirect['code']> {

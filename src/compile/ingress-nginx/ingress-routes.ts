@@ -23,7 +23,7 @@ import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 import { prefixKey } from '../ingress/paths.ts';
-import type { NginxIngress } from './ingress-annotations.ts';
+import type { FixedRedirect, NginxIngress } from './ingress-annotations.ts';
 import { hstsValue, type NginxSettings } from './settings.ts';
 
 /** One path of one Ingress, with what its Ingress's annotations ask for. */
@@ -253,7 +253,7 @@ function requestFilters(p: NginxPath, _settings: NginxSettings): { before: Filte
   const after: FilterCandidate[] = [];
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights, the fixed redirect.
   if (a.cors !== null) before.push(a.cors);
-  if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
+  if (a.redirect !== null) before.push(fixedRedirect(a.redirect));
   // Its access phase, after the redirect to HTTPS.
   if (a.auth !== null) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
@@ -270,11 +270,23 @@ function requestFilters(p: NginxPath, _settings: NginxSettings): { before: Filte
   return { before, after };
 }
 
-/** `return CODE URL;`: Location is the URL as written, whatever the request. */
-function fixedRedirect(url: URL, code: RedirectFilter['statusCode']): RedirectFilter {
+/**
+ * `return CODE URL;`: Location is the URL as written, whatever the request — but for the request's
+ * host where it says `$host`, and its path (and query) where it ends in `$uri` (`$request_uri`).
+ */
+function fixedRedirect(redirect: FixedRedirect): RedirectFilter {
+  const { url, code, requestHost, requestTarget } = redirect;
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
-  return { type: 'RequestRedirect', scheme, hostname: url.hostname, port, path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, statusCode: code };
+  return {
+    type: 'RequestRedirect',
+    scheme,
+    ...(requestHost ? {} : { hostname: url.hostname }),
+    port,
+    ...(requestTarget === null ? { path: { type: 'ReplaceFullPath' as const, value: url.pathname }, query: url.search } : {}),
+    ...(requestTarget === '$uri' ? { query: '' } : {}),
+    statusCode: code,
+  };
 }
 
 /** Characters of regular-expression syntax, escaped to match themselves. */
