@@ -663,6 +663,23 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(t.got('web/docs'), []);
     });
 
+    it('oldbrand (permanent-redirect to https://www.newbrand.example$request_uri): the same path and query on the new domain', async () => {
+      const t = track();
+      const res = await http('www.oldbrand.example', '/pricing/teams?plan=pro&seats=5');
+      assert.equal(res.status, 301);
+      assert.equal(res.headers.location, 'https://www.newbrand.example/pricing/teams?plan=pro&seats=5');
+      assert.deepEqual(t.got('web/marketing'), []);
+    });
+
+    it('shop-maintenance (temporal-redirect to https://$host/maintenance.html): the checkout goes to the page on its own host', async () => {
+      const t = track();
+      const res = await http('store.example.com', '/checkout/step/2?cart=9');
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.location, 'https://store.example.com/maintenance.html');
+      assert.equal((await http('store.example.com', '/maintenance.html')).status, 200);
+      assert.deepEqual(urls(t.got('web/store')), ['/maintenance.html']);
+    });
+
     it('billing-maintenance: 302 to the status page', async () => {
       const res = await http('billing.example.com', '/invoices');
       assert.equal(res.status, 302);
