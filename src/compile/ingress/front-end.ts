@@ -16,7 +16,7 @@ import { field } from '../shared/guards.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from '../shared/objects.ts';
 import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { ingressCandidateRoute } from './ingress-route.ts';
-import { parseIngress, type IngressContribution } from './ingress.ts';
+import { parseIngress, type IngressContribution, type IngressPath } from './ingress.ts';
 import { INGRESS_LISTENER_LIST } from './listeners.ts';
 import { passthroughCandidates } from '../streams/passthrough.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
@@ -47,6 +47,8 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const passedThrough = new Map<string, string>();
   // Hosts with TLS from the data plane's default certificate (a spec.tls entry without secretName).
   const defaultCertificateHosts = new Set<string>();
+  // ingress-nginx: the default backend of an Ingress with rules, by the Ingress (see below).
+  const ruleDefaults = new Map<RankedOwner, NginxPath>();
   for (const { owner, item } of ingresses) {
     const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink));
     if (nginx === null || 'refused' in nginx) continue;
@@ -64,15 +66,49 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
     }
     for (const path of contribution.paths) paths.push({ owner, path, ingress: nginx });
     const backend = contribution.defaultBackend;
-    // The default route is a Prefix `/` so that it reads like any other route in the table.
-    if (backend !== null) defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
+    if (backend !== null && settings.profile === 'ingress-nginx' && contribution.paths.length > 0) {
+      // An Ingress with rules: its default backend takes what they do not, on its hosts only.
+      const root: IngressPath = { host: { host: '', match: 'any' }, pathType: 'Prefix', rawType: 'Prefix', path: '/', key: '/', ref: backend.ref, provenance: backend.provenance, ruleProvenance: backend.provenance };
+      ruleDefaults.set(owner, { owner, path: root, ingress: nginx });
+    } else if (backend !== null) {
+      // The default route is a Prefix `/` so that it reads like any other route in the table.
+      defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
+    }
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
     for (const host of contribution.defaultCertificateHosts) defaultCertificateHosts.add(host);
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
+  paths.push(...hostDefaults(paths, ruleDefaults));
   const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+}
+
+/**
+ * ingress-nginx's `/` of each host whose oldest Ingress has rules and a default backend: that
+ * backend takes the host's requests no path takes — unless some Ingress gives the host a `/` path.
+ * (A host's first Ingress creates its server, with a `/` location to its default backend, else to
+ * the controller's; only an Ingress without rules configures the catch-all server.)
+ */
+function hostDefaults(paths: readonly NginxPath[], defaults: ReadonlyMap<RankedOwner, NginxPath>): NginxPath[] {
+  if (defaults.size === 0) return [];
+  const first = new Map<string, RankedOwner>();
+  const rooted = new Set<string>();
+  for (const p of paths) {
+    const key = `${p.path.host.match} ${p.path.host.host}`;
+    if (!first.has(key)) first.set(key, p.owner);
+    if (p.path.path === '/' && p.path.rawType !== 'Exact') rooted.add(key);
+  }
+  const out: NginxPath[] = [];
+  const seen = new Set<string>();
+  for (const p of paths) {
+    const key = `${p.path.host.match} ${p.path.host.host}`;
+    const root = defaults.get(p.owner);
+    if (root === undefined || first.get(key) !== p.owner || rooted.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...root, path: { ...root.path, host: p.path.host } });
+  }
+  return out;
 }
 
 /** The profile's defaults, changed by the ingress-nginx controller ConfigMap when one is read. */
