@@ -498,6 +498,15 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.ok(res.headers['retry-after'] !== undefined);
     });
 
+    it('company-site (rules and a defaultBackend): its host\'s other paths go to its backend, other hosts\' never', async () => {
+      const t = track();
+      assert.equal((await http('www.company.example', '/blog/2024/hello')).status, 200);
+      assert.equal((await http('www.company.example', '/careers')).status, 200);
+      assert.equal((await http('unknown.example.com', '/careers')).status, 404);
+      assert.deepEqual(urls(t.got('web/company-blog')), ['/blog/2024/hello']);
+      assert.deepEqual(urls(t.got('web/company-404')), ['/careers']);
+    });
+
     it('whoami migrated from Traefik: its Traefik annotations change nothing; plain HTTP is served', async () => {
       const t = track();
       const res = await http('whoami.example.com', '/');

@@ -25,9 +25,14 @@ interface CorpusIngress {
   readonly kind: 'Ingress';
   readonly metadata: { readonly name: string; readonly namespace: string };
   readonly spec: {
+    readonly defaultBackend?: CorpusServiceBackend;
     readonly tls?: readonly { readonly secretName?: string }[];
-    readonly rules?: readonly { readonly http?: { readonly paths: readonly { readonly backend: { readonly service: { readonly name: string; readonly port: { readonly number?: number; readonly name?: string } } } }[] } }[];
+    readonly rules?: readonly { readonly http?: { readonly paths: readonly { readonly backend: CorpusServiceBackend }[] } }[];
   };
+}
+
+interface CorpusServiceBackend {
+  readonly service: { readonly name: string; readonly port: { readonly number?: number; readonly name?: string } };
 }
 
 /** Every object of the corpus files, in file order (files sorted by name). */
@@ -47,13 +52,12 @@ export function corpusIngressNames(objects: readonly Record<string, unknown>[] =
 export function corpusBackends(objects: readonly Record<string, unknown>[] = corpusObjects()): CorpusBackend[] {
   const out = new Map<string, CorpusBackend>();
   for (const ing of ingresses(objects)) {
-    for (const rule of ing.spec.rules ?? []) {
-      for (const p of rule.http?.paths ?? []) {
-        const { name, port } = p.backend.service;
-        const portRef = port.number ?? port.name!;
-        const key = `${ing.metadata.namespace}/${name}:${portRef}`;
-        if (!out.has(key)) out.set(key, { key, namespace: ing.metadata.namespace, service: name, port: portRef });
-      }
+    const named = [...(ing.spec.rules ?? []).flatMap((rule) => (rule.http?.paths ?? []).map((p) => p.backend)), ...(ing.spec.defaultBackend === undefined ? [] : [ing.spec.defaultBackend])];
+    for (const backend of named) {
+      const { name, port } = backend.service;
+      const portRef = port.number ?? port.name!;
+      const key = `${ing.metadata.namespace}/${name}:${portRef}`;
+      if (!out.has(key)) out.set(key, { key, namespace: ing.metadata.namespace, service: name, port: portRef });
     }
   }
   return [...out.values()];
