@@ -89,7 +89,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('cors-max-age', 'Low', 'supported', 'As ingress-nginx.'),
   row('custom-headers', 'Medium', 'unsupported', 'Needs a ConfigMap of headers; not read.'),
   row('custom-http-errors', 'Low', 'unsupported', 'Upstream errors pass through unchanged.'),
-  row('default-backend', 'Low', 'unsupported', 'Only `spec.defaultBackend` (one for the whole proxy).'),
+  row('default-backend', 'Low', 'unsupported', 'Only `spec.defaultBackend`: the `/` of its hosts for an Ingress with rules, the catch-all for one without.'),
   row('denylist-source-range', 'Medium', 'supported', 'Clients inside the CIDRs get 403.'),
   row('disable-proxy-intercept-errors', 'Low', 'not-applicable', 'Upstream errors are never intercepted.'),
   row('enable-access-log', 'Low', 'unsupported', 'Access logging is global (`--access-log`).'),
