@@ -721,6 +721,14 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
     });
   });
 
+  describe('other controllers\' Ingresses', () => {
+    it('traefik, class-less and haproxy Ingresses are not served', async () => {
+      const t = track();
+      for (const host of ['traefik.example.com', 'classless.example.com', 'haproxy.example.com']) assert.equal((await http(host, '/')).status, 404, host);
+      for (const name of ['kube-system/traefik', 'apps/classless', 'apps/haproxy-app']) assert.deepEqual(t.got(name), [], name);
+    });
+  });
+
   // proxy-body-size (413 over the limit, 1m by default in this profile) and the source ranges land
   // in parallel with this corpus; these cases are written from ingress-nginx's documentation and
   // fail until then. The merger un-skips them.
