@@ -52,7 +52,8 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
 const NOT_OURS = ['kube-system/traefik-dashboard', 'apps/classless', 'apps/haproxy-app'];
 
 describe('the ingress-nginx corpus compiles as ingress-nginx would take it', () => {
-  const { snapshot, diagnostics: loadDiagnostics } = snapshotFromObjects(corpusManifests(() => [8080], readFileSync(join(PEM, 'shop.crt'), 'utf8'), readFileSync(join(PEM, 'shop.key'), 'utf8')));
+  const cert = readFileSync(join(PEM, 'shop.crt'), 'utf8');
+  const { snapshot, diagnostics: loadDiagnostics } = snapshotFromObjects(corpusManifests(() => [8080], cert, readFileSync(join(PEM, 'shop.key'), 'utf8'), cert));
   const result = compile(snapshot, NGINX_OPTIONS);
   const names = corpusIngressNames().filter((n) => !NOT_OURS.includes(n));
 

@@ -34,8 +34,9 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
   let httpPort: number;
   let httpsPort: number;
   const upstreams = new Map<string, Upstream>();
-  // The Ingresses' certificate (every TLS Secret holds it) and argocd-server's own.
-  const pki = makeTestPki('ingress.example.com');
+  // The Ingresses' certificate (every TLS Secret holds it; the TLS upstreams present it too, and
+  // Vault's is verified by its name) and argocd-server's own.
+  const pki = makeTestPki('vault-tls.vault.svc');
   const argoPki = makeTestPki('argocd-server.argocd.svc');
 
   /** Plain HTTP on a fresh connection. */
@@ -86,7 +87,7 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
     const down = await deadPort();
     // Jellyseerr is scaled to zero: no endpoint at all.
     const portsOf = (b: CorpusBackend): number | number[] => (b.key === 'ml/inference:8000' ? [upstreams.get(b.key)!.port, down] : b.key === 'media/jellyseerr:5055' ? [] : upstreams.get(b.key)!.port);
-    await writeManifests(dir, 'corpus.yaml', corpusManifests(portsOf, pki.certPem, pki.keyPem));
+    await writeManifests(dir, 'corpus.yaml', corpusManifests(portsOf, pki.certPem, pki.keyPem, pki.caPem));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     httpPort = Number(new URL(proxy.http).port);
     httpsPort = Number(new URL(proxy.https).port);
@@ -290,6 +291,15 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       const res = await https('vault.example.com', '/v1/sys/health?standbyok=true');
       assert.equal(res.status, 200);
       assert.deepEqual(urls(t.got('vault/vault-active')), ['/v1/sys/health?standbyok=true']);
+    });
+
+    it('vault-tls (proxy-ssl-verify on): the pods\' certificate is verified against the Secret\'s CA, by the Service\'s name', async () => {
+      const t = track();
+      const res = await https('vault-tls.example.com', '/v1/sys/seal-status');
+      assert.equal(res.status, 200);
+      const [seen] = t.got('vault/vault-tls-active');
+      assert.equal(seen!.tls, true);
+      assert.equal(seen!.url, '/v1/sys/seal-status');
     });
 
     it('home-assistant: the frontend\'s WebSocket is upgraded and echoes', async () => {

@@ -30,6 +30,7 @@ const KINDS: Record<string, Kind> = {
   'argocd/argocd-server:https': 'passthrough',
   'argocd/argocd-server:http': 'h1-and-h2c',
   'identity/keycloak:https': 'https',
+  'vault/vault-tls-active:8200': 'https',
   'kubernetes-dashboard/kubernetes-dashboard:443': 'https',
   'home/home-assistant:8123': 'websocket',
   'auth/oauth2-proxy:4180': 'oauth2-proxy',

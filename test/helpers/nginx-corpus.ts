@@ -23,7 +23,7 @@ export interface CorpusBackend {
 /** An Ingress of the corpus as it was read. */
 interface CorpusIngress {
   readonly kind: 'Ingress';
-  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec: {
     readonly defaultBackend?: CorpusServiceBackend;
     readonly tls?: readonly { readonly secretName?: string }[];
@@ -67,10 +67,11 @@ export function corpusBackends(objects: readonly Record<string, unknown>[] = cor
  * The manifests to serve: the corpus with its port placeholders filled in, a Service per named
  * Service the corpus does not write itself (its ports as the Ingresses name them), for each Service
  * port an EndpointSlice per port `upstreamPorts(backend)` gives (the first is its upstream; others
- * may be dead ones; none: a Service scaled to zero), each with the one endpoint 127.0.0.1, and a
- * kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName.
+ * may be dead ones; none: a Service scaled to zero), each with the one endpoint 127.0.0.1, a
+ * kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName, and a Secret with `ca.crt`
+ * (`upstreamCaPem`: the CA of the upstreams' certificates) per `proxy-ssl-secret`.
  */
-export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string): object[] {
+export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string, upstreamCaPem: string): object[] {
   const portsOf = (b: CorpusBackend): readonly number[] => {
     const ports = upstreamPorts(b);
     return typeof ports === 'number' ? [ports] : ports;
@@ -128,6 +129,11 @@ export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => numbe
   for (const s of secrets) {
     const [namespace, name] = s.split('/') as [string, string];
     out.push(tlsSecret(name, certPem, keyPem, namespace));
+  }
+  const cas = new Set(ingresses(objects).map((i) => i.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-ssl-secret']).filter((n) => n !== undefined));
+  for (const ca of cas) {
+    const [namespace, name] = ca.split('/') as [string, string];
+    out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: { 'ca.crt': Buffer.from(upstreamCaPem).toString('base64') } });
   }
   return out;
 }
