@@ -19,8 +19,12 @@ const TLS_PROTOCOLS = new Set<BackendProtocol>(['https', 'h2']);
 const MAX_CONNECT_MS = 60_000;
 const MAX_READ_MS = 3_600_000;
 
-/** The overrides an Ingress's annotations ask for (reported problems leave their field unset). */
-export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink): ClusterOverrides {
+/**
+ * The overrides an Ingress's annotations ask for (reported problems leave their field unset).
+ * `keyPairSecrets` (`namespace/name`) are the Secrets with a `tls.crt` and `tls.key`: a
+ * `proxy-ssl-secret` naming one presents that certificate to the endpoints too.
+ */
+export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink, keyPairSecrets: ReadonlySet<string> = new Set()): ClusterOverrides {
   const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
   const out: { -readonly [K in keyof ClusterOverrides]: ClusterOverrides[K] } = {};
 
@@ -87,6 +91,9 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
       verify,
       ...(serverName === null ? {} : { serverName }),
       ...(secret === null ? {} : { ca: { kind: 'Secret' as const, name: secret, key: 'ca.crt' } }),
+      // ingress-nginx's proxy_ssl_certificate: the Secret's own certificate, when it has one
+      // (cert-manager's Secrets: tls.crt, tls.key and ca.crt).
+      ...(secret !== null && keyPairSecrets.has(`${id.namespace}/${secret}`) ? { clientCertificate: secret } : {}),
     };
   }
   return out;

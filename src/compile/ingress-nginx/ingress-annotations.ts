@@ -97,9 +97,10 @@ const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
 
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
- * served (reported). An Ingress without any gets the settings' defaults.
+ * served (reported). An Ingress without any gets the settings' defaults. `keyPairSecrets` are the
+ * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts).
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, keyPairSecrets: ReadonlySet<string> = new Set()): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -160,7 +161,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
     denySourceRange: read('denylist-source-range', parseCidrList, settings.denySourceRange),
     canary: read('canary', parseBool, false) ? canaryRules(id, raw, read, sink) : null,
-    overrides: backendOverrides(id, raw, read, settings, sink),
+    overrides: backendOverrides(id, raw, read, settings, sink, keyPairSecrets),
     auth,
     cors: corsFilter(id, read, sink),
     raw,

@@ -12,7 +12,7 @@ import { readNginxIngress } from '../ingress-nginx/ingress-annotations.ts';
 import { nginxRoutes, type NginxPath } from '../ingress-nginx/ingress-routes.ts';
 import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
 import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
-import { field } from '../shared/guards.ts';
+import { field, isRecord } from '../shared/guards.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from '../shared/objects.ts';
 import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { ingressCandidateRoute } from './ingress-route.ts';
@@ -39,6 +39,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
   const settings = nginxSettingsOf(input, options, sink);
+  const keyPairs = keyPairSecrets(input);
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
@@ -50,7 +51,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // ingress-nginx: the default backend of an Ingress with rules, by the Ingress (see below).
   const ruleDefaults = new Map<RankedOwner, NginxPath>();
   for (const { owner, item } of ingresses) {
-    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, keyPairs));
     if (nginx === null || 'refused' in nginx) continue;
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
@@ -107,6 +108,20 @@ function hostDefaults(paths: readonly NginxPath[], defaults: ReadonlyMap<RankedO
     if (root === undefined || first.get(key) !== p.owner || rooted.has(key) || seen.has(key)) continue;
     seen.add(key);
     out.push({ ...root, path: { ...root.path, host: p.path.host } });
+  }
+  return out;
+}
+
+/**
+ * `namespace/name` of the Secrets holding a `tls.crt` and a `tls.key`: a `proxy-ssl-secret` naming
+ * one also presents that certificate to the endpoints, as ingress-nginx does (a CA-only Secret
+ * does not). Whether the pair is usable is the back half's to say.
+ */
+function keyPairSecrets(input: unknown): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const [key, item] of indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink())) {
+    const data = field(item.obj, 'data');
+    if (isRecord(data) && typeof data['tls.crt'] === 'string' && typeof data['tls.key'] === 'string') out.add(key);
   }
   return out;
 }
