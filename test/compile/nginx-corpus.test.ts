@@ -52,8 +52,8 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
 const NOT_OURS = ['kube-system/traefik-dashboard', 'apps/classless', 'apps/haproxy-app'];
 
 describe('the ingress-nginx corpus compiles as ingress-nginx would take it', () => {
-  const cert = readFileSync(join(PEM, 'shop.crt'), 'utf8');
-  const { snapshot, diagnostics: loadDiagnostics } = snapshotFromObjects(corpusManifests(() => [8080], cert, readFileSync(join(PEM, 'shop.key'), 'utf8'), cert));
+  const [certPem, keyPem] = [readFileSync(join(PEM, 'shop.crt'), 'utf8'), readFileSync(join(PEM, 'shop.key'), 'utf8')];
+  const { snapshot, diagnostics: loadDiagnostics } = snapshotFromObjects(corpusManifests(() => [8080], certPem, keyPem, { caPem: certPem, certPem, keyPem }));
   const result = compile(snapshot, NGINX_OPTIONS);
   const names = corpusIngressNames().filter((n) => !NOT_OURS.includes(n));
 

@@ -36,7 +36,7 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
   const upstreams = new Map<string, Upstream>();
   // The Ingresses' certificate (every TLS Secret holds it; the TLS upstreams present it too, and
   // Vault's is verified by its name) and argocd-server's own.
-  const pki = makeTestPki('vault-tls.vault.svc');
+  const pki = makeTestPki('vault-tls.vault.svc', ['ingress-nginx']);
   const argoPki = makeTestPki('argocd-server.argocd.svc');
 
   /** Plain HTTP on a fresh connection. */
@@ -87,7 +87,8 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
     const down = await deadPort();
     // Jellyseerr is scaled to zero: no endpoint at all.
     const portsOf = (b: CorpusBackend): number | number[] => (b.key === 'ml/inference:8000' ? [upstreams.get(b.key)!.port, down] : b.key === 'media/jellyseerr:5055' ? [] : upstreams.get(b.key)!.port);
-    await writeManifests(dir, 'corpus.yaml', corpusManifests(portsOf, pki.certPem, pki.keyPem, pki.caPem));
+    const client = pki.clients['ingress-nginx']!;
+    await writeManifests(dir, 'corpus.yaml', corpusManifests(portsOf, pki.certPem, pki.keyPem, { caPem: pki.caPem, certPem: client.certPem, keyPem: client.keyPem }));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     httpPort = Number(new URL(proxy.http).port);
     httpsPort = Number(new URL(proxy.https).port);
@@ -293,13 +294,14 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('vault/vault-active')), ['/v1/sys/health?standbyok=true']);
     });
 
-    it('vault-tls (proxy-ssl-verify on): the pods\' certificate is verified against the Secret\'s CA, by the Service\'s name', async () => {
+    it('vault-tls (proxy-ssl-*): the pods\' certificate verified by the Secret\'s CA and name; the Secret\'s own presented to them', async () => {
       const t = track();
       const res = await https('vault-tls.example.com', '/v1/sys/seal-status');
       assert.equal(res.status, 200);
       const [seen] = t.got('vault/vault-tls-active');
       assert.equal(seen!.tls, true);
       assert.equal(seen!.url, '/v1/sys/seal-status');
+      assert.equal(seen!.clientCertificate, 'ingress-nginx', 'Vault requires and verifies a client certificate');
     });
 
     it('home-assistant: the frontend\'s WebSocket is upgraded and echoes', async () => {

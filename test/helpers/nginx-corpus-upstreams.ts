@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createH2cServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { CorpusBackend } from './nginx-corpus.ts';
 import type { TestPki } from './test-ca.ts';
 import { addWebSocketEcho } from './websocket-echo.ts';
@@ -19,18 +20,21 @@ export interface Seen {
   readonly headers: IncomingMessage['headers'];
   readonly httpVersion: string;
   readonly tls: boolean;
+  /** The CN of the client certificate the proxy presented, if any. */
+  readonly clientCertificate: string | null;
   readonly bodyBytes: number;
 }
 
 /** How a Service's upstream behaves, when not as a plain HTTP/1.1 app. */
-type Kind = 'https' | 'passthrough' | 'h1-and-h2c' | 'websocket' | 'oauth2-proxy' | 'authelia' | 'slow';
+type Kind = 'https' | 'mtls' | 'passthrough' | 'h1-and-h2c' | 'websocket' | 'oauth2-proxy' | 'authelia' | 'slow';
 
 const KINDS: Record<string, Kind> = {
   // argocd-server terminates TLS itself on https (passed through) and speaks HTTP/1.1 and h2c on http.
   'argocd/argocd-server:https': 'passthrough',
   'argocd/argocd-server:http': 'h1-and-h2c',
   'identity/keycloak:https': 'https',
-  'vault/vault-tls-active:8200': 'https',
+  // Vault with tls_require_and_verify_client_cert: only clients with a certificate of its CA.
+  'vault/vault-tls-active:8200': 'mtls',
   'kubernetes-dashboard/kubernetes-dashboard:443': 'https',
   'home/home-assistant:8123': 'websocket',
   'auth/oauth2-proxy:4180': 'oauth2-proxy',
@@ -52,7 +56,10 @@ function handler(key: string, kind: Kind | undefined, seen: Seen[]): (req: Incom
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
     req.on('end', () => {
       const url = req.url ?? '';
-      seen.push({ method: req.method ?? '', url, headers: req.headers, httpVersion: req.httpVersion, tls: 'encrypted' in req.socket, bodyBytes });
+      const tls = 'encrypted' in req.socket;
+      const peer = tls ? (req.socket as TLSSocket).getPeerCertificate() : null;
+      const clientCertificate = peer !== null && peer.subject !== undefined ? String(peer.subject.CN) : null;
+      seen.push({ method: req.method ?? '', url, headers: req.headers, httpVersion: req.httpVersion, tls, clientCertificate, bodyBytes });
       // oauth2-proxy's /oauth2/auth: 202 with the user for a valid session cookie, else 401.
       if (kind === 'oauth2-proxy' && url.startsWith('/oauth2/auth')) {
         const ok = /(^|; )_oauth2_proxy=valid(;|$)/.test(req.headers.cookie ?? '');
@@ -98,9 +105,10 @@ export async function startCorpusUpstream(b: CorpusBackend, pki: TestPki, argoPk
   const kind = KINDS[b.key];
   const seen: Seen[] = [];
   const app = handler(b.key, kind, seen);
-  if (kind === 'https' || kind === 'passthrough') {
+  if (kind === 'https' || kind === 'mtls' || kind === 'passthrough') {
     const tls = kind === 'passthrough' ? argoPki : pki;
-    const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, app);
+    const mtls = kind === 'mtls' ? { requestCert: true, rejectUnauthorized: true, ca: pki.caPem } : {};
+    const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, ...mtls }, app);
     return { port: await listen(server), seen, close: () => { server.closeAllConnections(); server.close(); } };
   }
   if (kind === 'h1-and-h2c') {

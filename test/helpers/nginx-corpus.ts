@@ -20,6 +20,13 @@ export interface CorpusBackend {
   readonly port: number | string;
 }
 
+/** What a `proxy-ssl-secret` Secret holds: the upstreams' CA and a client certificate. */
+export interface UpstreamTlsSecret {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
 /** An Ingress of the corpus as it was read. */
 interface CorpusIngress {
   readonly kind: 'Ingress';
@@ -68,10 +75,11 @@ export function corpusBackends(objects: readonly Record<string, unknown>[] = cor
  * Service the corpus does not write itself (its ports as the Ingresses name them), for each Service
  * port an EndpointSlice per port `upstreamPorts(backend)` gives (the first is its upstream; others
  * may be dead ones; none: a Service scaled to zero), each with the one endpoint 127.0.0.1, a
- * kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName, and a Secret with `ca.crt`
- * (`upstreamCaPem`: the CA of the upstreams' certificates) per `proxy-ssl-secret`.
+ * kubernetes.io/tls Secret (`certPem`, `keyPem`) per secretName, and per `proxy-ssl-secret` a
+ * Secret as cert-manager issues them: the CA of the upstreams' certificates (`ca.crt`) and a client
+ * certificate it signed (`tls.crt`, `tls.key`).
  */
-export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string, upstreamCaPem: string): object[] {
+export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => number | readonly number[], certPem: string, keyPem: string, upstreamTls: UpstreamTlsSecret): object[] {
   const portsOf = (b: CorpusBackend): readonly number[] => {
     const ports = upstreamPorts(b);
     return typeof ports === 'number' ? [ports] : ports;
@@ -133,7 +141,8 @@ export function corpusManifests(upstreamPorts: (backend: CorpusBackend) => numbe
   const cas = new Set(ingresses(objects).map((i) => i.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-ssl-secret']).filter((n) => n !== undefined));
   for (const ca of cas) {
     const [namespace, name] = ca.split('/') as [string, string];
-    out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: { 'ca.crt': Buffer.from(upstreamCaPem).toString('base64') } });
+    const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+    out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'kubernetes.io/tls', data: { 'ca.crt': base64(upstreamTls.caPem), 'tls.crt': base64(upstreamTls.certPem), 'tls.key': base64(upstreamTls.keyPem) } });
   }
   return out;
 }
