@@ -31,6 +31,10 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
   'monitoring/kube-prometheus-stack-prometheus': { codes: ['AnnotationInvalid'], refused: true },
   // A regex under pathType Prefix: ingress-nginx's strict-validate-path-type (default since v1.12) refuses it.
   'notes/notes-api': { codes: ['IngressPathInvalid'], refused: true },
+  // Security-relevant: no client-certificate checks (auth-tls-*) and no web application firewall
+  // (enable-modsecurity, enable-owasp-core-rules); warned, and served.
+  'apps/vaultwarden-admin': { codes: ['AnnotationUnsupported'] },
+  'blog/wordpress': { codes: ['AnnotationUnsupported'] },
   // ExternalName Services are not resolved (a known difference): reported, the route answers 503.
   'infra/truenas': { codes: ['ServiceTypeUnsupported'] },
   // Basic authentication is not supported: one warning naming auth-type, auth-secret and auth-realm; still served.
@@ -102,6 +106,8 @@ describe('the ingress-nginx corpus compiles as ingress-nginx would take it', () 
     assert.match(message('nextcloud/nextcloud'), /server-snippet/);
     assert.match(message('monitoring/kube-prometheus-stack-prometheus'), /auth-url.*variable/);
     assert.match(message('blog/ghost'), /custom-http-errors, limit-rps, server-alias/);
+    assert.match(message('apps/vaultwarden-admin'), /auth-tls-secret, auth-tls-verify-client, auth-tls-verify-depth/);
+    assert.match(message('blog/wordpress'), /enable-modsecurity, enable-owasp-core-rules/);
     assert.match(message('media/plex'), /86400 seconds .* 3600 seconds is used/);
     assert.match(message('sonarqube/sonarqube'), /proxy-connect-timeout: 300 seconds .* 60 seconds is used/);
   });

@@ -496,6 +496,15 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal(asked[0]!.headers['x-original-method'], 'POST');
     });
 
+    it('vaultwarden-admin (auth-tls-verify-client on): served without a client certificate — a security-relevant difference', async () => {
+      // ingress-nginx answers 400 "No required SSL certificate was sent". signalbox does not verify
+      // client certificates: it warns (AnnotationUnsupported, checked at compile) and serves.
+      const t = track();
+      const res = await https('vault.home.example.com', '/admin');
+      assert.equal(res.status, 200);
+      assert.equal(t.got('apps/vaultwarden').length, 1);
+    });
+
     it('authelia\'s portal is served as is', async () => {
       const t = track();
       assert.equal((await http('login.example.com', '/?rd=x')).status, 200);
@@ -599,7 +608,7 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.equal(res.headers.location, 'https://status.example.com/maintenance');
     });
 
-    it('wordpress (from-to-www-redirect): the bare name goes (308) to www., which is served', async () => {
+    it('wordpress (from-to-www-redirect; ModSecurity unsupported): the bare name goes (308) to www., which is served', async () => {
       const t = track();
       const res = await http('example.org', '/2024/05/hello-world?utm=x');
       assert.equal(res.status, 308);
