@@ -105,7 +105,8 @@ function hostDefaults(paths: readonly NginxPath[], defaults: ReadonlyMap<RankedO
   for (const p of paths) {
     const key = `${p.path.host.match} ${p.path.host.host}`;
     const root = defaults.get(p.owner);
-    if (root === undefined || first.get(key) !== p.owner || rooted.has(key) || seen.has(key)) continue;
+    // The catch-all server exists before any Ingress: a rule without host never gives it a `/`.
+    if (root === undefined || p.path.host.match === 'any' || first.get(key) !== p.owner || rooted.has(key) || seen.has(key)) continue;
     seen.add(key);
     out.push({ ...root, path: { ...root.path, host: p.path.host } });
   }
