@@ -381,6 +381,16 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('media/prowlarr')), ['/settings']);
     });
 
+    it('matrix-synapse: two hosts of one Ingress with one certificate, each with its own paths', async () => {
+      const t = track();
+      assert.equal((await https('matrix.example.net', '/_matrix/client/versions')).status, 200);
+      assert.equal((await https('example.net', '/.well-known/matrix/server')).status, 200);
+      assert.equal((await https('example.net', '/_matrix/client/versions')).status, 404);
+      assert.equal((await https('matrix.example.net', '/')).status, 404);
+      assert.equal((await http('example.net', '/.well-known/matrix/client')).headers.location, 'https://example.net/.well-known/matrix/client');
+      assert.deepEqual(urls(t.got('matrix/matrix-synapse')), ['/_matrix/client/versions', '/.well-known/matrix/server']);
+    });
+
     it('echo migrated from Traefik (StripPrefix middleware): the prefix is not stripped, Prefix is element-wise', async () => {
       const t = track();
       assert.equal((await http('apps.example.com', '/echo/hello')).status, 200);
@@ -416,9 +426,10 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       const res = await http('whoami.example.com', '/');
       assert.equal(res.status, 200);
       assert.equal(res.headers.location, undefined);
-      // Host names are case-insensitive, as nginx's server_name.
+      // Host names are case-insensitive, and a port in Host is not part of the name, as nginx's server_name.
       assert.equal((await http('WhoAmI.Example.COM', '/')).status, 200);
-      assert.equal(t.got('apps/whoami').length, 2);
+      assert.equal((await http('whoami.example.com:80', '/')).status, 200);
+      assert.equal(t.got('apps/whoami').length, 3);
     });
   });
 
