@@ -582,6 +582,8 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       const root = await http('approot.example.com', '/');
       assert.equal(root.status, 302);
       assert.equal(root.headers.location, 'http://approot.example.com/app1');
+      // `return 302 $scheme://$http_host/app1`: the host as the client named it, port included.
+      assert.equal((await http('approot.example.com:30080', '/')).headers.location, 'http://approot.example.com:30080/app1');
       assert.equal((await http('approot.example.com', '/app1/index.html')).status, 200);
       assert.deepEqual(urls(t.got('default/http-svc')), ['/app1/index.html']);
     });
@@ -655,6 +657,8 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       const res = await http('portal.example.com', '/login?next=%2F');
       assert.equal(res.status, 308);
       assert.equal(res.headers.location, 'https://portal.example.com/login?next=%2F');
+      // Through a NodePort (http://host:30080/): ingress-nginx drops the port (HTTPS is on 443).
+      assert.equal((await http('portal.example.com:30080', '/login')).headers.location, 'https://portal.example.com/login');
       assert.deepEqual(t.got('web/portal'), []);
     });
   });
