@@ -8,7 +8,9 @@ import { compareAge, withAge } from '../shared/age.ts';
 import type { DefaultRouteCandidate, FrontEndOutput, RankedOwner, TLSCandidate } from '../shared/candidates.ts';
 import { DiagnosticSink, guarded } from '../shared/diagnostics.ts';
 import { readNginxConfigMap } from '../ingress-nginx/config-map.ts';
-import { readNginxIngress } from '../ingress-nginx/ingress-annotations.ts';
+import { NGINX_PREFIX } from '../ingress-nginx/annotation-table.ts';
+import { readNginxIngress, type NginxIngress } from '../ingress-nginx/ingress-annotations.ts';
+import { captureGroups, highestReference } from '../ingress-nginx/rewrite-groups.ts';
 import { nginxRoutes, type NginxPath } from '../ingress-nginx/ingress-routes.ts';
 import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
 import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
@@ -65,7 +67,9 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
       for (const path of contribution.paths) canaries.push({ owner, path, ingress: nginx });
       continue;
     }
-    for (const path of contribution.paths) paths.push({ owner, path, ingress: nginx });
+    for (const path of contribution.paths) {
+      if (rewritable(owner, path, nginx, sink)) paths.push({ owner, path, ingress: nginx });
+    }
     const backend = contribution.defaultBackend;
     if (backend !== null && settings.profile === 'ingress-nginx' && contribution.paths.length > 0) {
       // An Ingress with rules: its default backend takes what they do not, on its hosts only.
@@ -111,6 +115,20 @@ function hostDefaults(paths: readonly NginxPath[], defaults: ReadonlyMap<RankedO
     out.push({ ...root, path: { ...root.path, host: p.path.host } });
   }
   return out;
+}
+
+/**
+ * Whether the Ingress's `rewrite-target` can be applied to `path` (reported when not): its `$N`
+ * must be capture groups of the path, or nginx refuses the rewrite (and ingress-nginx the Ingress).
+ */
+function rewritable(owner: RankedOwner, path: IngressPath, nginx: NginxIngress, sink: DiagnosticSink): boolean {
+  const target = nginx.rewriteTarget;
+  if (target === null || target === path.path) return true;
+  const wanted = highestReference(target);
+  const groups = captureGroups(path.path);
+  if (wanted <= groups) return true;
+  sink.report(owner.id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}rewrite-target ${JSON.stringify(target)} names $${wanted}, but path ${JSON.stringify(path.path)} has ${groups === 0 ? 'no capture group' : `${groups} capture group${groups === 1 ? '' : 's'}`} (nginx refuses such a rewrite, and ingress-nginx the Ingress); the path is ignored`, path.provenance);
+  return false;
 }
 
 /**
