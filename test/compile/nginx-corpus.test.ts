@@ -29,6 +29,8 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
   'media/sonarr': { codes: ['AnnotationRiskRefused'], refused: true },
   // auth-url with an nginx variable cannot be asked: never served unauthenticated.
   'monitoring/kube-prometheus-stack-prometheus': { codes: ['AnnotationInvalid'], refused: true },
+  // rewrite-target /$1 on a path without capture groups: nginx refuses the rewrite.
+  'default/docs-broken-rewrite': { codes: ['AnnotationInvalid'], refused: true },
   // A regex under pathType Prefix: ingress-nginx's strict-validate-path-type (default since v1.12) refuses it.
   'notes/notes-api': { codes: ['IngressPathInvalid'], refused: true },
   // Security-relevant: no client-certificate checks (auth-tls-*) and no web application firewall

@@ -577,6 +577,12 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(t.got('notes/notes-api'), []);
     });
 
+    it('docs-broken-rewrite (rewrite-target /$1, no group in the path): not served, as nginx refuses the rewrite', async () => {
+      const t = track();
+      assert.equal((await http('handbook.example.com', '/docs/intro')).status, 404);
+      assert.deepEqual(t.got('default/handbook'), []);
+    });
+
     it('approot: / is redirected (302) to /app1, the rest served', async () => {
       const t = track();
       const root = await http('approot.example.com', '/');
