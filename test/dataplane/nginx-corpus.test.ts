@@ -391,6 +391,12 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('matrix/matrix-synapse')), ['/_matrix/client/versions', '/.well-known/matrix/server']);
     });
 
+    it('photoprism (nginx.org/* annotations of another controller): served with ingress-nginx\'s defaults', async () => {
+      const t = track();
+      assert.equal((await http('photos.example.com', '/library/browse')).status, 200);
+      assert.deepEqual(urls(t.got('media/photoprism')), ['/library/browse']);
+    });
+
     it('echo migrated from Traefik (StripPrefix middleware): the prefix is not stripped, Prefix is element-wise', async () => {
       const t = track();
       assert.equal((await http('apps.example.com', '/echo/hello')).status, 200);
@@ -785,6 +791,10 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       const t = track();
       assert.equal((await declared('grafana.example.com', '/api/dashboards/import', 2 * 1024 * 1024)).status, 413);
       assert.deepEqual(t.got('monitoring/grafana'), []);
+    });
+
+    it('photoprism: nginx.org/client-max-body-size is not ingress-nginx\'s, so the default 1m applies: 413', async () => {
+      assert.equal((await declared('photos.example.com', '/api/v1/upload', 2 * 1024 * 1024)).status, 413);
     });
 
     it('uploads: a body over ingress-nginx\'s default 1m is refused with 413; a smaller one passes', async () => {
