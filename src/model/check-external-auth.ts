@@ -20,7 +20,7 @@ const RESERVED_REQUEST = new Set(['host', 'content-length', 'transfer-encoding',
 /** Fields that may not be copied into the upstream request: its framing and routing are the proxy's. */
 const RESERVED_COPY = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade']);
 /** The nginx variables an auth or sign-in URL may hold (signin-url.ts expands them). */
-const SIGNIN_VARIABLES = new Set(['scheme', 'pass_access_scheme', 'host', 'http_host', 'best_http_host', 'request_uri', 'escaped_request_uri']);
+const SIGNIN_VARIABLES = new Set(['scheme', 'pass_access_scheme', 'host', 'http_host', 'best_http_host', 'request_uri', 'escaped_request_uri', 'request_method']);
 const VARIABLE = /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/g;
 const MAX_TIMEOUT_MS = 3_600_000;
 

@@ -189,8 +189,9 @@ export interface ExternalAuthSignin {
    * Absolute http or https URL. It may hold the nginx variables users write in `auth-signin`,
    * expanded per request: `$scheme` (and `$pass_access_scheme`), `$host` (the request's host name,
    * lower case, no port), `$http_host` (and `$best_http_host`: the host as the client named it),
-   * `$request_uri` (the original target: path and query) and `$escaped_request_uri` (the same,
-   * percent-encoded as a query value). No other variable.
+   * `$request_uri` (the original target: path and query), `$escaped_request_uri` (the same,
+   * percent-encoded as a query value) and `$request_method` (Authelia's `?rm=$request_method`).
+   * No other variable.
    */
   readonly url: string;
   /**

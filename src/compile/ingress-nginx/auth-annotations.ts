@@ -3,6 +3,9 @@
  * Authelia, Authentik setups) read into an {@link ExternalAuthFilter}.
  */
 import type { ExternalAuthFilter } from '../../model/table.ts';
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import type { ObjectIdentity } from '../shared/objects.ts';
+import { NGINX_PREFIX } from './annotation-table.ts';
 import type { Reader } from './ingress-annotations.ts';
 import { parseBool, type Parsed } from './values.ts';
 
@@ -10,11 +13,24 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** How long the auth service may take, as nginx's default proxy_read_timeout for the auth location. */
 const AUTH_TIMEOUT_MS = 60_000;
 
-/** The filter of `auth-url`, or null when the Ingress sets none (or an unusable one, reported). */
-export function externalAuth(raw: ReadonlyMap<string, string>, read: Reader): ExternalAuthFilter | null {
-  if (!raw.has('auth-url')) return null;
-  const url = read<string | null>('auth-url', authUrl, null);
-  if (url === null) return null;
+/** What {@link externalAuth} gives for an `auth-url` that cannot be asked: the Ingress is not served. */
+export const UNUSABLE_AUTH = 'unusable-auth-url';
+
+/**
+ * The filter of `auth-url`, null when the Ingress sets none, or {@link UNUSABLE_AUTH} (reported)
+ * when it sets one signalbox cannot ask: then nothing of the Ingress may be served, since serving
+ * it without the check would open what its author closed (ingress-nginx answers 503 for the paths
+ * of an auth-url it cannot parse; one it can, with variables, it asks).
+ */
+export function externalAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, sink: DiagnosticSink): ExternalAuthFilter | null | typeof UNUSABLE_AUTH {
+  const text = raw.get('auth-url');
+  if (text === undefined) return null;
+  const parsed = authUrl(text);
+  if (!parsed.ok) {
+    sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}auth-url: ${parsed.message}; nothing of the Ingress is served rather than served without its authentication`, `${id.provenance}/annotations/${NGINX_PREFIX}auth-url`);
+    return UNUSABLE_AUTH;
+  }
+  const url = parsed.value;
   const signin = read<string | null>('auth-signin', signinUrl, null);
   return {
     type: 'ExternalAuth',
@@ -43,17 +59,17 @@ function absolute(text: string, variables: boolean): Parsed<string> {
   return { ok: true, value: t };
 }
 
-const URL_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri']);
+const URL_VARIABLES = new Set(['$scheme', '$pass_access_scheme', '$host', '$http_host', '$best_http_host', '$request_uri', '$escaped_request_uri', '$request_method']);
 
 /** An auth or sign-in URL: absolute, with only the variables the data plane expands per request. */
-function urlWithVariables(text: string): Parsed<string | null> {
+function urlWithVariables(text: string): Parsed<string> {
   const unknown = (text.match(/\$[a-z_]+/g) ?? []).find((v) => !URL_VARIABLES.has(v));
   if (unknown !== undefined) return { ok: false, message: `${JSON.stringify(text)} uses ${unknown}; only ${[...URL_VARIABLES].join(', ')} are expanded` };
   return absolute(text, true);
 }
 
 const authUrl = urlWithVariables;
-const signinUrl = urlWithVariables;
+const signinUrl = (text: string): Parsed<string | null> => urlWithVariables(text);
 
 function method(text: string): Parsed<string> {
   const t = text.trim().toUpperCase();

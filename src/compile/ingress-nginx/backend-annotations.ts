@@ -15,9 +15,16 @@ import { parseBool, parseInteger, parseSeconds, type Parsed } from './values.ts'
 
 const PROTOCOLS: Record<string, BackendProtocol> = { HTTP: 'http1', AUTO_HTTP: 'http1', HTTPS: 'https', GRPC: 'h2c', GRPCS: 'h2', H2C: 'h2c' };
 const TLS_PROTOCOLS = new Set<BackendProtocol>(['https', 'h2']);
+/** The longest connect, and response-header and idle, timeouts a cluster takes (shared/cluster-overrides.ts). */
+const MAX_CONNECT_MS = 60_000;
+const MAX_READ_MS = 3_600_000;
 
-/** The overrides an Ingress's annotations ask for (reported problems leave their field unset). */
-export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink): ClusterOverrides {
+/**
+ * The overrides an Ingress's annotations ask for (reported problems leave their field unset).
+ * `keyPairSecrets` (`namespace/name`) are the Secrets with a `tls.crt` and `tls.key`: a
+ * `proxy-ssl-secret` naming one presents that certificate to the endpoints too.
+ */
+export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, settings: NginxSettings, sink: DiagnosticSink, keyPairSecrets: ReadonlySet<string> = new Set()): ClusterOverrides {
   const at = (name: string): string => `${id.provenance}/annotations/${NGINX_PREFIX}${name}`;
   const out: { -readonly [K in keyof ClusterOverrides]: ClusterOverrides[K] } = {};
 
@@ -29,8 +36,17 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     else sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}backend-protocol ${JSON.stringify(raw.get('backend-protocol'))} is not HTTP, HTTPS, GRPC, GRPCS, H2C or AUTO_HTTP; it is ignored`, at('backend-protocol'));
   }
 
-  const connectMs = read<number | null>('proxy-connect-timeout', upTo(60_000), settings.connectTimeoutMs);
-  const readMs = read<number | null>('proxy-read-timeout', parseSeconds, settings.readTimeoutMs);
+  // nginx takes any number of seconds; signalbox's clusters connect for a minute and wait for an
+  // answer an hour at most (the bounds of its Service annotations). Longer values, common in
+  // copied snippets (`proxy-connect-timeout: "300"`) and streaming setups (Plex: a day), are capped
+  // and said, never dropped.
+  const capped = (name: string, ms: number | null, maxMs: number): number | null => {
+    if (ms === null || ms <= maxMs) return ms;
+    if (raw.has(name)) sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}${name}: ${ms / 1000} seconds is longer than signalbox waits; ${maxMs / 1000} seconds is used`, at(name));
+    return maxMs;
+  };
+  const connectMs = capped('proxy-connect-timeout', read<number | null>('proxy-connect-timeout', parseSeconds, settings.connectTimeoutMs), MAX_CONNECT_MS);
+  const readMs = capped('proxy-read-timeout', read<number | null>('proxy-read-timeout', parseSeconds, settings.readTimeoutMs), MAX_READ_MS);
   if (connectMs !== null || readMs !== null) {
     out.timeouts = { ...(connectMs === null ? {} : { connectMs }), ...(readMs === null ? {} : { responseHeadersMs: readMs, idleMs: readMs }) };
   }
@@ -75,17 +91,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
       verify,
       ...(serverName === null ? {} : { serverName }),
       ...(secret === null ? {} : { ca: { kind: 'Secret' as const, name: secret, key: 'ca.crt' } }),
+      // ingress-nginx's proxy_ssl_certificate: the Secret's own certificate, when it has one
+      // (cert-manager's Secrets: tls.crt, tls.key and ca.crt).
+      ...(secret !== null && keyPairSecrets.has(`${id.namespace}/${secret}`) ? { clientCertificate: secret } : {}),
     };
   }
   return out;
-}
-
-function upTo(maxMs: number): (text: string) => Parsed<number> {
-  return (text) => {
-    const parsed = parseSeconds(text);
-    if (parsed.ok && parsed.value > maxMs) return { ok: false, message: `${parsed.value / 1000} seconds is more than ${maxMs / 1000}` };
-    return parsed;
-  };
 }
 
 /** `$request_uri` and the other single nginx variables a hash can be taken of. */

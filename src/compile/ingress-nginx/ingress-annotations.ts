@@ -17,7 +17,7 @@ import type { ClusterOverrides } from '../../model/policy.ts';
 import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
-import { externalAuth } from './auth-annotations.ts';
+import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { NginxSettings } from './settings.ts';
@@ -26,11 +26,22 @@ import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } f
 
 /** A redirect the Ingress answers every request with (`permanent-redirect`, `temporal-redirect`). */
 export interface FixedRedirect {
+  /** The URL, its variables left out (`https://new.example.com` of `https://new.example.com$request_uri`). */
   readonly url: URL;
   /** The URL as written. */
   readonly text: string;
   readonly code: 301 | 302 | 303 | 307 | 308;
+  /** `$host` (or `$http_host`) stood for the host: the request's own is kept. */
+  readonly requestHost: boolean;
+  /**
+   * What follows the origin: `$request_uri` keeps the request's path and query, `$uri` its path
+   * alone; null: the URL's own path and query.
+   */
+  readonly requestTarget: '$request_uri' | '$uri' | null;
 }
+
+/** What {@link absoluteUrl} reads: the URL without its variables, and what they stood for. */
+type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget'>;
 
 /** What one Ingress's ingress-nginx annotations ask for, defaults applied. */
 export interface NginxIngress {
@@ -105,9 +116,10 @@ const NO_SECRETS: SecretIndex = new Map();
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
  * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
- * snapshot's, by `namespace/name`: `auth-secret` names one.
+ * snapshot's, by `namespace/name`: `auth-secret` names one. `keyPairSecrets` are the
+ * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts).
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set()): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -186,11 +198,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     }
   }
   // An auth-url that cannot be used must not leave what it protects open.
-  const auth = externalAuth(raw, read);
-  if (raw.has('auth-url') && auth === null) {
-    sink.report(id, 'AccessAnnotationUnsupported', 'error', `${NGINX_PREFIX}auth-url cannot be used (above); nothing of the Ingress is served rather than served without authentication`, at('auth-url'));
-    return { refused: true };
-  }
+  const auth = externalAuth(id, raw, read, sink);
+  if (auth === UNUSABLE_AUTH) return { refused: true };
 
   // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
   // annotations are ignored (reported with the rest): it takes the main Ingress's.
@@ -218,7 +227,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     canary,
     snippets,
     serverAliases: read('server-alias', aliasList, []),
-    overrides: backendOverrides(id, raw, read, settings, sink),
+    overrides: backendOverrides(id, raw, read, settings, sink, keyPairSecrets),
     auth,
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
@@ -288,10 +297,10 @@ const ENFORCED_AUTH_TYPE: string | null = 'basic';
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
     if (!raw.has(name)) continue;
-    const url = read<URL | null>(name, absoluteUrl, null);
-    if (url === null) continue;
+    const target = read<RedirectTarget | null>(name, absoluteUrl, null);
+    if (target === null) continue;
     const code = read(`${name}-code`, redirectCode, defaultCode);
-    return { url, text: raw.get(name)!.trim(), code };
+    return { ...target, text: raw.get(name)!.trim(), code };
   }
   return null;
 }
@@ -335,17 +344,34 @@ function rewriteTargetValue(text: string): Parsed<string> {
   return { ok: true, value: t };
 }
 
-function absoluteUrl(text: string): Parsed<URL | null> {
+// The variables redirect URLs use: `https://new.example.com$request_uri`, `https://$host/maintenance.html`.
+const MOVED = /^(https?:\/\/)(?:(\$host|\$http_host|\$best_http_host)(:\d{1,5})?|([^/?#$]+))(?:(\$request_uri|\$uri)|([/?][^$]*))?$/;
+
+/**
+ * An absolute http(s) URL. nginx expands variables in `return`; the ones redirects are written
+ * with are understood — `$host` (`$http_host`) for the host, `$request_uri` or `$uri` right after
+ * the host — and any other is refused.
+ */
+function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
   const t = text.trim();
-  if (t.includes('$')) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable, which signalbox does not expand` };
+  let requestHost = false;
+  let requestTarget: RedirectTarget['requestTarget'] = null;
+  let plain = t;
+  if (t.includes('$')) {
+    const m = MOVED.exec(t);
+    if (m === null) return { ok: false, message: `${JSON.stringify(text)} uses an nginx variable signalbox does not expand (only $host for the host, and $request_uri or $uri right after the host)` };
+    requestHost = m[2] !== undefined;
+    requestTarget = (m[5] as RedirectTarget['requestTarget'] | undefined) ?? null;
+    plain = `${m[1]}${m[4] ?? `host.invalid${m[3] ?? ''}`}${m[6] ?? ''}`;
+  }
   let url: URL;
   try {
-    url = new URL(t);
+    url = new URL(plain);
   } catch {
     return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `${JSON.stringify(text)} is not an http or https URL` };
-  return { ok: true, value: url };
+  return { ok: true, value: { url, requestHost, requestTarget } };
 }
 
 function redirectCode(text: string): Parsed<FixedRedirect['code']> {

@@ -24,7 +24,6 @@
 import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
 import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
 import { serviceOf, type NginxPath } from './nginx-path.ts';
-import type { NginxIngress } from './ingress-annotations.ts';
 import { accessLists } from './snippets.ts';
 import { normalizeCidr } from '../../model/cidr.ts';
 import { escapeRegExp } from './regex-text.ts';
@@ -34,6 +33,7 @@ import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 import { prefixKey } from '../ingress/paths.ts';
+import type { FixedRedirect, NginxIngress } from './ingress-annotations.ts';
 import { hstsValue, type NginxSettings } from './settings.ts';
 
 /** How a candidate sorts among its host's routes (the back half's comparator reads it). */
@@ -65,7 +65,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   const hsts = settings.hsts === null ? null : hstsValue(settings.hsts);
 
   // Per host: does plain HTTP differ from HTTPS for any of its paths?
-  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && tlsHosts.has(p.path.host.host));
+  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts));
   const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
 
   const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {
@@ -134,6 +134,17 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   return { routes, precedence: precedenceOf(keys) };
 }
 
+/**
+ * Whether a host has TLS: a TLS entry names it, or names the one-label wildcard that covers it
+ * (`*.home.example.com` for `sonarr.home.example.com`: cert-manager's wildcard certificates), as
+ * ingress-nginx finds a certificate for a host by the certificate's names.
+ */
+function hasTls(host: string, tlsHosts: ReadonlySet<string>): boolean {
+  if (tlsHosts.has(host)) return true;
+  const dot = host.indexOf('.');
+  return !host.startsWith('*.') && dot > 0 && tlsHosts.has(`*${host.slice(dot)}`);
+}
+
 /** ingress-nginx's `enforceRegexModifier` for one location: `use-regex`, or a rewrite to another path. */
 function isRegexPath(p: NginxPath): boolean {
   return p.ingress.useRegex || (p.ingress.rewriteTarget !== null && p.ingress.rewriteTarget !== p.path.path);
@@ -181,7 +192,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.cors !== null) before.push(a.cors);
   const snippet = a.snippets?.filters ?? [];
   before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
-  if (a.redirect !== null) before.push(fixedRedirect(a.redirect.url, a.redirect.code));
+  if (a.redirect !== null) before.push(fixedRedirect(a.redirect));
   // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to
   // HTTPS: the address lists, then basic auth and auth-url, which must both allow the request
   // (ingress-nginx's `satisfy all`); the local checks first, so a stranger costs no subrequest.
@@ -229,11 +240,23 @@ function addressFilters(a: NginxIngress): FilterCandidate[] {
   return out;
 }
 
-/** `return CODE URL;`: Location is the URL as written, whatever the request. */
-function fixedRedirect(url: URL, code: RedirectFilter['statusCode']): RedirectFilter {
+/**
+ * `return CODE URL;`: Location is the URL as written, whatever the request — but for the request's
+ * host where it says `$host`, and its path (and query) where it ends in `$uri` (`$request_uri`).
+ */
+function fixedRedirect(redirect: FixedRedirect): RedirectFilter {
+  const { url, code, requestHost, requestTarget } = redirect;
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
-  return { type: 'RequestRedirect', scheme, hostname: url.hostname, port, path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, statusCode: code };
+  return {
+    type: 'RequestRedirect',
+    scheme,
+    ...(requestHost ? {} : { hostname: url.hostname }),
+    port,
+    ...(requestTarget === null ? { path: { type: 'ReplaceFullPath' as const, value: url.pathname }, query: url.search } : {}),
+    ...(requestTarget === '$uri' ? { query: '' } : {}),
+    statusCode: code,
+  };
 }
 
 /**

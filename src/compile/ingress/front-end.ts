@@ -8,21 +8,23 @@ import { compareAge, withAge } from '../shared/age.ts';
 import type { DefaultRouteCandidate, FrontEndOutput, RankedOwner, TLSCandidate } from '../shared/candidates.ts';
 import { DiagnosticSink, guarded } from '../shared/diagnostics.ts';
 import { readNginxConfigMap } from '../ingress-nginx/config-map.ts';
-import { readNginxIngress } from '../ingress-nginx/ingress-annotations.ts';
+import { NGINX_PREFIX } from '../ingress-nginx/annotation-table.ts';
+import { readNginxIngress, type NginxIngress } from '../ingress-nginx/ingress-annotations.ts';
+import { captureGroups, highestReference } from '../ingress-nginx/rewrite-groups.ts';
 import { nginxRoutes } from '../ingress-nginx/ingress-routes.ts';
 import type { NginxPath } from '../ingress-nginx/nginx-path.ts';
 import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
 import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
-import { field } from '../shared/guards.ts';
+import { field, isRecord } from '../shared/guards.ts';
 import { identify, indexByKey, indexObjects, subjectOf, type Identified } from '../shared/objects.ts';
 import { ownership, ourClasses, type Ownership } from './ingress-class.ts';
 import { ingressCandidateRoute } from './ingress-route.ts';
-import { parseIngress, type IngressContribution } from './ingress.ts';
+import { parseIngress, type IngressContribution, type IngressPath } from './ingress.ts';
 import { INGRESS_LISTENER_LIST } from './listeners.ts';
 import { passthroughCandidates } from '../streams/passthrough.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 
-const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: null, tls: [] });
+const EMPTY: IngressContribution = Object.freeze({ paths: [], defaultBackend: null, tls: [], defaultCertificateHosts: [] });
 
 /** What the Ingress front end gives the back half, and the Ingresses it read (for their status). */
 export interface IngressFrontEnd extends FrontEndOutput {
@@ -42,18 +44,25 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   const settings = nginxSettingsOf(input, options, sink);
   // auth-secret names a Secret: read here, reported by the back half where Secrets are indexed again.
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
+  const keyPairs = keyPairSecrets(input);
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
   const tls: TLSCandidate[] = [];
   const streams: StreamCandidate[] = [];
   const passedThrough = new Map<string, string>();
+  // Hosts with TLS from the data plane's default certificate (a spec.tls entry without secretName).
+  const defaultCertificateHosts = new Set<string>();
+  // ingress-nginx: the default backend of an Ingress with rules, by the Ingress (see below).
+  const ruleDefaults = new Map<RankedOwner, NginxPath>();
   for (const { owner, item } of ingresses) {
-    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets, keyPairs));
     if (nginx === null || 'refused' in nginx) continue;
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
-    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode));
+    // ingress-nginx serves a TLS entry without secretName with its default certificate.
+    const tlsMode = { defaultCertificate: settings.profile === 'ingress-nginx' };
+    const contribution = guarded(sink, owner.id, EMPTY, () => parseIngress(owner.id, item.obj, sink, mode, tlsMode));
     const { namespace } = owner.id;
     // A canary Ingress lends its paths' backends to the Ingress with the same host and path; the
     // rest of it (TLS, default backend) is not used, as in ingress-nginx.
@@ -61,15 +70,25 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
       for (const path of contribution.paths) canaries.push({ owner, path, ingress: nginx });
       continue;
     }
-    for (const path of contribution.paths) paths.push({ owner, path, ingress: nginx });
+    for (const path of contribution.paths) {
+      if (rewritable(owner, path, nginx, sink)) paths.push({ owner, path, ingress: nginx });
+    }
     const backend = contribution.defaultBackend;
-    // The default route is a Prefix `/` so that it reads like any other route in the table.
-    if (backend !== null) defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
+    if (backend !== null && settings.profile === 'ingress-nginx' && contribution.paths.length > 0) {
+      // An Ingress with rules: its default backend takes what they do not, on its hosts only.
+      const root: IngressPath = { host: { host: '', match: 'any' }, pathType: 'Prefix', rawType: 'Prefix', path: '/', key: '/', ref: backend.ref, provenance: backend.provenance, ruleProvenance: backend.provenance };
+      ruleDefaults.set(owner, { owner, path: root, ingress: nginx });
+    } else if (backend !== null) {
+      // The default route is a Prefix `/` so that it reads like any other route in the table.
+      defaultRoutes.push({ owner, route: ingressCandidateRoute('Prefix', '/', { namespace, ...backend.ref }, backend.provenance) });
+    }
     for (const entry of contribution.tls) tls.push({ owner, ...entry });
+    for (const host of contribution.defaultCertificateHosts) defaultCertificateHosts.add(host);
     streams.push(...guarded(sink, owner.id, [], () => passthroughCandidates(owner, item.obj, contribution.paths, passedThrough, sink)));
   }
+  paths.push(...hostDefaults(paths, ruleDefaults));
   paths.push(...aliasPaths(paths, sink));
-  const tlsHosts = new Set(tls.flatMap((t) => t.hosts));
+  const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
@@ -93,6 +112,62 @@ function aliasPaths(paths: readonly NginxPath[], sink: DiagnosticSink): NginxPat
       }
       out.push({ ...p, path: { ...p.path, host: { host: alias, match: alias.startsWith('*.') ? 'wildcard' : 'exact' } } });
     }
+  }
+  return out;
+}
+
+/**
+ * ingress-nginx's `/` of each host whose oldest Ingress has rules and a default backend: that
+ * backend takes the host's requests no path takes — unless some Ingress gives the host a `/` path.
+ * (A host's first Ingress creates its server, with a `/` location to its default backend, else to
+ * the controller's; only an Ingress without rules configures the catch-all server.)
+ */
+function hostDefaults(paths: readonly NginxPath[], defaults: ReadonlyMap<RankedOwner, NginxPath>): NginxPath[] {
+  if (defaults.size === 0) return [];
+  const first = new Map<string, RankedOwner>();
+  const rooted = new Set<string>();
+  for (const p of paths) {
+    const key = `${p.path.host.match} ${p.path.host.host}`;
+    if (!first.has(key)) first.set(key, p.owner);
+    if (p.path.path === '/' && p.path.rawType !== 'Exact') rooted.add(key);
+  }
+  const out: NginxPath[] = [];
+  const seen = new Set<string>();
+  for (const p of paths) {
+    const key = `${p.path.host.match} ${p.path.host.host}`;
+    const root = defaults.get(p.owner);
+    // The catch-all server exists before any Ingress: a rule without host never gives it a `/`.
+    if (root === undefined || p.path.host.match === 'any' || first.get(key) !== p.owner || rooted.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...root, path: { ...root.path, host: p.path.host } });
+  }
+  return out;
+}
+
+/**
+ * Whether the Ingress's `rewrite-target` can be applied to `path` (reported when not): its `$N`
+ * must be capture groups of the path, or nginx refuses the rewrite (and ingress-nginx the Ingress).
+ */
+function rewritable(owner: RankedOwner, path: IngressPath, nginx: NginxIngress, sink: DiagnosticSink): boolean {
+  const target = nginx.rewriteTarget;
+  if (target === null || target === path.path) return true;
+  const wanted = highestReference(target);
+  const groups = captureGroups(path.path);
+  if (wanted <= groups) return true;
+  sink.report(owner.id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}rewrite-target ${JSON.stringify(target)} names $${wanted}, but path ${JSON.stringify(path.path)} has ${groups === 0 ? 'no capture group' : `${groups} capture group${groups === 1 ? '' : 's'}`} (nginx refuses such a rewrite, and ingress-nginx the Ingress); the path is ignored`, path.provenance);
+  return false;
+}
+
+/**
+ * `namespace/name` of the Secrets holding a `tls.crt` and a `tls.key`: a `proxy-ssl-secret` naming
+ * one also presents that certificate to the endpoints, as ingress-nginx does (a CA-only Secret
+ * does not). Whether the pair is usable is the back half's to say.
+ */
+function keyPairSecrets(input: unknown): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const [key, item] of indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink())) {
+    const data = field(item.obj, 'data');
+    if (isRecord(data) && typeof data['tls.crt'] === 'string' && typeof data['tls.key'] === 'string') out.add(key);
   }
   return out;
 }

@@ -52,19 +52,36 @@ export interface IngressContribution {
   readonly paths: readonly IngressPath[];
   readonly defaultBackend: DefaultBackendCandidate | null;
   readonly tls: readonly IngressTLS[];
+  /**
+   * The hosts of `spec.tls` entries without a secretName, when {@link TlsMode.defaultCertificate}:
+   * they have TLS with the proxy's default certificate. Empty otherwise.
+   */
+  readonly defaultCertificateHosts: readonly string[];
 }
+
+/** How `spec.tls` is read. */
+export interface TlsMode {
+  /**
+   * ingress-nginx's reading: an entry without secretName gives its hosts TLS with the controller's
+   * default certificate (`--default-ssl-certificate`, else a self-signed one), so the redirect to
+   * HTTPS and HSTS apply to them. Otherwise such an entry is reported and ignored.
+   */
+  readonly defaultCertificate: boolean;
+}
+
+const SECRET_REQUIRED: TlsMode = Object.freeze({ defaultCertificate: false });
 
 /**
  * Reads one of our Ingresses. Every invalid part (rule, path, backend, TLS entry) is reported to
  * `sink` and dropped; the rest is returned.
  */
-export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink, mode: PathMode = PLAIN_PATHS): IngressContribution {
+export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink, mode: PathMode = PLAIN_PATHS, tlsMode: TlsMode = SECRET_REQUIRED): IngressContribution {
   reportForeignAnnotations(id, obj, sink);
   const spec = field(obj, 'spec');
   const paths: IngressPath[] = [];
   if (!isRecord(spec)) {
     sink.report(id, 'ObjectInvalid', 'error', `spec must be an object, got ${describe(spec)}; nothing of the Ingress is served`);
-    return { paths, defaultBackend: null, tls: [] };
+    return { paths, defaultBackend: null, tls: [], defaultCertificateHosts: [] };
   }
   const ruleHosts: string[] = [];
   const rules = field(spec, 'rules');
@@ -113,7 +130,9 @@ export function parseIngress(id: ObjectIdentity, obj: Dict, sink: DiagnosticSink
       paths.push({ host, ...parsed, ref, provenance, ruleProvenance });
     });
   });
-  return { paths, defaultBackend: parseDefaultBackend(id, spec, sink), tls: parseTLS(id, spec, ruleHosts, sink) };
+  const defaultCertificateHosts: string[] = [];
+  const tls = parseTLS(id, spec, ruleHosts, sink, tlsMode.defaultCertificate ? defaultCertificateHosts : null);
+  return { paths, defaultBackend: parseDefaultBackend(id, spec, sink), tls, defaultCertificateHosts };
 }
 
 function parseDefaultBackend(id: ObjectIdentity, spec: Dict, sink: DiagnosticSink): DefaultBackendCandidate | null {
@@ -128,7 +147,8 @@ function parseDefaultBackend(id: ObjectIdentity, spec: Dict, sink: DiagnosticSin
   return { ref, provenance };
 }
 
-function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], sink: DiagnosticSink): IngressTLS[] {
+/** `defaultCertificateHosts`, when given, collects the hosts of entries without secretName instead of reporting them. */
+function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], sink: DiagnosticSink, defaultCertificateHosts: string[] | null): IngressTLS[] {
   const value = field(spec, 'tls');
   if (isUnset(value)) return [];
   if (!Array.isArray(value)) {
@@ -142,9 +162,10 @@ function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], 
     if (!isRecord(entry)) return invalid(`a TLS entry must be an object, got ${describe(entry)}`);
     const secretName = field(entry, 'secretName');
     // The API allows omitting secretName (SNI routing without a certificate); a proxy that
-    // terminates TLS needs a certificate, so such an entry has nothing for us to serve.
-    if (isUnset(secretName)) return invalid('secretName is required');
-    if (typeof secretName !== 'string' || !isDns1123Subdomain(secretName)) {
+    // terminates TLS needs a certificate, so such an entry has nothing for us to serve — unless
+    // the default certificate stands in for it (ingress-nginx).
+    if (isUnset(secretName) && defaultCertificateHosts === null) return invalid('secretName is required');
+    if (!isUnset(secretName) && (typeof secretName !== 'string' || !isDns1123Subdomain(secretName))) {
       return invalid(`secretName ${JSON.stringify(secretName) ?? describe(secretName)} is not a valid Secret name`);
     }
     const rawHosts = field(entry, 'hosts');
@@ -163,7 +184,8 @@ function parseTLS(id: ObjectIdentity, spec: Dict, ruleHosts: readonly string[], 
     if (hosts.length === 0) {
       return invalid(Array.isArray(rawHosts) && rawHosts.length > 0 ? 'none of its hosts is valid' : 'no hosts, and no rule of the Ingress names a host');
     }
-    out.push({ secretName, hosts, provenance });
+    if (typeof secretName === 'string') out.push({ secretName, hosts, provenance });
+    else defaultCertificateHosts?.push(...hosts.filter((h) => !defaultCertificateHosts.includes(h)));
   });
   return out;
 }

@@ -82,7 +82,7 @@ export class ExternalAuthStep implements RequestStep {
     let authHost: string | null = this.#authHost;
     if (this.#variables) {
       const routed = r.routed!;
-      url = expandVariables(f.url, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query });
+      url = expandVariables(f.url, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query, method: r.req.method ?? 'GET' });
       authHost = URL.parse(url)?.hostname ?? null;
       if (authHost === null) {
         outcomes.labels('unreachable').inc();
@@ -154,7 +154,7 @@ export class ExternalAuthStep implements RequestStep {
       if (signin !== null) {
         outcomes.labels('signin').inc();
         const routed = r.routed!;
-        const location = signinLocation(signin, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query });
+        const location = signinLocation(signin, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query, method: r.req.method ?? 'GET' });
         return r.respond(302, { location }, '', 'external-auth');
       }
       outcomes.labels('unauthorized').inc();

@@ -10,6 +10,8 @@ export interface SigninFacts {
   readonly host: string;
   /** The original request target: path and query, as the client sent them. */
   readonly requestUri: string;
+  /** The request's method (`$request_method`: Authelia's sign-in URL carries it as `rm`). */
+  readonly method: string;
 }
 
 const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
@@ -46,6 +48,7 @@ export function expandVariables(url: string, facts: SigninFacts): string {
     best_http_host: facts.httpHost,
     request_uri: facts.requestUri,
     escaped_request_uri: escapeComponent(facts.requestUri),
+    request_method: facts.method,
   };
   return url.replace(VARIABLE, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole);
 }
