@@ -41,15 +41,18 @@ async function captureClientHello(servername: string): Promise<Buffer> {
 /** Writes `bytes` raw and waits for the connection to close; resolves with what came back. */
 async function rawExchange(port: number, bytes: Buffer[]): Promise<Buffer> {
   const socket = netConnect({ port, host: '127.0.0.1' });
-  await once(socket, 'connect');
   const received: Buffer[] = [];
   socket.on('data', (d: Buffer) => received.push(d));
+  // A close by reset is a close too: events.once would reject on the 'error' that precedes it.
   socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await Promise.race([once(socket, 'connect'), closed]);
   for (const b of bytes) {
+    if (socket.destroyed) break;
     socket.write(b);
     await new Promise((r) => setImmediate(r));
   }
-  await once(socket, 'close');
+  await closed;
   return Buffer.concat(received);
 }
 
