@@ -144,7 +144,7 @@ describe('signalbox command line', () => {
   it('stops cleanly (exit 0) on a Ctrl-C that arrives twice, from the terminal and from a parent passing it on', async () => {
     const dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [ingressClass()]);
-    const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--workers', '1', '--access-log', 'off']);
+    const running = await startSignalboxProcess(['serve', '--manifests', dir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', 'off', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--debug-port', 'off', '--workers', '1', '--access-log', 'off']);
     try {
       // At once: whoever waits for the line saying it serves may stop it the next moment.
       const exited = once(running.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

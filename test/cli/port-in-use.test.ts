@@ -31,7 +31,8 @@ describe('a second signalbox on ports another one serves', () => {
     const up = await startUpstream('app');
     const dir = await tempManifestDir();
     await writeManifests(dir, 'all.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: up.port }]), ingress('app', 'app.test', [{ path: '/', service: 'app' }])]);
-    const common = ['serve', '--manifests', dir, '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--admin-port', '0', '--workers', '2', '--access-log', 'off', '--log-level', 'warn'];
+    // No debug listener: its fixed default port would collide with other tests' processes.
+    const common = ['serve', '--manifests', dir, '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--admin-port', '0', '--debug-port', 'off', '--workers', '2', '--access-log', 'off', '--log-level', 'warn'];
     const first = await startSignalboxProcess([...common, '--http-port', '0', '--https-port', '0']);
     try {
       const http = port(first.http);
