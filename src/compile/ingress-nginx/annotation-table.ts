@@ -96,7 +96,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('disable-proxy-intercept-errors', 'Low', 'not-applicable', 'Upstream errors are never intercepted.'),
   row('enable-access-log', 'Low', 'unsupported', 'Access logging is global (`--access-log`).'),
   row('enable-cors', 'Low', 'supported', 'Preflight requests are answered by signalbox; responses get the CORS headers.'),
-  row('enable-global-auth', 'Low', 'not-applicable', 'There is no global auth (`global-auth-url` is not read).'),
+  row('enable-global-auth', 'Low', 'supported', '`"false"`: the ConfigMap\'s `global-auth-url` is not asked for this Ingress.'),
   row('enable-modsecurity', 'Low', 'unsupported', 'No web application firewall.'),
   row('enable-opentelemetry', 'Low', 'unsupported', 'No tracing.'),
   row('enable-owasp-core-rules', 'Low', 'unsupported', 'No web application firewall.'),

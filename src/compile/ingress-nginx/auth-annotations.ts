@@ -92,3 +92,40 @@ function param(text: string): Parsed<string> {
   const t = text.trim();
   return /^[A-Za-z0-9_.-]{1,64}$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a query parameter name` };
 }
+
+/**
+ * The ConfigMap's `global-auth-*` keys (ingress-nginx's global external authentication, asked for
+ * every Ingress without an `auth-url` of its own and without `enable-global-auth: "false"`), read
+ * like the annotations; `report` names a key whose value does not parse. {@link UNUSABLE_AUTH}
+ * when `global-auth-url` itself cannot be asked: then no Ingress it would cover is served.
+ */
+export function globalExternalAuth(data: Readonly<Record<string, unknown>>, report: (key: string, message: string) => void): ExternalAuthFilter | null | typeof UNUSABLE_AUTH {
+  const text = (key: string): string | undefined => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+  const urlText = text('global-auth-url');
+  if (urlText === undefined || urlText.trim() === '') return null;
+  const url = authUrl(urlText);
+  if (!url.ok) {
+    report('global-auth-url', `${url.message}; no Ingress it covers is served rather than served without authentication`);
+    return UNUSABLE_AUTH;
+  }
+  const value = <T>(key: string, parse: (t: string) => Parsed<T>, fallback: T): T => {
+    const t = text(key);
+    if (t === undefined) return fallback;
+    const parsed = parse(t);
+    if (parsed.ok) return parsed.value;
+    report(key, `${parsed.message}; its default is used`);
+    return fallback;
+  };
+  const signin = value<string | null>('global-auth-signin', signinUrl, null);
+  return {
+    type: 'ExternalAuth',
+    url: url.value,
+    method: value('global-auth-method', method, 'GET'),
+    responseHeaders: value('global-auth-response-headers', headerList, []),
+    requestHeaders: [],
+    requestRedirect: value<string | null>('global-auth-request-redirect', plain, null),
+    signin: signin === null ? null : { url: signin, redirectParam: value('global-auth-signin-redirect-param', param, 'rd') },
+    alwaysSetCookie: value('global-auth-always-set-cookie', parseBool, false),
+    timeoutMs: AUTH_TIMEOUT_MS,
+  };
+}

@@ -7,6 +7,7 @@ import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { isRecord } from '../shared/guards.ts';
 import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
+import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
 import type { NginxSettings, RedirectCode } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
@@ -61,6 +62,10 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
+      case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
+      case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
+      case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
+        break;
       // nginx's limit_req_status and limit_conn_status take 400..599.
       case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;
       case 'limit-conn-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitConnStatusCode = v)); break;
@@ -69,6 +74,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);
     }
   }
+  const globalAuth = globalExternalAuth(data, (key, message) => sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${message}`, `${item.id.provenance}/data/${key}`));
+  if (globalAuth !== null) out.globalAuth = globalAuth === UNUSABLE_AUTH ? 'unusable' : globalAuth;
   if (ignored.length > 0) {
     sink.report(item.id, 'NginxConfigUnsupported', 'warning', `these keys are not honoured and are ignored: ${ignored.join(', ')} (docs/migrating-from-ingress-nginx.md says why)`, `${item.id.provenance}/data`);
   }

@@ -198,8 +198,15 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     }
   }
   // An auth-url that cannot be used must not leave what it protects open.
-  const auth = externalAuth(id, raw, read, sink);
-  if (auth === UNUSABLE_AUTH) return { refused: true };
+  const own = externalAuth(id, raw, read, sink);
+  if (own === UNUSABLE_AUTH) return { refused: true };
+  // The ConfigMap's global-auth-url covers every Ingress without an auth-url of its own.
+  const global = own === null && read('enable-global-auth', parseBool, true) ? settings.globalAuth : null;
+  if (global === 'unusable') {
+    sink.report(id, 'AccessAnnotationUnsupported', 'error', 'the ingress-nginx ConfigMap\'s global-auth-url cannot be asked (reported on the ConfigMap); nothing of the Ingress is served rather than served without authentication', `${id.provenance}/annotations`);
+    return { refused: true };
+  }
+  const auth = own ?? global;
 
   // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
   // annotations are ignored (reported with the rest): it takes the main Ingress's.

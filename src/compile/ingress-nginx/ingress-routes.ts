@@ -199,7 +199,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.rateLimit !== null) after.push(a.rateLimit);
   after.push(...addressFilters(a));
   if (a.basicAuth !== null) after.push(a.basicAuth);
-  if (a.auth !== null) after.push(a.auth);
+  // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.
+  if (a.auth !== null && !settings.noAuthLocations.some((l) => p.path.path.startsWith(l))) after.push(a.auth);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });

@@ -2,6 +2,7 @@
  * The settings the Ingress translation takes its defaults from: the profile's own, changed by the
  * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
  */
+import type { ExternalAuthFilter } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 
@@ -50,6 +51,14 @@ export interface NginxSettings {
   readonly limitReqStatusCode: number;
   /** `limit-conn-status-code`: the status of a request over `limit-connections` (400..599). */
   readonly limitConnStatusCode: number;
+  /**
+   * `global-auth-url` and its keys: asked for every Ingress without an `auth-url` of its own (and
+   * without `enable-global-auth: "false"`); `unusable` when the URL cannot be asked (those
+   * Ingresses are then refused); null: none.
+   */
+  readonly globalAuth: ExternalAuthFilter | 'unusable' | null;
+  /** `no-auth-locations`: paths starting with one of these are never authenticated. */
+  readonly noAuthLocations: readonly string[];
 }
 
 /** signalbox's defaults: nothing added that the Ingress does not ask for; snippets' safe subset applied. */
@@ -71,6 +80,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   generateRequestId: false,
   limitReqStatusCode: 503,
   limitConnStatusCode: 503,
+  globalAuth: null,
+  noAuthLocations: Object.freeze([]),
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -94,6 +105,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   generateRequestId: true,
   limitReqStatusCode: 503,
   limitConnStatusCode: 503,
+  globalAuth: null,
+  noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
 });
 
 /** The defaults of `profile`. */
