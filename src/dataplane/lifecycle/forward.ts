@@ -1,3 +1,4 @@
+import { h2RequestBody } from '../upstream/h2-request-body.ts';
 import type { Dispatcher } from 'undici';
 import { Exchange } from '../upstream/exchange.ts';
 import { sendMirror } from '../upstream/mirror.ts';
@@ -49,7 +50,7 @@ export function forward(r: ProxyRequest, ctx: RouteContext): void {
     path: target.authority === undefined && upstreamPath === target.path ? pathAndQuery(req.url!, target.path, target.query) : upstreamPath + target.query,
     method: req.method as Dispatcher.HttpMethod,
     headers,
-    body: body ? req : null,
+    body: body ? (cluster.policy.protocol === 'h2' || cluster.policy.protocol === 'h2c' ? h2RequestBody(req) : req) : null,
     headersTimeout: plan.backendRequestMs > 0 ? plan.backendRequestMs : cluster.responseHeadersMs,
     bodyTimeout: cluster.idleMs,
   };

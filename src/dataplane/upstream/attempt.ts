@@ -4,6 +4,7 @@ import { clientGone } from '../lifecycle/client-gone.ts';
 import type { Exchange, Headers } from './exchange.ts';
 import type { Upstream } from './prepared-cluster.ts';
 import { CLIENT_CERTIFICATE_UNUSABLE } from './client-certificate.ts';
+import { H2RequestBody } from './h2-request-body.ts';
 
 /**
  * One try of an exchange against one endpoint: the pool's dispatch handler (H1Pool or undici's Pool). It keeps the endpoint's
@@ -42,6 +43,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   abort(reason: Error): void {
+    // An HTTP/2 upstream still reading the body: its stream is reset first (h2-request-body.ts).
+    const body = this.exchange.options.body;
+    if (this.#controller !== null && body instanceof H2RequestBody) body.resetUpstream(reason);
     this.#controller?.abort(reason);
   }
 
