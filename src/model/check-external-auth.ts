@@ -64,13 +64,6 @@ export function checkExternalAuth(at: string, f: ExternalAuthFilter, p: Provenan
   if (!Number.isInteger(f.timeoutMs) || f.timeoutMs < 1 || f.timeoutMs > MAX_TIMEOUT_MS) report(at, p, `auth timeoutMs ${f.timeoutMs} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
 }
 
-/** The first `$name` of `text`, or null. */
-function firstVariable(text: string): string | null {
-  VARIABLE.lastIndex = 0;
-  const m = VARIABLE.exec(text);
-  return m === null ? null : m[0];
-}
-
 /** Why `text` is not an absolute http(s) URL the proxy can send to, or null. */
 function urlProblem(text: string): string | null {
   if (/[\s\u0000-\u001f\u007f]/u.test(text)) return 'contains whitespace or a control character';

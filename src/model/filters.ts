@@ -1,0 +1,346 @@
+/**
+ * The filters of a route: what is done to a request on its way upstream (header edits, redirects,
+ * rewrites, mirrors, RouteScripts, access checks, limits, authentication, CORS, request ids) and to
+ * its response on the way back, run in the route's order (see {@link Filter}). Part of the routing
+ * table (table.ts), plain data like the rest of it; each filter has its invariants in check-*.ts
+ * and one data-plane step in src/dataplane/lifecycle/filters/.
+ */
+import type { Route, RoutingTable } from './table.ts';
+
+/** Headers to set (replace), add (append a value) or remove, in that order. */
+export interface HeaderEdits {
+  /** Lower-case names, each at most once across `set` and `add`. */
+  readonly set?: readonly { readonly name: string; readonly value: string }[];
+  readonly add?: readonly { readonly name: string; readonly value: string }[];
+  /** Lower-case names. */
+  readonly remove?: readonly string[];
+}
+
+/**
+ * How a redirect or a rewrite changes the path.
+ * - `ReplaceFullPath`: the path becomes `value`.
+ * - `ReplacePrefixMatch`: the part of the path the route's `Prefix` match matched is replaced by
+ *   `value` (only on a route whose path match is `Prefix`), segment-wise: Prefix `/foo` with value
+ *   `/bar` turns `/foo/x` into `/bar/x` and `/foo` into `/bar`.
+ * - `ReplaceRegexMatch`: the whole path is matched against `pattern` (anchored, linear-time) and
+ *   replaced by `substitution`, where `$1`..`$9` name its capture groups; a path that does not
+ *   match is left unchanged by a rewrite, and not redirected by a redirect (the request goes on).
+ */
+export type PathModifier =
+  | { readonly type: 'ReplaceFullPath'; readonly value: string }
+  | { readonly type: 'ReplacePrefixMatch'; readonly value: string }
+  | { readonly type: 'ReplaceRegexMatch'; readonly pattern: string; readonly substitution: string };
+
+/** Edits the request's headers before it goes upstream. */
+export interface RequestHeaderFilter extends HeaderEdits {
+  readonly type: 'RequestHeaderModifier';
+}
+
+/** Edits the upstream response's headers before they reach the client. */
+export interface ResponseHeaderFilter extends HeaderEdits {
+  readonly type: 'ResponseHeaderModifier';
+}
+
+/**
+ * Answers with a redirect built from the request; every part not given is the request's own
+ * (scheme, host, port — omitted from Location when it is the scheme's default — and path; the
+ * query is kept).
+ */
+export interface RedirectFilter {
+  readonly type: 'RequestRedirect';
+  readonly scheme?: 'http' | 'https';
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly path?: PathModifier;
+  /**
+   * Replaces the request's query in Location: `''` for none, else `?` and the query as it is sent.
+   * Absent: the request's own query is kept.
+   */
+  readonly query?: string;
+  readonly statusCode: 301 | 302 | 303 | 307 | 308;
+}
+
+/** Rewrites what the upstream receives: its Host and/or its path (the client sees nothing of it). */
+export interface RewriteFilter {
+  readonly type: 'URLRewrite';
+  readonly hostname?: string;
+  readonly path?: PathModifier;
+}
+
+/**
+ * Sends a copy of each request (a share of them, by `percent`) to another cluster and ignores its
+ * answer. The copy carries no body beyond what it can take without holding the original back.
+ */
+export interface MirrorFilter {
+  readonly type: 'RequestMirror';
+  /** Key into {@link RoutingTable.clusters}. */
+  readonly cluster: string;
+  /** 1..100: the share of requests copied. */
+  readonly percent: number;
+}
+
+/**
+ * Gives each request an identifier the upstream (and the access log) can correlate on, as
+ * ingress-nginx's `generate-request-id` does: a request that carries `header` (not empty) keeps it;
+ * any other gets 32 random hexadecimal digits in that field. Nothing is sent back to the client.
+ */
+export interface RequestIdFilter {
+  readonly type: 'RequestId';
+  /** Lower case, e.g. `x-request-id`. */
+  readonly header: string;
+}
+
+/** Runs a RouteScript: its `onRequest` in the request phase, its `onResponse` in the response phase. */
+export interface ScriptFilter {
+  readonly type: 'RouteScript';
+  /** Key into {@link RoutingTable.scripts}. */
+  readonly script: string;
+}
+
+/**
+ * Where ExternalAuth sends a client the auth service answered 401 (ingress-nginx's `auth-signin`
+ * and `auth-signin-redirect-param`): a 302 to `url`, which carries the original URL in the query
+ * parameter `redirectParam`.
+ */
+export interface ExternalAuthSignin {
+  /**
+   * Absolute http or https URL. It may hold the nginx variables users write in `auth-signin`,
+   * expanded per request: `$scheme` (and `$pass_access_scheme`), `$host` (the request's host name,
+   * lower case, no port), `$http_host` (and `$best_http_host`: the host as the client named it),
+   * `$request_uri` (the original target: path and query), `$escaped_request_uri` (the same,
+   * percent-encoded as a query value) and `$request_method` (Authelia's `?rm=$request_method`).
+   * No other variable.
+   */
+  readonly url: string;
+  /**
+   * The parameter that carries the original URL, `rd` by default in ingress-nginx. When `url`'s
+   * query has no such parameter, `<redirectParam>=<scheme>://<host as named><escaped request URI>`
+   * is appended to it; when it has one (`?rd=$escaped_request_uri`), `url` is used as written.
+   */
+  readonly redirectParam: string;
+}
+
+/**
+ * Asks an authentication service about each request before it goes anywhere (ingress-nginx's
+ * `auth-url` family: oauth2-proxy, Authelia, Authentik). A subrequest without the body — the
+ * client's fields minus the body and hop-by-hop ones, `Host` the service's, plus `X-Original-URL`,
+ * `X-Original-URI`, `X-Original-Method`, `X-Scheme`, `X-Sent-From`, `X-Real-IP`,
+ * `X-Forwarded-For` and `X-Auth-Request-Redirect` — and, by its status: 2xx lets the request go on
+ * with `responseHeaders` copied into it; 401 answers 401 with the service's `WWW-Authenticate`, or
+ * with `signin` a 302 there; 403 answers 403; any other status, a timeout or an unreachable service
+ * answers 500. The client's body is not read until the service allowed the request. No answer is
+ * cached (ingress-nginx's `auth-cache-key` has no counterpart yet).
+ */
+export interface ExternalAuthFilter {
+  readonly type: 'ExternalAuth';
+  /**
+   * Absolute http or https URL of the service. It may hold the variables of
+   * {@link ExternalAuthSignin.url}, expanded per request (`https://$host/oauth2/auth`).
+   */
+  readonly url: string;
+  /** The subrequest's method (`auth-method`): GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS. */
+  readonly method: string;
+  /**
+   * Lower-case names of the fields copied from a 2xx answer into the upstream request
+   * (`auth-response-headers`). The client's own fields of these names never reach the upstream: a
+   * name the answer lacks is removed, so a client cannot pose as a user the service did not name.
+   */
+  readonly responseHeaders: readonly string[];
+  /** Fields set on the subrequest, replacing the client's (`auth-proxy-set-headers`); lower-case names. */
+  readonly requestHeaders: readonly { readonly name: string; readonly value: string }[];
+  /** `X-Auth-Request-Redirect` of the subrequest (`auth-request-redirect`); null: the request's target. */
+  readonly requestRedirect: string | null;
+  /** Where a 401 sends the client instead (`auth-signin`); null: the 401 itself. */
+  readonly signin: ExternalAuthSignin | null;
+  /**
+   * `auth-always-set-cookie`. The answer's `Set-Cookie` fields are added to the client's response
+   * when its status is 200, 201, 204, 206, 301, 302, 303, 304, 307 or 308 (the sign-in redirect, an
+   * allowed request's success — nginx's `add_header`); true: whatever the status (a 401 too).
+   */
+  readonly alwaysSetCookie: boolean;
+  /** The whole subrequest, from connecting to the end of the answer; 500 past it. 1..3,600,000. */
+  readonly timeoutMs: number;
+}
+
+/** One user of a {@link BasicAuthFilter}: a name and the hash of its password, as an htpasswd file holds them. */
+export interface BasicAuthUser {
+  /** Not empty, without `:` or control characters; compared exactly (case-sensitive). */
+  readonly name: string;
+  /**
+   * As written after `name:` in the htpasswd file, in a format src/model/password-hash-schemes.ts
+   * verifies: `$apr1$`, `$1$`, `$5$`, `$6$` (at most 100,000 rounds), `{SHA}`, `{SSHA}` or `{PLAIN}`.
+   */
+  readonly hash: string;
+}
+
+/**
+ * HTTP Basic authentication (RFC 7617) against a list of users, as ingress-nginx's `auth-type:
+ * basic` does with an htpasswd Secret. A request whose `Authorization: Basic` names a user of
+ * `users` with that user's password goes on (its `Authorization` field upstream or not, as
+ * `forwardAuthorization` says); any other — no such field, another scheme, malformed credentials, an unknown user, a wrong
+ * password — is answered 401 `unauthorized` with `WWW-Authenticate: Basic realm="<realm>"` and
+ * never goes upstream.
+ */
+export interface BasicAuthFilter {
+  readonly type: 'BasicAuth';
+  /** The realm of the challenge, quoted as it is: printable ASCII without `"` or a backslash. */
+  readonly realm: string;
+  /**
+   * The users, names unique. Empty: nobody is allowed (every request 401, as nginx with a file of
+   * no usable line). Null: the credentials could not be read at all (a Secret missing, without its
+   * key, in another namespace): every request is answered 503 `auth-unavailable`, ingress-nginx's
+   * denied location, rather than served without the check.
+   */
+  readonly users: readonly BasicAuthUser[] | null;
+  /**
+   * Whether the upstream gets the client's `Authorization` field. ingress-nginx clears it
+   * (`proxy_set_header Authorization ""` with `auth-type`), so its front end says false.
+   */
+  readonly forwardAuthorization: boolean;
+}
+
+/**
+ * Cross-Origin Resource Sharing, as ingress-nginx's `enable-cors` does it: the proxy answers
+ * preflights itself and adds the `Access-Control-*` fields to every response of an allowed origin.
+ * The front end gives every value (ingress-nginx's defaults are its business); the data plane only
+ * matches the request's `Origin` against `allowOrigins`.
+ * - A request whose `Origin` is allowed (any request at all when `allowOrigins` is `['*']`) gets,
+ *   on its response — the upstream's, or the proxy's own answer — `Access-Control-Allow-Origin`
+ *   (the request's `Origin`, with `Vary: Origin`; `*` for `['*']`, whatever `allowCredentials`
+ *   says, as ingress-nginx does), `-Allow-Credentials: true` when `allowCredentials`, and
+ *   `-Allow-Methods`, `-Allow-Headers`, `-Expose-Headers`, `-Max-Age` for the lists that are not
+ *   empty and a `maxAgeSeconds` that is given, replacing the upstream's own fields of those names.
+ * - A preflight (`OPTIONS` with an allowed `Origin` and `Access-Control-Request-Method`) is answered
+ *   204 with those fields and never goes upstream.
+ * - Any other request (a list of origins, and no `Origin` or one not on it) proceeds untouched,
+ *   without CORS fields. An `OPTIONS` that is no preflight goes upstream like any other request.
+ */
+export interface CorsFilter {
+  readonly type: 'CORS';
+  /**
+   * `['*']` alone: every origin. Otherwise serialised origins, lower case, each at most once:
+   * `scheme://host` or `scheme://host:port` (`https://app.example.com`, `tauri://localhost:3000`),
+   * where the host may begin with `*.` for exactly one more label (`https://*.example.com` takes
+   * `https://a.example.com`, not `https://a.b.example.com` nor `https://example.com`), or `null`.
+   * A port is part of the origin: `https://a.example.com` does not take `https://a.example.com:8443`.
+   * Compared with the request's `Origin` case-insensitively.
+   */
+  readonly allowOrigins: readonly string[];
+  /** Method tokens for `Access-Control-Allow-Methods`, in order; empty: no such field. */
+  readonly allowMethods: readonly string[];
+  /** Header names for `Access-Control-Allow-Headers`, in order, as written (any case); empty: no such field. */
+  readonly allowHeaders: readonly string[];
+  /** Header names (or `*`) for `Access-Control-Expose-Headers`, in order; empty: no such field. */
+  readonly exposeHeaders: readonly string[];
+  /** Whether responses say `Access-Control-Allow-Credentials: true`. */
+  readonly allowCredentials: boolean;
+  /** 0..2147483647, for `Access-Control-Max-Age`; absent: no such field. */
+  readonly maxAgeSeconds?: number;
+}
+
+/** One request rate of a {@link RateLimitFilter}: `requests` per `periodSeconds`, with a burst. */
+export interface RateLimitRate {
+  /** 1..1,000,000 requests accepted per period, on average (ingress-nginx's `limit-rps`, `limit-rpm`). */
+  readonly requests: number;
+  /** 1 (per second) or 60 (per minute): nginx's `r/s` and `r/m`. */
+  readonly periodSeconds: 1 | 60;
+  /**
+   * 0..100,000,000: how many requests over the rate are accepted at once before refusals begin
+   * (nginx's `burst` with `nodelay`). A client that has been quiet long enough gets `burst + 1`
+   * requests through at once, then one every `periodSeconds / requests` seconds.
+   */
+  readonly burst: number;
+}
+
+/**
+ * Limits each client address on the route, as ingress-nginx's `limit-rps`, `limit-rpm` and
+ * `limit-connections` do (nginx's `limit_req ... nodelay` and `limit_conn`, keyed by the client
+ * address after `--trusted-proxies`, the `req.clientIp` of RouteScripts):
+ * - each of `rates` is a leaky bucket (nginx's arithmetic): a request beyond its burst is refused
+ *   at once, never delayed, and a refused request takes nothing from any bucket; with two rates
+ *   (per second and per minute) a request must pass both;
+ * - `connections` bounds the requests an address has in flight (from its arrival until its
+ *   response ends or its client goes away; a WebSocket until its tunnel closes); checked first;
+ * - an address in `allowlist` is never limited;
+ * - a refused request is answered by the proxy with `rateStatus` (`rate-limited`) or
+ *   `connectionStatus` (`connection-limited`) and never reaches the upstream.
+ *
+ * Where the counts live: in each data-plane worker thread, per `zone`, across table swaps (a zone
+ * whose limits change starts afresh). ingress-nginx keeps one shared-memory zone per Ingress for
+ * all the nginx workers of a pod; signalbox's workers share nothing, and the limits are NOT divided
+ * by the worker count: a client on one connection (which stays on one worker) gets exactly the
+ * limits, but one that spreads its requests over several connections can get up to `--workers`
+ * times the rate and the connections. Each zone remembers at most 100,000 addresses per worker
+ * (the least recently seen is forgotten first, like nginx evicting from a full zone; a forgotten
+ * address starts with a full burst again).
+ */
+export interface RateLimitFilter {
+  readonly type: 'RateLimit';
+  /**
+   * Routes whose RateLimit filters name the same zone, with the same limits, share the counts
+   * (ingress-nginx: every path of an Ingress, on HTTP and HTTPS alike). Not empty.
+   */
+  readonly zone: string;
+  /** At most one per period; empty when only `connections` limits. */
+  readonly rates: readonly RateLimitRate[];
+  /** 1..1,000,000 requests in flight per address; null: not limited. */
+  readonly connections: number | null;
+  /** IPv4 and IPv6 addresses and CIDRs (`10.0.0.0/8`, `2001:db8::/32`) never limited. */
+  readonly allowlist: readonly string[];
+  /** 400..599 for a request over a rate (ingress-nginx's `limit-req-status-code`, default 503). */
+  readonly rateStatus: number;
+  /** 400..599 for a request over `connections` (`limit-conn-status-code`, default 503). */
+  readonly connectionStatus: number;
+}
+
+/**
+ * Admits a request by its client address — the address RouteScripts see as `clientIp`: the peer,
+ * or what a PROXY protocol header or a trusted proxy's X-Forwarded-For says — as ingress-nginx's
+ * `denylist-source-range` and `whitelist-source-range` do. An address in `deny` gets 403; so does
+ * one outside `allow` when `allow` is present and not empty. Both lists hold CIDR blocks in
+ * canonical form (src/model/cidr.ts: `10.0.0.0/8`, `2001:db8::/32`, a single address as /32 or
+ * /128); an IPv4-mapped IPv6 client (`::ffff:10.1.2.3`) is compared as the IPv4 address it maps.
+ */
+export interface ClientAddressFilter {
+  readonly type: 'ClientAddress';
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+/**
+ * Bounds the request body, as nginx's `client_max_body_size`: a request whose Content-Length is
+ * over `maxBytes` gets 413 before anything goes upstream; a body of unknown length (chunked, or
+ * HTTP/2 without content-length) is counted as it streams, and past `maxBytes` its upstream request
+ * is aborted and the client gets 413 (or, once a response began, its connection is closed). A front
+ * end with no limit (nginx's 0) omits the filter.
+ */
+export interface BodyLimitFilter {
+  readonly type: 'BodyLimit';
+  /** A positive safe integer. */
+  readonly maxBytes: number;
+}
+
+/**
+ * A step of a route's request and response processing, run in the order of {@link Route.filters}:
+ * request-side filters before the request goes upstream; response-side ones (response headers,
+ * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
+ * headers about to reach the client — the upstream's, or the proxy's own answer once the request
+ * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
+ */
+export type Filter =
+  | RequestHeaderFilter
+  | ResponseHeaderFilter
+  | RedirectFilter
+  | RewriteFilter
+  | MirrorFilter
+  | ScriptFilter
+  | ExternalAuthFilter
+  | CorsFilter
+  | RequestIdFilter
+  | ClientAddressFilter
+  | BodyLimitFilter
+  | RateLimitFilter
+  | BasicAuthFilter;
+
+/** The type names of {@link Filter}. */
+export type FilterType = Filter['type'];
