@@ -9,7 +9,7 @@ import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { WATCHED } from '../k8s/resources.ts';
 import { LeaderElector } from '../k8s/leader-election.ts';
-import { NGINX_REF_FINDERS } from '../k8s/nginx-secret-refs.ts';
+import { withHeaderConfigMaps } from '../k8s/nginx-secret-refs.ts';
 import { createControlMetrics } from '../metrics/metrics.ts';
 import { addDataplaneOptions, flagsLogger, announce, runtimeOptions, untilSignalled, type DataplaneFlags } from './dataplane-flags.ts';
 import { startRuntime } from './runtime.ts';
@@ -54,7 +54,7 @@ export function registerControllerCommand(program: Command): void {
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    }, WATCHED, pinned, NGINX_REF_FINDERS);
+    }, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options.compile)));
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',

@@ -11,7 +11,7 @@ import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
 import { ConfigError } from '../errors.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
-import { NGINX_REF_FINDERS } from '../k8s/nginx-secret-refs.ts';
+import { withHeaderConfigMaps } from '../k8s/nginx-secret-refs.ts';
 import { WATCHED } from '../k8s/resources.ts';
 import { createLogger } from '../log.ts';
 import { nginxConfigMapOf } from '../compile/ingress-nginx/profile.ts';
@@ -76,7 +76,7 @@ export function registerMigrateCommand(program: Command): void {
 async function clusterObjects(opts: MigrateFlags, options: CompileOptions): Promise<unknown[]> {
   const api = KubeApi.load(opts.kubeconfig);
   const pinned = [nginxConfigMapOf(options)].filter((n): n is string => n !== null);
-  const source = new KubeSource(api, opts.watchNamespace ?? null, createLogger({ level: 'silent' }), undefined, WATCHED, pinned, NGINX_REF_FINDERS);
+  const source = new KubeSource(api, opts.watchNamespace ?? null, createLogger({ level: 'silent' }), undefined, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options)));
   try {
     await source.load();
     return source.objects();

@@ -41,3 +41,30 @@ export const NGINX_PROXY_SSL_SECRET: RefFinder = Object.freeze({ kind: 'Ingress'
  * what `signalbox controller` and `signalbox migrate --cluster` add to the built-in ones.
  */
 export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS]);
+
+/**
+ * The ConfigMaps the ingress-nginx controller ConfigMap `name` (`namespace/name`) names in
+ * `proxy-set-headers` and `add-headers` (`namespace/name`, or a name in its own namespace): cached
+ * so that their headers reach the compiler.
+ */
+export function nginxHeaderConfigMaps(name: string): RefFinder {
+  return Object.freeze({
+    kind: 'ConfigMap',
+    find: (object: ReferringObject) => {
+      const namespace = object.metadata?.namespace ?? '';
+      if (`${namespace}/${object.metadata?.name ?? ''}` !== name) return { secrets: [], configMaps: [] };
+      const data = (object as { data?: Record<string, unknown> }).data ?? {};
+      const configMaps = ['proxy-set-headers', 'add-headers'].flatMap((key) => {
+        const value = data[key];
+        if (typeof value !== 'string' || value.trim() === '') return [];
+        return [value.includes('/') ? value.trim() : `${namespace}/${value.trim()}`];
+      });
+      return { secrets: [], configMaps };
+    },
+  });
+}
+
+/** {@link NGINX_REF_FINDERS}, and the header ConfigMaps of the controller ConfigMap `name` when there is one. */
+export function withHeaderConfigMaps(name: string | null): readonly RefFinder[] {
+  return name === null ? NGINX_REF_FINDERS : [...NGINX_REF_FINDERS, nginxHeaderConfigMaps(name)];
+}

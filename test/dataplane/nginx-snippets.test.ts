@@ -44,7 +44,10 @@ describe('ingress-nginx snippets', () => {
     locked = await startUpstream('locked');
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical', 'proxy-set-headers': 'ingress-nginx/request-headers', 'add-headers': 'response-headers' } },
+      // The ConfigMap's header ConfigMaps: for every Ingress; an Ingress's own snippet edits win over them.
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'request-headers', namespace: 'ingress-nginx' }, data: { 'X-Edge': 'signalbox', 'X-Tenant': 'default' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'response-headers', namespace: 'ingress-nginx' }, data: { 'X-Served-By': 'edge', 'X-Frame-Options': 'SAMEORIGIN' } },
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
       ...serviceWithEndpoints('app', [{ port: app.port }]),
       ...serviceWithEndpoints('locked', [{ port: locked.port }]),
@@ -81,14 +84,16 @@ describe('ingress-nginx snippets', () => {
     assert.equal(res.status, 200);
     const got = app.seen[from]!.headers;
     assert.equal(got['x-forwarded-host'], 'www.shop.example', 'proxy_set_header replaces the proxy\'s own X-Forwarded-Host');
-    assert.equal(got['x-tenant'], 'blue');
+    assert.equal(got['x-tenant'], 'blue', 'the snippet wins over the ConfigMap\'s proxy-set-headers');
+    assert.equal(got['x-edge'], 'signalbox', 'proxy-set-headers from the ConfigMap');
     assert.equal(got['x-internal-debug'], undefined);
   });
 
   it('sets, adds and clears response headers the client receives', async () => {
     const res = await get('shop.example', '/');
     assert.equal(res.status, 200);
-    assert.equal(res.headers['x-frame-options'], 'DENY');
+    assert.equal(res.headers['x-frame-options'], 'DENY', 'the snippet wins over the ConfigMap\'s add-headers');
+    assert.equal(res.headers['x-served-by'], 'edge', 'add-headers from the ConfigMap');
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['cache-control'], 'no-store');
     assert.equal(res.headers['x-powered-by'], undefined);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NGINX_PROXY_SSL_SECRET, PROXY_SSL_SECRET_ANNOTATION } from '../../src/k8s/nginx-secret-refs.ts';
+import { NGINX_PROXY_SSL_SECRET, PROXY_SSL_SECRET_ANNOTATION, withHeaderConfigMaps } from '../../src/k8s/nginx-secret-refs.ts';
 import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject } from '../../src/k8s/object-refs.ts';
 
 function nginxIngress(namespace: string, name: string, secret?: string, tlsSecret?: string): ReferringObject {
@@ -43,5 +43,23 @@ describe('the Secret named by nginx.ingress.kubernetes.io/proxy-ssl-secret', () 
 
   test('an Ingress without the annotation names only what the built-in finders find', () => {
     assert.deepEqual(NGINX_PROXY_SSL_SECRET.find(nginxIngress('shop', 'plain', undefined, 'shop-tls')), { secrets: [], configMaps: [] });
+  });
+});
+
+describe('the ConfigMaps the ingress-nginx ConfigMap names in proxy-set-headers and add-headers', () => {
+  const controller = (data: Record<string, string>, name = 'ingress-nginx-controller'): ReferringObject =>
+    ({ metadata: { namespace: 'ingress-nginx', name }, data } as ReferringObject);
+  const wanted = (configMaps: readonly ReferringObject[]): string[] =>
+    [...wantedRefs(withHeaderConfigMaps('ingress-nginx/ingress-nginx-controller'), (kind) => (kind === 'ConfigMap' ? configMaps : []), ['ingress-nginx/ingress-nginx-controller']).configMaps].sort();
+
+  test('are cached with the controller ConfigMap, as namespace/name or a name in its namespace', () => {
+    assert.deepEqual(wanted([controller({ 'proxy-set-headers': 'edge/request-headers', 'add-headers': 'response-headers' })]), [
+      'edge/request-headers', 'ingress-nginx/ingress-nginx-controller', 'ingress-nginx/response-headers',
+    ]);
+  });
+
+  test('are read from that ConfigMap only', () => {
+    assert.deepEqual(wanted([controller({ 'add-headers': 'response-headers' }, 'some-other-configmap')]), ['ingress-nginx/ingress-nginx-controller']);
+    assert.deepEqual(withHeaderConfigMaps(null).some((f) => f.kind === 'ConfigMap'), false);
   });
 });

@@ -22,7 +22,7 @@ const TLS_DEFAULTS = 'Node.js\'s TLS defaults (TLS 1.2 and 1.3, its cipher list)
 const TRUST = 'Use `--trusted-proxies` (X-Forwarded-For) or `--proxy-protocol`.';
 
 const rows: [string, Support, string][] = [
-  ['add-headers', 'unsupported', 'A ConfigMap of response headers; not read.'],
+  ['add-headers', 'supported', '`namespace/name` of a ConfigMap whose entries are set on every response (values with nginx variables are left out, reported).'],
   ['allow-backend-server-header', 'not-applicable', 'The upstream\'s Server header is always passed.'],
   ['allow-cross-namespace-resources', 'not-applicable', 'Annotations naming Secrets read them from the Ingress\'s namespace only.'],
   ['allow-snippet-annotations', 'supported', 'With `annotations-risk-level: Critical`, snippets are applied (their safe subset).'],
@@ -55,7 +55,7 @@ const rows: [string, Support, string][] = [
   ['map-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
   ['nginx-status-ipv4-whitelist', 'not-applicable', 'The admin port serves status and metrics.'], ['nginx-status-ipv6-whitelist', 'not-applicable', 'The admin port serves status and metrics.'],
   ['proxy-real-ip-cidr', 'differs', TRUST],
-  ['proxy-set-headers', 'unsupported', 'A ConfigMap of request headers; not read.'],
+  ['proxy-set-headers', 'supported', '`namespace/name` of a ConfigMap whose entries are set on every request upstream (values with nginx variables are left out, reported).'],
   ['server-name-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['server-name-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
   ['proxy-headers-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['proxy-headers-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
   ['reuse-port', 'not-applicable', NGINX_INTERNAL], ['server-tokens', 'not-applicable', 'signalbox sends no Server header of its own.'],

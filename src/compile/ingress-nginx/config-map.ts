@@ -9,7 +9,7 @@ import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
-import type { NginxSettings, RedirectCode } from './settings.ts';
+import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -62,6 +62,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
+      case 'proxy-set-headers': out.proxySetHeaders = headersOf(key, raw, item, configMaps, sink); break;
+      case 'add-headers': out.addHeaders = headersOf(key, raw, item, configMaps, sink); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
       case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
@@ -93,4 +95,40 @@ function parseRiskLevel(text: string): Parsed<RiskLevel> {
   const t = text.trim();
   const level = RISK_LEVELS.find((l) => l.toLowerCase() === t.toLowerCase());
   return level === undefined ? { ok: false, message: `${JSON.stringify(text)} is not Low, Medium, High or Critical` } : { ok: true, value: level };
+}
+
+// RFC 9110 field names, and values without line breaks or control characters.
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// Fields the proxy owns on the way upstream or back: framing, routing and hop-by-hop ones.
+const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'proxy-connection']);
+
+/**
+ * The header fields of the ConfigMap that `key` (`proxy-set-headers`, `add-headers`) names —
+ * `namespace/name`, or a name in the controller ConfigMap's namespace — each data entry a field.
+ * A value with an nginx variable (`$remote_addr`) has no counterpart here: that entry is reported
+ * and left out, as is a field the proxy owns (Host, the framing, hop-by-hop fields).
+ */
+function headersOf(key: string, ref: string, item: Identified, configMaps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): HeaderField[] {
+  const at = `${item.id.provenance}/data/${key}`;
+  const name = ref.includes('/') ? ref.trim() : `${item.id.namespace}/${ref.trim()}`;
+  const source = configMaps.get(name);
+  if (source === undefined) {
+    sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name} does not exist; no header is set from it`, at);
+    return [];
+  }
+  const raw = source.obj['data'];
+  const data: Readonly<Record<string, unknown>> = isRecord(raw) ? raw : {};
+  const out: HeaderField[] = [];
+  const bad: string[] = [];
+  for (const field of Object.keys(data).sort()) {
+    const value = data[field];
+    const lower = field.toLowerCase();
+    if (typeof value !== 'string' || !FIELD_NAME.test(field) || RESERVED.has(lower) || !FIELD_VALUE.test(value) || value.includes('$')) bad.push(field);
+    else out.push({ name: lower, value: value.trim() });
+  }
+  if (bad.length > 0) {
+    sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.join(', ')} left out (a field signalbox owns, a name or value that is not a header's, or an nginx variable, which signalbox does not expand)`, at);
+  }
+  return out;
 }

@@ -183,6 +183,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // nginx checks client_max_body_size as soon as the location is found, before any rewrite.
   if (a.proxyBodySize > 0) before.push({ type: 'BodyLimit', maxBytes: a.proxyBodySize });
   if (settings.generateRequestId) after.push({ type: 'RequestId', header: 'x-request-id' });
+  // The ConfigMap's proxy-set-headers (http level): before the Ingress's own edits, which win.
+  if (settings.proxySetHeaders.length > 0) after.push({ type: 'RequestHeaderModifier', set: [...settings.proxySetHeaders] });
   // nginx's rewrite phase, in the order ingress-nginx writes it: CORS preflights first; then the
   // configuration snippet, written into the location before the fixed redirect's `return` and the
   // rewrite-target's `rewrite` (nginx runs rewrite directives in the order written, the server
@@ -214,6 +216,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
   after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
+  // The ConfigMap's add-headers: last, so that on the way back (filters unwind) it runs before the
+  // Ingress's own response edits, which win.
+  if (settings.addHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...settings.addHeaders] });
   return { before, after };
 }
 

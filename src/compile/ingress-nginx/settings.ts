@@ -59,6 +59,16 @@ export interface NginxSettings {
   readonly globalAuth: ExternalAuthFilter | 'unusable' | null;
   /** `no-auth-locations`: paths starting with one of these are never authenticated. */
   readonly noAuthLocations: readonly string[];
+  /** `proxy-set-headers`: fields set on every request upstream, from the ConfigMap it names. */
+  readonly proxySetHeaders: readonly HeaderField[];
+  /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
+  readonly addHeaders: readonly HeaderField[];
+}
+
+/** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
+export interface HeaderField {
+  readonly name: string;
+  readonly value: string;
 }
 
 /** signalbox's defaults: nothing added that the Ingress does not ask for; snippets' safe subset applied. */
@@ -82,6 +92,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   limitConnStatusCode: 503,
   globalAuth: null,
   noAuthLocations: Object.freeze([]),
+  proxySetHeaders: Object.freeze([]),
+  addHeaders: Object.freeze([]),
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -107,6 +119,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   limitConnStatusCode: 503,
   globalAuth: null,
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
+  proxySetHeaders: Object.freeze([]),
+  addHeaders: Object.freeze([]),
 });
 
 /** The defaults of `profile`. */
