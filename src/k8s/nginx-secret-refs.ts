@@ -36,11 +36,25 @@ export function nginxSecretRefs(ingress: ReferringObject): ServiceRefs {
 /** The finder `signalbox controller` adds to the built-in ones: Ingresses of either profile may carry the annotation. */
 export const NGINX_PROXY_SSL_SECRET: RefFinder = Object.freeze({ kind: 'Ingress', find: nginxSecretRefs });
 
+/** The ConfigMap of `nginx.ingress.kubernetes.io/custom-headers` (the Ingress's namespace only, as the front end reads it). */
+const NGINX_CUSTOM_HEADERS: RefFinder = Object.freeze({
+  kind: 'Ingress',
+  find: (ingress: ReferringObject) => {
+    const namespace = ingress.metadata?.namespace ?? '';
+    const value = ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/custom-headers']?.trim();
+    if (value === undefined || value === '') return { secrets: [], configMaps: [] };
+    const parts = value.split('/');
+    const [ns, name] = parts.length === 1 ? [namespace, parts[0]!] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
+    return { secrets: [], configMaps: ns === namespace && name !== '' ? [`${namespace}/${name}`] : [] };
+  },
+});
+
 /**
- * Every finder of the Secrets ingress-nginx annotations name (`proxy-ssl-secret`, `auth-secret`):
+ * Every finder of the Secrets and ConfigMaps ingress-nginx annotations name (`proxy-ssl-secret`,
+ * `auth-secret`, `custom-headers`):
  * what `signalbox controller` and `signalbox migrate --cluster` add to the built-in ones.
  */
-export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS]);
+export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS, NGINX_CUSTOM_HEADERS]);
 
 /**
  * The ConfigMaps the ingress-nginx controller ConfigMap `name` (`namespace/name`) names in

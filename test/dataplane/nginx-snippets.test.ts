@@ -44,7 +44,8 @@ describe('ingress-nginx snippets', () => {
     locked = await startUpstream('locked');
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical', 'proxy-set-headers': 'ingress-nginx/request-headers', 'add-headers': 'response-headers' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical', 'proxy-set-headers': 'ingress-nginx/request-headers', 'add-headers': 'response-headers', 'global-allowed-response-headers': 'X-App' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-headers', namespace: 'default' }, data: { 'X-App': 'shop' } },
       // The ConfigMap's header ConfigMaps: for every Ingress; an Ingress's own snippet edits win over them.
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'request-headers', namespace: 'ingress-nginx' }, data: { 'X-Edge': 'signalbox', 'X-Tenant': 'default' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'response-headers', namespace: 'ingress-nginx' }, data: { 'X-Served-By': 'edge', 'X-Frame-Options': 'SAMEORIGIN' } },
@@ -63,6 +64,7 @@ describe('ingress-nginx snippets', () => {
       }),
       nginxIngress('moved', 'old.example', 'app', { 'server-snippet': 'return 301 https://www.example.com$request_uri;' }),
       nginxIngress('blog', 'blog.example', 'app', { 'configuration-snippet': 'rewrite ^/old-blog/(.*)$ /blog/$1 permanent;\nrewrite ^/api/v1/(.*)$ /v1/$1 break;' }),
+      nginxIngress('custom', 'custom.example', 'app', { 'custom-headers': 'default/app-headers' }),
       nginxIngress('office', 'office.example', 'app', { 'configuration-snippet': 'allow 10.0.0.0/8;\nallow 192.168.0.0/16;\ndeny all;' }),
       nginxIngress('banned', 'banned.example', 'app', { 'configuration-snippet': 'deny 127.0.0.1;\nallow all;' }),
       nginxIngress('open', 'open.example', 'app', { 'configuration-snippet': 'deny 10.9.9.9;\nallow all;' }),
@@ -117,6 +119,13 @@ describe('ingress-nginx snippets', () => {
     assert.equal((await get('blog.example', '/blog/2024/hello')).status, 200);
     assert.equal((await get('blog.example', '/api/v1/posts?page=2')).status, 200);
     assert.deepEqual(seen(app, from), ['/blog/2024/hello', '/v1/posts?page=2']);
+  });
+
+  it('sets the custom-headers ConfigMap\'s headers on responses', async () => {
+    const res = await get('custom.example', '/');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-app'], 'shop');
+    assert.equal(res.headers['x-served-by'], 'edge', 'with the ConfigMap\'s add-headers');
   });
 
   it('applies allow and deny: 403 for the addresses they keep out, never reaching the upstream', async () => {

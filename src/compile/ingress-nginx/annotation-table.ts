@@ -89,7 +89,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('cors-allow-origin', 'Medium', 'supported', 'As ingress-nginx (`*`, origins, `https://*.example.com`).'),
   row('cors-expose-headers', 'Medium', 'supported', 'As ingress-nginx.'),
   row('cors-max-age', 'Low', 'supported', 'As ingress-nginx.'),
-  row('custom-headers', 'Medium', 'unsupported', 'Needs a ConfigMap of headers; not read.'),
+  row('custom-headers', 'Medium', 'supported', '`namespace/name` of a ConfigMap of the Ingress\'s namespace whose entries are set on its responses; each header must be in the ConfigMap\'s `global-allowed-response-headers`, else the Ingress is refused (ingress-nginx denies its locations).'),
   row('custom-http-errors', 'Low', 'unsupported', 'Upstream errors pass through unchanged.'),
   row('default-backend', 'Low', 'unsupported', 'Only `spec.defaultBackend`: the `/` of its hosts for an Ingress with rules, the catch-all for one without.'),
   row('denylist-source-range', 'Medium', 'supported', 'Clients inside the CIDRs get 403.'),

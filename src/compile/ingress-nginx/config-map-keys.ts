@@ -108,7 +108,7 @@ const rows: [string, Support, string][] = [
   ['limit-req-status-code', 'supported', 'The status of a request over `limit-rps` / `limit-rpm` (default 503).'], ['limit-conn-status-code', 'supported', 'The status of a request over `limit-connections` (default 503).'],
   ['enable-syslog', 'unsupported', LOGS], ['syslog-host', 'unsupported', LOGS], ['syslog-port', 'unsupported', LOGS],
   ['no-tls-redirect-locations', 'unsupported', 'Every path of a host with TLS redirects (`/.well-known/acme-challenge` included).'],
-  ['global-allowed-response-headers', 'not-applicable', 'Custom headers are not read.'],
+  ['global-allowed-response-headers', 'supported', 'The headers a `custom-headers` ConfigMap may set (none by default).'],
   ['global-auth-url', 'supported', 'Asked for every Ingress without an `auth-url` of its own (`enable-global-auth: "false"` opts out); one that cannot be asked refuses those Ingresses.'],
   ...['global-auth-method', 'global-auth-signin', 'global-auth-signin-redirect-param', 'global-auth-response-headers', 'global-auth-request-redirect', 'global-auth-always-set-cookie']
     .map((name): [string, Support, string] => [name, 'supported', `As the \`${name.slice('global-'.length)}\` annotation.`]),

@@ -11,7 +11,7 @@
  */
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isRecord } from '../shared/guards.ts';
-import type { ObjectIdentity } from '../shared/objects.ts';
+import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
 import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
@@ -20,7 +20,8 @@ import { rateLimitFilter } from './rate-limit-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
-import type { NginxSettings } from './settings.ts';
+import type { HeaderField, NginxSettings } from './settings.ts';
+import { customHeaders } from './custom-headers-annotations.ts';
 import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
@@ -69,6 +70,8 @@ export interface NginxIngress {
   readonly snippets: ParsedSnippets | null;
   /** The canary rules of a canary Ingress (`canary: "true"`), null for any other. */
   readonly canary: CanaryRules | null;
+  /** `custom-headers`: fields set on the Ingress's responses. */
+  readonly customHeaders: readonly HeaderField[];
   /** `server-alias`: more host names served like the Ingress's hosts (lower case). */
   readonly serverAliases: readonly string[];
   /** Backend settings (protocol, timeouts, balancing, affinity, retries, TLS); empty: the Service's own. */
@@ -117,9 +120,10 @@ const NO_SECRETS: SecretIndex = new Map();
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
  * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
  * snapshot's, by `namespace/name`: `auth-secret` names one. `keyPairSecrets` are the
- * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts).
+ * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts);
+ * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` names one).
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set()): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set(), configMaps: ReadonlyMap<string, Identified> = new Map()): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -211,6 +215,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
   // annotations are ignored (reported with the rest): it takes the main Ingress's.
   const basic = canary === null ? basicAuth(id, raw, read, secrets, sink) : null;
+  const custom = canary === null ? customHeaders(id, raw, settings.allowedResponseHeaders, configMaps, sink) : [];
+  if (custom === 'refused') return { refused: true };
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
   if (rewriteTarget !== null && snippets !== null && snippets.rewriteStops !== null) {
     const name = snippets.rewriteStops.split(':')[0]!;
@@ -234,6 +240,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     canary,
     snippets,
     serverAliases: read('server-alias', aliasList, []),
+    customHeaders: custom,
     overrides: backendOverrides(id, raw, read, settings, sink, keyPairSecrets),
     auth,
     basicAuth: basic,

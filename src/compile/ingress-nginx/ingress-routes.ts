@@ -216,8 +216,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
   after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
-  // The ConfigMap's add-headers: last, so that on the way back (filters unwind) it runs before the
-  // Ingress's own response edits, which win.
+  // custom-headers (more_set_headers in the location) and, last, the ConfigMap's add-headers: on
+  // the way back filters unwind, so the Ingress's own edits run after add-headers and win.
+  if (a.customHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...a.customHeaders] });
   if (settings.addHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...settings.addHeaders] });
   return { before, after };
 }

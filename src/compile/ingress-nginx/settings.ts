@@ -63,6 +63,8 @@ export interface NginxSettings {
   readonly proxySetHeaders: readonly HeaderField[];
   /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
   readonly addHeaders: readonly HeaderField[];
+  /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
+  readonly allowedResponseHeaders: readonly string[];
 }
 
 /** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
@@ -94,6 +96,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   noAuthLocations: Object.freeze([]),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  allowedResponseHeaders: Object.freeze([]),
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -121,6 +124,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  allowedResponseHeaders: Object.freeze([]),
 });
 
 /** The defaults of `profile`. */

@@ -45,6 +45,8 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // auth-secret names a Secret: read here, reported by the back half where Secrets are indexed again.
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
   const keyPairs = keyPairSecrets(input);
+  // custom-headers names a ConfigMap of headers.
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
@@ -56,7 +58,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // ingress-nginx: the default backend of an Ingress with rules, by the Ingress (see below).
   const ruleDefaults = new Map<RankedOwner, NginxPath>();
   for (const { owner, item } of ingresses) {
-    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets, keyPairs));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets, keyPairs, configMaps));
     if (nginx === null || 'refused' in nginx) continue;
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };

@@ -1,0 +1,43 @@
+/**
+ * ingress-nginx's `custom-headers` annotation: `namespace/name` of a ConfigMap (the Ingress's
+ * namespace only) whose entries are set on the Ingress's responses, as `more_set_headers` does.
+ * Since v1.12 every header must be listed in the controller ConfigMap's
+ * `global-allowed-response-headers`; ingress-nginx denies the Ingress's locations otherwise (and
+ * when the ConfigMap is missing), so such an Ingress is refused here: never served without the
+ * headers it asked for, nor with ones the operator did not allow.
+ */
+import type { DiagnosticSink } from '../shared/diagnostics.ts';
+import { isRecord } from '../shared/guards.ts';
+import type { Identified, ObjectIdentity } from '../shared/objects.ts';
+import { NGINX_PREFIX } from './annotation-table.ts';
+import type { HeaderField } from './settings.ts';
+
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** What `custom-headers` gives: its fields, none without the annotation, or `refused` (reported). */
+export function customHeaders(id: ObjectIdentity, raw: ReadonlyMap<string, string>, allowed: readonly string[], configMaps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): HeaderField[] | 'refused' {
+  const text = raw.get('custom-headers')?.trim();
+  if (text === undefined) return [];
+  const at = `${id.provenance}/annotations/${NGINX_PREFIX}custom-headers`;
+  const refuse = (why: string): 'refused' => {
+    sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}custom-headers: ${why}; nothing of the Ingress is served (ingress-nginx denies its locations)`, at);
+    return 'refused';
+  };
+  const parts = text.split('/');
+  const [namespace, name] = parts.length === 2 ? parts : [id.namespace, parts[0] ?? ''];
+  if (parts.length > 2 || name === undefined || name === '') return refuse(`${JSON.stringify(text)} is not namespace/name of a ConfigMap`);
+  if (namespace !== id.namespace) return refuse(`ConfigMap ${text} is in another namespace than the Ingress`);
+  const source = configMaps.get(`${namespace}/${name}`);
+  if (source === undefined) return refuse(`ConfigMap ${namespace}/${name} does not exist`);
+  const data = isRecord(source.obj['data']) ? source.obj['data'] : {};
+  const out: HeaderField[] = [];
+  for (const field of Object.keys(data).sort()) {
+    const value = data[field];
+    if (!FIELD_NAME.test(field)) return refuse(`${JSON.stringify(field)} in ConfigMap ${namespace}/${name} is not a header name`);
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) return refuse(`the value of ${field} in ConfigMap ${namespace}/${name} is not a header value`);
+    if (!allowed.includes(field)) return refuse(`header ${field} is not in the controller ConfigMap's global-allowed-response-headers`);
+    out.push({ name: field.toLowerCase(), value });
+  }
+  return out;
+}
