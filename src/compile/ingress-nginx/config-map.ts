@@ -9,6 +9,7 @@ import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
+import { headerEntries } from './header-fields.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
 
@@ -98,17 +99,10 @@ function parseRiskLevel(text: string): Parsed<RiskLevel> {
   return level === undefined ? { ok: false, message: `${JSON.stringify(text)} is not Low, Medium, High or Critical` } : { ok: true, value: level };
 }
 
-// RFC 9110 field names, and values without line breaks or control characters.
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// Fields the proxy owns on the way upstream or back: framing, routing and hop-by-hop ones.
-const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'proxy-connection']);
-
 /**
  * The header fields of the ConfigMap that `key` (`proxy-set-headers`, `add-headers`) names —
- * `namespace/name`, or a name in the controller ConfigMap's namespace — each data entry a field.
- * A value with an nginx variable (`$remote_addr`) has no counterpart here: that entry is reported
- * and left out, as is a field the proxy owns (Host, the framing, hop-by-hop fields).
+ * `namespace/name`, or a name in the controller ConfigMap's namespace. An entry that cannot be
+ * sent (header-fields.ts) is reported and left out; the others are set.
  */
 function headersOf(key: string, ref: string, item: Identified, configMaps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): HeaderField[] {
   const at = `${item.id.provenance}/data/${key}`;
@@ -118,18 +112,10 @@ function headersOf(key: string, ref: string, item: Identified, configMaps: Reado
     sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name} does not exist; no header is set from it`, at);
     return [];
   }
-  const raw = source.obj['data'];
-  const data: Readonly<Record<string, unknown>> = isRecord(raw) ? raw : {};
-  const out: HeaderField[] = [];
-  const bad: string[] = [];
-  for (const field of Object.keys(data).sort()) {
-    const value = data[field];
-    const lower = field.toLowerCase();
-    if (typeof value !== 'string' || !FIELD_NAME.test(field) || RESERVED.has(lower) || !FIELD_VALUE.test(value) || value.includes('$')) bad.push(field);
-    else out.push({ name: lower, value: value.trim() });
-  }
+  const entries = headerEntries(source);
+  const bad = entries.filter((e) => e.problem !== null);
   if (bad.length > 0) {
-    sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.join(', ')} left out (a field signalbox owns, a name or value that is not a header's, or an nginx variable, which signalbox does not expand)`, at);
+    sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.map((e) => `${e.name} ${e.problem!}`).join('; ')}; left out`, at);
   }
-  return out;
+  return entries.filter((e) => e.problem === null).map((e) => e.field);
 }

@@ -7,13 +7,10 @@
  * headers it asked for, nor with ones the operator did not allow.
  */
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
-import { isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
+import { headerEntries } from './header-fields.ts';
 import type { HeaderField } from './settings.ts';
-
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** What `custom-headers` gives: its fields, none without the annotation, or `refused` (reported). */
 export function customHeaders(id: ObjectIdentity, raw: ReadonlyMap<string, string>, allowed: readonly string[], configMaps: ReadonlyMap<string, Identified>, sink: DiagnosticSink): HeaderField[] | 'refused' {
@@ -30,14 +27,11 @@ export function customHeaders(id: ObjectIdentity, raw: ReadonlyMap<string, strin
   if (namespace !== id.namespace) return refuse(`ConfigMap ${text} is in another namespace than the Ingress`);
   const source = configMaps.get(`${namespace}/${name}`);
   if (source === undefined) return refuse(`ConfigMap ${namespace}/${name} does not exist`);
-  const data = isRecord(source.obj['data']) ? source.obj['data'] : {};
   const out: HeaderField[] = [];
-  for (const field of Object.keys(data).sort()) {
-    const value = data[field];
-    if (!FIELD_NAME.test(field)) return refuse(`${JSON.stringify(field)} in ConfigMap ${namespace}/${name} is not a header name`);
-    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) return refuse(`the value of ${field} in ConfigMap ${namespace}/${name} is not a header value`);
-    if (!allowed.includes(field)) return refuse(`header ${field} is not in the controller ConfigMap's global-allowed-response-headers`);
-    out.push({ name: field.toLowerCase(), value });
+  for (const entry of headerEntries(source)) {
+    if (entry.problem !== null) return refuse(`${entry.name} in ConfigMap ${namespace}/${name} ${entry.problem}`);
+    if (!allowed.includes(entry.name)) return refuse(`header ${entry.name} is not in the controller ConfigMap's global-allowed-response-headers`);
+    out.push(entry.field);
   }
   return out;
 }
