@@ -4,6 +4,7 @@
  * followed, since the compiler refuses any other (as ingress-nginx does): a Secret of another
  * namespace is never read into this process because an Ingress named it.
  */
+import { sameNamespaceRef } from './same-namespace-ref.ts';
 import type { RefFinder } from './object-refs.ts';
 
 const ANNOTATION = 'nginx.ingress.kubernetes.io/auth-secret';
@@ -12,11 +13,7 @@ const ANNOTATION = 'nginx.ingress.kubernetes.io/auth-secret';
 export const NGINX_AUTH_SECRET_REFS: RefFinder = {
   kind: 'Ingress',
   find: (ingress) => {
-    const namespace = ingress.metadata?.namespace ?? '';
-    const value = ingress.metadata?.annotations?.[ANNOTATION]?.trim();
-    if (value === undefined || value === '') return { secrets: [], configMaps: [] };
-    const parts = value.split('/');
-    const [ns, name] = parts.length === 1 ? [namespace, parts[0]!] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
-    return { secrets: ns === namespace && name !== '' ? [`${namespace}/${name}`] : [], configMaps: [] };
+    const ref = sameNamespaceRef(ingress, ANNOTATION);
+    return { secrets: ref === null ? [] : [ref], configMaps: [] };
   },
 };

@@ -11,6 +11,7 @@
  */
 import { NGINX_AUTH_SECRET_REFS } from './nginx-auth-secret-refs.ts';
 import type { ReferringObject, RefFinder } from './object-refs.ts';
+import { sameNamespaceRef } from './same-namespace-ref.ts';
 import type { ServiceRefs } from './service-secret-refs.ts';
 
 /**
@@ -19,18 +20,11 @@ import type { ServiceRefs } from './service-secret-refs.ts';
  */
 export const PROXY_SSL_SECRET_ANNOTATION = 'nginx.ingress.kubernetes.io/proxy-ssl-secret';
 
-// A DNS-1123 subdomain, the names Secrets may have; anything else names nothing that could exist.
-const SECRET_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 
 /** The Secret `ingress`'s `proxy-ssl-secret` names in its own namespace (none when absent, malformed or elsewhere). */
 export function nginxSecretRefs(ingress: ReferringObject): ServiceRefs {
-  const value = ingress.metadata?.annotations?.[PROXY_SSL_SECRET_ANNOTATION];
-  const namespace = ingress.metadata?.namespace ?? '';
-  if (typeof value !== 'string') return { secrets: [], configMaps: [] };
-  const parts = value.trim().split('/');
-  const [ns, name] = parts.length === 2 ? parts : parts.length === 1 ? [namespace, parts[0]] : [];
-  if (ns !== namespace || name === undefined || !SECRET_NAME.test(name)) return { secrets: [], configMaps: [] };
-  return { secrets: [`${namespace}/${name}`], configMaps: [] };
+  const ref = sameNamespaceRef(ingress, PROXY_SSL_SECRET_ANNOTATION);
+  return { secrets: ref === null ? [] : [ref], configMaps: [] };
 }
 
 /** The finder `signalbox controller` adds to the built-in ones: Ingresses of either profile may carry the annotation. */
@@ -40,12 +34,8 @@ export const NGINX_PROXY_SSL_SECRET: RefFinder = Object.freeze({ kind: 'Ingress'
 const NGINX_CUSTOM_HEADERS: RefFinder = Object.freeze({
   kind: 'Ingress',
   find: (ingress: ReferringObject) => {
-    const namespace = ingress.metadata?.namespace ?? '';
-    const value = ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/custom-headers']?.trim();
-    if (value === undefined || value === '') return { secrets: [], configMaps: [] };
-    const parts = value.split('/');
-    const [ns, name] = parts.length === 1 ? [namespace, parts[0]!] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
-    return { secrets: [], configMaps: ns === namespace && name !== '' ? [`${namespace}/${name}`] : [] };
+    const ref = sameNamespaceRef(ingress, 'nginx.ingress.kubernetes.io/custom-headers');
+    return { secrets: [], configMaps: ref === null ? [] : [ref] };
   },
 });
 

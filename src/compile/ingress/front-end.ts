@@ -41,12 +41,12 @@ export interface IngressFrontEnd extends FrontEndOutput {
 export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: DiagnosticSink): IngressFrontEnd {
   const ours = ourClasses(indexObjects(field(input, 'ingressClasses'), 'IngressClass', false, sink), options, sink);
   const ingresses = ourIngresses(field(input, 'ingresses'), ours, options, sink);
-  const settings = nginxSettingsOf(input, options, sink);
-  // auth-secret names a Secret: read here, reported by the back half where Secrets are indexed again.
+  // auth-secret and proxy-ssl-secret name Secrets, the controller ConfigMap and custom-headers
+  // ConfigMaps: indexed once here, reported by the back half where they are indexed again.
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
-  const keyPairs = keyPairSecrets(input);
-  // custom-headers names a ConfigMap of headers.
   const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  const settings = nginxSettingsOf(configMaps, options, sink);
+  const keyPairs = keyPairSecrets(secrets);
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
   const defaultRoutes: DefaultRouteCandidate[] = [];
@@ -165,9 +165,9 @@ function rewritable(owner: RankedOwner, path: IngressPath, nginx: NginxIngress, 
  * one also presents that certificate to the endpoints, as ingress-nginx does (a CA-only Secret
  * does not). Whether the pair is usable is the back half's to say.
  */
-function keyPairSecrets(input: unknown): ReadonlySet<string> {
+function keyPairSecrets(secrets: ReadonlyMap<string, Identified>): ReadonlySet<string> {
   const out = new Set<string>();
-  for (const [key, item] of indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink())) {
+  for (const [key, item] of secrets) {
     const data = field(item.obj, 'data');
     if (isRecord(data) && typeof data['tls.crt'] === 'string' && typeof data['tls.key'] === 'string') out.add(key);
   }
@@ -175,11 +175,10 @@ function keyPairSecrets(input: unknown): ReadonlySet<string> {
 }
 
 /** The profile's defaults, changed by the ingress-nginx controller ConfigMap when one is read. */
-function nginxSettingsOf(input: unknown, options: CompileOptions, sink: DiagnosticSink): NginxSettings {
+function nginxSettingsOf(configMaps: ReadonlyMap<string, Identified>, options: CompileOptions, sink: DiagnosticSink): NginxSettings {
   const defaults = profileSettings(profileOf(options));
   const name = nginxConfigMapOf(options);
   if (name === null) return defaults;
-  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   return readNginxConfigMap(name, options.nginxConfigMap !== undefined, defaults, configMaps, sink);
 }
 
