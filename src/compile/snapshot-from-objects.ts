@@ -4,10 +4,12 @@
  * sees exactly what the tests see.
  */
 import type { Diagnostic } from '../model/table.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { GATEWAY_API_GROUP, type Snapshot } from '../model/snapshot.ts';
 import { DiagnosticSink, sortDiagnostics } from './shared/diagnostics.ts';
 import { field, isRecord, isUnset, type Dict } from './shared/guards.ts';
 import { describe } from './shared/objects.ts';
+
+const GATEWAY_V1 = `${GATEWAY_API_GROUP}/v1`;
 
 /** The kinds signalbox reads, with the one apiVersion each is accepted in and its Snapshot array. */
 const KINDS: Readonly<Record<string, { readonly apiVersion: string; readonly list: keyof Snapshot }>> = {
@@ -18,7 +20,21 @@ const KINDS: Readonly<Record<string, { readonly apiVersion: string; readonly lis
   Secret: { apiVersion: 'v1', list: 'secrets' },
   RouteScript: { apiVersion: 'signalbox.dev/v1alpha1', list: 'routeScripts' },
   ConfigMap: { apiVersion: 'v1', list: 'configMaps' },
+  Namespace: { apiVersion: 'v1', list: 'namespaces' },
+  GatewayClass: { apiVersion: GATEWAY_V1, list: 'gatewayClasses' },
+  Gateway: { apiVersion: GATEWAY_V1, list: 'gateways' },
+  ListenerSet: { apiVersion: GATEWAY_V1, list: 'listenerSets' },
+  HTTPRoute: { apiVersion: GATEWAY_V1, list: 'httpRoutes' },
+  GRPCRoute: { apiVersion: GATEWAY_V1, list: 'grpcRoutes' },
+  TLSRoute: { apiVersion: GATEWAY_V1, list: 'tlsRoutes' },
+  TCPRoute: { apiVersion: GATEWAY_V1, list: 'tcpRoutes' },
+  UDPRoute: { apiVersion: GATEWAY_V1, list: 'udpRoutes' },
+  ReferenceGrant: { apiVersion: GATEWAY_V1, list: 'referenceGrants' },
+  BackendTLSPolicy: { apiVersion: GATEWAY_V1, list: 'backendTLSPolicies' },
 };
+
+/** The lists every snapshot has; the others (Namespaces, the Gateway API's) only when they hold an object. */
+const ALWAYS: ReadonlySet<keyof Snapshot> = new Set(['ingresses', 'ingressClasses', 'services', 'endpointSlices', 'secrets', 'routeScripts', 'configMaps']);
 
 /** Lists nested deeper than this are refused rather than followed (a guard against YAML alias loops). */
 const MAX_LIST_DEPTH = 4;
@@ -45,15 +61,7 @@ export interface SnapshotFromObjects {
  */
 export function snapshotFromObjects(objects: readonly unknown[]): SnapshotFromObjects {
   const sink = new DiagnosticSink();
-  const lists: Record<keyof Snapshot, unknown[]> = {
-    ingresses: [],
-    ingressClasses: [],
-    services: [],
-    endpointSlices: [],
-    secrets: [],
-    routeScripts: [],
-    configMaps: [],
-  };
+  const lists: Partial<Record<keyof Snapshot, unknown[]>> = Object.fromEntries([...ALWAYS].map((list) => [list, []]));
   const visit = (obj: unknown, where: string, depth: number): void => {
     if (obj === null || obj === undefined) return;
     const kind = field(obj, 'kind');
@@ -89,7 +97,7 @@ export function snapshotFromObjects(objects: readonly unknown[]): SnapshotFromOb
     if (typeof name !== 'string' || name === '') {
       return invalid(isUnset(name) ? 'metadata.name is missing' : `metadata.name must be a string, got ${describe(name)}`);
     }
-    lists[known.list].push(obj);
+    (lists[known.list] ??= []).push(obj);
   };
   objects.forEach((obj, i) => visit(obj, `object ${i}`, 0));
   return { snapshot: lists as unknown as Snapshot, diagnostics: sortDiagnostics(sink.items) };

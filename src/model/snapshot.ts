@@ -189,6 +189,26 @@ export interface RouteScript extends KubeObject {
   };
 }
 
+/** `v1` Namespace: only its labels are read (a Gateway listener's `allowedRoutes.namespaces.selector`). */
+export interface Namespace extends KubeObject {
+  readonly kind: 'Namespace';
+}
+
+/**
+ * An object of the Gateway API (`gateway.networking.k8s.io/v1`): GatewayClass, Gateway,
+ * ListenerSet, HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, ReferenceGrant or
+ * BackendTLSPolicy. Their specs are read field by field by the Gateway API front end
+ * (src/compile/gateway/), which checks every one as untrusted input; `status` is read only where
+ * the controller's own earlier answer matters (a Gateway's assigned addresses).
+ */
+export interface GatewayApiObject extends KubeObject {
+  readonly spec?: unknown;
+  readonly status?: unknown;
+}
+
+/** The Gateway API group. */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
 /** Everything one compile reads, as plain data. Arrays are in no particular order. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
@@ -203,6 +223,22 @@ export interface Snapshot {
    * `--udp-services-configmap` and the ingress-nginx controller ConfigMap are read.
    */
   readonly configMaps: readonly ConfigMap[];
+  /**
+   * Namespaces, read only when a Gateway listener selects the namespaces of its routes by label.
+   * This and the Gateway API lists below are absent when the source does not read them (the
+   * Gateway API CRDs are not installed): the Ingress side needs none of them.
+   */
+  readonly namespaces?: readonly Namespace[];
+  readonly gatewayClasses?: readonly GatewayApiObject[];
+  readonly gateways?: readonly GatewayApiObject[];
+  readonly listenerSets?: readonly GatewayApiObject[];
+  readonly httpRoutes?: readonly GatewayApiObject[];
+  readonly grpcRoutes?: readonly GatewayApiObject[];
+  readonly tlsRoutes?: readonly GatewayApiObject[];
+  readonly tcpRoutes?: readonly GatewayApiObject[];
+  readonly udpRoutes?: readonly GatewayApiObject[];
+  readonly referenceGrants?: readonly GatewayApiObject[];
+  readonly backendTLSPolicies?: readonly GatewayApiObject[];
 }
 
 /** Static settings that shape a compile; the same for every snapshot of one process. */
@@ -238,7 +274,15 @@ export interface CompileOptions {
    * default one (ingress-nginx's `--watch-ingress-without-class`).
    */
   readonly watchIngressWithoutClass?: boolean;
+  /**
+   * `spec.controllerName` of the GatewayClasses that are ours (`--gateway-controller-name`).
+   * Absent: `signalbox.dev/gateway-controller`. Null: the Gateway API is not served at all.
+   */
+  readonly gatewayControllerName?: string | null;
 }
+
+/** The default {@link CompileOptions.gatewayControllerName}. */
+export const DEFAULT_GATEWAY_CONTROLLER_NAME = 'signalbox.dev/gateway-controller';
 
 /** Defaults for {@link CompileOptions}. */
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = Object.freeze({
