@@ -17,7 +17,9 @@
  *   statuses of the front ends' objects and of the RouteScripts.
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
-import type { CompileResult, Diagnostic, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
+import type { Certificate, CompileResult, Diagnostic, Listener, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
+import type { FrontEndOutput, RouteCandidate } from './shared/candidates.ts';
+import { gatewayFrontEnd } from './gateway/front-end.ts';
 import { ingressFrontEnd } from './ingress/front-end.ts';
 import { ingressStatus } from './ingress/status.ts';
 import { compileRouteScripts, routeScriptStatus, type TargetableRoute } from './route-scripts.ts';
@@ -44,8 +46,23 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const input: unknown = snapshot;
 
   const ingress = ingressFrontEnd(input, options, sink);
+  const gateway = gatewayFrontEnd(input, options, sink);
+  // Each front end orders its own routes; they never share a virtual host (their listeners differ).
+  const isGatewayRoute = (c: RouteCandidate): boolean => gateway.owners.has(c.owner.id.provenance);
+  const frontEnds: FrontEndOutput = {
+    listeners: [...ingress.listeners, ...gateway.listeners],
+    routes: [...ingress.routes, ...gateway.routes],
+    defaultRoutes: ingress.defaultRoutes,
+    tls: [...ingress.tls, ...gateway.tls],
+    precedence: (a, b) => {
+      const ga = isGatewayRoute(a);
+      const gb = isGatewayRoute(b);
+      if (ga !== gb) return ga ? 1 : -1;
+      return ga ? gateway.precedence(a, b) : ingress.precedence(a, b);
+    },
+  };
   // Clusters are named by the Service port a backend resolves to, so Services are read first.
-  const placement = placeRoutes(ingress, input, sink);
+  const placement = placeRoutes(frontEnds, input, sink);
   const { hosts, defaultRoute, clusterOf } = placement;
 
   // RouteScripts attach to the placed routes and add the clusters of their backends and lookups.
@@ -73,10 +90,10 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   ], clusterOf);
   const streamRoutes = streams.routes;
 
-  const { clusters, certificates } = buildResources(ingress, placement, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
+  const { clusters, certificates } = buildResources(frontEnds, placement, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
 
   const table: RoutingTable = {
-    listeners: [...ingress.listeners, ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name)),
+    listeners: [...withCertificates(frontEnds.listeners, certificates), ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name)),
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
@@ -102,6 +119,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
       ingressStatus(id, byObject.get(id.provenance) ?? [], served.has(id.provenance) || certificateSources.has(id.provenance)),
     ),
     ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false)),
+    ...gateway.statuses(diagnostics),
   ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
   return { table, statuses, diagnostics };
@@ -119,4 +137,13 @@ function scriptTargets(merged: MergedRoute, host: string | null): TargetableRout
 /** `Ingress/ns/name` from a provenance path below it. */
 function ownerOf(provenance: string): string {
   return provenance.split('/').slice(0, 3).join('/');
+}
+
+/**
+ * The listeners with only the certificates that made it into the table: a Secret that cannot be
+ * used, or whose hosts all went to another certificate, is not offered.
+ */
+function withCertificates(listeners: readonly Listener[], certificates: readonly Certificate[]): Listener[] {
+  const names = new Set(certificates.map((c) => c.name));
+  return listeners.map((l) => (l.tls?.certificates == null ? l : { ...l, tls: { certificates: l.tls.certificates.filter((c) => names.has(c)) } }));
 }

@@ -17,7 +17,7 @@ export type RouteReport = (at: string, provenance: Provenance, message: string) 
 
 /** How a route check resolves a reference to a cluster or a script (and records the cluster as used). */
 export interface RouteRefs {
-  readonly cluster: (at: string, provenance: Provenance, name: string, what: string) => void;
+  readonly cluster: (at: string, provenance: Provenance, name: string, what: string, referenceGrant?: Provenance) => void;
   readonly script: (at: string, provenance: Provenance, name: string) => void;
 }
 
@@ -35,7 +35,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   checkMatch(at, route.match, p, report);
   route.backends.forEach((b, i) => {
     const bAt = `${at}.backends[${i}]`;
-    if (b.cluster !== null) refs.cluster(bAt, p, b.cluster, 'backend cluster');
+    if (b.cluster !== null) refs.cluster(bAt, p, b.cluster, 'backend cluster', b.referenceGrant);
     if (!inRange(b.weight, 0, MAX_WEIGHT)) report(bAt, p, `weight ${b.weight} is not an integer from 0 to ${MAX_WEIGHT}`);
     if (b.provenance === '') report(bAt, p, 'a backend has no provenance');
   });
@@ -110,7 +110,7 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (f.path !== undefined) checkModifier(at, f.path, route, report);
       return;
     case 'RequestMirror':
-      refs.cluster(at, p, f.cluster, 'mirror cluster');
+      refs.cluster(at, p, f.cluster, 'mirror cluster', f.referenceGrant);
       if (!inRange(f.percent, 1, 100)) report(at, p, `mirror percent ${f.percent} is not an integer from 1 to 100`);
       return;
     case 'RouteScript':

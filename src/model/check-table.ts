@@ -46,17 +46,20 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     for (const p of list) if (!PROVENANCE.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/...`);
   };
   const used = new Set<string>();
-  const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string | null, what: string): void => {
+  const clusterRef = (at: string, provenance: Provenance, name: string, namespace: string | null, what: string, grant?: Provenance): void => {
     used.add(name);
     // Ingresses and RouteScripts reach only Services of their own namespace: anything else crosses
-    // tenants (a cross-namespace reference, such as a Gateway API ReferenceGrant, would need a field that says so).
+    // tenants, and is allowed only with a ReferenceGrant of the cluster's namespace (Gateway API routes).
     const cluster = Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
     if (cluster === undefined) report(at, provenance, `${what} ${JSON.stringify(name)} is not in clusters`);
-    else if (namespace !== null && cluster.namespace !== namespace) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
+    else if (namespace !== null && cluster.namespace !== namespace) {
+      if (grant === undefined) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, not ${namespace}`);
+      else if (!grant.startsWith(`ReferenceGrant/${cluster.namespace}/`)) report(at, provenance, `${what} ${name} is in namespace ${cluster.namespace}, and ${grant} is not a ReferenceGrant of that namespace`);
+    }
   };
 
   const refsFor = (namespace: string | null): RouteRefs => ({
-    cluster: (at, p, name, what) => clusterRef(at, p, name, namespace, what),
+    cluster: (at, p, name, what, grant) => clusterRef(at, p, name, namespace, what, grant),
     script: (at, p, name) => {
       if (!Object.hasOwn(table.scripts, name)) report(at, p, `script ${JSON.stringify(name)} is not in scripts`);
       else if (namespace !== null && name.split('/')[0] !== namespace) report(at, p, `script ${name} is not in namespace ${namespace}`);
@@ -159,11 +162,13 @@ type Report = (at: string, provenance: Provenance | readonly Provenance[], messa
 
 // The listeners a front end makes from the data plane's own flags name no object: `Listener/http`.
 const OWN_LISTENER = /^Listener\/[a-z0-9][-a-z0-9]*$/;
+// A Gateway listener's table name (src/compile/gateway/names.ts).
+const GATEWAY_LISTENER = /^gateway\/[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9]*$/;
 
 function checkListener(at: string, l: Listener, before: Listener | undefined, certificates: readonly Certificate[], report: Report): void {
   const p = l.provenance;
   if (!PROVENANCE.test(p) && !OWN_LISTENER.test(p)) report(at, p, `provenance ${JSON.stringify(p)} is not of the form Kind/namespace/name/... or Listener/name`);
-  if (!/^[a-z0-9][-a-z0-9]*$/.test(l.name)) report(at, p, `listener name ${JSON.stringify(l.name)} is not a lower-case name`);
+  if (!/^[a-z0-9][-a-z0-9]*$/.test(l.name) && !GATEWAY_LISTENER.test(l.name)) report(at, p, `listener name ${JSON.stringify(l.name)} is not a lower-case name (or gateway/<namespace>/<name>/<listener>)`);
   if (before !== undefined && compareStrings(before.name, l.name) >= 0) report(at, p, `listener ${l.name} comes after ${before.name}: listeners are sorted by name, once each`);
   if (!['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP'].includes(l.protocol)) report(at, p, `protocol ${JSON.stringify(l.protocol)} is not HTTP, HTTPS, TLS, TCP or UDP`);
   if (l.port !== null && !inRange(l.port, 1, 65535)) report(at, p, `port ${l.port} is not a port number (1-65535)`);

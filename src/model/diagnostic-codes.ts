@@ -94,6 +94,18 @@ export const DIAGNOSTIC_CODES = {
   PassthroughHostInvalid: { severity: 'error', meaning: 'an ssl-passthrough Ingress rule has no host (SNI needs a name): it is not passed through' },
   PassthroughNoRootPath: { severity: 'error', meaning: 'an ssl-passthrough host has no Prefix / path naming its backend: it is not passed through' },
   PassthroughConflict: { severity: 'error', meaning: 'an older Ingress already passes this host through: this one is not passed through' },
+
+  // The Gateway API: GatewayClasses, Gateways and their listeners, routes
+  GatewayClassParametersUnsupported: { severity: 'error', meaning: 'a GatewayClass of ours names parametersRef, which signalbox does not read: the class is not accepted and its Gateways are not served' },
+  GatewayAddressUnsupported: { severity: 'error', meaning: 'a Gateway asks for spec.addresses: it is not served (Accepted False, UnsupportedAddress)' },
+  GatewayListenerInvalid: { severity: 'error', meaning: 'a Gateway listener has a protocol, hostname, TLS mode or allowedRoutes signalbox cannot serve: that listener is not served' },
+  GatewayListenerRefInvalid: { severity: 'error', meaning: 'a listener certificate reference (wrong kind, Secret missing or not a key pair) or route kind cannot be used: the listener is served without it, or not at all when it has no certificate left' },
+  GatewayReferenceNotPermitted: { severity: 'error', meaning: 'a listener names a Secret in another namespace that no ReferenceGrant opens: it is not used' },
+  GatewayListenerConflicted: { severity: 'error', meaning: 'listeners of one Gateway share a port with other protocols, or a port and hostname: none of them is served (Conflicted)' },
+  RouteRuleInvalid: { severity: 'error', meaning: 'a route rule has a match, filter, timeout or backendRef signalbox cannot apply as written: that rule is not served (the others are)' },
+  RouteBackendKindUnsupported: { severity: 'error', meaning: 'a route backendRef (or ExtensionRef filter) names a kind signalbox does not serve: its share of requests is answered 500' },
+  RouteReferenceNotPermitted: { severity: 'error', meaning: 'a route backendRef names a Service in another namespace that no ReferenceGrant opens: its share of requests is answered 500' },
+  RouteBackendInvalid: { severity: 'error', meaning: 'a route backendRef cannot be used: its share of requests is answered 500' },
 } as const satisfies Readonly<Record<string, DiagnosticCodeSpec>>;
 
 /** A diagnostic code: a key of {@link DIAGNOSTIC_CODES}. */

@@ -5,7 +5,7 @@
  * table (table.ts), plain data like the rest of it; each filter has its invariants in check-*.ts
  * and one data-plane step in src/dataplane/lifecycle/filters/.
  */
-import type { Route, RoutingTable } from './table.ts';
+import type { Provenance, Route, RoutingTable } from './table.ts';
 
 /** Headers to set (replace), add (append a value) or remove, in that order. */
 export interface HeaderEdits {
@@ -77,6 +77,8 @@ export interface MirrorFilter {
   readonly cluster: string;
   /** 1..100: the share of requests copied. */
   readonly percent: number;
+  /** As {@link WeightedBackend.referenceGrant}: the ReferenceGrant allowing a cluster of another namespace. */
+  readonly referenceGrant?: Provenance;
 }
 
 /**

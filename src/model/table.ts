@@ -87,6 +87,12 @@ export interface WeightedBackend {
   readonly weight: number;
   /** The backend reference this came from. */
   readonly provenance: Provenance;
+  /**
+   * Set when the cluster is in another namespace than the route's owner: the ReferenceGrant (in the
+   * cluster's namespace) that allows it, `ReferenceGrant/namespace/name`. Without one a route
+   * reaches only Services of its own namespace (checked by checkTable).
+   */
+  readonly referenceGrant?: Provenance;
 }
 
 // The filters of a route (request and response steps, the route model's third part) are in

@@ -60,16 +60,9 @@ function allInputs(): unknown[] {
     .map((doc) => doc.toJS() as unknown);
 }
 
+/** Every list of the snapshot (the optional Gateway API ones too) reversed. */
 function reversed(snapshot: Snapshot): Snapshot {
-  return {
-    ingresses: [...snapshot.ingresses].reverse(),
-    ingressClasses: [...snapshot.ingressClasses].reverse(),
-    services: [...snapshot.services].reverse(),
-    endpointSlices: [...snapshot.endpointSlices].reverse(),
-    secrets: [...snapshot.secrets].reverse(),
-    routeScripts: [...snapshot.routeScripts].reverse(),
-    configMaps: [...snapshot.configMaps].reverse(),
-  };
+  return Object.fromEntries(Object.entries(snapshot).map(([key, list]) => [key, [...(list as unknown[])].reverse()])) as unknown as Snapshot;
 }
 
 /**

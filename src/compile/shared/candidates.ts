@@ -41,6 +41,8 @@ export interface ServiceRef {
 export interface ServiceBackendRef extends ServiceRef {
   readonly namespace: string;
   readonly overrides?: ClusterOverrides;
+  /** The ReferenceGrant allowing it when `namespace` is not the owner's (see `WeightedBackend.referenceGrant`). */
+  readonly referenceGrant?: Provenance;
 }
 
 /** A weighted backend of a candidate route, before its Service is resolved to a cluster. */
@@ -100,9 +102,11 @@ export interface DefaultRouteCandidate {
   readonly route: CandidateRoute;
 }
 
-/** A certificate a front end asks for: a `kubernetes.io/tls` Secret in the owner's namespace. */
+/** A certificate a front end asks for: a `kubernetes.io/tls` Secret, in the owner's namespace unless `namespace` says. */
 export interface TLSCandidate {
   readonly owner: RankedOwner;
+  /** The Secret's namespace when it is not the owner's (a Gateway's certificateRef with a ReferenceGrant). */
+  readonly namespace?: string;
   readonly secretName: string;
   /** Lower-case SNI names, never empty. */
   readonly hosts: readonly string[];

@@ -62,8 +62,9 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
     uses.push({ cluster, namespace: service.namespace, ref: { service: service.service, port: service.port }, ...overrides, owner, provenance: candidate.provenance });
     return cluster;
   };
-  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance }));
-  const filters = candidate.filters.map((f, i): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent } : f));
+  const grantOf = (service: ServiceBackendRef | null): { referenceGrant?: Provenance } => (service?.referenceGrant === undefined ? {} : { referenceGrant: service.referenceGrant });
+  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance, ...grantOf(b.service) }));
+  const filters = candidate.filters.map((f, i): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent, ...grantOf(f.service) } : f));
   const route: Route = {
     match: candidate.match,
     backends,

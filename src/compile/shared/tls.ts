@@ -49,11 +49,11 @@ export function buildCertificates(
   const claims = new Map<string, HostClaim>();
   for (const entry of entries) {
     const { owner } = entry;
-    const name = `${owner.id.namespace}/${entry.secretName}`;
+    const name = `${entry.namespace ?? owner.id.namespace}/${entry.secretName}`;
     let pair = pairs.get(name);
     if (pair === undefined) {
       const secret = secrets.get(name);
-      pair = guarded(sink, { kind: 'Secret', namespace: owner.id.namespace, name: entry.secretName }, UNREADABLE, () => readKeyPair(name, secret));
+      pair = guarded(sink, { kind: 'Secret', namespace: entry.namespace ?? owner.id.namespace, name: entry.secretName }, UNREADABLE, () => readKeyPair(name, secret));
       pairs.set(name, pair);
     }
     if ('code' in pair) {

@@ -1,0 +1,60 @@
+/**
+ * A route's `backendRefs` (and a mirror's `backendRef`): core Services only, by name and port, in
+ * the route's namespace or in another one a ReferenceGrant opens. A reference that cannot be used
+ * keeps its weight and answers 500 for its share, as the specification asks; why is a
+ * {@link RouteProblem} for the route's ResolvedRefs.
+ */
+import type { ClusterOverrides } from '../../model/policy.ts';
+import type { BackendCandidate, ServiceBackendRef } from '../shared/candidates.ts';
+import { field, isPortNumber, isUnset } from '../shared/guards.ts';
+import type { ObjectIdentity } from '../shared/objects.ts';
+import { GATEWAY_API_GROUP } from './names.ts';
+import type { AppProtocolOf } from './grpc-matches.ts';
+import type { ReferenceGrants } from './reference-grants.ts';
+import type { RouteProblem } from './route-problems.ts';
+
+/** The most a backendRef's weight may be. */
+const MAX_WEIGHT = 1_000_000;
+
+/** A Service reference read from a BackendObjectReference, or why it is none. */
+export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, overrides?: ClusterOverrides): ServiceBackendRef | RouteProblem {
+  const group = field(ref, 'group') ?? '';
+  const kind = field(ref, 'kind') ?? 'Service';
+  const name = field(ref, 'name');
+  const namespace = field(ref, 'namespace') ?? route.namespace;
+  if (group !== '' || kind !== 'Service') return { reason: 'InvalidKind', message: `${String(group) === '' ? '' : `${String(group)}/`}${String(kind)} is not a kind signalbox sends requests to (only Service)`, path: at };
+  if (typeof name !== 'string' || name === '' || typeof namespace !== 'string') return { reason: 'UnsupportedValue', message: 'the reference needs a name', path: at };
+  const port = field(ref, 'port');
+  if (!isPortNumber(port)) return { reason: 'UnsupportedValue', message: `Service ${name} needs a port`, path: at };
+  const grant = namespace === route.namespace ? null : grants.grantFor({ group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace, name });
+  if (namespace !== route.namespace && grant === null) {
+    return { reason: 'RefNotPermitted', message: `Service ${namespace}/${name} is in another namespace and no ReferenceGrant there allows ${route.kind}s of ${route.namespace} to use it`, path: at };
+  }
+  // The specification answers 500 for a Service that does not exist (the back half would answer 503, as for one without endpoints).
+  if (appProtocolOf(namespace, name, port) === null) return { reason: 'BackendNotFound', message: `Service ${namespace}/${name} with port ${port} not found`, path: at };
+  return { namespace, service: name, port, ...(overrides === undefined ? {} : { overrides }), ...(grant === null ? {} : { referenceGrant: grant }) };
+}
+
+/** The weighted backends of a rule, and the problems of the references that cannot be used. */
+export function readBackendRefs(route: ObjectIdentity, refs: unknown, at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, overrides?: ClusterOverrides): { backends: BackendCandidate[]; problems: RouteProblem[] } {
+  const backends: BackendCandidate[] = [];
+  const problems: RouteProblem[] = [];
+  for (const [i, ref] of (Array.isArray(refs) ? (refs as unknown[]) : []).entries()) {
+    const where = `${at}/backendRef/${i}`;
+    const weightValue = field(ref, 'weight');
+    const weight = isUnset(weightValue) ? 1 : typeof weightValue === 'number' && Number.isInteger(weightValue) && weightValue >= 0 ? Math.min(weightValue, MAX_WEIGHT) : -1;
+    if (weight < 0) {
+      problems.push({ reason: 'UnsupportedValue', message: 'weight must be an integer from 0 to 1000000', path: where });
+      continue;
+    }
+    if (Array.isArray(field(ref, 'filters')) && (field(ref, 'filters') as unknown[]).length > 0) {
+      problems.push({ reason: 'UnsupportedValue', message: 'filters on a backendRef are not supported; put them on the rule', path: where });
+    }
+    const service = serviceRef(route, ref, where, grants, appProtocolOf, overrides);
+    if ('reason' in service) {
+      problems.push(service);
+      backends.push({ service: null, weight, provenance: where });
+    } else backends.push({ service, weight, provenance: where });
+  }
+  return { backends, problems };
+}

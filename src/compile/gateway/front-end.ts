@@ -1,0 +1,106 @@
+/**
+ * The Gateway API front end: our GatewayClasses (by `controllerName`), their Gateways and
+ * listeners, and the HTTPRoutes and GRPCRoutes attached to them, translated into route
+ * candidates on one table listener per Gateway listener (`gateway/<ns>/<name>/<listener>`, on the
+ * port it declares). Statuses are built after the back half has reported (see `statuses`), since
+ * a route's ResolvedRefs depends on the Services it names.
+ */
+import type { CompileOptions } from '../../model/snapshot.ts';
+import { DEFAULT_GATEWAY_CONTROLLER_NAME } from '../../model/snapshot.ts';
+import type { Diagnostic, Listener, ObjectStatus } from '../../model/table.ts';
+import type { FrontEndOutput, RouteCandidate, TLSCandidate } from '../shared/candidates.ts';
+import { DiagnosticSink } from '../shared/diagnostics.ts';
+import { field, isRecord } from '../shared/guards.ts';
+import { compareStrings } from '../shared/order.ts';
+import { indexObjects, type Identified } from '../shared/objects.ts';
+import { ourGatewayClasses } from './gateway-classes.ts';
+import { readGateways, tableListener, type OurGateway } from './gateways.ts';
+import type { AppProtocolOf } from './grpc-matches.ts';
+import { readHttpRoutes } from './http-routes.ts';
+import { compareGatewayMatches, type GatewayMatchCandidate } from './precedence.ts';
+import { ReferenceGrants } from './reference-grants.ts';
+import { attachedRoutes, gatewayStatus, routeStatus } from './status.ts';
+import type { RouteRecord } from './routes.ts';
+
+/** What the Gateway API front end gives the back half, and what it needs to write statuses. */
+export interface GatewayFrontEnd extends FrontEndOutput {
+  /** The statuses of our objects, once the compile's diagnostics are known. */
+  statuses(diagnostics: readonly Diagnostic[]): ObjectStatus[];
+  /** `Kind/namespace/name` of the objects whose diagnostics are this front end's. */
+  readonly owners: ReadonlySet<string>;
+}
+
+const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>() });
+
+/** Reads the Gateway API objects of a snapshot (any shape); nothing when the option turns it off. */
+export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: DiagnosticSink): GatewayFrontEnd {
+  const controllerName = options.gatewayControllerName === undefined ? DEFAULT_GATEWAY_CONTROLLER_NAME : options.gatewayControllerName;
+  if (controllerName === null) return NONE;
+  const classes = ourGatewayClasses(field(input, 'gatewayClasses'), controllerName, sink);
+  if (classes.accepted.size === 0 && classes.refused.size === 0) return NONE;
+  // Secrets and Services are indexed (and reported) again by the back half.
+  const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
+  const services = indexObjects(field(input, 'services'), 'Service', true, new DiagnosticSink());
+  const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
+  const gateways = readGateways(field(input, 'gateways'), classes, secrets, grants, sink);
+  const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), namespaceLabels: namespaceLabels(field(input, 'namespaces')) };
+  const appProtocolOf = appProtocols(services);
+  const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, grants, appProtocolOf, sink);
+  const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, grants, appProtocolOf, sink);
+
+  const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
+  const listeners: Listener[] = programmed.map(tableListener).sort((a, b) => compareStrings(a.name, b.name));
+  const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
+  const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
+  const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
+  const records: RouteRecord[] = [...http.records, ...grpc.records];
+  const owners = new Set<string>([...gateways.map((g) => g.owner.id.provenance), ...records.map((r) => r.owner.id.provenance), ...classes.statuses.map((s) => `GatewayClass/${s.name}`)]);
+  return {
+    listeners,
+    routes: [...http.candidates, ...grpc.candidates],
+    defaultRoutes: [],
+    tls,
+    precedence,
+    owners,
+    statuses: (diagnostics) => statusesOf(classes.statuses, gateways, records, diagnostics),
+  };
+}
+
+function statusesOf(classStatuses: readonly ObjectStatus[], gateways: readonly OurGateway[], records: readonly RouteRecord[], diagnostics: readonly Diagnostic[]): ObjectStatus[] {
+  const byObject = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    const key = `${d.kind}/${d.namespace}/${d.name}`;
+    const list = byObject.get(key);
+    if (list === undefined) byObject.set(key, [d]);
+    else list.push(d);
+  }
+  const attached = attachedRoutes(records);
+  return [
+    ...classStatuses,
+    ...gateways.map((g) => gatewayStatus(g, attached)),
+    ...records.map((r) => routeStatus(r, byObject.get(r.owner.id.provenance) ?? [])),
+  ];
+}
+
+function namespaceLabels(list: unknown): Map<string, Readonly<Record<string, string>>> {
+  const out = new Map<string, Readonly<Record<string, string>>>();
+  for (const { id, obj } of indexObjects(list, 'Namespace', false, new DiagnosticSink()).values()) {
+    const labels = field(field(obj, 'metadata'), 'labels');
+    const clean: Record<string, string> = { 'kubernetes.io/metadata.name': id.name };
+    if (isRecord(labels)) for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') clean[k] = v;
+    out.set(id.name, clean);
+  }
+  return out;
+}
+
+function appProtocols(services: ReadonlyMap<string, Identified>): AppProtocolOf {
+  return (namespace, service, port) => {
+    const svc = services.get(`${namespace}/${service}`);
+    if (svc === undefined) return null;
+    const ports = field(field(svc.obj, 'spec'), 'ports');
+    const match = (Array.isArray(ports) ? (ports as unknown[]) : []).find((p) => field(p, 'port') === port || field(p, 'name') === port);
+    if (match === undefined) return null;
+    const app = field(match, 'appProtocol');
+    return typeof app === 'string' ? app : '';
+  };
+}

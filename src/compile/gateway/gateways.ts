@@ -1,0 +1,285 @@
+/**
+ * Gateways (apis/v1/gateway_types.go) of our GatewayClasses, and their listeners: protocol, port,
+ * hostname, TLS (certificate references, checked against ReferenceGrants), the routes they allow
+ * (`allowedRoutes`: namespaces and kinds) and the conflicts between them. A listener that cannot
+ * be served says why in its own conditions; the Gateway's other listeners are served.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Condition, Listener } from '../../model/table.ts';
+import { compareAge, withAge } from '../shared/age.ts';
+import type { RankedOwner, TLSCandidate } from '../shared/candidates.ts';
+import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
+import { field, isPortNumber, isUnset } from '../shared/guards.ts';
+import { indexObjects, type Identified } from '../shared/objects.ts';
+import { readKeyPair } from '../shared/tls.ts';
+import { isFalse, isTrue } from './conditions.ts';
+import { isGatewayHostname } from './hostnames.ts';
+import { labelSelector, type LabelSelector } from './label-selector.ts';
+import { GATEWAY_API_GROUP, KINDS_OF_PROTOCOL, tableListenerName, type GroupKind, type RouteKind } from './names.ts';
+import type { ReferenceGrants } from './reference-grants.ts';
+
+/** Which namespaces' routes a listener takes. */
+export type AllowedNamespaces = { readonly from: 'Same' | 'All' | 'None' } | { readonly from: 'Selector'; readonly selector: LabelSelector };
+
+/** One listener of one of our Gateways, read and checked. */
+export interface GatewayListener {
+  readonly gateway: RankedOwner;
+  readonly name: string;
+  /** Its listener's name in the routing table. */
+  readonly tableName: string;
+  readonly protocol: string;
+  readonly port: number;
+  /** Null: every host (and always on TCP and UDP). */
+  readonly hostname: string | null;
+  /** `Passthrough` on TLS listeners; `Terminate` on HTTPS; null otherwise. */
+  readonly tlsMode: 'Terminate' | 'Passthrough' | null;
+  /** The route kinds it takes (`supportedKinds`). */
+  readonly kinds: readonly RouteKind[];
+  readonly namespaces: AllowedNamespaces;
+  /** Routes may attach: Accepted and not Conflicted. */
+  readonly accepted: boolean;
+  /** It is in the table: accepted, and its references resolved. */
+  readonly programmed: boolean;
+  /** `Accepted`, `Programmed`, `ResolvedRefs`, `Conflicted`, before routes are counted. */
+  readonly conditions: readonly Condition[];
+  /** HTTPS: the certificates it offers (usable ones only). */
+  readonly certificates: readonly TLSCandidate[];
+  readonly provenance: string;
+}
+
+/** One of our Gateways. */
+export interface OurGateway {
+  readonly owner: RankedOwner;
+  readonly listeners: readonly GatewayListener[];
+  /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
+  readonly refused: { readonly reason: string; readonly message: string } | null;
+}
+
+const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
+
+/** The Gateways of our classes, oldest first, each with its listeners checked. */
+export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): OurGateway[] {
+  const ours = (Array.isArray(list) ? (list as unknown[]) : []).filter((obj) => {
+    const cls = field(field(obj, 'spec'), 'gatewayClassName');
+    return typeof cls === 'string' && (classes.accepted.has(cls) || classes.refused.has(cls));
+  });
+  const items = [...indexObjects(ours, 'Gateway', true, sink).values()]
+    .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
+    .sort(compareAge);
+  return items.map((item, rank) => {
+    const owner: RankedOwner = { id: item.id, rank, created: item.created };
+    return guarded(sink, item.id, { owner, listeners: [], refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink));
+  });
+}
+
+function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): OurGateway {
+  const spec = field(obj, 'spec');
+  const className = field(spec, 'gatewayClassName') as string;
+  if (classes.refused.has(className)) return { owner, listeners: [], refused: { reason: 'Invalid', message: `GatewayClass ${className} is not accepted.` } };
+  const addresses = field(spec, 'addresses');
+  if (Array.isArray(addresses) && addresses.length > 0) {
+    sink.report(owner.id, 'GatewayAddressUnsupported', 'error', 'spec.addresses asks for addresses, and signalbox serves every Gateway on the addresses of its own Service: the Gateway is not served', `${owner.id.provenance}/spec/addresses`);
+    return { owner, listeners: [], refused: { reason: 'UnsupportedAddress', message: 'signalbox cannot assign requested addresses: remove spec.addresses to serve the Gateway on the data plane\'s own address.' } };
+  }
+  const raw = field(spec, 'listeners');
+  const entries = Array.isArray(raw) ? (raw as unknown[]) : [];
+  const read = entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink));
+  return { owner, listeners: markConflicts(read, sink), refused: null };
+}
+
+/** A listener before conflicts are looked at. */
+type Unchecked = GatewayListener;
+
+function readListener(owner: RankedOwner, entry: unknown, index: number, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): Unchecked {
+  const at = `${owner.id.provenance}/listener/${index}`;
+  const name = typeof field(entry, 'name') === 'string' ? (field(entry, 'name') as string) : `#${index}`;
+  const protocol = typeof field(entry, 'protocol') === 'string' ? (field(entry, 'protocol') as string) : '';
+  const port = field(entry, 'port');
+  const base = {
+    gateway: owner,
+    name,
+    tableName: tableListenerName(owner.id.namespace, owner.id.name, name),
+    protocol,
+    port: isPortNumber(port) ? port : 0,
+    hostname: null,
+    tlsMode: null,
+    kinds: [],
+    namespaces: { from: 'Same' },
+    certificates: [],
+    provenance: at,
+  } as const;
+  const refuse = (reason: string, message: string): Unchecked => {
+    sink.report(owner.id, 'GatewayListenerInvalid', 'error', `listener ${name}: ${message}; it is not served`, at);
+    return { ...base, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', 'Invalid', message), isTrue('ResolvedRefs', 'ResolvedRefs', 'No reference to resolve.'), isFalse('Conflicted', 'NoConflicts', 'No conflict.')] };
+  };
+  if (!PROTOCOLS.has(protocol)) return refuse('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not one signalbox serves (HTTP, HTTPS, TLS, TCP, UDP)`);
+  if (!isPortNumber(port)) return refuse('UnsupportedValue', 'port must be a number from 1 to 65535');
+  const rawHost = field(entry, 'hostname');
+  let hostname: string | null = null;
+  if (!isUnset(rawHost) && protocol !== 'TCP' && protocol !== 'UDP') {
+    if (!isGatewayHostname(rawHost)) return refuse('UnsupportedValue', `hostname ${JSON.stringify(rawHost)} is not a valid hostname`);
+    hostname = rawHost;
+  }
+  const namespaces = allowedNamespaces(field(field(entry, 'allowedRoutes'), 'namespaces'));
+  if ('problem' in namespaces) return refuse('UnsupportedValue', namespaces.problem);
+  const kinds = allowedKinds(protocol, field(field(entry, 'allowedRoutes'), 'kinds'));
+  const problems: { reason: string; message: string }[] = [];
+  if (kinds.invalid.length > 0) problems.push({ reason: 'InvalidRouteKinds', message: `route kinds ${kinds.invalid.map((k) => `${k.group}/${k.kind}`).join(', ')} cannot attach to a ${protocol} listener` });
+
+  const tls = field(entry, 'tls');
+  let tlsMode: 'Terminate' | 'Passthrough' | null = null;
+  let certificates: TLSCandidate[] = [];
+  if (protocol === 'HTTPS' || protocol === 'TLS') {
+    const mode = field(tls, 'mode') ?? 'Terminate';
+    if (mode !== 'Terminate' && mode !== 'Passthrough') return refuse('UnsupportedValue', `tls.mode ${JSON.stringify(mode)} is neither Terminate nor Passthrough`);
+    if (protocol === 'HTTPS' && mode !== 'Terminate') return refuse('UnsupportedValue', 'an HTTPS listener terminates TLS: tls.mode must be Terminate');
+    if (protocol === 'TLS' && mode !== 'Passthrough') return refuse('UnsupportedValue', 'signalbox passes TLS listeners\' connections through: tls.mode Terminate on a TLS listener is not supported');
+    tlsMode = mode;
+    if (protocol === 'HTTPS') {
+      const refs = certificateRefs(owner, at, hostname, field(tls, 'certificateRefs'), secrets, grants);
+      certificates = refs.certificates;
+      problems.push(...refs.problems);
+      if (refs.certificates.length === 0 && refs.problems.length === 0) problems.push({ reason: 'InvalidCertificateRef', message: 'an HTTPS listener needs tls.certificateRefs' });
+    }
+  }
+  for (const p of problems) sink.report(owner.id, p.reason === 'RefNotPermitted' ? 'GatewayReferenceNotPermitted' : 'GatewayListenerRefInvalid', 'error', `listener ${name}: ${p.message}`, at);
+  const certificatesMissing = protocol === 'HTTPS' && certificates.length === 0;
+  const first = problems.find((p) => p.reason !== 'InvalidRouteKinds') ?? problems[0];
+  const resolved = first === undefined ? isTrue('ResolvedRefs', 'ResolvedRefs', 'All references are resolved.') : isFalse('ResolvedRefs', first.reason, problems.map((p) => p.message).join('; '));
+  const programmed = certificatesMissing ? isFalse('Programmed', 'Invalid', 'The listener has no usable certificate.') : isTrue('Programmed', 'Programmed', 'The listener is served.');
+  return {
+    ...base,
+    hostname,
+    tlsMode,
+    kinds: kinds.valid,
+    namespaces,
+    certificates,
+    accepted: true,
+    programmed: !certificatesMissing,
+    conditions: [isTrue('Accepted', 'Accepted', 'The listener is valid.'), programmed, resolved, isFalse('Conflicted', 'NoConflicts', 'No conflict.')],
+  };
+}
+
+function allowedNamespaces(value: unknown): AllowedNamespaces | { problem: string } {
+  const from = field(value, 'from') ?? 'Same';
+  if (from === 'Same' || from === 'All' || from === 'None') return { from };
+  if (from !== 'Selector') return { problem: `allowedRoutes.namespaces.from ${JSON.stringify(from)} is not Same, All, Selector or None` };
+  const selector = labelSelector(field(value, 'selector'));
+  if ('problem' in selector) return { problem: `allowedRoutes.namespaces.selector: ${selector.problem}` };
+  return { from, selector };
+}
+
+function allowedKinds(protocol: string, value: unknown): { valid: RouteKind[]; invalid: GroupKind[] } {
+  const defaults = KINDS_OF_PROTOCOL[protocol] ?? [];
+  if (!Array.isArray(value) || value.length === 0) return { valid: [...defaults], invalid: [] };
+  const valid: RouteKind[] = [];
+  const invalid: GroupKind[] = [];
+  for (const k of value as unknown[]) {
+    const group = field(k, 'group') ?? GATEWAY_API_GROUP;
+    const kind = field(k, 'kind');
+    const known = defaults.find((d) => d === kind);
+    if (group === GATEWAY_API_GROUP && known !== undefined) {
+      if (!valid.includes(known)) valid.push(known);
+    } else invalid.push({ group: typeof group === 'string' ? group : '', kind: typeof kind === 'string' ? kind : '' });
+  }
+  return { valid, invalid };
+}
+
+/** An HTTPS listener's certificates: Secrets of its Gateway's namespace, or of another one a ReferenceGrant opens. */
+function certificateRefs(owner: RankedOwner, at: string, hostname: string | null, value: unknown, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants): { certificates: TLSCandidate[]; problems: { reason: string; message: string }[] } {
+  const certificates: TLSCandidate[] = [];
+  const problems: { reason: string; message: string }[] = [];
+  for (const [i, ref] of (Array.isArray(value) ? (value as unknown[]) : []).entries()) {
+    const group = field(ref, 'group') ?? '';
+    const kind = field(ref, 'kind') ?? 'Secret';
+    const name = field(ref, 'name');
+    const namespace = field(ref, 'namespace') ?? owner.id.namespace;
+    if (group !== '' || kind !== 'Secret' || typeof name !== 'string' || typeof namespace !== 'string') {
+      problems.push({ reason: 'InvalidCertificateRef', message: `certificateRefs[${i}] must name a core Secret` });
+      continue;
+    }
+    if (!grants.allows({ group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: owner.id.namespace }, { group: '', kind: 'Secret', namespace, name })) {
+      problems.push({ reason: 'RefNotPermitted', message: `certificateRefs[${i}]: Secret ${namespace}/${name} is in another namespace and no ReferenceGrant there allows it` });
+      continue;
+    }
+    const pair = readKeyPair(`${namespace}/${name}`, secrets.get(`${namespace}/${name}`));
+    if ('code' in pair) {
+      problems.push({ reason: 'InvalidCertificateRef', message: `certificateRefs[${i}]: ${pair.message}` });
+      continue;
+    }
+    const hosts = hostname !== null ? [hostname] : certificateNames(pair.certPem);
+    if (hosts.length === 0) {
+      problems.push({ reason: 'InvalidCertificateRef', message: `certificateRefs[${i}]: Secret ${namespace}/${name} names no DNS host, and the listener has no hostname to serve it for` });
+      continue;
+    }
+    certificates.push({ owner, ...(namespace === owner.id.namespace ? {} : { namespace }), secretName: name, hosts, provenance: `${at}/tls/certificateRefs/${i}` });
+  }
+  return { certificates, problems };
+}
+
+/** The DNS names of a certificate's subjectAltName (lower case), else its subject's CN. */
+function certificateNames(certPem: string): string[] {
+  const cert = new X509Certificate(certPem);
+  const names = (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4).toLowerCase());
+  if (names.length > 0) return [...new Set(names)];
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
+  return cn === undefined ? [] : [cn.toLowerCase()];
+}
+
+/**
+ * Listeners of one Gateway that are not distinct (apis/v1/gateway_types.go, "Distinct Listeners"):
+ * on one port, HTTP with HTTPS or TLS, or TCP with any of them, is a ProtocolConflict for all of
+ * them; two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
+ * with the same hostname a HostnameConflict. None of a conflicting set is served.
+ */
+function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
+  const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
+  const conflict = new Map<Unchecked, string>();
+  const candidates = listeners.filter((l) => l.accepted);
+  for (const l of candidates) {
+    const samePort = candidates.filter((o) => o.port === l.port && family(o.protocol) !== 'udp' && family(l.protocol) !== 'udp');
+    if (samePort.some((o) => family(o.protocol) !== family(l.protocol))) conflict.set(l, 'ProtocolConflict');
+  }
+  for (const l of candidates) {
+    if (conflict.has(l)) continue;
+    const twins = candidates.filter((o) => o !== l && o.port === l.port && family(o.protocol) === family(l.protocol) && o.hostname === l.hostname);
+    if (twins.length > 0) conflict.set(l, 'HostnameConflict');
+  }
+  return listeners.map((l) => {
+    const reason = conflict.get(l);
+    if (reason === undefined) return l;
+    const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols` : `another listener on port ${l.port} has the same hostname`;
+    sink.report(l.gateway.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
+    const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
+    return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
+  });
+}
+
+/** The table listener of a programmed Gateway listener. */
+export function tableListener(l: GatewayListener): Listener {
+  const protocol = l.protocol as Listener['protocol'];
+  return {
+    name: l.tableName,
+    protocol,
+    port: l.port,
+    hostname: l.hostname,
+    tls: protocol === 'HTTPS' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,
+    defaultRoute: false,
+    provenance: l.provenance,
+  };
+}
+
+/** Whether `l` takes routes from `namespace`, whose labels are `labels`. */
+export function allowsNamespace(l: GatewayListener, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+  switch (l.namespaces.from) {
+    case 'All':
+      return true;
+    case 'None':
+      return false;
+    case 'Same':
+      return namespace === l.gateway.id.namespace;
+    case 'Selector':
+      return labels !== undefined && 'matches' in l.namespaces.selector && l.namespaces.selector.matches(labels);
+  }
+}
+

@@ -1,0 +1,84 @@
+/**
+ * Attaching a route to its parents (apis/v1/shared_types.go, `ParentReference` and the route
+ * conditions): each parentRef naming one of our Gateways (defaults filled in) attaches to the
+ * listeners it selects by `sectionName` and `port`, that take the route's kind and namespace, and
+ * whose hostname intersects the route's. Otherwise the route is not accepted by that parent, with
+ * the reason the specification gives: NoMatchingParent, NotAllowedByListeners or
+ * NoMatchingListenerHostname. ParentRefs to Gateways that are not ours are left alone (another
+ * controller answers them).
+ */
+import type { Condition, ParentReference } from '../../model/table.ts';
+import { field, isPortNumber } from '../shared/guards.ts';
+import { isFalse, isTrue } from './conditions.ts';
+import { allowsNamespace, type GatewayListener, type OurGateway } from './gateways.ts';
+import { intersectHostnames } from './hostnames.ts';
+import { GATEWAY_API_GROUP, type RouteKind } from './names.ts';
+
+/** A listener a route attached to, and the hostnames it serves there (null: every host). */
+export interface Attachment {
+  readonly listener: GatewayListener;
+  readonly hostnames: readonly (string | null)[];
+}
+
+/** A route's standing toward one of its parents. */
+export interface ParentResult {
+  readonly ref: ParentReference;
+  /** The route's Accepted condition toward this parent. */
+  readonly accepted: Condition;
+  /** Empty unless accepted. */
+  readonly attachments: readonly Attachment[];
+}
+
+/** What the attachment of routes reads: our Gateways by `namespace/name`, and namespace labels. */
+export interface ParentContext {
+  readonly gateways: ReadonlyMap<string, OurGateway>;
+  readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/**
+ * The parents of one route of `kind` in `namespace` with `hostnames` (empty: the route names none;
+ * TCP and UDP routes have none), one result per parentRef that names one of our Gateways.
+ */
+export function attachRoute(kind: RouteKind, namespace: string, parentRefs: unknown, hostnames: readonly string[], context: ParentContext): ParentResult[] {
+  const out: ParentResult[] = [];
+  for (const raw of Array.isArray(parentRefs) ? (parentRefs as unknown[]) : []) {
+    const group = field(raw, 'group') ?? GATEWAY_API_GROUP;
+    const refKind = field(raw, 'kind') ?? 'Gateway';
+    const name = field(raw, 'name');
+    const refNamespace = field(raw, 'namespace') ?? namespace;
+    if (group !== GATEWAY_API_GROUP || refKind !== 'Gateway' || typeof name !== 'string' || typeof refNamespace !== 'string') continue;
+    const gateway = context.gateways.get(`${refNamespace}/${name}`);
+    if (gateway === undefined) continue;
+    const sectionName = field(raw, 'sectionName');
+    const port = field(raw, 'port');
+    const ref: ParentReference = {
+      group: GATEWAY_API_GROUP,
+      kind: 'Gateway',
+      namespace: refNamespace,
+      name,
+      ...(typeof sectionName === 'string' ? { sectionName } : {}),
+      ...(isPortNumber(port) ? { port } : {}),
+    };
+    out.push(attachToGateway(ref, kind, namespace, hostnames, gateway, context));
+  }
+  return out;
+}
+
+function attachToGateway(ref: ParentReference, kind: RouteKind, namespace: string, hostnames: readonly string[], gateway: OurGateway, context: ParentContext): ParentResult {
+  const refuse = (reason: string, message: string): ParentResult => ({ ref, accepted: isFalse('Accepted', reason, message), attachments: [] });
+  if (gateway.refused !== null) return refuse('NoMatchingParent', `Gateway ${ref.namespace}/${ref.name} is not accepted: ${gateway.refused.message}`);
+  const selected = gateway.listeners.filter((l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port));
+  if (selected.length === 0) {
+    const which = [ref.sectionName === undefined ? '' : `named ${ref.sectionName}`, ref.port === undefined ? '' : `on port ${ref.port}`].filter((s) => s !== '').join(' ');
+    return refuse('NoMatchingParent', `Gateway ${ref.namespace}/${ref.name} has no listener ${which}`.trimEnd() + '.');
+  }
+  const labels = context.namespaceLabels.get(namespace);
+  const allowed = selected.filter((l) => l.accepted && l.kinds.includes(kind) && allowsNamespace(l, namespace, labels));
+  if (allowed.length === 0) return refuse('NotAllowedByListeners', `No listener of Gateway ${ref.namespace}/${ref.name} takes ${kind}s from namespace ${namespace}.`);
+  const attachments = allowed.flatMap((listener) => {
+    const names = intersectHostnames(listener.hostname, hostnames);
+    return names.length === 0 ? [] : [{ listener, hostnames: names }];
+  });
+  if (attachments.length === 0) return refuse('NoMatchingListenerHostname', `No hostname of the ${kind} intersects the hostname of a listener of Gateway ${ref.namespace}/${ref.name}.`);
+  return { ref, accepted: isTrue('Accepted', 'Accepted', `The ${kind} is accepted by Gateway ${ref.namespace}/${ref.name}.`), attachments };
+}
