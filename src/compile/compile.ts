@@ -85,6 +85,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   const streams = buildStreamPart([
     ...ingress.streams,
+    ...gateway.streams,
     ...streamServices(options.tcpServicesConfigMap ?? null, 'TCP', configMaps, sink),
     ...streamServices(options.udpServicesConfigMap ?? null, 'UDP', configMaps, sink),
   ], clusterOf);

@@ -12,7 +12,7 @@ export type StreamReport = (at: string, provenance: Provenance, message: string)
 export interface StreamRefs {
   readonly listeners: readonly Listener[];
   /** Resolves (and records as used) a cluster named by a backend; returns it, or undefined. */
-  readonly cluster: (at: string, provenance: Provenance, name: string) => Cluster | undefined;
+  readonly cluster: (at: string, provenance: Provenance, name: string, referenceGrant?: Provenance) => Cluster | undefined;
   /** Why `host` is not a valid exact or `*.suffix` name, or null. */
   readonly hostProblem: (host: string) => string | null;
 }
@@ -49,7 +49,7 @@ export function checkStreamRoutes(routes: readonly StreamRoute[], refs: StreamRe
       const bAt = `${at}.backends[${k}]`;
       if (!Number.isInteger(b.weight) || b.weight < 0 || b.weight > MAX_WEIGHT) report(bAt, p, `weight ${b.weight} is not an integer from 0 to ${MAX_WEIGHT}`);
       if (b.cluster === null) return;
-      const cluster = refs.cluster(bAt, b.provenance, b.cluster);
+      const cluster = refs.cluster(bAt, b.provenance, b.cluster, b.referenceGrant);
       const udp = cluster?.transport === 'UDP';
       if (cluster !== undefined && listener !== undefined && udp !== (listener.protocol === 'UDP')) {
         report(bAt, p, `cluster ${b.cluster} is ${udp ? 'UDP' : 'TCP'}, listener ${listener.name} is ${listener.protocol}`);

@@ -81,9 +81,9 @@ export function checkTable(table: RoutingTable): TableViolation[] {
   });
   checkStreamRoutes(table.streamRoutes, {
     listeners: table.listeners,
-    cluster: (at, p, name) => {
+    cluster: (at, p, name, grant) => {
       // A services ConfigMap is the operator's (named by a flag), and reaches Services of any namespace.
-      clusterRef(at, p, name, p.startsWith('ConfigMap/') ? null : namespaceOf(p), 'cluster');
+      clusterRef(at, p, name, p.startsWith('ConfigMap/') ? null : namespaceOf(p), 'cluster', grant);
       return Object.hasOwn(table.clusters, name) ? table.clusters[name] : undefined;
     },
     hostProblem: (host) => hostProblem(host, host.startsWith('*.') ? 'wildcard' : 'exact'),

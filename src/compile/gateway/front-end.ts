@@ -17,6 +17,8 @@ import { ourGatewayClasses } from './gateway-classes.ts';
 import { readGateways, tableListener, type OurGateway } from './gateways.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
 import { readHttpRoutes } from './http-routes.ts';
+import { readTlsRoutes } from './tls-routes.ts';
+import type { StreamCandidate } from '../streams/stream-candidates.ts';
 import { compareGatewayMatches, type GatewayMatchCandidate } from './precedence.ts';
 import { ReferenceGrants } from './reference-grants.ts';
 import { attachedRoutes, gatewayStatus, routeStatus } from './status.ts';
@@ -28,9 +30,11 @@ export interface GatewayFrontEnd extends FrontEndOutput {
   statuses(diagnostics: readonly Diagnostic[]): ObjectStatus[];
   /** `Kind/namespace/name` of the objects whose diagnostics are this front end's. */
   readonly owners: ReadonlySet<string>;
+  /** The TLSRoutes' passthrough routes, on the Gateways' TLS listeners. */
+  readonly streams: readonly StreamCandidate[];
 }
 
-const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>() });
+const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>(), streams: [] });
 
 /** Reads the Gateway API objects of a snapshot (any shape); nothing when the option turns it off. */
 export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: DiagnosticSink): GatewayFrontEnd {
@@ -48,12 +52,14 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, grants, appProtocolOf, sink);
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, grants, appProtocolOf, sink);
 
+  const tlsListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && l.protocol === 'TLS').map((l) => [l.tableName, tableListener(l)] as const)));
+  const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, grants, appProtocolOf, (name) => tlsListeners.get(name), sink);
   const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
   const listeners: Listener[] = programmed.map(tableListener).sort((a, b) => compareStrings(a.name, b.name));
   const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
-  const records: RouteRecord[] = [...http.records, ...grpc.records];
+  const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records];
   const owners = new Set<string>([...gateways.map((g) => g.owner.id.provenance), ...records.map((r) => r.owner.id.provenance), ...classes.statuses.map((s) => `GatewayClass/${s.name}`)]);
   return {
     listeners,
@@ -62,6 +68,7 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
     tls,
     precedence,
     owners,
+    streams: passthrough.streams,
     statuses: (diagnostics) => statusesOf(classes.statuses, gateways, records, diagnostics),
   };
 }

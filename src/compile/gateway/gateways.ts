@@ -262,7 +262,8 @@ export function tableListener(l: GatewayListener): Listener {
     name: l.tableName,
     protocol,
     port: l.port,
-    hostname: l.hostname,
+    // A TLS listener's routes carry the SNI names (the hostname narrowed them already).
+    hostname: protocol === 'TLS' ? null : l.hostname,
     tls: protocol === 'HTTPS' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,
     defaultRoute: false,
     provenance: l.provenance,

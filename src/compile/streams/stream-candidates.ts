@@ -4,7 +4,7 @@
  * reference.
  */
 import type { Listener, Provenance } from '../../model/table.ts';
-import type { RankedOwner, ServiceBackendRef } from '../shared/candidates.ts';
+import type { BackendCandidate, RankedOwner, ServiceBackendRef } from '../shared/candidates.ts';
 
 /** One stream route asked for, before its Service is resolved to a cluster. */
 export interface StreamCandidate {
@@ -13,7 +13,10 @@ export interface StreamCandidate {
   readonly listener: Listener;
   /** TLS only: the SNI names, lower case; empty for TCP and UDP. */
   readonly hostnames: readonly string[];
-  readonly service: ServiceBackendRef;
+  /** Its one backend (weight 1); null when `backends` gives them. */
+  readonly service: ServiceBackendRef | null;
+  /** Weighted backends (a Gateway API TLSRoute's backendRefs); a null Service's share is refused. */
+  readonly backends?: readonly BackendCandidate[];
   readonly sendProxyProtocol: boolean;
   readonly provenance: Provenance;
 }

@@ -24,18 +24,23 @@ export function buildStreamPart(candidates: readonly StreamCandidate[], clusterO
   const uses: ClusterUse[] = [];
   for (const c of candidates) {
     listeners.set(c.listener.name, c.listener);
-    const { namespace, ...ref } = c.service;
-    const cluster = clusterOf(namespace, ref);
     const provenance = c.provenance;
+    const wanted = c.backends ?? [{ service: c.service, weight: 1, provenance }];
+    const backends = wanted.map((b) => {
+      if (b.service === null) return { cluster: null, weight: b.weight, provenance: b.provenance };
+      const { namespace, referenceGrant, overrides: _overrides, ...ref } = b.service;
+      const cluster = clusterOf(namespace, ref);
+      uses.push({ cluster, namespace, ref, owner: c.owner, provenance });
+      return { cluster, weight: b.weight, provenance: b.provenance, ...(referenceGrant === undefined ? {} : { referenceGrant }) };
+    });
     routes.push({
       listener: c.listener.name,
       hostnames: [...c.hostnames].sort(compareStrings),
-      backends: [{ cluster, weight: 1, provenance }],
+      backends,
       idleTimeoutMs: null,
       sendProxyProtocol: c.sendProxyProtocol,
       provenance,
     });
-    uses.push({ cluster, namespace, ref, owner: c.owner, provenance });
   }
   routes.sort((a, b) => compareStrings(a.listener, b.listener) || compareStrings(a.hostnames[0] ?? '', b.hostnames[0] ?? ''));
   return { listeners: [...listeners.values()].sort((a, b) => compareStrings(a.name, b.name)), routes, uses };

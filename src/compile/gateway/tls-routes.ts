@@ -1,0 +1,55 @@
+/**
+ * TLSRoutes (apis/v1/tlsroute_types.go) on TLS listeners in Passthrough mode: connections whose
+ * SNI name is one of the route's hostnames (intersected with the listener's) go, undecrypted, to
+ * the rule's weighted backendRefs. An SNI name of one listener goes to the oldest route that names
+ * it; a route without a hostname on a listener without one cannot be told apart by SNI and is
+ * reported. A backendRef that cannot be used refuses its share of connections.
+ */
+import type { Listener } from '../../model/table.ts';
+import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
+import { field } from '../shared/guards.ts';
+import type { StreamCandidate } from '../streams/stream-candidates.ts';
+import { readBackendRefs } from './backend-refs.ts';
+import type { AppProtocolOf } from './grpc-matches.ts';
+import type { ParentContext } from './parent-refs.ts';
+import type { ReferenceGrants } from './reference-grants.ts';
+import { problemCode, REFERENCE_REASONS } from './route-problems.ts';
+import { ourRoutes, type RouteRecord } from './routes.ts';
+
+/** The stream candidates of the TLSRoutes and a record of each route. */
+export interface TlsRoutesResult {
+  readonly streams: StreamCandidate[];
+  readonly records: RouteRecord[];
+}
+
+/** Reads the TLSRoutes of a snapshot; `listenerOf` gives the table listener of a TLS Gateway listener. */
+export function readTlsRoutes(list: unknown, context: ParentContext, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, listenerOf: (tableName: string) => Listener | undefined, sink: DiagnosticSink): TlsRoutesResult {
+  const result: TlsRoutesResult = { streams: [], records: [] };
+  const taken = new Set<string>();
+  for (const route of ourRoutes('TLSRoute', list, context, sink, true)) {
+    guarded(sink, route.owner.id, undefined, () => {
+      const { owner, item, problems } = route;
+      const rules = field(field(item.obj, 'spec'), 'rules');
+      const ruleList = Array.isArray(rules) ? (rules as unknown[]) : [];
+      const at = `${owner.id.provenance}/rule/0`;
+      const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, grants, appProtocolOf);
+      problems.push(...refs.problems);
+      if (ruleList.length > 1) problems.push({ reason: 'UnsupportedValue', message: 'a TLSRoute has one rule; the others are ignored', path: `${owner.id.provenance}/rule/1` });
+      const dropped = refs.problems.some((p) => !REFERENCE_REASONS.has(p.reason)) || ruleList.length === 0;
+      for (const parent of route.parents) {
+        for (const { listener, hostnames } of parent.attachments) {
+          const table = listener.programmed ? listenerOf(listener.tableName) : undefined;
+          if (table === undefined || dropped) continue;
+          const names = hostnames.filter((h): h is string => h !== null).filter((h) => !taken.has(`${listener.tableName} ${h}`));
+          if (hostnames.includes(null)) problems.push({ reason: 'UnsupportedValue', message: `neither the TLSRoute nor listener ${listener.name} names a hostname, and passthrough chooses routes by SNI`, path: owner.id.provenance });
+          if (names.length === 0) continue;
+          for (const h of names) taken.add(`${listener.tableName} ${h}`);
+          result.streams.push({ owner, listener: table, hostnames: names, service: null, backends: refs.backends, sendProxyProtocol: false, provenance: at });
+        }
+      }
+      for (const p of problems) sink.report(owner.id, problemCode(p.reason), 'error', p.message, p.path);
+      result.records.push({ owner, kind: 'TLSRoute', parents: route.parents, problems, rules: Math.max(ruleList.length, 1), rulesKept: dropped ? 0 : 1 });
+    });
+  }
+  return result;
+}
