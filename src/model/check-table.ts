@@ -28,7 +28,7 @@ export interface TableViolation {
 // `Kind/namespace/name`, then the part of the object: `Ingress/shop/web/rule/0/path/1`.
 const PROVENANCE = /^[A-Z][A-Za-z0-9]*(\/[^/]+){2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, any: 2 };
+const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, suffix: 2, any: 3 };
 
 /**
  * Checks a routing table; returns every violation found, in table order, or an empty list when the
@@ -274,10 +274,10 @@ function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, 
 /** Why `host` is not a host of this kind of match, or null. */
 function hostProblem(host: string, match: VirtualHost['match']): string | null {
   if (match === 'any') return host === '*' ? null : `the catch-all virtual host must be named *, not ${host}`;
-  if (match === 'wildcard') {
+  if (match === 'wildcard' || match === 'suffix') {
     return host.startsWith('*.') && isDnsName(host.slice(2)) ? null : `wildcard ${JSON.stringify(host)} is not *. and a lower-case DNS name`;
   }
-  if (match !== 'exact') return `match ${JSON.stringify(match)} is not exact, wildcard or any`;
+  if (match !== 'exact') return `match ${JSON.stringify(match)} is not exact, wildcard, suffix or any`;
   return isDnsName(host) && isIP(host) === 0 ? null : `host ${JSON.stringify(host)} is not a lower-case DNS name`;
 }
 

@@ -216,12 +216,17 @@ export interface StreamRoute {
  */
 export interface VirtualHost {
   /**
-   * The host as matched, lower-case: `shop.example.com`, `*.example.com` (one label only), or `*`
-   * for rules that name no host.
+   * The host as matched, lower-case: `shop.example.com`, `*.example.com`, or `*` for rules that
+   * name no host.
    */
   readonly host: string;
-  /** `exact` for a plain name, `wildcard` for `*.suffix`, `any` for rules without a host. */
-  readonly match: 'exact' | 'wildcard' | 'any';
+  /**
+   * `exact` for a plain name; `wildcard` for `*.suffix` taking one more label (Ingress: `*.example.com`
+   * takes `a.example.com`, not `a.b.example.com`); `suffix` for `*.suffix` taking one or more labels
+   * (the Gateway API's wildcard: `*.example.com` takes `a.b.example.com` too, the longest suffix
+   * first, after exact hosts and one-label wildcards); `any` for rules without a host.
+   */
+  readonly match: 'exact' | 'wildcard' | 'suffix' | 'any';
   /**
    * Routes in precedence order: a request takes the first whose match holds. The front end sorts
    * them (Ingress: longest path first, Exact before Prefix on a tie, then the older Ingress).

@@ -42,7 +42,9 @@ interface HostRoutes {
  *
  * Host selection, case-insensitive, port and trailing dot ignored: the exact host, else the
  * wildcard for the host's suffix after its first label (`a.example.com` → `*.example.com`; one
- * label only, so neither `a.b.example.com` nor `example.com` match it), else the catch-all `*`.
+ * label only, so neither `a.b.example.com` nor `example.com` match it), else the longest suffix
+ * host that takes it (`a.b.example.com` → `*.b.example.com`, then `*.example.com`), else the
+ * catch-all `*`.
  * The most specific virtual host wins outright: when none of its routes match, the request does
  * NOT fall through to a less specific host but goes to `table.defaultRoute`, as does a request
  * that matched no host at all. Inside a host, a request takes the first route in table order
@@ -72,6 +74,8 @@ class TableRouter implements Router {
   readonly #exact = new HostIndex<HostRoutes>();
   /** Keyed by the suffix after `*.`. */
   readonly #wildcard = new HostIndex<HostRoutes>();
+  /** Suffix hosts (the Gateway API's wildcards), keyed by the suffix after `*.`. */
+  readonly #suffix = new HostIndex<HostRoutes>();
   readonly #any: HostRoutes | null;
   readonly #fallback: Route | null;
 
@@ -82,6 +86,7 @@ class TableRouter implements Router {
       // The first virtual host for a name wins, like the first route for a path.
       if (vhost.match === 'any') any ??= hostRoutes(vhost.routes);
       else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, hostRoutes(vhost.routes));
+      else if (vhost.match === 'suffix') this.#suffix.add(host.startsWith('*.') ? host.slice(2) : host, hostRoutes(vhost.routes));
       else if (!this.#exactByName.has(host)) {
         const matcher = hostRoutes(vhost.routes);
         this.#exactByName.set(host, matcher);
@@ -124,6 +129,14 @@ class TableRouter implements Router {
     if (this.#wildcard.size > 0 && firstDot > 0 && firstDot < end - 1) {
       const wildcard = this.#wildcard.get(raw, firstDot + 1, end);
       if (wildcard !== undefined) return wildcard;
+    }
+    // Suffixes, the longest first: `a.b.example.com` tries `b.example.com`, then `example.com`, then `com`.
+    if (this.#suffix.size > 0 && firstDot > 0) {
+      for (let dot = firstDot; dot < end - 1; dot++) {
+        if (raw.charCodeAt(dot) !== DOT) continue;
+        const suffix = this.#suffix.get(raw, dot + 1, end);
+        if (suffix !== undefined) return suffix;
+      }
     }
     return this.#any;
   }

@@ -45,6 +45,23 @@ describe('host selection', () => {
     ]);
   });
 
+  test('a suffix host (the Gateway API wildcard) takes one or more labels, the longest suffix first, after exact hosts and one-label wildcards', () => {
+    const suffix = (host: string, name: string) => ({ ...vhost(host, prefixRoute('/', name)), match: 'suffix' as const });
+    const gateway = buildRouter(table([vhost('very.specific.com', prefixRoute('/', 'exact')), vhost('*.one.io', prefixRoute('/', 'one label')), suffix('*.wildcard.io', 'suffix'), suffix('*.bar.wildcard.io', 'longer suffix'), suffix('*.one.io', 'suffix of one.io')]));
+    expectMatches(gateway, [
+      ['very.specific.com', '/', 'exact'],
+      ['foo.wildcard.io', '/', 'suffix'],
+      ['foo.baz.wildcard.io:8080', '/', 'suffix'],
+      ['FOO.BAZ.WILDCARD.IO', '/', 'suffix'],
+      ['foo.bar.wildcard.io', '/', 'longer suffix'],
+      ['a.b.bar.wildcard.io', '/', 'longer suffix'],
+      ['wildcard.io', '/', null],
+      ['.wildcard.io', '/', null],
+      ['a.one.io', '/', 'one label'],
+      ['a.b.one.io', '/', 'suffix of one.io'],
+    ]);
+  });
+
   test('IP literals, empty and unknown hosts go to the catch-all host', () => {
     expectMatches(router, [
       ['[::1]:8080', '/', 'any'],

@@ -39,8 +39,8 @@ export function intersectHostnames(listener: string | null, route: readonly stri
   return [...out];
 }
 
-/** A hostname (or null: every host) as the back half's virtual hosts take it. */
+/** A hostname (or null: every host) as the back half's virtual hosts take it: a wildcard is a suffix match. */
 export function hostOf(name: string | null): HostName {
   if (name === null) return { host: '*', match: 'any' };
-  return { host: name, match: name.startsWith('*.') ? 'wildcard' : 'exact' };
+  return { host: name, match: name.startsWith('*.') ? 'suffix' : 'exact' };
 }

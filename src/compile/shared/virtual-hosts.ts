@@ -41,15 +41,18 @@ export function buildVirtualHosts(candidates: readonly RouteCandidate[], precede
       continue;
     }
     winners.set(identity, candidate);
-    const list = byHost.get(candidate.host.host);
-    if (list === undefined) byHost.set(candidate.host.host, [candidate]);
+    // One name matched two ways (an Ingress's one-label wildcard, a Gateway's suffix) is two hosts.
+    const key = hostKey(candidate);
+    const list = byHost.get(key);
+    if (list === undefined) byHost.set(key, [candidate]);
     else list.push(candidate);
   }
 
   const virtualHosts: VirtualHost[] = [];
   const routes: MergedRoute[] = [];
-  for (const host of [...byHost.keys()].sort(compareHosts(byHost))) {
-    for (const { claims, listeners } of listenerGroups(byHost.get(host)!)) {
+  for (const key of [...byHost.keys()].sort(compareHosts(byHost))) {
+    const host = byHost.get(key)![0]!.host.host;
+    for (const { claims, listeners } of listenerGroups(byHost.get(key)!)) {
       // Provenance lists rules in merge order, before sorting routes by precedence.
       const provenance = [...new Set(claims.map((c) => c.ruleProvenance))];
       const placed = [...claims].sort(precedence).map((c) => resolveRoute(c.route, c.owner, clusterOf));
@@ -87,10 +90,15 @@ function reportConflict(sink: DiagnosticSink, loser: RouteCandidate, winner: Rou
   sink.report(loser.owner.id, 'RouteConflict', 'error', `${what.text} on host "${loser.host.host}" is already routed by ${by}; this ${what.noun} is ignored`, loser.route.provenance);
 }
 
-const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, any: 2 };
+const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, suffix: 2, any: 3 };
 
-/** Exact hosts first, then wildcards, then `*`; each group by name. */
+/** The key of a candidate's host: its match and name (`exact shop.example.com`). */
+function hostKey(candidate: RouteCandidate): string {
+  return `${candidate.host.match} ${candidate.host.host}`;
+}
+
+/** Exact hosts first, then wildcards, then suffixes, then `*`; each group by name. */
 function compareHosts(byHost: ReadonlyMap<string, readonly RouteCandidate[]>): (a: string, b: string) => number {
-  const order = (host: string): number => MATCH_ORDER[byHost.get(host)![0]!.host.match];
-  return (a, b) => compareNumbers(order(a), order(b)) || compareStrings(a, b);
+  const first = (key: string): RouteCandidate => byHost.get(key)![0]!;
+  return (a, b) => compareNumbers(MATCH_ORDER[first(a).host.match], MATCH_ORDER[first(b).host.match]) || compareStrings(first(a).host.host, first(b).host.host);
 }
