@@ -20,10 +20,11 @@ import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
 import type { Certificate, CompileResult, Diagnostic, Listener, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
 import type { FrontEndOutput, RouteCandidate } from './shared/candidates.ts';
 import { gatewayFrontEnd } from './gateway/front-end.ts';
+import type { RuleTargets } from './gateway/http-routes.ts';
 import { ingressFrontEnd } from './ingress/front-end.ts';
 import { ingressStatus } from './ingress/status.ts';
 import { compileRouteScripts, routeScriptStatus, type TargetableRoute } from './route-scripts.ts';
-import { placeRoutes, buildResources } from './shared/back-half.ts';
+import { placeRoutes, buildResources, type Placement } from './shared/back-half.ts';
 import { DiagnosticSink, sortDiagnostics } from './shared/diagnostics.ts';
 import { field } from './shared/guards.ts';
 import { compareStrings } from './shared/order.ts';
@@ -71,12 +72,26 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const targetable: TargetableRoute[] = hosts.virtualHosts.flatMap((vh) =>
     vh.routes.flatMap((route) => {
       const p = placedByRoute.get(route);
-      return p === undefined ? [] : scriptTargets(p, vh.host);
+      return p === undefined ? [] : scriptTargets(p, vh.host, gateway.ruleOf(route.provenance));
     }),
   );
   if (defaultRoute !== null) targetable.push(...scriptTargets(defaultRoute, null));
   const routeScripts = compileRouteScripts(field(input, 'routeScripts'), field(input, 'configMaps'), targetable, clusterOf, sink, options.scriptMemoryBudgetMiB ?? null);
+  // A Gateway rule whose ExtensionRef names a RouteScript that is not loaded fails closed: its
+  // requests are answered 500 rather than served without the script.
+  const failedClosed = new Set<Route>();
+  for (const t of targetable) {
+    const { owner } = t.placed;
+    for (const name of t.extensionRefs ?? []) {
+      if (Object.hasOwn(routeScripts.scripts, `${owner.id.namespace}/${name}`)) continue;
+      failedClosed.add(t.placed.route);
+      sink.report(owner.id, 'RouteExtensionRefNotFound', 'error', `ExtensionRef RouteScript ${name} is not loaded (missing, or refused: see its diagnostics); the rule's requests are answered 500`, t.placed.route.provenance);
+    }
+  }
   const withScript = (route: Route): Route => {
+    // Nor does any other script or mirror run there: a script could choose a backend the missing
+    // one would not have, and a mirror would still copy the request out.
+    if (failedClosed.has(route)) return { ...route, backends: [{ cluster: null, weight: 1, provenance: route.provenance }], filters: route.filters.filter((f) => f.type !== 'RequestMirror') };
     const chain = routeScripts.attached.get(route);
     return chain === undefined ? route : { ...route, filters: [...route.filters, ...chain.map((script) => ({ type: 'RouteScript' as const, script }))] };
   };
@@ -91,7 +106,9 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   ], clusterOf);
   const streamRoutes = streams.routes;
 
-  const { clusters, certificates } = buildResources(frontEnds, placement, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
+  // A route that fails closed uses no cluster any more.
+  const used: Placement = failedClosed.size === 0 ? placement : { ...placement, hosts: { ...hosts, routes: hosts.routes.map((p) => (failedClosed.has(p.route) ? { ...p, uses: [] } : p)) } };
+  const { clusters, certificates } = buildResources(frontEnds, used, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
 
   const table: RoutingTable = {
     listeners: [...withCertificates(frontEnds.listeners, certificates), ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name)),
@@ -130,10 +147,13 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
  * A placed route as RouteScripts target it: by its owner, or by the Service of its first backend
  * (a route with no Service backend is targeted by neither; the Ingress front end writes none).
  */
-function scriptTargets(merged: MergedRoute, host: string | null): TargetableRoute[] {
-  const ref = merged.services[0];
-  return ref === undefined ? [] : [{ placed: { route: merged.route, ref, owner: merged.owner }, host }];
+function scriptTargets(merged: MergedRoute, host: string | null, rule?: RuleTargets): TargetableRoute[] {
+  const ref = merged.services[0] ?? (rule?.extensionRefs === undefined ? undefined : NO_SERVICE);
+  return ref === undefined ? [] : [{ placed: { route: merged.route, ref, owner: merged.owner }, host, ...rule }];
 }
+
+/** The Service of a route that names none (a Gateway rule that only redirects, or whose backends cannot be used). */
+const NO_SERVICE = Object.freeze({ namespace: '', service: '', port: 0 });
 
 /** `Ingress/ns/name` from a provenance path below it. */
 function ownerOf(provenance: string): string {

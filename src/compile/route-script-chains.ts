@@ -13,22 +13,31 @@ export interface TargetableRoute {
   readonly placed: PlacedRoute;
   /** The virtual host (`*` for rules without host), or null for the default route. */
   readonly host: string | null;
+  /** Gateway API routes: the `name` of the rule it came from, when the rule has one. */
+  readonly section?: string;
+  /** Gateway API routes: the RouteScripts its rule names in `ExtensionRef` filters, by name (the route's namespace). */
+  readonly extensionRefs?: readonly string[];
 }
 
 /** One validated entry of `spec.targetRefs`. */
 export interface ParsedTargetRef {
-  readonly kind: 'Ingress' | 'Service';
+  readonly kind: 'Ingress' | 'Service' | 'HTTPRoute' | 'GRPCRoute';
   readonly name: string;
+  /** Ingress targets only. */
   readonly host?: string;
+  /** Ingress targets only. */
   readonly path?: string;
+  /** HTTPRoute and GRPCRoute targets only: the rule of that `name`. */
+  readonly sectionName?: string;
 }
 
 /**
- * How specifically a targetRef names a route, most specific first: the chain runs the scripts that
- * target a route by its Ingress host or path before those that target the whole Ingress, and those
- * before the ones that target its Service.
+ * How specifically a targetRef names a route, most specific first: the chain runs the scripts a
+ * Gateway API rule names in an ExtensionRef filter first, then those that target a route by its
+ * Ingress host or path (or its HTTPRoute rule), then those that target the whole Ingress (or
+ * HTTPRoute), then the ones that target its Service.
  */
-const Tier = { IngressRoute: 0, Ingress: 1, Service: 2 } as const;
+const Tier = { ExtensionRef: -1, IngressRoute: 0, Ingress: 1, Service: 2 } as const;
 type Tier = (typeof Tier)[keyof typeof Tier];
 
 /** One script in one route's chain, with what orders it there. */
@@ -59,8 +68,9 @@ export class RouteChains {
   constructor(routes: readonly TargetableRoute[], sink: DiagnosticSink) {
     this.#sink = sink;
     for (const r of routes) {
-      this.#index(`Ingress\n${r.placed.owner.id.namespace}\n${r.placed.owner.id.name}`, r);
+      this.#index(`${r.placed.owner.id.kind}\n${r.placed.owner.id.namespace}\n${r.placed.owner.id.name}`, r);
       this.#index(`Service\n${r.placed.owner.id.namespace}\n${r.placed.ref.service}`, r);
+      for (const script of r.extensionRefs ?? []) this.#index(`ExtensionRef\n${r.placed.owner.id.namespace}\n${script}`, r);
     }
   }
 
@@ -75,6 +85,8 @@ export class RouteChains {
    */
   attach(item: Aged, targetRefs: readonly ParsedTargetRef[], order: number): void {
     const mine = new Map<Route, ChainLink>();
+    // The routes whose rules name this script in an ExtensionRef filter, whatever its targetRefs say.
+    for (const { placed } of this.#candidates.get(`ExtensionRef\n${item.id.namespace}\n${item.id.name}`) ?? []) mine.set(placed.route, { item, tier: Tier.ExtensionRef, order });
     targetRefs.forEach((ref, i) => {
       const matched = this.#matches(item, ref);
       if (matched.length === 0) {
@@ -114,13 +126,14 @@ export class RouteChains {
 
 function tierOf(ref: ParsedTargetRef): Tier {
   if (ref.kind === 'Service') return Tier.Service;
-  return ref.host === undefined && ref.path === undefined ? Tier.Ingress : Tier.IngressRoute;
+  return ref.host === undefined && ref.path === undefined && ref.sectionName === undefined ? Tier.Ingress : Tier.IngressRoute;
 }
 
 function describeRef(ref: ParsedTargetRef): string {
   const parts = [`${ref.kind} ${ref.name}`];
   if (ref.host !== undefined) parts.push(`host ${JSON.stringify(ref.host)}`);
   if (ref.path !== undefined) parts.push(`path ${JSON.stringify(ref.path)}`);
+  if (ref.sectionName !== undefined) parts.push(`sectionName ${JSON.stringify(ref.sectionName)}`);
   return `targetRef ${parts.join(', ')}`;
 }
 
@@ -128,7 +141,8 @@ function targets(ref: ParsedTargetRef, namespace: string, r: TargetableRoute): b
   const { owner, ref: backend, route } = r.placed;
   if (owner.id.namespace !== namespace) return false;
   if (ref.kind === 'Service') return backend.service === ref.name;
-  if (owner.id.name !== ref.name) return false;
+  if (owner.id.name !== ref.name || owner.id.kind !== ref.kind) return false;
+  if (ref.sectionName !== undefined && r.section !== ref.sectionName) return false;
   if (ref.host !== undefined && (r.host === null || r.host !== ref.host.toLowerCase())) return false;
   if (ref.path !== undefined && (r.host === null || route.match.path.value !== ref.path)) return false;
   return true;

@@ -243,13 +243,15 @@ function parseRouteScript(item: Identified, maps: ReadonlyMap<string, Identified
       const at = `targetRefs.${i}`;
       if (!isRecord(raw)) return invalid(at, `must be an object, got ${describe(raw)}`);
       const kind = field(raw, 'kind');
-      if (kind !== 'Ingress' && kind !== 'Service') return invalid(`${at}.kind`, `must be Ingress or Service, got ${JSON.stringify(kind) ?? describe(kind)}`);
+      if (kind !== 'Ingress' && kind !== 'Service' && kind !== 'HTTPRoute' && kind !== 'GRPCRoute') return invalid(`${at}.kind`, `must be Ingress, Service, HTTPRoute or GRPCRoute, got ${JSON.stringify(kind) ?? describe(kind)}`);
       const name = str(`${at}.name`, field(raw, 'name'), 1, 253);
       const host = isUnset(field(raw, 'host')) ? undefined : str(`${at}.host`, field(raw, 'host'), 1, 253);
       const path = isUnset(field(raw, 'path')) ? undefined : str(`${at}.path`, field(raw, 'path'), 1, 4096);
-      if (kind === 'Service' && (host !== undefined || path !== undefined)) return invalid(at, 'host and path apply only to Ingress targets');
+      const sectionName = isUnset(field(raw, 'sectionName')) ? undefined : str(`${at}.sectionName`, field(raw, 'sectionName'), 1, 253);
+      if (kind !== 'Ingress' && (host !== undefined || path !== undefined)) return invalid(at, 'host and path apply only to Ingress targets');
+      if (kind !== 'HTTPRoute' && kind !== 'GRPCRoute' && sectionName !== undefined) return invalid(at, 'sectionName applies only to HTTPRoute and GRPCRoute targets');
       if (name === undefined) return;
-      targetRefs.push({ kind, name, ...(host === undefined ? {} : { host }), ...(path === undefined ? {} : { path }) });
+      targetRefs.push({ kind, name, ...(host === undefined ? {} : { host }), ...(path === undefined ? {} : { path }), ...(sectionName === undefined ? {} : { sectionName }) });
     });
   }
 

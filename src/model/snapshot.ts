@@ -138,14 +138,16 @@ export interface ConfigMap extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** What a RouteScript attaches to: an Ingress (optionally one host and/or path of it) or a Service. */
+/** What a RouteScript attaches to: an Ingress (optionally one host and/or path of it), an HTTPRoute or GRPCRoute (optionally one named rule), or a Service. */
 export interface RouteScriptTargetRef {
-  readonly kind: 'Ingress' | 'Service';
+  readonly kind: 'Ingress' | 'Service' | 'HTTPRoute' | 'GRPCRoute';
   readonly name: string;
   /** Ingress targets only: only the routes of this host (as written in the rule, case-insensitive). */
   readonly host?: string;
   /** Ingress targets only: only the routes with exactly this path (as written in the Ingress). */
   readonly path?: string;
+  /** HTTPRoute and GRPCRoute targets only: only the routes of the rule with this `name`. */
+  readonly sectionName?: string;
 }
 
 /** A Service port in the RouteScript's namespace, shaped like an Ingress service backend. */

@@ -80,7 +80,8 @@ test('the RouteScript schema declares what the compiler relies on', () => {
   assert.deepEqual(spec.required, ['targetRefs', 'code']);
   assert.equal(p.targetRefs!.minItems, 1);
   const ref = p.targetRefs!.items as Schema;
-  assert.deepEqual((ref.properties as Record<string, Schema>).kind!.enum, ['Ingress', 'Service']);
+  assert.deepEqual((ref.properties as Record<string, Schema>).kind!.enum, ['Ingress', 'Service', 'HTTPRoute', 'GRPCRoute']);
+  assert.equal((ref.properties as Record<string, Schema>).sectionName!.type, 'string');
   assert.equal(p.data!['x-kubernetes-preserve-unknown-fields'], true);
   const limits = p.limits!.properties as Record<string, Schema>;
   assert.deepEqual([limits.timeoutMs!.minimum, limits.timeoutMs!.maximum, limits.timeoutMs!.default], [1, 1000, 5]);

@@ -16,7 +16,7 @@ import { indexObjects, type Identified } from '../shared/objects.ts';
 import { ourGatewayClasses } from './gateway-classes.ts';
 import { readGateways, tableListener, type OurGateway } from './gateways.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
-import { readHttpRoutes } from './http-routes.ts';
+import { readHttpRoutes, type RuleTargets } from './http-routes.ts';
 import { readTlsRoutes } from './tls-routes.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 import { compareGatewayMatches, type GatewayMatchCandidate } from './precedence.ts';
@@ -32,9 +32,11 @@ export interface GatewayFrontEnd extends FrontEndOutput {
   readonly owners: ReadonlySet<string>;
   /** The TLSRoutes' passthrough routes, on the Gateways' TLS listeners. */
   readonly streams: readonly StreamCandidate[];
+  /** What RouteScripts target a route of this front end by (its rule's name, its ExtensionRefs), by route provenance. */
+  ruleOf(provenance: string): RuleTargets | undefined;
 }
 
-const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>(), streams: [] });
+const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>(), streams: [], ruleOf: () => undefined });
 
 /** Reads the Gateway API objects of a snapshot (any shape); nothing when the option turns it off. */
 export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: DiagnosticSink): GatewayFrontEnd {
@@ -69,6 +71,7 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
     precedence,
     owners,
     streams: passthrough.streams,
+    ruleOf: (provenance) => http.rules.get(provenance) ?? grpc.rules.get(provenance),
     statuses: (diagnostics) => statusesOf(classes.statuses, gateways, records, diagnostics),
   };
 }

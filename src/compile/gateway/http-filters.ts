@@ -3,8 +3,9 @@
  * the order written: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite,
  * RequestMirror and CORS. A filter signalbox cannot apply drops its rule (UnsupportedValue), as
  * do a redirect with a rewrite in one rule or a filter type given twice (IncompatibleFilters): a
- * request must never pass without a filter its route asked for. An ExtensionRef signalbox does not
- * know answers the rule's requests 500, as the specification asks.
+ * request must never pass without a filter its route asked for. An ExtensionRef to a signalbox.dev
+ * RouteScript runs that script on the rule's routes; one signalbox does not know answers the rule's
+ * requests 500, as the specification asks.
  */
 import { checkCors } from '../../model/check-cors.ts';
 import type { CorsFilter, HeaderEdits, PathModifier, RedirectFilter, RouteMatch } from '../../model/table.ts';
@@ -18,7 +19,13 @@ import type { ReferenceGrants } from './reference-grants.ts';
 import type { RouteProblem } from './route-problems.ts';
 
 /** A rule's filters, or the problem that drops the rule; `failClosed` when an ExtensionRef is unknown. */
-export type FilterReading = { readonly filters: readonly FilterCandidate[]; readonly failClosed: boolean; readonly problems: readonly RouteProblem[] } | RouteProblem;
+export type FilterReading = {
+  readonly filters: readonly FilterCandidate[];
+  readonly failClosed: boolean;
+  /** The RouteScripts named by ExtensionRef filters (`signalbox.dev` RouteScript), in order. */
+  readonly scripts: readonly string[];
+  readonly problems: readonly RouteProblem[];
+} | RouteProblem;
 
 /** Filter types that may appear only once in a rule. */
 const ONCE = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'CORS']);
@@ -31,6 +38,7 @@ export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: 
   const filters: FilterCandidate[] = [];
   const problems: RouteProblem[] = [];
   const seen = new Set<string>();
+  const scripts: string[] = [];
   let failClosed = false;
   for (const [i, f] of (Array.isArray(value) ? (value as unknown[]) : []).entries()) {
     const where = `${at}/filter/${i}`;
@@ -81,16 +89,24 @@ export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: 
         filters.push(cors);
         break;
       }
-      case 'ExtensionRef':
+      case 'ExtensionRef': {
+        const ref = field(f, 'extensionRef');
+        const name = field(ref, 'name');
+        if (field(ref, 'group') === 'signalbox.dev' && field(ref, 'kind') === 'RouteScript' && typeof name === 'string' && name !== '') {
+          // The script runs on the rule's routes (route-script-chains.ts); one that does not load fails them closed.
+          if (!scripts.includes(name)) scripts.push(name);
+          break;
+        }
         problems.push({ reason: 'InvalidKind', message: `extensionRef ${String(field(field(f, 'extensionRef'), 'kind'))} ${String(field(field(f, 'extensionRef'), 'name'))} is not a filter signalbox knows: the rule's requests are answered 500`, path: where });
         failClosed = true;
         break;
+      }
       default:
         return problem(`filter type ${type} is not supported`);
     }
   }
   if (seen.has('RequestRedirect') && seen.has('URLRewrite')) return { reason: 'IncompatibleFilters', message: 'a rule cannot both redirect and rewrite', path: at };
-  return { filters, failClosed, problems };
+  return { filters, failClosed, scripts, problems };
 }
 
 /** Header edits (set, add, remove) with lower-case names, or why they cannot be applied. */

@@ -27,18 +27,27 @@ export interface HttpRoutesResult {
   readonly candidates: RouteCandidate[];
   readonly order: Map<RouteCandidate, GatewayMatchCandidate>;
   readonly records: RouteRecord[];
+  /** By route provenance (`HTTPRoute/ns/name/rule/0/match/1`): its rule's name and ExtensionRef scripts, when it has either. */
+  readonly rules: Map<string, RuleTargets>;
+}
+
+/** What RouteScripts target a rule's routes by: the rule's `name`, and the scripts its ExtensionRef filters name. */
+export interface RuleTargets {
+  readonly section?: string;
+  readonly extensionRefs?: readonly string[];
 }
 
 /** A rule read: its routes (one per match), or nothing when it was dropped. */
 interface Rule {
   readonly index: number;
+  readonly targets: RuleTargets;
   readonly matches: readonly RouteMatch[];
   readonly route: (match: RouteMatch, matchIndex: number) => CandidateRoute;
 }
 
 /** Reads the HTTPRoutes (`kind` HTTPRoute) or GRPCRoutes of a snapshot. */
 export function readHttpRoutes(kind: 'HTTPRoute' | 'GRPCRoute', list: unknown, context: ParentContext, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, sink: DiagnosticSink): HttpRoutesResult {
-  const result: HttpRoutesResult = { candidates: [], order: new Map(), records: [] };
+  const result: HttpRoutesResult = { candidates: [], order: new Map(), records: [], rules: new Map() };
   for (const route of ourRoutes(kind, list, context, sink, true)) {
     guarded(sink, route.owner.id, undefined, () => readRoute(kind, route, grants, appProtocolOf, result, sink));
   }
@@ -79,6 +88,7 @@ function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, grants: Ref
               ruleProvenance: `${owner.id.provenance}/rule/${rule.index}`,
             };
             result.candidates.push(candidate);
+            if (rule.targets.section !== undefined || rule.targets.extensionRefs !== undefined) result.rules.set(candidate.route.provenance, rule.targets);
             result.order.set(candidate, { match, created: owner.created, namespace: owner.id.namespace, name: owner.id.name, ruleIndex: rule.index, matchIndex });
           }
         }
@@ -115,8 +125,14 @@ function readRule(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, rule: unknow
   // An ExtensionRef that no filter implements fails closed: with no backend, its requests get 500.
   const finalBackends = filters.failClosed && served.length === 0 ? [{ service: null, weight: 1, provenance: `${at}/filter` }] : served;
   const routeFilters: readonly FilterCandidate[] = filters.filters;
+  const name = field(rule, 'name');
+  const targets: RuleTargets = {
+    ...(typeof name === 'string' && name !== '' ? { section: name } : {}),
+    ...(filters.scripts.length === 0 ? {} : { extensionRefs: filters.scripts }),
+  };
   return {
     matches,
+    targets,
     route: (match, matchIndex) => ({
       match,
       backends: finalBackends,

@@ -19,6 +19,7 @@ const BACK_HALF_REASONS: Readonly<Record<string, RouteProblem['reason']>> = {
   ServiceInvalid: 'BackendNotFound',
   ServicePortProtocolUnsupported: 'UnsupportedProtocol',
   ServiceTypeUnsupported: 'UnsupportedProtocol',
+  RouteExtensionRefNotFound: 'BackendNotFound',
 };
 
 /** The status of one route, from its record and its diagnostics from the back half. */
