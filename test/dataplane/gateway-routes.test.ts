@@ -59,8 +59,25 @@ describe('Gateway API routes', () => {
           },
           { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301, path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }] },
           { matches: [{ path: { type: 'PathPrefix', value: '/private' } }], backendRefs: [{ name: 'private', namespace: 'vault', port: 80 }] },
+          {
+            name: 'scripted',
+            matches: [{ path: { type: 'PathPrefix', value: '/scripted' } }],
+            filters: [{ type: 'ExtensionRef', extensionRef: { group: 'signalbox.dev', kind: 'RouteScript', name: 'tenant' } }],
+            backendRefs: [{ name: 'web', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/unscripted' } }],
+            filters: [{ type: 'ExtensionRef', extensionRef: { group: 'signalbox.dev', kind: 'RouteScript', name: 'missing' } }],
+            backendRefs: [{ name: 'web', port: 80 }],
+          },
         ],
       }),
+      {
+        apiVersion: 'signalbox.dev/v1alpha1',
+        kind: 'RouteScript',
+        metadata: { name: 'tenant', namespace: 'infra' },
+        spec: { targetRefs: [{ kind: 'HTTPRoute', name: 'shop', sectionName: 'scripted' }], code: "export function onRequest(req) { return { setHeaders: { 'x-tenant': req.headers['x-user'] === 'ann' ? 'a' : 'b' } }; }" },
+      },
       // From a namespace the listener does not take: never served.
       route('stranger', 'elsewhere', { parentRefs: [{ name: 'edge', namespace: 'infra' }], hostnames: ['stranger.example.com'], rules: [{ backendRefs: [{ name: 'stranger', port: 80 }] }] }),
       ...serviceWithEndpoints('web', [{ port: upstreams.web!.port }], 'infra'),
@@ -120,6 +137,17 @@ describe('Gateway API routes', () => {
     assert.equal(res.statusCode, 404);
     await res.body.dump();
     assert.equal(upstreams.stranger!.seen.length, 0);
+  });
+
+  it('runs the RouteScript an ExtensionRef names; one that does not exist answers 500 and never reaches the upstream', async () => {
+    const res = await get('shop.example.com', '/scripted/x', { 'x-user': 'ann' });
+    assert.equal(res.statusCode, 200);
+    await res.body.dump();
+    assert.equal(upstreams.web!.seen.find((s) => s.url === '/scripted/x')?.headers['x-tenant'], 'a');
+    const closed = await get('shop.example.com', '/unscripted/x');
+    assert.equal(closed.statusCode, 500);
+    await closed.body.dump();
+    assert.equal(upstreams.web!.seen.some((s) => s.url.startsWith('/unscripted')), false);
   });
 
   it('keeps serving Ingresses on the same port', async () => {
