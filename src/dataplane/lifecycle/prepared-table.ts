@@ -88,8 +88,11 @@ export function prepareTable(
   return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts, streams };
 }
 
-/** The names of the table's listeners that a data-plane socket serves. */
-function servedListeners(table: RoutingTable, socket: ListenerInfo): string[] {
+/**
+ * The names of the table's listeners of the socket's protocol that a data-plane socket serves: those
+ * on its port, and on the data plane's own socket those with port null too.
+ */
+export function servedListeners(table: RoutingTable, socket: Pick<ListenerInfo, 'proto' | 'port' | 'own'>): string[] {
   const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
-  return table.listeners.filter((l) => l.protocol === protocol && (l.port === null || l.port === socket.port)).map((l) => l.name);
+  return table.listeners.filter((l) => l.protocol === protocol && (l.port === socket.port || (socket.own && l.port === null))).map((l) => l.name);
 }
