@@ -6,6 +6,10 @@
  * stops accepting, its HTTP/2 clients get GOAWAY, its keep-alive connections close once idle, and
  * the requests in flight on it finish. A port the system refuses (EADDRINUSE, EACCES) is logged and
  * counted, the other ports and the table serve on, and the next table that has it tries again.
+ *
+ * Unlike the own ports at start-up (port-claim.ts), a declared port is not first probed for another
+ * process: the workers open it at the same moment, and each one's probe would find its siblings.
+ * A process bound without SO_REUSEPORT is still refused (EADDRINUSE), which is the common case.
  */
 import type { Server } from 'node:http';
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
