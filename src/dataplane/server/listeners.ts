@@ -232,7 +232,7 @@ function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, R
  * The port a server of `name` binds: `port` itself, after making sure with `claim` that no other
  * process holds it (port-claim.ts), which also turns port 0 into the free port the kernel picks.
  */
-export async function resolvePort(host: string, port: number, name: string, claim: boolean): Promise<number> {
+async function resolvePort(host: string, port: number, name: string, claim: boolean): Promise<number> {
   if (!claim && port !== 0) return port;
   return claimPort(host, port).catch((err: Error) => Promise.reject(listenFailed(name, host, port, err)));
 }
