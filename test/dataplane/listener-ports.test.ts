@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
@@ -89,7 +90,7 @@ describe('ports the table declares', { timeout: 60_000 }, () => {
   /** Ports: A and B serve a.test and b.test, C is added later, T is taken by another server, S is TLS, P TLS-only. */
   const port = { a: 0, b: 0, c: 0, t: 0, s: 0, p: 0 };
   /** What the next table declares (the edit reads it on every compile). */
-  const declare = { b: true, c: false, cOnOwn: false };
+  const declare = { b: true, c: false, cOnOwn: false, wrongOnOwn: 0 };
   let triggers = 0;
   /** Releases the request to beta's /slow. */
   let releaseSlow: () => void = () => {};
@@ -111,6 +112,7 @@ describe('ports the table declares', { timeout: 60_000 }, () => {
       listener('gw-s-any', 'HTTPS', port.s, null, ['default/cert-any']),
       listener('gw-s-b', 'HTTPS', port.s, 'b.example', ['default/cert-b']),
       listener('gw-p', 'TLS', port.p),
+      ...(declare.wrongOnOwn === 0 ? [] : [listener('gw-wrong', 'HTTPS', declare.wrongOnOwn, null, ['default/cert-a'])]),
     ].sort(byName);
     const on: Record<string, string[]> = {
       'a.test': ['gw-a'],
@@ -156,11 +158,17 @@ describe('ports the table declares', { timeout: 60_000 }, () => {
       socket.on('error', () => {});
     });
     await new Promise<void>((resolve) => vault.listen(0, '127.0.0.1', resolve));
-    for (const key of ['a', 'b', 'c', 's', 'p'] as const) port[key] = await deadPort();
     // Another process's socket (bound without SO_REUSEPORT): the workers cannot share it.
     blocker = createNetServer((s) => s.destroy());
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     port.t = (blocker.address() as AddressInfo).port;
+    // Free ports, each its own (the kernel may hand out a port it just released again).
+    const taken = new Set([port.t]);
+    for (const key of ['a', 'b', 'c', 's', 'p'] as const) {
+      let p = await deadPort();
+      while (taken.has(p)) p = await deadPort();
+      taken.add((port[key] = p));
+    }
     dir = await tempManifestDir();
     const passthrough = ingress('vault', 'vault.test', [{ path: '/', service: 'vault' }]) as { metadata: Record<string, unknown> };
     passthrough.metadata['annotations'] = { 'signalbox.dev/ssl-passthrough': 'true' };
@@ -249,6 +257,19 @@ describe('ports the table declares', { timeout: 60_000 }, () => {
     assert.deepEqual(await getTls(port.s, 'b.example', '/s'), { status: 200, body: 'beta /s' });
   });
 
+  it('speaks HTTP/2 on a declared TLS port, chosen by ALPN', async () => {
+    const session = h2connect(`https://a.example:${port.s}`, { host: '127.0.0.1', port: port.s, servername: 'a.example', ca: pki.a.caPem } as never);
+    session.on('error', () => {});
+    const stream = session.request({ ':path': '/h2', ':authority': 'a.example' });
+    const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
+    let body = '';
+    for await (const chunk of stream) body += String(chunk);
+    session.close();
+    assert.equal(headers[':status'], 200);
+    assert.equal(body, 'alpha GET /h2');
+    assert.equal(alpha.seen.at(-1)?.headers['x-forwarded-port'], String(port.s));
+  });
+
   it("offers on the own HTTPS port only its listener's certificates list", async () => {
     const own = Number(new URL(proxy.https).port);
     // cert-a is in the table but not in the https listener's list; cert-b is, and is its first.
@@ -271,5 +292,12 @@ describe('ports the table declares', { timeout: 60_000 }, () => {
     assert.ok(await metric(proxy, new RegExp(`signalbox_stream_refused_total\\{listener="https-${port.p}",reason="no-route"\\} (\\d+)`)) >= 1);
     // The own HTTPS port has no passthrough listener any more: vault.test is terminated there.
     assert.equal(await certificateFor(Number(new URL(proxy.https).port), 'vault.test'), 'b.example');
+  });
+
+  it("counts, and does not serve, an HTTPS listener on the own HTTP port; that port stays plain HTTP", { timeout: 10_000 }, async () => {
+    const own = Number(new URL(proxy.http).port);
+    await swap(() => (declare.wrongOnOwn = own));
+    assert.equal(await metric(proxy, new RegExp(`signalbox_listener_errors_total\\{port="${own}",reason="own-port-protocol"\\} (\\d+)`)), 2);
+    assert.deepEqual(await get(own, 'b.test', '/still'), { status: 200, body: 'beta /still' });
   });
 });
