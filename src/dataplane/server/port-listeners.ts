@@ -61,11 +61,6 @@ export class PortListeners {
     this.#options = options;
   }
 
-  /** The declared ports open now (one being opened counts), ascending. */
-  get ports(): number[] {
-    return [...this.#ports.keys()].sort((a, b) => a - b);
-  }
-
   /**
    * Opens the ports `table` declares that are not open yet, closes (drains) those it no longer has
    * or now serves another kind, and points the TLS ports at the table's certificates. Resolves once
