@@ -32,6 +32,15 @@ export interface DataplaneMetrics {
   /** Client connections refused because the worker was at `--max-connections`, by listener. */
   readonly connectionsRefused: Counter<'listener'>;
   /**
+   * Ports the table's listeners declare (apart from the data plane's own) that a worker could not
+   * serve, by port and reason: the system's error code when binding (`EADDRINUSE`, `EACCES`, …),
+   * retried on the next table, or `own-port-protocol` (an HTTPS or TLS listener on the own HTTP
+   * port, or an HTTP one on the own HTTPS port).
+   */
+  readonly listenerErrors: Counter<'port' | 'reason'>;
+  /** Declared ports open now, by port and protocol (`http`, `https`): summed, the workers that serve it. */
+  readonly listenerPorts: Gauge<'port' | 'protocol'>;
+  /**
    * Client connections closed by `--proxy-protocol` before any request, by listener and reason:
    * `untrusted` (a PROXY header from a peer not in --trusted-proxies), `missing` (a trusted peer
    * without one), `malformed` (broken or oversized) and `timeout` (not sent in time).
@@ -139,7 +148,8 @@ export interface StreamMetrics {
   /**
    * Connections closed before reaching a backend, by listener and reason: `no-endpoint` (no
    * usable endpoint, or every connect failed), `malformed` / `timeout` / `too-large` (a ClientHello
-   * on the HTTPS port that could not be read), `session-limit` (UDP).
+   * on a TLS port that could not be read), `no-route` (a TLS-only declared port: no passthrough
+   * route takes the SNI name, and nothing there terminates TLS), `session-limit` (UDP).
    */
   readonly refused: Counter<'listener' | 'reason'>;
 }
@@ -291,6 +301,18 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       name: 'signalbox_connections_refused_total',
       help: 'Client connections refused because the worker held --max-connections already, by listener.',
       labelNames: ['listener'] as const,
+      registers,
+    }),
+    listenerErrors: new Counter({
+      name: 'signalbox_listener_errors_total',
+      help: 'Ports declared by the table that a worker could not serve, by port and reason (EADDRINUSE, EACCES, own-port-protocol).',
+      labelNames: ['port', 'reason'] as const,
+      registers,
+    }),
+    listenerPorts: new Gauge({
+      name: 'signalbox_listener_ports',
+      help: 'Ports declared by the table open now, by port and protocol (summed over workers: the workers serving it).',
+      labelNames: ['port', 'protocol'] as const,
       registers,
     }),
     proxyProtocolRefused: new Counter({

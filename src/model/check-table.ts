@@ -14,6 +14,7 @@ import { DEFAULT_CLUSTER_POLICY, LB_POLICIES, type ClusterOverrides, type Cluste
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
 import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
 import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
+import { checkListenerPorts } from './check-listener-ports.ts';
 import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
 /** One broken invariant. */
@@ -79,6 +80,7 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     // Virtual hosts may name only HTTP and HTTPS listeners; the others serve stream routes.
     if (listener.protocol === 'HTTP' || listener.protocol === 'HTTPS') listenerNames.add(listener.name);
   });
+  checkListenerPorts(table.listeners, report);
   checkStreamRoutes(table.streamRoutes, {
     listeners: table.listeners,
     cluster: (at, p, name, grant) => {

@@ -153,6 +153,9 @@ export interface Listener {
   /**
    * The port, or null for the data plane's own (`--http-port` for HTTP, `--https-port` for HTTPS and
    * TLS). TCP and UDP listeners always have one; no two TCP listeners (nor two UDP ones) share it.
+   * Every worker serves an HTTP, HTTPS or TLS listener's port; the listeners on one port share its
+   * socket, which speaks plain HTTP (HTTP listeners) or TLS (HTTPS and TLS ones), never both, and
+   * no TCP listener is on it (check-listener-ports.ts).
    */
   readonly port: number | null;
   /**
@@ -163,8 +166,10 @@ export interface Listener {
   readonly hostname: string | null;
   /**
    * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;
-   * null for every certificate of the table. Null on every other protocol (a TLS passthrough
-   * listener holds no certificate: the backend terminates TLS).
+   * null for every certificate of the table. A port offers those of all its HTTPS listeners; an SNI
+   * name none of them serves gets the first certificate listed by the port's first HTTPS listener
+   * without a hostname, else the data plane's default one. Null on every other protocol (a TLS
+   * passthrough listener holds no certificate: the backend terminates TLS).
    */
   readonly tls: { readonly certificates: readonly string[] | null } | null;
   /**

@@ -21,7 +21,8 @@ export interface PreparedTable {
   readonly published: PublishedTable;
   /**
    * The router of a data-plane socket: the virtual hosts of the table's listeners it serves (same
-   * protocol, port null or the socket's own). Built on the socket's first request to this table.
+   * protocol, on the socket's port; and on the own ports, port null). Built on the socket's first
+   * request to this table.
    */
   routerFor(listener: ListenerInfo): Router;
   /** Each route's plan, keyed by the table's own Route objects (the router returns those). */
@@ -88,8 +89,11 @@ export function prepareTable(
   return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts, streams };
 }
 
-/** The names of the table's listeners that a data-plane socket serves. */
-function servedListeners(table: RoutingTable, socket: ListenerInfo): string[] {
+/**
+ * The names of the table's listeners of the socket's protocol that a data-plane socket serves: those
+ * on its port, and on the data plane's own socket those with port null too.
+ */
+export function servedListeners(table: RoutingTable, socket: Pick<ListenerInfo, 'proto' | 'port' | 'own'>): string[] {
   const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
-  return table.listeners.filter((l) => l.protocol === protocol && (l.port === null || l.port === socket.port)).map((l) => l.name);
+  return table.listeners.filter((l) => l.protocol === protocol && (l.port === socket.port || (socket.own && l.port === null))).map((l) => l.name);
 }

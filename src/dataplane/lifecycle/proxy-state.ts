@@ -52,10 +52,17 @@ export interface ProxyState {
 /** Facts about the listener a request came in on. */
 export interface ListenerInfo {
   /**
-   * The socket's name, `http` or `https`: it serves the table's listeners of that protocol whose
-   * port is null or its own (PreparedTable.routerFor).
+   * The socket's name, unique in the worker: `http` and `https` for the data plane's own ports,
+   * `http-<port>` / `https-<port>` for a port the table's listeners declare. It keys the socket's
+   * router (PreparedTable.routerFor) and labels its connection metrics.
    */
   readonly name: string;
   readonly proto: 'http' | 'https';
   readonly port: number;
+  /**
+   * Whether this is the data plane's own `--http-port` / `--https-port`: it serves the table's
+   * listeners of its protocol whose port is null or its own; a declared port's socket serves only
+   * those whose port is its own.
+   */
+  readonly own: boolean;
 }

@@ -13,7 +13,8 @@ export interface AcceptOptions {
   readonly trusted: TrustedProxies;
   /** How long a connection has to send its header (the request-header timeout); 0 for no limit. */
   readonly timeoutMs: number;
-  readonly listener: 'http' | 'https';
+  /** The `listener` label of its metric: the socket's name (`http`, `https`, `http-8080`). */
+  readonly listener: string;
   readonly refused: Counter<'listener' | 'reason'>;
   /** Connections that bypass the gate (an HTTP connection handed back after an upgrade request). */
   readonly bypass: (socket: Socket) => boolean;

@@ -11,12 +11,14 @@ import { writeError, writeRawError, type ErrorReason } from '../lifecycle/error-
 import { claimPort } from './port-claim.ts';
 import { Http2Guard, http2ServerOptions } from './http2-guard.ts';
 import { createProxyHandler } from '../lifecycle/proxy.ts';
-import type { ProxyState } from '../lifecycle/proxy-state.ts';
+import type { ListenerInfo, ProxyState } from '../lifecycle/proxy-state.ts';
 import { isHandedBack } from './socket-handback.ts';
 import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
-import type { SniContexts } from './tls/sni-contexts.ts';
+import type { PemPair, SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
 import { routePassthrough } from '../streams/passthrough.ts';
+
+const MIN_TLS_VERSION = 'TLSv1.2';
 
 /** The traffic listeners of one worker. */
 export interface Listeners {
@@ -26,14 +28,44 @@ export interface Listeners {
   readonly ports: { readonly http: number; readonly https: number | null };
 }
 
+/** What every traffic server of a worker shares. */
+export interface ServerDeps {
+  readonly config: DataplaneConfig;
+  readonly state: ProxyState;
+  /** The worker's connection cap (--max-connections), shared by all its servers and TCP service ports. */
+  readonly limit: ConnectionLimit;
+}
+
 /**
  * Opens the HTTP listener and, unless turned off, the HTTPS listener (HTTP/2 and HTTP/1.1 offered by
- * ALPN, certificate chosen by SNI). Both bind with SO_REUSEPORT so that every worker thread listens
- * on the same ports and the kernel spreads connections across them. With `claim` (the first worker
- * of a process) each port is first checked to be free of any other process (see port-claim.ts).
- * `limit` caps the connections of both (and of whatever else shares it: the TCP service ports).
+ * ALPN, certificate chosen by SNI) on the data plane's own ports. Both bind with SO_REUSEPORT so that
+ * every worker thread listens on the same ports and the kernel spreads connections across them. With
+ * `claim` (the first worker of a process) each port is first checked to be free of any other process
+ * (see port-claim.ts). `limit` caps the connections of both (and of whatever else shares it: the TCP
+ * service ports and the ports the table declares).
  */
 export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false, limit = new ConnectionLimit(config.limits.maxConnections)): Promise<Listeners> {
+  const deps: ServerDeps = { config, state, limit };
+  const httpPort = await resolvePort(config.bindAddress, ports.http, 'http', claim);
+  const http = createHttpServer(deps, { name: 'http', proto: 'http', port: httpPort, own: true });
+  await listenOn(http, config.bindAddress, httpPort, 'http');
+  let https: Http2SecureServer | null = null;
+  let httpsPort: number | null = null;
+  if (ports.https !== null && sni !== null) {
+    httpsPort = await resolvePort(config.bindAddress, ports.https, 'https', claim);
+    https = createHttpsServer(deps, { name: 'https', proto: 'https', port: httpsPort, own: true }, sni);
+    await listenOn(https, config.bindAddress, httpsPort, 'https');
+  }
+  return { http, https, ports: { http: httpPort, https: httpsPort } };
+}
+
+/**
+ * Builds a plain-HTTP traffic server for the socket `info` (not listening yet): the request-head
+ * limits and timeouts, the connection cap (over it: 503 `too-many-connections`), PROXY protocol
+ * acceptance, and the proxy and upgrade handlers, which route on the listeners `info` serves.
+ */
+export function createHttpServer(deps: ServerDeps, info: ListenerInfo): Server {
+  const { config, state, limit } = deps;
   const { timeouts, limits } = config;
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -47,44 +79,67 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
     insecureHTTPParser: false,
     noDelay: true,
   });
-  configureHttp1(http, config, state, 'http', limit);
-  const httpPort = await listen(http, config.bindAddress, ports.http, 'http', claim);
-  const httpInfo = { name: 'http', proto: 'http', port: httpPort } as const;
-  http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, httpInfo), limits.maxHeaderCount, state)));
-  const upgrade = createUpgradeHandler(state, httpInfo, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
+  configureHttp1(http, config, state, info, limit);
+  http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state)));
+  const upgrade = createUpgradeHandler(state, info, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!limit.isRefused(socket)) return upgrade(req, socket, head);
     state.metrics.proxyErrors.labels('too-many-connections').inc();
     writeRawError(socket, 'too-many-connections');
     account(state, req, 503, 0, performance.now(), null, null, 'too-many-connections');
   });
-
-  let https: Http2SecureServer | null = null;
-  let httpsPort: number | null = null;
-  if (ports.https !== null && sni !== null) {
-    https = createSecureServer({
-      allowHTTP1: true,
-      SNICallback: sni.callback,
-      minVersion: 'TLSv1.2',
-      ...http2ServerOptions(config.http2, limits),
-      maxHeaderSize: limits.maxHeaderBytes,
-      ...(config.defaultCertificate ? { cert: config.defaultCertificate.certPem, key: config.defaultCertificate.keyPem } : {}),
-    } as Parameters<typeof createSecureServer>[0]);
-    // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
-    routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs);
-    configureHttp1(https as unknown as Server, config, state, 'https', limit);
-    httpsPort = await listen(https, config.bindAddress, ports.https, 'https', claim);
-    const info = { name: 'https', proto: 'https', port: httpsPort } as const;
-    https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
-    https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
-    https.on('sessionError', () => {});
-    https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
-  }
-  return { http, https, ports: { http: httpPort, https: httpsPort } };
+  return http;
 }
 
-/** Settings and events shared by the HTTP/1 side of both listeners, and the connection cap of both. */
-function configureHttp1(server: Server, config: DataplaneConfig, state: ProxyState, listener: 'http' | 'https', limit: ConnectionLimit): void {
+/**
+ * Builds a TLS traffic server for the socket `info` (not listening yet): TLS passthrough by SNI
+ * first (passthrough.ts), else termination with the certificate `sni` chooses, HTTP/2 and HTTP/1.1
+ * offered by ALPN, with the same limits, cap and PROXY protocol acceptance as plain HTTP. A handshake
+ * without SNI gets `sni`'s no-SNI certificate (kept current by {@link refreshNoSniCertificate}).
+ */
+export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: SniContexts): Http2SecureServer {
+  const { config, state, limit } = deps;
+  const { timeouts, limits } = config;
+  const pair = sni.noSniPair;
+  const https = createSecureServer({
+    allowHTTP1: true,
+    SNICallback: sni.callback,
+    minVersion: MIN_TLS_VERSION,
+    ...http2ServerOptions(config.http2, limits),
+    maxHeaderSize: limits.maxHeaderBytes,
+    ...(pair === null ? {} : { cert: pair.certPem, key: pair.keyPem }),
+  } as Parameters<typeof createSecureServer>[0]);
+  noSniPairs.set(https, pair);
+  // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
+  routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info);
+  configureHttp1(https as unknown as Server, config, state, info, limit);
+  https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
+  https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
+  https.on('sessionError', () => {});
+  https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
+  return https;
+}
+
+/** The certificate each TLS server now gives handshakes without SNI. */
+const noSniPairs = new WeakMap<Http2SecureServer, PemPair | null>();
+
+/**
+ * Makes `server` give handshakes without SNI the certificate `sni` now names for them, after a table
+ * swap: a no-op unless it changed, since setting it builds a secure context. With none, such a
+ * handshake fails. (setSecureContext resets every context option it is not given: hence minVersion.)
+ */
+export function refreshNoSniCertificate(server: Http2SecureServer, sni: SniContexts): void {
+  const pair = sni.noSniPair;
+  const before = noSniPairs.get(server) ?? null;
+  if (pair === before || (pair !== null && before !== null && before.certPem === pair.certPem && before.keyPem === pair.keyPem)) return;
+  server.setSecureContext({ minVersion: MIN_TLS_VERSION, ...(pair === null ? {} : { cert: pair.certPem, key: pair.keyPem }) });
+  noSniPairs.set(server, pair);
+}
+
+/** Settings and events shared by the HTTP/1 side of every server, and the connection cap. */
+function configureHttp1(server: Server, config: DataplaneConfig, state: ProxyState, info: ListenerInfo, limit: ConnectionLimit): void {
+  // The metrics label: `http` and `https` for the own ports, the socket's name for a declared one.
+  const listener = info.name;
   // One more than the limit, so that a request over it is seen (Node truncates silently).
   server.maxHeadersCount = config.limits.maxHeaderCount + 1;
   server.headersTimeout = config.timeouts.requestHeadersMs;
@@ -97,7 +152,7 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
     if (isHandedBack(socket)) return;
     if (!limit.admit(socket)) {
       state.metrics.connectionsRefused.labels(listener).inc();
-      if (listener === 'https' || !limit.refuse(socket)) socket.destroy();
+      if (info.proto === 'https' || !limit.refuse(socket)) socket.destroy();
       return;
     }
     state.metrics.connections.labels(listener).inc();
@@ -173,16 +228,30 @@ function guardRequest<Req extends { rawHeaders: string[]; resume(): unknown }, R
   };
 }
 
-async function listen(server: Server | Http2SecureServer, host: string, port: number, name: string, claim: boolean): Promise<number> {
-  const failed = (err: Error): ListenError => new ListenError(`cannot listen for ${name} on ${host}:${port}: ${err.message}`, { cause: err });
-  const free = claim ? await claimPort(host, port).catch((err: Error) => Promise.reject(failed(err))) : port;
+/**
+ * The port a server of `name` binds: `port` itself, after making sure with `claim` that no other
+ * process holds it (port-claim.ts), which also turns port 0 into the free port the kernel picks.
+ */
+async function resolvePort(host: string, port: number, name: string, claim: boolean): Promise<number> {
+  if (!claim && port !== 0) return port;
+  return claimPort(host, port).catch((err: Error) => Promise.reject(listenFailed(name, host, port, err)));
+}
+
+/**
+ * Binds `server` to `host:port` with SO_REUSEPORT, shared with the worker's siblings. Rejects with a
+ * {@link ListenError} whose `cause` is the system's error (its `code`: EADDRINUSE, EACCES).
+ */
+export function listenOn(server: Server | Http2SecureServer, host: string, port: number, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(failed(err));
+    const onError = (err: Error): void => reject(listenFailed(name, host, port, err));
     server.once('error', onError);
-    server.listen({ host, port: free, reusePort: true }, () => {
+    server.listen({ host, port, reusePort: true }, () => {
       server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
+      resolve();
     });
   });
+}
+
+function listenFailed(name: string, host: string, port: number, err: Error): ListenError {
+  return new ListenError(`cannot listen for ${name} on ${host}:${port}: ${err.message}`, { cause: err });
 }

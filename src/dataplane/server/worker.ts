@@ -9,9 +9,13 @@ import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createLogger } from '../../log.ts';
 import { createDataplaneMetrics } from '../../metrics/metrics.ts';
 import { deepFreeze } from '../../model/freeze.ts';
+import type { RoutingTable } from '../../model/table.ts';
 import { createAccessLog } from '../lifecycle/access-log.ts';
 import { ConnectionLimit } from './connection-limit.ts';
-import { openListeners, type Listeners } from './listeners.ts';
+import { openListeners, refreshNoSniCertificate, type Listeners } from './listeners.ts';
+import { PortListeners } from './port-listeners.ts';
+import { CertificateContexts } from './tls/certificate-contexts.ts';
+import { certificateOffer } from './tls/certificate-offer.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
 import { RateLimitZones } from '../lifecycle/filters/rate-limit-zone.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -34,6 +38,8 @@ const log = createLogger({ level: config.logLevel, bindings: { component: 'datap
 const metrics = createDataplaneMetrics();
 const upstreams = new UpstreamState(metrics.upstreamConnectDuration);
 const sni = config.httpsPort !== null && config.defaultCertificate ? new SniContexts(config.defaultCertificate) : null;
+// The table's certificates, loaded once for the own HTTPS port and every declared TLS port.
+const certificates = new CertificateContexts();
 const trusted = new TrustedProxies(config.trustedProxies);
 // The RateLimit filters' counts, per worker: they outlive table swaps (docs: RateLimitFilter).
 const rateLimits = new RateLimitZones();
@@ -70,9 +76,11 @@ let listeners: Listeners | null = null;
 const connectionLimit = new ConnectionLimit(config.limits.maxConnections);
 const tcpListeners = new TcpListeners(state, config.bindAddress, log, connectionLimit);
 const udpListeners = new UdpListeners(state, config.bindAddress, config.limits.maxUdpSessions, log);
+const h2Sessions = new Set<ServerHttp2Session>();
+// The ports the table's HTTP, HTTPS and TLS listeners declare beyond the own two.
+const portListeners = new PortListeners({ config, state, limit: connectionLimit }, { bindAddress: config.bindAddress, log, certificates, defaultCertificate: config.defaultCertificate, sessions: h2Sessions });
 /** The newest table version reported applied (tables whose scripts load slowly may finish out of order). */
 let appliedVersion = 0;
-const h2Sessions = new Set<ServerHttp2Session>();
 /** Set once the worker stops listening: a table that arrives after opens no port. */
 let stopping = false;
 
@@ -97,6 +105,19 @@ const heapWatch = setInterval(() => {
   send({ type: 'retiring', usedBytes: used, limitBytes: limit });
 }, HEAP_CHECK_MS).unref();
 
+/**
+ * Points the own HTTPS port at the certificates `table` offers there and opens and closes the
+ * ports it declares; a no-op until the own ports listen (then it runs for the table of the moment).
+ */
+function syncTlsAndPorts(table: RoutingTable): Promise<void> {
+  if (listeners === null || stopping) return Promise.resolve();
+  if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
+    sni.update(certificates, certificateOffer(table, listeners.ports.https, true));
+    refreshNoSniCertificate(listeners.https, sni);
+  }
+  return portListeners.sync(table, listeners.ports);
+}
+
 function send(message: FromWorker): void {
   port.postMessage(message);
 }
@@ -107,15 +128,16 @@ port.on('message', (message: ToWorker) => {
       const started = performance.now();
       // A structured-clone copy: freeze it again, as it was when published.
       const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state, scripts, rateLimits);
-      sni?.update(message.published.table.certificates);
+      const { table } = message.published;
+      certificates.update(table.certificates);
       state.table = prepared;
       upstreams.retain(prepared.keys);
       if (prepared.scripts !== null) scripts.commit(prepared.scripts);
       releasePauses(state.pauses!, prepared);
       // Applied once its new scripts have loaded (off the event loop; until then their previous
       // versions serve), so that "applied" means every route runs what the table says.
-      // ... and its TCP and UDP ports listen (or failed to, logged).
-      const ports = stopping ? [] : [tcpListeners.sync(prepared.streams), udpListeners.sync(prepared.streams)];
+      // ... and its TCP, UDP and declared ports listen (or failed to, logged).
+      const ports = stopping ? [] : [tcpListeners.sync(prepared.streams), udpListeners.sync(prepared.streams), syncTlsAndPorts(table)];
       void Promise.all([...[...(prepared.scripts?.loaded.values() ?? [])].map((loaded) => loaded.ready), ...ports]).then(() => {
         if (prepared.version <= appliedVersion) return;
         appliedVersion = prepared.version;
@@ -144,6 +166,7 @@ port.on('message', (message: ToWorker) => {
       stopping = true;
       tcpListeners.close();
       udpListeners.close();
+      portListeners.unlisten();
       break;
     case 'stop':
       void stop(message.graceMs);
@@ -160,15 +183,15 @@ async function stop(graceMs: number): Promise<void> {
   // Held requests are told to retry (503, Retry-After) now, while another replica can take them.
   state.pauses?.stop();
   const closing: Promise<void>[] = [];
-  for (const server of [listeners?.http, listeners?.https]) {
+  const declared = portListeners.detach();
+  for (const server of [listeners?.http, listeners?.https, ...declared]) {
     if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
   }
   // HTTP/2 sessions get GOAWAY: streams in flight finish, no new ones start.
   for (const session of h2Sessions) session.close();
   // Keep-alive connections become idle as their last response ends; close each as soon as it does.
   const closeIdle = (): void => {
-    listeners?.http.closeIdleConnections();
-    (listeners?.https as unknown as { closeIdleConnections?: () => void } | null)?.closeIdleConnections?.();
+    for (const server of [listeners?.http, listeners?.https, ...declared]) (server as unknown as { closeIdleConnections?: () => void } | null)?.closeIdleConnections?.();
   };
   closeIdle();
   const sweeper = setInterval(closeIdle, 50);
@@ -176,6 +199,7 @@ async function stop(graceMs: number): Promise<void> {
   await Promise.race([Promise.all(closing), deadline]);
   clearInterval(sweeper);
   listeners?.http.closeAllConnections();
+  for (const server of declared) (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   for (const session of h2Sessions) session.destroy();
   await upstreams.destroyAll();
   await state.externalAuth?.close();
@@ -191,6 +215,8 @@ try {
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));
   });
+  // A table that arrived while the own ports were opening: its certificates and declared ports now.
+  if (state.table !== null) await syncTlsAndPorts(state.table.published.table);
   send({ type: 'listening', ports: listeners.ports });
 } catch (err) {
   send({ type: 'fatal', message: (err as Error).message });

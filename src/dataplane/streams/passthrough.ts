@@ -1,11 +1,13 @@
 /**
- * TLS passthrough on the HTTPS port: while the table has passthrough routes, each new connection's
- * ClientHello is read (within the request-header timeout and {@link MAX_HELLO_BYTES}) and its SNI
- * name looked up. A name a passthrough route takes sends the connection, ClientHello included and
- * never decrypted, to that route's backend; any other name, or none, gives the connection back to
- * the TLS server with the bytes put back in front, so it is terminated as usual. A ClientHello that
- * cannot be read is closed and reaches no one. With no passthrough route a connection goes
- * straight on: one property read is all HTTPS pays.
+ * TLS passthrough by SNI on a TLS socket: the data plane's own HTTPS port (TLS listeners with port
+ * null) or a port the table's listeners declare. While the socket has passthrough routes, each new
+ * connection's ClientHello is read (within the request-header timeout and {@link MAX_HELLO_BYTES})
+ * and its SNI name looked up. A name a passthrough route takes sends the connection, ClientHello
+ * included and never decrypted, to that route's backend; any other name, or none, gives the
+ * connection back to the TLS server with the bytes put back in front, so it is terminated as usual —
+ * except on a declared port with no HTTPS listener, which holds no certificate: there it is closed.
+ * A ClientHello that cannot be read is closed and reaches no one. With no passthrough route in the
+ * table a connection to the own HTTPS port goes straight on: one property read is all HTTPS pays.
  *
  * Installed on the TLS server before the connection cap and PROXY protocol acceptance are, so they
  * run first (a passed-through connection counts against --max-connections and has its PROXY
@@ -14,21 +16,37 @@
 import type { Server, Socket } from 'node:net';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { MAX_HELLO_BYTES, parseClientHello } from './client-hello.ts';
+import type { TlsSocket, TlsSocketPlan } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
 
 const LISTENER = 'tls-passthrough';
 
-/** Makes the TLS `server` pass connections through by SNI whenever `state.table` says so. */
-export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number): void {
+/** The plan of a socket whose table is not known yet: terminate, as the own HTTPS port always did. */
+const TERMINATE: TlsSocketPlan = { index: null, terminates: true };
+
+/** Makes the TLS `server` (the socket `info`) pass connections through by SNI whenever `state.table` says so. */
+export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number, info: TlsSocket): void {
   const downstream = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   const terminate = (socket: Socket): void => {
     for (const fn of downstream) fn.call(server, socket);
   };
+  const planOf = (): TlsSocketPlan => {
+    const streams = state.table?.streams;
+    if (streams === undefined || (info.own && streams.passthrough === null)) return TERMINATE;
+    return streams.tlsOn(info);
+  };
+  const metrics = state.metrics.streams;
+  // The own port keeps the label it always had; a declared port is named by its socket.
+  const label = info.own ? LISTENER : info.name;
+  const closeUnrouted = (socket: Socket): void => {
+    metrics.refused.labels(label, 'no-route').inc();
+    socket.destroy();
+  };
   server.on('connection', (socket: Socket) => {
-    const index = state.table?.streams.passthrough ?? null;
-    if (index === null || socket.destroyed) return terminate(socket);
-    const metrics = state.metrics.streams;
+    const plan = planOf();
+    if (socket.destroyed) return terminate(socket);
+    if (plan.index === null) return plan.terminates ? terminate(socket) : closeUnrouted(socket);
     let seen: Buffer = Buffer.alloc(0);
     const finish = (): void => {
       clearTimeout(timer);
@@ -39,7 +57,7 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
     };
     const refuse = (reason: 'malformed' | 'timeout' | 'too-large'): void => {
       finish();
-      metrics.refused.labels(LISTENER, reason).inc();
+      metrics.refused.labels(label, reason).inc();
       socket.destroy();
     };
     const timer = setTimeout(() => refuse('timeout'), timeoutMs > 0 ? timeoutMs : 30_000);
@@ -55,8 +73,10 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
       if (parsed.kind === 'malformed') return refuse(parsed.why === 'too-large' || seen.length > MAX_HELLO_BYTES ? 'too-large' : 'malformed');
       finish();
       // The table may have been swapped while the hello arrived: the newest one decides.
-      const route = parsed.sni === null ? null : (state.table?.streams.passthrough?.find(parsed.sni) ?? null);
+      const now = planOf();
+      const route = parsed.sni === null ? null : (now.index?.find(parsed.sni) ?? null);
       if (route === null) {
+        if (!now.terminates) return closeUnrouted(socket);
         socket.unshift(seen);
         return terminate(socket);
       }

@@ -1,9 +1,9 @@
 /**
  * The layer-4 part of a routing table made ready for the data plane, once per swap: passthrough
- * routes indexed by SNI name, and the one route of each TCP and UDP port, each with its prepared
+ * routes indexed by SNI name per TLS socket, and the one route of each TCP and UDP port, each with its prepared
  * clusters (the same balancers, health and ejection state as HTTP routes use).
  */
-import type { RoutingTable, StreamRoute } from '../../model/table.ts';
+import type { Listener, RoutingTable, StreamRoute } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 
 /** One stream route, ready to pick a backend. */
@@ -20,8 +20,13 @@ export interface PreparedStreamRoute {
 
 /** The stream routes of one table. */
 export interface PreparedStreams {
-  /** Passthrough on the HTTPS port by SNI name, or null when the table has none (HTTPS then pays nothing). */
-  readonly passthrough: SniIndex | null;
+  /**
+   * Passthrough by SNI name on the sockets of TLS listeners, or null when the table has no TLS
+   * route (the data plane's own HTTPS port then pays nothing).
+   */
+  readonly passthrough: PassthroughRoutes | null;
+  /** What a TLS socket does with a connection (a declared port's socket asks on every table). */
+  readonly tlsOn: (socket: TlsSocket) => TlsSocketPlan;
   /** The route of each TCP port. */
   readonly tcp: ReadonlyMap<number, PreparedStreamRoute>;
   /** The route of each UDP port. */
@@ -33,9 +38,10 @@ export class SniIndex {
   readonly #exact = new Map<string, PreparedStreamRoute>();
   readonly #wildcard = new Map<string, PreparedStreamRoute>();
 
+  /** Adds `host` for `route`, unless a route already takes it (the first listener of a port wins). */
   add(host: string, route: PreparedStreamRoute): void {
-    if (host.startsWith('*.')) this.#wildcard.set(host.slice(2), route);
-    else this.#exact.set(host, route);
+    const [map, key] = host.startsWith('*.') ? [this.#wildcard, host.slice(2)] : [this.#exact, host];
+    if (!map.has(key)) map.set(key, route);
   }
 
   /** The route for SNI `name` (lower case), or null: that connection is terminated as usual. */
@@ -44,6 +50,61 @@ export class SniIndex {
     if (exact !== undefined) return exact;
     const dot = name.indexOf('.');
     return dot < 0 ? null : (this.#wildcard.get(name.slice(dot + 1)) ?? null);
+  }
+}
+
+/** What a TLS socket does with a new connection, for one table. */
+export interface TlsSocketPlan {
+  /** The passthrough routes of the socket by SNI name; null when it has none. */
+  readonly index: SniIndex | null;
+  /**
+   * Whether a connection no passthrough route takes is terminated here: always on the data plane's
+   * own HTTPS port, and on a declared port when an HTTPS listener of the table is on it. Else it is
+   * closed (a TLS-only port holds no certificate of its own).
+   */
+  readonly terminates: boolean;
+}
+
+/** The socket a {@link TlsSocketPlan} is for: its name (the cache key), port, and whether it is the own one. */
+export interface TlsSocket {
+  readonly name: string;
+  readonly port: number;
+  readonly own: boolean;
+}
+
+/**
+ * The table's passthrough routes, indexed per TLS socket on the first connection to each (a socket
+ * serves the TLS listeners on its port, and the data plane's own HTTPS socket those with port null).
+ */
+export class PassthroughRoutes {
+  readonly #listeners: readonly Listener[];
+  readonly #routes: ReadonlyMap<string, readonly PreparedStreamRoute[]>;
+  readonly #plans = new Map<string, TlsSocketPlan>();
+
+  /** `routes`: each TLS listener's prepared routes, by listener name. */
+  constructor(listeners: readonly Listener[], routes: ReadonlyMap<string, readonly PreparedStreamRoute[]>) {
+    this.#listeners = listeners;
+    this.#routes = routes;
+  }
+
+  /** The plan of `socket` for this table. */
+  on(socket: TlsSocket): TlsSocketPlan {
+    let plan = this.#plans.get(socket.name);
+    if (plan === undefined) this.#plans.set(socket.name, (plan = this.#plan(socket)));
+    return plan;
+  }
+
+  #plan(socket: TlsSocket): TlsSocketPlan {
+    const mine = (l: Listener): boolean => l.port === socket.port || (socket.own && l.port === null);
+    let index: SniIndex | null = null;
+    for (const l of this.#listeners) {
+      if (l.protocol !== 'TLS' || !mine(l)) continue;
+      for (const route of this.#routes.get(l.name) ?? []) {
+        index ??= new SniIndex();
+        for (const host of route.route.hostnames) index.add(host, route);
+      }
+    }
+    return { index, terminates: socket.own || this.#listeners.some((l) => l.protocol === 'HTTPS' && l.port === socket.port) };
   }
 }
 
@@ -56,7 +117,7 @@ export interface StreamDefaults {
 /** Prepares the stream routes of `table`, with clusters from `clusterFor`. */
 export function prepareStreams(table: RoutingTable, clusterFor: (name: string) => PreparedCluster, defaults: StreamDefaults): PreparedStreams {
   const listeners = new Map(table.listeners.map((l) => [l.name, l]));
-  let passthrough: SniIndex | null = null;
+  const tls = new Map<string, PreparedStreamRoute[]>();
   const tcp = new Map<number, PreparedStreamRoute>();
   const udp = new Map<number, PreparedStreamRoute>();
   for (const route of table.streamRoutes ?? []) {
@@ -70,13 +131,15 @@ export function prepareStreams(table: RoutingTable, clusterFor: (name: string) =
       totalWeight: backends.reduce((sum, b) => sum + b.weight, 0),
       idleMs: route.idleTimeoutMs ?? (listener.protocol === 'UDP' ? defaults.udpIdleMs : defaults.streamIdleMs),
     };
-    if (listener.protocol === 'TLS' && listener.port === null) {
-      passthrough ??= new SniIndex();
-      for (const host of route.hostnames) passthrough.add(host, prepared);
+    if (listener.protocol === 'TLS') {
+      const list = tls.get(listener.name);
+      if (list === undefined) tls.set(listener.name, [prepared]);
+      else list.push(prepared);
     } else if (listener.protocol === 'TCP' && listener.port !== null) tcp.set(listener.port, prepared);
     else if (listener.protocol === 'UDP' && listener.port !== null) udp.set(listener.port, prepared);
   }
-  return { passthrough, tcp, udp };
+  const routes = new PassthroughRoutes(table.listeners, tls);
+  return { passthrough: tls.size > 0 ? routes : null, tlsOn: (socket) => routes.on(socket), tcp, udp };
 }
 
 /** A backend cluster of `route`, by weight (`random` in [0, 1)), or null when it has none. */

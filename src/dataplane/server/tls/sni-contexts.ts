@@ -1,44 +1,53 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Certificate } from '../../../model/table.ts';
+import type { CertificateContexts } from './certificate-contexts.ts';
+import type { CertificateOffer } from './certificate-offer.ts';
+
+/** A certificate and key in PEM, as a TLS server's own options take them. */
+export interface PemPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
 
 /**
- * Chooses the certificate for a TLS handshake by SNI: an exact name first, then a wildcard for the
- * name's parent (`*.example.com` serves `a.example.com` only, one label), else the default
- * certificate. Secure contexts are built once per distinct certificate and reused across table
- * swaps, since building one parses the key and costs far more than a handshake lookup.
+ * Chooses the certificate of one TLS socket's handshakes by SNI, among the certificates the socket
+ * offers (certificate-offer.ts): an exact name first, then a wildcard for the name's parent
+ * (`*.example.com` serves `a.example.com` only, one label), else the socket's fallback certificate,
+ * else the data plane's default one, else the handshake fails. A handshake without SNI never reaches
+ * the callback: it gets the server's own context, which {@link noSniPair} says what to set to.
  */
 export class SniContexts {
-  readonly #default: SecureContext;
+  readonly #default: SecureContext | null;
+  readonly #defaultPair: PemPair | null;
   #byName = new Map<string, SecureContext>();
-  #cache = new Map<string, { readonly pem: string; readonly context: SecureContext }>();
+  #fallback: SecureContext | null;
+  #fallbackPair: PemPair | null;
 
-  constructor(defaultCert: { readonly certPem: string; readonly keyPem: string }) {
-    this.#default = createSecureContext({ cert: defaultCert.certPem, key: defaultCert.keyPem });
+  /** `defaultCert`: the data plane's default certificate, or null when it has none. */
+  constructor(defaultCert: PemPair | null) {
+    this.#defaultPair = defaultCert;
+    this.#default = defaultCert === null ? null : createSecureContext({ cert: defaultCert.certPem, key: defaultCert.keyPem });
+    this.#fallback = this.#default;
+    this.#fallbackPair = defaultCert;
   }
 
-  /** Replaces the certificates served; a certificate that fails to load is skipped (compile already checked it). */
-  update(certificates: readonly Certificate[]): void {
+  /** Serves `offer` from now on, with the worker's loaded certificates. */
+  update(contexts: CertificateContexts, offer: CertificateOffer): void {
     const byName = new Map<string, SecureContext>();
-    const cache = new Map<string, { readonly pem: string; readonly context: SecureContext }>();
-    for (const cert of certificates) {
-      const pem = cert.certPem + cert.keyPem;
-      let entry = this.#cache.get(cert.name);
-      if (entry === undefined || entry.pem !== pem) {
-        try {
-          entry = { pem, context: createSecureContext({ cert: cert.certPem, key: cert.keyPem }) };
-        } catch {
-          continue;
-        }
-      }
-      cache.set(cert.name, entry);
-      for (const host of cert.hosts) byName.set(host, entry.context);
-    }
+    const offered = offer.certificates === null ? contexts.all : offer.certificates.flatMap((name) => contexts.get(name) ?? []);
+    for (const { certificate, context } of offered) for (const host of certificate.hosts) if (!byName.has(host)) byName.set(host, context);
+    const fallback = offer.fallback === null ? undefined : contexts.get(offer.fallback);
     this.#byName = byName;
-    this.#cache = cache;
+    this.#fallback = fallback?.context ?? this.#default;
+    this.#fallbackPair = fallback === undefined ? this.#defaultPair : fallback.certificate;
   }
 
-  /** The context for `servername` (any case); the default one when none matches. */
-  lookup(servername: string): SecureContext {
+  /** The certificate a handshake without SNI gets (the server's own context); null: none. */
+  get noSniPair(): PemPair | null {
+    return this.#fallbackPair;
+  }
+
+  /** The context for `servername` (any case); the fallback when none matches; null when there is none. */
+  lookup(servername: string): SecureContext | null {
     const name = servername.toLowerCase();
     const exact = this.#byName.get(name);
     if (exact !== undefined) return exact;
@@ -47,11 +56,13 @@ export class SniContexts {
       const wildcard = this.#byName.get(`*${name.slice(dot)}`);
       if (wildcard !== undefined) return wildcard;
     }
-    return this.#default;
+    return this.#fallback;
   }
 
   /** The `SNICallback` for a TLS server. */
   readonly callback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    cb(null, this.lookup(servername));
+    const context = this.lookup(servername);
+    if (context === null) cb(new Error(`no certificate for ${servername}`));
+    else cb(null, context);
   };
 }

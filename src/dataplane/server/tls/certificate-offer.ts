@@ -1,0 +1,33 @@
+import type { RoutingTable } from '../../../model/table.ts';
+
+/** The certificates one TLS socket offers for one table. */
+export interface CertificateOffer {
+  /** The table certificates chosen from by SNI, by name; null for every certificate of the table. */
+  readonly certificates: readonly string[] | null;
+  /**
+   * The certificate for a handshake whose SNI name none of them serves, or that sends none; null for
+   * the data plane's default certificate.
+   */
+  readonly fallback: string | null;
+}
+
+/**
+ * What a TLS socket on `port` offers (`own`: the data plane's own HTTPS port, which also serves the
+ * listeners with port null): the union of the `tls.certificates` of its HTTPS listeners (a listener
+ * with null offers them all), and as fallback the first certificate listed by its first HTTPS
+ * listener without a hostname — a listener for any name names the certificate for any name; one
+ * that offers every certificate (null) names none, so the default certificate answers, as before.
+ * The own port with no HTTPS listener at all offers every certificate, as it always did.
+ */
+export function certificateOffer(table: RoutingTable, port: number, own: boolean): CertificateOffer {
+  const listeners = table.listeners.filter((l) => l.protocol === 'HTTPS' && (l.port === port || (own && l.port === null)));
+  if (listeners.length === 0) return { certificates: own ? null : [], fallback: null };
+  let certificates: string[] | null = [];
+  for (const l of listeners) {
+    const list = l.tls?.certificates ?? null;
+    if (list === null) certificates = null;
+    else if (certificates !== null) for (const name of list) if (!certificates.includes(name)) certificates.push(name);
+  }
+  const catchAll = listeners.find((l) => l.hostname === null && (l.tls?.certificates?.length ?? 0) > 0);
+  return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null };
+}

@@ -1,0 +1,32 @@
+/**
+ * The invariant of the ports listeners declare, for {@link checkTable}: one socket of the data
+ * plane serves each port, so the listeners on a port must agree on what that socket speaks — plain
+ * HTTP (HTTP listeners), TLS (HTTPS and TLS listeners: passthrough by SNI, else termination), or a
+ * TCP service's bytes. A front end never puts two of these on one port (the Gateway API calls it a
+ * protocol conflict); listeners with port null are on the data plane's own ports, one per protocol.
+ */
+import type { Listener, Provenance } from './table.ts';
+
+/** How the port check reports: where, about which node, what. */
+export type PortReport = (at: string, provenance: Provenance, message: string) => void;
+
+/** What a socket on a port speaks, by listener protocol (UDP ports are another space: never shared). */
+const SOCKET_OF: Readonly<Record<string, string | undefined>> = { HTTP: 'plain HTTP', HTTPS: 'TLS', TLS: 'TLS', TCP: 'TCP' };
+
+/** Reports each listener whose port an earlier listener (in table order) holds with another kind of socket. */
+export function checkListenerPorts(listeners: readonly Listener[], report: PortReport): void {
+  const holder = new Map<number, Listener>();
+  listeners.forEach((l, i) => {
+    const socket = SOCKET_OF[l.protocol];
+    if (l.port === null || socket === undefined) return;
+    const first = holder.get(l.port);
+    if (first === undefined) {
+      holder.set(l.port, l);
+      return;
+    }
+    const held = SOCKET_OF[first.protocol];
+    // Two TCP listeners on a port are check-stream-routes' to report.
+    if (held === socket) return;
+    report(`listeners[${i}]`, l.provenance, `${l.protocol} listener ${l.name} is on port ${l.port}, where ${first.protocol} listener ${first.name} is: one port serves ${held} or ${socket}, not both`);
+  });
+}

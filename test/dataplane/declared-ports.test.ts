@@ -1,0 +1,65 @@
+/**
+ * The pure halves of declared ports: which sockets a table needs beyond the own two (and which of its
+ * listeners an own port cannot serve), and which certificates a TLS socket offers with which
+ * fallback — the rules the data plane applies on every swap.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { declaredPorts } from '../../src/dataplane/server/declared-ports.ts';
+import { certificateOffer } from '../../src/dataplane/server/tls/certificate-offer.ts';
+import type { Listener, RoutingTable } from '../../src/model/table.ts';
+
+function listener(name: string, protocol: Listener['protocol'], port: number | null, hostname: string | null = null, certificates: string[] | null = null): Listener {
+  return { name, protocol, port, hostname, tls: protocol === 'HTTPS' ? { certificates } : null, defaultRoute: false, provenance: `Gateway/infra/edge/listener/${name}` };
+}
+
+function table(...listeners: Listener[]): RoutingTable {
+  return { listeners, virtualHosts: [], defaultRoute: null, clusters: {}, certificates: [], scripts: {}, streamRoutes: [] };
+}
+
+const OWN = { http: 8080, https: 8443 };
+
+describe('declaredPorts', () => {
+  test('a table with listeners on the own ports only needs no socket', () => {
+    const found = declaredPorts(table(listener('http', 'HTTP', null), listener('https', 'HTTPS', null), listener('gw', 'HTTP', 8080), listener('gws', 'HTTPS', 8443), listener('tls', 'TLS', 8443), listener('tcp-9000', 'TCP', 9000)), OWN);
+    assert.deepEqual([...found.ports], []);
+    assert.deepEqual([...found.misplaced], []);
+  });
+
+  test('HTTP ports serve plain HTTP; HTTPS and TLS listeners share one TLS socket', () => {
+    const found = declaredPorts(table(listener('a', 'HTTP', 80), listener('b', 'HTTP', 80), listener('c', 'TLS', 443), listener('d', 'HTTPS', 443), listener('e', 'HTTPS', 9443)), OWN);
+    assert.deepEqual([...found.ports], [[80, 'http'], [443, 'https'], [9443, 'https']]);
+  });
+
+  test('a listener on the own port of the other protocol is misplaced, not opened', () => {
+    const found = declaredPorts(table(listener('a', 'HTTPS', 8080), listener('b', 'HTTP', 8443), listener('c', 'TLS', 8080)), OWN);
+    assert.deepEqual([...found.ports], []);
+    assert.deepEqual([...found.misplaced], [[8080, ['a', 'c']], [8443, ['b']]]);
+  });
+});
+
+describe('certificateOffer', () => {
+  test('the union of the lists of the HTTPS listeners on the port, the first catch-all listed first as fallback', () => {
+    const t = table(listener('a', 'HTTPS', 443, 'a.example', ['ns/a']), listener('any', 'HTTPS', 443, null, ['ns/c', 'ns/a']), listener('b', 'HTTPS', 443, 'b.example', ['ns/b']), listener('other', 'HTTPS', 9443, null, ['ns/z']));
+    assert.deepEqual(certificateOffer(t, 443, false), { certificates: ['ns/a', 'ns/c', 'ns/b'], fallback: 'ns/c' });
+  });
+
+  test('a listener that offers every certificate makes the port offer them all, and names no fallback', () => {
+    const t = table(listener('a', 'HTTPS', 443, 'a.example', ['ns/a']), listener('any', 'HTTPS', 443, null, null));
+    assert.deepEqual(certificateOffer(t, 443, false), { certificates: null, fallback: null });
+  });
+
+  test('with hostnames only, no fallback: the default certificate answers unknown names', () => {
+    assert.deepEqual(certificateOffer(table(listener('a', 'HTTPS', 443, 'a.example', ['ns/a'])), 443, false), { certificates: ['ns/a'], fallback: null });
+  });
+
+  test('the own port counts the listeners with port null, and offers everything when it has none', () => {
+    const t = table(listener('https', 'HTTPS', null, null, ['ns/b']), listener('gw', 'HTTPS', 8443, 'a.example', ['ns/a']));
+    assert.deepEqual(certificateOffer(t, 8443, true), { certificates: ['ns/b', 'ns/a'], fallback: 'ns/b' });
+    assert.deepEqual(certificateOffer(table(listener('http', 'HTTP', null)), 8443, true), { certificates: null, fallback: null });
+  });
+
+  test('a TLS-only port offers nothing: it terminates nothing', () => {
+    assert.deepEqual(certificateOffer(table(listener('p', 'TLS', 443)), 443, false), { certificates: [], fallback: null });
+  });
+});
