@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { nginxConfigMapOf } from '../compile/ingress-nginx/profile.ts';
 import { ConfigError } from '../errors.ts';
+import { parseDuration } from '../config/dataplane-config.ts';
 import { GatewayBundleVersion } from '../controller/gateway-bundle-version.ts';
 import { StatusWriter } from '../controller/status-writer.ts';
 import { DEFAULT_GATEWAY_CONTROLLER_NAME } from '../model/snapshot.ts';
@@ -27,6 +28,7 @@ interface ControllerFlags extends DataplaneFlags {
   leaderElect: boolean;
   electionNamespace?: string;
   electionId: string;
+  gatewayApiRecheck: string;
 }
 
 /**
@@ -43,7 +45,8 @@ export function registerControllerCommand(program: Command): void {
     .option('--publish-address <addresses>', 'comma-separated IPs or host names for Ingress status (wins over --publish-service)')
     .option('--no-leader-elect', 'do not take part in leader election (never write status)')
     .option('--election-namespace <namespace>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else default)')
-    .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader');
+    .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader')
+    .option('--gateway-api-recheck <duration>', 'how often to look for Gateway API CRDs not installed yet', '30s');
   addDataplaneOptions(command).action(async (flags: ControllerFlags) => {
     const log = flagsLogger(flags);
     const api = KubeApi.load(flags.kubeconfig);
@@ -57,6 +60,8 @@ export function registerControllerCommand(program: Command): void {
     const bundle = new GatewayBundleVersion(api, log.child({ component: 'gateway-api' }));
     let writer: StatusWriter | null = null;
     const gatewayApi = gatewayControllerName === null ? null : {
+      // A floor, so that a 0 never turns discovery into a busy loop.
+      discoveryMs: Math.max(100, parseDuration('--gateway-api-recheck', flags.gatewayApiRecheck)),
       onServed: (kinds: ReadonlySet<string>) => {
         // A GatewayClass's SupportedVersion names the CRDs' release: read it whenever they change.
         if (kinds.size > 0) void bundle.refresh().then(() => writer?.sync());
