@@ -171,13 +171,14 @@ export class KubeSource implements ObjectSource {
       }
       return;
     }
-    const types = [...added, ...(this.#gatewayKinds.size === 0 ? [NAMESPACES] : [])];
+    const none = this.#gatewayKinds.size === 0;
+    const types = [...added, ...(none ? [NAMESPACES] : [])];
     for (const t of added) this.#gatewayKinds.add(t.kind);
     // Optional: a CRD deleted later only empties its kind; Namespaces are core, always served.
     const reflectors = types.map((type) => new Reflector(this.#api, type, this.#namespace, this.#events, this.#log, type !== NAMESPACES));
     this.#reflectors = [...this.#reflectors, ...reflectors];
     if (this.#started) for (const r of reflectors) r.start();
-    this.#log.info({ kinds: added.map((t) => t.kind) }, first ? 'the Gateway API is served: watching it' : 'more of the Gateway API is served: watching it');
+    this.#log.info({ kinds: added.map((t) => t.kind) }, none ? 'the Gateway API is served: watching it' : 'more Gateway API kinds are served: watching them too');
     options.onServed?.(new Set(this.#gatewayKinds));
     if (this.#gatewayKinds.size === GATEWAY_API_WATCHED.length && this.#discovery !== null) {
       clearInterval(this.#discovery);
