@@ -21,7 +21,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /** `signalbox.dev/` names that are not annotations. */
-const NOT_ANNOTATIONS = new Set(['signalbox.dev/v1alpha1', 'signalbox.dev/ingress-controller']);
+const NOT_ANNOTATIONS = new Set(['signalbox.dev/v1alpha1', 'signalbox.dev/ingress-controller', 'signalbox.dev/gateway-controller']);
 
 /** The members of the ErrorReason union, read from its source. */
 const REASONS = new Set([...(/export type ErrorReason =([\s\S]*?);/.exec(read('src/dataplane/lifecycle/error-responses.ts'))?.[1] ?? '').matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!));
