@@ -27,8 +27,8 @@ const MAX_ADDRESSES = 16;
  */
 const OWNED_CONDITIONS: Readonly<Record<string, readonly string[]>> = {
   GatewayClass: ['Accepted', 'SupportedVersion'],
-  Gateway: ['Accepted', 'Programmed', 'ResolvedRefs', 'AttachedListenerSets', 'InsufficientListeners'],
-  ListenerSet: ['Accepted', 'Programmed'],
+  Gateway: ['Accepted', 'Programmed', 'ResolvedRefs', 'InsecureFrontendValidationMode', 'Ready'],
+  ListenerSet: ['Accepted', 'Programmed', 'ResolvedRefs', 'Ready'],
 };
 
 /** An object as the cache holds it: what the merge reads. */
