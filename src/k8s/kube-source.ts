@@ -174,8 +174,10 @@ export class KubeSource implements ObjectSource {
     const none = this.#gatewayKinds.size === 0;
     const types = [...added, ...(none ? [NAMESPACES] : [])];
     for (const t of added) this.#gatewayKinds.add(t.kind);
-    // Optional: a CRD deleted later only empties its kind; Namespaces are core, always served.
-    const reflectors = types.map((type) => new Reflector(this.#api, type, this.#namespace, this.#events, this.#log, type !== NAMESPACES));
+    // Optional: a CRD deleted later only empties its kind. A ClusterRole that does not grant the
+    // Gateway API (or Namespaces) yet must not keep the first table from ever being built: a 403
+    // counts as "none", reported at every retry, and Ingresses are served meanwhile.
+    const reflectors = types.map((type) => new Reflector(this.#api, type, this.#namespace, this.#events, this.#log, true, true));
     this.#reflectors = [...this.#reflectors, ...reflectors];
     if (this.#started) for (const r of reflectors) r.start();
     this.#log.info({ kinds: added.map((t) => t.kind) }, none ? 'the Gateway API is served: watching it' : 'more Gateway API kinds are served: watching them too');

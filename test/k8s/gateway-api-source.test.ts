@@ -1,8 +1,9 @@
 /**
  * The API source and the optional Gateway API, against a small fake API server on a real socket:
  * without the group nothing of it is listed (nor Namespaces) and the source syncs as before; once
- * discovery finds the group, its kinds and Namespaces are watched without a restart, and the
- * Secrets a Gateway's listeners name are cached, the others not.
+ * discovery finds the group, its kinds and Namespaces are watched without a restart (a kind
+ * the RBAC does not grant counts as empty rather than holding everything up), and the Secrets a
+ * Gateway's listeners name are cached, the others not.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -30,11 +31,13 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   };
   if (url.pathname === '/apis/gateway.networking.k8s.io/v1') {
     if (!state.gatewayApi) return json(404, { kind: 'Status', reason: 'NotFound', message: 'the server could not find the requested resource', code: 404 });
-    return json(200, { kind: 'APIResourceList', groupVersion: 'gateway.networking.k8s.io/v1', resources: [{ name: 'gateways', kind: 'Gateway' }, { name: 'gateways/status', kind: 'Gateway' }, { name: 'gatewayclasses', kind: 'GatewayClass' }] });
+    return json(200, { kind: 'APIResourceList', groupVersion: 'gateway.networking.k8s.io/v1', resources: [{ name: 'gateways', kind: 'Gateway' }, { name: 'gateways/status', kind: 'Gateway' }, { name: 'gatewayclasses', kind: 'GatewayClass' }, { name: 'httproutes', kind: 'HTTPRoute' }] });
   }
   const gatewayPath = url.pathname.startsWith('/apis/gateway.networking.k8s.io/');
   if (gatewayPath && !state.gatewayApi) return json(404, { kind: 'Status', reason: 'NotFound', message: 'not found', code: 404 });
   state.requested.add(url.pathname);
+  // A ClusterRole that grants Gateways but not HTTPRoutes (yet).
+  if (url.pathname === '/apis/gateway.networking.k8s.io/v1/httproutes') return json(403, { kind: 'Status', reason: 'Forbidden', message: 'httproutes.gateway.networking.k8s.io is forbidden', code: 403 });
   if (url.searchParams.get('watch') === 'true') {
     // A watch with nothing to say: open until the client goes.
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -81,7 +84,8 @@ describe('the Gateway API in the API source', () => {
   test('off while the group is not served, watched once it is, without a restart', async () => {
     const served: ReadonlySet<string>[] = [];
     let onServed: (kinds: ReadonlySet<string>) => void = () => {};
-    const source = new KubeSource(api, null, createLogger({ level: 'silent' }), undefined, undefined, [], [], {
+    const errors = new Set<string>();
+    const source = new KubeSource(api, null, createLogger({ level: 'silent' }), { error: (kind) => errors.add(kind), listed: () => {} }, undefined, [], [], {
       discoveryMs: 20,
       onServed: (kinds) => {
         served.push(kinds);
@@ -100,12 +104,16 @@ describe('the Gateway API in the API source', () => {
       }));
       const found = new Promise<ReadonlySet<string>>((resolve) => (onServed = resolve));
       state.gatewayApi = true;
-      assert.deepEqual([...(await found)].sort(), ['Gateway', 'GatewayClass'], 'only the kinds discovery lists');
+      assert.deepEqual([...(await found)].sort(), ['Gateway', 'GatewayClass', 'HTTPRoute'], 'only the kinds discovery lists');
       await changed;
       assert.equal((source.get('Gateway', 'shop', 'web') as { kind?: string } | undefined)?.kind, 'Gateway', 'stamped with its kind');
       assert.equal(source.list('Namespace').length, 1);
       assert.deepEqual(source.list('Secret').map((s) => (s as { metadata: { name: string } }).metadata.name), ['web-cert'], 'the listener\'s certificate is cached, the other Secret not');
-      assert.ok(!state.requested.has('/apis/gateway.networking.k8s.io/v1/httproutes'), 'a kind discovery does not list is not watched');
+      assert.ok(!state.requested.has('/apis/gateway.networking.k8s.io/v1/grpcroutes'), 'a kind discovery does not list is not watched');
+      // A kind the RBAC does not grant is reported and counts as empty: the rest is served.
+      assert.deepEqual(source.list('HTTPRoute'), []);
+      assert.ok(errors.has('HTTPRoute'));
+      assert.ok(source.synced);
       assert.equal(source.counts().Gateway, 1);
     } finally {
       await source.close();
