@@ -32,6 +32,9 @@ export class GatewayBundleVersion {
   readonly #api: KubeApi;
   readonly #log: Logger;
   #version: string | null = null;
+  /** Reads in flight: until they answer, the condition is not known (rather than wrong). */
+  #reading = 0;
+  #read = false;
 
   constructor(api: KubeApi, log: Logger) {
     this.#api = api;
@@ -45,19 +48,27 @@ export class GatewayBundleVersion {
 
   /** Reads the annotation again; a failure leaves the version unknown and is logged. */
   async refresh(): Promise<void> {
+    this.#reading++;
     try {
       const crd = await this.#api.get<{ metadata?: { annotations?: Record<string, string> } }>(GATEWAYS_CRD);
       const version = crd.metadata?.annotations?.[ANNOTATION];
       this.#version = typeof version === 'string' && version !== '' ? version : null;
+      this.#read = true;
       this.#log.info({ bundleVersion: this.#version }, 'read the Gateway API CRDs\' bundle version');
     } catch (error) {
       this.#version = null;
+      this.#read = true;
       if (!(error instanceof KubeApiError && error.status === 404)) this.#log.warn({ err: (error as Error).message }, 'cannot read the gateways CRD; the Gateway API version counts as unknown');
+    } finally {
+      this.#reading--;
     }
   }
 
-  /** `SupportedVersion` for the version last read. */
-  condition(): Condition {
-    return supportedVersionCondition(this.#version);
+  /**
+   * `SupportedVersion` for the version last read, or null while a read is in flight (or none was
+   * made yet): GatewayClasses are then written at the next sync, not with a guess that flips.
+   */
+  condition(): Condition | null {
+    return this.#reading > 0 || !this.#read ? null : supportedVersionCondition(this.#version);
   }
 }

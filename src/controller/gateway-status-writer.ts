@@ -21,8 +21,11 @@ export interface GatewayStatusSources {
 export interface GatewayStatusOptions {
   /** Our `controllerName`: it marks our entries in routes' `status.parents`. */
   readonly controllerName: string;
-  /** The `SupportedVersion` condition every GatewayClass of ours gets besides the compile's. */
-  readonly supportedVersion: () => Condition;
+  /**
+   * The `SupportedVersion` condition every GatewayClass of ours gets besides the compile's; null
+   * while it is not known yet (the CRD being read), when GatewayClasses wait for the next sync.
+   */
+  readonly supportedVersion: () => Condition | null;
 }
 
 /** Whether `kind` is one whose status this writer handles. */
@@ -87,7 +90,10 @@ export class GatewayStatusWriter {
   }
 
   #wanted(status: ObjectStatus, current: CurrentObject, published: readonly GatewayStatusAddress[] | null, now: string): StatusPatch {
-    if (status.kind === 'GatewayClass') return gatewayClassStatus(current, status, [this.#options.supportedVersion()], now);
+    if (status.kind === 'GatewayClass') {
+      const supported = this.#options.supportedVersion();
+      return supported === null ? null : gatewayClassStatus(current, status, [supported], now);
+    }
     if (status.kind === 'Gateway' || status.kind === 'ListenerSet') return gatewayStatus(current, status, published, now);
     if (GATEWAY_API_ROUTE_KINDS.has(status.kind)) return routeParentsStatus(current, generationOf(current, status), status.parents ?? [], this.#options.controllerName, now);
     // BackendTLSPolicy and the like: their statuses are per ancestor; written once the compile reports them.
