@@ -4,7 +4,8 @@
  * are watched within one recheck, without a restart; and the status writer, given statuses as the
  * compile makes them, puts exactly the Gateway API's status on a GatewayClass, a Gateway and an
  * HTTPRoute — keeping another controller's parents entry, the lastTransitionTime of an unchanged
- * condition, and stamping every condition with the object's generation.
+ * condition, stamping every condition with the object's generation, and never writing over a
+ * status that changed since its cached copy (resourceVersion).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -242,6 +243,30 @@ describe('the Gateway API against a real API server', () => {
       writer.update(result(statuses(null)), null);
       await writer.sync();
       assert.deepEqual(((await get(cluster, `httproutes.${GROUP}`, 'shop', 'default'))!.status as { parents: unknown[] }).parents, [rewritten]);
+
+      // Optimistic concurrency: a write made from a stale copy (the other controller wrote since) is
+      // refused by the API server, and the next sync merges again from the fresh copy.
+      const stale = source.get('HTTPRoute', 'default', 'shop')!;
+      let frozen = true;
+      const staleView = (kind: string, o: Record<string, unknown>): Record<string, unknown> => (frozen && kind === 'HTTPRoute' && (o as KubeObject).metadata?.name === 'shop' ? stale : o);
+      const lagging = new StatusWriter(api, {
+        get: (k, ns, n) => { const o = source.get(k, ns, n); return o === undefined ? o : staleView(k, o); },
+        list: (k) => source.list(k).map((o) => staleView(k, o)),
+        scriptStatuses: () => new Map(),
+      }, { publishAddresses: [WRITER_ADDRESS] }, log, { controllerName: WRITER, supportedVersion: () => bundle.condition() });
+      lagging.setLeading(true);
+      const third = { ...rewritten, conditions: [{ ...rewritten.conditions[0]!, message: 'Taken for the third time.' }] };
+      await patch(cluster, `httproutes.${GROUP}`, 'shop', { status: { parents: [third] } }, { namespace: 'default', subresource: 'status' });
+      const quiet = { ...result(statuses([accepted])), diagnostics: [] };
+      lagging.update(quiet, null);
+      await lagging.sync();
+      assert.deepEqual(((await get(cluster, `httproutes.${GROUP}`, 'shop', 'default'))!.status as { parents: unknown[] }).parents, [third], 'the stale write was refused');
+      frozen = false;
+      await waitFor(() => ((source.get('HTTPRoute', 'default', 'shop') as { status?: { parents?: { conditions: { message: string }[] }[] } } | undefined)?.status?.parents?.[0]?.conditions[0]?.message === 'Taken for the third time.'), { what: 'the cache to see the third foreign write' });
+      await lagging.sync();
+      const merged = ((await get(cluster, `httproutes.${GROUP}`, 'shop', 'default'))!.status as { parents: { controllerName: string }[] }).parents;
+      assert.deepEqual(merged[0], third);
+      assert.deepEqual(merged.map((p) => p.controllerName), [FOREIGN, WRITER]);
 
       // The running controller left what is not its own alone all along.
       const app = await get(cluster, 'ingress', 'app', 'default');
