@@ -68,7 +68,7 @@ golden: $(DEPS) ## regenerate testdata/compile*/*.out.yaml (review the diff!)
 # when either is stale.
 .PHONY: chart-crds deploy-manifest
 
-chart-crds: $(DEPS) ## copy crds/routescript.yaml into charts/signalbox/crds/ (after changing the CRD)
+chart-crds: $(DEPS) ## copy crds/routescript.yaml into charts/signalbox/crds/ and crds/gateway-api/ into charts/signalbox/files/ (after changing a CRD)
 	node test/chart/chart-tools.ts chart-crds
 
 deploy-manifest: chart-crds ## regenerate deploy/signalbox.yaml from the chart (builds helm on first use, ~11 min)

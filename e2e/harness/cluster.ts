@@ -9,7 +9,7 @@
  * the cluster's temp dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -303,15 +303,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
 }
 
 /**
- * Applies `crds/`, waits for Established, then until discovery lists every one of them: kubectl
- * resolves kinds through discovery, and a RouteScript applied between the two fails with "no matches
- * for kind".
+ * Applies the files at the top of `crds/` (signalbox's own; the optional Gateway API CRDs in
+ * crds/gateway-api/ are left to the tests that install them), waits for Established, then until
+ * discovery lists every one of them: kubectl resolves kinds through discovery, and a RouteScript
+ * applied between the two fails with "no matches for kind".
  */
 async function applyCrds(kubectl: TestCluster['kubectl'], timeoutMs: number): Promise<void> {
-  const crds = join(REPO_ROOT, 'crds');
-  await mustKubectl(kubectl, ['apply', '-f', crds]);
-  await mustKubectl(kubectl, ['wait', '--for=condition=Established', `--timeout=${Math.ceil(timeoutMs / 1000)}s`, '-f', crds]);
-  const names = (await mustKubectl(kubectl, ['get', '-f', crds, '-o', 'jsonpath={.items[*].metadata.name}'])).split(/\s+/).filter(Boolean);
+  const dir = join(REPO_ROOT, 'crds');
+  // Files one by one: `kubectl wait -f DIR` and `get -f DIR` would read subdirectories too.
+  const crds = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) => ['-f', join(dir, f)]);
+  await mustKubectl(kubectl, ['apply', ...crds]);
+  await mustKubectl(kubectl, ['wait', '--for=condition=Established', `--timeout=${Math.ceil(timeoutMs / 1000)}s`, ...crds]);
+  const names = (await mustKubectl(kubectl, ['get', ...crds, '-o', 'jsonpath={.items[*].metadata.name}'])).split(/\s+/).filter(Boolean);
   await waitFor(async () => {
     const served = await kubectl(['api-resources', '-o', 'name']);
     return served.status === 0 && names.every((name) => served.stdout.split('\n').includes(name));

@@ -1,4 +1,4 @@
-import { nginxCompileFlags } from './dataplane-flags.ts';
+import { gatewayCompileFlags, nginxCompileFlags } from './dataplane-flags.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -7,7 +7,7 @@ import { compile } from '../compile/compile.ts';
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
 import { redactTable } from '../dataplane/server/table-redaction.ts';
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
+import { DEFAULT_COMPILE_OPTIONS, DEFAULT_GATEWAY_CONTROLLER_NAME } from '../model/snapshot.ts';
 import { createLogger } from '../log.ts';
 import { parseManifest } from '../source/manifest-file.ts';
 import { ManifestSource } from '../source/manifest-source.ts';
@@ -25,13 +25,14 @@ export function registerCompileCommand(program: Command): void {
     .option('--controller-name <name>', 'spec.controller of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap among the manifests ("off": none)')
     .option('--watch-ingress-without-class', 'also take Ingresses that name no class')
+    .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": ignore the Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
     .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; watchIngressWithoutClass?: boolean; failOnError?: boolean; showData?: boolean }) => {
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; watchIngressWithoutClass?: boolean; gatewayControllerName?: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
       const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));
-      const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName, ...nginxCompileFlags(opts) });
+      const result = compile(snapshot, { ingressClass: opts.ingressClass, controllerName: opts.controllerName, ...nginxCompileFlags(opts), ...gatewayCompileFlags(opts) });
       // The same view as /debug/table: this output ends up in CI logs, which more people read than
       // the manifests' Secrets and ConfigMaps. The data is the operator's own, so --show-data may print it.
       const out = {

@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { nginxConfigMapOf } from '../compile/ingress-nginx/profile.ts';
 import { ConfigError } from '../errors.ts';
+import { parseDuration } from '../config/dataplane-config.ts';
+import { GatewayBundleVersion } from '../controller/gateway-bundle-version.ts';
 import { StatusWriter } from '../controller/status-writer.ts';
+import { DEFAULT_GATEWAY_CONTROLLER_NAME } from '../model/snapshot.ts';
 import { KubeApi } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { WATCHED } from '../k8s/resources.ts';
@@ -25,6 +28,7 @@ interface ControllerFlags extends DataplaneFlags {
   leaderElect: boolean;
   electionNamespace?: string;
   electionId: string;
+  gatewayApiRecheck: string;
 }
 
 /**
@@ -41,7 +45,8 @@ export function registerControllerCommand(program: Command): void {
     .option('--publish-address <addresses>', 'comma-separated IPs or host names for Ingress status (wins over --publish-service)')
     .option('--no-leader-elect', 'do not take part in leader election (never write status)')
     .option('--election-namespace <namespace>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else default)')
-    .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader');
+    .option('--election-id <name>', 'name of the leader-election Lease', 'signalbox-leader')
+    .option('--gateway-api-recheck <duration>', 'how often to look for Gateway API CRDs not installed yet', '30s');
   addDataplaneOptions(command).action(async (flags: ControllerFlags) => {
     const log = flagsLogger(flags);
     const api = KubeApi.load(flags.kubeconfig);
@@ -50,11 +55,23 @@ export function registerControllerCommand(program: Command): void {
     // The TCP and UDP services ConfigMaps are named by flags, not by any object: cached whatever happens.
     // So is the ingress-nginx controller ConfigMap (the flag's, or the chart's name in that profile).
     const pinned = [options.compile.tcpServicesConfigMap, options.compile.udpServicesConfigMap, nginxConfigMapOf(options.compile)].filter((n): n is string => typeof n === 'string');
+    // The Gateway API is watched unless --gateway-controller-name off; its CRDs may come later.
+    const gatewayControllerName = options.compile.gatewayControllerName === undefined ? DEFAULT_GATEWAY_CONTROLLER_NAME : options.compile.gatewayControllerName;
+    const bundle = new GatewayBundleVersion(api, log.child({ component: 'gateway-api' }));
+    let writer: StatusWriter | null = null;
+    const gatewayApi = gatewayControllerName === null ? null : {
+      // A floor, so that a 0 never turns discovery into a busy loop.
+      discoveryMs: Math.max(100, parseDuration('--gateway-api-recheck', flags.gatewayApiRecheck)),
+      onServed: (kinds: ReadonlySet<string>) => {
+        // A GatewayClass's SupportedVersion names the CRDs' release: read it whenever they change.
+        if (kinds.size > 0) void bundle.refresh().then(() => writer?.sync());
+      },
+    };
     // ingress-nginx's annotations name Secrets (proxy-ssl-secret, auth-secret) the built-in finders do not read.
     const source = new KubeSource(api, flags.watchNamespace ?? null, log.child({ component: 'kube' }), {
       error: (kind) => metrics.watchErrors.labels(kind).inc(),
       listed: (kind) => metrics.kubeLists.labels(kind).inc(),
-    }, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options.compile)));
+    }, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options.compile)), gatewayApi);
     metrics.registry.registerMetric(new Gauge({
       name: 'signalbox_kube_cached_objects',
       help: 'Objects cached from the Kubernetes API, by kind (Secrets and ConfigMaps: only those referenced).',
@@ -64,7 +81,6 @@ export function registerControllerCommand(program: Command): void {
         for (const [kind, n] of Object.entries(source.counts())) this.labels(kind).set(n);
       },
     }));
-    let writer: StatusWriter | null = null;
     let elector: LeaderElector | null = null;
     log.info({ server: api.server, namespace: flags.watchNamespace ?? '(all)' }, 'listing and watching the Kubernetes API');
     // A burst of API changes (a deploy touching many objects) compiles a handful of times, not once per event.
@@ -74,7 +90,8 @@ export function registerControllerCommand(program: Command): void {
         await elector?.stop();
       },
     });
-    writer = new StatusWriter(api, { get: (kind, ns, name) => source.get(kind, ns, name), list: (kind) => source.list(kind), scriptStatuses: () => running.scriptStatuses() }, publishOptions(flags), log.child({ component: 'status' }));
+    writer = new StatusWriter(api, { get: (kind, ns, name) => source.get(kind, ns, name), list: (kind) => source.list(kind), scriptStatuses: () => running.scriptStatuses() }, publishOptions(flags), log.child({ component: 'status' }),
+      gatewayControllerName === null ? null : { controllerName: gatewayControllerName, supportedVersion: () => bundle.condition() });
     const last = running.lastResult();
     if (last !== null) writer.update(last, running.current());
     if (flags.leaderElect) {

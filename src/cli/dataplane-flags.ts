@@ -7,7 +7,7 @@ import {
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { DEFAULT_COMPILE_OPTIONS } from '../model/snapshot.ts';
+import { DEFAULT_COMPILE_OPTIONS, DEFAULT_GATEWAY_CONTROLLER_NAME } from '../model/snapshot.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
 /** The flags every command that runs the data plane takes (`serve`, `controller`). */
@@ -53,6 +53,7 @@ export interface DataplaneFlags {
   controllerName: string;
   nginxConfigmap?: string;
   watchIngressWithoutClass?: boolean;
+  gatewayControllerName?: string;
   drain: string;
   grace: string;
   scriptStateBudget: string;
@@ -113,6 +114,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--controller-name <name>', 'spec.controller value of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap to read ("off": none; default ingress-nginx/ingress-nginx-controller in the ingress-nginx profile)')
     .option('--watch-ingress-without-class', 'also serve Ingresses that name no class when no IngressClass of ours is the default (as ingress-nginx\'s flag)')
+    .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": no Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
     .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
     .option('--worker-heap-limit <size>', "each worker thread's V8 heap limit; past 85% of it a worker is replaced and drained (default: Node.js's own)")
@@ -137,6 +139,7 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
       tcpServicesConfigMap: configMapFlag('--tcp-services-configmap', flags.tcpServicesConfigmap),
       udpServicesConfigMap: configMapFlag('--udp-services-configmap', flags.udpServicesConfigmap),
       ...nginxCompileFlags(flags),
+      ...gatewayCompileFlags(flags),
     },
     workers,
     adminBind: flags.adminBind,
@@ -154,6 +157,21 @@ export function nginxCompileFlags(flags: { nginxConfigmap?: string; watchIngress
     ...(flags.nginxConfigmap === undefined ? {} : { nginxConfigMap: flags.nginxConfigmap === 'off' ? null : configMapFlag('--nginx-configmap', flags.nginxConfigmap) }),
     ...(flags.watchIngressWithoutClass === true ? { watchIngressWithoutClass: true as const } : {}),
   };
+}
+
+// GatewayController of the Gateway API (shared_types.go): DOMAIN "/" PATH, at most 253 characters.
+const GATEWAY_CONTROLLER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+/**
+ * The compile option of `--gateway-controller-name`, when given: the name, or null for `off` (the
+ * Gateway API is neither watched nor compiled). A name no GatewayClass could carry is refused.
+ */
+export function gatewayCompileFlags(flags: { gatewayControllerName?: string }): { gatewayControllerName?: string | null } {
+  const value = flags.gatewayControllerName;
+  if (value === undefined) return {};
+  if (value === 'off') return { gatewayControllerName: null };
+  if (value.length > 253 || !GATEWAY_CONTROLLER.test(value)) throw new ConfigError(`--gateway-controller-name ${JSON.stringify(value)} is not DOMAIN/PATH (as example.com/gateway-controller), or "off"`);
+  return { gatewayControllerName: value };
 }
 
 /** A `namespace/name` flag value, or null when not given. */

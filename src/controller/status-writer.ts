@@ -1,9 +1,11 @@
 import type { KubeApi } from '../k8s/kube-api.ts';
 import { objectPath, WATCHED, type ResourceType } from '../k8s/resources.ts';
 import type { Logger } from '../log.ts';
-import type { CompileResult, Condition, Diagnostic, ObjectStatus, PublishedTable, Route } from '../model/table.ts';
+import type { CompileResult, Condition, Diagnostic, GatewayStatusAddress, ObjectStatus, PublishedTable, Route } from '../model/table.ts';
 import { routesByScript } from '../router/routes-by-script.ts';
 import type { ScriptStatus } from '../script/index.ts';
+import { conditionTime, stampConditions } from './written-conditions.ts';
+import { GatewayStatusWriter, type GatewayStatusOptions } from './gateway-status-writer.ts';
 
 /** A load-balancer address as Ingress status carries it. */
 export type LoadBalancerAddress = { readonly ip: string } | { readonly hostname: string };
@@ -28,10 +30,11 @@ export interface StatusSources {
   scriptStatuses(): ReadonlyMap<string, ReadonlyMap<number, ScriptStatus>>;
 }
 
-/** The longest condition message the CRD accepts. */
-const MAX_MESSAGE = 32_768;
 /** Kinds whose diagnostics become Kubernetes Events on the object. */
-const EVENT_KINDS: ReadonlySet<string> = new Set(['Ingress', 'Service', 'RouteScript']);
+const EVENT_KINDS: ReadonlySet<string> = new Set([
+  'Ingress', 'Service', 'RouteScript',
+  'GatewayClass', 'Gateway', 'ListenerSet', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'ReferenceGrant', 'BackendTLSPolicy',
+]);
 
 const TYPE_OF = new Map<string, ResourceType>(WATCHED.map((t) => [t.kind, t]));
 
@@ -43,8 +46,11 @@ const TYPE_OF = new Map<string, ResourceType>(WATCHED.map((t) => [t.kind, t]));
  * - every RouteScript gets `status.conditions` (Accepted and ResolvedRefs from the compile,
  *   Programmed from the data plane) and `status.observedGeneration`, keeping a condition's
  *   `lastTransitionTime` while its status stays the same;
- * - every diagnostic on an Ingress, Service or RouteScript becomes one Warning Event on it (once
- *   per leadership, and again only if it goes away and comes back).
+ * - with the Gateway API on, GatewayClasses, Gateways, ListenerSets and routes get their status
+ *   subresource (gateway-status-writer.ts): conditions, listeners, addresses (the compile's, else
+ *   the published ones) and routes' `status.parents` entries of our controller;
+ * - every diagnostic on an Ingress, Service, RouteScript or Gateway API object becomes one Warning
+ *   Event on it (once per leadership, and again only if it goes away and comes back).
  * Each object is compared with the informers' copy and written only when it differs, so a steady
  * state writes nothing. Writes are serialised; a failed write is retried at the next sync.
  */
@@ -53,6 +59,7 @@ export class StatusWriter {
   readonly #sources: StatusSources;
   readonly #publish: PublishOptions;
   readonly #log: Logger;
+  readonly #gateway: GatewayStatusWriter | null;
   #leading = false;
   #latest: { result: CompileResult; table: PublishedTable | null } | null = null;
   #evented = new Set<string>();
@@ -61,11 +68,13 @@ export class StatusWriter {
   /** Writes done, for tests and logs. */
   writes = 0;
 
-  constructor(api: KubeApi, sources: StatusSources, publish: PublishOptions, log: Logger) {
+  /** `gateway`: how to write the Gateway API's statuses (null: the Gateway API is off). */
+  constructor(api: KubeApi, sources: StatusSources, publish: PublishOptions, log: Logger, gateway: GatewayStatusOptions | null = null) {
     this.#api = api;
     this.#sources = sources;
     this.#publish = publish;
     this.#log = log;
+    this.#gateway = gateway === null ? null : new GatewayStatusWriter(api, sources, gateway, log);
   }
 
   /** Leadership changed: a new leader writes everything that differs; a former one stops. */
@@ -113,6 +122,7 @@ export class StatusWriter {
       } else if (status.kind === 'RouteScript') await this.#writeRouteScript(status, latest.table, routes);
     }
     if (addresses !== null) await this.#clearFormerIngresses(ours, addresses);
+    if (this.#gateway !== null) this.writes += await this.#gateway.write(latest.result.statuses, addresses === null ? null : addresses.map(gatewayAddress), () => this.#leading);
     await this.#emitEvents(latest.result.diagnostics);
   }
 
@@ -161,13 +171,8 @@ export class StatusWriter {
     const current = this.#sources.get('RouteScript', status.namespace, status.name) as RouteScriptShape | undefined;
     if (current === undefined) return;
     const generation = current.metadata?.generation ?? status.generation ?? 0;
-    const previous = new Map((current.status?.conditions ?? []).map((c) => [c.type, c]));
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const conditions = [...status.conditions, this.#programmed(status, table, routes.get(`${status.namespace}/${status.name}`)?.length ?? 0)].map((c) => {
-      const before = previous.get(c.type);
-      const lastTransitionTime = before !== undefined && before.status === c.status && typeof before.lastTransitionTime === 'string' ? before.lastTransitionTime : now;
-      return { type: c.type, status: c.status, reason: c.reason, message: c.message.slice(0, MAX_MESSAGE), observedGeneration: generation, lastTransitionTime };
-    });
+    const own = [...status.conditions, this.#programmed(status, table, routes.get(`${status.namespace}/${status.name}`)?.length ?? 0)];
+    const conditions = stampConditions(own, current.status?.conditions, generation, conditionTime());
     const same = current.status?.observedGeneration === generation && sameConditions(current.status?.conditions ?? [], conditions);
     if (same) return;
     await this.#api.mergePatch(`${objectPath(TYPE_OF.get('RouteScript')!, status.namespace, status.name)}/status`, { status: { observedGeneration: generation, conditions } });
@@ -211,10 +216,12 @@ export class StatusWriter {
       const object = this.#sources.get(d.kind, d.namespace, d.name) as { apiVersion?: string; metadata?: { uid?: string } } | undefined;
       if (object === undefined) continue;
       const time = new Date().toISOString();
-      await this.#api.create(`/api/v1/namespaces/${encodeURIComponent(d.namespace)}/events`, {
+      // Events on cluster-scoped objects (GatewayClasses) live in the default namespace, as kubectl looks for them.
+      const eventNamespace = d.namespace === '' ? 'default' : d.namespace;
+      await this.#api.create(`/api/v1/namespaces/${encodeURIComponent(eventNamespace)}/events`, {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: `${d.name}.`, namespace: d.namespace },
+        metadata: { generateName: `${d.name}.`, namespace: eventNamespace },
         involvedObject: { kind: d.kind, namespace: d.namespace, name: d.name, apiVersion: object.apiVersion, uid: object.metadata?.uid },
         reason: d.code,
         message: d.message.slice(0, 1024),
@@ -241,6 +248,11 @@ interface ServiceShape {
 interface RouteScriptShape {
   metadata?: { generation?: number };
   status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; observedGeneration?: number }[] };
+}
+
+/** A published address as a Gateway's `status.addresses` carries it. */
+function gatewayAddress(address: LoadBalancerAddress): GatewayStatusAddress {
+  return 'ip' in address ? { type: 'IPAddress', value: address.ip } : { type: 'Hostname', value: address.hostname };
 }
 
 function toAddress(text: string): LoadBalancerAddress {

@@ -2,9 +2,11 @@ import type { Logger } from '../log.ts';
 import type { Diagnostic } from '../model/table.ts';
 import type { ObjectSource } from '../source/object-source.ts';
 import type { KubeApi } from './kube-api.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
-import { selectedStreams, WATCHED, type ResourceType } from './resources.ts';
+import { Reflector, type KubeObject, type ReflectorEvents } from './reflector.ts';
+import { GATEWAY_API_WATCHED, NAMESPACES, selectedStreams, WATCHED, type ResourceType } from './resources.ts';
 import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject, type RefFinder } from './object-refs.ts';
+import { GATEWAY_API_DISCOVERY_MS, servedGatewayApiKinds } from './gateway-api-discovery.ts';
+import { GATEWAY_API_REF_FINDERS } from './gateway-secret-refs.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
 export interface KubeSourceCounters {
@@ -12,14 +14,40 @@ export interface KubeSourceCounters {
   listed(kind: string): void;
 }
 
+/** The Gateway API side of a {@link KubeSource}. */
+export interface GatewayApiWatchOptions {
+  /** How often to look again for Gateway API kinds not served yet; default 30 s. */
+  readonly discoveryMs?: number;
+  /**
+   * The Gateway API kinds served changed; called once after the first look too, with an empty set
+   * when the group is not installed. The status writer reads the CRDs' bundle version then.
+   */
+  readonly onServed?: (kinds: ReadonlySet<string>) => void;
+}
+
 /**
  * The Kubernetes API as an {@link ObjectSource}: one {@link Reflector} per watched kind, in one
  * namespace or all. `load` resolves only once every kind has been listed completely, so no table is
  * ever built from a partial view (an Ingress whose Service is not listed yet would look broken).
  * Errors never empty the caches: with the API server gone, the last objects stay in force.
+ *
+ * With `gatewayApi` set, the Gateway API kinds that discovery finds are watched as well, and then
+ * Namespaces too (listeners select routes' namespaces by label). The group is optional: while it is
+ * not served, the source is what it is without it, and discovery asks again every 30 s, so CRDs
+ * installed later are watched without a restart (and a table is built only once they are listed).
  */
 export class KubeSource implements ObjectSource {
-  readonly #reflectors: Reflector[];
+  #reflectors: Reflector[];
+  readonly #api: KubeApi;
+  readonly #namespace: string | null;
+  readonly #events: ReflectorEvents;
+  readonly #gatewayApi: GatewayApiWatchOptions | null;
+  /** The Gateway API kinds watched (never fewer: a reflector whose CRD goes away just empties). */
+  readonly #gatewayKinds = new Set<string>();
+  #discovered = false;
+  #discovery: ReturnType<typeof setInterval> | null = null;
+  #started = false;
+  readonly #abort = new AbortController();
   readonly #log: Logger;
   readonly #listeners: (() => void)[] = [];
   readonly #synced: Promise<void>;
@@ -31,14 +59,18 @@ export class KubeSource implements ObjectSource {
    * `refFinders`: what names the Secrets and ConfigMaps to cache, besides the built-in finders
    * (object-refs.ts) — a front end's own fields, such as annotations that become backend TLS
    * overrides.
+   * `gatewayApi`: watch the Gateway API too (null: never, as with `--gateway-controller-name off`).
    */
-  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED, pinnedConfigMaps: readonly string[] = [], refFinders: readonly RefFinder[] = []) {
+  constructor(api: KubeApi, namespace: string | null, log: Logger, counters: KubeSourceCounters = { error: () => {}, listed: () => {} }, types: readonly ResourceType[] = WATCHED, pinnedConfigMaps: readonly string[] = [], refFinders: readonly RefFinder[] = [], gatewayApi: GatewayApiWatchOptions | null = null) {
     this.#log = log;
+    this.#api = api;
+    this.#namespace = namespace;
+    this.#gatewayApi = gatewayApi;
     this.#pinnedConfigMaps = pinnedConfigMaps;
-    this.#finders = [...BUILT_IN_REF_FINDERS, ...refFinders];
+    this.#finders = [...BUILT_IN_REF_FINDERS, ...(gatewayApi === null ? [] : GATEWAY_API_REF_FINDERS), ...refFinders];
     const referring = new Set(this.#finders.map((f) => f.kind));
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
-    const events = {
+    const events: ReflectorEvents = {
       changed: (type: ResourceType) => {
         // Only the kinds with a finder (Ingresses, RouteScripts, Services, a front end's own) name
         // Secrets and ConfigMaps; the churn of EndpointSlices must not walk every Ingress.
@@ -54,6 +86,7 @@ export class KubeSource implements ObjectSource {
         this.#log.warn({ kind: type.kind, err: (error as Error).message, retryInMs }, 'list/watch failed; retrying');
       },
     };
+    this.#events = events;
     // RouteScripts are optional: without the CRD installed the rest still serves. A kind with
     // several field selectors (Secrets: TLS and Opaque) has a reflector for each.
     this.#reflectors = types.flatMap(selectedStreams).map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
@@ -109,7 +142,56 @@ export class KubeSource implements ObjectSource {
     return this.#reflectors.every((r) => r.synced);
   }
 
+  /** The Gateway API kinds watched now (empty while the group is not served, or with it off). */
+  gatewayApiKinds(): ReadonlySet<string> {
+    return this.#gatewayKinds;
+  }
+
+  /**
+   * Asks discovery which Gateway API kinds are served and watches those not watched yet (and
+   * Namespaces, with the first). A failed look changes nothing: the next one is 30 s away.
+   */
+  async #discoverGatewayApi(): Promise<void> {
+    const options = this.#gatewayApi!;
+    let served: ReadonlySet<string>;
+    try {
+      served = await servedGatewayApiKinds(this.#api, this.#abort.signal);
+    } catch (error) {
+      if (this.#abort.signal.aborted) return;
+      this.#log.warn({ err: (error as Error).message }, 'Gateway API discovery failed; trying again later');
+      return;
+    }
+    const first = !this.#discovered;
+    this.#discovered = true;
+    const added = GATEWAY_API_WATCHED.filter((t) => served.has(t.kind) && !this.#gatewayKinds.has(t.kind));
+    if (added.length === 0) {
+      if (first) {
+        if (served.size === 0) this.#log.info({ recheckSeconds: Math.round((options.discoveryMs ?? GATEWAY_API_DISCOVERY_MS) / 1000) }, 'the Gateway API is off: its CRDs are not installed (Ingresses are served as ever; looking again now and then)');
+        options.onServed?.(new Set(this.#gatewayKinds));
+      }
+      return;
+    }
+    const none = this.#gatewayKinds.size === 0;
+    const types = [...added, ...(none ? [NAMESPACES] : [])];
+    for (const t of added) this.#gatewayKinds.add(t.kind);
+    // Optional: a CRD deleted later only empties its kind. A ClusterRole that does not grant the
+    // Gateway API (or Namespaces) yet must not keep the first table from ever being built: a 403
+    // counts as "none", reported at every retry, and Ingresses are served meanwhile.
+    const reflectors = types.map((type) => new Reflector(this.#api, type, this.#namespace, this.#events, this.#log, true, true));
+    this.#reflectors = [...this.#reflectors, ...reflectors];
+    if (this.#started) for (const r of reflectors) r.start();
+    this.#log.info({ kinds: added.map((t) => t.kind) }, none ? 'the Gateway API is served: watching it' : 'more Gateway API kinds are served: watching them too');
+    options.onServed?.(new Set(this.#gatewayKinds));
+    if (this.#gatewayKinds.size === GATEWAY_API_WATCHED.length && this.#discovery !== null) {
+      clearInterval(this.#discovery);
+      this.#discovery = null;
+    }
+  }
+
   async load(): Promise<void> {
+    // The Gateway API's kinds, when served, are part of the first table like the rest.
+    if (this.#gatewayApi !== null) await this.#discoverGatewayApi();
+    this.#started = true;
     // Ingresses and RouteScripts first: they say which Secrets and ConfigMaps to keep.
     const referencing = this.#reflectors.filter((r) => !this.#secrets.includes(r) && !this.#configMaps.includes(r));
     for (const reflector of referencing) reflector.start();
@@ -120,6 +202,16 @@ export class KubeSource implements ObjectSource {
     this.#updateWanted();
     for (const r of [...this.#secrets, ...this.#configMaps]) r.start();
     await this.#synced;
+    if (this.#gatewayApi !== null && this.#gatewayKinds.size < GATEWAY_API_WATCHED.length && !this.#abort.signal.aborted) {
+      // One discovery request per period is all a cluster without the CRDs costs.
+      let looking = false;
+      this.#discovery = setInterval(() => {
+        if (looking) return;
+        looking = true;
+        void this.#discoverGatewayApi().finally(() => (looking = false));
+      }, this.#gatewayApi.discoveryMs ?? GATEWAY_API_DISCOVERY_MS);
+      this.#discovery.unref();
+    }
   }
 
   objects(): unknown[] {
@@ -151,6 +243,9 @@ export class KubeSource implements ObjectSource {
   }
 
   async close(): Promise<void> {
+    this.#abort.abort();
+    if (this.#discovery !== null) clearInterval(this.#discovery);
+    this.#discovery = null;
     await Promise.all(this.#reflectors.map((r) => r.stop()));
   }
 }

@@ -37,6 +37,7 @@ export class Reflector {
   readonly #log: Logger;
   readonly #objects = new Map<string, KubeObject>();
   readonly #optional: boolean;
+  readonly #forbiddenIsAbsent: boolean;
   #synced = false;
   #resourceVersion = '';
   #abort = new AbortController();
@@ -53,9 +54,13 @@ export class Reflector {
   /**
    * @param optional a kind whose API may be missing (a CRD not installed): a 404 then counts as an
    * empty, synced list, and the list is retried with backoff until the API appears.
+   * @param forbiddenIsAbsent a 403 counts as a 404 too (for an optional kind the controller's RBAC
+   * may not grant yet, such as the Gateway API's after an upgrade of the binary alone): the rest
+   * keeps serving, and the error is reported at every retry.
    */
-  constructor(api: KubeApi, type: ResourceType, namespace: string | null, events: ReflectorEvents, log: Logger, optional = false) {
+  constructor(api: KubeApi, type: ResourceType, namespace: string | null, events: ReflectorEvents, log: Logger, optional = false, forbiddenIsAbsent = false) {
     this.#optional = optional;
+    this.#forbiddenIsAbsent = forbiddenIsAbsent;
     this.#api = api;
     this.type = type;
     this.#namespace = namespace;
@@ -135,7 +140,7 @@ export class Reflector {
           this.#mustList = true;
           continue;
         }
-        if (error instanceof KubeApiError && error.status === 404 && this.#optional) {
+        if (error instanceof KubeApiError && this.#optional && (error.status === 404 || (error.status === 403 && this.#forbiddenIsAbsent))) {
           if (!this.#synced || this.#objects.size > 0) {
             this.#objects.clear();
             this.#synced = true;

@@ -31,6 +31,38 @@ export const WATCHED: readonly ResourceType[] = [
   { kind: 'RouteScript', apiVersion: 'signalbox.dev/v1alpha1', plural: 'routescripts' },
 ];
 
+/** The Gateway API group version signalbox reads (every kind of the v1.6 standard channel is v1). */
+export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
+
+/**
+ * What `signalbox controller` watches besides {@link WATCHED} while the Gateway API is on (a
+ * gateway controller name is set and the group is served): only the kinds discovery lists are
+ * watched, so a cluster with some of the CRDs (an older bundle without ListenerSet) still works.
+ */
+export const GATEWAY_API_WATCHED: readonly ResourceType[] = [
+  { kind: 'GatewayClass', apiVersion: GATEWAY_API_VERSION, plural: 'gatewayclasses' },
+  { kind: 'Gateway', apiVersion: GATEWAY_API_VERSION, plural: 'gateways' },
+  { kind: 'ListenerSet', apiVersion: GATEWAY_API_VERSION, plural: 'listenersets' },
+  { kind: 'HTTPRoute', apiVersion: GATEWAY_API_VERSION, plural: 'httproutes' },
+  { kind: 'GRPCRoute', apiVersion: GATEWAY_API_VERSION, plural: 'grpcroutes' },
+  { kind: 'TLSRoute', apiVersion: GATEWAY_API_VERSION, plural: 'tlsroutes' },
+  { kind: 'TCPRoute', apiVersion: GATEWAY_API_VERSION, plural: 'tcproutes' },
+  { kind: 'UDPRoute', apiVersion: GATEWAY_API_VERSION, plural: 'udproutes' },
+  { kind: 'ReferenceGrant', apiVersion: GATEWAY_API_VERSION, plural: 'referencegrants' },
+  { kind: 'BackendTLSPolicy', apiVersion: GATEWAY_API_VERSION, plural: 'backendtlspolicies' },
+];
+
+/**
+ * Namespaces, watched only with the Gateway API on: a listener's `allowedRoutes.namespaces.selector`
+ * reads their labels, and nothing on the Ingress side needs them.
+ */
+export const NAMESPACES: ResourceType = { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces' };
+
+/** The Gateway API route kinds, whose status is `status.parents`. */
+export const GATEWAY_API_ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
+
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
+
 /** The list-and-watch streams of `type`: one per field selector (one without any when it has none). */
 export function selectedStreams(type: ResourceType): ResourceType[] {
   if (type.fieldSelectors === undefined) return [type];
@@ -38,9 +70,9 @@ export function selectedStreams(type: ResourceType): ResourceType[] {
   return fieldSelectors.map((fieldSelector) => ({ ...rest, fieldSelector }));
 }
 
-/** IngressClasses are cluster-scoped; everything else is namespaced. */
+/** IngressClasses, GatewayClasses and Namespaces are cluster-scoped; everything else is namespaced. */
 export function isClusterScoped(type: ResourceType): boolean {
-  return type.kind === 'IngressClass';
+  return CLUSTER_SCOPED.has(type.kind);
 }
 
 /** The collection URL of `type`, in `namespace` (null: all namespaces). */

@@ -1,5 +1,11 @@
-/** Kinds that live in a namespace; every other kind signalbox reads (IngressClass) is cluster-scoped. */
-const NAMESPACED = new Set(['Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'RouteScript']);
+/**
+ * Kinds that live in a namespace; every other kind signalbox reads (IngressClass, GatewayClass,
+ * Namespace) is cluster-scoped.
+ */
+const NAMESPACED = new Set([
+  'Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'RouteScript',
+  'Gateway', 'ListenerSet', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'ReferenceGrant', 'BackendTLSPolicy',
+]);
 
 /**
  * Puts objects from files in the `default` namespace when they name none, as `kubectl apply` would,

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { buildProgram } from '../../src/cli/main.ts';
 import { runtimeOptions } from '../../src/cli/dataplane-flags.ts';
 import { createLogger } from '../../src/log.ts';
-import { WATCHED } from '../../src/k8s/resources.ts';
+import { GATEWAY_API_WATCHED, NAMESPACES, WATCHED } from '../../src/k8s/resources.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../../src/model/snapshot.ts';
 import {
   CHART_DIR, DEPLOY_MANIFEST, DEPLOY_NAMESPACE, DEPLOY_RELEASE, DASHBOARD, deployManifestText, helmTemplate, helmTemplateRun, parseObjects, runHelm,
@@ -179,15 +179,23 @@ export function chartTests(helm: () => string): void {
       }
     });
 
-    test('ClusterRole: list and watch of what the controller watches, patch of two statuses, create of Events, and nothing else', () => {
+    test('ClusterRole: list and watch of what the controller watches, patch of its statuses, create of Events, and nothing else', () => {
       const r = render();
       const role = r.one<K8sObject & { rules: Rule[] }>('ClusterRole');
+      const gatewayKinds = ['backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes', 'listenersets', 'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes'];
+      const gatewayLines = gatewayKinds.flatMap((k) => [
+        ...(k === 'referencegrants' ? [] : [`gateway.networking.k8s.io/${k}/status: patch`, `gateway.networking.k8s.io/${k}/status: update`]),
+        `gateway.networking.k8s.io/${k}: get`, `gateway.networking.k8s.io/${k}: list`, `gateway.networking.k8s.io/${k}: watch`,
+      ]);
       assert.deepEqual(ruleLines(role.rules), [
+        'apiextensions.k8s.io/customresourcedefinitions[gateways.gateway.networking.k8s.io]: get',
         'core/configmaps: list', 'core/configmaps: watch',
         'core/events: create',
+        'core/namespaces: list', 'core/namespaces: watch',
         'core/secrets: list', 'core/secrets: watch',
         'core/services: list', 'core/services: watch',
         'discovery.k8s.io/endpointslices: list', 'discovery.k8s.io/endpointslices: watch',
+        ...gatewayLines,
         'networking.k8s.io/ingressclasses: list', 'networking.k8s.io/ingressclasses: watch',
         'networking.k8s.io/ingresses/status: patch',
         'networking.k8s.io/ingresses: list', 'networking.k8s.io/ingresses: watch',
@@ -196,7 +204,7 @@ export function chartTests(helm: () => string): void {
       ]);
       // The same list from the controller's own table of watched kinds: a kind added there and not
       // here would leave the controller without a table (it waits for every kind to list).
-      const fromSource = WATCHED.flatMap((t) => {
+      const fromSource = [...WATCHED, ...GATEWAY_API_WATCHED, NAMESPACES].flatMap((t) => {
         const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : 'core';
         return [`${group}/${t.plural}: list`, `${group}/${t.plural}: watch`];
       });
@@ -209,6 +217,61 @@ export function chartTests(helm: () => string): void {
       const account = r.one('ServiceAccount');
       assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name, namespace: DEPLOY_NAMESPACE }]);
       assert.equal(r.workload().spec.template.spec.serviceAccountName, account.metadata.name);
+    });
+
+    test('gatewayAPI: on by default with our controller name and its RBAC; off, the controller leaves it alone and gets nothing of it', () => {
+      assert.equal(render().flags().get('--gateway-controller-name'), 'signalbox.dev/gateway-controller');
+      assert.deepEqual(render().all('GatewayClass'), []);
+      const named = render({ values: { gatewayAPI: { controllerName: 'example.com/edge' } } });
+      assert.equal(named.flags().get('--gateway-controller-name'), 'example.com/edge');
+      assert.equal(parseControllerArgs(named.container().args).runtime.compile.gatewayControllerName, 'example.com/edge');
+
+      const off = render({ values: { gatewayAPI: { enabled: false, gatewayClass: { create: true } } } });
+      assert.equal(off.flags().get('--gateway-controller-name'), 'off');
+      assert.equal(parseControllerArgs(off.container().args).runtime.compile.gatewayControllerName, null);
+      const lines = ruleLines(off.one<K8sObject & { rules: Rule[] }>('ClusterRole').rules);
+      assert.deepEqual(lines.filter((l) => /gateway|namespaces|customresourcedefinitions/.test(l)), []);
+      assert.deepEqual(off.all('GatewayClass'), [], 'no GatewayClass for a controller that does not serve it');
+    });
+
+    test('gatewayAPI.installCRDs: the v1.6.3 standard CRDs as templates kept on uninstall, the safe-upgrades policy where the cluster has ValidatingAdmissionPolicy', () => {
+      const none = render({ includeCrds: true });
+      assert.ok(!none.objects.some((o) => o.metadata.name.endsWith('.gateway.networking.k8s.io')), 'no Gateway API CRD by default');
+      const on = render({ values: { gatewayAPI: { installCRDs: true } } });
+      const crds = on.all('CustomResourceDefinition');
+      assert.deepEqual(crds.map((c) => c.metadata.name).sort(), [
+        'backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes', 'listenersets', 'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes',
+      ].map((p) => `${p}.gateway.networking.k8s.io`));
+      for (const crd of crds) {
+        assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep', `${crd.metadata.name} survives helm uninstall`);
+        assert.equal(crd.metadata.annotations?.['gateway.networking.k8s.io/bundle-version'], 'v1.6.3');
+      }
+      // helm template knows no cluster: the policy needs its API (Kubernetes 1.30+) to be announced.
+      assert.deepEqual(on.all('ValidatingAdmissionPolicy'), []);
+      const run = runHelm(helm(), ['template', DEPLOY_RELEASE, CHART_DIR, '--namespace', DEPLOY_NAMESPACE, '--api-versions', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', '--values', '-'], JSON.stringify({ gatewayAPI: { installCRDs: true } }));
+      assert.equal(run.status, 0, run.stderr);
+      const withPolicy = new Rendered(run.stdout);
+      assert.equal(withPolicy.one('ValidatingAdmissionPolicy').metadata.name, 'safe-upgrades.gateway.networking.k8s.io');
+      assert.equal(withPolicy.one('ValidatingAdmissionPolicyBinding').metadata.name, 'safe-upgrades.gateway.networking.k8s.io');
+    });
+
+    test('gatewayAPI.gatewayClass: a GatewayClass with our controllerName; with the CRDs in the release, a post-install hook on the first install only', () => {
+      const values = { gatewayAPI: { controllerName: 'example.com/edge', gatewayClass: { create: true, name: 'edge' } } };
+      const plain = render({ values }).one<K8sObject & { spec: { controllerName: string } }>('GatewayClass');
+      assert.equal(plain.metadata.name, 'edge');
+      assert.equal(plain.metadata.namespace, undefined);
+      assert.equal(plain.spec.controllerName, 'example.com/edge');
+      assert.equal(plain.metadata.annotations?.['helm.sh/hook'], undefined);
+      const withCrds = { gatewayAPI: { ...values.gatewayAPI, installCRDs: true } };
+      const installed = render({ values: withCrds }).one('GatewayClass');
+      assert.equal(installed.metadata.annotations?.['helm.sh/hook'], 'post-install');
+      // What lets the next upgrade adopt the hook's object as its own.
+      assert.equal(installed.metadata.annotations?.['meta.helm.sh/release-name'], DEPLOY_RELEASE);
+      assert.equal(installed.metadata.annotations?.['meta.helm.sh/release-namespace'], DEPLOY_NAMESPACE);
+      assert.equal(installed.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm');
+      const upgrade = runHelm(helm(), ['template', DEPLOY_RELEASE, CHART_DIR, '--namespace', DEPLOY_NAMESPACE, '--is-upgrade', '--values', '-'], JSON.stringify(withCrds));
+      assert.equal(upgrade.status, 0, upgrade.stderr);
+      assert.equal(new Rendered(upgrade.stdout).one('GatewayClass').metadata.annotations?.['helm.sh/hook'], undefined);
     });
 
     test('Role: the leader-election Lease named by --election-id in --election-namespace, get and update; create of Leases', () => {
@@ -495,6 +558,9 @@ export function chartTests(helm: () => string): void {
       assert.match(renderFailure({ networkPolicy: { enabled: true, adminFrom: [{ ipBlock: { cidr: 'everyone' } }] } }), /at '\/networkPolicy\/adminFrom\/0\/ipBlock\/cidr'/);
       assert.match(renderFailure({ networkPolicy: { enabled: true, adminFrom: [{ namespace: 'monitoring' }] } }), /at '\/networkPolicy\/adminFrom\/0'/);
       assert.match(renderFailure({ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }), /autoscaling.minReplicas \(5\) is more than autoscaling.maxReplicas \(2\)/);
+      assert.match(renderFailure({ gatewayAPI: { controllerName: 'no-path' } }), /at '\/gatewayAPI\/controllerName'/);
+      assert.match(renderFailure({ gatewayAPI: { gatewayClass: { name: 'Not_A_Name' } } }), /at '\/gatewayAPI\/gatewayClass\/name'/);
+      assert.match(renderFailure({ gatewayAPI: { installCrds: true } }), /additional properties 'installCrds' not allowed/);
       // The whole message, as `helm install --set service.type=Foo` prints it.
       assert.equal(renderFailure({ service: { type: 'Foo' } }),
         "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nsignalbox:\n- at '/service/type': value must be one of 'LoadBalancer', 'NodePort', 'ClusterIP'");

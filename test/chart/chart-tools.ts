@@ -4,9 +4,9 @@
  * compare against is produced by the very code that writes it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -30,6 +30,28 @@ const CRD_HEADER =
 /** What charts/signalbox/crds/routescript.yaml must hold. */
 export function chartCrdText(): string {
   return CRD_HEADER + readFileSync(SOURCE_CRD, 'utf8');
+}
+
+/**
+ * The Gateway API files the chart installs with `gatewayAPI.installCRDs` (a template reads them
+ * from files/gateway-api/), each from crds/gateway-api/ of the repository.
+ */
+export const GATEWAY_API_FILES: readonly { readonly source: string; readonly chart: string }[] = ['standard-v1.6.3.yaml', 'safe-upgrades-v1.6.3.yaml'].map((name) => ({
+  source: join(REPO, 'crds/gateway-api', name),
+  chart: join(CHART_DIR, 'files/gateway-api', name),
+}));
+
+/**
+ * What the chart's copy of a Gateway API file must hold: the source with
+ * `helm.sh/resource-policy: keep` added to every object's annotations, so that `helm uninstall`
+ * leaves the CRDs (and every Gateway and route) in place. Every object of these files has
+ * annotations (the bundle version), right under `metadata:`.
+ */
+export function chartGatewayApiText(source: string): string {
+  const text = readFileSync(source, 'utf8');
+  const kept = text.replace(/^metadata:\n  annotations:\n/gm, 'metadata:\n  annotations:\n    helm.sh/resource-policy: keep\n');
+  const header = `# Generated from crds/gateway-api/${source.split('/').pop()} by \`make chart-crds\`, with helm.sh/resource-policy: keep\n# added to every object. Edit that file, not this one.\n`;
+  return header + kept;
 }
 
 const K8S_SCRIPT = join(REPO, 'scripts/k8s-binaries.sh');
@@ -149,6 +171,11 @@ if (import.meta.main) {
   if (what === 'chart-crds') {
     writeAtomically(CHART_CRD, chartCrdText());
     process.stderr.write(`wrote ${CHART_CRD}\n`);
+    for (const { source, chart } of GATEWAY_API_FILES) {
+      mkdirSync(dirname(chart), { recursive: true });
+      writeAtomically(chart, chartGatewayApiText(source));
+      process.stderr.write(`wrote ${chart}\n`);
+    }
   } else if (what === 'deploy-manifest') {
     const helm = findHelm();
     if (helm === null) {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { chartTests } from './chart-checks.ts';
-import { CHART_CRD, CHART_DIR, chartCrdText, DASHBOARD, expectedHelmPath, findHelm, REPO, SOURCE_CRD } from './chart-tools.ts';
+import { CHART_CRD, CHART_DIR, chartCrdText, chartGatewayApiText, DASHBOARD, expectedHelmPath, findHelm, GATEWAY_API_FILES, REPO, SOURCE_CRD } from './chart-tools.ts';
 
 const helm = findHelm();
 if (helm !== null) {
@@ -27,6 +27,15 @@ describe('files generated for the chart', () => {
     // Every CRD of the repository ships with the chart, not only the one there is today.
     const source = readdirSync(join(REPO, 'crds')).filter((f) => f.endsWith('.yaml')).sort();
     assert.deepEqual(readdirSync(join(CHART_DIR, 'crds')).sort(), source);
+  });
+
+  test('the chart\'s Gateway API files are crds/gateway-api/ with helm.sh/resource-policy: keep on every object (run make chart-crds)', () => {
+    assert.deepEqual(readdirSync(join(CHART_DIR, 'files/gateway-api')).sort(), readdirSync(join(REPO, 'crds/gateway-api')).filter((f) => f.endsWith('.yaml')).sort());
+    for (const { source, chart } of GATEWAY_API_FILES) {
+      const text = readFileSync(chart, 'utf8');
+      assert.ok(text === chartGatewayApiText(source), `${chart} differs from ${source}: run \`make chart-crds\``);
+      assert.equal(text.match(/^    helm\.sh\/resource-policy: keep$/gm)?.length, readFileSync(source, 'utf8').match(/^metadata:$/gm)?.length, `every object of ${chart} is kept`);
+    }
   });
 });
 
