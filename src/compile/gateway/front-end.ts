@@ -18,6 +18,7 @@ import { readGateways, tableListener, type OurGateway } from './gateways.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
 import { readHttpRoutes, type RuleTargets } from './http-routes.ts';
 import { readTlsRoutes } from './tls-routes.ts';
+import { readL4Routes } from './l4-routes.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 import { compareGatewayMatches, type GatewayMatchCandidate } from './precedence.ts';
 import { ReferenceGrants } from './reference-grants.ts';
@@ -54,14 +55,17 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, grants, appProtocolOf, sink);
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, grants, appProtocolOf, sink);
 
-  const tlsListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && l.protocol === 'TLS').map((l) => [l.tableName, tableListener(l)] as const)));
-  const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, grants, appProtocolOf, (name) => tlsListeners.get(name), sink);
+  const streamListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l)] as const)));
+  const listenerOf = (name: string): Listener | undefined => streamListeners.get(name);
+  const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, grants, appProtocolOf, listenerOf, sink);
+  const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, grants, appProtocolOf, listenerOf, sink);
+  const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, grants, appProtocolOf, listenerOf, sink);
   const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
   const listeners: Listener[] = programmed.map(tableListener).sort((a, b) => compareStrings(a.name, b.name));
   const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
-  const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records];
+  const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records, ...tcp.records, ...udp.records];
   const owners = new Set<string>([...gateways.map((g) => g.owner.id.provenance), ...records.map((r) => r.owner.id.provenance), ...classes.statuses.map((s) => `GatewayClass/${s.name}`)]);
   return {
     listeners,
@@ -70,7 +74,7 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
     tls,
     precedence,
     owners,
-    streams: passthrough.streams,
+    streams: [...passthrough.streams, ...tcp.streams, ...udp.streams],
     ruleOf: (provenance) => http.rules.get(provenance) ?? grpc.rules.get(provenance),
     statuses: (diagnostics) => statusesOf(classes.statuses, gateways, records, diagnostics),
   };

@@ -66,9 +66,42 @@ export function readGateways(list: unknown, classes: { readonly accepted: Readon
   const items = [...indexObjects(ours, 'Gateway', true, sink).values()]
     .map((item) => guarded(sink, item.id, { ...item, created: null }, () => withAge(item, sink)))
     .sort(compareAge);
-  return items.map((item, rank) => {
+  const gateways = items.map((item, rank) => {
     const owner: RankedOwner = { id: item.id, rank, created: item.created };
     return guarded(sink, item.id, { owner, listeners: [], refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink));
+  });
+  return claimPorts(gateways, sink);
+}
+
+/**
+ * Every Gateway is served by the same data plane, so one port speaks one protocol family for all
+ * of them (plain HTTP; TLS, terminated or passed through by SNI; TCP, which takes the whole port;
+ * UDP, a port space of its own). The oldest Gateway's listener claims a port; a later Gateway's
+ * listener that would speak another family there — or a second TCP or UDP listener on it — is not
+ * accepted (PortUnavailable), so that no table ever asks the data plane for two things on one port.
+ */
+function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink): OurGateway[] {
+  const claims = new Map<string, { family: string; by: string }>();
+  const familyOf = (p: string): string => (p === 'HTTP' ? 'http' : p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'tls');
+  return gateways.map((g) => {
+    const listeners = g.listeners.map((l) => {
+      if (!l.accepted) return l;
+      const family = familyOf(l.protocol);
+      const key = `${family === 'udp' ? 'udp' : 'tcp'} ${l.port}`;
+      const claim = claims.get(key);
+      const gateway = `${g.owner.id.namespace}/${g.owner.id.name}`;
+      if (claim === undefined) {
+        claims.set(key, { family, by: gateway });
+        return l;
+      }
+      const exclusive = family === 'tcp' || family === 'udp';
+      if (claim.family === family && (!exclusive || claim.by === gateway)) return l;
+      const message = claim.family === family ? `port ${l.port} is already served to ${l.protocol} by Gateway ${claim.by}` : `port ${l.port} is already served to another protocol by Gateway ${claim.by}`;
+      sink.report(g.owner.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
+      const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
+      return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', 'PortUnavailable', message), isFalse('Programmed', 'Invalid', message), resolved, isFalse('Conflicted', 'NoConflicts', 'No conflict within the Gateway.')] };
+    });
+    return { ...g, listeners };
   });
 }
 
