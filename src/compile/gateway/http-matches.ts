@@ -65,5 +65,7 @@ function valueMatches(value: unknown, key: (name: string) => string): { list: (H
     seen.add(k);
     list.push({ name: k, type, value: text });
   }
+  // All of them must hold, in any order: sorted, so that one condition written twice in two orders is one match.
+  list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { list };
 }

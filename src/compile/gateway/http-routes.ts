@@ -8,6 +8,7 @@ import type { RouteMatch, RouteTimeouts } from '../../model/table.ts';
 import type { BackendCandidate, CandidateRoute, FilterCandidate, RouteCandidate } from '../shared/candidates.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isUnset } from '../shared/guards.ts';
+import { canonicalJson } from '../shared/order.ts';
 import { readBackendRefs } from './backend-refs.ts';
 import { parseGatewayDuration } from './duration.ts';
 import { hostOf } from './hostnames.ts';
@@ -84,7 +85,9 @@ function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, grants: Ref
               host: hostOf(hostname),
               listeners: [listener.tableName],
               route: rule.route(match, matchIndex),
-              conflictKey: `${listener.tableName} ${owner.id.provenance}/rule/${rule.index}/match/${matchIndex}`,
+              // The same match twice on one listener: the first claim (the older route, the earlier
+              // rule) takes its requests; the other could never be reached and is left out.
+              conflictKey: `${listener.tableName} ${canonicalJson(match)}`,
               ruleProvenance: `${owner.id.provenance}/rule/${rule.index}`,
             };
             result.candidates.push(candidate);
