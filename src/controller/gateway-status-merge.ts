@@ -116,20 +116,26 @@ function listenerStatus(l: ListenerStatus, previous: readonly ReadCondition[], g
  * entry for the same parentRef. `parents` null: the compile lists the route no more (none of its
  * parents is ours now), so only our old entries go. Null result: nothing to write.
  */
-export function routeParentsStatus(current: CurrentObject, generation: number, parents: readonly RouteParentStatus[] | null, controllerName: string, now: string): StatusPatch {
-  const existing = records(statusField(current, 'parents'));
+export function routeParentsStatus(current: CurrentObject, generation: number, parents: readonly RouteParentStatus[] | null, controllerName: string, now: string, fields: { readonly list: string; readonly ref: string } = PARENTS): StatusPatch {
+  const existing = records(statusField(current, fields.list));
   const others = existing.filter((p) => p.controllerName !== controllerName);
-  const ours = new Map(existing.filter((p) => p.controllerName === controllerName).map((p) => [refKey(p.parentRef), p]));
+  const ours = new Map(existing.filter((p) => p.controllerName === controllerName).map((p) => [refKey(p[fields.ref]), p]));
   if (parents === null && ours.size === 0) return null;
   if ([...ours.values()].some((p) => newerThan(readConditions(p.conditions), generation))) return null;
   const written = (parents ?? []).slice(0, Math.max(0, MAX_PARENTS - others.length)).map((p) => ({
-    parentRef: parentRef(p.parentRef),
+    [fields.ref]: parentRef(p.parentRef),
     controllerName,
     conditions: stampConditions(p.conditions, readConditions(ours.get(refKey(p.parentRef))?.conditions), generation, now),
   }));
-  const wanted = { parents: [...others, ...written] };
+  const wanted = { [fields.list]: [...others, ...written] };
   return differs(current, wanted) ? wanted : null;
 }
+
+/** A route's status lists its parents; a policy's (BackendTLSPolicy) lists its ancestors, the same way. */
+const PARENTS = { list: 'parents', ref: 'parentRef' } as const;
+
+/** The fields of a policy's status toward the Gateways it applies under (Gateway API policy attachment). */
+export const ANCESTORS = { list: 'ancestors', ref: 'ancestorRef' } as const;
 
 /** A parentRef as written: every field the compile filled in, optional ones only when set. */
 function parentRef(ref: ParentReference): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { KubeApiError, type KubeApi } from '../k8s/kube-api.ts';
 import { GATEWAY_API_ROUTE_KINDS, GATEWAY_API_WATCHED, objectPath, type ResourceType } from '../k8s/resources.ts';
 import type { Logger } from '../log.ts';
 import type { Condition, GatewayStatusAddress, ObjectStatus } from '../model/table.ts';
-import { gatewayClassStatus, gatewayStatus, generationOf, routeParentsStatus, type CurrentObject, type StatusPatch } from './gateway-status-merge.ts';
+import { gatewayClassStatus, gatewayStatus, generationOf, routeParentsStatus, ANCESTORS, type CurrentObject, type StatusPatch } from './gateway-status-merge.ts';
 import { conditionTime } from './written-conditions.ts';
 
 const TYPE_OF = new Map<string, ResourceType>(GATEWAY_API_WATCHED.map((t) => [t.kind, t]));
@@ -96,6 +96,7 @@ export class GatewayStatusWriter {
     }
     if (status.kind === 'Gateway' || status.kind === 'ListenerSet') return gatewayStatus(current, status, published, now);
     if (GATEWAY_API_ROUTE_KINDS.has(status.kind)) return routeParentsStatus(current, generationOf(current, status), status.parents ?? [], this.#options.controllerName, now);
+    if (status.kind === 'BackendTLSPolicy') return routeParentsStatus(current, generationOf(current, status), status.parents ?? [], this.#options.controllerName, now, ANCESTORS);
     // BackendTLSPolicy and the like: their statuses are per ancestor; written once the compile reports them.
     return null;
   }

@@ -460,7 +460,10 @@ export interface ObjectStatus {
    * Empty for Gateway API routes, whose conditions are per parent.
    */
   readonly conditions: readonly Condition[];
-  /** Gateway API routes: the status toward each parentRef whose Gateway is ours. */
+  /**
+   * Gateway API routes: the status toward each parentRef whose Gateway is ours. BackendTLSPolicies:
+   * toward each of our Gateways whose routes use a Service it targets (written as `status.ancestors`).
+   */
   readonly parents?: readonly RouteParentStatus[];
   /** Gateways and ListenerSets: per-listener status, in spec order. */
   readonly listeners?: readonly ListenerStatus[];

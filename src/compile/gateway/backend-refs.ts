@@ -9,7 +9,10 @@ import type { BackendCandidate, ServiceBackendRef } from '../shared/candidates.t
 import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { GATEWAY_API_GROUP } from './names.ts';
+import type { ParentReference } from '../../model/table.ts';
+import type { BackendTlsPolicies } from './backend-tls-policies.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
+import type { ParentResult } from './parent-refs.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 import type { RouteProblem } from './route-problems.ts';
 
@@ -17,7 +20,23 @@ import type { RouteProblem } from './route-problems.ts';
 const MAX_WEIGHT = 1_000_000;
 
 /** A Service reference read from a BackendObjectReference, or why it is none. */
-export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, overrides?: ClusterOverrides): ServiceBackendRef | RouteProblem {
+/** What resolving a route's backendRefs reads, and how the route uses them. */
+export interface BackendUse {
+  readonly grants: ReferenceGrants;
+  /** A Service port's appProtocol ('' for none), or null when the Service or the port does not exist. */
+  readonly appProtocolOf: AppProtocolOf;
+  /** A Service port's name ('' for none), or null when the Service or the port does not exist. */
+  readonly portNameOf: AppProtocolOf;
+  /** The BackendTLSPolicies, where they apply (HTTP and gRPC routes); null where they do not (passthrough, TCP, UDP). */
+  readonly tls: BackendTlsPolicies | null;
+  /** The Gateways the route is accepted by: the ancestors a BackendTLSPolicy reports. */
+  readonly gateways: readonly ParentReference[];
+  /** gRPC: a BackendTLSPolicy's backends speak HTTP/2 over TLS. */
+  readonly h2: boolean;
+}
+
+export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, use: BackendUse, overrides?: ClusterOverrides): ServiceBackendRef | RouteProblem {
+  const { grants, appProtocolOf } = use;
   const group = field(ref, 'group') ?? '';
   const kind = field(ref, 'kind') ?? 'Service';
   const name = field(ref, 'name');
@@ -32,11 +51,14 @@ export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, gran
   }
   // The specification answers 500 for a Service that does not exist (the back half would answer 503, as for one without endpoints).
   if (appProtocolOf(namespace, name, port) === null) return { reason: 'BackendNotFound', message: `Service ${namespace}/${name} with port ${port} not found`, path: at };
-  return { namespace, service: name, port, ...(overrides === undefined ? {} : { overrides }), ...(grant === null ? {} : { referenceGrant: grant }) };
+  const policy = use.tls?.forBackend(namespace, name, use.portNameOf(namespace, name, port) ?? '', use.gateways);
+  if (policy !== undefined && 'refused' in policy) return { reason: 'UnsupportedProtocol', message: `${policy.policy} cannot be applied (${policy.refused}): Service ${namespace}/${name} is not reached without the TLS it asks for`, path: at };
+  const tls: ClusterOverrides | undefined = policy === undefined ? overrides : { ...overrides, protocol: use.h2 ? 'h2' : 'https', tls: policy.tls };
+  return { namespace, service: name, port, ...(tls === undefined ? {} : { overrides: tls }), ...(grant === null ? {} : { referenceGrant: grant }) };
 }
 
 /** The weighted backends of a rule, and the problems of the references that cannot be used. */
-export function readBackendRefs(route: ObjectIdentity, refs: unknown, at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, overrides?: ClusterOverrides): { backends: BackendCandidate[]; problems: RouteProblem[] } {
+export function readBackendRefs(route: ObjectIdentity, refs: unknown, at: string, use: BackendUse, overrides?: ClusterOverrides): { backends: BackendCandidate[]; problems: RouteProblem[] } {
   const backends: BackendCandidate[] = [];
   const problems: RouteProblem[] = [];
   for (const [i, ref] of (Array.isArray(refs) ? (refs as unknown[]) : []).entries()) {
@@ -50,11 +72,24 @@ export function readBackendRefs(route: ObjectIdentity, refs: unknown, at: string
     if (Array.isArray(field(ref, 'filters')) && (field(ref, 'filters') as unknown[]).length > 0) {
       problems.push({ reason: 'UnsupportedValue', message: 'filters on a backendRef are not supported; put them on the rule', path: where });
     }
-    const service = serviceRef(route, ref, where, grants, appProtocolOf, overrides);
+    const service = serviceRef(route, ref, where, use, overrides);
     if ('reason' in service) {
       problems.push(service);
       backends.push({ service: null, weight, provenance: where });
     } else backends.push({ service, weight, provenance: where });
   }
   return { backends, problems };
+}
+
+/** What resolving backendRefs reads, the same for every route of a compile. */
+export type BackendLookup = Omit<BackendUse, 'gateways' | 'h2' | 'tls'> & { readonly tls: BackendTlsPolicies };
+
+/**
+ * How one route uses its backends: `h2` for gRPC, `tls` whether BackendTLSPolicies apply (they do
+ * to HTTP and gRPC routes, not to passthrough, TCP and UDP), and the Gateways that accepted it.
+ */
+export function backendUse(lookup: BackendLookup, parents: readonly ParentResult[], h2: boolean, tls: boolean): BackendUse {
+  const gateways = new Map<string, ParentReference>();
+  for (const p of parents) if (p.accepted.status === 'True') gateways.set(`${p.ref.namespace}/${p.ref.name}`, { group: p.ref.group, kind: p.ref.kind, namespace: p.ref.namespace, name: p.ref.name });
+  return { ...lookup, tls: tls ? lookup.tls : null, gateways: [...gateways.values()], h2 };
 }

@@ -22,6 +22,8 @@ import { readL4Routes } from './l4-routes.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
 import { compareGatewayMatches, type GatewayMatchCandidate } from './precedence.ts';
 import { ReferenceGrants } from './reference-grants.ts';
+import type { BackendLookup } from './backend-refs.ts';
+import { BackendTlsPolicies } from './backend-tls-policies.ts';
 import { attachedRoutes, gatewayStatus, routeStatus } from './status.ts';
 import type { RouteRecord } from './routes.ts';
 
@@ -51,15 +53,17 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
   const gateways = readGateways(field(input, 'gateways'), classes, secrets, grants, sink);
   const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), namespaceLabels: namespaceLabels(field(input, 'namespaces')) };
-  const appProtocolOf = appProtocols(services);
-  const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, grants, appProtocolOf, sink);
-  const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, grants, appProtocolOf, sink);
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  const tlsPolicies = new BackendTlsPolicies(field(input, 'backendTLSPolicies'), configMaps, sink);
+  const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies };
+  const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, lookup, sink);
+  const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, lookup, sink);
 
   const streamListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l)] as const)));
   const listenerOf = (name: string): Listener | undefined => streamListeners.get(name);
-  const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, grants, appProtocolOf, listenerOf, sink);
-  const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, grants, appProtocolOf, listenerOf, sink);
-  const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, grants, appProtocolOf, listenerOf, sink);
+  const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, lookup, listenerOf, sink);
+  const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
+  const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
   const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
   const listeners: Listener[] = programmed.map(tableListener).sort((a, b) => compareStrings(a.name, b.name));
   const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
@@ -76,7 +80,7 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
     owners,
     streams: [...passthrough.streams, ...tcp.streams, ...udp.streams],
     ruleOf: (provenance) => http.rules.get(provenance) ?? grpc.rules.get(provenance),
-    statuses: (diagnostics) => statusesOf(classes.statuses, gateways, records, diagnostics),
+    statuses: (diagnostics) => [...statusesOf(classes.statuses, gateways, records, diagnostics), ...tlsPolicies.statuses()],
   };
 }
 
@@ -107,14 +111,15 @@ function namespaceLabels(list: unknown): Map<string, Readonly<Record<string, str
   return out;
 }
 
-function appProtocols(services: ReadonlyMap<string, Identified>): AppProtocolOf {
+/** A field of a Service port found by number or name ('' when unset), or null when the Service or port does not exist. */
+function portField(services: ReadonlyMap<string, Identified>, key: 'appProtocol' | 'name'): AppProtocolOf {
   return (namespace, service, port) => {
     const svc = services.get(`${namespace}/${service}`);
     if (svc === undefined) return null;
     const ports = field(field(svc.obj, 'spec'), 'ports');
-    const match = (Array.isArray(ports) ? (ports as unknown[]) : []).find((p) => field(p, 'port') === port || field(p, 'name') === port);
+    const match = (Array.isArray(ports) ? (ports as unknown[]).filter(isRecord) : []).find((p) => p['port'] === port || (p['name'] !== undefined && p['name'] === port));
     if (match === undefined) return null;
-    const app = field(match, 'appProtocol');
-    return typeof app === 'string' ? app : '';
+    const value = match[key];
+    return typeof value === 'string' ? value : '';
   };
 }

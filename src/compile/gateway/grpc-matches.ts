@@ -64,7 +64,7 @@ export function grpcMatches(matches: unknown, at: string): RouteMatch[] | RouteP
 /** A GRPCRoute backend: HTTP/2 in clear text, unless its Service port's appProtocol names a protocol. */
 export function grpcOverrides(backend: BackendCandidate, appProtocolOf: AppProtocolOf): BackendCandidate {
   const ref = backend.service;
-  if (ref === null) return backend;
+  if (ref === null || ref.overrides?.protocol !== undefined) return backend;
   const app = appProtocolOf(ref.namespace, ref.service, ref.port);
   if (app !== null && app !== '') return backend;
   return { ...backend, service: { ...ref, overrides: { ...ref.overrides, protocol: 'h2c' } } };

@@ -12,10 +12,8 @@ import type { CorsFilter, HeaderEdits, PathModifier, RedirectFilter, RouteMatch 
 import type { FilterCandidate } from '../shared/candidates.ts';
 import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
-import { serviceRef } from './backend-refs.ts';
+import { serviceRef, type BackendUse } from './backend-refs.ts';
 import { isGatewayHostname } from './hostnames.ts';
-import type { AppProtocolOf } from './grpc-matches.ts';
-import type { ReferenceGrants } from './reference-grants.ts';
 import type { RouteProblem } from './route-problems.ts';
 
 /** A rule's filters, or the problem that drops the rule; `failClosed` when an ExtensionRef is unknown. */
@@ -34,7 +32,7 @@ const ONCE = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'Reques
  * Reads a rule's filters. `matches` are the rule's: a `ReplacePrefixMatch` needs every one of them
  * to be a PathPrefix match.
  */
-export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: readonly RouteMatch[], at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, allowed: ReadonlySet<string>): FilterReading {
+export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: readonly RouteMatch[], at: string, use: BackendUse, allowed: ReadonlySet<string>): FilterReading {
   const filters: FilterCandidate[] = [];
   const problems: RouteProblem[] = [];
   const seen = new Set<string>();
@@ -75,7 +73,7 @@ export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: 
         const mirror = field(f, 'requestMirror');
         const percent = mirrorPercent(mirror);
         if (typeof percent === 'string') return problem(`requestMirror: ${percent}`);
-        const service = serviceRef(route, field(mirror, 'backendRef'), `${where}/backendRef`, grants, appProtocolOf);
+        const service = serviceRef(route, field(mirror, 'backendRef'), `${where}/backendRef`, use);
         if ('reason' in service) {
           problems.push(service);
           break;

@@ -9,15 +9,14 @@ import type { BackendCandidate, CandidateRoute, FilterCandidate, RouteCandidate 
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isUnset } from '../shared/guards.ts';
 import { canonicalJson } from '../shared/order.ts';
-import { readBackendRefs } from './backend-refs.ts';
+import { backendUse, readBackendRefs, type BackendLookup, type BackendUse } from './backend-refs.ts';
 import { parseGatewayDuration } from './duration.ts';
 import { hostOf } from './hostnames.ts';
 import { readHttpFilters } from './http-filters.ts';
 import { readMatches } from './http-matches.ts';
-import { grpcMatches, GRPC_FILTERS, grpcOverrides, type AppProtocolOf } from './grpc-matches.ts';
+import { grpcMatches, GRPC_FILTERS, grpcOverrides } from './grpc-matches.ts';
 import type { GatewayMatchCandidate } from './precedence.ts';
 import type { ParentContext } from './parent-refs.ts';
-import type { ReferenceGrants } from './reference-grants.ts';
 import { problemCode, REFERENCE_REASONS, type RouteProblem } from './route-problems.ts';
 import { ourRoutes, type OurRoute, type RouteRecord } from './routes.ts';
 
@@ -47,15 +46,16 @@ interface Rule {
 }
 
 /** Reads the HTTPRoutes (`kind` HTTPRoute) or GRPCRoutes of a snapshot. */
-export function readHttpRoutes(kind: 'HTTPRoute' | 'GRPCRoute', list: unknown, context: ParentContext, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, sink: DiagnosticSink): HttpRoutesResult {
+export function readHttpRoutes(kind: 'HTTPRoute' | 'GRPCRoute', list: unknown, context: ParentContext, lookup: BackendLookup, sink: DiagnosticSink): HttpRoutesResult {
   const result: HttpRoutesResult = { candidates: [], order: new Map(), records: [], rules: new Map() };
   for (const route of ourRoutes(kind, list, context, sink, true)) {
-    guarded(sink, route.owner.id, undefined, () => readRoute(kind, route, grants, appProtocolOf, result, sink));
+    guarded(sink, route.owner.id, undefined, () => readRoute(kind, route, lookup, result, sink));
   }
   return result;
 }
 
-function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, result: HttpRoutesResult, sink: DiagnosticSink): void {
+function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, lookup: BackendLookup, result: HttpRoutesResult, sink: DiagnosticSink): void {
+  const use = backendUse(lookup, route.parents, kind === 'GRPCRoute', true);
   const { owner, item } = route;
   const problems = route.problems;
   const rawRules = field(field(item.obj, 'spec'), 'rules');
@@ -63,7 +63,7 @@ function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, grants: Ref
   const rules: Rule[] = [];
   for (const [index, rule] of ruleList.entries()) {
     const at = `${owner.id.provenance}/rule/${index}`;
-    const read = readRule(kind, route, rule, at, grants, appProtocolOf, problems);
+    const read = readRule(kind, route, rule, at, use, problems);
     if (read !== null) rules.push({ index, ...read });
   }
   for (const p of problems) sink.report(owner.id, problemCode(p.reason), 'error', `${p.message}${REFERENCE_REASONS.has(p.reason) ? '' : '; the rule is not served'}`, p.path);
@@ -101,14 +101,14 @@ function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, grants: Ref
 }
 
 /** One rule: its matches and how to build the route of each, or null (with a problem) when dropped. */
-function readRule(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, rule: unknown, at: string, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, problems: RouteProblem[]): Omit<Rule, 'index'> | null {
+function readRule(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, rule: unknown, at: string, use: BackendUse, problems: RouteProblem[]): Omit<Rule, 'index'> | null {
   const { owner } = route;
   const matches = kind === 'HTTPRoute' ? readMatches(field(rule, 'matches'), at) : grpcMatches(field(rule, 'matches'), at);
   if ('reason' in matches) {
     problems.push(matches);
     return null;
   }
-  const filters = readHttpFilters(owner.id, field(rule, 'filters'), matches, at, grants, appProtocolOf, kind === 'HTTPRoute' ? HTTP_FILTERS : GRPC_FILTERS);
+  const filters = readHttpFilters(owner.id, field(rule, 'filters'), matches, at, use, kind === 'HTTPRoute' ? HTTP_FILTERS : GRPC_FILTERS);
   if ('reason' in filters) {
     problems.push(filters);
     return null;
@@ -119,11 +119,11 @@ function readRule(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, rule: unknow
     problems.push(timeouts as RouteProblem);
     return null;
   }
-  const refs = readBackendRefs(owner.id, field(rule, 'backendRefs'), at, grants, appProtocolOf);
+  const refs = readBackendRefs(owner.id, field(rule, 'backendRefs'), at, use);
   const dropping = refs.problems.find((p) => !REFERENCE_REASONS.has(p.reason));
   problems.push(...refs.problems);
   if (dropping !== undefined) return null;
-  const backends: BackendCandidate[] = kind === 'GRPCRoute' ? refs.backends.map((b) => grpcOverrides(b, appProtocolOf)) : refs.backends;
+  const backends: BackendCandidate[] = kind === 'GRPCRoute' ? refs.backends.map((b) => grpcOverrides(b, use.appProtocolOf)) : refs.backends;
   const served: readonly BackendCandidate[] = filters.failClosed ? backends.map((b) => ({ ...b, service: null })) : backends;
   // An ExtensionRef that no filter implements fails closed: with no backend, its requests get 500.
   const finalBackends = filters.failClosed && served.length === 0 ? [{ service: null, weight: 1, provenance: `${at}/filter` }] : served;

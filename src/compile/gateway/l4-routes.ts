@@ -10,10 +10,8 @@ import type { BackendCandidate } from '../shared/candidates.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field } from '../shared/guards.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
-import { readBackendRefs } from './backend-refs.ts';
-import type { AppProtocolOf } from './grpc-matches.ts';
+import { backendUse, readBackendRefs, type BackendLookup } from './backend-refs.ts';
 import type { ParentContext } from './parent-refs.ts';
-import type { ReferenceGrants } from './reference-grants.ts';
 import { problemCode, REFERENCE_REASONS } from './route-problems.ts';
 import { ourRoutes, type RouteRecord } from './routes.ts';
 
@@ -24,7 +22,7 @@ export interface L4RoutesResult {
 }
 
 /** Reads the TCPRoutes or UDPRoutes of a snapshot; `listenerOf` gives the table listener of a Gateway listener. */
-export function readL4Routes(kind: 'TCPRoute' | 'UDPRoute', list: unknown, context: ParentContext, grants: ReferenceGrants, appProtocolOf: AppProtocolOf, listenerOf: (tableName: string) => Listener | undefined, sink: DiagnosticSink): L4RoutesResult {
+export function readL4Routes(kind: 'TCPRoute' | 'UDPRoute', list: unknown, context: ParentContext, lookup: BackendLookup, listenerOf: (tableName: string) => Listener | undefined, sink: DiagnosticSink): L4RoutesResult {
   const result: L4RoutesResult = { streams: [], records: [] };
   const taken = new Map<string, string>();
   for (const route of ourRoutes(kind, list, context, sink, false)) {
@@ -33,7 +31,7 @@ export function readL4Routes(kind: 'TCPRoute' | 'UDPRoute', list: unknown, conte
       const rules = field(field(item.obj, 'spec'), 'rules');
       const ruleList = Array.isArray(rules) ? (rules as unknown[]) : [];
       const at = `${owner.id.provenance}/rule/0`;
-      const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, grants, appProtocolOf);
+      const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, backendUse(lookup, route.parents, false, false));
       problems.push(...refs.problems);
       if (ruleList.length > 1) problems.push({ reason: 'UnsupportedValue', message: `a ${kind} has one rule; the others are ignored`, path: `${owner.id.provenance}/rule/1` });
       const dropped = refs.problems.some((p) => !REFERENCE_REASONS.has(p.reason)) || ruleList.length === 0;
