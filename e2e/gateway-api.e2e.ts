@@ -8,6 +8,7 @@
  * status that changed since its cached copy (resourceVersion).
  */
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -50,6 +51,15 @@ async function cachedObjects(controller: RunningController): Promise<Map<string,
   const res = await request(`${controller.admin}/metrics`);
   const text = await res.body.text();
   return new Map([...text.matchAll(/^signalbox_kube_cached_objects\{kind="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** A TCP port of 127.0.0.1 that is free now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function count(text: string, needle: string): number {
@@ -275,5 +285,65 @@ describe('the Gateway API against a real API server', () => {
       await source.close();
       await api.close();
     }
+  });
+
+  test('the controller compiles a Gateway and an HTTPRoute: their status as the specification words it, and traffic on the port the listener declares', async () => {
+    const port = await freePort();
+    await apply(cluster, [
+      { apiVersion: `${GROUP}/v1`, kind: 'Gateway', metadata: { name: 'live', namespace: 'default' }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'web', port, protocol: 'HTTP', hostname: 'live.test' }] } },
+      { apiVersion: `${GROUP}/v1`, kind: 'HTTPRoute', metadata: { name: 'live', namespace: 'default' }, spec: { parentRefs: [{ name: 'live' }], rules: [{ filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Via', value: 'gateway' }] } }], backendRefs: [{ name: 'blue', port: 80 }] }] } },
+    ]);
+    const reached = blue.seen.length;
+    const res = await waitFor(async () => {
+      const r = await request(`http://127.0.0.1:${port}/hello`, { headers: { host: 'live.test' }, headersTimeout: 5_000 }).catch(() => null);
+      if (r === null) return null;
+      const body = await r.body.text();
+      return r.statusCode === 200 ? body : null;
+    }, { timeoutMs: 20_000, what: `live.test to be served on port ${port}` });
+    assert.match(res, /^blue GET \/hello/);
+    assert.equal(blue.seen.slice(reached).find((s) => s.url === '/hello')?.headers['x-via'], 'gateway');
+    // Another host on the listener's port is not the listener's: 404, and nothing reaches blue.
+    const other = await request(`http://127.0.0.1:${port}/hello`, { headers: { host: 'other.test' } });
+    assert.equal(other.statusCode, 404);
+    await other.body.dump();
+
+    const conditionsOf = (o: KubeObject | null): Record<string, string> => Object.fromEntries(((o?.status as { conditions?: { type: string; status: string; reason: string }[] } | undefined)?.conditions ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));
+    const gatewayClass = await waitFor(async () => {
+      const o = await get(cluster, `gatewayclasses.${GROUP}`, 'signalbox');
+      return conditionsOf(o)['SupportedVersion'] === undefined ? null : o;
+    }, { what: 'the GatewayClass status' });
+    assert.deepEqual(conditionsOf(gatewayClass), { Accepted: 'True Accepted', SupportedVersion: 'True SupportedVersion' });
+    const gateway = await waitFor(async () => {
+      const o = await get(cluster, `gateways.${GROUP}`, 'live', 'default');
+      const listeners = (o?.status as { listeners?: { attachedRoutes: number }[] } | undefined)?.listeners;
+      return listeners?.[0]?.attachedRoutes === 1 ? o : null;
+    }, { what: 'the Gateway status with its attached route' });
+    const gs = gateway.status as { addresses: unknown; listeners: { name: string; supportedKinds: unknown; conditions: { type: string; status: string; observedGeneration: number }[] }[] };
+    assert.deepEqual(conditionsOf(gateway), { Accepted: 'True Accepted', Programmed: 'True Programmed' });
+    assert.deepEqual(gs.addresses, [{ type: 'IPAddress', value: '203.0.113.7' }]);
+    assert.deepEqual(gs.listeners[0]!.supportedKinds, [{ group: GROUP, kind: 'HTTPRoute' }, { group: GROUP, kind: 'GRPCRoute' }]);
+    assert.deepEqual(gs.listeners[0]!.conditions.map((c) => `${c.type} ${c.status}`), ['Accepted True', 'Programmed True', 'ResolvedRefs True', 'Conflicted False']);
+    const route = await waitFor(async () => {
+      const o = await get(cluster, `httproutes.${GROUP}`, 'live', 'default');
+      return (o?.status as { parents?: unknown[] } | undefined)?.parents?.length === 1 ? o : null;
+    }, { what: 'the HTTPRoute status' });
+    const parent = (route.status as { parents: { parentRef: unknown; controllerName: string; conditions: { type: string; status: string; reason: string; observedGeneration: number }[] }[] }).parents[0]!;
+    assert.equal(parent.controllerName, 'signalbox.dev/gateway-controller');
+    assert.deepEqual(parent.parentRef, { group: GROUP, kind: 'Gateway', namespace: 'default', name: 'live' });
+    assert.deepEqual(parent.conditions.map((c) => `${c.type} ${c.status} ${c.reason} ${c.observedGeneration}`), ['Accepted True Accepted 1', 'ResolvedRefs True ResolvedRefs 1']);
+
+    // A backendRef to a Service that does not exist: ResolvedRefs False BackendNotFound, and 500.
+    await apply(cluster, [{ apiVersion: `${GROUP}/v1`, kind: 'HTTPRoute', metadata: { name: 'live', namespace: 'default' }, spec: { parentRefs: [{ name: 'live' }], rules: [{ backendRefs: [{ name: 'nowhere', port: 80 }] }] } }]);
+    await waitFor(async () => {
+      const o = await get(cluster, `httproutes.${GROUP}`, 'live', 'default');
+      const c = (o?.status as { parents?: { conditions: { type: string; status: string; reason: string; observedGeneration: number }[] }[] } | undefined)?.parents?.[0]?.conditions.find((x) => x.type === 'ResolvedRefs');
+      return c?.status === 'False' && c.reason === 'BackendNotFound' && c.observedGeneration === 2;
+    }, { what: 'ResolvedRefs False BackendNotFound at generation 2' });
+    const broken = await waitFor(async () => {
+      const r = await request(`http://127.0.0.1:${port}/hello`, { headers: { host: 'live.test' } });
+      await r.body.dump();
+      return r.statusCode === 500 ? r : null;
+    }, { what: 'a 500 for the missing Service' });
+    assert.equal(broken.statusCode, 500);
   });
 });
