@@ -45,8 +45,9 @@ interface HostRoutes {
  * label only, so neither `a.b.example.com` nor `example.com` match it), else the longest suffix
  * host that takes it (`a.b.example.com` → `*.b.example.com`, then `*.example.com`), else the
  * catch-all `*`.
- * The most specific virtual host wins outright: when none of its routes match, the request does
- * NOT fall through to a less specific host but goes to `table.defaultRoute`, as does a request
+ * Virtual hosts of one name on several of the listeners served (Gateways sharing a port) are
+ * tried in table order, as one list of routes. The most specific host name wins outright: when
+ * none of its routes match, the request does NOT fall through to a less specific host but goes to `table.defaultRoute`, as does a request
  * that matched no host at all. Inside a host, a request takes the first route in table order
  * whose whole match holds (see {@link ConditionalMatcher}; {@link PathMatcher} gives the same
  * answer faster when the routes allow it).
@@ -67,6 +68,23 @@ function hostRoutes(routes: readonly Route[]): HostRoutes {
   return pathOnlyInOrder(routes) ? new PathMatcher(routes) : new ConditionalMatcher(routes);
 }
 
+/** The routes of several virtual hosts of one name, tried one host after the other. */
+class ChainedRoutes implements HostRoutes {
+  readonly #hosts: readonly HostRoutes[];
+
+  constructor(hosts: readonly HostRoutes[]) {
+    this.#hosts = hosts;
+  }
+
+  match(path: string, request: MatchRequest | undefined): Route | null {
+    for (const host of this.#hosts) {
+      const route = host.match(path, request);
+      if (route !== null) return route;
+    }
+    return null;
+  }
+}
+
 class TableRouter implements Router {
   /** Exact hosts by name: the common request (lower-case, no port) is one native map lookup. */
   readonly #exactByName = new Map<string, HostRoutes>();
@@ -80,15 +98,27 @@ class TableRouter implements Router {
   readonly #fallback: Route | null;
 
   constructor(virtualHosts: RoutingTable['virtualHosts'], fallback: Route | null) {
-    let any: HostRoutes | null = null;
+    // Several listeners of one socket (Gateways sharing a port, an Ingress and a Gateway) may each
+    // have a virtual host of one name: a request tries their routes in table order, one host's
+    // after the other's — as if their routes were one list. One virtual host per name, the usual
+    // case, is matched directly.
+    const byName = new Map<string, HostRoutes[]>();
     for (const vhost of virtualHosts) {
-      const host = vhost.host.toLowerCase();
-      // The first virtual host for a name wins, like the first route for a path.
-      if (vhost.match === 'any') any ??= hostRoutes(vhost.routes);
-      else if (vhost.match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, hostRoutes(vhost.routes));
-      else if (vhost.match === 'suffix') this.#suffix.add(host.startsWith('*.') ? host.slice(2) : host, hostRoutes(vhost.routes));
-      else if (!this.#exactByName.has(host)) {
-        const matcher = hostRoutes(vhost.routes);
+      const key = `${vhost.match} ${vhost.host.toLowerCase()}`;
+      const list = byName.get(key);
+      if (list === undefined) byName.set(key, [hostRoutes(vhost.routes)]);
+      else list.push(hostRoutes(vhost.routes));
+    }
+    let any: HostRoutes | null = null;
+    for (const [key, list] of byName) {
+      const space = key.indexOf(' ');
+      const match = key.slice(0, space);
+      const host = key.slice(space + 1);
+      const matcher = list.length === 1 ? list[0]! : new ChainedRoutes(list);
+      if (match === 'any') any = matcher;
+      else if (match === 'wildcard') this.#wildcard.add(host.startsWith('*.') ? host.slice(2) : host, matcher);
+      else if (match === 'suffix') this.#suffix.add(host.startsWith('*.') ? host.slice(2) : host, matcher);
+      else {
         this.#exactByName.set(host, matcher);
         this.#exact.add(host, matcher);
       }

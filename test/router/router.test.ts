@@ -62,6 +62,21 @@ describe('host selection', () => {
     ]);
   });
 
+  test('virtual hosts of one name on several listeners of one socket (Gateways sharing a port) are tried one after the other', () => {
+    const onListener = (host: string, listener: string, ...routes: ReturnType<typeof prefixRoute>[]) => ({ ...vhost(host, ...routes), listeners: [listener] });
+    const t = {
+      ...table([onListener('*', 'gateway/a/one/http', prefixRoute('/one', 'first gateway')), onListener('*', 'gateway/a/two/http', prefixRoute('/two', 'second gateway'), prefixRoute('/one/deeper', 'shadowed'))]),
+      listeners: ['gateway/a/one/http', 'gateway/a/two/http'].map((name) => ({ name, protocol: 'HTTP' as const, port: 80, hostname: null, tls: null, defaultRoute: false, provenance: `Gateway/a/${name.split('/')[2]}/listener/0` })),
+    };
+    expectMatches(buildRouter(t, ['gateway/a/one/http', 'gateway/a/two/http']), [
+      ['any.test', '/one/x', 'first gateway'],
+      ['any.test', '/two/x', 'second gateway'],
+      ['any.test', '/one/deeper', 'first gateway'],
+      ['any.test', '/three', null],
+    ]);
+    expectMatches(buildRouter(t, ['gateway/a/two/http']), [['any.test', '/one/x', null], ['any.test', '/one/deeper', 'shadowed']]);
+  });
+
   test('IP literals, empty and unknown hosts go to the catch-all host', () => {
     expectMatches(router, [
       ['[::1]:8080', '/', 'any'],
