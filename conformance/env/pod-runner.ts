@@ -1,0 +1,292 @@
+/**
+ * The kubelet of the fake Node, as far as the conformance suite needs one: for each Pod kwok has
+ * made Running with an IP, a network namespace with that IP on the run's bridge and the echo server
+ * started in it, with the Pod's environment and its Secret and ConfigMap volumes; the Pod is marked
+ * Ready once the server accepts connections. When the Pod goes (deleted, or its IP changes), the
+ * server is stopped and the namespace removed. Level-triggered like the controller: any change of
+ * the Pods reconciles the whole set against what runs.
+ *
+ * Runs inside the run's network namespace, as a daemon started by `up`; SIGTERM stops every pod.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { KubeApi, KubeApiError } from '../../src/k8s/kube-api.ts';
+import { Reflector } from '../../src/k8s/reflector.ts';
+import type { ResourceType } from '../../src/k8s/resources.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { NODE_NAME, POD_NETNS_PREFIX, statePaths } from './layout.ts';
+import { createPodNetns, deleteNetns, forgetNeighbour, netnsPath } from './netns.ts';
+import { readinessPort, relocate, runPlan, volumeFiles, type PodObject, type RunPlan } from './pod-spec.ts';
+
+const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', fieldSelector: `spec.nodeName=${NODE_NAME}` };
+/** How long a server may take to accept a connection before the runner stops waiting (it logs and leaves the Pod not Ready). */
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+/** One Pod the runner looks after. */
+interface Running {
+  readonly uid: string;
+  readonly key: string;
+  readonly ip: string;
+  readonly index: number;
+  readonly netns: string;
+  readonly dir: string;
+  child: ChildProcess | null;
+  exited: Promise<void>;
+  /** Aborted when the Pod is stopped, so a readiness wait in progress gives up. */
+  readonly abort: AbortController;
+}
+
+/** Options of {@link runPodRunner}. */
+export interface PodRunnerOptions {
+  readonly echoBasic: string;
+}
+
+/** Runs the pod runner until SIGTERM or SIGINT. */
+export async function runPodRunner(options: PodRunnerOptions): Promise<void> {
+  const paths = statePaths();
+  const log = createLogger({ bindings: { component: 'pod-runner' } });
+  const api = KubeApi.load(paths.kubeconfig);
+  const runner = new PodRunner(api, options.echoBasic, paths.pods, log);
+  const reflector = new Reflector(api, PODS, null, {
+    changed: () => runner.kick(() => [...reflector.objects()] as PodObject[]),
+    error: (_type, error, retryInMs) => log.warn({ err: (error as Error).message, retryInMs }, 'watching Pods failed; retrying'),
+  }, log);
+  reflector.start();
+  await writeFile(join(paths.state, 'pod-runner.ready'), `${process.pid}\n`);
+  await new Promise<void>((done) => {
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+  log.info('stopping every pod');
+  await reflector.stop();
+  await runner.stopAll();
+  await api.close();
+}
+
+class PodRunner {
+  readonly #api: KubeApi;
+  readonly #echoBasic: string;
+  readonly #podsDir: string;
+  readonly #log: Logger;
+  readonly #running = new Map<string, Running>();
+  /** Pods whose image the runner does not run, by uid: logged once. */
+  readonly #skipped = new Set<string>();
+  #pass: Promise<void> = Promise.resolve();
+  #queued = false;
+  #stopping = false;
+
+  constructor(api: KubeApi, echoBasic: string, podsDir: string, log: Logger) {
+    this.#api = api;
+    this.#echoBasic = echoBasic;
+    this.#podsDir = podsDir;
+    this.#log = log;
+  }
+
+  /** Schedules a reconcile pass; passes never overlap, and a burst of changes makes one more pass, not many. */
+  kick(pods: () => PodObject[]): void {
+    if (this.#queued || this.#stopping) return;
+    this.#queued = true;
+    this.#pass = this.#pass.then(async () => {
+      this.#queued = false;
+      if (!this.#stopping) await this.#reconcile(pods());
+    }).catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'reconcile failed'));
+  }
+
+  async stopAll(): Promise<void> {
+    this.#stopping = true;
+    await this.#pass;
+    await Promise.all([...this.#running.values()].map((r) => this.#stop(r)));
+  }
+
+  async #reconcile(pods: PodObject[]): Promise<void> {
+    const wanted = new Map<string, PodObject>();
+    for (const pod of pods) {
+      const uid = pod.metadata?.uid;
+      if (uid === undefined || pod.metadata?.deletionTimestamp !== undefined) continue;
+      if (pod.status?.phase !== 'Running' || !pod.status.podIP) continue;
+      wanted.set(uid, pod);
+    }
+    // Stops first: the IP a stopping Pod frees may be the one a new Pod was just given.
+    const stops: Promise<void>[] = [];
+    for (const running of this.#running.values()) {
+      const pod = wanted.get(running.uid);
+      if (pod === undefined || pod.status?.podIP !== running.ip) stops.push(this.#stop(running));
+    }
+    await Promise.all(stops);
+    for (const uid of this.#skipped) if (!wanted.has(uid)) this.#skipped.delete(uid);
+    for (const [uid, pod] of wanted) {
+      if (this.#running.has(uid) || this.#skipped.has(uid)) continue;
+      await this.#start(pod).catch((error: unknown) => this.#log.error({ pod: keyOf(pod), err: (error as Error).message }, 'could not start the pod'));
+    }
+  }
+
+  async #start(pod: PodObject): Promise<void> {
+    const uid = pod.metadata!.uid!;
+    const key = keyOf(pod);
+    const chosen = runPlan(pod);
+    if (chosen.plan === null) {
+      this.#skipped.add(uid);
+      if (chosen.kind === 'placeholder') {
+        this.#log.info({ pod: key }, `not run: ${chosen.reason}; no test of these profiles sends it traffic, so it is marked Ready as it is`);
+        await this.#markReady(pod);
+      } else {
+        this.#log.warn({ pod: key }, `skipped: ${chosen.reason}; it stays not Ready`);
+      }
+      return;
+    }
+    const plan = chosen.plan;
+    const index = this.#freeIndex();
+    const ip = pod.status!.podIP!;
+    const netns = `${POD_NETNS_PREFIX}${index}`;
+    const dir = join(this.#podsDir, netns);
+    const running: Running = { uid, key, ip, index, netns, dir, child: null, exited: Promise.resolve(), abort: new AbortController() };
+    this.#running.set(uid, running);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const targets = await this.#writeVolumes(pod, plan, dir);
+    await forgetNeighbour(ip);
+    await createPodNetns(netns, `sbconfp${index}`, ip);
+    const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+    for (const [name, value] of Object.entries(plan.env)) env[name] = relocate(value, targets);
+    const log = openSync(join(dir, `${plan.container}.log`), 'a');
+    try {
+      const child = spawn('nsenter', [`--net=${netnsPath(netns)}`, '--', this.#echoBasic, ...plan.args.map((a) => relocate(a, targets))], { stdio: ['ignore', log, log], env });
+      running.child = child;
+      running.exited = new Promise((done) => child.on('exit', (code, signal) => {
+        running.child = null;
+        if (!running.abort.signal.aborted) this.#log.warn({ pod: key, code, signal }, 'the pod\'s server exited');
+        done();
+      }));
+      child.on('error', (error) => this.#log.error({ pod: key, err: error.message }, 'could not start echo-basic'));
+      if (child.pid !== undefined) await writeFile(join(dir, 'pid'), `${child.pid}\n`);
+    } finally {
+      closeSync(log);
+    }
+    this.#log.info({ pod: key, ip, netns }, 'started');
+    const port = readinessPort(plan.env);
+    void this.#awaitListening(running, port).then(async (listening) => {
+      if (!listening) return;
+      await this.#markReady(pod);
+      this.#log.info({ pod: key, ip, port }, 'Ready');
+    }).catch((error: unknown) => this.#log.error({ pod: key, err: (error as Error).message }, 'could not mark the pod Ready'));
+  }
+
+  /** Writes the Secret and ConfigMap volumes the container mounts; returns mountPath → directory. */
+  async #writeVolumes(pod: PodObject, plan: RunPlan, dir: string): Promise<Map<string, string>> {
+    const namespace = pod.metadata!.namespace!;
+    const fetched = new Map<string, Record<string, Buffer> | null>();
+    for (const volume of pod.spec?.volumes ?? []) {
+      const ref = volume.secret?.secretName !== undefined ? ['Secret', volume.secret.secretName] as const
+        : volume.configMap?.name !== undefined ? ['ConfigMap', volume.configMap.name] as const : null;
+      if (ref !== null) fetched.set(`${ref[0]}/${ref[1]}`, await this.#data(ref[0], namespace, ref[1]));
+    }
+    const targets = new Map<string, string>();
+    for (const [mountPath, volumeName] of plan.mounts) {
+      const volume = pod.spec?.volumes?.find((v) => v.name === volumeName);
+      if (volume === undefined) continue;
+      const files = volumeFiles(volume, (kind, name) => fetched.get(`${kind}/${name}`) ?? null);
+      if (files === null) continue;
+      const target = join(dir, 'volumes', mountPath);
+      await mkdir(target, { recursive: true });
+      for (const file of files) {
+        await mkdir(dirname(join(target, file.path)), { recursive: true });
+        await writeFile(join(target, file.path), file.content, { mode: 0o600 });
+      }
+      targets.set(mountPath, target);
+    }
+    return targets;
+  }
+
+  async #data(kind: 'Secret' | 'ConfigMap', namespace: string, name: string): Promise<Record<string, Buffer> | null> {
+    const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
+    try {
+      const object = await this.#api.get<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`);
+      const data: Record<string, Buffer> = {};
+      // Secret data is base64; ConfigMap data is text and its binaryData base64.
+      for (const [k, v] of Object.entries(object.data ?? {})) data[k] = kind === 'Secret' ? Buffer.from(v, 'base64') : Buffer.from(v, 'utf8');
+      for (const [k, v] of Object.entries(object.binaryData ?? {})) data[k] = Buffer.from(v, 'base64');
+      return data;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Connects to `ip:port` until a connection succeeds (true), or the Pod is stopped, its server exits
+   * or the timeout passes (false). A refused connect answers within a millisecond on a bridge, so a
+   * short pause between attempts keeps this from spinning.
+   */
+  async #awaitListening(running: Running, port: number): Promise<boolean> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (running.abort.signal.aborted || running.child === null) return false;
+      if (await tryConnect(running.ip, port)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.#log.warn({ pod: running.key, port }, `nothing listened within ${READY_TIMEOUT_MS / 1000} s; the pod stays not Ready`);
+    return false;
+  }
+
+  async #markReady(pod: PodObject): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const ready = new Set(['Ready', 'ContainersReady']);
+    const conditions = (pod.status?.conditions ?? []).filter((c) => !ready.has(c.type ?? ''));
+    const containerStatuses = ((pod.status as { containerStatuses?: Record<string, unknown>[] } | undefined)?.containerStatuses ?? [])
+      .map((s) => ({ ...s, ready: true, started: true }));
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata!.namespace!)}/pods/${encodeURIComponent(pod.metadata!.name!)}/status`;
+    // A merge patch replaces lists whole, so every condition is sent, ours replaced.
+    await this.#api.mergePatch(path, {
+      status: {
+        conditions: [...conditions, { type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }],
+        containerStatuses,
+      },
+    });
+  }
+
+  async #stop(running: Running): Promise<void> {
+    running.abort.abort();
+    const child = running.child;
+    if (child !== null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await running.exited;
+      clearTimeout(timer);
+    }
+    await deleteNetns(running.netns);
+    await forgetNeighbour(running.ip);
+    await rm(running.dir, { recursive: true, force: true });
+    this.#running.delete(running.uid);
+    this.#log.info({ pod: running.key, ip: running.ip }, 'stopped');
+  }
+
+  #freeIndex(): number {
+    const used = new Set([...this.#running.values()].map((r) => r.index));
+    let index = 0;
+    while (used.has(index)) index++;
+    return index;
+  }
+}
+
+function keyOf(pod: PodObject): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+function tryConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port, timeout: 1_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+    socket.once('error', () => done(false));
+  });
+}
