@@ -13,7 +13,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startControlPlane, type BinDirs } from './control-plane.ts';
 import { BRIDGE_IP, REPO_ROOT, RUN_NETNS, statePaths } from './layout.ts';
-import { createRunNetns, deleteNetns, netnsPath, netnsPids, ourNetns } from './netns.ts';
+import { createRunNetns, deleteNetns, netnsPath, netnsPids, ourNetns, releaseNetnsDir } from './netns.ts';
 import { runPodRunner } from './pod-runner.ts';
 import { alive, pidFiles, terminate } from './processes.ts';
 
@@ -62,6 +62,7 @@ async function down(quiet = false): Promise<void> {
     }
     await deleteNetns(name);
   }
+  await releaseNetnsDir();
   await rm(paths.state, { recursive: true, force: true });
   if (!quiet) say('down: no process, namespace or state of the run is left');
 }

@@ -4,6 +4,7 @@
  * machine's own network is never touched: every address and route here is inside a namespace made
  * for the run, and `down` deletes them all.
  */
+import { readdir, readFile, rmdir } from 'node:fs/promises';
 import { BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, POD_NETNS_PREFIX, RUN_NETNS } from './layout.ts';
 import { macForIp } from './pod-spec.ts';
 import { run, tryRun } from './processes.ts';
@@ -74,4 +75,22 @@ export async function createPodNetns(name: string, hostEnd: string, podIp: strin
  */
 export async function forgetNeighbour(podIp: string): Promise<void> {
   await tryRun('ip', ['neigh', 'del', podIp, 'dev', BRIDGE]);
+}
+
+/**
+ * Undoes what the first `ip netns add` on a machine does (it bind-mounts /run/netns on itself so
+ * that namespaces mounted there propagate), but only when no namespace at all is left in it: another
+ * user's namespaces keep it as it is.
+ */
+export async function releaseNetnsDir(): Promise<void> {
+  let left: string[];
+  try {
+    left = await readdir('/run/netns');
+  } catch {
+    return;
+  }
+  if (left.length > 0) return;
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  if (mounts.split('\n').some((line) => line.split(' ')[1] === '/run/netns')) await tryRun('umount', ['/run/netns']);
+  await rmdir('/run/netns').catch(() => {});
 }
