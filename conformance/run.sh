@@ -65,6 +65,9 @@ in_run setsid node --no-node-snapshot bin/signalbox.js controller \
   --admin-port 9901 --debug-port 9902 \
   >"$signalbox_log" 2>&1 </dev/null &
 signalbox_pid=$!
+# A pid file among the servers' makes `down` stop signalbox before the API server it talks to.
+kubeconfig=$(in_run printenv KUBECONFIG)
+echo "$signalbox_pid" >"$(dirname "$kubeconfig")/pids/70-signalbox.pid"
 ready=
 for _ in $(seq 1 300); do
   if in_run curl -sf -o /dev/null http://127.0.0.1:9901/readyz; then ready=1; break; fi
