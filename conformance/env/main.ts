@@ -8,7 +8,7 @@
  * and, used by `up` itself: `control-plane` (starts the servers from inside the run's namespace) and
  * `pod-runner` (the daemon that runs the Pods). Must run as root: it creates network namespaces.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startControlPlane, type BinDirs } from './control-plane.ts';
@@ -72,11 +72,16 @@ async function up(): Promise<void> {
   const paths = statePaths();
   // A Ctrl-C (or a TERM) while coming up tears everything down instead of leaving half a cluster.
   let interrupted = false;
+  let starter: ChildProcess | null = null;
+  let starterGone: Promise<unknown> = Promise.resolve();
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     say(`${signal}: tearing down`);
-    void down().finally(() => process.exit(130));
+    // The starter must be gone before `down` reads the pid files, or it could start one more server
+    // behind its back. A terminal's Ctrl-C has reached it already; a TERM sent to us alone has not.
+    starter?.kill('SIGKILL');
+    void starterGone.then(() => down()).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -94,7 +99,12 @@ async function up(): Promise<void> {
     // nsenter, not `ip netns exec`: that one also gives the command a mount namespace of its own, in
     // which the pods' namespaces the runner makes would be mounted out of `down`'s sight.
     const child = spawn('nsenter', [`--net=${netnsPath(RUN_NETNS)}`, '--', process.execPath, '--no-node-snapshot', join(import.meta.dirname, 'main.ts'), 'control-plane', binDirs.k8s, binDirs.conformance], { stdio: 'inherit' });
-    child.on('close', (code) => done(code));
+    starter = child;
+    starterGone = new Promise((gone) => child.on('close', gone));
+    child.on('close', (code) => {
+      starter = null;
+      done(code);
+    });
   });
   if (interrupted) return;
   if (status !== 0) {
