@@ -38,6 +38,8 @@ interface Running {
   exited: Promise<void>;
   /** Aborted when the Pod is stopped, so a readiness wait in progress gives up. */
   readonly abort: AbortController;
+  /** The stop in progress or done: a server that exits and a pass that drops its Pod may both ask. */
+  stopped: Promise<void> | null;
 }
 
 /** Options of {@link runPodRunner}. */
@@ -75,6 +77,10 @@ class PodRunner {
   readonly #running = new Map<string, Running>();
   /** Pods whose image the runner does not run, by uid: logged once. */
   readonly #skipped = new Set<string>();
+  /** Pods to start again no earlier than this (performance.now()), by uid: a server that exited, a volume not there yet. */
+  readonly #backoff = new Map<string, { notBefore: number; delayMs: number }>();
+  #pods: () => PodObject[] = () => [];
+  #retryTimer: NodeJS.Timeout | null = null;
   #pass: Promise<void> = Promise.resolve();
   #queued = false;
   #stopping = false;
@@ -87,7 +93,8 @@ class PodRunner {
   }
 
   /** Schedules a reconcile pass; passes never overlap, and a burst of changes makes one more pass, not many. */
-  kick(pods: () => PodObject[]): void {
+  kick(pods: () => PodObject[] = this.#pods): void {
+    this.#pods = pods;
     if (this.#queued || this.#stopping) return;
     this.#queued = true;
     this.#pass = this.#pass.then(async () => {
@@ -98,6 +105,7 @@ class PodRunner {
 
   async stopAll(): Promise<void> {
     this.#stopping = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     await this.#pass;
     await Promise.all([...this.#running.values()].map((r) => this.#stop(r)));
   }
@@ -118,10 +126,37 @@ class PodRunner {
     }
     await Promise.all(stops);
     for (const uid of this.#skipped) if (!wanted.has(uid)) this.#skipped.delete(uid);
+    for (const uid of this.#backoff.keys()) if (!wanted.has(uid)) this.#backoff.delete(uid);
+    let nextRetry = Infinity;
     for (const [uid, pod] of wanted) {
       if (this.#running.has(uid) || this.#skipped.has(uid)) continue;
-      await this.#start(pod).catch((error: unknown) => this.#log.error({ pod: keyOf(pod), err: (error as Error).message }, 'could not start the pod'));
+      const backoff = this.#backoff.get(uid);
+      if (backoff !== undefined && backoff.notBefore > performance.now()) {
+        nextRetry = Math.min(nextRetry, backoff.notBefore);
+        continue;
+      }
+      await this.#start(pod).catch((error: unknown) => {
+        this.#log.error({ pod: keyOf(pod), err: (error as Error).message }, 'could not start the pod');
+        this.#delay(uid);
+      });
+      const delayed = this.#backoff.get(uid);
+      if (!this.#running.has(uid) && delayed !== undefined) nextRetry = Math.min(nextRetry, delayed.notBefore);
     }
+    // Nothing about the Pod changes when its Secret appears or its server's backoff ends: no event
+    // would bring it back, so a pass is scheduled for the earliest retry.
+    if (nextRetry !== Infinity && this.#retryTimer === null && !this.#stopping) {
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = null;
+        this.kick();
+      }, Math.max(0, nextRetry - performance.now()));
+    }
+  }
+
+  /** Holds the Pod back before its next start: 1 s, doubling to 30 s, as a kubelet's crash-loop backoff does. */
+  #delay(uid: string): void {
+    const previous = this.#backoff.get(uid);
+    const delayMs = previous === undefined ? 1_000 : Math.min(30_000, previous.delayMs * 2);
+    this.#backoff.set(uid, { notBefore: performance.now() + delayMs, delayMs });
   }
 
   async #start(pod: PodObject): Promise<void> {
@@ -139,15 +174,23 @@ class PodRunner {
       return;
     }
     const plan = chosen.plan;
+    const volumes = await this.#volumeData(pod, plan);
+    if (volumes.missing.length > 0) {
+      // The kubelet, too, waits for a volume's Secret or ConfigMap before it starts the container:
+      // the suite creates its certificate Secrets after the Deployments that mount them.
+      this.#log.info({ pod: key, missing: volumes.missing }, 'waiting for the volumes\' sources');
+      this.#delay(uid);
+      return;
+    }
     const index = this.#freeIndex();
     const ip = pod.status!.podIP!;
     const netns = `${POD_NETNS_PREFIX}${index}`;
     const dir = join(this.#podsDir, netns);
-    const running: Running = { uid, key, ip, index, netns, dir, child: null, exited: Promise.resolve(), abort: new AbortController() };
+    const running: Running = { uid, key, ip, index, netns, dir, child: null, exited: Promise.resolve(), abort: new AbortController(), stopped: null };
     this.#running.set(uid, running);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const targets = await this.#writeVolumes(pod, plan, dir);
+    const targets = await this.#writeVolumes(pod, plan, dir, volumes.fetched);
     await forgetNeighbour(ip);
     await createPodNetns(netns, `sbconfp${index}`, ip);
     const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -158,8 +201,12 @@ class PodRunner {
       running.child = child;
       running.exited = new Promise((done) => child.on('exit', (code, signal) => {
         running.child = null;
-        if (!running.abort.signal.aborted) this.#log.warn({ pod: key, code, signal }, 'the pod\'s server exited');
         done();
+        if (running.abort.signal.aborted) return;
+        // restartPolicy Always: clean up, and start it again after a backoff.
+        this.#log.warn({ pod: key, code, signal }, 'the pod\'s server exited; starting it again after a backoff');
+        this.#delay(uid);
+        void this.#stop(running).then(() => this.kick());
       }));
       child.on('error', (error) => this.#log.error({ pod: key, err: error.message }, 'could not start echo-basic'));
       if (child.pid !== undefined) await writeFile(join(dir, 'pid'), `${child.pid}\n`);
@@ -171,19 +218,31 @@ class PodRunner {
     void this.#awaitListening(running, port).then(async (listening) => {
       if (!listening) return;
       await this.#markReady(pod);
+      this.#backoff.delete(uid);
       this.#log.info({ pod: key, ip, port }, 'Ready');
     }).catch((error: unknown) => this.#log.error({ pod: key, err: (error as Error).message }, 'could not mark the pod Ready'));
   }
 
-  /** Writes the Secret and ConfigMap volumes the container mounts; returns mountPath → directory. */
-  async #writeVolumes(pod: PodObject, plan: RunPlan, dir: string): Promise<Map<string, string>> {
+  /** The Secrets and ConfigMaps the container's mounts name, and which of them do not exist (yet). */
+  async #volumeData(pod: PodObject, plan: RunPlan): Promise<{ fetched: Map<string, Record<string, Buffer> | null>; missing: string[] }> {
     const namespace = pod.metadata!.namespace!;
     const fetched = new Map<string, Record<string, Buffer> | null>();
+    const missing: string[] = [];
+    const mounted = new Set(plan.mounts.values());
     for (const volume of pod.spec?.volumes ?? []) {
+      if (volume.name === undefined || !mounted.has(volume.name)) continue;
       const ref = volume.secret?.secretName !== undefined ? ['Secret', volume.secret.secretName] as const
         : volume.configMap?.name !== undefined ? ['ConfigMap', volume.configMap.name] as const : null;
-      if (ref !== null) fetched.set(`${ref[0]}/${ref[1]}`, await this.#data(ref[0], namespace, ref[1]));
+      if (ref === null) continue;
+      const data = await this.#data(ref[0], namespace, ref[1]);
+      fetched.set(`${ref[0]}/${ref[1]}`, data);
+      if (data === null) missing.push(`${ref[0]} ${namespace}/${ref[1]}`);
     }
+    return { fetched, missing };
+  }
+
+  /** Writes the Secret and ConfigMap volumes the container mounts; returns mountPath → directory. */
+  async #writeVolumes(pod: PodObject, plan: RunPlan, dir: string, fetched: Map<string, Record<string, Buffer> | null>): Promise<Map<string, string>> {
     const targets = new Map<string, string>();
     for (const [mountPath, volumeName] of plan.mounts) {
       const volume = pod.spec?.volumes?.find((v) => v.name === volumeName);
@@ -248,7 +307,12 @@ class PodRunner {
     });
   }
 
-  async #stop(running: Running): Promise<void> {
+  #stop(running: Running): Promise<void> {
+    running.stopped ??= this.#doStop(running);
+    return running.stopped;
+  }
+
+  async #doStop(running: Running): Promise<void> {
     running.abort.abort();
     const child = running.child;
     if (child !== null) {
