@@ -57,7 +57,10 @@ async function down(quiet = false): Promise<void> {
   for (const name of await ourNetns()) {
     const pids = await netnsPids(name);
     if (pids.length > 0) {
-      if (!quiet) say(`stopping ${pids.length} process(es) left in ${name}`);
+      if (!quiet) {
+        const names = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').then((c) => `${c.trim()} (${pid})`, () => String(pid))));
+        say(`stopping what is left in ${name}: ${names.join(', ')}`);
+      }
       await terminate(pids, 5_000);
     }
     await deleteNetns(name);

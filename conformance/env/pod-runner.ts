@@ -135,9 +135,12 @@ class PodRunner {
         nextRetry = Math.min(nextRetry, backoff.notBefore);
         continue;
       }
-      await this.#start(pod).catch((error: unknown) => {
-        this.#log.error({ pod: keyOf(pod), err: (error as Error).message }, 'could not start the pod');
+      await this.#start(pod).catch(async (error: unknown) => {
+        this.#log.error({ pod: keyOf(pod), err: (error as Error).message }, 'could not start the pod; trying again after a backoff');
         this.#delay(uid);
+        // Half a start (a namespace without a server) is undone, so that the retry starts clean.
+        const half = this.#running.get(uid);
+        if (half !== undefined) await this.#stop(half);
       });
       const delayed = this.#backoff.get(uid);
       if (!this.#running.has(uid) && delayed !== undefined) nextRetry = Math.min(nextRetry, delayed.notBefore);
