@@ -112,7 +112,8 @@ t=$SECONDS
 env_tool down
 trap - EXIT
 say "down in $((SECONDS - t)) s"
-left=$(ps -eo pid=,args= | grep -E "$HOME/.cache/signalbox/(conformance|k8s)/|conformance/env/main.ts (pod-runner|control-plane)" | grep -v grep || true)
+# Only this run's processes: the e2e tests of someone else may be running the same kube-apiserver binary.
+left=$(ps -eo pid=,args= | grep -E "conformance-run|$HOME/.cache/signalbox/conformance/|conformance/env/main.ts (pod-runner|control-plane)" | grep -v grep || true)
 [ -z "$left" ] || fail "processes outlived down: $left"
 ! ip netns list | grep -q '^signalbox-conf' || fail "network namespaces outlived down: $(ip netns list | xargs)"
 ! grep -q ' /run/netns' /proc/mounts || [ -n "$(ls -A /run/netns 2>/dev/null)" ] || fail "/run/netns is still mounted with nothing in it"
