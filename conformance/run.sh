@@ -56,13 +56,15 @@ spec:
 EOF
 
 say "starting signalbox controller on 10.244.0.1:80 and :443 (log: $signalbox_log)"
-# In its own session, so that a Ctrl-C reaches only this script, which then stops it through `down`
-# (which stops every process left in the run's namespace).
-in_run setsid node --no-node-snapshot bin/signalbox.js controller \
+# In its own session, so that a Ctrl-C reaches only this script, which then stops it through `down`.
+# Called directly, not through in_run: a backgrounded function would be a subshell, and $! its pid.
+# Every step (exec, nsenter, setsid) execs the next, so $! is signalbox's own pid.
+conformance/env/exec setsid node --no-node-snapshot bin/signalbox.js controller \
   --kubeconfig "$(in_run printenv KUBECONFIG)" \
   --http-port 80 --https-port 443 \
   --publish-address 10.244.0.1 \
   --admin-port 9901 --debug-port 9902 \
+  --grace 2s \
   >"$signalbox_log" 2>&1 </dev/null &
 signalbox_pid=$!
 # A pid file among the servers' makes `down` stop signalbox before the API server it talks to.

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { KubeApi, KubeApiError } from '../../src/k8s/kube-api.ts';
@@ -19,7 +19,7 @@ import type { ResourceType } from '../../src/k8s/resources.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { NODE_NAME, POD_NETNS_PREFIX, statePaths } from './layout.ts';
 import { createPodNetns, deleteNetns, forgetNeighbour, netnsPath } from './netns.ts';
-import { readinessPort, relocate, runPlan, volumeFiles, type PodObject, type RunPlan } from './pod-spec.ts';
+import { overlaidMount, readinessPort, relocate, runPlan, volumeFiles, type PodObject, type RunPlan } from './pod-spec.ts';
 
 const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', fieldSelector: `spec.nodeName=${NODE_NAME}` };
 /** How long a server may take to accept a connection before the runner stops waiting (it logs and leaves the Pod not Ready). */
@@ -193,14 +193,15 @@ class PodRunner {
     this.#running.set(uid, running);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const targets = await this.#writeVolumes(pod, plan, dir, volumes.fetched);
+    const { overlays, relocated } = await this.#writeVolumes(pod, plan, dir, volumes.fetched);
     await forgetNeighbour(ip);
     await createPodNetns(netns, `sbconfp${index}`, ip);
     const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
-    for (const [name, value] of Object.entries(plan.env)) env[name] = relocate(value, targets);
+    for (const [name, value] of Object.entries(plan.env)) env[name] = relocate(value, relocated);
     const log = openSync(join(dir, `${plan.container}.log`), 'a');
     try {
-      const child = spawn('nsenter', [`--net=${netnsPath(netns)}`, '--', this.#echoBasic, ...plan.args.map((a) => relocate(a, targets))], { stdio: ['ignore', log, log], env });
+      const [command, args] = this.#command(netns, [this.#echoBasic, ...plan.args.map((a) => relocate(a, relocated))], overlays);
+      const child = spawn(command, args, { stdio: ['ignore', log, log], env });
       running.child = child;
       running.exited = new Promise((done) => child.on('exit', (code, signal) => {
         running.child = null;
@@ -244,23 +245,54 @@ class PodRunner {
     return { fetched, missing };
   }
 
-  /** Writes the Secret and ConfigMap volumes the container mounts; returns mountPath → directory. */
-  async #writeVolumes(pod: PodObject, plan: RunPlan, dir: string, fetched: Map<string, Record<string, Buffer> | null>): Promise<Map<string, string>> {
-    const targets = new Map<string, string>();
+  /**
+   * Writes the Secret and ConfigMap volumes the container mounts: into the upper layer of an overlay
+   * of their top-level directory where they can be (see overlaidMount), else into a directory of
+   * the pod's that env values and args are relocated to.
+   */
+  async #writeVolumes(pod: PodObject, plan: RunPlan, dir: string, fetched: Map<string, Record<string, Buffer> | null>): Promise<{ overlays: Map<string, string>; relocated: Map<string, string> }> {
+    const overlays = new Map<string, string>();
+    const relocated = new Map<string, string>();
     for (const [mountPath, volumeName] of plan.mounts) {
       const volume = pod.spec?.volumes?.find((v) => v.name === volumeName);
       if (volume === undefined) continue;
       const files = volumeFiles(volume, (kind, name) => fetched.get(`${kind}/${name}`) ?? null);
       if (files === null) continue;
-      const target = join(dir, 'volumes', mountPath);
+      const overlaid = overlaidMount(mountPath);
+      let target: string;
+      if (overlaid !== null && (await isDirectory(overlaid.top))) {
+        const layer = join(dir, 'overlay', overlaid.top.slice(1));
+        overlays.set(overlaid.top, layer);
+        target = join(layer, 'upper', overlaid.below);
+      } else {
+        target = join(dir, 'volumes', mountPath);
+        relocated.set(mountPath, target);
+      }
       await mkdir(target, { recursive: true });
       for (const file of files) {
         await mkdir(dirname(join(target, file.path)), { recursive: true });
         await writeFile(join(target, file.path), file.content, { mode: 0o600 });
       }
-      targets.set(mountPath, target);
     }
-    return targets;
+    for (const layer of overlays.values()) await mkdir(join(layer, 'work'), { recursive: true });
+    return { overlays, relocated };
+  }
+
+  /**
+   * The command that starts `argv` in the pod's network namespace and, when the pod has overlays,
+   * in a mount namespace of its own where they are mounted: private, so nothing of it reaches the
+   * machine's mounts, and gone with the process. Each step execs the next, so the pid is the server's.
+   */
+  #command(netns: string, argv: readonly string[], overlays: ReadonlyMap<string, string>): [string, string[]] {
+    const enter = [`--net=${netnsPath(netns)}`, '--', ...argv];
+    if (overlays.size === 0) return ['nsenter', enter];
+    const mounts = [...overlays].map(([top, layer]) => {
+      // Overlay options are split on commas and colons; the state paths are ours and have neither.
+      if (/[,:]/.test(layer)) throw new Error(`cannot overlay ${top}: ${layer} has a comma or a colon`);
+      return `mount -t overlay overlay -o ${shellQuote(`lowerdir=${top},upperdir=${layer}/upper,workdir=${layer}/work`)} ${shellQuote(top)}`;
+    });
+    const script = ['set -e', ...mounts, 'exec nsenter "$@"'].join('\n');
+    return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', ...enter]];
   }
 
   async #data(kind: 'Secret' | 'ConfigMap', namespace: string, name: string): Promise<Record<string, Buffer> | null> {
@@ -356,4 +388,12 @@ function tryConnect(host: string, port: number): Promise<boolean> {
     });
     socket.once('error', () => done(false));
   });
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -148,10 +148,11 @@ function expand(value: string, env: Record<string, string>): string {
 }
 
 /**
- * Rewrites `value` when it is a path under one of `mounts` (mountPath → directory on this machine):
- * the pods share the machine's file system, so a volume cannot sit at its mountPath (/etc/…) without
- * writing there for every pod; its files go to the pod's own directory and the paths the container
- * is given follow them. The longest mountPath wins; other values are returned as they are.
+ * Rewrites `value` when it is a path under one of `mounts` (mountPath → directory on this machine),
+ * for a volume that cannot be overlaid at its mountPath ({@link overlaidMount} is null, or its
+ * top-level directory does not exist here): its files go to the pod's own directory, and the env
+ * values and args the container is given follow them. The longest mountPath wins; other values are
+ * returned as they are.
  */
 export function relocate(value: string, mounts: ReadonlyMap<string, string>): string {
   let best: [string, string] | null = null;
@@ -160,6 +161,29 @@ export function relocate(value: string, mounts: ReadonlyMap<string, string>): st
     if ((value === base || value.startsWith(`${base}/`)) && (best === null || base.length > best[0].length)) best = [base, target];
   }
   return best === null ? value : best[1] + value.slice(best[0].length);
+}
+
+/** Where a volume mounted at an absolute mountPath goes in the pod's own view of the file system. */
+export interface OverlaidMount {
+  /** The top-level directory overlaid in the pod's mount namespace (`/etc`). */
+  readonly top: string;
+  /** The mountPath below it (`secret-volume`), where the files go in the overlay's upper layer. */
+  readonly below: string;
+}
+
+/**
+ * How a volume appears at `mountPath` for the pod's process alone: the runner overlays the
+ * top-level directory (`/etc` for `/etc/secret-volume`) in a mount namespace of the pod's own, with
+ * the volume's files in the overlay's upper layer; the machine's `/etc` is never written. Null for
+ * a mountPath that is a top-level directory itself or has `..` in it: those are relocated instead
+ * (see {@link relocate}).
+ */
+export function overlaidMount(mountPath: string): OverlaidMount | null {
+  const normal = posix.normalize(mountPath).replace(/\/+$/, '');
+  if (!posix.isAbsolute(normal) || normal.split('/').includes('..')) return null;
+  const [, top, ...rest] = normal.split('/');
+  if (top === undefined || top === '' || rest.length === 0) return null;
+  return { top: `/${top}`, below: rest.join('/') };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { containerEnv, imageKind, macForIp, readinessPort, relocate, runPlan, volumeFiles, type PodObject } from '../../conformance/env/pod-spec.ts';
+import { containerEnv, imageKind, macForIp, overlaidMount, readinessPort, relocate, runPlan, volumeFiles, type PodObject } from '../../conformance/env/pod-spec.ts';
 
 /** A Pod like the suite's tls-backend in gateway-conformance-infra (base/manifests.yaml). */
 const tlsBackend: PodObject = {
@@ -70,6 +70,14 @@ describe('the volumes of a pod', () => {
   test('a missing Secret, or a volume of another kind, gives nothing', () => {
     assert.equal(volumeFiles({ name: 'v', secret: { secretName: 'absent' } }, secrets), null);
     assert.equal(volumeFiles({ name: 'v' }, secrets), null);
+  });
+
+  test('a volume below a top-level directory is overlaid there, so its files are at the mountPath for the pod alone', () => {
+    assert.deepEqual(overlaidMount('/etc/secret-volume'), { top: '/etc', below: 'secret-volume' });
+    assert.deepEqual(overlaidMount('/etc/a/b/'), { top: '/etc', below: 'a/b' });
+    assert.equal(overlaidMount('/root'), null, 'a top-level directory itself is relocated instead');
+    assert.equal(overlaidMount('/'), null);
+    assert.equal(overlaidMount('relative/path'), null);
   });
 
   test('paths under a mountPath follow the volume to the pod\'s directory; the longest mount wins', () => {
