@@ -9,7 +9,7 @@
  * `pod-runner` (the daemon that runs the Pods). Must run as root: it creates network namespaces.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startControlPlane, type BinDirs } from './control-plane.ts';
 import { BRIDGE_IP, REPO_ROOT, RUN_NETNS, statePaths } from './layout.ts';
@@ -41,7 +41,9 @@ function binDirOf(script: string): Promise<string> {
  */
 async function down(quiet = false): Promise<void> {
   const paths = statePaths();
-  const daemons = await pidFiles(paths.pids);
+  // A pid file outlives a reboot, and its pid may then be anybody's: only a process that is inside
+  // the run's namespace is ours to stop.
+  const daemons = await ours(await pidFiles(paths.pids));
   const runner = daemons.filter((d) => d.name.endsWith('pod-runner'));
   // The pod runner stops up to every pod at once, each with a grace of 5 s.
   if (runner.length > 0) await terminate(runner.map((d) => d.pid), 15_000);
@@ -68,6 +70,14 @@ async function down(quiet = false): Promise<void> {
   await releaseNetnsDir();
   await rm(paths.state, { recursive: true, force: true });
   if (!quiet) say('down: no process, namespace or state of the run is left');
+}
+
+/** The daemons whose process is inside the run's network namespace (none when it is gone). */
+async function ours(daemons: { name: string; pid: number }[]): Promise<{ name: string; pid: number }[]> {
+  const inode = await stat(netnsPath(RUN_NETNS)).then((s) => s.ino, () => null);
+  if (inode === null) return [];
+  const inRun = async (pid: number) => (await readlink(`/proc/${pid}/ns/net`).catch(() => '')) === `net:[${inode}]`;
+  return (await Promise.all(daemons.map(async (d) => ((await inRun(d.pid)) ? d : null)))).filter((d): d is { name: string; pid: number } => d !== null);
 }
 
 async function up(): Promise<void> {
