@@ -18,7 +18,7 @@ $(DEPS): package.json package-lock.json .node-version
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: help deps test e2e typecheck demo demo-shards demo-pausing bench bench-scripts bench-protocols compile-example golden
+.PHONY: help deps test e2e conformance conformance-up conformance-down typecheck demo demo-shards demo-pausing bench bench-scripts bench-protocols compile-example golden
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,6 +32,17 @@ test: $(DEPS) ## type-check and run the test suite
 e2e: $(DEPS) ## end-to-end tests against a real kube-apiserver and etcd (builds them on first use)
 	scripts/k8s-binaries.sh >/dev/null
 	node --no-node-snapshot --test --test-concurrency=1 "e2e/**/*.e2e.ts"
+
+# The Gateway API conformance environment (conformance/README.md): needs root (network namespaces)
+# and Go; the binaries are built on first use (~6 min on a warm Go cache).
+conformance: $(DEPS) ## Gateway API conformance suite against signalbox in network namespaces (root, Go; SUITE_ARGS='-run-test=NAME')
+	conformance/run.sh
+
+conformance-up: $(DEPS) ## bring up the conformance environment alone (then: conformance/env/exec kubectl get pods -A)
+	node --no-node-snapshot conformance/env/main.ts up
+
+conformance-down: ## stop the conformance environment: every process, namespace and state file
+	node --no-node-snapshot conformance/env/main.ts down
 
 typecheck: $(DEPS) ## type-check only
 	npm run --silent typecheck
