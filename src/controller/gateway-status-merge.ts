@@ -78,7 +78,10 @@ export function gatewayClassStatus(current: CurrentObject, status: ObjectStatus,
   const previous = readConditions(statusField(current, 'conditions'));
   if (newerThan(previous, generation)) return null;
   const conditions = mergeConditions(previous, stampConditions([...status.conditions, ...extra], previous, generation, now), OWNED_CONDITIONS.GatewayClass!);
-  return differs(current, { conditions }) ? { conditions } : null;
+  const wanted: Record<string, unknown> = { conditions };
+  // What the class's Gateways support, as the conformance suite and users read it (GEP-2162).
+  if (status.supportedFeatures !== undefined) wanted.supportedFeatures = status.supportedFeatures.map((name) => ({ name }));
+  return differs(current, wanted) ? wanted : null;
 }
 
 /**

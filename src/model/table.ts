@@ -473,6 +473,8 @@ export interface ObjectStatus {
    * configured addresses or the pod IP).
    */
   readonly addresses?: readonly GatewayStatusAddress[];
+  /** GatewayClasses: the Gateway API features their Gateways support, sorted (`status.supportedFeatures[].name`). */
+  readonly supportedFeatures?: readonly string[];
 }
 
 /** The routing table proper: what the data plane serves. */

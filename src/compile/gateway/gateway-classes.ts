@@ -8,6 +8,7 @@ import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isUnset } from '../shared/guards.ts';
 import { indexObjects } from '../shared/objects.ts';
 import { isFalse, isTrue } from './conditions.ts';
+import { SUPPORTED_FEATURES } from './features.ts';
 
 /** Our GatewayClasses: accepted ones by name, and every one's status. */
 export interface OurClasses {
@@ -35,7 +36,7 @@ export function ourGatewayClasses(list: unknown, controllerName: string, sink: D
       continue;
     }
     accepted.add(id.name);
-    statuses.push({ kind: 'GatewayClass', namespace: '', name: id.name, ...generation, conditions: [isTrue('Accepted', 'Accepted', 'The GatewayClass is accepted by signalbox.')] });
+    statuses.push({ kind: 'GatewayClass', namespace: '', name: id.name, ...generation, conditions: [isTrue('Accepted', 'Accepted', 'The GatewayClass is accepted by signalbox.')], supportedFeatures: SUPPORTED_FEATURES });
   }
   return { accepted, refused, statuses };
 }
