@@ -84,7 +84,7 @@ say "running the suite: profiles $profiles ${SUITE_ARGS:+with $SUITE_ARGS }(log:
 suite_started=$SECONDS
 # shellcheck disable=SC2086 # SUITE_ARGS is a list of flags, split on purpose
 set +e
-in_run conformance.test -test.run TestConformance -test.v \
+in_run conformance.test -test.run TestConformance -test.v -test.timeout "${SUITE_TIMEOUT:-120m}" \
   -gateway-class="$gateway_class" \
   -conformance-profiles="$profiles" \
   -report-output "$here/conformance/report.yaml" \

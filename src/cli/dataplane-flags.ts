@@ -54,6 +54,7 @@ export interface DataplaneFlags {
   nginxConfigmap?: string;
   watchIngressWithoutClass?: boolean;
   gatewayControllerName?: string;
+  gatewayOwnPorts?: string;
   drain: string;
   grace: string;
   scriptStateBudget: string;
@@ -115,6 +116,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap to read ("off": none; default ingress-nginx/ingress-nginx-controller in the ingress-nginx profile)')
     .option('--watch-ingress-without-class', 'also serve Ingresses that name no class when no IngressClass of ours is the default (as ingress-nginx\'s flag)')
     .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": no Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
+    .option('--gateway-own-ports <http,https>', 'the Gateway listener ports --http-port and --https-port serve (the ports a Service maps onto them); other listener ports are opened as declared', '80,443')
     .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
     .option('--worker-heap-limit <size>', "each worker thread's V8 heap limit; past 85% of it a worker is replaced and drained (default: Node.js's own)")
@@ -166,12 +168,25 @@ const GATEWAY_CONTROLLER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
  * The compile option of `--gateway-controller-name`, when given: the name, or null for `off` (the
  * Gateway API is neither watched nor compiled). A name no GatewayClass could carry is refused.
  */
-export function gatewayCompileFlags(flags: { gatewayControllerName?: string }): { gatewayControllerName?: string | null } {
+export function gatewayCompileFlags(flags: { gatewayControllerName?: string; gatewayOwnPorts?: string }): { gatewayControllerName?: string | null; gatewayOwnPorts?: { http: number | null; https: number | null } } {
+  const ownPorts = flags.gatewayOwnPorts === undefined ? {} : { gatewayOwnPorts: gatewayOwnPorts(flags.gatewayOwnPorts) };
   const value = flags.gatewayControllerName;
-  if (value === undefined) return {};
-  if (value === 'off') return { gatewayControllerName: null };
+  if (value === undefined) return ownPorts;
+  if (value === 'off') return { gatewayControllerName: null, ...ownPorts };
   if (value.length > 253 || !GATEWAY_CONTROLLER.test(value)) throw new ConfigError(`--gateway-controller-name ${JSON.stringify(value)} is not DOMAIN/PATH (as example.com/gateway-controller), or "off"`);
-  return { gatewayControllerName: value };
+  return { gatewayControllerName: value, ...ownPorts };
+}
+
+/** `--gateway-own-ports HTTP,HTTPS`: two ports, either one `off`. */
+function gatewayOwnPorts(value: string): { http: number | null; https: number | null } {
+  const parts = value.split(',');
+  const port = (text: string | undefined, which: string): number | null => {
+    if (text === 'off') return null;
+    if (text === undefined || !/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new ConfigError(`--gateway-own-ports ${JSON.stringify(value)}: the ${which} port must be 1 to 65535 or "off", as in 80,443`);
+    return Number(text);
+  };
+  if (parts.length !== 2) throw new ConfigError(`--gateway-own-ports ${JSON.stringify(value)} is not HTTP,HTTPS (as 80,443)`);
+  return { http: port(parts[0], 'HTTP'), https: port(parts[1], 'HTTPS') };
 }
 
 /** A `namespace/name` flag value, or null when not given. */

@@ -281,6 +281,14 @@ export interface CompileOptions {
    * Absent: `signalbox.dev/gateway-controller`. Null: the Gateway API is not served at all.
    */
   readonly gatewayControllerName?: string | null;
+  /**
+   * The Gateway listener ports the data plane's own sockets serve (`--gateway-own-ports`): the
+   * ports clients reach `--http-port` and `--https-port` on, such as a Service's 80 and 443 mapped
+   * onto the container's 8080 and 8443. An HTTP listener on `http`, and an HTTPS or TLS listener on
+   * `https`, become table listeners with port null; any other port is opened as declared. Absent:
+   * 80 and 443.
+   */
+  readonly gatewayOwnPorts?: { readonly http: number | null; readonly https: number | null };
 }
 
 /** The default {@link CompileOptions.gatewayControllerName}. */

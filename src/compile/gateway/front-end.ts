@@ -39,6 +39,9 @@ export interface GatewayFrontEnd extends FrontEndOutput {
   ruleOf(provenance: string): RuleTargets | undefined;
 }
 
+/** The Gateway listener ports served by the data plane's own sockets when no option says: a Service's usual 80 and 443. */
+const DEFAULT_OWN_PORTS = Object.freeze({ http: 80, https: 443 });
+
 const NONE: GatewayFrontEnd = Object.freeze({ listeners: [], routes: [], defaultRoutes: [], tls: [], precedence: () => 0, statuses: () => [], owners: new Set<string>(), streams: [], ruleOf: () => undefined });
 
 /** Reads the Gateway API objects of a snapshot (any shape); nothing when the option turns it off. */
@@ -59,13 +62,14 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, lookup, sink);
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, lookup, sink);
 
-  const streamListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l)] as const)));
+  const own = options.gatewayOwnPorts ?? DEFAULT_OWN_PORTS;
+  const streamListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l, own)] as const)));
   const listenerOf = (name: string): Listener | undefined => streamListeners.get(name);
   const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, lookup, listenerOf, sink);
   const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
   const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
-  const listeners: Listener[] = programmed.map(tableListener).sort((a, b) => compareStrings(a.name, b.name));
+  const listeners: Listener[] = programmed.map((l) => tableListener(l, own)).sort((a, b) => compareStrings(a.name, b.name));
   const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);

@@ -288,13 +288,14 @@ function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): G
   });
 }
 
-/** The table listener of a programmed Gateway listener. */
-export function tableListener(l: GatewayListener): Listener {
+/** The table listener of a programmed Gateway listener; on one of `own` ports, the data plane's own socket (port null). */
+export function tableListener(l: GatewayListener, own: { readonly http: number | null; readonly https: number | null }): Listener {
   const protocol = l.protocol as Listener['protocol'];
+  const onOwn = (protocol === 'HTTP' && l.port === own.http) || ((protocol === 'HTTPS' || protocol === 'TLS') && l.port === own.https);
   return {
     name: l.tableName,
     protocol,
-    port: l.port,
+    port: onOwn ? null : l.port,
     // A TLS listener's routes carry the SNI names (the hostname narrowed them already).
     hostname: protocol === 'TLS' ? null : l.hostname,
     tls: protocol === 'HTTPS' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,
