@@ -99,6 +99,7 @@ export function gatewayStatus(current: CurrentObject, status: ObjectStatus, publ
     conditions: mergeConditions(previous, stampConditions(status.conditions, previous, generation, now), owned),
     listeners: (status.listeners ?? []).map((l) => listenerStatus(l, readConditions(previousListeners.get(l.name)?.conditions), generation, now)),
   };
+  if (status.kind === 'Gateway' && status.attachedListenerSets !== undefined) wanted.attachedListenerSets = status.attachedListenerSets;
   const addresses = status.kind === 'Gateway' ? (status.addresses ?? published) : null;
   if (addresses !== null) wanted.addresses = addresses.slice(0, MAX_ADDRESSES).map((a) => ({ type: a.type, value: a.value }));
   return differs(current, wanted) ? wanted : null;

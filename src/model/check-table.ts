@@ -165,7 +165,7 @@ type Report = (at: string, provenance: Provenance | readonly Provenance[], messa
 // The listeners a front end makes from the data plane's own flags name no object: `Listener/http`.
 const OWN_LISTENER = /^Listener\/[a-z0-9][-a-z0-9]*$/;
 // A Gateway listener's table name (src/compile/gateway/names.ts).
-const GATEWAY_LISTENER = /^gateway\/[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9]*$/;
+const GATEWAY_LISTENER = /^(?:gateway|listenerset)\/[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9]*$/;
 
 function checkListener(at: string, l: Listener, before: Listener | undefined, certificates: readonly Certificate[], report: Report): void {
   const p = l.provenance;

@@ -101,6 +101,7 @@ export const DIAGNOSTIC_CODES = {
   GatewayListenerInvalid: { severity: 'error', meaning: 'a Gateway listener has a protocol, hostname, TLS mode or allowedRoutes signalbox cannot serve: that listener is not served' },
   GatewayListenerRefInvalid: { severity: 'error', meaning: 'a listener certificate reference (wrong kind, Secret missing or not a key pair) or route kind cannot be used: the listener is served without it, or not at all when it has no certificate left' },
   GatewayReferenceNotPermitted: { severity: 'error', meaning: 'a listener names a Secret in another namespace that no ReferenceGrant opens: it is not used' },
+  ListenerSetNotAllowed: { severity: 'error', meaning: 'a ListenerSet names a Gateway of ours whose spec.allowedListeners does not take its namespace: none of its listeners is served (Accepted False, NotAllowed)' },
   GatewayListenerConflicted: { severity: 'error', meaning: 'listeners of one Gateway share a port with other protocols, or a port and hostname: none of them is served (Conflicted)' },
   RouteRuleInvalid: { severity: 'error', meaning: 'a route rule has a match, filter, timeout or backendRef signalbox cannot apply as written: that rule is not served (the others are)' },
   RouteBackendKindUnsupported: { severity: 'error', meaning: 'a route backendRef (or ExtensionRef filter) names a kind signalbox does not serve: its share of requests is answered 500' },

@@ -473,6 +473,8 @@ export interface ObjectStatus {
    * configured addresses or the pod IP).
    */
   readonly addresses?: readonly GatewayStatusAddress[];
+  /** Gateways: how many ListenerSets are attached (accepted, with at least one valid listener). */
+  readonly attachedListenerSets?: number;
   /** GatewayClasses: the Gateway API features their Gateways support, sorted (`status.supportedFeatures[].name`). */
   readonly supportedFeatures?: readonly string[];
 }

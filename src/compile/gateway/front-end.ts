@@ -14,7 +14,8 @@ import { field, isRecord } from '../shared/guards.ts';
 import { compareStrings } from '../shared/order.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { ourGatewayClasses } from './gateway-classes.ts';
-import { readGateways, tableListener, type OurGateway } from './gateways.ts';
+import { claimPorts, readGateways, tableListener, type OurGateway } from './gateways.ts';
+import { readListenerSets } from './listener-sets.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
 import { readHttpRoutes, type RuleTargets } from './http-routes.ts';
 import { readTlsRoutes } from './tls-routes.ts';
@@ -54,8 +55,14 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
   const services = indexObjects(field(input, 'services'), 'Service', true, new DiagnosticSink());
   const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
-  const gateways = readGateways(field(input, 'gateways'), classes, secrets, grants, sink);
-  const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), namespaceLabels: namespaceLabels(field(input, 'namespaces')) };
+  const labels = namespaceLabels(field(input, 'namespaces'));
+  const read = readGateways(field(input, 'gateways'), classes, secrets, grants, sink);
+  const sets = readListenerSets(field(input, 'listenerSets'), new Map(read.map((g) => [g.owner.id.key, g])), labels, secrets, grants, sink);
+  // One protocol per port across every Gateway and ListenerSet, the older first.
+  const claimed = claimPorts([...read, ...sets], sink);
+  const gateways = claimed.filter((g) => g.parent === undefined);
+  const listenerSets = claimed.filter((g) => g.parent !== undefined);
+  const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), listenerSets: new Map(listenerSets.map((g) => [g.owner.id.key, g])), namespaceLabels: labels };
   const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   const tlsPolicies = new BackendTlsPolicies(field(input, 'backendTLSPolicies'), configMaps, sink);
   const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies };
@@ -63,18 +70,18 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, lookup, sink);
 
   const own = options.gatewayOwnPorts ?? DEFAULT_OWN_PORTS;
-  const streamListeners = new Map(gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l, own)] as const)));
+  const streamListeners = new Map(claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l, own)] as const)));
   const listenerOf = (name: string): Listener | undefined => streamListeners.get(name);
   const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, lookup, listenerOf, sink);
   const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
-  const programmed = gateways.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
+  const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
   const listeners: Listener[] = programmed.map((l) => tableListener(l, own)).sort((a, b) => compareStrings(a.name, b.name));
   const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
   const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records, ...tcp.records, ...udp.records];
-  const owners = new Set<string>([...gateways.map((g) => g.owner.id.provenance), ...records.map((r) => r.owner.id.provenance), ...classes.statuses.map((s) => `GatewayClass/${s.name}`)]);
+  const owners = new Set<string>([...claimed.map((g) => g.owner.id.provenance), ...records.map((r) => r.owner.id.provenance), ...classes.statuses.map((s) => `GatewayClass/${s.name}`)]);
   return {
     listeners,
     routes: [...http.candidates, ...grpc.candidates],
@@ -84,7 +91,7 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
     owners,
     streams: [...passthrough.streams, ...tcp.streams, ...udp.streams],
     ruleOf: (provenance) => http.rules.get(provenance) ?? grpc.rules.get(provenance),
-    statuses: (diagnostics) => [...statusesOf(classes.statuses, gateways, records, diagnostics), ...tlsPolicies.statuses()],
+    statuses: (diagnostics) => [...statusesOf(classes.statuses, claimed, records, diagnostics), ...tlsPolicies.statuses()],
   };
 }
 
@@ -97,9 +104,11 @@ function statusesOf(classStatuses: readonly ObjectStatus[], gateways: readonly O
     else list.push(d);
   }
   const attached = attachedRoutes(records);
+  const sets = new Map<string, number>();
+  for (const g of gateways) if (g.parent !== undefined && g.refused === null && g.listeners.some((l) => l.accepted)) sets.set(g.parent, (sets.get(g.parent) ?? 0) + 1);
   return [
     ...classStatuses,
-    ...gateways.map((g) => gatewayStatus(g, attached)),
+    ...gateways.map((g) => gatewayStatus(g, attached, sets.get(g.owner.id.key) ?? 0)),
     ...records.map((r) => routeStatus(r, byObject.get(r.owner.id.provenance) ?? [])),
   ];
 }

@@ -47,10 +47,14 @@ export interface GatewayListener {
   readonly provenance: string;
 }
 
-/** One of our Gateways. */
+/** One of our Gateways, or a ListenerSet attached to one (then `parent` names it). */
 export interface OurGateway {
   readonly owner: RankedOwner;
   readonly listeners: readonly GatewayListener[];
+  /** Gateways: which namespaces' ListenerSets may attach (`spec.allowedListeners`; default None). */
+  readonly allowedListeners: AllowedNamespaces;
+  /** ListenerSets: `namespace/name` of the Gateway it attaches to. */
+  readonly parent?: string;
   /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
   readonly refused: { readonly reason: string; readonly message: string } | null;
 }
@@ -68,10 +72,12 @@ export function readGateways(list: unknown, classes: { readonly accepted: Readon
     .sort(compareAge);
   const gateways = items.map((item, rank) => {
     const owner: RankedOwner = { id: item.id, rank, created: item.created };
-    return guarded(sink, item.id, { owner, listeners: [], refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink));
+    return guarded(sink, item.id, { owner, listeners: [], allowedListeners: NO_LISTENER_SETS, refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink));
   });
-  return claimPorts(gateways, sink);
+  return gateways;
 }
+
+const NO_LISTENER_SETS: AllowedNamespaces = Object.freeze({ from: 'None' });
 
 /**
  * Every Gateway is served by the same data plane, so one port speaks one protocol family for all
@@ -80,7 +86,7 @@ export function readGateways(list: unknown, classes: { readonly accepted: Readon
  * listener that would speak another family there — or a second TCP or UDP listener on it — is not
  * accepted (PortUnavailable), so that no table ever asks the data plane for two things on one port.
  */
-function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink): OurGateway[] {
+export function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink): OurGateway[] {
   const claims = new Map<string, { family: string; by: string }>();
   const familyOf = (p: string): string => (p === 'HTTP' ? 'http' : p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'tls');
   return gateways.map((g) => {
@@ -89,14 +95,14 @@ function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink): OurG
       const family = familyOf(l.protocol);
       const key = `${family === 'udp' ? 'udp' : 'tcp'} ${l.port}`;
       const claim = claims.get(key);
-      const gateway = `${g.owner.id.namespace}/${g.owner.id.name}`;
+      const gateway = `${g.owner.id.kind} ${g.owner.id.namespace}/${g.owner.id.name}`;
       if (claim === undefined) {
         claims.set(key, { family, by: gateway });
         return l;
       }
       const exclusive = family === 'tcp' || family === 'udp';
       if (claim.family === family && (!exclusive || claim.by === gateway)) return l;
-      const message = claim.family === family ? `port ${l.port} is already served to ${l.protocol} by Gateway ${claim.by}` : `port ${l.port} is already served to another protocol by Gateway ${claim.by}`;
+      const message = claim.family === family ? `port ${l.port} is already served to ${l.protocol} by ${claim.by}` : `port ${l.port} is already served to another protocol by ${claim.by}`;
       sink.report(g.owner.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
       const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
       return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', 'PortUnavailable', message), isFalse('Programmed', 'Invalid', message), resolved, isFalse('Conflicted', 'NoConflicts', 'No conflict within the Gateway.')] };
@@ -108,22 +114,25 @@ function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink): OurG
 function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): OurGateway {
   const spec = field(obj, 'spec');
   const className = field(spec, 'gatewayClassName') as string;
-  if (classes.refused.has(className)) return { owner, listeners: [], refused: { reason: 'Invalid', message: `GatewayClass ${className} is not accepted.` } };
+  const allowed = allowedNamespaces(field(field(spec, 'allowedListeners'), 'namespaces') ?? { from: 'None' });
+  const allowedListeners = 'problem' in allowed ? NO_LISTENER_SETS : allowed;
+  if ('problem' in allowed) sink.report(owner.id, 'GatewayListenerInvalid', 'error', `spec.allowedListeners: ${allowed.problem}; no ListenerSet may attach`, `${owner.id.provenance}/spec/allowedListeners`);
+  if (classes.refused.has(className)) return { owner, listeners: [], allowedListeners, refused: { reason: 'Invalid', message: `GatewayClass ${className} is not accepted.` } };
   const addresses = field(spec, 'addresses');
   if (Array.isArray(addresses) && addresses.length > 0) {
     sink.report(owner.id, 'GatewayAddressUnsupported', 'error', 'spec.addresses asks for addresses, and signalbox serves every Gateway on the addresses of its own Service: the Gateway is not served', `${owner.id.provenance}/spec/addresses`);
-    return { owner, listeners: [], refused: { reason: 'UnsupportedAddress', message: 'signalbox cannot assign requested addresses: remove spec.addresses to serve the Gateway on the data plane\'s own address.' } };
+    return { owner, listeners: [], allowedListeners, refused: { reason: 'UnsupportedAddress', message: 'signalbox cannot assign requested addresses: remove spec.addresses to serve the Gateway on the data plane\'s own address.' } };
   }
   const raw = field(spec, 'listeners');
   const entries = Array.isArray(raw) ? (raw as unknown[]) : [];
   const read = entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink));
-  return { owner, listeners: markConflicts(read, sink), refused: null };
+  return { owner, listeners: markConflicts(read, sink), allowedListeners, refused: null };
 }
 
 /** A listener before conflicts are looked at. */
 type Unchecked = GatewayListener;
 
-function readListener(owner: RankedOwner, entry: unknown, index: number, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): Unchecked {
+export function readListener(owner: RankedOwner, entry: unknown, index: number, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): Unchecked {
   const at = `${owner.id.provenance}/listener/${index}`;
   const name = typeof field(entry, 'name') === 'string' ? (field(entry, 'name') as string) : `#${index}`;
   const protocol = typeof field(entry, 'protocol') === 'string' ? (field(entry, 'protocol') as string) : '';
@@ -131,7 +140,7 @@ function readListener(owner: RankedOwner, entry: unknown, index: number, secrets
   const base = {
     gateway: owner,
     name,
-    tableName: tableListenerName(owner.id.namespace, owner.id.name, name),
+    tableName: tableListenerName(owner.id.namespace, owner.id.name, name, owner.id.kind === 'ListenerSet' ? 'ListenerSet' : 'Gateway'),
     protocol,
     port: isPortNumber(port) ? port : 0,
     hostname: null,
@@ -193,7 +202,7 @@ function readListener(owner: RankedOwner, entry: unknown, index: number, secrets
   };
 }
 
-function allowedNamespaces(value: unknown): AllowedNamespaces | { problem: string } {
+export function allowedNamespaces(value: unknown): AllowedNamespaces | { problem: string } {
   const from = field(value, 'from') ?? 'Same';
   if (from === 'Same' || from === 'All' || from === 'None') return { from };
   if (from !== 'Selector') return { problem: `allowedRoutes.namespaces.from ${JSON.stringify(from)} is not Same, All, Selector or None` };
@@ -265,7 +274,7 @@ function certificateNames(certPem: string): string[] {
  * them; two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
  * with the same hostname a HostnameConflict. None of a conflicting set is served.
  */
-function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
+export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
   const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
   const conflict = new Map<Unchecked, string>();
   const candidates = listeners.filter((l) => l.accepted);
@@ -306,15 +315,20 @@ export function tableListener(l: GatewayListener, own: { readonly http: number |
 
 /** Whether `l` takes routes from `namespace`, whose labels are `labels`. */
 export function allowsNamespace(l: GatewayListener, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
-  switch (l.namespaces.from) {
+  return namespaceAllowed(l.namespaces, l.gateway.id.namespace, namespace, labels);
+}
+
+/** Whether `allowed` (of an object in namespace `home`) takes an object of `namespace`, whose labels are `labels`. */
+export function namespaceAllowed(allowed: AllowedNamespaces, home: string, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+  switch (allowed.from) {
     case 'All':
       return true;
     case 'None':
       return false;
     case 'Same':
-      return namespace === l.gateway.id.namespace;
+      return namespace === home;
     case 'Selector':
-      return labels !== undefined && 'matches' in l.namespaces.selector && l.namespaces.selector.matches(labels);
+      return labels !== undefined && 'matches' in allowed.selector && allowed.selector.matches(labels);
   }
 }
 

@@ -25,9 +25,10 @@ export const KINDS_OF_PROTOCOL: Readonly<Record<string, readonly RouteKind[]>> =
 };
 
 /**
- * The routing-table name of a Gateway's listener: `gateway/<namespace>/<gateway>/<listener>`
- * (a listener name is a DNS-1123 label, so the parts never run together).
+ * The routing-table name of a Gateway's listener: `gateway/<namespace>/<gateway>/<listener>`, or a
+ * ListenerSet's: `listenerset/<namespace>/<name>/<listener>` (a listener name is a DNS-1123 label,
+ * so the parts never run together).
  */
-export function tableListenerName(namespace: string, gateway: string, listener: string): string {
-  return `gateway/${namespace}/${gateway}/${listener}`;
+export function tableListenerName(namespace: string, gateway: string, listener: string, kind: 'Gateway' | 'ListenerSet' = 'Gateway'): string {
+  return `${kind === 'ListenerSet' ? 'listenerset' : 'gateway'}/${namespace}/${gateway}/${listener}`;
 }

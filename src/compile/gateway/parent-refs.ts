@@ -32,6 +32,8 @@ export interface ParentResult {
 /** What the attachment of routes reads: our Gateways by `namespace/name`, and namespace labels. */
 export interface ParentContext {
   readonly gateways: ReadonlyMap<string, OurGateway>;
+  /** Our ListenerSets (attached to one of our Gateways) by `namespace/name`. */
+  readonly listenerSets: ReadonlyMap<string, OurGateway>;
   readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
@@ -46,14 +48,14 @@ export function attachRoute(kind: RouteKind, namespace: string, parentRefs: unkn
     const refKind = field(raw, 'kind') ?? 'Gateway';
     const name = field(raw, 'name');
     const refNamespace = field(raw, 'namespace') ?? namespace;
-    if (group !== GATEWAY_API_GROUP || refKind !== 'Gateway' || typeof name !== 'string' || typeof refNamespace !== 'string') continue;
-    const gateway = context.gateways.get(`${refNamespace}/${name}`);
+    if (group !== GATEWAY_API_GROUP || (refKind !== 'Gateway' && refKind !== 'ListenerSet') || typeof name !== 'string' || typeof refNamespace !== 'string') continue;
+    const gateway = (refKind === 'Gateway' ? context.gateways : context.listenerSets).get(`${refNamespace}/${name}`);
     if (gateway === undefined) continue;
     const sectionName = field(raw, 'sectionName');
     const port = field(raw, 'port');
     const ref: ParentReference = {
       group: GATEWAY_API_GROUP,
-      kind: 'Gateway',
+      kind: refKind,
       namespace: refNamespace,
       name,
       ...(typeof sectionName === 'string' ? { sectionName } : {}),
@@ -66,19 +68,19 @@ export function attachRoute(kind: RouteKind, namespace: string, parentRefs: unkn
 
 function attachToGateway(ref: ParentReference, kind: RouteKind, namespace: string, hostnames: readonly string[], gateway: OurGateway, context: ParentContext): ParentResult {
   const refuse = (reason: string, message: string): ParentResult => ({ ref, accepted: isFalse('Accepted', reason, message), attachments: [] });
-  if (gateway.refused !== null) return refuse('NoMatchingParent', `Gateway ${ref.namespace}/${ref.name} is not accepted: ${gateway.refused.message}`);
+  if (gateway.refused !== null) return refuse('NoMatchingParent', `${ref.kind} ${ref.namespace}/${ref.name} is not accepted: ${gateway.refused.message}`);
   const selected = gateway.listeners.filter((l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port));
   if (selected.length === 0) {
     const which = [ref.sectionName === undefined ? '' : `named ${ref.sectionName}`, ref.port === undefined ? '' : `on port ${ref.port}`].filter((s) => s !== '').join(' ');
-    return refuse('NoMatchingParent', `Gateway ${ref.namespace}/${ref.name} has no listener ${which}`.trimEnd() + '.');
+    return refuse('NoMatchingParent', `${ref.kind} ${ref.namespace}/${ref.name} has no listener ${which}`.trimEnd() + '.');
   }
   const labels = context.namespaceLabels.get(namespace);
   const allowed = selected.filter((l) => l.accepted && l.kinds.includes(kind) && allowsNamespace(l, namespace, labels));
-  if (allowed.length === 0) return refuse('NotAllowedByListeners', `No listener of Gateway ${ref.namespace}/${ref.name} takes ${kind}s from namespace ${namespace}.`);
+  if (allowed.length === 0) return refuse('NotAllowedByListeners', `No listener of ${ref.kind} ${ref.namespace}/${ref.name} takes ${kind}s from namespace ${namespace}.`);
   const attachments = allowed.flatMap((listener) => {
     const names = intersectHostnames(listener.hostname, hostnames);
     return names.length === 0 ? [] : [{ listener, hostnames: names }];
   });
-  if (attachments.length === 0) return refuse('NoMatchingListenerHostname', `No hostname of the ${kind} intersects the hostname of a listener of Gateway ${ref.namespace}/${ref.name}.`);
-  return { ref, accepted: isTrue('Accepted', 'Accepted', `The ${kind} is accepted by Gateway ${ref.namespace}/${ref.name}.`), attachments };
+  if (attachments.length === 0) return refuse('NoMatchingListenerHostname', `No hostname of the ${kind} intersects the hostname of a listener of ${ref.kind} ${ref.namespace}/${ref.name}.`);
+  return { ref, accepted: isTrue('Accepted', 'Accepted', `The ${kind} is accepted by ${ref.kind} ${ref.namespace}/${ref.name}.`), attachments };
 }

@@ -8,6 +8,7 @@
 import type { Condition, Diagnostic, ListenerStatus, ObjectStatus } from '../../model/table.ts';
 import { isFalse, isTrue } from './conditions.ts';
 import type { OurGateway } from './gateways.ts';
+import { listenerSetConditions } from './listener-sets.ts';
 import { GATEWAY_API_GROUP } from './names.ts';
 import { REFERENCE_REASONS, type RouteProblem } from './route-problems.ts';
 import type { RouteRecord } from './routes.ts';
@@ -45,18 +46,14 @@ export function routeStatus(record: RouteRecord, diagnostics: readonly Diagnosti
 }
 
 /** The status of one Gateway, given how many routes attached to each of its listeners. */
-export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string, number>): ObjectStatus {
+export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string, number>, attachedSets = 0): ObjectStatus {
   const { id } = gateway.owner;
   const generation = id.generation === undefined ? {} : { generation: id.generation };
+  if (gateway.parent !== undefined) return { kind: 'ListenerSet', namespace: id.namespace, name: id.name, ...generation, conditions: listenerSetConditions(gateway), listeners: listenerStatuses(gateway, attached) };
   if (gateway.refused !== null) {
     return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [isFalse('Accepted', gateway.refused.reason, gateway.refused.message), isFalse('Programmed', 'Invalid', gateway.refused.message)], listeners: [] };
   }
-  const listeners: ListenerStatus[] = gateway.listeners.map((l) => ({
-    name: l.name,
-    supportedKinds: l.kinds.map((kind) => ({ group: GATEWAY_API_GROUP, kind })),
-    attachedRoutes: attached.get(l.tableName) ?? 0,
-    conditions: l.conditions,
-  }));
+  const listeners = listenerStatuses(gateway, attached);
   const invalid = gateway.listeners.filter((l) => !l.accepted);
   const programmed = gateway.listeners.filter((l) => l.programmed);
   const accepted =
@@ -67,7 +64,16 @@ export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string,
         : isTrue('Accepted', 'ListenersNotValid', `Listeners ${invalid.map((l) => l.name).join(', ')} are not valid; the others are served.`);
   const finalAccepted = invalid.length === gateway.listeners.length && gateway.listeners.length > 0 ? isFalse('Accepted', 'ListenersNotValid', 'No listener of the Gateway is valid.') : accepted;
   const programmedCondition = programmed.length > 0 ? isTrue('Programmed', 'Programmed', 'The Gateway is served.') : isFalse('Programmed', 'Invalid', 'No listener of the Gateway can be served.');
-  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition], listeners };
+  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition], listeners, attachedListenerSets: attachedSets };
+}
+
+function listenerStatuses(gateway: OurGateway, attached: ReadonlyMap<string, number>): ListenerStatus[] {
+  return gateway.listeners.map((l) => ({
+    name: l.name,
+    supportedKinds: l.kinds.map((kind) => ({ group: GATEWAY_API_GROUP, kind })),
+    attachedRoutes: attached.get(l.tableName) ?? 0,
+    conditions: l.conditions,
+  }));
 }
 
 /** How many routes attached to each table listener: a route counts once per listener. */
