@@ -8,7 +8,6 @@
  * status that changed since its cached copy (resourceVersion).
  */
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -23,7 +22,7 @@ import { WATCHED } from '../src/k8s/resources.ts';
 import { createLogger } from '../src/log.ts';
 import { DEFAULT_COMPILE_OPTIONS } from '../src/model/snapshot.ts';
 import type { CompileResult, Condition, ObjectStatus } from '../src/model/table.ts';
-import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
+import { deadPort, startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
 import { startCluster, type TestCluster } from './harness/cluster.ts';
 import { startController, type RunningController } from './harness/controller.ts';
 import { apply, createServiceWithEndpoints, get, ingress, ingressClass, patch, waitFor, type KubeObject } from './harness/objects.ts';
@@ -51,15 +50,6 @@ async function cachedObjects(controller: RunningController): Promise<Map<string,
   const res = await request(`${controller.admin}/metrics`);
   const text = await res.body.text();
   return new Map([...text.matchAll(/^signalbox_kube_cached_objects\{kind="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
-}
-
-/** A TCP port of 127.0.0.1 that is free now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function count(text: string, needle: string): number {
@@ -288,7 +278,7 @@ describe('the Gateway API against a real API server', () => {
   });
 
   test('the controller compiles a Gateway and an HTTPRoute: their status as the specification words it, and traffic on the port the listener declares', async () => {
-    const port = await freePort();
+    const port = await deadPort();
     await apply(cluster, [
       { apiVersion: `${GROUP}/v1`, kind: 'Gateway', metadata: { name: 'live', namespace: 'default' }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'web', port, protocol: 'HTTP', hostname: 'live.test' }] } },
       { apiVersion: `${GROUP}/v1`, kind: 'HTTPRoute', metadata: { name: 'live', namespace: 'default' }, spec: { parentRefs: [{ name: 'live' }], rules: [{ filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Via', value: 'gateway' }] } }], backendRefs: [{ name: 'blue', port: 80 }] }] } },

@@ -6,22 +6,13 @@
  * without a ReferenceGrant answers 500 and never reaches that Service, a weight of 0 gets nothing.
  */
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
 const GW = 'gateway.networking.k8s.io/v1';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function route(name: string, namespace: string, spec: object): object {
   return { apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace, creationTimestamp: '2024-01-01T00:00:00Z' }, spec };
@@ -35,7 +26,7 @@ describe('Gateway API routes', () => {
 
   before(async () => {
     for (const name of ['web', 'canary', 'private', 'legacy', 'stranger']) upstreams[name] = await startUpstream(name);
-    port = await freePort();
+    port = await deadPort();
     dir = await tempManifestDir();
     await writeManifests(dir, 'gateway.yaml', [
       { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },

@@ -8,12 +8,11 @@
 import type { Listener } from '../../model/table.ts';
 import type { BackendCandidate } from '../shared/candidates.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
-import { field } from '../shared/guards.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
-import { backendUse, readBackendRefs, type BackendLookup } from './backend-refs.ts';
+import { backendUse, type BackendLookup } from './backend-refs.ts';
 import type { ParentContext } from './parent-refs.ts';
-import { problemCode, REFERENCE_REASONS } from './route-problems.ts';
-import { ourRoutes, type RouteRecord } from './routes.ts';
+import { problemCode } from './route-problems.ts';
+import { ourRoutes, readSingleRule, type RouteRecord } from './routes.ts';
 
 /** The stream candidates of one kind's routes and a record of each route. */
 export interface L4RoutesResult {
@@ -27,15 +26,10 @@ export function readL4Routes(kind: 'TCPRoute' | 'UDPRoute', list: unknown, conte
   const taken = new Map<string, string>();
   for (const route of ourRoutes(kind, list, context, sink, false)) {
     guarded(sink, route.owner.id, undefined, () => {
-      const { owner, item, problems } = route;
-      const rules = field(field(item.obj, 'spec'), 'rules');
-      const ruleList = Array.isArray(rules) ? (rules as unknown[]) : [];
-      const at = `${owner.id.provenance}/rule/0`;
-      const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, backendUse(lookup, route.parents, false, false));
-      problems.push(...refs.problems);
-      if (ruleList.length > 1) problems.push({ reason: 'UnsupportedValue', message: `a ${kind} has one rule; the others are ignored`, path: `${owner.id.provenance}/rule/1` });
-      const dropped = refs.problems.some((p) => !REFERENCE_REASONS.has(p.reason)) || ruleList.length === 0;
-      const backends: BackendCandidate[] = kind === 'UDPRoute' ? refs.backends.map((b) => (b.service === null ? b : { ...b, service: { ...b.service, protocol: 'UDP' } })) : refs.backends;
+      const { owner, problems } = route;
+      const rule = readSingleRule(kind, route, backendUse(lookup, route.parents, false, false));
+      const { at, dropped } = rule;
+      const backends: BackendCandidate[] = kind === 'UDPRoute' ? rule.backends.map((b) => (b.service === null ? b : { ...b, service: { ...b.service, protocol: 'UDP' } })) : [...rule.backends];
       for (const parent of route.parents) {
         for (const { listener } of parent.attachments) {
           const table = listener.programmed ? listenerOf(listener.tableName) : undefined;
@@ -50,7 +44,7 @@ export function readL4Routes(kind: 'TCPRoute' | 'UDPRoute', list: unknown, conte
         }
       }
       for (const p of problems) sink.report(owner.id, problemCode(p.reason), 'error', p.message, p.path);
-      result.records.push({ owner, kind, parents: route.parents, problems, rules: Math.max(ruleList.length, 1), rulesKept: dropped ? 0 : 1 });
+      result.records.push({ owner, kind, parents: route.parents, problems, rules: rule.rules, rulesKept: dropped ? 0 : 1 });
     });
   }
   return result;

@@ -3,7 +3,7 @@
  * found and ranked by age, their hostnames read, their parents attached, and the record each
  * leaves for its status.
  */
-import type { RankedOwner } from '../shared/candidates.ts';
+import type { BackendCandidate, RankedOwner } from '../shared/candidates.ts';
 import { compareAge, withAge } from '../shared/age.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field } from '../shared/guards.ts';
@@ -11,7 +11,8 @@ import { indexObjects, type Identified } from '../shared/objects.ts';
 import { isGatewayHostname } from './hostnames.ts';
 import type { RouteKind } from './names.ts';
 import { attachRoute, type ParentContext, type ParentResult } from './parent-refs.ts';
-import type { RouteProblem } from './route-problems.ts';
+import { REFERENCE_REASONS, type RouteProblem } from './route-problems.ts';
+import { readBackendRefs, type BackendUse } from './backend-refs.ts';
 
 /** One of our routes as its status needs it. */
 export interface RouteRecord {
@@ -61,4 +62,31 @@ export function ourRoutes(kind: RouteKind, list: unknown, context: ParentContext
     const parents = attachRoute(kind, item.id.namespace, field(field(item.obj, 'spec'), 'parentRefs'), hostnames, context);
     return { owner, item, hostnames, parents, problems };
   });
+}
+
+/** The one rule of a TLSRoute, TCPRoute or UDPRoute, read: its backends, and whether it is dropped. */
+export interface SingleRule {
+  /** Provenance of the rule (`.../rule/0`). */
+  readonly at: string;
+  readonly backends: readonly BackendCandidate[];
+  /** The rule cannot be served (none, or a backendRef that drops it); its problems are in the route's. */
+  readonly dropped: boolean;
+  /** How many rules the route has (at least 1, for its status). */
+  readonly rules: number;
+}
+
+/**
+ * Reads the first rule of a layer-4 route (`kind` TLSRoute, TCPRoute or UDPRoute: they have one)
+ * and adds its problems to the route's; a second rule is reported and ignored.
+ */
+export function readSingleRule(kind: RouteKind, route: OurRoute, use: BackendUse): SingleRule {
+  const { owner, item, problems } = route;
+  const rules = field(field(item.obj, 'spec'), 'rules');
+  const ruleList = Array.isArray(rules) ? (rules as unknown[]) : [];
+  const at = `${owner.id.provenance}/rule/0`;
+  const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, use);
+  problems.push(...refs.problems);
+  if (ruleList.length > 1) problems.push({ reason: 'UnsupportedValue', message: `a ${kind} has one rule; the others are ignored`, path: `${owner.id.provenance}/rule/1` });
+  const dropped = refs.problems.some((p) => !REFERENCE_REASONS.has(p.reason)) || ruleList.length === 0;
+  return { at, backends: refs.backends, dropped, rules: Math.max(ruleList.length, 1) };
 }

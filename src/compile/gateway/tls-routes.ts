@@ -7,12 +7,11 @@
  */
 import type { Listener } from '../../model/table.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
-import { field } from '../shared/guards.ts';
 import type { StreamCandidate } from '../streams/stream-candidates.ts';
-import { backendUse, readBackendRefs, type BackendLookup } from './backend-refs.ts';
+import { backendUse, type BackendLookup } from './backend-refs.ts';
 import type { ParentContext } from './parent-refs.ts';
-import { problemCode, REFERENCE_REASONS } from './route-problems.ts';
-import { ourRoutes, type RouteRecord } from './routes.ts';
+import { problemCode } from './route-problems.ts';
+import { ourRoutes, readSingleRule, type RouteRecord } from './routes.ts';
 
 /** The stream candidates of the TLSRoutes and a record of each route. */
 export interface TlsRoutesResult {
@@ -26,14 +25,9 @@ export function readTlsRoutes(list: unknown, context: ParentContext, lookup: Bac
   const taken = new Set<string>();
   for (const route of ourRoutes('TLSRoute', list, context, sink, true)) {
     guarded(sink, route.owner.id, undefined, () => {
-      const { owner, item, problems } = route;
-      const rules = field(field(item.obj, 'spec'), 'rules');
-      const ruleList = Array.isArray(rules) ? (rules as unknown[]) : [];
-      const at = `${owner.id.provenance}/rule/0`;
-      const refs = readBackendRefs(owner.id, field(ruleList[0], 'backendRefs'), at, backendUse(lookup, route.parents, false, false));
-      problems.push(...refs.problems);
-      if (ruleList.length > 1) problems.push({ reason: 'UnsupportedValue', message: 'a TLSRoute has one rule; the others are ignored', path: `${owner.id.provenance}/rule/1` });
-      const dropped = refs.problems.some((p) => !REFERENCE_REASONS.has(p.reason)) || ruleList.length === 0;
+      const { owner, problems } = route;
+      const rule = readSingleRule('TLSRoute', route, backendUse(lookup, route.parents, false, false));
+      const { at, dropped } = rule;
       for (const parent of route.parents) {
         for (const { listener, hostnames } of parent.attachments) {
           const table = listener.programmed ? listenerOf(listener.tableName) : undefined;
@@ -42,11 +36,11 @@ export function readTlsRoutes(list: unknown, context: ParentContext, lookup: Bac
           if (hostnames.includes(null)) problems.push({ reason: 'UnsupportedValue', message: `neither the TLSRoute nor listener ${listener.name} names a hostname, and passthrough chooses routes by SNI`, path: owner.id.provenance });
           if (names.length === 0) continue;
           for (const h of names) taken.add(`${listener.tableName} ${h}`);
-          result.streams.push({ owner, listener: table, hostnames: names, service: null, backends: refs.backends, sendProxyProtocol: false, provenance: at });
+          result.streams.push({ owner, listener: table, hostnames: names, service: null, backends: rule.backends, sendProxyProtocol: false, provenance: at });
         }
       }
       for (const p of problems) sink.report(owner.id, problemCode(p.reason), 'error', p.message, p.path);
-      result.records.push({ owner, kind: 'TLSRoute', parents: route.parents, problems, rules: Math.max(ruleList.length, 1), rulesKept: dropped ? 0 : 1 });
+      result.records.push({ owner, kind: 'TLSRoute', parents: route.parents, problems, rules: rule.rules, rulesKept: dropped ? 0 : 1 });
     });
   }
   return result;
