@@ -315,7 +315,12 @@ class PodRunner {
    * or the timeout passes (false). A refused connect answers within a millisecond on a bridge, so a
    * short pause between attempts keeps this from spinning.
    */
-  async #awaitListening(running: Running, port: number): Promise<boolean> {
+  async #awaitListening(running: Running, port: number | null): Promise<boolean> {
+    if (port === null) {
+      // A UDP server: nothing to connect to; give it the moment a bind takes, then it is Ready if still running.
+      await new Promise((r) => setTimeout(r, 300));
+      return !running.abort.signal.aborted && running.child !== null;
+    }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (running.abort.signal.aborted || running.child === null) return false;

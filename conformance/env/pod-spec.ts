@@ -206,9 +206,14 @@ export function runPlan(pod: PodObject): { plan: RunPlan; kind: ImageKind } | { 
   return { plan: { container: container.name ?? `container-${index}`, env: containerEnv(pod, container), args: container.args ?? [], mounts }, kind: 'echo-basic' };
 }
 
-/** The TCP port the echo server answers on first, which readiness waits for: HTTP_PORT, else 3000. */
-export function readinessPort(env: Record<string, string>): number {
-  const port = Number(env.HTTP_PORT);
+/**
+ * The TCP port the echo server answers on first, which readiness waits for: HTTP_PORT (else 3000);
+ * as a TCP echo server (TCP_ECHO_SERVER), TCP_PORT (else 3000); null as a UDP echo server
+ * (UDP_ECHO_SERVER), which has no TCP port to connect to: it is Ready once started.
+ */
+export function readinessPort(env: Record<string, string>): number | null {
+  if ((env.UDP_ECHO_SERVER ?? '') !== '') return null;
+  const port = Number((env.TCP_ECHO_SERVER ?? '') !== '' ? env.TCP_PORT : env.HTTP_PORT);
   return Number.isInteger(port) && port > 0 && port < 65_536 ? port : 3000;
 }
 

@@ -112,6 +112,8 @@ describe('which pods run', () => {
     assert.equal(readinessPort({ HTTP_PORT: '8080' }), 8080);
     assert.equal(readinessPort({}), 3000);
     assert.equal(readinessPort({ HTTP_PORT: 'http' }), 3000);
+    assert.equal(readinessPort({ TCP_ECHO_SERVER: '1', TCP_PORT: '4000', HTTP_PORT: '8080' }), 4000);
+    assert.equal(readinessPort({ UDP_ECHO_SERVER: '1' }), null);
   });
 
   test('a pod IP always gets the same locally administered MAC', () => {
