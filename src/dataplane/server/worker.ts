@@ -211,10 +211,13 @@ async function stop(graceMs: number): Promise<void> {
 
 try {
   listeners = await openListeners(config, state, sni, init.ports, init.claim, connectionLimit);
-  listeners.https?.on('session', (session: ServerHttp2Session) => {
-    h2Sessions.add(session);
-    session.once('close', () => h2Sessions.delete(session));
-  });
+  // The HTTP port's sessions are those of HTTP/2 with prior knowledge (listeners.ts).
+  for (const server of [listeners.http, listeners.https]) {
+    server?.on('session', (session: ServerHttp2Session) => {
+      h2Sessions.add(session);
+      session.once('close', () => h2Sessions.delete(session));
+    });
+  }
   // A table that arrived while the own ports were opening: its certificates and declared ports now.
   if (state.table !== null) await syncTlsAndPorts(state.table.published.table);
   send({ type: 'listening', ports: listeners.ports });
