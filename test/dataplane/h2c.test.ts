@@ -385,6 +385,19 @@ describe('HTTP/2 with prior knowledge: limits, PROXY protocol, the flag', { time
     assert.match(Buffer.concat(chunks).toString('latin1'), /^HTTP\/1\.1 408 /);
   });
 
+  it('counts an h2c connection against --max-connections; one past it that sends the preface is closed, as over TLS', async () => {
+    const port = await start({ limits: { maxConnections: 1 } });
+    const first = await open(port);
+    first.write(get(1, '/fast-in'));
+    await first.until(() => first.frames.some((f) => f.type === FRAME.HEADERS && f.streamId === 1), 5_000, 'response HEADERS');
+    assert.equal(await rawReply(port, PREFACE), 'closed');
+    assert.equal(await metric(proxy!, /signalbox_connections_refused_total\{listener="http"\} (\d+)/), 1);
+    // An HTTP/1.1 request past the cap still gets its 503, as before.
+    const over = await rawRequest(port, 'GET /over HTTP/1.1\r\nHost: web.test\r\n\r\n');
+    assert.equal(over.status, 503);
+    assert.equal(over.headers['x-signalbox-error'], 'too-many-connections');
+  });
+
   it('with --no-http2-cleartext, the preface gets what HTTP/1.1 gives it: 400', async () => {
     const port = await start({ dataplane: { http2Cleartext: false } });
     const reply = await rawReply(port, `${PREFACE}\x00\x00\x00\x04\x00\x00\x00\x00\x00`);
@@ -448,5 +461,21 @@ describe('HTTP/2 with prior knowledge on a port the table declares', { timeout: 
     assert.equal(res.status, 200, 'the request in flight finished');
     assert.match(res.body, /\/slow/);
     await once(session, 'close');
+  });
+
+  it('on shutdown, tells an h2c client on the own port GOAWAY and lets its request finish', async () => {
+    const session = h2connect(proxy.http);
+    session.on('error', () => {});
+    const slow = h2get(session, 'app.test', '/slow-at-shutdown');
+    const arrived = await up.arrival(up.log.length + 1);
+    const goaway = once(session, 'goaway');
+    const stopped = proxy.stop();
+    const [code] = (await goaway) as [number];
+    assert.equal(code, CODE.NO_ERROR);
+    arrived.answer();
+    const res = await slow;
+    assert.equal(res.status, 200);
+    assert.match(res.body, /\/slow-at-shutdown/);
+    await stopped;
   });
 });
