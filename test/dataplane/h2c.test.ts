@@ -342,6 +342,24 @@ describe('HTTP/2 with prior knowledge: limits, PROXY protocol, the flag', { time
     for (const r of up.log) r.answer();
   });
 
+  it('counts its streams with those over TLS against --http2-max-streams-per-worker', async () => {
+    const port = await start({ http2: { maxStreamsPerWorker: 2 } });
+    const before = up.log.length;
+    const tls = await RawH2.open(Number(new URL(proxy!.https).port));
+    conns.push(tls);
+    await tls.until(() => tls.count(FRAME.SETTINGS) >= 1, 5_000, 'server SETTINGS');
+    const plain = await open(port);
+    tls.write(get(1, '/over-tls'));
+    await up.arrival(before + 1);
+    plain.write(get(1, '/over-h2c'));
+    await up.arrival(before + 2);
+    plain.write(get(3, '/one-too-many'));
+    await plain.until(() => plain.resetCode(3) !== null);
+    assert.equal(plain.resetCode(3), CODE.REFUSED_STREAM);
+    assert.deepEqual(up.log.slice(before).map((r) => r.url), ['/over-tls', '/over-h2c'], 'the refused stream never reached the upstream');
+    for (const r of up.log) r.answer();
+  });
+
   it('ends a rapid-reset loop with GOAWAY ENHANCE_YOUR_CALM, as over TLS', async () => {
     const port = await start({ http2: { maxResets: 20 } });
     const c = await open(port);

@@ -36,6 +36,11 @@ export interface ServerDeps {
   readonly state: ProxyState;
   /** The worker's connection cap (--max-connections), shared by all its servers and TCP service ports. */
   readonly limit: ConnectionLimit;
+  /**
+   * The worker's HTTP/2 guard, shared by all its servers (HTTPS, and h2c on the plain HTTP ones), so
+   * that --http2-max-streams-per-worker counts the streams of every port together.
+   */
+  readonly http2Guard: Http2Guard;
 }
 
 /**
@@ -44,10 +49,18 @@ export interface ServerDeps {
  * every worker thread listens on the same ports and the kernel spreads connections across them. With
  * `claim` (the first worker of a process) each port is first checked to be free of any other process
  * (see port-claim.ts). `limit` caps the connections of both (and of whatever else shares it: the TCP
- * service ports and the ports the table declares).
+ * service ports and the ports the table declares); `http2Guard` bounds their HTTP/2 clients likewise.
  */
-export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false, limit = new ConnectionLimit(config.limits.maxConnections)): Promise<Listeners> {
-  const deps: ServerDeps = { config, state, limit };
+export async function openListeners(
+  config: DataplaneConfig,
+  state: ProxyState,
+  sni: SniContexts | null,
+  ports: { http: number; https: number | null },
+  claim = false,
+  limit = new ConnectionLimit(config.limits.maxConnections),
+  http2Guard = new Http2Guard(config.http2, state.metrics.http2, state.log),
+): Promise<Listeners> {
+  const deps: ServerDeps = { config, state, limit, http2Guard };
   const httpPort = await resolvePort(config.bindAddress, ports.http, 'http', claim);
   const http = createHttpServer(deps, { name: 'http', proto: 'http', port: httpPort, own: true });
   await listenOn(http, config.bindAddress, httpPort, 'http');
@@ -112,7 +125,7 @@ function servePriorKnowledge(http: Server, deps: ServerDeps, info: ListenerInfo)
   const h2c = createCleartextServer(http2ServerOptions(config.http2, limits) as Http2ServerOptions);
   h2c.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
   h2c.on('sessionError', () => {});
-  h2c.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
+  h2c.on('session', deps.http2Guard.attach);
   h2c.on('session', (session: ServerHttp2Session) => http.emit('session', session));
   // As configureHttp1 sets it on the TLS server, whose HTTP/2 sessions it bounds the same way.
   if (timeouts.idleMs > 0) h2c.setTimeout(timeouts.idleMs);
@@ -155,7 +168,7 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
   https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
   https.on('sessionError', () => {});
-  https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
+  https.on('session', deps.http2Guard.attach);
   return https;
 }
 
