@@ -4,7 +4,9 @@
  * `--no-http2-cleartext`, the peer. Each is loaded in turn, in alternating order per round, with a
  * new connection per request (where the per-connection first-bytes check is paid: the worst case)
  * and with keep-alive connections (where it should cost nothing). Prints requests/s and the
- * signalbox process's CPU time per 1,000 requests, and the ratios on/off.
+ * signalbox process's CPU time per 1,000 requests, the ratios on/off of the totals, and the median
+ * of the per-round CPU ratios (each round measures both back to back, so drift on a shared machine
+ * hits a round's pair alike).
  *
  *   node bench/h2c-first-bytes.ts [--duration 5] [--concurrency 16] [--rounds 3]
  */
@@ -78,17 +80,21 @@ async function main(scope: Scope): Promise<void> {
       'new-connection': { on: { requests: 0, seconds: 0, cpuMs: 0 }, off: { requests: 0, seconds: 0, cpuMs: 0 } },
       'keep-alive': { on: { requests: 0, seconds: 0, cpuMs: 0 }, off: { requests: 0, seconds: 0, cpuMs: 0 } },
     };
+    const roundRatios: Record<Mode, number[]> = { 'new-connection': [], 'keep-alive': [] };
     for (const mode of ['new-connection', 'keep-alive'] as const) {
       // Warm-up, unmeasured: the JIT of both processes.
       for (const sb of [on, off]) await load(sb.ports.http, mode, concurrency, 1);
       for (let round = 0; round < rounds; round++) {
+        const perRequest = { on: 0, off: 0 };
         for (const name of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
           const s = await measure(targets[name], mode, concurrency, seconds);
           const t = totals[mode][name];
           t.requests += s.requests;
           t.seconds += s.seconds;
           t.cpuMs += s.cpuMs;
+          perRequest[name] = s.cpuMs / s.requests;
         }
+        roundRatios[mode].push(perRequest.on / perRequest.off);
       }
     }
     console.log(`${rounds} rounds of ${seconds} s, ${concurrency} concurrent clients, GET / on the plain HTTP port`);
@@ -100,7 +106,9 @@ async function main(scope: Scope): Promise<void> {
       }
       const a = totals[mode].on;
       const b = totals[mode].off;
-      console.log(`${mode.padEnd(15)} on/off: req/s ×${(a.requests / a.seconds / (b.requests / b.seconds)).toFixed(3)}, cpu per request ×${(a.cpuMs / a.requests / (b.cpuMs / b.requests)).toFixed(3)}`);
+      const sorted = roundRatios[mode].toSorted((x, y) => x - y);
+      const median = sorted[Math.floor(sorted.length / 2)]!;
+      console.log(`${mode.padEnd(15)} on/off: req/s ×${(a.requests / a.seconds / (b.requests / b.seconds)).toFixed(3)}, cpu per request ×${(a.cpuMs / a.requests / (b.cpuMs / b.requests)).toFixed(3)} (median of rounds ×${median.toFixed(3)}; rounds ${sorted.map((r) => r.toFixed(2)).join(' ')})`);
     }
   } finally {
     upstream.close();
