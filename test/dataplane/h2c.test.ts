@@ -228,6 +228,20 @@ describe('HTTP/2 with prior knowledge on the plain HTTP port', { timeout: 60_000
     assert.deepEqual(more.map((r) => r.status), [200, 200, 200]);
   });
 
+  it('applies the header limits of HTTP/2 over TLS: more fields than --max-header-count is a 431', async () => {
+    const session = open(proxy.http);
+    // 97 fields and the 4 pseudo-headers: past the 100 allowed, within what nghttp2 lets through
+    // (past that the stream is reset before any request exists, as over TLS too).
+    const many = Object.fromEntries(Array.from({ length: 97 }, (_, i) => [`x-field-${i}`, 'v']));
+    const stream = session.request({ ':method': 'GET', ':path': '/too-many-fields', ':authority': 'web.test', ...many });
+    stream.end();
+    const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+    stream.resume();
+    assert.equal(headers[':status'], 431);
+    assert.equal(headers['x-signalbox-error'], 'headers-too-large');
+    assert.ok(web.seen.every((r) => r.url !== '/too-many-fields'), 'it never reached the upstream');
+  });
+
   it('keeps serving HTTP/1.1 on the same port, whatever the first bytes look like', async () => {
     const res = await request(`${proxy.http}/plain`, { headers: { host: 'web.test' } });
     assert.equal(res.statusCode, 200);
