@@ -47,6 +47,7 @@ export interface DataplaneFlags {
   http2MaxStreamsPerWorker: string;
   http2MaxResets: string;
   http2MaxControlFrames: string;
+  http2Cleartext?: boolean;
   defaultCert?: string;
   defaultKey?: string;
   ingressClass: string;
@@ -109,6 +110,8 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--http2-max-streams-per-worker <n>', 'HTTP/2 streams open at once in one worker; past it RST_STREAM REFUSED_STREAM', String(d.http2.maxStreamsPerWorker))
     .option('--http2-max-resets <n>', 'stream resets an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxResets))
     .option('--http2-max-control-frames <n>', 'SETTINGS (and PING) frames an HTTP/2 connection may send at once, a tenth more per second; past it GOAWAY', String(d.http2.maxControlFrames))
+    .option('--http2-cleartext', 'serve HTTP/2 with prior knowledge (h2c: gRPC without TLS) beside HTTP/1.1 on the plain HTTP ports (the default)')
+    .option('--no-http2-cleartext', 'plain HTTP ports speak HTTP/1.1 only')
     .option('--default-cert <file>', 'PEM certificate for SNI names without a Secret (default: self-signed)')
     .option('--default-key <file>', 'PEM key for --default-cert')
     .option('--ingress-class <name>', 'IngressClass name matched by the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
@@ -289,6 +292,8 @@ function dataplaneConfig(flags: DataplaneFlags, workers: number): DataplaneConfi
       maxResets: parsePositiveInt('--http2-max-resets', flags.http2MaxResets, 1_000_000),
       maxControlFrames: parsePositiveInt('--http2-max-control-frames', flags.http2MaxControlFrames, 1_000_000),
     },
+    // Both flags are declared, so commander leaves it undefined unless one is given: on by default.
+    http2Cleartext: flags.http2Cleartext !== false,
     accessLog: flags.accessLog,
     logLevel: parseLogLevel('--log-level', flags.logLevel),
     defaultCertificate,

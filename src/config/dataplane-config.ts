@@ -25,6 +25,11 @@ export interface DataplaneConfig {
   /** How request paths are normalised before matching and forwarding (see normalize-path.ts). */
   readonly paths: PathOptions;
   readonly http2: Http2Limits;
+  /**
+   * Serve HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3) on the plain-HTTP ports beside HTTP/1.1:
+   * a connection that starts with the HTTP/2 preface is HTTP/2 (gRPC clients without TLS speak it).
+   */
+  readonly http2Cleartext: boolean;
   /** `stdout`, `stderr`, `off`, or a file path to append JSON access-log lines to. */
   readonly accessLog: string;
   /** pino level for the worker's own log lines. */
@@ -111,6 +116,7 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = Object.freeze({
   limits: Object.freeze({ maxHeaderBytes: 16 * 1024, maxHeaderCount: 100, maxConnections: 16_384, maxUdpSessions: 16_384 }),
   paths: DEFAULT_PATH_OPTIONS,
   http2: Object.freeze({ maxConcurrentStreams: 100, maxStreamsPerWorker: 10_000, maxResets: 200, maxControlFrames: 100 }),
+  http2Cleartext: true,
   accessLog: 'stdout',
   logLevel: 'info',
   defaultCertificate: null,

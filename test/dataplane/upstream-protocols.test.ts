@@ -61,6 +61,12 @@ describe('protocols to backends', () => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/grpc' }).end(Buffer.alloc(5)), 3_000).unref();
       return;
     }
+    if (req.headers['content-type'] === 'application/grpc' && req.url.endsWith('/Missing')) {
+      // Trailers-Only: an error before any message, the status in the one HEADERS frame.
+      req.resume();
+      req.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'missing' }, { endStream: true });
+      return;
+    }
     if (req.headers['content-type'] === 'application/grpc') {
       // A unary gRPC answer: one empty message, then the status in trailers.
       res.writeHead(200, { 'content-type': 'application/grpc' });
@@ -135,6 +141,16 @@ describe('protocols to backends', () => {
     assert.equal(trailers['grpc-status'], '0');
     assert.equal(trailers['grpc-message'], 'fine');
     assert.equal(body.length, 5);
+  });
+
+  it('passes a Trailers-Only gRPC answer on as one HEADERS frame that ends the stream, where gRPC clients read its status', async () => {
+    const stream = client.request({ ':method': 'POST', ':path': '/grpc/echo.Echo/Missing', ':authority': HOST, 'content-type': 'application/grpc', te: 'trailers' });
+    stream.end(Buffer.alloc(5));
+    const [headers, flags] = (await once(stream, 'response')) as [IncomingHttpHeaders, number];
+    stream.resume();
+    assert.equal(headers['grpc-status'], '5');
+    assert.equal(headers['grpc-message'], 'missing');
+    assert.equal(flags & 0x1, 0x1, 'END_STREAM on the HEADERS frame');
   });
 
   it('honours grpc-timeout: a call past its deadline is answered DEADLINE_EXCEEDED, not left to run', async () => {

@@ -1,5 +1,6 @@
 /**
  * Keeps the user documentation honest, cheaply: the annotations and error reasons it names exist,
+ * every data-plane flag is in the README,
  * its relative links (and their #anchors in Markdown files) resolve, and every recipe of
  * docs/routescripts.md — a ```yaml title=FILE block followed by a ```console block running
  * `signalbox script test FILE …` — still prints the decisions shown under it.
@@ -12,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { ANNOTATIONS } from '../../src/compile/shared/annotations.ts';
 import { statusFor, type ErrorReason } from '../../src/dataplane/lifecycle/error-responses.ts';
 import { SSL_PASSTHROUGH_ANNOTATION } from '../../src/compile/streams/passthrough.ts';
+import { addDataplaneOptions } from '../../src/cli/dataplane-flags.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -72,6 +75,13 @@ describe('documentation', () => {
     }
     const listed = new Set(tableColumn(read('docs/troubleshooting.md'), 'reason').map((r) => /`([a-z-]+)`/.exec(r.value)?.[1]));
     for (const reason of REASONS) assert.ok(listed.has(reason), `docs/troubleshooting.md does not list ${reason}`);
+  });
+
+  it('documents every data-plane flag in the README (both spellings of a negatable one)', () => {
+    const readme = read('README.md');
+    for (const option of addDataplaneOptions(new Command()).options) {
+      assert.ok(readme.includes(`\`${option.long!}`), `README.md: ${option.long!} is not documented`);
+    }
   });
 
   it('links only to files (and headings) that exist', () => {

@@ -1,10 +1,12 @@
 /**
  * A raw HTTP/2 client for tests that must do what an attacker does rather than what node:http2's
- * client allows: frames written byte by byte (RFC 9113 §4) over TLS with ALPN `h2`, header blocks
+ * client allows: frames written byte by byte (RFC 9113 §4) over TLS with ALPN `h2` (or in cleartext
+ * with prior knowledge, for a plain-HTTP port), header blocks
  * in HPACK literal encoding (RFC 7541), and the server's frames parsed back (GOAWAY, RST_STREAM,
  * HEADERS, SETTINGS, PING).
  */
-import { connect, type TLSSocket } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect } from 'node:tls';
 
 /** Frame types (RFC 9113 §6). */
 export const FRAME = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
@@ -135,7 +137,7 @@ export interface Goaway {
  * otherwise, acknowledges the server's SETTINGS (as every client must); everything else is up to the test.
  */
 export class RawH2 {
-  readonly socket: TLSSocket;
+  readonly socket: Socket;
   readonly frames: ReceivedFrame[] = [];
   /** The GOAWAY the server sent, once it did. */
   goaway: Goaway | null = null;
@@ -145,7 +147,7 @@ export class RawH2 {
   #waiters: { check: () => boolean; resolve: () => void }[] = [];
   #isClosed = false;
 
-  private constructor(socket: TLSSocket, ackSettings: boolean) {
+  private constructor(socket: Socket, ackSettings: boolean) {
     this.socket = socket;
     this.closed = new Promise((resolve) => socket.once('close', () => {
       this.#isClosed = true;
@@ -176,9 +178,21 @@ export class RawH2 {
     });
   }
 
-  /** Connects to 127.0.0.1:`port` with SNI `servername`, ALPN h2, and sends the preface and SETTINGS. */
-  static open(port: number, options: { servername?: string; settings?: readonly (readonly [number, number])[]; ackSettings?: boolean } = {}): Promise<RawH2> {
+  /**
+   * Connects to 127.0.0.1:`port` with SNI `servername`, ALPN h2 (or, with `cleartext`, over plain
+   * TCP with prior knowledge), and sends the preface and SETTINGS.
+   */
+  static open(port: number, options: { servername?: string; settings?: readonly (readonly [number, number])[]; ackSettings?: boolean; cleartext?: boolean } = {}): Promise<RawH2> {
     return new Promise((resolve, reject) => {
+      if (options.cleartext === true) {
+        const plain = netConnect({ port, host: '127.0.0.1', noDelay: true }, () => {
+          const conn = new RawH2(plain, options.ackSettings !== false);
+          conn.write(PREFACE, settingsFrame(options.settings ?? []));
+          resolve(conn);
+        });
+        plain.once('error', reject);
+        return;
+      }
       const socket = connect({ port, host: '127.0.0.1', servername: options.servername ?? 'localhost', ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
         if (socket.alpnProtocol !== 'h2') {
           socket.destroy();

@@ -69,7 +69,7 @@ const rows: [string, Support, string][] = [
   ['use-gzip', 'unsupported', COMPRESSION], ['gzip-disable', 'unsupported', COMPRESSION], ['gzip-level', 'unsupported', COMPRESSION], ['gzip-min-length', 'unsupported', COMPRESSION], ['gzip-types', 'unsupported', COMPRESSION],
   ['enable-brotli', 'unsupported', COMPRESSION], ['brotli-level', 'unsupported', COMPRESSION], ['brotli-min-length', 'unsupported', COMPRESSION], ['brotli-types', 'unsupported', COMPRESSION],
   ['use-geoip', 'unsupported', NO_GEOIP], ['use-geoip2', 'unsupported', NO_GEOIP], ['geoip2-autoreload-in-minutes', 'unsupported', NO_GEOIP],
-  ['use-http2', 'differs', 'HTTP/2 is always offered by ALPN on HTTPS.'],
+  ['use-http2', 'differs', "HTTP/2 is always offered by ALPN on HTTPS, and with prior knowledge (h2c) on the plain HTTP port, as nginx's `http2 on` does; `false` is `--no-http2-cleartext` for the plain port."],
   ['worker-processes', 'differs', 'Use `--workers`.'], ['worker-cpu-affinity', 'not-applicable', NGINX_INTERNAL], ['worker-shutdown-timeout', 'differs', 'Use `--grace`.'],
   ['enable-serial-reloads', 'not-applicable', 'signalbox never reloads.'],
   ['load-balance', 'unsupported', 'Set `load-balance` per Ingress, or `signalbox.dev/lb-policy` per Service.'],

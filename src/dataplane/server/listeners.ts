@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createSecureServer, createServer as createCleartextServer, type Http2SecureServer, type ServerHttp2Session, type ServerOptions as Http2ServerOptions } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { DataplaneConfig } from '../../config/dataplane-config.ts';
 import { ListenError } from '../../errors.ts';
@@ -13,6 +14,7 @@ import { Http2Guard, http2ServerOptions } from './http2-guard.ts';
 import { createProxyHandler } from '../lifecycle/proxy.ts';
 import type { ListenerInfo, ProxyState } from '../lifecycle/proxy-state.ts';
 import { isHandedBack } from './socket-handback.ts';
+import { sniffPriorKnowledge } from './h2c-preface.ts';
 import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
 import type { PemPair, SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
@@ -34,6 +36,11 @@ export interface ServerDeps {
   readonly state: ProxyState;
   /** The worker's connection cap (--max-connections), shared by all its servers and TCP service ports. */
   readonly limit: ConnectionLimit;
+  /**
+   * The worker's HTTP/2 guard, shared by all its servers (HTTPS, and h2c on the plain HTTP ones), so
+   * that --http2-max-streams-per-worker counts the streams of every port together.
+   */
+  readonly http2Guard: Http2Guard;
 }
 
 /**
@@ -42,10 +49,18 @@ export interface ServerDeps {
  * every worker thread listens on the same ports and the kernel spreads connections across them. With
  * `claim` (the first worker of a process) each port is first checked to be free of any other process
  * (see port-claim.ts). `limit` caps the connections of both (and of whatever else shares it: the TCP
- * service ports and the ports the table declares).
+ * service ports and the ports the table declares); `http2Guard` bounds their HTTP/2 clients likewise.
  */
-export async function openListeners(config: DataplaneConfig, state: ProxyState, sni: SniContexts | null, ports: { http: number; https: number | null }, claim = false, limit = new ConnectionLimit(config.limits.maxConnections)): Promise<Listeners> {
-  const deps: ServerDeps = { config, state, limit };
+export async function openListeners(
+  config: DataplaneConfig,
+  state: ProxyState,
+  sni: SniContexts | null,
+  ports: { http: number; https: number | null },
+  claim = false,
+  limit = new ConnectionLimit(config.limits.maxConnections),
+  http2Guard = new Http2Guard(config.http2, state.metrics.http2, state.log),
+): Promise<Listeners> {
+  const deps: ServerDeps = { config, state, limit, http2Guard };
   const httpPort = await resolvePort(config.bindAddress, ports.http, 'http', claim);
   const http = createHttpServer(deps, { name: 'http', proto: 'http', port: httpPort, own: true });
   await listenOn(http, config.bindAddress, httpPort, 'http');
@@ -62,7 +77,9 @@ export async function openListeners(config: DataplaneConfig, state: ProxyState, 
 /**
  * Builds a plain-HTTP traffic server for the socket `info` (not listening yet): the request-head
  * limits and timeouts, the connection cap (over it: 503 `too-many-connections`), PROXY protocol
- * acceptance, and the proxy and upgrade handlers, which route on the listeners `info` serves.
+ * acceptance, and the proxy and upgrade handlers, which route on the listeners `info` serves. With
+ * `--http2-cleartext` a connection that starts with the HTTP/2 preface is served HTTP/2 (see
+ * {@link servePriorKnowledge}); the server then emits 'session' with each such HTTP/2 session.
  */
 export function createHttpServer(deps: ServerDeps, info: ListenerInfo): Server {
   const { config, state, limit } = deps;
@@ -79,6 +96,8 @@ export function createHttpServer(deps: ServerDeps, info: ListenerInfo): Server {
     insecureHTTPParser: false,
     noDelay: true,
   });
+  // Before configureHttp1, so that the connection cap and PROXY acceptance run before the preface is looked for.
+  if (config.http2Cleartext) servePriorKnowledge(http, deps, info);
   configureHttp1(http, config, state, info, limit);
   http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state)));
   const upgrade = createUpgradeHandler(state, info, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
@@ -89,6 +108,39 @@ export function createHttpServer(deps: ServerDeps, info: ListenerInfo): Server {
     account(state, req, 503, 0, performance.now(), null, null, 'too-many-connections');
   });
   return http;
+}
+
+/**
+ * Serves HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3) on the plain-HTTP `http`: a connection
+ * whose first bytes are the HTTP/2 preface goes to a cleartext node:http2 server with the settings,
+ * guard and request handler of the TLS one (only `info.proto` differs: X-Forwarded-Proto http).
+ * Its sessions are announced as `http`'s 'session' events, so that a drain or a stop of `http`
+ * sends them GOAWAY as it does to the TLS server's. A connection over the cap that sends the preface
+ * is closed, as over TLS: there is no HTTP/1.1 request to answer 503. (`Upgrade: h2c`, the RFC 7540
+ * way in that RFC 9113 removed, stays refused by the upgrade handler.)
+ */
+function servePriorKnowledge(http: Server, deps: ServerDeps, info: ListenerInfo): void {
+  const { config, state, limit } = deps;
+  const { timeouts, limits } = config;
+  const h2c = createCleartextServer(http2ServerOptions(config.http2, limits) as Http2ServerOptions);
+  h2c.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
+  h2c.on('sessionError', () => {});
+  h2c.on('session', deps.http2Guard.attach);
+  h2c.on('session', (session: ServerHttp2Session) => http.emit('session', session));
+  // As configureHttp1 sets it on the TLS server, whose HTTP/2 sessions it bounds the same way.
+  if (timeouts.idleMs > 0) h2c.setTimeout(timeouts.idleMs);
+  sniffPriorKnowledge(http, {
+    timeoutMs: timeouts.requestHeadersMs,
+    bypass: isHandedBack,
+    h2: (socket: Socket) => {
+      if (limit.isRefused(socket)) return void socket.destroy();
+      h2c.emit('connection', socket);
+    },
+    incomplete: (socket, why) => {
+      state.metrics.proxyErrors.labels(why).inc();
+      writeRawError(socket, why);
+    },
+  });
 }
 
 /**
@@ -116,7 +168,7 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
   https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
   https.on('sessionError', () => {});
-  https.on('session', new Http2Guard(config.http2, state.metrics.http2, state.log).attach);
+  https.on('session', deps.http2Guard.attach);
   return https;
 }
 

@@ -118,16 +118,15 @@ export class PortListeners {
       server = createHttpsServer(this.#deps, info, sni);
     } else server = createHttpServer(this.#deps, info);
     const open: OpenPort = { kind, info, server, sni, sessions: new Set(), listening: false };
-    if (kind === 'https') {
-      (server as Http2SecureServer).on('session', (session: ServerHttp2Session) => {
-        open.sessions.add(session);
-        this.#options.sessions.add(session);
-        session.once('close', () => {
-          open.sessions.delete(session);
-          this.#options.sessions.delete(session);
-        });
+    // HTTP/2 sessions: over TLS, and on an HTTP port those of HTTP/2 with prior knowledge (listeners.ts).
+    server.on('session', (session: ServerHttp2Session) => {
+      open.sessions.add(session);
+      this.#options.sessions.add(session);
+      session.once('close', () => {
+        open.sessions.delete(session);
+        this.#options.sessions.delete(session);
       });
-    }
+    });
     this.#ports.set(port, open);
     try {
       await listenOn(server, bindAddress, port, info.name);

@@ -12,6 +12,7 @@ import { deepFreeze } from '../../model/freeze.ts';
 import type { RoutingTable } from '../../model/table.ts';
 import { createAccessLog } from '../lifecycle/access-log.ts';
 import { ConnectionLimit } from './connection-limit.ts';
+import { Http2Guard } from './http2-guard.ts';
 import { openListeners, refreshNoSniCertificate, type Listeners } from './listeners.ts';
 import { PortListeners } from './port-listeners.ts';
 import { CertificateContexts } from './tls/certificate-contexts.ts';
@@ -78,7 +79,9 @@ const tcpListeners = new TcpListeners(state, config.bindAddress, log, connection
 const udpListeners = new UdpListeners(state, config.bindAddress, config.limits.maxUdpSessions, log);
 const h2Sessions = new Set<ServerHttp2Session>();
 // The ports the table's HTTP, HTTPS and TLS listeners declare beyond the own two.
-const portListeners = new PortListeners({ config, state, limit: connectionLimit }, { bindAddress: config.bindAddress, log, certificates, defaultCertificate: config.defaultCertificate, sessions: h2Sessions });
+// One HTTP/2 guard for every server of the worker: --http2-max-streams-per-worker is the worker's.
+const http2Guard = new Http2Guard(config.http2, metrics.http2, log);
+const portListeners = new PortListeners({ config, state, limit: connectionLimit, http2Guard }, { bindAddress: config.bindAddress, log, certificates, defaultCertificate: config.defaultCertificate, sessions: h2Sessions });
 /** The newest table version reported applied (tables whose scripts load slowly may finish out of order). */
 let appliedVersion = 0;
 /** Set once the worker stops listening: a table that arrives after opens no port. */
@@ -210,11 +213,14 @@ async function stop(graceMs: number): Promise<void> {
 }
 
 try {
-  listeners = await openListeners(config, state, sni, init.ports, init.claim, connectionLimit);
-  listeners.https?.on('session', (session: ServerHttp2Session) => {
-    h2Sessions.add(session);
-    session.once('close', () => h2Sessions.delete(session));
-  });
+  listeners = await openListeners(config, state, sni, init.ports, init.claim, connectionLimit, http2Guard);
+  // The HTTP port's sessions are those of HTTP/2 with prior knowledge (listeners.ts).
+  for (const server of [listeners.http, listeners.https]) {
+    server?.on('session', (session: ServerHttp2Session) => {
+      h2Sessions.add(session);
+      session.once('close', () => h2Sessions.delete(session));
+    });
+  }
   // A table that arrived while the own ports were opening: its certificates and declared ports now.
   if (state.table !== null) await syncTlsAndPorts(state.table.published.table);
   send({ type: 'listening', ports: listeners.ports });

@@ -16,6 +16,7 @@ import type { RouteContext } from '../lifecycle/route-context.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
+import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
@@ -190,7 +191,7 @@ export class Exchange {
     this.#stopRequestTimer();
     const steps = this.request.routed!.plan.responseSteps;
     if (steps === null) {
-      (this.res as ServerResponse).writeHead(statusCode, out);
+      writeResponseHead(this.req, this.res, statusCode, out);
       return true;
     }
     const head: ResponseHead = { status: statusCode, headers: out, body: null };
@@ -279,7 +280,7 @@ export class Exchange {
   /** Writes a head the response phase may have edited. */
   #writeHead(head: ResponseHead): void {
     this.#status = head.status;
-    (this.res as ServerResponse).writeHead(head.status, head.headers);
+    writeResponseHead(this.req, this.res, head.status, head.headers);
   }
 
   responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
