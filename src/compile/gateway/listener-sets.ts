@@ -77,7 +77,8 @@ function afterEarlier(l: GatewayListener, before: readonly GatewayListener[], si
 /** The Accepted and Programmed conditions of a ListenerSet. */
 export function listenerSetConditions(set: OurGateway): Condition[] {
   if (set.refused !== null) return [isFalse('Accepted', set.refused.reason, set.refused.message), isFalse('Programmed', set.refused.reason, set.refused.message)];
-  const invalid = set.listeners.filter((l) => !l.accepted);
+  // A listener that cannot be served (conflicted, or its certificate refused) does not count.
+  const invalid = set.listeners.filter((l) => !l.programmed);
   const programmed = set.listeners.some((l) => l.programmed);
   const accepted =
     set.listeners.length > 0 && invalid.length === set.listeners.length
