@@ -240,7 +240,7 @@ function certificateRefs(owner: RankedOwner, at: string, hostname: string | null
       problems.push({ reason: 'InvalidCertificateRef', message: `certificateRefs[${i}] must name a core Secret` });
       continue;
     }
-    if (!grants.allows({ group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: owner.id.namespace }, { group: '', kind: 'Secret', namespace, name })) {
+    if (!grants.allows({ group: GATEWAY_API_GROUP, kind: owner.id.kind === 'ListenerSet' ? 'ListenerSet' : 'Gateway', namespace: owner.id.namespace }, { group: '', kind: 'Secret', namespace, name })) {
       problems.push({ reason: 'RefNotPermitted', message: `certificateRefs[${i}]: Secret ${namespace}/${name} is in another namespace and no ReferenceGrant there allows it` });
       continue;
     }
