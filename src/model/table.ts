@@ -159,6 +159,14 @@ export interface Listener {
    */
   readonly port: number | null;
   /**
+   * The address it is served on, when it has one of its own (a Gateway's assigned address, from
+   * `--gateway-addresses`): the data plane then serves it on a socket bound to that address and
+   * `port` (port null: the data plane's own port of its protocol), holding only the listeners of
+   * that address and port. Absent: the data plane's bind address, shared with every listener
+   * without an address on that port.
+   */
+  readonly address?: string;
+  /**
    * The host (exact or `*.suffix`, lower case) this listener is for; null: any. A front end narrows
    * the virtual hosts it puts on the listener to it (a Gateway listener's hostname intersected with
    * its routes' hostnames); the router serves the virtual hosts as they are.
