@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import type { Command } from 'commander';
@@ -7,6 +8,7 @@ import {
 } from '../config/dataplane-config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { MAX_POOL_ADDRESSES } from '../compile/gateway/addresses.ts';
 import { DEFAULT_COMPILE_OPTIONS, DEFAULT_GATEWAY_CONTROLLER_NAME } from '../model/snapshot.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -56,6 +58,7 @@ export interface DataplaneFlags {
   watchIngressWithoutClass?: boolean;
   gatewayControllerName?: string;
   gatewayOwnPorts?: string;
+  gatewayAddresses?: string;
   drain: string;
   grace: string;
   scriptStateBudget: string;
@@ -119,6 +122,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap to read ("off": none; default ingress-nginx/ingress-nginx-controller in the ingress-nginx profile)')
     .option('--watch-ingress-without-class', 'also serve Ingresses that name no class when no IngressClass of ours is the default (as ingress-nginx\'s flag)')
     .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": no Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
+    .option('--gateway-addresses <list>', 'IP addresses (and IPv4 CIDRs) to give Gateways one each, their listeners served on it; default: every Gateway on the data plane\'s own address')
     .option('--gateway-own-ports <http,https>', 'the Gateway listener ports --http-port and --https-port serve (the ports a Service maps onto them); other listener ports are opened as declared', '80,443')
     .option('--script-memory-budget <size>', 'most the memoryMiB limits of all RouteScripts may add up to per worker; the youngest past it are refused ("off" = no budget)', '512MiB')
     .option('--script-state-budget <size>', "bytes each RouteScript's ctx.state may hold per worker, all its routes together", '8MiB')
@@ -171,13 +175,43 @@ const GATEWAY_CONTROLLER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
  * The compile option of `--gateway-controller-name`, when given: the name, or null for `off` (the
  * Gateway API is neither watched nor compiled). A name no GatewayClass could carry is refused.
  */
-export function gatewayCompileFlags(flags: { gatewayControllerName?: string; gatewayOwnPorts?: string }): { gatewayControllerName?: string | null; gatewayOwnPorts?: { http: number | null; https: number | null } } {
-  const ownPorts = flags.gatewayOwnPorts === undefined ? {} : { gatewayOwnPorts: gatewayOwnPorts(flags.gatewayOwnPorts) };
+export function gatewayCompileFlags(flags: { gatewayControllerName?: string; gatewayOwnPorts?: string; gatewayAddresses?: string }): { gatewayControllerName?: string | null; gatewayOwnPorts?: { http: number | null; https: number | null }; gatewayAddresses?: string[] } {
+  const ownPorts = {
+    ...(flags.gatewayOwnPorts === undefined ? {} : { gatewayOwnPorts: gatewayOwnPorts(flags.gatewayOwnPorts) }),
+    ...(flags.gatewayAddresses === undefined ? {} : { gatewayAddresses: addressPool(flags.gatewayAddresses) }),
+  };
   const value = flags.gatewayControllerName;
   if (value === undefined) return ownPorts;
   if (value === 'off') return { gatewayControllerName: null, ...ownPorts };
   if (value.length > 253 || !GATEWAY_CONTROLLER.test(value)) throw new ConfigError(`--gateway-controller-name ${JSON.stringify(value)} is not DOMAIN/PATH (as example.com/gateway-controller), or "off"`);
   return { gatewayControllerName: value, ...ownPorts };
+}
+
+/**
+ * `--gateway-addresses`: IP addresses and IPv4 CIDR blocks (each block without its network and
+ * broadcast addresses, from /30 down), in order, each once; at most {@link MAX_POOL_ADDRESSES}.
+ */
+function addressPool(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(part);
+    if (cidr === null) {
+      if (isIP(part) === 0) throw new ConfigError(`--gateway-addresses: ${JSON.stringify(part)} is not an IP address or an IPv4 CIDR block`);
+      out.push(part);
+    } else {
+      const bits = Number(cidr[2]);
+      const octets = cidr[1]!.split('.').map(Number);
+      if (bits > 32 || octets.some((o) => o > 255)) throw new ConfigError(`--gateway-addresses: ${JSON.stringify(part)} is not an IPv4 CIDR block`);
+      const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+      const size = 2 ** (32 - bits);
+      const network = bits === 0 ? 0 : (base & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0;
+      const [first, last] = bits >= 31 ? [network, network + size - 1] : [network + 1, network + size - 2];
+      if (last - first + 1 + out.length > MAX_POOL_ADDRESSES) throw new ConfigError(`--gateway-addresses: more than ${MAX_POOL_ADDRESSES} addresses`);
+      for (let a = first; a <= last; a++) out.push([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.'));
+    }
+    if (out.length > MAX_POOL_ADDRESSES) throw new ConfigError(`--gateway-addresses: more than ${MAX_POOL_ADDRESSES} addresses`);
+  }
+  return [...new Set(out)];
 }
 
 /** `--gateway-own-ports HTTP,HTTPS`: two ports, either one `off`. */

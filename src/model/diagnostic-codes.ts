@@ -97,7 +97,7 @@ export const DIAGNOSTIC_CODES = {
 
   // The Gateway API: GatewayClasses, Gateways and their listeners, routes
   GatewayClassParametersUnsupported: { severity: 'error', meaning: 'a GatewayClass of ours names parametersRef, which signalbox does not read: the class is not accepted and its Gateways are not served' },
-  GatewayAddressUnsupported: { severity: 'error', meaning: 'a Gateway asks for spec.addresses: it is not served (Accepted False, UnsupportedAddress)' },
+  GatewayAddressUnsupported: { severity: 'error', meaning: 'a Gateway cannot be given an address: it asks for spec.addresses without --gateway-addresses, or for ones not in the pool or taken, or the pool is used up: it is not served' },
   GatewayListenerInvalid: { severity: 'error', meaning: 'a Gateway listener has a protocol, hostname, TLS mode or allowedRoutes signalbox cannot serve: that listener is not served' },
   GatewayListenerRefInvalid: { severity: 'error', meaning: 'a listener certificate reference (wrong kind, Secret missing or not a key pair) or route kind cannot be used: the listener is served without it, or not at all when it has no certificate left' },
   GatewayReferenceNotPermitted: { severity: 'error', meaning: 'a listener names a Secret in another namespace that no ReferenceGrant opens: it is not used' },

@@ -289,6 +289,12 @@ export interface CompileOptions {
    * 80 and 443.
    */
   readonly gatewayOwnPorts?: { readonly http: number | null; readonly https: number | null };
+  /**
+   * IP addresses for Gateways of their own (`--gateway-addresses`, expanded): each of our Gateways
+   * gets one (src/compile/gateway/addresses.ts), its listeners are served on it, and it is the
+   * Gateway's status address. Absent or empty: every Gateway shares the data plane's address.
+   */
+  readonly gatewayAddresses?: readonly string[];
 }
 
 /** The default {@link CompileOptions.gatewayControllerName}. */

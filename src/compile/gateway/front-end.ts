@@ -16,6 +16,7 @@ import { indexObjects, type Identified } from '../shared/objects.ts';
 import { ourGatewayClasses } from './gateway-classes.ts';
 import { claimPorts, readGateways, tableListener, type OurGateway } from './gateways.ts';
 import { readListenerSets } from './listener-sets.ts';
+import { assignAddresses } from './addresses.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
 import { readHttpRoutes, type RuleTargets } from './http-routes.ts';
 import { readTlsRoutes } from './tls-routes.ts';
@@ -56,8 +57,13 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const services = indexObjects(field(input, 'services'), 'Service', true, new DiagnosticSink());
   const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
   const labels = namespaceLabels(field(input, 'namespaces'));
-  const read = readGateways(field(input, 'gateways'), classes, secrets, grants, sink);
-  const sets = readListenerSets(field(input, 'listenerSets'), new Map(read.map((g) => [g.owner.id.key, g])), labels, secrets, grants, sink);
+  const pool = options.gatewayAddresses ?? [];
+  const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0), field(input, 'gateways'), pool, sink);
+  const parents = new Map(read.map((g) => [g.owner.id.key, g]));
+  const sets = readListenerSets(field(input, 'listenerSets'), parents, labels, secrets, grants, sink).map((s) => {
+    const address = parents.get(s.parent!)?.address;
+    return address === undefined ? s : { ...s, address };
+  });
   // One protocol per port across every Gateway and ListenerSet, the older first.
   const claimed = claimPorts([...read, ...sets], sink);
   const gateways = claimed.filter((g) => g.parent === undefined);
@@ -70,14 +76,14 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, lookup, sink);
 
   const own = options.gatewayOwnPorts ?? DEFAULT_OWN_PORTS;
-  const streamListeners = new Map(claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l, own)] as const)));
+  const streamListeners = new Map(claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'TLS' || l.protocol === 'TCP' || l.protocol === 'UDP')).map((l) => [l.tableName, tableListener(l, own, g.address)] as const)));
   const listenerOf = (name: string): Listener | undefined => streamListeners.get(name);
   const passthrough = readTlsRoutes(field(input, 'tlsRoutes'), context, lookup, listenerOf, sink);
   const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
-  const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')));
-  const listeners: Listener[] = programmed.map((l) => tableListener(l, own)).sort((a, b) => compareStrings(a.name, b.name));
-  const tls: TLSCandidate[] = programmed.flatMap((l) => l.certificates);
+  const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')).map((l) => ({ l, address: g.address })));
+  const listeners: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address)).sort((a, b) => compareStrings(a.name, b.name));
+  const tls: TLSCandidate[] = programmed.flatMap(({ l }) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
   const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records, ...tcp.records, ...udp.records];
@@ -111,6 +117,23 @@ function statusesOf(classStatuses: readonly ObjectStatus[], gateways: readonly O
     ...gateways.map((g) => gatewayStatus(g, attached, sets.get(g.owner.id.key) ?? 0)),
     ...records.map((r) => routeStatus(r, byObject.get(r.owner.id.provenance) ?? [])),
   ];
+}
+
+/**
+ * The Gateways with the addresses of `pool` assigned (addresses.ts); one that cannot get one is
+ * not served, and says why.
+ */
+function withAddresses(gateways: readonly OurGateway[], list: unknown, pool: readonly string[], sink: DiagnosticSink): OurGateway[] {
+  if (pool.length === 0) return [...gateways];
+  const objects = new Map([...indexObjects(list, 'Gateway', true, new DiagnosticSink()).values()].map((i) => [i.id.key, i.obj as unknown]));
+  const assigned = assignAddresses(gateways, objects, pool);
+  return gateways.map((g) => {
+    const a = assigned.get(g.owner.id.key);
+    if (a === undefined) return g;
+    if ('address' in a) return { ...g, address: a.address };
+    sink.report(g.owner.id, 'GatewayAddressUnsupported', 'error', `${a.problem}; the Gateway is not served`, `${g.owner.id.provenance}/spec/addresses`);
+    return { ...g, listeners: [], refused: { reason: a.reason, message: a.problem } };
+  });
 }
 
 function namespaceLabels(list: unknown): Map<string, Readonly<Record<string, string>>> {

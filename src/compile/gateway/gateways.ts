@@ -55,6 +55,8 @@ export interface OurGateway {
   readonly allowedListeners: AllowedNamespaces;
   /** ListenerSets: `namespace/name` of the Gateway it attaches to. */
   readonly parent?: string;
+  /** The address of its own (a ListenerSet: its Gateway's), from `--gateway-addresses`; absent: the data plane's. */
+  readonly address?: string;
   /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
   readonly refused: { readonly reason: string; readonly message: string } | null;
 }
@@ -62,7 +64,7 @@ export interface OurGateway {
 const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
 
 /** The Gateways of our classes, oldest first, each with its listeners checked. */
-export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): OurGateway[] {
+export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled = false): OurGateway[] {
   const ours = (Array.isArray(list) ? (list as unknown[]) : []).filter((obj) => {
     const cls = field(field(obj, 'spec'), 'gatewayClassName');
     return typeof cls === 'string' && (classes.accepted.has(cls) || classes.refused.has(cls));
@@ -72,7 +74,7 @@ export function readGateways(list: unknown, classes: { readonly accepted: Readon
     .sort(compareAge);
   const gateways = items.map((item, rank) => {
     const owner: RankedOwner = { id: item.id, rank, created: item.created };
-    return guarded(sink, item.id, { owner, listeners: [], allowedListeners: NO_LISTENER_SETS, refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink));
+    return guarded(sink, item.id, { owner, listeners: [], allowedListeners: NO_LISTENER_SETS, refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink, pooled));
   });
   return gateways;
 }
@@ -93,7 +95,8 @@ export function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink
     const listeners = g.listeners.map((l) => {
       if (!l.accepted) return l;
       const family = familyOf(l.protocol);
-      const key = `${family === 'udp' ? 'udp' : 'tcp'} ${l.port}`;
+      // Gateways with addresses of their own share no socket with each other.
+      const key = `${g.address ?? ''} ${family === 'udp' ? 'udp' : 'tcp'} ${l.port}`;
       const claim = claims.get(key);
       const gateway = `${g.owner.id.kind} ${g.owner.id.namespace}/${g.owner.id.name}`;
       if (claim === undefined) {
@@ -111,7 +114,7 @@ export function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink
   });
 }
 
-function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): OurGateway {
+function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled: boolean): OurGateway {
   const spec = field(obj, 'spec');
   const className = field(spec, 'gatewayClassName') as string;
   const allowed = allowedNamespaces(field(field(spec, 'allowedListeners'), 'namespaces') ?? { from: 'None' });
@@ -119,7 +122,8 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   if ('problem' in allowed) sink.report(owner.id, 'GatewayListenerInvalid', 'error', `spec.allowedListeners: ${allowed.problem}; no ListenerSet may attach`, `${owner.id.provenance}/spec/allowedListeners`);
   if (classes.refused.has(className)) return { owner, listeners: [], allowedListeners, refused: { reason: 'Invalid', message: `GatewayClass ${className} is not accepted.` } };
   const addresses = field(spec, 'addresses');
-  if (Array.isArray(addresses) && addresses.length > 0) {
+  // With a pool of addresses, spec.addresses are honoured from it (addresses.ts).
+  if (!pooled && Array.isArray(addresses) && addresses.length > 0) {
     sink.report(owner.id, 'GatewayAddressUnsupported', 'error', 'spec.addresses asks for addresses, and signalbox serves every Gateway on the addresses of its own Service: the Gateway is not served', `${owner.id.provenance}/spec/addresses`);
     return { owner, listeners: [], allowedListeners, refused: { reason: 'UnsupportedAddress', message: 'signalbox cannot assign requested addresses: remove spec.addresses to serve the Gateway on the data plane\'s own address.' } };
   }
@@ -298,13 +302,14 @@ export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticS
 }
 
 /** The table listener of a programmed Gateway listener; on one of `own` ports, the data plane's own socket (port null). */
-export function tableListener(l: GatewayListener, own: { readonly http: number | null; readonly https: number | null }): Listener {
+export function tableListener(l: GatewayListener, own: { readonly http: number | null; readonly https: number | null }, address?: string): Listener {
   const protocol = l.protocol as Listener['protocol'];
   const onOwn = (protocol === 'HTTP' && l.port === own.http) || ((protocol === 'HTTPS' || protocol === 'TLS') && l.port === own.https);
   return {
     name: l.tableName,
     protocol,
     port: onOwn ? null : l.port,
+    ...(address === undefined ? {} : { address }),
     // A TLS listener's routes carry the SNI names (the hostname narrowed them already).
     hostname: protocol === 'TLS' ? null : l.hostname,
     tls: protocol === 'HTTPS' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,

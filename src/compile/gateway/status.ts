@@ -64,7 +64,8 @@ export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string,
         : isTrue('Accepted', 'ListenersNotValid', `Listeners ${invalid.map((l) => l.name).join(', ')} are not valid; the others are served.`);
   const finalAccepted = invalid.length === gateway.listeners.length && gateway.listeners.length > 0 ? isFalse('Accepted', 'ListenersNotValid', 'No listener of the Gateway is valid.') : accepted;
   const programmedCondition = programmed.length > 0 ? isTrue('Programmed', 'Programmed', 'The Gateway is served.') : isFalse('Programmed', 'Invalid', 'No listener of the Gateway can be served.');
-  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition], listeners, attachedListenerSets: attachedSets };
+  const addresses = gateway.address === undefined ? {} : { addresses: [{ type: 'IPAddress' as const, value: gateway.address }] };
+  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition], listeners, attachedListenerSets: attachedSets, ...addresses };
 }
 
 function listenerStatuses(gateway: OurGateway, attached: ReadonlyMap<string, number>): ListenerStatus[] {
