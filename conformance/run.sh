@@ -63,6 +63,7 @@ conformance/env/exec setsid node --no-node-snapshot bin/signalbox.js controller 
   --kubeconfig "$(in_run printenv KUBECONFIG)" \
   --http-port 80 --https-port 443 \
   --publish-address 10.244.0.1 \
+  --gateway-addresses 10.244.2.0/24 \
   --admin-port 9901 --debug-port 9902 \
   --grace 2s \
   >"$signalbox_log" 2>&1 </dev/null &

@@ -24,6 +24,11 @@ export const BRIDGE_PREFIX = 16;
  * be given 10.244.0.1.
  */
 export const POD_CIDR = '10.244.1.0/24';
+/**
+ * The addresses signalbox gives Gateways (`--gateway-addresses`), one each: local to the run's
+ * namespace (a route of type local on lo), so every one is bindable without an interface of its own.
+ */
+export const GATEWAY_CIDR = '10.244.2.0/24';
 /** The fake Node kwok manages. */
 export const NODE_NAME = 'kwok-node-0';
 /** The API server's port on {@link BRIDGE_IP} (and on loopback) inside {@link RUN_NETNS}. */

@@ -5,7 +5,7 @@
  * for the run, and `down` deletes them all.
  */
 import { readdir, readFile, rmdir } from 'node:fs/promises';
-import { BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, POD_NETNS_PREFIX, RUN_NETNS } from './layout.ts';
+import { BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, GATEWAY_CIDR, POD_NETNS_PREFIX, RUN_NETNS } from './layout.ts';
 import { macForIp } from './pod-spec.ts';
 import { run, tryRun } from './processes.ts';
 
@@ -50,6 +50,7 @@ export async function createRunNetns(): Promise<void> {
   await ip('link', 'add', BRIDGE, 'type', 'bridge');
   await ip('addr', 'add', `${BRIDGE_IP}/${BRIDGE_PREFIX}`, 'dev', BRIDGE);
   await ip('link', 'set', BRIDGE, 'up');
+  await ip('route', 'add', 'local', GATEWAY_CIDR, 'dev', 'lo');
 }
 
 /**
