@@ -238,6 +238,18 @@ export interface CorsFilter {
   readonly allowCredentials: boolean;
   /** 0..2147483647, for `Access-Control-Max-Age`; absent: no such field. */
   readonly maxAgeSeconds?: number;
+  /**
+   * What `*.` in an origin stands for: `one` label (ingress-nginx's `cors-allow-origin`, the
+   * default) or `any` number of labels, one or more (the Gateway API's HTTPCORSFilter:
+   * `https://*.example.com` takes `https://a.b.example.com`).
+   */
+  readonly wildcardLabels?: 'one' | 'any';
+  /**
+   * True: a preflight from an origin that is not allowed is answered too (204, without any
+   * `Access-Control-*` field) rather than passed on — the Gateway API's CORS filter answers every
+   * preflight. Absent: it goes upstream untouched (ingress-nginx).
+   */
+  readonly answerEveryPreflight?: true;
 }
 
 /** One request rate of a {@link RateLimitFilter}: `requests` per `periodSeconds`, with a burst. */

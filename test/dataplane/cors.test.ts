@@ -26,6 +26,8 @@ const LISTED: CorsFilter = {
 };
 
 /** Every origin, without credentials or exposed headers. */
+/** The Gateway API's HTTPCORSFilter as the Gateway front end writes it. */
+const GATEWAY: CorsFilter = { type: 'CORS', allowOrigins: ['https://*.example.com'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 5, wildcardLabels: 'any', answerEveryPreflight: true };
 const ANY: CorsFilter = { type: 'CORS', allowOrigins: ['*'], allowMethods: ['GET', 'POST'], allowHeaders: ['Content-Type'], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 600 };
 
 interface Answer {
@@ -71,6 +73,7 @@ describe('CORS', () => {
         { path: '/public', service: 'app' },
         { path: '/down', service: 'down' },
         { path: '/plain', service: 'app' },
+        { path: '/gateway', service: 'app' },
       ]),
     ]);
     proxy = await startProxy(dir, {
@@ -78,6 +81,7 @@ describe('CORS', () => {
         '/api': () => ({ filters: [LISTED] }),
         '/public': () => ({ filters: [ANY] }),
         '/down': () => ({ filters: [LISTED] }),
+        '/gateway': () => ({ filters: [GATEWAY] }),
       }),
     });
   });
@@ -153,6 +157,20 @@ describe('CORS', () => {
     assert.equal(preflight.body, 'app OPTIONS /api/x');
     assert.deepEqual(corsFields(preflight), {});
     assert.equal(app.seen.length, before + 1);
+  });
+
+  it('as the Gateway API: a wildcard takes one or more labels, and a preflight of another origin is answered too, without CORS fields', async () => {
+    for (const origin of ['https://eu.example.com', 'https://a.b.example.com']) {
+      const res = await send('GET', '/gateway/x', { origin });
+      assert.equal(res.headers['access-control-allow-origin'], origin, origin);
+    }
+    const none = await send('GET', '/gateway/x', { origin: 'https://example.com' });
+    assert.deepEqual(corsFields(none), {});
+    const before = app.seen.length;
+    const preflight = await send('OPTIONS', '/gateway/x', { origin: 'https://evil.test', 'access-control-request-method': 'GET' });
+    assert.equal(preflight.status, 204);
+    assert.deepEqual(corsFields(preflight), {});
+    assert.equal(app.seen.length, before, 'the preflight never went upstream');
   });
 
   it('sends a request without Origin on as it is, and an OPTIONS that is no preflight upstream', async () => {

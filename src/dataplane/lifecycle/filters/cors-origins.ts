@@ -14,15 +14,18 @@ interface WildcardOrigin {
   readonly tail: string;
 }
 
-// What the wildcard stands for: one DNS label, as ingress-nginx's `[A-Za-z0-9\-]+` (compared lower case).
+// What the wildcard stands for: one DNS label, as ingress-nginx's `[A-Za-z0-9\-]+` (compared lower
+// case); or, for the Gateway API, one or more labels.
 const LABEL = /^[a-z0-9-]+$/;
+const LABELS = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
 
 /**
  * The test for `allowOrigins` other than `['*']`: an exact origin is a set lookup, a wildcard one
  * a prefix and suffix comparison around one label. Comparison is case-insensitive, as nginx's
  * `~*` is: browsers send origins lower case, other clients need not.
  */
-export function originTest(allowOrigins: readonly string[]): OriginTest {
+export function originTest(allowOrigins: readonly string[], labels: 'one' | 'any' = 'one'): OriginTest {
+  const part = labels === 'one' ? LABEL : LABELS;
   const exact = new Set<string>();
   const wildcards: WildcardOrigin[] = [];
   for (const origin of allowOrigins) {
@@ -35,7 +38,7 @@ export function originTest(allowOrigins: readonly string[]): OriginTest {
     if (exact.has(value)) return true;
     for (const w of wildcards) {
       const end = value.length - w.tail.length;
-      if (end > w.head.length && value.startsWith(w.head) && value.endsWith(w.tail) && LABEL.test(value.slice(w.head.length, end))) return true;
+      if (end > w.head.length && value.startsWith(w.head) && value.endsWith(w.tail) && part.test(value.slice(w.head.length, end))) return true;
     }
     return false;
   };

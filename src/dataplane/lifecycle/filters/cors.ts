@@ -22,9 +22,13 @@ export class CorsPolicy {
   /** The same fields as an object, for the preflight answer. */
   readonly preflight: Readonly<Record<string, string>>;
 
+  /** Answer the preflight of an origin that is not allowed too (without CORS fields), rather than pass it on. */
+  readonly answerEveryPreflight: boolean;
+
   constructor(filter: CorsFilter) {
     const any = filter.allowOrigins.length === 1 && filter.allowOrigins[0] === '*';
-    this.test = any ? null : originTest(filter.allowOrigins);
+    this.test = any ? null : originTest(filter.allowOrigins, filter.wildcardLabels ?? 'one');
+    this.answerEveryPreflight = filter.answerEveryPreflight === true;
     const fields: string[] = [];
     if (filter.allowCredentials) fields.push('access-control-allow-credentials', 'true');
     if (filter.allowMethods.length > 0) fields.push('access-control-allow-methods', filter.allowMethods.join(', '));
@@ -61,7 +65,14 @@ export class CorsStep implements RequestStep {
     const origin = r.req.headers.origin;
     if (test === null) r.corsOrigin = '*';
     else if (origin !== undefined && test(origin)) r.corsOrigin = origin;
-    else return true;
+    else {
+      // The Gateway API answers every preflight itself: one from another origin gets no CORS field.
+      if (this.#policy.answerEveryPreflight && r.req.method === 'OPTIONS' && origin !== undefined && r.req.headers['access-control-request-method'] !== undefined) {
+        r.respond(204, {}, '', 'cors-preflight');
+        return false;
+      }
+      return true;
+    }
     // A preflight is an OPTIONS with Origin and Access-Control-Request-Method (Fetch, "CORS-preflight
     // request"); any other OPTIONS is the upstream's to answer.
     if (r.req.method !== 'OPTIONS' || origin === undefined || r.req.headers['access-control-request-method'] === undefined) return true;
