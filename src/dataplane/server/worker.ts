@@ -115,7 +115,7 @@ const heapWatch = setInterval(() => {
 function syncTlsAndPorts(table: RoutingTable): Promise<void> {
   if (listeners === null || stopping) return Promise.resolve();
   if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
-    sni.update(certificates, certificateOffer(table, listeners.ports.https, true));
+    sni.update(certificates, certificateOffer(table, { port: listeners.ports.https, own: true }));
     refreshNoSniCertificate(listeners.https, sni);
   }
   return portListeners.sync(table, listeners.ports);

@@ -5,6 +5,7 @@
  */
 import type { Listener, RoutingTable, StreamRoute } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import { isOnSocket, type SocketPlace } from '../lifecycle/socket-listeners.ts';
 
 /** One stream route, ready to pick a backend. */
 export interface PreparedStreamRoute {
@@ -65,11 +66,12 @@ export interface TlsSocketPlan {
   readonly terminates: boolean;
 }
 
-/** The socket a {@link TlsSocketPlan} is for: its name (the cache key), port, and whether it is the own one. */
-export interface TlsSocket {
+/**
+ * The socket a {@link TlsSocketPlan} is for: its name (the cache key), port, whether it is the own
+ * one, and its address when it is that of listeners with an address (socket-listeners.ts).
+ */
+export interface TlsSocket extends SocketPlace {
   readonly name: string;
-  readonly port: number;
-  readonly own: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export class PassthroughRoutes {
   }
 
   #plan(socket: TlsSocket): TlsSocketPlan {
-    const mine = (l: Listener): boolean => l.port === socket.port || (socket.own && l.port === null);
+    const mine = (l: Listener): boolean => isOnSocket(l, socket);
     let index: SniIndex | null = null;
     for (const l of this.#listeners) {
       if (l.protocol !== 'TLS' || !mine(l)) continue;
@@ -104,7 +106,7 @@ export class PassthroughRoutes {
         for (const host of route.route.hostnames) index.add(host, route);
       }
     }
-    return { index, terminates: socket.own || this.#listeners.some((l) => l.protocol === 'HTTPS' && l.port === socket.port) };
+    return { index, terminates: socket.own || this.#listeners.some((l) => l.protocol === 'HTTPS' && mine(l)) };
   }
 }
 
