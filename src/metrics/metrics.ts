@@ -33,7 +33,8 @@ export interface DataplaneMetrics {
   readonly connectionsRefused: Counter<'listener'>;
   /**
    * Ports the table's listeners declare (apart from the data plane's own) that a worker could not
-   * serve, by port and reason: the system's error code when binding (`EADDRINUSE`, `EACCES`, …),
+   * serve, by port (`<address>:<port>`, `[<v6>]:<port>`, for a socket of listener addresses) and
+   * reason: the system's error code when binding (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, …),
    * retried on the next table, or `own-port-protocol` (an HTTPS or TLS listener on the own HTTP
    * port, or an HTTP one on the own HTTPS port).
    */

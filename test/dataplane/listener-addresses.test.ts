@@ -9,8 +9,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Certificate, Listener, RoutingTable, VirtualHost } from '../../src/model/table.ts';
@@ -23,6 +25,8 @@ import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams
 const GATEWAY = 'Gateway/default/edge/listener';
 /** Not an address of this host (TEST-NET-1): binding it fails with EADDRNOTAVAIL. */
 const FOREIGN = '192.0.2.1';
+/** Whether loopback has IPv6 here (a container may have it turned off). */
+const HAS_V6_LOOPBACK = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === '::1'));
 
 function listener(name: string, protocol: Listener['protocol'], port: number | null, address: string, certificates: string[] | null = null): Listener {
   return { name, protocol, port, address, hostname: null, tls: protocol === 'HTTPS' ? { certificates } : null, defaultRoute: false, provenance: `${GATEWAY}/${name}` };
@@ -252,10 +256,10 @@ describe('an address socket beside own sockets on the wildcard address', { timeo
   let alpha: TestUpstream;
   let gamma: TestUpstream;
 
-  /** shop.test on 127.0.0.2 at the own HTTP port number; c.test on the own socket, bound to 0.0.0.0. */
+  /** shop.test on 127.0.0.2 and on ::1 at the own HTTP port number; c.test on the own socket, bound to 0.0.0.0. */
   function edit(t: RoutingTable): RoutingTable {
-    const listeners = [...t.listeners, listener('gw-2', 'HTTP', null, '127.0.0.2')].sort(byName);
-    const virtualHosts = t.virtualHosts.map((v) => (v.host === 'a.test' ? { ...v, host: 'shop.test', listeners: ['gw-2'] } : v)).sort(byHost);
+    const listeners = [...t.listeners, listener('gw-2', 'HTTP', null, '127.0.0.2'), listener('gw-6', 'HTTP', null, '::1')].sort(byName);
+    const virtualHosts = t.virtualHosts.map((v) => (v.host === 'a.test' ? { ...v, host: 'shop.test', listeners: ['gw-2', 'gw-6'] } : v)).sort(byHost);
     return { ...t, listeners, virtualHosts };
   }
 
@@ -291,5 +295,26 @@ describe('an address socket beside own sockets on the wildcard address', { timeo
       assert.deepEqual(await get(address, own, 'c.test', '/w'), { status: 200, body: 'gamma GET /w' });
       assert.equal((await get(address, own, 'shop.test')).status, 404);
     }
+  });
+
+  it('serves HTTP/2 with prior knowledge on an address socket, as on the own one', async () => {
+    const own = Number(new URL(proxy.http).port);
+    const session = h2connect(`http://127.0.0.2:${own}`);
+    session.on('error', () => {});
+    const stream = session.request({ ':path': '/h2c', ':authority': 'shop.test' });
+    const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
+    let body = '';
+    for await (const chunk of stream) body += String(chunk);
+    session.close();
+    assert.equal(headers[':status'], 200);
+    assert.equal(body, 'alpha GET /h2c');
+  });
+
+  it('serves an IPv6 address, its socket named without brackets', { skip: !HAS_V6_LOOPBACK && 'no ::1 on this host' }, async () => {
+    const own = Number(new URL(proxy.http).port);
+    assert.deepEqual(await get('::1', own, 'shop.test', '/v6'), { status: 200, body: 'alpha GET /v6' });
+    assert.equal((await get('::1', own, 'c.test')).status, 404);
+    assert.equal(await metric(proxy, new RegExp(`signalbox_listener_ports\\{port="${literal(`[::1]:${own}`)}",protocol="http"\\} (\\d+)`)), 2);
+    assert.ok(await metric(proxy, new RegExp(`signalbox_connections_total\\{listener="${literal(`http-::1-${own}`)}"\\} (\\d+)`)) >= 1);
   });
 });
