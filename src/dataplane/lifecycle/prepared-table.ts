@@ -22,8 +22,8 @@ export interface PreparedTable {
   readonly published: PublishedTable;
   /**
    * The router of a data-plane socket: the virtual hosts of the table's listeners it serves (same
-   * protocol, on the socket's port; and on the own ports, port null). Built on the socket's first
-   * request to this table.
+   * protocol and address, on the socket's port; and on the own port numbers, port null). Built on
+   * the socket's first request to this table.
    */
   routerFor(listener: ListenerInfo): Router;
   /** Each route's plan, keyed by the table's own Route objects (the router returns those). */

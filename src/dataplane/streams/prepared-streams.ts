@@ -60,7 +60,7 @@ export interface TlsSocketPlan {
   readonly index: SniIndex | null;
   /**
    * Whether a connection no passthrough route takes is terminated here: always on the data plane's
-   * own HTTPS port, and on a declared port when an HTTPS listener of the table is on it. Else it is
+   * own HTTPS port, and on a declared or address socket when an HTTPS listener of the table is on it. Else it is
    * closed (a TLS-only port holds no certificate of its own).
    */
   readonly terminates: boolean;
@@ -76,7 +76,8 @@ export interface TlsSocket extends SocketPlace {
 
 /**
  * The table's passthrough routes, indexed per TLS socket on the first connection to each (a socket
- * serves the TLS listeners on its port, and the data plane's own HTTPS socket those with port null).
+ * serves the TLS listeners of its address on its port, and a socket of the own HTTPS port number
+ * those with port null: socket-listeners.ts).
  */
 export class PassthroughRoutes {
   readonly #listeners: readonly Listener[];
