@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { declaredPorts } from '../../src/dataplane/server/declared-ports.ts';
+import { declaredPorts, onBindAddress } from '../../src/dataplane/server/declared-ports.ts';
 import { certificateOffer } from '../../src/dataplane/server/tls/certificate-offer.ts';
 import type { Listener, RoutingTable } from '../../src/model/table.ts';
 
@@ -54,6 +54,14 @@ describe('declaredPorts', () => {
     // An HTTPS listener on the own HTTP number at an address is not misplaced: the address has its own socket.
     assert.deepEqual(ports(found), [['127.0.0.2:8080', 'http+null'], ['127.0.0.3:8080', 'http+null'], ['[fd00::5]:8080', 'https'], ['[fd00::5]:8443', 'https+null'], ['127.0.0.2:9000', 'http'], ['9000', 'http']]);
     assert.deepEqual([...found.misplaced], []);
+  });
+
+  test("a listener on --bind's own address is the bind address's: no socket of its own", () => {
+    const bound = onBindAddress(table({ ...listener('a', 'HTTP', null), address: '10.0.0.5' }, { ...listener('b', 'HTTP', 9000), address: '10.0.0.6' }), '10.0.0.5');
+    assert.deepEqual(bound.listeners.map((l) => [l.name, l.address ?? null]), [['a', null], ['b', '10.0.0.6']]);
+    assert.deepEqual(ports(declaredPorts(bound, OWN)), [['10.0.0.6:9000', 'http']]);
+    const none = table(listener('c', 'HTTP', 80));
+    assert.equal(onBindAddress(none, '0.0.0.0'), none);
   });
 
   test('with the HTTPS port off, an address listener of TLS with port null has no socket', () => {

@@ -112,6 +112,8 @@ describe('listeners with addresses of their own', { timeout: 60_000 }, () => {
   function edit(t: RoutingTable): RoutingTable {
     const listeners: Listener[] = [
       ...t.listeners,
+      // On --bind's own address: the own socket serves it (a second socket there would split its connections).
+      listener('gw-1', 'HTTP', null, '127.0.0.1'),
       listener('gw-2', 'HTTP', port.p, '127.0.0.2'),
       ...(declare.three ? [listener('gw-3', 'HTTP', port.p, '127.0.0.3')] : []),
       listener('gw-4', 'HTTP', null, '127.0.0.4'),
@@ -123,10 +125,13 @@ describe('listeners with addresses of their own', { timeout: 60_000 }, () => {
     const virtualHosts: VirtualHost[] = [];
     for (const v of t.virtualHosts) {
       if (v.host === 'a.test') virtualHosts.push({ ...v, host: 'shop.test', listeners: ['gw-2'] });
+      else if (v.host === 'x.example') {
+        virtualHosts.push({ ...v, listeners: ['gw-s'] }, { ...v, host: 'bound.test', listeners: ['gw-1'] });
+      }
       else if (v.host === 'b.test') {
         if (declare.three) virtualHosts.push({ ...v, host: 'shop.test', listeners: ['gw-3'] });
       } else if (v.host === 'c.test') virtualHosts.push({ ...v, listeners: [...(declare.extra === 0 ? [] : ['gw-extra']), 'gw-4', 'gw-foreign', ...v.listeners].sort(compare) });
-      else if (v.host === 'x.example' || v.host === 'y.example') virtualHosts.push({ ...v, listeners: ['gw-s'] });
+      else if (v.host === 'y.example') virtualHosts.push({ ...v, listeners: ['gw-s'] });
       else virtualHosts.push(v);
     }
     const certificates = [...t.certificates, certificate('cert-x', 'x.example', pki.x), certificate('cert-y', 'y.example', pki.y)].sort(byName);
@@ -197,6 +202,15 @@ describe('listeners with addresses of their own', { timeout: 60_000 }, () => {
     const own = Number(new URL(proxy.http).port);
     assert.deepEqual(await get('127.0.0.1', own, 'c.test', '/own'), { status: 200, body: 'gamma GET /own' });
     assert.equal((await get('127.0.0.1', own, 'shop.test')).status, 404);
+  });
+
+  it("serves a listener whose address is --bind's on the own socket, on every connection", async () => {
+    const own = Number(new URL(proxy.http).port);
+    for (let i = 0; i < 6; i++) {
+      assert.deepEqual(await get('127.0.0.1', own, 'bound.test', `/b${i}`), { status: 200, body: `alpha GET /b${i}` });
+      assert.deepEqual(await get('127.0.0.1', own, 'c.test', `/b${i}`), { status: 200, body: `gamma GET /b${i}` });
+    }
+    assert.equal(await metric(proxy, new RegExp(`signalbox_listener_ports\\{port="${literal(`127.0.0.1:${own}`)}"`)), 0);
   });
 
   it('puts an address listener with port null on the own port number at its address', async () => {

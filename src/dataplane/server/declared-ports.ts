@@ -81,3 +81,19 @@ export function declaredPorts(table: RoutingTable, own: OwnPorts): DeclaredPorts
   }
   return { sockets, misplaced };
 }
+
+/**
+ * `table` with the address removed from the listeners whose address is the data plane's bind
+ * address itself: they are served by the sockets of the bind address (the own ones and the declared
+ * ports). A socket of their own would join those sockets' SO_REUSEPORT group on the same address
+ * and port, and the kernel would spread their connections over both, each serving other listeners.
+ */
+export function onBindAddress(table: RoutingTable, bindAddress: string): RoutingTable {
+  if (!table.listeners.some((l) => l.address === bindAddress)) return table;
+  const listeners = table.listeners.map((l) => {
+    if (l.address !== bindAddress) return l;
+    const { address: _bound, ...rest } = l;
+    return rest;
+  });
+  return { ...table, listeners };
+}
