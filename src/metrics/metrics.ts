@@ -33,12 +33,16 @@ export interface DataplaneMetrics {
   readonly connectionsRefused: Counter<'listener'>;
   /**
    * Ports the table's listeners declare (apart from the data plane's own) that a worker could not
-   * serve, by port and reason: the system's error code when binding (`EADDRINUSE`, `EACCES`, …),
+   * serve, by port (`<address>:<port>`, `[<v6>]:<port>`, for a socket of listener addresses) and
+   * reason: the system's error code when binding (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, …),
    * retried on the next table, or `own-port-protocol` (an HTTPS or TLS listener on the own HTTP
    * port, or an HTTP one on the own HTTPS port).
    */
   readonly listenerErrors: Counter<'port' | 'reason'>;
-  /** Declared ports open now, by port and protocol (`http`, `https`): summed, the workers that serve it. */
+  /**
+   * Declared ports open now, by port (`<address>:<port>` for a socket of listener addresses,
+   * `[<v6>]:<port>`) and protocol (`http`, `https`): summed, the workers that serve it.
+   */
   readonly listenerPorts: Gauge<'port' | 'protocol'>;
   /**
    * Client connections closed by `--proxy-protocol` before any request, by listener and reason:
@@ -305,13 +309,13 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     listenerErrors: new Counter({
       name: 'signalbox_listener_errors_total',
-      help: 'Ports declared by the table that a worker could not serve, by port and reason (EADDRINUSE, EACCES, own-port-protocol).',
+      help: 'Ports declared by the table that a worker could not serve, by port (<address>:<port> for a listener address) and reason (EADDRINUSE, EADDRNOTAVAIL, EACCES, own-port-protocol).',
       labelNames: ['port', 'reason'] as const,
       registers,
     }),
     listenerPorts: new Gauge({
       name: 'signalbox_listener_ports',
-      help: 'Ports declared by the table open now, by port and protocol (summed over workers: the workers serving it).',
+      help: 'Ports declared by the table open now, by port (<address>:<port> for a listener address) and protocol (summed over workers: the workers serving it).',
       labelNames: ['port', 'protocol'] as const,
       registers,
     }),

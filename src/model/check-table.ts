@@ -174,6 +174,8 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
   if (before !== undefined && compareStrings(before.name, l.name) >= 0) report(at, p, `listener ${l.name} comes after ${before.name}: listeners are sorted by name, once each`);
   if (!['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP'].includes(l.protocol)) report(at, p, `protocol ${JSON.stringify(l.protocol)} is not HTTP, HTTPS, TLS, TCP or UDP`);
   if (l.port !== null && !inRange(l.port, 1, 65535)) report(at, p, `port ${l.port} is not a port number (1-65535)`);
+  // The data plane binds a socket to it: a name would need resolving, and could mean several.
+  if (l.address !== undefined && isIP(l.address) === 0) report(at, p, `address ${JSON.stringify(l.address)} is not an IP address`);
   if (l.hostname !== null) {
     const problem = hostProblem(l.hostname, l.hostname.startsWith('*.') ? 'wildcard' : 'exact');
     if (problem !== null) report(at, p, problem);

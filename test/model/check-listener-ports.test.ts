@@ -43,3 +43,23 @@ describe('listener ports', () => {
     assert.ok(!found.some((m) => /udp-9000 is on port/.test(m)), found.join('\n'));
   });
 });
+
+describe('listener addresses', () => {
+  const at = (l: Listener, address: string): Listener => ({ ...l, address });
+
+  test('HTTP on one address and HTTPS on another share a port number', () => {
+    assert.deepEqual(messages(table([at(listener('a-http', 'HTTP', 8080), '10.0.0.5'), at(listener('b-https', 'HTTPS', 8080), '10.0.0.6'), listener('c-tls', 'TLS', 8080)])), []);
+  });
+
+  test('HTTP and HTTPS on one address and port are refused, naming the address', () => {
+    assert.deepEqual(messages(table([at(listener('a-http', 'HTTP', 8080), 'fd00::5'), at(listener('b-https', 'HTTPS', 8080), 'fd00::5')])), [
+      'listeners[1] Gateway/infra/edge/listener/b-https: HTTPS listener b-https is on fd00::5 port 8080, where HTTP listener a-http is: one port serves plain HTTP or TLS, not both',
+    ]);
+  });
+
+  test('an address must be an IP literal', () => {
+    assert.deepEqual(messages(table([at(listener('a-http', 'HTTP', 8080), 'gw.example'), at(listener('b-http', 'HTTP', null), '127.0.0.2'), at(listener('c-http', 'HTTP', null), '::1')])), [
+      'listeners[0] Gateway/infra/edge/listener/a-http: address "gw.example" is not an IP address',
+    ]);
+  });
+});

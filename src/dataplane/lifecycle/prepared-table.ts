@@ -8,6 +8,7 @@ import { RoutePlan } from './route-plan.ts';
 import type { RateLimitZones } from './filters/rate-limit-zone.ts';
 import type { PreparedScripts, ScriptHost } from './script-host.ts';
 import type { ListenerInfo } from './proxy-state.ts';
+import { isOnSocket, type SocketPlace } from './socket-listeners.ts';
 import { prepareStreams, type PreparedStreams, type StreamDefaults } from '../streams/prepared-streams.ts';
 
 /**
@@ -21,8 +22,8 @@ export interface PreparedTable {
   readonly published: PublishedTable;
   /**
    * The router of a data-plane socket: the virtual hosts of the table's listeners it serves (same
-   * protocol, on the socket's port; and on the own ports, port null). Built on the socket's first
-   * request to this table.
+   * protocol and address, on the socket's port; and on the own port numbers, port null). Built on
+   * the socket's first request to this table.
    */
   routerFor(listener: ListenerInfo): Router;
   /** Each route's plan, keyed by the table's own Route objects (the router returns those). */
@@ -91,9 +92,10 @@ export function prepareTable(
 
 /**
  * The names of the table's listeners of the socket's protocol that a data-plane socket serves: those
- * on its port, and on the data plane's own socket those with port null too.
+ * of its address on its port, and on a socket of the own port number those with port null too
+ * (socket-listeners.ts).
  */
-export function servedListeners(table: RoutingTable, socket: Pick<ListenerInfo, 'proto' | 'port' | 'own'>): string[] {
+export function servedListeners(table: RoutingTable, socket: Pick<ListenerInfo, 'proto'> & SocketPlace): string[] {
   const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
-  return table.listeners.filter((l) => l.protocol === protocol && (l.port === socket.port || (socket.own && l.port === null))).map((l) => l.name);
+  return table.listeners.filter((l) => l.protocol === protocol && isOnSocket(l, socket)).map((l) => l.name);
 }

@@ -53,8 +53,9 @@ export interface ProxyState {
 export interface ListenerInfo {
   /**
    * The socket's name, unique in the worker: `http` and `https` for the data plane's own ports,
-   * `http-<port>` / `https-<port>` for a port the table's listeners declare. It keys the socket's
-   * router (PreparedTable.routerFor) and labels its connection metrics.
+   * `http-<port>` / `https-<port>` for a port the table's listeners declare, and
+   * `http-<address>-<port>` / `https-<address>-<port>` for one of listeners with an address of
+   * their own. It keys the socket's router (PreparedTable.routerFor) and labels its connection metrics.
    */
   readonly name: string;
   readonly proto: 'http' | 'https';
@@ -65,4 +66,15 @@ export interface ListenerInfo {
    * those whose port is its own.
    */
   readonly own: boolean;
+  /**
+   * The address it is bound to when it is the socket of listeners with an address of their own
+   * (Listener.address): it serves only the listeners of that address. Absent: the bind address,
+   * serving the listeners without one.
+   */
+  readonly address?: string;
+  /**
+   * An address socket on the data plane's own port number of its protocol: it also serves the
+   * listeners of its address with port null (as the own socket does those without an address).
+   */
+  readonly portNull?: boolean;
 }

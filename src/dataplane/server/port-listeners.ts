@@ -10,6 +10,12 @@
  * Unlike the own ports at start-up (port-claim.ts), a declared port is not first probed for another
  * process: the workers open it at the same moment, and each one's probe would find its siblings.
  * A process bound without SO_REUSEPORT is still refused (EADDRINUSE), which is the common case.
+ *
+ * Listeners with an address of their own (Listener.address) get sockets the same way, keyed by
+ * address and port and bound to that address: beside the own sockets on a wildcard `--bind` of the
+ * same port, since both bind with SO_REUSEPORT, and Linux gives a connection to the socket bound to
+ * its exact destination address before the wildcard one. An address the system will not bind
+ * (EADDRNOTAVAIL: not on this host) is logged, counted and tried again like a refused port.
  */
 import type { Server } from 'node:http';
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
@@ -17,7 +23,7 @@ import { Server as NetServer } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { RoutingTable } from '../../model/table.ts';
 import type { ListenerInfo } from '../lifecycle/proxy-state.ts';
-import { declaredPorts, type OwnPorts, type PortKind } from './declared-ports.ts';
+import { declaredPorts, socketKey, type DeclaredSocket, type OwnPorts, type PortKind } from './declared-ports.ts';
 import { createHttpServer, createHttpsServer, listenOn, refreshNoSniCertificate, type ServerDeps } from './listeners.ts';
 import type { CertificateContexts } from './tls/certificate-contexts.ts';
 import { certificateOffer } from './tls/certificate-offer.ts';
@@ -40,6 +46,10 @@ export interface PortListenersOptions {
 
 interface OpenPort {
   readonly kind: PortKind;
+  /** Its key (declared-ports.ts socketKey): the label of its metrics. */
+  readonly key: string;
+  /** Whether it also serves its address's listeners with port null: fixed when it opens. */
+  readonly portNull: boolean;
   readonly info: ListenerInfo;
   readonly server: Server | Http2SecureServer;
   readonly sni: SniContexts | null;
@@ -47,11 +57,12 @@ interface OpenPort {
   listening: boolean;
 }
 
-/** The declared ports of one worker. */
+/** The declared ports of one worker, and the sockets of its listeners' addresses. */
 export class PortListeners {
   readonly #deps: ServerDeps;
   readonly #options: PortListenersOptions;
-  readonly #ports = new Map<number, OpenPort>();
+  /** By socketKey: the port alone on the bind address, address and port otherwise. */
+  readonly #ports = new Map<string, OpenPort>();
   /** The misplaced listeners of the last table, so each is logged and counted once, not per swap. */
   #misplaced = new Set<string>();
   #stopped = false;
@@ -68,17 +79,18 @@ export class PortListeners {
    */
   async sync(table: RoutingTable, own: OwnPorts): Promise<void> {
     if (this.#stopped) return;
-    const { ports, misplaced } = declaredPorts(table, own);
+    const { sockets, misplaced } = declaredPorts(table, own);
     this.#report(misplaced);
-    for (const [port, open] of this.#ports) {
-      if (ports.get(port) === open.kind) continue;
-      this.#ports.delete(port);
-      this.#drain(port, open);
+    for (const [key, open] of this.#ports) {
+      const wanted = sockets.get(key);
+      if (wanted !== undefined && wanted.kind === open.kind && wanted.portNull === open.portNull) continue;
+      this.#ports.delete(key);
+      this.#drain(open);
     }
     const opening: Promise<void>[] = [];
-    for (const [port, kind] of ports) {
-      const open = this.#ports.get(port);
-      if (open === undefined) opening.push(this.#open(table, port, kind));
+    for (const [key, socket] of sockets) {
+      const open = this.#ports.get(key);
+      if (open === undefined) opening.push(this.#open(table, key, socket));
       else this.#offer(table, open);
     }
     await Promise.all(opening);
@@ -103,21 +115,25 @@ export class PortListeners {
 
   #offer(table: RoutingTable, open: OpenPort): void {
     if (open.sni === null) return;
-    open.sni.update(this.#options.certificates, certificateOffer(table, open.info.port, false));
+    open.sni.update(this.#options.certificates, certificateOffer(table, open.info));
     refreshNoSniCertificate(open.server as Http2SecureServer, open.sni);
   }
 
-  async #open(table: RoutingTable, port: number, kind: PortKind): Promise<void> {
-    const { log, bindAddress } = this.#options;
-    const info: ListenerInfo = { name: `${kind}-${port}`, proto: kind, port, own: false };
+  async #open(table: RoutingTable, key: string, socket: DeclaredSocket): Promise<void> {
+    const { log } = this.#options;
+    const { port, kind, address } = socket;
+    const info: ListenerInfo = address === null
+      ? { name: `${kind}-${port}`, proto: kind, port, own: false }
+      : { name: `${kind}-${address}-${port}`, proto: kind, port, own: false, address, portNull: socket.portNull };
+    const host = address ?? this.#options.bindAddress;
     let sni: SniContexts | null = null;
     let server: Server | Http2SecureServer;
     if (kind === 'https') {
       sni = new SniContexts(this.#options.defaultCertificate);
-      sni.update(this.#options.certificates, certificateOffer(table, port, false));
+      sni.update(this.#options.certificates, certificateOffer(table, info));
       server = createHttpsServer(this.#deps, info, sni);
     } else server = createHttpServer(this.#deps, info);
-    const open: OpenPort = { kind, info, server, sni, sessions: new Set(), listening: false };
+    const open: OpenPort = { kind, key, portNull: socket.portNull, info, server, sni, sessions: new Set(), listening: false };
     // HTTP/2 sessions: over TLS, and on an HTTP port those of HTTP/2 with prior knowledge (listeners.ts).
     server.on('session', (session: ServerHttp2Session) => {
       open.sessions.add(session);
@@ -127,25 +143,26 @@ export class PortListeners {
         this.#options.sessions.delete(session);
       });
     });
-    this.#ports.set(port, open);
+    this.#ports.set(key, open);
+    const where = address === null ? { port } : { address, port };
     try {
-      await listenOn(server, bindAddress, port, info.name);
+      await listenOn(server, host, port, info.name);
     } catch (err) {
       const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
       const reason = cause?.code ?? 'error';
-      log.error({ port, protocol: kind, reason, err: cause?.message ?? (err as Error).message }, 'cannot listen on a port the table declares; retried with the next table');
-      this.#deps.state.metrics.listenerErrors.labels(String(port), reason).inc();
-      if (this.#ports.get(port) === open) this.#ports.delete(port);
+      log.error({ ...where, listener: info.name, protocol: kind, reason, err: cause?.message ?? (err as Error).message }, 'cannot listen on a port the table declares; retried with the next table');
+      this.#deps.state.metrics.listenerErrors.labels(key, reason).inc();
+      if (this.#ports.get(key) === open) this.#ports.delete(key);
       return;
     }
-    if (this.#ports.get(port) !== open) {
+    if (this.#ports.get(key) !== open) {
       // Dropped (or stopped) while it was opening: close it at once, it has no connection yet.
       server.close();
       return;
     }
     open.listening = true;
-    this.#deps.state.metrics.listenerPorts.labels(String(port), kind).inc();
-    log.info({ port, protocol: kind }, 'listening on a port the table declares');
+    this.#deps.state.metrics.listenerPorts.labels(key, kind).inc();
+    log.info({ ...where, listener: info.name, protocol: kind }, 'listening on a port the table declares');
   }
 
   /**
@@ -153,11 +170,11 @@ export class PortListeners {
    * GOAWAY to its HTTP/2 clients, `Connection: close` on the responses still to be written, and
    * each keep-alive connection closed as soon as it is idle, until the last one has gone.
    */
-  #drain(port: number, open: OpenPort): void {
+  #drain(open: OpenPort): void {
     const { server } = open;
     if (!open.listening) return; // still opening: #open closes it once bound
     this.#closed(open);
-    this.#options.log.info({ port, protocol: open.kind }, 'closing a port the table no longer declares');
+    this.#options.log.info({ listener: open.info.name, port: open.info.port, protocol: open.kind }, 'closing a port the table no longer declares');
     server.prependListener('request', (_req: unknown, res: { shouldKeepAlive?: boolean }) => {
       res.shouldKeepAlive = false;
     });
@@ -171,7 +188,7 @@ export class PortListeners {
   #closed(open: OpenPort): void {
     if (!open.listening) return;
     open.listening = false;
-    this.#deps.state.metrics.listenerPorts.labels(String(open.info.port), open.kind).dec();
+    this.#deps.state.metrics.listenerPorts.labels(open.key, open.kind).dec();
   }
 
   #report(misplaced: ReadonlyMap<number, readonly string[]>): void {
@@ -182,7 +199,7 @@ export class PortListeners {
         now.add(key);
         if (this.#misplaced.has(key)) continue;
         this.#options.log.error({ port, listener: name }, "a listener's protocol is not that of the data plane's own port it names: not served");
-        this.#deps.state.metrics.listenerErrors.labels(String(port), 'own-port-protocol').inc();
+        this.#deps.state.metrics.listenerErrors.labels(socketKey(null, port), 'own-port-protocol').inc();
       }
     }
     this.#misplaced = now;

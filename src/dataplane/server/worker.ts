@@ -15,6 +15,7 @@ import { ConnectionLimit } from './connection-limit.ts';
 import { Http2Guard } from './http2-guard.ts';
 import { openListeners, refreshNoSniCertificate, type Listeners } from './listeners.ts';
 import { PortListeners } from './port-listeners.ts';
+import { onBindAddress } from './declared-ports.ts';
 import { CertificateContexts } from './tls/certificate-contexts.ts';
 import { certificateOffer } from './tls/certificate-offer.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
@@ -115,7 +116,7 @@ const heapWatch = setInterval(() => {
 function syncTlsAndPorts(table: RoutingTable): Promise<void> {
   if (listeners === null || stopping) return Promise.resolve();
   if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
-    sni.update(certificates, certificateOffer(table, listeners.ports.https, true));
+    sni.update(certificates, certificateOffer(table, { port: listeners.ports.https, own: true }));
     refreshNoSniCertificate(listeners.https, sni);
   }
   return portListeners.sync(table, listeners.ports);
@@ -129,9 +130,11 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'table': {
       const started = performance.now();
+      // A listener whose address is --bind's is served by the sockets of --bind (declared-ports.ts).
+      const published = { ...message.published, table: onBindAddress(message.published.table, config.bindAddress) };
       // A structured-clone copy: freeze it again, as it was when published.
-      const prepared = prepareTable(deepFreeze(message.published), upstreams, metrics, state, scripts, rateLimits);
-      const { table } = message.published;
+      const prepared = prepareTable(deepFreeze(published), upstreams, metrics, state, scripts, rateLimits);
+      const { table } = published;
       certificates.update(table.certificates);
       state.table = prepared;
       upstreams.retain(prepared.keys);

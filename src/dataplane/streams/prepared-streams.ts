@@ -5,6 +5,7 @@
  */
 import type { Listener, RoutingTable, StreamRoute } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import { isOnSocket, type SocketPlace } from '../lifecycle/socket-listeners.ts';
 
 /** One stream route, ready to pick a backend. */
 export interface PreparedStreamRoute {
@@ -59,22 +60,24 @@ export interface TlsSocketPlan {
   readonly index: SniIndex | null;
   /**
    * Whether a connection no passthrough route takes is terminated here: always on the data plane's
-   * own HTTPS port, and on a declared port when an HTTPS listener of the table is on it. Else it is
+   * own HTTPS port, and on a declared or address socket when an HTTPS listener of the table is on it. Else it is
    * closed (a TLS-only port holds no certificate of its own).
    */
   readonly terminates: boolean;
 }
 
-/** The socket a {@link TlsSocketPlan} is for: its name (the cache key), port, and whether it is the own one. */
-export interface TlsSocket {
+/**
+ * The socket a {@link TlsSocketPlan} is for: its name (the cache key), port, whether it is the own
+ * one, and its address when it is that of listeners with an address (socket-listeners.ts).
+ */
+export interface TlsSocket extends SocketPlace {
   readonly name: string;
-  readonly port: number;
-  readonly own: boolean;
 }
 
 /**
  * The table's passthrough routes, indexed per TLS socket on the first connection to each (a socket
- * serves the TLS listeners on its port, and the data plane's own HTTPS socket those with port null).
+ * serves the TLS listeners of its address on its port, and a socket of the own HTTPS port number
+ * those with port null: socket-listeners.ts).
  */
 export class PassthroughRoutes {
   readonly #listeners: readonly Listener[];
@@ -95,7 +98,7 @@ export class PassthroughRoutes {
   }
 
   #plan(socket: TlsSocket): TlsSocketPlan {
-    const mine = (l: Listener): boolean => l.port === socket.port || (socket.own && l.port === null);
+    const mine = (l: Listener): boolean => isOnSocket(l, socket);
     let index: SniIndex | null = null;
     for (const l of this.#listeners) {
       if (l.protocol !== 'TLS' || !mine(l)) continue;
@@ -104,7 +107,7 @@ export class PassthroughRoutes {
         for (const host of route.route.hostnames) index.add(host, route);
       }
     }
-    return { index, terminates: socket.own || this.#listeners.some((l) => l.protocol === 'HTTPS' && l.port === socket.port) };
+    return { index, terminates: socket.own || this.#listeners.some((l) => l.protocol === 'HTTPS' && mine(l)) };
   }
 }
 

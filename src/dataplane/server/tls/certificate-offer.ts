@@ -1,4 +1,5 @@
 import type { RoutingTable } from '../../../model/table.ts';
+import { isOnSocket, type SocketPlace } from '../../lifecycle/socket-listeners.ts';
 
 /** The certificates one TLS socket offers for one table. */
 export interface CertificateOffer {
@@ -12,16 +13,16 @@ export interface CertificateOffer {
 }
 
 /**
- * What a TLS socket on `port` offers (`own`: the data plane's own HTTPS port, which also serves the
- * listeners with port null): the union of the `tls.certificates` of its HTTPS listeners (a listener
+ * What a TLS socket offers (the own HTTPS port also serves the listeners with port null, an address
+ * socket only those of its address: socket-listeners.ts): the union of the `tls.certificates` of its HTTPS listeners (a listener
  * with null offers them all), and as fallback the first certificate listed by its first HTTPS
  * listener without a hostname — a listener for any name names the certificate for any name; one
  * that offers every certificate (null) names none, so the default certificate answers, as before.
  * The own port with no HTTPS listener at all offers every certificate, as it always did.
  */
-export function certificateOffer(table: RoutingTable, port: number, own: boolean): CertificateOffer {
-  const listeners = table.listeners.filter((l) => l.protocol === 'HTTPS' && (l.port === port || (own && l.port === null)));
-  if (listeners.length === 0) return { certificates: own ? null : [], fallback: null };
+export function certificateOffer(table: RoutingTable, socket: SocketPlace): CertificateOffer {
+  const listeners = table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket));
+  if (listeners.length === 0) return { certificates: socket.own ? null : [], fallback: null };
   let certificates: string[] | null = [];
   for (const l of listeners) {
     const list = l.tls?.certificates ?? null;
