@@ -199,6 +199,9 @@ export async function startControlPlane(binDirs: BinDirs, say: (line: string) =>
     `--node-ip=${BRIDGE_IP}`,
     // Published as the Node's daemonEndpoints.kubeletEndpoint.Port by the node-initialize stage.
     `--node-port=${KUBELET_PORT}`,
+    // Without an address of its own, kwok would serve its kubelet API on 0.0.0.0:<node-port> (its
+    // logs come from Logs objects, not from our servers): the port is the pod runner's.
+    '--server-address=127.0.0.1:10247',
   ]);
   await ready(kwok, 'kwok (the Node Ready)', () => probeApiJson(tls, `/api/v1/nodes/${NODE_NAME}`, (node) =>
     (node as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true));
