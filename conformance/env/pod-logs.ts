@@ -175,13 +175,12 @@ export class ByteLimit {
     this.#left = limitBytes ?? Infinity;
   }
 
-  /** The part of `text` that may still be sent. */
-  take(text: string): string {
-    if (this.#left === Infinity) return text;
+  /** The bytes of `text` that may still be sent (bytes: the cut may fall inside a character, as the kubelet's does). */
+  take(text: string): Buffer {
     const bytes = Buffer.from(text);
     const taken = bytes.subarray(0, Math.max(0, Math.min(bytes.length, this.#left)));
     this.#left -= taken.length;
-    return taken.toString();
+    return taken;
   }
 
   get done(): boolean {

@@ -107,10 +107,13 @@ describe('selecting lines', () => {
 
   test('limitBytes cuts the answer through a line', () => {
     const limit = new ByteLimit(8);
-    assert.equal(limit.take('first\n'), 'first\n');
+    assert.equal(limit.take('first\n').toString(), 'first\n');
     assert.equal(limit.done, false);
-    assert.equal(limit.take('second\n'), 'se');
+    assert.equal(limit.take('second\n').toString(), 'se');
     assert.equal(limit.done, true);
+    assert.equal(limit.take('third\n').length, 0);
+    // Bytes, not characters: 'é' is two.
+    assert.deepEqual(new ByteLimit(1).take('é'), Buffer.from([0xc3]));
   });
 
   test('a malformed query is refused with the reason', () => {
@@ -185,6 +188,9 @@ describe('the kubelet endpoint', () => {
     const since = formatTimestamp(times[0]! + 1n);
     assert.equal((await get(`/containerLogs/infra/echo-1/echo?sinceTime=${since}`)).body, 'Echoing back request made to /mirror to client\n');
     assert.equal((await get('/containerLogs/infra/echo-1/echo?tailLines=1')).body, 'Echoing back request made to /mirror to client\n');
+    assert.equal((await get('/containerLogs/infra/echo-1/echo?limitBytes=8')).body, 'Starting');
+    assert.equal((await get('/containerLogs/infra/echo-1/echo?stream=Stdout')).body, 'Echoing back request made to /mirror to client\n');
+    assert.equal((await get('/containerLogs/infra/echo-1/echo?sinceTime=never')).status, 400);
   });
 
   test('follow sends the lines that come after, and ends when the container stops', async () => {
