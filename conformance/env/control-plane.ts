@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { createCertificateAuthority, issueCertificate } from '../../e2e/harness/pki.ts';
-import { API_PORT, BRIDGE_IP, ETCD_CLIENT_URL, ETCD_PEER_URL, NODE_NAME, POD_CIDR, REPO_ROOT, SERVICE_CIDR, statePaths } from './layout.ts';
+import { API_PORT, BRIDGE_IP, KUBELET_PORT, ETCD_CLIENT_URL, ETCD_PEER_URL, NODE_NAME, POD_CIDR, REPO_ROOT, SERVICE_CIDR, statePaths } from './layout.ts';
 import { startDaemon, type Daemon } from './processes.ts';
 
 /** Where the binaries are: scripts/k8s-binaries.sh's directory and scripts/conformance-binaries.sh's. */
@@ -54,6 +54,10 @@ async function writePki(paths: ReturnType<typeof statePaths>): Promise<AdminTls>
     ipAddresses: [BRIDGE_IP, '127.0.0.1', '10.96.0.1'],
   }, 7);
   const admin = issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' }, 7);
+  // The fake Node's kubelet endpoint (the pod runner's, for pods/log) on the Node's InternalIP, and
+  // the API server's client certificate for it: the API server checks the one, the runner the other.
+  const kubelet = issueCertificate(ca, { commonName: NODE_NAME, dnsNames: [NODE_NAME], ipAddresses: [BRIDGE_IP], usage: 'server' }, 7);
+  const kubeletClient = issueCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', usage: 'client' }, 7);
   const sa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const secret = { mode: 0o600 };
   const file = (name: string) => join(paths.pki, name);
@@ -62,6 +66,10 @@ async function writePki(paths: ReturnType<typeof statePaths>): Promise<AdminTls>
     writeFile(file('ca.crt'), ca.certPem),
     writeFile(file('serving.crt'), serving.certPem),
     writeFile(file('serving.key'), serving.keyPem, secret),
+    writeFile(file('kubelet.crt'), kubelet.certPem),
+    writeFile(file('kubelet.key'), kubelet.keyPem, secret),
+    writeFile(file('kubelet-client.crt'), kubeletClient.certPem),
+    writeFile(file('kubelet-client.key'), kubeletClient.keyPem, secret),
     writeFile(file('service-account.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
     writeFile(file('service-account.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), secret),
   ]);
@@ -149,6 +157,13 @@ export async function startControlPlane(binDirs: BinDirs, say: (line: string) =>
     `--tls-cert-file=${pki('serving.crt')}`,
     `--tls-private-key-file=${pki('serving.key')}`,
     `--client-ca-file=${pki('ca.crt')}`,
+    // pods/log goes to the Node's kubelet endpoint, which the pod runner serves: by the InternalIP
+    // (the default tries the Hostname first, and nothing resolves `kwok-node-0`), verified against
+    // the run's CA, with a client certificate the runner checks.
+    '--kubelet-preferred-address-types=InternalIP',
+    `--kubelet-certificate-authority=${pki('ca.crt')}`,
+    `--kubelet-client-certificate=${pki('kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki('kubelet-client.key')}`,
     '--authorization-mode=RBAC',
     '--service-account-issuer=https://kubernetes.default.svc',
     `--service-account-key-file=${pki('service-account.pub')}`,
@@ -182,6 +197,11 @@ export async function startControlPlane(binDirs: BinDirs, say: (line: string) =>
     `--config=${paths.stages}`,
     '--manage-all-nodes=true',
     `--node-ip=${BRIDGE_IP}`,
+    // Published as the Node's daemonEndpoints.kubeletEndpoint.Port by the node-initialize stage.
+    `--node-port=${KUBELET_PORT}`,
+    // Without an address of its own, kwok would serve its kubelet API on 0.0.0.0:<node-port> (its
+    // logs come from Logs objects, not from our servers): the port is the pod runner's.
+    '--server-address=127.0.0.1:10247',
   ]);
   await ready(kwok, 'kwok (the Node Ready)', () => probeApiJson(tls, `/api/v1/nodes/${NODE_NAME}`, (node) =>
     (node as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true));

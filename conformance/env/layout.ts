@@ -33,6 +33,12 @@ export const GATEWAY_CIDR = '10.244.2.0/24';
 export const NODE_NAME = 'kwok-node-0';
 /** The API server's port on {@link BRIDGE_IP} (and on loopback) inside {@link RUN_NETNS}. */
 export const API_PORT = 6443;
+/**
+ * The fake Node's kubelet port on {@link BRIDGE_IP} (the Node's InternalIP, kwok's `--node-ip`):
+ * kwok publishes it as `status.daemonEndpoints.kubeletEndpoint.Port`, the API server proxies
+ * `pods/log` there, and the pod runner serves it (kubelet-server.ts).
+ */
+export const KUBELET_PORT = 10250;
 export const ETCD_CLIENT_URL = 'http://127.0.0.1:2379';
 export const ETCD_PEER_URL = 'http://127.0.0.1:2380';
 export const SERVICE_CIDR = '10.96.0.0/24';

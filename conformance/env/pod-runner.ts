@@ -9,15 +9,16 @@
  * Runs inside the run's network namespace, as a daemon started by `up`; SIGTERM stops every pod.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { KubeApi, KubeApiError } from '../../src/k8s/kube-api.ts';
 import { Reflector } from '../../src/k8s/reflector.ts';
 import type { ResourceType } from '../../src/k8s/resources.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { NODE_NAME, POD_NETNS_PREFIX, statePaths } from './layout.ts';
+import { ContainerLog } from './container-log.ts';
+import { startKubeletServer } from './kubelet-server.ts';
+import { BRIDGE_IP, KUBELET_PORT, NODE_NAME, POD_NETNS_PREFIX, statePaths } from './layout.ts';
 import { createPodNetns, deleteNetns, forgetNeighbour, netnsPath } from './netns.ts';
 import { overlaidMount, readinessPort, relocate, runPlan, volumeFiles, type PodObject, type RunPlan } from './pod-spec.ts';
 
@@ -35,6 +36,8 @@ interface Running {
   readonly netns: string;
   readonly dir: string;
   child: ChildProcess | null;
+  /** The server's output, stamped line by line; null until it is started. */
+  log: { readonly container: string; readonly log: ContainerLog } | null;
   exited: Promise<void>;
   /** Aborted when the Pod is stopped, so a readiness wait in progress gives up. */
   readonly abort: AbortController;
@@ -58,6 +61,16 @@ export async function runPodRunner(options: PodRunnerOptions): Promise<void> {
     error: (_type, error, retryInMs) => log.warn({ err: (error as Error).message, retryInMs }, 'watching Pods failed; retrying'),
   }, log);
   reflector.start();
+  const pki = (name: string) => readFile(join(paths.pki, name), 'utf8');
+  const kubelet = await startKubeletServer({
+    host: BRIDGE_IP,
+    port: KUBELET_PORT,
+    cert: await pki('kubelet.crt'),
+    key: await pki('kubelet.key'),
+    clientCa: await pki('ca.crt'),
+    lookup: (namespace, pod, container) => runner.containerLog(namespace, pod, container),
+  });
+  log.info({ address: `https://${BRIDGE_IP}:${kubelet.port}` }, 'serving container logs');
   await writeFile(join(paths.state, 'pod-runner.ready'), `${process.pid}\n`);
   await new Promise<void>((done) => {
     process.once('SIGTERM', done);
@@ -65,6 +78,8 @@ export async function runPodRunner(options: PodRunnerOptions): Promise<void> {
   });
   log.info('stopping every pod');
   await reflector.stop();
+  kubelet.server.close();
+  kubelet.server.closeAllConnections();
   await runner.stopAll();
   await api.close();
 }
@@ -101,6 +116,15 @@ class PodRunner {
       this.#queued = false;
       if (!this.#stopping) await this.#reconcile(pods());
     }).catch((error: unknown) => this.#log.error({ err: (error as Error).message }, 'reconcile failed'));
+  }
+
+  /** The log of a running Pod's container, for the kubelet endpoint; a string says why there is none. */
+  containerLog(namespace: string, pod: string, container: string): ContainerLog | string {
+    const key = `${namespace}/${pod}`;
+    const running = [...this.#running.values()].find((r) => r.key === key);
+    if (running === undefined) return `pod ${key} is not running on ${NODE_NAME}`;
+    if (running.log === null || running.log.container !== container) return `container "${container}" in pod ${key} is not running`;
+    return running.log.log;
   }
 
   async stopAll(): Promise<void> {
@@ -189,7 +213,7 @@ class PodRunner {
     const ip = pod.status!.podIP!;
     const netns = `${POD_NETNS_PREFIX}${index}`;
     const dir = join(this.#podsDir, netns);
-    const running: Running = { uid, key, ip, index, netns, dir, child: null, exited: Promise.resolve(), abort: new AbortController(), stopped: null };
+    const running: Running = { uid, key, ip, index, netns, dir, child: null, log: null, exited: Promise.resolve(), abort: new AbortController(), stopped: null };
     this.#running.set(uid, running);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
@@ -198,25 +222,25 @@ class PodRunner {
     await createPodNetns(netns, `sbconfp${index}`, ip);
     const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
     for (const [name, value] of Object.entries(plan.env)) env[name] = relocate(value, relocated);
-    const log = openSync(join(dir, `${plan.container}.log`), 'a');
-    try {
-      const [command, args] = this.#command(netns, [this.#echoBasic, ...plan.args.map((a) => relocate(a, relocated))], overlays);
-      const child = spawn(command, args, { stdio: ['ignore', log, log], env });
-      running.child = child;
-      running.exited = new Promise((done) => child.on('exit', (code, signal) => {
-        running.child = null;
-        done();
-        if (running.abort.signal.aborted) return;
-        // restartPolicy Always: clean up, and start it again after a backoff.
-        this.#log.warn({ pod: key, code, signal }, 'the pod\'s server exited; starting it again after a backoff');
-        this.#delay(uid);
-        void this.#stop(running).then(() => this.kick());
-      }));
-      child.on('error', (error) => this.#log.error({ pod: key, err: error.message }, 'could not start echo-basic'));
-      if (child.pid !== undefined) await writeFile(join(dir, 'pid'), `${child.pid}\n`);
-    } finally {
-      closeSync(log);
-    }
+    const [command, args] = this.#command(netns, [this.#echoBasic, ...plan.args.map((a) => relocate(a, relocated))], overlays);
+    // Piped, not a file of its own: every line is stamped as it arrives, so that `sinceTime` is exact.
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const log = new ContainerLog(join(dir, `${plan.container}.log`));
+    log.attach('stdout', child.stdout!);
+    log.attach('stderr', child.stderr!);
+    running.child = child;
+    running.log = { container: plan.container, log };
+    running.exited = new Promise((done) => child.on('exit', (code, signal) => {
+      running.child = null;
+      done();
+      if (running.abort.signal.aborted) return;
+      // restartPolicy Always: clean up, and start it again after a backoff.
+      this.#log.warn({ pod: key, code, signal }, 'the pod\'s server exited; starting it again after a backoff');
+      this.#delay(uid);
+      void this.#stop(running).then(() => this.kick());
+    }));
+    child.on('error', (error) => this.#log.error({ pod: key, err: error.message }, 'could not start echo-basic'));
+    if (child.pid !== undefined) await writeFile(join(dir, 'pid'), `${child.pid}\n`);
     this.#log.info({ pod: key, ip, netns }, 'started');
     const port = readinessPort(plan.env);
     void this.#awaitListening(running, port).then(async (listening) => {
@@ -361,6 +385,7 @@ class PodRunner {
       await running.exited;
       clearTimeout(timer);
     }
+    running.log?.log.end();
     await deleteNetns(running.netns);
     await forgetNeighbour(running.ip);
     await rm(running.dir, { recursive: true, force: true });

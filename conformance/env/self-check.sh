@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the conformance environment end to end, the way the suite will use it, without signalbox or
 # the suite: `up`; a Deployment of two echo-basic replicas behind a Service; both Pods Ready with an
-# IP, an EndpointSlice listing both as ready, each answering its own name on Pod-IP:3000; scaled to
+# IP, an EndpointSlice listing both as ready, each answering its own name on Pod-IP:3000 and
+# `kubectl logs` showing that request (and nothing with a --since-time to come); scaled to
 # 0 and back, the reused IPs answer the new Pods' names; then `down`, after which no process,
 # network namespace or mount of the run may be left. Needs root (and builds the binaries on first use).
 #   conformance/env/self-check.sh
@@ -94,7 +95,12 @@ check_pods() {
     grep -q "\"pod\": \"$name\"" <<<"$answer" || fail "$ip:3000 did not answer as $name: $answer"
     grep -q '"namespace": "self-check"' <<<"$answer" || fail "$ip:3000 did not report its namespace"
   done <<<"$names"
-  say "2 Pods Ready, in the EndpointSlice, answering: $ips"
+  # pods/log: the API server proxies it to the fake Node's kubelet endpoint, the pod runner's.
+  while read -r name ip; do
+    k logs "$name" | grep -q 'Echoing back request made to /self-check' || fail "kubectl logs $name lacks the request to $ip"
+    [ -z "$(k logs "$name" --since-time="$(date -u -d '+1 hour' +%FT%TZ)")" ] || fail "kubectl logs $name --since-time in an hour is not empty"
+  done <<<"$names"
+  say "2 Pods Ready, in the EndpointSlice, answering, their logs showing the requests: $ips"
   echo "$ips"
 }
 
