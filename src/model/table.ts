@@ -197,8 +197,9 @@ export interface StreamRoute {
   /** The name of the {@link Listener} (protocol TLS, TCP or UDP) it serves. */
   readonly listener: string;
   /**
-   * TLS only: the SNI names it takes, lower case, exact or `*.suffix` (one label, as for virtual
-   * hosts), sorted, never empty; an exact name wins over a wildcard. A name is taken by at most one
+   * TLS only: the SNI names it takes, lower case, exact or `*.suffix` (one or more labels, the
+   * longest suffix first, as nginx's and the Gateway API's wildcards), sorted, never empty; an exact
+   * name wins over a wildcard. A name is taken by at most one
    * route of a listener. Empty on TCP and UDP, whose listener has exactly one route.
    */
   readonly hostnames: readonly string[];

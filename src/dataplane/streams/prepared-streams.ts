@@ -34,7 +34,11 @@ export interface PreparedStreams {
   readonly udp: ReadonlyMap<number, PreparedStreamRoute>;
 }
 
-/** Passthrough routes by SNI name: exact names first, then `*.suffix` (one label). */
+/**
+ * Passthrough routes by SNI name: exact names first, then `*.suffix`, the longest suffix first
+ * (`a.b.example.com` tries `*.b.example.com`, then `*.example.com`): as nginx's and the Gateway
+ * API's wildcards, which take one or more labels.
+ */
 export class SniIndex {
   readonly #exact = new Map<string, PreparedStreamRoute>();
   readonly #wildcard = new Map<string, PreparedStreamRoute>();
@@ -49,8 +53,12 @@ export class SniIndex {
   find(name: string): PreparedStreamRoute | null {
     const exact = this.#exact.get(name);
     if (exact !== undefined) return exact;
-    const dot = name.indexOf('.');
-    return dot < 0 ? null : (this.#wildcard.get(name.slice(dot + 1)) ?? null);
+    if (this.#wildcard.size === 0) return null;
+    for (let dot = name.indexOf('.'); dot > 0 && dot < name.length - 1; dot = name.indexOf('.', dot + 1)) {
+      const route = this.#wildcard.get(name.slice(dot + 1));
+      if (route !== undefined) return route;
+    }
+    return null;
   }
 }
 
