@@ -36,6 +36,7 @@ export function checkCors(at: string, f: CorsFilter, p: Provenance, report: Cors
   if (typeof f.allowCredentials !== 'boolean') report(at, p, 'CORS allowCredentials is not true or false');
   if (f.wildcardLabels !== undefined && f.wildcardLabels !== 'one' && f.wildcardLabels !== 'any') report(at, p, `CORS wildcardLabels ${JSON.stringify(f.wildcardLabels)} is not one or any`);
   if (f.answerEveryPreflight !== undefined && f.answerEveryPreflight !== true) report(at, p, 'CORS answerEveryPreflight is set but not true');
+  if (f.echoWildcards !== undefined && f.echoWildcards !== true) report(at, p, 'CORS echoWildcards is set but not true');
   const age = f.maxAgeSeconds;
   if (age !== undefined && !(Number.isInteger(age) && age >= 0 && age <= MAX_AGE)) report(at, p, `CORS maxAgeSeconds ${age} is not a whole number of seconds from 0 to ${MAX_AGE}`);
 }

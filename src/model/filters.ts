@@ -250,6 +250,13 @@ export interface CorsFilter {
    * preflight. Absent: it goes upstream untouched (ingress-nginx).
    */
   readonly answerEveryPreflight?: true;
+  /**
+   * True, with `allowCredentials`: a `*` in `allowOrigins`, `allowMethods` or `allowHeaders` is
+   * answered with the request's own origin, method (`Access-Control-Request-Method`) and headers
+   * (`Access-Control-Request-Headers`) — browsers refuse `*` on a credentialed request (Fetch), and
+   * the Gateway API's CORS filter asks for the echo. Absent: `*` is sent as it is.
+   */
+  readonly echoWildcards?: true;
 }
 
 /** One request rate of a {@link RateLimitFilter}: `requests` per `periodSeconds`, with a burst. */

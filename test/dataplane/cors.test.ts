@@ -28,6 +28,8 @@ const LISTED: CorsFilter = {
 /** Every origin, without credentials or exposed headers. */
 /** The Gateway API's HTTPCORSFilter as the Gateway front end writes it. */
 const GATEWAY: CorsFilter = { type: 'CORS', allowOrigins: ['https://*.example.com'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 5, wildcardLabels: 'any', answerEveryPreflight: true };
+/** `*` everywhere, with credentials: what a browser is told is the request's own origin, method and headers. */
+const GATEWAY_ANY: CorsFilter = { type: 'CORS', allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'], exposeHeaders: [], allowCredentials: true, maxAgeSeconds: 5, wildcardLabels: 'any', answerEveryPreflight: true, echoWildcards: true };
 const ANY: CorsFilter = { type: 'CORS', allowOrigins: ['*'], allowMethods: ['GET', 'POST'], allowHeaders: ['Content-Type'], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 600 };
 
 interface Answer {
@@ -74,6 +76,7 @@ describe('CORS', () => {
         { path: '/down', service: 'down' },
         { path: '/plain', service: 'app' },
         { path: '/gateway', service: 'app' },
+        { path: '/gateway-any', service: 'app' },
       ]),
     ]);
     proxy = await startProxy(dir, {
@@ -82,6 +85,7 @@ describe('CORS', () => {
         '/public': () => ({ filters: [ANY] }),
         '/down': () => ({ filters: [LISTED] }),
         '/gateway': () => ({ filters: [GATEWAY] }),
+        '/gateway-any': () => ({ filters: [GATEWAY_ANY] }),
       }),
     });
   });
@@ -171,6 +175,18 @@ describe('CORS', () => {
     assert.equal(preflight.status, 204);
     assert.deepEqual(corsFields(preflight), {});
     assert.equal(app.seen.length, before, 'the preflight never went upstream');
+  });
+
+  it('with credentials, answers * with the request\'s own origin, method and headers (a browser refuses * on a credentialed request)', async () => {
+    const preflight = await send('OPTIONS', '/gateway-any/x', { origin: 'https://other.foo.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-header-1, x-header-2' });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://other.foo.com');
+    assert.equal(preflight.headers['access-control-allow-methods'], 'PUT');
+    assert.equal(preflight.headers['access-control-allow-headers'], 'x-header-1, x-header-2');
+    assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
+    const simple = await send('GET', '/gateway-any/x', { origin: 'https://other.foo.com' });
+    assert.equal(simple.headers['access-control-allow-origin'], 'https://other.foo.com');
+    assert.match(String(simple.headers.vary), /Origin/);
   });
 
   it('sends a request without Origin on as it is, and an OPTIONS that is no preflight upstream', async () => {

@@ -211,7 +211,7 @@ function readCors(value: unknown): CorsFilter | string {
   const maxAge = field(value, 'maxAge') ?? 5;
   if (typeof credentials !== 'boolean') return 'allowCredentials must be true or false';
   if (typeof maxAge !== 'number') return 'maxAge must be a number of seconds';
-  const cors: CorsFilter = { type: 'CORS', allowOrigins: allowOrigins.map((o) => o.toLowerCase()), allowMethods, allowHeaders, exposeHeaders, allowCredentials: credentials, maxAgeSeconds: maxAge, wildcardLabels: 'any', answerEveryPreflight: true };
+  const cors: CorsFilter = { type: 'CORS', allowOrigins: allowOrigins.map((o) => o.toLowerCase()), allowMethods, allowHeaders, exposeHeaders, allowCredentials: credentials, maxAgeSeconds: maxAge, wildcardLabels: 'any', answerEveryPreflight: true, echoWildcards: true };
   const problems: string[] = [];
   checkCors('', cors, '', (_at, _p, message) => problems.push(message));
   return problems[0] ?? cors;

@@ -24,11 +24,15 @@ export class CorsPolicy {
 
   /** Answer the preflight of an origin that is not allowed too (without CORS fields), rather than pass it on. */
   readonly answerEveryPreflight: boolean;
+  /** With credentials: answer `*` origins, methods and headers with the request's own (see CorsFilter.echoWildcards). */
+  readonly echo: { readonly origin: boolean; readonly methods: boolean; readonly headers: boolean };
 
   constructor(filter: CorsFilter) {
     const any = filter.allowOrigins.length === 1 && filter.allowOrigins[0] === '*';
     this.test = any ? null : originTest(filter.allowOrigins, filter.wildcardLabels ?? 'one');
     this.answerEveryPreflight = filter.answerEveryPreflight === true;
+    const echo = filter.echoWildcards === true && filter.allowCredentials;
+    this.echo = { origin: echo && any, methods: echo && filter.allowMethods.includes('*'), headers: echo && filter.allowHeaders.includes('*') };
     const fields: string[] = [];
     if (filter.allowCredentials) fields.push('access-control-allow-credentials', 'true');
     if (filter.allowMethods.length > 0) fields.push('access-control-allow-methods', filter.allowMethods.join(', '));
@@ -61,9 +65,9 @@ export class CorsStep implements RequestStep {
   }
 
   run(r: LifecycleRequest): boolean {
-    const { test, preflight } = this.#policy;
+    const { test, preflight, echo } = this.#policy;
     const origin = r.req.headers.origin;
-    if (test === null) r.corsOrigin = '*';
+    if (test === null) r.corsOrigin = echo.origin && origin !== undefined ? origin : '*';
     else if (origin !== undefined && test(origin)) r.corsOrigin = origin;
     else {
       // The Gateway API answers every preflight itself: one from another origin gets no CORS field.
@@ -79,7 +83,11 @@ export class CorsStep implements RequestStep {
     // No Content-Type or Content-Length: RFC 9110 §8.6 forbids the length on a 204, and nginx drops
     // both from a 204 although ingress-nginx's template sets them. Allow-Origin is given here for an
     // upgrade's answer, which has no response phase; for the others the response side sets it again.
-    const fields = test === null ? { [ALLOW_ORIGIN]: '*', ...preflight } : { [ALLOW_ORIGIN]: origin, ...preflight, vary: 'Origin' };
+    const fields: Record<string, string> = test === null && !echo.origin ? { [ALLOW_ORIGIN]: '*', ...preflight } : { [ALLOW_ORIGIN]: origin, ...preflight, vary: 'Origin' };
+    const method = r.req.headers['access-control-request-method'];
+    const headers = r.req.headers['access-control-request-headers'];
+    if (echo.methods && typeof method === 'string') fields['access-control-allow-methods'] = method;
+    if (echo.headers && typeof headers === 'string') fields['access-control-allow-headers'] = headers;
     r.respond(204, fields, '', 'cors-preflight');
     return false;
   }
@@ -105,7 +113,7 @@ export class CorsResponseStep implements ResponseStep {
     dropFields(headers, names);
     headers.push(ALLOW_ORIGIN, origin);
     for (let i = 0; i < fields.length; i++) headers.push(fields[i]!);
-    if (test !== null && !variesByOrigin(headers)) headers.push('vary', 'Origin');
+    if ((test !== null || origin !== '*') && !variesByOrigin(headers)) headers.push('vary', 'Origin');
     return null;
   }
 }
