@@ -108,14 +108,21 @@ export class CorsResponseStep implements ResponseStep {
   run(r: LifecycleRequest, head: ResponseHead): null {
     const origin = r.corsOrigin;
     if (origin === null) return null;
-    const { fields, names, test } = this.#policy;
+    const { fields, names, test, echo } = this.#policy;
     const headers = head.headers;
     dropFields(headers, names);
     headers.push(ALLOW_ORIGIN, origin);
-    for (let i = 0; i < fields.length; i++) headers.push(fields[i]!);
+    for (let i = 0; i < fields.length; i += 2) headers.push(fields[i]!, echoed(r, fields[i]!, fields[i + 1]!, echo));
     if ((test !== null || origin !== '*') && !variesByOrigin(headers)) headers.push('vary', 'Origin');
     return null;
   }
+}
+
+/** The value of CORS field `name` for `r`: the request's own method or headers where `*` is echoed. */
+function echoed(r: LifecycleRequest, name: string, value: string, echo: CorsPolicy['echo']): string {
+  if (value !== '*') return value;
+  const asked = name === 'access-control-allow-methods' && echo.methods ? r.req.headers['access-control-request-method'] : name === 'access-control-allow-headers' && echo.headers ? r.req.headers['access-control-request-headers'] : undefined;
+  return typeof asked === 'string' && asked !== '' ? asked : value;
 }
 
 /** Whether a `Vary` field of `headers` already names Origin (or is `*`, which covers it). */
