@@ -17,6 +17,9 @@ in_run() { conformance/env/exec "$@"; }
 gateway_class=signalbox
 controller_name=signalbox.dev/gateway-controller
 profiles=${CONFORMANCE_PROFILES:-GATEWAY-HTTP,GATEWAY-GRPC,GATEWAY-TLS}
+# Tests this environment cannot run, by default (SKIP_TESTS= runs them all): UDPRoute's backend is
+# CoreDNS, an image the pod runner does not run (conformance/README.md).
+# SKIP_TESTS is read below with ${SKIP_TESTS-...}: set but empty skips nothing.
 version=$(node -p 'require("./package.json").version')
 log=conformance/last-run.log
 signalbox_log=conformance/last-run-signalbox.log
@@ -94,6 +97,7 @@ in_run conformance.test -test.run TestConformance -test.v -test.timeout "${SUITE
   -version "v$version" \
   -contact https://github.com/signalbox-dev/signalbox/issues \
   -cleanup-base-resources=false \
+  -skip-tests="${SKIP_TESTS-UDPRoute}" \
   ${SUITE_ARGS:-} 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
