@@ -98,6 +98,7 @@ in_run conformance.test -test.run TestConformance -test.v -test.timeout "${SUITE
   -contact https://github.com/signalbox-dev/signalbox/issues \
   -cleanup-base-resources=false \
   -skip-tests="${SKIP_TESTS-UDPRoute}" \
+  -usable-address=10.244.2.250 -unusable-address=192.0.2.1 \
   ${SUITE_ARGS:-} 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

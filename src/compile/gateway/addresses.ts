@@ -38,11 +38,13 @@ export function assignAddresses(gateways: readonly OurGateway[], objects: Readon
       continue;
     }
     if (requested.addresses.length > 0) {
-      const free = requested.addresses.find((a) => inPool.has(a) && !taken.has(a));
-      if (free === undefined) out.set(g.owner.id.key, { reason: 'AddressNotUsable', problem: `spec.addresses asks for ${requested.addresses.join(', ')}: none is in --gateway-addresses and free` });
+      // Every address asked for must be usable: in the pool and held by no older Gateway.
+      const unusable = requested.addresses.filter((a) => !inPool.has(a) || taken.has(a));
+      if (unusable.length > 0) out.set(g.owner.id.key, { reason: 'AddressNotUsable', problem: `spec.addresses asks for ${unusable.join(', ')}, not in --gateway-addresses or held by an older Gateway` });
+      else if (requested.addresses.length > 1) out.set(g.owner.id.key, { reason: 'AddressNotUsable', problem: 'spec.addresses asks for several addresses, and a Gateway is served on one' });
       else {
-        taken.add(free);
-        out.set(g.owner.id.key, { address: free });
+        taken.add(requested.addresses[0]!);
+        out.set(g.owner.id.key, { address: requested.addresses[0]! });
       }
       continue;
     }
@@ -73,6 +75,8 @@ function requestedAddresses(obj: unknown): { addresses: string[] } | { problem: 
     const type = field(entry, 'type') ?? 'IPAddress';
     const value = field(entry, 'value');
     if (type !== 'IPAddress') return { problem: `spec.addresses of type ${String(type)} are not supported, only IPAddress` };
+    // An IPAddress without a value asks for one of the pool's, as if none were asked for.
+    if (value === undefined || value === null || value === '') continue;
     if (typeof value !== 'string' || isIP(value) === 0) return { problem: `spec.addresses value ${JSON.stringify(value)} is not an IP address` };
     addresses.push(value);
   }

@@ -50,6 +50,10 @@ export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string,
   const { id } = gateway.owner;
   const generation = id.generation === undefined ? {} : { generation: id.generation };
   if (gateway.parent !== undefined) return { kind: 'ListenerSet', namespace: id.namespace, name: id.name, ...generation, conditions: listenerSetConditions(gateway), listeners: listenerStatuses(gateway, attached) };
+  if (gateway.refused !== null && (gateway.refused.reason === 'AddressNotUsable' || gateway.refused.reason === 'AddressNotAssigned')) {
+    // Accepted as written; it cannot be programmed without its address.
+    return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [isTrue('Accepted', 'Accepted', 'The Gateway is accepted.'), isFalse('Programmed', gateway.refused.reason, gateway.refused.message)], listeners: [] };
+  }
   if (gateway.refused !== null) {
     return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [isFalse('Accepted', gateway.refused.reason, gateway.refused.message), isFalse('Programmed', 'Invalid', gateway.refused.message)], listeners: [] };
   }
