@@ -16,6 +16,10 @@ export function isGatewayHostname(value: unknown): value is string {
 }
 
 /** Whether the (exact or wildcard) `pattern` takes the exact or wildcard name `name`. */
+export function hostnameCovers(pattern: string, name: string): boolean {
+  return covers(pattern, name);
+}
+
 function covers(pattern: string, name: string): boolean {
   if (!pattern.startsWith('*.')) return pattern === name;
   const suffix = pattern.slice(1);

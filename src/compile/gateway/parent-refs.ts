@@ -11,7 +11,7 @@ import type { Condition, ParentReference } from '../../model/table.ts';
 import { field, isPortNumber } from '../shared/guards.ts';
 import { isFalse, isTrue } from './conditions.ts';
 import { allowsNamespace, type GatewayListener, type OurGateway } from './gateways.ts';
-import { intersectHostnames } from './hostnames.ts';
+import { hostnameCovers, intersectHostnames } from './hostnames.ts';
 import { GATEWAY_API_GROUP, type RouteKind } from './names.ts';
 
 /** A listener a route attached to, and the hostnames it serves there (null: every host). */
@@ -66,6 +66,18 @@ export function attachRoute(kind: RouteKind, namespace: string, parentRefs: unkn
   return out;
 }
 
+/**
+ * Listener isolation (GatewayHTTPListenerIsolation): a request goes to the most specific listener
+ * whose hostname matches it, so a route of `listener` does not serve a hostname that a more
+ * specific listener of the Gateway on the same port covers — `*.example.com` on a listener without
+ * hostname, beside a `*.example.com` listener, is that listener's. The route stays attached.
+ */
+function isolated(listener: GatewayListener, names: readonly (string | null)[], siblings: readonly GatewayListener[]): (string | null)[] {
+  const others = siblings.filter((o) => o !== listener && o.programmed && o.port === listener.port && o.hostname !== null && o.hostname !== listener.hostname && (listener.hostname === null || hostnameCovers(listener.hostname, o.hostname)));
+  if (others.length === 0) return [...names];
+  return names.filter((name) => name === null || !others.some((o) => hostnameCovers(o.hostname!, name)));
+}
+
 function attachToGateway(ref: ParentReference, kind: RouteKind, namespace: string, hostnames: readonly string[], gateway: OurGateway, context: ParentContext): ParentResult {
   const refuse = (reason: string, message: string): ParentResult => ({ ref, accepted: isFalse('Accepted', reason, message), attachments: [] });
   if (gateway.refused !== null) return refuse('NoMatchingParent', `${ref.kind} ${ref.namespace}/${ref.name} is not accepted: ${gateway.refused.message}`);
@@ -79,7 +91,7 @@ function attachToGateway(ref: ParentReference, kind: RouteKind, namespace: strin
   if (allowed.length === 0) return refuse('NotAllowedByListeners', `No listener of ${ref.kind} ${ref.namespace}/${ref.name} takes ${kind}s from namespace ${namespace}.`);
   const attachments = allowed.flatMap((listener) => {
     const names = intersectHostnames(listener.hostname, hostnames);
-    return names.length === 0 ? [] : [{ listener, hostnames: names }];
+    return names.length === 0 ? [] : [{ listener, hostnames: isolated(listener, names, gateway.listeners) }];
   });
   if (attachments.length === 0) return refuse('NoMatchingListenerHostname', `No hostname of the ${kind} intersects the hostname of a listener of ${ref.kind} ${ref.namespace}/${ref.name}.`);
   return { ref, accepted: isTrue('Accepted', 'Accepted', `The ${kind} is accepted by ${ref.kind} ${ref.namespace}/${ref.name}.`), attachments };
