@@ -91,7 +91,7 @@ set +e
 in_run conformance.test -test.run TestConformance -test.v -test.timeout "${SUITE_TIMEOUT:-120m}" \
   -gateway-class="$gateway_class" \
   -conformance-profiles="$profiles" \
-  -report-output "$here/conformance/report.yaml" \
+  -report-output "${CONFORMANCE_REPORT:-$here/conformance/report.yaml}" \
   -organization signalbox -project signalbox \
   -url https://github.com/signalbox-dev/signalbox \
   -version "v$version" \
