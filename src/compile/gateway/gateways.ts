@@ -62,6 +62,8 @@ export interface OurGateway {
 }
 
 const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
+// A SectionName (apis/v1/shared_types.go): a DNS-1123 label.
+const SECTION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The Gateways of our classes, oldest first, each with its listeners checked. */
 export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled = false): OurGateway[] {
@@ -129,8 +131,25 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   }
   const raw = field(spec, 'listeners');
   const entries = Array.isArray(raw) ? (raw as unknown[]) : [];
-  const read = entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink));
+  const read = onceEach(entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink)), sink);
   return { owner, listeners: markConflicts(read, sink), allowedListeners, refused: null };
+}
+
+/**
+ * The listeners with a name used before in the same list refused (the CRD forbids it; a manifest
+ * file need not): the first of a name is served.
+ */
+export function onceEach(listeners: readonly GatewayListener[], sink: DiagnosticSink): GatewayListener[] {
+  const seen = new Set<string>();
+  return listeners.map((l) => {
+    if (!seen.has(l.name)) {
+      seen.add(l.name);
+      return l;
+    }
+    const message = `the name ${l.name} is used by an earlier listener`;
+    sink.report(l.gateway.id, 'GatewayListenerInvalid', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
+    return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', 'UnsupportedValue', message), isFalse('Programmed', 'Invalid', message), isTrue('ResolvedRefs', 'ResolvedRefs', 'No reference to resolve.'), isFalse('Conflicted', 'NoConflicts', 'No conflict.')] };
+  });
 }
 
 /** A listener before conflicts are looked at. */
@@ -158,6 +177,7 @@ export function readListener(owner: RankedOwner, entry: unknown, index: number, 
     sink.report(owner.id, 'GatewayListenerInvalid', 'error', `listener ${name}: ${message}; it is not served`, at);
     return { ...base, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', 'Invalid', message), isTrue('ResolvedRefs', 'ResolvedRefs', 'No reference to resolve.'), isFalse('Conflicted', 'NoConflicts', 'No conflict.')] };
   };
+  if (!SECTION_NAME.test(name)) return refuse('UnsupportedValue', `name ${JSON.stringify(name)} is not a lower-case DNS label`);
   if (!PROTOCOLS.has(protocol)) return refuse('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not one signalbox serves (HTTP, HTTPS, TLS, TCP, UDP)`);
   if (!isPortNumber(port)) return refuse('UnsupportedValue', 'port must be a number from 1 to 65535');
   const rawHost = field(entry, 'hostname');

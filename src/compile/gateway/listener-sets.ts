@@ -13,7 +13,7 @@ import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field } from '../shared/guards.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { isFalse, isTrue } from './conditions.ts';
-import { namespaceAllowed, readListener, type GatewayListener, type OurGateway } from './gateways.ts';
+import { namespaceAllowed, onceEach, readListener, type GatewayListener, type OurGateway } from './gateways.ts';
 import { GATEWAY_API_GROUP } from './names.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
@@ -47,8 +47,8 @@ export function readListenerSets(list: unknown, gateways: ReadonlyMap<string, Ou
       const entries = field(field(item.obj, 'spec'), 'listeners');
       // In precedence order within the set too: each listener against every accepted one before it.
       const before = taken.get(parent)!;
-      const listeners = (Array.isArray(entries) ? (entries as unknown[]) : []).map((e, i) => {
-        const l = readListener(owner, e, i, secrets, grants, sink);
+      const read = onceEach((Array.isArray(entries) ? (entries as unknown[]) : []).map((e, i) => readListener(owner, e, i, secrets, grants, sink)), sink);
+      const listeners = read.map((l) => {
         const checked = l.accepted ? afterEarlier(l, before, sink) : l;
         if (checked.accepted) before.push(checked);
         return checked;
