@@ -322,6 +322,22 @@ describe('the Gateway API against a real API server', () => {
     assert.deepEqual(parent.parentRef, { group: GROUP, kind: 'Gateway', namespace: 'default', name: 'live' });
     assert.deepEqual(parent.conditions.map((c) => `${c.type} ${c.status} ${c.reason} ${c.observedGeneration}`), ['Accepted True Accepted 1', 'ResolvedRefs True ResolvedRefs 1']);
 
+    // A RouteScript on the HTTPRoute: it runs there, and names the Gateway as its ancestor.
+    await apply(cluster, [{ apiVersion: 'signalbox.dev/v1alpha1', kind: 'RouteScript', metadata: { name: 'tag', namespace: 'default' }, spec: { targetRefs: [{ kind: 'HTTPRoute', name: 'live' }], code: "export function onRequest() { return { setHeaders: { 'x-script': 'tag' } }; }" } }]);
+    await waitFor(async () => {
+      const r = await request(`http://127.0.0.1:${port}/scripted`, { headers: { host: 'live.test' } });
+      await r.body.dump();
+      return blue.seen.some((x) => x.url === '/scripted' && x.headers['x-script'] === 'tag');
+    }, { what: 'the RouteScript to run on the HTTPRoute' });
+    const script = await waitFor(async () => {
+      const o = await get(cluster, 'routescripts.signalbox.dev', 'tag', 'default');
+      return ((o?.status as { ancestors?: unknown[] } | undefined)?.ancestors?.length ?? 0) > 0 ? o : null;
+    }, { what: 'the RouteScript\'s ancestors' });
+    const ancestor = (script.status as { ancestors: { ancestorRef: unknown; controllerName: string; conditions: { type: string; status: string }[] }[] }).ancestors[0]!;
+    assert.deepEqual(ancestor.ancestorRef, { group: GROUP, kind: 'Gateway', namespace: 'default', name: 'live' });
+    assert.equal(ancestor.controllerName, 'signalbox.dev/gateway-controller');
+    assert.deepEqual(ancestor.conditions.map((c) => `${c.type} ${c.status}`), ['Accepted True']);
+
     // A backendRef to a Service that does not exist: ResolvedRefs False BackendNotFound, and 500.
     await apply(cluster, [{ apiVersion: `${GROUP}/v1`, kind: 'HTTPRoute', metadata: { name: 'live', namespace: 'default' }, spec: { parentRefs: [{ name: 'live' }], rules: [{ backendRefs: [{ name: 'nowhere', port: 80 }] }] } }]);
     await waitFor(async () => {

@@ -17,7 +17,7 @@
  *   statuses of the front ends' objects and of the RouteScripts.
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
-import type { Certificate, CompileResult, Diagnostic, Listener, ObjectStatus, Route, RoutingTable } from '../model/table.ts';
+import type { Certificate, CompileResult, Diagnostic, Listener, ObjectStatus, ParentReference, Route, RoutingTable } from '../model/table.ts';
 import type { FrontEndOutput, RouteCandidate } from './shared/candidates.ts';
 import { gatewayFrontEnd } from './gateway/front-end.ts';
 import type { RuleTargets } from './gateway/http-routes.ts';
@@ -121,6 +121,9 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   };
   const diagnostics = sortDiagnostics(sink.items);
 
+  // Policy attachment: the Gateways whose routes each RouteScript runs on.
+  const ancestors = scriptAncestors(table);
+
   // An Ingress is served when any node of the table came from it.
   const served = new Set<string>(placed.map((p) => p.owner.id.provenance));
   const certificateSources = new Set(certificates.flatMap((c) => c.provenance.map(ownerOf)));
@@ -136,7 +139,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     ...ingress.ingresses.map(({ id }) =>
       ingressStatus(id, byObject.get(id.provenance) ?? [], served.has(id.provenance) || certificateSources.has(id.provenance)),
     ),
-    ...routeScripts.identities.map((id) => routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false)),
+    ...routeScripts.identities.map((id) => withAncestors(routeScriptStatus(id, byObject.get(id.provenance) ?? [], routeScripts.scripts[id.key]?.invalid === false), ancestors.get(id.key))),
     ...gateway.statuses(diagnostics),
   ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
 
@@ -167,4 +170,37 @@ function ownerOf(provenance: string): string {
 function withCertificates(listeners: readonly Listener[], certificates: readonly Certificate[]): Listener[] {
   const names = new Set(certificates.map((c) => c.name));
   return listeners.map((l) => (l.tls?.certificates == null ? l : { ...l, tls: { certificates: l.tls.certificates.filter((c) => names.has(c)) } }));
+}
+
+/**
+ * For each RouteScript (by `namespace/name`), the Gateways and ListenerSets whose listeners serve a
+ * route it runs on (its ancestors, as the Gateway API's policy attachment words it), sorted.
+ */
+function scriptAncestors(table: RoutingTable): Map<string, ParentReference[]> {
+  const out = new Map<string, Map<string, ParentReference>>();
+  for (const vh of table.virtualHosts) {
+    const parents = vh.listeners.flatMap((name): ParentReference[] => {
+      const [prefix, namespace, object] = name.split('/');
+      if ((prefix !== 'gateway' && prefix !== 'listenerset') || namespace === undefined || object === undefined) return [];
+      return [{ group: 'gateway.networking.k8s.io', kind: prefix === 'gateway' ? 'Gateway' : 'ListenerSet', namespace, name: object }];
+    });
+    if (parents.length === 0) continue;
+    for (const route of vh.routes) {
+      for (const f of route.filters) {
+        if (f.type !== 'RouteScript') continue;
+        let mine = out.get(f.script);
+        if (mine === undefined) out.set(f.script, (mine = new Map()));
+        for (const p of parents) mine.set(`${p.kind}/${p.namespace}/${p.name}`, p);
+      }
+    }
+  }
+  return new Map([...out].map(([key, refs]) => [key, [...refs.keys()].sort(compareStrings).map((k) => refs.get(k)!)]));
+}
+
+/** A RouteScript's status with its ancestors, each told that the script runs on its routes. */
+function withAncestors(status: ObjectStatus, ancestors: readonly ParentReference[] | undefined): ObjectStatus {
+  if (ancestors === undefined || ancestors.length === 0) return status;
+  const accepted = status.conditions.find((c) => c.type === 'Accepted');
+  const condition = accepted ?? { type: 'Accepted', status: 'True' as const, reason: 'Accepted', message: 'The RouteScript is accepted.' };
+  return { ...status, parents: ancestors.map((parentRef) => ({ parentRef, conditions: [condition] })) };
 }

@@ -1,4 +1,5 @@
 import type { KubeApi } from '../k8s/kube-api.ts';
+import { ANCESTORS, routeParentsStatus, type CurrentObject } from './gateway-status-merge.ts';
 import { objectPath, WATCHED, type ResourceType } from '../k8s/resources.ts';
 import type { Logger } from '../log.ts';
 import type { CompileResult, Condition, Diagnostic, GatewayStatusAddress, ObjectStatus, PublishedTable, Route } from '../model/table.ts';
@@ -60,6 +61,8 @@ export class StatusWriter {
   readonly #publish: PublishOptions;
   readonly #log: Logger;
   readonly #gateway: GatewayStatusWriter | null;
+  /** The Gateway API controllerName: it marks our entries in a RouteScript's `status.ancestors`. */
+  readonly #gatewayController: string | null;
   #leading = false;
   #latest: { result: CompileResult; table: PublishedTable | null } | null = null;
   #evented = new Set<string>();
@@ -75,6 +78,7 @@ export class StatusWriter {
     this.#publish = publish;
     this.#log = log;
     this.#gateway = gateway === null ? null : new GatewayStatusWriter(api, sources, gateway, log);
+    this.#gatewayController = gateway?.controllerName ?? null;
   }
 
   /** Leadership changed: a new leader writes everything that differs; a former one stops. */
@@ -172,10 +176,13 @@ export class StatusWriter {
     if (current === undefined) return;
     const generation = current.metadata?.generation ?? status.generation ?? 0;
     const own = [...status.conditions, this.#programmed(status, table, routes.get(`${status.namespace}/${status.name}`)?.length ?? 0)];
-    const conditions = stampConditions(own, current.status?.conditions, generation, conditionTime());
-    const same = current.status?.observedGeneration === generation && sameConditions(current.status?.conditions ?? [], conditions);
+    const now = conditionTime();
+    const conditions = stampConditions(own, current.status?.conditions, generation, now);
+    // Policy attachment (the Gateway API's ancestors): the Gateways whose routes the script runs on.
+    const ancestors = this.#gatewayController === null ? null : routeParentsStatus(current as CurrentObject, generation, status.parents ?? [], this.#gatewayController, now, ANCESTORS);
+    const same = current.status?.observedGeneration === generation && sameConditions(current.status?.conditions ?? [], conditions) && ancestors === null;
     if (same) return;
-    await this.#api.mergePatch(`${objectPath(TYPE_OF.get('RouteScript')!, status.namespace, status.name)}/status`, { status: { observedGeneration: generation, conditions } });
+    await this.#api.mergePatch(`${objectPath(TYPE_OF.get('RouteScript')!, status.namespace, status.name)}/status`, { status: { observedGeneration: generation, conditions, ...(ancestors ?? {}) } });
     this.writes++;
   }
 
