@@ -4,6 +4,7 @@ import type { Counter } from 'prom-client';
 import type { TrustedProxies } from '../server/trusted-proxies.ts';
 import { recordProxied } from './client-address.ts';
 import { parseHeader } from './header.ts';
+import { takeConnectionListeners } from '../server/connection-gate.ts';
 
 /** Why a connection was closed before its first request. */
 export type ProxyProtocolRefusal = 'untrusted' | 'missing' | 'malformed' | 'timeout';
@@ -34,11 +35,7 @@ export interface AcceptOptions {
  * other 'connection' listener is added.
  */
 export function acceptProxyProtocol(server: Server, options: AcceptOptions): void {
-  const downstream = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  const pass = (socket: Socket): void => {
-    for (const fn of downstream) fn.call(server, socket);
-  };
+  const pass = takeConnectionListeners(server);
   server.on('connection', (socket: Socket) => {
     if (options.bypass(socket) || socket.destroyed) return pass(socket);
     const fromTrusted = options.trusted.isTrusted(socket.remoteAddress ?? '');

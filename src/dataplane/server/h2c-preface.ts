@@ -11,6 +11,7 @@
  * and the preface is looked for after the PROXY header. Node's HTTP/1.1 listener runs last.
  */
 import type { Server, Socket } from 'node:net';
+import { takeConnectionListeners } from './connection-gate.ts';
 
 /** The client connection preface that begins every HTTP/2 connection (RFC 9113 §3.4). */
 export const H2_PREFACE: Buffer = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -54,11 +55,7 @@ export interface SniffOptions {
  * connection cap and PROXY protocol acceptance are installed.
  */
 export function sniffPriorKnowledge(server: Server, options: SniffOptions): void {
-  const downstream = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  const http1 = (socket: Socket): void => {
-    for (const fn of downstream) fn.call(server, socket);
-  };
+  const http1 = takeConnectionListeners(server);
   server.on('connection', (socket: Socket) => {
     if (socket.destroyed || options.bypass(socket)) return http1(socket);
     let seen: Buffer = Buffer.alloc(0);

@@ -18,6 +18,7 @@ import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { MAX_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import type { TlsSocket, TlsSocketPlan } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
+import { takeConnectionListeners } from '../server/connection-gate.ts';
 
 const LISTENER = 'tls-passthrough';
 
@@ -26,11 +27,7 @@ const TERMINATE: TlsSocketPlan = { index: null, terminates: true };
 
 /** Makes the TLS `server` (the socket `info`) pass connections through by SNI whenever `state.table` says so. */
 export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number, info: TlsSocket): void {
-  const downstream = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  const terminate = (socket: Socket): void => {
-    for (const fn of downstream) fn.call(server, socket);
-  };
+  const terminate = takeConnectionListeners(server);
   const planOf = (): TlsSocketPlan => {
     const streams = state.table?.streams;
     if (streams === undefined || (info.own && streams.passthrough === null)) return TERMINATE;
