@@ -5,7 +5,7 @@
  * signalbox/undici-floor, and writes the same as JSON under bench/results/. See bench/README.md.
  *
  *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
- *                       [--baseline DIR]
+ *                       [--baseline DIR] [--gc]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,8 @@ import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } fro
 import { freePort, get } from './lib/net.ts';
 import { intOption, onlyOption } from './lib/options.ts';
 import { requireTools, runInScope, type Scope } from './lib/processes.ts';
-import { formatRunStart, formatTable, machine, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
+import { formatRunStart, formatTable, machine, median, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
+import { gcDuring, GcTrace, type GcPer10k } from './lib/gc-trace.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
 import { startUndiciFloor } from './lib/undici-floor.ts';
 import { runWrk, type WrkOptions } from './lib/wrk.ts';
@@ -30,7 +31,10 @@ const HELP = `usage: node bench/proxy.ts [options]
   --path P           request path: / (20-byte body) or /1k (1 KiB body) (default /)
   --only LIST        comma-separated subset of ${TARGETS.join(',')} (default all but baseline)
   --baseline DIR     also run signalbox from the checkout in DIR (say, \`git worktree add DIR HEAD~1\`
-                     with its node_modules) as target baseline, to measure a change in one run`;
+                     with its node_modules) as target baseline, to measure a change in one run
+  --gc               run signalbox (and baseline) with --trace-gc-nvp and report, per 10,000
+                     requests of each measured run, the data-plane worker's GC pauses, collections,
+                     bytes allocated and bytes promoted to the old generation`;
 
 interface Options {
   durationSec: number;
@@ -42,6 +46,8 @@ interface Options {
   targets: Target[];
   /** The checkout the `baseline` target runs; null without --baseline. */
   baseline: string | null;
+  /** Whether the signalbox targets run with --trace-gc-nvp and their collections are reported. */
+  gc: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -56,6 +62,7 @@ function parseOptions(argv: string[]): Options {
       path: { type: 'string', default: '/' },
       only: { type: 'string' },
       baseline: { type: 'string' },
+      gc: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -77,6 +84,7 @@ function parseOptions(argv: string[]): Options {
     path: values.path,
     targets,
     baseline,
+    gc: values.gc,
   };
 }
 
@@ -126,15 +134,19 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     await startUndiciFloor(scope, join(benchDir, '..'), port, upstreamPort);
     ports.set('undici-floor', port);
   }
+  const gcTraces = new Map<Target, GcTrace>();
+  const nodeFlags = opts.gc ? ['--trace-gc-nvp'] : [];
   if (opts.targets.includes('signalbox')) {
     const sb = { http: await freePort(), admin: await freePort() };
-    await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb);
+    const started = await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb, { nodeFlags });
     ports.set('signalbox', sb.http);
+    if (opts.gc) gcTraces.set('signalbox', new GcTrace(started.service));
   }
   if (opts.baseline !== null && opts.targets.includes('baseline')) {
     const sb = { http: await freePort(), admin: await freePort() };
-    await startSignalbox(scope, opts.baseline, upstreamPort, sb);
+    const started = await startSignalbox(scope, opts.baseline, upstreamPort, sb, { nodeFlags });
     ports.set('baseline', sb.http);
+    if (opts.gc) gcTraces.set('baseline', new GcTrace(started.service));
   }
 
   const forwarded: Partial<Record<Target, string>> = {};
@@ -153,12 +165,16 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     threads: opts.threads,
   });
   const runs: Run[] = [];
+  const gcRuns: Array<{ target: Target; round: number; gc: GcPer10k | null }> = [];
   const warmed = new Set<Target>();
   for (const { target, round } of schedule(opts.targets, opts.rounds)) {
     if (!warmed.has(target) && opts.warmupSec > 0) await runWrk(scope, load(target, opts.warmupSec));
     warmed.add(target);
+    const trace = gcTraces.get(target);
+    const gcBefore = trace?.snapshot();
     const result = await runWrk(scope, load(target, opts.durationSec));
     runs.push({ target, round, ...result });
+    if (trace !== undefined) gcRuns.push({ target, round, gc: gcDuring(gcBefore!, trace.snapshot(), result.requests) });
     const errors = result.non2xx + result.socketErrors;
     console.log(
       `${formatRunStart(round, target, 12, result)}${errors ? `  errors ${errors}` : ''}`,
@@ -185,8 +201,23 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   show('signalbox/undici-floor', ratios.signalboxOverUndiciFloor, '   (share of the floor signalbox keeps)');
   show('baseline/nginx', ratios.baselineOverNginx, `   (signalbox of ${opts.baseline})`);
   show('signalbox/baseline', ratios.signalboxOverBaseline, '   (this checkout against the baseline)');
-  const file = writeJson(benchDir, startedAt, { benchmark: 'proxy', startedAt: startedAt.toISOString(), machine: host, options: opts, forwarded, runs, summary, ratios });
+  if (gcRuns.length > 0) console.log(`\n${formatGcTable(gcRuns)}`);
+  const file = writeJson(benchDir, startedAt, { benchmark: 'proxy', startedAt: startedAt.toISOString(), machine: host, options: opts, forwarded, runs, gcRuns, summary, ratios });
   console.log(`\nwrote ${file}`);
+}
+
+/** Medians over each target's runs of its worker's collections per 10,000 requests. */
+function formatGcTable(gcRuns: Array<{ target: Target; gc: GcPer10k | null }>): string {
+  const lines = ['garbage collection of the data-plane worker per 10,000 requests (medians over the runs):', 'target      pause ms  scavenges  mark-compacts  allocated MB  promoted KB  runs'];
+  for (const target of new Set(gcRuns.map((r) => r.target))) {
+    const mine = gcRuns.filter((r) => r.target === target).map((r) => r.gc ?? { pauseMs: 0, scavenges: 0, markCompacts: 0, allocatedMB: 0, promotedKB: 0 });
+    const m = (pick: (g: GcPer10k) => number): number => median(mine.map(pick));
+    lines.push(
+      `${target.padEnd(10)}${m((g) => g.pauseMs).toFixed(1).padStart(10)}${m((g) => g.scavenges).toFixed(1).padStart(11)}${m((g) => g.markCompacts).toFixed(2).padStart(15)}` +
+        `${m((g) => g.allocatedMB).toFixed(1).padStart(14)}${m((g) => g.promotedKB).toFixed(1).padStart(13)}${String(mine.length).padStart(6)}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 await runInScope('bench/proxy.ts', (scope) => main(scope, parseOptions(process.argv.slice(2))));

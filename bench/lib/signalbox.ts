@@ -107,6 +107,8 @@ export interface SignalboxOptions {
   extraManifests?: Record<string, object>;
   /** More `serve` flags (`--default-cert FILE`, say). */
   extraArgs?: string[];
+  /** More flags for node itself (`--trace-gc-nvp`, say). */
+  nodeFlags?: string[];
 }
 
 /**
@@ -128,6 +130,7 @@ export async function startSignalbox(
   const args = [
     // The flag bin/signalbox.js otherwise re-executes itself to get: one process, whose pid is signalbox's.
     '--no-node-snapshot',
+    ...(options.nodeFlags ?? []),
     join(root, 'bin', 'signalbox.js'),
     'serve',
     '--manifests', dir,
