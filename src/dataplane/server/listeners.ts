@@ -7,6 +7,7 @@ import { ListenError } from '../../errors.ts';
 import { breakResponse } from '../lifecycle/client-gone.ts';
 import { account } from '../lifecycle/accounting.ts';
 import { answerError } from '../lifecycle/answers.ts';
+import { holdContinue } from '../lifecycle/expect-continue.ts';
 import { ConnectionLimit } from './connection-limit.ts';
 import { writeError, writeRawError, type ErrorReason } from '../lifecycle/error-responses.ts';
 import { claimPort } from './port-claim.ts';
@@ -100,6 +101,7 @@ export function createHttpServer(deps: ServerDeps, info: ListenerInfo): Server {
   if (config.http2Cleartext) servePriorKnowledge(http, deps, info);
   configureHttp1(http, config, state, info, limit);
   http.on('request', refusingOverLimit(limit, state, guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state)));
+  holdContinue(http);
   const upgrade = createUpgradeHandler(state, info, { server: http, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!limit.isRefused(socket)) return upgrade(req, socket, head);
@@ -124,6 +126,7 @@ function servePriorKnowledge(http: Server, deps: ServerDeps, info: ListenerInfo)
   const { timeouts, limits } = config;
   const h2c = createCleartextServer(http2ServerOptions(config.http2, limits) as Http2ServerOptions);
   h2c.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
+  holdContinue(h2c);
   h2c.on('sessionError', () => {});
   h2c.on('session', deps.http2Guard.attach);
   h2c.on('session', (session: ServerHttp2Session) => http.emit('session', session));
@@ -166,6 +169,7 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info);
   configureHttp1(https as unknown as Server, config, state, info, limit);
   https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
+  holdContinue(https);
   https.on('upgrade', createUpgradeHandler(state, info, { server: https, connectMs: timeouts.connectMs, maxHeaderCount: limits.maxHeaderCount }));
   https.on('sessionError', () => {});
   https.on('session', deps.http2Guard.attach);

@@ -70,7 +70,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
-    if (this.#abandoned || statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself.
+    if (this.#abandoned || statusCode < 200) return; // 1xx: the client got its 100 from expect-continue.ts; others are not forwarded.
     this.sent = true;
     this.#outcome(statusCode >= 500);
     if (clientGone(this.exchange.res)) {

@@ -15,6 +15,7 @@ import { answerHead, runResponsePhase, writeAnswer } from '../lifecycle/response
 import type { RouteContext } from '../lifecycle/route-context.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
+import { sendContinue } from '../lifecycle/expect-continue.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -120,6 +121,7 @@ export class Exchange {
   bodyStarted(): void {
     if (this.options.body === null || this.#bodyReading || this.#done) return;
     this.#bodyReading = true;
+    sendContinue(this.req, this.state.draining);
     this.#bodyTimer?.start();
     // Counted as the client's chunks arrive, before the transport sees them: the transports attach
     // their own reader in this same tick, after this one, so a chunk past the limit never goes

@@ -187,7 +187,7 @@ export class H1Connection implements Dispatcher.DispatchController {
         this.#fail(new errors.SocketError('unexpected 101 Switching Protocols'));
         return 2;
       }
-      return 1; // 1xx: Node's server answers 100-continue to the client itself; others are dropped.
+      return 1; // 1xx: the client got its 100 from expect-continue.ts; others are dropped.
     }
     this.#started = true;
     const headers = headerRecord(fields);
