@@ -1,4 +1,5 @@
 import { compile } from '../compile/compile.ts';
+import { compileGuarded } from '../compile/guarded-compile.ts';
 import type { Logger } from '../log.ts';
 import type { ControlMetrics } from '../metrics/metrics.ts';
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
@@ -13,7 +14,8 @@ import type { CompileResult, Diagnostic, PublishedTable } from '../model/table.t
 export type TableStage = (result: CompileResult) => CompileResult;
 
 /**
- * Turns snapshots into published tables: compiles, skips a table identical to the one already
+ * Turns snapshots into published tables: compiles (guarded by the table's invariants:
+ * guarded-compile.ts), skips a table identical to the one already
  * published, stamps a version, freezes it, logs each diagnostic once (when it first appears), and
  * keeps the diagnostics gauge current. Level-triggered: it always compiles the whole snapshot.
  */
@@ -28,8 +30,11 @@ export class TableBuilder {
   #reported = new Set<string>();
 
   readonly #stage: TableStage | null;
+  readonly #compile: typeof compile;
 
-  constructor(options: CompileOptions, log: Logger, metrics: ControlMetrics, stage: TableStage | null = null) {
+  /** `compileFn` is for tests: a front end with a bug on demand. */
+  constructor(options: CompileOptions, log: Logger, metrics: ControlMetrics, stage: TableStage | null = null, compileFn: typeof compile = compile) {
+    this.#compile = compileFn;
     this.#options = options;
     this.#stage = stage;
     this.#log = log;
@@ -53,12 +58,18 @@ export class TableBuilder {
    */
   build(snapshot: Snapshot, extra: readonly Diagnostic[] = [], locate: (diagnostics: readonly Diagnostic[]) => Diagnostic[] = (d) => [...d]): PublishedTable | null {
     const started = performance.now();
-    const compiled = compile(snapshot, this.#options);
+    const { unsafe, ...compiled } = compileGuarded(snapshot, this.#options, this.#compile);
     const result = this.#stage === null ? compiled : this.#stage(compiled);
     this.#metrics.compileDuration.observe((performance.now() - started) / 1000);
     this.#lastResult = result;
     const diagnostics = [...extra, ...locate(result.diagnostics)];
     this.#report(diagnostics);
+    if (unsafe.length > 0) {
+      // A bug no object can be blamed for: the workers keep the table they have.
+      this.#metrics.tableRefusals.inc();
+      this.#log.error({ violations: unsafe.slice(0, 20), count: unsafe.length }, 'the compiled routing table breaks its invariants and is not published; the one before keeps serving (a bug in signalbox: please report it)');
+      return null;
+    }
     const json = JSON.stringify([result.table, diagnostics]);
     if (json === this.#lastJson) return null;
     this.#lastJson = json;

@@ -381,6 +381,8 @@ export interface ControlMetrics {
   readonly compileDuration: Histogram<string>;
   /** Tables published to the data plane. */
   readonly tablePublishes: Counter<string>;
+  /** Compiled tables not published because they broke the table's invariants with no object to leave out (a bug; the table before keeps serving). */
+  readonly tableRefusals: Counter<string>;
   /** Diagnostics of the current table, by severity and code. */
   readonly diagnostics: Gauge<'severity' | 'code'>;
   /** Manifest files that failed to load, by reason; their last good content is kept. */
@@ -415,6 +417,7 @@ export function createControlMetrics(): ControlMetrics {
       registers,
     }),
     tablePublishes: new Counter({ name: 'signalbox_table_publishes_total', help: 'Routing tables published to the data plane.', registers }),
+    tableRefusals: new Counter({ name: 'signalbox_table_refusals_total', help: 'Compiled tables not published because they broke the table invariants (a bug in signalbox; the table before keeps serving).', registers }),
     diagnostics: new Gauge({
       name: 'signalbox_diagnostics',
       help: 'Diagnostics (invalid or conflicting input) in the current table, by severity and code.',

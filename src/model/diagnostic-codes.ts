@@ -23,6 +23,7 @@ export const DIAGNOSTIC_CODES = {
   ObjectDuplicate: { severity: 'warning', meaning: 'several objects share one kind, namespace and name: one is chosen by content, the others ignored' },
   ObjectVersionUnsupported: { severity: 'error', meaning: 'the apiVersion of the object is not one signalbox reads: it is ignored' },
   CreationTimestampInvalid: { severity: 'warning', meaning: 'metadata.creationTimestamp is not an RFC 3339 time: the object counts as the newest in conflicts' },
+  TableInvariantViolated: { severity: 'error', meaning: 'a bug in signalbox: this object was translated into a routing table that breaks its own rules, so the object is left out (everything else is served); please report the message' },
   ManifestParseError: { severity: 'error', meaning: 'a manifest file is not valid YAML (serve --manifests keeps the last good content of the file)' },
 
   // IngressClass and Ingress
