@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
 import { EVERYTHING_ON, chartTests } from '../test/chart/chart-checks.ts';
+import { takeOverChartTests } from '../test/chart/takeover-checks.ts';
 import {
   CHART_DIR, DEPLOY_MANIFEST, DEPLOY_NAMESPACE, expectedHelmPath, helmTemplate, parseObjects, runHelm, type K8sObject,
 } from '../test/chart/chart-tools.ts';
@@ -30,6 +31,7 @@ before(async () => {
 }, { timeout: 30 * 60_000 });
 
 chartTests(() => helm);
+takeOverChartTests(() => helm);
 
 test('test/chart/chart.test.ts looks for helm where scripts/k8s-binaries.sh puts it', () => {
   // Otherwise `make test` would skip the chart checks for good, saying helm is not built.

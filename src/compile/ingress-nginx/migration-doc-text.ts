@@ -17,8 +17,11 @@ own manifests, Ingress by Ingress.
 signalbox controller --ingress-class nginx --controller-name k8s.io/ingress-nginx
 \`\`\`
 
-(With the chart: \`--set controller.controllerName=k8s.io/ingress-nginx,controller.ingressClass=nginx,ingressClass.create=false\`;
-the \`nginx\` IngressClass already exists.)
+With the chart, \`--set ingressNginx.takeOver=true\` gives it these two flags and
+\`--nginx-configmap ingress-nginx/ingress-nginx-controller\` (\`ingressNginx.configMap\` names
+another, \`ingressNginx.watchIngressWithoutClass\` adds the flag below), and creates no IngressClass:
+the \`nginx\` IngressClass is ingress-nginx's, and stays. The chart's ClusterRole already lets it list
+and watch ConfigMaps in every namespace, ingress-nginx's included.
 
 - \`--controller-name k8s.io/ingress-nginx\` makes ingress-nginx's IngressClasses (those with
   \`spec.controller: k8s.io/ingress-nginx\`) signalbox's, and selects the **ingress-nginx profile**:
@@ -169,8 +172,7 @@ a while; rolling back is pointing clients at ingress-nginx again.
 
    \`\`\`sh
    helm install signalbox charts/signalbox -n signalbox --create-namespace \\
-     --set controller.controllerName=k8s.io/ingress-nginx,controller.ingressClass=nginx \\
-     --set ingressClass.create=false,controller.leaderElection.enabled=false
+     --set ingressNginx.takeOver=true,controller.leaderElection.enabled=false
    NGINX=$(kubectl -n ingress-nginx get svc ingress-nginx-controller -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
    SB=$(kubectl -n signalbox get svc signalbox -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
    \`\`\`
