@@ -232,7 +232,8 @@ Secret is shared. Two things change:
 
 - The annotations are read with signalbox's defaults, not ingress-nginx's: no body limit, no
   redirect to HTTPS, no HSTS, snippets applied as their safe subset. Give signalbox
-  \`--nginx-configmap ingress-nginx/ingress-nginx-controller\` to take the ConfigMap's keys over, and
+  \`--nginx-configmap ingress-nginx/ingress-nginx-controller\` (with the chart, in
+  \`controller.extraArgs\`) to take the ConfigMap's keys over, and
   write on the Ingress what it relied on by default (\`ssl-redirect: "true"\`, \`proxy-body-size: 1m\`).
 - Kubernetes' admission fills in the default class on new Ingresses that name none, and refuses
   such Ingresses while two classes are marked default: move the default flag from \`nginx\` to
