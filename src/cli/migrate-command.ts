@@ -1,8 +1,9 @@
 /**
  * `signalbox migrate --in FILE_OR_DIR` (or `--cluster`: the objects the controller would read from
- * the API, listed once): what taking over ingress-nginx would do with them, Ingress by Ingress. It compiles them as `signalbox compile` does, in the ingress-nginx
- * profile unless the flags say otherwise, and reports from the result (migrate-report.ts); nothing
- * is decided here that the controller would not decide.
+ * the API, listed once): what taking over ingress-nginx would do with them, Ingress by Ingress. It
+ * compiles them as `signalbox compile` does, in the ingress-nginx profile unless the flags say
+ * otherwise, and reports from the result (migrate-report.ts); nothing is decided here that the
+ * controller would not decide.
  */
 import type { Command } from 'commander';
 import { compile } from '../compile/compile.ts';
