@@ -235,6 +235,23 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     assert.equal(again.location, 'https://secure.test/x');
   });
 
+  test('a controller watching one namespace still reads the ConfigMap from ingress-nginx\'s namespace', async () => {
+    const scoped = await startController(cluster.kubeconfigPath, [
+      '--ingress-class', 'nginx', '--controller-name', 'k8s.io/ingress-nginx', '--watch-namespace', 'default', '--no-leader-elect',
+    ]);
+    try {
+      await waitFor(() => scoped.ready(), { timeoutMs: 30_000, what: 'the namespaced controller to be ready' });
+      assert.equal((await fetchVia(scoped, 'secure.test', '/')).status, 308);
+      await apply(cluster, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false' } }]);
+      const plain = await answered(scoped, 'secure.test', '/scoped', (a) => a.status === 200, 'served over plain HTTP');
+      assert.equal(plain.body, 'site GET /scoped');
+      await deleteResource(cluster, 'configmap', 'ingress-nginx-controller', 'ingress-nginx');
+      await answered(scoped, 'secure.test', '/', (a) => a.status === 308, 'the redirect again');
+    } finally {
+      await scoped.stop();
+    }
+  });
+
   test('an Ingress of another class is ignored; one naming nginx by the legacy annotation is served', async () => {
     await apply(cluster, [
       nginxIngress('theirs', 'theirs.test', '/', 'site', { className: 'traefik' }),
