@@ -1,11 +1,12 @@
 /**
  * `signalbox controller` taking over an ingress-nginx installation in a real API server, started
  * as the chart's `ingressNginx.takeOver` preset starts it (its flags, its RBAC, its ServiceAccount's
- * token): Ingresses of class nginx written as
- * ingress-nginx users write them, served to real upstreams on loopback as ingress-nginx serves them
- * (capture-group rewrites, the 308 to HTTPS on hosts with TLS, snippets refused at the default risk
- * level), diagnostics as Events on the Ingresses, the controller ConfigMap watched while running,
- * another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret` cached.
+ * token): Ingresses of class nginx written as ingress-nginx users write them, served to real
+ * upstreams on loopback as ingress-nginx serves them (capture-group rewrites, the 308 to HTTPS on
+ * hosts with TLS, snippets refused at the default risk level), diagnostics as Events on the
+ * Ingresses, the controller ConfigMap watched while running (also by a controller that watches one
+ * namespace only), another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret`
+ * cached.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
