@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
 import { EVERYTHING_ON, chartTests } from '../test/chart/chart-checks.ts';
+import { TAKE_OVER, takeOverChartTests } from '../test/chart/takeover-checks.ts';
 import {
   CHART_DIR, DEPLOY_MANIFEST, DEPLOY_NAMESPACE, expectedHelmPath, helmTemplate, parseObjects, runHelm, type K8sObject,
 } from '../test/chart/chart-tools.ts';
@@ -30,6 +31,7 @@ before(async () => {
 }, { timeout: 30 * 60_000 });
 
 chartTests(() => helm);
+takeOverChartTests(() => helm);
 
 test('test/chart/chart.test.ts looks for helm where scripts/k8s-binaries.sh puts it', () => {
   // Otherwise `make test` would skip the chart checks for good, saying helm is not built.
@@ -156,7 +158,7 @@ describe('the chart on a real API server', () => {
     assert.match(refused.stderr, /violates PodSecurity "restricted:latest": runAsUser=0/);
   });
 
-  test('every option on (ServiceMonitor, autoscaler, dashboard, NodePort, default class) and the DaemonSet pass the API server too', async () => {
+  test('every option on (ServiceMonitor, autoscaler, dashboard, NodePort, default class), the DaemonSet and the ingress-nginx takeover preset pass the API server too', async () => {
     await ensureDeployNamespace();
     await kubectl(['apply', '-f', '-'], toYaml([SERVICE_MONITOR_CRD]));
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com']);
@@ -165,6 +167,7 @@ describe('the chart on a real API server', () => {
     assert.ok(everything.some((o) => o.kind === 'ServiceMonitor'));
     await dryRun(everything);
     await dryRun(parseObjects(helmTemplate(helm, { values: { kind: 'DaemonSet', controller: { leaderElection: { enabled: false } } } })));
+    await dryRun(parseObjects(helmTemplate(helm, { values: TAKE_OVER })));
     // And the minimal CRD is strict enough to matter: a misspelt field is refused.
     const monitor = structuredClone(everything.find((o) => o.kind === 'ServiceMonitor')!) as K8sObject & { spec: { endpoints: Record<string, unknown>[] } };
     monitor.spec.endpoints[0]!.intervall = '30s';

@@ -1,18 +1,22 @@
 /**
- * `signalbox controller --ingress-class nginx --controller-name k8s.io/ingress-nginx` taking over
- * an ingress-nginx installation in a real API server: Ingresses of class nginx written as
- * ingress-nginx users write them, served to real upstreams on loopback as ingress-nginx serves them
- * (capture-group rewrites, the 308 to HTTPS on hosts with TLS, snippets refused at the default risk
- * level), diagnostics as Events on the Ingresses, the controller ConfigMap watched while running,
- * another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret` cached.
+ * `signalbox controller` taking over an ingress-nginx installation in a real API server, started
+ * as the chart's `ingressNginx.takeOver` preset starts it (its flags, its RBAC, its ServiceAccount's
+ * token): Ingresses of class nginx written as ingress-nginx users write them, served to real
+ * upstreams on loopback as ingress-nginx serves them (capture-group rewrites, the 308 to HTTPS on
+ * hosts with TLS, snippets refused at the default risk level), diagnostics as Events on the
+ * Ingresses, the controller ConfigMap watched while running (also by a controller that watches one
+ * namespace only), another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret`
+ * cached.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { generateSelfSignedCertificate } from '../src/dataplane/server/tls/self-signed.ts';
+import { DEPLOY_NAMESPACE, helmTemplate, parseObjects, type K8sObject } from '../test/chart/chart-tools.ts';
 import { startUpstream, type TestUpstream } from '../test/helpers/upstreams.ts';
 import { startCluster, type TestCluster } from './harness/cluster.ts';
 import { startController, type RunningController } from './harness/controller.ts';
@@ -21,6 +25,10 @@ import { apply, createServiceWithEndpoints, deleteResource, get, list, tlsSecret
 
 const NGINX = 'nginx.ingress.kubernetes.io/';
 const PUBLISHED = '203.0.113.7';
+/** The preset as the migration guide installs it; fixed addresses stand in for a cloud load balancer. */
+const CHART_VALUES = { ingressNginx: { takeOver: true }, controller: { publishAddresses: [PUBLISHED] } };
+/** The chart's flags for where the controller listens and how long it drains: the harness picks its own. */
+const LOCAL_FLAGS = /^--(bind|http-port|https-port|admin-port|admin-bind|debug-port|debug-bind|access-log|log-level|drain|grace)=/;
 
 /** Options of {@link nginxIngress}. */
 interface NginxIngressOptions {
@@ -119,6 +127,7 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
   const ca = createCertificateAuthority('backend CA');
   const leaf = issueCertificate(ca, { commonName: 'backend.internal', dnsNames: ['backend.internal'], usage: 'server' });
   let backendRequests = 0;
+  let chart: K8sObject[] = [];
   const tlsBackend: HttpsServer = createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
     backendRequests++;
     res.end(`tls-backend ${req.url}`);
@@ -134,10 +143,13 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     await createServiceWithEndpoints(cluster, 'api', api.port);
     await createServiceWithEndpoints(cluster, 'site', site.port);
     await createServiceWithEndpoints(cluster, 'tls-backend', (tlsBackend.address() as AddressInfo).port);
-    controller = await startController(cluster.kubeconfigPath, [
-      '--ingress-class', 'nginx', '--controller-name', 'k8s.io/ingress-nginx',
-      '--publish-address', PUBLISHED, '--election-namespace', 'default',
-    ]);
+    // The chart's RBAC and ServiceAccount, and its container's flags.
+    chart = parseObjects(helmTemplate(join(cluster.binDir, 'helm'), { values: CHART_VALUES }));
+    const workload = chart.find((o) => o.kind === 'Deployment') as K8sObject & { spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } } };
+    const token = await cluster.tokenFor(workload.spec.template.spec.serviceAccountName, DEPLOY_NAMESPACE);
+    await apply(cluster, chart.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind)));
+    const args = workload.spec.template.spec.containers[0]!.args.filter((a) => !LOCAL_FLAGS.test(a));
+    controller = await startController(await cluster.kubeconfigForToken(token), args, { POD_NAME: 'signalbox-0', POD_NAMESPACE: DEPLOY_NAMESPACE });
     await waitFor(() => controller.ready(), { timeoutMs: 30_000, what: 'the controller to be ready' });
   }, { timeout: 240_000 });
 
@@ -147,6 +159,15 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     await api?.close();
     await site?.close();
     tlsBackend.close();
+  });
+
+  test('the chart\'s preset takes ingress-nginx\'s class and ConfigMap and creates no IngressClass: ingress-nginx\'s is left as it was', async () => {
+    assert.deepEqual(chart.filter((o) => o.kind === 'IngressClass'), []);
+    const args = (chart.find((o) => o.kind === 'Deployment') as K8sObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    for (const flag of ['--ingress-class=nginx', '--controller-name=k8s.io/ingress-nginx', '--nginx-configmap=ingress-nginx/ingress-nginx-controller']) assert.ok(args.includes(flag), flag);
+    const nginx = await get(cluster, 'ingressclass', 'nginx');
+    assert.deepEqual(nginx?.spec, { controller: 'k8s.io/ingress-nginx' });
+    assert.equal((nginx?.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/part-of'], undefined, 'not relabelled as ours');
   });
 
   test('a capture-group rewrite-target reaches the upstream rewritten, and the Ingress gets the published address', async () => {
@@ -215,6 +236,23 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     assert.equal(again.location, 'https://secure.test/x');
   });
 
+  test('a controller watching one namespace still reads the ConfigMap from ingress-nginx\'s namespace', async () => {
+    const scoped = await startController(cluster.kubeconfigPath, [
+      '--ingress-class', 'nginx', '--controller-name', 'k8s.io/ingress-nginx', '--watch-namespace', 'default', '--no-leader-elect',
+    ]);
+    try {
+      await waitFor(() => scoped.ready(), { timeoutMs: 30_000, what: 'the namespaced controller to be ready' });
+      assert.equal((await fetchVia(scoped, 'secure.test', '/')).status, 308);
+      await apply(cluster, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false' } }]);
+      const plain = await answered(scoped, 'secure.test', '/scoped', (a) => a.status === 200, 'served over plain HTTP');
+      assert.equal(plain.body, 'site GET /scoped');
+      await deleteResource(cluster, 'configmap', 'ingress-nginx-controller', 'ingress-nginx');
+      await answered(scoped, 'secure.test', '/', (a) => a.status === 308, 'the redirect again');
+    } finally {
+      await scoped.stop();
+    }
+  });
+
   test('an Ingress of another class is ignored; one naming nginx by the legacy annotation is served', async () => {
     await apply(cluster, [
       nginxIngress('theirs', 'theirs.test', '/', 'site', { className: 'traefik' }),
@@ -259,5 +297,12 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
       t.diagnostic(events.map((e) => `${e.reason}: ${e.message}`).join('\n'));
       throw error;
     }
+  });
+
+  test('never hears "forbidden" with the chart\'s RBAC: every list, watch and write taking over needs is granted', async () => {
+    const metrics = await (await request(`${controller.admin}/metrics`)).body.text();
+    const watchErrors = [...metrics.matchAll(/^signalbox_kube_watch_errors_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(watchErrors, 0, metrics.split('\n').filter((l) => l.startsWith('signalbox_kube_watch_errors_total')).join('\n'));
+    assert.doesNotMatch(controller.stderr(), /forbidden|\b403\b/i);
   });
 });

@@ -29,3 +29,11 @@ export class ListenError extends SignalboxError {
     this.name = 'ListenError';
   }
 }
+
+/** `signalbox migrate --cluster` could not list what it reads from the Kubernetes API. */
+export class ClusterReadError extends SignalboxError {
+  constructor(message: string) {
+    super('SB_CLUSTER_READ_FAILED', message);
+    this.name = 'ClusterReadError';
+  }
+}

@@ -1,15 +1,16 @@
 /**
- * `signalbox migrate --in FILE_OR_DIR`: what taking over ingress-nginx would do with these
- * manifests, Ingress by Ingress. It compiles them as `signalbox compile` does, in the ingress-nginx
- * profile unless the flags say otherwise, and reports from the result (migrate-report.ts); nothing
- * is decided here that the controller would not decide.
+ * `signalbox migrate --in FILE_OR_DIR` (or `--cluster`: the objects the controller would read from
+ * the API, listed once): what taking over ingress-nginx would do with them, Ingress by Ingress. It
+ * compiles them as `signalbox compile` does, in the ingress-nginx profile unless the flags say
+ * otherwise, and reports from the result (migrate-report.ts); nothing is decided here that the
+ * controller would not decide.
  */
 import type { Command } from 'commander';
 import { compile } from '../compile/compile.ts';
 import { INGRESS_NGINX_CONTROLLER } from '../compile/ingress-nginx/profile.ts';
 import { snapshotFromObjects } from '../compile/snapshot-from-objects.ts';
-import { ConfigError } from '../errors.ts';
-import { KubeApi } from '../k8s/kube-api.ts';
+import { ClusterReadError, ConfigError } from '../errors.ts';
+import { KubeApi, KubeApiError } from '../k8s/kube-api.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { withHeaderConfigMaps } from '../k8s/nginx-secret-refs.ts';
 import { WATCHED } from '../k8s/resources.ts';
@@ -20,7 +21,7 @@ import { withDefaultNamespace } from '../source/namespace-defaults.ts';
 import { readObjects } from './compile-command.ts';
 import { nginxCompileFlags } from './dataplane-flags.ts';
 import { renderMigrateJson, renderMigrateTable } from './migrate-output.ts';
-import { assumedIngressClass, hasUnsupported, migrateReport } from './migrate-report.ts';
+import { assumedIngressClass, hasUnsupported, migrateReport, type MigrateSource } from './migrate-report.ts';
 
 interface MigrateFlags {
   in?: string;
@@ -56,13 +57,11 @@ export function registerMigrateCommand(program: Command): void {
       if ((opts.in === undefined) === (opts.cluster !== true)) throw new ConfigError('give either --in FILE_OR_DIR or --cluster');
       const { objects: read, fileDiagnostics } = opts.in !== undefined ? await readObjects(opts.in) : { objects: await clusterObjects(opts, options), fileDiagnostics: [] };
       const objects = withDefaultNamespace(read);
-      // An export of Ingresses often lacks their IngressClass; without it none of them would be taken.
-      const assumed = assumedIngressClass(objects, options);
-      const notes = assumed === null ? [] : [`IngressClass ${options.ingressClass} is not among the manifests: assumed, with spec.controller ${options.controllerName}`];
-      const all = assumed === null ? objects : [assumed, ...objects];
+      const where: MigrateSource = opts.in !== undefined ? 'manifests' : 'cluster';
+      const { objects: all, notes } = withIngressClass(objects, options, where);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(all);
       const result = compile(snapshot, options);
-      const report = migrateReport(all, result, [...fileDiagnostics, ...shapeDiagnostics], options, notes);
+      const report = migrateReport(all, result, [...fileDiagnostics, ...shapeDiagnostics], options, notes, where);
       process.stdout.write(opts.output === 'json' ? renderMigrateJson(report) : renderMigrateTable(report));
       if (opts.failOnUnsupported === true && hasUnsupported(report)) process.exitCode = 1;
     });
@@ -76,11 +75,38 @@ export function registerMigrateCommand(program: Command): void {
 async function clusterObjects(opts: MigrateFlags, options: CompileOptions): Promise<unknown[]> {
   const api = KubeApi.load(opts.kubeconfig);
   const pinned = [nginxConfigMapOf(options)].filter((n): n is string => n !== null);
-  const source = new KubeSource(api, opts.watchNamespace ?? null, createLogger({ level: 'silent' }), undefined, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options)));
+  // The controller retries a failed list for ever; a one-off report must say what went wrong
+  // instead (a kubeconfig without the rights, an API server out of reach), and at once.
+  let fail: (error: ClusterReadError) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const counters = {
+    listed: () => {},
+    error: (kind: string, error: unknown) => {
+      // RouteScripts are optional: without their CRD the source counts none, as the controller does.
+      if (kind === 'RouteScript' && error instanceof KubeApiError && error.status === 404) return;
+      fail(new ClusterReadError(`--cluster: could not list ${kind} objects from ${api.server}: ${(error as Error).message}`));
+    },
+  };
+  const source = new KubeSource(api, opts.watchNamespace ?? null, createLogger({ level: 'silent' }), counters, WATCHED, pinned, withHeaderConfigMaps(nginxConfigMapOf(options)));
   try {
-    await source.load();
+    await Promise.race([source.load(), failed]);
     return source.objects();
   } finally {
     await source.close();
+    await api.close();
   }
+}
+
+/**
+ * The objects with the IngressClass taken over. An export of Ingresses often lacks it, and without
+ * it none of them would be taken: it is assumed. A cluster without it is what the controller would
+ * find, so there it is only noted.
+ */
+function withIngressClass(objects: unknown[], options: CompileOptions, where: MigrateSource): { objects: unknown[]; notes: string[] } {
+  const assumed = assumedIngressClass(objects, options);
+  if (assumed === null) return { objects, notes: [] };
+  if (where === 'cluster') {
+    return { objects, notes: [`IngressClass ${options.ingressClass} does not exist in the cluster: Ingresses whose spec.ingressClassName names it are not taken (those naming it in the kubernetes.io/ingress.class annotation are)`] };
+  }
+  return { objects: [assumed, ...objects], notes: [`IngressClass ${options.ingressClass} is not among the manifests: assumed, with spec.controller ${options.controllerName}`] };
 }

@@ -73,6 +73,9 @@ export interface MigrateReport {
   readonly summary: MigrateSummary;
 }
 
+/** Where the objects came from: files (`--in`), or the API (`--cluster`), which has what it has. */
+export type MigrateSource = 'manifests' | 'cluster';
+
 const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
 /**
@@ -89,7 +92,7 @@ export function assumedIngressClass(objects: readonly unknown[], options: Compil
  * The report for `objects` (namespaces defaulted, with any assumed IngressClass) and their compile;
  * `extra` are the diagnostics of reading the files and shaping the snapshot.
  */
-export function migrateReport(objects: readonly unknown[], result: CompileResult, extra: readonly Diagnostic[], options: CompileOptions, notes: readonly string[]): MigrateReport {
+export function migrateReport(objects: readonly unknown[], result: CompileResult, extra: readonly Diagnostic[], options: CompileOptions, notes: readonly string[], where: MigrateSource = 'manifests'): MigrateReport {
   const diagnostics = [...extra, ...result.diagnostics];
   // Indexed once: an export of a whole cluster holds thousands of Ingresses.
   const byIngress = new Map<string, Diagnostic[]>();
@@ -131,7 +134,7 @@ export function migrateReport(objects: readonly unknown[], result: CompileResult
     .map((d) => ({ kind: d.kind, namespace: d.namespace, name: d.name, ...shown(d) }));
   const count = (v: MigrateVerdict): number => ingresses.filter((i) => i.verdict === v).length;
   return {
-    notes: [...notes, ...configMapNote(objects, options)],
+    notes: [...notes, ...configMapNote(objects, options, where)],
     ingresses,
     otherDiagnostics: others,
     summary: { ingresses: ingresses.length, served: count('served'), differences: count('differences'), refused: count('refused'), notTaken: count('not-taken') },
@@ -165,11 +168,13 @@ function nginxAnnotationsOf(annotations: unknown): MigrateAnnotation[] {
 }
 
 /** The ConfigMap the profile reads by default is often missing from an export: say what that means. */
-function configMapNote(objects: readonly unknown[], options: CompileOptions): string[] {
+function configMapNote(objects: readonly unknown[], options: CompileOptions, where: MigrateSource): string[] {
   const name = nginxConfigMapOf(options);
   if (name === null || options.nginxConfigMap !== undefined) return [];
   const present = objects.some((o) => kindOf(o) === 'ConfigMap' && `${String(metadataOf(o).namespace)}/${String(metadataOf(o).name)}` === name);
-  return present ? [] : [`ConfigMap ${name} is not among the manifests: ingress-nginx's defaults apply (--nginx-configmap names another)`];
+  if (present) return [];
+  const missing = where === 'cluster' ? 'does not exist in the cluster' : 'is not among the manifests';
+  return [`ConfigMap ${name} ${missing}: ingress-nginx's defaults apply (--nginx-configmap names another)`];
 }
 
 function classOf(obj: unknown, annotations: unknown): string | null {

@@ -10,7 +10,8 @@ import { GATEWAY_API_REF_FINDERS } from './gateway-secret-refs.ts';
 
 /** Counts reflector errors and lists by kind, for `signalbox_kube_watch_errors_total` and `signalbox_kube_lists_total`. */
 export interface KubeSourceCounters {
-  error(kind: string): void;
+  /** A list or watch of `kind` failed with `error` (it is retried). */
+  error(kind: string, error: unknown): void;
   listed(kind: string): void;
 }
 
@@ -55,7 +56,8 @@ export class KubeSource implements ObjectSource {
 
   /**
    * `pinnedConfigMaps`: `namespace/name` of ConfigMaps cached whatever references them — the ones
-   * flags name, such as `--tcp-services-configmap` and `--udp-services-configmap`.
+   * flags name, such as `--tcp-services-configmap` and `--nginx-configmap` — also when they are
+   * outside the one `namespace` watched.
    * `refFinders`: what names the Secrets and ConfigMaps to cache, besides the built-in finders
    * (object-refs.ts) — a front end's own fields, such as annotations that become backend TLS
    * overrides.
@@ -82,7 +84,7 @@ export class KubeSource implements ObjectSource {
       },
       listed: (type: ResourceType) => counters.listed(type.kind),
       error: (type: ResourceType, error: unknown, retryInMs: number) => {
-        counters.error(type.kind);
+        counters.error(type.kind, error);
         this.#log.warn({ kind: type.kind, err: (error as Error).message, retryInMs }, 'list/watch failed; retrying');
       },
     };
@@ -90,6 +92,15 @@ export class KubeSource implements ObjectSource {
     // RouteScripts are optional: without the CRD installed the rest still serves. A kind with
     // several field selectors (Secrets: TLS and Opaque) has a reflector for each.
     this.#reflectors = types.flatMap(selectedStreams).map((type) => new Reflector(api, type, namespace, events, log, type.kind === 'RouteScript'));
+    // Watching one namespace, a ConfigMap a flag names in another (ingress-nginx's controller
+    // ConfigMap lives in ingress-nginx's namespace, not the apps') would never be listed: each gets
+    // a stream of its own, that one object only (which a Role with resourceNames can grant).
+    const configMapType = types.find((t) => t.kind === 'ConfigMap');
+    if (configMapType !== undefined && namespace !== null) {
+      for (const [ns, name] of elsewhere(pinnedConfigMaps, namespace)) {
+        this.#reflectors.push(new Reflector(api, { ...configMapType, fieldSelector: `metadata.name=${name}` }, ns, events, log));
+      }
+    }
     // Secrets and ConfigMaps are cached only when a finder names them (an Ingress's tls, a
     // RouteScript's dataFrom, a Service's backend TLS annotations, a front end's backend TLS
     // overrides): a cluster's other Secrets and ConfigMaps never sit in this process's memory.
@@ -248,6 +259,17 @@ export class KubeSource implements ObjectSource {
     this.#discovery = null;
     await Promise.all(this.#reflectors.map((r) => r.stop()));
   }
+}
+
+/** The `namespace/name` keys of `keys` outside `namespace`, split, each once. */
+function elsewhere(keys: readonly string[], namespace: string): [string, string][] {
+  const out = new Map<string, [string, string]>();
+  for (const key of keys) {
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    if (slash > 0 && ns !== namespace) out.set(key, [ns, key.slice(slash + 1)]);
+  }
+  return [...out.values()];
 }
 
 function keyOf(object: KubeObject): string {

@@ -35,7 +35,8 @@ export const EVERYTHING_ON = {
   },
 } as const;
 
-interface Container {
+/** The controller container, as rendered. */
+export interface Container {
   name: string;
   image: string;
   args: string[];
@@ -47,7 +48,8 @@ interface Container {
   resources: unknown;
   securityContext: Record<string, unknown>;
 }
-interface PodSpec {
+/** A pod template's spec, as rendered. */
+export interface PodSpec {
   serviceAccountName: string;
   terminationGracePeriodSeconds: number;
   securityContext: Record<string, unknown>;
@@ -56,10 +58,12 @@ interface PodSpec {
   hostNetwork?: boolean;
   topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
 }
-interface Workload extends K8sObject {
+/** The Deployment or DaemonSet, as rendered. */
+export interface Workload extends K8sObject {
   spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
 }
-interface Rule {
+/** One RBAC rule. */
+export interface Rule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
@@ -70,7 +74,7 @@ interface ServiceObject extends K8sObject {
 }
 
 /** Everything a render produced, by kind and name. */
-class Rendered {
+export class Rendered {
   readonly objects: K8sObject[];
 
   constructor(text: string) {
@@ -111,7 +115,7 @@ class Rendered {
 }
 
 /** The rules as `group/resource[names]: verbs` lines, sorted: order and grouping do not matter to RBAC. */
-function ruleLines(rules: readonly Rule[]): string[] {
+export function ruleLines(rules: readonly Rule[]): string[] {
   const lines = new Set<string>();
   for (const rule of rules) {
     for (const group of rule.apiGroups) {
@@ -126,7 +130,7 @@ function ruleLines(rules: readonly Rule[]): string[] {
 }
 
 /** Parses the controller's arguments as `signalbox controller` would, and builds its runtime options. */
-function parseControllerArgs(args: readonly string[]): { unknown: string[]; opts: Record<string, unknown>; runtime: ReturnType<typeof runtimeOptions> } {
+export function parseControllerArgs(args: readonly string[]): { unknown: string[]; opts: Record<string, unknown>; runtime: ReturnType<typeof runtimeOptions> } {
   const controller = buildProgram().commands.find((c) => c.name() === 'controller');
   assert.ok(controller, 'signalbox has a controller command');
   const { operands, unknown } = controller.parseOptions([...args]);

@@ -9,11 +9,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { chartTests } from './chart-checks.ts';
+import { takeOverChartTests } from './takeover-checks.ts';
 import { CHART_CRD, CHART_DIR, chartCrdText, chartGatewayApiText, DASHBOARD, expectedHelmPath, findHelm, GATEWAY_API_FILES, REPO, SOURCE_CRD } from './chart-tools.ts';
 
 const helm = findHelm();
 if (helm !== null) {
   chartTests(() => helm);
+  takeOverChartTests(() => helm);
 } else {
   const { path, version } = expectedHelmPath();
   test('helm chart charts/signalbox', {

@@ -111,3 +111,30 @@ memory limit or a worker count: then the flag's default (512MiB) applies.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The IngressClass served and its spec.controller: ingress-nginx's with ingressNginx.takeOver
+(k8s.io/ingress-nginx is also what selects ingress-nginx's defaults), else the chart's own.
+*/}}
+{{- define "signalbox.ingressClass" -}}
+{{- if .Values.ingressNginx.takeOver -}}
+{{- .Values.ingressNginx.ingressClass -}}
+{{- else -}}
+{{- .Values.controller.ingressClass -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "signalbox.controllerName" -}}
+{{- if .Values.ingressNginx.takeOver -}}
+k8s.io/ingress-nginx
+{{- else -}}
+{{- .Values.controller.controllerName -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Taking over, the IngressClass is ingress-nginx's: a second one of that name would be refused by helm, or steal it. */}}
+{{- define "signalbox.createIngressClass" -}}
+{{- if and .Values.ingressClass.create (not .Values.ingressNginx.takeOver) -}}
+true
+{{- end -}}
+{{- end -}}

@@ -17,8 +17,11 @@ own manifests, Ingress by Ingress.
 signalbox controller --ingress-class nginx --controller-name k8s.io/ingress-nginx
 \`\`\`
 
-(With the chart: \`--set controller.controllerName=k8s.io/ingress-nginx,controller.ingressClass=nginx,ingressClass.create=false\`;
-the \`nginx\` IngressClass already exists.)
+With the chart, \`--set ingressNginx.takeOver=true\` gives it these two flags and
+\`--nginx-configmap ingress-nginx/ingress-nginx-controller\` (\`ingressNginx.configMap\` names
+another, \`ingressNginx.watchIngressWithoutClass\` adds the flag below), and creates no IngressClass:
+the \`nginx\` IngressClass is ingress-nginx's, and stays. The chart's ClusterRole already lets it list
+and watch ConfigMaps in every namespace, ingress-nginx's included.
 
 - \`--controller-name k8s.io/ingress-nginx\` makes ingress-nginx's IngressClasses (those with
   \`spec.controller: k8s.io/ingress-nginx\`) signalbox's, and selects the **ingress-nginx profile**:
@@ -169,8 +172,7 @@ a while; rolling back is pointing clients at ingress-nginx again.
 
    \`\`\`sh
    helm install signalbox charts/signalbox -n signalbox --create-namespace \\
-     --set controller.controllerName=k8s.io/ingress-nginx,controller.ingressClass=nginx \\
-     --set ingressClass.create=false,controller.leaderElection.enabled=false
+     --set ingressNginx.takeOver=true,controller.leaderElection.enabled=false
    NGINX=$(kubectl -n ingress-nginx get svc ingress-nginx-controller -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
    SB=$(kubectl -n signalbox get svc signalbox -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
    \`\`\`
@@ -230,7 +232,8 @@ Secret is shared. Two things change:
 
 - The annotations are read with signalbox's defaults, not ingress-nginx's: no body limit, no
   redirect to HTTPS, no HSTS, snippets applied as their safe subset. Give signalbox
-  \`--nginx-configmap ingress-nginx/ingress-nginx-controller\` to take the ConfigMap's keys over, and
+  \`--nginx-configmap ingress-nginx/ingress-nginx-controller\` (with the chart, in
+  \`controller.extraArgs\`) to take the ConfigMap's keys over, and
   write on the Ingress what it relied on by default (\`ssl-redirect: "true"\`, \`proxy-body-size: 1m\`).
 - Kubernetes' admission fills in the default class on new Ingresses that name none, and refuses
   such Ingresses while two classes are marked default: move the default flag from \`nginx\` to
