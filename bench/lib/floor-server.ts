@@ -1,29 +1,35 @@
 /**
- * The `undici-floor` target: the smallest reverse proxy on signalbox's stack (a `node:http` server
- * dispatching on one undici Pool), to show what that stack costs with nothing of signalbox on top.
- * No routing, metrics, logging, timeouts or client-abort handling, and no flow control (bodies in the
- * benchmark are at most 1 KiB): a measuring device, not a proxy to deploy. Run as a child process by
- * lib/undici-floor.ts; it runs on the main thread.
+ * The `undici-floor` and `h1-floor` targets: the smallest reverse proxy on signalbox's stack (a
+ * `node:http` server dispatching on one upstream client: undici's Pool, or signalbox's own HTTP/1.1
+ * client, H1Pool, which its `http1` clusters use), to show what that stack costs with nothing of
+ * signalbox on top. No routing, metrics, logging, timeouts or client-abort handling, and no flow
+ * control (bodies in the benchmark are at most 1 KiB): a measuring device, not a proxy to deploy.
+ * Run as a child process by lib/floors.ts; it runs on the main thread.
  *
- *   node bench/lib/undici-floor-server.ts --port N --upstream-port N
+ *   node bench/lib/floor-server.ts --port N --upstream-port N [--client undici|h1]
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
+import { H1Pool } from '../../src/dataplane/upstream/h1-pool.ts';
 
 const HOST = '127.0.0.1';
 
 /** Never forwarded in either direction; the same list is cheap to check on responses too. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, 'upstream-port': { type: 'string' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, 'upstream-port': { type: 'string' }, client: { type: 'string', default: 'undici' } } });
 const port = Number(values.port);
 const upstreamPort = Number(values['upstream-port']);
 if (!Number.isInteger(port) || !Number.isInteger(upstreamPort)) {
-  throw new Error('usage: node bench/lib/undici-floor-server.ts --port N --upstream-port N');
+  throw new Error('usage: node bench/lib/floor-server.ts --port N --upstream-port N [--client undici|h1]');
 }
+if (values.client !== 'undici' && values.client !== 'h1') throw new Error(`--client: undici or h1, not ${values.client}`);
 
-const pool = new Pool(`http://${HOST}:${upstreamPort}`, { pipelining: 1 });
+const pool: { dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean } =
+  values.client === 'h1'
+    ? new H1Pool({ address: HOST, port: upstreamPort, tls: null, connectMs: 10_000, connections: 0 })
+    : new Pool(`http://${HOST}:${upstreamPort}`, { pipelining: 1 });
 
 /** Streams one upstream response into the client's response. */
 class Forward implements Dispatcher.DispatchHandler {
