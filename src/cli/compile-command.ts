@@ -24,6 +24,7 @@ export function registerCompileCommand(program: Command): void {
     .option('--ingress-class <name>', 'IngressClass name for the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap among the manifests ("off": none)')
+    .option('--default-backend-service <namespace/name>', 'the global default backend of ingress-nginx Ingresses (serves custom-http-errors pages)')
     .option('--watch-ingress-without-class', 'also take Ingresses that name no class')
     .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": ignore the Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
     .option('--gateway-own-ports <http,https>', 'the Gateway listener ports --http-port and --https-port serve', '80,443')
