@@ -66,7 +66,12 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     pages = await startUpstream('pages', (req, res) => {
       req.resume();
       const code = req.headers['x-code'];
-      if (typeof code === 'string') return res.writeHead(Number(code), { 'content-type': 'text/html', 'x-page': code }).end(`<h1>page ${code}</h1>`);
+      if (typeof code === 'string') {
+        // Content-Length explicit: Node leaves it out of an answer to HEAD (Go's servers, like the
+        // custom-error-pages image, send it).
+        const page = `<h1>page ${code}</h1>`;
+        return res.writeHead(Number(code), { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page), 'x-page': code }).end(page);
+      }
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`fallback ${req.url}`);
     });
     dir = await tempManifestDir();
@@ -144,6 +149,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     const res = await send('HEAD', 'app.example', '/missing');
     assert.equal(res.status, 404);
     assert.equal(res.body, '');
+    assert.equal(res.headers['content-length'], String(Buffer.byteLength('<h1>page 404</h1>')), 'the length GET would get');
     assert.equal(pages.seen.at(-1)!.method, 'HEAD');
     const next = await send('GET', 'app.example', '/fine');
     assert.equal(next.body, 'app ok');

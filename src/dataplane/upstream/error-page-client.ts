@@ -15,6 +15,8 @@ export interface ErrorPage {
   /** Flat name/value pairs, lower-case names, without hop-by-hop fields, Content-Length or Server. */
   readonly headers: string[];
   readonly body: Buffer;
+  /** Its Content-Length as declared (what a HEAD answer says the body would be); null when none. */
+  readonly length: number | null;
 }
 
 /** What the page request is: its method, target and fields (the request's own, plus the X-* ones). */
@@ -38,6 +40,7 @@ export function fetchErrorPage<R extends ChoiceRequest>(cluster: PreparedCluster
   return new Promise((resolve) => {
     let status = 0;
     let headers: string[] = [];
+    let length: number | null = null;
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -52,6 +55,8 @@ export function fetchErrorPage<R extends ChoiceRequest>(cluster: PreparedCluster
         if (statusCode < 200) return;
         status = statusCode;
         headers = pageFields(fields);
+        const declared = fields['content-length'];
+        length = typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : null;
         cluster.recordOutcome(upstream, statusCode >= 500, performance.now());
       },
       onResponseData(controller, chunk) {
@@ -63,7 +68,7 @@ export function fetchErrorPage<R extends ChoiceRequest>(cluster: PreparedCluster
         chunks.push(chunk);
       },
       onResponseEnd() {
-        settle({ status, headers, body: Buffer.concat(chunks, size) });
+        settle({ status, headers, body: Buffer.concat(chunks, size), length });
       },
       onResponseError(_controller, err) {
         cluster.recordOutcome(upstream, true, performance.now());

@@ -59,7 +59,7 @@ export class DefaultBackendStep implements ResponseStep {
     return page.then((answer) => {
       r.noteErrorPage(typeof answer === 'string' ? `${code} error page failed: ${answer}` : `${code} error page ${answer.status}`);
       if (typeof answer === 'string') fail(head, answer);
-      else replace(head, answer);
+      else replace(head, answer, method);
       if (close) head.headers.push('connection', 'close');
     });
   }
@@ -78,9 +78,11 @@ function closes(head: ResponseHead): boolean {
   return false;
 }
 
-function replace(head: ResponseHead, page: ErrorPage): void {
+function replace(head: ResponseHead, page: ErrorPage, method: 'GET' | 'HEAD'): void {
   head.status = page.status;
   head.headers = ['server', 'signalbox', ...page.headers];
+  // A HEAD answer has no body to measure: the page's own Content-Length says what GET would send.
+  if (method === 'HEAD' && page.length !== null) head.headers.push('content-length', String(page.length));
   head.body = page.body;
 }
 
