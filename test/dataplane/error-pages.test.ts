@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { waitForMetric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
@@ -181,6 +182,8 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     assert.equal(pages.seen.length, before);
     const next = await send('GET', 'down.example', '/fine');
     assert.equal(next.body, 'app ok');
+    await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="failed"\} [1-9]/);
+    await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="page"\} [1-9]/);
   });
 
   it('fetches the pages of an Ingress without default-backend from --default-backend-service', async () => {

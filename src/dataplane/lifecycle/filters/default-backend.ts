@@ -58,6 +58,7 @@ export class DefaultBackendStep implements ResponseStep {
     const page = fetchErrorPage(this.#cluster, req, r.state.clientIpOf, { method, path: `/${routed.target.query}`, headers });
     return page.then((answer) => {
       r.noteErrorPage(typeof answer === 'string' ? `${code} error page failed: ${answer}` : `${code} error page ${answer.status}`);
+      r.state.metrics.errorPages.labels(typeof answer === 'string' ? 'failed' : 'page').inc();
       if (typeof answer === 'string') fail(head, answer);
       else replace(head, answer, method);
       if (close) head.headers.push('connection', 'close');
