@@ -373,6 +373,12 @@ export interface DefaultBackendFilter {
    */
   readonly global?: true;
   /**
+   * True: only the proxy's own answers with those statuses are replaced, the upstream's pass as
+   * they are (ingress-nginx's `disable-proxy-intercept-errors`: nginx's `proxy_intercept_errors`
+   * off, its own `error_page` still on).
+   */
+  readonly ownErrorsOnly?: true;
+  /**
    * Fields set on the error page request, lower-case names: ingress-nginx's `X-Namespace`,
    * `X-Ingress-Name`, `X-Service-Name` and `X-Service-Port` of the route.
    */

@@ -87,6 +87,9 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
       nginxIngress('empty', 'empty.example', 'empty', { 'default-backend': 'pages' }, '2024-01-02T00:00:00Z'),
       nginxIngress('refused', 'refused.example', 'refusing', { 'default-backend': 'pages', 'custom-http-errors': '502' }, '2024-01-03T00:00:00Z'),
       nginxIngress('down', 'down.example', 'app', { 'default-backend': 'pages-down', 'custom-http-errors': '404' }, '2024-01-04T00:00:00Z'),
+      // disable-proxy-intercept-errors: the app's own 404 passes, signalbox's 502 is replaced.
+      nginxIngress('own-only', 'own.example', 'app', { 'default-backend': 'pages', 'custom-http-errors': '404,502', 'disable-proxy-intercept-errors': 'true' }, '2024-01-06T00:00:00Z'),
+      nginxIngress('own-only-refused', 'own-refused.example', 'refusing', { 'default-backend': 'pages', 'custom-http-errors': '404,502', 'disable-proxy-intercept-errors': 'true' }, '2024-01-07T00:00:00Z'),
       // No default-backend of its own: the global one (--default-backend-service).
       nginxIngress('global', 'global.example', 'app', { 'custom-http-errors': '418' }, '2024-01-05T00:00:00Z'),
     ]);
@@ -184,6 +187,18 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     assert.equal(next.body, 'app ok');
     await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="failed"\} [1-9]/);
     await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="page"\} [1-9]/);
+  });
+
+  it('with disable-proxy-intercept-errors, replaces signalbox\'s own errors only', async () => {
+    const before = pages.seen.length;
+    const upstreams = await send('GET', 'own.example', '/missing');
+    assert.equal(upstreams.status, 404);
+    assert.equal(upstreams.headers['x-app'], 'yes', 'the app\'s own 404 passes');
+    assert.equal(pages.seen.length, before);
+    const own = await send('GET', 'own-refused.example', '/');
+    assert.equal(own.status, 502);
+    assert.equal(own.body, '<h1>page 502</h1>');
+    assert.equal(pages.seen.at(-1)!.headers['x-ingress-name'], 'own-only-refused');
   });
 
   it('fetches the pages of an Ingress without default-backend from --default-backend-service', async () => {

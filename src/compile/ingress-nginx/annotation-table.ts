@@ -93,7 +93,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('custom-http-errors', 'Low', 'supported', 'Answers with these statuses (400–599), the upstream\'s or signalbox\'s own (503, 502, 504…), are replaced by the `default-backend` Service\'s answer (else `--default-backend-service`\'s) to `GET /` with X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port and X-Request-ID; its status reaches the client. If the error backend fails, signalbox answers its own 502/503/504. Without any default backend: ignored, reported.'),
   row('default-backend', 'Low', 'supported', 'A Service of the Ingress\'s namespace (its first port): it takes the requests of paths whose Service has no endpoint (or does not exist) and serves the Ingress\'s `custom-http-errors`. A missing Service is `DefaultBackendNotFound`; the Ingress is served without it.'),
   row('denylist-source-range', 'Medium', 'supported', 'Clients inside the CIDRs get 403.'),
-  row('disable-proxy-intercept-errors', 'Low', 'unsupported', '`custom-http-errors` replaces the upstream\'s errors too.'),
+  row('disable-proxy-intercept-errors', 'Low', 'supported', '`"true"`: the Ingress\'s `custom-http-errors` replace signalbox\'s own answers (503, 502, 504…) only; the upstream\'s pass as they are.'),
   row('enable-access-log', 'Low', 'unsupported', 'Access logging is global (`--access-log`).'),
   row('enable-cors', 'Low', 'supported', 'Preflight requests are answered by signalbox; responses get the CORS headers.'),
   row('enable-global-auth', 'Low', 'supported', '`"false"`: the ConfigMap\'s `global-auth-url` is not asked for this Ingress.'),

@@ -10,13 +10,15 @@
  * - `custom-http-errors: "404,503"`: statuses 400..599; anything else is `AnnotationInvalid` and
  *   the annotation is ignored. Without `default-backend`, the codes go to the global default
  *   backend (`--default-backend-service`), like the ConfigMap's.
+ * - `disable-proxy-intercept-errors: "true"`: the Ingress's codes replace signalbox's own answers
+ *   only; the upstream's pass as they are (nginx's `proxy_intercept_errors` stays off).
  */
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
 import type { Reader } from './ingress-annotations.ts';
-import type { Parsed } from './values.ts';
+import { parseBool, type Parsed } from './values.ts';
 
 /** A Service port as a DefaultBackend filter names it (in the Ingress's namespace, or the flag's). */
 export interface DefaultBackendService {
@@ -31,6 +33,8 @@ export interface NginxErrorPages {
   readonly backend: DefaultBackendService | null;
   /** `custom-http-errors` of the Ingress, ascending; null: not set (the ConfigMap's apply). */
   readonly codes: readonly number[] | null;
+  /** `disable-proxy-intercept-errors`: the Ingress's codes replace signalbox's own answers only, not the upstream's. */
+  readonly ownErrorsOnly: boolean;
 }
 
 /**
@@ -38,15 +42,16 @@ export interface NginxErrorPages {
  */
 export function errorPagesOf(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, services: ReadonlyMap<string, Identified>, sink: DiagnosticSink): NginxErrorPages {
   const codes = raw.has('custom-http-errors') ? read<readonly number[] | null>('custom-http-errors', parseErrorCodes, null) : null;
+  const ownErrorsOnly = read('disable-proxy-intercept-errors', parseBool, false);
   const name = raw.get('default-backend')?.trim();
-  if (name === undefined) return { backend: null, codes };
+  if (name === undefined) return { backend: null, codes, ownErrorsOnly };
   const at = `${id.provenance}/annotations/${NGINX_PREFIX}default-backend`;
   const backend = servicePort(id.namespace, name, services);
   if (typeof backend === 'string') {
     sink.report(id, 'DefaultBackendNotFound', 'error', `${NGINX_PREFIX}default-backend: ${backend}; the Ingress is served without it (no error pages from it, and no fallback for paths without endpoints)`, at);
-    return { backend: null, codes };
+    return { backend: null, codes, ownErrorsOnly };
   }
-  return { backend, codes };
+  return { backend, codes, ownErrorsOnly };
 }
 
 /**

@@ -118,7 +118,7 @@ const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
 
 const NO_SECRETS: SecretIndex = new Map();
-const NO_ERROR_PAGES: NginxErrorPages = Object.freeze({ backend: null, codes: null });
+const NO_ERROR_PAGES: NginxErrorPages = Object.freeze({ backend: null, codes: null, ownErrorsOnly: false });
 
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be

@@ -235,7 +235,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
  *   whose Ingress sets none (nginx's server-level `error_page`, which a location's own replaces).
  */
 function errorPageFilters(p: NginxPath, settings: NginxSettings, globalBackend: DefaultBackendService | null): FilterCandidate[] {
-  const { backend, codes } = p.ingress.errorPages;
+  const { backend, codes, ownErrorsOnly } = p.ingress.errorPages;
   const ref = p.path.ref;
   const headers = [
     { name: 'x-namespace', value: p.owner.id.namespace },
@@ -243,12 +243,15 @@ function errorPageFilters(p: NginxPath, settings: NginxSettings, globalBackend: 
     { name: 'x-service-name', value: ref.service },
     { name: 'x-service-port', value: String(ref.port) },
   ];
+  // disable-proxy-intercept-errors is the location's: it holds for the Ingress's own codes only.
+  const ownOnly = codes !== null && ownErrorsOnly;
   const filter = (to: DefaultBackendService, list: readonly number[], whenNoEndpoints: boolean, global: boolean): FilterCandidate => ({
     type: 'DefaultBackend',
     service: { namespace: to.namespace, service: to.service, port: to.port },
     codes: list,
     whenNoEndpoints,
     ...(global ? { global: true as const } : {}),
+    ...(ownOnly && list.length > 0 ? { ownErrorsOnly: true as const } : {}),
     headers: list.length === 0 ? [] : headers,
   });
   const out: FilterCandidate[] = [];

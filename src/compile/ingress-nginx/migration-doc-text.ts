@@ -167,7 +167,8 @@ Differences: without \`--default-backend-service\`, ingress-nginx sends the list
 without a \`default-backend\` to its built-in backend, which answers 404 to everything; signalbox
 leaves them as they are and says so (\`AnnotationMissing\` on the Ingress, \`NginxConfigUnsupported\`
 on the ConfigMap). The error backend gets \`GET\`, not the client's method, and no body.
-\`disable-proxy-intercept-errors\` is not honoured: upstream errors are replaced too.
+With \`disable-proxy-intercept-errors: "true"\` the Ingress's codes replace only signalbox's own
+answers, as nginx's own errors still reach \`error_page\` there.
 `;
 
 /** The side-by-side cut-over procedure and its rollback. */

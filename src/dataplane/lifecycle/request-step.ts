@@ -31,6 +31,8 @@ export interface ResponseHead {
    * answer, a DefaultBackend's error page), which is then dropped unread; null to send the upstream's.
    */
   body: string | Buffer | null;
+  /** True for an answer of the proxy's own (answerHead); absent for the upstream's. */
+  own?: true;
 }
 
 /**

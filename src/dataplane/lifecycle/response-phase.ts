@@ -25,7 +25,7 @@ export function runResponsePhase(r: LifecycleRequest, head: ResponseHead, steps:
 export function answerHead(status: number, headers: Readonly<Record<string, string | number>>, body: string): ResponseHead {
   const fields: string[] = [];
   for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
-  return { status, headers: fields, body };
+  return { status, headers: fields, body, own: true };
 }
 
 /**

@@ -30,15 +30,17 @@ export class DefaultBackendStep implements ResponseStep {
   readonly #codes: ReadonlySet<number>;
   readonly #headers: DefaultBackendFilter['headers'];
   readonly #cluster: PreparedCluster;
+  readonly #ownOnly: boolean;
 
   constructor(filter: DefaultBackendFilter, cluster: PreparedCluster) {
     this.#codes = new Set(filter.codes);
+    this.#ownOnly = filter.ownErrorsOnly === true;
     this.#headers = filter.headers;
     this.#cluster = cluster;
   }
 
   run(r: LifecycleRequest, head: ResponseHead): Promise<void> | null {
-    if (!this.#codes.has(head.status) || paged.has(r)) return null;
+    if (!this.#codes.has(head.status) || (this.#ownOnly && head.own !== true) || paged.has(r)) return null;
     paged.add(r);
     const code = head.status;
     const close = closes(head);
@@ -94,4 +96,5 @@ function fail(head: ResponseHead, reason: ErrorReason): void {
   head.status = own.status;
   head.headers = own.headers;
   head.body = own.body;
+  head.own = true;
 }
