@@ -37,6 +37,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
   let port: number;
   let app: TestUpstream;
   let pages: TestUpstream;
+  let hugePages: TestUpstream;
   // One connection at a time, kept alive: a reused port proves the connection survived the answer.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -75,6 +76,11 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
       }
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`fallback ${req.url}`);
     });
+    // An error backend whose page is too large to hold (2 MiB).
+    hugePages = await startUpstream('huge-pages', (req, res) => {
+      req.resume();
+      res.writeHead(Number(req.headers['x-code'] ?? 200), { 'content-type': 'text/html' }).end('x'.repeat(2 * 1024 * 1024));
+    });
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
@@ -83,6 +89,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
       ...serviceWithEndpoints('empty', []),
       ...serviceWithEndpoints('refusing', [{ port: await deadPort() }]),
       ...serviceWithEndpoints('pages-down', [{ port: await deadPort() }]),
+      ...serviceWithEndpoints('huge-pages', [{ port: hugePages.port }]),
       nginxIngress('app', 'app.example', 'app', { 'default-backend': 'pages', 'custom-http-errors': '404,503,502' }, '2024-01-01T00:00:00Z'),
       nginxIngress('empty', 'empty.example', 'empty', { 'default-backend': 'pages' }, '2024-01-02T00:00:00Z'),
       nginxIngress('refused', 'refused.example', 'refusing', { 'default-backend': 'pages', 'custom-http-errors': '502' }, '2024-01-03T00:00:00Z'),
@@ -90,6 +97,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
       // disable-proxy-intercept-errors: the app's own 404 passes, signalbox's 502 is replaced.
       nginxIngress('own-only', 'own.example', 'app', { 'default-backend': 'pages', 'custom-http-errors': '404,502', 'disable-proxy-intercept-errors': 'true' }, '2024-01-06T00:00:00Z'),
       nginxIngress('own-only-refused', 'own-refused.example', 'refusing', { 'default-backend': 'pages', 'custom-http-errors': '404,502', 'disable-proxy-intercept-errors': 'true' }, '2024-01-07T00:00:00Z'),
+      nginxIngress('huge', 'huge.example', 'app', { 'default-backend': 'huge-pages', 'custom-http-errors': '404' }, '2024-01-08T00:00:00Z'),
       // No default-backend of its own: the global one (--default-backend-service).
       nginxIngress('global', 'global.example', 'app', { 'custom-http-errors': '418' }, '2024-01-05T00:00:00Z'),
     ]);
@@ -100,7 +108,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
   after(async () => {
     agent.destroy();
     await proxy?.stop();
-    await Promise.all([app?.close(), pages?.close()]);
+    await Promise.all([app?.close(), pages?.close(), hugePages?.close()]);
     await removeDir(dir);
   });
 
@@ -187,6 +195,15 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     assert.equal(next.body, 'app ok');
     await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="failed"\} [1-9]/);
     await waitForMetric(proxy, /signalbox_error_pages_total\{outcome="page"\} [1-9]/);
+  });
+
+  it('refuses an error page too large to hold: signalbox\'s 502 instead', async () => {
+    const res = await send('GET', 'huge.example', '/missing');
+    assert.equal(res.status, 502);
+    assert.equal(res.headers['x-signalbox-error'], 'upstream-protocol-error');
+    assert.equal(hugePages.seen.length, 1);
+    const next = await send('GET', 'huge.example', '/fine');
+    assert.equal(next.body, 'app ok');
   });
 
   it('with disable-proxy-intercept-errors, replaces signalbox\'s own errors only', async () => {

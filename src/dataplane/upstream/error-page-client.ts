@@ -62,8 +62,9 @@ export function fetchErrorPage<R extends ChoiceRequest>(cluster: PreparedCluster
       onResponseData(controller, chunk) {
         size += chunk.length;
         if (size > MAX_ERROR_PAGE_BYTES) {
-          controller.abort(new Error('error page too large'));
-          return settle('upstream-protocol-error');
+          // Settled first: the abort reports itself as an error, which is not what happened.
+          settle('upstream-protocol-error');
+          return controller.abort(new Error('error page too large'));
         }
         chunks.push(chunk);
       },
@@ -71,6 +72,7 @@ export function fetchErrorPage<R extends ChoiceRequest>(cluster: PreparedCluster
         settle({ status, headers, body: Buffer.concat(chunks, size), length });
       },
       onResponseError(_controller, err) {
+        if (settled) return;
         cluster.recordOutcome(upstream, true, performance.now());
         settle(reasonForUpstreamError(err));
       },
