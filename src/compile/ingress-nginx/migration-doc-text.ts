@@ -166,7 +166,7 @@ export const ERROR_PAGES = `## Error pages and default backends
 Differences: without \`--default-backend-service\`, ingress-nginx sends the listed errors of Ingresses
 without a \`default-backend\` to its built-in backend, which answers 404 to everything; signalbox
 leaves them as they are and says so (\`AnnotationMissing\` on the Ingress, \`NginxConfigUnsupported\`
-on the ConfigMap). The error backend gets \`GET\`, not the client's method, and no body.
+on the ConfigMap). The error backend gets \`GET\` (\`HEAD\` for HEAD), not the client's method, and no body.
 With \`disable-proxy-intercept-errors: "true"\` the Ingress's codes replace only signalbox's own
 answers, as nginx's own errors still reach \`error_page\` there.
 `;
