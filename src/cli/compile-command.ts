@@ -31,7 +31,7 @@ export function registerCompileCommand(program: Command): void {
     .option('--gateway-addresses <list>', 'IP addresses (and IPv4 CIDRs) to give Gateways one each')
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
     .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; watchIngressWithoutClass?: boolean; gatewayControllerName?: string; gatewayOwnPorts?: string; gatewayAddresses?: string; failOnError?: boolean; showData?: boolean }) => {
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; defaultBackendService?: string; watchIngressWithoutClass?: boolean; gatewayControllerName?: string; gatewayOwnPorts?: string; gatewayAddresses?: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
       const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));

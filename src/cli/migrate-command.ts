@@ -31,6 +31,7 @@ interface MigrateFlags {
   ingressClass: string;
   controllerName: string;
   nginxConfigmap?: string;
+  defaultBackendService?: string;
   watchIngressWithoutClass?: boolean;
   failOnUnsupported?: boolean;
 }
