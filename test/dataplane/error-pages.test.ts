@@ -114,7 +114,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
 
   it('replaces a listed upstream error by the error backend\'s page, with ingress-nginx\'s X-* fields', async () => {
     const before = pages.seen.length;
-    const res = await send('GET', 'app.example', '/missing/thing?q=1', { accept: 'text/html' });
+    const res = await send('GET', 'app.example', '/missing/thing?q=1', { accept: 'text/html', 'x-ingress-name': 'spoofed', 'x-code': '200' });
     assert.equal(res.status, 404);
     assert.equal(res.body, '<h1>page 404</h1>');
     assert.equal(res.headers['x-page'], '404');
@@ -131,6 +131,7 @@ describe('error pages from the default backend (ingress-nginx custom-http-errors
     assert.equal(h['x-ingress-name'], 'app');
     assert.equal(h['x-service-name'], 'app');
     assert.equal(h['x-service-port'], '80');
+    assert.equal(seen.rawHeaders.filter((n) => /^x-(ingress-name|code)$/i.test(n)).length, 2, 'the client\'s own copies are not passed');
     assert.equal(h.host, 'app.example');
     const appSaw = app.seen.at(-1)!;
     assert.match(String(h['x-request-id']), /^[0-9a-f]{32}$/);

@@ -31,9 +31,12 @@ export class DefaultBackendStep implements ResponseStep {
   readonly #headers: DefaultBackendFilter['headers'];
   readonly #cluster: PreparedCluster;
   readonly #ownOnly: boolean;
+  /** The client's fields left out of the page request: those it sets itself, so a client cannot choose their values. */
+  readonly #dropped: ReadonlySet<string>;
 
   constructor(filter: DefaultBackendFilter, cluster: PreparedCluster) {
     this.#codes = new Set(filter.codes);
+    this.#dropped = new Set([...OWN_FIELDS, ...filter.headers.map((h) => h.name)]);
     this.#ownOnly = filter.ownErrorsOnly === true;
     this.#headers = filter.headers;
     this.#cluster = cluster;
@@ -47,7 +50,8 @@ export class DefaultBackendStep implements ResponseStep {
     const req = r.req;
     const routed = r.routed!;
     const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: r.listener.proto, port: r.listener.port, host: routed.host }, r.state.trusted);
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (OWN_FIELDS.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
+    const dropped = this.#dropped;
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (dropped.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
     const accept = req.headers.accept;
     headers.push('x-code', String(code));
     if (accept !== undefined && accept !== '') headers.push('x-format', accept);
