@@ -24,13 +24,14 @@ export function registerCompileCommand(program: Command): void {
     .option('--ingress-class <name>', 'IngressClass name for the kubernetes.io/ingress.class annotation', DEFAULT_COMPILE_OPTIONS.ingressClass)
     .option('--controller-name <name>', 'spec.controller of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap among the manifests ("off": none)')
+    .option('--default-backend-service <namespace/name>', 'the global default backend of ingress-nginx Ingresses (serves custom-http-errors pages)')
     .option('--watch-ingress-without-class', 'also take Ingresses that name no class')
     .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": ignore the Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
     .option('--gateway-own-ports <http,https>', 'the Gateway listener ports --http-port and --https-port serve', '80,443')
     .option('--gateway-addresses <list>', 'IP addresses (and IPv4 CIDRs) to give Gateways one each')
     .option('--fail-on-error', 'exit 1 when any diagnostic has severity error')
     .option('--show-data', 'print RouteScript data as it is, not only its shape (private keys are never printed)')
-    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; watchIngressWithoutClass?: boolean; gatewayControllerName?: string; gatewayOwnPorts?: string; gatewayAddresses?: string; failOnError?: boolean; showData?: boolean }) => {
+    .action(async (opts: { in: string; output: string; ingressClass: string; controllerName: string; nginxConfigmap?: string; defaultBackendService?: string; watchIngressWithoutClass?: boolean; gatewayControllerName?: string; gatewayOwnPorts?: string; gatewayAddresses?: string; failOnError?: boolean; showData?: boolean }) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new ConfigError(`--output: "${opts.output}" is not yaml or json`);
       const { objects, fileDiagnostics, scripts } = await readObjects(opts.in);
       const { snapshot, diagnostics: shapeDiagnostics } = snapshotFromObjects(withDefaultNamespace(objects));

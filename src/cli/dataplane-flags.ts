@@ -55,6 +55,7 @@ export interface DataplaneFlags {
   ingressClass: string;
   controllerName: string;
   nginxConfigmap?: string;
+  defaultBackendService?: string;
   watchIngressWithoutClass?: boolean;
   gatewayControllerName?: string;
   gatewayOwnPorts?: string;
@@ -121,6 +122,7 @@ export function addDataplaneOptions(command: Command): Command {
     .option('--controller-name <name>', 'spec.controller value of our IngressClasses (k8s.io/ingress-nginx: the ingress-nginx profile)', DEFAULT_COMPILE_OPTIONS.controllerName)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap to read ("off": none; default ingress-nginx/ingress-nginx-controller in the ingress-nginx profile)')
     .option('--watch-ingress-without-class', 'also serve Ingresses that name no class when no IngressClass of ours is the default (as ingress-nginx\'s flag)')
+    .option('--default-backend-service <namespace/name>', 'the global default backend of ingress-nginx Ingresses: the Service (its first port) that serves the pages of custom-http-errors (as ingress-nginx\'s flag)')
     .option('--gateway-controller-name <name>', `spec.controllerName of our GatewayClasses ("off": no Gateway API; default ${DEFAULT_GATEWAY_CONTROLLER_NAME})`)
     .option('--gateway-addresses <list>', 'IP addresses (and IPv4 CIDRs) to give Gateways one each, their listeners served on it; default: every Gateway on the data plane\'s own address')
     .option('--gateway-own-ports <http,https>', 'the Gateway listener ports --http-port and --https-port serve (the ports a Service maps onto them); other listener ports are opened as declared', '80,443')
@@ -160,9 +162,10 @@ export function runtimeOptions(flags: DataplaneFlags, log: Logger): RuntimeOptio
   };
 }
 
-/** The compile options of `--nginx-configmap` and `--watch-ingress-without-class`, when given. */
-export function nginxCompileFlags(flags: { nginxConfigmap?: string; watchIngressWithoutClass?: boolean }): { nginxConfigMap?: string | null; watchIngressWithoutClass?: true } {
+/** The compile options of `--nginx-configmap`, `--watch-ingress-without-class` and `--default-backend-service`, when given. */
+export function nginxCompileFlags(flags: { nginxConfigmap?: string; watchIngressWithoutClass?: boolean; defaultBackendService?: string }): { nginxConfigMap?: string | null; watchIngressWithoutClass?: true; defaultBackendService?: string } {
   return {
+    ...(flags.defaultBackendService === undefined ? {} : { defaultBackendService: configMapFlag('--default-backend-service', flags.defaultBackendService)! }),
     ...(flags.nginxConfigmap === undefined ? {} : { nginxConfigMap: flags.nginxConfigmap === 'off' ? null : configMapFlag('--nginx-configmap', flags.nginxConfigmap) }),
     ...(flags.watchIngressWithoutClass === true ? { watchIngressWithoutClass: true as const } : {}),
   };

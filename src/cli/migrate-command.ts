@@ -32,6 +32,7 @@ interface MigrateFlags {
   ingressClass: string;
   controllerName: string;
   nginxConfigmap?: string;
+  defaultBackendService?: string;
   watchIngressWithoutClass?: boolean;
   failOnUnsupported?: boolean;
 }
@@ -49,6 +50,7 @@ export function registerMigrateCommand(program: Command): void {
     .option('--ingress-class <name>', 'the IngressClass taken over (also the kubernetes.io/ingress.class annotation)', 'nginx')
     .option('--controller-name <name>', 'spec.controller of the IngressClasses taken over (k8s.io/ingress-nginx: the ingress-nginx profile)', INGRESS_NGINX_CONTROLLER)
     .option('--nginx-configmap <namespace/name>', 'the ingress-nginx controller ConfigMap among the manifests ("off": none; default ingress-nginx/ingress-nginx-controller)')
+    .option('--default-backend-service <namespace/name>', 'the global default backend of ingress-nginx Ingresses (serves custom-http-errors pages)')
     .option('--watch-ingress-without-class', 'also take Ingresses that name no class')
     .option('--fail-on-unsupported', 'exit 1 when any Ingress is refused or carries an annotation signalbox does not honour')
     .action(async (opts: MigrateFlags) => {

@@ -65,6 +65,11 @@ export interface DataplaneMetrics {
    * `client-gone` (the client left while it was pending: the subrequest is cancelled).
    */
   readonly externalAuth: Counter<'outcome'>;
+  /**
+   * Answers a DefaultBackend filter replaced, by outcome: `page` (the error backend's page was
+   * sent), `failed` (it could not be had: signalbox's own answer for that was sent instead).
+   */
+  readonly errorPages: Counter<'outcome'>;
   /** The HTTP/2 guard's metrics. */
   readonly http2: Http2Metrics;
   /** Layer-4 forwarding: TLS passthrough, TCP and UDP. */
@@ -328,6 +333,12 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     externalAuth: new Counter({
       name: 'signalbox_external_auth_total',
       help: 'ExternalAuth subrequests, by outcome: allowed, unauthorized, signin, forbidden, error-status, timeout, unreachable, too-large, client-gone.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    errorPages: new Counter({
+      name: 'signalbox_error_pages_total',
+      help: 'Answers replaced by an error page of a default backend (custom-http-errors), by outcome: page, failed.',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -8,6 +8,7 @@ import { compilePattern } from '../regex/compile-pattern.ts';
 import { checkBasicAuth } from './check-basic-auth.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
+import { checkDefaultBackend } from './check-default-backend.ts';
 import { normalizeCidr } from './cidr.ts';
 import { checkRateLimit } from './check-rate-limit.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
@@ -17,7 +18,8 @@ export type RouteReport = (at: string, provenance: Provenance, message: string) 
 
 /** How a route check resolves a reference to a cluster or a script (and records the cluster as used). */
 export interface RouteRefs {
-  readonly cluster: (at: string, provenance: Provenance, name: string, what: string, referenceGrant?: Provenance) => void;
+  /** `anyNamespace`: a cluster the operator named (a flag), which any namespace may use. */
+  readonly cluster: (at: string, provenance: Provenance, name: string, what: string, referenceGrant?: Provenance, anyNamespace?: boolean) => void;
   readonly script: (at: string, provenance: Provenance, name: string) => void;
 }
 
@@ -133,6 +135,9 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       return;
     case 'RateLimit':
       return checkRateLimit(at, f, p, report);
+    case 'DefaultBackend':
+      refs.cluster(at, p, f.cluster, 'default backend cluster', undefined, f.global === true);
+      return checkDefaultBackend(at, f, p, report);
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }

@@ -60,7 +60,7 @@ export function checkTable(table: RoutingTable): TableViolation[] {
   };
 
   const refsFor = (namespace: string | null): RouteRefs => ({
-    cluster: (at, p, name, what, grant) => clusterRef(at, p, name, namespace, what, grant),
+    cluster: (at, p, name, what, grant, anyNamespace) => clusterRef(at, p, name, anyNamespace === true ? null : namespace, what, grant),
     script: (at, p, name) => {
       if (!Object.hasOwn(table.scripts, name)) report(at, p, `script ${JSON.stringify(name)} is not in scripts`);
       else if (namespace !== null && name.split('/')[0] !== namespace) report(at, p, `script ${name} is not in namespace ${namespace}`);

@@ -68,6 +68,7 @@ export const DIAGNOSTIC_CODES = {
   SnippetUnsupported: { severity: 'error', meaning: 'a snippet holds a directive outside the subset signalbox applies, or one it cannot read: nothing of the Ingress is served' },
   AuthSecretInvalid: { severity: 'error', meaning: 'the auth-secret of auth-type: basic is missing, in another namespace, without its auth key or of an unknown auth-secret-type: the paths answer 503 (ingress-nginx denies the location); or it holds no usable user: every request gets 401' },
   AuthUserUnsupported: { severity: 'error', meaning: 'users of the auth Secret have a hash signalbox cannot verify (bcrypt, DES crypt, malformed): those users are refused (401), the others work' },
+  DefaultBackendNotFound: { severity: 'error', meaning: 'the Service named by an ingress-nginx default-backend annotation (or --default-backend-service) does not exist or has no port: the Ingress is served without it (no error pages from it, no fallback for paths without endpoints)' },
   CanaryInvalid: { severity: 'error', meaning: 'a canary Ingress has no Ingress to be the canary of on a host and path, or conflicting canary annotations: that path of it is ignored' },
   NginxConfigMapNotFound: { severity: 'warning', meaning: 'the ConfigMap named by --nginx-configmap does not exist: ingress-nginx\'s defaults apply' },
   NginxConfigInvalid: { severity: 'error', meaning: 'a key of the ingress-nginx ConfigMap does not parse: its default is used' },

@@ -342,6 +342,50 @@ export interface BodyLimitFilter {
 }
 
 /**
+ * ingress-nginx's custom default backend (`default-backend` with `custom-http-errors`): a Service
+ * that takes the route's requests while its backend has no endpoint, and that serves the pages of
+ * the errors listed in `codes`.
+ * - `whenNoEndpoints`: a request whose backend has no ready endpoint at all (or does not resolve)
+ *   goes to `cluster` instead, unchanged, rather than waiting at the automatic pause or being
+ *   answered 503 — nginx's `location.Backend` switched to the custom default backend.
+ * - `codes`: a response with one of these statuses — the upstream's, or signalbox's own answer once
+ *   the request was routed (503 no endpoint, 502, 504, 413, 429…) — is not sent: its body is
+ *   discarded and a `GET` (`HEAD` for a HEAD request) of `/` goes to `cluster`, with the client's
+ *   fields plus `X-Code` (the status), `X-Format` (the client's Accept), `X-Original-URI`,
+ *   `X-Request-ID` and the fixed `headers`. The client gets that answer, its status included
+ *   (nginx's `error_page CODE = @custom…`: the error backend's status wins). When the error backend
+ *   fails — no endpoint, refused, reset, too slow, a body over 1 MiB — the client gets signalbox's
+ *   own error for that failure (502, 503 or 504), never a second interception (nginx's
+ *   `recursive_error_pages off`).
+ * The response step runs first in the response phase (the front end places the filter last), so
+ * that the route's header filters edit the page the client gets.
+ */
+export interface DefaultBackendFilter {
+  readonly type: 'DefaultBackend';
+  /** Key into {@link RoutingTable.clusters}. */
+  readonly cluster: string;
+  /** 400..599, ascending, each once; empty: only `whenNoEndpoints`. */
+  readonly codes: readonly number[];
+  readonly whenNoEndpoints: boolean;
+  /**
+   * True: `cluster` is the operator's global default backend (`--default-backend-service`), which
+   * may be of another namespace than the route's; absent: it is of the route's namespace.
+   */
+  readonly global?: true;
+  /**
+   * True: only the proxy's own answers with those statuses are replaced, the upstream's pass as
+   * they are (ingress-nginx's `disable-proxy-intercept-errors`: nginx's `proxy_intercept_errors`
+   * off, its own `error_page` still on).
+   */
+  readonly ownErrorsOnly?: true;
+  /**
+   * Fields set on the error page request, lower-case names: ingress-nginx's `X-Namespace`,
+   * `X-Ingress-Name`, `X-Service-Name` and `X-Service-Port` of the route.
+   */
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
  * A step of a route's request and response processing, run in the order of {@link Route.filters}:
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
@@ -361,7 +405,8 @@ export type Filter =
   | ClientAddressFilter
   | BodyLimitFilter
   | RateLimitFilter
-  | BasicAuthFilter;
+  | BasicAuthFilter
+  | DefaultBackendFilter;
 
 /** The type names of {@link Filter}. */
 export type FilterType = Filter['type'];

@@ -277,6 +277,12 @@ export interface CompileOptions {
    */
   readonly watchIngressWithoutClass?: boolean;
   /**
+   * `namespace/name` of the global default backend of ingress-nginx Ingresses
+   * (`--default-backend-service`): the Service, at its first port, that serves the pages of
+   * `custom-http-errors` for Ingresses without a `default-backend` of their own. Absent: none.
+   */
+  readonly defaultBackendService?: string;
+  /**
    * `spec.controllerName` of the GatewayClasses that are ours (`--gateway-controller-name`).
    * Absent: `signalbox.dev/gateway-controller`. Null: the Gateway API is not served at all.
    */

@@ -46,8 +46,8 @@ const EXPECTED: Record<string, { codes: string[]; refused?: true }> = {
   // proxy-connect-timeout) are capped at its longest, and said.
   'media/plex': { codes: ['AnnotationDiffers'] },
   'sonarqube/sonarqube': { codes: ['AnnotationDiffers'] },
-  // custom-http-errors is not honoured: one warning names it (limit-rps and server-alias are).
-  'blog/ghost': { codes: ['AnnotationUnsupported'] },
+  // custom-http-errors without any default backend to fetch pages from: one warning says so (limit-rps and server-alias are honoured).
+  'blog/ghost': { codes: ['AnnotationMissing'] },
 };
 
 /** Ingresses of other controllers (other-controllers.yaml): not ours, so no status and no diagnostic. */
@@ -100,7 +100,7 @@ describe('the ingress-nginx corpus compiles as ingress-nginx would take it', () 
     const message = (name: string): string => result.diagnostics.filter((d) => `${d.namespace}/${d.name}` === name).map((d) => d.message).join(' | ');
     assert.match(message('media/sonarr'), /auth-snippet/);
     assert.match(message('nextcloud/nextcloud'), /server-snippet/);
-    assert.match(message('blog/ghost'), /ignored: custom-http-errors \(/);
+    assert.match(message('blog/ghost'), /custom-http-errors needs .*default-backend \(or --default-backend-service\); its errors pass through unchanged/);
     assert.match(message('apps/vaultwarden-admin'), /auth-tls-secret asks for an access check signalbox cannot enforce/);
     assert.match(message('blog/wordpress'), /enable-modsecurity, enable-owasp-core-rules/);
     assert.match(message('media/plex'), /86400 seconds .* 3600 seconds is used/);

@@ -352,7 +352,7 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
       assert.deepEqual(urls(t.got('mastodon/mastodon-web')), ['/api/v1/streamingx', '/api/v1/statuses']);
     });
 
-    it('ghost (custom-http-errors unsupported, server-alias): the app\'s own 404 passes; the alias is served', async () => {
+    it('ghost (custom-http-errors without a default backend, server-alias): the app\'s own 404 passes; the alias is served', async () => {
       // Known difference, warned at compile: ingress-nginx would answer the 404 with its default
       // backend's page.
       const missing = await http('blog.example.com', '/missing-post/');

@@ -90,7 +90,7 @@ const rows: [string, Support, string][] = [
     'otel-sampler-parent-based', 'otel-sampler-ratio'].map((name): [string, Support, string] => [name, 'unsupported', NO_TRACING]),
   ['main-snippet', 'unsupported', 'nginx configuration; never applied.'], ['http-snippet', 'unsupported', 'nginx configuration; never applied.'],
   ['server-snippet', 'unsupported', 'nginx configuration; never applied.'], ['stream-snippet', 'unsupported', 'nginx configuration; never applied.'], ['location-snippet', 'unsupported', 'nginx configuration; never applied.'],
-  ['custom-http-errors', 'unsupported', 'Upstream errors pass through unchanged.'],
+  ['custom-http-errors', 'supported', 'Error pages from `--default-backend-service` for every Ingress without `custom-http-errors` of its own (as the annotation); without the flag, reported and ignored.'],
   ['proxy-body-size', 'supported', 'Default 1m; `0` is no limit.'],
   ['proxy-connect-timeout', 'supported', 'Seconds.'], ['proxy-read-timeout', 'supported', 'Seconds.'],
   ['proxy-send-timeout', 'unsupported', 'Per route only (the annotation).'],

@@ -9,6 +9,7 @@ import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
+import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
@@ -62,6 +63,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-read-timeout': take(parseSeconds(raw), (v) => (out.readTimeoutMs = v)); break;
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
+      case 'custom-http-errors': take(parseErrorCodes(raw), (v) => (out.customHttpErrors = v)); break;
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
       case 'proxy-set-headers': out.proxySetHeaders = headersOf(key, raw, item, configMaps, sink); break;
       case 'add-headers': out.addHeaders = headersOf(key, raw, item, configMaps, sink); break;

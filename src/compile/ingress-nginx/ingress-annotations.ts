@@ -22,6 +22,7 @@ import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { HeaderField, NginxSettings } from './settings.ts';
 import { customHeaders } from './custom-headers-annotations.ts';
+import { errorPagesOf, type NginxErrorPages } from './default-backend-annotations.ts';
 import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
@@ -84,6 +85,8 @@ export interface NginxIngress {
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
   readonly rateLimit: RateLimitFilter | null;
+  /** `default-backend` and `custom-http-errors`. */
+  readonly errorPages: NginxErrorPages;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -115,15 +118,17 @@ const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const SNIPPETS = new Set(['configuration-snippet', 'server-snippet']);
 
 const NO_SECRETS: SecretIndex = new Map();
+const NO_ERROR_PAGES: NginxErrorPages = Object.freeze({ backend: null, codes: null, ownErrorsOnly: false });
 
 /**
  * The ingress-nginx annotations of one Ingress, or `{ refused: true }` when the Ingress must not be
  * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
  * snapshot's, by `namespace/name`: `auth-secret` names one. `keyPairSecrets` are the
  * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts);
- * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` names one).
+ * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` names one), and `services`
+ * too (`default-backend` names one).
  */
-export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set(), configMaps: ReadonlyMap<string, Identified> = new Map()): NginxIngress | RefusedIngress {
+export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set(), configMaps: ReadonlyMap<string, Identified> = new Map(), services: ReadonlyMap<string, Identified> = new Map()): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
   const raw = new Map<string, string>();
   if (isRecord(annotations)) {
@@ -246,6 +251,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
+    errorPages: canary === null ? errorPagesOf(id, raw, read, services, sink) : NO_ERROR_PAGES,
     raw,
   };
 }

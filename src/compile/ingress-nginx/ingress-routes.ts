@@ -33,6 +33,7 @@ import { compareNumbers, compareStrings } from '../shared/order.ts';
 import type { IngressPath } from '../ingress/ingress.ts';
 import { INGRESS_LISTENERS } from '../ingress/listeners.ts';
 import { prefixKey } from '../ingress/paths.ts';
+import type { DefaultBackendService } from './default-backend-annotations.ts';
 import type { FixedRedirect, NginxIngress } from './ingress-annotations.ts';
 import { hstsValue, type NginxSettings } from './settings.ts';
 
@@ -58,7 +59,7 @@ export interface NginxRoutes {
  * The candidates of `paths` (oldest Ingress first, each in the order written); `tlsHosts` are the
  * hosts some Ingress gives a certificate.
  */
-export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly NginxPath[], tlsHosts: ReadonlySet<string>, settings: NginxSettings, sink: DiagnosticSink): NginxRoutes {
+export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly NginxPath[], tlsHosts: ReadonlySet<string>, settings: NginxSettings, sink: DiagnosticSink, globalBackend: DefaultBackendService | null = null): NginxRoutes {
   const regexHosts = new Set(paths.filter(isRegexPath).map((p) => p.path.host.host));
   const keys = new WeakMap<RouteCandidate, SortKey>();
   const routes: RouteCandidate[] = [];
@@ -89,18 +90,20 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     const { match, key } = matchOf(p.path, regexHost, settings);
     const conflictKey = `${match.type} ${match.type === 'Prefix' ? prefixKey(match.value) : match.value}`;
     const common = requestFilters(p, settings);
+    // Last, so that their response side runs first: the route's header filters edit the page.
+    const pages = errorPageFilters(p, settings, globalBackend);
     const canary = canaryOf.get(p);
     for (const variant of canary === undefined ? [MAIN] : canaryVariants(p, canary)) {
       const variantKey = { ...key, conditions: variant.headers.length === 0 ? 0 : variant.rank };
       const variantConflict = variant.id === '' ? conflictKey : `${conflictKey} canary:${variant.id}`;
       if (!splitHosts.has(host.host)) {
-        emit(p, host, match, common.before.concat(common.after), variantKey, variantConflict, INGRESS_LISTENERS, p.path.provenance, variant);
+        emit(p, host, match, [...common.before, ...common.after, ...pages], variantKey, variantConflict, INGRESS_LISTENERS, p.path.provenance, variant);
         continue;
       }
       const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', statusCode: settings.httpRedirectCode }] : [];
-      emit(p, host, match, [...common.before, ...toHttps, ...common.after], variantKey, variantConflict, ['http'], p.path.provenance, variant);
+      emit(p, host, match, [...common.before, ...toHttps, ...common.after, ...pages], variantKey, variantConflict, ['http'], p.path.provenance, variant);
       const secure: FilterCandidate[] = hsts === null ? [] : [{ type: 'ResponseHeaderModifier', set: [{ name: 'strict-transport-security', value: hsts }] }];
-      emit(p, host, match, [...common.before, ...common.after, ...secure], variantKey, variantConflict, ['https'], p.path.provenance, variant);
+      emit(p, host, match, [...common.before, ...common.after, ...secure, ...pages], variantKey, variantConflict, ['https'], p.path.provenance, variant);
     }
   }
 
@@ -221,6 +224,41 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.customHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...a.customHeaders] });
   if (settings.addHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...settings.addHeaders] });
   return { before, after };
+}
+
+/**
+ * The DefaultBackend filters of a path, as ingress-nginx writes its error pages:
+ * - the Ingress's `default-backend` takes the path's requests while its Service has no endpoint,
+ *   and serves the Ingress's own `custom-http-errors`;
+ * - `custom-http-errors` of an Ingress without a usable `default-backend` go to the global default
+ *   backend (`--default-backend-service`), and so do the ConfigMap's `custom-http-errors` on a path
+ *   whose Ingress sets none (nginx's server-level `error_page`, which a location's own replaces).
+ */
+function errorPageFilters(p: NginxPath, settings: NginxSettings, globalBackend: DefaultBackendService | null): FilterCandidate[] {
+  const { backend, codes, ownErrorsOnly } = p.ingress.errorPages;
+  const ref = p.path.ref;
+  const headers = [
+    { name: 'x-namespace', value: p.owner.id.namespace },
+    { name: 'x-ingress-name', value: p.owner.id.name },
+    { name: 'x-service-name', value: ref.service },
+    { name: 'x-service-port', value: String(ref.port) },
+  ];
+  // disable-proxy-intercept-errors is the location's: it holds for the Ingress's own codes only.
+  const ownOnly = codes !== null && ownErrorsOnly;
+  const filter = (to: DefaultBackendService, list: readonly number[], whenNoEndpoints: boolean, global: boolean): FilterCandidate => ({
+    type: 'DefaultBackend',
+    service: { namespace: to.namespace, service: to.service, port: to.port },
+    codes: list,
+    whenNoEndpoints,
+    ...(global ? { global: true as const } : {}),
+    ...(ownOnly && list.length > 0 ? { ownErrorsOnly: true as const } : {}),
+    headers: list.length === 0 ? [] : headers,
+  });
+  const out: FilterCandidate[] = [];
+  if (backend !== null) out.push(filter(backend, codes ?? [], true, false));
+  const global = backend === null ? codes ?? settings.customHttpErrors : codes === null ? settings.customHttpErrors : [];
+  if (globalBackend !== null && global.length > 0) out.push(filter(globalBackend, global, false, true));
+  return out;
 }
 
 /**

@@ -140,6 +140,40 @@ An app with \`;jsessionid=\` URLs needs \`--allow-path-parameters\`, one with en
 (\`group%2Fproject\`) \`--allow-encoded-slashes\`.
 `;
 
+/** Error pages and default backends (the doc comments of default-backend-annotations.ts and ingress-routes.ts, for users). */
+export const ERROR_PAGES = `## Error pages and default backends
+
+\`default-backend\`, \`custom-http-errors\` (the annotation and the ConfigMap key) and
+\`--default-backend-service\` work as in ingress-nginx:
+
+- **\`default-backend: <Service>\`** names a Service of the Ingress's namespace, taken at its first
+  port. A path whose Service has no ready endpoint (or does not exist) sends its requests there,
+  unchanged. A \`default-backend\` Service that does not exist, or has no port, is a
+  \`DefaultBackendNotFound\` error: the Ingress is served without it.
+- **\`custom-http-errors: "404,503"\`** (statuses 400–599; anything else is \`AnnotationInvalid\` and the
+  ConfigMap's list applies): an answer with one of these statuses, the upstream's or signalbox's
+  own (503 without endpoints, 502 when the upstream cannot be reached, 504), is not sent. Its body
+  is dropped and the Ingress's \`default-backend\` — else the global one, \`--default-backend-service\` —
+  is asked for \`GET /\` (\`HEAD\` for a HEAD request), with \`X-Code\`, \`X-Format\` (the client's
+  \`Accept\`), \`X-Original-URI\`, \`X-Namespace\`, \`X-Ingress-Name\`, \`X-Service-Name\`,
+  \`X-Service-Port\` and \`X-Request-ID\`, as ingress-nginx's custom-error-pages backend expects. The
+  client gets that answer with the error backend's status (nginx's \`error_page CODE = …\`).
+- **The ConfigMap's \`custom-http-errors\`** applies to every path whose Ingress sets no list of its
+  own, and its pages come from \`--default-backend-service\` (nginx's server-level \`error_page\`),
+  even on an Ingress with a \`default-backend\` — that one then only takes the requests of paths
+  without endpoints.
+- **When the error backend fails** (no endpoint, refused, too slow, a page over 1 MiB), the client
+  gets signalbox's own answer for that failure — 503, 502 or 504 with \`X-Signalbox-Error\` — and no
+  second page is fetched, as nginx answers its own error there.
+
+Differences: without \`--default-backend-service\`, ingress-nginx sends the listed errors of Ingresses
+without a \`default-backend\` to its built-in backend, which answers 404 to everything; signalbox
+leaves them as they are and says so (\`AnnotationMissing\` on the Ingress, \`NginxConfigUnsupported\`
+on the ConfigMap). The error backend gets \`GET\` (\`HEAD\` for HEAD), not the client's method, and no body.
+With \`disable-proxy-intercept-errors: "true"\` the Ingress's codes replace only signalbox's own
+answers, as nginx's own errors still reach \`error_page\` there.
+`;
+
 /** The side-by-side cut-over procedure and its rollback. */
 export const CUT_OVER = `## Cutting over, side by side
 

@@ -11,7 +11,7 @@
  */
 import { NGINX_ANNOTATIONS, type Support } from './annotation-table.ts';
 import { NGINX_CONFIG_KEYS } from './config-map-keys.ts';
-import { CUT_OVER, INTRO, PATHS, REPORTS, ROUTESCRIPT_SNIPPETS } from './migration-doc-text.ts';
+import { CUT_OVER, ERROR_PAGES, INTRO, PATHS, REPORTS, ROUTESCRIPT_SNIPPETS } from './migration-doc-text.ts';
 import { DEFAULT_NGINX_CONFIGMAP } from './profile.ts';
 import { hstsValue, INGRESS_NGINX_SETTINGS, SIGNALBOX_SETTINGS, type NginxSettings } from './settings.ts';
 
@@ -74,6 +74,7 @@ same in signalbox.
 
 ${renderNginxConfigKeyTable()}
 ${PATHS}
+${ERROR_PAGES}
 ${CUT_OVER}
 ${ROUTESCRIPT_SNIPPETS}`;
 }

@@ -65,6 +65,11 @@ export interface NginxSettings {
   readonly addHeaders: readonly HeaderField[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
   readonly allowedResponseHeaders: readonly string[];
+  /**
+   * `custom-http-errors`: statuses (ascending) whose answers are replaced by the global default
+   * backend's page, on every Ingress that has no `custom-http-errors` of its own; empty: none.
+   */
+  readonly customHttpErrors: readonly number[];
 }
 
 /** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
@@ -97,6 +102,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
+  customHttpErrors: Object.freeze([]),
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -125,6 +131,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
+  customHttpErrors: Object.freeze([]),
 });
 
 /** The defaults of `profile`. */

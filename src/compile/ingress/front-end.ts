@@ -12,6 +12,7 @@ import { NGINX_PREFIX } from '../ingress-nginx/annotation-table.ts';
 import { readNginxIngress, type NginxIngress } from '../ingress-nginx/ingress-annotations.ts';
 import { captureGroups, highestReference } from '../ingress-nginx/rewrite-groups.ts';
 import { nginxRoutes } from '../ingress-nginx/ingress-routes.ts';
+import { servicePort, type DefaultBackendService } from '../ingress-nginx/default-backend-annotations.ts';
 import type { NginxPath } from '../ingress-nginx/nginx-path.ts';
 import { nginxConfigMapOf, profileOf } from '../ingress-nginx/profile.ts';
 import { profileSettings, type NginxSettings } from '../ingress-nginx/settings.ts';
@@ -45,7 +46,10 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // ConfigMaps: indexed once here, reported by the back half where they are indexed again.
   const secrets = indexObjects(field(input, 'secrets'), 'Secret', true, new DiagnosticSink());
   const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  // default-backend names a Service: its first port is read here, the rest by the back half.
+  const services = indexObjects(field(input, 'services'), 'Service', true, new DiagnosticSink());
   const settings = nginxSettingsOf(configMaps, options, sink);
+  const globalBackend = globalDefaultBackend(options, settings, services, sink);
   const keyPairs = keyPairSecrets(secrets);
   const paths: NginxPath[] = [];
   const canaries: NginxPath[] = [];
@@ -58,8 +62,11 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // ingress-nginx: the default backend of an Ingress with rules, by the Ingress (see below).
   const ruleDefaults = new Map<RankedOwner, NginxPath>();
   for (const { owner, item } of ingresses) {
-    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets, keyPairs, configMaps));
+    const nginx = guarded(sink, owner.id, null, () => readNginxIngress(owner.id, item.obj, settings, sink, secrets, keyPairs, configMaps, services));
     if (nginx === null || 'refused' in nginx) continue;
+    if (nginx.errorPages.codes !== null && globalBackend === null && !nginx.raw.has('default-backend')) {
+      sink.report(owner.id, 'AnnotationMissing', 'warning', `${NGINX_PREFIX}custom-http-errors needs ${NGINX_PREFIX}default-backend (or --default-backend-service); its errors pass through unchanged`, `${owner.id.provenance}/annotations/${NGINX_PREFIX}custom-http-errors`);
+    }
     // A rewrite-target reads its path's capture groups: the path may be written as a pattern.
     const mode = { regex: nginx.useRegex || nginx.rewriteTarget !== null, strict: settings.strictValidatePathType };
     // ingress-nginx serves a TLS entry without secretName with its default certificate.
@@ -91,7 +98,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   paths.push(...hostDefaults(paths, ruleDefaults));
   paths.push(...aliasPaths(paths, sink));
   const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
-  const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink);
+  const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink, globalBackend);
   return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
 
@@ -175,6 +182,28 @@ function keyPairSecrets(secrets: ReadonlyMap<string, Identified>): ReadonlySet<s
 }
 
 /** The profile's defaults, changed by the ingress-nginx controller ConfigMap when one is read. */
+/**
+ * `--default-backend-service`, at its Service's first port; null without the flag, or when the
+ * Service cannot be used (reported). The ConfigMap's `custom-http-errors` without it is reported
+ * too: there is nowhere to fetch the pages from.
+ */
+function globalDefaultBackend(options: CompileOptions, settings: NginxSettings, services: ReadonlyMap<string, Identified>, sink: DiagnosticSink): DefaultBackendService | null {
+  const name = options.defaultBackendService;
+  if (name === undefined) {
+    const configMap = nginxConfigMapOf(options);
+    if (settings.customHttpErrors.length > 0 && configMap !== null) {
+      const [namespace = '', object = ''] = configMap.split('/');
+      sink.report({ kind: 'ConfigMap', namespace, name: object }, 'NginxConfigUnsupported', 'warning', 'custom-http-errors needs --default-backend-service (the global default backend) to fetch its pages from; only Ingresses with default-backend and custom-http-errors of their own get error pages', `ConfigMap/${configMap}/data/custom-http-errors`);
+    }
+    return null;
+  }
+  const [namespace = '', service = ''] = name.split('/');
+  const backend = servicePort(namespace, service, services);
+  if (typeof backend !== 'string') return backend;
+  sink.report({ kind: 'Service', namespace, name: service }, 'DefaultBackendNotFound', 'error', `--default-backend-service: ${backend}; no Ingress gets error pages from it`);
+  return null;
+}
+
 function nginxSettingsOf(configMaps: ReadonlyMap<string, Identified>, options: CompileOptions, sink: DiagnosticSink): NginxSettings {
   const defaults = profileSettings(profileOf(options));
   const name = nginxConfigMapOf(options);

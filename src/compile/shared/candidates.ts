@@ -7,7 +7,7 @@
  * Candidates are plain data (the back-half goldens write them as YAML); the one thing a front end
  * gives as code is its precedence comparator, since every API orders its routes its own way.
  */
-import type { Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
+import type { DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
 import type { ObjectIdentity } from './objects.ts';
 
@@ -61,11 +61,16 @@ export interface MirrorFilterCandidate {
   readonly percent: number;
 }
 
+/** {@link DefaultBackendFilter} before its Service is resolved to a cluster. */
+export interface DefaultBackendFilterCandidate extends Omit<DefaultBackendFilter, 'cluster'> {
+  readonly service: ServiceBackendRef;
+}
+
 /**
- * A filter of a candidate route: any table filter, except that a mirror names a Service, and no
- * RouteScript filter (scripts attach to placed routes later, see route-scripts.ts).
+ * A filter of a candidate route: any table filter, except that a mirror and a default backend name
+ * a Service, and no RouteScript filter (scripts attach to placed routes later, see route-scripts.ts).
  */
-export type FilterCandidate = Exclude<Filter, MirrorFilter | ScriptFilter> | MirrorFilterCandidate;
+export type FilterCandidate = Exclude<Filter, MirrorFilter | ScriptFilter | DefaultBackendFilter> | MirrorFilterCandidate | DefaultBackendFilterCandidate;
 
 /** A {@link Route} whose backends and filters still reference Services. */
 export interface CandidateRoute extends Omit<Route, 'backends' | 'filters'> {

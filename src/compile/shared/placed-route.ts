@@ -1,5 +1,5 @@
 /**
- * Routes once they are placed in the table: their backends and mirrors resolved to cluster names,
+ * Routes once they are placed in the table: their backends, mirrors and default backends resolved to cluster names,
  * and the uses of clusters they make, from which clusters.ts builds the clusters.
  */
 import type { Filter, Provenance, Route } from '../../model/table.ts';
@@ -64,7 +64,11 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
   };
   const grantOf = (service: ServiceBackendRef | null): { referenceGrant?: Provenance } => (service?.referenceGrant === undefined ? {} : { referenceGrant: service.referenceGrant });
   const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance, ...grantOf(b.service) }));
-  const filters = candidate.filters.map((f, i): Filter => (f.type === 'RequestMirror' ? { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent, ...grantOf(f.service) } : f));
+  const filters = candidate.filters.map((f, i): Filter => {
+    if (f.type === 'RequestMirror') return { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent, ...grantOf(f.service) };
+    if (f.type === 'DefaultBackend') return { type: 'DefaultBackend', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), codes: f.codes, whenNoEndpoints: f.whenNoEndpoints, ...(f.global === true ? { global: true as const } : {}), ...(f.ownErrorsOnly === true ? { ownErrorsOnly: true as const } : {}), headers: f.headers };
+    return f;
+  });
   const route: Route = {
     match: candidate.match,
     backends,

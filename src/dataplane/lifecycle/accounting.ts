@@ -21,6 +21,8 @@ export interface RequestNote {
   script?: string;
   /** Milliseconds the request waited at pause gates. */
   pausedMs?: number;
+  /** The error page a DefaultBackend filter put in place of the answer (`503 error page 404`), or its failure. */
+  errorPage?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export function account(
       ...(error === undefined ? {} : { error }),
       ...(note?.script === undefined ? {} : { script: note.script }),
       ...(note?.pausedMs === undefined ? {} : { paused_ms: Math.round(note.pausedMs) }),
+      ...(note?.errorPage === undefined ? {} : { error_page: note.errorPage }),
     };
     state.accessLog.write(entry);
   }

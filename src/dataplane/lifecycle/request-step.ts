@@ -27,10 +27,12 @@ export interface ResponseHead {
   status: number;
   headers: string[];
   /**
-   * A body of the proxy's own in place of the upstream's (a RouteScript's `respond`, or its
-   * failure answer), which is then dropped unread; null to send the upstream's.
+   * A body of the proxy's own in place of the upstream's (a RouteScript's `respond`, its failure
+   * answer, a DefaultBackend's error page), which is then dropped unread; null to send the upstream's.
    */
-  body: string | null;
+  body: string | Buffer | null;
+  /** True for an answer of the proxy's own (answerHead); absent for the upstream's. */
+  own?: true;
 }
 
 /**

@@ -60,6 +60,8 @@ export abstract class LifecycleRequest {
    * for that filter's response side; null when none did.
    */
   corsOrigin: string | null = null;
+  /** The id a RequestId filter gave the request upstream (the client's, or a new one); null without one. */
+  requestId: string | null = null;
   /** How long it was held so far; null when never. */
   waited: Waited | null = null;
   /** What the access log says beyond the usual (scripts' decisions, time held). */
@@ -96,7 +98,11 @@ export abstract class LifecycleRequest {
     if (steps !== null) {
       while (this.#step < steps.length) if (!steps[this.#step++]!.run(this)) return;
     }
-    const ctx = (this.ctx ??= plan.pick());
+    let ctx = (this.ctx ??= plan.pick());
+    // A DefaultBackend filter takes the requests of a backend without any endpoint (or that does
+    // not resolve), as ingress-nginx switches such a location to its custom default backend.
+    const fallback = plan.fallback;
+    if (fallback !== null && !ctx.cluster.hasEndpoints) ctx = this.ctx = fallback;
     if (ctx.missing) return this.fail('no-backend');
     this.send(ctx);
   }
@@ -110,6 +116,7 @@ export abstract class LifecycleRequest {
     this.upstreamHost = null;
     this.upstreamPath = null;
     this.corsOrigin = null;
+    this.requestId = null;
     this.#step = 0;
     this.#edits = null;
     this.#mirrors = null;
@@ -168,6 +175,11 @@ export abstract class LifecycleRequest {
   noteScript(text: string): void {
     const script = this.note.script;
     this.note = { ...this.note, script: script === undefined ? text : `${script}; ${text}` };
+  }
+
+  /** Records in the access-log note what a DefaultBackend filter's error page did. */
+  noteErrorPage(text: string): void {
+    this.note = { ...this.note, errorPage: text };
   }
 
   /**

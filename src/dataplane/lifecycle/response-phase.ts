@@ -25,20 +25,26 @@ export function runResponsePhase(r: LifecycleRequest, head: ResponseHead, steps:
 export function answerHead(status: number, headers: Readonly<Record<string, string | number>>, body: string): ResponseHead {
   const fields: string[] = [];
   for (const name of Object.keys(headers)) if (name !== 'content-length') fields.push(name, String(headers[name]));
-  return { status, headers: fields, body };
+  return { status, headers: fields, body, own: true };
 }
 
 /**
  * Writes a head whose body is the proxy's own (`head.body`): Content-Length from that body, except
- * on 204 and 304, which have no content; no body on those or in answer to HEAD. Returns the bytes
- * of body written.
+ * on 204 and 304, which have no content, and on a head that carries one already (an error page's
+ * answer to HEAD); no body on those or in answer to HEAD. Returns the bytes of body written.
  */
 export function writeAnswer(res: ClientResponse, head: ResponseHead, method: string | undefined): number {
   const bodiless = head.status === 204 || head.status === 304;
   const text = head.body ?? '';
-  if (!bodiless) head.headers.push('content-length', String(Buffer.byteLength(text)));
+  if (!bodiless && !hasLength(head.headers)) head.headers.push('content-length', String(Buffer.byteLength(text)));
   const sent = bodiless || method === 'HEAD' ? '' : text;
   (res as ServerResponse).writeHead(head.status, head.headers);
   res.end(sent);
   return Buffer.byteLength(sent);
+}
+
+/** Whether a flat field list holds a Content-Length (lower-case names, as answerHead and error pages give them). */
+function hasLength(fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'content-length') return true;
+  return false;
 }

@@ -5,6 +5,7 @@ import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
+import { DefaultBackendStep } from './filters/default-backend.ts';
 import { BodyLimitStep } from './filters/body-limit.ts';
 import { ClientAddressStep } from './filters/client-address.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
@@ -34,6 +35,11 @@ export class RoutePlan {
   readonly single: RouteContext | null;
   /** The weighted pick between two or more backends; null otherwise. */
   readonly choice: BackendChoice | null;
+  /**
+   * Where requests go whose backend has no endpoint (or does not resolve): the first DefaultBackend
+   * filter's cluster that takes them (`whenNoEndpoints`); null when none does.
+   */
+  readonly fallback: RouteContext | null;
   /** Request-side filters, in order; null when there are none. */
   readonly steps: readonly RequestStep[] | null;
   /** Response-side filters, in order; null when there are none. */
@@ -69,6 +75,7 @@ export class RoutePlan {
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
     let bodyLimit: number | null = null;
+    let fallback: RouteContext | null = null;
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -115,6 +122,10 @@ export class RoutePlan {
           // Without the worker's zones (tools that only inspect a table) the counts live with the plan.
           steps.push(new RateLimitStep(parts.rateLimits?.zoneFor(filter) ?? new RateLimitZone(filter), filter));
           break;
+        case 'DefaultBackend':
+          if (filter.codes.length > 0) responseSteps.push(new DefaultBackendStep(filter, parts.clusterFor(filter.cluster)));
+          if (filter.whenNoEndpoints) fallback ??= contextOf(filter.cluster);
+          break;
         case 'RouteScript': {
           const script = parts.scriptOf(filter.script);
           const binding = script === undefined ? null : parts.bindScript(script, (cluster) => contextOf(cluster));
@@ -127,6 +138,7 @@ export class RoutePlan {
       }
     }
     this.steps = steps.length === 0 ? null : steps;
+    this.fallback = fallback;
     this.bodyLimit = bodyLimit;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();

@@ -71,4 +71,5 @@ function replace(head: ResponseHead, status: number, headers: Readonly<Record<st
   head.status = answer.status;
   head.headers = answer.headers;
   head.body = answer.body;
+  head.own = true;
 }
