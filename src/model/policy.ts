@@ -77,6 +77,14 @@ export interface RetryPolicy {
    */
   readonly onStatuses: readonly number[];
   /**
+   * gRPC status codes retried (gRPC's `retryableStatusCodes`) when a gRPC call is answered with a
+   * Trailers-Only response carrying one of them — nothing of it has reached the client, and the
+   * call's body, if any, was held whole (see grpc-retry.ts in the data plane). Ascending, without
+   * repeats, never 0 (OK). Absent or empty: gRPC calls are retried only when the upstream refused
+   * them (connect failure, REFUSED_STREAM, GOAWAY before the stream).
+   */
+  readonly onGrpcStatuses?: readonly number[];
+  /**
    * Retries allowed as a percentage of the cluster's requests over the retry budget's window (the
    * last 10 seconds, per worker), on top of `minRetriesPerSecond`.
    */

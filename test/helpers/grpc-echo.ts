@@ -27,13 +27,15 @@ export interface LoggedCall {
   readonly metadata: Record<string, unknown>;
   /** Whether the call carried a deadline (`grpc-timeout`). */
   readonly deadline: boolean;
+  /** Milliseconds the call's deadline left it when it arrived; Infinity without one. */
+  readonly deadlineLeftMs: number;
   /** Whether the client (or the proxy) cancelled the call before it was answered. */
   cancelled: boolean;
 }
 
 /** How a test server behaves besides echoing. */
 export interface EchoBehaviour {
-  /** Every unary and client-streaming call is answered with this status (trailers-only) instead. */
+  /** Every call but a server-streaming one is answered with this status (trailers-only) instead. */
   readonly failWith?: grpc.status;
 }
 
@@ -45,6 +47,8 @@ export interface EchoServer {
   readonly server: grpc.Server;
   /** Resolves with the next call whose log entry says it was cancelled. */
   nextCancel(): Promise<LoggedCall>;
+  /** Resolves when the next call starts (a client-streaming one is logged only at its end). */
+  nextStart(): Promise<void>;
   close(): void;
 }
 
@@ -100,9 +104,14 @@ function echoed(md: grpc.Metadata, where: 'header' | 'trailer'): grpc.Metadata {
 export async function startEchoServer(name: string, behaviour: EchoBehaviour = {}, tls?: { certPem: string; keyPem: string }): Promise<EchoServer> {
   const log: LoggedCall[] = [];
   const cancelWaiters: ((call: LoggedCall) => void)[] = [];
+  const startWaiters: (() => void)[] = [];
+  const started = (): void => {
+    for (const waiter of startWaiters.splice(0)) waiter();
+  };
   const server = new grpc.Server();
   const record = (method: LoggedCall['method'], text: string, call: ServerCall): LoggedCall => {
-    const entry: LoggedCall = { server: name, method, text, metadata: plain(call.metadata), deadline: Number.isFinite(Number(call.getDeadline())), cancelled: false };
+    const deadline = Number(call.getDeadline());
+    const entry: LoggedCall = { server: name, method, text, metadata: plain(call.metadata), deadline: Number.isFinite(deadline), deadlineLeftMs: deadline - Date.now(), cancelled: false };
     log.push(entry);
     call.on('cancelled', () => {
       entry.cancelled = true;
@@ -137,6 +146,7 @@ export async function startEchoServer(name: string, behaviour: EchoBehaviour = {
       call.end(echoed(call.metadata, 'trailer'));
     },
     Join: (call: grpc.ServerReadableStream<Note, Note>, callback: grpc.sendUnaryData<Note>) => {
+      started();
       const texts: string[] = [];
       let entry: LoggedCall | null = null;
       call.on('data', (note: Note) => texts.push(note.text ?? ''));
@@ -151,6 +161,11 @@ export async function startEchoServer(name: string, behaviour: EchoBehaviour = {
     },
     Chat: (call: grpc.ServerDuplexStream<Note, Note>) => {
       const entry = record('Chat', '', call);
+      if (behaviour.failWith !== undefined) {
+        // At once, before reading anything: the client is still sending.
+        call.emit('error', failure(call.metadata, behaviour.failWith));
+        return;
+      }
       call.on('data', (note: Note) => {
         (entry as { text: string }).text ||= note.text ?? '';
         call.write({ text: `echo ${note.text}`, servedBy: name });
@@ -168,6 +183,7 @@ export async function startEchoServer(name: string, behaviour: EchoBehaviour = {
     log,
     server,
     nextCancel: () => new Promise((resolve) => cancelWaiters.push(resolve)),
+    nextStart: () => new Promise((resolve) => startWaiters.push(resolve)),
     close: () => server.forceShutdown(),
   };
 }

@@ -204,6 +204,14 @@ export const ANNOTATIONS = [
     description: 'Response statuses retried besides connect failures, for idempotent methods only.',
   },
   {
+    name: 'signalbox.dev/retry-on-grpc-status',
+    on: 'Service',
+    kind: 'grpc-status-list',
+    default: 'none (refused calls only)',
+    example: 'unavailable,resource-exhausted',
+    description: 'gRPC statuses retried on another endpoint when a gRPC call is answered with one of them before any message (a Trailers-Only response) and its request body was at most 64 KiB and complete; calls the upstream refused (connect failure, REFUSED_STREAM, GOAWAY) are retried without it.',
+  },
+  {
     name: 'signalbox.dev/retry-budget-percent',
     on: 'Service',
     kind: 'percent',
@@ -431,6 +439,8 @@ export interface AnnotationValues {
   readonly percent: number;
   /** Sorted, overlapping or adjacent ranges merged. */
   readonly 'status-list': readonly StatusRange[];
+  /** gRPC status codes, ascending, without repeats. */
+  readonly 'grpc-status-list': readonly number[];
   readonly 'hash-on': HashOn;
   readonly path: string;
   readonly token: string;

@@ -211,11 +211,14 @@ function outlier(a: AnnotationReader): OutlierPolicy {
 function retry(a: AnnotationReader): RetryPolicy {
   const defaults = DEFAULT_CLUSTER_POLICY.retry;
   const attempts = a.get(RETRIES) ?? defaults.attempts;
-  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-budget-percent', 'signalbox.dev/retry-budget-min-per-second'], `while ${RETRIES} is 0 (retries off)`, 'kept');
+  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-on-grpc-status', 'signalbox.dev/retry-budget-percent', 'signalbox.dev/retry-budget-min-per-second'], `while ${RETRIES} is 0 (retries off)`, 'kept');
   const on = a.get('signalbox.dev/retry-on');
+  const onGrpc = a.get('signalbox.dev/retry-on-grpc-status');
   return {
     attempts,
     onStatuses: on === undefined ? defaults.onStatuses : expandStatuses(on),
+    // Kept out of the policy when not set, so that clusters without it compile as they did.
+    ...(onGrpc === undefined ? {} : { onGrpcStatuses: onGrpc }),
     budgetPercent: a.get('signalbox.dev/retry-budget-percent') ?? defaults.budgetPercent,
     minRetriesPerSecond: a.get('signalbox.dev/retry-budget-min-per-second') ?? defaults.minRetriesPerSecond,
   };
