@@ -32,6 +32,12 @@ export class ReplayableBody {
   constructor(req: Readable, limit = GRPC_REPLAY_LIMIT) {
     this.#req = req;
     this.#limit = limit;
+    // A body already read from (a request handed back to the lifecycle after a failed attempt)
+    // cannot be held whole any more.
+    if (req.readableDidRead || req.readableEnded) {
+      this.#chunks = null;
+      return;
+    }
     // Attached in the tick the body starts to flow into its first attempt, so no chunk is missed.
     req.on('data', this.#onData);
     req.once('end', this.#onEnd);
