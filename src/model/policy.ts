@@ -41,6 +41,14 @@ export interface AffinityPolicy {
 
 /** Active health checking: HTTP GET probes from the proxy to every endpoint. */
 export interface HealthCheckPolicy {
+  /**
+   * How an endpoint is probed: absent, an HTTP `GET` of {@link path} in the cluster's protocol,
+   * judged by its status; `tcp`, a TCP connect, which passes when it succeeds within the timeout
+   * (then `path` is empty and `expectedStatuses` unused). Clusters that only layer-4 routes use
+   * (TCP, TLS passthrough) are always probed by a TCP connect.
+   */
+  readonly kind?: 'tcp';
+  /** The path an HTTP probe asks for; empty for a `tcp` probe. */
   readonly path: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
