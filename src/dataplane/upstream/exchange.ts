@@ -358,7 +358,9 @@ export class Exchange {
       const retryAs = this.#grpc
         ? grpcRetryReasonFor(reason, err, attempt.body)
         : reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
-      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
+      // A request with a body is not handed back to the lifecycle: what its attempt read of the
+      // body would be missing from the next one.
+      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || (this.options.body === null && this.#reroute(attempt)))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
       this.#answerError(reason, true, attempt.upstream);
       if (!this.req.readableEnded) this.req.resume();
