@@ -16,6 +16,7 @@ import { startRefusingUpstream, type RefusingUpstream } from '../helpers/grpc-re
 import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { deadPort } from '../helpers/upstreams.ts';
 
 const GRPC = { 'signalbox.dev/backend-protocol': 'GRPC' };
 
@@ -55,7 +56,8 @@ describe('gRPC retries through the proxy', { timeout: 60_000 }, () => {
       ...service('refused', [refusing.port, good.port]),
       ...service('goaway', [goingAway.port, good.port]),
       ...service('slow', [slow.port, good.port], { 'signalbox.dev/retry-on-grpc-status': 'UNAVAILABLE' }),
-      ...['retrying', 'strict', 'refused', 'goaway', 'slow'].map((name) => ingress(name, `${name}.test`, [{ path: '/', service: name }])),
+      ...service('dead', [await deadPort(), good.port]),
+      ...['retrying', 'strict', 'refused', 'goaway', 'slow', 'dead'].map((name) => ingress(name, `${name}.test`, [{ path: '/', service: name }])),
     ]);
     proxy = await startProxy(dir);
   });
@@ -204,6 +206,22 @@ describe('gRPC retries through the proxy', { timeout: 60_000 }, () => {
       assert.equal(reply?.text, 'p q r', 'the good endpoint got every message once');
     }
     assert.ok(refusing.log.some((c) => ids.includes(c.call)), 'a call went to the refusing endpoint first');
+  });
+
+  it('retries a call whose endpoint refused the connection, streaming ones too', async () => {
+    const before = await metric(proxy, /signalbox_retries_total\{cluster="default\/dead:80",reason="connect-failure"\} (\d+)/);
+    for (const id of ['d1', 'd2']) {
+      const { status } = await unary(client('dead'), 'Say', { text: id }, callId(id));
+      assert.equal(status.code, grpc.status.OK, `${id}: ${status.details}`);
+    }
+    for (const id of ['d3', 'd4']) {
+      const { reply, status } = await join('dead', id, ['m', 'n']);
+      assert.equal(status.code, grpc.status.OK, `${id}: ${status.details}`);
+      assert.equal(reply?.text, 'm n');
+    }
+    assert.deepEqual(idsOf(good).filter((id) => id.startsWith('d')), ['d1', 'd2', 'd3', 'd4']);
+    const retried = await metric(proxy, /signalbox_retries_total\{cluster="default\/dead:80",reason="connect-failure"\} (\d+)/);
+    assert.ok(retried - before >= 1, 'some calls went to the dead endpoint first');
   });
 
   it('retries a call sent on a connection the upstream answered with GOAWAY before the stream', async () => {
