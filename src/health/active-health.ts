@@ -147,7 +147,7 @@ export class ActiveHealthChecker {
       this.#metrics.checkDuration.observe({ cluster }, durationMs / 1_000);
     }
     if (!outcome.pass && this.#log.isLevelEnabled('debug')) {
-      this.#log.debug({ clusters: [...prober.clusters], endpoint: prober.endpoint, path: prober.check.path, reason: outcome.reason }, 'health check failed');
+      this.#log.debug({ clusters: [...prober.clusters], endpoint: prober.endpoint, ...probeOf(prober.check), reason: outcome.reason }, 'health check failed');
     }
   }
 
@@ -155,7 +155,7 @@ export class ActiveHealthChecker {
     const healthy = prober.healthy;
     for (const cluster of prober.clusters) {
       this.#metrics.endpointHealthy.set({ cluster, endpoint: prober.endpoint }, healthy ? 1 : 0);
-      const fields = { cluster, endpoint: prober.endpoint, path: prober.check.path, reason: outcome.reason };
+      const fields = { cluster, endpoint: prober.endpoint, ...probeOf(prober.check), reason: outcome.reason };
       if (healthy) this.#log.info({ ...fields, passes: prober.check.healthyThreshold }, 'endpoint passes its health check again: healthy');
       else this.#log.warn({ ...fields, failures: prober.check.unhealthyThreshold }, 'endpoint fails its health check: unhealthy');
     }
@@ -196,12 +196,20 @@ export class ActiveHealthChecker {
   }
 }
 
-/** Every (endpoint, check) the table asks for, by prober key, with the clusters that ask. */
+/**
+ * Every (endpoint, check) the table asks for, by prober key, with the clusters that ask. A cluster
+ * only layer-4 routes use (TCP, TLS passthrough) is probed by a TCP connect whatever its check
+ * says: its endpoints may speak anything, and an HTTP probe would fail where traffic does not. A
+ * UDP cluster is not probed: a datagram is not answered by a closed port in any way a probe can
+ * count on.
+ */
 function wantedProbers(table: RoutingTable): Map<string, WantedProber> {
   const wanted = new Map<string, WantedProber>();
+  const layer4Only = layer4OnlyClusters(table);
   for (const cluster of Object.values(table.clusters)) {
-    const check = cluster.policy.healthCheck;
-    if (check === null) continue;
+    const policyCheck = cluster.policy.healthCheck;
+    if (policyCheck === null || cluster.transport === 'UDP') continue;
+    const check: HealthCheckPolicy = layer4Only.has(cluster.name) && policyCheck.kind !== 'tcp' ? { ...policyCheck, kind: 'tcp', path: '' } : policyCheck;
     for (const endpoint of cluster.endpoints) {
       if (!endpoint.ready && !endpoint.serving) continue;
       const transport: ProbeTransport = { protocol: cluster.policy.protocol, tls: cluster.policy.tls };
@@ -215,6 +223,29 @@ function wantedProbers(table: RoutingTable): Map<string, WantedProber> {
     }
   }
   return wanted;
+}
+
+/** What a log line says of the probe: its path, or that it is a TCP connect. */
+function probeOf(check: HealthCheckPolicy): { path: string } | { probe: 'tcp' } {
+  return check.kind === 'tcp' ? { probe: 'tcp' } : { path: check.path };
+}
+
+/** Clusters that stream routes use and no HTTP route (nor mirror) does. */
+function layer4OnlyClusters(table: RoutingTable): Set<string> {
+  const layer4 = new Set<string>();
+  for (const route of table.streamRoutes) for (const backend of route.backends) if (backend.cluster !== null) layer4.add(backend.cluster);
+  if (layer4.size === 0) return layer4;
+  // Any mention of a cluster on the HTTP side (backends, mirrors, filters, scripts' targets) keeps
+  // it an HTTP cluster: a walk over plain data, once per table, finds them all whatever their field.
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') layer4.delete(value);
+    else if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) visit(item);
+  };
+  visit(table.virtualHosts);
+  visit(table.defaultRoute);
+  visit(table.scripts);
+  return layer4;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

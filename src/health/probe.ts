@@ -1,7 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { connect as http2Connect, constants as h2 } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { connect as tcpConnect, isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { DEFAULT_BACKEND_TLS, type BackendProtocol, type BackendTlsPolicy, type HealthCheckPolicy } from '../model/policy.ts';
 
@@ -30,7 +30,7 @@ export interface ProbeTarget {
   /** IPv4 or IPv6 address, without brackets. */
   readonly address: string;
   readonly port: number;
-  readonly check: Pick<HealthCheckPolicy, 'path' | 'timeoutMs' | 'expectedStatuses'>;
+  readonly check: Pick<HealthCheckPolicy, 'kind' | 'path' | 'timeoutMs' | 'expectedStatuses'>;
   /** Absent: plain HTTP/1.1. */
   readonly transport?: ProbeTransport;
 }
@@ -67,6 +67,7 @@ export function statusExpected(status: number, ranges: HealthCheckPolicy['expect
  * The socket is unref'd: a probe never keeps the process alive.
  */
 export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
+  if (target.check.kind === 'tcp') return probeTcp(target, signal);
   const protocol = target.transport?.protocol ?? 'http1';
   if (protocol === 'h2' || protocol === 'h2c') return probeHttp2(target, signal);
   const { address, port, check } = target;
@@ -115,6 +116,38 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
       });
     });
     req.end();
+  });
+}
+
+/** The reason of a passing TCP probe. */
+export const PROBE_CONNECTED = 'connected';
+
+/**
+ * A TCP connect to the target, closed as soon as it succeeds: it passes when the connection opens
+ * within `timeoutMs`, whatever the protocol above it (nothing is sent, not even a TLS ClientHello).
+ * The natural probe of a layer-4 backend, and a cheap one for a server that has no health path.
+ */
+function probeTcp(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
+  const { address, port, check } = target;
+  if (signal?.aborted === true) return Promise.resolve({ pass: false, status: null, reason: 'aborted' });
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = tcpConnect({ host: address, port });
+    socket.unref();
+    const finish = (outcome: ProbeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish({ pass: false, status: null, reason: 'aborted' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => finish({ pass: false, status: null, reason: 'timeout' }), check.timeoutMs);
+    timer.unref();
+    socket.once('connect', () => finish({ pass: true, status: null, reason: PROBE_CONNECTED }));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish({ pass: false, status: null, reason: err.code ?? err.name }));
   });
 }
 

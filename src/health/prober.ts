@@ -29,6 +29,8 @@ const JITTER = 0.1;
 export function proberKey(address: string, port: number, check: HealthCheckPolicy, transport: ProbeTransport = HTTP1_PROBE): string {
   const ranges = check.expectedStatuses.map(([low, high]) => `${low}-${high}`).join(',');
   const base = `${hostPort(address, port)} ${check.intervalMs}/${check.timeoutMs}/${check.healthyThreshold}/${check.unhealthyThreshold} ${ranges} ${check.path}`;
+  // A TCP connect knows no protocol above it.
+  if (check.kind === 'tcp') return `${base} tcp`;
   if (transport.protocol === 'http1') return base;
   // The protocol and the certificate checks decide the verdict too.
   return `${base} ${transport.protocol} ${JSON.stringify(transport.tls)}`;

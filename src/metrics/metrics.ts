@@ -355,7 +355,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
       labelNames: ['cluster', 'endpoint'] as const,
       registers,
     }),
-    retries: new Counter({ name: 'signalbox_retries_total', help: 'Requests retried on another endpoint, by reason (connect-failure, reset, status), or handed to a newer table (rerouted).', labelNames: ['cluster', 'reason'] as const, registers }),
+    retries: new Counter({ name: 'signalbox_retries_total', help: 'Requests retried on another endpoint, by reason (connect-failure, reset, status; for gRPC calls refused, grpc-status), or handed to a newer table (rerouted).', labelNames: ['cluster', 'reason'] as const, registers }),
     retryBudgetExhausted: new Counter({
       name: 'signalbox_retry_budget_exhausted_total',
       help: 'Retries not attempted because the retry budget was spent.',

@@ -41,6 +41,14 @@ export interface AffinityPolicy {
 
 /** Active health checking: HTTP GET probes from the proxy to every endpoint. */
 export interface HealthCheckPolicy {
+  /**
+   * How an endpoint is probed: absent, an HTTP `GET` of {@link path} in the cluster's protocol,
+   * judged by its status; `tcp`, a TCP connect, which passes when it succeeds within the timeout
+   * (then `path` is empty and `expectedStatuses` unused). Clusters that only layer-4 routes use
+   * (TCP, TLS passthrough) are always probed by a TCP connect.
+   */
+  readonly kind?: 'tcp';
+  /** The path an HTTP probe asks for; empty for a `tcp` probe. */
   readonly path: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -76,6 +84,14 @@ export interface RetryPolicy {
    * statuses, ascending, without repeats. Empty: only connect failures are retried.
    */
   readonly onStatuses: readonly number[];
+  /**
+   * gRPC status codes retried (gRPC's `retryableStatusCodes`) when a gRPC call is answered with a
+   * Trailers-Only response carrying one of them — nothing of it has reached the client, and the
+   * call's body, if any, was held whole (see grpc-retry.ts in the data plane). Ascending, without
+   * repeats, never 0 (OK). Absent or empty: gRPC calls are retried only when the upstream refused
+   * them (connect failure, REFUSED_STREAM, GOAWAY before the stream).
+   */
+  readonly onGrpcStatuses?: readonly number[];
   /**
    * Retries allowed as a percentage of the cluster's requests over the retry budget's window (the
    * last 10 seconds, per worker), on top of `minRetriesPerSecond`.

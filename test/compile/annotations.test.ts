@@ -28,7 +28,8 @@ function policyOf(annotations: Record<string, unknown>): { result: ServicePolicy
 
 /** The annotations an annotation needs beside it to take effect. */
 function contextOf(name: string): Record<string, string> {
-  if (name.startsWith('signalbox.dev/health-check-') && name !== 'signalbox.dev/health-check-path') return { 'signalbox.dev/health-check-path': '/healthz' };
+  // The kind's example (tcp) turns checks on by itself, and a path beside it would be ignored.
+  if (name.startsWith('signalbox.dev/health-check-') && name !== 'signalbox.dev/health-check-path' && name !== 'signalbox.dev/health-check-kind') return { 'signalbox.dev/health-check-path': '/healthz' };
   if (name.startsWith('signalbox.dev/affinity-cookie-')) return { 'signalbox.dev/affinity': 'cookie' };
   if (name === 'signalbox.dev/hash-on') return { 'signalbox.dev/lb-policy': 'ring-hash' };
   return {};

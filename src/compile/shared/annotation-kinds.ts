@@ -10,7 +10,7 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 /** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref' | 'object-name';
+export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'grpc-status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref' | 'object-name';
 
 /** The kinds of object that carry signalbox annotations. */
 export type AnnotatedKind = 'Service' | 'EndpointSlice';
@@ -64,6 +64,13 @@ export interface StatusListAnnotation extends Common<'status-list'> {
   readonly max: number;
 }
 
+/**
+ * Comma-separated gRPC status codes other than OK, by name in any case (`unavailable`,
+ * `RESOURCE_EXHAUSTED`, `deadline-exceeded`) or by number (`14`); compiled to the codes, sorted,
+ * without repeats.
+ */
+export type GrpcStatusListAnnotation = Common<'grpc-status-list'>;
+
 /** `header:NAME`, `cookie:NAME`, `query:NAME`, `client-ip` or `uri`. */
 export type HashOnAnnotation = Common<'hash-on'>;
 
@@ -89,6 +96,7 @@ export type AnnotationSpec =
   | IntAnnotation
   | PercentAnnotation
   | StatusListAnnotation
+  | GrpcStatusListAnnotation
   | HashOnAnnotation
   | PathAnnotation
   | TokenAnnotation
@@ -135,6 +143,8 @@ export function allowedValues(spec: AnnotationSpec): string {
       return 'a percentage from 0 to 100';
     case 'status-list':
       return `comma-separated statuses and low-high ranges, from ${spec.min} to ${spec.max}`;
+    case 'grpc-status-list':
+      return 'comma-separated gRPC status names (unavailable, resource-exhausted…, in any case) or codes from 1 to 16';
     case 'hash-on':
       return 'header:NAME, cookie:NAME, query:NAME, client-ip or uri';
     case 'path':

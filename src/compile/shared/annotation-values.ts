@@ -5,6 +5,7 @@
  * is ignored (a YAML block scalar ends in a newline), and so is white space around list separators.
  */
 import { isIP } from 'node:net';
+import { grpcStatusCode } from '../../model/grpc-status.ts';
 import type { HashOn } from '../../model/policy.ts';
 import {
   allowedValues,
@@ -49,6 +50,8 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
       return parseInteger(value.endsWith('%') ? value.slice(0, -1) : value, 0, 100);
     case 'status-list':
       return parseStatusList(value, spec.min, spec.max);
+    case 'grpc-status-list':
+      return parseGrpcStatusList(value);
     case 'hash-on':
       return parseHashOn(value);
     case 'path':
@@ -146,6 +149,20 @@ function parseStatusList(value: string, min: number, max: number): Parsed<readon
 /** Every status of sorted, merged ranges, ascending. */
 export function expandStatuses(ranges: readonly StatusRange[]): number[] {
   return ranges.flatMap(([low, high]) => Array.from({ length: high - low + 1 }, (_, i) => low + i));
+}
+
+/** `unavailable, RESOURCE_EXHAUSTED, 4`: the codes, ascending, repeats dropped; OK is no failure to retry. */
+function parseGrpcStatusList(value: string): Parsed<readonly number[]> {
+  const codes = new Set<number>();
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') return fail('it has an empty entry');
+    const code = grpcStatusCode(entry);
+    if (code === undefined) return fail(`"${entry}" is not a gRPC status`);
+    if (code === 0) return fail(`"${entry}" (OK) is not a failure`);
+    codes.add(code);
+  }
+  return ok([...codes].sort((a, b) => a - b));
 }
 
 /** RFC 9110 section 5.6.2 `token`: the characters of header names and cookie names. */

@@ -90,6 +90,15 @@ export const ANNOTATIONS = [
     description: 'Turns on active health checks: the proxy sends `GET` of this path to every endpoint.',
   },
   {
+    name: 'signalbox.dev/health-check-kind',
+    on: 'Service',
+    kind: 'enum',
+    values: ['http', 'tcp'],
+    default: 'the HTTP probe of `signalbox.dev/health-check-path`',
+    example: 'tcp',
+    description: '`tcp` turns on active health checks by TCP connect — an endpoint passes when a connection opens within the timeout — without a path; `http` probes with `GET` of `signalbox.dev/health-check-path`. Endpoints of Services that only TCP routes and TLS passthrough use are always probed by TCP connect.',
+  },
+  {
     name: 'signalbox.dev/health-check-interval',
     on: 'Service',
     kind: 'duration',
@@ -97,7 +106,7 @@ export const ANNOTATIONS = [
     maxMs: 5 * MINUTE,
     default: '5s',
     example: '10s',
-    description: 'Time between two probes of one endpoint; only with `signalbox.dev/health-check-path`.',
+    description: 'Time between two probes of one endpoint; only with active health checks on.',
   },
   {
     name: 'signalbox.dev/health-check-timeout',
@@ -107,7 +116,7 @@ export const ANNOTATIONS = [
     maxMs: MINUTE,
     default: '1s',
     example: '2s',
-    description: 'How long a probe may take; must be shorter than the interval, and the default is at most half of it; only with `signalbox.dev/health-check-path`.',
+    description: 'How long a probe may take; must be shorter than the interval, and the default is at most half of it; only with active health checks on.',
   },
   {
     name: 'signalbox.dev/health-check-healthy-threshold',
@@ -117,7 +126,7 @@ export const ANNOTATIONS = [
     max: 100,
     default: '2',
     example: '3',
-    description: 'Consecutive passing probes that bring a failed endpoint back; only with `signalbox.dev/health-check-path`.',
+    description: 'Consecutive passing probes that bring a failed endpoint back; only with active health checks on.',
   },
   {
     name: 'signalbox.dev/health-check-unhealthy-threshold',
@@ -127,7 +136,7 @@ export const ANNOTATIONS = [
     max: 100,
     default: '3',
     example: '5',
-    description: 'Consecutive failing probes that take an endpoint out of rotation; only with `signalbox.dev/health-check-path`.',
+    description: 'Consecutive failing probes that take an endpoint out of rotation; only with active health checks on.',
   },
   {
     name: 'signalbox.dev/health-check-expected-status',
@@ -202,6 +211,14 @@ export const ANNOTATIONS = [
     default: 'none (connect failures only)',
     example: '502,503,504',
     description: 'Response statuses retried besides connect failures, for idempotent methods only.',
+  },
+  {
+    name: 'signalbox.dev/retry-on-grpc-status',
+    on: 'Service',
+    kind: 'grpc-status-list',
+    default: 'none (refused calls only)',
+    example: 'unavailable,resource-exhausted',
+    description: 'gRPC statuses retried on another endpoint when a gRPC call is answered with one of them before any message (a Trailers-Only response) and its request body was at most 64 KiB and complete; calls the upstream refused (connect failure, REFUSED_STREAM, GOAWAY) are retried without it.',
   },
   {
     name: 'signalbox.dev/retry-budget-percent',
@@ -431,6 +448,8 @@ export interface AnnotationValues {
   readonly percent: number;
   /** Sorted, overlapping or adjacent ranges merged. */
   readonly 'status-list': readonly StatusRange[];
+  /** gRPC status codes, ascending, without repeats. */
+  readonly 'grpc-status-list': readonly number[];
   readonly 'hash-on': HashOn;
   readonly path: string;
   readonly token: string;

@@ -138,6 +138,11 @@ function retryFields(r: Record<string, unknown>, bad: (field: string, message: s
     if (Array.isArray(on) && on.every((s) => Number.isInteger(s) && s >= 500 && s <= 599)) kept.onStatuses = [...new Set(on as number[])].sort((a, b) => a - b);
     else bad('retry.onStatuses', `must be a list of statuses from 500 to 599, got ${JSON.stringify(on)}`);
   }
+  const onGrpc = r['onGrpcStatuses'];
+  if (onGrpc !== undefined) {
+    if (Array.isArray(onGrpc) && onGrpc.every((s) => Number.isInteger(s) && s >= 1 && s <= 16)) kept.onGrpcStatuses = [...new Set(onGrpc as number[])].sort((a, b) => a - b);
+    else bad('retry.onGrpcStatuses', `must be a list of gRPC status codes from 1 to 16, got ${JSON.stringify(onGrpc)}`);
+  }
   int('budgetPercent', 100);
   int('minRetriesPerSecond', 1000);
   return kept;

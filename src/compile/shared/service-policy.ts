@@ -77,6 +77,7 @@ const LB_POLICY = 'signalbox.dev/lb-policy';
 const HASH_ON = 'signalbox.dev/hash-on';
 const AFFINITY = 'signalbox.dev/affinity';
 const HEALTH_CHECK_PATH = 'signalbox.dev/health-check-path';
+const HEALTH_CHECK_KIND = 'signalbox.dev/health-check-kind';
 const HEALTH_CHECK_TIMEOUT = 'signalbox.dev/health-check-timeout';
 const OUTLIER_FAILURES = 'signalbox.dev/outlier-consecutive-failures';
 const OUTLIER_MAX_EJECTION = 'signalbox.dev/outlier-max-ejection-time';
@@ -157,8 +158,9 @@ function healthCheck(a: AnnotationReader): HealthCheckPolicy | null {
     'signalbox.dev/health-check-unhealthy-threshold',
     'signalbox.dev/health-check-expected-status',
   ] as const;
-  if (!a.has(HEALTH_CHECK_PATH)) {
-    noEffect(a, dependents, `without ${HEALTH_CHECK_PATH}, which turns health checks on`, 'dropped');
+  const tcp = a.get(HEALTH_CHECK_KIND) === 'tcp';
+  if (!a.has(HEALTH_CHECK_PATH) && !tcp) {
+    noEffect(a, [...dependents, HEALTH_CHECK_KIND], `without ${HEALTH_CHECK_PATH} or ${HEALTH_CHECK_KIND}: tcp, which turn health checks on`, 'dropped');
     return null;
   }
   const intervalMs = a.get('signalbox.dev/health-check-interval') ?? DEFAULT_HEALTH_CHECK.intervalMs;
@@ -173,10 +175,12 @@ function healthCheck(a: AnnotationReader): HealthCheckPolicy | null {
     );
     timeoutMs = undefined;
   }
-  const path = a.get(HEALTH_CHECK_PATH);
+  if (tcp) noEffect(a, [HEALTH_CHECK_PATH, 'signalbox.dev/health-check-expected-status'], `with ${HEALTH_CHECK_KIND}: tcp (a probe only connects)`, 'dropped');
+  const path = tcp ? '' : a.get(HEALTH_CHECK_PATH);
   // A bad path is reported already and leaves checks off; the other values were still checked.
   if (path === undefined) return null;
   return {
+    ...(tcp ? { kind: 'tcp' as const } : {}),
     path,
     intervalMs,
     timeoutMs: timeoutMs ?? defaultTimeoutMs,
@@ -211,11 +215,14 @@ function outlier(a: AnnotationReader): OutlierPolicy {
 function retry(a: AnnotationReader): RetryPolicy {
   const defaults = DEFAULT_CLUSTER_POLICY.retry;
   const attempts = a.get(RETRIES) ?? defaults.attempts;
-  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-budget-percent', 'signalbox.dev/retry-budget-min-per-second'], `while ${RETRIES} is 0 (retries off)`, 'kept');
+  if (attempts === 0) noEffect(a, ['signalbox.dev/retry-on', 'signalbox.dev/retry-on-grpc-status', 'signalbox.dev/retry-budget-percent', 'signalbox.dev/retry-budget-min-per-second'], `while ${RETRIES} is 0 (retries off)`, 'kept');
   const on = a.get('signalbox.dev/retry-on');
+  const onGrpc = a.get('signalbox.dev/retry-on-grpc-status');
   return {
     attempts,
     onStatuses: on === undefined ? defaults.onStatuses : expandStatuses(on),
+    // Kept out of the policy when not set, so that clusters without it compile as they did.
+    ...(onGrpc === undefined ? {} : { onGrpcStatuses: onGrpc }),
     budgetPercent: a.get('signalbox.dev/retry-budget-percent') ?? defaults.budgetPercent,
     minRetriesPerSecond: a.get('signalbox.dev/retry-budget-min-per-second') ?? defaults.minRetriesPerSecond,
   };

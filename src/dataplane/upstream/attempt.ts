@@ -22,9 +22,13 @@ export class Attempt implements Dispatcher.DispatchHandler {
   #abandoned = false;
   #ended = false;
 
-  constructor(exchange: Exchange, upstream: Upstream) {
+  /** The request body this attempt sends (a retried gRPC call gets a replay of its own). */
+  readonly body: Dispatcher.DispatchOptions['body'];
+
+  constructor(exchange: Exchange, upstream: Upstream, body: Dispatcher.DispatchOptions['body'] = exchange.options.body) {
     this.exchange = exchange;
     this.upstream = upstream;
+    this.body = body;
   }
 
   /** Whether undici handed the request to a connection (before that there is nothing to abort). */
@@ -44,7 +48,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   abort(reason: Error): void {
     // An HTTP/2 upstream still reading the body: its stream is reset first (h2-request-body.ts).
-    const body = this.exchange.options.body;
+    const body = this.body;
     if (this.#controller !== null && body instanceof H2RequestBody) body.resetUpstream(reason);
     this.#controller?.abort(reason);
   }

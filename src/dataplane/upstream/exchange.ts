@@ -5,8 +5,9 @@ import type { Dispatcher } from 'undici';
 import { account } from '../lifecycle/accounting.ts';
 import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
-import { errorAnswer, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
-import { deadlineMs } from '../lifecycle/grpc-deadline.ts';
+import { errorAnswer, isGrpcRequest, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import { deadlineMs, formatGrpcTimeout, grpcTimeoutMs } from '../lifecycle/grpc-deadline.ts';
+import { refusedByUpstream, ReplayableBody, trailersOnlyStatus, withGrpcTimeout } from './grpc-retry.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ProxyRequest } from '../lifecycle/request.ts';
@@ -26,14 +27,18 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Header fields as undici hands them over. */
 export type Headers = Record<string, string | string[] | undefined>;
 
-/** Why an attempt failed in a way another endpoint might not. */
-type RetryReason = 'connect-failure' | 'reset' | 'status';
+/**
+ * Why an attempt failed in a way another endpoint might not; `refused` and `grpc-status` are a
+ * gRPC call's (see grpc-retry.ts).
+ */
+type RetryReason = 'connect-failure' | 'reset' | 'status' | 'refused' | 'grpc-status';
 
 /**
  * One proxied request from the client's side: the response being written, retries, accounting. Each
  * try upstream is an {@link Attempt}; a retry abandons the failed attempt (its late callbacks are
  * ignored) and dispatches a new one to a different endpoint. Only requests without a body are
- * retried — a streamed body cannot be replayed — and a retry never happens once response headers
+ * retried — a streamed body cannot be replayed — except gRPC calls to an HTTP/2 cluster, whose body
+ * is held for a replay up to a bound (grpc-retry.ts); a retry never happens once response headers
  * have gone to the client. A slow client is bounded here too: the request body's idle and total
  * limits (RequestBodyTimer), a client that takes none of its response (ResponseStallTimer), and a
  * body the upstream answered without waiting for, which is not read to its end; so is a body past
@@ -67,6 +72,14 @@ export class Exchange {
   /** `timeouts.requestMs` of the route, running from the request's arrival; null when not set. */
   #requestTimer: NodeJS.Timeout | null = null;
   #attempt: Attempt | null = null;
+  /** What the next attempt sends: the request's options, or a retried gRPC call's replay of them. */
+  #attemptOptions: Dispatcher.DispatchOptions;
+  /** A gRPC call to an HTTP/2 cluster: retried only as gRPC allows (grpc-retry.ts). */
+  readonly #grpc: boolean;
+  /** A gRPC call's body, held for a replay; null when not a gRPC call, without a body, or without retries. */
+  #replay: ReplayableBody | null = null;
+  /** The call's `grpc-timeout` in milliseconds from arrival; 0 without one. */
+  readonly #grpcTimeoutMs: number;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
   #retriesLeft: number;
@@ -99,10 +112,15 @@ export class Exchange {
     this.ctx = ctx;
     this.cluster = ctx.cluster;
     this.options = options;
+    this.#attemptOptions = options;
     this.#started = request.started;
     const requestMs = deadlineMs(request.routed!.plan.requestMs, this.req.headers);
     if (requestMs > 0) this.#requestTimer = setTimeout(this.#onRequestTimeout, requestMs - (performance.now() - this.#started));
-    this.#retriesLeft = options.body === null ? ctx.cluster.policy.retry.attempts : 0;
+    const { protocol, retry } = ctx.cluster.policy;
+    this.#grpc = (protocol === 'h2' || protocol === 'h2c') && isGrpcRequest(this.req.headers);
+    this.#grpcTimeoutMs = this.#grpc ? grpcTimeoutMs(this.req.headers) : 0;
+    if (this.#grpc && options.body !== null && retry.attempts > 0) this.#replay = new ReplayableBody(this.req);
+    this.#retriesLeft = options.body === null || this.#replay !== null ? retry.attempts : 0;
     this.cluster.counters.active++;
     // Every request earns the cluster part of a retry, whether or not it can be retried itself:
     // the budget is a share of the traffic, and a POST is traffic too.
@@ -148,17 +166,18 @@ export class Exchange {
 
   /** Sends the request to `upstream`. */
   dispatch(upstream: Upstream): void {
-    const attempt = new Attempt(this, upstream);
+    const options = this.#attemptOptions;
+    const attempt = new Attempt(this, upstream, options.body);
     this.#attempt = attempt;
     const cluster = this.cluster;
     const version = cluster.policy.proxyProtocol;
     const socket = this.req.socket as Socket | null;
-    if (version === null || socket == null) return void upstream.pool.dispatch(this.options, attempt);
+    if (version === null || socket == null) return void upstream.pool.dispatch(options, attempt);
     // A PROXY protocol header names one client: its connections are this client connection's own
     // (an HTTP/2 client's session: its streams come over one connection).
     const { protocol, tls } = cluster.policy;
     const session = (this.req as { stream?: { session?: ClientConnection & { socket: Socket } } }).stream?.session;
-    privatePool(session ?? socket, session?.socket ?? socket, { address: upstream.address, port: upstream.port, connectMs: cluster.connectMs, protocol, tls, version }).dispatch(this.options, attempt);
+    privatePool(session ?? socket, session?.socket ?? socket, { address: upstream.address, port: upstream.port, connectMs: cluster.connectMs, protocol, tls, version }).dispatch(options, attempt);
   }
 
   /**
@@ -168,6 +187,9 @@ export class Exchange {
    */
   responseStart(attempt: Attempt, statusCode: number, headers: Headers, controller: Dispatcher.DispatchController): boolean {
     if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
+    if (this.#shouldRetryGrpcStatus(headers) && this.#retry(attempt, 'grpc-status')) return false;
+    // The answer is the client's from here on: a gRPC call's body is no longer held for a replay.
+    this.#releaseReplay();
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
     // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
@@ -335,8 +357,12 @@ export class Exchange {
     const reason = reasonForUpstreamError(err);
     if (!res.headersSent) {
       // An attempt past its response-header limit counts as a 504 for the retry policy.
-      const retryAs = reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
-      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || this.#reroute(attempt))) return;
+      const retryAs = this.#grpc
+        ? grpcRetryReasonFor(reason, err, attempt.body)
+        : reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
+      // A request with a body is not handed back to the lifecycle: what its attempt read of the
+      // body would be missing from the next one.
+      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || (this.options.body === null && this.#reroute(attempt)))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
       this.#answerError(reason, true, attempt.upstream);
       if (!this.req.readableEnded) this.req.resume();
@@ -353,10 +379,40 @@ export class Exchange {
     return status >= 500 && this.#retriesLeft > 0 && this.cluster.policy.retry.onStatuses.includes(status) && this.#retryable('status');
   }
 
-  /** Connect failures never reached the upstream, so any method may be retried; others only idempotent ones. */
+  /**
+   * Whether a Trailers-Only answer to a gRPC call carries a status the cluster's policy retries
+   * (`retry-on-grpc-status`).
+   */
+  #shouldRetryGrpcStatus(headers: Headers): boolean {
+    if (this.#replay === null || this.#retriesLeft <= 0) return false;
+    const statuses = this.cluster.policy.retry.onGrpcStatuses;
+    if (statuses === undefined || statuses.length === 0) return false;
+    const status = trailersOnlyStatus(headers);
+    return status !== null && statuses.includes(status) && this.#retryable('grpc-status');
+  }
+
+  /**
+   * Connect failures never reached the upstream, so any method may be retried; others only
+   * idempotent ones. A gRPC call needs its body held whole so far; one the upstream refused may
+   * be replayed while its body still streams, one it answered only once the body has ended.
+   */
   #retryable(reason: RetryReason): boolean {
     if (this.#retriesLeft <= 0) return false;
+    const replay = this.#replay;
+    if (replay !== null) {
+      if (!replay.replayable) return false;
+      if (reason === 'connect-failure' || reason === 'refused') return true;
+      return reason === 'grpc-status' && replay.complete;
+    }
+    if (this.#grpc && this.options.body !== null) return false;
     return reason === 'connect-failure' || IDEMPOTENT.has(this.options.method);
+  }
+
+  /** Stops holding a gRPC call's body for a replay. */
+  #releaseReplay(): void {
+    if (this.#replay === null) return;
+    this.#replay.release();
+    this.#replay = null;
   }
 
   /**
@@ -365,6 +421,13 @@ export class Exchange {
    */
   #retry(failed: Attempt, reason: RetryReason): boolean {
     if (clientGone(this.res)) return false;
+    let options = this.#attemptOptions;
+    if (this.#grpcTimeoutMs > 0) {
+      // The call's deadline runs across its attempts: the next one is told only what is left.
+      const left = this.#grpcTimeoutMs - (performance.now() - this.#started);
+      if (left < 1) return false;
+      options = { ...options, headers: withGrpcTimeout(options.headers as string[], formatGrpcTimeout(left)) };
+    }
     const cluster = this.cluster;
     const tried = (this.#tried ??= []);
     tried.push(failed.upstream);
@@ -377,6 +440,9 @@ export class Exchange {
     }
     this.#retriesLeft--;
     this.state.metrics.retries.labels(cluster.name, reason).inc();
+    // The replay is taken before the failed attempt is abandoned, which destroys its body.
+    if (this.#replay !== null) options = { ...options, body: this.#replay.next(failed.body) };
+    this.#attemptOptions = options;
     failed.abandon();
     // An affinity cookie must pin the client to the endpoint that will actually answer.
     if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers.cookie, next, this.secure);
@@ -389,6 +455,7 @@ export class Exchange {
     const request = this.request;
     if (!this.#mayReroute || this.state.table === request.table || clientGone(this.res)) return false;
     this.#mayReroute = false;
+    this.#releaseReplay();
     failed.abandon();
     this.#done = true;
     this.cluster.counters.active--;
@@ -401,6 +468,7 @@ export class Exchange {
 
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
+    this.#releaseReplay();
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();
@@ -549,6 +617,16 @@ class BodyTooLargeError extends Error {
   constructor(maxBytes: number) {
     super(`request body over the route's limit of ${maxBytes} bytes`);
   }
+}
+
+/**
+ * Which upstream failures of a gRPC call are safe to retry: those where the upstream never took
+ * the call — its connection failed, or it refused the stream (REFUSED_STREAM, GOAWAY before it).
+ * A reset of a call it took may have had effects, and its body may be partly read.
+ */
+function grpcRetryReasonFor(reason: ErrorReason, err: Error, body: unknown): RetryReason | null {
+  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout' || reason === 'upstream-tls') return 'connect-failure';
+  return refusedByUpstream(err, body) ? 'refused' : null;
 }
 
 /** Which upstream failures a retry may help with: refused or timed-out connects, and resets. */

@@ -20,6 +20,15 @@ export class H2RequestBody extends PassThrough {
     return super.pipe(destination, options);
   }
 
+  /**
+   * The RST_STREAM code the upstream closed its stream with, if it did: undici reports a stream
+   * reset while the body is still being written as the pipe's premature close, without the code.
+   */
+  get upstreamResetCode(): number | undefined {
+    const code = (this.#upstream as { rstCode?: number } | null)?.rstCode;
+    return typeof code === 'number' ? code : undefined;
+  }
+
   /** Resets the upstream stream this body is still being written into; false when there is none (any more). */
   resetUpstream(reason: Error): boolean {
     const upstream = this.#upstream;
