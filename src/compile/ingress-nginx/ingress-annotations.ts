@@ -14,9 +14,10 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRewriteFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
+import { responseRewriteFilter } from './response-rewrite-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
@@ -84,6 +85,8 @@ export interface NginxIngress {
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
   readonly rateLimit: RateLimitFilter | null;
+  /** `proxy-redirect-from`/`-to`, `proxy-cookie-path`, `proxy-cookie-domain`; null without a rewrite. */
+  readonly responseRewrite: ResponseRewriteFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -246,6 +249,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
+    responseRewrite: canary === null ? responseRewriteFilter(id, raw, sink) : null,
     raw,
   };
 }
