@@ -17,7 +17,7 @@ import type { ClusterOverrides } from '../../model/policy.ts';
 import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRewriteFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
-import { responseRewriteFilter } from './response-rewrite-annotations.ts';
+import { readResponseRewrite, RESPONSE_REWRITE_KEYS } from './response-rewrite-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
@@ -249,9 +249,29 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
-    responseRewrite: canary === null ? responseRewriteFilter(id, raw, sink) : null,
+    responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
     raw,
   };
+}
+
+/**
+ * The response rewrites of an Ingress: its annotations over the ConfigMap's keys of the same names.
+ * A problem is reported here when the Ingress's own annotation takes part in it (the ConfigMap's
+ * are reported on the ConfigMap).
+ */
+function responseRewrite(id: ObjectIdentity, raw: ReadonlyMap<string, string>, settings: NginxSettings, sink: DiagnosticSink): ResponseRewriteFilter | null {
+  const values: Partial<Record<(typeof RESPONSE_REWRITE_KEYS)[number], string>> = { ...settings.responseRewrites };
+  for (const key of RESPONSE_REWRITE_KEYS) if (raw.has(key)) values[key] = raw.get(key)!;
+  const { filter, problems } = readResponseRewrite(values);
+  const redirect = raw.has('proxy-redirect-from') || raw.has('proxy-redirect-to');
+  for (const p of problems) {
+    if (!raw.has(p.key) && !(p.key.startsWith('proxy-redirect-') && redirect)) continue;
+    const at = `${id.provenance}/annotations/${NGINX_PREFIX}${p.key}`;
+    if (p.kind === 'invalid') sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}${p.key}: ${p.message}; it is ignored`, at);
+    else if (p.kind === 'unsupported') sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}${p.key}: ${p.message}; it is ignored`, at);
+    else sink.report(id, 'AnnotationIgnored', 'warning', `${NGINX_PREFIX}${p.key}: ${p.message}; set both`, at);
+  }
+  return filter;
 }
 
 // On a canary Ingress ingress-nginx reads only these besides canary-*: the rest comes from the main Ingress.
