@@ -380,7 +380,9 @@ export interface BodyLimitFilter {
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
- * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
+ * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…). The one
+ * exception is {@link ResponseRewriteFilter}: it rewrites the upstream's own fields as they
+ * arrive, before all of those, and never touches the proxy's answers.
  */
 export type Filter =
   | RequestHeaderFilter
