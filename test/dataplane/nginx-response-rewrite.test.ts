@@ -5,6 +5,8 @@
  * log says what reached them.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
@@ -139,6 +141,31 @@ describe('ingress-nginx response rewrites on real upstreams', () => {
       'theme=x;Max-Age=60',
     ]);
     assert.match(cookies[4]!, /^INGRESSCOOKIE=[0-9a-f]{8}; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('rewrites each Set-Cookie field of an HTTP/2 client\'s response, each still a field of its own', async () => {
+    const session = h2connect(proxy.https, { rejectUnauthorized: false });
+    try {
+      const stream = session.request({ ':method': 'GET', ':path': '/cookies', ':authority': 'app.example' }, { endStream: true });
+      const response = once(stream, 'response') as Promise<[IncomingHttpHeaders]>;
+      const closed = once(stream, 'close');
+      stream.resume();
+      const [head] = await response;
+      await closed;
+      assert.equal(head[':status'], 200);
+      const cookies = head['set-cookie'] ?? [];
+      assert.deepEqual(cookies.slice(0, 4), [
+        'sid=abc; Path=/app/; Domain=.app.example; HttpOnly',
+        'pref=dark; path=/app/settings; domain=app.example; Secure',
+        'other=1; Path=/app/keep; Domain=elsewhere.example',
+        'theme=x;Max-Age=60',
+      ]);
+      // Over HTTPS the proxy's own cookie is Secure; its Path stays the proxy's.
+      assert.match(cookies[4] ?? '', /^INGRESSCOOKIE=[0-9a-f]{8}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+      assert.equal(cookies.length, 5);
+    } finally {
+      session.close();
+    }
   });
 
   it('does not rewrite the proxy\'s own redirect', async () => {
