@@ -9,6 +9,7 @@ import { checkBasicAuth } from './check-basic-auth.ts';
 import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
 import { checkDefaultBackend } from './check-default-backend.ts';
+import { checkResponseRewrite } from './check-response-rewrite.ts';
 import { normalizeCidr } from './cidr.ts';
 import { checkRateLimit } from './check-rate-limit.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
@@ -101,6 +102,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
     case 'RequestHeaderModifier':
     case 'ResponseHeaderModifier':
       return checkEdits(at, f, p, report);
+    case 'ResponseRewrite':
+      return checkResponseRewrite(at, f, p, report);
     case 'RequestRedirect':
       if (!REDIRECT_CODES.includes(f.statusCode)) report(at, p, `redirect status ${f.statusCode} is not one of ${REDIRECT_CODES.join(', ')}`);
       if (f.port !== undefined && !inRange(f.port, 1, 65535)) report(at, p, `redirect port ${f.port} is not a port number`);

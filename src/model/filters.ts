@@ -41,6 +41,40 @@ export interface ResponseHeaderFilter extends HeaderEdits {
   readonly type: 'ResponseHeaderModifier';
 }
 
+/** One text replacement of a {@link ResponseRewriteFilter}: `from` is replaced by `to`. */
+export interface TextRewrite {
+  /** Not empty; printable ASCII without spaces. */
+  readonly from: string;
+  /** Printable ASCII without spaces; may be empty (a cookie path or domain then becomes empty). */
+  readonly to: string;
+}
+
+/**
+ * Rewrites what an upstream says about its own URLs, as nginx's `proxy_redirect`,
+ * `proxy_cookie_path` and `proxy_cookie_domain` do (ingress-nginx's `proxy-redirect-from`/`-to`,
+ * `proxy-cookie-path`, `proxy-cookie-domain`). It applies to the upstream's response head as it
+ * arrives, before any other response-side filter whatever its place in the list, and never to the
+ * proxy's own answers (its redirects, errors, a script's `respond`) nor to the affinity cookie the
+ * proxy sets. In each list the first rewrite that matches is the only one applied.
+ * - `location`: a `Location` field that begins with `from` (compared exactly, case-sensitively)
+ *   has that beginning replaced by `to`; so has the URL of a `Refresh` field (what follows its
+ *   first `url=`, any case). Nothing is made absolute: `to` is written as it is.
+ * - `cookiePath`: in each `Set-Cookie` field, a `Path` attribute (any case) whose value begins
+ *   with `from` (case-sensitively) has that beginning replaced by `to`.
+ * - `cookieDomain`: in each `Set-Cookie` field, a `Domain` attribute whose value, without a
+ *   leading dot, is `from` (whole, case-insensitively; `from` has no leading dot) becomes `to`,
+ *   the dot kept (`.backend.local` with `backend.local` → `example.com` is `.example.com`).
+ * A Set-Cookie field that changed is written again as nginx writes it: its parts joined by `; `,
+ * spaces around `=` dropped; one that did not change is passed as it came. Each Set-Cookie field
+ * stays a field of its own.
+ */
+export interface ResponseRewriteFilter {
+  readonly type: 'ResponseRewrite';
+  readonly location?: readonly TextRewrite[];
+  readonly cookiePath?: readonly TextRewrite[];
+  readonly cookieDomain?: readonly TextRewrite[];
+}
+
 /**
  * Answers with a redirect built from the request; every part not given is the request's own
  * (scheme, host, port — omitted from Location when it is the scheme's default — and path; the
@@ -390,11 +424,14 @@ export interface DefaultBackendFilter {
  * request-side filters before the request goes upstream; response-side ones (response headers,
  * the scripts' `onResponse`, CORS fields) in the reverse order, like layers of middleware, on the status and
  * headers about to reach the client — the upstream's, or the proxy's own answer once the request
- * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…).
+ * was routed (a redirect, a script's `respond`, no endpoint, an upstream that failed…). The one
+ * exception is {@link ResponseRewriteFilter}: it rewrites the upstream's own fields as they
+ * arrive, before all of those, and never touches the proxy's answers.
  */
 export type Filter =
   | RequestHeaderFilter
   | ResponseHeaderFilter
+  | ResponseRewriteFilter
   | RedirectFilter
   | RewriteFilter
   | MirrorFilter

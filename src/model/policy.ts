@@ -37,7 +37,20 @@ export interface AffinityPolicy {
   /** Cookie lifetime in seconds; 0 means a session cookie. */
   readonly ttlSeconds: number;
   readonly path: string;
+  /** The cookie's `SameSite` attribute; absent: `Lax`. */
+  readonly sameSite?: CookieSameSite;
+  /**
+   * True, with `sameSite` `None`: the attribute is left out of the cookie sent to a user agent
+   * known to refuse (or to misread) `SameSite=None` — Chrome 40 to 69, iOS 12, Safari on macOS
+   * 10.14 — as ingress-nginx's `session-cookie-conditional-samesite-none` does.
+   */
+  readonly sameSiteNoneCompatibleOnly?: true;
+  /** The cookie's `Domain` attribute (lower case, no leading dot); absent: none, the cookie is the host's. */
+  readonly domain?: string;
 }
+
+/** The values of a cookie's `SameSite` attribute (RFC 6265bis), as they are written. */
+export type CookieSameSite = 'None' | 'Lax' | 'Strict';
 
 /** Active health checking: HTTP GET probes from the proxy to every endpoint. */
 export interface HealthCheckPolicy {

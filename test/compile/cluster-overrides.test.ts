@@ -62,6 +62,24 @@ describe('cluster names with overrides', () => {
     assert.deepEqual(JSON.stringify(overrides), JSON.stringify({ protocol: 'h2', hashOn: { source: 'header', name: 'x-user' }, retry: { onStatuses: [502, 503] }, tls: { serverName: 'api.internal' } }));
   });
 
+  test('the affinity cookie\'s SameSite and Domain are kept; a bad one drops the affinity override, said', () => {
+    const affinity = { cookieName: 'route', ttlSeconds: 0, path: '/', sameSite: 'None', sameSiteNoneCompatibleOnly: true, domain: 'example.com' };
+    assert.deepEqual(normalizeOverrides({ affinity }), { overrides: { affinity }, problems: [] });
+    const bad: [object, RegExp][] = [
+      [{ ...affinity, sameSite: 'none' }, /sameSite "none" is not None, Lax or Strict/],
+      [{ ...affinity, sameSite: 'Lax' }, /sameSiteNoneCompatibleOnly is true, with sameSite None, or absent/],
+      [{ ...affinity, domain: '.example.com' }, /domain "\.example\.com" is not a lower-case domain name/],
+      [{ ...affinity, secure: true }, /secure is not an affinity setting/],
+    ];
+    for (const [value, message] of bad) {
+      const { overrides, problems } = normalizeOverrides({ affinity: value });
+      assert.equal(overrides, null);
+      assert.equal(problems.length, 1);
+      assert.equal(problems[0]!.field, 'affinity');
+      assert.match(problems[0]!.message, message);
+    }
+  });
+
   test('a RouteScript targeting the Service runs on its routes with and without overrides', () => {
     const of = namer();
     const placed = [resolveRoute(route('/plain', undefined), OWNER, of), resolveRoute(route('/tls', { protocol: 'https' }), OWNER, of)];

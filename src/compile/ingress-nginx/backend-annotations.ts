@@ -4,7 +4,7 @@
  * the back half gives the Ingress's backends a cluster of their own with them applied over the
  * Service's policy (shared/cluster-overrides.ts). An Ingress without any keeps the Service's cluster.
  */
-import type { BackendProtocol, ClusterOverrides, HashOn, LbPolicy } from '../../model/policy.ts';
+import type { BackendProtocol, ClusterOverrides, CookieSameSite, HashOn, LbPolicy } from '../../model/policy.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
@@ -72,7 +72,20 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     const name = read('session-cookie-name', cookieName, 'INGRESSCOOKIE');
     const ttl = read('session-cookie-max-age', (t) => parseInteger(t, 0, 2 ** 31 - 1), read('session-cookie-expires', (t) => parseInteger(t, 0, 2 ** 31 - 1), 0));
     const path = read('session-cookie-path', cookiePath, '/');
-    out.affinity = { cookieName: name, ttlSeconds: ttl, path };
+    const sameSite = read<CookieSameSite | null>('session-cookie-samesite', sameSiteValue, null);
+    const conditional = read('session-cookie-conditional-samesite-none', parseBool, false);
+    if (conditional && sameSite !== 'None') {
+      sink.report(id, 'AnnotationIgnored', 'warning', `${NGINX_PREFIX}session-cookie-conditional-samesite-none has an effect only with session-cookie-samesite: None`, at('session-cookie-conditional-samesite-none'));
+    }
+    const domain = read<string | null>('session-cookie-domain', cookieDomain, null);
+    out.affinity = {
+      cookieName: name,
+      ttlSeconds: ttl,
+      path,
+      ...(sameSite === null ? {} : { sameSite }),
+      ...(conditional && sameSite === 'None' ? { sameSiteNoneCompatibleOnly: true as const } : {}),
+      ...(domain === null ? {} : { domain }),
+    };
   } else if (raw.has('affinity')) {
     sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}affinity ${JSON.stringify(raw.get('affinity'))} is not "cookie"; it is ignored`, at('affinity'));
   }
@@ -124,6 +137,19 @@ function cookieName(text: string): Parsed<string> {
 function cookiePath(text: string): Parsed<string> {
   const t = text.trim();
   return /^\/[\x21-\x3a\x3c-\x7e]*$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a cookie path` };
+}
+
+/** ingress-nginx takes None, Lax and Strict in any case; the cookie says them as browsers document them. */
+function sameSiteValue(text: string): Parsed<CookieSameSite> {
+  const t = text.trim().toLowerCase();
+  const value = t === 'none' ? 'None' : t === 'lax' ? 'Lax' : t === 'strict' ? 'Strict' : null;
+  return value === null ? { ok: false, message: `${JSON.stringify(text)} is not None, Lax or Strict` } : { ok: true, value };
+}
+
+/** A cookie's Domain: a host name; a leading dot, which browsers ignore (RFC 6265 §5.2.3), is dropped. */
+function cookieDomain(text: string): Parsed<string> {
+  const t = text.trim().toLowerCase().replace(/^\./, '');
+  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t) ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not a domain name` };
 }
 
 function hostName(text: string): Parsed<string> {

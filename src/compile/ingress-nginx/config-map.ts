@@ -11,6 +11,7 @@ import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
 import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
+import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } from './response-rewrite-annotations.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
 
@@ -35,6 +36,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
   if (!isRecord(data)) return defaults;
   const out: Mutable<NginxSettings> = { ...defaults };
   const ignored: string[] = [];
+  const rewrites: Partial<Record<ResponseRewriteKey, string>> = {};
   for (const key of Object.keys(data).sort()) {
     const raw = data[key];
     const at = `${item.id.provenance}/data/${key}`;
@@ -75,17 +77,37 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       // nginx's limit_req_status and limit_conn_status take 400..599.
       case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;
       case 'limit-conn-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitConnStatusCode = v)); break;
+      // proxy-redirect-to is read although ingress-nginx's documentation leaves it out (its config.go has it).
+      case 'proxy-redirect-from': case 'proxy-redirect-to': case 'proxy-cookie-path': case 'proxy-cookie-domain':
+        rewrites[key] = raw;
+        break;
       default:
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);
     }
   }
+  out.responseRewrites = responseRewrites(rewrites, item, sink);
   const globalAuth = globalExternalAuth(data, (key, message) => sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${message}`, `${item.id.provenance}/data/${key}`));
   if (globalAuth !== null) out.globalAuth = globalAuth === UNUSABLE_AUTH ? 'unusable' : globalAuth;
   if (ignored.length > 0) {
     sink.report(item.id, 'NginxConfigUnsupported', 'warning', `these keys are not honoured and are ignored: ${ignored.join(', ')} (docs/migrating-from-ingress-nginx.md says why)`, `${item.id.provenance}/data`);
   }
   return out;
+}
+
+/**
+ * The ConfigMap's response rewrite keys that every Ingress takes as its defaults: a value that is
+ * not usable is reported and left out (`off`). `proxy-redirect-from` without `proxy-redirect-to`
+ * is said here and kept: an Ingress's `proxy-redirect-to` completes it.
+ */
+function responseRewrites(values: Partial<Record<ResponseRewriteKey, string>>, item: Identified, sink: DiagnosticSink): Partial<Record<ResponseRewriteKey, string>> {
+  const kept = { ...values };
+  for (const p of readResponseRewrite(values).problems) {
+    const suffix = p.kind === 'ineffective' ? ', unless an Ingress sets proxy-redirect-to' : '; its default (off) is used';
+    sink.report(item.id, 'NginxConfigInvalid', 'error', `${p.key}: ${p.message}${suffix}`, `${item.id.provenance}/data/${p.key}`);
+    if (p.kind !== 'ineffective') delete kept[p.key];
+  }
+  return Object.fromEntries(RESPONSE_REWRITE_KEYS.filter((k) => kept[k] !== undefined).map((k) => [k, kept[k]!]));
 }
 
 function parseRedirectCode(text: string): Parsed<RedirectCode> {

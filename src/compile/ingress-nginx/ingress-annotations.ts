@@ -14,9 +14,10 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRewriteFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
+import { readResponseRewrite, RESPONSE_REWRITE_KEYS } from './response-rewrite-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
@@ -87,6 +88,8 @@ export interface NginxIngress {
   readonly rateLimit: RateLimitFilter | null;
   /** `default-backend` and `custom-http-errors`. */
   readonly errorPages: NginxErrorPages;
+  /** `proxy-redirect-from`/`-to`, `proxy-cookie-path`, `proxy-cookie-domain`; null without a rewrite. */
+  readonly responseRewrite: ResponseRewriteFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -252,8 +255,29 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
     errorPages: canary === null ? errorPagesOf(id, raw, read, services, sink) : NO_ERROR_PAGES,
+    responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
     raw,
   };
+}
+
+/**
+ * The response rewrites of an Ingress: its annotations over the ConfigMap's keys of the same names.
+ * A problem is reported here when the Ingress's own annotation takes part in it (the ConfigMap's
+ * are reported on the ConfigMap).
+ */
+function responseRewrite(id: ObjectIdentity, raw: ReadonlyMap<string, string>, settings: NginxSettings, sink: DiagnosticSink): ResponseRewriteFilter | null {
+  const values: Partial<Record<(typeof RESPONSE_REWRITE_KEYS)[number], string>> = { ...settings.responseRewrites };
+  for (const key of RESPONSE_REWRITE_KEYS) if (raw.has(key)) values[key] = raw.get(key)!;
+  const { filter, problems } = readResponseRewrite(values);
+  const redirect = raw.has('proxy-redirect-from') || raw.has('proxy-redirect-to');
+  for (const p of problems) {
+    if (!raw.has(p.key) && !(p.key.startsWith('proxy-redirect-') && redirect)) continue;
+    const at = `${id.provenance}/annotations/${NGINX_PREFIX}${p.key}`;
+    if (p.kind === 'invalid') sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}${p.key}: ${p.message}; it is ignored`, at);
+    else if (p.kind === 'unsupported') sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}${p.key}: ${p.message}; it is ignored`, at);
+    else sink.report(id, 'AnnotationIgnored', 'warning', `${NGINX_PREFIX}${p.key}: ${p.message}; set both`, at);
+  }
+  return filter;
 }
 
 // On a canary Ingress ingress-nginx reads only these besides canary-*: the rest comes from the main Ingress.

@@ -219,6 +219,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   }
   if (rewritten.hostname !== undefined || rewritten.path !== undefined) after.push({ ...rewrite, ...rewritten });
   after.push(...snippet.filter((f) => f.type !== 'RequestRedirect' && f.type !== 'URLRewrite'));
+  // proxy_redirect and proxy_cookie_*: the upstream's fields as they arrive, before any other.
+  if (a.responseRewrite !== null) after.push(a.responseRewrite);
   // custom-headers (more_set_headers in the location) and, last, the ConfigMap's add-headers: on
   // the way back filters unwind, so the Ingress's own edits run after add-headers and win.
   if (a.customHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...a.customHeaders] });

@@ -5,6 +5,7 @@
 import type { ExternalAuthFilter } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
+import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
 
 /** HSTS as ingress-nginx sends it on HTTPS answers of hosts with TLS. */
 export interface HstsSettings {
@@ -70,6 +71,12 @@ export interface NginxSettings {
    * backend's page, on every Ingress that has no `custom-http-errors` of its own; empty: none.
    */
   readonly customHttpErrors: readonly number[];
+  /**
+   * `proxy-redirect-from`, `proxy-redirect-to`, `proxy-cookie-path`, `proxy-cookie-domain` as the
+   * ConfigMap writes them (those it got wrong left out): every Ingress's defaults for the
+   * annotations of the same names. Absent: `off`.
+   */
+  readonly responseRewrites: ResponseRewriteValues;
 }
 
 /** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
@@ -103,6 +110,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   addHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
+  responseRewrites: Object.freeze({}),
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -132,6 +140,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   addHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
+  responseRewrites: Object.freeze({}),
 });
 
 /** The defaults of `profile`. */

@@ -91,7 +91,14 @@ export function normalizeOverrides(raw: unknown): NormalizedOverrides {
     const problem = affinityProblem(affinity);
     if (problem === null) {
       const a = affinity as Record<string, unknown>;
-      out['affinity'] = { cookieName: a['cookieName'], ttlSeconds: a['ttlSeconds'], path: a['path'] };
+      out['affinity'] = {
+        cookieName: a['cookieName'],
+        ttlSeconds: a['ttlSeconds'],
+        path: a['path'],
+        ...(a['sameSite'] === undefined ? {} : { sameSite: a['sameSite'] }),
+        ...(a['sameSiteNoneCompatibleOnly'] === undefined ? {} : { sameSiteNoneCompatibleOnly: true }),
+        ...(a['domain'] === undefined ? {} : { domain: a['domain'] }),
+      };
     } else bad('affinity', problem);
   }
   const retry = section(raw['retry'], 'retry', bad, (r) => retryFields(r, bad));
@@ -113,9 +120,17 @@ function hashOnText(h: Record<string, unknown>): string {
   return h['source'] === 'client-ip' || h['source'] === 'uri' ? String(h['source']) : `${String(h['source'])}:${typeof h['name'] === 'string' ? h['name'] : ''}`;
 }
 
+const AFFINITY_FIELDS = new Set(['cookieName', 'ttlSeconds', 'path', 'sameSite', 'sameSiteNoneCompatibleOnly', 'domain']);
+const COOKIE_DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 function affinityProblem(value: unknown): string | null {
-  if (!isRecord(value)) return 'must be {cookieName, ttlSeconds, path}';
-  const { cookieName, ttlSeconds, path } = value;
+  if (!isRecord(value)) return 'must be {cookieName, ttlSeconds, path} (and optionally sameSite, sameSiteNoneCompatibleOnly, domain)';
+  const { cookieName, ttlSeconds, path, sameSite, sameSiteNoneCompatibleOnly, domain } = value;
+  const extra = Object.keys(value).find((k) => !AFFINITY_FIELDS.has(k));
+  if (extra !== undefined) return `${extra} is not an affinity setting`;
+  if (sameSite !== undefined && sameSite !== 'None' && sameSite !== 'Lax' && sameSite !== 'Strict') return `sameSite ${JSON.stringify(sameSite)} is not None, Lax or Strict`;
+  if (sameSiteNoneCompatibleOnly !== undefined && (sameSiteNoneCompatibleOnly !== true || sameSite !== 'None')) return 'sameSiteNoneCompatibleOnly is true, with sameSite None, or absent';
+  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain))) return `domain ${JSON.stringify(domain)} is not a lower-case domain name without a leading dot`;
   if (typeof cookieName !== 'string' || !isToken(cookieName)) return `cookieName ${JSON.stringify(cookieName)} is not an HTTP token`;
   if (!Number.isInteger(ttlSeconds) || (ttlSeconds as number) < 0 || (ttlSeconds as number) > 8760 * 3600) return `ttlSeconds ${JSON.stringify(ttlSeconds)} is not a whole number of seconds from 0 (a session cookie) to 8760 hours`;
   if (typeof path !== 'string') return 'path must be a string';

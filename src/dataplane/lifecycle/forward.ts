@@ -59,7 +59,7 @@ export function forward(r: ProxyRequest, ctx: RouteContext): void {
   const exchange = new Exchange(r, ctx, options);
   if (cluster.affinity !== null) {
     exchange.secure = listener.proto === 'https';
-    exchange.setCookie = cluster.affinity.cookieFor(req.headers.cookie, upstream, exchange.secure);
+    exchange.setCookie = cluster.affinity.cookieFor(req.headers, upstream, exchange.secure);
   }
   exchange.dispatch(upstream);
 }

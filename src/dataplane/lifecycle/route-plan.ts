@@ -12,6 +12,7 @@ import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
 import { RequestIdStep } from './filters/request-id.ts';
+import { ResponseRewriteStep } from './filters/response-rewrite.ts';
 import { RateLimitStep } from './filters/rate-limit.ts';
 import { RateLimitZone, type RateLimitZones } from './filters/rate-limit-zone.ts';
 import { RewriteStep } from './filters/rewrite.ts';
@@ -45,6 +46,11 @@ export class RoutePlan {
   /** Response-side filters, in order; null when there are none. */
   readonly responseSteps: readonly ResponseStep[] | null;
   /**
+   * The ResponseRewrite filters, in order: applied to the upstream's own fields as they arrive,
+   * before the response phase; null when there are none.
+   */
+  readonly upstreamRewrites: readonly ResponseRewriteStep[] | null;
+  /**
    * The smallest `maxBytes` of the route's BodyLimit filters: what the exchange holds a streamed
    * body to as it goes upstream. Null when the route has none (its bodies are not counted).
    */
@@ -74,6 +80,7 @@ export class RoutePlan {
 
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
+    const upstreamRewrites: ResponseRewriteStep[] = [];
     let bodyLimit: number | null = null;
     let fallback: RouteContext | null = null;
     for (const filter of route.filters) {
@@ -83,6 +90,9 @@ export class RoutePlan {
           break;
         case 'ResponseHeaderModifier':
           responseSteps.push(new ResponseHeaderStep(filter));
+          break;
+        case 'ResponseRewrite':
+          upstreamRewrites.push(new ResponseRewriteStep(filter));
           break;
         case 'RequestRedirect':
           steps.push(new RedirectStep(filter, route.match.path));
@@ -142,6 +152,7 @@ export class RoutePlan {
     this.bodyLimit = bodyLimit;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
+    this.upstreamRewrites = upstreamRewrites.length === 0 ? null : upstreamRewrites;
     this.requestMs = route.timeouts?.requestMs ?? 0;
     this.backendRequestMs = route.timeouts?.backendRequestMs ?? 0;
   }

@@ -1,6 +1,13 @@
 import { hashKey32 } from '../../balancer/balancer.ts';
 import type { AffinityPolicy } from '../../model/policy.ts';
 import { cookieValue } from './request-keys.ts';
+import { sameSiteNoneCompatible } from './same-site-none.ts';
+
+/** What the affinity cookie depends on in a request. */
+export interface AffinityRequestHeaders {
+  readonly cookie?: string | string[] | undefined;
+  readonly 'user-agent'?: string | undefined;
+}
 
 /**
  * Cookie affinity for one cluster: each endpoint gets an opaque token (a hash of the cluster and the
@@ -33,20 +40,26 @@ export class Affinity<E extends { readonly id: string }> {
   }
 
   /**
-   * The Set-Cookie value that pins the client to `ep`, or null when its cookie already does (so a
-   * pinned client's responses carry no cookie at all).
+   * The Set-Cookie value that pins the client of `headers` to `ep`, or null when its cookie
+   * already does (so a pinned client's responses carry no cookie at all).
    */
-  cookieFor(cookieHeader: string | string[] | undefined, ep: E, secure: boolean): string | null {
+  cookieFor(headers: AffinityRequestHeaders, ep: E, secure: boolean): string | null {
+    const cookieHeader = headers.cookie;
     const header = typeof cookieHeader === 'string' ? cookieHeader : (cookieHeader?.join('; ') ?? null);
     const token = this.#tokenOf.get(ep);
     if (token === undefined || cookieValue(header, this.#policy.cookieName) === token) return null;
-    return this.setCookie(ep, secure);
+    return this.setCookie(ep, secure, headers['user-agent']);
   }
 
-  /** The Set-Cookie value that pins a client to `ep`. */
-  setCookie(ep: E, secure: boolean): string {
-    const { cookieName, path, ttlSeconds } = this.#policy;
-    let cookie = `${cookieName}=${this.#tokenOf.get(ep) ?? ''}; Path=${path}; HttpOnly; SameSite=Lax`;
+  /** The Set-Cookie value that pins a client (whose User-Agent is `userAgent`) to `ep`. */
+  setCookie(ep: E, secure: boolean, userAgent?: string): string {
+    const { cookieName, path, ttlSeconds, domain } = this.#policy;
+    const sameSite = this.#policy.sameSite ?? 'Lax';
+    let cookie = `${cookieName}=${this.#tokenOf.get(ep) ?? ''}; Path=${path}`;
+    if (domain !== undefined) cookie += `; Domain=${domain}`;
+    cookie += '; HttpOnly';
+    // A browser that would drop a SameSite=None cookie (or read it as Strict) gets none at all.
+    if (sameSite !== 'None' || this.#policy.sameSiteNoneCompatibleOnly !== true || sameSiteNoneCompatible(userAgent)) cookie += `; SameSite=${sameSite}`;
     if (ttlSeconds > 0) cookie += `; Max-Age=${ttlSeconds}`;
     if (secure) cookie += '; Secure';
     return cookie;

@@ -208,12 +208,16 @@ export class Exchange {
       if (typeof value === 'string') out.push(name, value);
       else for (const v of value) out.push(name, v);
     }
+    const plan = this.request.routed!.plan;
+    // The upstream's own words about its URLs, before the proxy adds its affinity cookie.
+    const rewrites = plan.upstreamRewrites;
+    if (rewrites !== null) for (const rewrite of rewrites) rewrite.applyTo(out);
     if (this.setCookie !== null) out.push('set-cookie', this.setCookie);
     const length = headers['content-length'];
     this.#expected = typeof length === 'string' && !this.#bodiless ? Number(length) : -1;
     // The head is known: the route's time limit (arrival to response head) is met.
     this.#stopRequestTimer();
-    const steps = this.request.routed!.plan.responseSteps;
+    const steps = plan.responseSteps;
     if (steps === null) {
       writeResponseHead(this.req, this.res, statusCode, out);
       return true;
@@ -445,7 +449,7 @@ export class Exchange {
     this.#attemptOptions = options;
     failed.abandon();
     // An affinity cookie must pin the client to the endpoint that will actually answer.
-    if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers.cookie, next, this.secure);
+    if (cluster.affinity !== null) this.setCookie = cluster.affinity.cookieFor(this.req.headers, next, this.secure);
     this.dispatch(next);
     return true;
   }
