@@ -14,7 +14,7 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, UrlMirrorFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter } from './rate-limit-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
@@ -22,6 +22,7 @@ import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
 import type { HeaderField, NginxSettings } from './settings.ts';
 import { customHeaders } from './custom-headers-annotations.ts';
+import { urlMirror } from './mirror-annotations.ts';
 import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
@@ -84,6 +85,8 @@ export interface NginxIngress {
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
   readonly rateLimit: RateLimitFilter | null;
+  /** `mirror-target` and its family; null without it. */
+  readonly mirror: UrlMirrorFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -246,6 +249,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     basicAuth: basic,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
+    mirror: canary === null ? urlMirror(read) : null,
     raw,
   };
 }

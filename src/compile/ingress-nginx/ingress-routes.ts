@@ -203,6 +203,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.basicAuth !== null) after.push(a.basicAuth);
   // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.
   if (a.auth !== null && !settings.noAuthLocations.some((l) => p.path.path.startsWith(l))) after.push(a.auth);
+  // nginx's precontent phase: only a request the access checks let through is copied.
+  if (a.mirror !== null) after.push(a.mirror);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });

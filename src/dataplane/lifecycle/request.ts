@@ -1,5 +1,6 @@
 import type { Http2ServerResponse } from 'node:http2';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import type { UrlMirrorStep } from './filters/url-mirror.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError, answerScript, dropRequestBody, isHttp1 } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
@@ -68,6 +69,7 @@ export abstract class LifecycleRequest {
   #step = 0;
   #edits: UpstreamEdit[] | null = null;
   #mirrors: PreparedCluster[] | null = null;
+  #urlMirrors: UrlMirrorStep[] | null = null;
   /** The RouteScripts the request reached, with the request as each saw it (for their onResponse). */
   #reached: Map<ScriptBinding, ScriptRequest> | null = null;
 
@@ -113,6 +115,7 @@ export abstract class LifecycleRequest {
     this.#step = 0;
     this.#edits = null;
     this.#mirrors = null;
+    this.#urlMirrors = null;
     this.#reached = null;
     this.waited = waited;
     this.note = { pausedMs: performance.now() - waited.since };
@@ -152,6 +155,16 @@ export abstract class LifecycleRequest {
   /** The clusters that get a copy; null when none. */
   get mirrors(): readonly PreparedCluster[] | null {
     return this.#mirrors;
+  }
+
+  /** Marks the request for a copy to a URL (UrlMirror). */
+  addUrlMirror(mirror: UrlMirrorStep): void {
+    (this.#urlMirrors ??= []).push(mirror);
+  }
+
+  /** The URL mirrors that get a copy; null when none. */
+  get urlMirrors(): readonly UrlMirrorStep[] | null {
+    return this.#urlMirrors;
   }
 
   /** Records that `binding`'s onRequest ran (or was to run) on `view`. */

@@ -4,6 +4,7 @@ import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
+import { UrlMirrorStep } from './filters/url-mirror.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { BodyLimitStep } from './filters/body-limit.ts';
 import { ClientAddressStep } from './filters/client-address.ts';
@@ -85,6 +86,9 @@ export class RoutePlan {
           break;
         case 'RequestMirror':
           steps.push(new MirrorStep(parts.clusterFor(filter.cluster), filter.percent));
+          break;
+        case 'UrlMirror':
+          steps.push(new UrlMirrorStep(filter));
           break;
         case 'ExternalAuth': {
           const auth = externalAuthSteps(filter);

@@ -13,6 +13,7 @@ import type { ProxyRequest } from '../lifecycle/request.ts';
 import type { ResponseHead } from '../lifecycle/request-step.ts';
 import { answerHead, runResponsePhase, writeAnswer } from '../lifecycle/response-phase.ts';
 import type { RouteContext } from '../lifecycle/route-context.ts';
+import type { MirrorBody } from './mirror-body.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
@@ -88,6 +89,8 @@ export class Exchange {
   readonly #bodyLimit: number;
   /** Request body bytes read from the client so far (counted only under a limit). */
   #bodyBytes = 0;
+  /** The bodies of the request's URL mirror copies, teed from the client's; null without any. */
+  #mirrorBodies: MirrorBody[] | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -126,8 +129,22 @@ export class Exchange {
     // upstream from signalbox's HTTP/1.1 client (undici's HTTP/2 client may send that one chunk
     // before the abort).
     if (this.#bodyLimit !== 0) this.req.on('data', this.#countBody);
+    if (this.#mirrorBodies !== null) for (const copy of this.#mirrorBodies) copy.tap(this.req);
     // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
     this.req.once('timeout', this.#onSocketIdle);
+  }
+
+  /** Adds the body of a URL mirror's copy, fed from the client's body as the original reads it. */
+  addMirrorBody(copy: MirrorBody): void {
+    (this.#mirrorBodies ??= []).push(copy);
+  }
+
+  /** The original is done with the body: copies that got all of it end, the others are cut off. */
+  #untapMirrors(): void {
+    const copies = this.#mirrorBodies;
+    if (copies === null) return;
+    this.#mirrorBodies = null;
+    for (const copy of copies) copy.untap();
   }
 
   /** A chunk of the request body went upstream. */
@@ -137,6 +154,7 @@ export class Exchange {
 
   /** The whole request went upstream. */
   bodySent(): void {
+    this.#untapMirrors();
     if (!this.#bodyReading) return;
     this.#bodyReading = false;
     this.#bodyTimer?.stop();
@@ -389,6 +407,7 @@ export class Exchange {
     this.#mayReroute = false;
     failed.abandon();
     this.#done = true;
+    this.#untapMirrors();
     this.cluster.counters.active--;
     this.res.off('close', this.#onClientClose);
     this.#stopRequestTimer();
