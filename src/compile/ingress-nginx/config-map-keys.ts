@@ -113,7 +113,7 @@ const rows: [string, Support, string][] = [
   ...['global-auth-method', 'global-auth-signin', 'global-auth-signin-redirect-param', 'global-auth-response-headers', 'global-auth-request-redirect', 'global-auth-always-set-cookie']
     .map((name): [string, Support, string] => [name, 'supported', `As the \`${name.slice('global-'.length)}\` annotation.`]),
   ['global-auth-snippet', 'unsupported', 'nginx configuration; never applied.'],
-  ['global-auth-cache-key', 'unsupported', 'Every request asks the auth service.'], ['global-auth-cache-duration', 'unsupported', 'Every request asks the auth service.'],
+  ['global-auth-cache-key', 'supported', 'As the `auth-cache-key` annotation, for the global auth service.'], ['global-auth-cache-duration', 'supported', 'As the `auth-cache-duration` annotation (default `200 202 401 5m`).'],
   ['no-auth-locations', 'supported', 'Paths starting with one of these are never sent to the auth service (default `/.well-known/acme-challenge`).'],
   ['block-cidrs', 'unsupported', 'Use `denylist-source-range`.'], ['block-user-agents', 'unsupported', 'A RouteScript can block by User-Agent.'], ['block-referers', 'unsupported', 'A RouteScript can block by Referer.'],
   ['proxy-ssl-location-only', 'not-applicable', 'Backend TLS settings are per Ingress.'],

@@ -69,6 +69,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
       case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
+      case 'global-auth-cache-key': case 'global-auth-cache-duration':
         break;
       // nginx's limit_req_status and limit_conn_status take 400..599.
       case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;

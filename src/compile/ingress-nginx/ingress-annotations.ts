@@ -124,7 +124,7 @@ const NO_SECRETS: SecretIndex = new Map();
  * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
  * snapshot's, by `namespace/name`: `auth-secret` names one. `keyPairSecrets` are the
  * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts);
- * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` names one).
+ * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` and `auth-proxy-set-headers` name one).
  */
 export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set(), configMaps: ReadonlyMap<string, Identified> = new Map()): NginxIngress | RefusedIngress {
   const annotations = field(field(obj, 'metadata'), 'annotations');
@@ -205,7 +205,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     }
   }
   // An auth-url that cannot be used must not leave what it protects open.
-  const own = externalAuth(id, raw, read, sink);
+  const own = externalAuth(id, raw, read, sink, configMaps);
   if (own === UNUSABLE_AUTH) return { refused: true };
   // The ConfigMap's global-auth-url covers every Ingress without an auth-url of its own.
   const global = own === null && read('enable-global-auth', parseBool, true) ? settings.globalAuth : null;
