@@ -8,6 +8,7 @@ import { isRecord } from '../shared/guards.ts';
 import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
+import { MAX_RATE_KB } from './rate-limit-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
 import { headerEntries } from './header-fields.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
@@ -74,6 +75,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       // nginx's limit_req_status and limit_conn_status take 400..599.
       case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;
       case 'limit-conn-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitConnStatusCode = v)); break;
+      case 'limit-rate': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRate = v)); break;
+      case 'limit-rate-after': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRateAfter = v)); break;
       default:
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);

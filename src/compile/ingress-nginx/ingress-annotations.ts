@@ -14,9 +14,9 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, UrlMirrorFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRateFilter, UrlMirrorFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
-import { rateLimitFilter } from './rate-limit-annotations.ts';
+import { rateLimitFilter, responseRateFilter } from './rate-limit-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
 import { backendOverrides } from './backend-annotations.ts';
@@ -87,6 +87,8 @@ export interface NginxIngress {
   readonly rateLimit: RateLimitFilter | null;
   /** `mirror-target` and its family; null without it. */
   readonly mirror: UrlMirrorFilter | null;
+  /** `limit-rate` and `limit-rate-after` (or the ConfigMap's); null when responses are not paced. */
+  readonly responseRate: ResponseRateFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -250,6 +252,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
     mirror: canary === null ? urlMirror(read) : null,
+    responseRate: responseRateFilter(read, settings),
     raw,
   };
 }

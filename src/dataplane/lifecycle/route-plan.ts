@@ -1,5 +1,5 @@
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
-import type { CompiledScript, Route } from '../../model/table.ts';
+import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
@@ -44,6 +44,8 @@ export class RoutePlan {
    * body to as it goes upstream. Null when the route has none (its bodies are not counted).
    */
   readonly bodyLimit: number | null;
+  /** The route's ResponseRate (the last one, should there be several); null: responses are not paced. */
+  readonly responseRate: ResponseRateFilter | null;
   /** `timeouts.requestMs`, 0 when not set. */
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
@@ -70,6 +72,7 @@ export class RoutePlan {
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
     let bodyLimit: number | null = null;
+    let responseRate: ResponseRateFilter | null = null;
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -86,6 +89,9 @@ export class RoutePlan {
           break;
         case 'RequestMirror':
           steps.push(new MirrorStep(parts.clusterFor(filter.cluster), filter.percent));
+          break;
+        case 'ResponseRate':
+          responseRate = filter;
           break;
         case 'UrlMirror':
           steps.push(new UrlMirrorStep(filter));
@@ -132,6 +138,7 @@ export class RoutePlan {
     }
     this.steps = steps.length === 0 ? null : steps;
     this.bodyLimit = bodyLimit;
+    this.responseRate = responseRate;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
     this.requestMs = route.timeouts?.requestMs ?? 0;
