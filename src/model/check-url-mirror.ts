@@ -31,6 +31,9 @@ export function mirrorUrlProblem(url: string): string | null {
   // The destination is the author's: a variable must come after the host and port.
   const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/?$]+/i.exec(url);
   if (scheme === null || (names.length > 0 && names[0]!.index < scheme[0].length)) return 'names its host through a variable, or no host at all';
+  // Right after the authority only a variable that starts with `/` may come: `$args` there would run into the host.
+  const first = names[0];
+  if (first !== undefined && first.index === scheme[0].length && first.name !== 'request_uri' && first.name !== 'uri') return `names its host through a variable: $${first.name} right after the host would become part of it`;
   let parsed: URL;
   try {
     parsed = new URL(url.replace(VARIABLE, '/x'));
