@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createH2cServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { UrlMirrorFilter } from '../../src/model/table.ts';
@@ -81,6 +82,16 @@ describe('UrlMirror (mirror-target)', () => {
   let app: TestUpstream;
   const bodies: string[] = [];
   const mirror = new Recorder();
+  // An HTTP/2 (cleartext) upstream: its body is piped, so the copy is tapped at once.
+  const h2Bodies: string[] = [];
+  const h2app: Http2Server = createH2cServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      h2Bodies.push(Buffer.concat(chunks).toString());
+      res.end(`h2 ${Buffer.concat(chunks).length}`);
+    });
+  });
 
   before(async () => {
     await mirror.listen();
@@ -92,10 +103,16 @@ describe('UrlMirror (mirror-target)', () => {
         res.end(`app ${req.method} ${req.url} ${Buffer.concat(chunks).length}`);
       });
     });
+    await new Promise<void>((resolve) => h2app.listen(0, '127.0.0.1', resolve));
     const down = await deadPort();
     dir = await tempManifestDir();
     const paths = ['/shop', '/fixed', '/headonly', '/down', '/stall'];
-    await writeManifests(dir, 'a.yaml', [ingressClass(), ...serviceWithEndpoints('app', [{ port: app.port }]), ingress('mirrored', null, paths.map((path) => ({ path, service: 'app' })))]);
+    await writeManifests(dir, 'a.yaml', [
+      ingressClass(),
+      ...serviceWithEndpoints('app', [{ port: app.port }]),
+      ...serviceWithEndpoints('h2app', [{ port: (h2app.address() as AddressInfo).port }], 'default', { 'signalbox.dev/backend-protocol': 'h2c' }),
+      ingress('mirrored', null, [...paths.map((path) => ({ path, service: 'app' })), { path: '/h2', service: 'h2app' }]),
+    ]);
     const at = `http://127.0.0.1:${mirror.port}`;
     const filter = (changes: Partial<UrlMirrorFilter>): UrlMirrorFilter => ({ type: 'UrlMirror', url: `${at}$request_uri`, host: 'test.env.com', requestBody: true, ...changes });
     proxy = await startProxy(dir, {
@@ -105,6 +122,7 @@ describe('UrlMirror (mirror-target)', () => {
         '/headonly': () => ({ filters: [filter({ url: `${at}/head$uri`, requestBody: false })] }),
         '/down': () => ({ filters: [filter({ url: `http://127.0.0.1:${down}$request_uri` })] }),
         '/stall': () => ({ filters: [filter({})] }),
+        '/h2': () => ({ filters: [filter({})] }),
       }),
     });
   });
@@ -112,6 +130,7 @@ describe('UrlMirror (mirror-target)', () => {
     await proxy.stop();
     await app.close();
     await mirror.close();
+    await new Promise((resolve) => h2app.close(resolve));
     await removeDir(dir);
   });
 
@@ -142,6 +161,18 @@ describe('UrlMirror (mirror-target)', () => {
     assert.equal(copy.method, 'POST');
     assert.equal(copy.body, body);
     assert.equal(bodies.at(-1), body);
+  });
+
+  it('tees the body when the upstream speaks HTTP/2 too', async () => {
+    const n = mirror.seen.length;
+    const body = 'z'.repeat(100_000);
+    const res = await send(proxy, '/h2/upload', { method: 'PUT', body });
+    assert.equal(res.body, `h2 ${body.length}`);
+    assert.equal(h2Bodies.at(-1), body);
+    const copy = await mirror.nth(n);
+    assert.equal(copy.method, 'PUT');
+    assert.equal(copy.url, '/h2/upload');
+    assert.equal(copy.body, body);
   });
 
   it('mirror-request-body off: the copy is the head only, Content-Length 0; $uri is the path without the query', async () => {
