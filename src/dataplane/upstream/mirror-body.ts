@@ -34,6 +34,7 @@ export class MirrorBody extends PassThrough {
     }
     this.#detach();
     if (!source.readableEnded) this.destroy();
+    else if (!this.writableEnded && !this.destroyed) this.end();
   }
 
   readonly #onData = (chunk: Buffer): void => {
