@@ -91,7 +91,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const withScript = (route: Route): Route => {
     // Nor does any other script or mirror run there: a script could choose a backend the missing
     // one would not have, and a mirror would still copy the request out.
-    if (failedClosed.has(route)) return { ...route, backends: [{ cluster: null, weight: 1, provenance: route.provenance }], filters: route.filters.filter((f) => f.type !== 'RequestMirror') };
+    if (failedClosed.has(route)) return { ...route, backends: [{ cluster: null, weight: 1, provenance: route.provenance }], filters: route.filters.filter((f) => f.type !== 'RequestMirror' && f.type !== 'UrlMirror') };
     const chain = routeScripts.attached.get(route);
     return chain === undefined ? route : { ...route, filters: [...route.filters, ...chain.map((script) => ({ type: 'RouteScript' as const, script }))] };
   };

@@ -39,12 +39,21 @@ const NGINX_CUSTOM_HEADERS: RefFinder = Object.freeze({
   },
 });
 
+/** The ConfigMap of `nginx.ingress.kubernetes.io/auth-proxy-set-headers`: the fields of the auth subrequest (its namespace only, too). */
+const NGINX_AUTH_PROXY_SET_HEADERS: RefFinder = Object.freeze({
+  kind: 'Ingress',
+  find: (ingress: ReferringObject) => {
+    const ref = sameNamespaceRef(ingress, 'nginx.ingress.kubernetes.io/auth-proxy-set-headers');
+    return { secrets: [], configMaps: ref === null ? [] : [ref] };
+  },
+});
+
 /**
  * Every finder of the Secrets and ConfigMaps ingress-nginx annotations name (`proxy-ssl-secret`,
- * `auth-secret`, `custom-headers`):
+ * `auth-secret`, `custom-headers`, `auth-proxy-set-headers`):
  * what `signalbox controller` and `signalbox migrate --cluster` add to the built-in ones.
  */
-export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS, NGINX_CUSTOM_HEADERS]);
+export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS, NGINX_CUSTOM_HEADERS, NGINX_AUTH_PROXY_SET_HEADERS]);
 
 /**
  * The ConfigMaps the ingress-nginx controller ConfigMap `name` (`namespace/name`) names in

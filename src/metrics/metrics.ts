@@ -332,7 +332,7 @@ export function createDataplaneMetrics(): DataplaneMetrics {
     }),
     externalAuth: new Counter({
       name: 'signalbox_external_auth_total',
-      help: 'ExternalAuth subrequests, by outcome: allowed, unauthorized, signin, forbidden, error-status, timeout, unreachable, too-large, client-gone.',
+      help: 'ExternalAuth subrequests, by outcome: allowed, unauthorized, signin, forbidden, error-status, timeout, unreachable, too-large, client-gone; and cached, a decision taken from an answer kept for auth-cache-key, without a subrequest.',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -62,6 +62,36 @@ export function checkExternalAuth(at: string, f: ExternalAuthFilter, p: Provenan
   }
   if (typeof f.alwaysSetCookie !== 'boolean') report(at, p, 'auth alwaysSetCookie is not true or false');
   if (!Number.isInteger(f.timeoutMs) || f.timeoutMs < 1 || f.timeoutMs > MAX_TIMEOUT_MS) report(at, p, `auth timeoutMs ${f.timeoutMs} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+  if (f.cache !== undefined) checkCache(at, f.cache, p, report);
+}
+
+/** The variables an auth cache key may hold, by name or by prefix (auth-cache.ts expands them). */
+export const CACHE_KEY_VARIABLES: readonly string[] = ['remote_user', 'remote_addr', 'host', 'uri', 'request_uri'];
+/** Prefixes of a cache key's variables: a request field, a cookie, a query parameter. */
+export const CACHE_KEY_PREFIXES: readonly string[] = ['http_', 'cookie_', 'arg_'];
+
+/** The first variable of `key` the data plane cannot expand, or null. */
+export function unknownCacheKeyVariable(key: string): string | null {
+  for (const m of key.matchAll(VARIABLE)) {
+    const name = m[1]!.replace(/[{}]/g, '');
+    if (CACHE_KEY_VARIABLES.includes(name)) continue;
+    if (CACHE_KEY_PREFIXES.some((prefix) => name.startsWith(prefix) && name.length > prefix.length)) continue;
+    return name;
+  }
+  return null;
+}
+
+function checkCache(at: string, cache: NonNullable<ExternalAuthFilter['cache']>, p: Provenance, report: Report): void {
+  // A key without a variable would give every request the first one's answer.
+  if (!/\$\{?[A-Za-z_]/.test(cache.key)) report(at, p, `auth cache key ${JSON.stringify(cache.key)} holds no variable: every request would share one answer`);
+  const unknown = unknownCacheKeyVariable(cache.key);
+  if (unknown !== null) report(at, p, `auth cache key holds the variable $${unknown}; only $${CACHE_KEY_VARIABLES.join(', $')}, $http_<name>, $cookie_<name> and $arg_<name> are expanded`);
+  if (cache.rules.length === 0) report(at, p, 'auth cache has no rule: nothing would be kept');
+  for (const rule of cache.rules) {
+    if (rule.statuses.length === 0) report(at, p, 'an auth cache rule names no status');
+    for (const status of rule.statuses) if (!Number.isInteger(status) || status < 100 || status > 599) report(at, p, `auth cache status ${status} is not an HTTP status from 100 to 599`);
+    if (!Number.isSafeInteger(rule.ttlMs) || rule.ttlMs < 1) report(at, p, `auth cache ttlMs ${rule.ttlMs} is not a positive whole number of milliseconds`);
+  }
 }
 
 /** Why `text` is not an absolute http(s) URL the proxy can send to, or null. */

@@ -12,6 +12,7 @@ import { checkDefaultBackend } from './check-default-backend.ts';
 import { checkResponseRewrite } from './check-response-rewrite.ts';
 import { normalizeCidr } from './cidr.ts';
 import { checkRateLimit } from './check-rate-limit.ts';
+import { checkUrlMirror } from './check-url-mirror.ts';
 import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
@@ -117,6 +118,12 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
     case 'RequestMirror':
       refs.cluster(at, p, f.cluster, 'mirror cluster', f.referenceGrant);
       if (!inRange(f.percent, 1, 100)) report(at, p, `mirror percent ${f.percent} is not an integer from 1 to 100`);
+      return;
+    case 'UrlMirror':
+      return checkUrlMirror(at, f, p, report);
+    case 'ResponseRate':
+      if (!inRange(f.bytesPerSecond, 1, 2 ** 40)) report(at, p, `response rate bytesPerSecond ${f.bytesPerSecond} is not a whole number from 1 to 2^40 (a route without a limit has no ResponseRate filter)`);
+      if (!inRange(f.afterBytes, 0, 2 ** 50)) report(at, p, `response rate afterBytes ${f.afterBytes} is not a whole number from 0 to 2^50`);
       return;
     case 'RouteScript':
       return refs.script(at, p, f.script);

@@ -116,6 +116,51 @@ export interface MirrorFilter {
 }
 
 /**
+ * Sends a copy of each request to a URL and ignores its answer, as ingress-nginx's `mirror-target`
+ * does (nginx's `mirror` with a `proxy_pass` to the URL): every request that goes upstream is copied
+ * — one a filter answers (a redirect, an auth denial) is not, as nginx mirrors in its precontent
+ * phase — with the method and the upstream fields of the original (after the route's header edits),
+ * `Host` set to `host`. The copy's answer, failure and timing never reach the original request.
+ * The URL is the Ingress author's, trusted like a Service they name: a copy goes wherever it says,
+ * a cluster-internal address included.
+ */
+export interface UrlMirrorFilter {
+  readonly type: 'UrlMirror';
+  /**
+   * Absolute http or https URL, without credentials or fragment; its scheme and authority are
+   * literal (no variable: the destination is fixed by the author, never by the request). Its path
+   * and query may hold `$request_uri` (the request's target, path and query, as the client sent
+   * it), `$uri` (its path, normalised), `$args` (its query without `?`) and `$is_args` (`?` when
+   * it has a query), expanded per request. A URL with no variable is sent to as written, with the
+   * request's query appended when the URL has none (nginx's `proxy_pass` with a URI).
+   */
+  readonly url: string;
+  /** The copy's `Host`: a lower-case host name or IP address, with an optional `:port`. */
+  readonly host: string;
+  /**
+   * Whether the copy carries the request's body (`mirror-request-body`, on by default). It is
+   * teed as the original streams, never holding the original back: a mirror that falls more than
+   * a bound behind has its copy cut off. Off: the copy is the head only, `Content-Length: 0`.
+   */
+  readonly requestBody: boolean;
+}
+
+/**
+ * Paces the response body to the client, as nginx's `limit_rate` and `limit_rate_after`
+ * (ingress-nginx's `limit-rate`, `limit-rate-after`): the first `afterBytes` of each response go as
+ * fast as the client takes them, the rest at `bytesPerSecond` on average, per request (a client on
+ * two connections gets twice the rate, as with nginx). The upstream's body is read no faster than
+ * it is sent: backpressure holds it at the upstream rather than buffering it.
+ */
+export interface ResponseRateFilter {
+  readonly type: 'ResponseRate';
+  /** 1..2^40 bytes per second. */
+  readonly bytesPerSecond: number;
+  /** 0..2^50 bytes sent unpaced first. */
+  readonly afterBytes: number;
+}
+
+/**
  * Gives each request an identifier the upstream (and the access log) can correlate on, as
  * ingress-nginx's `generate-request-id` does: a request that carries `header` (not empty) keeps it;
  * any other gets 32 random hexadecimal digits in that field. Nothing is sent back to the client.
@@ -164,8 +209,8 @@ export interface ExternalAuthSignin {
  * `X-Forwarded-For` and `X-Auth-Request-Redirect` — and, by its status: 2xx lets the request go on
  * with `responseHeaders` copied into it; 401 answers 401 with the service's `WWW-Authenticate`, or
  * with `signin` a 302 there; 403 answers 403; any other status, a timeout or an unreachable service
- * answers 500. The client's body is not read until the service allowed the request. No answer is
- * cached (ingress-nginx's `auth-cache-key` has no counterpart yet).
+ * answers 500. The client's body is not read until the service allowed the request. Answers are
+ * asked afresh for every request unless `cache` says otherwise.
  */
 export interface ExternalAuthFilter {
   readonly type: 'ExternalAuth';
@@ -196,6 +241,30 @@ export interface ExternalAuthFilter {
   readonly alwaysSetCookie: boolean;
   /** The whole subrequest, from connecting to the end of the answer; 500 past it. 1..3,600,000. */
   readonly timeoutMs: number;
+  /** How answers are reused (`auth-cache-key`, `auth-cache-duration`); absent: never. */
+  readonly cache?: ExternalAuthCache;
+}
+
+/**
+ * Reuse of an auth service's answers, as ingress-nginx's `auth-cache-key` and `auth-cache-duration`
+ * (nginx's `proxy_cache` on the auth location): an answer is kept under the request's expanded
+ * `key` for the `ttlMs` of the first rule naming its status, and a later request with the same key
+ * within that time gets the same decision (status and copied fields) without asking. An answer
+ * with `Set-Cookie`, or a `Cache-Control` of `no-store`, `no-cache` or `private`, is never kept (nginx's
+ * defaults). Kept per data-plane worker, at most 10,000 keys (the oldest dropped first), and
+ * dropped whenever a new table is swapped in. A request whose key expands to nothing is never
+ * answered from the cache.
+ */
+export interface ExternalAuthCache {
+  /**
+   * Literal text and the variables `$remote_user` (the user of a Basic `Authorization`),
+   * `$http_<name>` (a request field, `$http_authorization`, `$http_cookie`), `$cookie_<name>`,
+   * `$host`, `$uri`, `$request_uri`, `$arg_<name>` and `$remote_addr` (the client address); the
+   * route and the auth URL are always part of the key too.
+   */
+  readonly key: string;
+  /** In order; a status no rule names is not kept. Not empty. */
+  readonly rules: readonly { readonly statuses: readonly number[]; readonly ttlMs: number }[];
 }
 
 /** One user of a {@link BasicAuthFilter}: a name and the hash of its password, as an htpasswd file holds them. */
@@ -435,6 +504,8 @@ export type Filter =
   | RedirectFilter
   | RewriteFilter
   | MirrorFilter
+  | UrlMirrorFilter
+  | ResponseRateFilter
   | ScriptFilter
   | ExternalAuthFilter
   | CorsFilter

@@ -63,3 +63,18 @@ describe('the ConfigMaps the ingress-nginx ConfigMap names in proxy-set-headers 
     assert.deepEqual(withHeaderConfigMaps(null).some((f) => f.kind === 'ConfigMap'), false);
   });
 });
+
+describe('the ConfigMap named by nginx.ingress.kubernetes.io/auth-proxy-set-headers', () => {
+  const withHeaders = (namespace: string, name: string, value: string): ReferringObject =>
+    ({ metadata: { namespace, name, annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'http://auth.example/verify', 'nginx.ingress.kubernetes.io/auth-proxy-set-headers': value } } });
+  const wanted = (ingresses: readonly ReferringObject[]): string[] =>
+    [...wantedRefs(withHeaderConfigMaps(null), (kind) => (kind === 'Ingress' ? ingresses : [])).configMaps].sort();
+
+  test('is cached in namespace/name and bare form, and never from another namespace', () => {
+    assert.deepEqual(wanted([
+      withHeaders('shop', 'a', 'shop/auth-headers'),
+      withHeaders('bank', 'b', 'bank-auth'),
+      withHeaders('shop', 'c', 'kube-system/secrets-of-others'),
+    ]), ['bank/bank-auth', 'shop/auth-headers']);
+  });
+});

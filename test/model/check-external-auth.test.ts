@@ -62,3 +62,28 @@ describe('ExternalAuth checks', () => {
   test('a signin redirect parameter that is not a plain name', () => refused({ signin: { url: 'https://login.example/', redirectParam: 'r&d' } }, /redirectParam "r&d"/));
   test('a timeout out of range', () => refused({ timeoutMs: 0 }, /auth timeoutMs 0 is not a whole number/));
 });
+
+describe('the ExternalAuth cache', () => {
+  const rules = [{ statuses: [200, 202], ttlMs: 600_000 }, { statuses: [401], ttlMs: 30_000 }];
+
+  test('a key of the variables the data plane expands, with rules, passes', () => {
+    assert.deepEqual(problems({ cache: { key: '$remote_user$http_authorization', rules } }), []);
+    assert.deepEqual(problems({ cache: { key: 'user:${cookie__oauth2_proxy}:$arg_tenant:$remote_addr', rules } }), []);
+  });
+
+  test('a key without a variable, which would give every request one answer, is refused', () => {
+    refused({ cache: { key: 'constant', rules } }, /holds no variable/);
+  });
+
+  test('a variable it does not expand is refused', () => {
+    refused({ cache: { key: '$remote_user$request_body', rules } }, /\$request_body/);
+    refused({ cache: { key: '$http_', rules } }, /\$http_/);
+  });
+
+  test('no rule, a rule without status, a status out of range and a zero time are each refused', () => {
+    refused({ cache: { key: '$remote_user', rules: [] } }, /no rule/);
+    refused({ cache: { key: '$remote_user', rules: [{ statuses: [], ttlMs: 1 }] } }, /names no status/);
+    refused({ cache: { key: '$remote_user', rules: [{ statuses: [600], ttlMs: 1 }] } }, /status 600/);
+    refused({ cache: { key: '$remote_user', rules: [{ statuses: [200], ttlMs: 0 }] } }, /ttlMs 0/);
+  });
+});

@@ -2,9 +2,11 @@
  * ingress-nginx's external authentication annotations (`auth-url` and its family: oauth2-proxy,
  * Authelia, Authentik setups) read into an {@link ExternalAuthFilter}.
  */
-import type { ExternalAuthFilter } from '../../model/table.ts';
+import type { ExternalAuthCache, ExternalAuthFilter } from '../../model/table.ts';
+import { cacheKey, cacheRules } from './auth-cache-annotations.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
-import type { ObjectIdentity } from '../shared/objects.ts';
+import type { Identified, ObjectIdentity } from '../shared/objects.ts';
+import { authProxyHeaders } from './auth-proxy-headers.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
 import type { Reader } from './ingress-annotations.ts';
 import { parseBool, type Parsed } from './values.ts';
@@ -22,7 +24,7 @@ export const UNUSABLE_AUTH = 'unusable-auth-url';
  * it without the check would open what its author closed (ingress-nginx answers 503 for the paths
  * of an auth-url it cannot parse; one it can, with variables, it asks).
  */
-export function externalAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, sink: DiagnosticSink): ExternalAuthFilter | null | typeof UNUSABLE_AUTH {
+export function externalAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read: Reader, sink: DiagnosticSink, configMaps: ReadonlyMap<string, Identified> = new Map()): ExternalAuthFilter | null | typeof UNUSABLE_AUTH {
   const text = raw.get('auth-url');
   if (text === undefined) return null;
   const parsed = authUrl(text);
@@ -31,18 +33,32 @@ export function externalAuth(id: ObjectIdentity, raw: ReadonlyMap<string, string
     return UNUSABLE_AUTH;
   }
   const url = parsed.value;
+  const requestHeaders = authProxyHeaders(id, raw, configMaps, sink);
+  if (requestHeaders === 'refused') return UNUSABLE_AUTH;
   const signin = read<string | null>('auth-signin', signinUrl, null);
   return {
     type: 'ExternalAuth',
     url,
     method: read('auth-method', method, 'GET'),
     responseHeaders: read('auth-response-headers', headerList, []),
-    requestHeaders: [],
+    requestHeaders,
     requestRedirect: read<string | null>('auth-request-redirect', plain, null),
     signin: signin === null ? null : { url: signin, redirectParam: read('auth-signin-redirect-param', param, 'rd') },
     alwaysSetCookie: read('auth-always-set-cookie', parseBool, false),
     timeoutMs: AUTH_TIMEOUT_MS,
+    ...cacheOf(read<string | null>('auth-cache-key', cacheKey, null), () => read('auth-cache-duration', cacheRules, null)),
   };
+}
+
+/**
+ * The `cache` member of the filter: none without a key; with one, the duration's rules (ingress-nginx's
+ * default when absent). A key or duration that does not parse is reported and leaves the service
+ * asked for every request, which checks no less.
+ */
+function cacheOf(key: string | null, rules: () => ExternalAuthCache['rules'] | null): { cache?: ExternalAuthCache } {
+  if (key === null) return {};
+  const parsed = rules();
+  return parsed === null ? {} : { cache: { key, rules: parsed } };
 }
 
 function absolute(text: string, variables: boolean): Parsed<string> {
@@ -127,5 +143,6 @@ export function globalExternalAuth(data: Readonly<Record<string, unknown>>, repo
     signin: signin === null ? null : { url: signin, redirectParam: value('global-auth-signin-redirect-param', param, 'rd') },
     alwaysSetCookie: value('global-auth-always-set-cookie', parseBool, false),
     timeoutMs: AUTH_TIMEOUT_MS,
+    ...cacheOf(value<string | null>('global-auth-cache-key', (t) => (t.trim() === '' ? { ok: true, value: null } : cacheKey(t)), null), () => value('global-auth-cache-duration', cacheRules, null)),
   };
 }

@@ -101,7 +101,7 @@ const rows: [string, Support, string][] = [
   ['proxy-redirect-from', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-request-buffering', 'not-applicable', 'Bodies stream.'],
   ['ssl-redirect', 'supported', 'Default true.'], ['force-ssl-redirect', 'supported', 'Default false.'],
   ['denylist-source-range', 'supported', 'For every Ingress.'], ['whitelist-source-range', 'supported', 'For every Ingress without its own allow list.'],
-  ['skip-access-log-urls', 'unsupported', LOGS], ['limit-rate', 'unsupported', 'Bandwidth limits are not supported.'], ['limit-rate-after', 'unsupported', 'Bandwidth limits are not supported.'],
+  ['skip-access-log-urls', 'unsupported', LOGS], ['limit-rate', 'supported', 'As the `limit-rate` annotation, for every Ingress without its own (default 0: not paced).'], ['limit-rate-after', 'supported', 'As the `limit-rate-after` annotation, for every Ingress without its own.'],
   ['lua-shared-dicts', 'not-applicable', NGINX_INTERNAL],
   ['http-redirect-code', 'supported', 'The status of redirects to HTTPS (301, 302, 307, 308).'],
   ['proxy-buffering', 'not-applicable', 'Bodies stream.'],
@@ -113,7 +113,7 @@ const rows: [string, Support, string][] = [
   ...['global-auth-method', 'global-auth-signin', 'global-auth-signin-redirect-param', 'global-auth-response-headers', 'global-auth-request-redirect', 'global-auth-always-set-cookie']
     .map((name): [string, Support, string] => [name, 'supported', `As the \`${name.slice('global-'.length)}\` annotation.`]),
   ['global-auth-snippet', 'unsupported', 'nginx configuration; never applied.'],
-  ['global-auth-cache-key', 'unsupported', 'Every request asks the auth service.'], ['global-auth-cache-duration', 'unsupported', 'Every request asks the auth service.'],
+  ['global-auth-cache-key', 'supported', 'As the `auth-cache-key` annotation, for the global auth service.'], ['global-auth-cache-duration', 'supported', 'As the `auth-cache-duration` annotation (default `200 202 401 5m`).'],
   ['no-auth-locations', 'supported', 'Paths starting with one of these are never sent to the auth service (default `/.well-known/acme-challenge`).'],
   ['block-cidrs', 'unsupported', 'Use `denylist-source-range`.'], ['block-user-agents', 'unsupported', 'A RouteScript can block by User-Agent.'], ['block-referers', 'unsupported', 'A RouteScript can block by Referer.'],
   ['proxy-ssl-location-only', 'not-applicable', 'Backend TLS settings are per Ingress.'],

@@ -8,6 +8,7 @@ import { isRecord } from '../shared/guards.ts';
 import type { Identified } from '../shared/objects.ts';
 import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
+import { MAX_RATE_KB } from './rate-limit-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
 import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
@@ -73,6 +74,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
       case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
+      case 'global-auth-cache-key': case 'global-auth-cache-duration':
         break;
       // nginx's limit_req_status and limit_conn_status take 400..599.
       case 'limit-req-status-code': take(parseInteger(raw, 400, 599), (v) => (out.limitReqStatusCode = v)); break;
@@ -81,6 +83,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-redirect-from': case 'proxy-redirect-to': case 'proxy-cookie-path': case 'proxy-cookie-domain':
         rewrites[key] = raw;
         break;
+      case 'limit-rate': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRate = v)); break;
+      case 'limit-rate-after': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRateAfter = v)); break;
       default:
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);

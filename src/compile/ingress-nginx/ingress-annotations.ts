@@ -14,9 +14,9 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRewriteFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRateFilter, ResponseRewriteFilter, UrlMirrorFilter } from '../../model/table.ts';
 import { corsFilter } from './cors-annotations.ts';
-import { rateLimitFilter } from './rate-limit-annotations.ts';
+import { rateLimitFilter, responseRateFilter } from './rate-limit-annotations.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS } from './response-rewrite-annotations.ts';
 import { externalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { basicAuth, type SecretIndex } from './basic-auth-annotations.ts';
@@ -24,6 +24,7 @@ import { backendOverrides } from './backend-annotations.ts';
 import type { HeaderField, NginxSettings } from './settings.ts';
 import { customHeaders } from './custom-headers-annotations.ts';
 import { errorPagesOf, type NginxErrorPages } from './default-backend-annotations.ts';
+import { urlMirror } from './mirror-annotations.ts';
 import { parseSnippets, type ParsedSnippets, type SnippetSource } from './snippets.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, type Parsed } from './values.ts';
 
@@ -90,6 +91,10 @@ export interface NginxIngress {
   readonly errorPages: NginxErrorPages;
   /** `proxy-redirect-from`/`-to`, `proxy-cookie-path`, `proxy-cookie-domain`; null without a rewrite. */
   readonly responseRewrite: ResponseRewriteFilter | null;
+  /** `mirror-target` and its family; null without it. */
+  readonly mirror: UrlMirrorFilter | null;
+  /** `limit-rate` and `limit-rate-after` (or the ConfigMap's); null when responses are not paced. */
+  readonly responseRate: ResponseRateFilter | null;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -128,7 +133,7 @@ const NO_ERROR_PAGES: NginxErrorPages = Object.freeze({ backend: null, codes: nu
  * served (reported). An Ingress without any gets the settings' defaults. `secrets` are the
  * snapshot's, by `namespace/name`: `auth-secret` names one. `keyPairSecrets` are the
  * `namespace/name` of the Secrets with a `tls.crt` and `tls.key` (see backend-annotations.ts);
- * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` names one), and `services`
+ * `configMaps` the snapshot's, by `namespace/name` (`custom-headers` and `auth-proxy-set-headers` name one), and `services`
  * too (`default-backend` names one).
  */
 export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: NginxSettings, sink: DiagnosticSink, secrets: SecretIndex = NO_SECRETS, keyPairSecrets: ReadonlySet<string> = new Set(), configMaps: ReadonlyMap<string, Identified> = new Map(), services: ReadonlyMap<string, Identified> = new Map()): NginxIngress | RefusedIngress {
@@ -210,7 +215,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     }
   }
   // An auth-url that cannot be used must not leave what it protects open.
-  const own = externalAuth(id, raw, read, sink);
+  const own = externalAuth(id, raw, read, sink, configMaps);
   if (own === UNUSABLE_AUTH) return { refused: true };
   // The ConfigMap's global-auth-url covers every Ingress without an auth-url of its own.
   const global = own === null && read('enable-global-auth', parseBool, true) ? settings.globalAuth : null;
@@ -256,6 +261,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     rateLimit: rateLimitFilter(id, read, settings),
     errorPages: canary === null ? errorPagesOf(id, raw, read, services, sink) : NO_ERROR_PAGES,
     responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
+    mirror: canary === null ? urlMirror(read) : null,
+    responseRate: responseRateFilter(read, settings),
     raw,
   };
 }

@@ -206,6 +206,10 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.basicAuth !== null) after.push(a.basicAuth);
   // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.
   if (a.auth !== null && !settings.noAuthLocations.some((l) => p.path.path.startsWith(l))) after.push(a.auth);
+  // nginx's precontent phase: only a request the access checks let through is copied.
+  if (a.mirror !== null) after.push(a.mirror);
+  // limit_rate in the location: what goes back to the client is paced.
+  if (a.responseRate !== null) after.push(a.responseRate);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });

@@ -363,8 +363,9 @@ export function onRequest(req) {
 ### External authentication (\`auth-url\`)
 
 \`auth-url\` is supported: as in ingress-nginx, a subrequest with the client's headers goes to the
-auth service for every request, 2xx lets it through, a 401 redirects to \`auth-signin\`, and
-\`auth-response-headers\` are copied into the request. A RouteScript can do it with far fewer calls,
+auth service for every request — or, with \`auth-cache-key\`, once per key for \`auth-cache-duration\`
+— 2xx lets it through, a 401 redirects to \`auth-signin\`, \`auth-response-headers\` are copied into
+the request and \`auth-proxy-set-headers\` are sent to the service. A RouteScript can do it too,
 when a key of the request is enough to decide: \`ctx.lookup(key)\` asks a Service of the same namespace
 \`GET <path with the key>\` and gets back the body (200) or \`null\` (404); the script chooses the key —
 a session cookie, a bearer token — and decides from the answer:
@@ -404,7 +405,7 @@ $ signalbox script test external-auth.yaml --lookup s-1=alice --request '{"heade
 
 What it can do: any key the script derives from the request; several headers from one answer (return
 JSON from the service and \`JSON.parse\` it); a sign-in redirect, a 401 or a 403 as the script likes;
-far fewer calls than ingress-nginx, since answers are cached per key.
+far fewer calls than \`auth-url\` without \`auth-cache-key\`, since answers are cached per key.
 
 What it cannot do:
 

@@ -8,7 +8,7 @@
  * allow list says.
  */
 import { cidrProblem } from '../../model/check-rate-limit.ts';
-import type { RateLimitFilter, RateLimitRate } from '../../model/table.ts';
+import type { RateLimitFilter, RateLimitRate, ResponseRateFilter } from '../../model/table.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import type { Reader } from './ingress-annotations.ts';
 import type { NginxSettings } from './settings.ts';
@@ -43,6 +43,24 @@ export function rateLimitFilter(id: ObjectIdentity, read: Reader, settings: Ngin
     rateStatus: settings.limitReqStatusCode,
     connectionStatus: settings.limitConnStatusCode,
   };
+}
+
+/** The largest `limit-rate` / `limit-rate-after` taken, in kilobytes: 2^30 KB is a terabyte (per second). */
+export const MAX_RATE_KB = 2 ** 30;
+/** nginx's `k`: `limit_rate 64k` is 65,536 bytes per second. */
+const KB = 1024;
+
+/**
+ * The ResponseRate filter of `limit-rate` (kilobytes per second; 0 turns it off) and
+ * `limit-rate-after` (kilobytes), each defaulting to the ConfigMap's; null when the rate is 0.
+ * ingress-nginx writes them as nginx's `limit_rate <n>k` and `limit_rate_after <n>k`, so a
+ * kilobyte is 1024 bytes.
+ */
+export function responseRateFilter(read: Reader, settings: NginxSettings): ResponseRateFilter | null {
+  const kb = (text: string) => parseInteger(text, 0, MAX_RATE_KB);
+  const rate = read('limit-rate', kb, settings.limitRate);
+  if (rate === 0) return null;
+  return { type: 'ResponseRate', bytesPerSecond: rate * KB, afterBytes: read('limit-rate-after', kb, settings.limitRateAfter) * KB };
 }
 
 /**

@@ -52,6 +52,10 @@ export interface NginxSettings {
   readonly limitReqStatusCode: number;
   /** `limit-conn-status-code`: the status of a request over `limit-connections` (400..599). */
   readonly limitConnStatusCode: number;
+  /** `limit-rate`: kilobytes (1024 bytes) per second each response is paced to; 0: not paced. */
+  readonly limitRate: number;
+  /** `limit-rate-after`: kilobytes of each response sent before the pacing starts. */
+  readonly limitRateAfter: number;
   /**
    * `global-auth-url` and its keys: asked for every Ingress without an `auth-url` of its own (and
    * without `enable-global-auth: "false"`); `unusable` when the URL cannot be asked (those
@@ -104,6 +108,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   generateRequestId: false,
   limitReqStatusCode: 503,
   limitConnStatusCode: 503,
+  limitRate: 0,
+  limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze([]),
   proxySetHeaders: Object.freeze([]),
@@ -134,6 +140,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   generateRequestId: true,
   limitReqStatusCode: 503,
   limitConnStatusCode: 503,
+  limitRate: 0,
+  limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
   proxySetHeaders: Object.freeze([]),

@@ -57,6 +57,18 @@ export function forward(r: ProxyRequest, ctx: RouteContext): void {
   const mirrors = r.mirrors;
   if (mirrors !== null) for (const mirror of mirrors) sendMirror(mirror, req, state.clientIpOf, options, body);
   const exchange = new Exchange(r, ctx, options);
+  const urlMirrors = r.urlMirrors;
+  if (urlMirrors !== null && state.urlMirrors !== null) {
+    const h2 = cluster.policy.protocol === 'h2' || cluster.policy.protocol === 'h2c';
+    for (const mirror of urlMirrors) {
+      const copy = mirror.send(state.urlMirrors, r.routed!, req.method ?? 'GET', headers, body);
+      if (copy === null) continue;
+      // The HTTP/2 body already pipes the client's (h2RequestBody): tap it now, in the same tick.
+      // An HTTP/1.1 upstream reads it once connected: the exchange taps it then (bodyStarted).
+      if (h2) copy.tap(req);
+      exchange.addMirrorBody(copy);
+    }
+  }
   if (cluster.affinity !== null) {
     exchange.secure = listener.proto === 'https';
     exchange.setCookie = cluster.affinity.cookieFor(req.headers, upstream, exchange.secure);

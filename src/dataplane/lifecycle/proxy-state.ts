@@ -6,6 +6,7 @@ import type { PauseGates } from '../../pause/pause-gates.ts';
 import type { PathOptions } from '../../router/normalize-path.ts';
 import type { TrustedProxies } from '../server/trusted-proxies.ts';
 import type { AuthClient } from '../upstream/auth-client.ts';
+import type { UrlMirrorClient } from '../upstream/url-mirror-client.ts';
 import type { AccessLog } from './access-log.ts';
 import type { PreparedTable } from './prepared-table.ts';
 import type { ScriptHost } from './script-host.ts';
@@ -40,6 +41,8 @@ export interface ProxyState {
   readonly paths: PathOptions;
   /** Sends the ExternalAuth filters' subrequests (one connection pool per worker); null where they are not sent (500). */
   readonly externalAuth: AuthClient | null;
+  /** Sends the UrlMirror filters' copies (one connection pool per worker); null where none are sent. */
+  readonly urlMirrors: UrlMirrorClient | null;
   /** Where requests are held while paused; null where nothing is ever held. */
   readonly pauses: PauseGates | null;
   /**

@@ -1,5 +1,6 @@
 import type { Http2ServerResponse } from 'node:http2';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import type { UrlMirrorStep } from './filters/url-mirror.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError, answerScript, dropRequestBody, isHttp1 } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
@@ -70,6 +71,7 @@ export abstract class LifecycleRequest {
   #step = 0;
   #edits: UpstreamEdit[] | null = null;
   #mirrors: PreparedCluster[] | null = null;
+  #urlMirrors: UrlMirrorStep[] | null = null;
   /** The RouteScripts the request reached, with the request as each saw it (for their onResponse). */
   #reached: Map<ScriptBinding, ScriptRequest> | null = null;
 
@@ -120,6 +122,7 @@ export abstract class LifecycleRequest {
     this.#step = 0;
     this.#edits = null;
     this.#mirrors = null;
+    this.#urlMirrors = null;
     this.#reached = null;
     this.waited = waited;
     this.note = { pausedMs: performance.now() - waited.since };
@@ -159,6 +162,16 @@ export abstract class LifecycleRequest {
   /** The clusters that get a copy; null when none. */
   get mirrors(): readonly PreparedCluster[] | null {
     return this.#mirrors;
+  }
+
+  /** Marks the request for a copy to a URL (UrlMirror). */
+  addUrlMirror(mirror: UrlMirrorStep): void {
+    (this.#urlMirrors ??= []).push(mirror);
+  }
+
+  /** The URL mirrors that get a copy; null when none. */
+  get urlMirrors(): readonly UrlMirrorStep[] | null {
+    return this.#urlMirrors;
   }
 
   /** Records that `binding`'s onRequest ran (or was to run) on `view`. */

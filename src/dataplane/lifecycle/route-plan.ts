@@ -1,9 +1,10 @@
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
-import type { CompiledScript, Route } from '../../model/table.ts';
+import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
+import { UrlMirrorStep } from './filters/url-mirror.ts';
 import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { DefaultBackendStep } from './filters/default-backend.ts';
 import { BodyLimitStep } from './filters/body-limit.ts';
@@ -55,6 +56,8 @@ export class RoutePlan {
    * body to as it goes upstream. Null when the route has none (its bodies are not counted).
    */
   readonly bodyLimit: number | null;
+  /** The route's ResponseRate (the last one, should there be several); null: responses are not paced. */
+  readonly responseRate: ResponseRateFilter | null;
   /** `timeouts.requestMs`, 0 when not set. */
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
@@ -83,6 +86,7 @@ export class RoutePlan {
     const upstreamRewrites: ResponseRewriteStep[] = [];
     let bodyLimit: number | null = null;
     let fallback: RouteContext | null = null;
+    let responseRate: ResponseRateFilter | null = null;
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -102,6 +106,12 @@ export class RoutePlan {
           break;
         case 'RequestMirror':
           steps.push(new MirrorStep(parts.clusterFor(filter.cluster), filter.percent));
+          break;
+        case 'ResponseRate':
+          responseRate = filter;
+          break;
+        case 'UrlMirror':
+          steps.push(new UrlMirrorStep(filter));
           break;
         case 'ExternalAuth': {
           const auth = externalAuthSteps(filter);
@@ -150,6 +160,7 @@ export class RoutePlan {
     this.steps = steps.length === 0 ? null : steps;
     this.fallback = fallback;
     this.bodyLimit = bodyLimit;
+    this.responseRate = responseRate;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
     this.upstreamRewrites = upstreamRewrites.length === 0 ? null : upstreamRewrites;

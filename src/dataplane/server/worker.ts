@@ -28,6 +28,7 @@ import { SniContexts } from './tls/sni-contexts.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { UpstreamState } from '../upstream/upstream-state.ts';
 import { AuthClient } from '../upstream/auth-client.ts';
+import { UrlMirrorClient } from '../upstream/url-mirror-client.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
 import { TcpListeners } from '../streams/tcp-listeners.ts';
@@ -68,6 +69,8 @@ const state: ProxyState = {
   scripts,
   // One pool per worker for the ExternalAuth filters' services, closed at stop.
   externalAuth: new AuthClient(),
+  // And one for the UrlMirror filters' copies.
+  urlMirrors: new UrlMirrorClient(),
   paths: config.paths,
   pauses: new PauseGates(metrics.pause),
   draining: false,
@@ -209,6 +212,7 @@ async function stop(graceMs: number): Promise<void> {
   for (const session of h2Sessions) session.destroy();
   await upstreams.destroyAll();
   await state.externalAuth?.close();
+  await state.urlMirrors?.close();
   await scripts.dispose();
   state.accessLog.flush();
   send({ type: 'stopped' });

@@ -14,9 +14,11 @@ import type { ProxyRequest } from '../lifecycle/request.ts';
 import type { ResponseHead } from '../lifecycle/request-step.ts';
 import { answerHead, runResponsePhase, writeAnswer } from '../lifecycle/response-phase.ts';
 import type { RouteContext } from '../lifecycle/route-context.ts';
+import type { MirrorBody } from './mirror-body.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
 import { sendContinue } from '../lifecycle/expect-continue.ts';
+import { ResponsePacer } from './response-pacer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -102,6 +104,16 @@ export class Exchange {
   readonly #bodyLimit: number;
   /** Request body bytes read from the client so far (counted only under a limit). */
   #bodyBytes = 0;
+  /** The route's ResponseRate on this response; null when not paced. */
+  readonly #pacer: ResponsePacer | null;
+  /** Set while a paced response waits for its next bytes to be due. */
+  #paceTimer: NodeJS.Timeout | null = null;
+  /** The paused body waits for the client to drain (as well as, or instead of, the pacer). */
+  #awaitingDrain = false;
+  /** The end of a paced response that came before its last bytes' time was over. */
+  #pacedEnd: { readonly attempt: Attempt; readonly trailers: Headers } | null = null;
+  /** The bodies of the request's URL mirror copies, teed from the client's; null without any. */
+  #mirrorBodies: MirrorBody[] | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -133,6 +145,8 @@ export class Exchange {
     // exactly by the parsers. Counting anyway costs an addition per chunk and covers chunked bodies
     // and HTTP/2 streams without content-length alike.
     this.#bodyLimit = options.body === null ? 0 : (request.routed!.plan.bodyLimit ?? 0);
+    const rate = request.routed!.plan.responseRate;
+    this.#pacer = rate === null ? null : new ResponsePacer(rate.bytesPerSecond, rate.afterBytes);
   }
 
   /** The attempt has its upstream connection: the request body is read from now on. */
@@ -146,8 +160,22 @@ export class Exchange {
     // upstream from signalbox's HTTP/1.1 client (undici's HTTP/2 client may send that one chunk
     // before the abort).
     if (this.#bodyLimit !== 0) this.req.on('data', this.#countBody);
+    if (this.#mirrorBodies !== null) for (const copy of this.#mirrorBodies) copy.tap(this.req);
     // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
     this.req.once('timeout', this.#onSocketIdle);
+  }
+
+  /** Adds the body of a URL mirror's copy, fed from the client's body as the original reads it. */
+  addMirrorBody(copy: MirrorBody): void {
+    (this.#mirrorBodies ??= []).push(copy);
+  }
+
+  /** The original is done with the body: copies that got all of it end, the others are cut off. */
+  #untapMirrors(): void {
+    const copies = this.#mirrorBodies;
+    if (copies === null) return;
+    this.#mirrorBodies = null;
+    for (const copy of copies) copy.untap();
   }
 
   /** A chunk of the request body went upstream. */
@@ -157,6 +185,7 @@ export class Exchange {
 
   /** The whole request went upstream. */
   bodySent(): void {
+    this.#untapMirrors();
     if (!this.#bodyReading) return;
     this.#bodyReading = false;
     this.#bodyTimer?.stop();
@@ -317,19 +346,40 @@ export class Exchange {
       this.#held.push(chunk);
       return;
     }
-    if (this.#bytes === 0 && chunk.length === this.#expected) {
+    if (this.#bytes === 0 && chunk.length === this.#expected && this.#pacer === null) {
       // The common small response: head and body leave together at end().
       this.#bytes = chunk.length;
       this.#whole = chunk;
       return;
     }
     this.#bytes += chunk.length;
-    if (!(this.res as ServerResponse).write(chunk)) {
-      controller.pause();
+    const taken = (this.res as ServerResponse).write(chunk);
+    // A paced response reads no more from the upstream until its next bytes are due: backpressure
+    // holds the rest there, nothing is buffered here.
+    const waitMs = this.#pacer === null ? 0 : this.#pacer.wrote(chunk.length);
+    if (taken && waitMs === 0) return;
+    controller.pause();
+    if (waitMs > 0) {
+      // Held chunks written in a row each ask for a wait: the latest, the longest, stands.
+      if (this.#paceTimer !== null) clearTimeout(this.#paceTimer);
+      this.#paceTimer = setTimeout(() => {
+        this.#paceTimer = null;
+        if (this.#done) return;
+        const ended = this.#pacedEnd;
+        if (ended !== null) {
+          this.#pacedEnd = null;
+          return this.responseEnd(ended.attempt, ended.trailers);
+        }
+        if (!this.#awaitingDrain) controller.resume();
+      }, waitMs);
+    }
+    if (!taken) {
+      this.#awaitingDrain = true;
       if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
       this.res.once('drain', () => {
+        this.#awaitingDrain = false;
         this.#stall?.drained();
-        controller.resume();
+        if (this.#paceTimer === null) controller.resume();
       });
     }
   }
@@ -337,6 +387,11 @@ export class Exchange {
   responseEnd(attempt: Attempt, trailers: Headers): void {
     if (this.#held !== null) {
       this.#heldEnd = { attempt, trailers };
+      return;
+    }
+    // A paced response ends once its last bytes are due, not sooner.
+    if (this.#paceTimer !== null) {
+      this.#pacedEnd = { attempt, trailers };
       return;
     }
     const res = this.res;
@@ -462,6 +517,7 @@ export class Exchange {
     this.#releaseReplay();
     failed.abandon();
     this.#done = true;
+    this.#untapMirrors();
     this.cluster.counters.active--;
     this.res.off('close', this.#onClientClose);
     this.#stopRequestTimer();
@@ -473,6 +529,10 @@ export class Exchange {
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
     this.#releaseReplay();
+    if (this.#paceTimer !== null) {
+      clearTimeout(this.#paceTimer);
+      this.#paceTimer = null;
+    }
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();

@@ -8,6 +8,7 @@ import type { ClientRequest } from '../proxy-state.ts';
 import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep, ResponseHead, ResponseStep, UpstreamEdit } from '../request-step.ts';
 import { hostName } from '../script-request.ts';
+import { AuthCache } from './auth-cache.ts';
 import { expandVariables, signinLocation } from './signin-url.ts';
 
 /** The statuses nginx's `add_header` (without `always`) adds the auth answer's Set-Cookie to. */
@@ -22,6 +23,9 @@ const NOT_FORWARDED: readonly string[] = [
   'content-length', 'x-forwarded-proto', 'x-forwarded-for', 'x-original-url', 'x-original-uri',
   'x-original-method', 'x-scheme', 'x-sent-from', 'x-auth-request-redirect',
 ];
+
+/** The outcome counter of a decision taken from the cache, already counted. */
+const NOT_COUNTED = { labels: () => ({ inc: () => {} }) } as unknown as Counter<'outcome'>;
 
 /** The Set-Cookie fields of each request's auth answer, for the response step of the same filter. */
 type CookieJar = WeakMap<LifecycleRequest, readonly string[]>;
@@ -38,6 +42,7 @@ type CookieJar = WeakMap<LifecycleRequest, readonly string[]>;
  * - 403: 403;
  * - any other status, a timeout, a service that cannot be reached or an answer too large: 500
  *   (`auth-failed`).
+ * With `cache`, an answer kept for the request's key decides without asking (auth-cache.ts).
  * A client that leaves while the subrequest is pending cancels it. The answer's Set-Cookie fields
  * reach the client through {@link ExternalAuthCookieStep}, in the response phase.
  */
@@ -53,9 +58,12 @@ export class ExternalAuthStep implements RequestStep {
   readonly #dropped: ReadonlySet<string>;
   readonly #copied: ReadonlySet<string>;
   readonly #cookies: CookieJar;
+  /** The answers kept for reuse (`cache`); null when every request asks. */
+  readonly #cache: AuthCache | null;
 
   constructor(filter: ExternalAuthFilter, cookies: CookieJar) {
     this.#filter = filter;
+    this.#cache = filter.cache === undefined ? null : new AuthCache(filter.cache);
     this.#variables = filter.url.includes('$');
     // With variables, a placeholder host stands for the request's until it is known.
     this.#authHost = URL.parse(this.#variables ? filter.url.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, 'x') : filter.url)?.hostname ?? null;
@@ -90,12 +98,24 @@ export class ExternalAuthStep implements RequestStep {
         return false;
       }
     }
+    const cache = this.#cache;
+    const key = cache === null ? null : cache.keyOf(r, url);
+    if (key !== null) {
+      const kept = cache!.get(key);
+      if (kept !== null) {
+        outcomes.labels('cached').inc();
+        // Counted once, as `cached`: no subrequest was sent.
+        this.#after(r, kept, NOT_COUNTED);
+        return false;
+      }
+    }
     const cancel = new AbortController();
     const stopWatching = whenClientLeaves(r.req, () => cancel.abort());
     client.send({ url, method: f.method, headers: this.#headers(r, authHost!), timeoutMs: f.timeoutMs, signal: cancel.signal }).then(
       (answer) =>
         r.guarded(() => {
           stopWatching();
+          if (key !== null && answer.kind === 'answer') cache!.put(key, answer);
           this.#after(r, answer, outcomes);
         }),
       // send() turns every failure into an answer: only a bug lands here, and fails this request alone.
