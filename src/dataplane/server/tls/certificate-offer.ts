@@ -1,5 +1,6 @@
 import type { RoutingTable } from '../../../model/table.ts';
 import { isOnSocket, type SocketPlace } from '../../lifecycle/socket-listeners.ts';
+import { ClientAuthHosts } from './client-auth-hosts.ts';
 
 /** The certificates one TLS socket offers for one table. */
 export interface CertificateOffer {
@@ -10,6 +11,8 @@ export interface CertificateOffer {
    * the data plane's default certificate.
    */
   readonly fallback: string | null;
+  /** The SNI names whose handshakes ask for a client certificate (the hosts of its HTTPS listeners that check one). */
+  readonly clientAuth: ClientAuthHosts;
 }
 
 /**
@@ -22,7 +25,8 @@ export interface CertificateOffer {
  */
 export function certificateOffer(table: RoutingTable, socket: SocketPlace): CertificateOffer {
   const listeners = table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket));
-  if (listeners.length === 0) return { certificates: socket.own ? null : [], fallback: null };
+  const clientAuth = new ClientAuthHosts(table, new Set(listeners.map((l) => l.name)));
+  if (listeners.length === 0) return { certificates: socket.own ? null : [], fallback: null, clientAuth };
   let certificates: string[] | null = [];
   for (const l of listeners) {
     const list = l.tls?.certificates ?? null;
@@ -30,5 +34,5 @@ export function certificateOffer(table: RoutingTable, socket: SocketPlace): Cert
     else if (certificates !== null) for (const name of list) if (!certificates.includes(name)) certificates.push(name);
   }
   const catchAll = listeners.find((l) => l.hostname === null && (l.tls?.certificates?.length ?? 0) > 0);
-  return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null };
+  return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null, clientAuth };
 }
