@@ -107,7 +107,7 @@ function certificates(text: string): string | null {
 
 function verifyMode(text: string): Parsed<'on' | 'off' | 'optional' | 'optional_no_ca'> {
   const t = text.trim();
-  return MODES.has(t) ? { ok: true, value: t as 'on' } : { ok: false, message: `${JSON.stringify(text)} is not on, off, optional or optional_no_ca (on is used, as ingress-nginx does)` };
+  return MODES.has(t) ? { ok: true, value: t as 'on' } : { ok: false, message: `${JSON.stringify(text)} is not on, off, optional or optional_no_ca (the default, on, applies)` };
 }
 
 function depthValue(text: string): Parsed<number> {
