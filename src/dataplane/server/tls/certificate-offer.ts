@@ -11,8 +11,6 @@ export interface CertificateOffer {
    * the data plane's default certificate.
    */
   readonly fallback: string | null;
-  /** The SNI names whose handshakes ask for a client certificate (the hosts of its HTTPS listeners that check one). */
-  readonly clientAuth: ClientAuthHosts;
 }
 
 /**
@@ -25,8 +23,7 @@ export interface CertificateOffer {
  */
 export function certificateOffer(table: RoutingTable, socket: SocketPlace): CertificateOffer {
   const listeners = table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket));
-  const clientAuth = new ClientAuthHosts(table, new Set(listeners.map((l) => l.name)));
-  if (listeners.length === 0) return { certificates: socket.own ? null : [], fallback: null, clientAuth };
+  if (listeners.length === 0) return { certificates: socket.own ? null : [], fallback: null };
   let certificates: string[] | null = [];
   for (const l of listeners) {
     const list = l.tls?.certificates ?? null;
@@ -34,5 +31,10 @@ export function certificateOffer(table: RoutingTable, socket: SocketPlace): Cert
     else if (certificates !== null) for (const name of list) if (!certificates.includes(name)) certificates.push(name);
   }
   const catchAll = listeners.find((l) => l.hostname === null && (l.tls?.certificates?.length ?? 0) > 0);
-  return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null, clientAuth };
+  return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null };
+}
+
+/** The SNI names whose handshakes on a TLS socket ask for a client certificate: the hosts of its HTTPS listeners that check one. */
+export function clientAuthOffer(table: RoutingTable, socket: SocketPlace): ClientAuthHosts {
+  return new ClientAuthHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
 }

@@ -35,8 +35,11 @@ export class SniContexts {
     this.#fallbackPair = defaultCert;
   }
 
-  /** Serves `offer` from now on, with the worker's loaded certificates. */
-  update(contexts: CertificateContexts, offer: CertificateOffer): void {
+  /**
+   * Serves `offer` from now on, with the worker's loaded certificates; the names of `clientAuth`
+   * ask for a client certificate (see clientAuthContext).
+   */
+  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null): void {
     const byName = new Map<string, SecureContext>();
     const pairByName = new Map<string, PemPair>();
     const offered = offer.certificates === null ? contexts.all : offer.certificates.flatMap((name) => contexts.get(name) ?? []);
@@ -50,7 +53,7 @@ export class SniContexts {
     const fallback = offer.fallback === null ? undefined : contexts.get(offer.fallback);
     this.#byName = byName;
     this.#pairByName = pairByName;
-    this.#clientAuth = offer.clientAuth.active ? offer.clientAuth : null;
+    this.#clientAuth = clientAuth?.active === true ? clientAuth : null;
     this.#fallback = fallback?.context ?? this.#default;
     this.#fallbackPair = fallback === undefined ? this.#defaultPair : fallback.certificate;
   }
