@@ -9,10 +9,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
-import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
+import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -76,33 +77,57 @@ describe('client-certificate authentication (auth-tls-*)', () => {
       req.end();
     });
 
+  /** The response head of one request on an HTTP/2 session. */
+  const h2request = async (session: ClientHttp2Session, authority: string): Promise<IncomingHttpHeaders> => {
+    const stream = session.request({ ':path': '/', ':authority': authority });
+    const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+    stream.resume();
+    await once(stream, 'end');
+    return headers;
+  };
+  const h2session = (sni: string, cert?: Pair): ClientHttp2Session =>
+    h2connect(`https://127.0.0.1:${httpsPort}`, { servername: sni, rejectUnauthorized: false, ...(cert === undefined ? {} : { cert: cert.certPem, key: cert.keyPem }) });
+  /** One HTTP/2 request on a session of its own. */
+  const h2get = async (sni: string, authority: string, cert?: Pair): Promise<IncomingHttpHeaders> => {
+    const session = h2session(sni, cert);
+    try {
+      return await h2request(session, authority);
+    } finally {
+      session.close();
+    }
+  };
+
   /** The request the upstream saw last, if it is newer than `before`. */
   const arrived = (before: number): TestUpstream['seen'][number] | undefined => (app.seen.length > before ? app.seen[app.seen.length - 1] : undefined);
 
   before(async () => {
     app = await startUpstream('app');
     dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [
-      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
-      ...serviceWithEndpoints('app', [{ port: app.port }]),
-      tlsSecret('server-tls', pki.server.certPem, pki.server.keyPem),
-      caSecret('client-ca', { 'ca.crt': pki.caPem }),
-      caSecret('client-ca-crl', { 'ca.crt': pki.caPem, 'ca.crl': pki.crlPem }),
-      caSecret('chain-ca', { 'ca.crt': pki.chainCaPem }),
-      ingress('secure', 'secure.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-pass-certificate-to-upstream': 'true' }),
-      ingress('optional', 'optional.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'optional' }),
-      ingress('noca', 'noca.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'optional_no_ca' }),
-      ingress('cn', 'cn.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-match-cn': 'CN=client1' }),
-      ingress('errors', 'errors.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-error-page': 'https://errors.example.org/cert-needed' }),
-      ingress('crl', 'crl.example', { 'auth-tls-secret': 'default/client-ca-crl' }),
-      ingress('chain', 'chain.example', { 'auth-tls-secret': 'default/chain-ca' }),
-      ingress('chain2', 'chain2.example', { 'auth-tls-secret': 'default/chain-ca', 'auth-tls-verify-depth': '2' }),
-      ingress('public', 'public.example', {}),
-    ]);
+    await writeManifests(dir, 'a.yaml', objects(pki.caPem));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     httpsPort = Number(new URL(proxy.https).port);
     httpPort = Number(new URL(proxy.http).port);
   });
+
+  /** The manifests, with `caPem` as the client-ca Secret's CA. */
+  const objects = (caPem: string): object[] => [
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+    ...serviceWithEndpoints('app', [{ port: app.port }]),
+    tlsSecret('server-tls', pki.server.certPem, pki.server.keyPem),
+    caSecret('client-ca', { 'ca.crt': caPem }),
+    caSecret('client-ca-crl', { 'ca.crt': pki.caPem, 'ca.crl': pki.crlPem }),
+    caSecret('chain-ca', { 'ca.crt': pki.chainCaPem }),
+    ingress('secure', 'secure.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-pass-certificate-to-upstream': 'true' }),
+    ingress('optional', 'optional.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'optional' }),
+    ingress('noca', 'noca.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'optional_no_ca' }),
+    ingress('cn', 'cn.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-match-cn': 'CN=client1' }),
+    ingress('errors', 'errors.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-error-page': 'https://errors.example.org/cert-needed' }),
+    ingress('crl', 'crl.example', { 'auth-tls-secret': 'default/client-ca-crl' }),
+    ingress('chain', 'chain.example', { 'auth-tls-secret': 'default/chain-ca' }),
+    ingress('chain2', 'chain2.example', { 'auth-tls-secret': 'default/chain-ca', 'auth-tls-verify-depth': '2' }),
+    ingress('public', 'public.example', {}),
+  ];
+
   after(async () => {
     await proxy?.stop();
     await app?.close();
@@ -226,18 +251,6 @@ describe('client-certificate authentication (auth-tls-*)', () => {
   });
 
   it('HTTP/2: served with the check on its own connection, 421 for its host on a connection made for another', async () => {
-    const h2get = async (sni: string, authority: string, cert?: Pair): Promise<IncomingHttpHeaders> => {
-      const session = h2connect(`https://127.0.0.1:${httpsPort}`, { servername: sni, rejectUnauthorized: false, ...(cert === undefined ? {} : { cert: cert.certPem, key: cert.keyPem }) });
-      try {
-        const stream = session.request({ ':path': '/', ':authority': authority });
-        const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
-        stream.resume();
-        await once(stream, 'end');
-        return headers;
-      } finally {
-        session.close();
-      }
-    };
     let seen = app.seen.length;
     assert.equal((await h2get('secure.example', 'secure.example', pki.client))[':status'], 200);
     assert.equal(arrived(seen)!.headers['ssl-client-subject-dn'], 'CN=client1,O=Example');
@@ -245,6 +258,20 @@ describe('client-certificate authentication (auth-tls-*)', () => {
     seen = app.seen.length;
     const misdirected = await h2get('public.example', 'secure.example', pki.client);
     assert.equal(misdirected[':status'], 421);
+    assert.equal(app.seen.length, seen);
+  });
+
+  it('an upgrade (WebSocket) to a host that checks is refused without a certificate, as any request', async () => {
+    const seen = app.seen.length;
+    const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, servername: 'secure.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    await once(socket, 'secureConnect');
+    socket.end('GET /ws HTTP/1.1\r\nHost: secure.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    await once(socket, 'close');
+    assert.match(text, /^HTTP\/1\.1 400 /);
+    assert.match(text, /x-signalbox-error: client-certificate-required/i);
     assert.equal(app.seen.length, seen);
   });
 
@@ -265,5 +292,26 @@ describe('client-certificate authentication (auth-tls-*)', () => {
     assert.match(asked, /CertificateRequest/);
     assert.match(asked, /Acceptable client certificate CA names\s+CN ?= ?signalbox client CA/);
     for (const sni of ['public.example', 'unknown.example']) assert.doesNotMatch(await handshake(sni), /CertificateRequest/, sni);
+  });
+
+  // Last: it changes the CA Secret.
+  it('a connection verified under a CA the host no longer trusts is not served: 421, and new connections use the new CA', async () => {
+    const session = h2session('secure.example', pki.client);
+    try {
+      assert.equal((await h2request(session, 'secure.example'))[':status'], 200);
+      const rotated = makeClientPki(HOSTS);
+      const next = proxy.nextTable();
+      await writeManifests(dir, 'a.yaml', objects(rotated.caPem));
+      await next;
+      const seen = app.seen.length;
+      assert.equal((await h2request(session, 'secure.example'))[':status'], 421);
+      assert.equal(app.seen.length, seen);
+      assert.equal((await get('secure.example', 'secure.example', pki.client)).status, 400);
+      assert.equal((await get('secure.example', 'secure.example', rotated.client)).status, 200);
+      // The hosts that kept their CA keep serving the connections verified for them.
+      assert.equal((await h2get('crl.example', 'crl.example', pki.client))[':status'], 200);
+    } finally {
+      session.close();
+    }
   });
 });
