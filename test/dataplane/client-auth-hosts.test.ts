@@ -59,9 +59,9 @@ describe('ClientAuthHosts', () => {
 });
 
 describe('rfc2253', () => {
-  it('writes the last RDN first, comma-separated, with RFC 2253 specials escaped', () => {
-    assert.equal(rfc2253('C=DE\nO=Example, Inc.\nCN=client1'), 'CN=client1,O=Example\\, Inc.,C=DE');
-    assert.equal(rfc2253('CN=#hash+plus'), 'CN=\\#hash\\+plus');
+  it('writes the last RDN first, comma-separated, as openssl -nameopt RFC2253 does', () => {
+    // What X509Certificate.subject gives for -subj '/C=DE/O=Example, Inc./CN=client;1 "x"'.
+    assert.equal(rfc2253('C=DE\nO=Example\\, Inc.\nCN=client\\;1 \\"x\\"'), 'CN=client\\;1 \\"x\\",O=Example\\, Inc.,C=DE');
     assert.equal(rfc2253(''), '');
   });
 });

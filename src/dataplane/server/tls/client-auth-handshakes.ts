@@ -154,18 +154,10 @@ function bundle(caPem: string): X509Certificate[] {
 }
 
 /**
- * Node's one-attribute-a-line DN (`C=US\nO=Example\nCN=client`, the certificate's order) as RFC
- * 2253 writes it, as nginx's `$ssl_client_s_dn`: last RDN first, comma-separated, specials escaped.
+ * Node's one-attribute-a-line DN (`C=US\nO=Example\, Inc.\nCN=client`: the certificate's order,
+ * values already escaped as RFC 2253 says) as RFC 2253 writes it, as nginx's `$ssl_client_s_dn`:
+ * the last RDN first, comma-separated (`CN=client,O=Example\, Inc.,C=US`).
  */
 export function rfc2253(dn: string): string {
-  return dn
-    .split('\n')
-    .filter((line) => line !== '')
-    .reverse()
-    .map((line) => {
-      const eq = line.indexOf('=');
-      const value = line.slice(eq + 1).replace(/[,+"\\<>;]/g, (c) => `\\${c}`).replace(/^[ #]|\s$/g, (c) => `\\${c}`);
-      return `${line.slice(0, eq)}=${value}`;
-    })
-    .join(',');
+  return dn.split('\n').filter((line) => line !== '').reverse().join(',');
 }
