@@ -265,7 +265,7 @@ describe('client-certificate authentication (auth-tls-*)', () => {
     const seen = app.seen.length;
     const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, servername: 'secure.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
     await once(socket, 'secureConnect');
-    socket.end('GET /ws HTTP/1.1\r\nHost: secure.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    socket.write('GET /ws HTTP/1.1\r\nHost: secure.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (c: string) => (text += c));
@@ -292,6 +292,29 @@ describe('client-certificate authentication (auth-tls-*)', () => {
     assert.match(asked, /CertificateRequest/);
     assert.match(asked, /Acceptable client certificate CA names\s+CN ?= ?signalbox client CA/);
     for (const sni of ['public.example', 'unknown.example']) assert.doesNotMatch(await handshake(sni), /CertificateRequest/, sni);
+  });
+
+  it('never resumes a TLS session on a host that checks: each handshake verifies the certificate again (TLS 1.2 and 1.3)', async () => {
+    const handshake = async (maxVersion: 'TLSv1.2' | 'TLSv1.3', session?: Buffer): Promise<{ reused: boolean; status: string; session: Buffer | undefined }> => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, servername: 'secure.example', rejectUnauthorized: false, maxVersion, ALPNProtocols: ['http/1.1'], cert: pki.client.certPem, key: pki.client.keyPem, ...(session === undefined ? {} : { session }) });
+      let issued: Buffer | undefined;
+      socket.on('session', (s: Buffer) => (issued = s));
+      await once(socket, 'secureConnect');
+      const reused = socket.isSessionReused();
+      // Not end(): a TLS close_notify before the answer ends the exchange.
+      socket.write('GET / HTTP/1.1\r\nHost: secure.example\r\nConnection: close\r\n\r\n');
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (text += c));
+      await once(socket, 'close');
+      return { reused, status: text.split('\r\n')[0] ?? '', session: issued };
+    };
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const first = await handshake(version);
+      assert.equal(first.status, 'HTTP/1.1 200 OK');
+      const again = await handshake(version, first.session);
+      assert.deepEqual([again.reused, again.status], [false, 'HTTP/1.1 200 OK'], version);
+    }
   });
 
   // Last: it changes the CA Secret.

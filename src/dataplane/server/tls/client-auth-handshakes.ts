@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import { createServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Server as TlsServer } from 'node:tls';
 import type { ClientAuthHost } from './client-auth-hosts.ts';
-import type { SniContexts } from './sni-contexts.ts';
+import { NO_RESUMPTION, type SniContexts } from './sni-contexts.ts';
 
 /** What the handshake of a connection said about the client's certificate. */
 export interface VerifiedClient {
@@ -74,6 +74,8 @@ export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: options.minVersion,
     handshakeTimeout: options.timeoutMs > 0 ? options.timeoutMs : 30_000,
+    // A resumed session would be served without the SNI callback choosing the host's CA.
+    secureOptions: NO_RESUMPTION,
     SNICallback,
   });
   server.on('secureConnection', (socket: TLSSocket) => {

@@ -1,7 +1,16 @@
+import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateContexts } from './certificate-contexts.ts';
 import type { CertificateOffer } from './certificate-offer.ts';
 import type { ClientAuthHost, ClientAuthHosts } from './client-auth-hosts.ts';
+
+/**
+ * No session tickets where a client certificate is asked for: a resumed session skips the choice of
+ * the context by SNI, and would carry a verification made under a CA the host may no longer trust
+ * (see client-auth-handshakes.ts). Without tickets and without a session cache (Node keeps none)
+ * every such handshake verifies the certificate again.
+ */
+export const NO_RESUMPTION = constants.SSL_OP_NO_TICKET;
 
 /** A certificate and key in PEM, as a TLS server's own options take them. */
 export interface PemPair {
@@ -94,7 +103,7 @@ export class SniContexts {
     if (context === undefined) {
       // Few hosts check client certificates; a stale entry goes when the cache outgrows them.
       if (this.#authContexts.size >= 256) this.#authContexts.clear();
-      context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, ca: caPem, ...(crlPem === null ? {} : { crl: crlPem }) });
+      context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, ca: caPem, ...(crlPem === null ? {} : { crl: crlPem }), secureOptions: NO_RESUMPTION });
       this.#authContexts.set(key, context);
     }
     return { context, host };
