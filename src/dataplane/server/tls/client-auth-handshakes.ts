@@ -79,8 +79,9 @@ export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options
     SNICallback,
   });
   server.on('secureConnection', (socket: TLSSocket) => {
-    const host = (socket as Marked)[PENDING] ?? sni.clientAuthFor(socket.servername || '');
-    if (host === null || host === undefined) return void socket.destroy();
+    // Only a handshake whose context the SNI callback chose was verified against the host's CA.
+    const host = (socket as Marked)[PENDING];
+    if (host === undefined) return void socket.destroy();
     (socket as Marked)[VERIFIED] = verification(socket, host);
     https.emit('secureConnection', socket);
   });
