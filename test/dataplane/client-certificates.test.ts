@@ -21,7 +21,7 @@ import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 import { makeClientPki, type Pair } from '../helpers/client-pki.ts';
 
 const NGINX = 'nginx.ingress.kubernetes.io/';
-const HOSTS = ['secure.example', 'optional.example', 'noca.example', 'cn.example', 'errors.example', 'crl.example', 'chain.example', 'chain2.example', 'public.example'];
+const HOSTS = ['secure.example', 'optional.example', 'noca.example', 'cn.example', 'errors.example', 'errpath.example', 'crl.example', 'chain.example', 'chain2.example', 'public.example'];
 
 function ingress(name: string, host: string, annotations: Record<string, string>): object {
   return {
@@ -122,6 +122,7 @@ describe('client-certificate authentication (auth-tls-*)', () => {
     ingress('noca', 'noca.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'optional_no_ca' }),
     ingress('cn', 'cn.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-match-cn': 'CN=client1' }),
     ingress('errors', 'errors.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-error-page': 'https://errors.example.org/cert-needed' }),
+    ingress('errpath', 'errpath.example', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-error-page': '/certificate-needed.html' }),
     ingress('crl', 'crl.example', { 'auth-tls-secret': 'default/client-ca-crl' }),
     ingress('chain', 'chain.example', { 'auth-tls-secret': 'default/chain-ca' }),
     ingress('chain2', 'chain2.example', { 'auth-tls-secret': 'default/chain-ca', 'auth-tls-verify-depth': '2' }),
@@ -213,6 +214,17 @@ describe('client-certificate authentication (auth-tls-*)', () => {
       assert.equal(res.headers.location, 'https://errors.example.org/cert-needed');
     }
     assert.equal((await get('errors.example', 'errors.example', pki.client)).status, 200);
+  });
+
+  it('an error page that is a path of the host is served to those sent there, not sent there again', async () => {
+    const sent = await get('errpath.example', 'errpath.example', undefined, {}, '/private');
+    assert.equal(sent.status, 302);
+    assert.equal(sent.headers.location, '/certificate-needed.html');
+    const seen = app.seen.length;
+    assert.equal((await get('errpath.example', 'errpath.example', undefined, {}, '/certificate-needed.html')).status, 200);
+    const page = arrived(seen)!;
+    assert.equal(page.url, '/certificate-needed.html');
+    assert.equal(page.headers['ssl-client-verify'], 'NONE');
   });
 
   it('verify depth: a certificate under an intermediate needs depth 2', async () => {

@@ -64,7 +64,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('auth-signin', 'High', 'supported', 'A 401 from the auth service becomes a 302 to this URL with `rd=` the original URL.'),
   row('auth-signin-redirect-param', 'Medium', 'supported', 'The name of the `rd` parameter.'),
   row('auth-snippet', 'Critical', 'unsupported', 'A snippet of nginx configuration; refused (see Snippets).'),
-  row('auth-tls-error-page', 'High', 'supported', 'A request without a valid client certificate is redirected there (302) instead of answered 400.'),
+  row('auth-tls-error-page', 'High', 'supported', 'A request without a valid client certificate is redirected there (302) instead of answered 400; a path of the host is then served to such clients, as nginx\'s internal redirect serves it.'),
   row('auth-tls-match-cn', 'High', 'supported', 'A pattern (`CN=…`) searched for in the subject DN (RFC 2253, `CN=client,O=Example`); no match is 403. Run by the linear-time engine (docs/regular-expressions.md); one it refuses refuses the Ingress.'),
   row('auth-tls-pass-certificate-to-upstream', 'Low', 'supported', 'The client certificate goes upstream in `ssl-client-cert`, URL-escaped PEM.'),
   row('auth-tls-secret', 'Medium', 'differs', 'Verified at TLS termination against the Secret\'s `ca.crt` (and `ca.crl`), the Ingress\'s namespace only; only handshakes for such hosts ask for a certificate, and a request for one on a connection made for another name gets 421. Differs: plain HTTP to such a host is answered as without a certificate (400) unless redirected to HTTPS; nginx serves it unchecked.'),

@@ -6,7 +6,7 @@
  *   another CA since) is answered 421 Misdirected Request (RFC 9110 §15.5.20): the Host of a request
  *   never gets it around the check, and the client retries on a connection of its own;
  * - no certificate where one is required, or one that did not verify (unless `optional_no_ca`):
- *   400, as nginx (or a 302 to the error page);
+ *   400, as nginx (or a 302 to the error page; one that is a path of the host is served to them);
  * - a subject DN without a match of `matchCN`: 403;
  * - else the upstream is told what was verified: `ssl-client-verify`, `ssl-client-subject-dn`,
  *   `ssl-client-issuer-dn`, and `ssl-client-cert` (URL-escaped PEM) when asked. The client's own
@@ -30,6 +30,8 @@ export class ClientAuthCheck {
   readonly #match: RegExp | null;
   /** The route sends plain HTTP to HTTPS: nothing of such a request goes upstream. */
   readonly #redirectsPlain: boolean;
+  /** An error page that is a path of the host: served to the clients sent there (else they would be sent again). */
+  readonly #pagePath: string | null;
 
   constructor(host: ClientAuthHost, route: Route) {
     this.#host = host;
@@ -38,6 +40,7 @@ export class ClientAuthCheck {
     // compile checked the pattern; one that does not compile here matches no subject (fails closed).
     this.#match = compiled === null ? null : compiled.ok ? compiled.regex : /(?!)/;
     this.#redirectsPlain = route.filters.some((f) => f.type === 'RequestRedirect' && f.scheme === 'https');
+    this.#pagePath = host.auth.errorPage?.startsWith('/') === true ? host.auth.errorPage : null;
   }
 
   /** True: go on with the route. False: the request was answered. */
@@ -55,7 +58,8 @@ export class ClientAuthCheck {
       client = verified;
     }
     const mode = this.#auth.verify;
-    if (!client.verified) {
+    // nginx serves an error page that is a path by an internal redirect, unchecked: so is it here.
+    if (!client.verified && r.routed!.path !== this.#pagePath) {
       if (!client.present && mode === 'on') return this.#refuse(r, 'client-certificate-required');
       if (client.present && mode !== 'optional_no_ca') return this.#refuse(r, 'client-certificate-invalid');
     }
