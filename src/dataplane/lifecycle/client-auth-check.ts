@@ -2,9 +2,10 @@
  * The client-certificate check of a host (`VirtualHost.clientAuth`), made on each of its requests
  * before the route's filters, from what the connection's handshake verified
  * (client-auth-handshakes.ts):
- * - a connection whose handshake was not for this host (another SNI name, none, or this host with
- *   another CA since) is answered 421 Misdirected Request (RFC 9110 §15.5.20): the Host of a request
- *   never gets it around the check, and the client retries on a connection of its own;
+ * - a connection whose handshake was for another SNI name (or for this host with another CA since)
+ *   is answered 421 Misdirected Request (RFC 9110 §15.5.20): the Host of a request never gets it
+ *   around the check, and the client retries on a connection of its own, as nginx has it; one
+ *   without SNI, which could not be asked for a certificate, is checked as one that sent none;
  * - no certificate where one is required, or one that did not verify (unless `optional_no_ca`):
  *   400, as nginx (or a 302 to the error page; one that is a path of the host is served to them);
  * - a subject DN without a match of `matchCN`: 403;
@@ -32,6 +33,8 @@ export class ClientAuthCheck {
   readonly #redirectsPlain: boolean;
   /** An error page that is a path of the host: served to the clients sent there (else they would be sent again). */
   readonly #pagePath: string | null;
+  /** A connection that sent no certificate: plain HTTP, or a handshake without SNI. */
+  readonly #none: VerifiedClient;
 
   constructor(host: ClientAuthHost, route: Route) {
     this.#host = host;
@@ -41,6 +44,7 @@ export class ClientAuthCheck {
     this.#match = compiled === null ? null : compiled.ok ? compiled.regex : /(?!)/;
     this.#redirectsPlain = route.filters.some((f) => f.type === 'RequestRedirect' && f.scheme === 'https');
     this.#pagePath = host.auth.errorPage?.startsWith('/') === true ? host.auth.errorPage : null;
+    this.#none = { host, present: false, verified: false, verify: 'NONE', subjectDN: '', issuerDN: '', certPem: null };
   }
 
   /** True: go on with the route. False: the request was answered. */
@@ -48,14 +52,17 @@ export class ClientAuthCheck {
     let client: VerifiedClient;
     if (r.listener.proto !== 'https') {
       if (this.#redirectsPlain) return true;
-      client = { host: this.#host, present: false, verified: false, verify: 'NONE', subjectDN: '', issuerDN: '', certPem: null };
+      client = this.#none;
     } else {
-      const verified = verifiedClient(r.req.socket);
-      if (verified === undefined || !sameCheck(verified.host, this.#host)) {
+      const socket = r.req.socket as { servername?: string | false | null } | null;
+      const verified = verifiedClient(socket);
+      if (verified !== undefined && sameCheck(verified.host, this.#host)) client = verified;
+      // No SNI: the handshake could not ask, and no certificate came; nginx answers as without one.
+      else if (verified === undefined && !socket?.servername) client = this.#none;
+      else {
         r.fail('misdirected-request');
         return false;
       }
-      client = verified;
     }
     const mode = this.#auth.verify;
     // nginx serves an error page that is a path by an internal redirect, unchecked: so is it here.

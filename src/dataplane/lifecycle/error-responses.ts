@@ -63,7 +63,8 @@ export type ErrorReason =
   | 'client-certificate-unauthorized'
   /**
    * The host checks client certificates and the connection's handshake was not for it (another SNI
-   * name, or none): the client should open a connection for this host (RFC 9110 §15.5.20).
+   * name, or under a CA the host no longer trusts): the client should open a connection for this
+   * host (RFC 9110 §15.5.20).
    */
   | 'misdirected-request';
 
