@@ -17,3 +17,16 @@ export const NGINX_AUTH_SECRET_REFS: RefFinder = {
     return { secrets: ref === null ? [] : [ref], configMaps: [] };
   },
 };
+
+/**
+ * The finder of `nginx.ingress.kubernetes.io/auth-tls-secret` on Ingresses: the CA bundle (`ca.crt`,
+ * `ca.crl`) client certificates are verified against, in the Ingress's own namespace only, as the
+ * compiler reads it.
+ */
+export const NGINX_AUTH_TLS_SECRET_REFS: RefFinder = {
+  kind: 'Ingress',
+  find: (ingress) => {
+    const ref = sameNamespaceRef(ingress, 'nginx.ingress.kubernetes.io/auth-tls-secret');
+    return { secrets: ref === null ? [] : [ref], configMaps: [] };
+  },
+};

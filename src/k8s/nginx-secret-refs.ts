@@ -9,7 +9,7 @@
  * front end refuses another one (ingress-nginx's `allow-cross-namespace-resources` is not
  * supported), so caching it would only put a Secret of someone else's namespace into memory.
  */
-import { NGINX_AUTH_SECRET_REFS } from './nginx-auth-secret-refs.ts';
+import { NGINX_AUTH_SECRET_REFS, NGINX_AUTH_TLS_SECRET_REFS } from './nginx-auth-secret-refs.ts';
 import type { ReferringObject, RefFinder } from './object-refs.ts';
 import { sameNamespaceRef } from './same-namespace-ref.ts';
 import type { ServiceRefs } from './service-secret-refs.ts';
@@ -50,10 +50,10 @@ const NGINX_AUTH_PROXY_SET_HEADERS: RefFinder = Object.freeze({
 
 /**
  * Every finder of the Secrets and ConfigMaps ingress-nginx annotations name (`proxy-ssl-secret`,
- * `auth-secret`, `custom-headers`, `auth-proxy-set-headers`):
+ * `auth-secret`, `auth-tls-secret`, `custom-headers`, `auth-proxy-set-headers`):
  * what `signalbox controller` and `signalbox migrate --cluster` add to the built-in ones.
  */
-export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS, NGINX_CUSTOM_HEADERS, NGINX_AUTH_PROXY_SET_HEADERS]);
+export const NGINX_REF_FINDERS: readonly RefFinder[] = Object.freeze([NGINX_PROXY_SSL_SECRET, NGINX_AUTH_SECRET_REFS, NGINX_AUTH_TLS_SECRET_REFS, NGINX_CUSTOM_HEADERS, NGINX_AUTH_PROXY_SET_HEADERS]);
 
 /**
  * The ConfigMaps the ingress-nginx controller ConfigMap `name` (`namespace/name`) names in

@@ -15,6 +15,7 @@ import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
 import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
 import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
 import { checkListenerPorts } from './check-listener-ports.ts';
+import { checkClientAuth } from './check-client-auth.ts';
 import type { Certificate, Cluster, CompiledScript, Listener, Provenance, Route, RoutingTable, VirtualHost } from './table.ts';
 
 /** One broken invariant. */
@@ -112,6 +113,7 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     if (previous !== undefined && (MATCH_ORDER[previous.match] - MATCH_ORDER[vhost.match] || compareStrings(previous.host, vhost.host) || compareStrings(previous.listeners.join(), vhost.listeners.join())) > 0) {
       report(at, vhost.provenance, `host ${vhost.host} comes after ${previous.host}: exact hosts come first, then wildcards, then *, each by name`);
     }
+    if (vhost.clientAuth !== undefined) checkClientAuth(`${at}.clientAuth`, vhost, vhost.clientAuth, report);
     if (vhost.routes.length === 0) report(at, vhost.provenance, `host ${vhost.host} has no routes`);
     vhost.routes.forEach((r, j) => route(`${at}.routes[${j}]`, r));
     checkRouteOrder(`${at}.routes`, vhost.routes, report);

@@ -250,6 +250,46 @@ export interface VirtualHost {
   readonly listeners: readonly string[];
   /** Every Ingress rule that contributed to this host, in the order they were merged. */
   readonly provenance: readonly Provenance[];
+  /**
+   * Client-certificate authentication at TLS termination; absent when the host asks for none. It
+   * is the host's, not a route's (ingress-nginx sets it on the server): every route of the host
+   * is served only on connections whose SNI name chose this host, with the check made.
+   */
+  readonly clientAuth?: ClientCertificateAuth;
+}
+
+/**
+ * How a virtual host verifies client certificates (ingress-nginx's `auth-tls-*`). The data plane
+ * asks for a certificate only in handshakes whose SNI name is such a host, OpenSSL verifies it
+ * against {@link caPem} (and {@link crlPem}), and each request of the host is then checked:
+ * - `on`: a verified certificate is required: none, or one that fails, is answered 400 (or
+ *   redirected to {@link errorPage});
+ * - `optional`: a certificate is asked for but may be missing; one sent must verify (else 400);
+ * - `optional_no_ca`: asked for, may be missing, and one that does not verify is let through
+ *   (the upstream sees `ssl-client-verify: FAILED:<reason>`).
+ * A request whose Host is this host on a connection whose SNI was not is answered 421.
+ */
+export interface ClientCertificateAuth {
+  /** `namespace/name` of the Secret holding the CA bundle. */
+  readonly secret: string;
+  /** The trusted CA certificates, PEM (`ca.crt`). */
+  readonly caPem: string;
+  /** A certificate revocation list, PEM (`ca.crl`); null without one. */
+  readonly crlPem: string | null;
+  readonly verify: 'on' | 'optional' | 'optional_no_ca';
+  /** The most CA certificates above the client's in its chain (OpenSSL's verify depth), 1 or more. */
+  readonly depth: number;
+  /** Where a request without a valid certificate is redirected (302) instead of answered 400; null: 400. */
+  readonly errorPage: string | null;
+  /** Send the client's certificate upstream, URL-escaped PEM, in `ssl-client-cert`. */
+  readonly passCertificate: boolean;
+  /**
+   * A pattern the subject DN (`CN=client,O=Example`, RFC 2253 order) must contain a match of,
+   * else 403; null: any subject. A search, not a whole-string match, as nginx's `~`.
+   */
+  readonly matchCN: string | null;
+  /** The Ingress annotation it came from. */
+  readonly provenance: Provenance;
 }
 
 /**

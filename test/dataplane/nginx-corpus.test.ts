@@ -519,8 +519,8 @@ describe('the ingress-nginx corpus, served by one proxy', () => {
     });
 
     it('vaultwarden-admin (auth-tls-verify-client on): refused, never served without the client certificate check', async () => {
-      // ingress-nginx answers 400 "No required SSL certificate was sent"; signalbox cannot verify
-      // client certificates, so it serves nothing of the Ingress (AccessAnnotationUnsupported).
+      // Its CA Secret is not in the corpus: nothing of the Ingress is served (AuthTLSSecretInvalid),
+      // rather than served without the check (test/dataplane/client-certificates.test.ts has it working).
       const t = track();
       const res = await https('vault.home.example.com', '/admin');
       assert.equal(res.status, 404);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { NGINX_AUTH_SECRET_REFS } from '../../src/k8s/nginx-auth-secret-refs.ts';
+import { NGINX_REF_FINDERS } from '../../src/k8s/nginx-secret-refs.ts';
 import { BUILT_IN_REF_FINDERS, wantedRefs, type ReferringObject, type RefFinder } from '../../src/k8s/object-refs.ts';
 import { selectedStreams, WATCHED } from '../../src/k8s/resources.ts';
 
@@ -58,6 +59,14 @@ describe('Secrets and ConfigMaps to cache', () => {
     assert.deepEqual(found({ metadata: { namespace: 'shop', name: 'i' } }), []);
     const wanted = wantedRefs([...BUILT_IN_REF_FINDERS, NGINX_AUTH_SECRET_REFS], (kind) => (kind === 'Ingress' ? [ingress('shop', 'htpasswd')] : []));
     assert.ok(wanted.secrets.has('shop/htpasswd'));
+  });
+
+  test("ingress-nginx's auth-tls-secret: the CA bundle is cached, the Ingress's own namespace only", () => {
+    const ingress = (namespace: string, value: string): ReferringObject => ({ metadata: { namespace, name: 'i', annotations: { 'nginx.ingress.kubernetes.io/auth-tls-secret': value } } });
+    const wanted = (o: ReferringObject): Set<string> => new Set(wantedRefs([...BUILT_IN_REF_FINDERS, ...NGINX_REF_FINDERS], (kind) => (kind === 'Ingress' ? [o] : [])).secrets);
+    assert.ok(wanted(ingress('shop', 'shop/client-ca')).has('shop/client-ca'));
+    assert.ok(wanted(ingress('shop', 'client-ca')).has('shop/client-ca'));
+    assert.equal(wanted(ingress('shop', 'bank/client-ca')).has('bank/client-ca'), false);
   });
 
   test('Secrets are listed by type, TLS and Opaque (htpasswd files and CA bundles), in a stream each', () => {

@@ -14,7 +14,8 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
-import type { BasicAuthFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRateFilter, ResponseRewriteFilter, UrlMirrorFilter } from '../../model/table.ts';
+import type { BasicAuthFilter, ClientCertificateAuth, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRateFilter, ResponseRewriteFilter, UrlMirrorFilter } from '../../model/table.ts';
+import { clientCertificateAuth, REFUSED_AUTH_TLS } from './auth-tls-annotations.ts';
 import { corsFilter } from './cors-annotations.ts';
 import { rateLimitFilter, responseRateFilter } from './rate-limit-annotations.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS } from './response-rewrite-annotations.ts';
@@ -83,6 +84,11 @@ export interface NginxIngress {
   readonly auth: ExternalAuthFilter | null;
   /** `auth-type: basic` with the users of its `auth-secret`; null without it. */
   readonly basicAuth: BasicAuthFilter | null;
+  /**
+   * `auth-tls-secret` and its family: the client-certificate check of the Ingress's hosts (the
+   * first Ingress of a host that sets one gives it, as in ingress-nginx); null without it.
+   */
+  readonly clientAuth: ClientCertificateAuth | null;
   /** `enable-cors` and its family; null without it. */
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
@@ -228,6 +234,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
   // auth-type: basic (any other was refused above) with its Secret's users; a canary's auth
   // annotations are ignored (reported with the rest): it takes the main Ingress's.
   const basic = canary === null ? basicAuth(id, raw, read, secrets, sink) : null;
+  const clientAuth = canary === null ? clientCertificateAuth(id, raw, read, secrets, sink) : null;
+  if (clientAuth === REFUSED_AUTH_TLS) return { refused: true };
   const custom = canary === null ? customHeaders(id, raw, settings.allowedResponseHeaders, configMaps, sink) : [];
   if (custom === 'refused') return { refused: true };
   const rewriteTarget = text('rewrite-target', rewriteTargetValue);
@@ -257,6 +265,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     overrides: backendOverrides(id, raw, read, settings, sink, keyPairSecrets),
     auth,
     basicAuth: basic,
+    clientAuth,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
     errorPages: canary === null ? errorPagesOf(id, raw, read, services, sink) : NO_ERROR_PAGES,
@@ -332,11 +341,9 @@ export type Reader = <T>(name: string, parse: (text: string) => Parsed<T>, fallb
 
 /**
  * The first annotation asking for an access check signalbox cannot make, or null: serving such an
- * Ingress without the check would expose what it protects. Client certificate verification
- * (`auth-tls-secret`; `auth-tls-verify-client: off` asks for none) and any `auth-type` but `basic`.
+ * Ingress without the check would expose what it protects: any `auth-type` but `basic`.
  */
 function unenforceableAccess(raw: ReadonlyMap<string, string>): string | null {
-  if (raw.has('auth-tls-secret') && raw.get('auth-tls-verify-client')?.trim() !== 'off') return 'auth-tls-secret';
   const type = raw.get('auth-type')?.trim();
   if (type !== undefined && type !== ENFORCED_AUTH_TYPE) return 'auth-type';
   return null;

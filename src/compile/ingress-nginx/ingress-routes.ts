@@ -78,6 +78,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
+      ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
     };
     keys.set(candidate, key);
     routes.push(candidate);

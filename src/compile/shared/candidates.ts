@@ -7,7 +7,7 @@
  * Candidates are plain data (the back-half goldens write them as YAML); the one thing a front end
  * gives as code is its precedence comparator, since every API orders its routes its own way.
  */
-import type { DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
+import type { ClientCertificateAuth, DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
 import type { ObjectIdentity } from './objects.ts';
 
@@ -99,6 +99,11 @@ export interface RouteCandidate {
   readonly conflictKey: string;
   /** The part of the object the host came from (an Ingress rule), listed in the host's provenance. */
   readonly ruleProvenance: Provenance;
+  /**
+   * The client-certificate check its owner asks for on the host; the host's first candidate (in
+   * claim order) that carries one gives the virtual host's {@link VirtualHost.clientAuth}.
+   */
+  readonly clientAuth?: ClientCertificateAuth;
 }
 
 /** A route for what no virtual host or route takes; the first claim wins. */

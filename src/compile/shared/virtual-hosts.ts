@@ -57,7 +57,9 @@ export function buildVirtualHosts(candidates: readonly RouteCandidate[], precede
       const provenance = [...new Set(claims.map((c) => c.ruleProvenance))];
       const placed = [...claims].sort(precedence).map((c) => resolveRoute(c.route, c.owner, clusterOf));
       routes.push(...placed);
-      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance });
+      // Host level, as nginx's server: the first claim that asks for a check gives it to every route.
+      const clientAuth = claims.find((c) => c.clientAuth !== undefined)?.clientAuth;
+      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance, ...(clientAuth === undefined ? {} : { clientAuth }) });
     }
   }
   return { virtualHosts, routes };

@@ -54,7 +54,19 @@ export type ErrorReason =
   /** The client address is over a rate of the route's RateLimit filter (the status is the filter's `rateStatus`). */
   | 'rate-limited'
   /** The client address has the RateLimit filter's `connections` requests in flight already (the status is its `connectionStatus`). */
-  | 'connection-limited';
+  | 'connection-limited'
+  /** The host checks client certificates and the connection sent none, where one is required. */
+  | 'client-certificate-required'
+  /** The host checks client certificates and the one the connection sent did not verify (CA, dates, CRL, depth). */
+  | 'client-certificate-invalid'
+  /** The client certificate's subject does not match the host's `matchCN`. */
+  | 'client-certificate-unauthorized'
+  /**
+   * The host checks client certificates and the connection's handshake was not for it (another SNI
+   * name, or under a CA the host no longer trusts): the client should open a connection for this
+   * host (RFC 9110 §15.5.20).
+   */
+  | 'misdirected-request';
 
 interface ErrorSpec {
   readonly status: number;
@@ -90,6 +102,11 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'too-many-connections': { status: 503, body: 'the proxy has too many connections open; retry later' },
   'rate-limited': { status: 503, body: 'too many requests from this address; slow down' },
   'connection-limited': { status: 503, body: 'too many requests from this address at once' },
+  // nginx's own words for its 400s, which clients and runbooks know.
+  'client-certificate-required': { status: 400, body: 'No required SSL certificate was sent' },
+  'client-certificate-invalid': { status: 400, body: 'The SSL certificate error' },
+  'client-certificate-unauthorized': { status: 403, body: 'client certificate unauthorized' },
+  'misdirected-request': { status: 421, body: 'this host needs a connection of its own: its TLS handshake was for another name' },
 };
 
 /** Reasons whose response asks the client to retry (RFC 9110 §10.2.3): the pause is expected to end. */

@@ -1,3 +1,5 @@
+import { ClientAuthCheck } from './client-auth-check.ts';
+import { hostKey } from '../server/tls/client-auth-hosts.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../model/policy.ts';
 import type { PublishedTable, Route, RoutingTable } from '../../model/table.ts';
 import { buildRouter, type Router } from '../../router/router.ts';
@@ -77,7 +79,12 @@ export function prepareTable(
       ...(rateLimits === null ? {} : { rateLimits }),
     }));
   };
-  for (const vhost of table.virtualHosts) for (const route of vhost.routes) addRoute(route);
+  for (const vhost of table.virtualHosts) {
+    for (const route of vhost.routes) addRoute(route);
+    if (vhost.clientAuth === undefined) continue;
+    const host = { key: hostKey(vhost.match, vhost.host), auth: vhost.clientAuth };
+    for (const route of vhost.routes) routes.get(route)!.clientAuth = new ClientAuthCheck(host, route);
+  }
   if (table.defaultRoute) addRoute(table.defaultRoute);
   rateLimits?.sweep();
   const routers = new Map<string, Router>();

@@ -28,7 +28,8 @@ export type AnswerKind = 'redirect' | 'script-respond' | 'external-auth' | 'cors
  * long argument lists. The phases are the same for a plain request and an upgrade:
  * 1. snapshot the current table (kept for the whole request — until a pause releases it, when the
  *    lifecycle starts again on the table of that moment, {@link again});
- * 2. parse the target, normalise the path, match host and path (400, 404);
+ * 2. parse the target, normalise the path, match host and path (400, 404), and the host's
+ *    client-certificate check (client-auth-check.ts: 400, 403, 421);
  * 3. the route's request filters, in order (route-plan.ts): header edits, rewrites, mirrors,
  *    redirects, RouteScripts — each preceded by an operator's pause of its RouteScript;
  * 4. the backend: a RouteScript's choice, else the route's weighted pick (500 for a backend that
@@ -90,6 +91,8 @@ export abstract class LifecycleRequest {
     if (typeof routed === 'string') return this.fail(routed);
     this.table = table;
     this.routed = routed;
+    const clientAuth = routed.plan.clientAuth;
+    if (clientAuth !== null && !clientAuth.admit(this)) return;
     if (this.admit(routed.plan)) this.proceed();
   }
 

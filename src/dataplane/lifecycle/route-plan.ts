@@ -1,3 +1,4 @@
+import type { ClientAuthCheck } from './client-auth-check.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
@@ -62,6 +63,11 @@ export class RoutePlan {
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
   readonly backendRequestMs: number;
+  /**
+   * The client-certificate check of the route's host, made before its filters; null when the host
+   * makes none. Set once, by prepare-table, which knows the host.
+   */
+  clientAuth: ClientAuthCheck | null = null;
 
   constructor(route: Route, parts: PlanParts) {
     this.route = route;

@@ -20,6 +20,7 @@ import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
 import type { PemPair, SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
 import { routePassthrough } from '../streams/passthrough.ts';
+import { clientAuthHandshakes } from './tls/client-auth-handshakes.ts';
 
 const MIN_TLS_VERSION = 'TLSv1.2';
 
@@ -148,7 +149,8 @@ function servePriorKnowledge(http: Server, deps: ServerDeps, info: ListenerInfo)
 
 /**
  * Builds a TLS traffic server for the socket `info` (not listening yet): TLS passthrough by SNI
- * first (passthrough.ts), else termination with the certificate `sni` chooses, HTTP/2 and HTTP/1.1
+ * first (passthrough.ts), else termination with the certificate `sni` chooses (asking for a client
+ * certificate when the SNI name's host checks one), HTTP/2 and HTTP/1.1
  * offered by ALPN, with the same limits, cap and PROXY protocol acceptance as plain HTTP. A handshake
  * without SNI gets `sni`'s no-SNI certificate (kept current by {@link refreshNoSniCertificate}).
  */
@@ -166,7 +168,9 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   } as Parameters<typeof createSecureServer>[0]);
   noSniPairs.set(https, pair);
   // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
-  routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info);
+  // A host that checks client certificates gets a handshake that asks for one (client-auth-handshakes.ts).
+  const handshakes = clientAuthHandshakes(https, sni, { minVersion: MIN_TLS_VERSION, timeoutMs: timeouts.requestHeadersMs });
+  routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info, { sni, handshakes });
   configureHttp1(https as unknown as Server, config, state, info, limit);
   https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
   holdContinue(https);

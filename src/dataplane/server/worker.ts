@@ -17,7 +17,7 @@ import { openListeners, refreshNoSniCertificate, type Listeners } from './listen
 import { PortListeners } from './port-listeners.ts';
 import { onBindAddress } from './declared-ports.ts';
 import { CertificateContexts } from './tls/certificate-contexts.ts';
-import { certificateOffer } from './tls/certificate-offer.ts';
+import { certificateOffer, clientAuthOffer } from './tls/certificate-offer.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
 import { RateLimitZones } from '../lifecycle/filters/rate-limit-zone.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -119,7 +119,8 @@ const heapWatch = setInterval(() => {
 function syncTlsAndPorts(table: RoutingTable): Promise<void> {
   if (listeners === null || stopping) return Promise.resolve();
   if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
-    sni.update(certificates, certificateOffer(table, { port: listeners.ports.https, own: true }));
+    const place = { port: listeners.ports.https, own: true };
+    sni.update(certificates, certificateOffer(table, place), clientAuthOffer(table, place));
     refreshNoSniCertificate(listeners.https, sni);
   }
   return portListeners.sync(table, listeners.ports);

@@ -9,6 +9,10 @@
  * A ClientHello that cannot be read is closed and reaches no one. With no passthrough route in the
  * table a connection to the own HTTPS port goes straight on: one property read is all HTTPS pays.
  *
+ * A name whose host checks client certificates goes, when the socket terminates TLS, to the
+ * handshakes that ask for one (`clientAuth`, client-auth-handshakes.ts): while any host of the
+ * socket checks them, every ClientHello is read for that too.
+ *
  * Installed on the TLS server before the connection cap and PROXY protocol acceptance are, so they
  * run first (a passed-through connection counts against --max-connections and has its PROXY
  * header read off) and Node's TLS listener runs last.
@@ -19,6 +23,14 @@ import { MAX_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import type { TlsSocket, TlsSocketPlan } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
 import { takeConnectionListeners } from '../server/connection-gate.ts';
+import type { ClientAuthHandshakes } from '../server/tls/client-auth-handshakes.ts';
+import type { SniContexts } from '../server/tls/sni-contexts.ts';
+
+/** Where a terminated connection whose SNI host checks client certificates goes. */
+export interface ClientAuthRoute {
+  readonly sni: SniContexts;
+  readonly handshakes: ClientAuthHandshakes;
+}
 
 const LISTENER = 'tls-passthrough';
 
@@ -26,7 +38,7 @@ const LISTENER = 'tls-passthrough';
 const TERMINATE: TlsSocketPlan = { index: null, terminates: true };
 
 /** Makes the TLS `server` (the socket `info`) pass connections through by SNI whenever `state.table` says so. */
-export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number, info: TlsSocket): void {
+export function routePassthrough(server: Server, state: ProxyState, timeoutMs: number, info: TlsSocket, clientAuth: ClientAuthRoute | null = null): void {
   const terminate = takeConnectionListeners(server);
   const planOf = (): TlsSocketPlan => {
     const streams = state.table?.streams;
@@ -43,7 +55,8 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
   server.on('connection', (socket: Socket) => {
     const plan = planOf();
     if (socket.destroyed) return terminate(socket);
-    if (plan.index === null) return plan.terminates ? terminate(socket) : closeUnrouted(socket);
+    const asks = plan.terminates && clientAuth !== null && clientAuth.sni.asksClientCertificates;
+    if (plan.index === null && !asks) return plan.terminates ? terminate(socket) : closeUnrouted(socket);
     let seen: Buffer = Buffer.alloc(0);
     const finish = (): void => {
       clearTimeout(timer);
@@ -75,6 +88,7 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
       if (route === null) {
         if (!now.terminates) return closeUnrouted(socket);
         socket.unshift(seen);
+        if (parsed.sni !== null && clientAuth !== null && clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket);
         return terminate(socket);
       }
       relayStream(socket, seen, route, metrics);

@@ -17,6 +17,12 @@ const HOP_BY_HOP = new Set([
 /** The forwarding headers signalbox sets; a client's own copies are dropped unless it is trusted. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
 
+/**
+ * What a client-certificate check tells the upstream (client-auth-check.ts): a client's own copies
+ * are spoofs, dropped on every host (one without the check has no verified certificate to report).
+ */
+const CLIENT_CERTIFICATE = new Set(['ssl-client-verify', 'ssl-client-subject-dn', 'ssl-client-issuer-dn', 'ssl-client-cert']);
+
 /** Facts about the client connection that the forwarding headers report. */
 export interface ForwardingInfo {
   /** The peer address of the client connection. */
@@ -58,6 +64,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
     }
     if (lower.charCodeAt(0) === 58 /* ':' */) continue;
     if (HOP_BY_HOP.has(lower)) continue;
+    if (lower.charCodeAt(0) === 115 /* 's' */ && CLIENT_CERTIFICATE.has(lower)) continue;
     if (FORWARDING.has(lower)) {
       const value = raw[i + 1]!;
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;

@@ -1,5 +1,6 @@
 import type { RoutingTable } from '../../../model/table.ts';
 import { isOnSocket, type SocketPlace } from '../../lifecycle/socket-listeners.ts';
+import { ClientAuthHosts } from './client-auth-hosts.ts';
 
 /** The certificates one TLS socket offers for one table. */
 export interface CertificateOffer {
@@ -31,4 +32,9 @@ export function certificateOffer(table: RoutingTable, socket: SocketPlace): Cert
   }
   const catchAll = listeners.find((l) => l.hostname === null && (l.tls?.certificates?.length ?? 0) > 0);
   return { certificates, fallback: catchAll?.tls?.certificates?.[0] ?? null };
+}
+
+/** The SNI names whose handshakes on a TLS socket ask for a client certificate: the hosts of its HTTPS listeners that check one. */
+export function clientAuthOffer(table: RoutingTable, socket: SocketPlace): ClientAuthHosts {
+  return new ClientAuthHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
 }

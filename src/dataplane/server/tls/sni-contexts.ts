@@ -1,6 +1,16 @@
+import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateContexts } from './certificate-contexts.ts';
 import type { CertificateOffer } from './certificate-offer.ts';
+import type { ClientAuthHost, ClientAuthHosts } from './client-auth-hosts.ts';
+
+/**
+ * No session tickets where a client certificate is asked for: a resumed session skips the choice of
+ * the context by SNI, and would carry a verification made under a CA the host may no longer trust
+ * (see client-auth-handshakes.ts). Without tickets and without a session cache (Node keeps none)
+ * every such handshake verifies the certificate again.
+ */
+export const NO_RESUMPTION = constants.SSL_OP_NO_TICKET;
 
 /** A certificate and key in PEM, as a TLS server's own options take them. */
 export interface PemPair {
@@ -19,8 +29,12 @@ export class SniContexts {
   readonly #default: SecureContext | null;
   readonly #defaultPair: PemPair | null;
   #byName = new Map<string, SecureContext>();
+  #pairByName = new Map<string, PemPair>();
   #fallback: SecureContext | null;
   #fallbackPair: PemPair | null;
+  #clientAuth: ClientAuthHosts | null = null;
+  /** The contexts that ask for a client certificate, by certificate, CA and CRL; kept while in use. */
+  #authContexts = new Map<string, SecureContext>();
 
   /** `defaultCert`: the data plane's default certificate, or null when it has none. */
   constructor(defaultCert: PemPair | null) {
@@ -30,13 +44,25 @@ export class SniContexts {
     this.#fallbackPair = defaultCert;
   }
 
-  /** Serves `offer` from now on, with the worker's loaded certificates. */
-  update(contexts: CertificateContexts, offer: CertificateOffer): void {
+  /**
+   * Serves `offer` from now on, with the worker's loaded certificates; the names of `clientAuth`
+   * ask for a client certificate (see clientAuthContext).
+   */
+  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null): void {
     const byName = new Map<string, SecureContext>();
+    const pairByName = new Map<string, PemPair>();
     const offered = offer.certificates === null ? contexts.all : offer.certificates.flatMap((name) => contexts.get(name) ?? []);
-    for (const { certificate, context } of offered) for (const host of certificate.hosts) if (!byName.has(host)) byName.set(host, context);
+    for (const { certificate, context } of offered) {
+      for (const host of certificate.hosts) {
+        if (byName.has(host)) continue;
+        byName.set(host, context);
+        pairByName.set(host, certificate);
+      }
+    }
     const fallback = offer.fallback === null ? undefined : contexts.get(offer.fallback);
     this.#byName = byName;
+    this.#pairByName = pairByName;
+    this.#clientAuth = clientAuth?.active === true ? clientAuth : null;
     this.#fallback = fallback?.context ?? this.#default;
     this.#fallbackPair = fallback === undefined ? this.#defaultPair : fallback.certificate;
   }
@@ -48,15 +74,39 @@ export class SniContexts {
 
   /** The context for `servername` (any case); the fallback when none matches; null when there is none. */
   lookup(servername: string): SecureContext | null {
-    const name = servername.toLowerCase();
-    const exact = this.#byName.get(name);
-    if (exact !== undefined) return exact;
-    const dot = name.indexOf('.');
-    if (dot > 0) {
-      const wildcard = this.#byName.get(`*${name.slice(dot)}`);
-      if (wildcard !== undefined) return wildcard;
+    return bySni(this.#byName, servername) ?? this.#fallback;
+  }
+
+  /** Whether some SNI name asks for a client certificate on this socket now. */
+  get asksClientCertificates(): boolean {
+    return this.#clientAuth !== null;
+  }
+
+  /** The client-certificate check the host `servername` reaches; null when it makes none. */
+  clientAuthFor(servername: string): ClientAuthHost | null {
+    return this.#clientAuth?.lookup(servername) ?? null;
+  }
+
+  /**
+   * The context of a handshake that asks `servername` for a client certificate: its certificate
+   * (as {@link lookup} chooses it) with the check's CA bundle and CRL, which OpenSSL verifies the
+   * client's certificate against and names in its CertificateRequest. Null when the name makes no
+   * check, or has no certificate.
+   */
+  clientAuthContext(servername: string): { readonly context: SecureContext; readonly host: ClientAuthHost } | null {
+    const host = this.clientAuthFor(servername);
+    const pair = bySni(this.#pairByName, servername) ?? this.#fallbackPair;
+    if (host === null || pair === null) return null;
+    const { caPem, crlPem } = host.auth;
+    const key = `${pair.certPem}\0${caPem}\0${crlPem ?? ''}`;
+    let context = this.#authContexts.get(key);
+    if (context === undefined) {
+      // Few hosts check client certificates; a stale entry goes when the cache outgrows them.
+      if (this.#authContexts.size >= 256) this.#authContexts.clear();
+      context = createSecureContext({ cert: pair.certPem, key: pair.keyPem, ca: caPem, ...(crlPem === null ? {} : { crl: crlPem }), secureOptions: NO_RESUMPTION });
+      this.#authContexts.set(key, context);
     }
-    return this.#fallback;
+    return { context, host };
   }
 
   /** The `SNICallback` for a TLS server. */
@@ -65,4 +115,13 @@ export class SniContexts {
     if (context === null) cb(new Error(`no certificate for ${servername}`));
     else cb(null, context);
   };
+}
+
+/** The entry for `servername` (any case) by exact name, then by a one-label wildcard; undefined: none. */
+function bySni<T>(map: ReadonlyMap<string, T>, servername: string): T | undefined {
+  const name = servername.toLowerCase();
+  const exact = map.get(name);
+  if (exact !== undefined) return exact;
+  const dot = name.indexOf('.');
+  return dot > 0 ? map.get(`*${name.slice(dot)}`) : undefined;
 }
