@@ -9,7 +9,7 @@
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
-import { headerEntries } from './header-fields.ts';
+import { annotatedHeaderConfigMap, headerEntries } from './header-fields.ts';
 import type { HeaderField } from './settings.ts';
 
 /** Fields the subrequest sets itself beyond those headerEntries refuses. */
@@ -23,16 +23,12 @@ export function authProxyHeaders(id: ObjectIdentity, raw: ReadonlyMap<string, st
     sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}auth-proxy-set-headers: ${why}; nothing of the Ingress is served rather than asking its auth service without them (ingress-nginx denies its locations)`, `${id.provenance}/annotations/${NGINX_PREFIX}auth-proxy-set-headers`);
     return 'refused';
   };
-  const parts = text.split('/');
-  const [namespace, name] = parts.length === 2 ? parts : [id.namespace, parts[0] ?? ''];
-  if (parts.length > 2 || name === undefined || name === '') return refuse(`${JSON.stringify(text)} is not namespace/name of a ConfigMap`);
-  if (namespace !== id.namespace) return refuse(`ConfigMap ${text} is in another namespace than the Ingress`);
-  const source = configMaps.get(`${namespace}/${name}`);
-  if (source === undefined) return refuse(`ConfigMap ${namespace}/${name} does not exist`);
+  const named = annotatedHeaderConfigMap(text, id.namespace, configMaps);
+  if ('problem' in named) return refuse(named.problem);
   const out: HeaderField[] = [];
-  for (const entry of headerEntries(source)) {
-    if (entry.problem !== null) return refuse(`${entry.name} in ConfigMap ${namespace}/${name} ${entry.problem}`);
-    if (SUBREQUEST_OWN.has(entry.field.name)) return refuse(`${entry.name} in ConfigMap ${namespace}/${name} is a field the subrequest sets itself`);
+  for (const entry of headerEntries(named.source)) {
+    if (entry.problem !== null) return refuse(`${entry.name} in ConfigMap ${named.label} ${entry.problem}`);
+    if (SUBREQUEST_OWN.has(entry.field.name)) return refuse(`${entry.name} in ConfigMap ${named.label} is a field the subrequest sets itself`);
     out.push(entry.field);
   }
   return out;

@@ -9,7 +9,7 @@
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
-import { headerEntries } from './header-fields.ts';
+import { annotatedHeaderConfigMap, headerEntries } from './header-fields.ts';
 import type { HeaderField } from './settings.ts';
 
 /** What `custom-headers` gives: its fields, none without the annotation, or `refused` (reported). */
@@ -21,15 +21,11 @@ export function customHeaders(id: ObjectIdentity, raw: ReadonlyMap<string, strin
     sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}custom-headers: ${why}; nothing of the Ingress is served (ingress-nginx denies its locations)`, at);
     return 'refused';
   };
-  const parts = text.split('/');
-  const [namespace, name] = parts.length === 2 ? parts : [id.namespace, parts[0] ?? ''];
-  if (parts.length > 2 || name === undefined || name === '') return refuse(`${JSON.stringify(text)} is not namespace/name of a ConfigMap`);
-  if (namespace !== id.namespace) return refuse(`ConfigMap ${text} is in another namespace than the Ingress`);
-  const source = configMaps.get(`${namespace}/${name}`);
-  if (source === undefined) return refuse(`ConfigMap ${namespace}/${name} does not exist`);
+  const named = annotatedHeaderConfigMap(text, id.namespace, configMaps);
+  if ('problem' in named) return refuse(named.problem);
   const out: HeaderField[] = [];
-  for (const entry of headerEntries(source)) {
-    if (entry.problem !== null) return refuse(`${entry.name} in ConfigMap ${namespace}/${name} ${entry.problem}`);
+  for (const entry of headerEntries(named.source)) {
+    if (entry.problem !== null) return refuse(`${entry.name} in ConfigMap ${named.label} ${entry.problem}`);
     if (!allowed.includes(entry.name)) return refuse(`header ${entry.name} is not in the controller ConfigMap's global-allowed-response-headers`);
     out.push(entry.field);
   }

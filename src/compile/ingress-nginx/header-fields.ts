@@ -41,3 +41,18 @@ export function headerEntries(configMap: Identified): HeaderEntry[] {
     return { name, field, problem };
   });
 }
+
+/**
+ * The ConfigMap an Ingress annotation names (`name`, or `namespace/name` of the Ingress's own
+ * namespace: `custom-headers`, `auth-proxy-set-headers`) and its label for messages; or why it
+ * cannot be used.
+ */
+export function annotatedHeaderConfigMap(text: string, namespace: string, configMaps: ReadonlyMap<string, Identified>): { source: Identified; label: string } | { problem: string } {
+  const parts = text.split('/');
+  const [ns, name] = parts.length === 2 ? parts : [namespace, parts[0] ?? ''];
+  if (parts.length > 2 || name === undefined || name === '') return { problem: `${JSON.stringify(text)} is not namespace/name of a ConfigMap` };
+  if (ns !== namespace) return { problem: `ConfigMap ${text} is in another namespace than the Ingress` };
+  const source = configMaps.get(`${ns}/${name}`);
+  if (source === undefined) return { problem: `ConfigMap ${ns}/${name} does not exist` };
+  return { source, label: `${ns}/${name}` };
+}
