@@ -7,21 +7,12 @@
 import assert from 'node:assert/strict';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { nginxIngress, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { waitForMetric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
 
-function nginxIngress(name: string, host: string, service: string, annotations: Record<string, string>, created: string): object {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
-  };
-}
 
 interface Answer {
   readonly status: number;

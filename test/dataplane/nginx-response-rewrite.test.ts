@@ -8,23 +8,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { nginxIngress, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
 const OLD_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.103 Safari/537.36';
 const NEW_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
-function nginxIngress(name: string, host: string, service: string, annotations: Record<string, string>, created: string): object {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
-  };
-}
 
 /** Every field `name` of the response head, in order, each as its own line said it. */
 function fields(res: RawResponse, name: string): string[] {

@@ -113,3 +113,13 @@ export async function removeDir(dir: string): Promise<void> {
 export function routeScript(name: string, spec: Record<string, unknown>, namespace = 'default'): object {
   return { apiVersion: 'signalbox.dev/v1alpha1', kind: 'RouteScript', metadata: { name, namespace }, spec };
 }
+
+/** An Ingress of class `nginx` routing `host`'s `/` (Prefix) to Service `service` port 80, with `nginx.ingress.kubernetes.io/` annotations. */
+export function nginxIngress(name: string, host: string, service: string, annotations: Record<string, string>, created: string): object {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`nginx.ingress.kubernetes.io/${k}`, v])) },
+    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
+  };
+}
