@@ -149,6 +149,11 @@ export class Exchange {
     this.#pacer = rate === null ? null : new ResponsePacer(rate.bytesPerSecond, rate.afterBytes);
   }
 
+  /** Whether this is a gRPC call to an HTTP/2 cluster (retried, and judged by outlier detection, by its grpc-status). */
+  get grpc(): boolean {
+    return this.#grpc;
+  }
+
   /** The attempt has its upstream connection: the request body is read from now on. */
   bodyStarted(): void {
     if (this.options.body === null || this.#bodyReading || this.#done) return;
