@@ -47,6 +47,9 @@ export interface ProbeOutcome {
   readonly reason: string;
 }
 
+/** The outcome of a probe whose signal was aborted (its verdict is not wanted). */
+const ABORTED: ProbeOutcome = Object.freeze({ pass: false, status: null, reason: 'aborted' });
+
 /** `address:port`, with an IPv6 address in brackets: the Host header and the `endpoint` label. */
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -121,9 +124,6 @@ export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeO
     req.end();
   });
 }
-
-/** The outcome of a probe whose signal was aborted (its verdict is not wanted). */
-const ABORTED: ProbeOutcome = Object.freeze({ pass: false, status: null, reason: 'aborted' });
 
 /** The reason of a passing TCP probe. */
 export const PROBE_CONNECTED = 'connected';
