@@ -2,9 +2,12 @@
  * Passive outlier detection of gRPC calls, with real grpc-js servers behind the proxy: an endpoint
  * that answers every call UNAVAILABLE (Trailers-Only, HTTP 200) is ejected after the Service's
  * consecutive failures and the other endpoint takes the calls; one that answers NOT_FOUND, a
- * status that blames the caller, stays in rotation.
+ * status that blames the caller, stays in rotation; one whose streamed calls end UNAVAILABLE in
+ * their trailers, after a message, is ejected too.
  */
 import assert from 'node:assert/strict';
+import { createServer as createH2cServer, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import { echoClient, startEchoServer, unary, type EchoClient, type EchoServer } from '../helpers/grpc-echo.ts';
@@ -14,8 +17,28 @@ import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 
 const HOST = 'outlier.grpc.test';
 
+/**
+ * An h2c gRPC endpoint that answers every call with one (empty) message and then UNAVAILABLE in
+ * its trailers: the status comes after the head, which says 200. Logs each call's path.
+ */
+async function startStreamThenFail(): Promise<{ server: Http2Server; port: number; calls: string[] }> {
+  const calls: string[] = [];
+  const server = createH2cServer();
+  server.on('stream', (stream, headers) => {
+    calls.push(String(headers[':path']));
+    stream.resume();
+    stream.on('error', () => {});
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '14', 'grpc-message': 'gone away' }));
+    // One length-prefixed message of zero bytes: an empty Note.
+    stream.end(Buffer.alloc(5));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, calls };
+}
+
 /** A proxy in front of a gRPC Service of `servers`, ejecting after 3 failures in a row. */
-async function grpcServiceBehindProxy(servers: readonly EchoServer[]): Promise<{ proxy: TestProxy; client: EchoClient; close: () => Promise<void> }> {
+async function grpcServiceBehindProxy(servers: readonly { readonly port: number }[]): Promise<{ proxy: TestProxy; client: EchoClient; close: () => Promise<void> }> {
   const dir = await tempManifestDir();
   await writeManifests(dir, 'a.yaml', [
     ingressClass(),
@@ -87,6 +110,24 @@ describe('passive outlier detection of gRPC calls', { timeout: 30_000 }, () => {
       assert.equal(await metric(env.proxy, /signalbox_outlier_ejections_total\{cluster="default\/echo:80"\} (\d+)/), 0);
     } finally {
       await env.close();
+    }
+  });
+
+  it('ejects an endpoint whose calls end UNAVAILABLE in their trailers, after a message', async () => {
+    const failing = await startStreamThenFail();
+    const well = await server('well-3');
+    const env = await grpcServiceBehindProxy([failing, well]);
+    try {
+      const first = await calls(env.client, 6, 'before');
+      assert.equal(first.filter((c) => c === grpc.status.UNAVAILABLE).length, 3, `round robin until the third failure: ${first.join(',')}`);
+      assert.equal(failing.calls.length, 3);
+      const during = await calls(env.client, 6, 'during');
+      assert.deepEqual(during, Array(6).fill(grpc.status.OK), 'every call after the ejection is served');
+      assert.equal(failing.calls.length, 3, 'no call reached the ejected endpoint');
+      assert.equal(well.log.filter((c) => c.text.startsWith('during')).length, 6);
+    } finally {
+      await env.close();
+      failing.server.close();
     }
   });
 });
