@@ -47,6 +47,9 @@ export interface ProbeOutcome {
   readonly reason: string;
 }
 
+/** The outcome of a probe whose signal was aborted (its verdict is not wanted). */
+const ABORTED: ProbeOutcome = Object.freeze({ pass: false, status: null, reason: 'aborted' });
+
 /** `address:port`, with an IPv6 address in brackets: the Host header and the `endpoint` label. */
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -67,6 +70,9 @@ export function statusExpected(status: number, ranges: HealthCheckPolicy['expect
  * The socket is unref'd: a probe never keeps the process alive.
  */
 export function probe(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
+  // An abort listener added now would never run: a probe whose signal is already aborted does not
+  // start, in any protocol (HTTP/2 would otherwise go on to a verdict).
+  if (signal?.aborted === true) return Promise.resolve(ABORTED);
   if (target.check.kind === 'tcp') return probeTcp(target, signal);
   const protocol = target.transport?.protocol ?? 'http1';
   if (protocol === 'h2' || protocol === 'h2c') return probeHttp2(target, signal);
@@ -129,7 +135,6 @@ export const PROBE_CONNECTED = 'connected';
  */
 function probeTcp(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeOutcome> {
   const { address, port, check } = target;
-  if (signal?.aborted === true) return Promise.resolve({ pass: false, status: null, reason: 'aborted' });
   return new Promise((resolve) => {
     let settled = false;
     const socket = tcpConnect({ host: address, port });

@@ -78,7 +78,7 @@ export interface HealthCheckPolicy {
 
 /** Passive outlier detection: endpoints that keep failing real requests are ejected for a while. */
 export interface OutlierPolicy {
-  /** Consecutive 5xx responses or connect failures that eject an endpoint; 0 turns detection off. */
+  /** Consecutive 5xx responses (gRPC: statuses Envoy maps to one) or connect failures that eject an endpoint; 0 turns detection off. */
   readonly consecutiveFailures: number;
   /** First ejection time; each repeated ejection lasts longer (times the ejection count). */
   readonly baseEjectionMs: number;

@@ -47,8 +47,10 @@ describe('gRPC retries through the proxy', { timeout: 60_000 }, () => {
     goingAway = await startRefusingUpstream({ kind: 'goaway' });
     slow = await startRefusingUpstream({ kind: 'unavailable', delayMs: 300 });
     dir = await tempManifestDir();
+    // No outlier detection: the failing endpoint's UNAVAILABLE answers would eject it, and these
+    // tests need calls to keep reaching it.
     const service = (name: string, ports: number[], extra: Record<string, string> = {}): object[] =>
-      serviceWithEndpoints(name, ports.map((port) => ({ port })), 'default', { ...GRPC, ...extra });
+      serviceWithEndpoints(name, ports.map((port) => ({ port })), 'default', { ...GRPC, 'signalbox.dev/outlier-consecutive-failures': '0', ...extra });
     await writeManifests(dir, 'a.yaml', [
       ingressClass(),
       ...service('retrying', [failing.port, good.port], { 'signalbox.dev/retry-on-grpc-status': 'unavailable' }),

@@ -160,7 +160,7 @@ export const ANNOTATIONS = [
     max: 1000,
     default: '5',
     example: '10',
-    description: 'Consecutive 5xx responses or connect failures that eject an endpoint for a while; `0` turns outlier detection off.',
+    description: 'Consecutive 5xx responses or connect failures that eject an endpoint for a while (a gRPC call counts by its `grpc-status`: UNAVAILABLE, INTERNAL, UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED and DATA_LOSS are failures, as in Envoy); `0` turns outlier detection off.',
   },
   {
     name: 'signalbox.dev/outlier-base-ejection-time',

@@ -178,11 +178,27 @@ export function writeError(res: WritableResponse, reason: ErrorReason, close = f
 }
 
 /**
- * Answers a gRPC call signalbox could not forward as gRPC clients expect: HTTP 200 with
- * `grpc-status` and `grpc-message` (percent-encoded) in a trailers-only response — on HTTP/2 one
- * HEADERS frame that ends the stream — and `x-signalbox-error` naming the reason as usual.
+ * Answers a gRPC call signalbox could not forward as gRPC clients expect (see {@link grpcErrorAnswer}):
+ * on HTTP/2 one HEADERS frame that ends the stream.
  */
 function writeGrpcError(res: WritableResponse, reason: ErrorReason, status: number): number {
+  const { headers } = grpcErrorAnswer(reason, status);
+  if (res.stream !== undefined) res.stream.respond({ ':status': 200, ...headers }, { endStream: true });
+  else {
+    res.writeHead(200, { ...headers, 'content-length': 0 });
+    res.end('');
+  }
+  return 0;
+}
+
+/**
+ * signalbox's error for `reason` in the shape of a gRPC answer: HTTP 200 with `grpc-status` (the
+ * gRPC status for the HTTP `status`) and `grpc-message` (percent-encoded) in a Trailers-Only
+ * response, no body, and `x-signalbox-error` naming the reason as usual. A gRPC client reads a
+ * plain HTTP error as a status of its own guessing (grpc-js: UNAVAILABLE for a 504, which it may
+ * retry; UNKNOWN for a 500), without the proxy's message.
+ */
+export function grpcErrorAnswer(reason: ErrorReason, status = SPECS[reason].status): { status: 200; headers: Record<string, string | number>; body: '' } {
   const headers: Record<string, string | number> = {
     'content-type': 'application/grpc',
     'grpc-status': grpcStatusFor(status),
@@ -190,12 +206,17 @@ function writeGrpcError(res: WritableResponse, reason: ErrorReason, status: numb
     server: 'signalbox',
     'x-signalbox-error': reason,
   };
-  if (res.stream !== undefined) res.stream.respond({ ':status': 200, ...headers }, { endStream: true });
-  else {
-    res.writeHead(200, { ...headers, 'content-length': 0 });
-    res.end('');
-  }
-  return 0;
+  return { status: 200, headers, body: '' };
+}
+
+/**
+ * The answer signalbox gives for `reason` to the request whose fields are `requestHeaders`, before
+ * a route's response filters see it: {@link grpcErrorAnswer} for a gRPC call, {@link errorAnswer}
+ * with its status otherwise. A route's filters may add to a gRPC answer, not make it a plain one.
+ */
+export function ownErrorAnswer(requestHeaders: Readonly<Record<string, string | string[] | undefined>>, reason: ErrorReason, status = SPECS[reason].status): { status: number; headers: Record<string, string | number>; body: string } {
+  if (isGrpcRequest(requestHeaders)) return grpcErrorAnswer(reason, status);
+  return { status, ...errorAnswer(reason, status) };
 }
 
 /** The fields and body of signalbox's error response for `reason` (framing included). */

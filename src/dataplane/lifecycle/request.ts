@@ -4,7 +4,7 @@ import type { UrlMirrorStep } from './filters/url-mirror.ts';
 import { account, type RequestNote } from './accounting.ts';
 import { answerError, answerScript, dropRequestBody, isHttp1 } from './answers.ts';
 import { breakResponse, clientGone, isOwnReset } from './client-gone.ts';
-import { errorAnswer, refusesBody, statusFor, type ErrorReason } from './error-responses.ts';
+import { ownErrorAnswer, refusesBody, statusFor, type ErrorReason } from './error-responses.ts';
 import { answerHead, runResponsePhase, writeAnswer } from './response-phase.ts';
 import { forward } from './forward.ts';
 import { holdRequest, type Hold, type Waited } from './pause-phase.ts';
@@ -258,9 +258,10 @@ export class ProxyRequest extends LifecycleRequest {
     const steps = this.routed?.plan.responseSteps ?? null;
     if (steps === null) return answerError(this.state, this.req, this.res, this.started, reason, this.accountedCtx(), status, this.note);
     this.state.metrics.proxyErrors.labels(reason).inc();
-    const answer = errorAnswer(reason, status);
+    // A gRPC call's answer stays one (HTTP 200, grpc-status) whatever the filters add to it.
+    const answer = ownErrorAnswer(this.req.headers, reason, status);
     if (refusesBody(reason) && isHttp1(this.res)) answer.headers.connection = 'close';
-    this.#answerThrough(steps, status, answer.headers, answer.body, reason);
+    this.#answerThrough(steps, answer.status, answer.headers, answer.body, reason, status);
   }
 
   respond(status: number, headers: Readonly<Record<string, string>>, body: string): void {
@@ -274,16 +275,18 @@ export class ProxyRequest extends LifecycleRequest {
   /**
    * Answers with a response of the proxy's own through the route's response phase, as an upstream
    * response would go: its header filters and its scripts' `onResponse` (which may replace an
-   * error answer) run before anything is written.
+   * error answer) run before anything is written. `accounted` is the status logged when the phase
+   * leaves `status` as it was (a gRPC answer's 200 stands for the HTTP error it replaces).
    */
-  #answerThrough(steps: readonly ResponseStep[], status: number, headers: Readonly<Record<string, string | number>>, body: string, reason: ErrorReason | undefined): void {
+  #answerThrough(steps: readonly ResponseStep[], status: number, headers: Readonly<Record<string, string | number>>, body: string, reason: ErrorReason | undefined, accounted = status): void {
     const ctx = this.accountedCtx();
     if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
     const head = answerHead(status, headers, body);
     const write = (): void => {
       if (this.gone()) return account(this.state, this.req, 499, 0, this.started, ctx, null, 'client-closed', this.note);
       const bytes = writeAnswer(this.res, head, this.req.method);
-      account(this.state, this.req, head.status, bytes, this.started, ctx, null, reason, this.note);
+      // A gRPC answer (HTTP 200) is logged with the HTTP status it stands for, as without filters.
+      account(this.state, this.req, head.status === status ? accounted : head.status, bytes, this.started, ctx, null, reason, this.note);
       dropRequestBody(this.req, this.res, refusesBody(reason));
     };
     const pending = runResponsePhase(this, head, steps);

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientResponse } from './proxy-state.ts';
+import { isTrailersOnly, setResponseHead } from '../upstream/trailers-only.ts';
 import type { LifecycleRequest } from './request.ts';
 import type { ResponseHead, ResponseStep } from './request-step.ts';
 
@@ -36,8 +37,16 @@ export function answerHead(status: number, headers: Readonly<Record<string, stri
 export function writeAnswer(res: ClientResponse, head: ResponseHead, method: string | undefined): number {
   const bodiless = head.status === 204 || head.status === 304;
   const text = head.body ?? '';
-  if (!bodiless && !hasLength(head.headers)) head.headers.push('content-length', String(Buffer.byteLength(text)));
+  // No Content-Length on an HTTP/2 gRPC answer: it has no body, only its Trailers-Only head.
+  if (!bodiless && !hasLength(head.headers) && !(text === '' && isTrailersOnly(res, head.headers))) head.headers.push('content-length', String(Buffer.byteLength(text)));
   const sent = bodiless || method === 'HEAD' ? '' : text;
+  if (sent === '' && isTrailersOnly(res, head.headers)) {
+    // Set, not written: the head leaves with end() as one HEADERS frame that ends the stream,
+    // where gRPC clients read a Trailers-Only status (see trailers-only.ts).
+    setResponseHead(res, head.status, head.headers);
+    res.end();
+    return 0;
+  }
   (res as ServerResponse).writeHead(head.status, head.headers);
   res.end(sent);
   return Buffer.byteLength(sent);

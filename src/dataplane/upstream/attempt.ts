@@ -4,6 +4,7 @@ import { clientGone } from '../lifecycle/client-gone.ts';
 import type { Exchange, Headers } from './exchange.ts';
 import type { Upstream } from './prepared-cluster.ts';
 import { CLIENT_CERTIFICATE_UNUSABLE } from './client-certificate.ts';
+import { grpcHeadOutcome, grpcTrailersFail } from './grpc-outcome.ts';
 import { H2RequestBody } from './h2-request-body.ts';
 
 /**
@@ -76,7 +77,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     if (this.#abandoned || statusCode < 200) return; // 1xx: the client got its 100 from expect-continue.ts; others are not forwarded.
     this.sent = true;
-    this.#outcome(statusCode >= 500);
+    if (!this.exchange.grpc) this.#outcome(statusCode >= 500);
+    else {
+      // A gRPC call says how it went in its grpc-status: in a Trailers-Only head, or in the
+      // trailers after its messages, where the outcome waits for it (as Envoy's does).
+      const failed = grpcHeadOutcome(statusCode, headers);
+      if (failed !== null) this.#outcome(failed);
+      else this.#grpcOutcomeDeferred = true;
+    }
     if (clientGone(this.exchange.res)) {
       controller.abort(new Error('client went away'));
       return;
@@ -90,6 +98,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Headers): void {
     this.#end();
+    if (this.#grpcOutcomeDeferred && !this.#abandoned) this.#outcome(grpcTrailersFail(trailers));
     if (!this.#abandoned) this.exchange.responseEnd(this, trailers);
   }
 
@@ -103,6 +112,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   #outcomeRecorded = false;
+  /** A gRPC call's head was a 200 without grpc-status: its trailers decide its outcome. */
+  #grpcOutcomeDeferred = false;
 
   /** Feeds outlier detection once per attempt: the first decisive thing the upstream did. */
   #outcome(failed: boolean): void {

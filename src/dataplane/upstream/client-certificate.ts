@@ -49,11 +49,17 @@ export function clientCertificateKey(tls: BackendTlsPolicy): string {
  * `unknown ca` — immediately followed by the end of the stream, which undici would report as a
  * plain reset (`other side closed`). With the end dropped once such an error has been seen, the
  * connection closes with the alert, and the request fails as `upstream-tls`, which is what it is.
+ *
+ * The socket is destroyed once every listener has seen the alert: Node emits it without closing
+ * the socket, and an HTTP/2 session on it (undici's) is destroyed but stays its client's until the
+ * socket closes — each later request would fail on the dead session as a reset instead of
+ * connecting again and meeting the alert itself.
  */
-export function keepTlsAlert(socket: NodeJS.EventEmitter): void {
+export function keepTlsAlert(socket: NodeJS.EventEmitter & { destroy(): unknown }): void {
   let alerted = false;
   socket.prependOnceListener('error', (err: NodeJS.ErrnoException) => {
     alerted = typeof err.code === 'string' && err.code.startsWith('ERR_SSL_');
+    if (alerted) process.nextTick(() => socket.destroy());
   });
   const emit = socket.emit.bind(socket);
   socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => (alerted && event === 'end' ? false : emit(event, ...args))) as typeof socket.emit;

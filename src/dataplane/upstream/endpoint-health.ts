@@ -13,7 +13,7 @@ export class EndpointHealth {
   ejected = false;
   /** `activeHealthy && !ejected`. */
   usable = true;
-  /** 5xx responses and connection failures in a row, reset by any other response. */
+  /** 5xx responses (gRPC calls: by their grpc-status) and connection failures in a row, reset by any other response. */
   consecutiveFailures = 0;
   /** Ejections so far; each lasts longer than the one before. Forgotten after a quiet spell. */
   ejections = 0;

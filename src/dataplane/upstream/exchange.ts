@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { account } from '../lifecycle/accounting.ts';
 import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
-import { errorAnswer, isGrpcRequest, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
+import { isGrpcRequest, ownErrorAnswer, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
 import { deadlineMs, formatGrpcTimeout, grpcTimeoutMs } from '../lifecycle/grpc-deadline.ts';
 import { refusedByUpstream, ReplayableBody, trailersOnlyStatus, withGrpcTimeout } from './grpc-retry.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
@@ -147,6 +147,11 @@ export class Exchange {
     this.#bodyLimit = options.body === null ? 0 : (request.routed!.plan.bodyLimit ?? 0);
     const rate = request.routed!.plan.responseRate;
     this.#pacer = rate === null ? null : new ResponsePacer(rate.bytesPerSecond, rate.afterBytes);
+  }
+
+  /** Whether this is a gRPC call to an HTTP/2 cluster (retried, and judged by outlier detection, by its grpc-status). */
+  get grpc(): boolean {
+    return this.#grpc;
   }
 
   /** The attempt has its upstream connection: the request body is read from now on. */
@@ -314,15 +319,17 @@ export class Exchange {
       this.#bytes += writeError(this.res, reason, close);
       return this.#finish(statusFor(reason), reason, upstream);
     }
-    const answer = errorAnswer(reason);
+    // A gRPC call's answer stays one (HTTP 200, grpc-status) whatever the filters add to it.
+    const answer = ownErrorAnswer(this.req.headers, reason);
     if (close) answer.headers.connection = 'close';
-    const head = answerHead(statusFor(reason), answer.headers, answer.body);
+    const head = answerHead(answer.status, answer.headers, answer.body);
     const write = (): void => {
       // Meanwhile the route's time limit or the client's leaving may have ended the exchange.
       if (this.#done) return;
       if (clientGone(this.res)) return this.#finish(499, 'client-closed', upstream);
       this.#bytes += writeAnswer(this.res, head, this.options.method);
-      this.#finish(head.status, reason, upstream);
+      // A gRPC answer is logged with the HTTP status it stands for, as without filters.
+      this.#finish(head.status === answer.status ? statusFor(reason) : head.status, reason, upstream);
     };
     const pending = runResponsePhase(this.request, head, steps);
     if (pending === null) return write();

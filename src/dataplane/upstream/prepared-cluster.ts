@@ -172,9 +172,10 @@ export class PreparedCluster {
   }
 
   /**
-   * Passive outlier detection: records whether a request to `upstream` failed (5xx or a connection
-   * failure). Enough failures in a row eject the endpoint for a time that grows with each ejection,
-   * unless that would eject more than the allowed share of the cluster.
+   * Passive outlier detection: records whether a request to `upstream` failed (5xx, a gRPC status
+   * that stands for one — grpc-outcome.ts — or a connection failure). Enough failures in a row
+   * eject the endpoint for a time that grows with each ejection, unless that would eject more than
+   * the allowed share of the cluster.
    */
   recordOutcome(upstream: Upstream, failed: boolean, now: number): void {
     const health = upstream.health;

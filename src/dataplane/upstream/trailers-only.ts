@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import type { ClientRequest, ClientResponse } from '../lifecycle/proxy-state.ts';
 
 /**
@@ -16,6 +17,19 @@ export function writeResponseHead(req: ClientRequest, res: ClientResponse, statu
     (res as ServerResponse).writeHead(status, headers as string[]);
     return;
   }
+  setResponseHead(res, status, headers);
+}
+
+/** Whether `headers` (name, value…) are a Trailers-Only head that `res`, an HTTP/2 response, must send with END_STREAM. */
+export function isTrailersOnly(res: ClientResponse, headers: readonly string[]): boolean {
+  return (res as Partial<Http2ServerResponse>).stream !== undefined && hasGrpcStatus(headers);
+}
+
+/**
+ * Puts a head (name, value…) on the response without writing it: it leaves with the next write or
+ * end(), in one frame with it.
+ */
+export function setResponseHead(res: ClientResponse, status: number, headers: readonly string[]): void {
   const fields = new Map<string, string[]>();
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i]!.toLowerCase();
