@@ -16,7 +16,7 @@ import { answerHead, runResponsePhase, writeAnswer } from '../lifecycle/response
 import type { RouteContext } from '../lifecycle/route-context.ts';
 import type { MirrorBody } from './mirror-body.ts';
 import { privatePool, type ClientConnection } from './private-pools.ts';
-import { RequestBodyTimer, type BodyTimeout } from './request-body-timer.ts';
+import { RequestBodyWatch } from './request-body-watch.ts';
 import { sendContinue } from '../lifecycle/expect-continue.ts';
 import { ResponsePacer } from './response-pacer.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
@@ -94,16 +94,10 @@ export class Exchange {
   /** The response can have no body (HEAD, 204, 304): whatever the upstream sends anyway is dropped. */
   #bodiless = false;
   #done = false;
-  /** The request body's idle and total deadlines; null without a body or with both turned off. */
-  readonly #bodyTimer: RequestBodyTimer | null;
-  /** Whether the body is being read upstream now (from the first attempt's start to its last byte). */
-  #bodyReading = false;
+  /** The request body's deadlines, BodyLimit and mirror copies; null without a body. */
+  readonly #body: RequestBodyWatch | null;
   /** Made at the first write the client refuses: how long it has taken none of its response. */
   #stall: ResponseStallTimer | null = null;
-  /** The route's BodyLimit on the request body; 0 without a body or a limit. */
-  readonly #bodyLimit: number;
-  /** Request body bytes read from the client so far (counted only under a limit). */
-  #bodyBytes = 0;
   /** The route's ResponseRate on this response; null when not paced. */
   readonly #pacer: ResponsePacer | null;
   /** Set while a paced response waits for its next bytes to be due. */
@@ -112,8 +106,6 @@ export class Exchange {
   #awaitingDrain = false;
   /** The end of a paced response that came before its last bytes' time was over. */
   #pacedEnd: { readonly attempt: Attempt; readonly trailers: Headers } | null = null;
-  /** The bodies of the request's URL mirror copies, teed from the client's; null without any. */
-  #mirrorBodies: MirrorBody[] | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -138,13 +130,12 @@ export class Exchange {
     // the budget is a share of the traffic, and a POST is traffic too.
     this.cluster.counters.retryBudget.deposit();
     this.res.once('close', this.#onClientClose);
-    this.#bodyTimer = options.body !== null && (state.requestBodyIdleMs > 0 || state.requestBodyMs > 0)
-      ? new RequestBodyTimer(state.requestBodyIdleMs, state.requestBodyMs, this.#onBodyTimeout)
-      : null;
-    // A declared length over the limit was answered 413 by the filter; one within it is held to
+    // A declared length over the BodyLimit was answered 413 by the filter; one within it is held to
     // exactly by the parsers. Counting anyway costs an addition per chunk and covers chunked bodies
     // and HTTP/2 streams without content-length alike.
-    this.#bodyLimit = options.body === null ? 0 : (request.routed!.plan.bodyLimit ?? 0);
+    this.#body = options.body === null
+      ? null
+      : new RequestBodyWatch(this.req, { idleMs: state.requestBodyIdleMs, totalMs: state.requestBodyMs }, request.routed!.plan.bodyLimit ?? 0, (reason, cause) => this.#refuseBody(reason, cause));
     const rate = request.routed!.plan.responseRate;
     this.#pacer = rate === null ? null : new ResponsePacer(rate.bytesPerSecond, rate.afterBytes);
   }
@@ -156,46 +147,25 @@ export class Exchange {
 
   /** The attempt has its upstream connection: the request body is read from now on. */
   bodyStarted(): void {
-    if (this.options.body === null || this.#bodyReading || this.#done) return;
-    this.#bodyReading = true;
+    const body = this.#body;
+    if (body === null || body.reading || this.#done) return;
     sendContinue(this.req, this.state.draining);
-    this.#bodyTimer?.start();
-    // Counted as the client's chunks arrive, before the transport sees them: the transports attach
-    // their own reader in this same tick, after this one, so a chunk past the limit never goes
-    // upstream from signalbox's HTTP/1.1 client (undici's HTTP/2 client may send that one chunk
-    // before the abort).
-    if (this.#bodyLimit !== 0) this.req.on('data', this.#countBody);
-    if (this.#mirrorBodies !== null) for (const copy of this.#mirrorBodies) copy.tap(this.req);
-    // --idle-timeout mid-body: Node would close the connection without a word; answer 408 instead.
-    this.req.once('timeout', this.#onSocketIdle);
+    body.start();
   }
 
   /** Adds the body of a URL mirror's copy, fed from the client's body as the original reads it. */
   addMirrorBody(copy: MirrorBody): void {
-    (this.#mirrorBodies ??= []).push(copy);
-  }
-
-  /** The original is done with the body: copies that got all of it end, the others are cut off. */
-  #untapMirrors(): void {
-    const copies = this.#mirrorBodies;
-    if (copies === null) return;
-    this.#mirrorBodies = null;
-    for (const copy of copies) copy.untap();
+    this.#body?.addMirror(copy);
   }
 
   /** A chunk of the request body went upstream. */
   bodyProgress(): void {
-    this.#bodyTimer?.progress();
+    this.#body?.progress();
   }
 
   /** The whole request went upstream. */
   bodySent(): void {
-    this.#untapMirrors();
-    if (!this.#bodyReading) return;
-    this.#bodyReading = false;
-    this.#bodyTimer?.stop();
-    this.req.off('timeout', this.#onSocketIdle);
-    if (this.#bodyLimit !== 0) this.req.off('data', this.#countBody);
+    this.#body?.stop();
   }
 
   /** Sends the request to `upstream`. */
@@ -408,7 +378,7 @@ export class Exchange {
     }
     if (this.#whole !== null) res.end(this.#whole);
     else res.end();
-    if (this.#bodyReading) this.#leaveBodyUnread();
+    if (this.#body?.reading === true) this.#leaveBodyUnread();
     this.#finish(this.#status, undefined, attempt.upstream);
   }
 
@@ -524,7 +494,7 @@ export class Exchange {
     this.#releaseReplay();
     failed.abandon();
     this.#done = true;
-    this.#untapMirrors();
+    this.#body?.untapMirrors();
     this.cluster.counters.active--;
     this.res.off('close', this.#onClientClose);
     this.#stopRequestTimer();
@@ -585,21 +555,6 @@ export class Exchange {
     this.#answerError(reason, this.options.body !== null, attempt.upstream);
     attempt.abandon(new Error('route request timeout'));
     if (!this.req.readableEnded) this.req.resume();
-  };
-
-  readonly #onSocketIdle = (): void => this.#onBodyTimeout('idle');
-
-  /** The client is too slow with its body: 408 (see {@link #refuseBody}). */
-  readonly #onBodyTimeout = (which: BodyTimeout): void => this.#refuseBody('request-timeout', new RequestBodyTimeoutError(which));
-
-  /**
-   * Past the route's BodyLimit as the body streams (chunked, or HTTP/2 without content-length):
-   * 413, and the upstream request is aborted — it never sees the body end, so it never takes a
-   * truncated body for a whole one.
-   */
-  readonly #countBody = (chunk: Buffer): void => {
-    this.#bodyBytes += chunk.length;
-    if (this.#bodyBytes > this.#bodyLimit) this.#refuseBody('body-too-large', new BodyTooLargeError(this.#bodyLimit));
   };
 
   /**
@@ -672,22 +627,6 @@ export class Exchange {
     attempt.abandon();
     this.#finish(499, 'client-closed', attempt.upstream);
   };
-}
-
-/** Why an upstream request was aborted when its client was too slow with the body. */
-class RequestBodyTimeoutError extends Error {
-  readonly code = 'SIGNALBOX_REQUEST_BODY_TIMEOUT';
-  constructor(which: BodyTimeout) {
-    super(which === 'idle' ? 'request body idle timeout' : 'request body timeout');
-  }
-}
-
-/** Why an upstream request was aborted when its body went past the route's BodyLimit. */
-class BodyTooLargeError extends Error {
-  readonly code = 'SIGNALBOX_REQUEST_BODY_TOO_LARGE';
-  constructor(maxBytes: number) {
-    super(`request body over the route's limit of ${maxBytes} bytes`);
-  }
 }
 
 /**
