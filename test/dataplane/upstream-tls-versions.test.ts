@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -41,13 +42,20 @@ describe('TLS versions and ciphers to backends', () => {
   const upstream = createHttpsServer({ cert: pki.certPem, key: pki.keyPem, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: ONLY_CIPHER }, (req, res) => res.end(`legacy ${req.headers.host}`));
   upstream.on('secureConnection', (socket: TLSSocket) => handshakes.push({ protocol: socket.getProtocol(), cipher: socket.getCipher().name }));
   upstream.on('tlsClientError', () => refused++);
+  /** The same over HTTP/2 (ALPN h2), which the HTTP/2 and gRPC pools reach. */
+  let manifests: (serviceCiphers: string) => object[];
+  const h2Handshakes: { protocol: string | null; cipher: string }[] = [];
+  const h2Upstream = createSecureServer({ cert: pki.certPem, key: pki.keyPem, maxVersion: 'TLSv1.2', ciphers: ONLY_CIPHER }, (req, res) => res.end(`h2 ${req.httpVersion}`));
+  h2Upstream.on('secureConnection', (socket: TLSSocket) => h2Handshakes.push({ protocol: socket.getProtocol(), cipher: socket.getCipher().name }));
 
   before(async () => {
     upstream.listen(0, '127.0.0.1');
     await once(upstream, 'listening');
     const port = (upstream.address() as AddressInfo).port;
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'all.yaml', [
+    h2Upstream.listen(0, '127.0.0.1');
+    await once(h2Upstream, 'listening');
+    const h2Port = (h2Upstream.address() as AddressInfo).port;
+    manifests = (serviceCiphers) => [
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
       ...serviceWithEndpoints('legacy', [{ port }]),
       ...serviceWithEndpoints('modern-only', [{ port }], 'default', { 'signalbox.dev/backend-protocol': 'https', 'signalbox.dev/backend-tls-verify': 'false', 'signalbox.dev/backend-tls-min-version': 'TLSv1.3' }),
@@ -56,13 +64,21 @@ describe('TLS versions and ciphers to backends', () => {
       nginxIngress('wrong-cipher', 'legacy', { 'proxy-ssl-ciphers': OTHER_CIPHER }),
       nginxIngress('right-cipher', 'legacy', { 'proxy-ssl-ciphers': `${OTHER_CIPHER}:${ONLY_CIPHER}` }),
       nginxIngress('service-min', 'modern-only', {}),
-    ]);
+      ...serviceWithEndpoints('legacy-h2', [{ port: h2Port }]),
+      nginxIngress('h2-tls13', 'legacy-h2', { 'backend-protocol': 'GRPCS', 'proxy-ssl-protocols': 'TLSv1.3' }),
+      nginxIngress('h2-cipher', 'legacy-h2', { 'backend-protocol': 'GRPCS', 'proxy-ssl-ciphers': ONLY_CIPHER }),
+      ...serviceWithEndpoints('by-service', [{ port }], 'default', { 'signalbox.dev/backend-protocol': 'https', 'signalbox.dev/backend-tls-verify': 'false', 'signalbox.dev/backend-tls-ciphers': serviceCiphers }),
+      nginxIngress('by-service', 'by-service', {}),
+    ];
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'all.yaml', manifests(ONLY_CIPHER));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
   });
 
   after(async () => {
     await proxy?.stop();
     upstream.close();
+    h2Upstream.close();
     await removeDir(dir);
   });
 
@@ -107,10 +123,34 @@ describe('TLS versions and ciphers to backends', () => {
     assert.deepEqual(done, [{ protocol: 'TLSv1.2', cipher: ONLY_CIPHER }]);
   });
 
+  it('HTTP/2 over TLS (the HTTP/2 and gRPC pools): TLS 1.3 only fails, the upstream\'s cipher is negotiated', async () => {
+    const h0 = h2Handshakes.length;
+    const failed = await get('h2-tls13');
+    assert.equal(failed.status, 502);
+    assert.equal(failed.error, 'upstream-tls');
+    assert.deepEqual(h2Handshakes.slice(h0), []);
+    assert.deepEqual(await get('h2-cipher'), { status: 200, error: undefined, body: 'h2 2.0' });
+    assert.deepEqual(h2Handshakes.slice(h0), [{ protocol: 'TLSv1.2', cipher: ONLY_CIPHER }]);
+  });
+
   it('a Service\'s signalbox.dev/backend-tls-min-version TLSv1.3 holds for every Ingress of it', async () => {
     const { res, done } = await attempt('service-min');
     assert.equal(res.status, 502);
     assert.equal(res.error, 'upstream-tls');
     assert.deepEqual(done, []);
+  });
+
+  it('a Service whose cipher list changes gets fresh connections: the kept one is not reused', async () => {
+    const h0 = handshakes.length;
+    assert.equal((await get('by-service')).status, 200);
+    assert.equal((await get('by-service')).status, 200);
+    assert.equal(handshakes.length - h0, 1, 'one kept-alive connection served both');
+    const swapped = proxy.nextTable();
+    await writeManifests(dir, 'all.yaml', manifests(OTHER_CIPHER));
+    await swapped;
+    const res = await get('by-service');
+    assert.equal(res.status, 502);
+    assert.equal(res.error, 'upstream-tls');
+    assert.equal(handshakes.length - h0, 1);
   });
 });
