@@ -115,6 +115,13 @@ export function checkTable(table: RoutingTable): TableViolation[] {
       report(at, vhost.provenance, `host ${vhost.host} comes after ${previous.host}: exact hosts come first, then wildcards, then *, each by name`);
     }
     if (vhost.clientAuth !== undefined) checkClientAuth(`${at}.clientAuth`, vhost, vhost.clientAuth, report);
+    if (vhost.tlsParameters !== undefined) {
+      const problem = tlsParametersProblem(vhost.tlsParameters);
+      const prefer = vhost.tlsParameters.preferServerCiphers;
+      if (problem !== null) report(`${at}.tlsParameters`, vhost.provenance, problem);
+      else if (prefer !== undefined && typeof prefer !== 'boolean') report(`${at}.tlsParameters`, vhost.provenance, 'preferServerCiphers is true, false or absent');
+      else if (Object.keys(vhost.tlsParameters).length === 0) report(`${at}.tlsParameters`, vhost.provenance, 'TLS parameters that set nothing are written as none');
+    }
     if (vhost.routes.length === 0) report(at, vhost.provenance, `host ${vhost.host} has no routes`);
     vhost.routes.forEach((r, j) => route(`${at}.routes[${j}]`, r));
     checkRouteOrder(`${at}.routes`, vhost.routes, report);

@@ -36,6 +36,20 @@ export interface TlsParameters {
   readonly ciphers?: string;
 }
 
+/**
+ * The TLS parameters of a host's handshakes with clients (nginx's server-level `ssl_ciphers`,
+ * `ssl_prefer_server_ciphers`): as {@link TlsParameters}, and whether the server's cipher order wins.
+ */
+export interface HostTlsParameters extends TlsParameters {
+  /** True: the server's cipher order chooses (Node's `honorCipherOrder`); absent: the client's. */
+  readonly preferServerCiphers?: boolean;
+}
+
+/** The part of a handshake server's key that `p` decides: hosts with equal parameters share one. */
+export function hostTlsParametersKey(p: HostTlsParameters): string {
+  return `${tlsParametersKey(p)}|${p.preferServerCiphers === true ? 'server' : 'client'}`;
+}
+
 /** The Node `tls` options for `p`: only the fields it sets, so that Node's defaults stay defaults. */
 export function tlsParameterOptions(p: TlsParameters): { minVersion?: TlsVersion; maxVersion?: TlsVersion; ciphers?: string } {
   return {

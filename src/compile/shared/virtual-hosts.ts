@@ -3,6 +3,7 @@
  * a host (the front end's comparator), and the order of hosts in the table.
  */
 import type { VirtualHost } from '../../model/table.ts';
+import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { describeWinner } from './age.ts';
 import type { RankedOwner, RouteCandidate, RoutePrecedence } from './candidates.ts';
@@ -59,7 +60,8 @@ export function buildVirtualHosts(candidates: readonly RouteCandidate[], precede
       routes.push(...placed);
       // Host level, as nginx's server: the first claim that asks for a check gives it to every route.
       const clientAuth = claims.find((c) => c.clientAuth !== undefined)?.clientAuth;
-      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance, ...(clientAuth === undefined ? {} : { clientAuth }) });
+      const tlsParameters = hostTlsParameters(claims);
+      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance, ...(clientAuth === undefined ? {} : { clientAuth }), ...(tlsParameters === null ? {} : { tlsParameters }) });
     }
   }
   return { virtualHosts, routes };
@@ -103,4 +105,16 @@ function hostKey(candidate: RouteCandidate): string {
 function compareHosts(byHost: ReadonlyMap<string, readonly RouteCandidate[]>): (a: string, b: string) => number {
   const first = (key: string): RouteCandidate => byHost.get(key)![0]!;
   return (a, b) => compareNumbers(MATCH_ORDER[first(a).host.match], MATCH_ORDER[first(b).host.match]) || compareStrings(first(a).host.host, first(b).host.host);
+}
+
+/**
+ * The TLS parameters of a host, as nginx builds its server: field by field, from the first claim
+ * that sets it (ingress-nginx: the oldest Ingress with `ssl-ciphers` gives the ciphers, the oldest
+ * with `ssl-prefer-server-ciphers` the order). Null when no claim sets any.
+ */
+function hostTlsParameters(claims: readonly RouteCandidate[]): HostTlsParameters | null {
+  const ciphers = claims.find((c) => c.tlsParameters?.ciphers !== undefined)?.tlsParameters?.ciphers;
+  const prefer = claims.find((c) => c.tlsParameters?.preferServerCiphers !== undefined)?.tlsParameters?.preferServerCiphers;
+  if (ciphers === undefined && prefer === undefined) return null;
+  return { ...(ciphers === undefined ? {} : { ciphers }), ...(prefer === undefined ? {} : { preferServerCiphers: prefer }) };
 }
