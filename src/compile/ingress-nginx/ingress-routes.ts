@@ -80,6 +80,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
       ...(p.ingress.hostTls === null ? {} : { tlsParameters: p.ingress.hostTls }),
+      ...(settings.hostTls === null ? {} : { tlsDefaults: settings.hostTls }),
     };
     keys.set(candidate, key);
     routes.push(candidate);

@@ -110,6 +110,11 @@ export interface RouteCandidate {
    * (in claim order) that sets a field gives it to {@link VirtualHost.tlsParameters}.
    */
   readonly tlsParameters?: HostTlsParameters;
+  /**
+   * What the host's TLS parameters are, field by field, when no candidate of it sets that field
+   * (ingress-nginx: the ConfigMap's `ssl-ciphers`, `ssl-protocols`, `ssl-prefer-server-ciphers`).
+   */
+  readonly tlsDefaults?: HostTlsParameters;
 }
 
 /** A route for what no virtual host or route takes; the first claim wins. */

@@ -110,11 +110,21 @@ function compareHosts(byHost: ReadonlyMap<string, readonly RouteCandidate[]>): (
 /**
  * The TLS parameters of a host, as nginx builds its server: field by field, from the first claim
  * that sets it (ingress-nginx: the oldest Ingress with `ssl-ciphers` gives the ciphers, the oldest
- * with `ssl-prefer-server-ciphers` the order). Null when no claim sets any.
+ * with `ssl-prefer-server-ciphers` the order), else from the claims' defaults (its ConfigMap).
+ * Null when nothing sets any.
  */
 function hostTlsParameters(claims: readonly RouteCandidate[]): HostTlsParameters | null {
-  const ciphers = claims.find((c) => c.tlsParameters?.ciphers !== undefined)?.tlsParameters?.ciphers;
-  const prefer = claims.find((c) => c.tlsParameters?.preferServerCiphers !== undefined)?.tlsParameters?.preferServerCiphers;
-  if (ciphers === undefined && prefer === undefined) return null;
-  return { ...(ciphers === undefined ? {} : { ciphers }), ...(prefer === undefined ? {} : { preferServerCiphers: prefer }) };
+  const first = <K extends keyof HostTlsParameters>(key: K): HostTlsParameters[K] | undefined =>
+    claims.find((c) => c.tlsParameters?.[key] !== undefined)?.tlsParameters?.[key] ?? claims.find((c) => c.tlsDefaults?.[key] !== undefined)?.tlsDefaults?.[key];
+  const out: { -readonly [K in keyof HostTlsParameters]: HostTlsParameters[K] } = {};
+  // The versions come as one setting, from one place.
+  const versions = claims.find((c) => c.tlsParameters?.minVersion !== undefined || c.tlsParameters?.maxVersion !== undefined)?.tlsParameters
+    ?? claims.find((c) => c.tlsDefaults?.minVersion !== undefined || c.tlsDefaults?.maxVersion !== undefined)?.tlsDefaults;
+  if (versions?.minVersion !== undefined) out.minVersion = versions.minVersion;
+  if (versions?.maxVersion !== undefined) out.maxVersion = versions.maxVersion;
+  const ciphers = first('ciphers');
+  if (ciphers !== undefined) out.ciphers = ciphers;
+  const prefer = first('preferServerCiphers');
+  if (prefer !== undefined) out.preferServerCiphers = prefer;
+  return Object.keys(out).length === 0 ? null : out;
 }
