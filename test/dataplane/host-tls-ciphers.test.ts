@@ -2,8 +2,9 @@
  * The cipher list of TLS termination per host, on real sockets: ingress-nginx's `ssl-ciphers` on
  * one host limits that host's TLS 1.2 handshakes to its list (a client offering only another
  * cipher fails, one offering it gets it), `ssl-prefer-server-ciphers` makes the host's order win,
- * and other hosts, and handshakes without SNI, keep the listener's list. The client's own socket
- * (`getCipher()`) and the upstream's log say what was negotiated and what reached it.
+ * and other hosts, and handshakes without SNI, keep the listener's list; the ConfigMap's
+ * `ssl-protocols` holds for the hosts the Ingresses name. The client's own socket (`getCipher()`,
+ * `getProtocol()`) and the upstream's log say what was negotiated and what reached it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -113,5 +114,50 @@ describe('TLS termination with a cipher list per host (ssl-ciphers)', () => {
     const refused = await attempt('strict-auth.example', 'strict-auth.example', AES256);
     assert.ok('error' in refused, `the handshake failed: ${JSON.stringify(refused)}`);
     assert.deepEqual(await attempt('strict-auth.example', 'strict-auth.example', `${AES256}:${AES128}`, { cert: pki.client.certPem, key: pki.client.keyPem }), { cipher: AES128, status: 200 });
+  });
+});
+
+describe('TLS termination with the ConfigMap\'s ssl-protocols', () => {
+  const pki = makeClientPki(['modern.example']);
+  let dir: string;
+  let proxy: TestProxy;
+  let httpsPort: number;
+  let app: TestUpstream;
+
+  /** The protocol a client allowing `maxVersion` at most negotiates, or the handshake's error code. */
+  const negotiate = (sni: string | null, maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> =>
+    new Promise((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, ...(sni === null ? {} : { servername: sni }), rejectUnauthorized: false, maxVersion });
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.once('secureConnect', () => {
+        resolve(socket.getProtocol() ?? 'none');
+        socket.end();
+      });
+    });
+
+  before(async () => {
+    app = await startUpstream('app');
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-protocols': 'TLSv1.3' } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+      ...serviceWithEndpoints('app', [{ port: app.port }]),
+      tlsSecret('server-tls', pki.server.certPem, pki.server.keyPem),
+      ingress('modern', 'modern.example', {}),
+    ]);
+    proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+    httpsPort = Number(new URL(proxy.https).port);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+    await removeDir(dir);
+  });
+
+  it('a host the Ingresses name speaks TLS 1.3 only; a handshake without SNI keeps TLS 1.2', async () => {
+    assert.equal(await negotiate('modern.example', 'TLSv1.3'), 'TLSv1.3');
+    assert.match(await negotiate('modern.example', 'TLSv1.2'), /PROTOCOL_VERSION|HANDSHAKE_FAILURE|ECONNRESET/);
+    assert.equal(await negotiate(null, 'TLSv1.2'), 'TLSv1.2');
   });
 });
