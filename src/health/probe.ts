@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect as tcpConnect, isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { DEFAULT_BACKEND_TLS, type BackendProtocol, type BackendTlsPolicy, type HealthCheckPolicy } from '../model/policy.ts';
+import { tlsParameterOptions, type TlsVersion } from '../model/tls-parameters.ts';
 
 /** The User-Agent of every probe, so that upstream access logs can tell probes from traffic. */
 export const PROBE_USER_AGENT = 'signalbox-health-check';
@@ -164,9 +165,9 @@ export const PROBE_CLIENT_CERTIFICATE_UNUSABLE = 'ERR_TLS_CLIENT_CERTIFICATE_UNU
 
 /**
  * The TLS options of a probe: the name to verify (and send as SNI unless it is an address), the CA,
- * verification, and the client certificate the cluster presents to its endpoints (mTLS).
+ * verification, the versions and ciphers, and the client certificate the cluster presents to its endpoints (mTLS).
  */
-function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: string; ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined } {
+function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: string; ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; minVersion?: TlsVersion; maxVersion?: TlsVersion; ciphers?: string; checkServerIdentity?: (host: string, cert: import('node:tls').PeerCertificate) => Error | undefined } {
   const name = tls.serverName ?? address;
   const client = tls.clientCertificate;
   return {
@@ -174,6 +175,8 @@ function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: stri
     ...(tls.caPem === null ? {} : { ca: tls.caPem }),
     ...(client === null || client.problem !== null ? {} : { cert: client.certPem, key: client.keyPem }),
     rejectUnauthorized: tls.verify,
+    // The versions and ciphers of traffic: an endpoint that cannot speak them fails its probes too.
+    ...tlsParameterOptions(tls),
     // The name checked is the Service's server name, as for traffic, not the address dialled.
     checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
   };

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
 import { DEFAULT_CLUSTER_POLICY, LB_POLICIES, type ClusterOverrides, type ClusterPolicy } from './policy.ts';
+import { canonicalTlsParameters, tlsParameterOptions, tlsParametersProblem } from './tls-parameters.ts';
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
 import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
 import { checkStreamListener, checkStreamRoutes } from './check-stream-routes.ts';
@@ -114,6 +115,13 @@ export function checkTable(table: RoutingTable): TableViolation[] {
       report(at, vhost.provenance, `host ${vhost.host} comes after ${previous.host}: exact hosts come first, then wildcards, then *, each by name`);
     }
     if (vhost.clientAuth !== undefined) checkClientAuth(`${at}.clientAuth`, vhost, vhost.clientAuth, report);
+    if (vhost.tlsParameters !== undefined) {
+      const problem = tlsParametersProblem(vhost.tlsParameters);
+      const prefer = vhost.tlsParameters.preferServerCiphers;
+      if (problem !== null) report(`${at}.tlsParameters`, vhost.provenance, problem);
+      else if (prefer !== undefined && typeof prefer !== 'boolean') report(`${at}.tlsParameters`, vhost.provenance, 'preferServerCiphers is true, false or absent');
+      else if (Object.keys(vhost.tlsParameters).length === 0) report(`${at}.tlsParameters`, vhost.provenance, 'TLS parameters that set nothing are written as none');
+    }
     if (vhost.routes.length === 0) report(at, vhost.provenance, `host ${vhost.host} has no routes`);
     vhost.routes.forEach((r, j) => route(`${at}.routes[${j}]`, r));
     checkRouteOrder(`${at}.routes`, vhost.routes, report);
@@ -205,6 +213,11 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
     if (!isDeepStrictEqual(c.policy, DEFAULT_CLUSTER_POLICY)) report(at, c.provenance, 'an unresolved cluster has a policy other than the default');
   }
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);
+  if (c.policy.tls !== null) {
+    const problem = tlsParametersProblem(c.policy.tls);
+    if (problem !== null) report(at, c.provenance, `policy.tls: ${problem}`);
+    else if (canonicalJson(canonicalTlsParameters(c.policy.tls)) !== canonicalJson(tlsParameterOptions(c.policy.tls))) report(at, c.provenance, 'policy.tls: a TLS version equal to the default is written as none');
+  }
 }
 
 /**
@@ -226,6 +239,9 @@ function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy):
     same('tls.verify', overrides.tls?.verify, policy.tls.verify);
     same('tls.serverName', overrides.tls?.serverName, policy.tls.serverName);
     if (overrides.tls?.clientCertificate !== undefined && policy.tls.clientCertificate?.secret.split('/')[1] !== overrides.tls.clientCertificate) out.push('tls.clientCertificate');
+    same('tls.minVersion', overrides.tls?.minVersion, policy.tls.minVersion ?? 'TLSv1.2');
+    same('tls.maxVersion', overrides.tls?.maxVersion, policy.tls.maxVersion ?? 'TLSv1.3');
+    same('tls.ciphers', overrides.tls?.ciphers, policy.tls.ciphers);
   }
   return out;
 }

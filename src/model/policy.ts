@@ -5,6 +5,7 @@
  * value is a diagnostic and leaves that field at its default — it never affects other fields or
  * other Services.
  */
+import type { TlsParameters, TlsVersion } from './tls-parameters.ts';
 
 /** How a cluster's endpoints are chosen for a request. */
 export type LbPolicy =
@@ -158,8 +159,11 @@ export type BackendProtocol = 'http1' | 'https' | 'h2c' | 'h2';
 /** Every value of {@link BackendProtocol}. */
 export const BACKEND_PROTOCOLS: readonly BackendProtocol[] = ['http1', 'https', 'h2c', 'h2'];
 
-/** How the proxy checks an endpoint's certificate (`https` and `h2` only). */
-export interface BackendTlsPolicy {
+/**
+ * How the proxy checks an endpoint's certificate (`https` and `h2` only), and which TLS versions
+ * and ciphers it offers ({@link TlsParameters}: absent, Node's defaults).
+ */
+export interface BackendTlsPolicy extends TlsParameters {
   /** The name sent as SNI and checked against the certificate; null: the endpoint's address (no SNI for an IP). */
   readonly serverName: string | null;
   /** PEM of the CA certificates that may sign the endpoint's certificate; null: the system roots. */
@@ -253,6 +257,14 @@ export interface OverrideCaRef {
  */
 export interface BackendTlsOverrides {
   readonly verify?: boolean;
+  /**
+   * The TLS versions, as one setting: when either is given, both come from the route (the other
+   * at its default), never one from the route and one from the Service.
+   */
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+  /** An OpenSSL cipher list, as {@link TlsParameters.ciphers}. */
+  readonly ciphers?: string;
   /** The SNI name and the name checked against the endpoint's certificate. */
   readonly serverName?: string;
   readonly ca?: OverrideCaRef;

@@ -10,6 +10,7 @@
  * `Kind/namespace/name/...` naming the object (and the part of it) that produced the node, so that
  * any routing decision can be traced back to the YAML a user wrote.
  */
+import type { HostTlsParameters } from './tls-parameters.ts';
 import type { ClusterOverrides, ClusterPolicy } from './policy.ts';
 
 /**
@@ -256,6 +257,12 @@ export interface VirtualHost {
    * is served only on connections whose SNI name chose this host, with the check made.
    */
   readonly clientAuth?: ClientCertificateAuth;
+  /**
+   * The cipher list (and versions, and whose cipher order wins) of TLS handshakes whose SNI name
+   * reaches this host; absent: the listener's. The host's, as nginx's server-level `ssl_ciphers`.
+   * A handshake without SNI, or for a name no host takes, gets the listener's.
+   */
+  readonly tlsParameters?: HostTlsParameters;
 }
 
 /**

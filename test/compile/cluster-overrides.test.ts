@@ -62,6 +62,25 @@ describe('cluster names with overrides', () => {
     assert.deepEqual(JSON.stringify(overrides), JSON.stringify({ protocol: 'h2', hashOn: { source: 'header', name: 'x-user' }, retry: { onStatuses: [502, 503] }, tls: { serverName: 'api.internal' } }));
   });
 
+  test('TLS versions are kept as one setting, both ends written; bad versions and cipher lists are dropped, said', () => {
+    assert.deepEqual(normalizeOverrides({ tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' } }), { overrides: { tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' } }, problems: [] });
+    const bad: [object, string, RegExp][] = [
+      [{ minVersion: 'TLSv1.1' }, 'tls.minVersion', /must be one of TLSv1\.2, TLSv1\.3 \(TLS 1\.0 and 1\.1 are never offered\)/],
+      [{ ciphers: 'NO-SUCH-CIPHER' }, 'tls.ciphers', /OpenSSL matches no cipher/],
+      [{ ciphers: 'HIGH !aNULL' }, 'tls.ciphers', /not an OpenSSL cipher list/],
+    ];
+    for (const [tls, field, message] of bad) {
+      const { overrides, problems } = normalizeOverrides({ tls });
+      assert.equal(overrides, null);
+      assert.deepEqual(problems.map((p) => p.field), [field]);
+      assert.match(problems[0]!.message, message);
+    }
+    // A maximum older than the minimum is dropped: the minimum, and the default maximum, remain.
+    const crossed = normalizeOverrides({ tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' } });
+    assert.deepEqual(crossed.overrides, { tls: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } });
+    assert.deepEqual(crossed.problems.map((p) => p.field), ['tls.maxVersion']);
+  });
+
   test('the affinity cookie\'s SameSite and Domain are kept; a bad one drops the affinity override, said', () => {
     const affinity = { cookieName: 'route', ttlSeconds: 0, path: '/', sameSite: 'None', sameSiteNoneCompatibleOnly: true, domain: 'example.com' };
     assert.deepEqual(normalizeOverrides({ affinity }), { overrides: { affinity }, problems: [] });

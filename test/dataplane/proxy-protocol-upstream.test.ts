@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { parseHeader } from '../../src/dataplane/proxy-protocol/header.ts';
@@ -28,7 +29,7 @@ async function proxyProtocolUpstream(tls?: TestPki): Promise<{ server: Server; p
     const raw = req.socket as Socket & { seen?: SeenConnection; _parent?: Socket & { seen?: SeenConnection } };
     const seen = (raw.seen ?? raw._parent?.seen)!;
     seen.requests.push(req.url ?? '');
-    res.end(`${seen.header} ${req.url}${'encrypted' in req.socket ? ' over TLS' : ''}`);
+    res.end(`${seen.header} ${req.url}${'encrypted' in req.socket ? ` over ${(req.socket as TLSSocket).getProtocol()}` : ''}`);
   };
   const http = tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler);
   const server = createTcpServer((socket: Socket & { seen?: SeenConnection }) => {
@@ -74,7 +75,8 @@ describe('the PROXY protocol to backends', () => {
       ...serviceWithEndpoints('v1', [{ port: v1.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v1' }),
       ...serviceWithEndpoints('v2', [{ port: v2.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v2' }),
       ...serviceWithEndpoints('tls', [{ port: tlsUp.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v2', 'signalbox.dev/backend-protocol': 'HTTPS', 'signalbox.dev/backend-tls-verify': 'false' }),
-      ingress('pp', 'pp.test', [{ path: '/v1', service: 'v1' }, { path: '/v2', service: 'v2' }, { path: '/tls', service: 'tls' }]),
+      ...serviceWithEndpoints('tls12', [{ port: tlsUp.port }], 'default', { 'signalbox.dev/proxy-protocol': 'v1', 'signalbox.dev/backend-protocol': 'HTTPS', 'signalbox.dev/backend-tls-verify': 'false', 'signalbox.dev/backend-tls-max-version': 'TLSv1.2' }),
+      ingress('pp', 'pp.test', [{ path: '/v1', service: 'v1' }, { path: '/v2', service: 'v2' }, { path: '/tls', service: 'tls' }, { path: '/tls12', service: 'tls12' }]),
     ]);
     proxy = await startProxy(dir);
   });
@@ -108,7 +110,12 @@ describe('the PROXY protocol to backends', () => {
 
   it('over TLS the header comes first, before the handshake', async () => {
     const { port, bodies } = await onOneConnection(['/tls/x']);
-    assert.deepEqual(bodies, [`127.0.0.1:${port} /tls/x over TLS`]);
+    assert.deepEqual(bodies, [`127.0.0.1:${port} /tls/x over TLSv1.3`]);
+  });
+
+  it('over TLS the Service\'s TLS versions hold on these connections too', async () => {
+    const { port, bodies } = await onOneConnection(['/tls12/x']);
+    assert.deepEqual(bodies, [`127.0.0.1:${port} /tls12/x over TLSv1.2`]);
   });
 
   for (const [version, up] of [['v1', () => v1], ['v2', () => v2]] as const) {

@@ -78,6 +78,29 @@ describe('probes in the cluster’s protocol', () => {
     }
   });
 
+  it('HTTPS and HTTP/2 to endpoints of TLS 1.2 with one cipher: the cluster\'s versions and ciphers decide, as for traffic', async () => {
+    const only = 'ECDHE-ECDSA-AES128-GCM-SHA256';
+    const legacy = createHttpsServer({ cert: pki.certPem, key: pki.keyPem, maxVersion: 'TLSv1.2', ciphers: only }, (_req, res) => res.end('ok'));
+    const legacyH2 = createSecureServer({ cert: pki.certPem, key: pki.keyPem, maxVersion: 'TLSv1.2', ciphers: only }, (_req, res) => res.end('ok'));
+    const negotiated: string[] = [];
+    for (const s of [legacy, legacyH2]) {
+      s.on('secureConnection', (socket: import('node:tls').TLSSocket) => negotiated.push(`${socket.getProtocol()} ${socket.getCipher().name}`));
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    }
+    try {
+      for (const [protocol, server] of [['https', legacy], ['h2', legacyH2]] as const) {
+        const target = (extra: object) => ({ address: '127.0.0.1', port: port(server), check, transport: { protocol, tls: { ...tls(pki.caPem)!, ...extra } } });
+        const before = negotiated.length;
+        assert.equal((await probe(target({ minVersion: 'TLSv1.3' }))).pass, false, `${protocol}: TLS 1.3 only`);
+        assert.equal((await probe(target({ ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }))).pass, false, `${protocol}: another cipher`);
+        assert.equal((await probe(target({ ciphers: only }))).pass, true, `${protocol}: its cipher`);
+        assert.deepEqual(negotiated.slice(before), [`TLSv1.2 ${only}`]);
+      }
+    } finally {
+      for (const s of [legacy, legacyH2]) await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
   it('a plain HTTP probe of an HTTPS endpoint fails, as plain traffic would', async () => {
     assert.equal((await probe({ address: '127.0.0.1', port: port(https), check })).pass, false);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkTable, type TableViolation } from '../../src/model/check-table.ts';
 import { clusterOverridesDigest } from '../../src/model/override-digest.ts';
-import { DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
+import { DEFAULT_BACKEND_TLS, DEFAULT_CLUSTER_POLICY } from '../../src/model/policy.ts';
 import { INGRESS_LISTENER_LIST } from '../../src/compile/ingress/listeners.ts';
 import type { Cluster, CompiledScript, Endpoint, PathMatchType, Route, RoutingTable } from '../../src/model/table.ts';
 
@@ -240,6 +240,12 @@ describe('checkTable', () => {
   describe('clusters and endpoints', () => {
     test('a cluster listed under another name', () =>
       expect((t) => { web(t).name = 'shop/www:80'; web(t).service = 'www'; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /listed under another name/));
+    test('TLS versions that leave none, or a cipher list out of OpenSSL\'s syntax', () => {
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /policy\.tls: minVersion TLSv1\.3 is newer than maxVersion TLSv1\.2/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, minVersion: 'TLSv1.1' as 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /minVersion "TLSv1\.1" is not one of/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, ciphers: 'HIGH; rm' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /ciphers "HIGH; rm" is not an OpenSSL cipher list/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, maxVersion: 'TLSv1.3' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /a TLS version equal to the default is written as none/);
+    });
     test('a resolved cluster not named by its port number', () =>
       expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
     test('a cluster with overrides not named by their digest', () =>

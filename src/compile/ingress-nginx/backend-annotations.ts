@@ -5,6 +5,8 @@
  * Service's policy (shared/cluster-overrides.ts). An Ingress without any keeps the Service's cluster.
  */
 import type { BackendProtocol, ClusterOverrides, CookieSameSite, HashOn, LbPolicy } from '../../model/policy.ts';
+import { TLS_VERSIONS, type TlsVersion } from '../../model/tls-parameters.ts';
+import { cipherListProblem } from '../shared/cipher-list.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
@@ -99,10 +101,15 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
   const verify = read('proxy-ssl-verify', onOff, false);
   const secret = read<string | null>('proxy-ssl-secret', sameNamespace(id.namespace), null);
   const serverName = read<string | null>('proxy-ssl-name', hostName, null);
-  if (tls || raw.has('proxy-ssl-verify') || secret !== null || serverName !== null) {
+  const versions = read<TlsVersion[] | null>('proxy-ssl-protocols', (t) => sslProtocols(t, (message) => sink.report(id, 'AnnotationDiffers', 'warning', `${NGINX_PREFIX}proxy-ssl-protocols: ${message}`, at('proxy-ssl-protocols'))), null);
+  const ciphers = read<string | null>('proxy-ssl-ciphers', cipherList, null);
+  if (tls || raw.has('proxy-ssl-verify') || secret !== null || serverName !== null || versions !== null || ciphers !== null) {
     out.tls = {
       verify,
       ...(serverName === null ? {} : { serverName }),
+      // nginx's proxy_ssl_protocols is a set; of two versions every set is a range.
+      ...(versions === null ? {} : { minVersion: versions[0]!, maxVersion: versions[versions.length - 1]! }),
+      ...(ciphers === null ? {} : { ciphers }),
       ...(secret === null ? {} : { ca: { kind: 'Secret' as const, name: secret, key: 'ca.crt' } }),
       // ingress-nginx's proxy_ssl_certificate: the Secret's own certificate, when it has one
       // (cert-manager's Secrets: tls.crt, tls.key and ca.crt).
@@ -110,6 +117,30 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     };
   }
   return out;
+}
+
+/** The versions nginx's protocol names signalbox never offers: RFC 8996, and Node's OpenSSL refuses them. */
+const REFUSED_PROTOCOLS = new Set(['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1']);
+
+/**
+ * `proxy-ssl-protocols` (`TLSv1.2 TLSv1.3`, nginx's names separated by spaces): the versions,
+ * oldest first. Older versions are dropped and said through `differs`; a list of nothing else is
+ * invalid, as is an unknown name.
+ */
+export function sslProtocols(text: string, differs: (message: string) => void): Parsed<TlsVersion[]> {
+  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  const unknown = words.find((w) => !REFUSED_PROTOCOLS.has(w) && !(TLS_VERSIONS as readonly string[]).includes(w));
+  if (unknown !== undefined) return { ok: false, message: `${JSON.stringify(unknown)} is not one of ${TLS_VERSIONS.join(', ')}` };
+  const versions = TLS_VERSIONS.filter((v) => words.includes(v));
+  const refused = words.filter((w) => REFUSED_PROTOCOLS.has(w));
+  if (versions.length === 0) return { ok: false, message: `${refused.join(' ') || 'nothing'}: only ${TLS_VERSIONS.join(' and ')} are spoken (TLS 1.0 and 1.1 are deprecated by RFC 8996 and refused by Node.js's OpenSSL)` };
+  if (refused.length > 0) differs(`${refused.join(' ')} ${refused.length === 1 ? 'is' : 'are'} never offered (deprecated by RFC 8996, refused by Node.js's OpenSSL); ${versions.join(' ')} ${versions.length === 1 ? 'is' : 'are'}`);
+  return { ok: true, value: versions };
+}
+
+function cipherList(text: string): Parsed<string> {
+  const problem = cipherListProblem(text.trim());
+  return problem === null ? { ok: true, value: text.trim() } : { ok: false, message: problem };
 }
 
 /** `$request_uri` and the other single nginx variables a hash can be taken of. */

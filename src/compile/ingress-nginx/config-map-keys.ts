@@ -59,7 +59,7 @@ const rows: [string, Support, string][] = [
   ['server-name-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['server-name-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
   ['proxy-headers-hash-max-size', 'not-applicable', NGINX_INTERNAL], ['proxy-headers-hash-bucket-size', 'not-applicable', NGINX_INTERNAL],
   ['reuse-port', 'not-applicable', NGINX_INTERNAL], ['server-tokens', 'not-applicable', 'signalbox sends no Server header of its own.'],
-  ['ssl-ciphers', 'unsupported', TLS_DEFAULTS], ['ssl-ecdh-curve', 'unsupported', TLS_DEFAULTS], ['ssl-dh-param', 'unsupported', TLS_DEFAULTS], ['ssl-protocols', 'unsupported', TLS_DEFAULTS],
+  ['ssl-ciphers', 'differs', 'The OpenSSL cipher list of TLS 1.2 handshakes for every host the Ingresses name (an Ingress\'s `ssl-ciphers` wins for its host); a handshake without SNI, or for a name no Ingress has, keeps Node.js\'s list. Unset, Node.js\'s list, not ingress-nginx\'s.'], ['ssl-ecdh-curve', 'unsupported', TLS_DEFAULTS], ['ssl-dh-param', 'unsupported', TLS_DEFAULTS], ['ssl-protocols', 'differs', '`TLSv1.2` and `TLSv1.3` for every host the Ingresses name (TLS 1.0 and 1.1 are never offered, reported); a handshake without SNI, or for a name no Ingress has, keeps TLS 1.2 and 1.3.'],
   ['ssl-session-cache', 'not-applicable', 'TLS sessions are resumed with tickets.'], ['ssl-session-cache-size', 'not-applicable', 'TLS sessions are resumed with tickets.'],
   ['ssl-session-tickets', 'unsupported', 'Tickets are always on.'], ['ssl-session-ticket-key', 'unsupported', 'Ticket keys are generated per worker.'], ['ssl-session-timeout', 'unsupported', TLS_DEFAULTS],
   ['ssl-buffer-size', 'not-applicable', NGINX_INTERNAL],

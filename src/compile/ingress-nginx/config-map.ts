@@ -14,6 +14,9 @@ import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } from './response-rewrite-annotations.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
+import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
+import { cipherListProblem } from '../shared/cipher-list.ts';
+import { sslProtocols } from './backend-annotations.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -64,6 +67,15 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'denylist-source-range': take(parseCidrList(raw), (v) => (out.denySourceRange = v)); break;
       case 'proxy-connect-timeout': take(parseSeconds(raw), (v) => (out.connectTimeoutMs = v)); break;
       case 'proxy-read-timeout': take(parseSeconds(raw), (v) => (out.readTimeoutMs = v)); break;
+      case 'ssl-ciphers': take(cipherList(raw), (v) => (out.hostTls = { ...out.hostTls, ciphers: v })); break;
+      case 'ssl-protocols':
+        take(sslProtocols(raw, (message) => sink.report(item.id, 'NginxConfigUnsupported', 'warning', `${key}: ${message}`, at)), (v) => {
+          const versions = canonicalTlsParameters({ minVersion: v[0]!, maxVersion: v[v.length - 1]! });
+          const { minVersion: _min, maxVersion: _max, ...rest } = out.hostTls ?? {};
+          const next = { ...rest, ...versions };
+          out.hostTls = Object.keys(next).length === 0 ? null : next;
+        });
+        break;
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'custom-http-errors': take(parseErrorCodes(raw), (v) => (out.customHttpErrors = v)); break;
@@ -146,4 +158,10 @@ function headersOf(key: string, ref: string, item: Identified, configMaps: Reado
     sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.map((e) => `${e.name} ${e.problem!}`).join('; ')}; left out`, at);
   }
   return entries.filter((e) => e.problem === null).map((e) => e.field);
+}
+
+/** An OpenSSL cipher list OpenSSL matches a cipher with (`ssl-ciphers`). */
+function cipherList(text: string): Parsed<string> {
+  const problem = cipherListProblem(text.trim());
+  return problem === null ? { ok: true, value: text.trim() } : { ok: false, message: problem };
 }

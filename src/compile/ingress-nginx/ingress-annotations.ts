@@ -14,6 +14,8 @@ import { field, isRecord } from '../shared/guards.ts';
 import type { Identified, ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX, nginxAnnotation, riskAbove } from './annotation-table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
+import type { HostTlsParameters } from '../../model/tls-parameters.ts';
+import { cipherListProblem } from '../shared/cipher-list.ts';
 import type { BasicAuthFilter, ClientCertificateAuth, CorsFilter, ExternalAuthFilter, RateLimitFilter, ResponseRateFilter, ResponseRewriteFilter, UrlMirrorFilter } from '../../model/table.ts';
 import { clientCertificateAuth, REFUSED_AUTH_TLS } from './auth-tls-annotations.ts';
 import { corsFilter } from './cors-annotations.ts';
@@ -89,6 +91,11 @@ export interface NginxIngress {
    * first Ingress of a host that sets one gives it, as in ingress-nginx); null without it.
    */
   readonly clientAuth: ClientCertificateAuth | null;
+  /**
+   * `ssl-ciphers` and `ssl-prefer-server-ciphers`: the TLS parameters of the Ingress's hosts (field
+   * by field, the first Ingress of a host that sets one gives it, as in ingress-nginx); null without.
+   */
+  readonly hostTls: HostTlsParameters | null;
   /** `enable-cors` and its family; null without it. */
   readonly cors: CorsFilter | null;
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their family; null without a limit. */
@@ -266,6 +273,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     auth,
     basicAuth: basic,
     clientAuth,
+    hostTls: canary === null ? hostTlsParameters(read) : null,
     cors: corsFilter(id, read, sink),
     rateLimit: rateLimitFilter(id, read, settings),
     errorPages: canary === null ? errorPagesOf(id, raw, read, services, sink) : NO_ERROR_PAGES,
@@ -436,4 +444,15 @@ function redirectCode(text: string): Parsed<FixedRedirect['code']> {
   const n = parseInteger(text, 0, 999);
   if (!n.ok) return n;
   return REDIRECT_CODES.has(n.value) ? { ok: true, value: n.value as FixedRedirect['code'] } : { ok: false, message: `${n.value} is not a redirect status (301, 302, 303, 307, 308)` };
+}
+
+/** `ssl-ciphers` (an OpenSSL cipher list OpenSSL matches a cipher with) and `ssl-prefer-server-ciphers`. */
+function hostTlsParameters(read: Reader): HostTlsParameters | null {
+  const ciphers = read<string | null>('ssl-ciphers', (t) => {
+    const problem = cipherListProblem(t.trim());
+    return problem === null ? { ok: true, value: t.trim() } : { ok: false, message: problem };
+  }, null);
+  const prefer = read<boolean | null>('ssl-prefer-server-ciphers', parseBool, null);
+  if (ciphers === null && prefer === null) return null;
+  return { ...(ciphers === null ? {} : { ciphers }), ...(prefer === null ? {} : { preferServerCiphers: prefer }) };
 }

@@ -79,6 +79,8 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
+      ...(p.ingress.hostTls === null ? {} : { tlsParameters: p.ingress.hostTls }),
+      ...(settings.hostTls === null ? {} : { tlsDefaults: settings.hostTls }),
     };
     keys.set(candidate, key);
     routes.push(candidate);

@@ -2,6 +2,7 @@
  * The settings the Ingress translation takes its defaults from: the profile's own, changed by the
  * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
  */
+import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { ExternalAuthFilter } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
@@ -81,6 +82,12 @@ export interface NginxSettings {
    * annotations of the same names. Absent: `off`.
    */
   readonly responseRewrites: ResponseRewriteValues;
+  /**
+   * `ssl-ciphers` and `ssl-protocols`: the TLS parameters of every host
+   * the Ingresses name, unless an Ingress of the host sets its own (`ssl-ciphers` annotation);
+   * null: the listener's (only a ConfigMap that sets them changes anything).
+   */
+  readonly hostTls: HostTlsParameters | null;
 }
 
 /** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
@@ -117,6 +124,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
+  hostTls: null,
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -149,6 +157,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
+  hostTls: null,
 });
 
 /** The defaults of `profile`. */

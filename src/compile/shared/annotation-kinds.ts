@@ -10,7 +10,7 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 /** How a value is spelled; decides the parser used and the text of "allowed values". */
-export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'grpc-status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref' | 'object-name';
+export type AnnotationKind = 'enum' | 'duration' | 'int' | 'percent' | 'status-list' | 'grpc-status-list' | 'hash-on' | 'path' | 'token' | 'token-list' | 'weights' | 'object-ref' | 'object-name' | 'cipher-list';
 
 /** The kinds of object that carry signalbox annotations. */
 export type AnnotatedKind = 'Service' | 'EndpointSlice';
@@ -89,6 +89,9 @@ export interface WeightsAnnotation extends Common<'weights'> {
   readonly max: number;
 }
 
+/** An OpenSSL cipher list (`ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256`) that OpenSSL matches a cipher with. */
+export type CipherListAnnotation = Common<'cipher-list'>;
+
 /** One supported annotation. */
 export type AnnotationSpec =
   | EnumAnnotation
@@ -103,7 +106,8 @@ export type AnnotationSpec =
   | TokenListAnnotation
   | WeightsAnnotation
   | ObjectRefAnnotation
-  | ObjectNameAnnotation;
+  | ObjectNameAnnotation
+  | CipherListAnnotation;
 
 /**
  * A key of a Secret or ConfigMap in the annotated object's namespace: `secret/NAME` (key
@@ -159,6 +163,8 @@ export function allowedValues(spec: AnnotationSpec): string {
       return 'secret/NAME (its ca.crt key), configmap/NAME/KEY, or NAME for the Secret';
     case 'object-name':
       return 'an object name: lower-case letters, digits, - and .';
+    case 'cipher-list':
+      return 'an OpenSSL cipher list: cipher names separated by :';
   }
 }
 

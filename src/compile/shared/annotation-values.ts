@@ -17,6 +17,7 @@ import {
   type WeightsAnnotation,
 } from './annotations.ts';
 import type { ObjectKeyRef } from './annotation-kinds.ts';
+import { cipherListProblem } from './cipher-list.ts';
 import { isDns1123Subdomain as isDnsSubdomain } from './guards.ts';
 import { addressSortKey, compareStrings } from './order.ts';
 
@@ -40,7 +41,8 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
   switch (spec.kind) {
     case 'enum': {
       const word = spec.anyCase === true ? value.toLowerCase() : value;
-      return spec.values.includes(word) ? ok(word) : fail(spec.anyCase === true ? 'it is not one of the allowed words' : 'it is not one of the allowed words (they are lower-case)');
+      const lower = spec.values.every((v) => v === v.toLowerCase());
+      return spec.values.includes(word) ? ok(word) : fail(spec.anyCase === true || !lower ? 'it is not one of the allowed words' : 'it is not one of the allowed words (they are lower-case)');
     }
     case 'duration':
       return parseBoundedDuration(spec, value);
@@ -66,6 +68,10 @@ function parseKind(spec: AnnotationSpec, value: string): Parsed<AnnotationValues
       return parseObjectRef(value);
     case 'object-name':
       return isDnsSubdomain(value) ? ok(value) : fail(`${JSON.stringify(value)} is not a valid object name`);
+    case 'cipher-list': {
+      const problem = cipherListProblem(value);
+      return problem === null ? ok(value) : fail(problem);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
  * Bounds keep values in ranges where they still mean what their name says; each group says why.
  */
 import { LB_POLICIES, type HashOn } from '../../model/policy.ts';
+import { TLS_VERSIONS } from '../../model/tls-parameters.ts';
 import { HOUR, MINUTE, SECOND, type AnnotationSpec, type ObjectKeyRef, type StatusRange } from './annotation-kinds.ts';
 
 export { allowedValues, formatDuration } from './annotation-kinds.ts';
@@ -400,6 +401,35 @@ export const ANNOTATIONS = [
     description: 'A `kubernetes.io/tls` Secret in the Service\'s namespace whose `tls.crt` and `tls.key` the proxy presents to the endpoints (mTLS); while the Secret is missing or unusable the Service\'s requests fail with 502 `upstream-tls` instead of going out without it; only with a TLS protocol.',
   },
 
+  // TLS versions and ciphers towards the endpoints. TLS 1.0 and 1.1 are not offered: RFC 8996
+  // deprecates them and Node's OpenSSL refuses them at its default security level.
+  {
+    name: 'signalbox.dev/backend-tls-min-version',
+    on: 'Service',
+    kind: 'enum',
+    values: TLS_VERSIONS,
+    default: 'TLSv1.2',
+    example: 'TLSv1.3',
+    description: 'The oldest TLS version the proxy offers the endpoints (TLS 1.0 and 1.1 are never offered); only with a TLS protocol.',
+  },
+  {
+    name: 'signalbox.dev/backend-tls-max-version',
+    on: 'Service',
+    kind: 'enum',
+    values: TLS_VERSIONS,
+    default: 'TLSv1.3',
+    example: 'TLSv1.2',
+    description: 'The newest TLS version the proxy offers the endpoints; not older than `signalbox.dev/backend-tls-min-version`; only with a TLS protocol.',
+  },
+  {
+    name: 'signalbox.dev/backend-tls-ciphers',
+    on: 'Service',
+    kind: 'cipher-list',
+    default: 'the default list of Node.js',
+    example: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256',
+    description: 'The OpenSSL cipher list the proxy offers the endpoints for TLS 1.2; TLS 1.3 keeps all its suites unless the list names some (`TLS_AES_128_GCM_SHA256`); a list OpenSSL matches no cipher with is refused; only with a TLS protocol.',
+  },
+
   {
     name: 'signalbox.dev/proxy-protocol',
     on: 'Service',
@@ -459,6 +489,8 @@ export interface AnnotationValues {
   readonly weights: ReadonlyMap<string, number>;
   readonly 'object-ref': ObjectKeyRef;
   readonly 'object-name': string;
+  /** As written (trimmed). */
+  readonly 'cipher-list': string;
 }
 
 /** What a valid value of annotation `N` compiles to; for a word list, one of its words. */

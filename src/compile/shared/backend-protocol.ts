@@ -55,8 +55,10 @@ export function isTlsProtocol(protocol: BackendProtocol): boolean {
 export function resolveBackendTls(service: Identified, namespace: string, backend: BackendAnnotations, sources: CaSources, sink: DiagnosticSink): BackendTlsPolicy {
   const caPem = backend.caRef === null ? null : readCa(service, namespace, backend.caRef, sources, sink);
   const clientCertificate = backend.clientCertificate === null ? null : readClientCertificate(service, namespace, backend.clientCertificate, sources, sink);
-  if (caPem === null && backend.serverName === null && backend.verify && clientCertificate === null) return DEFAULT_BACKEND_TLS;
-  return { serverName: backend.serverName, caPem, verify: backend.verify, clientCertificate };
+  const parameters = backend.parameters;
+  const noParameters = Object.keys(parameters).length === 0;
+  if (caPem === null && backend.serverName === null && backend.verify && clientCertificate === null && noParameters) return DEFAULT_BACKEND_TLS;
+  return { serverName: backend.serverName, caPem, verify: backend.verify, clientCertificate, ...parameters };
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { ClientCertificateAuth, DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
+import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { ObjectIdentity } from './objects.ts';
 
 /** An object that contributes to the table, with its place in age order (0 = oldest); see age.ts. */
@@ -104,6 +105,16 @@ export interface RouteCandidate {
    * claim order) that carries one gives the virtual host's {@link VirtualHost.clientAuth}.
    */
   readonly clientAuth?: ClientCertificateAuth;
+  /**
+   * The TLS parameters its owner asks for on the host; field by field, the host's first candidate
+   * (in claim order) that sets a field gives it to {@link VirtualHost.tlsParameters}.
+   */
+  readonly tlsParameters?: HostTlsParameters;
+  /**
+   * What the host's TLS parameters are, field by field, when no candidate of it sets that field
+   * (ingress-nginx: the ConfigMap's `ssl-ciphers`, `ssl-protocols`, `ssl-prefer-server-ciphers`).
+   */
+  readonly tlsDefaults?: HostTlsParameters;
 }
 
 /** A route for what no virtual host or route takes; the first claim wins. */

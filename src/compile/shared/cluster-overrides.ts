@@ -12,7 +12,9 @@
  */
 import type { BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
 import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES } from '../../model/policy.ts';
+import { canonicalTlsParameters, TLS_VERSIONS, type TlsVersion } from '../../model/tls-parameters.ts';
 import { parseHashOn, parsePath, isToken } from './annotation-values.ts';
+import { cipherListProblem } from './cipher-list.ts';
 import { isTlsProtocol, loadCa, loadClientCertificate, type CaSources } from './backend-protocol.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { isDns1123Subdomain, isRecord } from './guards.ts';
@@ -180,6 +182,28 @@ function tlsFields(t: Record<string, unknown>, bad: (field: string, message: str
     if (ok) kept.ca = { kind: ca['kind'], name: ca['name'], key: ca['key'] } as OverrideCaRef;
     else bad('tls.ca', `must be {kind: Secret or ConfigMap, name, key} in the reference's namespace, got ${JSON.stringify(ca)}`);
   }
+  const versions: { minVersion?: TlsVersion; maxVersion?: TlsVersion } = {};
+  for (const name of ['minVersion', 'maxVersion'] as const) {
+    const value = t[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string' && (TLS_VERSIONS as readonly string[]).includes(value)) versions[name] = value as TlsVersion;
+    else bad(`tls.${name}`, `must be one of ${TLS_VERSIONS.join(', ')} (TLS 1.0 and 1.1 are never offered), got ${JSON.stringify(value)}`);
+  }
+  if (versions.minVersion !== undefined && versions.maxVersion !== undefined && TLS_VERSIONS.indexOf(versions.minVersion) > TLS_VERSIONS.indexOf(versions.maxVersion)) {
+    bad('tls.maxVersion', `must not be older than minVersion ${versions.minVersion}, got ${versions.maxVersion}`);
+    delete versions.maxVersion;
+  }
+  // Written out in full, so that the overrides alone say which versions the route speaks.
+  if (versions.minVersion !== undefined || versions.maxVersion !== undefined) {
+    kept.minVersion = versions.minVersion ?? 'TLSv1.2';
+    kept.maxVersion = versions.maxVersion ?? 'TLSv1.3';
+  }
+  const ciphers = t['ciphers'];
+  if (ciphers !== undefined) {
+    const problem = typeof ciphers === 'string' ? cipherListProblem(ciphers) : 'must be a string';
+    if (problem === null) kept.ciphers = ciphers as string;
+    else bad('tls.ciphers', problem);
+  }
   const client = t['clientCertificate'];
   if (client !== undefined) {
     if (isObjectName(client)) kept.clientCertificate = client;
@@ -249,5 +273,12 @@ function tlsWith(base: BackendTlsPolicy, o: BackendTlsOverrides, namespace: stri
       problems.push({ code: 'BackendTlsClientCertificateInvalid', field: 'tls.clientCertificate', message: `${clientCertificate.problem}; the route's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret` });
     }
   }
-  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate };
+  // The versions are one setting: a route that gives them replaces both of the Service's.
+  const versions = o.minVersion === undefined && o.maxVersion === undefined ? { minVersion: base.minVersion, maxVersion: base.maxVersion } : { minVersion: o.minVersion, maxVersion: o.maxVersion };
+  const parameters = canonicalTlsParameters({
+    ...(versions.minVersion === undefined ? {} : { minVersion: versions.minVersion }),
+    ...(versions.maxVersion === undefined ? {} : { maxVersion: versions.maxVersion }),
+    ...((o.ciphers ?? base.ciphers) === undefined ? {} : { ciphers: (o.ciphers ?? base.ciphers)! }),
+  });
+  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate, ...parameters };
 }

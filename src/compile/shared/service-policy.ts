@@ -20,6 +20,7 @@ import {
   type TimeoutPolicy,
   type BackendProtocol,
 } from '../../model/policy.ts';
+import { canonicalTlsParameters, TLS_VERSIONS, type TlsParameters } from '../../model/tls-parameters.ts';
 import type { ObjectKeyRef } from './annotation-kinds.ts';
 import { ANNOTATION_CODES, AnnotationReader } from './annotation-reader.ts';
 import { expandStatuses } from './annotation-values.ts';
@@ -48,9 +49,11 @@ export interface BackendAnnotations {
   readonly verify: boolean;
   /** The name of the TLS Secret of `signalbox.dev/backend-tls-client-certificate`; null when absent or invalid. */
   readonly clientCertificate: string | null;
+  /** The versions and ciphers of `signalbox.dev/backend-tls-{min,max}-version` and `-ciphers`, canonical. */
+  readonly parameters: TlsParameters;
 }
 
-const NO_BACKEND_ANNOTATIONS: BackendAnnotations = Object.freeze({ protocol: null, caRef: null, serverName: null, verify: true, clientCertificate: null });
+const NO_BACKEND_ANNOTATIONS: BackendAnnotations = Object.freeze({ protocol: null, caRef: null, serverName: null, verify: true, clientCertificate: null, parameters: Object.freeze({}) });
 
 /** The policy of a Service without annotations, or one that cannot be read. */
 export const DEFAULT_SERVICE_POLICY: ServicePolicy = Object.freeze({ policy: DEFAULT_CLUSTER_POLICY, endpointWeights: new Map<string, number>(), backend: NO_BACKEND_ANNOTATIONS });
@@ -83,6 +86,8 @@ const OUTLIER_FAILURES = 'signalbox.dev/outlier-consecutive-failures';
 const OUTLIER_MAX_EJECTION = 'signalbox.dev/outlier-max-ejection-time';
 const RETRIES = 'signalbox.dev/retries';
 const UPGRADE_PROTOCOLS = 'signalbox.dev/upgrade-protocols';
+const TLS_MIN_VERSION = 'signalbox.dev/backend-tls-min-version';
+const TLS_MAX_VERSION = 'signalbox.dev/backend-tls-max-version';
 
 /** The upgrade that is never tunnelled: cleartext HTTP/2 would carry requests past routing and scripts. */
 const H2C = 'h2c';
@@ -119,7 +124,20 @@ function backend(a: AnnotationReader): BackendAnnotations {
     serverName: a.get('signalbox.dev/backend-tls-server-name') ?? null,
     verify: a.get('signalbox.dev/backend-tls-verify') !== 'false',
     clientCertificate: a.get('signalbox.dev/backend-tls-client-certificate') ?? null,
+    parameters: tlsParameters(a),
   };
+}
+
+function tlsParameters(a: AnnotationReader): TlsParameters {
+  const min = a.get(TLS_MIN_VERSION);
+  let max = a.get(TLS_MAX_VERSION);
+  if (min !== undefined && max !== undefined && TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+    // No version would be left to speak; the minimum, the stricter statement, is kept.
+    a.reject(TLS_MAX_VERSION, `is older than ${TLS_MIN_VERSION} ${min}`);
+    max = undefined;
+  }
+  const ciphers = a.get('signalbox.dev/backend-tls-ciphers');
+  return canonicalTlsParameters({ ...(min === undefined ? {} : { minVersion: min }), ...(max === undefined ? {} : { maxVersion: max }), ...(ciphers === undefined ? {} : { ciphers }) });
 }
 
 function balancing(a: AnnotationReader): Pick<ClusterPolicy, 'lbPolicy' | 'hashOn'> {

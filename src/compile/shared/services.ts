@@ -221,8 +221,11 @@ function formatPort(p: PortEntry): string {
 
 /** Certificate settings on a Service that no port reaches over TLS have no effect: say so. */
 function warnUnusedTls(service: Identified, policy: ServicePolicy, sink: DiagnosticSink): void {
-  const { caRef, serverName, verify, clientCertificate } = policy.backend;
+  const { caRef, serverName, verify, clientCertificate, parameters } = policy.backend;
   const set = [
+    ...(parameters.minVersion === undefined ? [] : ['signalbox.dev/backend-tls-min-version']),
+    ...(parameters.maxVersion === undefined ? [] : ['signalbox.dev/backend-tls-max-version']),
+    ...(parameters.ciphers === undefined ? [] : ['signalbox.dev/backend-tls-ciphers']),
     ...(clientCertificate === null ? [] : ['signalbox.dev/backend-tls-client-certificate']),
     ...(caRef === null ? [] : ['signalbox.dev/backend-tls-ca']),
     ...(serverName === null ? [] : ['signalbox.dev/backend-tls-server-name']),

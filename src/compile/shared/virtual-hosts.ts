@@ -3,6 +3,7 @@
  * a host (the front end's comparator), and the order of hosts in the table.
  */
 import type { VirtualHost } from '../../model/table.ts';
+import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { describeWinner } from './age.ts';
 import type { RankedOwner, RouteCandidate, RoutePrecedence } from './candidates.ts';
@@ -59,7 +60,8 @@ export function buildVirtualHosts(candidates: readonly RouteCandidate[], precede
       routes.push(...placed);
       // Host level, as nginx's server: the first claim that asks for a check gives it to every route.
       const clientAuth = claims.find((c) => c.clientAuth !== undefined)?.clientAuth;
-      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance, ...(clientAuth === undefined ? {} : { clientAuth }) });
+      const tlsParameters = hostTlsParameters(claims);
+      virtualHosts.push({ host, match: claims[0]!.host.match, routes: placed.map((p) => p.route), listeners, provenance, ...(clientAuth === undefined ? {} : { clientAuth }), ...(tlsParameters === null ? {} : { tlsParameters }) });
     }
   }
   return { virtualHosts, routes };
@@ -103,4 +105,26 @@ function hostKey(candidate: RouteCandidate): string {
 function compareHosts(byHost: ReadonlyMap<string, readonly RouteCandidate[]>): (a: string, b: string) => number {
   const first = (key: string): RouteCandidate => byHost.get(key)![0]!;
   return (a, b) => compareNumbers(MATCH_ORDER[first(a).host.match], MATCH_ORDER[first(b).host.match]) || compareStrings(first(a).host.host, first(b).host.host);
+}
+
+/**
+ * The TLS parameters of a host, as nginx builds its server: field by field, from the first claim
+ * that sets it (ingress-nginx: the oldest Ingress with `ssl-ciphers` gives the ciphers, the oldest
+ * with `ssl-prefer-server-ciphers` the order), else from the claims' defaults (its ConfigMap).
+ * Null when nothing sets any.
+ */
+function hostTlsParameters(claims: readonly RouteCandidate[]): HostTlsParameters | null {
+  const first = <K extends keyof HostTlsParameters>(key: K): HostTlsParameters[K] | undefined =>
+    claims.find((c) => c.tlsParameters?.[key] !== undefined)?.tlsParameters?.[key] ?? claims.find((c) => c.tlsDefaults?.[key] !== undefined)?.tlsDefaults?.[key];
+  const out: { -readonly [K in keyof HostTlsParameters]: HostTlsParameters[K] } = {};
+  // The versions come as one setting, from one place.
+  const versions = claims.find((c) => c.tlsParameters?.minVersion !== undefined || c.tlsParameters?.maxVersion !== undefined)?.tlsParameters
+    ?? claims.find((c) => c.tlsDefaults?.minVersion !== undefined || c.tlsDefaults?.maxVersion !== undefined)?.tlsDefaults;
+  if (versions?.minVersion !== undefined) out.minVersion = versions.minVersion;
+  if (versions?.maxVersion !== undefined) out.maxVersion = versions.maxVersion;
+  const ciphers = first('ciphers');
+  if (ciphers !== undefined) out.ciphers = ciphers;
+  const prefer = first('preferServerCiphers');
+  if (prefer !== undefined) out.preferServerCiphers = prefer;
+  return Object.keys(out).length === 0 ? null : out;
 }

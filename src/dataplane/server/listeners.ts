@@ -21,6 +21,7 @@ import type { PemPair, SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
 import { routePassthrough } from '../streams/passthrough.ts';
 import { clientAuthHandshakes } from './tls/client-auth-handshakes.ts';
+import { hostTlsHandshakes } from './tls/host-tls-handshakes.ts';
 
 const MIN_TLS_VERSION = 'TLSv1.2';
 
@@ -170,7 +171,9 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
   // A host that checks client certificates gets a handshake that asks for one (client-auth-handshakes.ts).
   const handshakes = clientAuthHandshakes(https, sni, { minVersion: MIN_TLS_VERSION, timeoutMs: timeouts.requestHeadersMs });
-  routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info, { sni, handshakes });
+  // A host with TLS parameters of its own (ssl-ciphers) gets a handshake made with them (host-tls-handshakes.ts).
+  const tuned = hostTlsHandshakes(https, sni, { minVersion: MIN_TLS_VERSION, timeoutMs: timeouts.requestHeadersMs });
+  routePassthrough(https as unknown as import('node:net').Server, state, timeouts.requestHeadersMs, info, { sni, handshakes, tuned });
   configureHttp1(https as unknown as Server, config, state, info, limit);
   https.on('request', guardRequest(createProxyHandler(state, info), limits.maxHeaderCount, state));
   holdContinue(https);

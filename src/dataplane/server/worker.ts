@@ -17,7 +17,7 @@ import { openListeners, refreshNoSniCertificate, type Listeners } from './listen
 import { PortListeners } from './port-listeners.ts';
 import { onBindAddress } from './declared-ports.ts';
 import { CertificateContexts } from './tls/certificate-contexts.ts';
-import { certificateOffer, clientAuthOffer } from './tls/certificate-offer.ts';
+import { certificateOffer, clientAuthOffer, hostTlsOffer } from './tls/certificate-offer.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
 import { RateLimitZones } from '../lifecycle/filters/rate-limit-zone.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -120,7 +120,7 @@ function syncTlsAndPorts(table: RoutingTable): Promise<void> {
   if (listeners === null || stopping) return Promise.resolve();
   if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
     const place = { port: listeners.ports.https, own: true };
-    sni.update(certificates, certificateOffer(table, place), clientAuthOffer(table, place));
+    sni.update(certificates, certificateOffer(table, place), clientAuthOffer(table, place), hostTlsOffer(table, place));
     refreshNoSniCertificate(listeners.https, sni);
   }
   return portListeners.sync(table, listeners.ports);

@@ -10,8 +10,9 @@
  * table a connection to the own HTTPS port goes straight on: one property read is all HTTPS pays.
  *
  * A name whose host checks client certificates goes, when the socket terminates TLS, to the
- * handshakes that ask for one (`clientAuth`, client-auth-handshakes.ts): while any host of the
- * socket checks them, every ClientHello is read for that too.
+ * handshakes that ask for one (`clientAuth`, client-auth-handshakes.ts), and one whose host has TLS
+ * parameters of its own to the handshakes made with them (host-tls-handshakes.ts): while any host
+ * of the socket does either, every ClientHello is read for that too.
  *
  * Installed on the TLS server before the connection cap and PROXY protocol acceptance are, so they
  * run first (a passed-through connection counts against --max-connections and has its PROXY
@@ -24,12 +25,15 @@ import type { TlsSocket, TlsSocketPlan } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
 import { takeConnectionListeners } from '../server/connection-gate.ts';
 import type { ClientAuthHandshakes } from '../server/tls/client-auth-handshakes.ts';
+import type { HostTlsHandshakes } from '../server/tls/host-tls-handshakes.ts';
 import type { SniContexts } from '../server/tls/sni-contexts.ts';
 
 /** Where a terminated connection whose SNI host checks client certificates goes. */
 export interface ClientAuthRoute {
   readonly sni: SniContexts;
   readonly handshakes: ClientAuthHandshakes;
+  /** Where one whose SNI host has TLS parameters of its own goes (and checks no client certificate). */
+  readonly tuned?: HostTlsHandshakes;
 }
 
 const LISTENER = 'tls-passthrough';
@@ -55,7 +59,7 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
   server.on('connection', (socket: Socket) => {
     const plan = planOf();
     if (socket.destroyed) return terminate(socket);
-    const asks = plan.terminates && clientAuth !== null && clientAuth.sni.asksClientCertificates;
+    const asks = plan.terminates && clientAuth !== null && clientAuth.sni.readsClientHellos;
     if (plan.index === null && !asks) return plan.terminates ? terminate(socket) : closeUnrouted(socket);
     let seen: Buffer = Buffer.alloc(0);
     const finish = (): void => {
@@ -88,7 +92,11 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
       if (route === null) {
         if (!now.terminates) return closeUnrouted(socket);
         socket.unshift(seen);
-        if (parsed.sni !== null && clientAuth !== null && clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket);
+        if (parsed.sni !== null && clientAuth !== null) {
+          const parameters = clientAuth.sni.tlsParametersFor(parsed.sni);
+          if (clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket, parameters);
+          if (parameters !== null && clientAuth.tuned !== undefined) return clientAuth.tuned.take(socket, parameters);
+        }
         return terminate(socket);
       }
       relayStream(socket, seen, route, metrics);

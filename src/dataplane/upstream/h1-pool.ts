@@ -2,6 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { errors, type Dispatcher } from 'undici';
 import type { BackendTlsPolicy } from '../../model/policy.ts';
+import { tlsParameterOptions } from '../../model/tls-parameters.ts';
 import { clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 import { H1Connection, type ConnectionOwner, type H1Handler, type H1Request } from './h1-connection.ts';
 
@@ -171,6 +172,7 @@ export class H1Pool implements ConnectionOwner {
         ...(isIP(name) === 0 ? { servername: name } : {}),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
+        ...tlsParameterOptions(tls),
         ...client,
         ALPNProtocols: ['http/1.1'],
         session: this.#session,

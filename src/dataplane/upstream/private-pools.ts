@@ -12,6 +12,7 @@ import { errors, Pool, type buildConnector, type Dispatcher } from 'undici';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
 import { encodeHeader, type ProxyProtocolVersion } from '../proxy-protocol/header.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
+import { tlsParameterOptions, tlsParametersKey } from '../../model/tls-parameters.ts';
 import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 
 /** What a private pool needs of its cluster and endpoint. */
@@ -46,7 +47,7 @@ export function privatePool(owner: ClientConnection, client: Socket, target: Pri
       made.clear();
     });
   }
-  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}|${target.tls === null ? '' : clientCertificateKey(target.tls)}`;
+  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}|${target.tls === null ? '' : `${clientCertificateKey(target.tls)}|${tlsParametersKey(target.tls)}`}`;
   let pool = pools.get(key);
   if (pool === undefined) {
     const header = encodeHeader(target.version, {
@@ -103,6 +104,7 @@ function proxiedConnector(target: PrivateTarget, header: Buffer): buildConnector
         ...(name === undefined ? {} : { servername: name }),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
+        ...tlsParameterOptions(tls),
         ...client,
         ALPNProtocols: target.protocol === 'h2' ? ['h2'] : ['http/1.1'],
       });

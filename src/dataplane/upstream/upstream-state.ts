@@ -4,6 +4,7 @@ import { H1Pool } from './h1-pool.ts';
 import type { Histogram } from 'prom-client';
 import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
 import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
+import { tlsParameterOptions, tlsParametersKey } from '../../model/tls-parameters.ts';
 import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
 
@@ -138,6 +139,7 @@ export class UpstreamState {
             ...(tls.serverName === null ? {} : { servername: tls.serverName }),
             ...(tls.caPem === null ? {} : { ca: tls.caPem }),
             rejectUnauthorized: tls.verify,
+            ...tlsParameterOptions(tls),
             ...(client instanceof Error ? {} : client),
           }),
     } as buildConnector.BuildOptions);
@@ -183,11 +185,11 @@ export function poolKey(endpoint: string, connectMs: number, connections: number
 
 /**
  * The part of a pool's key that its transport decides (protocol, server name, verification, CA
- * digest, client certificate digest): a Service that changes any of them gets fresh pools, never a connection made otherwise.
+ * digest, client certificate digest, TLS versions and ciphers): a Service that changes any of them gets fresh pools, never a connection made otherwise.
  */
 export function transportKey(transport: PoolTransport): string {
   const { protocol, tls } = transport;
   if (tls === null) return protocol;
   const ca = tls.caPem === null ? '' : createHash('sha256').update(tls.caPem).digest('hex').slice(0, 16);
-  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}|${clientCertificateKey(tls)}`;
+  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}|${clientCertificateKey(tls)}|${tlsParametersKey(tls)}`;
 }

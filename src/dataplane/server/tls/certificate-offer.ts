@@ -1,6 +1,7 @@
 import type { RoutingTable } from '../../../model/table.ts';
 import { isOnSocket, type SocketPlace } from '../../lifecycle/socket-listeners.ts';
 import { ClientAuthHosts } from './client-auth-hosts.ts';
+import { HostTlsHosts } from './host-tls-hosts.ts';
 
 /** The certificates one TLS socket offers for one table. */
 export interface CertificateOffer {
@@ -37,4 +38,9 @@ export function certificateOffer(table: RoutingTable, socket: SocketPlace): Cert
 /** The SNI names whose handshakes on a TLS socket ask for a client certificate: the hosts of its HTTPS listeners that check one. */
 export function clientAuthOffer(table: RoutingTable, socket: SocketPlace): ClientAuthHosts {
   return new ClientAuthHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
+}
+
+/** The SNI names whose handshakes on a TLS socket have TLS parameters of their own: the hosts of its HTTPS listeners that set them. */
+export function hostTlsOffer(table: RoutingTable, socket: SocketPlace): HostTlsHosts {
+  return new HostTlsHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
 }

@@ -16,6 +16,8 @@ import { createServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Server as TlsServer } from 'node:tls';
 import type { ClientAuthHost } from './client-auth-hosts.ts';
 import { NO_RESUMPTION, type SniContexts } from './sni-contexts.ts';
+import { hostTlsParametersKey, type HostTlsParameters, type TlsVersion } from '../../../model/tls-parameters.ts';
+import { handshakeOptions } from './host-tls-handshakes.ts';
 
 /** What the handshake of a connection said about the client's certificate. */
 export interface VerifiedClient {
@@ -50,8 +52,11 @@ export function verifiedClient(socket: unknown): VerifiedClient | undefined {
 
 /** Hands connections to the certificate-asking TLS server of {@link clientAuthHandshakes}. */
 export interface ClientAuthHandshakes {
-  /** Terminates TLS on `socket` (its ClientHello unread) asking for a client certificate. */
-  take(socket: Socket): void;
+  /**
+   * Terminates TLS on `socket` (its ClientHello unread) asking for a client certificate, with the
+   * host's TLS parameters when it has some (null: the listener's).
+   */
+  take(socket: Socket, parameters?: HostTlsParameters | null): void;
 }
 
 /**
@@ -59,7 +64,7 @@ export interface ClientAuthHandshakes {
  * handshake's socket is then emitted as `https`'s 'secureConnection'. `timeoutMs` bounds a
  * handshake (as the request-header timeout bounds the rest).
  */
-export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options: { readonly minVersion: 'TLSv1.2'; readonly timeoutMs: number }): ClientAuthHandshakes {
+export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options: { readonly minVersion: TlsVersion; readonly timeoutMs: number }): ClientAuthHandshakes {
   // A plain function: Node calls the SNI callback on the TLS socket of the handshake.
   function SNICallback(this: unknown, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
     const chosen = sni.clientAuthContext(servername);
@@ -68,26 +73,40 @@ export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options
     if (this !== null && typeof this === 'object') (this as Marked)[PENDING] = chosen.host;
     cb(null, chosen.context);
   }
-  const server = createServer({
-    requestCert: true,
-    rejectUnauthorized: false,
-    ALPNProtocols: ['h2', 'http/1.1'],
-    minVersion: options.minVersion,
-    handshakeTimeout: options.timeoutMs > 0 ? options.timeoutMs : 30_000,
-    // A resumed session would be served without the SNI callback choosing the host's CA.
-    secureOptions: NO_RESUMPTION,
-    SNICallback,
-  });
-  server.on('secureConnection', (socket: TLSSocket) => {
-    // Only a handshake whose context the SNI callback chose was verified against the host's CA.
-    const host = (socket as Marked)[PENDING];
-    if (host === undefined) return void socket.destroy();
-    (socket as Marked)[VERIFIED] = verification(socket, host);
-    https.emit('secureConnection', socket);
-  });
-  // A failed handshake has nothing to answer: Node has destroyed the socket.
-  server.on('tlsClientError', () => {});
-  return { take: (socket) => void server.emit('connection', socket) };
+  // What every such server does with a handshake's socket.
+  const listen = (server: TlsServer): void => {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      // Only a handshake whose context the SNI callback chose was verified against the host's CA.
+      const host = (socket as Marked)[PENDING];
+      if (host === undefined) return void socket.destroy();
+      (socket as Marked)[VERIFIED] = verification(socket, host);
+      https.emit('secureConnection', socket);
+    });
+    // A failed handshake has nothing to answer: Node has destroyed the socket.
+    server.on('tlsClientError', () => {});
+  };
+  // One server per set of TLS parameters (host-tls-handshakes.ts says why); most use the listener's.
+  const servers = new Map<string, TlsServer>();
+  const serverFor = (parameters: HostTlsParameters | null): TlsServer => {
+    const key = parameters === null ? '' : hostTlsParametersKey(parameters);
+    let server = servers.get(key);
+    if (server !== undefined) return server;
+    if (servers.size >= 64) servers.clear();
+    server = createServer({
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      ...handshakeOptions(parameters, options.minVersion),
+      handshakeTimeout: options.timeoutMs > 0 ? options.timeoutMs : 30_000,
+      // A resumed session would be served without the SNI callback choosing the host's CA.
+      secureOptions: NO_RESUMPTION,
+      SNICallback,
+    });
+    listen(server);
+    servers.set(key, server);
+    return server;
+  };
+  return { take: (socket, parameters = null) => void serverFor(parameters).emit('connection', socket) };
 }
 
 /** What `socket`'s handshake verified, in nginx's terms. */

@@ -3,6 +3,8 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateContexts } from './certificate-contexts.ts';
 import type { CertificateOffer } from './certificate-offer.ts';
 import type { ClientAuthHost, ClientAuthHosts } from './client-auth-hosts.ts';
+import type { HostTlsHosts } from './host-tls-hosts.ts';
+import type { HostTlsParameters } from '../../../model/tls-parameters.ts';
 
 /**
  * No session tickets where a client certificate is asked for: a resumed session skips the choice of
@@ -33,6 +35,7 @@ export class SniContexts {
   #fallback: SecureContext | null;
   #fallbackPair: PemPair | null;
   #clientAuth: ClientAuthHosts | null = null;
+  #hostTls: HostTlsHosts | null = null;
   /** The contexts that ask for a client certificate, by certificate, CA and CRL; kept while in use. */
   #authContexts = new Map<string, SecureContext>();
 
@@ -46,9 +49,10 @@ export class SniContexts {
 
   /**
    * Serves `offer` from now on, with the worker's loaded certificates; the names of `clientAuth`
-   * ask for a client certificate (see clientAuthContext).
+   * ask for a client certificate (see clientAuthContext), those of `hostTls` have TLS parameters
+   * of their own (see tlsParametersFor).
    */
-  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null): void {
+  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null, hostTls: HostTlsHosts | null = null): void {
     const byName = new Map<string, SecureContext>();
     const pairByName = new Map<string, PemPair>();
     const offered = offer.certificates === null ? contexts.all : offer.certificates.flatMap((name) => contexts.get(name) ?? []);
@@ -63,6 +67,7 @@ export class SniContexts {
     this.#byName = byName;
     this.#pairByName = pairByName;
     this.#clientAuth = clientAuth?.active === true ? clientAuth : null;
+    this.#hostTls = hostTls?.active === true ? hostTls : null;
     this.#fallback = fallback?.context ?? this.#default;
     this.#fallbackPair = fallback === undefined ? this.#defaultPair : fallback.certificate;
   }
@@ -80,6 +85,21 @@ export class SniContexts {
   /** Whether some SNI name asks for a client certificate on this socket now. */
   get asksClientCertificates(): boolean {
     return this.#clientAuth !== null;
+  }
+
+  /** Whether some SNI name's handshake differs from the listener's: then every ClientHello is read first. */
+  get readsClientHellos(): boolean {
+    return this.#clientAuth !== null || this.#hostTls !== null;
+  }
+
+  /**
+   * The TLS parameters of the host `servername` reaches; null: the listener's. They must be set
+   * before the handshake starts — OpenSSL takes the versions and ciphers from the server's first
+   * context, and switching context by SNI changes only the certificate — so such a name's
+   * connections go to a TLS server made with them (host-tls-handshakes.ts).
+   */
+  tlsParametersFor(servername: string): HostTlsParameters | null {
+    return this.#hostTls?.lookup(servername) ?? null;
   }
 
   /** The client-certificate check the host `servername` reaches; null when it makes none. */
