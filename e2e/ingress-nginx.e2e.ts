@@ -205,11 +205,11 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
   });
 
   test('an unsupported annotation is a warning Event on the Ingress, and the rest of it is served', async () => {
-    await apply(cluster, [nginxIngress('limited', 'limited.test', '/', 'site', { annotations: { 'limit-rate': '10', 'proxy-body-size': '8m' } })]);
+    await apply(cluster, [nginxIngress('limited', 'limited.test', '/', 'site', { annotations: { 'enable-opentelemetry': 'true', 'proxy-body-size': '8m' } })]);
     await answered(controller, 'limited.test', '/', (a) => a.status === 200 && a.body.startsWith('site'), 'served by site');
     const event = await eventOn(cluster, 'limited', 'AnnotationUnsupported');
     assert.equal(event.type, 'Warning');
-    assert.match(String(event.message), /does not honour, ignored: limit-rate\b/);
+    assert.match(String(event.message), /does not honour, ignored: enable-opentelemetry\b/);
     assert.doesNotMatch(String(event.message), /proxy-body-size/, 'a supported annotation is not reported');
   });
 

@@ -92,7 +92,7 @@ describe('signalbox migrate --cluster against a real API server', () => {
     await createServiceWithEndpoints(cluster, 'web', 8080, { namespace: 'blog' });
     await apply(cluster, [
       nginxIngress('storefront', 'shop', 'shop.test', 'nginx', { 'proxy-body-size': '8m', 'ssl-redirect': 'false' }),
-      nginxIngress('api', 'shop', 'api.test', 'nginx', { 'limit-rate': '1024' }),
+      nginxIngress('api', 'shop', 'api.test', 'nginx', { 'enable-opentelemetry': 'true' }),
       nginxIngress('legacy', 'shop', 'legacy.test', 'nginx', { 'configuration-snippet': 'more_set_headers "X-Legacy: 1";' }),
       nginxIngress('elsewhere', 'shop', 'other.test', 'traefik', { 'rewrite-target': '/' }),
       nginxIngress('posts', 'blog', 'blog.test', 'nginx', { 'proxy-read-timeout': '120' }),
@@ -108,8 +108,8 @@ describe('signalbox migrate --cluster against a real API server', () => {
     const block = (id: string): string => blocks.find((b) => b.startsWith(`Ingress ${id} `)) ?? assert.fail(`no block for ${id} in:\n${r.stdout}`);
     assert.match(block('shop/storefront'), /^Ingress shop\/storefront \(class nginx\): served as ingress-nginx would\n {2}Accepted: True \(Accepted\)$/m);
     assert.match(block('shop/api'), /^Ingress shop\/api \(class nginx\): served, with differences$/m);
-    assert.match(block('shop/api'), /^ {4}limit-rate +unsupported +Bandwidth limits are not supported/m);
-    assert.match(block('shop/api'), /^ {4}warning +AnnotationUnsupported: .*limit-rate/m);
+    assert.match(block('shop/api'), /^ {4}enable-opentelemetry +unsupported +No tracing\./m);
+    assert.match(block('shop/api'), /^ {4}warning +AnnotationUnsupported: .*enable-opentelemetry/m);
     assert.match(block('shop/legacy'), /^Ingress shop\/legacy \(class nginx\): refused: not served\n {2}Accepted: False \(AnnotationRiskRefused\)$/m);
     assert.match(block('shop/legacy'), /configuration-snippet is a Critical-risk annotation and annotations-risk-level is High/);
     assert.match(block('shop/elsewhere'), /^Ingress shop\/elsewhere \(class traefik\): not of the class taken over: left to its own controller$/m);

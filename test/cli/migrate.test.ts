@@ -51,7 +51,7 @@ describe('signalbox migrate', () => {
       nginxClass,
       ...serviceWithEndpoints('web', [{ port: 8080 }]),
       nginxIngress('storefront', 'shop.test', { 'proxy-body-size': '8m', 'ssl-redirect': 'false' }),
-      nginxIngress('api', 'api.test', { 'relative-redirects': 'true', 'enable-modsecurity': 'true', 'proxy-next-upstream': 'error timeout' }),
+      nginxIngress('api', 'api.test', { 'enable-opentelemetry': 'true', 'enable-modsecurity': 'true', 'proxy-next-upstream': 'error timeout' }),
       nginxIngress('legacy', 'legacy.test', { 'configuration-snippet': 'more_set_headers "X-Legacy: 1";\n' }),
       nginxIngress('elsewhere', 'other.test', { 'rewrite-target': '/' }, 'traefik'),
     ]);
@@ -80,10 +80,10 @@ describe('signalbox migrate', () => {
 
     const api = block('api');
     assert.match(api, /^Ingress default\/api \(class nginx\): served, with differences$/m);
-    assert.match(api, /^ {4}relative-redirects +unsupported +Redirect Locations are absolute\./m);
+    assert.match(api, /^ {4}enable-opentelemetry +unsupported +No tracing\./m);
     assert.match(api, /^ {4}enable-modsecurity +unsupported +No web application firewall\.$/m);
     assert.match(api, /^ {4}proxy-next-upstream +differs +/m);
-    assert.match(api, /^ {4}warning +AnnotationUnsupported: .*enable-modsecurity, relative-redirects/m);
+    assert.match(api, /^ {4}warning +AnnotationUnsupported: .*enable-modsecurity, enable-opentelemetry/m);
     assert.match(api, /^ {4}warning +AnnotationDiffers: nginx\.ingress\.kubernetes\.io\/proxy-next-upstream/m);
 
     const legacy = block('legacy');
@@ -115,7 +115,7 @@ describe('signalbox migrate', () => {
     assert.deepEqual(api.annotations.map((a) => [a.name, a.value, a.risk, a.support]), [
       ['enable-modsecurity', 'true', 'Low', 'unsupported'],
       ['proxy-next-upstream', 'error timeout', 'Medium', 'differs'],
-      ['relative-redirects', 'true', 'Low', 'unsupported'],
+      ['enable-opentelemetry', 'true', 'Low', 'unsupported'],
     ]);
     assert.deepEqual(api.diagnostics.map((d) => d.code), ['AnnotationUnsupported', 'AnnotationDiffers']);
     const legacy = out.ingresses[2]!;
