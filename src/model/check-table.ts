@@ -225,6 +225,7 @@ function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy):
   if (policy.tls !== null) {
     same('tls.verify', overrides.tls?.verify, policy.tls.verify);
     same('tls.serverName', overrides.tls?.serverName, policy.tls.serverName);
+    same('tls.subjectAltNames', overrides.tls?.subjectAltNames, policy.tls.subjectAltNames);
     if (overrides.tls?.clientCertificate !== undefined && policy.tls.clientCertificate?.secret.split('/')[1] !== overrides.tls.clientCertificate) out.push('tls.clientCertificate');
   }
   return out;

@@ -10,7 +10,7 @@
  * for — never break the reference: a bad field is reported (`ObjectInvalid`) and dropped, and an
  * unresolved reference keeps the default policy and the plain cluster name, overrides unread.
  */
-import type { BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
+import type { BackendSubjectAltName, BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
 import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES } from '../../model/policy.ts';
 import { parseHashOn, parsePath, isToken } from './annotation-values.ts';
 import { isTlsProtocol, loadCa, loadClientCertificate, type CaSources } from './backend-protocol.ts';
@@ -185,6 +185,12 @@ function tlsFields(t: Record<string, unknown>, bad: (field: string, message: str
     if (isObjectName(client)) kept.clientCertificate = client;
     else bad('tls.clientCertificate', `must be the name of a kubernetes.io/tls Secret in the reference's namespace, got ${JSON.stringify(client)}`);
   }
+  const sans = t['subjectAltNames'];
+  if (sans !== undefined) {
+    const ok = Array.isArray(sans) && sans.length > 0 && sans.every((n) => isRecord(n) && (n['type'] === 'Hostname' || n['type'] === 'URI') && typeof n['value'] === 'string' && n['value'] !== '' && Object.keys(n).length === 2);
+    if (ok) kept.subjectAltNames = (sans as BackendSubjectAltName[]).map(({ type, value }) => ({ type, value }));
+    else bad('tls.subjectAltNames', `must be a non-empty list of {type: Hostname or URI, value}, got ${JSON.stringify(sans)}`);
+  }
   return kept;
 }
 
@@ -249,5 +255,6 @@ function tlsWith(base: BackendTlsPolicy, o: BackendTlsOverrides, namespace: stri
       problems.push({ code: 'BackendTlsClientCertificateInvalid', field: 'tls.clientCertificate', message: `${clientCertificate.problem}; the route's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret` });
     }
   }
-  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate };
+  const subjectAltNames = o.subjectAltNames ?? base.subjectAltNames;
+  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate, ...(subjectAltNames === undefined ? {} : { subjectAltNames }) };
 }

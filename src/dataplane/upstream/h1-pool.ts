@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { errors, type Dispatcher } from 'undici';
+import { subjectAltNameCheck } from '../../model/backend-identity.ts';
 import type { BackendTlsPolicy } from '../../model/policy.ts';
 import { clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
 import { H1Connection, type ConnectionOwner, type H1Handler, type H1Request } from './h1-connection.ts';
@@ -165,12 +166,14 @@ export class H1Pool implements ConnectionOwner {
     } else {
       // The name to verify is the Service's, else the endpoint's address; SNI never carries an IP.
       const name = tls.serverName ?? address;
+      const identity = subjectAltNameCheck(tls);
       const secure: TLSSocket = tlsConnect({
         host: address,
         port,
         ...(isIP(name) === 0 ? { servername: name } : {}),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
+        ...(identity === undefined ? {} : { checkServerIdentity: identity }),
         ...client,
         ALPNProtocols: ['http/1.1'],
         session: this.#session,
