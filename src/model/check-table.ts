@@ -182,7 +182,9 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
     const problem = hostProblem(l.hostname, l.hostname.startsWith('*.') ? 'wildcard' : 'exact');
     if (problem !== null) report(at, p, problem);
   }
-  if ((l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
+  // A TLS listener terminates (settings) or passes through (none); the others are fixed by their protocol.
+  if (l.protocol !== 'TLS' && (l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
+  if (l.protocol === 'TLS' && l.tls !== null && (l.tls.certificates === null || l.tls.certificates.length === 0)) report(at, p, 'a terminating TLS listener names its certificates');
   for (const name of l.tls?.certificates ?? []) if (!certificates.some((c) => c.name === name)) report(at, p, `certificate ${JSON.stringify(name)} is not in certificates`);
 }
 

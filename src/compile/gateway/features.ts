@@ -44,5 +44,6 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze([
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
+  'TLSRouteModeTerminate',
   'UDPRoute',
 ]);
