@@ -301,10 +301,12 @@ function certificateNames(certPem: string): string[] {
 export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
   const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
   const conflict = new Map<Unchecked, string>();
+  const mixed = new Set<Unchecked>();
   const candidates = listeners.filter((l) => l.accepted);
   for (const l of candidates) {
     const samePort = candidates.filter((o) => o.port === l.port && family(o.protocol) !== 'udp' && family(l.protocol) !== 'udp');
     if (samePort.some((o) => family(o.protocol) !== family(l.protocol) || mixedModes(o, l))) conflict.set(l, 'ProtocolConflict');
+    if (samePort.some((o) => mixedModes(o, l))) mixed.add(l);
   }
   for (const l of candidates) {
     if (conflict.has(l)) continue;
@@ -317,7 +319,9 @@ export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticS
     const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols or TLS modes` : `another listener on port ${l.port} has the same hostname`;
     sink.report(l.gateway.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
     const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
-    return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
+    // A listener whose mode cannot be served on its port takes no route kind at all (as
+    // TLSRouteListenerMixedTerminationNotSupported expects its supportedKinds).
+    return { ...l, ...(mixed.has(l) ? { kinds: [] } : {}), accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
   });
 }
 
