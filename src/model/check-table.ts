@@ -262,7 +262,9 @@ function checkScript(at: string, key: string, s: CompiledScript, report: Report,
 function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, report: Report): void {
   if (!/^[^/]+\/[^/]+$/.test(c.name)) report(at, c.provenance, `certificate name ${JSON.stringify(c.name)} is not namespace/secretName`);
   for (const p of c.provenance) {
-    const namespace = namespaceOf(p);
+    // A Gateway's (or ListenerSet's) certificateRefs reach another namespace where a ReferenceGrant
+    // there allows it, which the front end checked; an Ingress's TLS entry never does.
+    const namespace = /^(Gateway|ListenerSet)\//.test(p) ? null : namespaceOf(p);
     if (namespace !== null && namespace !== c.name.split('/')[0]) report(at, p, `certificate ${c.name} serves a TLS entry of namespace ${namespace}`);
   }
   if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);

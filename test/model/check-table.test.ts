@@ -325,6 +325,11 @@ describe('checkTable', () => {
       expect((t) => { t.certificates[0]!.keyPem = ''; }, 'certificates[0]', `${P}/tls/0`, /no PEM private key/));
     test('a certificate serving a TLS entry of another namespace', () =>
       expect((t) => { t.certificates[0]!.provenance = ['Ingress/bank/vault/tls/0']; }, 'certificates[0]', 'Ingress/bank/vault/tls/0', /serves a TLS entry of namespace bank/));
+    test('a Gateway\'s certificateRef to another namespace (a ReferenceGrant the front end checked) is no violation', () => {
+      const t = sound();
+      t.certificates[0]!.provenance = ['Gateway/infra/edge/listener/0/tls/certificateRefs/0', 'ListenerSet/infra/extra/listener/0/tls/certificateRefs/0'];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
     test('certificates out of order', () =>
       expect((t) => { t.certificates.unshift({ name: 'shop/zz', hosts: ['zz.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1]', `${P}/tls/0`, /sorted by name/));
   });
