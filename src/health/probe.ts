@@ -3,6 +3,7 @@ import { connect as http2Connect, constants as h2 } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as tcpConnect, isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
+import { subjectAltNameCheck } from '../model/backend-identity.ts';
 import { DEFAULT_BACKEND_TLS, type BackendProtocol, type BackendTlsPolicy, type HealthCheckPolicy } from '../model/policy.ts';
 import { tlsParameterOptions, type TlsVersion } from '../model/tls-parameters.ts';
 
@@ -177,8 +178,9 @@ function tlsOptions(address: string, tls: BackendTlsPolicy): { servername?: stri
     rejectUnauthorized: tls.verify,
     // The versions and ciphers of traffic: an endpoint that cannot speak them fails its probes too.
     ...tlsParameterOptions(tls),
-    // The name checked is the Service's server name, as for traffic, not the address dialled.
-    checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+    // The name checked is the Service's server name, as for traffic, not the address dialled; or,
+    // when the policy names subject alternative names, one of them.
+    checkServerIdentity: subjectAltNameCheck(tls) ?? ((_host, cert) => checkServerIdentity(name, cert)),
   };
 }
 

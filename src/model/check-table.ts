@@ -190,7 +190,9 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
     const problem = hostProblem(l.hostname, l.hostname.startsWith('*.') ? 'wildcard' : 'exact');
     if (problem !== null) report(at, p, problem);
   }
-  if ((l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
+  // A TLS listener terminates (settings) or passes through (none); the others are fixed by their protocol.
+  if (l.protocol !== 'TLS' && (l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
+  if (l.protocol === 'TLS' && l.tls !== null && (l.tls.certificates === null || l.tls.certificates.length === 0)) report(at, p, 'a terminating TLS listener names its certificates');
   for (const name of l.tls?.certificates ?? []) if (!certificates.some((c) => c.name === name)) report(at, p, `certificate ${JSON.stringify(name)} is not in certificates`);
 }
 
@@ -238,6 +240,7 @@ function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy):
   if (policy.tls !== null) {
     same('tls.verify', overrides.tls?.verify, policy.tls.verify);
     same('tls.serverName', overrides.tls?.serverName, policy.tls.serverName);
+    same('tls.subjectAltNames', overrides.tls?.subjectAltNames, policy.tls.subjectAltNames);
     if (overrides.tls?.clientCertificate !== undefined && policy.tls.clientCertificate?.secret.split('/')[1] !== overrides.tls.clientCertificate) out.push('tls.clientCertificate');
     same('tls.minVersion', overrides.tls?.minVersion, policy.tls.minVersion ?? 'TLSv1.2');
     same('tls.maxVersion', overrides.tls?.maxVersion, policy.tls.maxVersion ?? 'TLSv1.3');
@@ -275,7 +278,9 @@ function checkScript(at: string, key: string, s: CompiledScript, report: Report,
 function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, report: Report): void {
   if (!/^[^/]+\/[^/]+$/.test(c.name)) report(at, c.provenance, `certificate name ${JSON.stringify(c.name)} is not namespace/secretName`);
   for (const p of c.provenance) {
-    const namespace = namespaceOf(p);
+    // A Gateway's (or ListenerSet's) certificateRefs reach another namespace where a ReferenceGrant
+    // there allows it, which the front end checked; an Ingress's TLS entry never does.
+    const namespace = /^(Gateway|ListenerSet)\//.test(p) ? null : namespaceOf(p);
     if (namespace !== null && namespace !== c.name.split('/')[0]) report(at, p, `certificate ${c.name} serves a TLS entry of namespace ${namespace}`);
   }
   if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);

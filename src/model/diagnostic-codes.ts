@@ -109,7 +109,7 @@ export const DIAGNOSTIC_CODES = {
   RouteRuleInvalid: { severity: 'error', meaning: 'a route rule has a match, filter, timeout or backendRef signalbox cannot apply as written: that rule is not served (the others are)' },
   RouteBackendKindUnsupported: { severity: 'error', meaning: 'a route backendRef (or ExtensionRef filter) names a kind signalbox does not serve: its share of requests is answered 500' },
   RouteReferenceNotPermitted: { severity: 'error', meaning: 'a route backendRef names a Service in another namespace that no ReferenceGrant opens: its share of requests is answered 500' },
-  BackendTlsPolicyInvalid: { severity: 'error', meaning: 'a BackendTLSPolicy cannot be applied as written (hostname, SubjectAltNames, no usable CA, well-known CAs other than System): the backends it targets answer 500, never reached without TLS' },
+  BackendTlsPolicyInvalid: { severity: 'error', meaning: 'a BackendTLSPolicy cannot be applied as written (hostname, a subjectAltNames entry that is neither a hostname nor an absolute URI, no usable CA, well-known CAs other than System): the backends it targets answer 500, never reached without TLS' },
   BackendTlsPolicyConflicted: { severity: 'warning', meaning: 'an older BackendTLSPolicy targets the same Service port: this one is not applied there (Accepted False, Conflicted)' },
   RouteListenerTaken: { severity: 'warning', meaning: 'a TCPRoute or UDPRoute attaches to a listener an older route already serves: a listener has one stream route, so this one is not served there' },
   RouteExtensionRefNotFound: { severity: 'error', meaning: 'a route rule\'s ExtensionRef names a RouteScript that is not loaded: the rule\'s requests are answered 500, never served without it' },

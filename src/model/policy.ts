@@ -175,6 +175,19 @@ export interface BackendTlsPolicy extends TlsParameters {
    * `signalbox.dev/backend-tls-client-certificate` names; null: none is presented.
    */
   readonly clientCertificate: BackendClientCertificate | null;
+  /**
+   * Names of which the endpoint's certificate must carry at least one as a subject alternative
+   * name; `serverName` is then only the SNI, not a name checked. Absent: the certificate must match
+   * `serverName` (else the address), as TLS clients check. Set only by a Gateway API
+   * BackendTLSPolicy's `validation.subjectAltNames`; the chain is verified either way.
+   */
+  readonly subjectAltNames?: readonly BackendSubjectAltName[];
+}
+
+/** A subject alternative name a backend's certificate may carry: a DNS name (wildcards as in RFC 6125) or an exact URI. */
+export interface BackendSubjectAltName {
+  readonly type: 'Hostname' | 'URI';
+  readonly value: string;
 }
 
 /**
@@ -270,6 +283,8 @@ export interface BackendTlsOverrides {
   readonly ca?: OverrideCaRef;
   /** A `kubernetes.io/tls` Secret of the reference's namespace, presented to the endpoints (mTLS). */
   readonly clientCertificate?: string;
+  /** The names the certificate must carry one of, instead of `serverName` (see {@link BackendTlsPolicy}). */
+  readonly subjectAltNames?: readonly BackendSubjectAltName[];
 }
 
 /**

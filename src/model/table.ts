@@ -177,8 +177,10 @@ export interface Listener {
    * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;
    * null for every certificate of the table. A port offers those of all its HTTPS listeners; an SNI
    * name none of them serves gets the first certificate listed by the port's first HTTPS listener
-   * without a hostname, else the data plane's default one. Null on every other protocol (a TLS
-   * passthrough listener holds no certificate: the backend terminates TLS).
+   * without a hostname, else the data plane's default one. TLS: the certificates a listener in
+   * Terminate mode makes its handshakes with (never null or empty; the one whose names cover the
+   * SNI name, else the first), its streams then relayed in plain text; null in Passthrough mode,
+   * which holds no certificate (the backend terminates TLS). Null on HTTP, TCP and UDP.
    */
   readonly tls: { readonly certificates: readonly string[] | null } | null;
   /**

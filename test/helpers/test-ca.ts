@@ -16,8 +16,9 @@ export interface TestPki {
  * Makes a CA (CA:true) and a server certificate for `dnsName` signed by it, with the openssl CLI,
  * so that upstreams can be verified the way real ones are: by a chain, not a pinned certificate;
  * and a client certificate with each of `clientNames` as its CN, for upstreams that require mTLS.
+ * `moreAltNames` adds subject alternative names to the server certificate (`URI:spiffe://…`, `DNS:…`).
  */
-export function makeTestPki(dnsName: string, clientNames: readonly string[] = []): TestPki {
+export function makeTestPki(dnsName: string, clientNames: readonly string[] = [], moreAltNames: readonly string[] = []): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'signalbox-pki-'));
   try {
     const run = (...args: string[]): void => {
@@ -25,7 +26,7 @@ export function makeTestPki(dnsName: string, clientNames: readonly string[] = []
     };
     run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=signalbox test CA', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign');
     run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${dnsName}`);
-    writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=DNS:${dnsName}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:false\n`);
+    writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=${[`DNS:${dnsName}`, ...moreAltNames].join(',')}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:false\n`);
     run('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '2', '-extfile', 'leaf.ext');
     const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
     writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:false\n');

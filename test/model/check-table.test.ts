@@ -237,14 +237,17 @@ describe('checkTable', () => {
       expect((t) => { auth(t).provenance = 'RouteScript/shop/other'; }, 'scripts["shop/auth"]', 'RouteScript/shop/other', /must be RouteScript\/shop\/auth/));
   });
 
+  /** DEFAULT_BACKEND_TLS's fields, as a cluster of the mutable table under test takes them. */
+  const DEFAULT_TLS_FIELDS = { serverName: DEFAULT_BACKEND_TLS.serverName, caPem: DEFAULT_BACKEND_TLS.caPem, verify: DEFAULT_BACKEND_TLS.verify, clientCertificate: DEFAULT_BACKEND_TLS.clientCertificate };
+
   describe('clusters and endpoints', () => {
     test('a cluster listed under another name', () =>
       expect((t) => { web(t).name = 'shop/www:80'; web(t).service = 'www'; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /listed under another name/));
     test('TLS versions that leave none, or a cipher list out of OpenSSL\'s syntax', () => {
-      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /policy\.tls: minVersion TLSv1\.3 is newer than maxVersion TLSv1\.2/);
-      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, minVersion: 'TLSv1.1' as 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /minVersion "TLSv1\.1" is not one of/);
-      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, ciphers: 'HIGH; rm' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /ciphers "HIGH; rm" is not an OpenSSL cipher list/);
-      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_BACKEND_TLS, maxVersion: 'TLSv1.3' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /a TLS version equal to the default is written as none/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /policy\.tls: minVersion TLSv1\.3 is newer than maxVersion TLSv1\.2/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, minVersion: 'TLSv1.1' as 'TLSv1.2' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /minVersion "TLSv1\.1" is not one of/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, ciphers: 'HIGH; rm' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /ciphers "HIGH; rm" is not an OpenSSL cipher list/);
+      expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, maxVersion: 'TLSv1.3' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /a TLS version equal to the default is written as none/);
     });
     test('a resolved cluster not named by its port number', () =>
       expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
@@ -331,6 +334,11 @@ describe('checkTable', () => {
       expect((t) => { t.certificates[0]!.keyPem = ''; }, 'certificates[0]', `${P}/tls/0`, /no PEM private key/));
     test('a certificate serving a TLS entry of another namespace', () =>
       expect((t) => { t.certificates[0]!.provenance = ['Ingress/bank/vault/tls/0']; }, 'certificates[0]', 'Ingress/bank/vault/tls/0', /serves a TLS entry of namespace bank/));
+    test('a Gateway\'s certificateRef to another namespace (a ReferenceGrant the front end checked) is no violation', () => {
+      const t = sound();
+      t.certificates[0]!.provenance = ['Gateway/infra/edge/listener/0/tls/certificateRefs/0', 'ListenerSet/infra/extra/listener/0/tls/certificateRefs/0'];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
     test('certificates out of order', () =>
       expect((t) => { t.certificates.unshift({ name: 'shop/zz', hosts: ['zz.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1]', `${P}/tls/0`, /sorted by name/));
   });

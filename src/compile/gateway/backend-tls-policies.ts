@@ -1,14 +1,15 @@
 /**
  * BackendTLSPolicies (apis/v1/backendtlspolicy_types.go): TLS from the gateway to a Service's
  * endpoints, verified against a CA bundle (a ConfigMap's `ca.crt`) or the system's roots, with
- * `hostname` as SNI and as the name checked. Every Gateway API route backend of the targeted
+ * `hostname` as SNI and as the name checked — or, when `subjectAltNames` lists names, as SNI only,
+ * the certificate then having to carry one of those (BackendTLSPolicySANValidation). Every Gateway API route backend of the targeted
  * Service (or of its port named by `sectionName`) gets the policy as cluster overrides: HTTPS (or
  * HTTP/2 over TLS for a GRPCRoute), verified. Of two policies for one target the older wins; the
- * other is Conflicted. A policy that cannot be applied as written (SubjectAltNames, which the
- * data plane does not check yet; no usable CA) fails its backends closed: they answer 500 rather
- * than reach the Service in clear text.
+ * other is Conflicted. A policy that cannot be applied as written (a subject alternative name
+ * that is not a hostname or an absolute URI; no usable CA) fails its backends closed: they answer
+ * 500 rather than reach the Service in clear text or unchecked.
  */
-import type { BackendTlsOverrides } from '../../model/policy.ts';
+import type { BackendSubjectAltName, BackendTlsOverrides } from '../../model/policy.ts';
 import type { Condition, ObjectStatus, ParentReference } from '../../model/table.ts';
 import { compareAge, withAge } from '../shared/age.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
@@ -81,8 +82,9 @@ export class BackendTlsPolicies {
     const sans = field(validation, 'subjectAltNames');
     const refs = field(validation, 'caCertificateRefs');
     const wellKnown = field(validation, 'wellKnownCACertificates');
-    if (!isGatewayHostname(hostname) || hostname.startsWith('*.')) refuse('Invalid', `validation.hostname ${JSON.stringify(hostname)} is not a hostname`);
-    else if (Array.isArray(sans) && sans.length > 0) refuse('Invalid', 'validation.subjectAltNames is not supported yet: the certificate could not be checked as asked');
+    const altNames = subjectAltNames(sans);
+    if (typeof altNames === 'string') refuse('Invalid', altNames);
+    else if (!isGatewayHostname(hostname) || hostname.startsWith('*.')) refuse('Invalid', `validation.hostname ${JSON.stringify(hostname)} is not a hostname`);
     else if (Array.isArray(refs) && refs.length > 0) {
       const problems: { reason: string; message: string }[] = [];
       let ca: BackendTlsOverrides['ca'] | undefined;
@@ -104,8 +106,8 @@ export class BackendTlsPolicies {
       }
       if (problems[0] !== undefined) resolved = isFalse('ResolvedRefs', problems[0].reason, problems.map((p) => p.message).join('; '));
       if (ca === undefined) refuse('NoValidCACertificate', problems.map((p) => p.message).join('; '));
-      else outcome = { tls: { verify: true, serverName: hostname, ca } };
-    } else if (wellKnown === 'System') outcome = { tls: { verify: true, serverName: hostname } };
+      else outcome = { tls: { verify: true, serverName: hostname, ca, ...altNames } };
+    } else if (wellKnown === 'System') outcome = { tls: { verify: true, serverName: hostname, ...altNames } };
     else refuse('Invalid', `wellKnownCACertificates ${JSON.stringify(wellKnown)} is not System`);
 
     const targets: string[] = [];
@@ -127,4 +129,24 @@ export class BackendTlsPolicies {
     }
     this.#records.push({ id, accepted, resolved, targets });
   }
+}
+
+/**
+ * `validation.subjectAltNames` as the IR's names (`{}` when none are listed), or why one cannot be
+ * checked: a Hostname entry without a hostname, a URI entry without an absolute URI, another type.
+ */
+function subjectAltNames(list: unknown): { subjectAltNames?: BackendSubjectAltName[] } | string {
+  if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) return {};
+  if (!Array.isArray(list)) return 'validation.subjectAltNames is not a list';
+  const out: BackendSubjectAltName[] = [];
+  for (const [i, san] of (list as unknown[]).entries()) {
+    const type = field(san, 'type');
+    const hostname = field(san, 'hostname');
+    const uri = field(san, 'uri');
+    if (type === 'Hostname' && isGatewayHostname(hostname)) out.push({ type, value: hostname.toLowerCase() });
+    // An absolute URI: a scheme, a colon and something after it (RFC 3986, as the API's AbsoluteURI).
+    else if (type === 'URI' && typeof uri === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(uri)) out.push({ type, value: uri });
+    else return `validation.subjectAltNames[${i}] is not a Hostname with a hostname or a URI with an absolute URI: ${JSON.stringify(san)}`;
+  }
+  return { subjectAltNames: out };
 }

@@ -9,6 +9,7 @@
 /** Sorted, as the status lists them. */
 export const SUPPORTED_FEATURES: readonly string[] = Object.freeze([
   'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
   'Gateway',
@@ -43,5 +44,6 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze([
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
+  'TLSRouteModeTerminate',
   'UDPRoute',
 ]);

@@ -83,7 +83,8 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
   const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')).map((l) => ({ l, address: g.address })));
   const listeners: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address)).sort((a, b) => compareStrings(a.name, b.name));
-  const tls: TLSCandidate[] = programmed.flatMap(({ l }) => l.certificates);
+  const terminating = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && l.protocol === 'TLS' && l.tlsMode === 'Terminate'));
+  const tls: TLSCandidate[] = [...programmed.map(({ l }) => l), ...terminating].flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
   const precedence = (a: RouteCandidate, b: RouteCandidate): number => compareGatewayMatches(order.get(a)!, order.get(b)!);
   const records: RouteRecord[] = [...http.records, ...grpc.records, ...passthrough.records, ...tcp.records, ...udp.records];

@@ -31,7 +31,7 @@ export interface GatewayListener {
   readonly port: number;
   /** Null: every host (and always on TCP and UDP). */
   readonly hostname: string | null;
-  /** `Passthrough` on TLS listeners; `Terminate` on HTTPS; null otherwise. */
+  /** `Terminate` on HTTPS; `Passthrough` or `Terminate` on TLS listeners; null otherwise. */
   readonly tlsMode: 'Terminate' | 'Passthrough' | null;
   /** The route kinds it takes (`supportedKinds`). */
   readonly kinds: readonly RouteKind[];
@@ -42,7 +42,7 @@ export interface GatewayListener {
   readonly programmed: boolean;
   /** `Accepted`, `Programmed`, `ResolvedRefs`, `Conflicted`, before routes are counted. */
   readonly conditions: readonly Condition[];
-  /** HTTPS: the certificates it offers (usable ones only). */
+  /** HTTPS, and TLS in Terminate mode: the certificates it offers (usable ones only). */
   readonly certificates: readonly TLSCandidate[];
   readonly provenance: string;
 }
@@ -199,17 +199,17 @@ export function readListener(owner: RankedOwner, entry: unknown, index: number, 
     const mode = field(tls, 'mode') ?? 'Terminate';
     if (mode !== 'Terminate' && mode !== 'Passthrough') return refuse('UnsupportedValue', `tls.mode ${JSON.stringify(mode)} is neither Terminate nor Passthrough`);
     if (protocol === 'HTTPS' && mode !== 'Terminate') return refuse('UnsupportedValue', 'an HTTPS listener terminates TLS: tls.mode must be Terminate');
-    if (protocol === 'TLS' && mode !== 'Passthrough') return refuse('UnsupportedValue', 'signalbox passes TLS listeners\' connections through: tls.mode Terminate on a TLS listener is not supported');
     tlsMode = mode;
-    if (protocol === 'HTTPS') {
+    // TLS in Terminate mode (TLSRouteModeTerminate): the handshake is made here, with these certificates, and the plain stream relayed.
+    if (mode === 'Terminate') {
       const refs = certificateRefs(owner, at, hostname, field(tls, 'certificateRefs'), secrets, grants);
       certificates = refs.certificates;
       problems.push(...refs.problems);
-      if (refs.certificates.length === 0 && refs.problems.length === 0) problems.push({ reason: 'InvalidCertificateRef', message: 'an HTTPS listener needs tls.certificateRefs' });
+      if (refs.certificates.length === 0 && refs.problems.length === 0) problems.push({ reason: 'InvalidCertificateRef', message: `a${protocol === 'HTTPS' ? 'n HTTPS' : ' TLS'} listener in Terminate mode needs tls.certificateRefs` });
     }
   }
   for (const p of problems) sink.report(owner.id, p.reason === 'RefNotPermitted' ? 'GatewayReferenceNotPermitted' : 'GatewayListenerRefInvalid', 'error', `listener ${name}: ${p.message}`, at);
-  const certificatesMissing = protocol === 'HTTPS' && certificates.length === 0;
+  const certificatesMissing = tlsMode === 'Terminate' && certificates.length === 0;
   const first = problems.find((p) => p.reason !== 'InvalidRouteKinds') ?? problems[0];
   const resolved = first === undefined ? isTrue('ResolvedRefs', 'ResolvedRefs', 'All references are resolved.') : isFalse('ResolvedRefs', first.reason, problems.map((p) => p.message).join('; '));
   const programmed = certificatesMissing ? isFalse('Programmed', 'Invalid', 'The listener has no usable certificate.') : isTrue('Programmed', 'Programmed', 'The listener is served.');
@@ -251,7 +251,7 @@ function allowedKinds(protocol: string, value: unknown): { valid: RouteKind[]; i
   return { valid, invalid };
 }
 
-/** An HTTPS listener's certificates: Secrets of its Gateway's namespace, or of another one a ReferenceGrant opens. */
+/** A terminating listener's certificates: Secrets of its Gateway's namespace, or of another one a ReferenceGrant opens. */
 function certificateRefs(owner: RankedOwner, at: string, hostname: string | null, value: unknown, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants): { certificates: TLSCandidate[]; problems: { reason: string; message: string }[] } {
   const certificates: TLSCandidate[] = [];
   const problems: { reason: string; message: string }[] = [];
@@ -295,16 +295,18 @@ function certificateNames(certPem: string): string[] {
 /**
  * Listeners of one Gateway that are not distinct (apis/v1/gateway_types.go, "Distinct Listeners"):
  * on one port, HTTP with HTTPS or TLS, or TCP with any of them, is a ProtocolConflict for all of
- * them; two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
+ * them, and so are TLS listeners in both modes (TLSRouteModeMixed is not claimed); two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
  * with the same hostname a HostnameConflict. None of a conflicting set is served.
  */
 export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
   const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
   const conflict = new Map<Unchecked, string>();
+  const mixed = new Set<Unchecked>();
   const candidates = listeners.filter((l) => l.accepted);
   for (const l of candidates) {
     const samePort = candidates.filter((o) => o.port === l.port && family(o.protocol) !== 'udp' && family(l.protocol) !== 'udp');
-    if (samePort.some((o) => family(o.protocol) !== family(l.protocol))) conflict.set(l, 'ProtocolConflict');
+    if (samePort.some((o) => family(o.protocol) !== family(l.protocol) || mixedModes(o, l))) conflict.set(l, 'ProtocolConflict');
+    if (samePort.some((o) => mixedModes(o, l))) mixed.add(l);
   }
   for (const l of candidates) {
     if (conflict.has(l)) continue;
@@ -314,11 +316,18 @@ export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticS
   return listeners.map((l) => {
     const reason = conflict.get(l);
     if (reason === undefined) return l;
-    const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols` : `another listener on port ${l.port} has the same hostname`;
+    const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols or TLS modes` : `another listener on port ${l.port} has the same hostname`;
     sink.report(l.gateway.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
     const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
-    return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
+    // A listener whose mode cannot be served on its port takes no route kind at all (as
+    // TLSRouteListenerMixedTerminationNotSupported expects its supportedKinds).
+    return { ...l, ...(mixed.has(l) ? { kinds: [] } : {}), accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
   });
+}
+
+/** Whether `a` and `b` are TLS listeners of different modes, one terminating and one passing through. */
+export function mixedModes(a: GatewayListener, b: GatewayListener): boolean {
+  return a.protocol === 'TLS' && b.protocol === 'TLS' && a.tlsMode !== b.tlsMode;
 }
 
 /** The table listener of a programmed Gateway listener; on one of `own` ports, the data plane's own socket (port null). */
@@ -332,7 +341,7 @@ export function tableListener(l: GatewayListener, own: { readonly http: number |
     ...(address === undefined ? {} : { address }),
     // A TLS listener's routes carry the SNI names (the hostname narrowed them already).
     hostname: protocol === 'TLS' ? null : l.hostname,
-    tls: protocol === 'HTTPS' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,
+    tls: l.tlsMode === 'Terminate' ? { certificates: [...new Set(l.certificates.map((c) => `${c.namespace ?? c.owner.id.namespace}/${c.secretName}`))].sort() } : null,
     defaultRoute: false,
     provenance: l.provenance,
   };

@@ -1,7 +1,9 @@
 /**
- * TLSRoutes (apis/v1/tlsroute_types.go) on TLS listeners in Passthrough mode: connections whose
- * SNI name is one of the route's hostnames (intersected with the listener's) go, undecrypted, to
- * the rule's weighted backendRefs. An SNI name of one listener goes to the oldest route that names
+ * TLSRoutes (apis/v1/tlsroute_types.go) on TLS listeners: connections whose SNI name is one of the
+ * route's hostnames (intersected with the listener's) go to the rule's weighted backendRefs —
+ * undecrypted in Passthrough mode; in Terminate mode (TLSRouteModeTerminate) the handshake is made
+ * with the listener's certificate and the plain stream is relayed (a BackendTLSPolicy's
+ * re-encryption to the backend is not applied: the backend gets plain TCP). An SNI name of one listener goes to the oldest route that names
  * it; a route without a hostname on a listener without one cannot be told apart by SNI and is
  * reported. A backendRef that cannot be used refuses its share of connections.
  */
@@ -33,7 +35,7 @@ export function readTlsRoutes(list: unknown, context: ParentContext, lookup: Bac
           const table = listener.programmed ? listenerOf(listener.tableName) : undefined;
           if (table === undefined || dropped) continue;
           const names = hostnames.filter((h): h is string => h !== null).filter((h) => !taken.has(`${listener.tableName} ${h}`));
-          if (hostnames.includes(null)) problems.push({ reason: 'UnsupportedValue', message: `neither the TLSRoute nor listener ${listener.name} names a hostname, and passthrough chooses routes by SNI`, path: owner.id.provenance });
+          if (hostnames.includes(null)) problems.push({ reason: 'UnsupportedValue', message: `neither the TLSRoute nor listener ${listener.name} names a hostname, and a TLS listener chooses routes by SNI`, path: owner.id.provenance });
           if (names.length === 0) continue;
           for (const h of names) taken.add(`${listener.tableName} ${h}`);
           result.streams.push({ owner, listener: table, hostnames: names, service: null, backends: rule.backends, sendProxyProtocol: false, provenance: at });

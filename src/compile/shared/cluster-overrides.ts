@@ -10,7 +10,7 @@
  * for — never break the reference: a bad field is reported (`ObjectInvalid`) and dropped, and an
  * unresolved reference keeps the default policy and the plain cluster name, overrides unread.
  */
-import type { BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
+import type { BackendSubjectAltName, BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
 import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES } from '../../model/policy.ts';
 import { canonicalTlsParameters, TLS_VERSIONS, type TlsVersion } from '../../model/tls-parameters.ts';
 import { parseHashOn, parsePath, isToken } from './annotation-values.ts';
@@ -209,6 +209,12 @@ function tlsFields(t: Record<string, unknown>, bad: (field: string, message: str
     if (isObjectName(client)) kept.clientCertificate = client;
     else bad('tls.clientCertificate', `must be the name of a kubernetes.io/tls Secret in the reference's namespace, got ${JSON.stringify(client)}`);
   }
+  const sans = t['subjectAltNames'];
+  if (sans !== undefined) {
+    const ok = Array.isArray(sans) && sans.length > 0 && sans.every((n) => isRecord(n) && (n['type'] === 'Hostname' || n['type'] === 'URI') && typeof n['value'] === 'string' && n['value'] !== '' && Object.keys(n).length === 2);
+    if (ok) kept.subjectAltNames = (sans as BackendSubjectAltName[]).map(({ type, value }) => ({ type, value }));
+    else bad('tls.subjectAltNames', `must be a non-empty list of {type: Hostname or URI, value}, got ${JSON.stringify(sans)}`);
+  }
   return kept;
 }
 
@@ -280,5 +286,6 @@ function tlsWith(base: BackendTlsPolicy, o: BackendTlsOverrides, namespace: stri
     ...(versions.maxVersion === undefined ? {} : { maxVersion: versions.maxVersion }),
     ...((o.ciphers ?? base.ciphers) === undefined ? {} : { ciphers: (o.ciphers ?? base.ciphers)! }),
   });
-  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate, ...parameters };
+  const subjectAltNames = o.subjectAltNames ?? base.subjectAltNames;
+  return { serverName: o.serverName ?? base.serverName, caPem, verify: o.verify ?? base.verify, clientCertificate, ...parameters, ...(subjectAltNames === undefined ? {} : { subjectAltNames }) };
 }

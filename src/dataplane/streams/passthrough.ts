@@ -3,7 +3,8 @@
  * null) or a port the table's listeners declare. While the socket has passthrough routes, each new
  * connection's ClientHello is read (within the request-header timeout and {@link MAX_HELLO_BYTES})
  * and its SNI name looked up. A name a passthrough route takes sends the connection, ClientHello
- * included and never decrypted, to that route's backend; any other name, or none, gives the
+ * included and never decrypted, to that route's backend — or, when its listener is in Terminate
+ * mode, has the handshake made here and its plain stream sent there (tls-terminate.ts); any other name, or none, gives the
  * connection back to the TLS server with the bytes put back in front, so it is terminated as usual —
  * except on a declared port with no HTTPS listener, which holds no certificate: there it is closed.
  * A ClientHello that cannot be read is closed and reaches no one. With no passthrough route in the
@@ -23,6 +24,7 @@ import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import { MAX_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import type { TlsSocket, TlsSocketPlan } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
+import { terminateStream } from './tls-terminate.ts';
 import { takeConnectionListeners } from '../server/connection-gate.ts';
 import type { ClientAuthHandshakes } from '../server/tls/client-auth-handshakes.ts';
 import type { HostTlsHandshakes } from '../server/tls/host-tls-handshakes.ts';
@@ -99,6 +101,8 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
         }
         return terminate(socket);
       }
+      // A TLS listener in Terminate mode makes the handshake itself (tls-terminate.ts).
+      if (route.terminate !== null) return terminateStream(socket, seen, clientAuth?.sni.streamContext(route.terminate, parsed.sni!) ?? null, route, metrics, timeoutMs);
       relayStream(socket, seen, route, metrics);
     };
     socket.on('data', onData);

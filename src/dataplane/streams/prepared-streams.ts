@@ -1,6 +1,6 @@
 /**
- * The layer-4 part of a routing table made ready for the data plane, once per swap: passthrough
- * routes indexed by SNI name per TLS socket, and the one route of each TCP and UDP port, each with its prepared
+ * The layer-4 part of a routing table made ready for the data plane, once per swap: TLS routes
+ * (passed through, or terminated here) indexed by SNI name per TLS socket, and the one route of each TCP and UDP port, each with its prepared
  * clusters (the same balancers, health and ejection state as HTTP routes use).
  */
 import type { Listener, RoutingTable, StreamRoute } from '../../model/table.ts';
@@ -17,6 +17,11 @@ export interface PreparedStreamRoute {
   readonly totalWeight: number;
   /** The route's idle timeout, or the data plane's default for its protocol. */
   readonly idleMs: number;
+  /**
+   * On a TLS listener in Terminate mode, its certificates (table names): the connection's handshake
+   * is made here and the plain stream relayed. Null: passed through undecrypted (and on TCP, UDP).
+   */
+  readonly terminate: readonly string[] | null;
 }
 
 /** The stream routes of one table. */
@@ -141,6 +146,7 @@ export function prepareStreams(table: RoutingTable, clusterFor: (name: string) =
       backends,
       totalWeight: backends.reduce((sum, b) => sum + b.weight, 0),
       idleMs: route.idleTimeoutMs ?? (listener.protocol === 'UDP' ? defaults.udpIdleMs : defaults.streamIdleMs),
+      terminate: listener.protocol === 'TLS' ? (listener.tls?.certificates ?? null) : null,
     };
     if (listener.protocol === 'TLS') {
       const list = tls.get(listener.name);

@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { errors, type Dispatcher } from 'undici';
+import { subjectAltNameCheck } from '../../model/backend-identity.ts';
 import type { BackendTlsPolicy } from '../../model/policy.ts';
 import { tlsParameterOptions } from '../../model/tls-parameters.ts';
 import { clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
@@ -166,6 +167,7 @@ export class H1Pool implements ConnectionOwner {
     } else {
       // The name to verify is the Service's, else the endpoint's address; SNI never carries an IP.
       const name = tls.serverName ?? address;
+      const identity = subjectAltNameCheck(tls);
       const secure: TLSSocket = tlsConnect({
         host: address,
         port,
@@ -173,6 +175,7 @@ export class H1Pool implements ConnectionOwner {
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
         ...tlsParameterOptions(tls),
+        ...(identity === undefined ? {} : { checkServerIdentity: identity }),
         ...client,
         ALPNProtocols: ['http/1.1'],
         session: this.#session,

@@ -11,6 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { errors, Pool, type buildConnector, type Dispatcher } from 'undici';
 import { clientAddress } from '../proxy-protocol/client-address.ts';
 import { encodeHeader, type ProxyProtocolVersion } from '../proxy-protocol/header.ts';
+import { subjectAltNameCheck } from '../../model/backend-identity.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
 import { tlsParameterOptions, tlsParametersKey } from '../../model/tls-parameters.ts';
 import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
@@ -47,7 +48,7 @@ export function privatePool(owner: ClientConnection, client: Socket, target: Pri
       made.clear();
     });
   }
-  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}|${target.tls === null ? '' : `${clientCertificateKey(target.tls)}|${tlsParametersKey(target.tls)}`}`;
+  const key = `${target.address}|${target.port}|${target.protocol}|${target.version}|${target.tls?.serverName ?? ''}|${target.tls === null ? '' : `${clientCertificateKey(target.tls)}|${tlsParametersKey(target.tls)}`}|${JSON.stringify(target.tls?.subjectAltNames ?? [])}`;
   let pool = pools.get(key);
   if (pool === undefined) {
     const header = encodeHeader(target.version, {
@@ -99,12 +100,14 @@ function proxiedConnector(target: PrivateTarget, header: Buffer): buildConnector
       const tls = target.tls;
       if (tls === null) return finish(null, raw);
       const name = tls.serverName ?? undefined;
+      const identity = subjectAltNameCheck(tls);
       const secure = tlsConnect({
         socket: raw,
         ...(name === undefined ? {} : { servername: name }),
         ...(tls.caPem === null ? {} : { ca: tls.caPem }),
         rejectUnauthorized: tls.verify,
         ...tlsParameterOptions(tls),
+        ...(identity === undefined ? {} : { checkServerIdentity: identity }),
         ...client,
         ALPNProtocols: target.protocol === 'h2' ? ['h2'] : ['http/1.1'],
       });

@@ -6,6 +6,7 @@ import { newStats, type EndpointStats } from '../../balancer/balancer.ts';
 import { ClusterCounters, EndpointHealth } from './endpoint-health.ts';
 import { tlsParameterOptions, tlsParametersKey } from '../../model/tls-parameters.ts';
 import { clientCertificateKey, clientCertificateOptions, keepTlsAlert } from './client-certificate.ts';
+import { subjectAltNameCheck } from '../../model/backend-identity.ts';
 import type { BackendProtocol, BackendTlsPolicy } from '../../model/policy.ts';
 
 /** How a pool talks to its endpoint: the cluster's protocol and, over TLS, its certificate checks. */
@@ -128,6 +129,7 @@ export class UpstreamState {
     // HTTP/2 with prior knowledge, since a proxy cannot afford the h2c upgrade dance per connection.
     const http2 = protocol === 'h2' || protocol === 'h2c';
     const client = tls === null ? {} : clientCertificateOptions(tls);
+    const identity = tls === null ? undefined : subjectAltNameCheck(tls);
     const connector = buildConnector({
       timeout: connectMs,
       noDelay: true,
@@ -140,6 +142,7 @@ export class UpstreamState {
             ...(tls.caPem === null ? {} : { ca: tls.caPem }),
             rejectUnauthorized: tls.verify,
             ...tlsParameterOptions(tls),
+            ...(identity === undefined ? {} : { checkServerIdentity: identity }),
             ...(client instanceof Error ? {} : client),
           }),
     } as buildConnector.BuildOptions);
@@ -185,11 +188,12 @@ export function poolKey(endpoint: string, connectMs: number, connections: number
 
 /**
  * The part of a pool's key that its transport decides (protocol, server name, verification, CA
- * digest, client certificate digest, TLS versions and ciphers): a Service that changes any of them gets fresh pools, never a connection made otherwise.
+ * digest, client certificate digest, TLS versions and ciphers, subject alternative names): a Service that changes any of them gets fresh pools, never a connection made otherwise.
  */
 export function transportKey(transport: PoolTransport): string {
   const { protocol, tls } = transport;
   if (tls === null) return protocol;
   const ca = tls.caPem === null ? '' : createHash('sha256').update(tls.caPem).digest('hex').slice(0, 16);
-  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}|${clientCertificateKey(tls)}|${tlsParametersKey(tls)}`;
+  const sans = tls.subjectAltNames === undefined ? '' : JSON.stringify(tls.subjectAltNames);
+  return `${protocol}|${tls.serverName ?? ''}|${tls.verify ? 'verify' : 'any'}|${ca}|${clientCertificateKey(tls)}|${tlsParametersKey(tls)}|${sans}`;
 }

@@ -36,6 +36,8 @@ export class SniContexts {
   #fallbackPair: PemPair | null;
   #clientAuth: ClientAuthHosts | null = null;
   #hostTls: HostTlsHosts | null = null;
+  /** The worker's loaded certificates as of the last update, for the TLS listeners that terminate streams. */
+  #loaded: CertificateContexts | null = null;
   /** The contexts that ask for a client certificate, by certificate, CA and CRL; kept while in use. */
   #authContexts = new Map<string, SecureContext>();
 
@@ -64,6 +66,7 @@ export class SniContexts {
       }
     }
     const fallback = offer.fallback === null ? undefined : contexts.get(offer.fallback);
+    this.#loaded = contexts;
     this.#byName = byName;
     this.#pairByName = pairByName;
     this.#clientAuth = clientAuth?.active === true ? clientAuth : null;
@@ -127,6 +130,21 @@ export class SniContexts {
       this.#authContexts.set(key, context);
     }
     return { context, host };
+  }
+
+  /**
+   * The context a TLS listener in Terminate mode makes a stream's handshake for `servername` with:
+   * of the table certificates `names` (the listener's), the first whose names cover it, else the
+   * first that loaded; null when none did.
+   */
+  streamContext(names: readonly string[], servername: string): SecureContext | null {
+    const loaded = names.flatMap((name) => this.#loaded?.get(name) ?? []);
+    const name = servername.toLowerCase();
+    const dot = name.indexOf('.');
+    // As bySni: the exact name, or a wildcard for its parent (one label).
+    const wildcard = dot > 0 ? `*${name.slice(dot)}` : null;
+    const covering = loaded.find(({ certificate }) => certificate.hosts.some((h) => h === name || h === wildcard));
+    return (covering ?? loaded[0])?.context ?? null;
   }
 
   /** The `SNICallback` for a TLS server. */
