@@ -114,8 +114,8 @@ describe('signalbox migrate', () => {
     assert.deepEqual(Object.keys(api), ['namespace', 'name', 'ingressClass', 'verdict', 'served', 'accepted', 'annotations', 'diagnostics']);
     assert.deepEqual(api.annotations.map((a) => [a.name, a.value, a.risk, a.support]), [
       ['enable-modsecurity', 'true', 'Low', 'unsupported'],
-      ['proxy-next-upstream', 'error timeout', 'Medium', 'differs'],
       ['enable-opentelemetry', 'true', 'Low', 'unsupported'],
+      ['proxy-next-upstream', 'error timeout', 'Medium', 'differs'],
     ]);
     assert.deepEqual(api.diagnostics.map((d) => d.code), ['AnnotationUnsupported', 'AnnotationDiffers']);
     const legacy = out.ingresses[2]!;
