@@ -48,6 +48,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
   // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
   if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
+  if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
   const t = route.timeouts;
   if (t !== undefined) {
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);

@@ -120,6 +120,11 @@ export interface Route {
   readonly filters: readonly Filter[];
   /** Absent when the route sets none. */
   readonly timeouts?: RouteTimeouts;
+  /**
+   * False: the route's requests write no access-log line (ingress-nginx's `enable-access-log:
+   * "false"`); metrics still count them. Absent: logged, when the data plane logs at all.
+   */
+  readonly accessLog?: false;
   /** The Ingress path (or default backend, or route rule) this route came from. */
   readonly provenance: Provenance;
 }

@@ -94,7 +94,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('default-backend', 'Low', 'supported', 'A Service of the Ingress\'s namespace (its first port): it takes the requests of paths whose Service has no endpoint (or does not exist) and serves the Ingress\'s `custom-http-errors`. A missing Service is `DefaultBackendNotFound`; the Ingress is served without it.'),
   row('denylist-source-range', 'Medium', 'supported', 'Clients inside the CIDRs get 403.'),
   row('disable-proxy-intercept-errors', 'Low', 'supported', '`"true"`: the Ingress\'s `custom-http-errors` replace signalbox\'s own answers (503, 502, 504…) only; the upstream\'s pass as they are.'),
-  row('enable-access-log', 'Low', 'unsupported', 'Access logging is global (`--access-log`).'),
+  row('enable-access-log', 'Low', 'supported', '`"false"`: the Ingress\'s requests write no access-log line; metrics still count them.'),
   row('enable-cors', 'Low', 'supported', 'Preflight requests are answered by signalbox; responses get the CORS headers.'),
   row('enable-global-auth', 'Low', 'supported', '`"false"`: the ConfigMap\'s `global-auth-url` is not asked for this Ingress.'),
   row('enable-modsecurity', 'Low', 'unsupported', 'No web application firewall.'),

@@ -101,6 +101,8 @@ export interface NginxIngress {
   readonly mirror: UrlMirrorFilter | null;
   /** `limit-rate` and `limit-rate-after` (or the ConfigMap's); null when responses are not paced. */
   readonly responseRate: ResponseRateFilter | null;
+  /** `enable-access-log` (default true): false writes no access-log line for the Ingress's requests. */
+  readonly accessLog: boolean;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -272,6 +274,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
     mirror: canary === null ? urlMirror(read) : null,
     responseRate: responseRateFilter(read, settings),
+    accessLog: read('enable-access-log', parseBool, true),
     raw,
   };
 }

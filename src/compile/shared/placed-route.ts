@@ -74,6 +74,7 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
     backends,
     filters,
     ...(candidate.timeouts === undefined ? {} : { timeouts: candidate.timeouts }),
+    ...(candidate.accessLog === false ? { accessLog: false as const } : {}),
     provenance: candidate.provenance,
   };
   return { route, owner, services, uses };
