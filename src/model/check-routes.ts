@@ -110,6 +110,9 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (!REDIRECT_CODES.includes(f.statusCode)) report(at, p, `redirect status ${f.statusCode} is not one of ${REDIRECT_CODES.join(', ')}`);
       if (f.port !== undefined && !inRange(f.port, 1, 65535)) report(at, p, `redirect port ${f.port} is not a port number`);
       if (f.scheme !== undefined && f.scheme !== 'http' && f.scheme !== 'https') report(at, p, `redirect scheme ${JSON.stringify(f.scheme)} is not http or https`);
+      if (f.portFrom !== undefined && f.portFrom !== 'none' && f.portFrom !== 'listener') report(at, p, `redirect portFrom ${JSON.stringify(f.portFrom)} is not none or listener`);
+      if (f.portFrom !== undefined && f.port !== undefined) report(at, p, 'a redirect has both port and portFrom');
+      if (f.relative !== undefined && (f.relative !== true || f.scheme !== undefined || f.hostname !== undefined || f.port !== undefined || f.portFrom !== undefined)) report(at, p, 'a relative redirect names a scheme, host or port');
       if (f.path !== undefined) checkModifier(at, f.path, route, report);
       if (f.query !== undefined && f.query !== '' && !/^\?[\x21-\x7e]*$/.test(f.query.replace(/#/g, ' '))) report(at, p, `redirect query ${JSON.stringify(f.query)} is not empty or ? and a query without spaces, # or control characters`);
       return;

@@ -123,7 +123,8 @@ const rows: [string, Support, string][] = [
   ['debug-connections', 'not-applicable', 'Use `--log-level debug`.'],
   ['strict-validate-path-type', 'supported', 'Default true: Exact and Prefix paths hold only letters, digits and `/ . _ -`.'],
   ['grpc-buffer-size-kb', 'not-applicable', 'gRPC messages stream.'],
-  ['relative-redirects', 'unsupported', 'Redirect Locations are absolute.'],
+  ['relative-redirects', 'supported', 'As the `relative-redirects` annotation, for every Ingress (an Ingress\'s `"false"` does not turn it off, as in nginx).'],
+  ['use-port-in-redirects', 'supported', 'As the `use-port-in-redirects` annotation, for every Ingress without its own (default false).'],
 ];
 
 /** The table, in ingress-nginx's documentation order. */

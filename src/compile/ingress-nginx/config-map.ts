@@ -53,6 +53,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-body-size': take(parseNginxSize(raw), (v) => (out.proxyBodySize = v)); break;
       case 'ssl-redirect': take(parseBool(raw), (v) => (out.sslRedirect = v)); break;
       case 'force-ssl-redirect': take(parseBool(raw), (v) => (out.forceSslRedirect = v)); break;
+      case 'use-port-in-redirects': take(parseBool(raw), (v) => (out.usePortInRedirects = v)); break;
+      case 'relative-redirects': take(parseBool(raw), (v) => (out.relativeRedirects = v)); break;
       case 'http-redirect-code': take(parseRedirectCode(raw), (v) => (out.httpRedirectCode = v)); break;
       case 'hsts': take(parseBool(raw), (v) => (out.hsts = v ? (out.hsts ?? { maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }) : null)); break;
       case 'hsts-max-age': take(parseInteger(raw, 0, 2 ** 31 - 1), (v) => { if (out.hsts !== null) out.hsts = { ...out.hsts, maxAgeSeconds: v }; }); break;

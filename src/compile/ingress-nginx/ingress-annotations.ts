@@ -36,6 +36,11 @@ export interface FixedRedirect {
   /** The URL as written. */
   readonly text: string;
   readonly code: 301 | 302 | 303 | 307 | 308;
+  /**
+   * `permanent-redirect` to a path (`/new-location`): nginx's `return` writes Location from it
+   * (absolute unless `relative-redirects`); `url` then holds it on a placeholder origin.
+   */
+  readonly relative: boolean;
   /** `$host` (or `$http_host`) stood for the host: the request's own is kept. */
   readonly requestHost: boolean;
   /**
@@ -46,7 +51,7 @@ export interface FixedRedirect {
 }
 
 /** What {@link absoluteUrl} reads: the URL without its variables, and what they stood for. */
-type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget'>;
+type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget' | 'relative'>;
 
 /** What one Ingress's ingress-nginx annotations ask for, defaults applied. */
 export interface NginxIngress {
@@ -61,6 +66,10 @@ export interface NginxIngress {
   readonly sslRedirect: boolean;
   readonly forceSslRedirect: boolean;
   readonly fromToWwwRedirect: boolean;
+  /** `use-port-in-redirects` (or the ConfigMap's): the redirect to HTTPS names the HTTPS port, nginx's own redirects the port. */
+  readonly usePortInRedirects: boolean;
+  /** `relative-redirects` or the ConfigMap's: nginx's own redirects (a `permanent-redirect` to a path) write a relative Location. */
+  readonly relativeRedirects: boolean;
   readonly upstreamVhost: string | null;
   /** Bytes; 0: no limit. */
   readonly proxyBodySize: number;
@@ -256,6 +265,9 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     sslRedirect: read('ssl-redirect', parseBool, settings.sslRedirect),
     forceSslRedirect: read('force-ssl-redirect', parseBool, settings.forceSslRedirect),
     fromToWwwRedirect: read('from-to-www-redirect', parseBool, false),
+    usePortInRedirects: read('use-port-in-redirects', parseBool, settings.usePortInRedirects),
+    // The ConfigMap's `absolute_redirect off` is at http level; the annotation only adds a location's.
+    relativeRedirects: read('relative-redirects', parseBool, false) || settings.relativeRedirects,
     upstreamVhost: text('upstream-vhost', hostValue),
     proxyBodySize: read('proxy-body-size', parseNginxSize, settings.proxyBodySize),
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
@@ -358,7 +370,9 @@ const ENFORCED_AUTH_TYPE: string | null = 'basic';
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
     if (!raw.has(name)) continue;
-    const target = read<RedirectTarget | null>(name, absoluteUrl, null);
+    // ingress-nginx checks temporal-redirect's URL but not permanent-redirect's: nginx's `return`
+    // takes a path there too.
+    const target = read<RedirectTarget | null>(name, name === 'permanent-redirect' ? redirectTarget : absoluteUrl, null);
     if (target === null) continue;
     const code = read(`${name}-code`, redirectCode, defaultCode);
     return { ...target, text: raw.get(name)!.trim(), code };
@@ -413,6 +427,14 @@ const MOVED = /^(https?:\/\/)(?:(\$host|\$http_host|\$best_http_host)(:\d{1,5})?
  * with are understood — `$host` (`$http_host`) for the host, `$request_uri` or `$uri` right after
  * the host — and any other is refused.
  */
+/** A `permanent-redirect`: an absolute URL as {@link absoluteUrl}, or a path without variables. */
+function redirectTarget(text: string): Parsed<RedirectTarget | null> {
+  const t = text.trim();
+  if (!t.startsWith('/') || t.startsWith('//')) return absoluteUrl(text);
+  if (t.includes('$') || !/^\/[\x21-\x7e]*$/.test(t) || t.includes('#')) return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL or a path without variables, spaces or #` };
+  return { ok: true, value: { url: new URL(t, 'http://host.invalid'), requestHost: true, requestTarget: null, relative: true } };
+}
+
 function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
   const t = text.trim();
   let requestHost = false;
@@ -432,7 +454,7 @@ function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
     return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `${JSON.stringify(text)} is not an http or https URL` };
-  return { ok: true, value: { url, requestHost, requestTarget } };
+  return { ok: true, value: { url, requestHost, requestTarget, relative: false } };
 }
 
 function redirectCode(text: string): Parsed<FixedRedirect['code']> {

@@ -28,6 +28,10 @@ export interface NginxSettings {
   readonly forceSslRedirect: boolean;
   /** The status of those redirects (`http-redirect-code`). */
   readonly httpRedirectCode: RedirectCode;
+  /** `use-port-in-redirects`: every Ingress's default for the annotation. */
+  readonly usePortInRedirects: boolean;
+  /** `relative-redirects` (nginx's `absolute_redirect off` at http level): no Ingress can turn it back on. */
+  readonly relativeRedirects: boolean;
   /** Null: no HSTS header. */
   readonly hsts: HstsSettings | null;
   /** `allow-snippet-annotations`. */
@@ -96,6 +100,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   sslRedirect: false,
   forceSslRedirect: false,
   httpRedirectCode: 308,
+  usePortInRedirects: false,
+  relativeRedirects: false,
   hsts: null,
   allowSnippetAnnotations: true,
   riskLevel: 'Critical',
@@ -126,6 +132,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   sslRedirect: true,
   forceSslRedirect: false,
   httpRedirectCode: 308,
+  usePortInRedirects: false,
+  relativeRedirects: false,
   hsts: Object.freeze({ maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }),
   allowSnippetAnnotations: false,
   riskLevel: 'High',
