@@ -88,6 +88,9 @@ export interface OutlierPolicy {
   readonly maxEjectionPercent: number;
 }
 
+/** The longest {@link RetryPolicy.timeoutMs}: a day. */
+export const MAX_RETRY_TIMEOUT_MS = 86_400_000;
+
 /** Retries of failed requests, to a different endpoint. */
 export interface RetryPolicy {
   /** Retries after the first try; 0 turns retries off. */
@@ -115,6 +118,12 @@ export interface RetryPolicy {
    * can retry, and a burst of failures at once is absorbed); 0 leaves only the percentage.
    */
   readonly minRetriesPerSecond: number;
+  /**
+   * No retry starts once this many milliseconds have passed since the request's first attempt was
+   * sent (ingress-nginx's `proxy-next-upstream-timeout`, nginx's `proxy_next_upstream_timeout`);
+   * the attempt under way is not cut short. Absent: no limit.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**

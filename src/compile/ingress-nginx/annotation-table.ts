@@ -136,7 +136,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('proxy-http-version', 'Low', 'not-applicable', 'The upstream protocol comes from `backend-protocol`.'),
   row('proxy-max-temp-file-size', 'Low', 'not-applicable', BUFFERS),
   row('proxy-next-upstream', 'Medium', 'differs', 'Connect failures (and resets of idempotent requests) are retried on another endpoint; `http_5xx` conditions are not read.'),
-  row('proxy-next-upstream-timeout', 'Low', 'unsupported', 'Retries are bounded by count and the request timeout.'),
+  row('proxy-next-upstream-timeout', 'Low', 'supported', 'Seconds (0: no limit, the default): no retry starts once this long has passed since the first attempt was sent; the attempt under way is not cut short (the cluster\'s `retry.timeoutMs`).'),
   row('proxy-next-upstream-tries', 'Low', 'supported', 'Tries, the first one included.'),
   row('proxy-read-timeout', 'Low', 'supported', 'Seconds to wait for the response head, and between two reads of the body; more than 3600 is capped at 3600, with a warning.'),
   row('proxy-redirect-from', 'Medium', 'supported', 'With `proxy-redirect-to`: an upstream `Location` (or `Refresh` URL) that begins with it (case-sensitively) has that beginning replaced, written as it is (not made absolute). `off` (the default) and `default` rewrite nothing, as in ingress-nginx; so does it alone (reported). A regular expression (`~`) is not supported.'),

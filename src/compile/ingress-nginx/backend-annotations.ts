@@ -10,7 +10,7 @@ import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
 import type { Reader } from './ingress-annotations.ts';
 import type { NginxSettings } from './settings.ts';
-import { parseBool, parseInteger, parseSeconds, type Parsed } from './values.ts';
+import { parseBool, parseInteger, parseSeconds, parseSecondsOrNone, type Parsed } from './values.ts';
 
 
 const PROTOCOLS: Record<string, BackendProtocol> = { HTTP: 'http1', AUTO_HTTP: 'http1', HTTPS: 'https', GRPC: 'h2c', GRPCS: 'h2', H2C: 'h2c' };
@@ -92,7 +92,13 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
 
   const tries = read<number | null>('proxy-next-upstream-tries', (t) => parseInteger(t, 0, 100), settings.nextUpstreamTries);
   // Tries count the first one (0 is "as many as there are endpoints" in nginx: the most here).
-  if (tries !== null) out.retry = { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) };
+  const retryMs = read<number | null>('proxy-next-upstream-timeout', parseSecondsOrNone, settings.nextUpstreamTimeoutMs);
+  if (tries !== null || retryMs !== null) {
+    out.retry = {
+      ...(tries === null ? {} : { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) }),
+      ...(retryMs === null ? {} : { timeoutMs: retryMs }),
+    };
+  }
 
   // TLS to the endpoints: ingress-nginx does not verify unless proxy-ssl-verify is on.
   const tls = out.protocol !== undefined && TLS_PROTOCOLS.has(out.protocol);

@@ -96,7 +96,7 @@ const rows: [string, Support, string][] = [
   ['proxy-send-timeout', 'unsupported', 'Per route only (the annotation).'],
   ['proxy-buffers-number', 'not-applicable', 'Bodies stream.'], ['proxy-buffer-size', 'not-applicable', 'Bodies stream.'], ['proxy-busy-buffers-size', 'not-applicable', 'Bodies stream.'],
   ['proxy-cookie-path', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-cookie-domain', 'supported', 'Every Ingress\'s default for the annotation (`off`).'],
-  ['proxy-next-upstream', 'differs', 'See the annotation.'], ['proxy-next-upstream-timeout', 'unsupported', 'Retries are bounded by count.'],
+  ['proxy-next-upstream', 'differs', 'See the annotation.'], ['proxy-next-upstream-timeout', 'supported', 'As the annotation, for every Ingress without its own (default 0: no limit).'],
   ['proxy-next-upstream-tries', 'supported', 'Tries, the first included (default 3).'],
   ['proxy-redirect-from', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-request-buffering', 'not-applicable', 'Bodies stream.'],
   ['ssl-redirect', 'supported', 'Default true.'], ['force-ssl-redirect', 'supported', 'Default false.'],

@@ -48,6 +48,8 @@ export interface NginxSettings {
   readonly readTimeoutMs: number | null;
   /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
   readonly nextUpstreamTries: number | null;
+  /** `proxy-next-upstream-timeout` in ms; null: no limit (its 0). */
+  readonly nextUpstreamTimeoutMs: number | null;
   /** `strict-validate-path-type`: Exact and Prefix paths may hold only letters, digits, `/ . _ -`. */
   readonly strictValidatePathType: boolean;
   /** `generate-request-id`: requests without `X-Request-ID` get one on the way upstream. */
@@ -110,6 +112,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  nextUpstreamTimeoutMs: null,
   strictValidatePathType: false,
   generateRequestId: false,
   limitReqStatusCode: 503,
@@ -144,6 +147,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  nextUpstreamTimeoutMs: null,
   strictValidatePathType: true,
   generateRequestId: true,
   limitReqStatusCode: 503,

@@ -11,7 +11,7 @@
  * unresolved reference keeps the default policy and the plain cluster name, overrides unread.
  */
 import type { BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
-import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES } from '../../model/policy.ts';
+import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES, MAX_RETRY_TIMEOUT_MS } from '../../model/policy.ts';
 import { parseHashOn, parsePath, isToken } from './annotation-values.ts';
 import { isTlsProtocol, loadCa, loadClientCertificate, type CaSources } from './backend-protocol.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
@@ -160,6 +160,11 @@ function retryFields(r: Record<string, unknown>, bad: (field: string, message: s
   }
   int('budgetPercent', 100);
   int('minRetriesPerSecond', 1000);
+  const ms = r['timeoutMs'];
+  if (ms !== undefined) {
+    if (Number.isInteger(ms) && (ms as number) >= 1 && (ms as number) <= MAX_RETRY_TIMEOUT_MS) kept.timeoutMs = ms as number;
+    else bad('retry.timeoutMs', `must be a whole number of ms from 1 to ${MAX_RETRY_TIMEOUT_MS}, got ${JSON.stringify(ms)}`);
+  }
   return kept;
 }
 
