@@ -47,7 +47,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('affinity-mode', 'Medium', 'differs', '`balanced` and `persistent` behave alike: a pinned endpoint keeps its clients while it is usable.'),
   row('allowlist-source-range', 'Medium', 'supported', 'Clients outside the CIDRs get 403.'),
   row('app-root', 'Medium', 'supported', 'A request for `/` is redirected (302) to the path.'),
-  row('auth-always-set-cookie', 'Low', 'unsupported', 'Set-Cookie of the auth service passes on denials only.'),
+  row('auth-always-set-cookie', 'Low', 'supported', 'The auth service\'s Set-Cookie is added to the response whatever its status (nginx\'s `add_header … always`); without it, only to 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 responses (the sign-in redirect included).'),
   row('auth-cache-duration', 'Medium', 'supported', 'nginx\'s `proxy_cache_valid` arguments, comma-separated (`200 202 10m, 401 5m`; default `200 202 401 5m`): how long an answer of each status is reused. Answers with `Set-Cookie` or `Cache-Control: no-store`/`no-cache`/`private` are not kept, as nginx; `Cache-Control: max-age` does not lengthen or shorten the time.'),
   row('auth-cache-key', 'Medium', 'differs', 'Answers are reused per key (`$remote_user`, `$remote_addr`, `$host`, `$uri`, `$request_uri`, `$http_<name>`, `$cookie_<name>`, `$arg_<name>`; other variables are refused) on each route, in each data-plane worker (at most 10,000 keys), and forgotten whenever the routing table changes; nginx keeps one cache on disk for the pod.'),
   row('auth-keepalive', 'Low', 'not-applicable', 'Connections to the auth service are always reused.'),
