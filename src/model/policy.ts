@@ -88,6 +88,9 @@ export interface OutlierPolicy {
   readonly maxEjectionPercent: number;
 }
 
+/** The largest {@link ClusterPolicy.hashSubsetSize}. */
+export const MAX_HASH_SUBSET_SIZE = 1000;
+
 /** The longest {@link RetryPolicy.timeoutMs}: a day. */
 export const MAX_RETRY_TIMEOUT_MS = 86_400_000;
 
@@ -202,6 +205,12 @@ export interface ClusterPolicy {
    * when set with another policy, which does not use it (the compiler warns).
    */
   readonly hashOn: HashOn | null;
+  /**
+   * With `ring-hash` only: the key's hash picks a set of this many endpoints (1 to
+   * {@link MAX_HASH_SUBSET_SIZE}), then one of the set at random (ingress-nginx's
+   * `upstream-hash-by-subset`). Absent: the hash picks one endpoint.
+   */
+  readonly hashSubsetSize?: number;
   readonly affinity: AffinityPolicy | null;
   readonly healthCheck: HealthCheckPolicy | null;
   readonly outlier: OutlierPolicy;
@@ -285,6 +294,7 @@ export interface ClusterOverrides {
   readonly timeouts?: Partial<TimeoutPolicy>;
   readonly lbPolicy?: LbPolicy;
   readonly hashOn?: HashOn;
+  readonly hashSubsetSize?: number;
   readonly affinity?: AffinityPolicy;
   /** Each field replaces the Service's. */
   readonly retry?: Partial<RetryPolicy>;

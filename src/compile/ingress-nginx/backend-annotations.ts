@@ -5,6 +5,7 @@
  * Service's policy (shared/cluster-overrides.ts). An Ingress without any keeps the Service's cluster.
  */
 import type { BackendProtocol, ClusterOverrides, CookieSameSite, HashOn, LbPolicy } from '../../model/policy.ts';
+import { MAX_HASH_SUBSET_SIZE } from '../../model/policy.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
@@ -63,6 +64,11 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     if (hashOn !== null) {
       out.lbPolicy = 'ring-hash';
       out.hashOn = hashOn;
+      // ingress-nginx's chashsubset: sets of upstream-hash-by-subset-size (0 or unset: 3).
+      if (read('upstream-hash-by-subset', parseBool, false)) {
+        const size = read('upstream-hash-by-subset-size', (t) => parseInteger(t, 0, MAX_HASH_SUBSET_SIZE), 3);
+        out.hashSubsetSize = size === 0 ? 3 : size;
+      }
     } else {
       sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}upstream-hash-by ${JSON.stringify(hashBy)}: only one of $request_uri, $uri, $remote_addr, $binary_remote_addr, $http_NAME, $cookie_NAME, $arg_NAME can be hashed; it is ignored`, at('upstream-hash-by'));
     }
