@@ -48,6 +48,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
   // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
   if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
+  if (route.stickyBackends !== undefined && route.stickyBackends !== true) report(at, p, 'stickyBackends is neither true nor absent');
   if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
   const t = route.timeouts;
   if (t !== undefined) {

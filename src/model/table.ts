@@ -125,6 +125,13 @@ export interface Route {
    * "false"`); metrics still count them. Absent: logged, when the data plane logs at all.
    */
   readonly accessLog?: false;
+  /**
+   * A request whose affinity cookie pins it to a usable endpoint of one of the backends' clusters
+   * goes to that backend, whatever the weights (one of weight 0 too); the others are picked by
+   * weight. ingress-nginx's canaries: a client once served by the main Ingress or its canary stays
+   * there (`affinity-canary-behavior`). Absent: by weight only.
+   */
+  readonly stickyBackends?: true;
   /** The Ingress path (or default backend, or route rule) this route came from. */
   readonly provenance: Provenance;
 }

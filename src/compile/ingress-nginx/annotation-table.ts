@@ -43,7 +43,7 @@ const BUFFERS = 'signalbox streams request and response bodies both ways without
 /** The table, by name. */
 export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('affinity', 'Low', 'supported', '`cookie`: sticky sessions by cookie on the Ingress\'s clusters.'),
-  row('affinity-canary-behavior', 'Low', 'unsupported', 'Canary requests are balanced by the canary rules only.'),
+  row('affinity-canary-behavior', 'Low', 'supported', 'On a canary whose main Ingress has cookie affinity: a client whose cookie pins it to an endpoint of the main backend or the canary stays there before any canary rule (header, cookie, weight) is asked, as ingress-nginx\'s balancer. `sticky` (default): the canary takes the main Ingress\'s affinity in place of its own; `legacy`: it keeps its own (none, unless it sets `affinity`).'),
   row('affinity-mode', 'Medium', 'differs', '`balanced` and `persistent` behave alike: a pinned endpoint keeps its clients while it is usable.'),
   row('allowlist-source-range', 'Medium', 'supported', 'Clients outside the CIDRs get 403.'),
   row('app-root', 'Medium', 'supported', 'A request for `/` is redirected (302) to the path.'),

@@ -132,6 +132,11 @@ export interface CanaryRules {
   /** `canary-weight` out of `canary-weight-total`. */
   readonly weight: number;
   readonly weightTotal: number;
+  /**
+   * `affinity-canary-behavior`: `sticky` (default) gives the canary the main Ingress's cookie
+   * affinity, so that a client served by either stays there; `legacy` leaves the canary its own.
+   */
+  readonly affinityBehavior: 'sticky' | 'legacy';
 }
 
 /** Why an Ingress is not served at all. */
@@ -328,6 +333,7 @@ function canaryRules(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read:
     cookie: read<string | null>('canary-by-cookie', cookieName, null),
     weight: read('canary-weight', (t) => parseInteger(t, 0, weightTotal), 0),
     weightTotal,
+    affinityBehavior: read<'sticky' | 'legacy'>('affinity-canary-behavior', canaryBehavior, 'sticky'),
   };
 }
 
@@ -378,6 +384,11 @@ function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRed
     return { ...target, text: raw.get(name)!.trim(), code };
   }
   return null;
+}
+
+function canaryBehavior(text: string): Parsed<'sticky' | 'legacy'> {
+  const t = text.trim();
+  return t === 'sticky' || t === 'legacy' ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not sticky or legacy` };
 }
 
 function nonEmpty(text: string): Parsed<string> {

@@ -75,7 +75,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(variant.sticky ? { stickyBackends: true as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),

@@ -1,7 +1,7 @@
 import type { ClientAuthCheck } from './client-auth-check.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
-import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import type { PreparedCluster, Upstream } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
@@ -38,6 +38,8 @@ export class RoutePlan {
   readonly single: RouteContext | null;
   /** The weighted pick between two or more backends; null otherwise. */
   readonly choice: BackendChoice | null;
+  /** With `stickyBackends`: the backends whose affinity cookie a request may carry; null otherwise. */
+  readonly sticky: readonly RouteContext[] | null;
   /**
    * Where requests go whose backend has no endpoint (or does not resolve): the first DefaultBackend
    * filter's cluster that takes them (`whenNoEndpoints`); null when none does.
@@ -86,6 +88,9 @@ export class RoutePlan {
     // No backend that can take a request: a `missing` context answers 500 unless a filter answers first.
     this.single = weighted.length === 0 ? (first === undefined ? this.primary : contextOf(null)) : weighted.length === 1 ? weighted[0]!.ctx : null;
     this.choice = weighted.length > 1 ? new BackendChoice(weighted) : null;
+    // Only backends whose clusters set affinity cookies can pin a request.
+    const sticky = route.stickyBackends === true ? [...new Set(route.backends.filter((b) => b.cluster !== null).map((b) => contextOf(b.cluster)))].filter((c) => c.cluster.affinity !== null) : [];
+    this.sticky = sticky.length === 0 ? null : sticky;
 
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
@@ -175,7 +180,10 @@ export class RoutePlan {
   }
 
   /** The backend of a request no RouteScript sent elsewhere. */
-  pick(): RouteContext {
+  pick(req: { readonly headers: { readonly cookie?: string | string[] | undefined } }): RouteContext {
+    if (this.sticky !== null) {
+      for (const ctx of this.sticky) if (ctx.cluster.affinity!.pinned(req.headers.cookie, usable) !== null) return ctx;
+    }
     return this.single ?? this.choice!.pick();
   }
 }
@@ -191,3 +199,5 @@ export interface PlanParts {
   /** The worker's RateLimit zones, which outlive the table; absent: each plan counts on its own. */
   readonly rateLimits?: RateLimitZones;
 }
+
+const usable = (e: Upstream): boolean => e.health.usable;
