@@ -48,6 +48,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
   // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
   if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
+  if (route.satisfy !== undefined) checkSatisfyAny(at, route, report);
   if (route.stickyBackends !== undefined && route.stickyBackends !== true) report(at, p, 'stickyBackends is neither true nor absent');
   if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
   const t = route.timeouts;
@@ -55,6 +56,20 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);
     if (t.requestMs !== undefined && t.backendRequestMs !== undefined && t.backendRequestMs > t.requestMs) report(`${at}.timeouts`, p, 'backendRequestMs is longer than requestMs');
   }
+}
+
+/**
+ * `satisfy: any` groups a route's ClientAddress and BasicAuth filters: both kinds present, next to
+ * each other, and no ExternalAuth (whose answer could not be combined with theirs).
+ */
+function checkSatisfyAny(at: string, route: Route, report: RouteReport): void {
+  const p = route.provenance;
+  if (route.satisfy !== 'any') return report(at, p, `satisfy ${JSON.stringify(route.satisfy)} is not any`);
+  const types = route.filters.map((f) => f.type);
+  const access = types.flatMap((t, i) => (t === 'ClientAddress' || t === 'BasicAuth' ? [i] : []));
+  if (!types.includes('ClientAddress') || types.filter((t) => t === 'BasicAuth').length !== 1) report(at, p, 'satisfy any needs ClientAddress filters and one BasicAuth');
+  if (types.includes('ExternalAuth')) report(at, p, 'satisfy any is not allowed with ExternalAuth');
+  if (access.length > 0 && access[access.length - 1]! - access[0]! !== access.length - 1) report(at, p, 'satisfy any needs the ClientAddress and BasicAuth filters next to each other');
 }
 
 /** Reports every route of `routes` that an earlier one makes unreachable. */

@@ -132,6 +132,13 @@ export interface Route {
    * there (`affinity-canary-behavior`). Absent: by weight only.
    */
   readonly stickyBackends?: true;
+  /**
+   * `any`: the route's access checks admit a request when one of them does — its ClientAddress
+   * filters (together, one address list) or its BasicAuth (nginx's `satisfy any`); a request
+   * neither admits gets BasicAuth's 401. Only on a route with both kinds, adjacent, and without
+   * ExternalAuth. Absent: every filter must let the request through (`satisfy all`).
+   */
+  readonly satisfy?: 'any';
   /** The Ingress path (or default backend, or route rule) this route came from. */
   readonly provenance: Provenance;
 }

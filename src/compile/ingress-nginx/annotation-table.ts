@@ -152,7 +152,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('proxy-ssl-verify-depth', 'Low', 'not-applicable', 'The whole chain is verified.'),
   row('relative-redirects', 'Low', 'supported', '`"true"`: a `permanent-redirect` to a path answers with the path alone as Location (nginx\'s `absolute_redirect off`). The redirect to HTTPS, `app-root` and `from-to-www-redirect` stay absolute, as in ingress-nginx.'),
   row('rewrite-target', 'Medium', 'supported', 'The path the upstream gets, with `$1`..`$9` from the path\'s capture groups; implies `use-regex`.'),
-  row('satisfy', 'Low', 'unsupported', 'With several access checks, all apply.'),
+  row('satisfy', 'Low', 'supported', '`any`: the address lists (`allowlist-source-range`, `denylist-source-range`, a snippet\'s `allow`/`deny`) or basic authentication, either admitting the request suffices; a request neither admits gets the 401 challenge, as nginx. With `auth-url` (or the global one) `any` is not honoured and every check applies, as with `all` (reported on the Ingress).'),
   row('server-alias', 'High', 'supported', 'More names served with the Ingress\'s routes, unless an Ingress names them as a host (then the alias is ignored, reported). Their TLS certificate is the one of a `spec.tls` entry naming them, else the default.'),
   row('server-snippet', 'Critical', 'differs', 'Refused unless the ConfigMap allows snippets. The directives of `configuration-snippet`, applied to the paths of this Ingress only (not to other Ingresses of the host), before its `configuration-snippet`; anything else refuses the Ingress (see Snippets).'),
   row('service-upstream', 'Low', 'not-applicable', 'signalbox always balances over the EndpointSlice endpoints itself.'),

@@ -15,7 +15,8 @@
  * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
  *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
  *   end of the rewrite phase), the request id, basic authentication then
- *   external authentication (both must allow: `satisfy all`), request headers
+ *   external authentication (all must allow: `satisfy all`; with `satisfy: any` the address lists
+ *   or basic authentication suffice, see any-access.ts in the data plane), request headers
  *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
  *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
@@ -75,7 +76,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(variant.sticky ? { stickyBackends: true as const } : {}), provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
@@ -137,6 +138,14 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     emit(p, { host: other, match: 'exact' }, { type: 'Prefix', value: '/' }, filters, key, 'Prefix /', INGRESS_LISTENERS, provenance);
   }
   return { routes, precedence: precedenceOf(keys) };
+}
+
+/**
+ * Whether a route of `p` takes `satisfy: any`: asked for, and both an address check and basic
+ * authentication on the route (with one kind alone, any and all are the same).
+ */
+function satisfiesAny(p: NginxPath, filters: readonly FilterCandidate[]): boolean {
+  return p.ingress.satisfyAny && filters.some((f) => f.type === 'ClientAddress') && filters.some((f) => f.type === 'BasicAuth') && !filters.some((f) => f.type === 'ExternalAuth');
 }
 
 /**

@@ -3,6 +3,7 @@ import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
 import type { PreparedCluster, Upstream } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
+import { AnyAccessStep } from './filters/any-access.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { UrlMirrorStep } from './filters/url-mirror.ts';
@@ -98,6 +99,12 @@ export class RoutePlan {
     let bodyLimit: number | null = null;
     let fallback: RouteContext | null = null;
     let responseRate: ResponseRateFilter | null = null;
+    // satisfy any: the access checks run as one step, where the first of them stands.
+    let any: AnyAccessStep | null = null;
+    const anyAccess = (): AnyAccessStep => {
+      if (any === null) steps.push((any = new AnyAccessStep()));
+      return any;
+    };
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -140,10 +147,12 @@ export class RoutePlan {
           steps.push(new RequestIdStep(filter));
           break;
         case 'BasicAuth':
-          steps.push(new BasicAuthStep(filter));
+          if (route.satisfy === 'any') anyAccess().setBasic(new BasicAuthStep(filter));
+          else steps.push(new BasicAuthStep(filter));
           break;
         case 'ClientAddress':
-          steps.push(new ClientAddressStep(filter));
+          if (route.satisfy === 'any') anyAccess().addAddresses(new ClientAddressStep(filter));
+          else steps.push(new ClientAddressStep(filter));
           break;
         case 'BodyLimit':
           steps.push(new BodyLimitStep(filter));

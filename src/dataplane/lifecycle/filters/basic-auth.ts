@@ -60,6 +60,11 @@ export class BasicAuthStep implements RequestStep, UpstreamEdit {
     return false;
   }
 
+  /** The request was let through without this check (`satisfy: any`): its credentials still stay here. */
+  skipped(r: LifecycleRequest): void {
+    if (!this.#forward) r.addEdit(this);
+  }
+
   /** Removes the client's credentials from the upstream request. */
   applyTo(headers: string[]): void {
     dropFields(headers, AUTHORIZATION);
