@@ -58,18 +58,23 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   }
 }
 
+const ACCESS_CHECKS: ReadonlySet<string> = new Set(['ClientAddress', 'BasicAuth', 'ExternalAuth']);
+
 /**
- * `satisfy: any` groups a route's ClientAddress and BasicAuth filters: both kinds present, next to
- * each other, and no ExternalAuth (whose answer could not be combined with theirs).
+ * `satisfy: any` groups a route's access checks — ClientAddress filters, at most one BasicAuth and
+ * at most one ExternalAuth, in that order, next to each other — and needs two kinds of them.
  */
 function checkSatisfyAny(at: string, route: Route, report: RouteReport): void {
   const p = route.provenance;
   if (route.satisfy !== 'any') return report(at, p, `satisfy ${JSON.stringify(route.satisfy)} is not any`);
-  const types = route.filters.map((f) => f.type);
-  const access = types.flatMap((t, i) => (t === 'ClientAddress' || t === 'BasicAuth' ? [i] : []));
-  if (!types.includes('ClientAddress') || types.filter((t) => t === 'BasicAuth').length !== 1) report(at, p, 'satisfy any needs ClientAddress filters and one BasicAuth');
-  if (types.includes('ExternalAuth')) report(at, p, 'satisfy any is not allowed with ExternalAuth');
-  if (access.length > 0 && access[access.length - 1]! - access[0]! !== access.length - 1) report(at, p, 'satisfy any needs the ClientAddress and BasicAuth filters next to each other');
+  const types = route.filters.map((f) => f.type).filter((t) => ACCESS_CHECKS.has(t));
+  const at0 = route.filters.findIndex((f) => ACCESS_CHECKS.has(f.type));
+  if (new Set(types).size < 2) report(at, p, 'satisfy any needs two kinds of access check (ClientAddress, BasicAuth, ExternalAuth)');
+  if (types.filter((t) => t === 'BasicAuth').length > 1 || types.filter((t) => t === 'ExternalAuth').length > 1) report(at, p, 'satisfy any takes one BasicAuth and one ExternalAuth at most');
+  const order = ['ClientAddress', 'BasicAuth', 'ExternalAuth'];
+  const inOrder = types.every((t, i) => i === 0 || order.indexOf(types[i - 1]!) <= order.indexOf(t));
+  const adjacent = route.filters.slice(at0, at0 + types.length).every((f) => ACCESS_CHECKS.has(f.type));
+  if (!inOrder || !adjacent) report(at, p, 'satisfy any needs its ClientAddress, BasicAuth and ExternalAuth filters next to each other, in that order');
 }
 
 /** Reports every route of `routes` that an earlier one makes unreachable. */

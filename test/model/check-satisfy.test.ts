@@ -1,7 +1,7 @@
 /**
- * `checkTable` on a route's `satisfy: any`: it groups ClientAddress filters with one BasicAuth,
- * next to each other, never with ExternalAuth — any other shape is refused with the route's
- * provenance, so that the data plane never combines checks it cannot.
+ * `checkTable` on a route's `satisfy: any`: it groups two kinds of access check — ClientAddress
+ * filters, one BasicAuth, one ExternalAuth — next to each other in that order; any other shape is
+ * refused with the route's provenance, so that the data plane never combines checks it cannot.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -24,12 +24,15 @@ describe('checkTable: satisfy any', () => {
   test('address lists next to one BasicAuth pass', () => {
     assert.deepEqual(checkTable(anyRoute([ADDRESS, BASIC])), []);
     assert.deepEqual(checkTable(anyRoute([HEADERS, ADDRESS, ADDRESS, BASIC, HEADERS])), []);
+    assert.deepEqual(checkTable(anyRoute([ADDRESS, BASIC, EXTERNAL])), []);
+    assert.deepEqual(checkTable(anyRoute([BASIC, EXTERNAL])), []);
   });
   const refused: [string, readonly Filter[], RegExp][] = [
-    ['without BasicAuth', [ADDRESS], /needs ClientAddress filters and one BasicAuth/],
-    ['without an address list', [BASIC], /needs ClientAddress filters and one BasicAuth/],
-    ['with ExternalAuth', [ADDRESS, BASIC, EXTERNAL], /not allowed with ExternalAuth/],
-    ['with a filter between the checks', [ADDRESS, HEADERS, BASIC], /next to each other/],
+    ['with address lists alone', [ADDRESS, ADDRESS], /needs two kinds of access check/],
+    ['with BasicAuth alone', [BASIC], /needs two kinds of access check/],
+    ['with two BasicAuth filters', [ADDRESS, BASIC, BASIC], /one BasicAuth and one ExternalAuth at most/],
+    ['with a filter between the checks', [ADDRESS, HEADERS, BASIC], /next to each other, in that order/],
+    ['with the checks out of order', [EXTERNAL, ADDRESS], /next to each other, in that order/],
   ];
   for (const [what, filters, message] of refused) {
     test(`refuses a route ${what}`, () => {

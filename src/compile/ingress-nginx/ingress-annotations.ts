@@ -110,10 +110,7 @@ export interface NginxIngress {
   readonly mirror: UrlMirrorFilter | null;
   /** `limit-rate` and `limit-rate-after` (or the ConfigMap's); null when responses are not paced. */
   readonly responseRate: ResponseRateFilter | null;
-  /**
-   * `satisfy: any`: the address lists or basic authentication, either admitting suffices. False
-   * for `all` (the default), and with an `auth-url` (or the global one), reported: then all apply.
-   */
+  /** `satisfy: any`: any one access check admitting the request suffices; false for `all` (the default). */
   readonly satisfyAny: boolean;
   /** `enable-access-log` (default true): false writes no access-log line for the Ingress's requests. */
   readonly accessLog: boolean;
@@ -296,7 +293,7 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
     mirror: canary === null ? urlMirror(read) : null,
     responseRate: responseRateFilter(read, settings),
-    satisfyAny: satisfyAny(id, read, auth, sink),
+    satisfyAny: read('satisfy', satisfyValue, 'all') === 'any',
     accessLog: read('enable-access-log', parseBool, true),
     raw,
   };
@@ -392,18 +389,10 @@ function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRed
   return null;
 }
 
-/**
- * Whether `satisfy: any` can be honoured: not with external authentication, whose answer (and its
- * sign-in redirect) signalbox does not combine with the others'; all of them then apply, which
- * never admits a request any one of them refuses.
- */
-function satisfyAny(id: ObjectIdentity, read: Reader, auth: ExternalAuthFilter | null, sink: DiagnosticSink): boolean {
-  const any = read<'all' | 'any'>('satisfy', (t) => (t.trim() === 'all' || t.trim() === 'any' ? { ok: true, value: t.trim() as 'all' | 'any' } : { ok: false, message: `${JSON.stringify(t)} is not all or any` }), 'all') === 'any';
-  if (any && auth !== null) {
-    sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}satisfy: any together with auth-url (or the ConfigMap's global-auth-url) is not honoured: every access check applies, as with satisfy: all`, `${id.provenance}/annotations/${NGINX_PREFIX}satisfy`);
-    return false;
-  }
-  return any;
+/** `satisfy`: `all` (the default) or `any`. */
+function satisfyValue(text: string): Parsed<'all' | 'any'> {
+  const t = text.trim();
+  return t === 'all' || t === 'any' ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not all or any` };
 }
 
 function canaryBehavior(text: string): Parsed<'sticky' | 'legacy'> {

@@ -15,8 +15,8 @@
  * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
  *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
  *   end of the rewrite phase), the request id, basic authentication then
- *   external authentication (all must allow: `satisfy all`; with `satisfy: any` the address lists
- *   or basic authentication suffice, see any-access.ts in the data plane), request headers
+ *   external authentication (all must allow: `satisfy all`; with `satisfy: any` one suffices, see
+ *   any-access.ts in the data plane), request headers
  *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
  *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
@@ -141,11 +141,14 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
 }
 
 /**
- * Whether a route of `p` takes `satisfy: any`: asked for, and both an address check and basic
- * authentication on the route (with one kind alone, any and all are the same).
+ * Whether a route of `p` takes `satisfy: any`: asked for, and two kinds of access check on the
+ * route — address lists, basic authentication, external authentication (with one kind alone, any
+ * and all are the same).
  */
 function satisfiesAny(p: NginxPath, filters: readonly FilterCandidate[]): boolean {
-  return p.ingress.satisfyAny && filters.some((f) => f.type === 'ClientAddress') && filters.some((f) => f.type === 'BasicAuth') && !filters.some((f) => f.type === 'ExternalAuth');
+  if (!p.ingress.satisfyAny) return false;
+  const kinds = new Set(filters.flatMap((f) => (f.type === 'ClientAddress' || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
+  return kinds.size >= 2;
 }
 
 /**

@@ -133,7 +133,8 @@ export class RoutePlan {
           break;
         case 'ExternalAuth': {
           const auth = externalAuthSteps(filter);
-          steps.push(auth.request);
+          if (route.satisfy === 'any') anyAccess().setExternal(auth.request);
+          else steps.push(auth.request);
           responseSteps.push(auth.response);
           break;
         }

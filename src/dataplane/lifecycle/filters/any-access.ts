@@ -2,18 +2,22 @@ import type { LifecycleRequest } from '../request.ts';
 import type { RequestStep } from '../request-step.ts';
 import type { BasicAuthStep } from './basic-auth.ts';
 import type { ClientAddressStep } from './client-address.ts';
+import type { ExternalAuthStep } from './external-auth.ts';
 
 /**
- * A route's access checks under `satisfy: any` (nginx's `satisfy any`): its ClientAddress filters,
- * together one address list as nginx's `allow`/`deny` rules are, or its BasicAuth; either one
- * admitting the request suffices. An admitted address skips the password check (the client's
- * `Authorization` still does not go upstream unless the filter forwards it); any other request
- * must pass BasicAuth, whose 401 challenge answers it otherwise — nginx keeps the 401 of its
- * authentication over the 403 of its address rules.
+ * A route's access checks under `satisfy: any` (nginx's `satisfy any`), in nginx's order: its
+ * ClientAddress filters (together one address list, as nginx's `allow`/`deny` rules are), its
+ * BasicAuth, its ExternalAuth; the first that admits the request lets it through and the later
+ * ones are not asked (no subrequest is sent). A check that is skipped still keeps what it guards
+ * from the upstream: the client's `Authorization` (unless forwarded), the client's own fields of
+ * the auth service's `responseHeaders`. A request none admits is answered by the last check asked,
+ * except that a refused password's 401 outweighs the auth service's 403, as nginx keeps a 401 over
+ * a 403; a check that cannot be made (credentials unreadable, the service failing) answers at once.
  */
 export class AnyAccessStep implements RequestStep {
   readonly #addresses: ClientAddressStep[] = [];
   #basic: BasicAuthStep | null = null;
+  #external: ExternalAuthStep | null = null;
 
   /** Adds one of the route's ClientAddress filters. */
   addAddresses(step: ClientAddressStep): void {
@@ -25,18 +29,37 @@ export class AnyAccessStep implements RequestStep {
     this.#basic = step;
   }
 
+  /** Sets the route's ExternalAuth filter. */
+  setExternal(step: ExternalAuthStep): void {
+    this.#external = step;
+  }
+
   run(r: LifecycleRequest): boolean {
     const basic = this.#basic;
-    const address = r.state.clientIpOf(r.req);
-    if (this.#addresses.every((a) => a.admits(address))) {
-      basic?.skipped(r);
-      return true;
+    const external = this.#external;
+    if (this.#addresses.length > 0) {
+      const address = r.state.clientIpOf(r.req);
+      if (this.#addresses.every((a) => a.admits(address))) {
+        if (basic !== null) basic.skipped(r);
+        if (external !== null) external.skipped(r);
+        return true;
+      }
     }
-    // checkTable guarantees a BasicAuth with satisfy any; without one the addresses alone decide.
-    if (basic === null) {
-      r.fail('client-address');
-      return false;
+    if (basic !== null) {
+      const verdict = basic.verdict(r);
+      if (verdict === 'unavailable') {
+        r.fail('auth-unavailable');
+        return false;
+      }
+      if (verdict === 'admitted') {
+        if (external !== null) external.skipped(r);
+        return true;
+      }
     }
-    return basic.run(r);
+    if (external !== null) return external.ask(r, basic);
+    // checkTable guarantees two kinds of check; with the addresses alone, they decide.
+    if (basic !== null) basic.refuse(r);
+    else r.fail('client-address');
+    return false;
   }
 }
