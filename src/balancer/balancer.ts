@@ -12,6 +12,7 @@ import { createRandom } from './prng.ts';
 import { RandomBalancer } from './random.ts';
 import { RING_MAX_ENDPOINTS, RingHashBalancer } from './ring-hash.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
+import { SubsetHashBalancer } from './hash-subset.ts';
 import { lastRequestEnd } from './stats.ts';
 import type { Balancer, BalancerEndpoint, BalancerOptions } from './types.ts';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin.ts';
@@ -28,6 +29,7 @@ const DEFAULT_RING_MAX_POINTS = 2 ** 20;
  * balancer keeps a reference to `endpoints`, which must not change afterwards. Round-robin
  * policies start at a random place (so workers do not all begin with the same endpoint), and
  * `ring-hash` and `maglev` fall back to `weighted-round-robin`'s order for requests without a key.
+ * `ring-hash` with `hashSubsetSize` hashes onto subsets of endpoints (hash-subset.ts).
  * With no endpoints, every pick is null.
  * @throws RangeError for a weight that is not an integer >= 1, a repeated id under a hashing
  *   policy, or an invalid option (the control plane never produces these).
@@ -57,6 +59,7 @@ export function createBalancer<E extends BalancerEndpoint>(policy: LbPolicy, end
       if (!Number.isSafeInteger(pointsPerWeight) || pointsPerWeight < 1) throw new RangeError(`ringPointsPerWeight must be an integer >= 1, got ${pointsPerWeight}`);
       if (!Number.isSafeInteger(maxPoints) || maxPoints < 1) throw new RangeError(`ringMaxPoints must be an integer >= 1, got ${maxPoints}`);
       if (endpoints.length > RING_MAX_ENDPOINTS) throw new RangeError(`ring-hash supports at most ${RING_MAX_ENDPOINTS} endpoints`);
+      if (options.hashSubsetSize !== undefined) return new SubsetHashBalancer(sortedById(endpoints), options.hashSubsetSize, pointsPerWeight, maxPoints, random, new WeightedRoundRobinBalancer(endpoints, start));
       return new RingHashBalancer(sortedById(endpoints), pointsPerWeight, maxPoints, new WeightedRoundRobinBalancer(endpoints, start));
     }
     case 'maglev': {

@@ -53,6 +53,8 @@ export interface BalancerOptions {
   readonly ringPointsPerWeight?: number;
   /** Ring-hash: the ring never exceeds this many points; above it every endpoint's count is scaled down. Default 2^20. */
   readonly ringMaxPoints?: number;
+  /** Ring-hash: hash onto sets of this many endpoints, then pick one of the set at random (hash-subset.ts). Default: onto single endpoints. */
+  readonly hashSubsetSize?: number;
   /** Maglev: the lookup table size, a prime >= the endpoint count. Default 65537 (or the smallest prime >= 100 x endpoints, if larger). */
   readonly maglevTableSize?: number;
 }

@@ -48,11 +48,33 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (new Set(scripts).size !== scripts.length) report(at, p, 'a RouteScript runs twice on this route');
   // A request carries one CORS decision (the origin it was allowed with): two filters would share it.
   if (route.filters.filter((f) => f.type === 'CORS').length > 1) report(at, p, 'a route has more than one CORS filter');
+  if (route.satisfy !== undefined) checkSatisfyAny(at, route, report);
+  if (route.stickyBackends !== undefined && route.stickyBackends !== true) report(at, p, 'stickyBackends is neither true nor absent');
+  if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
   const t = route.timeouts;
   if (t !== undefined) {
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);
     if (t.requestMs !== undefined && t.backendRequestMs !== undefined && t.backendRequestMs > t.requestMs) report(`${at}.timeouts`, p, 'backendRequestMs is longer than requestMs');
   }
+}
+
+const ACCESS_CHECKS: ReadonlySet<string> = new Set(['ClientAddress', 'BasicAuth', 'ExternalAuth']);
+
+/**
+ * `satisfy: any` groups a route's access checks — ClientAddress filters, at most one BasicAuth and
+ * at most one ExternalAuth, in that order, next to each other — and needs two kinds of them.
+ */
+function checkSatisfyAny(at: string, route: Route, report: RouteReport): void {
+  const p = route.provenance;
+  if (route.satisfy !== 'any') return report(at, p, `satisfy ${JSON.stringify(route.satisfy)} is not any`);
+  const types = route.filters.map((f) => f.type).filter((t) => ACCESS_CHECKS.has(t));
+  const at0 = route.filters.findIndex((f) => ACCESS_CHECKS.has(f.type));
+  if (new Set(types).size < 2) report(at, p, 'satisfy any needs two kinds of access check (ClientAddress, BasicAuth, ExternalAuth)');
+  if (types.filter((t) => t === 'BasicAuth').length > 1 || types.filter((t) => t === 'ExternalAuth').length > 1) report(at, p, 'satisfy any takes one BasicAuth and one ExternalAuth at most');
+  const order = ['ClientAddress', 'BasicAuth', 'ExternalAuth'];
+  const inOrder = types.every((t, i) => i === 0 || order.indexOf(types[i - 1]!) <= order.indexOf(t));
+  const adjacent = route.filters.slice(at0, at0 + types.length).every((f) => ACCESS_CHECKS.has(f.type));
+  if (!inOrder || !adjacent) report(at, p, 'satisfy any needs its ClientAddress, BasicAuth and ExternalAuth filters next to each other, in that order');
 }
 
 /** Reports every route of `routes` that an earlier one makes unreachable. */
@@ -109,6 +131,9 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (!REDIRECT_CODES.includes(f.statusCode)) report(at, p, `redirect status ${f.statusCode} is not one of ${REDIRECT_CODES.join(', ')}`);
       if (f.port !== undefined && !inRange(f.port, 1, 65535)) report(at, p, `redirect port ${f.port} is not a port number`);
       if (f.scheme !== undefined && f.scheme !== 'http' && f.scheme !== 'https') report(at, p, `redirect scheme ${JSON.stringify(f.scheme)} is not http or https`);
+      if (f.portFrom !== undefined && f.portFrom !== 'none' && f.portFrom !== 'listener') report(at, p, `redirect portFrom ${JSON.stringify(f.portFrom)} is not none or listener`);
+      if (f.portFrom !== undefined && f.port !== undefined) report(at, p, 'a redirect has both port and portFrom');
+      if (f.relative !== undefined && (f.relative !== true || f.scheme !== undefined || f.hostname !== undefined || f.port !== undefined || f.portFrom !== undefined)) report(at, p, 'a relative redirect names a scheme, host or port');
       if (f.path !== undefined) checkModifier(at, f.path, route, report);
       if (f.query !== undefined && f.query !== '' && !/^\?[\x21-\x7e]*$/.test(f.query.replace(/#/g, ' '))) report(at, p, `redirect query ${JSON.stringify(f.query)} is not empty or ? and a query without spaces, # or control characters`);
       return;

@@ -10,7 +10,7 @@
 import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { jsonProblems, member } from './plain-json.ts';
-import { DEFAULT_CLUSTER_POLICY, LB_POLICIES, type ClusterOverrides, type ClusterPolicy } from './policy.ts';
+import { DEFAULT_CLUSTER_POLICY, LB_POLICIES, MAX_HASH_SUBSET_SIZE, MAX_RETRY_TIMEOUT_MS, type ClusterOverrides, type ClusterPolicy } from './policy.ts';
 import { canonicalTlsParameters, tlsParameterOptions, tlsParametersProblem } from './tls-parameters.ts';
 import { checkRoute, checkRouteOrder, type RouteRefs } from './check-routes.ts';
 import { canonicalJson, withOverridesSuffix } from './override-digest.ts';
@@ -214,6 +214,10 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
     if (c.endpoints.length > 0) report(at, c.provenance, 'an unresolved cluster has endpoints');
     if (!isDeepStrictEqual(c.policy, DEFAULT_CLUSTER_POLICY)) report(at, c.provenance, 'an unresolved cluster has a policy other than the default');
   }
+  const subset = c.policy.hashSubsetSize;
+  if (subset !== undefined && (!inRange(subset, 1, MAX_HASH_SUBSET_SIZE) || c.policy.lbPolicy !== 'ring-hash')) report(at, c.provenance, `hashSubsetSize ${subset} is not a whole number from 1 to ${MAX_HASH_SUBSET_SIZE} on a ring-hash cluster`);
+  const retryMs = c.policy.retry.timeoutMs;
+  if (retryMs !== undefined && !inRange(retryMs, 1, MAX_RETRY_TIMEOUT_MS)) report(at, c.provenance, `retry.timeoutMs ${retryMs} is not a whole number of milliseconds from 1 to ${MAX_RETRY_TIMEOUT_MS}`);
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);
   if (c.policy.tls !== null) {
     const problem = tlsParametersProblem(c.policy.tls);
@@ -234,6 +238,7 @@ function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy):
   same('protocol', overrides.protocol, policy.protocol);
   same('lbPolicy', overrides.lbPolicy, policy.lbPolicy);
   same('hashOn', overrides.hashOn, policy.hashOn);
+  same('hashSubsetSize', overrides.hashSubsetSize, policy.hashSubsetSize);
   same('affinity', overrides.affinity, policy.affinity);
   for (const [key, value] of Object.entries(overrides.timeouts ?? {})) same(`timeouts.${key}`, value, policy.timeouts[key as keyof ClusterPolicy['timeouts']]);
   for (const [key, value] of Object.entries(overrides.retry ?? {})) same(`retry.${key}`, value, policy.retry[key as keyof ClusterPolicy['retry']]);

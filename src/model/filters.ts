@@ -91,6 +91,20 @@ export interface RedirectFilter {
    * Absent: the request's own query is kept.
    */
   readonly query?: string;
+  /**
+   * Where the port of Location comes from when `port` is absent:
+   * - `none`: no port (nginx's `port_in_redirect off` on its own absolute redirects);
+   * - `listener`: the port the data plane serves Location's scheme on — the request's own socket's
+   *   for the same scheme, the data plane's `--https-port` from its plain-HTTP port (ingress-nginx's
+   *   `use-port-in-redirects`); left out when it is the scheme's default.
+   * Absent: the port the client named, or the new scheme's default when the filter changes it.
+   */
+  readonly portFrom?: 'none' | 'listener';
+  /**
+   * Location is the path and query alone, a relative reference (RFC 9110 §10.2.2; ingress-nginx's
+   * `relative-redirects`, nginx's `absolute_redirect off`). Never with scheme, hostname, port or portFrom.
+   */
+  readonly relative?: true;
   readonly statusCode: 301 | 302 | 303 | 307 | 308;
 }
 

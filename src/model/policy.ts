@@ -89,6 +89,12 @@ export interface OutlierPolicy {
   readonly maxEjectionPercent: number;
 }
 
+/** The largest {@link ClusterPolicy.hashSubsetSize}. */
+export const MAX_HASH_SUBSET_SIZE = 1000;
+
+/** The longest {@link RetryPolicy.timeoutMs}: a day. */
+export const MAX_RETRY_TIMEOUT_MS = 86_400_000;
+
 /** Retries of failed requests, to a different endpoint. */
 export interface RetryPolicy {
   /** Retries after the first try; 0 turns retries off. */
@@ -116,6 +122,12 @@ export interface RetryPolicy {
    * can retry, and a burst of failures at once is absorbed); 0 leaves only the percentage.
    */
   readonly minRetriesPerSecond: number;
+  /**
+   * No retry starts once this many milliseconds have passed since the request's first attempt was
+   * sent (ingress-nginx's `proxy-next-upstream-timeout`, nginx's `proxy_next_upstream_timeout`);
+   * the attempt under way is not cut short. Absent: no limit.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -210,6 +222,12 @@ export interface ClusterPolicy {
    * when set with another policy, which does not use it (the compiler warns).
    */
   readonly hashOn: HashOn | null;
+  /**
+   * With `ring-hash` only: the key's hash picks a set of this many endpoints (1 to
+   * {@link MAX_HASH_SUBSET_SIZE}), then one of the set at random (ingress-nginx's
+   * `upstream-hash-by-subset`). Absent: the hash picks one endpoint.
+   */
+  readonly hashSubsetSize?: number;
   readonly affinity: AffinityPolicy | null;
   readonly healthCheck: HealthCheckPolicy | null;
   readonly outlier: OutlierPolicy;
@@ -303,6 +321,7 @@ export interface ClusterOverrides {
   readonly timeouts?: Partial<TimeoutPolicy>;
   readonly lbPolicy?: LbPolicy;
   readonly hashOn?: HashOn;
+  readonly hashSubsetSize?: number;
   readonly affinity?: AffinityPolicy;
   /** Each field replaces the Service's. */
   readonly retry?: Partial<RetryPolicy>;

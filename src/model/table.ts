@@ -121,6 +121,25 @@ export interface Route {
   readonly filters: readonly Filter[];
   /** Absent when the route sets none. */
   readonly timeouts?: RouteTimeouts;
+  /**
+   * False: the route's requests write no access-log line (ingress-nginx's `enable-access-log:
+   * "false"`); metrics still count them. Absent: logged, when the data plane logs at all.
+   */
+  readonly accessLog?: false;
+  /**
+   * A request whose affinity cookie pins it to a usable endpoint of one of the backends' clusters
+   * goes to that backend, whatever the weights (one of weight 0 too); the others are picked by
+   * weight. ingress-nginx's canaries: a client once served by the main Ingress or its canary stays
+   * there (`affinity-canary-behavior`). Absent: by weight only.
+   */
+  readonly stickyBackends?: true;
+  /**
+   * `any`: the route's access checks admit a request when one of them does — its ClientAddress
+   * filters (together, one address list) or its BasicAuth (nginx's `satisfy any`); a request
+   * neither admits gets BasicAuth's 401. Only on a route with both kinds, adjacent, and without
+   * ExternalAuth. Absent: every filter must let the request through (`satisfy all`).
+   */
+  readonly satisfy?: 'any';
   /** The Ingress path (or default backend, or route rule) this route came from. */
   readonly provenance: Provenance;
 }

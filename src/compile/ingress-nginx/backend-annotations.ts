@@ -7,12 +7,13 @@
 import type { BackendProtocol, ClusterOverrides, CookieSameSite, HashOn, LbPolicy } from '../../model/policy.ts';
 import { TLS_VERSIONS, type TlsVersion } from '../../model/tls-parameters.ts';
 import { cipherListProblem } from '../shared/cipher-list.ts';
+import { MAX_HASH_SUBSET_SIZE } from '../../model/policy.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { NGINX_PREFIX } from './annotation-table.ts';
 import type { Reader } from './ingress-annotations.ts';
 import type { NginxSettings } from './settings.ts';
-import { parseBool, parseInteger, parseSeconds, type Parsed } from './values.ts';
+import { parseBool, parseInteger, parseSeconds, parseSecondsOrNone, type Parsed } from './values.ts';
 
 
 const PROTOCOLS: Record<string, BackendProtocol> = { HTTP: 'http1', AUTO_HTTP: 'http1', HTTPS: 'https', GRPC: 'h2c', GRPCS: 'h2', H2C: 'h2c' };
@@ -65,6 +66,11 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     if (hashOn !== null) {
       out.lbPolicy = 'ring-hash';
       out.hashOn = hashOn;
+      // ingress-nginx's chashsubset: sets of upstream-hash-by-subset-size (0 or unset: 3).
+      if (read('upstream-hash-by-subset', parseBool, false)) {
+        const size = read('upstream-hash-by-subset-size', (t) => parseInteger(t, 0, MAX_HASH_SUBSET_SIZE), 3);
+        out.hashSubsetSize = size === 0 ? 3 : size;
+      }
     } else {
       sink.report(id, 'AnnotationUnsupported', 'warning', `${NGINX_PREFIX}upstream-hash-by ${JSON.stringify(hashBy)}: only one of $request_uri, $uri, $remote_addr, $binary_remote_addr, $http_NAME, $cookie_NAME, $arg_NAME can be hashed; it is ignored`, at('upstream-hash-by'));
     }
@@ -94,7 +100,13 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
 
   const tries = read<number | null>('proxy-next-upstream-tries', (t) => parseInteger(t, 0, 100), settings.nextUpstreamTries);
   // Tries count the first one (0 is "as many as there are endpoints" in nginx: the most here).
-  if (tries !== null) out.retry = { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) };
+  const retryMs = read<number | null>('proxy-next-upstream-timeout', parseSecondsOrNone, settings.nextUpstreamTimeoutMs);
+  if (tries !== null || retryMs !== null) {
+    out.retry = {
+      ...(tries === null ? {} : { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) }),
+      ...(retryMs === null ? {} : { timeoutMs: retryMs }),
+    };
+  }
 
   // TLS to the endpoints: ingress-nginx does not verify unless proxy-ssl-verify is on.
   const tls = out.protocol !== undefined && TLS_PROTOCOLS.has(out.protocol);

@@ -5,7 +5,7 @@
  * the main Ingress).
  */
 import type { HeaderMatch } from '../../model/table.ts';
-import type { BackendCandidate } from '../shared/candidates.ts';
+import type { BackendCandidate, ServiceBackendRef } from '../shared/candidates.ts';
 import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { serviceOf, type NginxPath } from './nginx-path.ts';
 import { escapeRegExp } from './regex-text.ts';
@@ -19,9 +19,11 @@ export interface RouteVariant {
   readonly backends: readonly BackendCandidate[] | null;
   /** See `SortKey.conditions` in ingress-routes.ts. */
   readonly rank: number;
+  /** The route's `stickyBackends`: a client pinned by affinity to the main or canary backend stays there. */
+  readonly sticky: boolean;
 }
 
-export const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0 });
+export const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0, sticky: false });
 
 /**
  * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
@@ -53,27 +55,48 @@ export function canaryIndex(paths: readonly NginxPath[], canaries: readonly Ngin
  */
 export function canaryVariants(main: NginxPath, canary: NginxPath): RouteVariant[] {
   const rules = canary.ingress.canary!;
-  const toMain: BackendCandidate[] = [{ service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` }];
-  const toCanary: BackendCandidate[] = [{ service: serviceOf(canary), weight: 1, provenance: `${canary.path.provenance}/backend` }];
+  const mainBackend: BackendCandidate = { service: serviceOf(main), weight: 1, provenance: `${main.path.provenance}/backend` };
+  const canaryBackend: BackendCandidate = { service: canaryService(main, canary), weight: 1, provenance: `${canary.path.provenance}/backend` };
+  // ingress-nginx's balancer asks the affinity cookie before any rule: a client pinned to an
+  // endpoint of the main backend or of the canary stays with it. Each route then names both
+  // backends, the one its rule does not choose with weight 0 (reached only through the cookie).
+  const sticky = mainBackend.service?.overrides?.affinity !== undefined || canaryBackend.service?.overrides?.affinity !== undefined;
+  const toMain: BackendCandidate[] = sticky ? [mainBackend, { ...canaryBackend, weight: 0 }] : [mainBackend];
+  const toCanary: BackendCandidate[] = sticky ? [{ ...mainBackend, weight: 0 }, canaryBackend] : [canaryBackend];
   const out: RouteVariant[] = [];
   if (rules.header !== null) {
     const name = rules.header;
-    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2 });
-    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2 });
-    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2 });
-    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2 });
+    if (rules.headerValue !== null) out.push({ id: `header=${rules.headerValue}`, headers: [{ name, type: 'Exact', value: rules.headerValue }], backends: toCanary, rank: 2, sticky });
+    else if (rules.headerPattern !== null) out.push({ id: 'header~', headers: [{ name, type: 'RegularExpression', value: rules.headerPattern }], backends: toCanary, rank: 2, sticky });
+    else out.push({ id: 'header=always', headers: [{ name, type: 'Exact', value: 'always' }], backends: toCanary, rank: 2, sticky });
+    out.push({ id: 'header=never', headers: [{ name, type: 'Exact', value: 'never' }], backends: toMain, rank: 2, sticky });
   }
   if (rules.cookie !== null) {
     // The Cookie field: `a=1; b=2` (HTTP/2 clients may send several, matched joined with `, `).
     const cookie = (value: string): HeaderMatch => ({ name: 'cookie', type: 'RegularExpression', value: `(?:.*[;,] *)?${escapeRegExp(rules.cookie!)}=${value}(?:[;,].*)?` });
-    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1 });
-    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1 });
+    out.push({ id: 'cookie=always', headers: [cookie('always')], backends: toCanary, rank: 1, sticky });
+    out.push({ id: 'cookie=never', headers: [cookie('never')], backends: toMain, rank: 1, sticky });
   }
   const weight = Math.round((rules.weight / rules.weightTotal) * 1_000_000);
   const weighted: BackendCandidate[] = weight === 0 ? toMain : [
-    { ...toMain[0]!, weight: 1_000_000 - weight },
-    { ...toCanary[0]!, weight },
+    { ...mainBackend, weight: 1_000_000 - weight },
+    { ...canaryBackend, weight },
   ];
-  out.push({ id: '', headers: [], backends: weighted.filter((b) => b.weight > 0), rank: 0 });
+  out.push({ id: '', headers: [], backends: sticky ? weighted : weighted.filter((b) => b.weight > 0), rank: 0, sticky });
   return out;
+}
+
+/**
+ * The canary's backend: with `affinity-canary-behavior: sticky` (the default) it takes the main
+ * Ingress's affinity in place of its own (none when the main has none), as ingress-nginx copies
+ * the main backend's session affinity onto the canary's; with `legacy` its own annotations' stay.
+ */
+function canaryService(main: NginxPath, canary: NginxPath): ServiceBackendRef {
+  const own = serviceOf(canary);
+  if (canary.ingress.canary!.affinityBehavior === 'legacy') return own;
+  const { affinity: _own, ...rest } = canary.ingress.overrides;
+  const affinity = main.ingress.overrides.affinity;
+  const overrides = affinity === undefined ? rest : { ...rest, affinity };
+  const { overrides: _old, ...ref } = own;
+  return Object.keys(overrides).length > 0 ? { ...ref, overrides } : ref;
 }

@@ -96,7 +96,7 @@ const rows: [string, Support, string][] = [
   ['proxy-send-timeout', 'unsupported', 'Per route only (the annotation).'],
   ['proxy-buffers-number', 'not-applicable', 'Bodies stream.'], ['proxy-buffer-size', 'not-applicable', 'Bodies stream.'], ['proxy-busy-buffers-size', 'not-applicable', 'Bodies stream.'],
   ['proxy-cookie-path', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-cookie-domain', 'supported', 'Every Ingress\'s default for the annotation (`off`).'],
-  ['proxy-next-upstream', 'differs', 'See the annotation.'], ['proxy-next-upstream-timeout', 'unsupported', 'Retries are bounded by count.'],
+  ['proxy-next-upstream', 'differs', 'See the annotation.'], ['proxy-next-upstream-timeout', 'supported', 'As the annotation, for every Ingress without its own (default 0: no limit).'],
   ['proxy-next-upstream-tries', 'supported', 'Tries, the first included (default 3).'],
   ['proxy-redirect-from', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-request-buffering', 'not-applicable', 'Bodies stream.'],
   ['ssl-redirect', 'supported', 'Default true.'], ['force-ssl-redirect', 'supported', 'Default false.'],
@@ -123,7 +123,8 @@ const rows: [string, Support, string][] = [
   ['debug-connections', 'not-applicable', 'Use `--log-level debug`.'],
   ['strict-validate-path-type', 'supported', 'Default true: Exact and Prefix paths hold only letters, digits and `/ . _ -`.'],
   ['grpc-buffer-size-kb', 'not-applicable', 'gRPC messages stream.'],
-  ['relative-redirects', 'unsupported', 'Redirect Locations are absolute.'],
+  ['relative-redirects', 'supported', 'As the `relative-redirects` annotation, for every Ingress (an Ingress\'s `"false"` does not turn it off, as in nginx).'],
+  ['use-port-in-redirects', 'supported', 'As the `use-port-in-redirects` annotation, for every Ingress without its own (default false).'],
 ];
 
 /** The table, in ingress-nginx's documentation order. */

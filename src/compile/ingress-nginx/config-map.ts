@@ -17,7 +17,7 @@ import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
 import { cipherListProblem } from '../shared/cipher-list.ts';
 import { sslProtocols } from './backend-annotations.ts';
-import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, type Parsed } from './values.ts';
+import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -56,6 +56,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'proxy-body-size': take(parseNginxSize(raw), (v) => (out.proxyBodySize = v)); break;
       case 'ssl-redirect': take(parseBool(raw), (v) => (out.sslRedirect = v)); break;
       case 'force-ssl-redirect': take(parseBool(raw), (v) => (out.forceSslRedirect = v)); break;
+      case 'use-port-in-redirects': take(parseBool(raw), (v) => (out.usePortInRedirects = v)); break;
+      case 'relative-redirects': take(parseBool(raw), (v) => (out.relativeRedirects = v)); break;
       case 'http-redirect-code': take(parseRedirectCode(raw), (v) => (out.httpRedirectCode = v)); break;
       case 'hsts': take(parseBool(raw), (v) => (out.hsts = v ? (out.hsts ?? { maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }) : null)); break;
       case 'hsts-max-age': take(parseInteger(raw, 0, 2 ** 31 - 1), (v) => { if (out.hsts !== null) out.hsts = { ...out.hsts, maxAgeSeconds: v }; }); break;
@@ -76,6 +78,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
           out.hostTls = Object.keys(next).length === 0 ? null : next;
         });
         break;
+      case 'proxy-next-upstream-timeout': take(parseSecondsOrNone(raw), (v) => (out.nextUpstreamTimeoutMs = v)); break;
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'custom-http-errors': take(parseErrorCodes(raw), (v) => (out.customHttpErrors = v)); break;

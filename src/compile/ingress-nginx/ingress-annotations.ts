@@ -38,6 +38,11 @@ export interface FixedRedirect {
   /** The URL as written. */
   readonly text: string;
   readonly code: 301 | 302 | 303 | 307 | 308;
+  /**
+   * `permanent-redirect` to a path (`/new-location`): nginx's `return` writes Location from it
+   * (absolute unless `relative-redirects`); `url` then holds it on a placeholder origin.
+   */
+  readonly relative: boolean;
   /** `$host` (or `$http_host`) stood for the host: the request's own is kept. */
   readonly requestHost: boolean;
   /**
@@ -48,7 +53,7 @@ export interface FixedRedirect {
 }
 
 /** What {@link absoluteUrl} reads: the URL without its variables, and what they stood for. */
-type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget'>;
+type RedirectTarget = Pick<FixedRedirect, 'url' | 'requestHost' | 'requestTarget' | 'relative'>;
 
 /** What one Ingress's ingress-nginx annotations ask for, defaults applied. */
 export interface NginxIngress {
@@ -63,6 +68,10 @@ export interface NginxIngress {
   readonly sslRedirect: boolean;
   readonly forceSslRedirect: boolean;
   readonly fromToWwwRedirect: boolean;
+  /** `use-port-in-redirects` (or the ConfigMap's): the redirect to HTTPS names the HTTPS port, nginx's own redirects the port. */
+  readonly usePortInRedirects: boolean;
+  /** `relative-redirects` or the ConfigMap's: nginx's own redirects (a `permanent-redirect` to a path) write a relative Location. */
+  readonly relativeRedirects: boolean;
   readonly upstreamVhost: string | null;
   /** Bytes; 0: no limit. */
   readonly proxyBodySize: number;
@@ -108,6 +117,10 @@ export interface NginxIngress {
   readonly mirror: UrlMirrorFilter | null;
   /** `limit-rate` and `limit-rate-after` (or the ConfigMap's); null when responses are not paced. */
   readonly responseRate: ResponseRateFilter | null;
+  /** `satisfy: any`: any one access check admitting the request suffices; false for `all` (the default). */
+  readonly satisfyAny: boolean;
+  /** `enable-access-log` (default true): false writes no access-log line for the Ingress's requests. */
+  readonly accessLog: boolean;
   /** The raw values of every annotation present, by name without the prefix (later readers take theirs from it). */
   readonly raw: ReadonlyMap<string, string>;
 }
@@ -128,6 +141,11 @@ export interface CanaryRules {
   /** `canary-weight` out of `canary-weight-total`. */
   readonly weight: number;
   readonly weightTotal: number;
+  /**
+   * `affinity-canary-behavior`: `sticky` (default) gives the canary the main Ingress's cookie
+   * affinity, so that a client served by either stays there; `legacy` leaves the canary its own.
+   */
+  readonly affinityBehavior: 'sticky' | 'legacy';
 }
 
 /** Why an Ingress is not served at all. */
@@ -261,6 +279,9 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     sslRedirect: read('ssl-redirect', parseBool, settings.sslRedirect),
     forceSslRedirect: read('force-ssl-redirect', parseBool, settings.forceSslRedirect),
     fromToWwwRedirect: read('from-to-www-redirect', parseBool, false),
+    usePortInRedirects: read('use-port-in-redirects', parseBool, settings.usePortInRedirects),
+    // The ConfigMap's `absolute_redirect off` is at http level; the annotation only adds a location's.
+    relativeRedirects: read('relative-redirects', parseBool, false) || settings.relativeRedirects,
     upstreamVhost: text('upstream-vhost', hostValue),
     proxyBodySize: read('proxy-body-size', parseNginxSize, settings.proxyBodySize),
     allowSourceRange: read(allow, parseCidrList, settings.allowSourceRange),
@@ -280,6 +301,8 @@ export function readNginxIngress(id: ObjectIdentity, obj: unknown, settings: Ngi
     responseRewrite: canary === null ? responseRewrite(id, raw, settings, sink) : null,
     mirror: canary === null ? urlMirror(read) : null,
     responseRate: responseRateFilter(read, settings),
+    satisfyAny: read('satisfy', satisfyValue, 'all') === 'any',
+    accessLog: read('enable-access-log', parseBool, true),
     raw,
   };
 }
@@ -321,6 +344,7 @@ function canaryRules(id: ObjectIdentity, raw: ReadonlyMap<string, string>, read:
     cookie: read<string | null>('canary-by-cookie', cookieName, null),
     weight: read('canary-weight', (t) => parseInteger(t, 0, weightTotal), 0),
     weightTotal,
+    affinityBehavior: read<'sticky' | 'legacy'>('affinity-canary-behavior', canaryBehavior, 'sticky'),
   };
 }
 
@@ -363,12 +387,25 @@ const ENFORCED_AUTH_TYPE: string | null = 'basic';
 function fixedRedirect(raw: ReadonlyMap<string, string>, read: Reader): FixedRedirect | null {
   for (const [name, defaultCode] of [['permanent-redirect', 301], ['temporal-redirect', 302]] as const) {
     if (!raw.has(name)) continue;
-    const target = read<RedirectTarget | null>(name, absoluteUrl, null);
+    // ingress-nginx checks temporal-redirect's URL but not permanent-redirect's: nginx's `return`
+    // takes a path there too.
+    const target = read<RedirectTarget | null>(name, name === 'permanent-redirect' ? redirectTarget : absoluteUrl, null);
     if (target === null) continue;
     const code = read(`${name}-code`, redirectCode, defaultCode);
     return { ...target, text: raw.get(name)!.trim(), code };
   }
   return null;
+}
+
+/** `satisfy`: `all` (the default) or `any`. */
+function satisfyValue(text: string): Parsed<'all' | 'any'> {
+  const t = text.trim();
+  return t === 'all' || t === 'any' ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not all or any` };
+}
+
+function canaryBehavior(text: string): Parsed<'sticky' | 'legacy'> {
+  const t = text.trim();
+  return t === 'sticky' || t === 'legacy' ? { ok: true, value: t } : { ok: false, message: `${JSON.stringify(text)} is not sticky or legacy` };
 }
 
 function nonEmpty(text: string): Parsed<string> {
@@ -418,6 +455,14 @@ const MOVED = /^(https?:\/\/)(?:(\$host|\$http_host|\$best_http_host)(:\d{1,5})?
  * with are understood — `$host` (`$http_host`) for the host, `$request_uri` or `$uri` right after
  * the host — and any other is refused.
  */
+/** A `permanent-redirect`: an absolute URL as {@link absoluteUrl}, or a path without variables. */
+function redirectTarget(text: string): Parsed<RedirectTarget | null> {
+  const t = text.trim();
+  if (!t.startsWith('/') || t.startsWith('//')) return absoluteUrl(text);
+  if (t.includes('$') || !/^\/[\x21-\x7e]*$/.test(t) || t.includes('#')) return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL or a path without variables, spaces or #` };
+  return { ok: true, value: { url: new URL(t, 'http://host.invalid'), requestHost: true, requestTarget: null, relative: true } };
+}
+
 function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
   const t = text.trim();
   let requestHost = false;
@@ -437,7 +482,7 @@ function absoluteUrl(text: string): Parsed<RedirectTarget | null> {
     return { ok: false, message: `${JSON.stringify(text)} is not an absolute URL` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `${JSON.stringify(text)} is not an http or https URL` };
-  return { ok: true, value: { url, requestHost, requestTarget } };
+  return { ok: true, value: { url, requestHost, requestTarget, relative: false } };
 }
 
 function redirectCode(text: string): Parsed<FixedRedirect['code']> {

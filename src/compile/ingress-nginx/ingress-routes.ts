@@ -15,7 +15,8 @@
  * - Filters, in nginx's phase order: CORS preflights, the snippets' redirects (`return`,
  *   `rewrite … redirect`), the fixed redirect, the redirect to HTTPS (ingress-nginx's Lua, at the
  *   end of the rewrite phase), the request id, basic authentication then
- *   external authentication (both must allow: `satisfy all`), request headers
+ *   external authentication (all must allow: `satisfy all`; with `satisfy: any` one suffices, see
+ *   any-access.ts in the data plane), request headers
  *   (`upstream-vhost`, `X-Forwarded-Prefix`), the snippets' rewrites, the rewrite, the snippets'
  *   header edits; HSTS on the way back. A `server-snippet` applies to the paths of its own Ingress
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
@@ -75,7 +76,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
@@ -103,7 +104,8 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
         emit(p, host, match, [...common.before, ...common.after, ...pages], variantKey, variantConflict, INGRESS_LISTENERS, p.path.provenance, variant);
         continue;
       }
-      const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', statusCode: settings.httpRedirectCode }] : [];
+      // ingress-nginx's Lua writes `https://host:<its HTTPS port>` with use-port-in-redirects.
+      const toHttps: FilterCandidate[] = redirects(p) ? [{ type: 'RequestRedirect', scheme: 'https', ...(p.ingress.usePortInRedirects ? { portFrom: 'listener' as const } : {}), statusCode: settings.httpRedirectCode }] : [];
       emit(p, host, match, [...common.before, ...toHttps, ...common.after, ...pages], variantKey, variantConflict, ['http'], p.path.provenance, variant);
       const secure: FilterCandidate[] = hsts === null ? [] : [{ type: 'ResponseHeaderModifier', set: [{ name: 'strict-transport-security', value: hsts }] }];
       emit(p, host, match, [...common.before, ...common.after, ...secure, ...pages], variantKey, variantConflict, ['https'], p.path.provenance, variant);
@@ -138,6 +140,17 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     emit(p, { host: other, match: 'exact' }, { type: 'Prefix', value: '/' }, filters, key, 'Prefix /', INGRESS_LISTENERS, provenance);
   }
   return { routes, precedence: precedenceOf(keys) };
+}
+
+/**
+ * Whether a route of `p` takes `satisfy: any`: asked for, and two kinds of access check on the
+ * route — address lists, basic authentication, external authentication (with one kind alone, any
+ * and all are the same).
+ */
+function satisfiesAny(p: NginxPath, filters: readonly FilterCandidate[]): boolean {
+  if (!p.ingress.satisfyAny) return false;
+  const kinds = new Set(filters.flatMap((f) => (f.type === 'ClientAddress' || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
+  return kinds.size >= 2;
 }
 
 /**
@@ -200,7 +213,7 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.cors !== null) before.push(a.cors);
   const snippet = a.snippets?.filters ?? [];
   before.push(...snippet.filter((f) => f.type === 'RequestRedirect'));
-  if (a.redirect !== null) before.push(fixedRedirect(a.redirect));
+  if (a.redirect !== null) before.push(fixedRedirect(a.redirect, a));
   // Its preaccess phase (limit_conn, limit_req), then its access phase, after the redirect to
   // HTTPS: the address lists, then basic auth and auth-url, which must both allow the request
   // (ingress-nginx's `satisfy all`); the local checks first, so a stranger costs no subrequest.
@@ -297,9 +310,16 @@ function addressFilters(a: NginxIngress): FilterCandidate[] {
 /**
  * `return CODE URL;`: Location is the URL as written, whatever the request — but for the request's
  * host where it says `$host`, and its path (and query) where it ends in `$uri` (`$request_uri`).
+ * A path alone is completed as nginx completes it (`relative-redirects`, `use-port-in-redirects`).
  */
-function fixedRedirect(redirect: FixedRedirect): RedirectFilter {
+function fixedRedirect(redirect: FixedRedirect, a: NginxIngress): RedirectFilter {
   const { url, code, requestHost, requestTarget } = redirect;
+  if (redirect.relative) {
+    // nginx completes `return 301 /path` itself: relative with `absolute_redirect off`, else the
+    // request's scheme and host, and its own port only with `port_in_redirect on`.
+    const where = a.relativeRedirects ? { relative: true as const } : { portFrom: a.usePortInRedirects ? ('listener' as const) : ('none' as const) };
+    return { type: 'RequestRedirect', path: { type: 'ReplaceFullPath', value: url.pathname }, query: url.search, ...where, statusCode: code };
+  }
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
   return {

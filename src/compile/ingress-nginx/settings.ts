@@ -29,6 +29,10 @@ export interface NginxSettings {
   readonly forceSslRedirect: boolean;
   /** The status of those redirects (`http-redirect-code`). */
   readonly httpRedirectCode: RedirectCode;
+  /** `use-port-in-redirects`: every Ingress's default for the annotation. */
+  readonly usePortInRedirects: boolean;
+  /** `relative-redirects` (nginx's `absolute_redirect off` at http level): no Ingress can turn it back on. */
+  readonly relativeRedirects: boolean;
   /** Null: no HSTS header. */
   readonly hsts: HstsSettings | null;
   /** `allow-snippet-annotations`. */
@@ -45,6 +49,8 @@ export interface NginxSettings {
   readonly readTimeoutMs: number | null;
   /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
   readonly nextUpstreamTries: number | null;
+  /** `proxy-next-upstream-timeout` in ms; null: no limit (its 0). */
+  readonly nextUpstreamTimeoutMs: number | null;
   /** `strict-validate-path-type`: Exact and Prefix paths may hold only letters, digits, `/ . _ -`. */
   readonly strictValidatePathType: boolean;
   /** `generate-request-id`: requests without `X-Request-ID` get one on the way upstream. */
@@ -103,6 +109,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   sslRedirect: false,
   forceSslRedirect: false,
   httpRedirectCode: 308,
+  usePortInRedirects: false,
+  relativeRedirects: false,
   hsts: null,
   allowSnippetAnnotations: true,
   riskLevel: 'Critical',
@@ -111,6 +119,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  nextUpstreamTimeoutMs: null,
   strictValidatePathType: false,
   generateRequestId: false,
   limitReqStatusCode: 503,
@@ -134,6 +143,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   sslRedirect: true,
   forceSslRedirect: false,
   httpRedirectCode: 308,
+  usePortInRedirects: false,
+  relativeRedirects: false,
   hsts: Object.freeze({ maxAgeSeconds: 31_536_000, includeSubdomains: true, preload: false }),
   allowSnippetAnnotations: false,
   riskLevel: 'High',
@@ -144,6 +155,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  nextUpstreamTimeoutMs: null,
   strictValidatePathType: true,
   generateRequestId: true,
   limitReqStatusCode: 503,

@@ -42,6 +42,13 @@ export function parseSeconds(text: string): Parsed<number> {
   return ok(seconds * 1000);
 }
 
+/** A time limit in whole seconds where `0` is none (`proxy-next-upstream-timeout`): milliseconds, or null. */
+export function parseSecondsOrNone(text: string): Parsed<number | null> {
+  const t = text.trim();
+  if (/^0+s?$/.test(t)) return ok(null);
+  return parseSeconds(t);
+}
+
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** An nginx size (`100`, `8k`, `1m`, `2g`; unit case-insensitive) in bytes; `0` is 0 (no limit). */

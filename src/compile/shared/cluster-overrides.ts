@@ -11,7 +11,7 @@
  * unresolved reference keeps the default policy and the plain cluster name, overrides unread.
  */
 import type { BackendSubjectAltName, BackendTlsOverrides, BackendTlsPolicy, ClusterOverrides, ClusterPolicy, HashOn, OverrideCaRef, RetryPolicy, TimeoutPolicy } from '../../model/policy.ts';
-import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES } from '../../model/policy.ts';
+import { BACKEND_PROTOCOLS, DEFAULT_BACKEND_TLS, LB_POLICIES, MAX_HASH_SUBSET_SIZE, MAX_RETRY_TIMEOUT_MS } from '../../model/policy.ts';
 import { canonicalTlsParameters, TLS_VERSIONS, type TlsVersion } from '../../model/tls-parameters.ts';
 import { parseHashOn, parsePath, isToken } from './annotation-values.ts';
 import { cipherListProblem } from './cipher-list.ts';
@@ -56,7 +56,7 @@ export function normalizeOverrides(raw: unknown): NormalizedOverrides {
     return { overrides: null, problems };
   }
   const out: Record<string, unknown> = {};
-  const known = new Set(['protocol', 'timeouts', 'lbPolicy', 'hashOn', 'affinity', 'retry', 'tls']);
+  const known = new Set(['protocol', 'timeouts', 'lbPolicy', 'hashOn', 'hashSubsetSize', 'affinity', 'retry', 'tls']);
   for (const key of Object.keys(raw).sort()) if (!known.has(key)) bad(key, 'is not a cluster setting a route can override');
 
   const protocol = raw['protocol'];
@@ -87,6 +87,11 @@ export function normalizeOverrides(raw: unknown): NormalizedOverrides {
     const parsed = isRecord(hashOn) && typeof hashOn['source'] === 'string' ? parseHashOn(hashOnText(hashOn)) : undefined;
     if (parsed?.ok === true) out['hashOn'] = parsed.value;
     else bad('hashOn', parsed === undefined ? 'must be {source, name?}' : parsed.problem);
+  }
+  const subset = raw['hashSubsetSize'];
+  if (subset !== undefined) {
+    if (Number.isInteger(subset) && (subset as number) >= 1 && (subset as number) <= MAX_HASH_SUBSET_SIZE) out['hashSubsetSize'] = subset;
+    else bad('hashSubsetSize', `must be a whole number from 1 to ${MAX_HASH_SUBSET_SIZE}, got ${JSON.stringify(subset)}`);
   }
   const affinity = raw['affinity'];
   if (affinity !== undefined) {
@@ -162,6 +167,11 @@ function retryFields(r: Record<string, unknown>, bad: (field: string, message: s
   }
   int('budgetPercent', 100);
   int('minRetriesPerSecond', 1000);
+  const ms = r['timeoutMs'];
+  if (ms !== undefined) {
+    if (Number.isInteger(ms) && (ms as number) >= 1 && (ms as number) <= MAX_RETRY_TIMEOUT_MS) kept.timeoutMs = ms as number;
+    else bad('retry.timeoutMs', `must be a whole number of ms from 1 to ${MAX_RETRY_TIMEOUT_MS}, got ${JSON.stringify(ms)}`);
+  }
   return kept;
 }
 
@@ -251,6 +261,7 @@ export function applyOverrides(policy: ClusterPolicy, overrides: ClusterOverride
       ...policy,
       lbPolicy: overrides.lbPolicy ?? policy.lbPolicy,
       hashOn,
+      ...(overrides.hashSubsetSize === undefined ? {} : { hashSubsetSize: overrides.hashSubsetSize }),
       affinity: overrides.affinity ?? policy.affinity,
       retry: overrides.retry === undefined ? policy.retry : { ...policy.retry, ...overrides.retry },
       timeouts: overrides.timeouts === undefined ? policy.timeouts : { ...policy.timeouts, ...overrides.timeouts },

@@ -74,6 +74,9 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
     backends,
     filters,
     ...(candidate.timeouts === undefined ? {} : { timeouts: candidate.timeouts }),
+    ...(candidate.accessLog === false ? { accessLog: false as const } : {}),
+    ...(candidate.stickyBackends === true ? { stickyBackends: true as const } : {}),
+    ...(candidate.satisfy === 'any' ? { satisfy: 'any' as const } : {}),
     provenance: candidate.provenance,
   };
   return { route, owner, services, uses };

@@ -29,7 +29,7 @@ export interface RequestNote {
  * Metrics and the access-log line for one finished request (or tunnel): the request counter and
  * latency histogram of its route — or of no route, with empty labels — and one JSON line, which
  * says what the route's RouteScript decided when it has one (`script`) and how long the request was
- * held by a pause (`paused_ms`).
+ * held by a pause (`paused_ms`). A route with `accessLog: false` writes no line.
  */
 export function account(
   state: ProxyState,
@@ -50,7 +50,8 @@ export function account(
     state.metrics.requests.cell('', '', String(status)).inc();
     state.metrics.requestDuration.cell('', '').observe(seconds);
   }
-  if (state.accessLog.enabled) {
+  // A route with `accessLog: false` is counted above but writes no line.
+  if (state.accessLog.enabled && (ctx === null || ctx.logged)) {
     const entry = {
       method: req.method ?? '',
       host: hostOf(req),

@@ -64,6 +64,11 @@ export interface ListenerInfo {
   readonly proto: 'http' | 'https';
   readonly port: number;
   /**
+   * On the data plane's own plain-HTTP socket: the data plane's own HTTPS port (`--https-port` as
+   * bound), where a redirect to HTTPS that names its port points. Absent elsewhere, and without HTTPS.
+   */
+  readonly httpsPort?: number;
+  /**
    * Whether this is the data plane's own `--http-port` / `--https-port`: it serves the table's
    * listeners of its protocol whose port is null or its own; a declared port's socket serves only
    * those whose port is its own.

@@ -103,7 +103,7 @@ export abstract class LifecycleRequest {
     if (steps !== null) {
       while (this.#step < steps.length) if (!steps[this.#step++]!.run(this)) return;
     }
-    let ctx = (this.ctx ??= plan.pick());
+    let ctx = (this.ctx ??= plan.pick(this.req));
     // A DefaultBackend filter takes the requests of a backend without any endpoint (or that does
     // not resolve), as ingress-nginx switches such a location to its custom default backend.
     const fallback = plan.fallback;

@@ -17,12 +17,15 @@ export class RouteContext {
    * route without any backend that can take a request: such requests are answered 500.
    */
   readonly missing: boolean;
+  /** Whether its requests write an access-log line (false: the route's `accessLog: false`). */
+  readonly logged: boolean;
   readonly #metrics: DataplaneMetrics;
   readonly #byCode = new Map<number, CounterCell>();
 
   constructor(route: Route, cluster: PreparedCluster, metrics: DataplaneMetrics, missing = false) {
     this.route = route;
     this.missing = missing;
+    this.logged = route.accessLog !== false;
     this.cluster = cluster;
     this.duration = metrics.requestDuration.cell(route.provenance, cluster.name);
     this.#metrics = metrics;

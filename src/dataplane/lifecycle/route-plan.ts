@@ -1,8 +1,9 @@
 import type { ClientAuthCheck } from './client-auth-check.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
-import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import type { PreparedCluster, Upstream } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
+import { AnyAccessStep } from './filters/any-access.ts';
 import { BasicAuthStep } from './filters/basic-auth.ts';
 import { externalAuthSteps } from './filters/external-auth.ts';
 import { UrlMirrorStep } from './filters/url-mirror.ts';
@@ -38,6 +39,8 @@ export class RoutePlan {
   readonly single: RouteContext | null;
   /** The weighted pick between two or more backends; null otherwise. */
   readonly choice: BackendChoice | null;
+  /** With `stickyBackends`: the backends whose affinity cookie a request may carry; null otherwise. */
+  readonly sticky: readonly RouteContext[] | null;
   /**
    * Where requests go whose backend has no endpoint (or does not resolve): the first DefaultBackend
    * filter's cluster that takes them (`whenNoEndpoints`); null when none does.
@@ -86,6 +89,9 @@ export class RoutePlan {
     // No backend that can take a request: a `missing` context answers 500 unless a filter answers first.
     this.single = weighted.length === 0 ? (first === undefined ? this.primary : contextOf(null)) : weighted.length === 1 ? weighted[0]!.ctx : null;
     this.choice = weighted.length > 1 ? new BackendChoice(weighted) : null;
+    // Only backends whose clusters set affinity cookies can pin a request.
+    const sticky = route.stickyBackends === true ? [...new Set(route.backends.filter((b) => b.cluster !== null).map((b) => contextOf(b.cluster)))].filter((c) => c.cluster.affinity !== null) : [];
+    this.sticky = sticky.length === 0 ? null : sticky;
 
     const steps: RequestStep[] = [];
     const responseSteps: ResponseStep[] = [];
@@ -93,6 +99,12 @@ export class RoutePlan {
     let bodyLimit: number | null = null;
     let fallback: RouteContext | null = null;
     let responseRate: ResponseRateFilter | null = null;
+    // satisfy any: the access checks run as one step, where the first of them stands.
+    let any: AnyAccessStep | null = null;
+    const anyAccess = (): AnyAccessStep => {
+      if (any === null) steps.push((any = new AnyAccessStep()));
+      return any;
+    };
     for (const filter of route.filters) {
       switch (filter.type) {
         case 'RequestHeaderModifier':
@@ -121,7 +133,8 @@ export class RoutePlan {
           break;
         case 'ExternalAuth': {
           const auth = externalAuthSteps(filter);
-          steps.push(auth.request);
+          if (route.satisfy === 'any') anyAccess().setExternal(auth.request);
+          else steps.push(auth.request);
           responseSteps.push(auth.response);
           break;
         }
@@ -135,10 +148,12 @@ export class RoutePlan {
           steps.push(new RequestIdStep(filter));
           break;
         case 'BasicAuth':
-          steps.push(new BasicAuthStep(filter));
+          if (route.satisfy === 'any') anyAccess().setBasic(new BasicAuthStep(filter));
+          else steps.push(new BasicAuthStep(filter));
           break;
         case 'ClientAddress':
-          steps.push(new ClientAddressStep(filter));
+          if (route.satisfy === 'any') anyAccess().addAddresses(new ClientAddressStep(filter));
+          else steps.push(new ClientAddressStep(filter));
           break;
         case 'BodyLimit':
           steps.push(new BodyLimitStep(filter));
@@ -175,7 +190,10 @@ export class RoutePlan {
   }
 
   /** The backend of a request no RouteScript sent elsewhere. */
-  pick(): RouteContext {
+  pick(req: { readonly headers: { readonly cookie?: string | string[] | undefined } }): RouteContext {
+    if (this.sticky !== null) {
+      for (const ctx of this.sticky) if (ctx.cluster.affinity!.pinned(req.headers.cookie, usable) !== null) return ctx;
+    }
     return this.single ?? this.choice!.pick();
   }
 }
@@ -191,3 +209,5 @@ export interface PlanParts {
   /** The worker's RateLimit zones, which outlive the table; absent: each plan counts on its own. */
   readonly rateLimits?: RateLimitZones;
 }
+
+const usable = (e: Upstream): boolean => e.health.usable;

@@ -65,12 +65,12 @@ export async function openListeners(
 ): Promise<Listeners> {
   const deps: ServerDeps = { config, state, limit, http2Guard };
   const httpPort = await resolvePort(config.bindAddress, ports.http, 'http', claim);
-  const http = createHttpServer(deps, { name: 'http', proto: 'http', port: httpPort, own: true });
+  // Known before the plain-HTTP socket is built: its redirects to HTTPS may name the port.
+  const httpsPort = ports.https !== null && sni !== null ? await resolvePort(config.bindAddress, ports.https, 'https', claim) : null;
+  const http = createHttpServer(deps, { name: 'http', proto: 'http', port: httpPort, own: true, ...(httpsPort === null ? {} : { httpsPort }) });
   await listenOn(http, config.bindAddress, httpPort, 'http');
   let https: Http2SecureServer | null = null;
-  let httpsPort: number | null = null;
-  if (ports.https !== null && sni !== null) {
-    httpsPort = await resolvePort(config.bindAddress, ports.https, 'https', claim);
+  if (httpsPort !== null && sni !== null) {
     https = createHttpsServer(deps, { name: 'https', proto: 'https', port: httpsPort, own: true }, sni);
     await listenOn(https, config.bindAddress, httpsPort, 'https');
   }

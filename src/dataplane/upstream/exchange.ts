@@ -82,6 +82,8 @@ export class Exchange {
   #replay: ReplayableBody | null = null;
   /** The call's `grpc-timeout` in milliseconds from arrival; 0 without one. */
   readonly #grpcTimeoutMs: number;
+  /** When the first attempt was sent (performance.now()); the retry policy's `timeoutMs` counts from it. */
+  #firstSent = -1;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
   #retriesLeft: number;
@@ -171,6 +173,7 @@ export class Exchange {
   /** Sends the request to `upstream`. */
   dispatch(upstream: Upstream): void {
     const options = this.#attemptOptions;
+    if (this.#firstSent < 0) this.#firstSent = performance.now();
     const attempt = new Attempt(this, upstream, options.body);
     this.#attempt = attempt;
     const cluster = this.cluster;
@@ -457,6 +460,9 @@ export class Exchange {
    */
   #retry(failed: Attempt, reason: RetryReason): boolean {
     if (clientGone(this.res)) return false;
+    // nginx's proxy_next_upstream_timeout: past it, the failure is the answer.
+    const limitMs = this.cluster.policy.retry.timeoutMs;
+    if (limitMs !== undefined && performance.now() - this.#firstSent >= limitMs) return false;
     let options = this.#attemptOptions;
     if (this.#grpcTimeoutMs > 0) {
       // The call's deadline runs across its attempts: the next one is told only what is left.

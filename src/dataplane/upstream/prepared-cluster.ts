@@ -235,7 +235,7 @@ export interface TableKeys {
  */
 function balancerFor(policy: ClusterPolicy, endpoints: readonly Upstream[]): Balancer<Upstream> {
   try {
-    return createBalancer(policy.lbPolicy, endpoints);
+    return createBalancer(policy.lbPolicy, endpoints, policy.hashSubsetSize === undefined ? {} : { hashSubsetSize: policy.hashSubsetSize });
   } catch {
     return createBalancer('round-robin', endpoints);
   }

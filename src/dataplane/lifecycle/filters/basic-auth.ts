@@ -47,17 +47,36 @@ export class BasicAuthStep implements RequestStep, UpstreamEdit {
   }
 
   run(r: LifecycleRequest): boolean {
-    if (this.#users === null) {
+    const verdict = this.verdict(r);
+    if (verdict === 'unavailable') {
       r.fail('auth-unavailable');
       return false;
     }
-    if (this.#allows(r.req.headers.authorization)) {
-      if (!this.#forward) r.addEdit(this);
-      return true;
-    }
+    if (verdict === 'admitted') return true;
+    this.refuse(r);
+    return false;
+  }
+
+  /**
+   * Whether the request's credentials pass (then its `Authorization` is kept from the upstream
+   * unless forwarded), fail, or cannot be checked (`users: null`); answers nothing.
+   */
+  verdict(r: LifecycleRequest): 'admitted' | 'refused' | 'unavailable' {
+    if (this.#users === null) return 'unavailable';
+    if (!this.#allows(r.req.headers.authorization)) return 'refused';
+    if (!this.#forward) r.addEdit(this);
+    return 'admitted';
+  }
+
+  /** Answers the 401 challenge. */
+  refuse(r: LifecycleRequest): void {
     r.state.metrics.proxyErrors.labels('unauthorized').inc();
     r.respond(401, this.#challenge, this.#body, 'basic-auth');
-    return false;
+  }
+
+  /** The request was let through without this check (`satisfy: any`): its credentials still stay here. */
+  skipped(r: LifecycleRequest): void {
+    if (!this.#forward) r.addEdit(this);
   }
 
   /** Removes the client's credentials from the upstream request. */

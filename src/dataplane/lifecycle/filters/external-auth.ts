@@ -24,6 +24,13 @@ const NOT_FORWARDED: readonly string[] = [
   'x-original-method', 'x-scheme', 'x-sent-from', 'x-auth-request-redirect',
 ];
 
+/** An earlier check's refusal, answered in place of a later 403 (`satisfy: any`). */
+export interface Refusal {
+  refuse(r: LifecycleRequest): void;
+}
+
+const NO_ANSWER: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
 /** The outcome counter of a decision taken from the cache, already counted. */
 const NOT_COUNTED = { labels: () => ({ inc: () => {} }) } as unknown as Counter<'outcome'>;
 
@@ -73,6 +80,15 @@ export class ExternalAuthStep implements RequestStep {
   }
 
   run(r: LifecycleRequest): boolean {
+    return this.ask(r, null);
+  }
+
+  /**
+   * Asks the service, as {@link run}; under `satisfy: any` with a BasicAuth that already refused
+   * the request, `refused`: then a 403 answers as that refusal's 401 would (its challenge, or the
+   * sign-in redirect), as nginx keeps the 401 of an earlier check over a later 403.
+   */
+  ask(r: LifecycleRequest, refused: Refusal | null): boolean {
     if (r.gone()) {
       r.closed();
       return false;
@@ -105,7 +121,7 @@ export class ExternalAuthStep implements RequestStep {
       if (kept !== null) {
         outcomes.labels('cached').inc();
         // Counted once, as `cached`: no subrequest was sent.
-        this.#after(r, kept, NOT_COUNTED);
+        this.#after(r, kept, NOT_COUNTED, refused);
         return false;
       }
     }
@@ -116,7 +132,7 @@ export class ExternalAuthStep implements RequestStep {
         r.guarded(() => {
           stopWatching();
           if (key !== null && answer.kind === 'answer') cache!.put(key, answer);
-          this.#after(r, answer, outcomes);
+          this.#after(r, answer, outcomes, refused);
         }),
       // send() turns every failure into an answer: only a bug lands here, and fails this request alone.
       (err: unknown) =>
@@ -127,6 +143,14 @@ export class ExternalAuthStep implements RequestStep {
         }),
     );
     return false;
+  }
+
+  /**
+   * The request was let through without asking (`satisfy: any`): the client's own fields named by
+   * `responseHeaders` still never reach the upstream.
+   */
+  skipped(r: LifecycleRequest): void {
+    if (this.#copied.size > 0) r.addEdit(new CopiedFields(this.#copied, NO_ANSWER));
   }
 
   /** The subrequest's fields (see {@link ExternalAuthFilter}). */
@@ -152,7 +176,7 @@ export class ExternalAuthStep implements RequestStep {
   }
 
   /** Acts on the answer (the client may have left meanwhile: then nothing goes on). */
-  #after(r: LifecycleRequest, answer: AuthAnswer, outcomes: Counter<'outcome'>): void {
+  #after(r: LifecycleRequest, answer: AuthAnswer, outcomes: Counter<'outcome'>, refused: Refusal | null): void {
     if (r.gone()) {
       outcomes.labels('client-gone').inc();
       return r.closed();
@@ -169,13 +193,17 @@ export class ExternalAuthStep implements RequestStep {
       if (this.#copied.size > 0) r.addEdit(new CopiedFields(this.#copied, headers));
       return r.proceed();
     }
-    if (status === 401) {
+    if (status === 401 || (status === 403 && refused !== null)) {
       const signin = this.#filter.signin;
       if (signin !== null) {
         outcomes.labels('signin').inc();
         const routed = r.routed!;
         const location = signinLocation(signin, { scheme: r.listener.proto, httpHost: routed.host, host: hostName(routed.host), requestUri: routed.target.path + routed.target.query, method: r.req.method ?? 'GET' });
         return r.respond(302, { location }, '', 'external-auth');
+      }
+      if (status === 403) {
+        outcomes.labels('forbidden').inc();
+        return refused!.refuse(r);
       }
       outcomes.labels('unauthorized').inc();
       const challenge = headers['www-authenticate'];
