@@ -7,7 +7,8 @@ import { Attempt } from './attempt.ts';
 import { breakResponse, clientGone } from '../lifecycle/client-gone.ts';
 import { isGrpcRequest, ownErrorAnswer, reasonForUpstreamError, statusFor, writeError, type ErrorReason } from '../lifecycle/error-responses.ts';
 import { deadlineMs, formatGrpcTimeout, grpcTimeoutMs } from '../lifecycle/grpc-deadline.ts';
-import { refusedByUpstream, ReplayableBody, trailersOnlyStatus, withGrpcTimeout } from './grpc-retry.ts';
+import { withGrpcTimeout } from './grpc-retry.ts';
+import { grpcRetryReasonFor, RetryAllowance, retryReasonFor, type RetryReason } from './retry-allowance.ts';
 import type { PreparedCluster, Upstream } from './prepared-cluster.ts';
 import type { ClientRequest, ClientResponse, ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ProxyRequest } from '../lifecycle/request.ts';
@@ -24,7 +25,6 @@ import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
 
 /** Methods whose requests may be repeated without changing the result (RFC 9110 §9.2.2). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Header fields as undici hands them over. */
 export type Headers = Record<string, string | string[] | undefined>;
@@ -33,7 +33,6 @@ export type Headers = Record<string, string | string[] | undefined>;
  * Why an attempt failed in a way another endpoint might not; `refused` and `grpc-status` are a
  * gRPC call's (see grpc-retry.ts).
  */
-type RetryReason = 'connect-failure' | 'reset' | 'status' | 'refused' | 'grpc-status';
 
 /**
  * One proxied request from the client's side: the response being written, retries, accounting. Each
@@ -78,15 +77,14 @@ export class Exchange {
   #attemptOptions: Dispatcher.DispatchOptions;
   /** A gRPC call to an HTTP/2 cluster: retried only as gRPC allows (grpc-retry.ts). */
   readonly #grpc: boolean;
-  /** A gRPC call's body, held for a replay; null when not a gRPC call, without a body, or without retries. */
-  #replay: ReplayableBody | null = null;
   /** The call's `grpc-timeout` in milliseconds from arrival; 0 without one. */
   readonly #grpcTimeoutMs: number;
   /** When the first attempt was sent (performance.now()); the retry policy's `timeoutMs` counts from it. */
   #firstSent = -1;
   /** Endpoints tried so far, only kept once a retry is considered. */
   #tried: Upstream[] | null = null;
-  #retriesLeft: number;
+  /** The retries left and what they may be taken on. */
+  readonly #retries: RetryAllowance;
   #status = 0;
   #bytes = 0;
   /** Content-Length of the upstream response, -1 when unknown. */
@@ -125,8 +123,7 @@ export class Exchange {
     const { protocol, retry } = ctx.cluster.policy;
     this.#grpc = (protocol === 'h2' || protocol === 'h2c') && isGrpcRequest(this.req.headers);
     this.#grpcTimeoutMs = this.#grpc ? grpcTimeoutMs(this.req.headers) : 0;
-    if (this.#grpc && options.body !== null && retry.attempts > 0) this.#replay = new ReplayableBody(this.req);
-    this.#retriesLeft = options.body === null || this.#replay !== null ? retry.attempts : 0;
+    this.#retries = new RetryAllowance(retry, this.req, options.method, options.body !== null, this.#grpc);
     this.cluster.counters.active++;
     // Every request earns the cluster part of a retry, whether or not it can be retried itself:
     // the budget is a share of the traffic, and a POST is traffic too.
@@ -193,10 +190,10 @@ export class Exchange {
    * must wait (a promise) pauses the upstream body, and what arrives meanwhile is held.
    */
   responseStart(attempt: Attempt, statusCode: number, headers: Headers, controller: Dispatcher.DispatchController): boolean {
-    if (this.#shouldRetryStatus(statusCode) && this.#retry(attempt, 'status')) return false;
-    if (this.#shouldRetryGrpcStatus(headers) && this.#retry(attempt, 'grpc-status')) return false;
+    if (this.#retries.onStatus(statusCode) && this.#retry(attempt, 'status')) return false;
+    if (this.#retries.onGrpcStatus(headers) && this.#retry(attempt, 'grpc-status')) return false;
     // The answer is the client's from here on: a gRPC call's body is no longer held for a replay.
-    this.#releaseReplay();
+    this.#retries.release();
     this.cluster.headerDuration.observe((performance.now() - attempt.dispatched) / 1000);
     this.#status = statusCode;
     // `Server` names signalbox, as nginx and Envoy name themselves: the backends' software and
@@ -401,7 +398,7 @@ export class Exchange {
         : reason === 'upstream-timeout' ? (this.cluster.policy.retry.onStatuses.includes(504) ? 'status' : null) : retryReasonFor(reason, attempt.sent);
       // A request with a body is not handed back to the lifecycle: what its attempt read of the
       // body would be missing from the next one.
-      if (retryAs !== null && this.#retryable(retryAs) && (this.#retry(attempt, retryAs) || (this.options.body === null && this.#reroute(attempt)))) return;
+      if (retryAs !== null && this.#retries.allows(retryAs) && (this.#retry(attempt, retryAs) || (this.options.body === null && this.#reroute(attempt)))) return;
       this.state.metrics.proxyErrors.labels(reason).inc();
       this.#answerError(reason, true, attempt.upstream);
       if (!this.req.readableEnded) this.req.resume();
@@ -411,47 +408,6 @@ export class Exchange {
       breakResponse(res, err);
       this.#finish(this.#status, reason, attempt.upstream);
     }
-  }
-
-  /** Whether a response status asks for a retry under this cluster's policy. */
-  #shouldRetryStatus(status: number): boolean {
-    return status >= 500 && this.#retriesLeft > 0 && this.cluster.policy.retry.onStatuses.includes(status) && this.#retryable('status');
-  }
-
-  /**
-   * Whether a Trailers-Only answer to a gRPC call carries a status the cluster's policy retries
-   * (`retry-on-grpc-status`).
-   */
-  #shouldRetryGrpcStatus(headers: Headers): boolean {
-    if (this.#replay === null || this.#retriesLeft <= 0) return false;
-    const statuses = this.cluster.policy.retry.onGrpcStatuses;
-    if (statuses === undefined || statuses.length === 0) return false;
-    const status = trailersOnlyStatus(headers);
-    return status !== null && statuses.includes(status) && this.#retryable('grpc-status');
-  }
-
-  /**
-   * Connect failures never reached the upstream, so any method may be retried; others only
-   * idempotent ones. A gRPC call needs its body held whole so far; one the upstream refused may
-   * be replayed while its body still streams, one it answered only once the body has ended.
-   */
-  #retryable(reason: RetryReason): boolean {
-    if (this.#retriesLeft <= 0) return false;
-    const replay = this.#replay;
-    if (replay !== null) {
-      if (!replay.replayable) return false;
-      if (reason === 'connect-failure' || reason === 'refused') return true;
-      return reason === 'grpc-status' && replay.complete;
-    }
-    if (this.#grpc && this.options.body !== null) return false;
-    return reason === 'connect-failure' || IDEMPOTENT.has(this.options.method);
-  }
-
-  /** Stops holding a gRPC call's body for a replay. */
-  #releaseReplay(): void {
-    if (this.#replay === null) return;
-    this.#replay.release();
-    this.#replay = null;
   }
 
   /**
@@ -480,10 +436,9 @@ export class Exchange {
       this.state.metrics.retryBudgetExhausted.labels(cluster.name).inc();
       return false;
     }
-    this.#retriesLeft--;
     this.state.metrics.retries.labels(cluster.name, reason).inc();
-    // The replay is taken before the failed attempt is abandoned, which destroys its body.
-    if (this.#replay !== null) options = { ...options, body: this.#replay.next(failed.body) };
+    const replay = this.#retries.spend(failed.body);
+    if (replay !== undefined) options = { ...options, body: replay as Dispatcher.DispatchOptions['body'] };
     this.#attemptOptions = options;
     failed.abandon();
     // An affinity cookie must pin the client to the endpoint that will actually answer.
@@ -497,7 +452,7 @@ export class Exchange {
     const request = this.request;
     if (!this.#mayReroute || this.state.table === request.table || clientGone(this.res)) return false;
     this.#mayReroute = false;
-    this.#releaseReplay();
+    this.#retries.release();
     failed.abandon();
     this.#done = true;
     this.#body?.untapMirrors();
@@ -511,7 +466,7 @@ export class Exchange {
 
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
-    this.#releaseReplay();
+    this.#retries.release();
     if (this.#paceTimer !== null) {
       clearTimeout(this.#paceTimer);
       this.#paceTimer = null;
@@ -633,22 +588,4 @@ export class Exchange {
     attempt.abandon();
     this.#finish(499, 'client-closed', attempt.upstream);
   };
-}
-
-/**
- * Which upstream failures of a gRPC call are safe to retry: those where the upstream never took
- * the call — its connection failed, or it refused the stream (REFUSED_STREAM, GOAWAY before it).
- * A reset of a call it took may have had effects, and its body may be partly read.
- */
-function grpcRetryReasonFor(reason: ErrorReason, err: Error, body: unknown): RetryReason | null {
-  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout' || reason === 'upstream-tls') return 'connect-failure';
-  return refusedByUpstream(err, body) ? 'refused' : null;
-}
-
-/** Which upstream failures a retry may help with: refused or timed-out connects, and resets. */
-function retryReasonFor(reason: ErrorReason, sent: boolean): RetryReason | null {
-  // A TLS failure happens before the request is sent; another endpoint may hold a good certificate.
-  if (reason === 'upstream-refused' || reason === 'upstream-connect-timeout' || reason === 'upstream-tls') return 'connect-failure';
-  if (reason === 'upstream-reset') return sent ? 'reset' : 'connect-failure';
-  return null;
 }
