@@ -100,12 +100,8 @@ export class Exchange {
   #stall: ResponseStallTimer | null = null;
   /** The route's ResponseRate on this response; null when not paced. */
   readonly #pacer: ResponsePacer | null;
-  /** Set while a paced response waits for its next bytes to be due. */
-  #paceTimer: NodeJS.Timeout | null = null;
   /** The paused body waits for the client to drain (as well as, or instead of, the pacer). */
   #awaitingDrain = false;
-  /** The end of a paced response that came before its last bytes' time was over. */
-  #pacedEnd: { readonly attempt: Attempt; readonly trailers: Headers } | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -337,18 +333,9 @@ export class Exchange {
     if (taken && waitMs === 0) return;
     controller.pause();
     if (waitMs > 0) {
-      // Held chunks written in a row each ask for a wait: the latest, the longest, stands.
-      if (this.#paceTimer !== null) clearTimeout(this.#paceTimer);
-      this.#paceTimer = setTimeout(() => {
-        this.#paceTimer = null;
-        if (this.#done) return;
-        const ended = this.#pacedEnd;
-        if (ended !== null) {
-          this.#pacedEnd = null;
-          return this.responseEnd(ended.attempt, ended.trailers);
-        }
-        if (!this.#awaitingDrain) controller.resume();
-      }, waitMs);
+      this.#pacer!.wait(waitMs, () => {
+        if (!this.#done && !this.#awaitingDrain) controller.resume();
+      });
     }
     if (!taken) {
       this.#awaitingDrain = true;
@@ -356,7 +343,7 @@ export class Exchange {
       this.res.once('drain', () => {
         this.#awaitingDrain = false;
         this.#stall?.drained();
-        if (this.#paceTimer === null) controller.resume();
+        if (this.#pacer?.waiting !== true) controller.resume();
       });
     }
   }
@@ -367,10 +354,9 @@ export class Exchange {
       return;
     }
     // A paced response ends once its last bytes are due, not sooner.
-    if (this.#paceTimer !== null) {
-      this.#pacedEnd = { attempt, trailers };
-      return;
-    }
+    if (this.#pacer?.deferEnd(() => {
+      if (!this.#done) this.responseEnd(attempt, trailers);
+    }) === true) return;
     const res = this.res;
     for (const _ in trailers) {
       (res as ServerResponse).addTrailers(trailers as Record<string, string>);
@@ -467,10 +453,7 @@ export class Exchange {
   #finish(status: number, error: string | undefined, upstream: Upstream): void {
     this.#done = true;
     this.#retries.release();
-    if (this.#paceTimer !== null) {
-      clearTimeout(this.#paceTimer);
-      this.#paceTimer = null;
-    }
+    this.#pacer?.cancel();
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();

@@ -11,6 +11,10 @@ export class ResponsePacer {
   readonly #now: () => number;
   #start = -1;
   #sent = 0;
+  /** Set while the response waits for its next bytes to be due. */
+  #timer: NodeJS.Timeout | null = null;
+  /** The end of the response, when it came before its last bytes' time was over. */
+  #end: (() => void) | null = null;
 
   constructor(bytesPerSecond: number, afterBytes: number, now: () => number = performance.now.bind(performance)) {
     this.#bytesPerSecond = bytesPerSecond;
@@ -26,5 +30,38 @@ export class ResponsePacer {
     const paced = this.#sent - this.#afterBytes;
     if (paced <= 0) return 0;
     return Math.max(0, this.#start + (paced * 1000) / this.#bytesPerSecond - now);
+  }
+
+  /** Whether the response waits for its next bytes to be due. */
+  get waiting(): boolean {
+    return this.#timer !== null;
+  }
+
+  /**
+   * Waits `ms` before `due` runs (or, when the end came meanwhile, the end instead). Held chunks
+   * written in a row each ask for a wait: the latest, the longest, stands.
+   */
+  wait(ms: number, due: () => void): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      const end = this.#end;
+      this.#end = null;
+      (end ?? due)();
+    }, ms);
+  }
+
+  /** A response ends once its last bytes are due, not sooner: true when `end` is held for that. */
+  deferEnd(end: () => void): boolean {
+    if (this.#timer === null) return false;
+    this.#end = end;
+    return true;
+  }
+
+  /** The response is over: nothing waits any more. */
+  cancel(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#end = null;
   }
 }
