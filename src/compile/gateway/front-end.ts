@@ -58,7 +58,8 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
   const labels = namespaceLabels(field(input, 'namespaces'));
   const pool = options.gatewayAddresses ?? [];
-  const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0), field(input, 'gateways'), pool, sink);
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0, configMaps), field(input, 'gateways'), pool, sink);
   const parents = new Map(read.map((g) => [g.owner.id.key, g]));
   const sets = readListenerSets(field(input, 'listenerSets'), parents, labels, secrets, grants, sink).map((s) => {
     const address = parents.get(s.parent!)?.address;
@@ -69,7 +70,6 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const gateways = claimed.filter((g) => g.parent === undefined);
   const listenerSets = claimed.filter((g) => g.parent !== undefined);
   const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), listenerSets: new Map(listenerSets.map((g) => [g.owner.id.key, g])), namespaceLabels: labels };
-  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   const tlsPolicies = new BackendTlsPolicies(field(input, 'backendTLSPolicies'), configMaps, sink);
   const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies };
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, lookup, sink);
