@@ -82,7 +82,8 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
   const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')).map((l) => ({ l, address: g.address })));
-  const listeners: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address)).sort((a, b) => compareStrings(a.name, b.name));
+  const served: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address));
+  const listeners: Listener[] = [...served, ...heldListeners(claimed, own, [...served, ...streamListeners.values()])].sort((a, b) => compareStrings(a.name, b.name));
   const terminating = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && l.protocol === 'TLS' && l.tlsMode === 'Terminate'));
   const tls: TLSCandidate[] = [...programmed.map(({ l }) => l), ...terminating].flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
@@ -159,4 +160,28 @@ function portField(services: ReadonlyMap<string, Identified>, key: 'appProtocol'
     const value = match[key];
     return typeof value === 'string' ? value : '';
   };
+}
+
+/**
+ * The HTTPS listeners refused for want of a usable CA (gateways.ts, `holdsPort`) of Gateways with
+ * an address of their own, as table listeners that offer no certificate and serve no host: they
+ * hold that address and port, which would otherwise reach the data plane's shared socket and its
+ * every certificate. A client that verifies the server fails the handshake; one that does not is
+ * answered 404; nothing of the Gateway is served there. A port another listener is on is left to it.
+ */
+function heldListeners(gateways: readonly OurGateway[], own: { readonly http: number | null; readonly https: number | null }, taken: readonly Listener[]): Listener[] {
+  const place = (l: Listener): string => `${l.address ?? ''} ${l.port ?? (l.protocol === 'HTTP' ? own.http : own.https)}`;
+  const places = new Set(taken.filter((l) => l.protocol !== 'UDP').map(place));
+  const held: Listener[] = [];
+  for (const g of gateways) {
+    if (g.address === undefined) continue;
+    for (const l of g.listeners) {
+      if (l.holdsPort !== true) continue;
+      const listener = tableListener({ ...l, certificates: [] }, own, g.address);
+      if (places.has(place(listener))) continue;
+      places.add(place(listener));
+      held.push(listener);
+    }
+  }
+  return held;
 }

@@ -47,6 +47,11 @@ export interface GatewayListener {
   readonly certificates: readonly TLSCandidate[];
   /** HTTPS: the client-certificate check of its port (the Gateway's `spec.tls.frontend`); absent: none. */
   readonly clientAuth?: ClientCertificateAuth;
+  /**
+   * Refused because no CA of its port's validation is usable, and still to hold its address and
+   * port closed (front-end.ts `heldListeners`) rather than let another socket answer there.
+   */
+  readonly holdsPort?: boolean;
   readonly provenance: string;
 }
 
@@ -160,7 +165,7 @@ function withFrontendValidation(l: GatewayListener, frontend: FrontendValidation
   if (validation.auth === null) {
     const message = `No CA certificate of spec.tls.frontend for port ${l.port} can be used: ${validation.problems.map((p) => p.message).join('; ')}.`;
     conditions = conditions.map((c) => (c.type === 'Accepted' ? isFalse('Accepted', 'NoValidCACertificate', message) : c.type === 'Programmed' ? isFalse('Programmed', 'Invalid', message) : c));
-    return { ...l, accepted: false, programmed: false, conditions };
+    return { ...l, accepted: false, programmed: false, conditions, holdsPort: true };
   }
   return { ...l, conditions, clientAuth: validation.auth };
 }
