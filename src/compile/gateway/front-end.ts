@@ -14,7 +14,7 @@ import { field, isRecord } from '../shared/guards.ts';
 import { compareStrings } from '../shared/order.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { ourGatewayClasses } from './gateway-classes.ts';
-import { claimPorts, readGateways, tableListener, type OurGateway } from './gateways.ts';
+import { claimPorts, readGateways, tableListener, withFrontendValidation, type OurGateway } from './gateways.ts';
 import { readListenerSets } from './listener-sets.ts';
 import { assignAddresses } from './addresses.ts';
 import type { AppProtocolOf } from './grpc-matches.ts';
@@ -62,8 +62,11 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0, configMaps), field(input, 'gateways'), pool, sink);
   const parents = new Map(read.map((g) => [g.owner.id.key, g]));
   const sets = readListenerSets(field(input, 'listenerSets'), parents, labels, secrets, grants, sink).map((s) => {
-    const address = parents.get(s.parent!)?.address;
-    return address === undefined ? s : { ...s, address };
+    const parent = parents.get(s.parent!);
+    const address = parent?.address;
+    // The Gateway's validation is per port: a ListenerSet's HTTPS listener on that port verifies as the Gateway's do.
+    const checked = parent?.frontend === undefined ? s : { ...s, listeners: s.listeners.map((l) => withFrontendValidation(l, parent.frontend!)) };
+    return address === undefined ? checked : { ...checked, address };
   });
   // One protocol per port across every Gateway and ListenerSet, the older first.
   const claimed = claimPorts([...read, ...sets], sink);

@@ -67,6 +67,8 @@ export interface OurGateway {
   readonly address?: string;
   /** Some port of it lets clients without a valid certificate through (InsecureFrontendValidationMode). */
   readonly insecureFrontendValidation?: boolean;
+  /** Gateways: the client-certificate validation of its ports, which its ListenerSets' HTTPS listeners get too. */
+  readonly frontend?: FrontendValidation;
   /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
   readonly refused: { readonly reason: string; readonly message: string } | null;
 }
@@ -144,15 +146,16 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   const read = onceEach(entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink)), sink);
   const frontend = readFrontendValidation(owner, spec, configMaps, secrets, grants, sink);
   const listeners = markConflicts(read, sink).map((l) => withFrontendValidation(l, frontend));
-  return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), refused: null };
+  return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), frontend, refused: null };
 }
 
 /**
- * An HTTPS listener with the client-certificate check of its port: ResolvedRefs False for every CA
+ * An HTTPS listener (of the Gateway, or of a ListenerSet attached to it: the validation is the
+ * port's, whoever declares a listener on it) with the client-certificate check of its port: ResolvedRefs False for every CA
  * reference that could not be used, and refused (NoValidCACertificate) when none could, rather
  * than served without the check.
  */
-function withFrontendValidation(l: GatewayListener, frontend: FrontendValidation): GatewayListener {
+export function withFrontendValidation(l: GatewayListener, frontend: FrontendValidation): GatewayListener {
   if (l.protocol !== 'HTTPS' || !l.accepted) return l;
   const validation = frontend.forPort(l.port);
   if (validation === null) return l;
