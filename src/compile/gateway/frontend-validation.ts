@@ -21,6 +21,8 @@ import type { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isPortNumber } from '../shared/guards.ts';
 import type { Identified } from '../shared/objects.ts';
 import { readKey } from '../shared/tls.ts';
+import { isFalse } from './conditions.ts';
+import type { GatewayListener } from './gateways.ts';
 import { GATEWAY_API_GROUP } from './names.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
@@ -75,6 +77,30 @@ export function readFrontendValidation(owner: RankedOwner, spec: unknown, config
     forPort: (port) => (perPort.has(port) ? perPort.get(port)! : fallback),
     insecure: all.some((v) => v?.auth?.verify === 'optional_no_ca'),
   };
+}
+
+/**
+ * An HTTPS listener (of the Gateway, or of a ListenerSet attached to it: the validation is the
+ * port's, whoever declares a listener on it) with the client-certificate check of its port: ResolvedRefs False for every CA
+ * reference that could not be used, and refused (NoValidCACertificate) when none could, rather
+ * than served without the check.
+ */
+export function withFrontendValidation(l: GatewayListener, frontend: FrontendValidation): GatewayListener {
+  if (l.protocol !== 'HTTPS' || !l.accepted) return l;
+  const validation = frontend.forPort(l.port);
+  if (validation === null) return l;
+  let conditions = l.conditions;
+  const first = validation.problems[0];
+  if (first !== undefined) {
+    const message = validation.problems.map((p) => p.message).join('; ');
+    conditions = conditions.map((c) => (c.type !== 'ResolvedRefs' ? c : c.status === 'True' ? isFalse('ResolvedRefs', first.reason, message) : { ...c, message: `${c.message}; ${message}` }));
+  }
+  if (validation.auth === null) {
+    const message = `No CA certificate of spec.tls.frontend for port ${l.port} can be used: ${validation.problems.map((p) => p.message).join('; ')}.`;
+    conditions = conditions.map((c) => (c.type === 'Accepted' ? isFalse('Accepted', 'NoValidCACertificate', message) : c.type === 'Programmed' ? isFalse('Programmed', 'Invalid', message) : c));
+    return { ...l, accepted: false, programmed: false, conditions, holdsPort: true };
+  }
+  return { ...l, conditions, clientAuth: validation.auth };
 }
 
 function readValidation(owner: RankedOwner, validation: unknown, at: string, configMaps: ReadonlyMap<string, Identified>, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink): PortValidation {

@@ -13,7 +13,7 @@ import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { readKeyPair } from '../shared/tls.ts';
 import { isFalse, isTrue } from './conditions.ts';
-import { readFrontendValidation, type FrontendValidation } from './frontend-validation.ts';
+import { readFrontendValidation, withFrontendValidation, type FrontendValidation } from './frontend-validation.ts';
 import { isGatewayHostname } from './hostnames.ts';
 import { labelSelector, type LabelSelector } from './label-selector.ts';
 import { GATEWAY_API_GROUP, KINDS_OF_PROTOCOL, tableListenerName, type GroupKind, type RouteKind } from './names.ts';
@@ -147,30 +147,6 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   const frontend = readFrontendValidation(owner, spec, configMaps, secrets, grants, sink);
   const listeners = markConflicts(read, sink).map((l) => withFrontendValidation(l, frontend));
   return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), frontend, refused: null };
-}
-
-/**
- * An HTTPS listener (of the Gateway, or of a ListenerSet attached to it: the validation is the
- * port's, whoever declares a listener on it) with the client-certificate check of its port: ResolvedRefs False for every CA
- * reference that could not be used, and refused (NoValidCACertificate) when none could, rather
- * than served without the check.
- */
-export function withFrontendValidation(l: GatewayListener, frontend: FrontendValidation): GatewayListener {
-  if (l.protocol !== 'HTTPS' || !l.accepted) return l;
-  const validation = frontend.forPort(l.port);
-  if (validation === null) return l;
-  let conditions = l.conditions;
-  const first = validation.problems[0];
-  if (first !== undefined) {
-    const message = validation.problems.map((p) => p.message).join('; ');
-    conditions = conditions.map((c) => (c.type !== 'ResolvedRefs' ? c : c.status === 'True' ? isFalse('ResolvedRefs', first.reason, message) : { ...c, message: `${c.message}; ${message}` }));
-  }
-  if (validation.auth === null) {
-    const message = `No CA certificate of spec.tls.frontend for port ${l.port} can be used: ${validation.problems.map((p) => p.message).join('; ')}.`;
-    conditions = conditions.map((c) => (c.type === 'Accepted' ? isFalse('Accepted', 'NoValidCACertificate', message) : c.type === 'Programmed' ? isFalse('Programmed', 'Invalid', message) : c));
-    return { ...l, accepted: false, programmed: false, conditions, holdsPort: true };
-  }
-  return { ...l, conditions, clientAuth: validation.auth };
 }
 
 /**
