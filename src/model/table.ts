@@ -287,7 +287,8 @@ export interface VirtualHost {
 }
 
 /**
- * How a virtual host verifies client certificates (ingress-nginx's `auth-tls-*`). The data plane
+ * How a virtual host verifies client certificates (ingress-nginx's `auth-tls-*`; the Gateway API's
+ * `spec.tls.frontend` validation, put on the virtual hosts of the HTTPS listeners of its port). The data plane
  * asks for a certificate only in handshakes whose SNI name is such a host, OpenSSL verifies it
  * against {@link caPem} (and {@link crlPem}), and each request of the host is then checked:
  * - `on`: a verified certificate is required: none, or one that fails, is answered 400 (or
@@ -298,7 +299,10 @@ export interface VirtualHost {
  * A request whose Host is this host on a connection whose SNI was not is answered 421.
  */
 export interface ClientCertificateAuth {
-  /** `namespace/name` of the Secret holding the CA bundle. */
+  /**
+   * `namespace/name` of the Secret holding the CA bundle (the Gateway API's ConfigMaps or Secrets:
+   * each reference's `namespace/name`, comma-separated).
+   */
   readonly secret: string;
   /** The trusted CA certificates, PEM (`ca.crt`). */
   readonly caPem: string;
@@ -316,7 +320,13 @@ export interface ClientCertificateAuth {
    * else 403; null: any subject. A search, not a whole-string match, as nginx's `~`.
    */
   readonly matchCN: string | null;
-  /** The Ingress annotation it came from. */
+  /**
+   * Refuse the handshake itself when the client sends no certificate, or one that does not verify
+   * (the Gateway API's `AllowValidOnly`): no request is read on such a connection. Only with
+   * {@link verify} `on`. Absent: false, the handshake completes and the request is answered.
+   */
+  readonly rejectUnverified?: boolean;
+  /** The Ingress annotation (or Gateway field) it came from. */
   readonly provenance: Provenance;
 }
 

@@ -49,12 +49,29 @@ describe('ClientAuthHosts', () => {
     assert.equal(any.lookup('elsewhere.example.net')?.auth.caPem, 'D');
   });
 
-  it('a connection stays verified for a host only while its CA, CRL, mode and depth are the same', () => {
+  it('a suffix host (the Gateway API\'s) covers names one or more labels under it, the longest suffix first, after exact hosts and one-label wildcards', () => {
+    const suffixes = new ClientAuthHosts(table(
+      vhost('*.shop.example.com', 'suffix', auth('S')),
+      vhost('*.example.com', 'suffix', auth('E')),
+      vhost('open.shop.example.com', 'exact'),
+      vhost('*.eu.shop.example.com', 'wildcard'),
+    ), new Set(['https']));
+    assert.equal(suffixes.lookup('a.b.shop.example.com')?.auth.caPem, 'S');
+    assert.equal(suffixes.lookup('a.b.example.com')?.auth.caPem, 'E');
+    assert.equal(suffixes.lookup('open.shop.example.com'), null);
+    assert.equal(suffixes.lookup('x.eu.shop.example.com'), null);
+    assert.equal(suffixes.lookup('example.com'), null);
+    assert.equal(suffixes.active, true);
+  });
+
+  it('a connection stays verified for a host only while its CA, CRL, mode, depth and strictness are the same', () => {
     const a = hosts.lookup('secure.example.com')!;
     assert.equal(sameCheck(a, { key: a.key, auth: { ...a.auth } }), true);
     assert.equal(sameCheck(a, { key: a.key, auth: { ...a.auth, caPem: 'other' } }), false);
     assert.equal(sameCheck(a, { key: a.key, auth: { ...a.auth, verify: 'optional_no_ca' } }), false);
     assert.equal(sameCheck(a, { key: 'exact other.example.com', auth: a.auth }), false);
+    assert.equal(sameCheck(a, { key: a.key, auth: { ...a.auth, rejectUnverified: true } }), false);
+    assert.equal(sameCheck(a, { key: a.key, auth: { ...a.auth, rejectUnverified: false } }), true);
   });
 });
 

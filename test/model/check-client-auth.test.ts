@@ -1,7 +1,8 @@
 /**
  * `checkTable` on a virtual host's client-certificate check: what the compile writes passes; a CA
  * bundle without a certificate, a CRL that is no CRL, a mode or depth the data plane does not know,
- * and a host no handshake is chosen for are refused, at the check, with its provenance.
+ * and a refused handshake in a mode that lets clients through are refused, at the check, with its
+ * provenance.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -37,6 +38,8 @@ describe('checkTable: clientAuth', () => {
   test('what the compile writes passes', () => {
     assert.deepEqual(messages({}), []);
     assert.deepEqual(messages({ crlPem: null, verify: 'on', depth: 1, errorPage: null, matchCN: null, passCertificate: false }), []);
+    // The Gateway API's: refused handshakes, on a suffix host (chosen by SNI as the router takes it).
+    assert.deepEqual(messages({ verify: 'on', depth: 100, rejectUnverified: true }, { host: '*.example.com', match: 'suffix' }), []);
   });
 
   test('a check the data plane could not make is refused', () => {
@@ -45,6 +48,7 @@ describe('checkTable: clientAuth', () => {
     assert.match(messages({ verify: 'off' as 'on' }).join(), /mode "off"/);
     assert.match(messages({ depth: 0 }).join(), /depth 0/);
     assert.match(messages({ depth: 1.5 }).join(), /depth 1.5/);
-    assert.match(messages({}, { host: '*.example.com', match: 'suffix' }).join(), /checked on suffix hosts/);
+    assert.match(messages({ verify: 'optional', rejectUnverified: true }).join(), /refused only in mode on, not optional/);
+    assert.match(messages({ verify: 'on', rejectUnverified: 'yes' as unknown as boolean }).join(), /rejectUnverified is not a boolean/);
   });
 });

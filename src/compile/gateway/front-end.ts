@@ -14,6 +14,7 @@ import { field, isRecord } from '../shared/guards.ts';
 import { compareStrings } from '../shared/order.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { ourGatewayClasses } from './gateway-classes.ts';
+import { withFrontendValidation } from './frontend-validation.ts';
 import { claimPorts, readGateways, tableListener, type OurGateway } from './gateways.ts';
 import { readListenerSets } from './listener-sets.ts';
 import { assignAddresses } from './addresses.ts';
@@ -58,18 +59,21 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const grants = new ReferenceGrants(field(input, 'referenceGrants'), sink);
   const labels = namespaceLabels(field(input, 'namespaces'));
   const pool = options.gatewayAddresses ?? [];
-  const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0), field(input, 'gateways'), pool, sink);
+  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
+  const read = withAddresses(readGateways(field(input, 'gateways'), classes, secrets, grants, sink, pool.length > 0, configMaps), field(input, 'gateways'), pool, sink);
   const parents = new Map(read.map((g) => [g.owner.id.key, g]));
   const sets = readListenerSets(field(input, 'listenerSets'), parents, labels, secrets, grants, sink).map((s) => {
-    const address = parents.get(s.parent!)?.address;
-    return address === undefined ? s : { ...s, address };
+    const parent = parents.get(s.parent!);
+    const address = parent?.address;
+    // The Gateway's validation is per port: a ListenerSet's HTTPS listener on that port verifies as the Gateway's do.
+    const checked = parent?.frontend === undefined ? s : { ...s, listeners: s.listeners.map((l) => withFrontendValidation(l, parent.frontend!)) };
+    return address === undefined ? checked : { ...checked, address };
   });
   // One protocol per port across every Gateway and ListenerSet, the older first.
   const claimed = claimPorts([...read, ...sets], sink);
   const gateways = claimed.filter((g) => g.parent === undefined);
   const listenerSets = claimed.filter((g) => g.parent !== undefined);
   const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), listenerSets: new Map(listenerSets.map((g) => [g.owner.id.key, g])), namespaceLabels: labels };
-  const configMaps = indexObjects(field(input, 'configMaps'), 'ConfigMap', true, new DiagnosticSink());
   const tlsPolicies = new BackendTlsPolicies(field(input, 'backendTLSPolicies'), configMaps, sink);
   const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies };
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, lookup, sink);
@@ -82,7 +86,8 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const tcp = readL4Routes('TCPRoute', field(input, 'tcpRoutes'), context, lookup, listenerOf, sink);
   const udp = readL4Routes('UDPRoute', field(input, 'udpRoutes'), context, lookup, listenerOf, sink);
   const programmed = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS')).map((l) => ({ l, address: g.address })));
-  const listeners: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address)).sort((a, b) => compareStrings(a.name, b.name));
+  const served: Listener[] = programmed.map(({ l, address }) => tableListener(l, own, address));
+  const listeners: Listener[] = [...served, ...heldListeners(claimed, own, [...served, ...streamListeners.values()])].sort((a, b) => compareStrings(a.name, b.name));
   const terminating = claimed.flatMap((g) => g.listeners.filter((l) => l.programmed && l.protocol === 'TLS' && l.tlsMode === 'Terminate'));
   const tls: TLSCandidate[] = [...programmed.map(({ l }) => l), ...terminating].flatMap((l) => l.certificates);
   const order = new Map<RouteCandidate, GatewayMatchCandidate>([...http.order, ...grpc.order]);
@@ -159,4 +164,28 @@ function portField(services: ReadonlyMap<string, Identified>, key: 'appProtocol'
     const value = match[key];
     return typeof value === 'string' ? value : '';
   };
+}
+
+/**
+ * The HTTPS listeners refused for want of a usable CA (gateways.ts, `holdsPort`) of Gateways with
+ * an address of their own, as table listeners that offer no certificate and serve no host: they
+ * hold that address and port, which would otherwise reach the data plane's shared socket and its
+ * every certificate. A client that verifies the server fails the handshake; one that does not is
+ * answered 404; nothing of the Gateway is served there. A port another listener is on is left to it.
+ */
+function heldListeners(gateways: readonly OurGateway[], own: { readonly http: number | null; readonly https: number | null }, taken: readonly Listener[]): Listener[] {
+  const place = (l: Listener): string => `${l.address ?? ''} ${l.port ?? (l.protocol === 'HTTP' ? own.http : own.https)}`;
+  const places = new Set(taken.filter((l) => l.protocol !== 'UDP').map(place));
+  const held: Listener[] = [];
+  for (const g of gateways) {
+    if (g.address === undefined) continue;
+    for (const l of g.listeners) {
+      if (l.holdsPort !== true) continue;
+      const listener = tableListener({ ...l, certificates: [] }, own, g.address);
+      if (places.has(place(listener))) continue;
+      places.add(place(listener));
+      held.push(listener);
+    }
+  }
+  return held;
 }

@@ -5,7 +5,7 @@
  * be served says why in its own conditions; the Gateway's other listeners are served.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Condition, Listener } from '../../model/table.ts';
+import type { ClientCertificateAuth, Condition, Listener } from '../../model/table.ts';
 import { compareAge, withAge } from '../shared/age.ts';
 import type { RankedOwner, TLSCandidate } from '../shared/candidates.ts';
 import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
@@ -13,6 +13,7 @@ import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { readKeyPair } from '../shared/tls.ts';
 import { isFalse, isTrue } from './conditions.ts';
+import { readFrontendValidation, withFrontendValidation, type FrontendValidation } from './frontend-validation.ts';
 import { isGatewayHostname } from './hostnames.ts';
 import { labelSelector, type LabelSelector } from './label-selector.ts';
 import { GATEWAY_API_GROUP, KINDS_OF_PROTOCOL, tableListenerName, type GroupKind, type RouteKind } from './names.ts';
@@ -44,6 +45,13 @@ export interface GatewayListener {
   readonly conditions: readonly Condition[];
   /** HTTPS, and TLS in Terminate mode: the certificates it offers (usable ones only). */
   readonly certificates: readonly TLSCandidate[];
+  /** HTTPS: the client-certificate check of its port (the Gateway's `spec.tls.frontend`); absent: none. */
+  readonly clientAuth?: ClientCertificateAuth;
+  /**
+   * Refused because no CA of its port's validation is usable, and still to hold its address and
+   * port closed (front-end.ts `heldListeners`) rather than let another socket answer there.
+   */
+  readonly holdsPort?: boolean;
   readonly provenance: string;
 }
 
@@ -57,6 +65,10 @@ export interface OurGateway {
   readonly parent?: string;
   /** The address of its own (a ListenerSet: its Gateway's), from `--gateway-addresses`; absent: the data plane's. */
   readonly address?: string;
+  /** Some port of it lets clients without a valid certificate through (InsecureFrontendValidationMode). */
+  readonly insecureFrontendValidation?: boolean;
+  /** Gateways: the client-certificate validation of its ports, which its ListenerSets' HTTPS listeners get too. */
+  readonly frontend?: FrontendValidation;
   /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
   readonly refused: { readonly reason: string; readonly message: string } | null;
 }
@@ -66,7 +78,7 @@ const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
 const SECTION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The Gateways of our classes, oldest first, each with its listeners checked. */
-export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled = false): OurGateway[] {
+export function readGateways(list: unknown, classes: { readonly accepted: ReadonlySet<string>; readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled = false, configMaps: ReadonlyMap<string, Identified> = new Map()): OurGateway[] {
   const ours = (Array.isArray(list) ? (list as unknown[]) : []).filter((obj) => {
     const cls = field(field(obj, 'spec'), 'gatewayClassName');
     return typeof cls === 'string' && (classes.accepted.has(cls) || classes.refused.has(cls));
@@ -76,7 +88,7 @@ export function readGateways(list: unknown, classes: { readonly accepted: Readon
     .sort(compareAge);
   const gateways = items.map((item, rank) => {
     const owner: RankedOwner = { id: item.id, rank, created: item.created };
-    return guarded(sink, item.id, { owner, listeners: [], allowedListeners: NO_LISTENER_SETS, refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink, pooled));
+    return guarded(sink, item.id, { owner, listeners: [], allowedListeners: NO_LISTENER_SETS, refused: { reason: 'Invalid', message: 'The Gateway could not be read.' } }, () => readGateway(owner, item.obj, classes, secrets, grants, sink, pooled, configMaps));
   });
   return gateways;
 }
@@ -116,7 +128,7 @@ export function claimPorts(gateways: readonly OurGateway[], sink: DiagnosticSink
   });
 }
 
-function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled: boolean): OurGateway {
+function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refused: ReadonlySet<string> }, secrets: ReadonlyMap<string, Identified>, grants: ReferenceGrants, sink: DiagnosticSink, pooled: boolean, configMaps: ReadonlyMap<string, Identified>): OurGateway {
   const spec = field(obj, 'spec');
   const className = field(spec, 'gatewayClassName') as string;
   const allowed = allowedNamespaces(field(field(spec, 'allowedListeners'), 'namespaces') ?? { from: 'None' });
@@ -132,7 +144,9 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   const raw = field(spec, 'listeners');
   const entries = Array.isArray(raw) ? (raw as unknown[]) : [];
   const read = onceEach(entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink)), sink);
-  return { owner, listeners: markConflicts(read, sink), allowedListeners, refused: null };
+  const frontend = readFrontendValidation(owner, spec, configMaps, secrets, grants, sink);
+  const listeners = markConflicts(read, sink).map((l) => withFrontendValidation(l, frontend));
+  return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), frontend, refused: null };
 }
 
 /**

@@ -89,6 +89,8 @@ function readRoute(kind: 'HTTPRoute' | 'GRPCRoute', route: OurRoute, lookup: Bac
               // rule) takes its requests; the other could never be reached and is left out.
               conflictKey: `${listener.tableName} ${canonicalJson(match)}`,
               ruleProvenance: `${owner.id.provenance}/rule/${rule.index}`,
+              // Per listener, so per port: the Gateway's frontend validation of the listener's port.
+              ...(listener.clientAuth === undefined ? {} : { clientAuth: listener.clientAuth }),
             };
             result.candidates.push(candidate);
             if (rule.targets.section !== undefined || rule.targets.extensionRefs !== undefined) result.rules.set(candidate.route.provenance, rule.targets);

@@ -69,7 +69,9 @@ export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string,
   const finalAccepted = invalid.length === gateway.listeners.length && gateway.listeners.length > 0 ? isFalse('Accepted', 'ListenersNotValid', 'No listener of the Gateway is valid.') : accepted;
   const programmedCondition = programmed.length > 0 ? isTrue('Programmed', 'Programmed', 'The Gateway is served.') : isFalse('Programmed', 'Invalid', 'No listener of the Gateway can be served.');
   const addresses = gateway.address === undefined ? {} : { addresses: [{ type: 'IPAddress' as const, value: gateway.address }] };
-  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition], listeners, attachedListenerSets: attachedSets, ...addresses };
+  // Present only while some port lets unverified clients through; gone once every port is AllowValidOnly again.
+  const insecure = gateway.insecureFrontendValidation === true ? [isTrue('InsecureFrontendValidationMode', 'ConfigurationChanged', 'spec.tls.frontend lets clients without a valid certificate through (AllowInsecureFallback).')] : [];
+  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition, ...insecure], listeners, attachedListenerSets: attachedSets, ...addresses };
 }
 
 function listenerStatuses(gateway: OurGateway, attached: ReadonlyMap<string, number>): ListenerStatus[] {

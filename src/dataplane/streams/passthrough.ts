@@ -96,7 +96,8 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
         socket.unshift(seen);
         if (parsed.sni !== null && clientAuth !== null) {
           const parameters = clientAuth.sni.tlsParametersFor(parsed.sni);
-          if (clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket, parameters);
+          const check = clientAuth.sni.clientAuthFor(parsed.sni);
+          if (check !== null) return clientAuth.handshakes.take(socket, parameters, check.auth.rejectUnverified ?? false);
           if (parameters !== null && clientAuth.tuned !== undefined) return clientAuth.tuned.take(socket, parameters);
         }
         return terminate(socket);

@@ -5,7 +5,8 @@
  * client would make browsers prompt for a certificate on every host. So a connection whose
  * ClientHello names such a host (read by the passthrough gate, passthrough.ts) is handed to a
  * second TLS server that never listens: it asks for a certificate (without refusing a handshake
- * that sends none or a bad one: the request is answered instead, as nginx does), with a context
+ * that sends none or a bad one: the request is answered instead, as nginx does; or, for a check
+ * that says so, refusing it, as the Gateway API's AllowValidOnly asks), with a context
  * holding the host's certificate and its CA bundle and CRL, so that OpenSSL verifies the chain.
  * Its TLS socket then goes to the HTTPS server's HTTP layer as any terminated connection does
  * (HTTP/2 or HTTP/1.1 by ALPN), carrying what was verified ({@link verifiedClient}).
@@ -54,9 +55,10 @@ export function verifiedClient(socket: unknown): VerifiedClient | undefined {
 export interface ClientAuthHandshakes {
   /**
    * Terminates TLS on `socket` (its ClientHello unread) asking for a client certificate, with the
-   * host's TLS parameters when it has some (null: the listener's).
+   * host's TLS parameters when it has some (null: the listener's), refusing a handshake without a
+   * verified certificate when `strict` (the host check's `rejectUnverified`).
    */
-  take(socket: Socket, parameters?: HostTlsParameters | null): void;
+  take(socket: Socket, parameters?: HostTlsParameters | null, strict?: boolean): void;
 }
 
 /**
@@ -66,13 +68,16 @@ export interface ClientAuthHandshakes {
  */
 export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options: { readonly minVersion: TlsVersion; readonly timeoutMs: number }): ClientAuthHandshakes {
   // A plain function: Node calls the SNI callback on the TLS socket of the handshake.
-  function SNICallback(this: unknown, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
-    const chosen = sni.clientAuthContext(servername);
-    if (chosen === null) return cb(new Error(`no client-certificate check for ${servername}`));
-    // The check whose CA the context holds: what the connection is verified for, whatever swap comes next.
-    if (this !== null && typeof this === 'object') (this as Marked)[PENDING] = chosen.host;
-    cb(null, chosen.context);
-  }
+  const callbackFor = (strict: boolean) =>
+    function SNICallback(this: unknown, servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void {
+      const chosen = sni.clientAuthContext(servername);
+      if (chosen === null) return cb(new Error(`no client-certificate check for ${servername}`));
+      // A swap since the ClientHello changed whether the host refuses: the server was made for the other answer.
+      if ((chosen.host.auth.rejectUnverified ?? false) !== strict) return cb(new Error(`the client-certificate check of ${servername} changed`));
+      // The check whose CA the context holds: what the connection is verified for, whatever swap comes next.
+      if (this !== null && typeof this === 'object') (this as Marked)[PENDING] = chosen.host;
+      cb(null, chosen.context);
+    };
   // What every such server does with a handshake's socket.
   const listen = (server: TlsServer): void => {
     server.on('secureConnection', (socket: TLSSocket) => {
@@ -87,26 +92,27 @@ export function clientAuthHandshakes(https: TlsServer, sni: SniContexts, options
   };
   // One server per set of TLS parameters (host-tls-handshakes.ts says why); most use the listener's.
   const servers = new Map<string, TlsServer>();
-  const serverFor = (parameters: HostTlsParameters | null): TlsServer => {
-    const key = parameters === null ? '' : hostTlsParametersKey(parameters);
+  const serverFor = (parameters: HostTlsParameters | null, strict: boolean): TlsServer => {
+    // Node refuses unverified clients per server, not per context: a strict check has servers of its own.
+    const key = `${strict ? 'strict' : 'lenient'} ${parameters === null ? '' : hostTlsParametersKey(parameters)}`;
     let server = servers.get(key);
     if (server !== undefined) return server;
     if (servers.size >= 64) servers.clear();
     server = createServer({
       requestCert: true,
-      rejectUnauthorized: false,
+      rejectUnauthorized: strict,
       ALPNProtocols: ['h2', 'http/1.1'],
       ...handshakeOptions(parameters, options.minVersion),
       handshakeTimeout: options.timeoutMs > 0 ? options.timeoutMs : 30_000,
       // A resumed session would be served without the SNI callback choosing the host's CA.
       secureOptions: NO_RESUMPTION,
-      SNICallback,
+      SNICallback: callbackFor(strict),
     });
     listen(server);
     servers.set(key, server);
     return server;
   };
-  return { take: (socket, parameters = null) => void serverFor(parameters).emit('connection', socket) };
+  return { take: (socket, parameters = null, strict = false) => void serverFor(parameters, strict).emit('connection', socket) };
 }
 
 /** What `socket`'s handshake verified, in nginx's terms. */
