@@ -73,7 +73,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('auth-type', 'Low', 'supported', '`basic`: HTTP Basic authentication against `auth-secret` (the client\'s `Authorization` does not go upstream, as in ingress-nginx). `digest` is not supported: the Ingress is refused (`AccessAnnotationUnsupported`) rather than served without the check.'),
   row('auth-url', 'High', 'supported', 'External authentication: a subrequest per request; 2xx lets it through, 401/403 are answered, anything else is 500. The URL may name the request\'s `$host` (oauth2-proxy\'s instructions); one with another variable refuses the Ingress rather than leave it open.'),
   row('backend-protocol', 'Low', 'supported', '`HTTP`, `HTTPS`, `GRPC`, `GRPCS`, `H2C`; `AUTO_HTTP` is HTTP. `FCGI` is unsupported.'),
-  row('canary', 'Low', 'supported', 'The Ingress is a canary of the Ingress with the same host and path.'),
+  row('canary', 'Low', 'supported', 'The Ingress is a canary of the Ingress of its own namespace with the same host and path. ingress-nginx also merges a canary into another namespace\'s Ingress, which would let one tenant take another\'s requests: signalbox reports it (`CanaryInvalid`) and ignores the canary path.'),
   row('canary-by-cookie', 'Medium', 'supported', 'Cookie value `always` or `never`.'),
   row('canary-by-header', 'Medium', 'supported', 'Header value `always` or `never` (or `canary-by-header-value`).'),
   row('canary-by-header-pattern', 'Medium', 'supported', 'A regular expression on the header value (linear-time engine).'),

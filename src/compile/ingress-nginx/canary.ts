@@ -26,8 +26,9 @@ export interface RouteVariant {
 export const MAIN: RouteVariant = Object.freeze({ id: '', headers: [], backends: null, rank: 0, sticky: false });
 
 /**
- * The canary of each main path: the canary Ingress path with the same host and path (ingress-nginx
- * allows one per path; the oldest canary wins). A canary path no main path has is reported.
+ * The canary of each main path: the canary Ingress path with the same host and path, of the same
+ * namespace (ingress-nginx allows one per path; the oldest canary wins). A canary path no main
+ * path of its namespace has is reported.
  */
 export function canaryIndex(paths: readonly NginxPath[], canaries: readonly NginxPath[], sink: DiagnosticSink): Map<NginxPath, NginxPath> {
   const mains = new Map<string, NginxPath>();
@@ -40,6 +41,10 @@ export function canaryIndex(paths: readonly NginxPath[], canaries: readonly Ngin
     const main = mains.get(`${c.path.host.host} ${c.path.path}`);
     if (main === undefined) {
       sink.report(c.owner.id, 'CanaryInvalid', 'error', `no Ingress routes host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} for this canary to take requests from; the path is ignored`, c.path.provenance);
+    } else if (main.owner.id.namespace !== c.owner.id.namespace) {
+      // ingress-nginx merges a canary into any Ingress of the host and path; here a canary would
+      // then send another tenant's requests to its own Service, so it takes only its namespace's.
+      sink.report(c.owner.id, 'CanaryInvalid', 'error', `host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} are routed by ${main.owner.id.provenance}, of another namespace: a canary takes requests only from an Ingress of its own namespace; the path is ignored`, c.path.provenance);
     } else if (out.has(main)) {
       sink.report(c.owner.id, 'CanaryInvalid', 'error', `${out.get(main)!.owner.id.provenance} is already the canary of host "${c.path.host.host}" and path ${JSON.stringify(c.path.path)} (one canary per path, the oldest); the path is ignored`, c.path.provenance);
     } else {
