@@ -194,6 +194,14 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
   if (l.protocol !== 'TLS' && (l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
   if (l.protocol === 'TLS' && l.tls !== null && (l.tls.certificates === null || l.tls.certificates.length === 0)) report(at, p, 'a terminating TLS listener names its certificates');
   for (const name of l.tls?.certificates ?? []) if (!certificates.some((c) => c.name === name)) report(at, p, `certificate ${JSON.stringify(name)} is not in certificates`);
+  if (l.tlsParameters !== undefined) {
+    const problem = tlsParametersProblem(l.tlsParameters);
+    const prefer = l.tlsParameters.preferServerCiphers;
+    if (l.protocol !== 'HTTPS') report(`${at}.tlsParameters`, p, 'only an HTTPS listener has TLS parameters');
+    else if (problem !== null) report(`${at}.tlsParameters`, p, problem);
+    else if (prefer !== undefined && typeof prefer !== 'boolean') report(`${at}.tlsParameters`, p, 'preferServerCiphers is true, false or absent');
+    else if (Object.keys(l.tlsParameters).length === 0) report(`${at}.tlsParameters`, p, 'TLS parameters that set nothing are written as none');
+  }
 }
 
 function checkCluster(at: string, key: string, c: Cluster, report: Report): void {

@@ -203,6 +203,14 @@ export interface Listener {
    */
   readonly tls: { readonly certificates: readonly string[] | null } | null;
   /**
+   * HTTPS: the TLS versions, cipher list and cipher order of every handshake on the listener's
+   * socket that no virtual host's own {@link VirtualHost.tlsParameters} govern — one without SNI,
+   * or for a name no host has (ingress-nginx: the controller ConfigMap's `ssl-protocols` and
+   * `ssl-ciphers`, nginx's http-level defaults). Of a socket's HTTPS listeners, the first by name
+   * that sets them decides. Absent: Node's defaults (TLS 1.2 to 1.3, Node's cipher list).
+   */
+  readonly tlsParameters?: HostTlsParameters;
+  /**
    * Whether a request no virtual host or route takes goes to {@link RoutingTable.defaultRoute}.
    * Always false on TLS, TCP and UDP listeners, which the default route does not serve.
    */

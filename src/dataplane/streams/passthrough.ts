@@ -96,7 +96,7 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
         socket.unshift(seen);
         if (parsed.sni !== null && clientAuth !== null) {
           const parameters = clientAuth.sni.tlsParametersFor(parsed.sni);
-          if (clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket, parameters);
+          if (clientAuth.sni.clientAuthFor(parsed.sni) !== null) return clientAuth.handshakes.take(socket, parameters ?? clientAuth.sni.listenerTlsParameters);
           if (parameters !== null && clientAuth.tuned !== undefined) return clientAuth.tuned.take(socket, parameters);
         }
         return terminate(socket);

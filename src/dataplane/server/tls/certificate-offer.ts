@@ -1,4 +1,5 @@
 import type { RoutingTable } from '../../../model/table.ts';
+import type { HostTlsParameters } from '../../../model/tls-parameters.ts';
 import { isOnSocket, type SocketPlace } from '../../lifecycle/socket-listeners.ts';
 import { ClientAuthHosts } from './client-auth-hosts.ts';
 import { HostTlsHosts } from './host-tls-hosts.ts';
@@ -43,4 +44,12 @@ export function clientAuthOffer(table: RoutingTable, socket: SocketPlace): Clien
 /** The SNI names whose handshakes on a TLS socket have TLS parameters of their own: the hosts of its HTTPS listeners that set them. */
 export function hostTlsOffer(table: RoutingTable, socket: SocketPlace): HostTlsHosts {
   return new HostTlsHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
+}
+
+/**
+ * The TLS parameters of a TLS socket's own handshakes — without SNI, or for a name no host with
+ * parameters of its own has: those of its first HTTPS listener (by name) that sets any; null: Node's.
+ */
+export function listenerTlsOffer(table: RoutingTable, socket: SocketPlace): HostTlsParameters | null {
+  return table.listeners.find((l) => l.protocol === 'HTTPS' && l.tlsParameters !== undefined && isOnSocket(l, socket))?.tlsParameters ?? null;
 }
