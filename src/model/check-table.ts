@@ -166,6 +166,8 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     const before = table.certificates[i - 1];
     if (before !== undefined && compareStrings(before.name, certificate.name) >= 0) report(at, certificate.provenance, `certificate ${certificate.name} comes after ${before.name}: certificates are sorted by name, once each`);
     checkCertificate(at, certificate, sni, report);
+    // Offered only where a listener lists it: one no listener lists would be offered nowhere.
+    if (certificate.listenerBound === true && !table.listeners.some((l) => l.tls?.certificates?.includes(certificate.name) === true)) report(at, certificate.provenance, `certificate ${certificate.name} is bound to listeners, but no listener lists it`);
   });
   return out;
 }
@@ -299,6 +301,7 @@ function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, 
   if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.keyPem)) report(at, c.provenance, `certificate ${c.name} has no PEM private key`);
   if (c.hosts.length === 0) report(at, c.provenance, `certificate ${c.name} serves no host`);
+  if (c.listenerBound !== undefined && c.listenerBound !== true) report(at, c.provenance, `certificate ${c.name}: listenerBound is true or absent`);
   c.hosts.forEach((host, i) => {
     const problem = hostProblem(host, host.startsWith('*.') ? 'wildcard' : 'exact');
     if (problem !== null) report(`${at}.hosts[${i}]`, c.provenance, problem);

@@ -349,6 +349,8 @@ describe('checkTable', () => {
       t.certificates[0]!.provenance = ['Gateway/infra/edge/listener/0/tls/certificateRefs/0', 'ListenerSet/infra/extra/listener/0/tls/certificateRefs/0'];
       assert.deepEqual(checkTable(t as RoutingTable), []);
     });
+    test('a listener-bound certificate no listener lists (it would be offered nowhere)', () =>
+      expect((t) => { t.certificates[0]!.listenerBound = true; }, 'certificates[0]', `${P}/tls/0`, /bound to listeners, but no listener lists it/));
     test('certificates out of order', () =>
       expect((t) => { t.certificates.unshift({ name: 'shop/zz', hosts: ['zz.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1]', `${P}/tls/0`, /sorted by name/));
   });
