@@ -2,7 +2,8 @@
  * The API source watching one namespace, against a small fake API server on a real socket: the
  * ConfigMaps the ingress-nginx controller ConfigMap names in `proxy-set-headers` / `add-headers`
  * outside that namespace are read through streams of their own, added once the controller
- * ConfigMap names them and removed when it stops naming them, without a restart.
+ * ConfigMap names them and removed when it stops naming them, without a restart; one the RBAC
+ * does not grant is missing rather than holding every table back.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -59,6 +60,11 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   const namespace = inNamespace[1]!;
   const selector = url.searchParams.get('fieldSelector');
   if (selector !== null) askedAlone.add(`${namespace}/${selector.slice('metadata.name='.length)}`);
+  // A Role that grants some of ingress-nginx's namespace's ConfigMaps by resourceNames, not this one.
+  if (selector === 'metadata.name=forbidden-headers') {
+    res.writeHead(403, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'configmaps "forbidden-headers" is forbidden', code: 403 }));
+  }
   if (url.searchParams.get('watch') === 'true') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
@@ -135,6 +141,20 @@ describe('ConfigMaps a ConfigMap names outside the watched namespace', () => {
       const open = (name: string): boolean => [...watches].some((w) => w.selector === `metadata.name=${name}`);
       // The streams no longer wanted close; those still wanted are (re)opened. Fails by timing out.
       await waitFor(() => !open('upstream-headers') && !open('response-headers') && open('ingress-nginx-controller') && open('other-headers'));
+    } finally {
+      await source.close();
+    }
+  });
+
+  test('one the RBAC does not grant counts as missing: the rest is served, nothing is held back', { timeout: 10_000 }, async () => {
+    modify(configMap('ingress-nginx', 'ingress-nginx-controller', { 'proxy-set-headers': 'ingress-nginx/forbidden-headers', 'add-headers': 'ingress-nginx/response-headers' }));
+    const errors: string[] = [];
+    const source = new KubeSource(api, 'default', createLogger({ level: 'silent' }), { error: (kind) => errors.push(kind), listed: () => {} }, undefined, [MAIN], withHeaderConfigMaps(MAIN));
+    try {
+      await source.load();
+      assert.ok(source.synced);
+      assert.deepEqual(cached(source), ['ingress-nginx/ingress-nginx-controller', 'ingress-nginx/response-headers']);
+      assert.ok(errors.includes('ConfigMap'), 'the refusal is counted');
     } finally {
       await source.close();
     }
