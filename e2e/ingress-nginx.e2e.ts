@@ -5,7 +5,7 @@
  * upstreams on loopback as ingress-nginx serves them (capture-group rewrites, the 308 to HTTPS on
  * hosts with TLS, snippets refused at the default risk level), diagnostics as Events on the
  * Ingresses, the controller ConfigMap watched while running (also by a controller that watches one
- * namespace only), another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret`
+ * namespace only, with the header ConfigMap its proxy-set-headers names there), another controller's Ingresses left alone, and the Secret of `proxy-ssl-secret`
  * cached.
  */
 import assert from 'node:assert/strict';
@@ -236,7 +236,7 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
     assert.equal(again.location, 'https://secure.test/x');
   });
 
-  test('a controller watching one namespace still reads the ConfigMap from ingress-nginx\'s namespace', async () => {
+  test('a controller watching one namespace still reads the ConfigMap from ingress-nginx\'s namespace, and the header ConfigMap it names there', async () => {
     const scoped = await startController(cluster.kubeconfigPath, [
       '--ingress-class', 'nginx', '--controller-name', 'k8s.io/ingress-nginx', '--watch-namespace', 'default', '--no-leader-elect',
     ]);
@@ -246,6 +246,21 @@ describe('signalbox controller taking over ingress-nginx Ingresses in a real API
       await apply(cluster, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false' } }]);
       const plain = await answered(scoped, 'secure.test', '/scoped', (a) => a.status === 200, 'served over plain HTTP');
       assert.equal(plain.body, 'site GET /scoped');
+      // proxy-set-headers names a ConfigMap in ingress-nginx's namespace too, known only once the
+      // controller ConfigMap is read: it is watched from then on, and its fields reach the upstream.
+      await apply(cluster, [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'upstream-headers', namespace: 'ingress-nginx' }, data: { 'X-Team': 'shop' } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false', 'proxy-set-headers': 'ingress-nginx/upstream-headers' } },
+      ]);
+      const team = async (path: string): Promise<string | undefined> => {
+        await fetchVia(scoped, 'secure.test', path);
+        return site.seen.findLast((r) => r.url === path)?.headers['x-team'] as string | undefined;
+      };
+      await waitFor(async () => (await team('/headers')) === 'shop', { timeoutMs: 20_000, what: 'X-Team from the header ConfigMap at the upstream' });
+      // A change to that ConfigMap, watched on its own stream, is followed as well.
+      await apply(cluster, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'upstream-headers', namespace: 'ingress-nginx' }, data: { 'X-Team': 'payments' } }]);
+      await waitFor(async () => (await team('/headers-changed')) === 'payments', { timeoutMs: 20_000, what: 'the changed X-Team at the upstream' });
+      await deleteResource(cluster, 'configmap', 'upstream-headers', 'ingress-nginx');
       await deleteResource(cluster, 'configmap', 'ingress-nginx-controller', 'ingress-nginx');
       await answered(scoped, 'secure.test', '/', (a) => a.status === 308, 'the redirect again');
     } finally {

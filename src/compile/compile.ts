@@ -18,7 +18,7 @@
  */
 import type { CompileOptions, Snapshot } from '../model/snapshot.ts';
 import type { Certificate, CompileResult, Diagnostic, Listener, ObjectStatus, ParentReference, Route, RoutingTable } from '../model/table.ts';
-import type { FrontEndOutput, RouteCandidate } from './shared/candidates.ts';
+import type { FrontEndOutput, RouteCandidate, TLSCandidate } from './shared/candidates.ts';
 import { gatewayFrontEnd } from './gateway/front-end.ts';
 import type { RuleTargets } from './gateway/http-routes.ts';
 import { ingressFrontEnd } from './ingress/front-end.ts';
@@ -115,7 +115,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
-    certificates,
+    certificates: boundToListeners(certificates, ingress.tls),
     scripts: routeScripts.scripts,
     streamRoutes,
   };
@@ -170,6 +170,16 @@ function ownerOf(provenance: string): string {
 function withCertificates(listeners: readonly Listener[], certificates: readonly Certificate[]): Listener[] {
   const names = new Set(certificates.map((c) => c.name));
   return listeners.map((l) => (l.tls?.certificates == null ? l : { ...l, tls: { certificates: l.tls.certificates.filter((c) => names.has(c)) } }));
+}
+
+/**
+ * The certificates, those no Ingress TLS entry names marked listener-bound: a Gateway listener's
+ * certificate is offered only on its listener's socket, where the Ingress front end's HTTPS
+ * listener (which offers every certificate) would otherwise offer it on the data plane's own port.
+ */
+function boundToListeners(certificates: readonly Certificate[], ingressTls: readonly TLSCandidate[]): Certificate[] {
+  const named = new Set(ingressTls.map((t) => `${t.namespace ?? t.owner.id.namespace}/${t.secretName}`));
+  return certificates.map((c) => (named.has(c.name) ? c : { ...c, listenerBound: true as const }));
 }
 
 /**

@@ -95,10 +95,12 @@ export class KubeSource implements ObjectSource {
     // Watching one namespace, a ConfigMap a flag names in another (ingress-nginx's controller
     // ConfigMap lives in ingress-nginx's namespace, not the apps') would never be listed: each gets
     // a stream of its own, that one object only (which a Role with resourceNames can grant).
-    const configMapType = types.find((t) => t.kind === 'ConfigMap');
-    if (configMapType !== undefined && namespace !== null) {
+    this.#configMapType = types.find((t) => t.kind === 'ConfigMap') ?? null;
+    if (this.#configMapType !== null && namespace !== null) {
       for (const [ns, name] of elsewhere(pinnedConfigMaps, namespace)) {
-        this.#reflectors.push(new Reflector(api, { ...configMapType, fieldSelector: `metadata.name=${name}` }, ns, events, log));
+        const reflector = new Reflector(api, { ...this.#configMapType, fieldSelector: `metadata.name=${name}` }, ns, events, log);
+        this.#reflectors.push(reflector);
+        this.#single.set(`${ns}/${name}`, reflector);
       }
     }
     // Secrets and ConfigMaps are cached only when a finder names them (an Ingress's tls, a
@@ -106,6 +108,7 @@ export class KubeSource implements ObjectSource {
     // overrides): a cluster's other Secrets and ConfigMaps never sit in this process's memory.
     this.#secrets = this.#reflectorsOf('Secret');
     this.#configMaps = this.#reflectorsOf('ConfigMap');
+    this.#pinnedSingle = new Set(this.#single.keys());
     for (const r of this.#secrets) r.setKeep((o) => this.#wanted.secrets.has(keyOf(o)));
     for (const r of this.#configMaps) r.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
   }
@@ -113,7 +116,14 @@ export class KubeSource implements ObjectSource {
   readonly #pinnedConfigMaps: readonly string[];
   readonly #finders: readonly RefFinder[];
   readonly #secrets: readonly Reflector[];
-  readonly #configMaps: readonly Reflector[];
+  #configMaps: Reflector[];
+  readonly #configMapType: ResourceType | null;
+  /** The single-object ConfigMap streams outside the watched namespace, by `namespace/name`. */
+  readonly #single = new Map<string, Reflector>();
+  /** Those of {@link #single} a flag names: never removed. */
+  readonly #pinnedSingle: ReadonlySet<string>;
+  /** Secrets and ConfigMaps are being listed (after the first pass of `load`): a new stream starts at once. */
+  #refsStarted = false;
   /** `namespace/name` of the Secrets and ConfigMaps referenced now. */
   #wanted = { secrets: new Set<string>(), configMaps: new Set<string>() };
 
@@ -139,6 +149,37 @@ export class KubeSource implements ObjectSource {
     };
     update(this.#secrets, grew(previous.secrets, secrets), () => this.#wanted.secrets);
     update(this.#configMaps, grew(previous.configMaps, configMaps), () => this.#wanted.configMaps);
+    this.#followElsewhere(configMaps);
+  }
+
+  /**
+   * Gives each wanted ConfigMap outside the watched namespace a single-object stream, and stops
+   * those no longer wanted. What names them (the controller ConfigMap's `proxy-set-headers` and
+   * `add-headers`) is only known once it is read, and may change while running. Such a stream is
+   * optional, and a 403 counts as none: a Role that does not grant the object leaves it missing
+   * (which the compiler reports) instead of holding every later table back.
+   */
+  #followElsewhere(wanted: ReadonlySet<string>): void {
+    if (this.#configMapType === null || this.#namespace === null) return;
+    for (const [key, reflector] of this.#single) {
+      if (wanted.has(key) || this.#pinnedSingle.has(key)) continue;
+      this.#single.delete(key);
+      this.#reflectors = this.#reflectors.filter((r) => r !== reflector);
+      this.#configMaps = this.#configMaps.filter((r) => r !== reflector);
+      void reflector.stop();
+      this.#log.info({ configMap: key }, 'no longer watching a ConfigMap outside the watched namespace');
+    }
+    for (const [ns, name] of elsewhere([...wanted], this.#namespace)) {
+      const key = `${ns}/${name}`;
+      if (this.#single.has(key)) continue;
+      const reflector = new Reflector(this.#api, { ...this.#configMapType, fieldSelector: `metadata.name=${name}` }, ns, this.#events, this.#log, true, true);
+      reflector.setKeep((o) => this.#wanted.configMaps.has(keyOf(o)));
+      this.#single.set(key, reflector);
+      this.#reflectors = [...this.#reflectors, reflector];
+      this.#configMaps = [...this.#configMaps, reflector];
+      if (this.#refsStarted && !this.#abort.signal.aborted) reflector.start();
+      this.#log.info({ configMap: key }, 'watching a ConfigMap outside the watched namespace: a ConfigMap names it');
+    }
   }
 
   /** How many objects of each kind are cached now (Secrets and ConfigMaps: only referenced ones). */
@@ -211,6 +252,7 @@ export class KubeSource implements ObjectSource {
       check();
     });
     this.#updateWanted();
+    this.#refsStarted = true;
     for (const r of [...this.#secrets, ...this.#configMaps]) r.start();
     await this.#synced;
     if (this.#gatewayApi !== null && this.#gatewayKinds.size < GATEWAY_API_WATCHED.length && !this.#abort.signal.aborted) {

@@ -166,6 +166,8 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     const before = table.certificates[i - 1];
     if (before !== undefined && compareStrings(before.name, certificate.name) >= 0) report(at, certificate.provenance, `certificate ${certificate.name} comes after ${before.name}: certificates are sorted by name, once each`);
     checkCertificate(at, certificate, sni, report);
+    // Offered only where a listener lists it: one no listener lists would be offered nowhere.
+    if (certificate.listenerBound === true && !table.listeners.some((l) => l.tls?.certificates?.includes(certificate.name) === true)) report(at, certificate.provenance, `certificate ${certificate.name} is bound to listeners, but no listener lists it`);
   });
   return out;
 }
@@ -194,6 +196,14 @@ function checkListener(at: string, l: Listener, before: Listener | undefined, ce
   if (l.protocol !== 'TLS' && (l.protocol === 'HTTPS') !== (l.tls !== null)) report(at, p, 'an HTTPS listener has TLS settings and an HTTP one has none');
   if (l.protocol === 'TLS' && l.tls !== null && (l.tls.certificates === null || l.tls.certificates.length === 0)) report(at, p, 'a terminating TLS listener names its certificates');
   for (const name of l.tls?.certificates ?? []) if (!certificates.some((c) => c.name === name)) report(at, p, `certificate ${JSON.stringify(name)} is not in certificates`);
+  if (l.tlsParameters !== undefined) {
+    const problem = tlsParametersProblem(l.tlsParameters);
+    const prefer = l.tlsParameters.preferServerCiphers;
+    if (l.protocol !== 'HTTPS') report(`${at}.tlsParameters`, p, 'only an HTTPS listener has TLS parameters');
+    else if (problem !== null) report(`${at}.tlsParameters`, p, problem);
+    else if (prefer !== undefined && typeof prefer !== 'boolean') report(`${at}.tlsParameters`, p, 'preferServerCiphers is true, false or absent');
+    else if (Object.keys(l.tlsParameters).length === 0) report(`${at}.tlsParameters`, p, 'TLS parameters that set nothing are written as none');
+  }
 }
 
 function checkCluster(at: string, key: string, c: Cluster, report: Report): void {
@@ -291,6 +301,7 @@ function checkCertificate(at: string, c: Certificate, sni: Map<string, string>, 
   if (!c.certPem.includes('-----BEGIN CERTIFICATE-----')) report(at, c.provenance, `certificate ${c.name} has no PEM certificate`);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.keyPem)) report(at, c.provenance, `certificate ${c.name} has no PEM private key`);
   if (c.hosts.length === 0) report(at, c.provenance, `certificate ${c.name} serves no host`);
+  if (c.listenerBound !== undefined && c.listenerBound !== true) report(at, c.provenance, `certificate ${c.name}: listenerBound is true or absent`);
   c.hosts.forEach((host, i) => {
     const problem = hostProblem(host, host.startsWith('*.') ? 'wildcard' : 'exact');
     if (problem !== null) report(`${at}.hosts[${i}]`, c.provenance, problem);

@@ -194,7 +194,7 @@ export interface Listener {
   readonly hostname: string | null;
   /**
    * HTTPS: the certificates (keys into {@link RoutingTable.certificates} by name) offered by SNI;
-   * null for every certificate of the table. A port offers those of all its HTTPS listeners; an SNI
+   * null for every certificate of the table that is not {@link Certificate.listenerBound}. A port offers those of all its HTTPS listeners; an SNI
    * name none of them serves gets the first certificate listed by the port's first HTTPS listener
    * without a hostname, else the data plane's default one. TLS: the certificates a listener in
    * Terminate mode makes its handshakes with (never null or empty; the one whose names cover the
@@ -202,6 +202,14 @@ export interface Listener {
    * which holds no certificate (the backend terminates TLS). Null on HTTP, TCP and UDP.
    */
   readonly tls: { readonly certificates: readonly string[] | null } | null;
+  /**
+   * HTTPS: the TLS versions, cipher list and cipher order of every handshake on the listener's
+   * socket that no virtual host's own {@link VirtualHost.tlsParameters} govern — one without SNI,
+   * or for a name no host has (ingress-nginx: the controller ConfigMap's `ssl-protocols` and
+   * `ssl-ciphers`, nginx's http-level defaults). Of a socket's HTTPS listeners, the first by name
+   * that sets them decides. Absent: Node's defaults (TLS 1.2 to 1.3, Node's cipher list).
+   */
+  readonly tlsParameters?: HostTlsParameters;
   /**
    * Whether a request no virtual host or route takes goes to {@link RoutingTable.defaultRoute}.
    * Always false on TLS, TCP and UDP listeners, which the default route does not serve.
@@ -464,6 +472,14 @@ export interface Certificate {
   readonly hosts: readonly string[];
   readonly certPem: string;
   readonly keyPem: string;
+  /**
+   * True when only listeners' own certificate lists name it (a Gateway listener's
+   * `certificateRefs`), no Ingress TLS entry: it is offered only on the sockets of the listeners
+   * that list it, never by one that offers every certificate ({@link Listener.tls} null) — so a
+   * Gateway listener's certificate does not answer handshakes on ports it is not served on.
+   * Absent: offered by those too.
+   */
+  readonly listenerBound?: true;
   readonly provenance: readonly Provenance[];
 }
 

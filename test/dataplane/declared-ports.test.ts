@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { declaredPorts, onBindAddress } from '../../src/dataplane/server/declared-ports.ts';
 import { certificateOffer } from '../../src/dataplane/server/tls/certificate-offer.ts';
-import type { Listener, RoutingTable } from '../../src/model/table.ts';
+import type { Certificate, Listener, RoutingTable } from '../../src/model/table.ts';
 
 function listener(name: string, protocol: Listener['protocol'], port: number | null, hostname: string | null = null, certificates: string[] | null = null): Listener {
   return { name, protocol, port, hostname, tls: protocol === 'HTTPS' ? { certificates } : null, defaultRoute: false, provenance: `Gateway/infra/edge/listener/${name}` };
@@ -89,6 +89,20 @@ describe('certificateOffer', () => {
     const t = table(listener('https', 'HTTPS', null, null, ['ns/b']), listener('gw', 'HTTPS', 8443, 'a.example', ['ns/a']));
     assert.deepEqual(certificateOffer(t, { port: 8443, own: true }), { certificates: ['ns/b', 'ns/a'], fallback: 'ns/b' });
     assert.deepEqual(certificateOffer(table(listener('http', 'HTTP', null)), { port: 8443, own: true }), { certificates: null, fallback: null });
+  });
+
+  test('a listener-bound certificate is offered only where a listener lists it, not by one that offers every certificate', () => {
+    const cert = (name: string, listenerBound: boolean): Certificate => ({ name, hosts: [`${name.slice(3)}.example`], certPem: '', keyPem: '', provenance: [], ...(listenerBound ? { listenerBound: true as const } : {}) });
+    const t = { ...table(listener('https', 'HTTPS', null, null, null), listener('gw', 'HTTPS', 443, 'a.example', ['ns/a']), { ...listener('db', 'TLS', 5432), tls: { certificates: ['ns/db'] } }), certificates: [cert('ns/a', true), cert('ns/db', true), cert('ns/shop', false)] };
+    // The own port: the Ingress's certificate, not the Gateway listeners' of other ports.
+    assert.deepEqual(certificateOffer(t, { port: 8443, own: true }), { certificates: ['ns/shop'], fallback: null });
+    // Port 443, where the listener that lists ns/a is.
+    assert.deepEqual(certificateOffer(t, { port: 443, own: false }), { certificates: ['ns/a'], fallback: null });
+    // A listener with null beside one that lists a bound certificate: both.
+    const both = { ...t, listeners: [...t.listeners, listener('gw-own', 'HTTPS', null, 'a.example', ['ns/a'])] };
+    assert.deepEqual(certificateOffer(both, { port: 8443, own: true }), { certificates: ['ns/a', 'ns/shop'], fallback: null });
+    // The own port with no HTTPS listener at all offers as null does.
+    assert.deepEqual(certificateOffer({ ...t, listeners: [listener('http', 'HTTP', null)] }, { port: 8443, own: true }), { certificates: ['ns/shop'], fallback: null });
   });
 
   test('a TLS-only port offers nothing: it terminates nothing', () => {

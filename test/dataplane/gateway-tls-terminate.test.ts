@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { makeTestPki } from '../helpers/test-ca.ts';
 import { deadPort } from '../helpers/upstreams.ts';
@@ -53,12 +53,26 @@ async function ask(port: number, servername: string, ca: string, line: string): 
   }
 }
 
+/** The subject CN of the certificate `port` presents for `servername` (unverified), or the handshake's error. */
+async function presented(port: number, servername: string): Promise<string> {
+  const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+  try {
+    await once(socket, 'secureConnect');
+    return `CN=${String(socket.getPeerCertificate().subject?.CN ?? '')}`;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  } finally {
+    socket.destroy();
+  }
+}
+
 describe('Gateway TLS listeners in Terminate mode', () => {
   let dir: string;
   let proxy: TestProxy;
   let port: number;
   const listenerPki = makeTestPki('db.example.com');
   const backendPki = makeTestPki('vault.example.com');
+  const shopPki = makeTestPki('shop.example.com');
   let plain: Awaited<ReturnType<typeof lineEcho>>;
   let passthrough: Awaited<ReturnType<typeof lineEcho>>;
 
@@ -78,6 +92,11 @@ describe('Gateway TLS listeners in Terminate mode', () => {
       tlsSecret('db-tls', listenerPki.certPem, listenerPki.keyPem, 'app'),
       ...serviceWithEndpoints('plain', [{ port: plain.port }], 'app'),
       ...serviceWithEndpoints('vault', [{ port: passthrough.port }], 'app'),
+      // An Ingress with TLS, served on the data plane's own HTTPS port.
+      ingressClass(),
+      ...serviceWithEndpoints('shop', [{ port: plain.port }]),
+      tlsSecret('shop-tls', shopPki.certPem, shopPki.keyPem),
+      ingress('shop', 'shop.example.com', [{ path: '/', service: 'shop' }], { tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }] }),
     ]);
     proxy = await startProxy(dir);
   });
@@ -104,5 +123,12 @@ describe('Gateway TLS listeners in Terminate mode', () => {
     const result = await ask(port, 'other.example.com', listenerPki.caPem, 'PING');
     assert.ok('error' in result, `expected the handshake to fail, got ${JSON.stringify(result)}`);
     assert.equal(plain.log.length, before);
+  });
+
+  it('offers the listener\'s certificate only on its port: not on the own HTTPS port, which keeps the Ingress\'s', async () => {
+    const own = Number(new URL(proxy.https).port);
+    assert.equal(await presented(port, 'db.example.com'), 'CN=db.example.com');
+    assert.equal(await presented(own, 'shop.example.com'), 'CN=shop.example.com', 'the Ingress\'s certificate, on the own port');
+    assert.notEqual(await presented(own, 'db.example.com'), 'CN=db.example.com', 'the Gateway listener\'s certificate does not answer on the own port');
   });
 });

@@ -3,7 +3,9 @@
  * one host limits that host's TLS 1.2 handshakes to its list (a client offering only another
  * cipher fails, one offering it gets it), `ssl-prefer-server-ciphers` makes the host's order win,
  * and other hosts, and handshakes without SNI, keep the listener's list; the ConfigMap's
- * `ssl-protocols` holds for the hosts the Ingresses name. The client's own socket (`getCipher()`,
+ * `ssl-protocols` and `ssl-ciphers` hold for every handshake of the port (nginx's http-level
+ * defaults): the hosts the Ingresses name, names no Ingress has and handshakes without SNI, and
+ * follow the ConfigMap as it changes. The client's own socket (`getCipher()`,
  * `getProtocol()`) and the upstream's log say what was negotiated and what reached it.
  */
 import assert from 'node:assert/strict';
@@ -117,34 +119,38 @@ describe('TLS termination with a cipher list per host (ssl-ciphers)', () => {
   });
 });
 
-describe('TLS termination with the ConfigMap\'s ssl-protocols', () => {
+describe('TLS termination with the ConfigMap\'s ssl-protocols and ssl-ciphers', () => {
   const pki = makeClientPki(['modern.example']);
   let dir: string;
   let proxy: TestProxy;
   let httpsPort: number;
   let app: TestUpstream;
 
-  /** The protocol a client allowing `maxVersion` at most negotiates, or the handshake's error code. */
-  const negotiate = (sni: string | null, maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> =>
+  /** The protocol a client allowing `maxVersion` at most negotiates (and the cipher), or the handshake's error code. */
+  const negotiate = (sni: string | null, maxVersion: 'TLSv1.2' | 'TLSv1.3', ciphers?: string): Promise<string> =>
     new Promise((resolve) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, ...(sni === null ? {} : { servername: sni }), rejectUnauthorized: false, maxVersion });
+      const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, ...(sni === null ? {} : { servername: sni }), rejectUnauthorized: false, maxVersion, ...(ciphers === undefined ? {} : { ciphers }) });
       socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       socket.once('secureConnect', () => {
-        resolve(socket.getProtocol() ?? 'none');
+        resolve(ciphers === undefined ? (socket.getProtocol() ?? 'none') : `${socket.getProtocol()} ${socket.getCipher().name}`);
         socket.end();
       });
     });
+  const refused = /PROTOCOL_VERSION|HANDSHAKE_FAILURE|ECONNRESET|NO_SHARED_CIPHER/;
+
+  /** The manifests with the controller ConfigMap's `data`. */
+  const manifests = (data: Record<string, string>): object[] => [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+    ...serviceWithEndpoints('app', [{ port: app.port }]),
+    tlsSecret('server-tls', pki.server.certPem, pki.server.keyPem),
+    ingress('modern', 'modern.example', {}),
+  ];
 
   before(async () => {
     app = await startUpstream('app');
     dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-protocols': 'TLSv1.3' } },
-      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
-      ...serviceWithEndpoints('app', [{ port: app.port }]),
-      tlsSecret('server-tls', pki.server.certPem, pki.server.keyPem),
-      ingress('modern', 'modern.example', {}),
-    ]);
+    await writeManifests(dir, 'a.yaml', manifests({ 'ssl-protocols': 'TLSv1.3' }));
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     httpsPort = Number(new URL(proxy.https).port);
   });
@@ -155,9 +161,31 @@ describe('TLS termination with the ConfigMap\'s ssl-protocols', () => {
     await removeDir(dir);
   });
 
-  it('a host the Ingresses name speaks TLS 1.3 only; a handshake without SNI keeps TLS 1.2', async () => {
+  it('a host the Ingresses name speaks TLS 1.3 only', async () => {
     assert.equal(await negotiate('modern.example', 'TLSv1.3'), 'TLSv1.3');
-    assert.match(await negotiate('modern.example', 'TLSv1.2'), /PROTOCOL_VERSION|HANDSHAKE_FAILURE|ECONNRESET/);
-    assert.equal(await negotiate(null, 'TLSv1.2'), 'TLSv1.2');
+    assert.match(await negotiate('modern.example', 'TLSv1.2'), refused);
+  });
+
+  it('so does every other handshake of the port: without SNI, and for a name no Ingress has (nginx\'s http-level default)', async () => {
+    assert.match(await negotiate(null, 'TLSv1.2'), refused);
+    assert.match(await negotiate('unknown.example', 'TLSv1.2'), refused);
+    assert.equal(await negotiate(null, 'TLSv1.3'), 'TLSv1.3');
+    assert.equal(await negotiate('unknown.example', 'TLSv1.3'), 'TLSv1.3');
+  });
+
+  it('follows the ConfigMap when it changes: ssl-ciphers then limits TLS 1.2 for every handshake, ssl-protocols gone', async () => {
+    const applied = proxy.nextTable();
+    await writeManifests(dir, 'a.yaml', manifests({ 'ssl-ciphers': AES128 }));
+    await applied;
+    for (const sni of [null, 'unknown.example', 'modern.example']) {
+      assert.equal(await negotiate(sni, 'TLSv1.2', `${AES256}:${AES128}`), `TLSv1.2 ${AES128}`, `SNI ${sni}: the ConfigMap's cipher`);
+      assert.match(await negotiate(sni, 'TLSv1.2', AES256), refused, `SNI ${sni}: another cipher is refused`);
+    }
+    // Back to nothing set: Node's defaults again, TLS 1.2 and any of its ciphers.
+    const cleared = proxy.nextTable();
+    await writeManifests(dir, 'a.yaml', manifests({}));
+    await cleared;
+    assert.equal(await negotiate(null, 'TLSv1.2', AES256), `TLSv1.2 ${AES256}`);
+    assert.equal(await negotiate('unknown.example', 'TLSv1.2'), 'TLSv1.2');
   });
 });

@@ -249,6 +249,16 @@ describe('checkTable', () => {
       expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, ciphers: 'HIGH; rm' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /ciphers "HIGH; rm" is not an OpenSSL cipher list/);
       expect((t) => { web(t).policy = { ...web(t).policy, protocol: 'https', tls: { ...DEFAULT_TLS_FIELDS, maxVersion: 'TLSv1.3' } }; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /a TLS version equal to the default is written as none/);
     });
+    test('listener TLS parameters: on an HTTPS listener only, valid, and setting something', () => {
+      const https = (t: Draft<RoutingTable>) => t.listeners.find((l) => l.name === 'https')!;
+      const http = (t: Draft<RoutingTable>) => t.listeners.find((l) => l.name === 'http')!;
+      const table = sound();
+      https(table).tlsParameters = { minVersion: 'TLSv1.3', ciphers: 'HIGH' };
+      assert.deepEqual(checkTable(table as RoutingTable), []);
+      expect((t) => { https(t).tlsParameters = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }; }, 'listeners[1].tlsParameters', 'Listener/https', /minVersion TLSv1\.3 is newer than maxVersion TLSv1\.2/);
+      expect((t) => { https(t).tlsParameters = {}; }, 'listeners[1].tlsParameters', 'Listener/https', /set nothing/);
+      expect((t) => { http(t).tlsParameters = { ciphers: 'HIGH' }; }, 'listeners[0].tlsParameters', 'Listener/http', /only an HTTPS listener/);
+    });
     test('a resolved cluster not named by its port number', () =>
       expect((t) => { web(t).servicePort = 8080; }, 'clusters["shop/web:80"]', `${P}/defaultBackend`, /must be named shop\/web:8080/));
     test('a cluster with overrides not named by their digest', () =>
@@ -339,6 +349,8 @@ describe('checkTable', () => {
       t.certificates[0]!.provenance = ['Gateway/infra/edge/listener/0/tls/certificateRefs/0', 'ListenerSet/infra/extra/listener/0/tls/certificateRefs/0'];
       assert.deepEqual(checkTable(t as RoutingTable), []);
     });
+    test('a listener-bound certificate no listener lists (it would be offered nowhere)', () =>
+      expect((t) => { t.certificates[0]!.listenerBound = true; }, 'certificates[0]', `${P}/tls/0`, /bound to listeners, but no listener lists it/));
     test('certificates out of order', () =>
       expect((t) => { t.certificates.unshift({ name: 'shop/zz', hosts: ['zz.example.com'], certPem: CERT, keyPem: KEY, provenance: [`${P}/tls/1`] }); }, 'certificates[1]', `${P}/tls/0`, /sorted by name/));
   });

@@ -165,7 +165,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = Object.freeze([
   row('session-cookie-path', 'Medium', 'supported', 'The cookie\'s Path.'),
   row('session-cookie-samesite', 'Low', 'supported', '`None`, `Lax` or `Strict`, in any case (the cookie says them so). Without it the cookie is `SameSite=Lax`, where ingress-nginx writes no SameSite (browsers take most cookies without one as Lax).'),
   row('session-cookie-secure', 'Low', 'differs', 'The cookie is `Secure` on HTTPS.'),
-  row('ssl-ciphers', 'Low', 'supported', 'The OpenSSL cipher list of TLS 1.2 handshakes for the host (every Ingress of it: the oldest that sets it gives it); a list OpenSSL matches no cipher with is reported and ignored. A handshake without SNI keeps the listener\'s list.'),
+  row('ssl-ciphers', 'Low', 'supported', 'The OpenSSL cipher list of TLS 1.2 handshakes for the host (every Ingress of it: the oldest that sets it gives it); a list OpenSSL matches no cipher with is reported and ignored. A handshake without SNI, or for a name no Ingress has, keeps the listener\'s list (the ConfigMap\'s `ssl-ciphers`, else Node.js\'s).'),
   row('ssl-passthrough', 'Low', 'supported', 'TLS passthrough by SNI, without `--enable-ssl-passthrough`.'),
   row('ssl-prefer-server-ciphers', 'Low', 'supported', '`true`: the host\'s cipher order chooses, else the client\'s (every Ingress of the host: the oldest that sets it gives it). Without it, the client\'s order (Node.js\'s default), where ingress-nginx\'s configuration prefers the server\'s.'),
   row('ssl-redirect', 'Low', 'supported', 'Plain HTTP is redirected (308, `http-redirect-code`) to HTTPS when the host has TLS.'),

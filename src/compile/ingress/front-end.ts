@@ -99,7 +99,10 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   paths.push(...aliasPaths(paths, sink));
   const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink, globalBackend);
-  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+  // ingress-nginx's ssl-protocols and ssl-ciphers are http-level: every handshake of the HTTPS
+  // port has them, with or without SNI, for names no Ingress has too (hosts have them as defaults).
+  const listeners = settings.hostTls === null ? INGRESS_LISTENER_LIST : INGRESS_LISTENER_LIST.map((l) => (l.protocol === 'HTTPS' ? { ...l, tlsParameters: settings.hostTls! } : l));
+  return { listeners, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
 }
 
 /**

@@ -17,11 +17,12 @@ import type { ListenerInfo, ProxyState } from '../lifecycle/proxy-state.ts';
 import { isHandedBack } from './socket-handback.ts';
 import { sniffPriorKnowledge } from './h2c-preface.ts';
 import { acceptProxyProtocol } from '../proxy-protocol/accept.ts';
-import type { PemPair, SniContexts } from './tls/sni-contexts.ts';
+import type { SniContexts } from './tls/sni-contexts.ts';
 import { createUpgradeHandler } from '../lifecycle/upgrade.ts';
 import { routePassthrough } from '../streams/passthrough.ts';
 import { clientAuthHandshakes } from './tls/client-auth-handshakes.ts';
-import { hostTlsHandshakes } from './tls/host-tls-handshakes.ts';
+import { handshakeOptions, hostTlsHandshakes } from './tls/host-tls-handshakes.ts';
+import { hostTlsParametersKey } from '../../model/tls-parameters.ts';
 
 const MIN_TLS_VERSION = 'TLSv1.2';
 
@@ -153,21 +154,21 @@ function servePriorKnowledge(http: Server, deps: ServerDeps, info: ListenerInfo)
  * first (passthrough.ts), else termination with the certificate `sni` chooses (asking for a client
  * certificate when the SNI name's host checks one), HTTP/2 and HTTP/1.1
  * offered by ALPN, with the same limits, cap and PROXY protocol acceptance as plain HTTP. A handshake
- * without SNI gets `sni`'s no-SNI certificate (kept current by {@link refreshNoSniCertificate}).
+ * without SNI gets `sni`'s no-SNI certificate, and every handshake the socket's TLS parameters (both
+ * kept current by {@link refreshOwnContext}).
  */
 export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: SniContexts): Http2SecureServer {
   const { config, state, limit } = deps;
   const { timeouts, limits } = config;
-  const pair = sni.noSniPair;
+  const own = ownContext(sni);
   const https = createSecureServer({
     allowHTTP1: true,
     SNICallback: sni.callback,
-    minVersion: MIN_TLS_VERSION,
     ...http2ServerOptions(config.http2, limits),
     maxHeaderSize: limits.maxHeaderBytes,
-    ...(pair === null ? {} : { cert: pair.certPem, key: pair.keyPem }),
+    ...own.options,
   } as Parameters<typeof createSecureServer>[0]);
-  noSniPairs.set(https, pair);
+  ownContexts.set(https, own.key);
   // Before configureHttp1, so that the connection cap and PROXY acceptance run before it.
   // A host that checks client certificates gets a handshake that asks for one (client-auth-handshakes.ts).
   const handshakes = clientAuthHandshakes(https, sni, { minVersion: MIN_TLS_VERSION, timeoutMs: timeouts.requestHeadersMs });
@@ -183,20 +184,33 @@ export function createHttpsServer(deps: ServerDeps, info: ListenerInfo, sni: Sni
   return https;
 }
 
-/** The certificate each TLS server now gives handshakes without SNI. */
-const noSniPairs = new WeakMap<Http2SecureServer, PemPair | null>();
+/** What each TLS server's own context now holds (its key in {@link ownContext}). */
+const ownContexts = new WeakMap<Http2SecureServer, string>();
 
 /**
- * Makes `server` give handshakes without SNI the certificate `sni` now names for them, after a table
- * swap: a no-op unless it changed, since setting it builds a secure context. With none, such a
- * handshake fails. (setSecureContext resets every context option it is not given: hence minVersion.)
+ * The options of a TLS server's own context: the certificate of handshakes without SNI, and the
+ * socket's TLS parameters (ingress-nginx's `ssl-protocols`, `ssl-ciphers`), which OpenSSL takes
+ * from this context for every handshake the server makes, whichever certificate SNI then chooses.
+ * With its key, to tell whether a swap changed it.
  */
-export function refreshNoSniCertificate(server: Http2SecureServer, sni: SniContexts): void {
+function ownContext(sni: SniContexts): { readonly options: ReturnType<typeof handshakeOptions> & { cert?: string; key?: string }; readonly key: string } {
   const pair = sni.noSniPair;
-  const before = noSniPairs.get(server) ?? null;
-  if (pair === before || (pair !== null && before !== null && before.certPem === pair.certPem && before.keyPem === pair.keyPem)) return;
-  server.setSecureContext({ minVersion: MIN_TLS_VERSION, ...(pair === null ? {} : { cert: pair.certPem, key: pair.keyPem }) });
-  noSniPairs.set(server, pair);
+  const parameters = sni.listenerTlsParameters;
+  const options = { ...handshakeOptions(parameters, MIN_TLS_VERSION), ...(pair === null ? {} : { cert: pair.certPem, key: pair.keyPem }) };
+  return { options, key: `${pair?.certPem ?? ''}\0${pair?.keyPem ?? ''}\0${parameters === null ? '' : hostTlsParametersKey(parameters)}` };
+}
+
+/**
+ * Makes `server`'s own context what `sni` now says, after a table swap: the certificate of
+ * handshakes without SNI (with none, such a handshake fails) and the socket's TLS parameters. A
+ * no-op unless it changed, since setting it builds a secure context. (setSecureContext resets every
+ * context option it is not given: hence minVersion.) Connections already made keep theirs.
+ */
+export function refreshOwnContext(server: Http2SecureServer, sni: SniContexts): void {
+  const own = ownContext(sni);
+  if (ownContexts.get(server) === own.key) return;
+  server.setSecureContext(own.options);
+  ownContexts.set(server, own.key);
 }
 
 /** Settings and events shared by the HTTP/1 side of every server, and the connection cap. */

@@ -24,9 +24,9 @@ import type { Logger } from '../../log.ts';
 import type { RoutingTable } from '../../model/table.ts';
 import type { ListenerInfo } from '../lifecycle/proxy-state.ts';
 import { declaredPorts, socketKey, type DeclaredSocket, type OwnPorts, type PortKind } from './declared-ports.ts';
-import { createHttpServer, createHttpsServer, listenOn, refreshNoSniCertificate, type ServerDeps } from './listeners.ts';
+import { createHttpServer, createHttpsServer, listenOn, refreshOwnContext, type ServerDeps } from './listeners.ts';
 import type { CertificateContexts } from './tls/certificate-contexts.ts';
-import { certificateOffer, clientAuthOffer, hostTlsOffer } from './tls/certificate-offer.ts';
+import { certificateOffer, clientAuthOffer, hostTlsOffer, listenerTlsOffer } from './tls/certificate-offer.ts';
 import { SniContexts, type PemPair } from './tls/sni-contexts.ts';
 
 /** How often a draining port looks for keep-alive connections that went idle. */
@@ -115,8 +115,8 @@ export class PortListeners {
 
   #offer(table: RoutingTable, open: OpenPort): void {
     if (open.sni === null) return;
-    open.sni.update(this.#options.certificates, certificateOffer(table, open.info), clientAuthOffer(table, open.info), hostTlsOffer(table, open.info));
-    refreshNoSniCertificate(open.server as Http2SecureServer, open.sni);
+    open.sni.update(this.#options.certificates, certificateOffer(table, open.info), clientAuthOffer(table, open.info), hostTlsOffer(table, open.info), listenerTlsOffer(table, open.info));
+    refreshOwnContext(open.server as Http2SecureServer, open.sni);
   }
 
   async #open(table: RoutingTable, key: string, socket: DeclaredSocket): Promise<void> {
@@ -130,7 +130,7 @@ export class PortListeners {
     let server: Server | Http2SecureServer;
     if (kind === 'https') {
       sni = new SniContexts(this.#options.defaultCertificate);
-      sni.update(this.#options.certificates, certificateOffer(table, info), clientAuthOffer(table, info), hostTlsOffer(table, info));
+      sni.update(this.#options.certificates, certificateOffer(table, info), clientAuthOffer(table, info), hostTlsOffer(table, info), listenerTlsOffer(table, info));
       server = createHttpsServer(this.#deps, info, sni);
     } else server = createHttpServer(this.#deps, info);
     const open: OpenPort = { kind, key, portNull: socket.portNull, info, server, sni, sessions: new Set(), listening: false };

@@ -13,11 +13,11 @@ import type { RoutingTable } from '../../model/table.ts';
 import { createAccessLog } from '../lifecycle/access-log.ts';
 import { ConnectionLimit } from './connection-limit.ts';
 import { Http2Guard } from './http2-guard.ts';
-import { openListeners, refreshNoSniCertificate, type Listeners } from './listeners.ts';
+import { openListeners, refreshOwnContext, type Listeners } from './listeners.ts';
 import { PortListeners } from './port-listeners.ts';
 import { onBindAddress } from './declared-ports.ts';
 import { CertificateContexts } from './tls/certificate-contexts.ts';
-import { certificateOffer, clientAuthOffer, hostTlsOffer } from './tls/certificate-offer.ts';
+import { certificateOffer, clientAuthOffer, hostTlsOffer, listenerTlsOffer } from './tls/certificate-offer.ts';
 import { prepareTable } from '../lifecycle/prepared-table.ts';
 import { RateLimitZones } from '../lifecycle/filters/rate-limit-zone.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -120,8 +120,8 @@ function syncTlsAndPorts(table: RoutingTable): Promise<void> {
   if (listeners === null || stopping) return Promise.resolve();
   if (sni !== null && listeners.https !== null && listeners.ports.https !== null) {
     const place = { port: listeners.ports.https, own: true };
-    sni.update(certificates, certificateOffer(table, place), clientAuthOffer(table, place), hostTlsOffer(table, place));
-    refreshNoSniCertificate(listeners.https, sni);
+    sni.update(certificates, certificateOffer(table, place), clientAuthOffer(table, place), hostTlsOffer(table, place), listenerTlsOffer(table, place));
+    refreshOwnContext(listeners.https, sni);
   }
   return portListeners.sync(table, listeners.ports);
 }

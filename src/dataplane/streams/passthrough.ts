@@ -97,7 +97,7 @@ export function routePassthrough(server: Server, state: ProxyState, timeoutMs: n
         if (parsed.sni !== null && clientAuth !== null) {
           const parameters = clientAuth.sni.tlsParametersFor(parsed.sni);
           const check = clientAuth.sni.clientAuthFor(parsed.sni);
-          if (check !== null) return clientAuth.handshakes.take(socket, parameters, check.auth.rejectUnverified ?? false);
+          if (check !== null) return clientAuth.handshakes.take(socket, parameters ?? clientAuth.sni.listenerTlsParameters, check.auth.rejectUnverified ?? false);
           if (parameters !== null && clientAuth.tuned !== undefined) return clientAuth.tuned.take(socket, parameters);
         }
         return terminate(socket);

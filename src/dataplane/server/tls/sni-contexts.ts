@@ -36,6 +36,7 @@ export class SniContexts {
   #fallbackPair: PemPair | null;
   #clientAuth: ClientAuthHosts | null = null;
   #hostTls: HostTlsHosts | null = null;
+  #listenerTls: HostTlsParameters | null = null;
   /** The worker's loaded certificates as of the last update, for the TLS listeners that terminate streams. */
   #loaded: CertificateContexts | null = null;
   /** The contexts that ask for a client certificate, by certificate, CA and CRL; kept while in use. */
@@ -52,9 +53,10 @@ export class SniContexts {
   /**
    * Serves `offer` from now on, with the worker's loaded certificates; the names of `clientAuth`
    * ask for a client certificate (see clientAuthContext), those of `hostTls` have TLS parameters
-   * of their own (see tlsParametersFor).
+   * of their own (see tlsParametersFor); `listenerTls` are those of every other handshake.
    */
-  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null, hostTls: HostTlsHosts | null = null): void {
+  update(contexts: CertificateContexts, offer: CertificateOffer, clientAuth: ClientAuthHosts | null = null, hostTls: HostTlsHosts | null = null, listenerTls: HostTlsParameters | null = null): void {
+    this.#listenerTls = listenerTls;
     const byName = new Map<string, SecureContext>();
     const pairByName = new Map<string, PemPair>();
     const offered = offer.certificates === null ? contexts.all : offer.certificates.flatMap((name) => contexts.get(name) ?? []);
@@ -73,6 +75,14 @@ export class SniContexts {
     this.#hostTls = hostTls?.active === true ? hostTls : null;
     this.#fallback = fallback?.context ?? this.#default;
     this.#fallbackPair = fallback === undefined ? this.#defaultPair : fallback.certificate;
+  }
+
+  /**
+   * The TLS parameters of the socket's own handshakes (the server's context: without SNI, or for a
+   * name without parameters of its own); null: Node's defaults.
+   */
+  get listenerTlsParameters(): HostTlsParameters | null {
+    return this.#listenerTls;
   }
 
   /** The certificate a handshake without SNI gets (the server's own context); null: none. */
