@@ -20,6 +20,7 @@ import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyWatch } from './request-body-watch.ts';
 import { sendContinue } from '../lifecycle/expect-continue.ts';
 import { ResponsePacer } from './response-pacer.ts';
+import { flushEncoder, type BodyEncoder } from '../lifecycle/filters/compress.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -102,6 +103,10 @@ export class Exchange {
   readonly #pacer: ResponsePacer | null;
   /** The paused body waits for the client to drain (as well as, or instead of, the pacer). */
   #awaitingDrain = false;
+  /** What the body streams through when the route's Compress filter compresses it; null otherwise. */
+  #encoder: BodyEncoder | null = null;
+  /** The encoder was told the body ended: the response ends when it has given its last bytes. */
+  #encoderEnded = false;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -219,6 +224,7 @@ export class Exchange {
     this.#stopRequestTimer();
     const steps = plan.responseSteps;
     if (steps === null) {
+      if (plan.compress !== null) this.#encode(statusCode, out);
       writeResponseHead(this.req, this.res, statusCode, out);
       return true;
     }
@@ -310,7 +316,41 @@ export class Exchange {
   /** Writes a head the response phase may have edited. */
   #writeHead(head: ResponseHead): void {
     this.#status = head.status;
+    if (this.request.routed!.plan.compress !== null) this.#encode(head.status, head.headers);
     writeResponseHead(this.req, this.res, head.status, head.headers);
+  }
+
+  /**
+   * With the route's Compress filter: decides on the head about to go out (`headers`, edited in
+   * place) and, when the body is to be compressed, starts its encoder. What the encoder gives is
+   * written to the client; a client that takes none pauses the encoder, whose full buffers in turn
+   * pause the upstream body (responseData): backpressure from end to end, nothing piled up here.
+   */
+  #encode(status: number, headers: string[]): void {
+    const encoder = this.request.routed!.plan.compress!.encoderFor(this.req, status, this.#bodiless, headers);
+    if (encoder === null) return;
+    this.#encoder = encoder;
+    this.#expected = -1;
+    const res = this.res as ServerResponse;
+    encoder.on('data', (chunk: Buffer) => {
+      this.#bytes += chunk.length;
+      if (res.write(chunk)) return;
+      encoder.pause();
+      if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      res.once('drain', () => {
+        this.#stall?.drained();
+        encoder.resume();
+      });
+    });
+    encoder.once('error', (err: Error) => {
+      this.state.log.error({ err }, 'response compression failed');
+      const attempt = this.#attempt;
+      if (this.#done || attempt === null) return;
+      this.state.metrics.proxyErrors.labels('internal-error').inc();
+      breakResponse(this.res, err);
+      this.#finish(this.#status, 'internal-error', attempt.upstream);
+      attempt.abandon(err);
+    });
   }
 
   responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -325,8 +365,17 @@ export class Exchange {
       this.#whole = chunk;
       return;
     }
-    this.#bytes += chunk.length;
-    const taken = (this.res as ServerResponse).write(chunk);
+    const encoder = this.#encoder;
+    let taken: boolean;
+    if (encoder === null) {
+      this.#bytes += chunk.length;
+      taken = (this.res as ServerResponse).write(chunk);
+    } else {
+      // Each upstream read is flushed through, as nginx's gzip does without proxy buffering: a
+      // stream of events or a long poll reaches the client as it comes, not when a block fills.
+      taken = encoder.write(chunk);
+      flushEncoder(encoder);
+    }
     // A paced response reads no more from the upstream until its next bytes are due: backpressure
     // holds the rest there, nothing is buffered here.
     const waitMs = this.#pacer === null ? 0 : this.#pacer.wrote(chunk.length);
@@ -337,7 +386,15 @@ export class Exchange {
         if (!this.#done && !this.#awaitingDrain) controller.resume();
       });
     }
-    if (!taken) {
+    if (!taken && encoder !== null) {
+      // The encoder's buffers are full: the client is slow (the encoder waits for it, above) or
+      // the compression is; either way the upstream waits for the encoder.
+      this.#awaitingDrain = true;
+      encoder.once('drain', () => {
+        this.#awaitingDrain = false;
+        if (!this.#done && this.#pacer?.waiting !== true) controller.resume();
+      });
+    } else if (!taken) {
       this.#awaitingDrain = true;
       if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
       this.res.once('drain', () => {
@@ -357,6 +414,16 @@ export class Exchange {
     if (this.#pacer?.deferEnd(() => {
       if (!this.#done) this.responseEnd(attempt, trailers);
     }) === true) return;
+    const encoder = this.#encoder;
+    if (encoder !== null && !this.#encoderEnded) {
+      // The response ends once the encoder's last bytes are out of it.
+      this.#encoderEnded = true;
+      encoder.once('end', () => {
+        if (!this.#done) this.responseEnd(attempt, trailers);
+      });
+      encoder.end();
+      return;
+    }
     const res = this.res;
     for (const _ in trailers) {
       (res as ServerResponse).addTrailers(trailers as Record<string, string>);
@@ -454,6 +521,8 @@ export class Exchange {
     this.#done = true;
     this.#retries.release();
     this.#pacer?.cancel();
+    // A response cut short leaves its encoder's memory to be freed now, not at collection.
+    if (this.#encoder !== null && !this.#encoder.destroyed) this.#encoder.destroy();
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();
