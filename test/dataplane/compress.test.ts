@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
+import { connect as h2connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { CompressCoding, CompressFilter } from '../../src/model/table.ts';
@@ -105,7 +106,8 @@ describe('Compress (use-gzip, enable-brotli)', () => {
     proxy = await startProxy(dir, {
       editTable: editRoutes({
         '/gz': () => ({ filters: [gzipOnly] }),
-        '/both': () => ({ filters: [both] }),
+        // With a response-side filter, the response phase runs before the head is decided on.
+        '/both': () => ({ filters: [both, { type: 'ResponseHeaderModifier', set: [{ name: 'x-frame-options', value: 'DENY' }] }] }),
       }),
     });
   });
@@ -183,6 +185,7 @@ describe('Compress (use-gzip, enable-brotli)', () => {
   it('prefers brotli when the client takes both, gzip when brotli is refused; none without the filter', async () => {
     const br = await get(proxy, '/both/page.html', { 'accept-encoding': 'gzip, deflate, br' });
     assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers['x-frame-options'], 'DENY');
     assert.ok(brotliDecompressSync(br.raw).equals(PAGE));
     const gz = await get(proxy, '/both/page.html', { 'accept-encoding': 'br;q=0, gzip' });
     assert.equal(gz.headers['content-encoding'], 'gzip');
@@ -195,6 +198,24 @@ describe('Compress (use-gzip, enable-brotli)', () => {
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(plain.headers.vary, undefined);
     assert.ok(plain.raw.equals(PAGE));
+  });
+
+  it('compresses for an HTTP/2 client (h2c) too, without a length', async () => {
+    const session = h2connect(proxy.http);
+    try {
+      const stream = session.request({ ':path': '/both/page.html', ':authority': 'shop.example', 'accept-encoding': 'gzip, br' });
+      const [headers] = (await once(stream, 'response')) as [Record<string, string | undefined>];
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      await once(stream, 'end');
+      assert.equal(headers[':status'], 200);
+      assert.equal(headers['content-encoding'], 'br');
+      assert.equal(headers['content-length'], undefined);
+      assert.equal(headers.vary, 'Accept-Encoding');
+      assert.ok(brotliDecompressSync(Buffer.concat(chunks)).equals(PAGE));
+    } finally {
+      session.close();
+    }
   });
 
   it('streams a 24 MiB body through gzip, holding the upstream back while the client reads nothing, as without compression', async () => {
