@@ -63,6 +63,9 @@ describe('Compress (use-gzip, enable-brotli)', () => {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.write(PAGE.subarray(0, 100));
         res.end(PAGE.subarray(100));
+      } else if (name === 'exact.html') {
+        res.writeHead(200, { 'content-type': 'text/html', 'content-length': PAGE.length, 'cache-control': 'max-age=60, no-transform' });
+        res.end(PAGE);
       } else if (name === 'image.png') {
         res.writeHead(200, { 'content-type': 'image/png', 'content-length': PAGE.length });
         res.end(PAGE);
@@ -152,7 +155,7 @@ describe('Compress (use-gzip, enable-brotli)', () => {
     assert.ok(old.raw.equals(PAGE));
   });
 
-  it('leaves types outside the list, bodies under the minimum length and encoded bodies alone', async () => {
+  it('leaves types outside the list, bodies under the minimum length, encoded and no-transform bodies alone', async () => {
     const image = await get(proxy, '/gz/image.png', { 'accept-encoding': 'gzip' });
     assert.equal(image.headers['content-encoding'], undefined);
     assert.equal(image.headers.vary, undefined);
@@ -164,6 +167,9 @@ describe('Compress (use-gzip, enable-brotli)', () => {
     const encoded = await get(proxy, '/gz/encoded.html', { 'accept-encoding': 'gzip' });
     assert.equal(encoded.headers['content-encoding'], 'gzip');
     assert.ok(gunzipSync(encoded.raw).equals(PAGE), 'compressed once, by the upstream');
+    const exact = await get(proxy, '/gz/exact.html', { 'accept-encoding': 'gzip' });
+    assert.equal(exact.headers['content-encoding'], undefined, 'Cache-Control: no-transform');
+    assert.ok(exact.raw.equals(PAGE));
     const missing = await get(proxy, '/gz/nothing', { 'accept-encoding': 'gzip' });
     assert.equal(missing.status, 404);
     assert.equal(missing.headers['content-encoding'], undefined, 'under the minimum length');

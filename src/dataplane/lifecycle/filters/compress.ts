@@ -45,6 +45,9 @@ export class CompressStep {
       if (name === 'content-encoding' && headers[i + 1] !== '') return null;
       if (name === 'content-type') type = headers[i + 1]!.split(';')[0]!.trim().toLowerCase();
       else if (name === 'content-length') length = Number(headers[i + 1]);
+      // RFC 9111 §5.2.2.6: a proxy does not transform content the upstream marked no-transform
+      // (nginx's gzip pays no heed to it; the origin asked, and nothing is lost by obeying).
+      else if (name === 'cache-control' && /(?:^|,)\s*no-transform\s*(?:,|$)/i.test(headers[i + 1]!)) return null;
     }
     // A gRPC message stream has its own compression (grpc-encoding); a Content-Encoding breaks it.
     if (type === null || type === '' || type.startsWith('application/grpc')) return null;
