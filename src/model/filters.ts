@@ -195,8 +195,9 @@ export interface CompressCoding {
  * Compresses the upstream's response body on its way to the client, as nginx's gzip module and
  * ngx_brotli do with ingress-nginx's `use-gzip` and `enable-brotli` (`gzip_proxied any`,
  * `gzip_vary on`, `gzip_http_version 1.1`). A response is a candidate when its status is 200, 403
- * or 404, it has a body (not HEAD, 204 or 304), no Content-Encoding, no `Cache-Control: no-transform`, a Content-Type in the
- * coding's `types` (not a gRPC one) and no Content-Length below `minLength`: it then gets
+ * or 404, it has a body (not HEAD, 204 or 304), no Content-Encoding, no `Cache-Control:
+ * no-transform`, a Content-Type in the coding's `types` (not a gRPC one) and no Content-Length
+ * below `minLength`: it then gets
  * `Vary: Accept-Encoding` whether or not it is compressed. It is compressed for an HTTP/1.1 or
  * HTTP/2 request whose Accept-Encoding accepts the coding (q above 0, `*` counting for codings
  * not named): brotli first when both are set, as ngx_brotli's filter runs before gzip's;
