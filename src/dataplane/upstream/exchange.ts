@@ -20,7 +20,7 @@ import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyWatch } from './request-body-watch.ts';
 import { sendContinue } from '../lifecycle/expect-continue.ts';
 import { ResponsePacer } from './response-pacer.ts';
-import { flushEncoder, type BodyEncoder } from '../lifecycle/filters/compress.ts';
+import { ResponseEncoder } from './response-encoder.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -104,9 +104,7 @@ export class Exchange {
   /** The paused body waits for the client to drain (as well as, or instead of, the pacer). */
   #awaitingDrain = false;
   /** What the body streams through when the route's Compress filter compresses it; null otherwise. */
-  #encoder: BodyEncoder | null = null;
-  /** The encoder was told the body ended: the response ends when it has given its last bytes. */
-  #encoderEnded = false;
+  #encoder: ResponseEncoder | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -322,34 +320,27 @@ export class Exchange {
 
   /**
    * With the route's Compress filter: decides on the head about to go out (`headers`, edited in
-   * place) and, when the body is to be compressed, starts its encoder. What the encoder gives is
-   * written to the client; a client that takes none pauses the encoder, whose full buffers in turn
-   * pause the upstream body (responseData): backpressure from end to end, nothing piled up here.
+   * place) and, when the body is to be compressed, starts its encoder.
    */
   #encode(status: number, headers: string[]): void {
     const encoder = this.request.routed!.plan.compress!.encoderFor(this.req, status, this.#bodiless, headers);
     if (encoder === null) return;
-    this.#encoder = encoder;
     this.#expected = -1;
-    const res = this.res as ServerResponse;
-    encoder.on('data', (chunk: Buffer) => {
-      this.#bytes += chunk.length;
-      if (res.write(chunk)) return;
-      encoder.pause();
-      if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
-      res.once('drain', () => {
-        this.#stall?.drained();
-        encoder.resume();
-      });
-    });
-    encoder.once('error', (err: Error) => {
-      this.state.log.error({ err }, 'response compression failed');
-      const attempt = this.#attempt;
-      if (this.#done || attempt === null) return;
-      this.state.metrics.proxyErrors.labels('internal-error').inc();
-      breakResponse(this.res, err);
-      this.#finish(this.#status, 'internal-error', attempt.upstream);
-      attempt.abandon(err);
+    this.#encoder = new ResponseEncoder(encoder, this.res, {
+      wrote: (bytes) => (this.#bytes += bytes),
+      blocked: () => {
+        if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      },
+      drained: () => this.#stall?.drained(),
+      failed: (err) => {
+        this.state.log.error({ err }, 'response compression failed');
+        const attempt = this.#attempt;
+        if (this.#done || attempt === null) return;
+        this.state.metrics.proxyErrors.labels('internal-error').inc();
+        breakResponse(this.res, err);
+        this.#finish(this.#status, 'internal-error', attempt.upstream);
+        attempt.abandon(err);
+      },
     });
   }
 
@@ -370,12 +361,7 @@ export class Exchange {
     if (encoder === null) {
       this.#bytes += chunk.length;
       taken = (this.res as ServerResponse).write(chunk);
-    } else {
-      // Each upstream read is flushed through, as nginx's gzip does without proxy buffering: a
-      // stream of events or a long poll reaches the client as it comes, not when a block fills.
-      taken = encoder.write(chunk);
-      flushEncoder(encoder);
-    }
+    } else taken = encoder.write(chunk);
     // A paced response reads no more from the upstream until its next bytes are due: backpressure
     // holds the rest there, nothing is buffered here.
     const waitMs = this.#pacer === null ? 0 : this.#pacer.wrote(chunk.length);
@@ -390,7 +376,7 @@ export class Exchange {
       // The encoder's buffers are full: the client is slow (the encoder waits for it, above) or
       // the compression is; either way the upstream waits for the encoder.
       this.#awaitingDrain = true;
-      encoder.once('drain', () => {
+      encoder.onceDrained(() => {
         this.#awaitingDrain = false;
         if (!this.#done && this.#pacer?.waiting !== true) controller.resume();
       });
@@ -414,16 +400,10 @@ export class Exchange {
     if (this.#pacer?.deferEnd(() => {
       if (!this.#done) this.responseEnd(attempt, trailers);
     }) === true) return;
-    const encoder = this.#encoder;
-    if (encoder !== null && !this.#encoderEnded) {
-      // The response ends once the encoder's last bytes are out of it.
-      this.#encoderEnded = true;
-      encoder.once('end', () => {
-        if (!this.#done) this.responseEnd(attempt, trailers);
-      });
-      encoder.end();
-      return;
-    }
+    // A compressed response ends once the encoder's last bytes are out of it.
+    if (this.#encoder?.end(() => {
+      if (!this.#done) this.responseEnd(attempt, trailers);
+    }) === true) return;
     const res = this.res;
     for (const _ in trailers) {
       (res as ServerResponse).addTrailers(trailers as Record<string, string>);
@@ -521,8 +501,8 @@ export class Exchange {
     this.#done = true;
     this.#retries.release();
     this.#pacer?.cancel();
-    // A response cut short leaves its encoder's memory to be freed now, not at collection.
-    if (this.#encoder !== null && !this.#encoder.destroyed) this.#encoder.destroy();
+    // A response cut short has its encoder's memory freed now, not at collection.
+    this.#encoder?.destroy();
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();
