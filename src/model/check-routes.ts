@@ -10,6 +10,7 @@ import { checkExternalAuth } from './check-external-auth.ts';
 import { checkCors } from './check-cors.ts';
 import { checkDefaultBackend } from './check-default-backend.ts';
 import { checkResponseRewrite } from './check-response-rewrite.ts';
+import { checkCompress } from './check-compress.ts';
 import { normalizeCidr } from './cidr.ts';
 import { checkRateLimit } from './check-rate-limit.ts';
 import { checkUrlMirror } from './check-url-mirror.ts';
@@ -150,6 +151,8 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (!inRange(f.bytesPerSecond, 1, 2 ** 40)) report(at, p, `response rate bytesPerSecond ${f.bytesPerSecond} is not a whole number from 1 to 2^40 (a route without a limit has no ResponseRate filter)`);
       if (!inRange(f.afterBytes, 0, 2 ** 50)) report(at, p, `response rate afterBytes ${f.afterBytes} is not a whole number from 0 to 2^50`);
       return;
+    case 'Compress':
+      return checkCompress(at, f, p, report);
     case 'RouteScript':
       return refs.script(at, p, f.script);
     case 'RequestId':

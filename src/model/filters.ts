@@ -178,6 +178,43 @@ export interface ResponseRateFilter {
   readonly afterBytes: number;
 }
 
+/** One content coding of a {@link CompressFilter}: when a response is worth it, and how hard to try. */
+export interface CompressCoding {
+  /** gzip 1..9, brotli 0..11 (nginx's `gzip_comp_level`, ngx_brotli's `brotli_comp_level`). */
+  readonly level: number;
+  /** 0..2^31-1: a response whose Content-Length is below it is sent as it is (one without a length is compressed). */
+  readonly minLength: number;
+  /**
+   * Lower-case `type/subtype` media types compressed (parameters are not compared), in the order
+   * given, each once; `["*"]` alone: any response that has a Content-Type.
+   */
+  readonly types: readonly string[];
+}
+
+/**
+ * Compresses the upstream's response body on its way to the client, as nginx's gzip module and
+ * ngx_brotli do with ingress-nginx's `use-gzip` and `enable-brotli` (`gzip_proxied any`,
+ * `gzip_vary on`, `gzip_http_version 1.1`). A response is a candidate when its status is 200, 403
+ * or 404, it has a body (not HEAD, 204 or 304), no Content-Encoding, no `Cache-Control:
+ * no-transform`, a Content-Type in the coding's `types` (not a gRPC one) and no Content-Length
+ * below `minLength`: it then gets
+ * `Vary: Accept-Encoding` whether or not it is compressed. It is compressed for an HTTP/1.1 or
+ * HTTP/2 request whose Accept-Encoding accepts the coding (q above 0, `*` counting for codings
+ * not named): brotli first when both are set, as ngx_brotli's filter runs before gzip's;
+ * gzip not for a User-Agent that `gzipDisable` matches. A compressed response loses its
+ * Content-Length and Accept-Ranges, its ETag becomes weak, and its body streams through the
+ * encoder with backpressure. The proxy's own answers are never compressed.
+ */
+export interface CompressFilter {
+  readonly type: 'Compress';
+  /** null: no gzip. */
+  readonly gzip: CompressCoding | null;
+  /** null: no brotli. */
+  readonly brotli: CompressCoding | null;
+  /** A regular expression (JavaScript syntax, matched case-insensitively anywhere in User-Agent) of clients never sent gzip; null: none. */
+  readonly gzipDisable: string | null;
+}
+
 /**
  * Gives each request an identifier the upstream (and the access log) can correlate on, as
  * ingress-nginx's `generate-request-id` does: a request that carries `header` (not empty) keeps it;
@@ -272,6 +309,7 @@ export type Filter =
   | MirrorFilter
   | UrlMirrorFilter
   | ResponseRateFilter
+  | CompressFilter
   | ScriptFilter
   | ExternalAuthFilter
   | CorsFilter

@@ -16,7 +16,6 @@ const NGINX_INTERNAL = 'An nginx internal; signalbox has no such setting.';
 const NO_TRACING = 'No tracing.';
 const NO_WAF = 'No web application firewall.';
 const NO_GEOIP = 'No GeoIP.';
-const COMPRESSION = 'signalbox does not compress responses; upstreams may.';
 const LOGS = 'signalbox logs JSON lines (`--access-log`).';
 const TLS_DEFAULTS = 'Node.js\'s TLS defaults (TLS 1.2 and 1.3, its cipher list).';
 const TRUST = 'Use `--trusted-proxies` (X-Forwarded-For) or `--proxy-protocol`.';
@@ -66,8 +65,12 @@ const rows: [string, Support, string][] = [
   ['use-proxy-protocol', 'differs', 'Use `--proxy-protocol` (with `--trusted-proxies`).'],
   ['proxy-protocol-header-timeout', 'differs', 'The request header timeout bounds it.'],
   ['enable-aio-write', 'not-applicable', NGINX_INTERNAL],
-  ['use-gzip', 'unsupported', COMPRESSION], ['gzip-disable', 'unsupported', COMPRESSION], ['gzip-level', 'unsupported', COMPRESSION], ['gzip-min-length', 'unsupported', COMPRESSION], ['gzip-types', 'unsupported', COMPRESSION],
-  ['enable-brotli', 'unsupported', COMPRESSION], ['brotli-level', 'unsupported', COMPRESSION], ['brotli-min-length', 'unsupported', COMPRESSION], ['brotli-types', 'unsupported', COMPRESSION],
+  ['use-gzip', 'supported', 'Responses of 200, 403 and 404 whose type is in `gzip-types` are sent gzip-compressed to a client that accepts it, with `Vary: Accept-Encoding` (`gzip_proxied any`, `gzip_vary on`); never the proxy\'s own answers.'],
+  ['gzip-disable', 'supported', '`msie6`, or one regular expression in JavaScript syntax matched against User-Agent, without case; one that does not compile is reported.'],
+  ['gzip-level', 'supported', 'node:zlib\'s gzip at that level (1–9).'], ['gzip-min-length', 'supported', 'Compared with Content-Length; a response without one is compressed.'],
+  ['gzip-types', 'supported', 'Space-separated types, `text/html` always among them; `*` for any (gRPC responses never).'],
+  ['enable-brotli', 'supported', 'As `use-gzip`, with brotli; a client that accepts both gets brotli, as with ngx_brotli.'], ['brotli-level', 'supported', 'node:zlib\'s brotli quality (0–11).'],
+  ['brotli-min-length', 'supported', 'Compared with Content-Length; a response without one is compressed.'], ['brotli-types', 'supported', 'As `gzip-types`.'],
   ['use-geoip', 'unsupported', NO_GEOIP], ['use-geoip2', 'unsupported', NO_GEOIP], ['geoip2-autoreload-in-minutes', 'unsupported', NO_GEOIP],
   ['use-http2', 'differs', "HTTP/2 is always offered by ALPN on HTTPS, and with prior knowledge (h2c) on the plain HTTP port, as nginx's `http2 on` does; `false` is `--no-http2-cleartext` for the plain port."],
   ['worker-processes', 'differs', 'Use `--workers`.'], ['worker-cpu-affinity', 'not-applicable', NGINX_INTERNAL], ['worker-shutdown-timeout', 'differs', 'Use `--grace`.'],

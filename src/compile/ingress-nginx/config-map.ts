@@ -10,6 +10,7 @@ import { RISK_LEVELS, type RiskLevel } from './annotation-table.ts';
 import { globalExternalAuth, UNUSABLE_AUTH } from './auth-annotations.ts';
 import { MAX_RATE_KB } from './rate-limit-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
+import { compressFilter, isCompressionKey, type CompressionKey } from './compression-settings.ts';
 import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } from './response-rewrite-annotations.ts';
@@ -41,6 +42,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
   const out: Mutable<NginxSettings> = { ...defaults };
   const ignored: string[] = [];
   const rewrites: Partial<Record<ResponseRewriteKey, string>> = {};
+  const compression: Partial<Record<CompressionKey, string>> = {};
   for (const key of Object.keys(data).sort()) {
     const raw = data[key];
     const at = `${item.id.provenance}/data/${key}`;
@@ -101,11 +103,16 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'limit-rate': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRate = v)); break;
       case 'limit-rate-after': take(parseInteger(raw, 0, MAX_RATE_KB), (v) => (out.limitRateAfter = v)); break;
       default:
+        if (isCompressionKey(key)) {
+          compression[key] = raw;
+          break;
+        }
         // Keys ingress-nginx documents as nginx internals are ignored silently; the rest are named.
         if (nginxConfigKey(key)?.support !== 'not-applicable') ignored.push(key);
     }
   }
   out.responseRewrites = responseRewrites(rewrites, item, sink);
+  out.compress = compressFilter(compression, (key, message) => sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${message}`, `${item.id.provenance}/data/${key}`));
   const globalAuth = globalExternalAuth(data, (key, message) => sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${message}`, `${item.id.provenance}/data/${key}`));
   if (globalAuth !== null) out.globalAuth = globalAuth === UNUSABLE_AUTH ? 'unusable' : globalAuth;
   if (ignored.length > 0) {

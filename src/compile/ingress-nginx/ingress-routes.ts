@@ -226,6 +226,8 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.mirror !== null) after.push(a.mirror);
   // limit_rate in the location: what goes back to the client is paced.
   if (a.responseRate !== null) after.push(a.responseRate);
+  // gzip and brotli, at http level in nginx.tmpl: every location of the profile compresses alike.
+  if (settings.compress !== null) after.push(settings.compress);
   const set: { name: string; value: string }[] = [];
   if (a.rewriteTarget !== null && a.xForwardedPrefix !== null) set.push({ name: 'x-forwarded-prefix', value: a.xForwardedPrefix });
   if (set.length > 0) after.push({ type: 'RequestHeaderModifier', set });

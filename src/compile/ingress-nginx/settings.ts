@@ -7,6 +7,7 @@ import type { ExternalAuthFilter } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
+import type { CompressFilter } from '../../model/table.ts';
 
 /** HSTS as ingress-nginx sends it on HTTPS answers of hosts with TLS. */
 export interface HstsSettings {
@@ -94,6 +95,11 @@ export interface NginxSettings {
    * null: the listener's (only a ConfigMap that sets them changes anything).
    */
   readonly hostTls: HostTlsParameters | null;
+  /**
+   * `use-gzip` and `enable-brotli` with their `gzip-*` and `brotli-*` keys: the Compress filter
+   * of every route; null (the default of both profiles): responses go as the upstream sent them.
+   */
+  readonly compress: CompressFilter | null;
 }
 
 /** A header field as a ConfigMap of headers gives it: a lower-case name and its value. */
@@ -134,6 +140,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
   hostTls: null,
+  compress: null,
 });
 
 /** ingress-nginx v1.12–v1.15's defaults (its default ConfigMap). */
@@ -170,6 +177,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
   hostTls: null,
+  compress: null,
 });
 
 /** The defaults of `profile`. */

@@ -16,6 +16,7 @@ import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
 import { RequestIdStep } from './filters/request-id.ts';
 import { ResponseRewriteStep } from './filters/response-rewrite.ts';
+import { CompressStep } from './filters/compress.ts';
 import { RateLimitStep } from './filters/rate-limit.ts';
 import { RateLimitZone, type RateLimitZones } from './filters/rate-limit-zone.ts';
 import { RewriteStep } from './filters/rewrite.ts';
@@ -62,6 +63,8 @@ export class RoutePlan {
   readonly bodyLimit: number | null;
   /** The route's ResponseRate (the last one, should there be several); null: responses are not paced. */
   readonly responseRate: ResponseRateFilter | null;
+  /** The route's Compress filter (the last one, should there be several); null: bodies go as they came. */
+  readonly compress: CompressStep | null;
   /** `timeouts.requestMs`, 0 when not set. */
   readonly requestMs: number;
   /** `timeouts.backendRequestMs`, 0 when not set (the cluster's response-header timeout applies). */
@@ -99,6 +102,7 @@ export class RoutePlan {
     let bodyLimit: number | null = null;
     let fallback: RouteContext | null = null;
     let responseRate: ResponseRateFilter | null = null;
+    let compress: CompressStep | null = null;
     // satisfy any: the access checks run as one step, where the first of them stands.
     let any: AnyAccessStep | null = null;
     const anyAccess = (): AnyAccessStep => {
@@ -127,6 +131,9 @@ export class RoutePlan {
           break;
         case 'ResponseRate':
           responseRate = filter;
+          break;
+        case 'Compress':
+          compress = new CompressStep(filter);
           break;
         case 'UrlMirror':
           steps.push(new UrlMirrorStep(filter));
@@ -182,6 +189,7 @@ export class RoutePlan {
     this.fallback = fallback;
     this.bodyLimit = bodyLimit;
     this.responseRate = responseRate;
+    this.compress = compress;
     // The response phase unwinds: the filter that saw the request first sees the response last.
     this.responseSteps = responseSteps.length === 0 ? null : responseSteps.reverse();
     this.upstreamRewrites = upstreamRewrites.length === 0 ? null : upstreamRewrites;

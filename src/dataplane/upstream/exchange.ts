@@ -20,6 +20,7 @@ import { privatePool, type ClientConnection } from './private-pools.ts';
 import { RequestBodyWatch } from './request-body-watch.ts';
 import { sendContinue } from '../lifecycle/expect-continue.ts';
 import { ResponsePacer } from './response-pacer.ts';
+import { ResponseEncoder } from './response-encoder.ts';
 import { ResponseStallTimer } from './response-stall-timer.ts';
 import { writeResponseHead } from './trailers-only.ts';
 import { connectionListed, isHopByHopResponseHeader } from './upstream-headers.ts';
@@ -102,6 +103,8 @@ export class Exchange {
   readonly #pacer: ResponsePacer | null;
   /** The paused body waits for the client to drain (as well as, or instead of, the pacer). */
   #awaitingDrain = false;
+  /** What the body streams through when the route's Compress filter compresses it; null otherwise. */
+  #encoder: ResponseEncoder | null = null;
 
   constructor(request: ProxyRequest, ctx: RouteContext, options: Dispatcher.DispatchOptions) {
     const state = request.state;
@@ -219,6 +222,7 @@ export class Exchange {
     this.#stopRequestTimer();
     const steps = plan.responseSteps;
     if (steps === null) {
+      if (plan.compress !== null) this.#encode(statusCode, out);
       writeResponseHead(this.req, this.res, statusCode, out);
       return true;
     }
@@ -310,7 +314,34 @@ export class Exchange {
   /** Writes a head the response phase may have edited. */
   #writeHead(head: ResponseHead): void {
     this.#status = head.status;
+    if (this.request.routed!.plan.compress !== null) this.#encode(head.status, head.headers);
     writeResponseHead(this.req, this.res, head.status, head.headers);
+  }
+
+  /**
+   * With the route's Compress filter: decides on the head about to go out (`headers`, edited in
+   * place) and, when the body is to be compressed, starts its encoder.
+   */
+  #encode(status: number, headers: string[]): void {
+    const encoder = this.request.routed!.plan.compress!.encoderFor(this.req, status, this.#bodiless, headers);
+    if (encoder === null) return;
+    this.#expected = -1;
+    this.#encoder = new ResponseEncoder(encoder, this.res, {
+      wrote: (bytes) => (this.#bytes += bytes),
+      blocked: () => {
+        if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
+      },
+      drained: () => this.#stall?.drained(),
+      failed: (err) => {
+        this.state.log.error({ err }, 'response compression failed');
+        const attempt = this.#attempt;
+        if (this.#done || attempt === null) return;
+        this.state.metrics.proxyErrors.labels('internal-error').inc();
+        breakResponse(this.res, err);
+        this.#finish(this.#status, 'internal-error', attempt.upstream);
+        attempt.abandon(err);
+      },
+    });
   }
 
   responseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -325,8 +356,12 @@ export class Exchange {
       this.#whole = chunk;
       return;
     }
-    this.#bytes += chunk.length;
-    const taken = (this.res as ServerResponse).write(chunk);
+    const encoder = this.#encoder;
+    let taken: boolean;
+    if (encoder === null) {
+      this.#bytes += chunk.length;
+      taken = (this.res as ServerResponse).write(chunk);
+    } else taken = encoder.write(chunk);
     // A paced response reads no more from the upstream until its next bytes are due: backpressure
     // holds the rest there, nothing is buffered here.
     const waitMs = this.#pacer === null ? 0 : this.#pacer.wrote(chunk.length);
@@ -337,7 +372,15 @@ export class Exchange {
         if (!this.#done && !this.#awaitingDrain) controller.resume();
       });
     }
-    if (!taken) {
+    if (!taken && encoder !== null) {
+      // The encoder's buffers are full: the client is slow (the encoder waits for it, above) or
+      // the compression is; either way the upstream waits for the encoder.
+      this.#awaitingDrain = true;
+      encoder.onceDrained(() => {
+        this.#awaitingDrain = false;
+        if (!this.#done && this.#pacer?.waiting !== true) controller.resume();
+      });
+    } else if (!taken) {
       this.#awaitingDrain = true;
       if (this.state.idleMs > 0) (this.#stall ??= new ResponseStallTimer(this.state.idleMs, this.#onResponseStalled)).blocked();
       this.res.once('drain', () => {
@@ -355,6 +398,10 @@ export class Exchange {
     }
     // A paced response ends once its last bytes are due, not sooner.
     if (this.#pacer?.deferEnd(() => {
+      if (!this.#done) this.responseEnd(attempt, trailers);
+    }) === true) return;
+    // A compressed response ends once the encoder's last bytes are out of it.
+    if (this.#encoder?.end(() => {
       if (!this.#done) this.responseEnd(attempt, trailers);
     }) === true) return;
     const res = this.res;
@@ -454,6 +501,8 @@ export class Exchange {
     this.#done = true;
     this.#retries.release();
     this.#pacer?.cancel();
+    // A response cut short has its encoder's memory freed now, not at collection.
+    this.#encoder?.destroy();
     this.#stopRequestTimer();
     this.bodySent();
     this.#stall?.stop();
