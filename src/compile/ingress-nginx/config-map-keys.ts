@@ -28,7 +28,7 @@ const rows: [string, Support, string][] = [
   ['allow-snippet-annotations', 'supported', 'With `annotations-risk-level: Critical`, snippets are applied (their safe subset).'],
   ['annotations-risk-level', 'supported', 'An Ingress with an annotation above the level is refused (default High: snippets are refused).'],
   ['annotation-value-word-blocklist', 'not-applicable', 'Annotation values never reach a configuration file.'],
-  ['hide-headers', 'unsupported', 'Response headers pass unchanged.'],
+  ['hide-headers', 'supported', 'Upstream response headers removed on every route (a name that is not a header name is reported and left out).'],
   ['access-log-params', 'not-applicable', LOGS], ['access-log-path', 'not-applicable', LOGS], ['http-access-log-path', 'not-applicable', LOGS],
   ['stream-access-log-path', 'not-applicable', LOGS], ['enable-access-log-for-default-backend', 'not-applicable', LOGS], ['error-log-path', 'not-applicable', LOGS],
   ['enable-modsecurity', 'unsupported', NO_WAF], ['modsecurity-snippet', 'unsupported', NO_WAF], ['enable-owasp-modsecurity-crs', 'unsupported', NO_WAF],

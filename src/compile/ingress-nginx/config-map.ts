@@ -17,7 +17,7 @@ import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
 import { cipherListProblem } from '../shared/cipher-list.ts';
 import { sslProtocols } from './backend-annotations.ts';
-import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, type Parsed } from './values.ts';
+import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, parseHeaderNameList, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -85,6 +85,12 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
       case 'proxy-set-headers': out.proxySetHeaders = headersOf(key, raw, item, configMaps, sink); break;
       case 'add-headers': out.addHeaders = headersOf(key, raw, item, configMaps, sink); break;
+      case 'hide-headers': {
+        const { names, bad } = parseHeaderNameList(raw);
+        if (bad.length > 0) sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a header name' : 'are not header names'}; left out`, at);
+        out.hideHeaders = names;
+        break;
+      }
       case 'global-allowed-response-headers': out.allowedResponseHeaders = raw.split(',').map((h) => h.trim()).filter((h) => h !== ''); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':

@@ -245,6 +245,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // the way back filters unwind, so the Ingress's own edits run after add-headers and win.
   if (a.customHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...a.customHeaders] });
   if (settings.addHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...settings.addHeaders] });
+  // hide-headers (proxy_hide_header): the upstream's fields are dropped as they arrive, before any
+  // header the proxy sets itself, so last in the list (the first to run on the way back).
+  if (settings.hideHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', remove: [...settings.hideHeaders] });
   return { before, after };
 }
 

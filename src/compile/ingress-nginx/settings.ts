@@ -75,6 +75,8 @@ export interface NginxSettings {
   readonly proxySetHeaders: readonly HeaderField[];
   /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
   readonly addHeaders: readonly HeaderField[];
+  /** `hide-headers`: lower-case names of upstream response headers never passed to the client. */
+  readonly hideHeaders: readonly string[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
   readonly allowedResponseHeaders: readonly string[];
   /**
@@ -130,6 +132,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   noAuthLocations: Object.freeze([]),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  hideHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
@@ -166,6 +169,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  hideHeaders: Object.freeze([]),
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),

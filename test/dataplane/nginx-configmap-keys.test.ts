@@ -1,0 +1,69 @@
+/**
+ * Keys of the ingress-nginx controller ConfigMap that change every Ingress, served by a real proxy
+ * to real upstreams, each upstream's own log saying what reached it: hide-headers,
+ * forwarded-for-header, proxy-add-original-uri-header.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
+
+function nginxIngress(name: string, host: string, service: string): object {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
+  };
+}
+
+describe('ingress-nginx ConfigMap keys for every Ingress', () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let port: number;
+  let app: TestUpstream;
+
+  const get = (host: string, path: string, extra = ''): Promise<RawResponse> => rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`);
+
+  before(async () => {
+    // An app that, like many frameworks, says what it runs on.
+    app = await startUpstream('app', (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-powered-by': 'Express', 'x-aspnet-version': '4.0', 'x-upstream': 'app' });
+        res.end(`app ${req.url}`);
+      });
+    });
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      {
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' },
+        data: { 'hide-headers': 'X-Powered-By,X-AspNet-Version', 'add-headers': 'ingress-nginx/response-headers' },
+      },
+      // A header the proxy itself sets is not the upstream's: hide-headers does not take it away.
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'response-headers', namespace: 'ingress-nginx' }, data: { 'X-Powered-By': 'signalbox' } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+      ...serviceWithEndpoints('app', [{ port: app.port }]),
+      nginxIngress('shop', 'shop.example', 'app'),
+    ]);
+    proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+    port = Number(new URL(proxy.http).port);
+  });
+  after(async () => {
+    await proxy.stop();
+    await app.close();
+    await removeDir(dir);
+  });
+
+  it('hide-headers: the upstream\'s fields never reach the client, the proxy\'s own still do', async () => {
+    const from = app.seen.length;
+    const res = await get('shop.example', '/about');
+    assert.equal(res.status, 200);
+    assert.deepEqual(app.seen.slice(from).map((s) => s.url), ['/about']);
+    assert.equal(res.headers['x-aspnet-version'], undefined);
+    assert.equal(res.headers['x-powered-by'], 'signalbox', 'add-headers, not the upstream\'s Express');
+    assert.equal(res.headers['x-upstream'], 'app', 'other upstream fields pass');
+  });
+});
