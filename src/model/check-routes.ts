@@ -51,6 +51,7 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (route.satisfy !== undefined) checkSatisfyAny(at, route, report);
   if (route.stickyBackends !== undefined && route.stickyBackends !== true) report(at, p, 'stickyBackends is neither true nor absent');
   if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
+  if (route.originalUriHeader !== undefined && route.originalUriHeader !== true) report(at, p, 'originalUriHeader is neither true nor absent');
   const t = route.timeouts;
   if (t !== undefined) {
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);

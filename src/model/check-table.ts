@@ -32,6 +32,8 @@ export interface TableViolation {
 const PROVENANCE = /^[A-Z][A-Za-z0-9]*(\/[^/]+){2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, suffix: 2, any: 3 };
+/** A lower-case header field name (RFC 9110 §5.1). */
+const ADDRESS_HEADER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /**
  * Checks a routing table; returns every violation found, in table order, or an empty list when the
@@ -133,6 +135,11 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     if (m.path.type !== 'Prefix' || m.path.value !== '/' || m.method !== undefined || m.headers !== undefined || m.queryParams !== undefined) {
       report('defaultRoute', fallback.provenance, 'the default route must be Prefix / without conditions');
     }
+  }
+
+  const addressHeader = table.clientAddressHeader;
+  if (addressHeader !== undefined && (typeof addressHeader !== 'string' || !ADDRESS_HEADER.test(addressHeader) || addressHeader === 'host' || addressHeader === 'connection')) {
+    report('clientAddressHeader', '', `clientAddressHeader ${JSON.stringify(addressHeader)} is not a lower-case header name other than host and connection`);
   }
 
   sortedKeys('scripts', table.scripts, report);

@@ -127,6 +127,12 @@ export interface Route {
    */
   readonly accessLog?: false;
   /**
+   * True: the request goes upstream with `X-Original-URI`, the request target as the client sent
+   * it (path and query), replacing any the client sent (ingress-nginx's
+   * `proxy-add-original-uri-header`). Absent: a client's own X-Original-URI passes unchanged.
+   */
+  readonly originalUriHeader?: true;
+  /**
    * A request whose affinity cookie pins it to a usable endpoint of one of the backends' clusters
    * goes to that backend, whatever the weights (one of weight 0 too); the others are picked by
    * weight. ingress-nginx's canaries: a client once served by the main Ingress or its canary stays
@@ -484,6 +490,14 @@ export interface RoutingTable {
    * warning).
    */
   readonly scripts: Readonly<Record<string, CompiledScript>>;
+  /**
+   * The request header, lower-case, whose address chain names the client when the peer is a
+   * trusted proxy (`--trusted-proxies`): the right-most address in it that is not trusted, as
+   * nginx's real-IP module with `real_ip_header` and recursion on (ingress-nginx's
+   * `forwarded-for-header`). Absent: `x-forwarded-for`. X-Forwarded-For is still what goes
+   * upstream; this header passes as the client sent it.
+   */
+  readonly clientAddressHeader?: string;
 }
 
 /** Everything one compile produces. */

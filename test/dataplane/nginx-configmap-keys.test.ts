@@ -1,7 +1,7 @@
 /**
  * Keys of the ingress-nginx controller ConfigMap that change every Ingress, served by a real proxy
  * to real upstreams, each upstream's own log saying what reached it: hide-headers,
- * forwarded-for-header, proxy-add-original-uri-header.
+ * forwarded-for-header (with the proxy's peer trusted), proxy-add-original-uri-header.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,12 +10,12 @@ import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-function nginxIngress(name: string, host: string, service: string): object {
+function nginxIngress(name: string, host: string, service: string, annotations: Record<string, string> = {}, path = '/'): object {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
+    metadata: { name, namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z', annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`nginx.ingress.kubernetes.io/${k}`, v])) },
+    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path, pathType: path === '/' ? 'Prefix' : 'ImplementationSpecific', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
   };
 }
 
@@ -40,15 +40,23 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
     await writeManifests(dir, 'a.yaml', [
       {
         apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' },
-        data: { 'hide-headers': 'X-Powered-By,X-AspNet-Version', 'add-headers': 'ingress-nginx/response-headers' },
+        data: {
+          'hide-headers': 'X-Powered-By,X-AspNet-Version',
+          'add-headers': 'ingress-nginx/response-headers',
+          // Behind a CDN that names the client in its own header (the proxy trusts 127.0.0.1).
+          'forwarded-for-header': 'CF-Connecting-IP',
+          'proxy-add-original-uri-header': 'true',
+        },
       },
       // A header the proxy itself sets is not the upstream's: hide-headers does not take it away.
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'response-headers', namespace: 'ingress-nginx' }, data: { 'X-Powered-By': 'signalbox' } },
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
       ...serviceWithEndpoints('app', [{ port: app.port }]),
       nginxIngress('shop', 'shop.example', 'app'),
+      nginxIngress('office', 'office.example', 'app', { 'whitelist-source-range': '203.0.113.0/24' }),
+      nginxIngress('moved', 'moved.example', 'app', { 'rewrite-target': '/v2/$1', 'use-regex': 'true' }, '/(.*)'),
     ]);
-    proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+    proxy = await startProxy(dir, { dataplane: { trustedProxies: ['127.0.0.1/32'] }, compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     port = Number(new URL(proxy.http).port);
   });
   after(async () => {
@@ -65,5 +73,26 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
     assert.equal(res.headers['x-aspnet-version'], undefined);
     assert.equal(res.headers['x-powered-by'], 'signalbox', 'add-headers, not the upstream\'s Express');
     assert.equal(res.headers['x-upstream'], 'app', 'other upstream fields pass');
+  });
+
+  it('forwarded-for-header: the client address is read from that header, not X-Forwarded-For', async () => {
+    const from = app.seen.length;
+    const admitted = await get('office.example', '/desk', 'CF-Connecting-IP: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.1\r\n');
+    assert.equal(admitted.status, 200);
+    const refused = await get('office.example', '/desk', 'X-Forwarded-For: 203.0.113.9\r\n');
+    assert.equal(refused.status, 403, 'X-Forwarded-For no longer names the client');
+    const reached = app.seen.slice(from);
+    assert.deepEqual(reached.map((s) => s.url), ['/desk']);
+    assert.equal(reached[0]!.headers['x-real-ip'], '203.0.113.9');
+    assert.equal(reached[0]!.headers['cf-connecting-ip'], '203.0.113.9', 'the header passes as sent');
+    assert.equal(reached[0]!.headers['x-forwarded-for'], '198.51.100.1, 127.0.0.1', 'X-Forwarded-For is still appended to');
+  });
+
+  it('proxy-add-original-uri-header: X-Original-URI is the target the client sent, before any rewrite', async () => {
+    const from = app.seen.length;
+    await get('shop.example', '/cart?id=3', 'X-Original-URI: /spoofed\r\n');
+    await get('moved.example', '/old/page?q=1');
+    const reached = app.seen.slice(from);
+    assert.deepEqual(reached.map((s) => [s.url, s.headers['x-original-uri']]), [['/cart?id=3', '/cart?id=3'], ['/v2/old/page?q=1', '/old/page?q=1']]);
   });
 });

@@ -224,6 +224,21 @@ describe('checkTable', () => {
       expect((t) => { t.defaultRoute!.match.path.value = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \/ without conditions/));
   });
 
+  describe('forwarding', () => {
+    test('a client address header and a route sending X-Original-URI are sound', () => {
+      const t = sound();
+      t.clientAddressHeader = 'cf-connecting-ip';
+      shop(t).routes[0]!.originalUriHeader = true;
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a client address header that is not a lower-case header name', () =>
+      expect((t) => { t.clientAddressHeader = 'CF-Connecting-IP'; }, 'clientAddressHeader', '', /not a lower-case header name/));
+    test('Host as the client address header', () =>
+      expect((t) => { t.clientAddressHeader = 'host'; }, 'clientAddressHeader', '', /other than host and connection/));
+    test('originalUriHeader that is not true', () =>
+      expect((t) => { (shop(t).routes[0] as { originalUriHeader?: unknown }).originalUriHeader = false; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /originalUriHeader is neither true nor absent/));
+  });
+
   describe('provenance', () => {
     test('a route without provenance', () =>
       expect((t) => { shop(t).routes[1]!.provenance = ''; }, 'virtualHosts[0].routes[1]', '', /not of the form Kind\/namespace\/name/));

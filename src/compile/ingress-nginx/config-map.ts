@@ -91,6 +91,8 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         out.hideHeaders = names;
         break;
       }
+      case 'forwarded-for-header': take(forwardedForHeader(raw), (v) => (out.forwardedForHeader = v)); break;
+      case 'proxy-add-original-uri-header': take(parseBool(raw), (v) => (out.addOriginalUriHeader = v)); break;
       case 'global-allowed-response-headers': out.allowedResponseHeaders = raw.split(',').map((h) => h.trim()).filter((h) => h !== ''); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
@@ -167,6 +169,18 @@ function headersOf(key: string, ref: string, item: Identified, configMaps: Reado
     sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.map((e) => `${e.name} ${e.problem!}`).join('; ')}; left out`, at);
   }
   return entries.filter((e) => e.problem === null).map((e) => e.field);
+}
+
+/**
+ * The one header `forwarded-for-header` names, lower-cased: not Host or a hop-by-hop field, which
+ * never carry a client's address through a proxy.
+ */
+function forwardedForHeader(text: string): Parsed<string> {
+  const { names, bad } = parseHeaderNameList(text);
+  if (bad.length > 0 || names.length !== 1) return { ok: false, message: `${JSON.stringify(text)} is not one header name` };
+  const name = names[0]!;
+  if (name === 'host' || name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding' || name === 'te' || name === 'upgrade') return { ok: false, message: `${name} cannot carry the client address` };
+  return { ok: true, value: name };
 }
 
 /** An OpenSSL cipher list OpenSSL matches a cipher with (`ssl-ciphers`). */

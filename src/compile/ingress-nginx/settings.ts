@@ -75,6 +75,13 @@ export interface NginxSettings {
   readonly proxySetHeaders: readonly HeaderField[];
   /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
   readonly addHeaders: readonly HeaderField[];
+  /**
+   * `forwarded-for-header`, lower-case: the header the client address is read from when the peer
+   * is a trusted proxy (`--trusted-proxies`, signalbox's `use-forwarded-headers`).
+   */
+  readonly forwardedForHeader: string;
+  /** `proxy-add-original-uri-header`: X-Original-URI (the request target as sent) goes upstream. */
+  readonly addOriginalUriHeader: boolean;
   /** `hide-headers`: lower-case names of upstream response headers never passed to the client. */
   readonly hideHeaders: readonly string[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
@@ -133,6 +140,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  forwardedForHeader: 'x-forwarded-for',
+  addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
@@ -170,6 +179,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  forwardedForHeader: 'x-forwarded-for',
+  addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),

@@ -33,6 +33,8 @@ export interface IngressFrontEnd extends FrontEndOutput {
   readonly ingresses: readonly RankedOwner[];
   /** The TLS passthrough routes of Ingresses with `signalbox.dev/ssl-passthrough`, oldest first. */
   readonly streams: readonly StreamCandidate[];
+  /** The ConfigMap's `forwarded-for-header` when it is not X-Forwarded-For; null otherwise. */
+  readonly clientAddressHeader: string | null;
 }
 
 /**
@@ -99,7 +101,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   paths.push(...aliasPaths(paths, sink));
   const tlsHosts = new Set([...tls.flatMap((t) => t.hosts), ...defaultCertificateHosts]);
   const { routes, precedence } = nginxRoutes(paths, canaries, tlsHosts, settings, sink, globalBackend);
-  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+  return { listeners: INGRESS_LISTENER_LIST, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams, clientAddressHeader: settings.forwardedForHeader === 'x-forwarded-for' ? null : settings.forwardedForHeader };
 }
 
 /**
