@@ -166,6 +166,19 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (f.allow === undefined && f.deny === undefined) report(at, p, 'a ClientAddress filter with neither allow nor deny');
       for (const list of ['allow', 'deny'] as const) checkBlocks(`${at}.${list}`, f[list], p, report);
       return;
+    case 'HeaderDeny':
+      if (!TOKEN.test(f.header)) report(at, p, `header name ${JSON.stringify(f.header)} is not a lower-case token`);
+      if (f.matches.length === 0) report(at, p, 'a HeaderDeny filter that matches nothing');
+      f.matches.forEach((m, i) => {
+        if ('exact' in m) {
+          if (typeof m.exact !== 'string' || 'pattern' in m) report(`${at}.matches[${i}]`, p, 'a match is exact or pattern, not both');
+        } else if (typeof m.pattern !== 'string' || m.pattern === '') report(`${at}.matches[${i}]`, p, 'a match without exact or pattern');
+        else {
+          if (m.ignoreCase !== undefined && m.ignoreCase !== true) report(`${at}.matches[${i}]`, p, 'ignoreCase is neither true nor absent');
+          patternProblem(`${at}.matches[${i}]`, p, `${f.header}`, m.pattern, m.ignoreCase === true, report);
+        }
+      });
+      return;
     case 'BodyLimit':
       if (!inRange(f.maxBytes, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `body limit maxBytes ${f.maxBytes} is not a positive whole number of bytes (a route without a limit has no BodyLimit filter)`);
       return;

@@ -1,7 +1,8 @@
 /**
  * Keys of the ingress-nginx controller ConfigMap that change every Ingress, served by a real proxy
  * to real upstreams, each upstream's own log saying what reached it: hide-headers,
- * forwarded-for-header (with the proxy's peer trusted), proxy-add-original-uri-header.
+ * forwarded-for-header (with the proxy's peer trusted), proxy-add-original-uri-header, and the
+ * global deny lists block-cidrs, block-user-agents, block-referers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -46,6 +47,9 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
           // Behind a CDN that names the client in its own header (the proxy trusts 127.0.0.1).
           'forwarded-for-header': 'CF-Connecting-IP',
           'proxy-add-original-uri-header': 'true',
+          'block-cidrs': '198.51.100.0/24, 203.0.113.66',
+          'block-user-agents': '~*bot, curl/8.0',
+          'block-referers': '~^https?://spam\\.example/',
         },
       },
       // A header the proxy itself sets is not the upstream's: hide-headers does not take it away.
@@ -94,5 +98,28 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
     await get('moved.example', '/old/page?q=1');
     const reached = app.seen.slice(from);
     assert.deepEqual(reached.map((s) => [s.url, s.headers['x-original-uri']]), [['/cart?id=3', '/cart?id=3'], ['/v2/old/page?q=1', '/old/page?q=1']]);
+  });
+
+  it('block-cidrs, block-user-agents, block-referers: 403 before the upstream, on every Ingress', async () => {
+    const from = app.seen.length;
+    const statuses: number[] = [];
+    for (const extra of [
+      'CF-Connecting-IP: 198.51.100.5\r\n',
+      'User-Agent: Mozilla/5.0 (compatible; Googlebot/2.1)\r\n',
+      'User-Agent: CURL/8.0\r\n',
+      'Referer: https://spam.example/offer\r\n',
+      // Exact strings are whole values; a pattern is searched for, anchors included.
+      'User-Agent: curl/8.0.1\r\n',
+      'Referer: https://example.com/?from=https://spam.example/\r\n',
+    ]) statuses.push((await get('shop.example', '/blocked', extra)).status);
+    const office = await get('office.example', '/desk', 'CF-Connecting-IP: 203.0.113.66\r\n');
+    const robot = await get('office.example', '/desk', 'CF-Connecting-IP: 203.0.113.9\r\nUser-Agent: my-robot\r\n');
+    assert.deepEqual(statuses, [403, 403, 403, 403, 200, 200]);
+    assert.equal(office.status, 403, 'an address the Ingress\'s own allow list admits is still blocked');
+    assert.equal(office.headers['x-signalbox-error'], 'client-address');
+    assert.equal(robot.status, 403);
+    assert.equal(robot.headers['x-signalbox-error'], 'header-denied');
+    const reached = app.seen.slice(from);
+    assert.deepEqual(reached.map((s) => [s.headers['user-agent'], s.headers.referer]), [['curl/8.0.1', undefined], [undefined, 'https://example.com/?from=https://spam.example/']]);
   });
 });

@@ -235,6 +235,15 @@ describe('checkTable', () => {
       expect((t) => { t.clientAddressHeader = 'CF-Connecting-IP'; }, 'clientAddressHeader', '', /not a lower-case header name/));
     test('Host as the client address header', () =>
       expect((t) => { t.clientAddressHeader = 'host'; }, 'clientAddressHeader', '', /other than host and connection/));
+    test('a HeaderDeny filter with exact values and a pattern is sound', () => {
+      const t = sound();
+      shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'user-agent', matches: [{ exact: 'BadBot/1.0' }, { pattern: '.*(?:bot).*', ignoreCase: true }] }];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a HeaderDeny pattern the linear-time engine refuses', () =>
+      expect((t) => { shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'referer', matches: [{ pattern: '(a)\\1' }] }]; }, 'virtualHosts[0].routes[2].filters[0].matches[0]', `${P}/rule/0/path/1`, /cannot be used/));
+    test('a HeaderDeny filter that matches nothing', () =>
+      expect((t) => { shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'referer', matches: [] }]; }, 'virtualHosts[0].routes[2].filters[0]', `${P}/rule/0/path/1`, /matches nothing/));
     test('originalUriHeader that is not true', () =>
       expect((t) => { (shop(t).routes[0] as { originalUriHeader?: unknown }).originalUriHeader = false; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /originalUriHeader is neither true nor absent/));
   });

@@ -12,6 +12,7 @@ import { MAX_RATE_KB } from './rate-limit-annotations.ts';
 import { nginxConfigKey } from './config-map-keys.ts';
 import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
+import { parseBlockCidrs, parseMapPatterns, type BadEntry } from './block-lists.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } from './response-rewrite-annotations.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
@@ -47,6 +48,10 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
     const take = <T>(parsed: Parsed<T>, apply: (value: T) => void): void => {
       if (parsed.ok) apply(parsed.value);
       else sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${parsed.message}; its default is used`, at);
+    };
+    // The entries of a list that cannot be honoured; the others still apply.
+    const leftOut = (bad: readonly BadEntry[]): void => {
+      if (bad.length > 0) sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${bad.map((b) => `${JSON.stringify(b.entry)} ${b.message}`).join('; ')}; left out`, at);
     };
     if (typeof raw !== 'string') {
       sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: the value is not a string; its default is used`, at);
@@ -93,6 +98,19 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       }
       case 'forwarded-for-header': take(forwardedForHeader(raw), (v) => (out.forwardedForHeader = v)); break;
       case 'proxy-add-original-uri-header': take(parseBool(raw), (v) => (out.addOriginalUriHeader = v)); break;
+      case 'block-cidrs': {
+        const { cidrs, bad } = parseBlockCidrs(raw);
+        leftOut(bad);
+        out.blockCidrs = cidrs;
+        break;
+      }
+      case 'block-user-agents': case 'block-referers': {
+        const { matches, bad } = parseMapPatterns(raw);
+        leftOut(bad);
+        if (key === 'block-user-agents') out.blockUserAgents = matches;
+        else out.blockReferers = matches;
+        break;
+      }
       case 'global-allowed-response-headers': out.allowedResponseHeaders = raw.split(',').map((h) => h.trim()).filter((h) => h !== ''); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':

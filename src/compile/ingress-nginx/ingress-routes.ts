@@ -65,6 +65,9 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   const keys = new WeakMap<RouteCandidate, SortKey>();
   const routes: RouteCandidate[] = [];
   const hsts = settings.hsts === null ? null : hstsValue(settings.hsts);
+  const headerBlocks: FilterCandidate[] = [];
+  if (settings.blockUserAgents.length > 0) headerBlocks.push({ type: 'HeaderDeny', header: 'user-agent', matches: [...settings.blockUserAgents] });
+  if (settings.blockReferers.length > 0) headerBlocks.push({ type: 'HeaderDeny', header: 'referer', matches: [...settings.blockReferers] });
 
   // Per host: does plain HTTP differ from HTTPS for any of its paths?
   const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts));
@@ -72,6 +75,9 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
 
   const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {
     const backends = variant.backends ?? [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }];
+    // block-user-agents, block-referers: `if ($block_ua) { return 403; }` heads every server,
+    // redirect servers too, so it runs before anything of the location.
+    if (headerBlocks.length > 0) filters = [...headerBlocks, ...filters];
     const candidate: RouteCandidate = {
       owner: p.owner,
       host,
@@ -218,6 +224,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // HTTPS: the address lists, then basic auth and auth-url, which must both allow the request
   // (ingress-nginx's `satisfy all`); the local checks first, so a stranger costs no subrequest.
   if (a.rateLimit !== null) after.push(a.rateLimit);
+  // block-cidrs: the http level's `deny` rules. nginx drops them from a location with allow/deny
+  // rules of its own; they are kept here, so that a global block is never lifted by an Ingress.
+  if (settings.blockCidrs.length > 0) after.push({ type: 'ClientAddress', deny: [...settings.blockCidrs] });
   after.push(...addressFilters(a));
   if (a.basicAuth !== null) after.push(a.basicAuth);
   // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.

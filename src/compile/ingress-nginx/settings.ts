@@ -3,7 +3,7 @@
  * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
  */
 import type { HostTlsParameters } from '../../model/tls-parameters.ts';
-import type { ExternalAuthFilter } from '../../model/table.ts';
+import type { ExternalAuthFilter, HeaderValueMatch } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
@@ -82,6 +82,12 @@ export interface NginxSettings {
   readonly forwardedForHeader: string;
   /** `proxy-add-original-uri-header`: X-Original-URI (the request target as sent) goes upstream. */
   readonly addOriginalUriHeader: boolean;
+  /** `block-cidrs`: client addresses refused (403) on every path, canonical CIDRs; empty: none. */
+  readonly blockCidrs: readonly string[];
+  /** `block-user-agents`: User-Agent values refused (403) on every route; empty: none. */
+  readonly blockUserAgents: readonly HeaderValueMatch[];
+  /** `block-referers`: Referer values refused (403) on every route; empty: none. */
+  readonly blockReferers: readonly HeaderValueMatch[];
   /** `hide-headers`: lower-case names of upstream response headers never passed to the client. */
   readonly hideHeaders: readonly string[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
@@ -140,6 +146,9 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  blockCidrs: Object.freeze([]),
+  blockUserAgents: Object.freeze([]),
+  blockReferers: Object.freeze([]),
   forwardedForHeader: 'x-forwarded-for',
   addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
@@ -179,6 +188,9 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  blockCidrs: Object.freeze([]),
+  blockUserAgents: Object.freeze([]),
+  blockReferers: Object.freeze([]),
   forwardedForHeader: 'x-forwarded-for',
   addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
