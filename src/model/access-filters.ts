@@ -258,12 +258,13 @@ export interface ClientAddressFilter {
 }
 
 /**
- * One way a {@link HeaderDenyFilter} matches a header value: `exact`, the whole value compared
+ * One way a value (a {@link HeaderDenyFilter}'s header, a route's `accessLogSkip` request target)
+ * is matched, as nginx's `map` matches its source values: `exact`, the whole value compared
  * ASCII case-insensitively (nginx's `map` strings), or `pattern`, a pattern of the linear-time
  * engine (src/regex) that must match the whole value (`ignoreCase`: ASCII letters of either case).
  * An nginx `~` regular expression, which matches anywhere in the value, is written `.*(?:re).*`.
  */
-export type HeaderValueMatch =
+export type ValueMatch =
   | { readonly exact: string }
   | { readonly pattern: string; readonly ignoreCase?: true };
 
@@ -277,5 +278,5 @@ export interface HeaderDenyFilter {
   readonly type: 'HeaderDeny';
   readonly header: string;
   /** Not empty. */
-  readonly matches: readonly HeaderValueMatch[];
+  readonly matches: readonly ValueMatch[];
 }

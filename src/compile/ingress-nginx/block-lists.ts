@@ -3,7 +3,7 @@
  * from the controller ConfigMap. Each is a comma-separated list; an entry that cannot be honoured
  * is returned apart, with why, so that the others still block.
  */
-import type { HeaderValueMatch } from '../../model/table.ts';
+import type { ValueMatch } from '../../model/table.ts';
 import { normalizeCidr } from '../../model/cidr.ts';
 import { compilePattern } from '../../regex/compile-pattern.ts';
 
@@ -35,8 +35,8 @@ export function parseBlockCidrs(text: string): { cidrs: string[]; bad: BadEntry[
  * its syntax, is left out. A leading `\` makes the rest a string (`\~x` is the string `~x`), and
  * quotes around an entry are nginx's and removed.
  */
-export function parseMapPatterns(text: string): { matches: HeaderValueMatch[]; bad: BadEntry[] } {
-  const matches: HeaderValueMatch[] = [];
+export function parseMapPatterns(text: string): { matches: ValueMatch[]; bad: BadEntry[] } {
+  const matches: ValueMatch[] = [];
   const bad: BadEntry[] = [];
   for (const raw of text.split(',')) {
     const entry = unquote(raw.trim());

@@ -101,7 +101,7 @@ const rows: [string, Support, string][] = [
   ['proxy-redirect-from', 'supported', 'Every Ingress\'s default for the annotation (`off`).'], ['proxy-request-buffering', 'not-applicable', 'Bodies stream.'],
   ['ssl-redirect', 'supported', 'Default true.'], ['force-ssl-redirect', 'supported', 'Default false.'],
   ['denylist-source-range', 'supported', 'For every Ingress.'], ['whitelist-source-range', 'supported', 'For every Ingress without its own allow list.'],
-  ['skip-access-log-urls', 'unsupported', LOGS], ['limit-rate', 'supported', 'As the `limit-rate` annotation, for every Ingress without its own (default 0: not paced).'], ['limit-rate-after', 'supported', 'As the `limit-rate-after` annotation, for every Ingress without its own.'],
+  ['skip-access-log-urls', 'supported', 'Requests whose target (path and query, as sent) is one of these write no access-log line; strings are whole targets (case ignored), `~` / `~*` regular expressions match anywhere in them. Still counted in the metrics.'], ['limit-rate', 'supported', 'As the `limit-rate` annotation, for every Ingress without its own (default 0: not paced).'], ['limit-rate-after', 'supported', 'As the `limit-rate-after` annotation, for every Ingress without its own.'],
   ['lua-shared-dicts', 'not-applicable', NGINX_INTERNAL],
   ['http-redirect-code', 'supported', 'The status of redirects to HTTPS (301, 302, 307, 308).'],
   ['proxy-buffering', 'not-applicable', 'Bodies stream.'],

@@ -104,6 +104,13 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         out.blockCidrs = cidrs;
         break;
       }
+      case 'skip-access-log-urls': {
+        // nginx's `map $request_uri $loggable`: strings are whole targets, `~` patterns search them.
+        const { matches, bad } = parseMapPatterns(raw);
+        leftOut(bad);
+        out.skipAccessLogUrls = matches;
+        break;
+      }
       case 'block-user-agents': case 'block-referers': {
         const { matches, bad } = parseMapPatterns(raw);
         leftOut(bad);

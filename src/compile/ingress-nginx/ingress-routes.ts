@@ -82,7 +82,7 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(settings.addOriginalUriHeader ? { originalUriHeader: true as const } : {}), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? (settings.skipAccessLogUrls.length > 0 ? { accessLogSkip: [...settings.skipAccessLogUrls] } : {}) : { accessLog: false as const }), ...(settings.addOriginalUriHeader ? { originalUriHeader: true as const } : {}), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),

@@ -3,7 +3,7 @@
  * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
  */
 import type { HostTlsParameters } from '../../model/tls-parameters.ts';
-import type { ExternalAuthFilter, HeaderValueMatch } from '../../model/table.ts';
+import type { ExternalAuthFilter, ValueMatch } from '../../model/table.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
@@ -85,9 +85,11 @@ export interface NginxSettings {
   /** `block-cidrs`: client addresses refused (403) on every path, canonical CIDRs; empty: none. */
   readonly blockCidrs: readonly string[];
   /** `block-user-agents`: User-Agent values refused (403) on every route; empty: none. */
-  readonly blockUserAgents: readonly HeaderValueMatch[];
+  readonly blockUserAgents: readonly ValueMatch[];
   /** `block-referers`: Referer values refused (403) on every route; empty: none. */
-  readonly blockReferers: readonly HeaderValueMatch[];
+  readonly blockReferers: readonly ValueMatch[];
+  /** `skip-access-log-urls`: request targets (`$request_uri`) that write no access-log line. */
+  readonly skipAccessLogUrls: readonly ValueMatch[];
   /** `hide-headers`: lower-case names of upstream response headers never passed to the client. */
   readonly hideHeaders: readonly string[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
@@ -146,6 +148,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  skipAccessLogUrls: Object.freeze([]),
   blockCidrs: Object.freeze([]),
   blockUserAgents: Object.freeze([]),
   blockReferers: Object.freeze([]),
@@ -188,6 +191,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
+  skipAccessLogUrls: Object.freeze([]),
   blockCidrs: Object.freeze([]),
   blockUserAgents: Object.freeze([]),
   blockReferers: Object.freeze([]),
