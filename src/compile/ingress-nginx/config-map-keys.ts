@@ -107,7 +107,7 @@ const rows: [string, Support, string][] = [
   ['proxy-buffering', 'not-applicable', 'Bodies stream.'],
   ['limit-req-status-code', 'supported', 'The status of a request over `limit-rps` / `limit-rpm` (default 503).'], ['limit-conn-status-code', 'supported', 'The status of a request over `limit-connections` (default 503).'],
   ['enable-syslog', 'unsupported', LOGS], ['syslog-host', 'unsupported', LOGS], ['syslog-port', 'unsupported', LOGS],
-  ['no-tls-redirect-locations', 'unsupported', 'Every path of a host with TLS redirects (`/.well-known/acme-challenge` included).'],
+  ['no-tls-redirect-locations', 'supported', 'Ingress paths starting with one of these are never redirected to HTTPS, even with `force-ssl-redirect` (default `/.well-known/acme-challenge`).'],
   ['global-allowed-response-headers', 'supported', 'The headers a `custom-headers` ConfigMap may set (none by default).'],
   ['global-auth-url', 'supported', 'Asked for every Ingress without an `auth-url` of its own (`enable-global-auth: "false"` opts out); one that cannot be asked refuses those Ingresses.'],
   ...['global-auth-method', 'global-auth-signin', 'global-auth-signin-redirect-param', 'global-auth-response-headers', 'global-auth-request-redirect', 'global-auth-always-set-cookie']

@@ -120,6 +120,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
       }
       case 'global-allowed-response-headers': out.allowedResponseHeaders = raw.split(',').map((h) => h.trim()).filter((h) => h !== ''); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
+      case 'no-tls-redirect-locations': out.noTlsRedirectLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
       case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
       case 'global-auth-cache-key': case 'global-auth-cache-duration':

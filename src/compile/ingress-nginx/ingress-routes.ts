@@ -70,7 +70,10 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   if (settings.blockReferers.length > 0) headerBlocks.push({ type: 'HeaderDeny', header: 'referer', matches: [...settings.blockReferers] });
 
   // Per host: does plain HTTP differ from HTTPS for any of its paths?
-  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts));
+  // ingress-nginx's force_no_ssl_redirect: a path starting with one of no-tls-redirect-locations
+  // (`/.well-known/acme-challenge`, so that HTTP-01 challenges are answered) is never redirected.
+  const noRedirect = (p: NginxPath): boolean => settings.noTlsRedirectLocations.some((l) => p.path.path.startsWith(l));
+  const redirects = (p: NginxPath): boolean => !noRedirect(p) && (p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts)));
   const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
 
   const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {

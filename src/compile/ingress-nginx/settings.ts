@@ -71,6 +71,8 @@ export interface NginxSettings {
   readonly globalAuth: ExternalAuthFilter | 'unusable' | null;
   /** `no-auth-locations`: paths starting with one of these are never authenticated. */
   readonly noAuthLocations: readonly string[];
+  /** `no-tls-redirect-locations`: paths starting with one of these are never redirected to HTTPS. */
+  readonly noTlsRedirectLocations: readonly string[];
   /** `proxy-set-headers`: fields set on every request upstream, from the ConfigMap it names. */
   readonly proxySetHeaders: readonly HeaderField[];
   /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
@@ -145,6 +147,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze([]),
+  noTlsRedirectLocations: Object.freeze([]),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
@@ -188,6 +191,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
+  noTlsRedirectLocations: Object.freeze(['/.well-known/acme-challenge']),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
   hideHeaders: Object.freeze([]),
