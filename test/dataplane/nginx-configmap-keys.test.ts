@@ -123,3 +123,43 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
     assert.deepEqual(reached.map((s) => [s.headers['user-agent'], s.headers.referer]), [['curl/8.0.1', undefined], [undefined, 'https://example.com/?from=https://spam.example/']]);
   });
 });
+
+describe('load-balance in the ingress-nginx ConfigMap', () => {
+  it('ewma: an Ingress without the annotation sends most requests to the endpoint that answers fast', async () => {
+    const slow = await startUpstream('slow', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end('slow'), 100);
+    });
+    const fast = await startUpstream('fast', (req, res) => {
+      req.resume();
+      res.end('fast');
+    });
+    const dir = await tempManifestDir();
+    try {
+      await writeManifests(dir, 'a.yaml', [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'load-balance': 'ewma' } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+        ...serviceWithEndpoints('app', [{ port: slow.port }, { port: fast.port }]),
+        nginxIngress('app', 'app.example', 'app'),
+      ]);
+      const proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+      try {
+        const port = Number(new URL(proxy.http).port);
+        // 8 clients in a closed loop: round robin would give the slow endpoint half of them.
+        let left = 200;
+        const client = async (): Promise<void> => {
+          while (left-- > 0) assert.equal((await rawRequest(port, 'GET / HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n')).status, 200);
+        };
+        await Promise.all(Array.from({ length: 8 }, client));
+        assert.equal(slow.seen.length + fast.seen.length, 200);
+        assert.ok(fast.seen.length > slow.seen.length * 3, `fast ${fast.seen.length} vs slow ${slow.seen.length}`);
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await slow.close();
+      await fast.close();
+      await removeDir(dir);
+    }
+  });
+});

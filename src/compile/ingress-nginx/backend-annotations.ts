@@ -56,10 +56,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
 
   const balance = raw.get('load-balance')?.trim();
   if (balance !== undefined) {
-    const lb: LbPolicy | undefined = balance === 'round_robin' ? 'round-robin' : balance === 'ewma' ? 'ewma' : undefined;
-    if (lb !== undefined) out.lbPolicy = lb;
+    const lb = balancePolicy(balance);
+    if (lb !== null) out.lbPolicy = lb;
     else sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}load-balance ${JSON.stringify(balance)} is not round_robin or ewma; it is ignored`, at('load-balance'));
   }
+  // The ConfigMap's load-balance, for an Ingress without its own (nginx's http-level default).
+  if (out.lbPolicy === undefined && settings.loadBalance !== null) out.lbPolicy = settings.loadBalance;
   const hashBy = raw.get('upstream-hash-by')?.trim();
   if (hashBy !== undefined) {
     const hashOn = hashSource(hashBy);
@@ -129,6 +131,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     };
   }
   return out;
+}
+
+/** ingress-nginx's `load-balance` (annotation and ConfigMap key): `round_robin` or `ewma`; null for anything else. */
+export function balancePolicy(text: string): LbPolicy | null {
+  const t = text.trim();
+  return t === 'round_robin' ? 'round-robin' : t === 'ewma' ? 'ewma' : null;
 }
 
 /** The versions nginx's protocol names signalbox never offers: RFC 8996, and Node's OpenSSL refuses them. */

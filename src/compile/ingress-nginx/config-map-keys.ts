@@ -72,7 +72,7 @@ const rows: [string, Support, string][] = [
   ['use-http2', 'differs', "HTTP/2 is always offered by ALPN on HTTPS, and with prior knowledge (h2c) on the plain HTTP port, as nginx's `http2 on` does; `false` is `--no-http2-cleartext` for the plain port."],
   ['worker-processes', 'differs', 'Use `--workers`.'], ['worker-cpu-affinity', 'not-applicable', NGINX_INTERNAL], ['worker-shutdown-timeout', 'differs', 'Use `--grace`.'],
   ['enable-serial-reloads', 'not-applicable', 'signalbox never reloads.'],
-  ['load-balance', 'unsupported', 'Set `load-balance` per Ingress, or `signalbox.dev/lb-policy` per Service.'],
+  ['load-balance', 'supported', '`round_robin` (signalbox\'s round robin) or `ewma` (its peak-EWMA balancer), for every Ingress without the annotation or `upstream-hash-by` (default round robin).'],
   ['variables-hash-bucket-size', 'not-applicable', NGINX_INTERNAL], ['variables-hash-max-size', 'not-applicable', NGINX_INTERNAL],
   ['upstream-keepalive-connections', 'differs', 'Idle connections are not counted on their own; `signalbox.dev/max-connections` on the Service bounds all its open connections.'], ['upstream-keepalive-time', 'not-applicable', NGINX_INTERNAL],
   ['upstream-keepalive-timeout', 'not-applicable', 'Idle upstream connections are closed as the upstream\'s Keep-Alive says.'], ['upstream-keepalive-requests', 'not-applicable', NGINX_INTERNAL],

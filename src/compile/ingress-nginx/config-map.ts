@@ -17,7 +17,7 @@ import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } f
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
 import { cipherListProblem } from '../shared/cipher-list.ts';
-import { sslProtocols } from './backend-annotations.ts';
+import { balancePolicy, sslProtocols } from './backend-annotations.ts';
 import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, parseHeaderNameList, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -84,6 +84,11 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         });
         break;
       case 'proxy-next-upstream-timeout': take(parseSecondsOrNone(raw), (v) => (out.nextUpstreamTimeoutMs = v)); break;
+      case 'load-balance': {
+        const lb = balancePolicy(raw);
+        take(lb === null ? { ok: false, message: `${JSON.stringify(raw)} is not round_robin or ewma` } : { ok: true, value: lb }, (v) => (out.loadBalance = v));
+        break;
+      }
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'custom-http-errors': take(parseErrorCodes(raw), (v) => (out.customHttpErrors = v)); break;

@@ -4,6 +4,7 @@
  */
 import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { ExternalAuthFilter, ValueMatch } from '../../model/table.ts';
+import type { LbPolicy } from '../../model/policy.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
@@ -47,6 +48,8 @@ export interface NginxSettings {
   readonly connectTimeoutMs: number | null;
   /** `proxy-read-timeout` in ms; null: the Service's (or the flags'). */
   readonly readTimeoutMs: number | null;
+  /** `load-balance`: every Ingress's default for the annotation; null: the Service's (or signalbox's round robin). */
+  readonly loadBalance: LbPolicy | null;
   /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
   readonly nextUpstreamTries: number | null;
   /** `proxy-next-upstream-timeout` in ms; null: no limit (its 0). */
@@ -138,6 +141,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  loadBalance: null,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: false,
   generateRequestId: false,
@@ -182,6 +186,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  loadBalance: null,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: true,
   generateRequestId: true,
