@@ -223,6 +223,8 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
   }
   const subset = c.policy.hashSubsetSize;
   if (subset !== undefined && (!inRange(subset, 1, MAX_HASH_SUBSET_SIZE) || c.policy.lbPolicy !== 'ring-hash')) report(at, c.provenance, `hashSubsetSize ${subset} is not a whole number from 1 to ${MAX_HASH_SUBSET_SIZE} on a ring-hash cluster`);
+  const nonIdempotent = c.policy.retry.nonIdempotent;
+  if (nonIdempotent !== undefined && nonIdempotent !== true) report(at, c.provenance, 'retry.nonIdempotent is neither true nor absent');
   const retryMs = c.policy.retry.timeoutMs;
   if (retryMs !== undefined && !inRange(retryMs, 1, MAX_RETRY_TIMEOUT_MS)) report(at, c.provenance, `retry.timeoutMs ${retryMs} is not a whole number of milliseconds from 1 to ${MAX_RETRY_TIMEOUT_MS}`);
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);

@@ -163,3 +163,45 @@ describe('load-balance in the ingress-nginx ConfigMap', () => {
     }
   });
 });
+
+describe('retry-non-idempotent in the ingress-nginx ConfigMap', () => {
+  it('a POST without a body that an endpoint failed is retried on another; one with a body is not', async () => {
+    const failing = await startUpstream('failing', (req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(503).end('failing'));
+    });
+    const healthy = await startUpstream('healthy');
+    const dir = await tempManifestDir();
+    try {
+      await writeManifests(dir, 'a.yaml', [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'retry-non-idempotent': 'true' } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+        ...serviceWithEndpoints('app', [{ port: failing.port }, { port: healthy.port }], 'default', { 'signalbox.dev/retry-on': '503' }),
+        nginxIngress('app', 'app.example', 'app'),
+      ]);
+      const proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
+      try {
+        const port = Number(new URL(proxy.http).port);
+        const post = (path: string, body: string | null) => rawRequest(port, `POST ${path} HTTP/1.1\r\nHost: app.example\r\n${body === null ? '' : `Content-Length: ${body.length}\r\n`}Connection: close\r\n\r\n${body ?? ''}`);
+        // Round robin over the two: half of the first tries reach the failing endpoint.
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) statuses.push((await post(`/order/${i}`, null)).status);
+        assert.deepEqual(statuses, [200, 200, 200, 200]);
+        const failed = failing.seen.map((s) => s.url);
+        assert.ok(failed.length >= 1, 'some POSTs went to the failing endpoint first');
+        assert.deepEqual(healthy.seen.map((s) => s.url).sort(), ['/order/0', '/order/1', '/order/2', '/order/3']);
+        // A body streams: it is never sent twice, so that answer is the client's.
+        const withBody: number[] = [];
+        for (let i = 0; i < 2; i++) withBody.push((await post(`/upload/${i}`, 'data')).status);
+        assert.deepEqual(withBody.sort(), [200, 503]);
+        assert.equal(failing.seen.filter((s) => s.url.startsWith('/upload/')).length + healthy.seen.filter((s) => s.url.startsWith('/upload/')).length, 2);
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await failing.close();
+      await healthy.close();
+      await removeDir(dir);
+    }
+  });
+});

@@ -103,10 +103,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
   const tries = read<number | null>('proxy-next-upstream-tries', (t) => parseInteger(t, 0, 100), settings.nextUpstreamTries);
   // Tries count the first one (0 is "as many as there are endpoints" in nginx: the most here).
   const retryMs = read<number | null>('proxy-next-upstream-timeout', parseSecondsOrNone, settings.nextUpstreamTimeoutMs);
-  if (tries !== null || retryMs !== null) {
+  if (tries !== null || retryMs !== null || settings.retryNonIdempotent) {
     out.retry = {
       ...(tries === null ? {} : { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) }),
       ...(retryMs === null ? {} : { timeoutMs: retryMs }),
+      // nginx's `proxy_next_upstream … non_idempotent`, at http level for every location.
+      ...(settings.retryNonIdempotent ? { nonIdempotent: true as const } : {}),
     };
   }
 

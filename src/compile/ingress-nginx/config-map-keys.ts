@@ -41,7 +41,7 @@ const rows: [string, Support, string][] = [
   ['enable-underscores-in-headers', 'not-applicable', 'Header names with underscores are accepted.'],
   ['enable-ocsp', 'unsupported', 'No OCSP stapling.'],
   ['ignore-invalid-headers', 'differs', 'Invalid header names are always refused (400).'],
-  ['retry-non-idempotent', 'unsupported', 'Requests with a body are never retried.'],
+  ['retry-non-idempotent', 'differs', 'POST, PATCH and LOCK are retried like other methods (a reset, a listed status), but only without a body: a body streams and is never sent twice.'],
   ['error-log-level', 'differs', 'Use `--log-level`.'],
   ['http2-max-field-size', 'differs', 'Use `--max-header-bytes`.'], ['http2-max-header-size', 'differs', 'Use `--max-header-bytes`.'],
   ['http2-max-requests', 'not-applicable', 'HTTP/2 connections are not closed after a count.'],

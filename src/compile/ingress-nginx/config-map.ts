@@ -84,6 +84,7 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         });
         break;
       case 'proxy-next-upstream-timeout': take(parseSecondsOrNone(raw), (v) => (out.nextUpstreamTimeoutMs = v)); break;
+      case 'retry-non-idempotent': take(parseBool(raw), (v) => (out.retryNonIdempotent = v)); break;
       case 'load-balance': {
         const lb = balancePolicy(raw);
         take(lb === null ? { ok: false, message: `${JSON.stringify(raw)} is not round_robin or ewma` } : { ok: true, value: lb }, (v) => (out.loadBalance = v));

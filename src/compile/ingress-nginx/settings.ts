@@ -50,6 +50,8 @@ export interface NginxSettings {
   readonly readTimeoutMs: number | null;
   /** `load-balance`: every Ingress's default for the annotation; null: the Service's (or signalbox's round robin). */
   readonly loadBalance: LbPolicy | null;
+  /** `retry-non-idempotent`: POST, PATCH and LOCK are retried like the other methods. */
+  readonly retryNonIdempotent: boolean;
   /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
   readonly nextUpstreamTries: number | null;
   /** `proxy-next-upstream-timeout` in ms; null: no limit (its 0). */
@@ -142,6 +144,7 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   readTimeoutMs: null,
   nextUpstreamTries: null,
   loadBalance: null,
+  retryNonIdempotent: false,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: false,
   generateRequestId: false,
@@ -187,6 +190,7 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   readTimeoutMs: null,
   nextUpstreamTries: null,
   loadBalance: null,
+  retryNonIdempotent: false,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: true,
   generateRequestId: true,
