@@ -59,6 +59,10 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
       nginxIngress('shop', 'shop.example', 'app'),
       nginxIngress('office', 'office.example', 'app', { 'whitelist-source-range': '203.0.113.0/24' }),
       nginxIngress('moved', 'moved.example', 'app', { 'rewrite-target': '/v2/$1', 'use-regex': 'true' }, '/(.*)'),
+      // Basic authentication with satisfy: any and no address list of its own: block-cidrs is not
+      // an address check that would let unblocked clients skip the password.
+      { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'htpasswd', namespace: 'default' }, data: { auth: Buffer.from('alice:{PLAIN}secret\n').toString('base64') } },
+      nginxIngress('members', 'members.example', 'app', { 'auth-type': 'basic', 'auth-secret': 'htpasswd', satisfy: 'any' }),
     ]);
     proxy = await startProxy(dir, { dataplane: { trustedProxies: ['127.0.0.1/32'] }, compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     port = Number(new URL(proxy.http).port);
@@ -119,6 +123,8 @@ describe('ingress-nginx ConfigMap keys for every Ingress', () => {
     assert.equal(office.headers['x-signalbox-error'], 'client-address');
     assert.equal(robot.status, 403);
     assert.equal(robot.headers['x-signalbox-error'], 'header-denied');
+    const stranger = await get('members.example', '/club', 'CF-Connecting-IP: 203.0.113.9\r\n');
+    assert.equal(stranger.status, 401, 'an address block-cidrs does not name still needs the password');
     const reached = app.seen.slice(from);
     assert.deepEqual(reached.map((s) => [s.headers['user-agent'], s.headers.referer]), [['curl/8.0.1', undefined], [undefined, 'https://example.com/?from=https://spam.example/']]);
   });

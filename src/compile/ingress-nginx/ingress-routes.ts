@@ -22,7 +22,7 @@
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
  * - Canaries (canary.ts) add routes in front of their main path's.
  */
-import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
+import type { Filter, PathMatch, RedirectFilter, ValueMatch } from '../../model/table.ts';
 import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
 import { serviceOf, type NginxPath } from './nginx-path.ts';
 import { accessLists } from './snippets.ts';
@@ -80,12 +80,12 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
     const backends = variant.backends ?? [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }];
     // block-user-agents, block-referers: `if ($block_ua) { return 403; }` heads every server,
     // redirect servers too, so it runs before anything of the location.
-    if (headerBlocks.length > 0) filters = [...headerBlocks, ...filters];
+    const all = headerBlocks.length > 0 ? [...headerBlocks, ...filters] : filters;
     const candidate: RouteCandidate = {
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? (settings.skipAccessLogUrls.length > 0 ? { accessLogSkip: [...settings.skipAccessLogUrls] } : {}) : { accessLog: false as const }), ...(settings.addOriginalUriHeader ? { originalUriHeader: true as const } : {}), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters: all, ...logFlags(p, settings), ...(settings.addOriginalUriHeader ? { originalUriHeader: true as const } : {}), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, all) ? { satisfy: 'any' as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
@@ -154,12 +154,22 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
 /**
  * Whether a route of `p` takes `satisfy: any`: asked for, and two kinds of access check on the
  * route — address lists, basic authentication, external authentication (with one kind alone, any
- * and all are the same).
+ * and all are the same). The ConfigMap's block-cidrs is not one of the Ingress's checks: it never
+ * makes a route `any`, where a client it does not block would then skip the password.
  */
 function satisfiesAny(p: NginxPath, filters: readonly FilterCandidate[]): boolean {
   if (!p.ingress.satisfyAny) return false;
-  const kinds = new Set(filters.flatMap((f) => (f.type === 'ClientAddress' || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
+  const kinds = new Set(filters.flatMap((f) => ((f.type === 'ClientAddress' && !GLOBAL_BLOCKS.has(f)) || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
   return kinds.size >= 2;
+}
+
+/** The block-cidrs filters made by {@link requestFilters}, told apart from the Ingress's own address lists. */
+const GLOBAL_BLOCKS = new WeakSet<FilterCandidate>();
+
+/** The access-log fields of a route of `p`: `accessLog: false`, or the ConfigMap's skip-access-log-urls. */
+function logFlags(p: NginxPath, settings: NginxSettings): { accessLog?: false; accessLogSkip?: ValueMatch[] } {
+  if (!p.ingress.accessLog) return { accessLog: false };
+  return settings.skipAccessLogUrls.length > 0 ? { accessLogSkip: [...settings.skipAccessLogUrls] } : {};
 }
 
 /**
@@ -229,7 +239,11 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   if (a.rateLimit !== null) after.push(a.rateLimit);
   // block-cidrs: the http level's `deny` rules. nginx drops them from a location with allow/deny
   // rules of its own; they are kept here, so that a global block is never lifted by an Ingress.
-  if (settings.blockCidrs.length > 0) after.push({ type: 'ClientAddress', deny: [...settings.blockCidrs] });
+  if (settings.blockCidrs.length > 0) {
+    const block: FilterCandidate = { type: 'ClientAddress', deny: [...settings.blockCidrs] };
+    GLOBAL_BLOCKS.add(block);
+    after.push(block);
+  }
   after.push(...addressFilters(a));
   if (a.basicAuth !== null) after.push(a.basicAuth);
   // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.
