@@ -118,6 +118,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
     certificates: boundToListeners(certificates, ingress.tls),
     scripts: routeScripts.scripts,
     streamRoutes,
+    ...(ingress.clientAddressHeader === null ? {} : { clientAddressHeader: ingress.clientAddressHeader }),
   };
   const diagnostics = sortDiagnostics(sink.items);
 

@@ -256,3 +256,27 @@ export interface ClientAddressFilter {
   readonly allow?: readonly string[];
   readonly deny?: readonly string[];
 }
+
+/**
+ * One way a value (a {@link HeaderDenyFilter}'s header, a route's `accessLogSkip` request target)
+ * is matched, as nginx's `map` matches its source values: `exact`, the whole value compared
+ * ASCII case-insensitively (nginx's `map` strings), or `pattern`, a pattern of the linear-time
+ * engine (src/regex) that must match the whole value (`ignoreCase`: ASCII letters of either case).
+ * An nginx `~` regular expression, which matches anywhere in the value, is written `.*(?:re).*`.
+ */
+export type ValueMatch =
+  | { readonly exact: string }
+  | { readonly pattern: string; readonly ignoreCase?: true };
+
+/**
+ * Answers 403 to a request whose `header` (lower-case name) matches any of `matches`; a request
+ * without the header is matched as an empty value, as nginx reads a missing `$http_*` variable.
+ * Several fields of the name are one value, joined with `, `. ingress-nginx's `block-user-agents`
+ * and `block-referers` (its `map` and `if (…) { return 403; }` in every server).
+ */
+export interface HeaderDenyFilter {
+  readonly type: 'HeaderDeny';
+  readonly header: string;
+  /** Not empty. */
+  readonly matches: readonly ValueMatch[];
+}

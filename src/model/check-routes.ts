@@ -14,7 +14,7 @@ import { checkCompress } from './check-compress.ts';
 import { normalizeCidr } from './cidr.ts';
 import { checkRateLimit } from './check-rate-limit.ts';
 import { checkUrlMirror } from './check-url-mirror.ts';
-import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch } from './table.ts';
+import type { Filter, HeaderEdits, PathModifier, Provenance, Route, RouteMatch, ValueMatch } from './table.ts';
 
 /** How a route check reports: where, about which node, what. */
 export type RouteReport = (at: string, provenance: Provenance, message: string) => void;
@@ -52,6 +52,12 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
   if (route.satisfy !== undefined) checkSatisfyAny(at, route, report);
   if (route.stickyBackends !== undefined && route.stickyBackends !== true) report(at, p, 'stickyBackends is neither true nor absent');
   if (route.accessLog !== undefined && route.accessLog !== false) report(at, p, 'accessLog is neither false nor absent');
+  if (route.originalUriHeader !== undefined && route.originalUriHeader !== true) report(at, p, 'originalUriHeader is neither true nor absent');
+  if (route.accessLogSkip !== undefined) {
+    if (route.accessLogSkip.length === 0) report(at, p, 'an empty accessLogSkip (absent when nothing is skipped)');
+    if (route.accessLog === false) report(at, p, 'accessLogSkip on a route with accessLog: false');
+    checkValueMatches(`${at}.accessLogSkip`, route.accessLogSkip, 'access log skip', p, report);
+  }
   const t = route.timeouts;
   if (t !== undefined) {
     for (const [name, value] of Object.entries(t)) if (value !== undefined && !inRange(value, 1, Number.MAX_SAFE_INTEGER)) report(`${at}.timeouts`, p, `${name} ${value} is not a positive whole number of milliseconds`);
@@ -168,6 +174,11 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
       if (f.allow === undefined && f.deny === undefined) report(at, p, 'a ClientAddress filter with neither allow nor deny');
       for (const list of ['allow', 'deny'] as const) checkBlocks(`${at}.${list}`, f[list], p, report);
       return;
+    case 'HeaderDeny':
+      if (!TOKEN.test(f.header)) report(at, p, `header name ${JSON.stringify(f.header)} is not a lower-case token`);
+      if (f.matches.length === 0) report(at, p, 'a HeaderDeny filter that matches nothing');
+      checkValueMatches(`${at}.matches`, f.matches, f.header, p, report);
+      return;
     case 'BodyLimit':
       if (!inRange(f.maxBytes, 1, Number.MAX_SAFE_INTEGER)) report(at, p, `body limit maxBytes ${f.maxBytes} is not a positive whole number of bytes (a route without a limit has no BodyLimit filter)`);
       return;
@@ -179,6 +190,19 @@ function checkFilter(at: string, f: Filter, route: Route, refs: RouteRefs, repor
     default:
       report(at, p, `filter type ${JSON.stringify((f as { type: unknown }).type)} is unknown`);
   }
+}
+
+/** The value matches of a HeaderDeny filter or a route's accessLogSkip: one of exact or pattern each, patterns the engine runs. */
+function checkValueMatches(at: string, matches: readonly ValueMatch[], what: string, p: Provenance, report: RouteReport): void {
+  matches.forEach((m, i) => {
+    if ('exact' in m) {
+      if (typeof m.exact !== 'string' || 'pattern' in m) report(`${at}[${i}]`, p, 'a match is exact or pattern, not both');
+    } else if (typeof m.pattern !== 'string' || m.pattern === '') report(`${at}[${i}]`, p, 'a match without exact or pattern');
+    else {
+      if (m.ignoreCase !== undefined && m.ignoreCase !== true) report(`${at}[${i}]`, p, 'ignoreCase is neither true nor absent');
+      patternProblem(`${at}[${i}]`, p, what, m.pattern, m.ignoreCase === true, report);
+    }
+  });
 }
 
 /** Each block of a ClientAddress list must be a CIDR block in the canonical form the data plane reads (src/model/cidr.ts). */

@@ -32,6 +32,8 @@ export interface TableViolation {
 const PROVENANCE = /^[A-Z][A-Za-z0-9]*(\/[^/]+){2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MATCH_ORDER: Readonly<Record<VirtualHost['match'], number>> = { exact: 0, wildcard: 1, suffix: 2, any: 3 };
+/** A lower-case header field name (RFC 9110 §5.1). */
+const ADDRESS_HEADER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /**
  * Checks a routing table; returns every violation found, in table order, or an empty list when the
@@ -135,6 +137,11 @@ export function checkTable(table: RoutingTable): TableViolation[] {
     }
   }
 
+  const addressHeader = table.clientAddressHeader;
+  if (addressHeader !== undefined && (typeof addressHeader !== 'string' || !ADDRESS_HEADER.test(addressHeader) || addressHeader === 'host' || addressHeader === 'connection')) {
+    report('clientAddressHeader', '', `clientAddressHeader ${JSON.stringify(addressHeader)} is not a lower-case header name other than host and connection`);
+  }
+
   sortedKeys('scripts', table.scripts, report);
   for (const [key, script] of Object.entries(table.scripts)) checkScript(member('scripts', key), key, script, report, clusterRef);
 
@@ -226,6 +233,8 @@ function checkCluster(at: string, key: string, c: Cluster, report: Report): void
   }
   const subset = c.policy.hashSubsetSize;
   if (subset !== undefined && (!inRange(subset, 1, MAX_HASH_SUBSET_SIZE) || c.policy.lbPolicy !== 'ring-hash')) report(at, c.provenance, `hashSubsetSize ${subset} is not a whole number from 1 to ${MAX_HASH_SUBSET_SIZE} on a ring-hash cluster`);
+  const nonIdempotent = c.policy.retry.nonIdempotent;
+  if (nonIdempotent !== undefined && nonIdempotent !== true) report(at, c.provenance, 'retry.nonIdempotent is neither true nor absent');
   const retryMs = c.policy.retry.timeoutMs;
   if (retryMs !== undefined && !inRange(retryMs, 1, MAX_RETRY_TIMEOUT_MS)) report(at, c.provenance, `retry.timeoutMs ${retryMs} is not a whole number of milliseconds from 1 to ${MAX_RETRY_TIMEOUT_MS}`);
   if (!LB_POLICIES.includes(c.policy.lbPolicy)) report(at, c.provenance, `lbPolicy ${JSON.stringify(c.policy.lbPolicy)} is not one of ${LB_POLICIES.join(', ')}`);

@@ -6,7 +6,7 @@
  * and one data-plane step in src/dataplane/lifecycle/filters/.
  */
 import type { Provenance, Route, RoutingTable } from './table.ts';
-import type { BasicAuthFilter, ClientAddressFilter, CorsFilter, ExternalAuthFilter, RateLimitFilter } from './access-filters.ts';
+import type { BasicAuthFilter, ClientAddressFilter, CorsFilter, ExternalAuthFilter, HeaderDenyFilter, RateLimitFilter } from './access-filters.ts';
 
 // The access filters (external and basic authentication, CORS, rate limits, address lists).
 export type * from './access-filters.ts';
@@ -315,6 +315,7 @@ export type Filter =
   | CorsFilter
   | RequestIdFilter
   | ClientAddressFilter
+  | HeaderDenyFilter
   | BodyLimitFilter
   | RateLimitFilter
   | BasicAuthFilter

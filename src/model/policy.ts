@@ -128,6 +128,13 @@ export interface RetryPolicy {
    * the attempt under way is not cut short. Absent: no limit.
    */
   readonly timeoutMs?: number;
+  /**
+   * True: a failure after the request reached the endpoint (a reset, a listed status) is retried
+   * for every method, POST, PATCH and LOCK too (ingress-nginx's `retry-non-idempotent`, nginx's
+   * `proxy_next_upstream non_idempotent`); a request with a body is still never sent twice, as
+   * its body streams. Absent: idempotent methods only.
+   */
+  readonly nonIdempotent?: true;
 }
 
 /**

@@ -99,7 +99,7 @@ export interface WeightedBackend {
 // The filters of a route (request and response steps, the route model's third part) are in
 // filters.ts; the table's users import them from here as well.
 export type * from './filters.ts';
-import type { Filter } from './filters.ts';
+import type { Filter, ValueMatch } from './filters.ts';
 
 /** Per-route time limits in milliseconds; absent ones fall back to the cluster's and the flags'. */
 export interface RouteTimeouts {
@@ -126,6 +126,18 @@ export interface Route {
    * "false"`); metrics still count them. Absent: logged, when the data plane logs at all.
    */
   readonly accessLog?: false;
+  /**
+   * Requests whose target as sent (path and query: nginx's `$request_uri`) matches one of these
+   * write no access-log line (ingress-nginx's `skip-access-log-urls`); they are still counted.
+   * Absent: none is skipped. Never with `accessLog: false`, which skips them all.
+   */
+  readonly accessLogSkip?: readonly ValueMatch[];
+  /**
+   * True: the request goes upstream with `X-Original-URI`, the request target as the client sent
+   * it (path and query), replacing any the client sent (ingress-nginx's
+   * `proxy-add-original-uri-header`). Absent: a client's own X-Original-URI passes unchanged.
+   */
+  readonly originalUriHeader?: true;
   /**
    * A request whose affinity cookie pins it to a usable endpoint of one of the backends' clusters
    * goes to that backend, whatever the weights (one of weight 0 too); the others are picked by
@@ -510,6 +522,14 @@ export interface RoutingTable {
    * warning).
    */
   readonly scripts: Readonly<Record<string, CompiledScript>>;
+  /**
+   * The request header, lower-case, whose address chain names the client when the peer is a
+   * trusted proxy (`--trusted-proxies`): the right-most address in it that is not trusted, as
+   * nginx's real-IP module with `real_ip_header` and recursion on (ingress-nginx's
+   * `forwarded-for-header`). Absent: `x-forwarded-for`. X-Forwarded-For is still what goes
+   * upstream; this header passes as the client sent it.
+   */
+  readonly clientAddressHeader?: string;
 }
 
 /** Everything one compile produces. */

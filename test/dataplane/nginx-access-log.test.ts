@@ -1,7 +1,8 @@
 /**
  * ingress-nginx's `enable-access-log: "false"` on real sockets: the Ingress's requests reach its
  * upstream and are counted in the metrics, but write no access-log line, while another Ingress's
- * requests on the same host are logged as usual.
+ * requests on the same host are logged as usual — except the targets the ConfigMap's
+ * `skip-access-log-urls` names.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -37,7 +38,7 @@ describe('enable-access-log: "false"', () => {
     logDir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false', 'skip-access-log-urls': '/shop/ping, ~^/shop/metrics(\\?|$)' } },
       ...serviceWithEndpoints('web', [{ port: web.port }]),
       ingress('quiet', '/health', { 'enable-access-log': 'false' }, '2024-01-01T00:00:00Z'),
       ingress('shop', '/shop', {}, '2024-01-02T00:00:00Z'),
@@ -57,12 +58,16 @@ describe('enable-access-log: "false"', () => {
     assert.equal((await get('/health/live')).status, 200);
     assert.equal((await get('/health/ready')).status, 200);
     assert.equal((await get('/shop/cart')).status, 200);
-    assert.deepEqual(web.seen.map((s) => s.url), ['/health/live', '/health/ready', '/shop/cart']);
+    // skip-access-log-urls: a string is the whole target ($request_uri: the query too, case
+    // ignored); the pattern is searched for.
+    for (const path of ['/shop/ping', '/shop/PING', '/shop/ping?full=1', '/shop/metrics', '/shop/metrics?x=1', '/shop/metrics2']) assert.equal((await get(path)).status, 200);
+    assert.deepEqual(web.seen.map((s) => s.url), ['/health/live', '/health/ready', '/shop/cart', '/shop/ping', '/shop/PING', '/shop/ping?full=1', '/shop/metrics', '/shop/metrics?x=1', '/shop/metrics2']);
     await waitForMetric(proxy, /signalbox_http_requests_total\{route="Ingress\/default\/quiet\/rule\/0\/path\/0",[^}]*code="200"\} 2/);
+    await waitForMetric(proxy, /signalbox_http_requests_total\{route="Ingress\/default\/shop\/rule\/0\/path\/0",[^}]*code="200"\} 7/);
     await proxy.stop(); // stopping flushes the access log
     stopped = true;
     const lines = (await readFile(join(logDir, 'access.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; route: string });
-    assert.deepEqual(lines.map((l) => l.path), ['/shop/cart']);
+    assert.deepEqual(lines.map((l) => l.path), ['/shop/cart', '/shop/ping?full=1', '/shop/metrics2']);
     assert.equal(lines[0]!.route, 'Ingress/default/shop/rule/0/path/0');
   });
 });

@@ -58,6 +58,8 @@ describe('the ingress-nginx profile', () => {
       nginxIngress('rw-site', 'rw.example', [{ path: '/', service: 'site' }, { path: '/static', service: 'site' }]),
       nginxIngress('plain', 'plain.example', [{ path: '/docs', service: 'api', pathType: 'ImplementationSpecific' }, { path: '/', service: 'site' }]),
       nginxIngress('secure', 'secure.example', [{ path: '/', service: 'site' }], {}, true),
+      // cert-manager's HTTP-01 solver for that host, as it writes its Ingress.
+      nginxIngress('acme-solver', 'secure.example', [{ path: '/.well-known/acme-challenge/tok3n', service: 'api', pathType: 'ImplementationSpecific' }]),
       nginxIngress('legacy', 'legacy.example', [{ path: '/app', service: 'site' }], { 'app-root': '/app' }),
       nginxIngress('moved', 'moved.example', [{ path: '/', service: 'site' }], { 'permanent-redirect': 'https://new.example/welcome' }),
       nginxIngress('snippet', 'snippet.example', [{ path: '/', service: 'site' }], { 'configuration-snippet': 'more_set_headers "X-A: b";' }),
@@ -85,6 +87,14 @@ describe('the ingress-nginx profile', () => {
     // `(/|$)`: /api alone is the root of the app.
     await get('rw.example', '/api');
     assert.equal(api.seen.at(-1)!.url, '/');
+  });
+
+  it('serves /.well-known/acme-challenge over plain HTTP on a host with TLS (no-tls-redirect-locations)', async () => {
+    const from = api.seen.length;
+    const res = await get('secure.example', '/.well-known/acme-challenge/tok3n');
+    assert.equal(res.status, 200);
+    assert.deepEqual(seen(api, from), ['/.well-known/acme-challenge/tok3n']);
+    assert.equal((await get('secure.example', '/.well-known/other')).status, 308, 'the rest of the host still redirects');
   });
 
   it('matches a regex host case-insensitively and from the start only, longest path first', async () => {

@@ -224,6 +224,30 @@ describe('checkTable', () => {
       expect((t) => { t.defaultRoute!.match.path.value = '/shop'; }, 'defaultRoute', `${P}/defaultBackend`, /must be Prefix \/ without conditions/));
   });
 
+  describe('forwarding', () => {
+    test('a client address header and a route sending X-Original-URI are sound', () => {
+      const t = sound();
+      t.clientAddressHeader = 'cf-connecting-ip';
+      shop(t).routes[0]!.originalUriHeader = true;
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a client address header that is not a lower-case header name', () =>
+      expect((t) => { t.clientAddressHeader = 'CF-Connecting-IP'; }, 'clientAddressHeader', '', /not a lower-case header name/));
+    test('Host as the client address header', () =>
+      expect((t) => { t.clientAddressHeader = 'host'; }, 'clientAddressHeader', '', /other than host and connection/));
+    test('a HeaderDeny filter with exact values and a pattern is sound', () => {
+      const t = sound();
+      shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'user-agent', matches: [{ exact: 'BadBot/1.0' }, { pattern: '.*(?:bot).*', ignoreCase: true }] }];
+      assert.deepEqual(checkTable(t as RoutingTable), []);
+    });
+    test('a HeaderDeny pattern the linear-time engine refuses', () =>
+      expect((t) => { shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'referer', matches: [{ pattern: '(a)\\1' }] }]; }, 'virtualHosts[0].routes[2].filters[0].matches[0]', `${P}/rule/0/path/1`, /cannot be used/));
+    test('a HeaderDeny filter that matches nothing', () =>
+      expect((t) => { shop(t).routes[2]!.filters = [{ type: 'HeaderDeny', header: 'referer', matches: [] }]; }, 'virtualHosts[0].routes[2].filters[0]', `${P}/rule/0/path/1`, /matches nothing/));
+    test('originalUriHeader that is not true', () =>
+      expect((t) => { (shop(t).routes[0] as { originalUriHeader?: unknown }).originalUriHeader = false; }, 'virtualHosts[0].routes[0]', `${P}/rule/0/path/2`, /originalUriHeader is neither true nor absent/));
+  });
+
   describe('provenance', () => {
     test('a route without provenance', () =>
       expect((t) => { shop(t).routes[1]!.provenance = ''; }, 'virtualHosts[0].routes[1]', '', /not of the form Kind\/namespace\/name/));

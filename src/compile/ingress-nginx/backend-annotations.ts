@@ -56,10 +56,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
 
   const balance = raw.get('load-balance')?.trim();
   if (balance !== undefined) {
-    const lb: LbPolicy | undefined = balance === 'round_robin' ? 'round-robin' : balance === 'ewma' ? 'ewma' : undefined;
-    if (lb !== undefined) out.lbPolicy = lb;
+    const lb = balancePolicy(balance);
+    if (lb !== null) out.lbPolicy = lb;
     else sink.report(id, 'AnnotationInvalid', 'error', `${NGINX_PREFIX}load-balance ${JSON.stringify(balance)} is not round_robin or ewma; it is ignored`, at('load-balance'));
   }
+  // The ConfigMap's load-balance, for an Ingress without its own (nginx's http-level default).
+  if (out.lbPolicy === undefined && settings.loadBalance !== null) out.lbPolicy = settings.loadBalance;
   const hashBy = raw.get('upstream-hash-by')?.trim();
   if (hashBy !== undefined) {
     const hashOn = hashSource(hashBy);
@@ -101,10 +103,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
   const tries = read<number | null>('proxy-next-upstream-tries', (t) => parseInteger(t, 0, 100), settings.nextUpstreamTries);
   // Tries count the first one (0 is "as many as there are endpoints" in nginx: the most here).
   const retryMs = read<number | null>('proxy-next-upstream-timeout', parseSecondsOrNone, settings.nextUpstreamTimeoutMs);
-  if (tries !== null || retryMs !== null) {
+  if (tries !== null || retryMs !== null || settings.retryNonIdempotent) {
     out.retry = {
       ...(tries === null ? {} : { attempts: tries === 0 ? 10 : Math.min(10, Math.max(0, tries - 1)) }),
       ...(retryMs === null ? {} : { timeoutMs: retryMs }),
+      // nginx's `proxy_next_upstream … non_idempotent`, at http level for every location.
+      ...(settings.retryNonIdempotent ? { nonIdempotent: true as const } : {}),
     };
   }
 
@@ -129,6 +133,12 @@ export function backendOverrides(id: ObjectIdentity, raw: ReadonlyMap<string, st
     };
   }
   return out;
+}
+
+/** ingress-nginx's `load-balance` (annotation and ConfigMap key): `round_robin` or `ewma`; null for anything else. */
+export function balancePolicy(text: string): LbPolicy | null {
+  const t = text.trim();
+  return t === 'round_robin' ? 'round-robin' : t === 'ewma' ? 'ewma' : null;
 }
 
 /** The versions nginx's protocol names signalbox never offers: RFC 8996, and Node's OpenSSL refuses them. */

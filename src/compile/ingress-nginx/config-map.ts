@@ -13,12 +13,13 @@ import { nginxConfigKey } from './config-map-keys.ts';
 import { compressFilter, isCompressionKey, type CompressionKey } from './compression-settings.ts';
 import { parseErrorCodes } from './default-backend-annotations.ts';
 import { headerEntries } from './header-fields.ts';
+import { parseBlockCidrs, parseMapPatterns, type BadEntry } from './block-lists.ts';
 import { readResponseRewrite, RESPONSE_REWRITE_KEYS, type ResponseRewriteKey } from './response-rewrite-annotations.ts';
 import type { HeaderField, NginxSettings, RedirectCode } from './settings.ts';
 import { canonicalTlsParameters } from '../../model/tls-parameters.ts';
 import { cipherListProblem } from '../shared/cipher-list.ts';
-import { sslProtocols } from './backend-annotations.ts';
-import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, type Parsed } from './values.ts';
+import { balancePolicy, sslProtocols } from './backend-annotations.ts';
+import { parseBool, parseCidrList, parseInteger, parseNginxSize, parseSeconds, parseSecondsOrNone, parseHeaderNameList, type Parsed } from './values.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -49,6 +50,10 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
     const take = <T>(parsed: Parsed<T>, apply: (value: T) => void): void => {
       if (parsed.ok) apply(parsed.value);
       else sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${parsed.message}; its default is used`, at);
+    };
+    // The entries of a list that cannot be honoured; the others still apply.
+    const leftOut = (bad: readonly BadEntry[]): void => {
+      if (bad.length > 0) sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${bad.map((b) => `${JSON.stringify(b.entry)} ${b.message}`).join('; ')}; left out`, at);
     };
     if (typeof raw !== 'string') {
       sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: the value is not a string; its default is used`, at);
@@ -81,14 +86,49 @@ export function readNginxConfigMap(name: string | null, explicit: boolean, defau
         });
         break;
       case 'proxy-next-upstream-timeout': take(parseSecondsOrNone(raw), (v) => (out.nextUpstreamTimeoutMs = v)); break;
+      case 'retry-non-idempotent': take(parseBool(raw), (v) => (out.retryNonIdempotent = v)); break;
+      case 'load-balance': {
+        const lb = balancePolicy(raw);
+        take(lb === null ? { ok: false, message: `${JSON.stringify(raw)} is not round_robin or ewma` } : { ok: true, value: lb }, (v) => (out.loadBalance = v));
+        break;
+      }
       case 'proxy-next-upstream-tries': take(parseInteger(raw, 0, 100), (v) => (out.nextUpstreamTries = v)); break;
       case 'strict-validate-path-type': take(parseBool(raw), (v) => (out.strictValidatePathType = v)); break;
       case 'custom-http-errors': take(parseErrorCodes(raw), (v) => (out.customHttpErrors = v)); break;
       case 'generate-request-id': take(parseBool(raw), (v) => (out.generateRequestId = v)); break;
       case 'proxy-set-headers': out.proxySetHeaders = headersOf(key, raw, item, configMaps, sink); break;
       case 'add-headers': out.addHeaders = headersOf(key, raw, item, configMaps, sink); break;
+      case 'hide-headers': {
+        const { names, bad } = parseHeaderNameList(raw);
+        if (bad.length > 0) sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a header name' : 'are not header names'}; left out`, at);
+        out.hideHeaders = names;
+        break;
+      }
+      case 'forwarded-for-header': take(forwardedForHeader(raw), (v) => (out.forwardedForHeader = v)); break;
+      case 'proxy-add-original-uri-header': take(parseBool(raw), (v) => (out.addOriginalUriHeader = v)); break;
+      case 'block-cidrs': {
+        const { cidrs, bad } = parseBlockCidrs(raw);
+        leftOut(bad);
+        out.blockCidrs = cidrs;
+        break;
+      }
+      case 'skip-access-log-urls': {
+        // nginx's `map $request_uri $loggable`: strings are whole targets, `~` patterns search them.
+        const { matches, bad } = parseMapPatterns(raw);
+        leftOut(bad);
+        out.skipAccessLogUrls = matches;
+        break;
+      }
+      case 'block-user-agents': case 'block-referers': {
+        const { matches, bad } = parseMapPatterns(raw);
+        leftOut(bad);
+        if (key === 'block-user-agents') out.blockUserAgents = matches;
+        else out.blockReferers = matches;
+        break;
+      }
       case 'global-allowed-response-headers': out.allowedResponseHeaders = raw.split(',').map((h) => h.trim()).filter((h) => h !== ''); break;
       case 'no-auth-locations': out.noAuthLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
+      case 'no-tls-redirect-locations': out.noTlsRedirectLocations = raw.split(',').map((l) => l.trim()).filter((l) => l !== ''); break;
       case 'global-auth-url': case 'global-auth-method': case 'global-auth-signin': case 'global-auth-signin-redirect-param':
       case 'global-auth-response-headers': case 'global-auth-request-redirect': case 'global-auth-always-set-cookie':
       case 'global-auth-cache-key': case 'global-auth-cache-duration':
@@ -168,6 +208,18 @@ function headersOf(key: string, ref: string, item: Identified, configMaps: Reado
     sink.report(item.id, 'NginxConfigInvalid', 'error', `${key}: ConfigMap ${name}: ${bad.map((e) => `${e.name} ${e.problem!}`).join('; ')}; left out`, at);
   }
   return entries.filter((e) => e.problem === null).map((e) => e.field);
+}
+
+/**
+ * The one header `forwarded-for-header` names, lower-cased: not Host or a hop-by-hop field, which
+ * never carry a client's address through a proxy.
+ */
+function forwardedForHeader(text: string): Parsed<string> {
+  const { names, bad } = parseHeaderNameList(text);
+  if (bad.length > 0 || names.length !== 1) return { ok: false, message: `${JSON.stringify(text)} is not one header name` };
+  const name = names[0]!;
+  if (name === 'host' || name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding' || name === 'te' || name === 'upgrade') return { ok: false, message: `${name} cannot carry the client address` };
+  return { ok: true, value: name };
 }
 
 /** An OpenSSL cipher list OpenSSL matches a cipher with (`ssl-ciphers`). */

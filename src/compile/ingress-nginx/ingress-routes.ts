@@ -22,7 +22,7 @@
  *   only, like a `configuration-snippet`, not to other Ingresses' paths of the host.
  * - Canaries (canary.ts) add routes in front of their main path's.
  */
-import type { Filter, PathMatch, RedirectFilter } from '../../model/table.ts';
+import type { Filter, PathMatch, RedirectFilter, ValueMatch } from '../../model/table.ts';
 import { canaryIndex, canaryVariants, MAIN, type RouteVariant } from './canary.ts';
 import { serviceOf, type NginxPath } from './nginx-path.ts';
 import { accessLists } from './snippets.ts';
@@ -65,18 +65,27 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
   const keys = new WeakMap<RouteCandidate, SortKey>();
   const routes: RouteCandidate[] = [];
   const hsts = settings.hsts === null ? null : hstsValue(settings.hsts);
+  const headerBlocks: FilterCandidate[] = [];
+  if (settings.blockUserAgents.length > 0) headerBlocks.push({ type: 'HeaderDeny', header: 'user-agent', matches: [...settings.blockUserAgents] });
+  if (settings.blockReferers.length > 0) headerBlocks.push({ type: 'HeaderDeny', header: 'referer', matches: [...settings.blockReferers] });
 
   // Per host: does plain HTTP differ from HTTPS for any of its paths?
-  const redirects = (p: NginxPath): boolean => p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts));
+  // ingress-nginx's force_no_ssl_redirect: a path starting with one of no-tls-redirect-locations
+  // (`/.well-known/acme-challenge`, so that HTTP-01 challenges are answered) is never redirected.
+  const noRedirect = (p: NginxPath): boolean => settings.noTlsRedirectLocations.some((l) => p.path.path.startsWith(l));
+  const redirects = (p: NginxPath): boolean => !noRedirect(p) && (p.ingress.forceSslRedirect || (p.ingress.sslRedirect && hasTls(p.path.host.host, tlsHosts)));
   const splitHosts = new Set(paths.filter((p) => hsts !== null || redirects(p)).map((p) => p.path.host.host));
 
   const emit = (p: NginxPath, host: HostName, match: PathMatch, filters: FilterCandidate[], key: SortKey, conflictKey: string, listeners: readonly string[], provenance: string, variant: RouteVariant = MAIN): void => {
     const backends = variant.backends ?? [{ service: serviceOf(p), weight: 1, provenance: `${p.path.provenance}/backend` }];
+    // block-user-agents, block-referers: `if ($block_ua) { return 403; }` heads every server,
+    // redirect servers too, so it runs before anything of the location.
+    const all = headerBlocks.length > 0 ? [...headerBlocks, ...filters] : filters;
     const candidate: RouteCandidate = {
       owner: p.owner,
       host,
       listeners,
-      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters, ...(p.ingress.accessLog ? {} : { accessLog: false as const }), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, filters) ? { satisfy: 'any' as const } : {}), provenance },
+      route: { match: { path: match, ...(variant.headers.length > 0 ? { headers: variant.headers } : {}) }, backends, filters: all, ...logFlags(p, settings), ...(settings.addOriginalUriHeader ? { originalUriHeader: true as const } : {}), ...(variant.sticky ? { stickyBackends: true as const } : {}), ...(satisfiesAny(p, all) ? { satisfy: 'any' as const } : {}), provenance },
       conflictKey: listeners === INGRESS_LISTENERS ? conflictKey : `${listeners.join(',')} ${conflictKey}`,
       ruleProvenance: p.path.ruleProvenance,
       ...(p.ingress.clientAuth === null ? {} : { clientAuth: p.ingress.clientAuth }),
@@ -145,12 +154,22 @@ export function nginxRoutes(paths: readonly NginxPath[], canaries: readonly Ngin
 /**
  * Whether a route of `p` takes `satisfy: any`: asked for, and two kinds of access check on the
  * route — address lists, basic authentication, external authentication (with one kind alone, any
- * and all are the same).
+ * and all are the same). The ConfigMap's block-cidrs is not one of the Ingress's checks: it never
+ * makes a route `any`, where a client it does not block would then skip the password.
  */
 function satisfiesAny(p: NginxPath, filters: readonly FilterCandidate[]): boolean {
   if (!p.ingress.satisfyAny) return false;
-  const kinds = new Set(filters.flatMap((f) => (f.type === 'ClientAddress' || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
+  const kinds = new Set(filters.flatMap((f) => ((f.type === 'ClientAddress' && !GLOBAL_BLOCKS.has(f)) || f.type === 'BasicAuth' || f.type === 'ExternalAuth' ? [f.type] : [])));
   return kinds.size >= 2;
+}
+
+/** The block-cidrs filters made by {@link requestFilters}, told apart from the Ingress's own address lists. */
+const GLOBAL_BLOCKS = new WeakSet<FilterCandidate>();
+
+/** The access-log fields of a route of `p`: `accessLog: false`, or the ConfigMap's skip-access-log-urls. */
+function logFlags(p: NginxPath, settings: NginxSettings): { accessLog?: false; accessLogSkip?: ValueMatch[] } {
+  if (!p.ingress.accessLog) return { accessLog: false };
+  return settings.skipAccessLogUrls.length > 0 ? { accessLogSkip: [...settings.skipAccessLogUrls] } : {};
 }
 
 /**
@@ -218,6 +237,13 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // HTTPS: the address lists, then basic auth and auth-url, which must both allow the request
   // (ingress-nginx's `satisfy all`); the local checks first, so a stranger costs no subrequest.
   if (a.rateLimit !== null) after.push(a.rateLimit);
+  // block-cidrs: the http level's `deny` rules. nginx drops them from a location with allow/deny
+  // rules of its own; they are kept here, so that a global block is never lifted by an Ingress.
+  if (settings.blockCidrs.length > 0) {
+    const block: FilterCandidate = { type: 'ClientAddress', deny: [...settings.blockCidrs] };
+    GLOBAL_BLOCKS.add(block);
+    after.push(block);
+  }
   after.push(...addressFilters(a));
   if (a.basicAuth !== null) after.push(a.basicAuth);
   // ingress-nginx's no-auth-locations (`/.well-known/acme-challenge` by default): never asked.
@@ -247,6 +273,9 @@ function requestFilters(p: NginxPath, settings: NginxSettings): { before: Filter
   // the way back filters unwind, so the Ingress's own edits run after add-headers and win.
   if (a.customHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...a.customHeaders] });
   if (settings.addHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', set: [...settings.addHeaders] });
+  // hide-headers (proxy_hide_header): the upstream's fields are dropped as they arrive, before any
+  // header the proxy sets itself, so last in the list (the first to run on the way back).
+  if (settings.hideHeaders.length > 0) after.push({ type: 'ResponseHeaderModifier', remove: [...settings.hideHeaders] });
   return { before, after };
 }
 

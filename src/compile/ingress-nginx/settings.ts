@@ -3,7 +3,8 @@
  * keys of the ingress-nginx controller ConfigMap (config-map.ts) when one is read.
  */
 import type { HostTlsParameters } from '../../model/tls-parameters.ts';
-import type { ExternalAuthFilter } from '../../model/table.ts';
+import type { ExternalAuthFilter, ValueMatch } from '../../model/table.ts';
+import type { LbPolicy } from '../../model/policy.ts';
 import type { Profile } from './profile.ts';
 import type { RiskLevel } from './annotation-table.ts';
 import type { ResponseRewriteValues } from './response-rewrite-annotations.ts';
@@ -48,6 +49,10 @@ export interface NginxSettings {
   readonly connectTimeoutMs: number | null;
   /** `proxy-read-timeout` in ms; null: the Service's (or the flags'). */
   readonly readTimeoutMs: number | null;
+  /** `load-balance`: every Ingress's default for the annotation; null: the Service's (or signalbox's round robin). */
+  readonly loadBalance: LbPolicy | null;
+  /** `retry-non-idempotent`: POST, PATCH and LOCK are retried like the other methods. */
+  readonly retryNonIdempotent: boolean;
   /** `proxy-next-upstream-tries`; null: the Service's (or signalbox's default). */
   readonly nextUpstreamTries: number | null;
   /** `proxy-next-upstream-timeout` in ms; null: no limit (its 0). */
@@ -72,10 +77,29 @@ export interface NginxSettings {
   readonly globalAuth: ExternalAuthFilter | 'unusable' | null;
   /** `no-auth-locations`: paths starting with one of these are never authenticated. */
   readonly noAuthLocations: readonly string[];
+  /** `no-tls-redirect-locations`: paths starting with one of these are never redirected to HTTPS. */
+  readonly noTlsRedirectLocations: readonly string[];
   /** `proxy-set-headers`: fields set on every request upstream, from the ConfigMap it names. */
   readonly proxySetHeaders: readonly HeaderField[];
   /** `add-headers`: fields set on every response to the client, from the ConfigMap it names. */
   readonly addHeaders: readonly HeaderField[];
+  /**
+   * `forwarded-for-header`, lower-case: the header the client address is read from when the peer
+   * is a trusted proxy (`--trusted-proxies`, signalbox's `use-forwarded-headers`).
+   */
+  readonly forwardedForHeader: string;
+  /** `proxy-add-original-uri-header`: X-Original-URI (the request target as sent) goes upstream. */
+  readonly addOriginalUriHeader: boolean;
+  /** `block-cidrs`: client addresses refused (403) on every path, canonical CIDRs; empty: none. */
+  readonly blockCidrs: readonly string[];
+  /** `block-user-agents`: User-Agent values refused (403) on every route; empty: none. */
+  readonly blockUserAgents: readonly ValueMatch[];
+  /** `block-referers`: Referer values refused (403) on every route; empty: none. */
+  readonly blockReferers: readonly ValueMatch[];
+  /** `skip-access-log-urls`: request targets (`$request_uri`) that write no access-log line. */
+  readonly skipAccessLogUrls: readonly ValueMatch[];
+  /** `hide-headers`: lower-case names of upstream response headers never passed to the client. */
+  readonly hideHeaders: readonly string[];
   /** `global-allowed-response-headers`: the headers a `custom-headers` ConfigMap may set. */
   readonly allowedResponseHeaders: readonly string[];
   /**
@@ -125,6 +149,8 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  loadBalance: null,
+  retryNonIdempotent: false,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: false,
   generateRequestId: false,
@@ -134,8 +160,16 @@ export const SIGNALBOX_SETTINGS: NginxSettings = Object.freeze({
   limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze([]),
+  noTlsRedirectLocations: Object.freeze([]),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  hideHeaders: Object.freeze([]),
+  skipAccessLogUrls: Object.freeze([]),
+  blockCidrs: Object.freeze([]),
+  blockUserAgents: Object.freeze([]),
+  blockReferers: Object.freeze([]),
+  forwardedForHeader: 'x-forwarded-for',
+  addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),
@@ -162,6 +196,8 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   connectTimeoutMs: null,
   readTimeoutMs: null,
   nextUpstreamTries: null,
+  loadBalance: null,
+  retryNonIdempotent: false,
   nextUpstreamTimeoutMs: null,
   strictValidatePathType: true,
   generateRequestId: true,
@@ -171,8 +207,16 @@ export const INGRESS_NGINX_SETTINGS: NginxSettings = Object.freeze({
   limitRateAfter: 0,
   globalAuth: null,
   noAuthLocations: Object.freeze(['/.well-known/acme-challenge']),
+  noTlsRedirectLocations: Object.freeze(['/.well-known/acme-challenge']),
   proxySetHeaders: Object.freeze([]),
   addHeaders: Object.freeze([]),
+  hideHeaders: Object.freeze([]),
+  skipAccessLogUrls: Object.freeze([]),
+  blockCidrs: Object.freeze([]),
+  blockUserAgents: Object.freeze([]),
+  blockReferers: Object.freeze([]),
+  forwardedForHeader: 'x-forwarded-for',
+  addOriginalUriHeader: false,
   allowedResponseHeaders: Object.freeze([]),
   customHttpErrors: Object.freeze([]),
   responseRewrites: Object.freeze({}),

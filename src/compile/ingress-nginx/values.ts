@@ -77,3 +77,21 @@ export function parseCidrList(text: string): Parsed<string[]> {
   }
   return ok(out);
 }
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * A comma-separated list of header field names (`hide-headers`), lower-cased, each once; the
+ * entries that are not field names are returned apart so that the rest can still be applied.
+ */
+export function parseHeaderNameList(text: string): { names: string[]; bad: string[] } {
+  const names: string[] = [];
+  const bad: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (!HEADER_NAME.test(entry)) bad.push(entry);
+    else if (!names.includes(entry.toLowerCase())) names.push(entry.toLowerCase());
+  }
+  return { names, bad };
+}

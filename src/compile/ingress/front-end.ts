@@ -33,6 +33,8 @@ export interface IngressFrontEnd extends FrontEndOutput {
   readonly ingresses: readonly RankedOwner[];
   /** The TLS passthrough routes of Ingresses with `signalbox.dev/ssl-passthrough`, oldest first. */
   readonly streams: readonly StreamCandidate[];
+  /** The ConfigMap's `forwarded-for-header` when it is not X-Forwarded-For; null otherwise. */
+  readonly clientAddressHeader: string | null;
 }
 
 /**
@@ -102,7 +104,7 @@ export function ingressFrontEnd(input: unknown, options: CompileOptions, sink: D
   // ingress-nginx's ssl-protocols and ssl-ciphers are http-level: every handshake of the HTTPS
   // port has them, with or without SNI, for names no Ingress has too (hosts have them as defaults).
   const listeners = settings.hostTls === null ? INGRESS_LISTENER_LIST : INGRESS_LISTENER_LIST.map((l) => (l.protocol === 'HTTPS' ? { ...l, tlsParameters: settings.hostTls! } : l));
-  return { listeners, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams };
+  return { listeners, routes, defaultRoutes, tls, precedence, ingresses: ingresses.map((i) => i.owner), streams, clientAddressHeader: settings.forwardedForHeader === 'x-forwarded-for' ? null : settings.forwardedForHeader };
 }
 
 /**

@@ -172,6 +172,11 @@ function retryFields(r: Record<string, unknown>, bad: (field: string, message: s
     if (Number.isInteger(ms) && (ms as number) >= 1 && (ms as number) <= MAX_RETRY_TIMEOUT_MS) kept.timeoutMs = ms as number;
     else bad('retry.timeoutMs', `must be a whole number of ms from 1 to ${MAX_RETRY_TIMEOUT_MS}, got ${JSON.stringify(ms)}`);
   }
+  const nonIdempotent = r['nonIdempotent'];
+  if (nonIdempotent !== undefined) {
+    if (nonIdempotent === true) kept.nonIdempotent = true;
+    else bad('retry.nonIdempotent', `must be true or absent, got ${JSON.stringify(nonIdempotent)}`);
+  }
   return kept;
 }
 

@@ -75,6 +75,8 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
     filters,
     ...(candidate.timeouts === undefined ? {} : { timeouts: candidate.timeouts }),
     ...(candidate.accessLog === false ? { accessLog: false as const } : {}),
+    ...(candidate.originalUriHeader === true ? { originalUriHeader: true as const } : {}),
+    ...(candidate.accessLogSkip === undefined ? {} : { accessLogSkip: candidate.accessLogSkip }),
     ...(candidate.stickyBackends === true ? { stickyBackends: true as const } : {}),
     ...(candidate.satisfy === 'any' ? { satisfy: 'any' as const } : {}),
     provenance: candidate.provenance,

@@ -50,8 +50,9 @@ export function account(
     state.metrics.requests.cell('', '', String(status)).inc();
     state.metrics.requestDuration.cell('', '').observe(seconds);
   }
-  // A route with `accessLog: false` is counted above but writes no line.
-  if (state.accessLog.enabled && (ctx === null || ctx.logged)) {
+  // A route with `accessLog: false`, or a target its `accessLogSkip` names, is counted above but
+  // writes no line.
+  if (state.accessLog.enabled && (ctx === null || (ctx.logged && (ctx.skipLog === null || !ctx.skipLog.matches(req.url ?? ''))))) {
     const entry = {
       method: req.method ?? '',
       host: hostOf(req),

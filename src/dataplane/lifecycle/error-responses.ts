@@ -18,6 +18,8 @@ export type ErrorReason =
   | 'no-backend'
   /** The route's ClientAddress filter refuses the client's address (denied, or not allowed). */
   | 'client-address'
+  /** The route's HeaderDeny filter matches the request (ingress-nginx's block-user-agents, block-referers). */
+  | 'header-denied'
   /** The request body is larger than the route's BodyLimit (declared, or counted as it streamed). */
   | 'body-too-large'
   | 'not-ready'
@@ -81,6 +83,7 @@ const SPECS: Record<ErrorReason, ErrorSpec> = {
   'no-endpoint': { status: 503, body: 'no ready endpoint for this route' },
   'no-backend': { status: 500, body: 'the route has no backend for this request' },
   'client-address': { status: 403, body: 'the client address is not allowed on this route' },
+  'header-denied': { status: 403, body: 'the request is blocked on this route' },
   'body-too-large': { status: 413, body: 'request body too large' },
   'not-ready': { status: 503, body: 'proxy not ready: no routing table yet' },
   'upstream-refused': { status: 502, body: 'upstream refused the connection' },

@@ -41,7 +41,8 @@ export function forward(r: ProxyRequest, ctx: RouteContext): void {
   if (upstream === null) return r.fail('no-endpoint');
   const { target, path, host } = r.routed!;
   const listener = r.listener;
-  const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host }, state.trusted, null, r.upstreamHost);
+  const forwarding = { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host, addressHeader: r.table!.published.table.clientAddressHeader, originalUri: ctx.route.originalUriHeader === true ? target.path + target.query : undefined };
+  const headers = upstreamHeaders(req.rawHeaders, forwarding, state.trusted, null, r.upstreamHost);
   const edits = r.edits;
   if (edits !== null) for (const edit of edits) edit.applyTo(headers);
   const upstreamPath = r.upstreamPath ?? path;

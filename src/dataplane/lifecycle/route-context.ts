@@ -2,6 +2,7 @@ import type { CounterCell, HistogramCell } from '../../metrics/hot-metrics.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
 import type { Route } from '../../model/table.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
+import { ValueMatcher } from './value-matcher.ts';
 
 /**
  * A route served through one of its backends (or one of its RouteScripts' backends): the cluster
@@ -19,6 +20,8 @@ export class RouteContext {
   readonly missing: boolean;
   /** Whether its requests write an access-log line (false: the route's `accessLog: false`). */
   readonly logged: boolean;
+  /** The route's `accessLogSkip`: request targets that write no line; null when none. */
+  readonly skipLog: ValueMatcher | null;
   readonly #metrics: DataplaneMetrics;
   readonly #byCode = new Map<number, CounterCell>();
 
@@ -26,6 +29,7 @@ export class RouteContext {
     this.route = route;
     this.missing = missing;
     this.logged = route.accessLog !== false;
+    this.skipLog = route.accessLogSkip === undefined ? null : new ValueMatcher(route.accessLogSkip);
     this.cluster = cluster;
     this.duration = metrics.requestDuration.cell(route.provenance, cluster.name);
     this.#metrics = metrics;

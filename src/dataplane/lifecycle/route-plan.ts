@@ -11,6 +11,7 @@ import { CorsPolicy, CorsResponseStep, CorsStep } from './filters/cors.ts';
 import { DefaultBackendStep } from './filters/default-backend.ts';
 import { BodyLimitStep } from './filters/body-limit.ts';
 import { ClientAddressStep } from './filters/client-address.ts';
+import { HeaderDenyStep } from './filters/header-deny.ts';
 import { RequestHeaderStep, ResponseHeaderStep } from './filters/header-edits.ts';
 import { MirrorStep } from './filters/mirror.ts';
 import { RedirectStep } from './filters/redirect.ts';
@@ -161,6 +162,9 @@ export class RoutePlan {
         case 'ClientAddress':
           if (route.satisfy === 'any') anyAccess().addAddresses(new ClientAddressStep(filter));
           else steps.push(new ClientAddressStep(filter));
+          break;
+        case 'HeaderDeny':
+          steps.push(new HeaderDenyStep(filter));
           break;
         case 'BodyLimit':
           steps.push(new BodyLimitStep(filter));

@@ -119,7 +119,8 @@ class UpgradeRequest extends LifecycleRequest {
     const offered = allowedOffer(req, ctx.cluster.policy.upgradeProtocols);
     if (offered === null) state.metrics.upgrades.labels('not-allowed').inc();
     const { target, host } = this.routed!;
-    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host }, state.trusted, offered, this.upstreamHost);
+    const forwarding = { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host, addressHeader: this.table!.published.table.clientAddressHeader, originalUri: ctx.route.originalUriHeader === true ? target.path + target.query : undefined };
+    const headers = upstreamHeaders(req.rawHeaders, forwarding, state.trusted, offered, this.upstreamHost);
     const edits = this.edits;
     if (edits !== null) for (const edit of edits) edit.applyTo(headers);
     const options = this.#options;

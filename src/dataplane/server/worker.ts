@@ -63,8 +63,9 @@ const state: ProxyState = {
   log,
   clientIpOf: (req) => {
     const peer = clientAddress(req.socket);
-    const xff = req.headers['x-forwarded-for'];
-    return trusted.clientAddress(peer, typeof xff === 'string' ? xff : xff?.join(', '));
+    // The table's forwarded-for header (ingress-nginx's real_ip_header), else X-Forwarded-For.
+    const chain = req.headers[state.table?.published.table.clientAddressHeader ?? 'x-forwarded-for'];
+    return trusted.clientAddress(peer, typeof chain === 'string' ? chain : chain?.join(', '));
   },
   scripts,
   // One pool per worker for the ExternalAuth filters' services, closed at stop.

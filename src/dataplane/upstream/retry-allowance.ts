@@ -53,7 +53,7 @@ export class RetryAllowance {
 
   /**
    * Connect failures never reached the upstream, so any method may be retried; others only
-   * idempotent ones. A gRPC call needs its body held whole so far; one the upstream refused may
+   * idempotent ones, unless the policy says `nonIdempotent`. A gRPC call needs its body held whole so far; one the upstream refused may
    * be replayed while its body still streams, one it answered only once the body has ended.
    */
   allows(reason: RetryReason): boolean {
@@ -65,7 +65,7 @@ export class RetryAllowance {
       return reason === 'grpc-status' && replay.complete;
     }
     if (this.#grpc && this.#hasBody) return false;
-    return reason === 'connect-failure' || IDEMPOTENT.has(this.#method);
+    return reason === 'connect-failure' || IDEMPOTENT.has(this.#method) || this.#policy.nonIdempotent === true;
   }
 
   /**

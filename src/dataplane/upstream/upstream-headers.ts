@@ -37,6 +37,13 @@ export interface ForwardingInfo {
    * The upstream's `Host` and `X-Forwarded-Host` are this value, never another field of the request.
    */
   readonly host: string;
+  /**
+   * The table's `clientAddressHeader` (lower-case) when it is not X-Forwarded-For: the client
+   * address (X-Real-IP) is read from its chain when the peer is trusted; the field itself passes.
+   */
+  readonly addressHeader?: string | undefined;
+  /** The route's `originalUriHeader`: the request target as sent, set as X-Original-URI. */
+  readonly originalUri?: string | undefined;
 }
 
 /**
@@ -55,6 +62,9 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let xfPort: string | undefined;
+  const addressHeader = info.addressHeader;
+  let addressChain: string | undefined;
+  const originalUri = info.originalUri;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -73,6 +83,9 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
       else if (lower === 'x-forwarded-port') xfPort ??= value;
       continue;
     }
+    if (lower === addressHeader) addressChain = addressChain === undefined ? raw[i + 1]! : `${addressChain}, ${raw[i + 1]!}`;
+    // The proxy's X-Original-URI replaces the client's (nginx's proxy_set_header).
+    if (originalUri !== undefined && lower === 'x-original-uri') continue;
     if (lower === 'host') {
       // The request was refused if it had two; an absolute-form target's authority overrides it.
       if (!hostSent && host !== '') out.push(name, host);
@@ -86,7 +99,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
 
   const isTrusted = !trusted.none && trusted.isTrusted(info.peer);
   const peer = unmapIPv4(info.peer);
-  const client = isTrusted ? trusted.clientAddress(peer, xff) : peer;
+  const client = isTrusted ? trusted.clientAddress(peer, addressHeader === undefined ? xff : addressChain) : peer;
   out.push(
     'x-forwarded-for', isTrusted && xff !== undefined ? `${xff}, ${peer}` : peer,
     'x-forwarded-proto', isTrusted && xfProto !== undefined ? xfProto : info.proto,
@@ -94,6 +107,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardingInfo, tr
     'x-forwarded-port', isTrusted && xfPort !== undefined ? xfPort : String(info.port),
     'x-real-ip', client,
   );
+  if (originalUri !== undefined) out.push('x-original-uri', originalUri);
   if (upgrade !== null) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;
 }

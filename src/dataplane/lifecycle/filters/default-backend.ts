@@ -49,7 +49,7 @@ export class DefaultBackendStep implements ResponseStep {
     const close = closes(head);
     const req = r.req;
     const routed = r.routed!;
-    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: r.listener.proto, port: r.listener.port, host: routed.host }, r.state.trusted);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: r.listener.proto, port: r.listener.port, host: routed.host, addressHeader: r.table?.published.table.clientAddressHeader }, r.state.trusted);
     const dropped = this.#dropped;
     for (let i = headers.length - 2; i >= 0; i -= 2) if (dropped.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
     const accept = req.headers.accept;

@@ -158,7 +158,7 @@ export class ExternalAuthStep implements RequestStep {
     const { req, state, listener } = r;
     const routed = r.routed!;
     const uri = routed.target.path + routed.target.query;
-    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host: routed.host }, state.trusted, null, authHost);
+    const headers = upstreamHeaders(req.rawHeaders, { peer: clientAddress(req.socket), proto: listener.proto, port: listener.port, host: routed.host, addressHeader: r.table?.published.table.clientAddressHeader }, state.trusted, null, authHost);
     dropFields(headers, this.#dropped);
     const f = this.#filter;
     headers.push(
