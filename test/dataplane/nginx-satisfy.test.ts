@@ -45,6 +45,9 @@ describe('satisfy with an address list and basic authentication', () => {
     const basic = { 'auth-type': 'basic', 'auth-secret': 'htpasswd' };
     const inside = { 'allowlist-source-range': '127.0.0.1/32' };
     const outside = { 'allowlist-source-range': '10.0.0.0/8' };
+    // A deny list alone admits nobody under satisfy any (nginx's access module declines an address
+    // no rule names): the password is still asked of every address it does not deny.
+    const denyOthers = { 'denylist-source-range': '10.0.0.0/8' };
     const external = { 'auth-url': `http://127.0.0.1:${auth.port}/verify`, 'auth-response-headers': 'X-Auth-Request-User' };
     await writeManifests(dir, 'a.yaml', [
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
@@ -59,6 +62,7 @@ describe('satisfy with an address list and basic authentication', () => {
       ingress('ext-out', 'ext-out.example', { ...basic, ...outside, ...external, satisfy: 'any' }, '2024-01-06T00:00:00Z'),
       ingress('ext-signin', 'ext-signin.example', { ...basic, ...outside, ...external, 'auth-signin': 'https://login.example/start', satisfy: 'any' }, '2024-01-07T00:00:00Z'),
       ingress('ext-only', 'ext-only.example', { ...outside, ...external, satisfy: 'any' }, '2024-01-08T00:00:00Z'),
+      ingress('deny-any', 'deny-any.example', { ...basic, ...denyOthers, satisfy: 'any' }, '2024-01-09T00:00:00Z'),
     ]);
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
   });
@@ -77,6 +81,8 @@ describe('satisfy with an address list and basic authentication', () => {
       // satisfy any: the address suffices, else the password; neither: the challenge.
       ['any-in.example', '', 200], ['any-in.example', BAD, 200], ['any-in.example', GOOD, 200],
       ['any-out.example', '', 401], ['any-out.example', BAD, 401], ['any-out.example', GOOD, 200],
+      // satisfy any with a deny list alone: an address it does not name still needs the password.
+      ['deny-any.example', '', 401], ['deny-any.example', BAD, 401], ['deny-any.example', GOOD, 200],
     ];
     const pathOf = (host: string, credentials: string): string => `/${host.split('.')[0]}/${credentials === '' ? 'none' : credentials === GOOD ? 'good' : 'bad'}`;
     const got: string[] = [];
@@ -87,7 +93,7 @@ describe('satisfy with an address list and basic authentication', () => {
       if (res.status === 401 && host !== 'any-ext.example') assert.equal(res.headers['www-authenticate'], 'Basic realm=""', path);
     }
     assert.deepEqual(got, cases.map(([host, credentials, status]) => `${pathOf(host, credentials)} ${status}`));
-    assert.deepEqual(app.seen.map((s) => s.url), ['/all-in/good', '/any-in/none', '/any-in/bad', '/any-in/good', '/any-out/good']);
+    assert.deepEqual(app.seen.map((s) => s.url), ['/all-in/good', '/any-in/none', '/any-in/bad', '/any-in/good', '/any-out/good', '/deny-any/good']);
     for (const s of app.seen) assert.equal(s.headers.authorization, undefined, `${s.url}: the credentials stay at the proxy`);
   });
 

@@ -6,7 +6,8 @@ import type { ExternalAuthStep } from './external-auth.ts';
 
 /**
  * A route's access checks under `satisfy: any` (nginx's `satisfy any`), in nginx's order: its
- * ClientAddress filters (together one address list, as nginx's `allow`/`deny` rules are), its
+ * ClientAddress filters (together one address list, as nginx's `allow`/`deny` rules are; it admits
+ * only an address an allow rule names), its
  * BasicAuth, its ExternalAuth; the first that admits the request lets it through and the later
  * ones are not asked (no subrequest is sent). A check that is skipped still keeps what it guards
  * from the upstream: the client's `Authorization` (unless forwarded), the client's own fields of
@@ -39,7 +40,8 @@ export class AnyAccessStep implements RequestStep {
     const external = this.#external;
     if (this.#addresses.length > 0) {
       const address = r.state.clientIpOf(r.req);
-      if (this.#addresses.every((a) => a.admits(address))) {
+      // Admitted only by an allow rule that names the address: a deny list alone admits no one.
+      if (this.#addresses.every((a) => a.admits(address)) && this.#addresses.some((a) => a.grants(address))) {
         if (basic !== null) basic.skipped(r);
         if (external !== null) external.skipped(r);
         return true;

@@ -23,6 +23,15 @@ export class ClientAddressStep implements RequestStep {
   }
 
   /** Whether a client at `address` may use the route. */
+  /**
+   * Whether an allow rule names the address (and no deny rule does): what nginx's access module
+   * answers NGX_OK to. Under `satisfy: any` only that admits a request; an address no rule names
+   * is declined, and the next check (the password, the auth service) decides.
+   */
+  grants(address: string): boolean {
+    return this.#allow !== null && this.#allow.has(address) && !(this.#deny !== null && this.#deny.has(address));
+  }
+
   admits(address: string): boolean {
     if (this.#deny !== null && this.#deny.has(address)) return false;
     return this.#allow === null || this.#allow.has(address);
