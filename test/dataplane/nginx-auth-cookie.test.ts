@@ -6,21 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { nginxIngress, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
 
-function ingress(name: string, host: string, annotations: Record<string, string>, created: string): object {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'app', port: { number: 80 } } } }] } }] },
-  };
-}
+/** An nginx-class Ingress routing `host`'s `/` to Service `app`. */
+const ingress = (name: string, host: string, annotations: Record<string, string>, created: string): object => nginxIngress(name, host, 'app', annotations, created);
 
 describe('auth-always-set-cookie', () => {
   let dir: string;

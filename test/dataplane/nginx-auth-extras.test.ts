@@ -6,23 +6,16 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { nginxIngress, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
 /** How long the test's cache keeps an answer. */
 const TTL_MS = 400;
 
-function nginxIngress(name: string, host: string, annotations: Record<string, string>, created: string): object {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'app', port: { number: 80 } } } }] } }] },
-  };
-}
+/** An nginx-class Ingress routing `host`'s `/` to Service `app`. */
+const appIngress = (name: string, host: string, annotations: Record<string, string>, created: string): object => nginxIngress(name, host, 'app', annotations, created);
 
 describe('auth-proxy-set-headers and the auth cache', () => {
   let dir: string;
@@ -51,15 +44,15 @@ describe('auth-proxy-set-headers and the auth cache', () => {
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-headers', namespace: 'default' }, data: { 'X-Api-Key': 's3cret', 'X-Tenant': 'shop' } },
       ...serviceWithEndpoints('app', [{ port: app.port }]),
-      nginxIngress('keyed', 'keyed.example', { 'auth-url': authUrl, 'auth-proxy-set-headers': 'default/auth-headers', 'auth-response-headers': 'X-Auth-Request-User' }, '2024-01-01T00:00:00Z'),
-      nginxIngress('cached', 'cached.example', {
+      appIngress('keyed', 'keyed.example', { 'auth-url': authUrl, 'auth-proxy-set-headers': 'default/auth-headers', 'auth-response-headers': 'X-Auth-Request-User' }, '2024-01-01T00:00:00Z'),
+      appIngress('cached', 'cached.example', {
         'auth-url': authUrl,
         'auth-response-headers': 'X-Auth-Request-User',
         'auth-cache-key': '$http_authorization',
         'auth-cache-duration': `200 401 ${TTL_MS}ms`,
       }, '2024-01-02T00:00:00Z'),
       // Without its ConfigMap the Ingress is not served at all, rather than asked without the fields.
-      nginxIngress('unkeyed', 'unkeyed.example', { 'auth-url': authUrl, 'auth-proxy-set-headers': 'missing' }, '2024-01-03T00:00:00Z'),
+      appIngress('unkeyed', 'unkeyed.example', { 'auth-url': authUrl, 'auth-proxy-set-headers': 'missing' }, '2024-01-03T00:00:00Z'),
     ]);
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     port = Number(new URL(proxy.http).port);

@@ -6,21 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { nginxIngress, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
 
-function ingress(name: string, host: string, service: string, annotations: Record<string, string>, created: string): object {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, namespace: 'default', creationTimestamp: created, annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [NGINX + k, v])) },
-    spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
-  };
-}
 
 describe('affinity-canary-behavior', () => {
   let dir: string;
@@ -48,10 +39,10 @@ describe('affinity-canary-behavior', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' }, data: { 'ssl-redirect': 'false' } },
       ...serviceWithEndpoints('main', [{ port: main.port }]),
       ...serviceWithEndpoints('canary', [{ port: canary.port }]),
-      ingress('sticky', 'sticky.example', 'main', affinity, '2024-01-01T00:00:00Z'),
-      ingress('sticky-canary', 'sticky.example', 'canary', { canary: 'true', 'canary-by-header': 'x-canary', 'canary-weight': '50' }, '2024-01-02T00:00:00Z'),
-      ingress('legacy', 'legacy.example', 'main', affinity, '2024-01-03T00:00:00Z'),
-      ingress('legacy-canary', 'legacy.example', 'canary', { canary: 'true', 'canary-by-header': 'x-canary', 'canary-weight': '100', 'affinity-canary-behavior': 'legacy' }, '2024-01-04T00:00:00Z'),
+      nginxIngress('sticky', 'sticky.example', 'main', affinity, '2024-01-01T00:00:00Z'),
+      nginxIngress('sticky-canary', 'sticky.example', 'canary', { canary: 'true', 'canary-by-header': 'x-canary', 'canary-weight': '50' }, '2024-01-02T00:00:00Z'),
+      nginxIngress('legacy', 'legacy.example', 'main', affinity, '2024-01-03T00:00:00Z'),
+      nginxIngress('legacy-canary', 'legacy.example', 'canary', { canary: 'true', 'canary-by-header': 'x-canary', 'canary-weight': '100', 'affinity-canary-behavior': 'legacy' }, '2024-01-04T00:00:00Z'),
     ]);
     proxy = await startProxy(dir, { compile: { ingressClass: 'nginx', controllerName: 'k8s.io/ingress-nginx' } });
     port = Number(new URL(proxy.http).port);
