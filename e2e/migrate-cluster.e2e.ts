@@ -72,7 +72,7 @@ const CONFIG_MAP: KubeObject = {
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' },
-  data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical', 'use-gzip': 'true' },
+  data: { 'allow-snippet-annotations': 'true', 'annotations-risk-level': 'Critical', 'use-geoip': 'true' },
 };
 
 describe('signalbox migrate --cluster against a real API server', () => {
@@ -141,7 +141,7 @@ describe('signalbox migrate --cluster against a real API server', () => {
       assert.ok(!legacy.diagnostics.some((d) => d.severity === 'error'), JSON.stringify(legacy.diagnostics));
       const config = out.otherDiagnostics.filter((d) => d.kind === 'ConfigMap');
       assert.deepEqual(config.map((d) => [d.namespace, d.name, d.code]), [['ingress-nginx', 'ingress-nginx-controller', 'NginxConfigUnsupported']]);
-      assert.match(config[0]!.message, /use-gzip/);
+      assert.match(config[0]!.message, /use-geoip/);
       assert.deepEqual(out.notes, []);
       assert.deepEqual(out.summary, { ingresses: 5, served: 2, differences: 2, refused: 0, notTaken: 1, line: '5 Ingresses: 2 served as ingress-nginx would, 2 with differences, 0 refused, 1 not of the class' });
     } finally {
