@@ -110,12 +110,13 @@ export function compile(snapshot: Snapshot, options: CompileOptions): CompileRes
   const used: Placement = failedClosed.size === 0 ? placement : { ...placement, hosts: { ...hosts, routes: hosts.routes.map((p) => (failedClosed.has(p.route) ? { ...p, uses: [] } : p)) } };
   const { clusters, certificates } = buildResources(frontEnds, used, [...routeScripts.clusterUses.flatMap(clusterUsesOf), ...streams.uses], input, sink);
 
+  const listeners = [...withCertificates(frontEnds.listeners, certificates), ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name));
   const table: RoutingTable = {
-    listeners: [...withCertificates(frontEnds.listeners, certificates), ...streams.listeners].sort((a, b) => compareStrings(a.name, b.name)),
+    listeners,
     virtualHosts: hosts.virtualHosts.map((vh) => ({ ...vh, routes: vh.routes.map(withScript) })),
     defaultRoute: defaultRoute === null ? null : withScript(defaultRoute.route),
     clusters,
-    certificates: boundToListeners(certificates, ingress.tls),
+    certificates: boundToListeners(certificates, ingress.tls, listeners),
     scripts: routeScripts.scripts,
     streamRoutes,
     ...(ingress.clientAddressHeader === null ? {} : { clientAddressHeader: ingress.clientAddressHeader }),
@@ -174,13 +175,17 @@ function withCertificates(listeners: readonly Listener[], certificates: readonly
 }
 
 /**
- * The certificates, those no Ingress TLS entry names marked listener-bound: a Gateway listener's
+ * The certificates, those no Ingress TLS entry names marked listener-bound (and left out when no
+ * listener lists them): a Gateway listener's
  * certificate is offered only on its listener's socket, where the Ingress front end's HTTPS
  * listener (which offers every certificate) would otherwise offer it on the data plane's own port.
  */
-function boundToListeners(certificates: readonly Certificate[], ingressTls: readonly TLSCandidate[]): Certificate[] {
+function boundToListeners(certificates: readonly Certificate[], ingressTls: readonly TLSCandidate[], listeners: readonly Listener[]): Certificate[] {
   const named = new Set(ingressTls.map((t) => `${t.namespace ?? t.owner.id.namespace}/${t.secretName}`));
-  return certificates.map((c) => (named.has(c.name) ? c : { ...c, listenerBound: true as const }));
+  const listed = new Set(listeners.flatMap((l) => l.tls?.certificates ?? []));
+  // A listener-bound certificate no listener of the table lists (a TLS listener in Terminate mode
+  // that no route made a listener of) is offered nowhere: it is left out.
+  return certificates.flatMap((c) => (named.has(c.name) ? [c] : listed.has(c.name) ? [{ ...c, listenerBound: true as const }] : []));
 }
 
 /**
