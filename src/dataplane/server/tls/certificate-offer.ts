@@ -50,12 +50,17 @@ function unbound(table: RoutingTable, listed: readonly string[]): string[] | nul
 
 /** The SNI names whose handshakes on a TLS socket ask for a client certificate: the hosts of its HTTPS listeners that check one. */
 export function clientAuthOffer(table: RoutingTable, socket: SocketPlace): ClientAuthHosts {
-  return new ClientAuthHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
+  return new ClientAuthHosts(table, httpsListenersOn(table, socket));
 }
 
 /** The SNI names whose handshakes on a TLS socket have TLS parameters of their own: the hosts of its HTTPS listeners that set them. */
 export function hostTlsOffer(table: RoutingTable, socket: SocketPlace): HostTlsHosts {
-  return new HostTlsHosts(table, new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name)));
+  return new HostTlsHosts(table, httpsListenersOn(table, socket));
+}
+
+/** The names of the table's HTTPS listeners a TLS socket serves. */
+function httpsListenersOn(table: RoutingTable, socket: SocketPlace): ReadonlySet<string> {
+  return new Set(table.listeners.filter((l) => l.protocol === 'HTTPS' && isOnSocket(l, socket)).map((l) => l.name));
 }
 
 /**
