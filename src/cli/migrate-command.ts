@@ -69,6 +69,14 @@ export function registerMigrateCommand(program: Command): void {
     });
 }
 
+/** How long `migrate --cluster` waits out an API server's transient answers before it reports one. */
+const TRANSIENT_GRACE_MS = 15_000;
+
+/** An answer an API server gives while it settles, worth asking again: 429, 503, 504. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof KubeApiError && (error.status === 429 || error.status === 503 || error.status === 504);
+}
+
 /**
  * The objects the controller would read, listed once from the API (read-only: nothing is watched
  * after the first list, nothing is written): Ingresses, IngressClasses, Services, EndpointSlices,
@@ -78,14 +86,18 @@ async function clusterObjects(opts: MigrateFlags, options: CompileOptions): Prom
   const api = KubeApi.load(opts.kubeconfig);
   const pinned = [nginxConfigMapOf(options)].filter((n): n is string => n !== null);
   // The controller retries a failed list for ever; a one-off report must say what went wrong
-  // instead (a kubeconfig without the rights, an API server out of reach), and at once.
+  // instead (a kubeconfig without the rights, an API server out of reach), and at once. Only the
+  // answers an API server gives while it settles (429 "storage is (re)initializing" right after a
+  // CRD is created, 503, 504) are retried by the source, for TRANSIENT_GRACE_MS at most.
   let fail: (error: ClusterReadError) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
+  const started = Date.now();
   const counters = {
     listed: () => {},
     error: (kind: string, error: unknown) => {
       // RouteScripts are optional: without their CRD the source counts none, as the controller does.
       if (kind === 'RouteScript' && error instanceof KubeApiError && error.status === 404) return;
+      if (isTransient(error) && Date.now() - started < TRANSIENT_GRACE_MS) return;
       fail(new ClusterReadError(`--cluster: could not list ${kind} objects from ${api.server}: ${(error as Error).message}`));
     },
   };

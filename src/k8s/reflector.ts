@@ -118,10 +118,20 @@ export class Reflector {
   async #loop(): Promise<void> {
     let backoff = MIN_BACKOFF_MS;
     while (!this.#stopped) {
+      let listing = false;
       try {
         if (this.#mustList) {
+          // Cleared before the list, so that a refresh() while it is in flight lists once more;
+          // set again if it fails: a watch must never start from a list that did not happen.
           this.#mustList = false;
-          await this.#list();
+          listing = true;
+          try {
+            await this.#list();
+          } catch (error) {
+            this.#mustList = true;
+            throw error;
+          }
+          listing = false;
         }
         const watched = performance.now();
         await this.#watch();
@@ -134,7 +144,7 @@ export class Reflector {
       } catch (error) {
         if (this.#stopped) return;
         // A refresh aborted the watch: list again, at once.
-        if (this.#mustList && !(error instanceof KubeApiError)) continue;
+        if (!listing && this.#mustList && !(error instanceof KubeApiError)) continue;
         if (error instanceof KubeApiError && error.status === 410) {
           // The version we hold is too old to watch from: list again, at once.
           this.#mustList = true;
