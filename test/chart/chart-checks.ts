@@ -269,6 +269,8 @@ export function chartTests(helm: () => string): void {
       const withCrds = { gatewayAPI: { ...values.gatewayAPI, installCRDs: true } };
       const installed = render({ values: withCrds }).one('GatewayClass');
       assert.equal(installed.metadata.annotations?.['helm.sh/hook'], 'post-install');
+      // Not before-hook-creation: that deletion resolves the kind before the CRDs are discovered.
+      assert.equal(installed.metadata.annotations?.['helm.sh/hook-delete-policy'], 'hook-failed');
       // What lets the next upgrade adopt the hook's object as its own.
       assert.equal(installed.metadata.annotations?.['meta.helm.sh/release-name'], DEPLOY_RELEASE);
       assert.equal(installed.metadata.annotations?.['meta.helm.sh/release-namespace'], DEPLOY_NAMESPACE);
