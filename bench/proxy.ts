@@ -1,9 +1,10 @@
 /**
  * The proxy benchmark: one upstream served directly, through nginx, through three floors (a Node.js
  * byte relay; the smallest node:http proxy on undici's Pool; the same on signalbox's own HTTP/1.1
- * client) and through signalbox, on loopback, measured with wrk in one run. Prints requests/s and
- * p50/p99 per target and the ratios of each against nginx and of signalbox against its floors, and
- * writes the same as JSON under bench/results/. See bench/README.md.
+ * client), node:http answering by itself (`answer`), and through signalbox, on loopback, measured
+ * with wrk in one run. Prints requests/s, p50/p99 and CPU per request (user and system) per target
+ * and the ratios of each against nginx and of signalbox against its floors, and writes the same as
+ * JSON under bench/results/. See bench/README.md.
  *
  *   node bench/proxy.ts [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--only direct,nginx]
  *                       [--baseline DIR] [--gc]
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { HEADERS_PATH, HELLO_BODY, proxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
 import { freePort, get } from './lib/net.ts';
 import { intOption, onlyOption } from './lib/options.ts';
-import { requireTools, runInScope, type Scope } from './lib/processes.ts';
+import { cpuSplitMs, requireTools, runInScope, type Scope, type Service } from './lib/processes.ts';
 import { formatRunStart, formatTable, machine, median, ratio, summarise, TARGETS, writeJson, type Run, type Target } from './lib/report.ts';
 import { gcDuring, GcTrace, type GcPer10k } from './lib/gc-trace.ts';
 import { BENCH_HOST, startSignalbox } from './lib/signalbox.ts';
@@ -123,17 +124,19 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   console.log(`load:    wrk -t${opts.threads} -c${opts.connections} -d${opts.durationSec}s, path ${opts.path}, ${opts.rounds} round(s), ~${measuring}s of load\n`);
 
   const upstreamPort = await freePort();
-  await startNginx(scope, 'upstream', upstreamPort, (prefix) => upstreamConfig(prefix, upstreamPort));
+  // Each target's processes, for the CPU it spends per request (nginx: its master and workers).
+  const services = new Map<Target, Service>();
+  services.set('direct', await startNginx(scope, 'upstream', upstreamPort, (prefix) => upstreamConfig(prefix, upstreamPort)));
   const ports = new Map<Target, number>([['direct', upstreamPort]]);
   if (opts.targets.includes('nginx')) {
     const port = await freePort();
-    await startNginx(scope, 'nginx', port, (prefix) => proxyConfig(prefix, port, upstreamPort));
+    services.set('nginx', await startNginx(scope, 'nginx', port, (prefix) => proxyConfig(prefix, port, upstreamPort)));
     ports.set('nginx', port);
   }
-  for (const floor of ['relay', 'undici-floor', 'h1-floor'] as const satisfies readonly Floor[]) {
+  for (const floor of ['relay', 'answer', 'undici-floor', 'h1-floor'] as const satisfies readonly Floor[]) {
     if (!opts.targets.includes(floor)) continue;
     const port = await freePort();
-    await startFloor(scope, join(benchDir, '..'), floor, port, upstreamPort);
+    services.set(floor, await startFloor(scope, join(benchDir, '..'), floor, port, upstreamPort));
     ports.set(floor, port);
   }
   const gcTraces = new Map<Target, GcTrace>();
@@ -142,12 +145,14 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     const sb = { http: await freePort(), admin: await freePort() };
     const started = await startSignalbox(scope, join(benchDir, '..'), upstreamPort, sb, { nodeFlags });
     ports.set('signalbox', sb.http);
+    services.set('signalbox', started.service);
     if (opts.gc) gcTraces.set('signalbox', new GcTrace(started.service));
   }
   if (opts.baseline !== null && opts.targets.includes('baseline')) {
     const sb = { http: await freePort(), admin: await freePort() };
     const started = await startSignalbox(scope, opts.baseline, upstreamPort, sb, { nodeFlags });
     ports.set('baseline', sb.http);
+    services.set('baseline', started.service);
     if (opts.gc) gcTraces.set('baseline', new GcTrace(started.service));
   }
 
@@ -174,8 +179,18 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     warmed.add(target);
     const trace = gcTraces.get(target);
     const gcBefore = trace?.snapshot();
+    const service = services.get(target)!;
+    const cpuBefore = cpuSplitMs(service);
     const result = await runWrk(scope, load(target, opts.durationSec));
-    runs.push({ target, round, ...result });
+    const cpuAfter = cpuSplitMs(service);
+    const perRequest = (after: number, before: number): number => ((after - before) * 1000) / Math.max(result.requests, 1);
+    runs.push({
+      target,
+      round,
+      ...result,
+      userUsPerRequest: perRequest(cpuAfter.userMs, cpuBefore.userMs),
+      systemUsPerRequest: perRequest(cpuAfter.systemMs, cpuBefore.systemMs),
+    });
     if (trace !== undefined) gcRuns.push({ target, round, gc: gcDuring(gcBefore!, trace.snapshot(), result.requests) });
     const errors = result.non2xx + result.socketErrors;
     console.log(
@@ -189,6 +204,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     nginxOverDirect: ratio(summary, 'nginx', 'direct'),
     signalboxOverDirect: ratio(summary, 'signalbox', 'direct'),
     relayOverNginx: ratio(summary, 'relay', 'nginx'),
+    answerOverNginx: ratio(summary, 'answer', 'nginx'),
     undiciFloorOverNginx: ratio(summary, 'undici-floor', 'nginx'),
     h1FloorOverNginx: ratio(summary, 'h1-floor', 'nginx'),
     signalboxOverUndiciFloor: ratio(summary, 'signalbox', 'undici-floor'),
@@ -203,6 +219,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   show('nginx/direct', ratios.nginxOverDirect);
   show('signalbox/nginx', ratios.signalboxOverNginx, '   (goal ≥ 0.60; not a gate)');
   show('relay/nginx', ratios.relayOverNginx, '   (Node.js copying bytes, no HTTP: the ceiling of any Node.js proxy here)');
+  show('answer/nginx', ratios.answerOverNginx, '   (node:http answering by itself, proxying nothing)');
   show('undici-floor/nginx', ratios.undiciFloorOverNginx, '   (node:http + undici Pool, nothing else)');
   show('h1-floor/nginx', ratios.h1FloorOverNginx, "   (node:http + signalbox's HTTP/1.1 client, nothing else)");
   show('signalbox/undici-floor', ratios.signalboxOverUndiciFloor);

@@ -6,7 +6,7 @@
  * reaches only the harness, which then shuts the children down in order.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -187,13 +187,43 @@ let ticksPerSecond: number | undefined;
  * /proc/<pid>/stat; 10 ms resolution. NaN where /proc cannot be read.
  */
 export function cpuTimeMs(service: Service): number {
+  const split = cpuSplitMs(service);
+  return split.userMs + split.systemMs;
+}
+
+/** User and system CPU time, in ms. */
+export interface CpuSplit {
+  readonly userMs: number;
+  readonly systemMs: number;
+}
+
+/**
+ * CPU time the service has used so far, user and system apart: its process (all threads) and the
+ * processes it started directly (nginx's workers under its master), from /proc/<pid>/stat; 10 ms
+ * resolution. NaN where /proc cannot be read.
+ */
+export function cpuSplitMs(service: Service): CpuSplit {
+  const pid = service.child.pid;
   try {
     ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const stat = readFileSync(`/proc/${service.child.pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 3, utime 14 and stime 15 (proc(5)); comm may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+    let user = 0;
+    let system = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // After "pid (comm) ": state is field 3, ppid 4, utime 14 and stime 15 (proc(5)); comm may contain spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
+      user += Number(fields[11]);
+      system += Number(fields[12]);
+    }
+    return { userMs: (user * 1000) / ticksPerSecond, systemMs: (system * 1000) / ticksPerSecond };
   } catch {
-    return NaN;
+    return { userMs: NaN, systemMs: NaN };
   }
 }

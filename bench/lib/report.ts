@@ -12,7 +12,7 @@ import type { WrkResult } from './wrk.ts';
  * The targets the benchmark knows, in report order. `baseline` is signalbox from another checkout
  * (`--baseline DIR`), measured in the same run to say what a change costs.
  */
-export const TARGETS = ['direct', 'nginx', 'relay', 'undici-floor', 'h1-floor', 'signalbox', 'baseline'] as const;
+export const TARGETS = ['direct', 'nginx', 'relay', 'answer', 'undici-floor', 'h1-floor', 'signalbox', 'baseline'] as const;
 
 /** One of {@link TARGETS}. */
 export type Target = (typeof TARGETS)[number];
@@ -21,6 +21,9 @@ export type Target = (typeof TARGETS)[number];
 export interface Run extends WrkResult {
   target: Target;
   round: number;
+  /** CPU the target's processes used per request during the run, user and system apart, in µs. */
+  userUsPerRequest?: number;
+  systemUsPerRequest?: number;
 }
 
 /** The medians of one target's runs; errors are summed, since any error matters. */
@@ -32,6 +35,9 @@ export interface TargetSummary {
   p99Ms: number;
   non2xx: number;
   socketErrors: number;
+  /** Medians of the runs' CPU per request (µs), where it was measured. */
+  userUsPerRequest?: number;
+  systemUsPerRequest?: number;
 }
 
 /** What the figures were measured on. */
@@ -67,6 +73,9 @@ export function summarise(runs: Run[]): TargetSummary[] {
         p99Ms: median(mine.map((r) => r.p99Ms)),
         non2xx: mine.reduce((n, r) => n + r.non2xx, 0),
         socketErrors: mine.reduce((n, r) => n + r.socketErrors, 0),
+        ...(mine.every((r) => r.userUsPerRequest !== undefined && r.systemUsPerRequest !== undefined)
+          ? { userUsPerRequest: median(mine.map((r) => r.userUsPerRequest!)), systemUsPerRequest: median(mine.map((r) => r.systemUsPerRequest!)) }
+          : {}),
       },
     ];
   });
@@ -127,8 +136,11 @@ export function formatSigned(x: number, digits: number): string {
 
 /** The summary as an aligned text table. */
 export function formatTable(summary: TargetSummary[]): string {
-  const rows = [['target', 'req/s', 'p50', 'p99', 'non-2xx', 'socket err', 'runs']];
+  const cpu = summary.some((s) => s.userUsPerRequest !== undefined);
+  const rows = [['target', 'req/s', 'p50', 'p99', 'non-2xx', 'socket err', 'runs', ...(cpu ? ['CPU µs/req', 'user', 'system'] : [])]];
   for (const s of summary) {
+    const user = s.userUsPerRequest;
+    const system = s.systemUsPerRequest;
     rows.push([
       s.target,
       formatRate(s.requestsPerSec),
@@ -137,6 +149,7 @@ export function formatTable(summary: TargetSummary[]): string {
       String(s.non2xx),
       String(s.socketErrors),
       String(s.runs),
+      ...(cpu ? (user === undefined || system === undefined ? ['', '', ''] : [(user + system).toFixed(1), user.toFixed(1), system.toFixed(1)]) : []),
     ]);
   }
   return formatRows(rows);
