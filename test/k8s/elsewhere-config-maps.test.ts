@@ -6,12 +6,10 @@
  * does not grant is missing rather than holding every table back.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApi } from '../../src/k8s/kube-api.ts';
+import type { KubeApi } from '../../src/k8s/kube-api.ts';
+import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { KubeSource } from '../../src/k8s/kube-source.ts';
 import { withHeaderConfigMaps } from '../../src/k8s/nginx-secret-refs.ts';
 import { createLogger } from '../../src/log.ts';
@@ -87,21 +85,12 @@ function cached(source: KubeSource): string[] {
 }
 
 describe('ConfigMaps a ConfigMap names outside the watched namespace', () => {
-  const server = createServer(answer);
+  let fake: FakeKubeApi;
   let api: KubeApi;
 
   before(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const config = new KubeConfig();
-    const { port } = server.address() as AddressInfo;
-    config.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'nobody' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'nobody' }],
-      currentContext: 'fake',
-    });
-    api = new KubeApi(config);
+    fake = await startFakeKubeApi(answer);
+    api = fake.api;
     modify(configMap('ingress-nginx', 'ingress-nginx-controller', { 'proxy-set-headers': 'ingress-nginx/upstream-headers', 'add-headers': 'response-headers' }));
     modify(configMap('ingress-nginx', 'upstream-headers', { 'X-Team': 'shop' }));
     modify(configMap('ingress-nginx', 'response-headers', { 'X-Served-By': 'edge' }));
@@ -110,9 +99,7 @@ describe('ConfigMaps a ConfigMap names outside the watched namespace', () => {
   });
 
   after(async () => {
-    await api.close();
-    server.closeAllConnections();
-    server.close();
+    await fake.close();
   });
 
   test('are in the first table, followed as the controller ConfigMap changes', { timeout: 10_000 }, async () => {

@@ -6,12 +6,10 @@
  * Gateway's listeners name are cached, the others not.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApi } from '../../src/k8s/kube-api.ts';
+import type { KubeApi } from '../../src/k8s/kube-api.ts';
+import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { KubeSource } from '../../src/k8s/kube-source.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -50,21 +48,12 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('the Gateway API in the API source', () => {
-  const server = createServer(answer);
+  let fake: FakeKubeApi;
   let api: KubeApi;
 
   before(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const config = new KubeConfig();
-    const { port } = server.address() as AddressInfo;
-    config.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'nobody' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'nobody' }],
-      currentContext: 'fake',
-    });
-    api = new KubeApi(config);
+    fake = await startFakeKubeApi(answer);
+    api = fake.api;
     state.items.set('/api/v1/secrets', [
       { metadata: { namespace: 'shop', name: 'web-cert', resourceVersion: '3' }, type: 'kubernetes.io/tls' },
       { metadata: { namespace: 'shop', name: 'unnamed', resourceVersion: '4' }, type: 'kubernetes.io/tls' },
@@ -76,9 +65,7 @@ describe('the Gateway API in the API source', () => {
   });
 
   after(async () => {
-    await api.close();
-    server.closeAllConnections();
-    server.close();
+    await fake.close();
   });
 
   test('off while the group is not served, watched once it is, without a restart', async () => {

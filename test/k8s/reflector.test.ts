@@ -5,12 +5,10 @@
  * ever and the controller never ready.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApi } from '../../src/k8s/kube-api.ts';
+import type { KubeApi } from '../../src/k8s/kube-api.ts';
+import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { Reflector } from '../../src/k8s/reflector.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -39,27 +37,16 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('the reflector and a list the API refuses for a while', () => {
-  const server = createServer(answer);
+  let fake: FakeKubeApi;
   let api: KubeApi;
 
   before(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const config = new KubeConfig();
-    const { port } = server.address() as AddressInfo;
-    config.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'nobody' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'nobody' }],
-      currentContext: 'fake',
-    });
-    api = new KubeApi(config);
+    fake = await startFakeKubeApi(answer);
+    api = fake.api;
   });
 
   after(async () => {
-    await api.close();
-    server.closeAllConnections();
-    server.close();
+    await fake.close();
   });
 
   test('429, then 500, then the list: synced with the object, and the watch starts from the list\'s version', async () => {
