@@ -11,6 +11,7 @@ import { ActiveHealthChecker } from '../../src/health/active-health.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { DEFAULT_CLUSTER_POLICY, type HealthCheckPolicy } from '../../src/model/policy.ts';
 import type { Cluster, Endpoint, RoutingTable } from '../../src/model/table.ts';
+import { deadPort } from '../helpers/upstreams.ts';
 
 /** A health check with test-sized defaults: 50 ms interval, 40 ms timeout, 2 up / 3 down, 200-399. */
 export function healthCheck(overrides: Partial<HealthCheckPolicy> = {}): HealthCheckPolicy {
@@ -169,14 +170,8 @@ export async function startProbeServer(t: TestContext, host = '127.0.0.1'): Prom
   return target;
 }
 
-/** A port on 127.0.0.1 where nothing listens (it was just free). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port on 127.0.0.1 where nothing listens (helpers/upstreams.ts's deadPort). */
+export const closedPort = deadPort;
 
 /** Every `onChange` call, to await one at a time. */
 export interface ChangeRecorder {
