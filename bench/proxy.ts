@@ -133,7 +133,7 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     services.set('nginx', await startNginx(scope, 'nginx', port, (prefix) => proxyConfig(prefix, port, upstreamPort)));
     ports.set('nginx', port);
   }
-  for (const floor of ['relay', 'answer', 'undici-floor', 'h1-floor'] as const satisfies readonly Floor[]) {
+  for (const floor of ['relay', 'answer', 'undici-floor', 'h1-floor', 'raw-floor'] as const satisfies readonly Floor[]) {
     if (!opts.targets.includes(floor)) continue;
     const port = await freePort();
     services.set(floor, await startFloor(scope, join(benchDir, '..'), floor, port, upstreamPort));
@@ -207,6 +207,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
     answerOverNginx: ratio(summary, 'answer', 'nginx'),
     undiciFloorOverNginx: ratio(summary, 'undici-floor', 'nginx'),
     h1FloorOverNginx: ratio(summary, 'h1-floor', 'nginx'),
+    rawFloorOverNginx: ratio(summary, 'raw-floor', 'nginx'),
+    rawFloorOverH1Floor: ratio(summary, 'raw-floor', 'h1-floor'),
     signalboxOverUndiciFloor: ratio(summary, 'signalbox', 'undici-floor'),
     signalboxOverH1Floor: ratio(summary, 'signalbox', 'h1-floor'),
     signalboxOverBaseline: ratio(summary, 'signalbox', 'baseline'),
@@ -222,6 +224,8 @@ async function main(scope: Scope, opts: Options): Promise<void> {
   show('answer/nginx', ratios.answerOverNginx, '   (node:http answering by itself, proxying nothing)');
   show('undici-floor/nginx', ratios.undiciFloorOverNginx, '   (node:http + undici Pool, nothing else)');
   show('h1-floor/nginx', ratios.h1FloorOverNginx, "   (node:http + signalbox's HTTP/1.1 client, nothing else)");
+  show('raw-floor/nginx', ratios.rawFloorOverNginx, "   (the same client behind a server on raw sockets instead of node:http)");
+  show('raw-floor/h1-floor', ratios.rawFloorOverH1Floor, '   (what replacing node:http could gain, at most)');
   show('signalbox/undici-floor', ratios.signalboxOverUndiciFloor);
   show('signalbox/h1-floor', ratios.signalboxOverH1Floor, '   (share of its own floor signalbox keeps)');
   show('baseline/nginx', ratios.baselineOverNginx, `   (signalbox of ${opts.baseline})`);

@@ -12,7 +12,7 @@ import type { WrkResult } from './wrk.ts';
  * The targets the benchmark knows, in report order. `baseline` is signalbox from another checkout
  * (`--baseline DIR`), measured in the same run to say what a change costs.
  */
-export const TARGETS = ['direct', 'nginx', 'relay', 'answer', 'undici-floor', 'h1-floor', 'signalbox', 'baseline'] as const;
+export const TARGETS = ['direct', 'nginx', 'relay', 'answer', 'undici-floor', 'h1-floor', 'raw-floor', 'signalbox', 'baseline'] as const;
 
 /** One of {@link TARGETS}. */
 export type Target = (typeof TARGETS)[number];
