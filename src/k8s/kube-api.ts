@@ -94,8 +94,11 @@ export class KubeApi {
     const res = await request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: 30_000, bodyTimeout: (WATCH_TIMEOUT_SECONDS + 60) * 1000 });
     if (res.statusCode < 200 || res.statusCode > 299) throw await errorOf(res);
     let buffered = '';
+    // A character of several bytes may be split between two chunks: decoded as a stream, it is
+    // kept whole (a chunk decoded alone would turn both halves into U+FFFD).
+    const decoder = new TextDecoder('utf-8');
     for await (const chunk of res.body) {
-      buffered += (chunk as Buffer).toString('utf8');
+      buffered += decoder.decode(chunk as Buffer, { stream: true });
       if (buffered.length > MAX_WATCH_LINE) throw new Error(`a watch event of ${path} is larger than ${MAX_WATCH_LINE} bytes`);
       let newline = buffered.indexOf('\n');
       while (newline !== -1) {
