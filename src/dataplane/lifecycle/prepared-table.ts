@@ -1,3 +1,4 @@
+import { ListenerHostnames } from './listener-hostnames.ts';
 import { ClientAuthCheck } from './client-auth-check.ts';
 import { hostKey } from '../server/tls/client-auth-hosts.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../model/policy.ts';
@@ -28,6 +29,11 @@ export interface PreparedTable {
    * the socket's first request to this table.
    */
   routerFor(listener: ListenerInfo): Router;
+  /**
+   * For a TLS socket whose listeners name hostnames, which listener a name reaches, to tell a
+   * misdirected request (listener-hostnames.ts); null for others. Built on the socket's first request.
+   */
+  hostnamesFor(listener: ListenerInfo): ListenerHostnames | null;
   /** Each route's plan, keyed by the table's own Route objects (the router returns those). */
   readonly routes: ReadonlyMap<Route, RoutePlan>;
   /** Keys of the pools, endpoints and clusters this table uses. */
@@ -93,8 +99,18 @@ export function prepareTable(
     if (router === undefined) routers.set(listener.name, (router = buildRouter(table, servedListeners(table, listener))));
     return router;
   };
+  const hostnames = new Map<string, ListenerHostnames | null>();
+  const hostnamesFor = (listener: ListenerInfo): ListenerHostnames | null => {
+    if (listener.proto !== 'https') return null;
+    let found = hostnames.get(listener.name);
+    if (found === undefined) {
+      const names = new Set(servedListeners(table, listener));
+      hostnames.set(listener.name, (found = ListenerHostnames.of(table.listeners.filter((l) => names.has(l.name)))));
+    }
+    return found;
+  };
   const streams = prepareStreams(table, clusterFor, { streamIdleMs: defaults.streamIdleMs ?? 600_000, udpIdleMs: defaults.udpIdleMs ?? 30_000 });
-  return { version: published.version, published, routerFor, routes, keys, clusters, scripts: preparedScripts, streams };
+  return { version: published.version, published, routerFor, hostnamesFor, routes, keys, clusters, scripts: preparedScripts, streams };
 }
 
 /**
