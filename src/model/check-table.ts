@@ -266,6 +266,8 @@ function unappliedOverrides(overrides: ClusterOverrides, policy: ClusterPolicy):
     same('tls.serverName', overrides.tls?.serverName, policy.tls.serverName);
     same('tls.subjectAltNames', overrides.tls?.subjectAltNames, policy.tls.subjectAltNames);
     if (overrides.tls?.clientCertificate !== undefined && policy.tls.clientCertificate?.secret.split('/')[1] !== overrides.tls.clientCertificate) out.push('tls.clientCertificate');
+    const fromGateway = overrides.tls?.gatewayClientCertificate;
+    if (fromGateway !== undefined && (policy.tls.clientCertificate?.secret !== fromGateway.secret || (fromGateway.problem !== null && policy.tls.clientCertificate.problem === null))) out.push('tls.gatewayClientCertificate');
     same('tls.minVersion', overrides.tls?.minVersion, policy.tls.minVersion ?? 'TLSv1.2');
     same('tls.maxVersion', overrides.tls?.maxVersion, policy.tls.maxVersion ?? 'TLSv1.3');
     same('tls.ciphers', overrides.tls?.ciphers, policy.tls.ciphers);

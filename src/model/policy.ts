@@ -308,6 +308,12 @@ export interface BackendTlsOverrides {
   readonly ca?: OverrideCaRef;
   /** A `kubernetes.io/tls` Secret of the reference's namespace, presented to the endpoints (mTLS). */
   readonly clientCertificate?: string;
+  /**
+   * The client certificate of the route's Gateways (`spec.tls.backend`): the Secret `namespace/name`
+   * their compile checked, and why it cannot be used (null: it can). Set only by the Gateway API
+   * front end; takes the place of {@link clientCertificate}.
+   */
+  readonly gatewayClientCertificate?: { readonly secret: string; readonly problem: string | null };
   /** The names the certificate must carry one of, instead of `serverName` (see {@link BackendTlsPolicy}). */
   readonly subjectAltNames?: readonly BackendSubjectAltName[];
 }

@@ -4,7 +4,7 @@
  * keeps its weight and answers 500 for its share, as the specification asks; why is a
  * {@link RouteProblem} for the route's ResolvedRefs.
  */
-import type { ClusterOverrides } from '../../model/policy.ts';
+import type { BackendClientCertificate, ClusterOverrides } from '../../model/policy.ts';
 import type { BackendCandidate, ServiceBackendRef } from '../shared/candidates.ts';
 import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
@@ -33,6 +33,11 @@ export interface BackendUse {
   readonly gateways: readonly ParentReference[];
   /** gRPC: a BackendTLSPolicy's backends speak HTTP/2 over TLS. */
   readonly h2: boolean;
+  /**
+   * The client certificate a parent (a Gateway, or a ListenerSet's Gateway) presents to backends
+   * over TLS (`spec.tls.backend`); null when it names none.
+   */
+  readonly backendCertificateOf: (parent: ParentReference) => BackendClientCertificate | null;
 }
 
 export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, use: BackendUse, overrides?: ClusterOverrides): ServiceBackendRef | RouteProblem {
@@ -53,8 +58,27 @@ export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, use:
   if (appProtocolOf(namespace, name, port) === null) return { reason: 'BackendNotFound', message: `Service ${namespace}/${name} with port ${port} not found`, path: at };
   const policy = use.tls?.forBackend(namespace, name, use.portNameOf(namespace, name, port) ?? '', use.gateways);
   if (policy !== undefined && 'refused' in policy) return { reason: 'UnsupportedProtocol', message: `${policy.policy} cannot be applied (${policy.refused}): Service ${namespace}/${name} is not reached without the TLS it asks for`, path: at };
-  const tls: ClusterOverrides | undefined = policy === undefined ? overrides : { ...overrides, protocol: use.h2 ? 'h2' : 'https', tls: policy.tls };
+  let tls: ClusterOverrides | undefined = overrides;
+  if (policy !== undefined) {
+    const certificate = clientCertificateOf(use);
+    if (certificate === 'differ') return { reason: 'UnsupportedProtocol', message: `the route's Gateways present different client certificates (spec.tls.backend) to backends over TLS, and Service ${namespace}/${name} is reached by one connection pool: attach the route to Gateways that agree`, path: at };
+    const gatewayClientCertificate = certificate === null ? undefined : { secret: certificate.secret, problem: certificate.problem };
+    tls = { ...overrides, protocol: use.h2 ? 'h2' : 'https', tls: gatewayClientCertificate === undefined ? policy.tls : { ...policy.tls, gatewayClientCertificate } };
+  }
   return { namespace, service: name, port, ...(tls === undefined ? {} : { overrides: tls }), ...(grant === null ? {} : { referenceGrant: grant }) };
+}
+
+/**
+ * The client certificate the route's Gateways present to its TLS backends: the one they all name,
+ * null when none names one, 'differ' when they do not all present the same (one naming none
+ * included: its requests would go out with another Gateway's certificate).
+ */
+function clientCertificateOf(use: BackendUse): BackendClientCertificate | null | 'differ' {
+  const same = (a: BackendClientCertificate | null, b: BackendClientCertificate | null): boolean =>
+    a === b || (a !== null && b !== null && a.secret === b.secret && a.certPem === b.certPem && a.keyPem === b.keyPem && a.problem === b.problem);
+  const [first, ...rest] = use.gateways.map((parent) => use.backendCertificateOf(parent));
+  if (first === undefined) return null;
+  return rest.every((c) => same(c, first)) ? first : 'differ';
 }
 
 /** The weighted backends of a rule, and the problems of the references that cannot be used. */

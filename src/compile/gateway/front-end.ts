@@ -7,7 +7,8 @@
  */
 import type { CompileOptions } from '../../model/snapshot.ts';
 import { DEFAULT_GATEWAY_CONTROLLER_NAME } from '../../model/snapshot.ts';
-import type { Diagnostic, Listener, ObjectStatus } from '../../model/table.ts';
+import type { Diagnostic, Listener, ObjectStatus, ParentReference } from '../../model/table.ts';
+import type { BackendClientCertificate } from '../../model/policy.ts';
 import type { FrontEndOutput, RouteCandidate, TLSCandidate } from '../shared/candidates.ts';
 import { DiagnosticSink } from '../shared/diagnostics.ts';
 import { field, isRecord } from '../shared/guards.ts';
@@ -75,7 +76,13 @@ export function gatewayFrontEnd(input: unknown, options: CompileOptions, sink: D
   const listenerSets = claimed.filter((g) => g.parent !== undefined);
   const context = { gateways: new Map(gateways.map((g) => [g.owner.id.key, g])), listenerSets: new Map(listenerSets.map((g) => [g.owner.id.key, g])), namespaceLabels: labels };
   const tlsPolicies = new BackendTlsPolicies(field(input, 'backendTLSPolicies'), configMaps, sink);
-  const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies };
+  // A route's parent is a Gateway or a ListenerSet, whose Gateway's spec.tls.backend holds.
+  const backendCertificateOf = (parent: ParentReference): BackendClientCertificate | null => {
+    const key = `${parent.namespace}/${parent.name}`;
+    const gateway = parent.kind === 'ListenerSet' ? context.gateways.get(context.listenerSets.get(key)?.parent ?? '') : context.gateways.get(key);
+    return gateway?.backendCertificate?.certificate ?? null;
+  };
+  const lookup: BackendLookup = { grants, appProtocolOf: portField(services, 'appProtocol'), portNameOf: portField(services, 'name'), tls: tlsPolicies, backendCertificateOf };
   const http = readHttpRoutes('HTTPRoute', field(input, 'httpRoutes'), context, lookup, sink);
   const grpc = readHttpRoutes('GRPCRoute', field(input, 'grpcRoutes'), context, lookup, sink);
 

@@ -13,6 +13,7 @@ import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { readKeyPair } from '../shared/tls.ts';
 import { isFalse, isTrue } from './conditions.ts';
+import { readBackendClientCertificate, type GatewayBackendCertificate } from './backend-client-certificate.ts';
 import { readFrontendValidation, withFrontendValidation, type FrontendValidation } from './frontend-validation.ts';
 import { isGatewayHostname } from './hostnames.ts';
 import { labelSelector, type LabelSelector } from './label-selector.ts';
@@ -69,6 +70,8 @@ export interface OurGateway {
   readonly insecureFrontendValidation?: boolean;
   /** Gateways: the client-certificate validation of its ports, which its ListenerSets' HTTPS listeners get too. */
   readonly frontend?: FrontendValidation;
+  /** Gateways: the client certificate presented to backends over TLS (`spec.tls.backend`); absent: none. */
+  readonly backendCertificate?: GatewayBackendCertificate;
   /** Set when the Gateway as a whole is not served: the reason and message of its Accepted False. */
   readonly refused: { readonly reason: string; readonly message: string } | null;
 }
@@ -146,7 +149,8 @@ function readGateway(owner: RankedOwner, obj: unknown, classes: { readonly refus
   const read = onceEach(entries.map((entry, i) => readListener(owner, entry, i, secrets, grants, sink)), sink);
   const frontend = readFrontendValidation(owner, spec, configMaps, secrets, grants, sink);
   const listeners = markConflicts(read, sink).map((l) => withFrontendValidation(l, frontend));
-  return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), frontend, refused: null };
+  const backend = readBackendClientCertificate(owner, spec, secrets, configMaps, grants, sink);
+  return { owner, listeners, allowedListeners, ...(frontend.insecure ? { insecureFrontendValidation: true } : {}), frontend, ...(backend === null ? {} : { backendCertificate: backend }), refused: null };
 }
 
 /**

@@ -71,7 +71,9 @@ export function gatewayStatus(gateway: OurGateway, attached: ReadonlyMap<string,
   const addresses = gateway.address === undefined ? {} : { addresses: [{ type: 'IPAddress' as const, value: gateway.address }] };
   // Present only while some port lets unverified clients through; gone once every port is AllowValidOnly again.
   const insecure = gateway.insecureFrontendValidation === true ? [isTrue('InsecureFrontendValidationMode', 'ConfigurationChanged', 'spec.tls.frontend lets clients without a valid certificate through (AllowInsecureFallback).')] : [];
-  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition, ...insecure], listeners, attachedListenerSets: attachedSets, ...addresses };
+  // Present only while spec.tls.backend names a client certificate: whether it could be used.
+  const backend = gateway.backendCertificate === undefined ? [] : [gateway.backendCertificate.resolvedRefs];
+  return { kind: 'Gateway', namespace: id.namespace, name: id.name, ...generation, conditions: [finalAccepted, programmedCondition, ...insecure, ...backend], listeners, attachedListenerSets: attachedSets, ...addresses };
 }
 
 function listenerStatuses(gateway: OurGateway, attached: ReadonlyMap<string, number>): ListenerStatus[] {

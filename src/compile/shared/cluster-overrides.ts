@@ -224,6 +224,12 @@ function tlsFields(t: Record<string, unknown>, bad: (field: string, message: str
     if (isObjectName(client)) kept.clientCertificate = client;
     else bad('tls.clientCertificate', `must be the name of a kubernetes.io/tls Secret in the reference's namespace, got ${JSON.stringify(client)}`);
   }
+  const fromGateway = t['gatewayClientCertificate'];
+  if (fromGateway !== undefined) {
+    const ok = isRecord(fromGateway) && typeof fromGateway['secret'] === 'string' && /^[^/]+\/[^/]+$/.test(fromGateway['secret']) && (fromGateway['problem'] === null || typeof fromGateway['problem'] === 'string') && Object.keys(fromGateway).length === 2;
+    if (ok) kept.gatewayClientCertificate = { secret: fromGateway['secret'] as string, problem: fromGateway['problem'] as string | null };
+    else bad('tls.gatewayClientCertificate', `must be {secret: namespace/name, problem: null or a string}, got ${JSON.stringify(fromGateway)}`);
+  }
   const sans = t['subjectAltNames'];
   if (sans !== undefined) {
     const ok = Array.isArray(sans) && sans.length > 0 && sans.every((n) => isRecord(n) && (n['type'] === 'Hostname' || n['type'] === 'URI') && typeof n['value'] === 'string' && n['value'] !== '' && Object.keys(n).length === 2);
@@ -289,7 +295,12 @@ function tlsWith(base: BackendTlsPolicy, o: BackendTlsOverrides, namespace: stri
     }
   }
   let clientCertificate = base.clientCertificate;
-  if (o.clientCertificate !== undefined) {
+  const fromGateway = o.gatewayClientCertificate;
+  if (fromGateway !== undefined) {
+    // Checked and reported on the Gateway; one that cannot be used fails the requests (upstream-tls).
+    const [secretNamespace = '', secretName = ''] = fromGateway.secret.split('/');
+    clientCertificate = fromGateway.problem === null ? loadClientCertificate(secretNamespace, secretName, sources, sink) : { secret: fromGateway.secret, certPem: null, keyPem: null, problem: fromGateway.problem };
+  } else if (o.clientCertificate !== undefined) {
     clientCertificate = loadClientCertificate(namespace, o.clientCertificate, sources, sink);
     if (clientCertificate.problem !== null) {
       problems.push({ code: 'BackendTlsClientCertificateInvalid', field: 'tls.clientCertificate', message: `${clientCertificate.problem}; the route's requests fail with 502 upstream-tls until it is a usable kubernetes.io/tls Secret` });
