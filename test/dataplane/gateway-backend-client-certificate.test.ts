@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { compile } from '../../src/compile/compile.ts';
 import { snapshotFromObjects } from '../../src/compile/snapshot-from-objects.ts';
-import { removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { makeTestPki } from '../helpers/test-ca.ts';
 import { makeClientPki } from '../helpers/client-pki.ts';
@@ -57,7 +57,7 @@ describe('a Gateway\'s client certificate for its TLS backends (spec.tls.backend
     };
     dir = await tempManifestDir();
     objects = [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       ...GATEWAYS.flatMap((name) => [
         {
           apiVersion: GW,

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { probe, type ProbeTarget } from '../../src/health/probe.ts';
 import type { BackendSubjectAltName } from '../../src/model/policy.ts';
-import { removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { makeTestPki, type TestPki } from '../helpers/test-ca.ts';
 import { deadPort } from '../helpers/upstreams.ts';
@@ -63,7 +63,7 @@ describe('BackendTLSPolicy subjectAltNames', () => {
     const port = await deadPort();
     dir = await tempManifestDir();
     await writeManifests(dir, 'gateway.yaml', [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       { apiVersion: GW, kind: 'Gateway', metadata: { name: 'edge', namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'http', port, protocol: 'HTTP' }] } },
       {
         apiVersion: GW,

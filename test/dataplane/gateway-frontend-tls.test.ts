@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { startUpstream, deadPort, type TestUpstream } from '../helpers/upstreams.ts';
 import { makeClientPki, type Pair } from '../helpers/client-pki.ts';
@@ -55,7 +55,7 @@ describe('Gateway frontend client-certificate validation (spec.tls.frontend)', (
     const listener = (name: string, port: number): object => ({ name, port, protocol: 'HTTPS', hostname: HOST, tls: { certificateRefs: [{ name: 'server-tls' }] } });
     const caRef = (kind: string, name: string): object => ({ group: '', kind, name });
     await writeManifests(dir, 'gateway.yaml', [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       {
         apiVersion: GW,
         kind: 'Gateway',

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { startUpstream, deadPort, type TestUpstream } from '../helpers/upstreams.ts';
 import { makeClientPki } from '../helpers/client-pki.ts';
@@ -63,7 +63,7 @@ describe('misdirected requests on a Gateway HTTPS port with listeners of several
       spec: { parentRefs: [{ name: 'gw', sectionName }], ...(hostnames === undefined ? {} : { hostnames }), rules: [{ backendRefs: [{ name: backend, port: 80 }] }] },
     });
     await writeManifests(dir, 'gateway.yaml', [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       {
         apiVersion: GW,
         kind: 'Gateway',

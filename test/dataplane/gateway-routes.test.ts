@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
@@ -29,7 +29,7 @@ describe('Gateway API routes', () => {
     port = await deadPort();
     dir = await tempManifestDir();
     await writeManifests(dir, 'gateway.yaml', [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       {
         apiVersion: GW,
         kind: 'Gateway',

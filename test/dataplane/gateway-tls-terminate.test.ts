@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, ingress, ingressClass, removeDir, serviceWithEndpoints, tempManifestDir, tlsSecret, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { makeTestPki } from '../helpers/test-ca.ts';
 import { deadPort } from '../helpers/upstreams.ts';
@@ -84,7 +84,7 @@ describe('Gateway TLS listeners in Terminate mode', () => {
     const gateway = (name: string, listener: object): object => ({ apiVersion: GW, kind: 'Gateway', metadata: { name, namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners: [listener] } });
     const route = (name: string, parent: string, hostname: string, service: string): object => ({ apiVersion: GW, kind: 'TLSRoute', metadata: { name, namespace: 'app' }, spec: { parentRefs: [{ name: parent }], hostnames: [hostname], rules: [{ backendRefs: [{ name: service, port: 80 }] }] } });
     await writeManifests(dir, 'gateway.yaml', [
-      { apiVersion: GW, kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } },
+      GATEWAY_CLASS,
       gateway('terminating', { name: 'db', port, protocol: 'TLS', hostname: 'db.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'db-tls' }] } }),
       gateway('passing', { name: 'vault', port, protocol: 'TLS', hostname: 'vault.example.com', tls: { mode: 'Passthrough' } }),
       route('db', 'terminating', 'db.example.com', 'plain'),

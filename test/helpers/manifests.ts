@@ -123,3 +123,6 @@ export function nginxIngress(name: string, host: string, service: string, annota
     spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
   };
 }
+
+/** The GatewayClass `signalbox`, of signalbox's default Gateway controller name. */
+export const GATEWAY_CLASS: object = Object.freeze({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } });
