@@ -108,6 +108,9 @@ describe('misdirected requests on a Gateway HTTPS port with listeners of several
       ['third-example.wildcard.org', 'second-example.org', 421],
       ['fourth-example.wildcard.org', 'fourth-example.wildcard.org', 200, 'v4'],
       ['fourth-example.wildcard.org', 'fifth-example.wildcard.org', 421],
+      // The host as clients send it: a port, upper case, a trailing dot — the router's name for it.
+      ['second-example.org', 'Second-Example.org.:443', 200, 'v2'],
+      ['example.org', 'second-example.org:443', 421],
       ['unknown-example.org', 'example.org', 200, 'v1'],
       ['unknown-example.org', 'unknown-example.org', 404],
     ];

@@ -38,9 +38,12 @@ export class ListenerHostnames {
     return new ListenerHostnames(exact, [...suffixes].sort((a, b) => b.length - a.length), catchAll);
   }
 
-  /** Whether a request for `host` on a connection whose SNI name was `serverName` is misdirected. */
+  /**
+   * Whether a request for `host` (the Host or `:authority` as sent: any case, maybe a port or a
+   * trailing dot, as the router takes it) on a connection whose SNI name was `serverName` is misdirected.
+   */
   misdirected(serverName: string, host: string): boolean {
-    return this.#reach(serverName.toLowerCase()) !== this.#reach(host);
+    return this.#reach(bareName(serverName)) !== this.#reach(bareName(host));
   }
 
   /** The hostname of the listener that takes `name` ('' for one without a hostname), or null: none. */
@@ -49,4 +52,13 @@ export class ListenerHostnames {
     for (const suffix of this.#suffixes) if (name.endsWith(suffix) && name.length > suffix.length) return `*${suffix}`;
     return this.#catchAll ? '' : null;
   }
+}
+
+/** `host` as a name: lower case, without a port or a trailing dot; '' for an IP literal in brackets (no listener names one). */
+function bareName(host: string): string {
+  if (host.startsWith('[')) return '';
+  const colon = host.indexOf(':');
+  let name = colon < 0 ? host : host.slice(0, colon);
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  return name.toLowerCase();
 }
