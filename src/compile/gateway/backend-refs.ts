@@ -74,11 +74,10 @@ export function serviceRef(route: ObjectIdentity, ref: unknown, at: string, use:
  * included: its requests would go out with another Gateway's certificate).
  */
 function clientCertificateOf(use: BackendUse): BackendClientCertificate | null | 'differ' {
-  const same = (a: BackendClientCertificate | null, b: BackendClientCertificate | null): boolean =>
-    a === b || (a !== null && b !== null && a.secret === b.secret && a.certPem === b.certPem && a.keyPem === b.keyPem && a.problem === b.problem);
+  // One compile reads one Secret once: the same name and problem is the same key pair.
   const [first, ...rest] = use.gateways.map((parent) => use.backendCertificateOf(parent));
   if (first === undefined) return null;
-  return rest.every((c) => same(c, first)) ? first : 'differ';
+  return rest.every((c) => c?.secret === first?.secret && c?.problem === first?.problem) ? first : 'differ';
 }
 
 /** The weighted backends of a rule, and the problems of the references that cannot be used. */
