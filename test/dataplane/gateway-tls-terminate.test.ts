@@ -3,7 +3,8 @@
  * listener's certificate against the test CA) reaches a plain TCP echo upstream through a TLSRoute;
  * the upstream's own log shows it got the client's bytes in clear text, with no TLS record in
  * front. On the same port a Passthrough listener of another Gateway still relays undecrypted, and a
- * name no route takes is closed without reaching anyone.
+ * name no route takes is closed without reaching anyone. One Gateway with listeners of both modes
+ * on one port (TLSRouteModeMixed) serves both: each connection's SNI name chooses.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -70,6 +71,7 @@ describe('Gateway TLS listeners in Terminate mode', () => {
   let dir: string;
   let proxy: TestProxy;
   let port: number;
+  let mixedPort: number;
   const listenerPki = makeTestPki('db.example.com');
   const backendPki = makeTestPki('vault.example.com');
   const shopPki = makeTestPki('shop.example.com');
@@ -80,8 +82,9 @@ describe('Gateway TLS listeners in Terminate mode', () => {
     plain = await lineEcho('plain');
     passthrough = await lineEcho('vault', createTlsServer({ cert: backendPki.certPem, key: backendPki.keyPem }), 'secureConnection');
     port = await deadPort();
+    mixedPort = await deadPort();
     dir = await tempManifestDir();
-    const gateway = (name: string, listener: object): object => ({ apiVersion: GW, kind: 'Gateway', metadata: { name, namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners: [listener] } });
+    const gateway = (name: string, ...listeners: object[]): object => ({ apiVersion: GW, kind: 'Gateway', metadata: { name, namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners } });
     const route = (name: string, parent: string, hostname: string, service: string): object => ({ apiVersion: GW, kind: 'TLSRoute', metadata: { name, namespace: 'app' }, spec: { parentRefs: [{ name: parent }], hostnames: [hostname], rules: [{ backendRefs: [{ name: service, port: 80 }] }] } });
     await writeManifests(dir, 'gateway.yaml', [
       GATEWAY_CLASS,
@@ -89,6 +92,13 @@ describe('Gateway TLS listeners in Terminate mode', () => {
       gateway('passing', { name: 'vault', port, protocol: 'TLS', hostname: 'vault.example.com', tls: { mode: 'Passthrough' } }),
       route('db', 'terminating', 'db.example.com', 'plain'),
       route('vault', 'passing', 'vault.example.com', 'vault'),
+      gateway(
+        'mixed',
+        { name: 'tls-terminate', port: mixedPort, protocol: 'TLS', hostname: 'db.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'db-tls' }] } },
+        { name: 'tls-passthrough', port: mixedPort, protocol: 'TLS', hostname: 'vault.example.com', tls: { mode: 'Passthrough' } },
+      ),
+      route('mixed-db', 'mixed', 'db.example.com', 'plain'),
+      route('mixed-vault', 'mixed', 'vault.example.com', 'vault'),
       tlsSecret('db-tls', listenerPki.certPem, listenerPki.keyPem, 'app'),
       ...serviceWithEndpoints('plain', [{ port: plain.port }], 'app'),
       ...serviceWithEndpoints('vault', [{ port: passthrough.port }], 'app'),
@@ -130,5 +140,13 @@ describe('Gateway TLS listeners in Terminate mode', () => {
     assert.equal(await presented(port, 'db.example.com'), 'CN=db.example.com');
     assert.equal(await presented(own, 'shop.example.com'), 'CN=shop.example.com', 'the Ingress\'s certificate, on the own port');
     assert.notEqual(await presented(own, 'db.example.com'), 'CN=db.example.com', 'the Gateway listener\'s certificate does not answer on the own port');
+  });
+
+  it('one Gateway with both modes on one port: the SNI name chooses, terminated to the plain upstream or passed through', async () => {
+    assert.deepEqual(proxy.current()!.diagnostics.filter((d) => d.name === 'mixed'), [], 'no listener of the mixed Gateway is in conflict');
+    const before = plain.log.length;
+    assert.deepEqual(await ask(mixedPort, 'db.example.com', listenerPki.caPem, 'MIXED'), { answer: 'plain MIXED', peer: 'db.example.com' });
+    assert.deepEqual(plain.log.slice(before).map((b) => b.toString('latin1')), ['MIXED\n'], 'the terminated stream arrives in clear text');
+    assert.deepEqual(await ask(mixedPort, 'vault.example.com', backendPki.caPem, 'MIXED'), { answer: 'vault MIXED', peer: 'vault.example.com' });
   });
 });

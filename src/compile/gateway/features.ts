@@ -48,6 +48,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze([
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
+  'TLSRouteModeMixed',
   'TLSRouteModeTerminate',
   'UDPRoute',
 ]);

@@ -313,18 +313,18 @@ function certificateNames(certPem: string): string[] {
 /**
  * Listeners of one Gateway that are not distinct (apis/v1/gateway_types.go, "Distinct Listeners"):
  * on one port, HTTP with HTTPS or TLS, or TCP with any of them, is a ProtocolConflict for all of
- * them, and so are TLS listeners in both modes (TLSRouteModeMixed is not claimed); two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
- * with the same hostname a HostnameConflict. None of a conflicting set is served.
+ * them; two of one kind (HTTP; HTTPS and TLS, which share a TLS handshake; TCP; UDP) on one port
+ * with the same hostname a HostnameConflict. None of a conflicting set is served. TLS listeners of
+ * both modes on one port are distinct (TLSRouteModeMixed): the SNI name of each connection chooses
+ * a route, terminated here or passed through (prepared-streams.ts), whichever listener it came from.
  */
 export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticSink): GatewayListener[] {
   const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
   const conflict = new Map<Unchecked, string>();
-  const mixed = new Set<Unchecked>();
   const candidates = listeners.filter((l) => l.accepted);
   for (const l of candidates) {
     const samePort = candidates.filter((o) => o.port === l.port && family(o.protocol) !== 'udp' && family(l.protocol) !== 'udp');
-    if (samePort.some((o) => family(o.protocol) !== family(l.protocol) || mixedModes(o, l))) conflict.set(l, 'ProtocolConflict');
-    if (samePort.some((o) => mixedModes(o, l))) mixed.add(l);
+    if (samePort.some((o) => family(o.protocol) !== family(l.protocol))) conflict.set(l, 'ProtocolConflict');
   }
   for (const l of candidates) {
     if (conflict.has(l)) continue;
@@ -334,18 +334,11 @@ export function markConflicts(listeners: readonly Unchecked[], sink: DiagnosticS
   return listeners.map((l) => {
     const reason = conflict.get(l);
     if (reason === undefined) return l;
-    const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols or TLS modes` : `another listener on port ${l.port} has the same hostname`;
+    const message = reason === 'ProtocolConflict' ? `port ${l.port} is used by listeners of different protocols` : `another listener on port ${l.port} has the same hostname`;
     sink.report(l.gateway.id, 'GatewayListenerConflicted', 'error', `listener ${l.name}: ${message}; it is not served`, l.provenance);
     const resolved = l.conditions.find((c) => c.type === 'ResolvedRefs')!;
-    // A listener whose mode cannot be served on its port takes no route kind at all (as
-    // TLSRouteListenerMixedTerminationNotSupported expects its supportedKinds).
-    return { ...l, ...(mixed.has(l) ? { kinds: [] } : {}), accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
+    return { ...l, accepted: false, programmed: false, conditions: [isFalse('Accepted', reason, message), isFalse('Programmed', reason, message), resolved, isTrue('Conflicted', reason, message)] };
   });
-}
-
-/** Whether `a` and `b` are TLS listeners of different modes, one terminating and one passing through. */
-export function mixedModes(a: GatewayListener, b: GatewayListener): boolean {
-  return a.protocol === 'TLS' && b.protocol === 'TLS' && a.tlsMode !== b.tlsMode;
 }
 
 /** The table listener of a programmed Gateway listener; on one of `own` ports, the data plane's own socket (port null). */

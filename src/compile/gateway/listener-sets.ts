@@ -13,7 +13,7 @@ import { guarded, type DiagnosticSink } from '../shared/diagnostics.ts';
 import { field } from '../shared/guards.ts';
 import { indexObjects, type Identified } from '../shared/objects.ts';
 import { isFalse, isTrue } from './conditions.ts';
-import { mixedModes, namespaceAllowed, onceEach, readListener, type GatewayListener, type OurGateway } from './gateways.ts';
+import { namespaceAllowed, onceEach, readListener, type GatewayListener, type OurGateway } from './gateways.ts';
 import { GATEWAY_API_GROUP } from './names.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
@@ -62,7 +62,7 @@ export function readListenerSets(list: unknown, gateways: ReadonlyMap<string, Ou
 function afterEarlier(l: GatewayListener, before: readonly GatewayListener[], sink: DiagnosticSink): GatewayListener {
   const family = (p: string): string => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p === 'UDP' ? 'udp' : p === 'TCP' ? 'tcp' : 'http');
   const samePort = before.filter((o) => o.port === l.port && (family(o.protocol) === 'udp') === (family(l.protocol) === 'udp'));
-  const reason = samePort.some((o) => family(o.protocol) !== family(l.protocol) || mixedModes(o, l))
+  const reason = samePort.some((o) => family(o.protocol) !== family(l.protocol))
     ? 'ProtocolConflict'
     : samePort.some((o) => o.hostname === l.hostname || family(l.protocol) === 'tcp' || family(l.protocol) === 'udp')
       ? 'HostnameConflict'
