@@ -43,6 +43,10 @@ export function checkRoute(at: string, route: Route, refs: RouteRefs, report: Ro
     if (b.cluster !== null) refs.cluster(bAt, p, b.cluster, 'backend cluster', b.referenceGrant);
     if (!inRange(b.weight, 0, MAX_WEIGHT)) report(bAt, p, `weight ${b.weight} is not an integer from 0 to ${MAX_WEIGHT}`);
     if (b.provenance === '') report(bAt, p, 'a backend has no provenance');
+    b.filters?.forEach((f, j) => {
+      if (f.type !== 'RequestHeaderModifier') report(`${bAt}.filters[${j}]`, p, `a backend's filter is ${JSON.stringify(f.type)}, not RequestHeaderModifier`);
+      else checkEdits(`${bAt}.filters[${j}]`, f, p, report);
+    });
   });
   route.filters.forEach((f, i) => checkFilter(`${at}.filters[${i}]`, f, route, refs, report));
   const scripts = route.filters.flatMap((f) => (f.type === 'RouteScript' ? [f.script] : []));

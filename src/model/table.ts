@@ -94,12 +94,18 @@ export interface WeightedBackend {
    * reaches only Services of its own namespace (checked by checkTable).
    */
   readonly referenceGrant?: Provenance;
+  /**
+   * Header edits of the requests sent to this backend alone (a Gateway API backendRef's
+   * RequestHeaderModifier filters), made after the route's own filters once the backend is picked.
+   * Absent: none.
+   */
+  readonly filters?: readonly RequestHeaderFilter[];
 }
 
 // The filters of a route (request and response steps, the route model's third part) are in
 // filters.ts; the table's users import them from here as well.
 export type * from './filters.ts';
-import type { Filter, ValueMatch } from './filters.ts';
+import type { Filter, RequestHeaderFilter, ValueMatch } from './filters.ts';
 
 /** Per-route time limits in milliseconds; absent ones fall back to the cluster's and the flags'. */
 export interface RouteTimeouts {

@@ -5,6 +5,8 @@
  * {@link RouteProblem} for the route's ResolvedRefs.
  */
 import type { BackendClientCertificate, ClusterOverrides } from '../../model/policy.ts';
+import type { RequestHeaderFilter } from '../../model/table.ts';
+import { headerEdits } from './header-edits.ts';
 import type { BackendCandidate, ServiceBackendRef } from '../shared/candidates.ts';
 import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
@@ -92,16 +94,35 @@ export function readBackendRefs(route: ObjectIdentity, refs: unknown, at: string
       problems.push({ reason: 'UnsupportedValue', message: 'weight must be an integer from 0 to 1000000', path: where });
       continue;
     }
-    if (Array.isArray(field(ref, 'filters')) && (field(ref, 'filters') as unknown[]).length > 0) {
-      problems.push({ reason: 'UnsupportedValue', message: 'filters on a backendRef are not supported; put them on the rule', path: where });
-    }
+    const filters = backendFilters(field(ref, 'filters'), where);
+    // A filter signalbox cannot apply drops the rule, as on the rule itself: never served without it.
+    if (!Array.isArray(filters)) problems.push(filters);
+    const own = Array.isArray(filters) && filters.length > 0 ? { filters } : {};
     const service = serviceRef(route, ref, where, use, overrides);
     if ('reason' in service) {
       problems.push(service);
-      backends.push({ service: null, weight, provenance: where });
-    } else backends.push({ service, weight, provenance: where });
+      backends.push({ service: null, weight, provenance: where, ...own });
+    } else backends.push({ service, weight, provenance: where, ...own });
   }
   return { backends, problems };
+}
+
+/**
+ * The filters of one backendRef: RequestHeaderModifier, at most once (HTTPBackendRef.filters and
+ * GRPCBackendRef.filters). Any other type is a problem that drops the rule (UnsupportedValue).
+ */
+function backendFilters(value: unknown, at: string): RequestHeaderFilter[] | RouteProblem {
+  const out: RequestHeaderFilter[] = [];
+  for (const [i, f] of (Array.isArray(value) ? (value as unknown[]) : []).entries()) {
+    const where = `${at}/filter/${i}`;
+    const type = field(f, 'type');
+    if (type !== 'RequestHeaderModifier') return { reason: 'UnsupportedValue', message: `filter type ${JSON.stringify(type)} is not supported on a backendRef (RequestHeaderModifier is); put it on the rule`, path: where };
+    if (out.length > 0) return { reason: 'IncompatibleFilters', message: 'filter RequestHeaderModifier is given twice', path: where };
+    const edits = headerEdits(field(f, 'requestHeaderModifier'));
+    if (typeof edits === 'string') return { reason: 'UnsupportedValue', message: `requestHeaderModifier: ${edits}`, path: where };
+    out.push({ type: 'RequestHeaderModifier', ...edits });
+  }
+  return out;
 }
 
 /** What resolving backendRefs reads, the same for every route of a compile. */

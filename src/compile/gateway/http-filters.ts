@@ -8,11 +8,12 @@
  * requests 500, as the specification asks.
  */
 import { checkCors } from '../../model/check-cors.ts';
-import type { CorsFilter, HeaderEdits, PathModifier, RedirectFilter, RouteMatch } from '../../model/table.ts';
+import type { CorsFilter, PathModifier, RedirectFilter, RouteMatch } from '../../model/table.ts';
 import type { FilterCandidate } from '../shared/candidates.ts';
 import { field, isPortNumber, isUnset } from '../shared/guards.ts';
 import type { ObjectIdentity } from '../shared/objects.ts';
 import { serviceRef, type BackendUse } from './backend-refs.ts';
+import { headerEdits } from './header-edits.ts';
 import { isGatewayHostname } from './hostnames.ts';
 import type { RouteProblem } from './route-problems.ts';
 
@@ -108,34 +109,6 @@ export function readHttpFilters(route: ObjectIdentity, value: unknown, matches: 
 }
 
 /** Header edits (set, add, remove) with lower-case names, or why they cannot be applied. */
-function headerEdits(value: unknown): HeaderEdits | string {
-  const out: { set?: { name: string; value: string }[]; add?: { name: string; value: string }[]; remove?: string[] } = {};
-  const names = new Set<string>();
-  for (const key of ['set', 'add'] as const) {
-    const list = field(value, key);
-    if (isUnset(list)) continue;
-    if (!Array.isArray(list)) return `${key} must be a list`;
-    const entries: { name: string; value: string }[] = [];
-    for (const h of list as unknown[]) {
-      const name = field(h, 'name');
-      const text = field(h, 'value');
-      if (typeof name !== 'string' || !/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(name) || typeof text !== 'string' || /[\r\n\0]/.test(text)) return `${key}: every header needs a valid name and a value without line breaks`;
-      const lower = name.toLowerCase();
-      if (names.has(lower)) return `header ${name} is named twice`;
-      names.add(lower);
-      entries.push({ name: lower, value: text });
-    }
-    if (entries.length > 0) out[key] = entries;
-  }
-  const remove = field(value, 'remove');
-  if (!isUnset(remove)) {
-    if (!Array.isArray(remove) || remove.some((r) => typeof r !== 'string' || r === '')) return 'remove must be a list of header names';
-    const list = [...new Set((remove as string[]).map((r) => r.toLowerCase()))];
-    if (list.length > 0) out.remove = list;
-  }
-  return out;
-}
-
 function pathModifier(value: unknown, matches: readonly RouteMatch[]): PathModifier | null | string {
   if (isUnset(value)) return null;
   const type = field(value, 'type');

@@ -7,7 +7,7 @@
  * Candidates are plain data (the back-half goldens write them as YAML); the one thing a front end
  * gives as code is its precedence comparator, since every API orders its routes its own way.
  */
-import type { ClientCertificateAuth, DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
+import type { ClientCertificateAuth, DefaultBackendFilter, Filter, Listener, MirrorFilter, Provenance, RequestHeaderFilter, Route, ScriptFilter, VirtualHost } from '../../model/table.ts';
 import type { ClusterOverrides } from '../../model/policy.ts';
 import type { HostTlsParameters } from '../../model/tls-parameters.ts';
 import type { ObjectIdentity } from './objects.ts';
@@ -53,6 +53,8 @@ export interface BackendCandidate {
   /** 0..1,000,000; a backend with weight 0 gets no request. */
   readonly weight: number;
   readonly provenance: Provenance;
+  /** Header edits of the requests sent to this backend alone ({@link WeightedBackend.filters}). */
+  readonly filters?: readonly RequestHeaderFilter[];
 }
 
 /** {@link MirrorFilter} before its Service is resolved to a cluster. */

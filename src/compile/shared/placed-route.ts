@@ -63,7 +63,7 @@ export function resolveRoute(candidate: CandidateRoute, owner: RankedOwner, clus
     return cluster;
   };
   const grantOf = (service: ServiceBackendRef | null): { referenceGrant?: Provenance } => (service?.referenceGrant === undefined ? {} : { referenceGrant: service.referenceGrant });
-  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance, ...grantOf(b.service) }));
+  const backends = candidate.backends.map((b) => ({ cluster: b.service === null ? null : use(b.service, b.provenance), weight: b.weight, provenance: b.provenance, ...grantOf(b.service), ...(b.filters === undefined ? {} : { filters: b.filters }) }));
   const filters = candidate.filters.map((f, i): Filter => {
     if (f.type === 'RequestMirror') return { type: 'RequestMirror', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), percent: f.percent, ...grantOf(f.service) };
     if (f.type === 'DefaultBackend') return { type: 'DefaultBackend', cluster: use(f.service, `${candidate.provenance}/filters/${i}`), codes: f.codes, whenNoEndpoints: f.whenNoEndpoints, ...(f.global === true ? { global: true as const } : {}), ...(f.ownErrorsOnly === true ? { ownErrorsOnly: true as const } : {}), headers: f.headers };

@@ -109,6 +109,8 @@ export abstract class LifecycleRequest {
     const fallback = plan.fallback;
     if (fallback !== null && !ctx.cluster.hasEndpoints) ctx = this.ctx = fallback;
     if (ctx.missing) return this.fail('no-backend');
+    // The backend's own header edits, after the route's (queued by its steps above).
+    if (ctx.edits !== null) for (const edit of ctx.edits) this.addEdit(edit);
     this.send(ctx);
   }
 

@@ -1,13 +1,16 @@
 import type { CounterCell, HistogramCell } from '../../metrics/hot-metrics.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
-import type { Route } from '../../model/table.ts';
+import type { RequestHeaderFilter, Route } from '../../model/table.ts';
+import { RequestHeaderStep } from './filters/header-edits.ts';
+import type { UpstreamEdit } from './request-step.ts';
 import type { PreparedCluster } from '../upstream/prepared-cluster.ts';
 import { ValueMatcher } from './value-matcher.ts';
 
 /**
  * A route served through one of its backends (or one of its RouteScripts' backends): the cluster
  * and the metric cells labelled with the route's provenance and that cluster, computed once per
- * table. A route has one per distinct cluster it can send to.
+ * table. A route has one per distinct cluster it can send to (and per distinct set of a backend's
+ * own filters on that cluster).
  */
 export class RouteContext {
   readonly route: Route;
@@ -22,12 +25,18 @@ export class RouteContext {
   readonly logged: boolean;
   /** The route's `accessLogSkip`: request targets that write no line; null when none. */
   readonly skipLog: ValueMatcher | null;
+  /**
+   * The header edits of this backend's own filters (a backendRef's RequestHeaderModifier), queued
+   * after the route's once the backend is picked; null when it has none.
+   */
+  readonly edits: readonly UpstreamEdit[] | null;
   readonly #metrics: DataplaneMetrics;
   readonly #byCode = new Map<number, CounterCell>();
 
-  constructor(route: Route, cluster: PreparedCluster, metrics: DataplaneMetrics, missing = false) {
+  constructor(route: Route, cluster: PreparedCluster, metrics: DataplaneMetrics, missing = false, filters: readonly RequestHeaderFilter[] | undefined = undefined) {
     this.route = route;
     this.missing = missing;
+    this.edits = filters === undefined || filters.length === 0 ? null : filters.map((f) => new RequestHeaderStep(f));
     this.logged = route.accessLog !== false;
     this.skipLog = route.accessLogSkip === undefined ? null : new ValueMatcher(route.accessLogSkip);
     this.cluster = cluster;

@@ -1,6 +1,6 @@
 import type { ClientAuthCheck } from './client-auth-check.ts';
 import type { DataplaneMetrics } from '../../metrics/metrics.ts';
-import type { CompiledScript, ResponseRateFilter, Route } from '../../model/table.ts';
+import type { CompiledScript, ResponseRateFilter, Route, WeightedBackend } from '../../model/table.ts';
 import type { PreparedCluster, Upstream } from '../upstream/prepared-cluster.ts';
 import { BackendChoice } from './backend-choice.ts';
 import { AnyAccessStep } from './filters/any-access.ts';
@@ -78,23 +78,25 @@ export class RoutePlan {
 
   constructor(route: Route, parts: PlanParts) {
     this.route = route;
-    const contexts = new Map<string | null, RouteContext>();
-    const contextOf = (cluster: string | null): RouteContext => {
-      let ctx = contexts.get(cluster);
+    const contexts = new Map<string, RouteContext>();
+    // One context per cluster, and per distinct set of a backend's own filters on it.
+    const contextOf = (cluster: string | null, filters?: WeightedBackend['filters']): RouteContext => {
+      const key = filters === undefined ? `${cluster === null ? '\0' : cluster}` : `${cluster ?? '\0'}\0${JSON.stringify(filters)}`;
+      let ctx = contexts.get(key);
       if (ctx === undefined) {
-        ctx = new RouteContext(route, parts.clusterFor(cluster ?? ''), parts.metrics, cluster === null);
-        contexts.set(cluster, ctx);
+        ctx = new RouteContext(route, parts.clusterFor(cluster ?? ''), parts.metrics, cluster === null, filters);
+        contexts.set(key, ctx);
       }
       return ctx;
     };
     const first = route.backends[0];
-    this.primary = first === undefined ? contextOf(null) : contextOf(first.cluster);
-    const weighted = route.backends.filter((b) => b.weight > 0).map((b) => ({ ctx: contextOf(b.cluster), weight: b.weight }));
+    this.primary = first === undefined ? contextOf(null) : contextOf(first.cluster, first.filters);
+    const weighted = route.backends.filter((b) => b.weight > 0).map((b) => ({ ctx: contextOf(b.cluster, b.filters), weight: b.weight }));
     // No backend that can take a request: a `missing` context answers 500 unless a filter answers first.
     this.single = weighted.length === 0 ? (first === undefined ? this.primary : contextOf(null)) : weighted.length === 1 ? weighted[0]!.ctx : null;
     this.choice = weighted.length > 1 ? new BackendChoice(weighted) : null;
     // Only backends whose clusters set affinity cookies can pin a request.
-    const sticky = route.stickyBackends === true ? [...new Set(route.backends.filter((b) => b.cluster !== null).map((b) => contextOf(b.cluster)))].filter((c) => c.cluster.affinity !== null) : [];
+    const sticky = route.stickyBackends === true ? [...new Set(route.backends.filter((b) => b.cluster !== null).map((b) => contextOf(b.cluster, b.filters)))].filter((c) => c.cluster.affinity !== null) : [];
     this.sticky = sticky.length === 0 ? null : sticky;
 
     const steps: RequestStep[] = [];
