@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, httpGateway, httpRoute, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstreams.ts';
 
@@ -31,32 +31,23 @@ describe('filters on a backendRef', () => {
     dir = await tempManifestDir();
     await writeManifests(dir, 'gateway.yaml', [
       GATEWAY_CLASS,
-      { apiVersion: GW, kind: 'Gateway', metadata: { name: 'edge', namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'http', port, protocol: 'HTTP' }] } },
-      {
-        apiVersion: GW,
-        kind: 'HTTPRoute',
-        metadata: { name: 'shop', namespace: 'app' },
-        spec: {
-          parentRefs: [{ name: 'edge' }],
-          hostnames: [HOST],
-          rules: [
-            rule('/weights', [
-              { name: 'v1', port: 80, weight: 10, filters: [setBackend('infra-backend-v1')] },
-              { name: 'v2', port: 80, weight: 10, filters: [setBackend('infra-backend-v2')] },
-            ]),
-            // The rule's edits first, then the backend's: its set wins, its remove sees the rule's add.
-            rule('/both', [{ name: 'v1', port: 80, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Layer', value: 'backend' }], remove: ['X-Rule-Only'], add: [{ name: 'X-Backend-Add', value: 'b' }] } }] }], [
-              { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Layer', value: 'rule' }, { name: 'X-Rule-Only', value: 'r' }, { name: 'X-Rule-Kept', value: 'k' }] } },
-            ]),
-            // One Service twice, each reference with its own edit.
-            rule('/same-service', [
-              { name: 'v1', port: 80, weight: 1, filters: [setBackend('first')] },
-              { name: 'v1', port: 80, weight: 1, filters: [setBackend('second')] },
-            ]),
-            rule('/unsupported', [{ name: 'v1', port: 80, filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'X-Out', value: '1' }] } }] }]),
-          ],
-        },
-      },
+      httpGateway('edge', 'app', port),
+      httpRoute('shop', 'app', 'edge', [HOST], [
+        rule('/weights', [
+          { name: 'v1', port: 80, weight: 10, filters: [setBackend('infra-backend-v1')] },
+          { name: 'v2', port: 80, weight: 10, filters: [setBackend('infra-backend-v2')] },
+        ]),
+        // The rule's edits first, then the backend's: its set wins, its remove sees the rule's add.
+        rule('/both', [{ name: 'v1', port: 80, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Layer', value: 'backend' }], remove: ['X-Rule-Only'], add: [{ name: 'X-Backend-Add', value: 'b' }] } }] }], [
+          { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Layer', value: 'rule' }, { name: 'X-Rule-Only', value: 'r' }, { name: 'X-Rule-Kept', value: 'k' }] } },
+        ]),
+        // One Service twice, each reference with its own edit.
+        rule('/same-service', [
+          { name: 'v1', port: 80, weight: 1, filters: [setBackend('first')] },
+          { name: 'v1', port: 80, weight: 1, filters: [setBackend('second')] },
+        ]),
+        rule('/unsupported', [{ name: 'v1', port: 80, filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'X-Out', value: '1' }] } }] }]),
+      ]),
       ...serviceWithEndpoints('v1', [{ port: upstreams.v1!.port }], 'app'),
       ...serviceWithEndpoints('v2', [{ port: upstreams.v2!.port }], 'app'),
     ]);

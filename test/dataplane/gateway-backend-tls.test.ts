@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { probe, type ProbeTarget } from '../../src/health/probe.ts';
 import type { BackendSubjectAltName } from '../../src/model/policy.ts';
-import { GATEWAY_CLASS, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
+import { GATEWAY_CLASS, httpGateway, httpRoute, removeDir, serviceWithEndpoints, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { makeTestPki, type TestPki } from '../helpers/test-ca.ts';
 import { deadPort } from '../helpers/upstreams.ts';
@@ -64,17 +64,8 @@ describe('BackendTLSPolicy subjectAltNames', () => {
     dir = await tempManifestDir();
     await writeManifests(dir, 'gateway.yaml', [
       GATEWAY_CLASS,
-      { apiVersion: GW, kind: 'Gateway', metadata: { name: 'edge', namespace: 'app' }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'http', port, protocol: 'HTTP' }] } },
-      {
-        apiVersion: GW,
-        kind: 'HTTPRoute',
-        metadata: { name: 'shop', namespace: 'app' },
-        spec: {
-          parentRefs: [{ name: 'edge' }],
-          hostnames: [HOST],
-          rules: [...Object.keys(cases), 'impostor'].map((name) => ({ matches: [{ path: { type: 'PathPrefix', value: `/${name}` } }], backendRefs: [{ name, port: 80 }] })),
-        },
-      },
+      httpGateway('edge', 'app', port),
+      httpRoute('shop', 'app', 'edge', [HOST], [...Object.keys(cases), 'impostor'].map((name) => ({ matches: [{ path: { type: 'PathPrefix', value: `/${name}` } }], backendRefs: [{ name, port: 80 }] }))),
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backend-ca', namespace: 'app' }, data: { 'ca.crt': pki.caPem } },
       ...Object.entries(cases).flatMap(([name, validation]) => [policy(name, validation), ...serviceWithEndpoints(name, [{ port: upstream.port }], 'app')]),
       policy('impostor', cases['dns-match']!),

@@ -126,3 +126,13 @@ export function nginxIngress(name: string, host: string, service: string, annota
 
 /** The GatewayClass `signalbox`, of signalbox's default Gateway controller name. */
 export const GATEWAY_CLASS: object = Object.freeze({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'signalbox' }, spec: { controllerName: 'signalbox.dev/gateway-controller' } });
+
+/** A Gateway of class `signalbox` with one HTTP listener, `http`, on `port`. */
+export function httpGateway(name: string, namespace: string, port: number): object {
+  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name, namespace }, spec: { gatewayClassName: 'signalbox', listeners: [{ name: 'http', port, protocol: 'HTTP' }] } };
+}
+
+/** An HTTPRoute of `namespace` attached to the Gateway `parent` (same namespace), for `hostnames`. */
+export function httpRoute(name: string, namespace: string, parent: string, hostnames: readonly string[], rules: readonly object[]): object {
+  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, namespace }, spec: { parentRefs: [{ name: parent }], hostnames, rules } };
+}
