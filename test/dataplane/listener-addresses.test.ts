@@ -332,3 +332,50 @@ describe('an address socket beside own sockets on the wildcard address', { timeo
     assert.ok(await metric(proxy, new RegExp(`signalbox_connections_total\\{listener="${literal(`http-::1-${own}`)}"\\} (\\d+)`)) >= 1);
   });
 });
+
+describe('a Gateway address on a port its Gateway has no listener on', { timeout: 30_000 }, () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let alpha: TestUpstream;
+  let gamma: TestUpstream;
+  let gatewayPort = 0;
+
+  /** shop.test on 127.0.0.2 at its own port only; c.test (an Ingress) on the own socket, bound to 0.0.0.0. */
+  function edit(t: RoutingTable): RoutingTable {
+    const listeners = [...t.listeners, listener('gw-2', 'HTTP', gatewayPort, '127.0.0.2')].sort(byName);
+    const virtualHosts = t.virtualHosts.map((v) => (v.host === 'a.test' ? { ...v, host: 'shop.test', listeners: ['gw-2'] } : v)).sort(byHost);
+    return { ...t, listeners, virtualHosts };
+  }
+
+  before(async () => {
+    alpha = await startUpstream('alpha');
+    gamma = await startUpstream('gamma');
+    gatewayPort = await deadPort();
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      ingressClass(),
+      ...serviceWithEndpoints('alpha', [{ port: alpha.port }]),
+      ...serviceWithEndpoints('gamma', [{ port: gamma.port }]),
+      ingress('a', 'a.test', [{ path: '/', service: 'alpha' }]),
+      ingress('c', 'c.test', [{ path: '/', service: 'gamma' }]),
+    ]);
+    proxy = await startProxy(dir, { editTable: edit, dataplane: { bindAddress: '0.0.0.0' } });
+  });
+  after(async () => {
+    await proxy.stop();
+    await Promise.all([alpha.close(), gamma.close()]);
+    await removeDir(dir);
+  });
+
+  it('the wildcard socket closes a connection to the Gateway\'s address: another tenant\'s routes are not served through it', async () => {
+    const own = Number(new URL(proxy.http).port);
+    assert.deepEqual(await get('127.0.0.2', gatewayPort, 'shop.test', '/gw'), { status: 200, body: 'alpha GET /gw' });
+    const before = gamma.seen.length;
+    const outcome = await get('127.0.0.2', own, 'c.test', '/through-the-gateway-address').then((r) => `${r.status} ${r.body}`, (err: NodeJS.ErrnoException) => err.code ?? String(err));
+    assert.match(outcome, /^(ECONNRESET|EPIPE|socket hang up)$/, `the wildcard socket answered a connection to 127.0.0.2: ${outcome}`);
+    assert.equal(gamma.seen.length, before, 'the Ingress\'s upstream saw nothing of it');
+    // Every other address of the host still reaches the wildcard socket's listeners.
+    assert.deepEqual(await get('127.0.0.1', own, 'c.test', '/w'), { status: 200, body: 'gamma GET /w' });
+    assert.deepEqual(await get('127.0.0.3', own, 'c.test', '/w3'), { status: 200, body: 'gamma GET /w3' });
+  });
+});

@@ -44,6 +44,12 @@ export interface PreparedTable {
   readonly scripts: PreparedScripts | null;
   /** The layer-4 routes: passthrough by SNI, TCP and UDP ports. */
   readonly streams: PreparedStreams;
+  /**
+   * The addresses of listeners with an address of their own (a Gateway's, `--gateway-addresses`):
+   * a connection to one of them on a socket that is not bound to it (the wildcard socket of a port
+   * its Gateway has no listener on) is not served (socket-listeners.ts).
+   */
+  readonly addresses: ReadonlySet<string>;
 }
 
 /**
@@ -110,7 +116,8 @@ export function prepareTable(
     return found;
   };
   const streams = prepareStreams(table, clusterFor, { streamIdleMs: defaults.streamIdleMs ?? 600_000, udpIdleMs: defaults.udpIdleMs ?? 30_000 });
-  return { version: published.version, published, routerFor, hostnamesFor, routes, keys, clusters, scripts: preparedScripts, streams };
+  const addresses = new Set(table.listeners.flatMap((l) => (l.address === undefined ? [] : [l.address])));
+  return { version: published.version, published, routerFor, hostnamesFor, routes, keys, clusters, scripts: preparedScripts, streams, addresses };
 }
 
 /**

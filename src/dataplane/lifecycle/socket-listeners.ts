@@ -18,3 +18,15 @@ export function isOnSocket(l: Listener, socket: SocketPlace): boolean {
   if ((l.address ?? null) !== (socket.address ?? null)) return false;
   return l.port === socket.port || (l.port === null && (socket.own || socket.portNull === true));
 }
+
+/**
+ * Whether a connection on a socket without an address of its own (`socket` is bound to the bind
+ * address, a wildcard one say) was made to one of `addresses` — a Gateway's own address, on a port
+ * that Gateway has no listener on. Such a connection would reach the listeners of the wildcard
+ * socket (other Gateways', Ingresses') through that Gateway's address, so it is not served.
+ */
+export function toAnotherAddress(localAddress: string | undefined, addresses: ReadonlySet<string>): boolean {
+  if (addresses.size === 0 || localAddress === undefined) return false;
+  // A dual-stack wildcard socket sees IPv4 destinations as IPv4-mapped IPv6 addresses.
+  return addresses.has(localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress);
+}

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { toAnotherAddress } from '../lifecycle/socket-listeners.ts';
 import { createSecureServer, createServer as createCleartextServer, type Http2SecureServer, type ServerHttp2Session, type ServerOptions as Http2ServerOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -227,6 +228,12 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
   server.prependListener('connection', (socket: Duplex) => {
     // A connection that stayed HTTP after an upgrade request comes back through here (socket-handback.ts).
     if (isHandedBack(socket)) return;
+    // Another Gateway's address on a port it has no listener on: the wildcard socket's listeners are not its.
+    if (info.address === undefined && toAnotherAddress((socket as Socket).localAddress, state.table?.addresses ?? NO_ADDRESSES)) {
+      state.metrics.connectionsRefused.labels(listener).inc();
+      socket.destroy();
+      return;
+    }
     if (!limit.admit(socket)) {
       state.metrics.connectionsRefused.labels(listener).inc();
       if (info.proto === 'https' || !limit.refuse(socket)) socket.destroy();
@@ -251,6 +258,8 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
     writeRawError(socket, reason);
   });
 }
+
+const NO_ADDRESSES: ReadonlySet<string> = new Set();
 
 /**
  * Maps a client-side parse or protocol error to the answer it gets: oversized heads 431, slow heads
