@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -377,5 +377,63 @@ describe('a Gateway address on a port its Gateway has no listener on', { timeout
     // Every other address of the host still reaches the wildcard socket's listeners.
     assert.deepEqual(await get('127.0.0.1', own, 'c.test', '/w'), { status: 200, body: 'gamma GET /w' });
     assert.deepEqual(await get('127.0.0.3', own, 'c.test', '/w3'), { status: 200, body: 'gamma GET /w3' });
+  });
+});
+
+describe('TCP ports and listener addresses', { timeout: 30_000 }, () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let echo: NetServer;
+  let echoed = 0;
+  const ports = { own: 0, shared: 0 };
+
+  /** tcp-<own> gets the address 127.0.0.2 of its own; tcp-<shared> keeps none (the bind address, 0.0.0.0). */
+  function edit(t: RoutingTable): RoutingTable {
+    return { ...t, listeners: t.listeners.map((l) => (l.name === `tcp-${ports.own}` ? { ...l, address: '127.0.0.2' } : l)) };
+  }
+
+  /** Connects to `address:port`, sends a line and resolves with what came back before the close, or the error code. */
+  async function roundTrip(address: string, port: number): Promise<string> {
+    const socket = netConnect({ port, host: address });
+    let got = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (got += c));
+    return new Promise((resolve) => {
+      socket.once('connect', () => socket.write('ping\n'));
+      socket.on('data', () => got.includes('\n') && socket.destroy());
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      socket.once('close', () => resolve(got === '' ? 'closed' : got.trim()));
+    });
+  }
+
+  before(async () => {
+    echo = createNetServer((s) => {
+      echoed++;
+      s.pipe(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    ports.own = await deadPort();
+    ports.shared = await deadPort();
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      ...serviceWithEndpoints('echo', [{ port: (echo.address() as AddressInfo).port }]),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tcp-services', namespace: 'ingress' }, data: { [String(ports.own)]: 'default/echo:80', [String(ports.shared)]: 'default/echo:80' } },
+    ]);
+    proxy = await startProxy(dir, { editTable: edit, compile: { tcpServicesConfigMap: 'ingress/tcp-services' }, dataplane: { bindAddress: '0.0.0.0' } });
+  });
+  after(async () => {
+    await proxy.stop();
+    echo.close();
+    await removeDir(dir);
+  });
+
+  it('a TCP listener with an address is bound to it alone; one without takes no connection made to another listener\'s address', async () => {
+    assert.equal(await roundTrip('127.0.0.2', ports.own), 'ping');
+    assert.equal(await roundTrip('127.0.0.1', ports.own), 'ECONNREFUSED', 'only its own address is bound');
+    const before = echoed;
+    assert.match(await roundTrip('127.0.0.2', ports.shared), /^(closed|ECONNRESET)$/, 'the shared port closes a connection made to 127.0.0.2');
+    assert.equal(echoed, before, 'the upstream saw nothing of it');
+    assert.ok(await metric(proxy, new RegExp(`signalbox_stream_refused_total\\{listener="tcp-${ports.shared}",reason="other-address"\\} (\\d+)`)) >= 1);
+    assert.equal(await roundTrip('127.0.0.1', ports.shared), 'ping');
   });
 });

@@ -27,6 +27,10 @@ export function isOnSocket(l: Listener, socket: SocketPlace): boolean {
  */
 export function toAnotherAddress(localAddress: string | undefined, addresses: ReadonlySet<string>): boolean {
   if (addresses.size === 0 || localAddress === undefined) return false;
-  // A dual-stack wildcard socket sees IPv4 destinations as IPv4-mapped IPv6 addresses.
-  return addresses.has(localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress);
+  return addresses.has(bareAddress(localAddress));
+}
+
+/** A socket's local address as listeners name it: a dual-stack socket sees IPv4 destinations as IPv4-mapped IPv6. */
+export function bareAddress(localAddress: string): string {
+  return localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
 }

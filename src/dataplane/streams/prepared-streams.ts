@@ -22,6 +22,11 @@ export interface PreparedStreamRoute {
    * is made here and the plain stream relayed. Null: passed through undecrypted (and on TCP, UDP).
    */
   readonly terminate: readonly string[] | null;
+  /**
+   * The listener's own address (a Gateway's, `--gateway-addresses`), to which alone its TCP port's
+   * connections must have been made; null: any address but another listener's own.
+   */
+  readonly address: string | null;
 }
 
 /** The stream routes of one table. */
@@ -147,6 +152,7 @@ export function prepareStreams(table: RoutingTable, clusterFor: (name: string) =
       totalWeight: backends.reduce((sum, b) => sum + b.weight, 0),
       idleMs: route.idleTimeoutMs ?? (listener.protocol === 'UDP' ? defaults.udpIdleMs : defaults.streamIdleMs),
       terminate: listener.protocol === 'TLS' ? (listener.tls?.certificates ?? null) : null,
+      address: listener.address ?? null,
     };
     if (listener.protocol === 'TLS') {
       const list = tls.get(listener.name);

@@ -5,6 +5,7 @@
  * backend keeps its socket; a port the new table drops stops accepting, and its connections in
  * flight run to their end.
  */
+import { bareAddress, toAnotherAddress } from '../lifecycle/socket-listeners.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
@@ -14,7 +15,8 @@ import { relayStream } from './stream-relay.ts';
 
 /** The TCP listeners of one worker. */
 export class TcpListeners {
-  readonly #servers = new Map<number, Server>();
+  /** By `address|port`: a listener with an address of its own is bound to it, the others to the bind address. */
+  readonly #servers = new Map<string, { readonly server: Server; readonly port: number }>();
   readonly #state: ProxyState;
   readonly #bind: string;
   readonly #log: Logger;
@@ -31,32 +33,33 @@ export class TcpListeners {
 
   /** The ports open now (a port being opened counts). */
   get ports(): number[] {
-    return [...this.#servers.keys()].sort((a, b) => a - b);
+    return [...new Set([...this.#servers.values()].map((s) => s.port))].sort((a, b) => a - b);
   }
 
   /**
-   * Opens the ports of `streams` not open yet and closes those it no longer has. Resolves once
-   * every new port listens or failed to (a port another process holds is logged, and retried on
-   * the next table that has it).
+   * Opens the ports of `streams` not open yet and closes those it no longer has (or that moved to
+   * another address). Resolves once every new port listens or failed to (a port another process
+   * holds is logged, and retried on the next table that has it).
    */
   async sync(streams: PreparedStreams): Promise<void> {
-    for (const [port, server] of this.#servers) {
-      if (streams.tcp.has(port)) continue;
-      this.#servers.delete(port);
-      server.close();
+    const wanted = new Map([...streams.tcp].map(([port, route]) => [`${route.address ?? ''}|${port}`, { port, host: route.address ?? this.#bind }]));
+    for (const [key, open] of this.#servers) {
+      if (wanted.has(key)) continue;
+      this.#servers.delete(key);
+      open.server.close();
     }
     const opening: Promise<void>[] = [];
-    for (const port of streams.tcp.keys()) {
-      if (this.#servers.has(port)) continue;
+    for (const [key, { port, host }] of wanted) {
+      if (this.#servers.has(key)) continue;
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket: Socket) => this.#accept(port, socket));
-      this.#servers.set(port, server);
+      this.#servers.set(key, { server, port });
       opening.push(new Promise<void>((resolve) => {
         server.once('error', (err) => {
-          this.#log.error({ err: err.message, port }, 'cannot listen on a TCP service port');
-          if (this.#servers.get(port) === server) this.#servers.delete(port);
+          this.#log.error({ err: err.message, port, address: host }, 'cannot listen on a TCP service port');
+          if (this.#servers.get(key)?.server === server) this.#servers.delete(key);
           resolve();
         });
-        server.listen({ host: this.#bind, port, reusePort: true }, () => resolve());
+        server.listen({ host, port, reusePort: true }, () => resolve());
       }));
     }
     await Promise.all(opening);
@@ -64,13 +67,22 @@ export class TcpListeners {
 
   /** Stops accepting on every port; connections in flight go on. */
   close(): void {
-    for (const server of this.#servers.values()) server.close();
+    for (const { server } of this.#servers.values()) server.close();
     this.#servers.clear();
   }
 
   #accept(port: number, socket: Socket): void {
-    const route = this.#state.table?.streams.tcp.get(port);
+    const table = this.#state.table;
+    const route = table?.streams.tcp.get(port);
     if (route === undefined) {
+      socket.destroy();
+      return;
+    }
+    // The port is bound on the bind address: a listener with an address of its own takes only the
+    // connections made to it, and one without none made to another listener's own address.
+    const local = socket.localAddress;
+    if (route.address !== null ? local === undefined || bareAddress(local) !== route.address : toAnotherAddress(local, table!.addresses)) {
+      this.#state.metrics.streams.refused.labels(route.listener, 'other-address').inc();
       socket.destroy();
       return;
     }
