@@ -7,6 +7,7 @@
  * 127.0.0.0/8 on Linux, so 127.0.0.2 and up are bindable without setup.
  */
 import assert from 'node:assert/strict';
+import { createSocket as createDgramSocket, type Socket as DgramSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as h2connect } from 'node:http2';
@@ -435,5 +436,63 @@ describe('TCP ports and listener addresses', { timeout: 30_000 }, () => {
     assert.equal(echoed, before, 'the upstream saw nothing of it');
     assert.ok(await metric(proxy, new RegExp(`signalbox_stream_refused_total\\{listener="tcp-${ports.shared}",reason="other-address"\\} (\\d+)`)) >= 1);
     assert.equal(await roundTrip('127.0.0.1', ports.shared), 'ping');
+  });
+});
+
+describe('a UDP listener with an address of its own', { timeout: 30_000 }, () => {
+  let dir: string;
+  let proxy: TestProxy;
+  let upstream: DgramSocket;
+  let port = 0;
+
+  /** udp-<port> gets the address 127.0.0.2 of its own. */
+  function edit(t: RoutingTable): RoutingTable {
+    return { ...t, listeners: t.listeners.map((l) => (l.name === `udp-${port}` ? { ...l, address: '127.0.0.2' } : l)) };
+  }
+
+  /** A datagram to `address:port` on a connected socket: the reply, or the error (ECONNREFUSED: nothing bound there). */
+  async function udpAsk(address: string): Promise<string> {
+    const socket = createDgramSocket('udp4');
+    try {
+      await new Promise<void>((resolve) => socket.connect(port, address, resolve));
+      return await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('no answer'), 2_000);
+        socket.once('message', (msg: Buffer) => {
+          clearTimeout(timer);
+          resolve(msg.toString());
+        });
+        socket.once('error', (err: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          resolve(err.code ?? 'error');
+        });
+        socket.send('ping');
+      });
+    } finally {
+      socket.close();
+    }
+  }
+
+  before(async () => {
+    upstream = createDgramSocket('udp4');
+    upstream.on('message', (msg, from) => upstream.send(`pong ${msg.toString()}`, from.port, from.address));
+    await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
+    port = await deadPort();
+    dir = await tempManifestDir();
+    await writeManifests(dir, 'a.yaml', [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns', namespace: 'default' }, spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-0', namespace: 'default', labels: { 'kubernetes.io/service-name': 'dns' } }, addressType: 'IPv4', ports: [{ name: 'dns', port: upstream.address().port, protocol: 'UDP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'udp-services', namespace: 'ingress' }, data: { [String(port)]: 'default/dns:53' } },
+    ]);
+    proxy = await startProxy(dir, { editTable: edit, compile: { udpServicesConfigMap: 'ingress/udp-services' }, dataplane: { bindAddress: '0.0.0.0' } });
+  });
+  after(async () => {
+    await proxy.stop();
+    upstream.close();
+    await removeDir(dir);
+  });
+
+  it('is bound to that address alone: its datagrams are relayed there, and nothing listens on the port at another address', async () => {
+    assert.equal(await udpAsk('127.0.0.2'), 'pong ping');
+    assert.equal(await udpAsk('127.0.0.1'), 'ECONNREFUSED');
   });
 });

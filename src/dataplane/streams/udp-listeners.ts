@@ -130,7 +130,8 @@ class UdpPort {
 
 /** The UDP listeners of one worker. */
 export class UdpListeners {
-  readonly #ports = new Map<number, UdpPort>();
+  /** By `address|port`: a listener with an address of its own is bound to it, the others to the bind address. */
+  readonly #ports = new Map<string, UdpPort>();
   readonly #state: ProxyState;
   readonly #bind: string;
   readonly #max: number;
@@ -143,27 +144,28 @@ export class UdpListeners {
     this.#log = log;
   }
 
-  /** Opens the UDP ports of `streams` not open yet and closes (with their sessions) those it dropped. */
+  /** Opens the UDP ports of `streams` not open yet and closes (with their sessions) those it dropped or moved to another address. */
   async sync(streams: PreparedStreams): Promise<void> {
-    for (const [port, udp] of this.#ports) {
-      if (streams.udp.has(port)) continue;
-      this.#ports.delete(port);
+    const wanted = new Map([...streams.udp].map(([port, route]) => [`${route.address ?? ''}|${port}`, { port, host: route.address ?? this.#bind }]));
+    for (const [key, udp] of this.#ports) {
+      if (wanted.has(key)) continue;
+      this.#ports.delete(key);
       udp.close();
     }
     const opening: Promise<void>[] = [];
-    for (const port of streams.udp.keys()) {
-      if (this.#ports.has(port)) continue;
-      const socket = createSocket({ type: isIPv6(this.#bind) ? 'udp6' : 'udp4', reuseAddr: true, reusePort: true });
+    for (const [key, { port, host }] of wanted) {
+      if (this.#ports.has(key)) continue;
+      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: true, reusePort: true });
       const udp = new UdpPort(socket, port, this.#state, this.#max);
-      this.#ports.set(port, udp);
+      this.#ports.set(key, udp);
       opening.push(new Promise<void>((resolve) => {
         socket.once('error', (err) => {
-          this.#log.error({ err: err.message, port }, 'cannot listen on a UDP service port');
-          if (this.#ports.get(port) === udp) this.#ports.delete(port);
+          this.#log.error({ err: err.message, port, address: host }, 'cannot listen on a UDP service port');
+          if (this.#ports.get(key) === udp) this.#ports.delete(key);
           udp.close();
           resolve();
         });
-        socket.bind({ address: this.#bind, port }, () => resolve());
+        socket.bind({ address: host, port }, () => resolve());
       }));
     }
     await Promise.all(opening);
