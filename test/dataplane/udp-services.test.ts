@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { removeDir, tempManifestDir, writeManifests } from '../helpers/manifests.ts';
 import { metric, waitForMetric } from '../helpers/metrics.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+import { deadPort } from '../helpers/upstreams.ts';
 
 /** A Service with one UDP port 53 and an EndpointSlice listing `ports` on loopback. */
 function udpService(name: string, ports: readonly number[]): object[] {
@@ -23,15 +24,6 @@ function udpService(name: string, ports: readonly number[]): object[] {
       endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
     })),
   ];
-}
-
-/** A UDP port nothing listens on (bound, then released). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /** Sends `text` from `client` to `port` and resolves with the first datagram back (or null after `ms`). */
@@ -77,7 +69,8 @@ describe('UDP services', () => {
     });
     await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
     upstreamPort = upstream.address().port;
-    [dnsPort, emptyPort] = [await freeUdpPort(), await freeUdpPort()];
+    // Below the ephemeral range (deadPort), where no client socket of a test alongside is handed them.
+    [dnsPort, emptyPort] = [await deadPort(), await deadPort()];
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
       ...udpService('dns', [upstreamPort]),
