@@ -381,16 +381,18 @@ describe('a Gateway address on a port its Gateway has no listener on', { timeout
   });
 });
 
-describe('TCP ports and listener addresses', { timeout: 30_000 }, () => {
+describe('TCP and UDP ports and listener addresses', { timeout: 30_000 }, () => {
   let dir: string;
   let proxy: TestProxy;
   let echo: NetServer;
   let echoed = 0;
-  const ports = { own: 0, shared: 0 };
+  let udpEcho: DgramSocket;
+  const ports = { own: 0, shared: 0, udp: 0 };
 
-  /** tcp-<own> gets the address 127.0.0.2 of its own; tcp-<shared> keeps none (the bind address, 0.0.0.0). */
+  /** tcp-<own> and udp-<udp> get the address 127.0.0.2 of their own; tcp-<shared> keeps none (the bind address, 0.0.0.0). */
   function edit(t: RoutingTable): RoutingTable {
-    return { ...t, listeners: t.listeners.map((l) => (l.name === `tcp-${ports.own}` ? { ...l, address: '127.0.0.2' } : l)) };
+    const addressed = new Set([`tcp-${ports.own}`, `udp-${ports.udp}`]);
+    return { ...t, listeners: t.listeners.map((l) => (addressed.has(l.name) ? { ...l, address: '127.0.0.2' } : l)) };
   }
 
   /** Connects to `address:port`, sends a line and resolves with what came back before the close, or the error code. */
@@ -406,55 +408,11 @@ describe('TCP ports and listener addresses', { timeout: 30_000 }, () => {
     });
   }
 
-  before(async () => {
-    echo = createNetServer((s) => {
-      echoed++;
-      s.pipe(s);
-      s.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    ports.own = await deadPort();
-    ports.shared = await deadPort();
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [
-      ...serviceWithEndpoints('echo', [{ port: (echo.address() as AddressInfo).port }]),
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tcp-services', namespace: 'ingress' }, data: { [String(ports.own)]: 'default/echo:80', [String(ports.shared)]: 'default/echo:80' } },
-    ]);
-    proxy = await startProxy(dir, { editTable: edit, compile: { tcpServicesConfigMap: 'ingress/tcp-services' }, dataplane: { bindAddress: '0.0.0.0' } });
-  });
-  after(async () => {
-    await proxy.stop();
-    echo.close();
-    await removeDir(dir);
-  });
-
-  it('a TCP listener with an address is bound to it alone; one without takes no connection made to another listener\'s address', async () => {
-    assert.equal(await roundTrip('127.0.0.2', ports.own), 'ping');
-    assert.equal(await roundTrip('127.0.0.1', ports.own), 'ECONNREFUSED', 'only its own address is bound');
-    const before = echoed;
-    assert.match(await roundTrip('127.0.0.2', ports.shared), /^(closed|ECONNRESET)$/, 'the shared port closes a connection made to 127.0.0.2');
-    assert.equal(echoed, before, 'the upstream saw nothing of it');
-    assert.ok(await metric(proxy, new RegExp(`signalbox_stream_refused_total\\{listener="tcp-${ports.shared}",reason="other-address"\\} (\\d+)`)) >= 1);
-    assert.equal(await roundTrip('127.0.0.1', ports.shared), 'ping');
-  });
-});
-
-describe('a UDP listener with an address of its own', { timeout: 30_000 }, () => {
-  let dir: string;
-  let proxy: TestProxy;
-  let upstream: DgramSocket;
-  let port = 0;
-
-  /** udp-<port> gets the address 127.0.0.2 of its own. */
-  function edit(t: RoutingTable): RoutingTable {
-    return { ...t, listeners: t.listeners.map((l) => (l.name === `udp-${port}` ? { ...l, address: '127.0.0.2' } : l)) };
-  }
-
-  /** A datagram to `address:port` on a connected socket: the reply, or the error (ECONNREFUSED: nothing bound there). */
+  /** A datagram to `address` on the UDP port, from a connected socket: the reply, or the error (ECONNREFUSED: nothing bound there). */
   async function udpAsk(address: string): Promise<string> {
     const socket = createDgramSocket('udp4');
     try {
-      await new Promise<void>((resolve) => socket.connect(port, address, resolve));
+      await new Promise<void>((resolve) => socket.connect(ports.udp, address, resolve));
       return await new Promise<string>((resolve) => {
         const timer = setTimeout(() => resolve('no answer'), 2_000);
         socket.once('message', (msg: Buffer) => {
@@ -473,25 +431,46 @@ describe('a UDP listener with an address of its own', { timeout: 30_000 }, () =>
   }
 
   before(async () => {
-    upstream = createDgramSocket('udp4');
-    upstream.on('message', (msg, from) => upstream.send(`pong ${msg.toString()}`, from.port, from.address));
-    await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
-    port = await deadPort();
+    echo = createNetServer((s) => {
+      echoed++;
+      s.pipe(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    udpEcho = createDgramSocket('udp4');
+    udpEcho.on('message', (msg, from) => udpEcho.send(`pong ${msg.toString()}`, from.port, from.address));
+    await new Promise<void>((resolve) => udpEcho.bind(0, '127.0.0.1', resolve));
+    ports.own = await deadPort();
+    ports.shared = await deadPort();
+    ports.udp = await deadPort();
     dir = await tempManifestDir();
     await writeManifests(dir, 'a.yaml', [
+      ...serviceWithEndpoints('echo', [{ port: (echo.address() as AddressInfo).port }]),
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns', namespace: 'default' }, spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-0', namespace: 'default', labels: { 'kubernetes.io/service-name': 'dns' } }, addressType: 'IPv4', ports: [{ name: 'dns', port: upstream.address().port, protocol: 'UDP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'udp-services', namespace: 'ingress' }, data: { [String(port)]: 'default/dns:53' } },
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-0', namespace: 'default', labels: { 'kubernetes.io/service-name': 'dns' } }, addressType: 'IPv4', ports: [{ name: 'dns', port: udpEcho.address().port, protocol: 'UDP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tcp-services', namespace: 'ingress' }, data: { [String(ports.own)]: 'default/echo:80', [String(ports.shared)]: 'default/echo:80' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'udp-services', namespace: 'ingress' }, data: { [String(ports.udp)]: 'default/dns:53' } },
     ]);
-    proxy = await startProxy(dir, { editTable: edit, compile: { udpServicesConfigMap: 'ingress/udp-services' }, dataplane: { bindAddress: '0.0.0.0' } });
+    proxy = await startProxy(dir, { editTable: edit, compile: { tcpServicesConfigMap: 'ingress/tcp-services', udpServicesConfigMap: 'ingress/udp-services' }, dataplane: { bindAddress: '0.0.0.0' } });
   });
   after(async () => {
     await proxy.stop();
-    upstream.close();
+    echo.close();
+    udpEcho.close();
     await removeDir(dir);
   });
 
-  it('is bound to that address alone: its datagrams are relayed there, and nothing listens on the port at another address', async () => {
+  it('a TCP listener with an address is bound to it alone; one without takes no connection made to another listener\'s address', async () => {
+    assert.equal(await roundTrip('127.0.0.2', ports.own), 'ping');
+    assert.equal(await roundTrip('127.0.0.1', ports.own), 'ECONNREFUSED', 'only its own address is bound');
+    const before = echoed;
+    assert.match(await roundTrip('127.0.0.2', ports.shared), /^(closed|ECONNRESET)$/, 'the shared port closes a connection made to 127.0.0.2');
+    assert.equal(echoed, before, 'the upstream saw nothing of it');
+    assert.ok(await metric(proxy, new RegExp(`signalbox_stream_refused_total\\{listener="tcp-${ports.shared}",reason="other-address"\\} (\\d+)`)) >= 1);
+    assert.equal(await roundTrip('127.0.0.1', ports.shared), 'ping');
+  });
+
+  it('a UDP listener with an address is bound to it alone: its datagrams are relayed there, and nothing listens on the port at another address', async () => {
     assert.equal(await udpAsk('127.0.0.2'), 'pong ping');
     assert.equal(await udpAsk('127.0.0.1'), 'ECONNREFUSED');
   });
