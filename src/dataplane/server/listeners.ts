@@ -228,7 +228,7 @@ function configureHttp1(server: Server, config: DataplaneConfig, state: ProxySta
   server.prependListener('connection', (socket: Duplex) => {
     // A connection that stayed HTTP after an upgrade request comes back through here (socket-handback.ts).
     if (isHandedBack(socket)) return;
-    // Another Gateway's address on a port it has no listener on: the wildcard socket's listeners are not its.
+    // A Gateway's own address on a port that Gateway has no listener on: this socket's listeners are not its.
     if (info.address === undefined && toAnotherAddress((socket as Socket).localAddress, state.table?.addresses ?? NO_ADDRESSES)) {
       state.metrics.connectionsRefused.labels(listener).inc();
       socket.destroy();

@@ -78,8 +78,9 @@ export class TcpListeners {
       socket.destroy();
       return;
     }
-    // The port is bound on the bind address: a listener with an address of its own takes only the
-    // connections made to it, and one without none made to another listener's own address.
+    // A listener with an address of its own is bound to it and takes only connections made to it (a
+    // socket still open on its old address after a change takes none); one bound to the bind
+    // address takes none made to another listener's own address.
     const local = socket.localAddress;
     if (route.address !== null ? local === undefined || bareAddress(local) !== route.address : toAnotherAddress(local, table!.addresses)) {
       this.#state.metrics.streams.refused.labels(route.listener, 'other-address').inc();
