@@ -265,6 +265,21 @@ describe('listeners with addresses of their own', { timeout: 60_000 }, () => {
   });
 });
 
+/** Upstreams alpha and gamma, and a manifest directory with Ingresses a.test (to alpha) and c.test (to gamma). */
+async function twoIngresses(): Promise<{ dir: string; alpha: TestUpstream; gamma: TestUpstream }> {
+  const alpha = await startUpstream('alpha');
+  const gamma = await startUpstream('gamma');
+  const dir = await tempManifestDir();
+  await writeManifests(dir, 'a.yaml', [
+    ingressClass(),
+    ...serviceWithEndpoints('alpha', [{ port: alpha.port }]),
+    ...serviceWithEndpoints('gamma', [{ port: gamma.port }]),
+    ingress('a', 'a.test', [{ path: '/', service: 'alpha' }]),
+    ingress('c', 'c.test', [{ path: '/', service: 'gamma' }]),
+  ]);
+  return { dir, alpha, gamma };
+}
+
 describe('an address socket beside own sockets on the wildcard address', { timeout: 30_000 }, () => {
   let dir: string;
   let proxy: TestProxy;
@@ -279,16 +294,7 @@ describe('an address socket beside own sockets on the wildcard address', { timeo
   }
 
   before(async () => {
-    alpha = await startUpstream('alpha');
-    gamma = await startUpstream('gamma');
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [
-      ingressClass(),
-      ...serviceWithEndpoints('alpha', [{ port: alpha.port }]),
-      ...serviceWithEndpoints('gamma', [{ port: gamma.port }]),
-      ingress('a', 'a.test', [{ path: '/', service: 'alpha' }]),
-      ingress('c', 'c.test', [{ path: '/', service: 'gamma' }]),
-    ]);
+    ({ dir, alpha, gamma } = await twoIngresses());
     proxy = await startProxy(dir, { workers: 2, editTable: edit, dataplane: { bindAddress: '0.0.0.0' } });
   });
   after(async () => {
@@ -349,17 +355,8 @@ describe('a Gateway address on a port its Gateway has no listener on', { timeout
   }
 
   before(async () => {
-    alpha = await startUpstream('alpha');
-    gamma = await startUpstream('gamma');
     gatewayPort = await deadPort();
-    dir = await tempManifestDir();
-    await writeManifests(dir, 'a.yaml', [
-      ingressClass(),
-      ...serviceWithEndpoints('alpha', [{ port: alpha.port }]),
-      ...serviceWithEndpoints('gamma', [{ port: gamma.port }]),
-      ingress('a', 'a.test', [{ path: '/', service: 'alpha' }]),
-      ingress('c', 'c.test', [{ path: '/', service: 'gamma' }]),
-    ]);
+    ({ dir, alpha, gamma } = await twoIngresses());
     proxy = await startProxy(dir, { editTable: edit, dataplane: { bindAddress: '0.0.0.0' } });
   });
   after(async () => {
