@@ -133,20 +133,15 @@ export class WorkerPool {
   /** Stops every worker: no new connections, requests in flight get up to `graceMs`. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    const retiring = [...this.#retiring].map((worker) => new Promise((resolve) => {
-      worker.once('exit', resolve);
-      setTimeout(() => void worker.terminate(), graceMs + 2_000).unref();
-    }));
+    const retiring = [...this.#retiring].map((worker) => exitOf(worker, graceMs + 2_000));
     await Promise.all(retiring);
     await Promise.all(
       this.#slots.map(async (slot) => {
         const worker = slot.worker;
         if (worker === null) return;
-        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        const exited = exitOf(worker, graceMs + 2_000);
         this.#post(slot, { type: 'stop', graceMs });
-        const timer = setTimeout(() => void worker.terminate(), graceMs + 2_000);
         await exited;
-        clearTimeout(timer);
       }),
     );
   }
@@ -248,4 +243,29 @@ export class WorkerPool {
       });
     });
   }
+}
+
+/** How long a terminated worker may take to exit before stop gives up waiting for it. */
+const TERMINATE_WAIT_MS = 3_000;
+
+/**
+ * Resolves when `worker` exits: by itself, else terminated after `terminateMs`. A worker that does
+ * not exit even then (a thread stuck in native code ignores termination) is let go — unreferenced,
+ * so that it does not keep the process alive — after {@link TERMINATE_WAIT_MS} more: stopping must
+ * end, or a pod's shutdown would hang until it is killed.
+ */
+function exitOf(worker: Worker, terminateMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const terminate = setTimeout(() => void worker.terminate(), terminateMs);
+    const giveUp = setTimeout(() => {
+      worker.unref();
+      resolve();
+    }, terminateMs + TERMINATE_WAIT_MS);
+    giveUp.unref();
+    worker.once('exit', () => {
+      clearTimeout(terminate);
+      clearTimeout(giveUp);
+      resolve();
+    });
+  });
 }
