@@ -2,7 +2,7 @@ import { ListenerHostnames } from './listener-hostnames.ts';
 import { ClientAuthCheck } from './client-auth-check.ts';
 import { hostKey } from '../server/tls/client-auth-hosts.ts';
 import { DEFAULT_CLUSTER_POLICY } from '../../model/policy.ts';
-import type { PublishedTable, Route, RoutingTable } from '../../model/table.ts';
+import type { Listener, PublishedTable, Route, RoutingTable } from '../../model/table.ts';
 import { buildRouter, type Router } from '../../router/router.ts';
 import { PreparedCluster, type ClusterDefaults, type TableKeys } from '../upstream/prepared-cluster.ts';
 import type { UpstreamState } from '../upstream/upstream-state.ts';
@@ -109,10 +109,7 @@ export function prepareTable(
   const hostnamesFor = (listener: ListenerInfo): ListenerHostnames | null => {
     if (listener.proto !== 'https') return null;
     let found = hostnames.get(listener.name);
-    if (found === undefined) {
-      const names = new Set(servedListeners(table, listener));
-      hostnames.set(listener.name, (found = ListenerHostnames.of(table.listeners.filter((l) => names.has(l.name)))));
-    }
+    if (found === undefined) hostnames.set(listener.name, (found = ListenerHostnames.of(listenersOf(table, listener))));
     return found;
   };
   const streams = prepareStreams(table, clusterFor, { streamIdleMs: defaults.streamIdleMs ?? 600_000, udpIdleMs: defaults.udpIdleMs ?? 30_000 });
@@ -126,6 +123,11 @@ export function prepareTable(
  * (socket-listeners.ts).
  */
 export function servedListeners(table: RoutingTable, socket: Pick<ListenerInfo, 'proto'> & SocketPlace): string[] {
+  return listenersOf(table, socket).map((l) => l.name);
+}
+
+/** The table's listeners of the socket's protocol that a data-plane socket serves (see {@link servedListeners}). */
+function listenersOf(table: RoutingTable, socket: Pick<ListenerInfo, 'proto'> & SocketPlace): Listener[] {
   const protocol = socket.proto === 'https' ? 'HTTPS' : 'HTTP';
-  return table.listeners.filter((l) => l.protocol === protocol && isOnSocket(l, socket)).map((l) => l.name);
+  return table.listeners.filter((l) => l.protocol === protocol && isOnSocket(l, socket));
 }

@@ -81,7 +81,8 @@ export class RoutePlan {
     const contexts = new Map<string, RouteContext>();
     // One context per cluster, and per distinct set of a backend's own filters on it.
     const contextOf = (cluster: string | null, filters?: WeightedBackend['filters']): RouteContext => {
-      const key = filters === undefined ? `${cluster === null ? '\0' : cluster}` : `${cluster ?? '\0'}\0${JSON.stringify(filters)}`;
+      const base = cluster ?? '\0';
+      const key = filters === undefined ? base : `${base}\0${JSON.stringify(filters)}`;
       let ctx = contexts.get(key);
       if (ctx === undefined) {
         ctx = new RouteContext(route, parts.clusterFor(cluster ?? ''), parts.metrics, cluster === null, filters);

@@ -175,3 +175,11 @@ export function pickCluster(route: PreparedStreamRoute, random: number = Math.ra
   }
   return route.backends.at(-1)?.cluster ?? null;
 }
+
+/**
+ * The sockets a worker keeps for the TCP or UDP routes `routes` (by port), by `address|port`: a
+ * listener with an address of its own is bound to it, the others to `bindAddress`.
+ */
+export function streamSockets(routes: ReadonlyMap<number, PreparedStreamRoute>, bindAddress: string): Map<string, { readonly port: number; readonly host: string }> {
+  return new Map([...routes].map(([port, route]) => [`${route.address ?? ''}|${port}`, { port, host: route.address ?? bindAddress }]));
+}

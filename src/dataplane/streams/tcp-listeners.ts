@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
 import type { ConnectionLimit } from '../server/connection-limit.ts';
-import type { PreparedStreams } from './prepared-streams.ts';
+import { streamSockets, type PreparedStreams } from './prepared-streams.ts';
 import { relayStream } from './stream-relay.ts';
 
 /** The TCP listeners of one worker. */
@@ -42,7 +42,7 @@ export class TcpListeners {
    * holds is logged, and retried on the next table that has it).
    */
   async sync(streams: PreparedStreams): Promise<void> {
-    const wanted = new Map([...streams.tcp].map(([port, route]) => [`${route.address ?? ''}|${port}`, { port, host: route.address ?? this.#bind }]));
+    const wanted = streamSockets(streams.tcp, this.#bind);
     for (const [key, open] of this.#servers) {
       if (wanted.has(key)) continue;
       this.#servers.delete(key);

@@ -13,8 +13,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { ProxyState } from '../lifecycle/proxy-state.ts';
-import type { PreparedStreams } from './prepared-streams.ts';
-import { pickCluster } from './prepared-streams.ts';
+import { pickCluster, streamSockets, type PreparedStreams } from './prepared-streams.ts';
 
 interface Session {
   readonly upstream: Socket;
@@ -146,7 +145,7 @@ export class UdpListeners {
 
   /** Opens the UDP ports of `streams` not open yet and closes (with their sessions) those it dropped or moved to another address. */
   async sync(streams: PreparedStreams): Promise<void> {
-    const wanted = new Map([...streams.udp].map(([port, route]) => [`${route.address ?? ''}|${port}`, { port, host: route.address ?? this.#bind }]));
+    const wanted = streamSockets(streams.udp, this.#bind);
     for (const [key, udp] of this.#ports) {
       if (wanted.has(key)) continue;
       this.#ports.delete(key);
