@@ -100,6 +100,8 @@ describe('HTTP/2 abuse', () => {
     await c.closed;
     t.diagnostic(`${sent} streams written before the connection ended; ${s.up.seen.length} reached the upstream`);
     assert.ok(s.up.seen.length <= 300, `the upstream saw ${s.up.seen.length} of ${sent} streams`);
+    // The worker's count reaches the admin endpoint a moment after the GOAWAY: wait for it, then it must be exactly 1.
+    await waitForMetric(s.proxy, /signalbox_http2_abuse_total\{kind="rapid-reset"\} 1\n/);
     assert.equal(await metric(s.proxy, abuse('rapid-reset')), 1);
   });
 
